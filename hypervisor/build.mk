@@ -1,0 +1,51 @@
+# The hypervisor image: freestanding C and assembly, linked at Mica's
+# Xen-compatible virtual address, shipped as build/mica.gz.
+
+HV_SRC_DIRS := hypervisor/common hypervisor/arch/x86 hypervisor/arch/x86/boot
+HV_SRCS     := $(sort $(foreach d,$(HV_SRC_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
+HV_OBJDIR   := $(BUILD)/hv
+HV_OBJS     := $(patsubst hypervisor/%,$(HV_OBJDIR)/%.o,$(HV_SRCS))
+HV_LDS      := hypervisor/arch/x86/mica.lds
+
+HV_CC       ?= gcc
+HV_LD       ?= ld
+HV_INCLUDES := -Ihypervisor/include -Ihypervisor/arch/x86/include -I$(BUILD)/include
+HV_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wstrict-prototypes \
+               -Wno-unused-parameter \
+               -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(HV_CC) -print-file-name=include) \
+               -fpie -fno-stack-protector -fno-omit-frame-pointer \
+               -fno-asynchronous-unwind-tables -fno-strict-aliasing \
+               -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-80387 \
+               -fcf-protection=none -mgeneral-regs-only \
+               -include $(AUTOCONF_H) $(HV_INCLUDES) -D__MICA__
+HV_ASFLAGS  := -D__ASSEMBLY__ $(HV_INCLUDES) -include $(AUTOCONF_H) -D__MICA__
+HV_LDFLAGS  := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+               --no-warn-rwx-segments -T $(HV_LDS)
+
+$(HV_OBJDIR)/%.c.o: hypervisor/%.c $(AUTOCONF_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(HV_CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HV_OBJDIR)/%.S.o: hypervisor/%.S $(AUTOCONF_H)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(HV_CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
+
+-include $(HV_OBJS:.o=.d)
+
+# mica-syms keeps the symbols for gdb and addr2line; mica.gz is what GRUB loads.
+$(BUILD)/mica-syms: $(HV_OBJS) $(HV_LDS)
+	@echo "  LD      $@"
+	$(Q)$(HV_LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+
+$(BUILD)/mica: $(BUILD)/mica-syms
+	$(Q)objcopy --strip-debug $< $@
+
+$(BUILD)/mica.gz: $(BUILD)/mica
+	@echo "  GZIP    $@"
+	$(Q)gzip -9nc $< > $@.tmp && mv $@.tmp $@
+
+.PHONY: hypervisor
+hypervisor: $(BUILD)/mica.gz
+ALL_TARGETS += $(BUILD)/mica.gz
