@@ -1,0 +1,84 @@
+/*
+ * One record per machine frame: the frame table.
+ *
+ * The frame allocator owns `next`, `prev`, `order` and `state`; the memory
+ * management code owns `owner`, `count_info` and `type_info` (the general
+ * and type reference counts of the PV ABI, see the Xen PV ABI guide, 7.1).
+ * The allocator only resets those when a frame is allocated or freed.
+ *
+ * The record is kept at 32 bytes: a host with 1 TiB of RAM needs 8 GiB of
+ * page_info at 32 bytes, twice that at 64.  Free-list links are therefore
+ * 32-bit frame indexes rather than pointers, which caps the frame table at
+ * 2^32 - 1 frames (16 TiB).
+ */
+#ifndef MICA_PAGE_INFO_H
+#define MICA_PAGE_INFO_H
+
+#include <mica/types.h>
+
+/* End of a free list, and "not on a list". */
+#define PAGE_LIST_NONE 0xffffffffu
+
+/*
+ * Owners that are not domains.  The values are the ABI's DOMID_INVALID and
+ * DOMID_XEN so that a frame's owner can be reported to a guest unchanged.
+ */
+#define PAGE_OWNER_NONE 0x7ff4u   /* free, reserved, or just allocated */
+#define PAGE_OWNER_MICA 0x7ff2u   /* used by the hypervisor itself */
+
+/* page_info.state: where the frame is in its life. */
+#define PGS_RESERVED   0u   /* never given to the allocator (firmware, Mica image, holes) */
+#define PGS_FREE       1u   /* inside a block on a free list */
+#define PGS_ALLOCATED  2u   /* handed out by alloc_frames*() */
+#define PGS_STATE_MASK 0x3u
+/* Set on the first frame of a free block only; `order` is valid there. */
+#define PGF_BUDDY_HEAD 0x4u
+
+/*
+ * count_info: general reference count in the low bits.  The top bits are
+ * left for per-frame flags the memory-management code will need (Xen keeps
+ * e.g. "allocated to a domain" there).
+ */
+#define PGC_COUNT_WIDTH 54
+#define PGC_COUNT_MASK  ((1ULL << PGC_COUNT_WIDTH) - 1)
+
+/*
+ * type_info: the frame's current type in the top three bits (numbered as
+ * the ABI guide lists them), a pinned and a validated flag, and the type
+ * reference count in the low bits.  Only the constants live here; the
+ * rules for changing types belong to the memory-management code.
+ */
+#define PGT_TYPE_SHIFT  61
+#define PGT_TYPE_MASK   (7ULL << PGT_TYPE_SHIFT)
+#define PGT_NONE        (0ULL << PGT_TYPE_SHIFT)
+#define PGT_L1          (1ULL << PGT_TYPE_SHIFT)
+#define PGT_L2          (2ULL << PGT_TYPE_SHIFT)
+#define PGT_L3          (3ULL << PGT_TYPE_SHIFT)
+#define PGT_L4          (4ULL << PGT_TYPE_SHIFT)
+#define PGT_SEG_DESC    (5ULL << PGT_TYPE_SHIFT)
+/* 6 is memory sharing in Xen; Mica does not implement it. */
+#define PGT_WRITABLE    (7ULL << PGT_TYPE_SHIFT)
+#define PGT_PINNED      (1ULL << 60)
+#define PGT_VALIDATED   (1ULL << 59)
+#define PGT_COUNT_WIDTH 48
+#define PGT_COUNT_MASK  ((1ULL << PGT_COUNT_WIDTH) - 1)
+
+struct page_info {
+    u32 next;           /* free-list links, frame indexes */
+    u32 prev;
+    u64 count_info;
+    u64 type_info;
+    u16 owner;          /* domain id, or PAGE_OWNER_* */
+    u8  order;          /* block order, valid with PGF_BUDDY_HEAD */
+    u8  state;          /* PGS_* | PGF_* */
+    u32 spare;          /* room for the MM code (e.g. a TLB-flush stamp) */
+};
+
+_Static_assert(sizeof(struct page_info) == 32, "page_info must stay 32 bytes");
+
+static inline unsigned page_state(const struct page_info *pg)
+{
+    return pg->state & PGS_STATE_MASK;
+}
+
+#endif
