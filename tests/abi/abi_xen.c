@@ -1,0 +1,41 @@
+/*
+ * Differential ABI test: Xen's side, from Debian's libxen-dev headers
+ * (/usr/include/xen).  Read as the toolstack reads them (__XEN_TOOLS__):
+ * that selects the newest interface version and also shows numbers Xen
+ * reserves for the toolstack, such as XENMEM_claim_pages.
+ */
+#include <stdint.h>
+#define __XEN_TOOLS__ 1
+#include <xen/xen.h>
+#include <xen/callback.h>
+#include <xen/elfnote.h>
+#include <xen/event_channel.h>
+#include <xen/features.h>
+#include <xen/grant_table.h>
+#include <xen/memory.h>
+#include <xen/nmi.h>
+#include <xen/physdev.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+#include <xen/version.h>
+#include <xen/arch-x86/xen-mca.h>
+
+/*
+ * errno.h hides EINTR and ERESTART unless it is read as the hypervisor's
+ * own header; expand its list directly, as an enum, to see all values.
+ */
+#define __XEN__
+#define XEN_ERRNO(name, value) XEN_##name = value,
+enum xen_errno_all {
+#include <xen/errno.h>
+};
+#undef __XEN__
+
+#include "abi_table.h"
+
+#define ABI_PROBLEM(text)   /* checked on our side only */
+
+const struct abi_item abi_xen_items[] = {
+#include "abi-items.h"
+};
+const unsigned abi_xen_count = sizeof(abi_xen_items) / sizeof(abi_xen_items[0]);
