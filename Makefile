@@ -13,7 +13,7 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 TOP   := $(CURDIR)
-BUILD := $(TOP)/build
+BUILD := build
 Q     := $(if $(V),,@)
 
 HOSTCC      ?= gcc
@@ -30,6 +30,7 @@ SYSTEM_TESTS  :=
 
 include scripts/kconfig.mk
 include hypervisor/build.mk
+include scripts/iso.mk
 include $(sort $(wildcard dom0-tools/build.mk dom0-tools/*/build.mk \
                           pv-drivers/build.mk pv-drivers/*/build.mk \
                           xml-schemas/build.mk tests/*/build.mk))

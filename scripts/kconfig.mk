@@ -11,9 +11,9 @@ AUTOCONF_MK   := $(BUILD)/include/config/auto.conf
 # kconfig-conf writes per-symbol dependency files below ./include/config,
 # so it runs inside a scratch directory of its own.
 KCONFIG_ENV := KCONFIG_CONFIG=$(TOP)/.config \
-               KCONFIG_AUTOHEADER=$(AUTOCONF_H) \
-               KCONFIG_AUTOCONFIG=$(AUTOCONF_MK) \
-               KCONFIG_TRISTATE=$(BUILD)/include/config/tristate.conf
+               KCONFIG_AUTOHEADER=$(TOP)/$(AUTOCONF_H) \
+               KCONFIG_AUTOCONFIG=$(TOP)/$(AUTOCONF_MK) \
+               KCONFIG_TRISTATE=$(TOP)/$(BUILD)/include/config/tristate.conf
 
 .PHONY: defconfig menuconfig olddefconfig savedefconfig ensure-config
 
@@ -31,7 +31,7 @@ olddefconfig: deps
 	$(Q)cd $(KCONFIG_DIR) && $(KCONFIG_ENV) $(KCONFIG_CONF) -s --olddefconfig $(TOP)/Kconfig
 
 savedefconfig:
-	$(Q)cd $(KCONFIG_DIR) && $(KCONFIG_ENV) $(KCONFIG_CONF) --savedefconfig=$(BUILD)/defconfig $(TOP)/Kconfig
+	$(Q)cd $(KCONFIG_DIR) && $(KCONFIG_ENV) $(KCONFIG_CONF) --savedefconfig=$(TOP)/$(BUILD)/defconfig $(TOP)/Kconfig
 	@echo "Wrote build/defconfig"
 
 # `make test` and `make run` create a default configuration themselves;

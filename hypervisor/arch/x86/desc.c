@@ -1,0 +1,104 @@
+/*
+ * GDT, TSS and IDT for the boot CPU.  Secondary CPUs will get their own
+ * copies when SMP bring-up arrives.
+ */
+#include <asm/desc.h>
+#include <mica/lib.h>
+
+struct idt_gate {
+    u16 offset_lo;
+    u16 selector;
+    u8 ist;
+    u8 type_attr;
+    u16 offset_mid;
+    u32 offset_hi;
+    u32 reserved;
+} __attribute__((packed));
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate size");
+
+struct desc_ptr {
+    u16 limit;
+    u64 base;
+} __attribute__((packed));
+
+#define GATE_INTERRUPT 0x8e     /* present, DPL 0, 64-bit interrupt gate */
+#define NR_VECTORS 256
+
+extern const u64 vector_stubs[NR_VECTORS];
+
+static u64 boot_gdt_page[512] __aligned(4096);
+static struct idt_gate idt[NR_VECTORS] __aligned(16);
+static struct tss64 boot_tss __aligned(128);
+static u8 ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+
+static unsigned gdt_index(unsigned selector)
+{
+    return (selector - FIRST_RESERVED_GDT_BYTE) >> 3;
+}
+
+static void set_tss_descriptor(u64 *gdt, unsigned selector, const struct tss64 *tss)
+{
+    u64 base = (u64)(uintptr_t)tss, limit = sizeof(*tss) - 1;
+    unsigned i = gdt_index(selector);
+
+    gdt[i] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+             (0x89ULL << 40) |                 /* present, available 64-bit TSS */
+             (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    gdt[i + 1] = base >> 32;
+}
+
+static void set_gate(unsigned vec, u64 handler, unsigned ist)
+{
+    idt[vec] = (struct idt_gate){
+        .offset_lo = (u16)handler,
+        .selector = HYPERVISOR_CS,
+        .ist = (u8)ist,
+        .type_attr = GATE_INTERRUPT,
+        .offset_mid = (u16)(handler >> 16),
+        .offset_hi = (u32)(handler >> 32),
+    };
+}
+
+void desc_init_boot_cpu(void)
+{
+    u64 *gdt = boot_gdt_page;
+    struct desc_ptr gdtr, idtr;
+
+    gdt[gdt_index(HYPERVISOR_CS)]   = 0x00af9b000000ffffULL;
+    gdt[gdt_index(HYPERVISOR_DS)]   = 0x00cf93000000ffffULL;
+    gdt[gdt_index(RING3_CS32)]      = 0x00cffb000000ffffULL;
+    gdt[gdt_index(RING3_DS)]        = 0x00cff3000000ffffULL;
+    gdt[gdt_index(RING3_CS64)]      = 0x00affb000000ffffULL;
+    gdt[gdt_index(HYPERVISOR_CS32)] = 0x00cf9b000000ffffULL;
+
+    boot_tss.ist[IST_NMI] = (u64)(uintptr_t)&ist_stacks[0][IST_STACK_SIZE];
+    boot_tss.ist[IST_DF]  = (u64)(uintptr_t)&ist_stacks[1][IST_STACK_SIZE];
+    boot_tss.ist[IST_MC]  = (u64)(uintptr_t)&ist_stacks[2][IST_STACK_SIZE];
+    boot_tss.iomap_base = sizeof(boot_tss);     /* no I/O bitmap: ring 3 gets no ports */
+    set_tss_descriptor(gdt, TSS_SELECTOR, &boot_tss);
+
+    /* The CPU indexes from 0; Mica's page starts at selector 0xe000. */
+    gdtr.base = (u64)(uintptr_t)gdt - FIRST_RESERVED_GDT_BYTE;
+    gdtr.limit = FIRST_RESERVED_GDT_BYTE + sizeof(boot_gdt_page) - 1;
+    __asm__ volatile(
+        "lgdt %0\n\t"
+        "pushq %1\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "mov %2, %%ds\n\t"
+        "mov %2, %%es\n\t"
+        "mov %2, %%ss\n\t"
+        :: "m"(gdtr), "i"(HYPERVISOR_CS), "r"(HYPERVISOR_DS) : "rax", "memory");
+    __asm__ volatile("ltr %w0" :: "r"(TSS_SELECTOR));
+
+    for (unsigned v = 0; v < NR_VECTORS; v++)
+        set_gate(v, vector_stubs[v], 0);
+    set_gate(2, vector_stubs[2], IST_NMI);
+    set_gate(8, vector_stubs[8], IST_DF);
+    set_gate(18, vector_stubs[18], IST_MC);
+    idtr.base = (u64)(uintptr_t)idt;
+    idtr.limit = sizeof(idt) - 1;
+    __asm__ volatile("lidt %0" :: "m"(idtr));
+}

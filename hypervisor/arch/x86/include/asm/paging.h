@@ -1,0 +1,57 @@
+/*
+ * Mica's own page tables: the image mapped with the permissions of each
+ * section, a direct map of RAM, and an area for device registers.
+ */
+#ifndef ASM_PAGING_H
+#define ASM_PAGING_H
+
+#include <asm/layout.h>
+#include <mica/bootinfo.h>
+#include <mica/types.h>
+
+#define PTE_P    (1ULL << 0)
+#define PTE_RW   (1ULL << 1)
+#define PTE_US   (1ULL << 2)
+#define PTE_PWT  (1ULL << 3)
+#define PTE_PCD  (1ULL << 4)
+#define PTE_A    (1ULL << 5)
+#define PTE_D    (1ULL << 6)
+#define PTE_PS   (1ULL << 7)
+#define PTE_G    (1ULL << 8)
+#define PTE_NX   (1ULL << 63)
+#define PTE_ADDR_MASK 0x000ffffffffff000ULL
+
+static inline void *maddr_to_virt(paddr_t pa)
+{
+    return (void *)(uintptr_t)(pa + DIRECTMAP_VIRT_START);
+}
+
+/* Physical address of a direct-map or image address. */
+paddr_t virt_to_maddr(const void *va);
+
+/*
+ * Replaces the boot page tables: maps Mica's image section by section
+ * and every RAM-like range of the memory map into the direct map.
+ */
+void paging_init(const struct boot_info *bi);
+
+/* Highest physical address the direct map covers (exclusive). */
+paddr_t directmap_end(void);
+
+/* True when [pa, pa+len) is readable through maddr_to_virt(). */
+bool directmap_covers(paddr_t pa, u64 len);
+
+/*
+ * Maps device registers (uncached) or firmware tables (cached) outside
+ * the direct map.  Returns NULL when the ioremap area is exhausted.
+ */
+void *ioremap(paddr_t pa, u64 len);
+void *ioremap_cached(paddr_t pa, u64 len);
+
+/* Hands page-table allocation over to the frame allocator. */
+void paging_use_frame_allocator(paddr_t (*alloc_page)(void));
+
+/* Pages of page tables used so far, for the banner. */
+unsigned paging_tables_used(void);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * `selftest=` triggers: each raises one kind of failure after the banner.
+ *   fault-pf   read an unmapped address (page fault)
+ *   fault-ud   execute an invalid opcode
+ *   fault-gp   load a non-canonical address (general protection)
+ *   fault-de   divide by zero
+ *   fault-df   page fault with a broken stack (double fault, IST stack)
+ *   panic      call panic()
+ */
+#include <asm/io.h>
+#include <mica/lib.h>
+#include <mica/param.h>
+#include <mica/selftest.h>
+
+#ifdef CONFIG_BOOT_SELFTEST
+
+static char opt_selftest[16];
+string_param("selftest", opt_selftest);
+
+void selftest_run(void)
+{
+    if (!opt_selftest[0])
+        return;
+    printk("selftest: triggering '%s'\n", opt_selftest);
+    if (!strcmp(opt_selftest, "fault-pf")) {
+        volatile u64 *p = (volatile u64 *)0xffff87fffffff000ULL;
+        (void)*p;
+    } else if (!strcmp(opt_selftest, "fault-ud")) {
+        __asm__ volatile("ud2");
+    } else if (!strcmp(opt_selftest, "fault-gp")) {
+        volatile u64 *p = (volatile u64 *)0x8000000000000000ULL;
+        (void)*p;
+    } else if (!strcmp(opt_selftest, "fault-de")) {
+        volatile unsigned zero = 0;
+        printk("%u\n", 1u / zero);
+    } else if (!strcmp(opt_selftest, "fault-df")) {
+        /* A fault whose frame cannot be pushed escalates to #DF. */
+        __asm__ volatile("mov $0xffff87fffffff000, %%rsp; movq $0, (%%rsp)" ::: "memory");
+    } else if (!strcmp(opt_selftest, "panic")) {
+        panic("selftest: panic requested on the command line\n");
+    } else {
+        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df panic)\n",
+               opt_selftest);
+        return;
+    }
+    pr_err("selftest: '%s' did not fault\n", opt_selftest);
+}
+
+#endif

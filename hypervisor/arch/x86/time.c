@@ -1,0 +1,141 @@
+/*
+ * TSC calibration and conversion.
+ *
+ * now_ns() scales TSC deltas with a 32.32 fixed-point multiplier so the
+ * hot path is one multiply and a shift, never a division.
+ */
+#include <asm/io.h>
+#include <asm/paging.h>
+#include <asm/time.h>
+#include <mica/lib.h>
+
+#define PIT_HZ 1193182u
+#define PIT_CH2_DATA 0x42
+#define PIT_COMMAND 0x43
+#define PIT_GATE_PORT 0x61      /* bit 0: channel 2 gate, bit 5: OUT2 */
+
+#define HPET_CAPABILITIES 0x000
+#define HPET_CONFIG 0x010
+#define HPET_MAIN_COUNTER 0x0f0
+#define HPET_ENABLE 1u
+#define FS_PER_S 1000000000000000ULL
+
+static u64 tsc_at_boot;
+static u64 tsc_hz;
+static u64 ns_mult;             /* ns per TSC tick, 32.32 fixed point */
+static enum time_reference reference;
+static volatile u64 *hpet_regs;
+static u64 hpet_period_fs;
+
+static u64 hpet_read(unsigned reg)
+{
+    return hpet_regs[reg / 8];
+}
+
+static bool hpet_setup(paddr_t pa)
+{
+    u64 caps;
+
+    hpet_regs = ioremap(pa, 0x400);
+    if (!hpet_regs)
+        return false;
+    caps = hpet_read(HPET_CAPABILITIES);
+    hpet_period_fs = caps >> 32;
+    /* The spec bounds the period to (0, 100 ns]. */
+    if (hpet_period_fs == 0 || hpet_period_fs > 100000000ULL) {
+        pr_warn("HPET at %#llx reports a period of %llu fs; not using it\n",
+                (unsigned long long)pa, (unsigned long long)hpet_period_fs);
+        return false;
+    }
+    hpet_regs[HPET_CONFIG / 8] = hpet_read(HPET_CONFIG) | HPET_ENABLE;
+    return true;
+}
+
+/* Busy-waits ms milliseconds on the reference clock. */
+static void wait_reference(unsigned ms)
+{
+    if (reference == TIME_REF_HPET) {
+        u64 ticks = (u64)ms * 1000000000000ULL / hpet_period_fs;
+        u64 start = hpet_read(HPET_MAIN_COUNTER);
+        while (hpet_read(HPET_MAIN_COUNTER) - start < ticks)
+            cpu_relax();
+        return;
+    }
+    /* PIT channel 2 in mode 0 counts down once; OUT2 rises at zero. */
+    u32 count = PIT_HZ * ms / 1000;
+    outb(PIT_GATE_PORT, (inb(PIT_GATE_PORT) & ~0x02) | 0x01);
+    outb(PIT_COMMAND, 0xb0);            /* channel 2, lobyte/hibyte, mode 0, binary */
+    outb(PIT_CH2_DATA, (u8)count);
+    outb(PIT_CH2_DATA, (u8)(count >> 8));
+    for (u64 spins = 0; !(inb(PIT_GATE_PORT) & 0x20); spins++)
+        if (spins > 100000000ULL) {
+            pr_err("PIT channel 2 never reached zero; time calibration is a guess\n");
+            break;
+        }
+}
+
+void time_calibrate_window(unsigned ms, void (*start)(void), void (*stop)(void))
+{
+    start();
+    wait_reference(ms);
+    stop();
+}
+
+static u64 cal_tsc_start, cal_tsc_end;
+static void tsc_mark_start(void) { cal_tsc_start = rdtsc(); }
+static void tsc_mark_end(void) { cal_tsc_end = rdtsc(); }
+
+void time_init(paddr_t hpet_pa)
+{
+    const unsigned window_ms = 20;
+
+    reference = TIME_REF_PIT;
+    if (hpet_pa && hpet_setup(hpet_pa))
+        reference = TIME_REF_HPET;
+    time_calibrate_window(window_ms, tsc_mark_start, tsc_mark_end);
+    tsc_hz = (cal_tsc_end - cal_tsc_start) * (1000 / window_ms);
+    if (tsc_hz < 1000000) {
+        pr_err("TSC runs at %llu Hz by calibration; assuming 1 GHz\n",
+               (unsigned long long)tsc_hz);
+        tsc_hz = 1000000000ULL;
+    }
+    ns_mult = (1000000000ULL << 32) / tsc_hz;
+    tsc_at_boot = rdtsc();
+}
+
+u64 now_ns(void)
+{
+    u64 delta = rdtsc() - tsc_at_boot;
+
+    return (u64)(((unsigned __int128)delta * ns_mult) >> 32);
+}
+
+u64 tsc_khz(void)
+{
+    return tsc_hz / 1000;
+}
+
+enum time_reference time_reference(void)
+{
+    return reference;
+}
+
+const char *time_reference_name(void)
+{
+    return reference == TIME_REF_HPET ? "HPET" : reference == TIME_REF_PIT ? "PIT" : "none";
+}
+
+void udelay(u64 us)
+{
+    u64 hz = tsc_hz ? tsc_hz : 4000000000ULL;
+    u64 start = rdtsc(), ticks = us * (hz / 1000000);
+
+    while (rdtsc() - start < ticks)
+        cpu_relax();
+}
+
+void mdelay(u64 ms)
+{
+    while (ms--)
+        udelay(1000);
+}

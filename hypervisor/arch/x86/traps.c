@@ -1,0 +1,142 @@
+/*
+ * Exception handling.  There are no guests yet, so every exception is
+ * Mica's own bug or a deliberate self test: it is reported in full (what,
+ * where, registers, control registers, stack trace) and the machine stops
+ * per `noreboot`.  Interrupts go to the handler registered for their
+ * vector.
+ */
+#include <asm/io.h>
+#include <asm/power.h>
+#include <asm/traps.h>
+#include <mica/console.h>
+#include <mica/lib.h>
+
+static const char *const exception_names[32] = {
+    "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
+    "overflow (#OF)", "bound range (#BR)", "invalid opcode (#UD)",
+    "device not available (#NM)", "double fault (#DF)",
+    "coprocessor segment overrun", "invalid TSS (#TS)",
+    "segment not present (#NP)", "stack fault (#SS)",
+    "general protection (#GP)", "page fault (#PF)", "reserved 15",
+    "x87 floating point (#MF)", "alignment check (#AC)",
+    "machine check (#MC)", "SIMD floating point (#XM)",
+    "virtualization (#VE)", "control protection (#CP)",
+    "reserved 22", "reserved 23", "reserved 24", "reserved 25",
+    "reserved 26", "reserved 27", "hypervisor injection (#HV)",
+    "VMM communication (#VC)", "security (#SX)", "reserved 31",
+};
+
+static irq_handler_t irq_handlers[256];
+
+void set_irq_handler(unsigned vector, irq_handler_t handler)
+{
+    ASSERT(vector >= FIRST_DYNAMIC_VECTOR && vector < 256);
+    irq_handlers[vector] = handler;
+}
+
+extern const char __text_start[], __text_end[];
+extern const char boot_stack[];
+
+static bool is_text(u64 addr)
+{
+    return addr >= (u64)(uintptr_t)__text_start && addr < (u64)(uintptr_t)__text_end;
+}
+
+/*
+ * Walks the rbp chain (Mica is built with frame pointers).  Each frame
+ * must lie above the previous one, be 8-byte aligned and inside the
+ * hypervisor area, so a corrupt stack ends the walk instead of faulting.
+ */
+void show_stack_trace(u64 rip, u64 rbp)
+{
+    printk("Stack trace (addr2line -e build/mica-syms <address>):\n");
+    printk("   [<%016llx>]\n", (unsigned long long)rip);
+    for (unsigned depth = 0; depth < 32 && rbp; depth++) {
+        const u64 *frame = (const u64 *)(uintptr_t)rbp;
+        u64 ret, next;
+
+        if (rbp % 8 || rbp < 0xffff800000000000ULL)
+            break;
+        next = frame[0];
+        ret = frame[1];
+        if (!is_text(ret))
+            break;
+        printk("   [<%016llx>]\n", (unsigned long long)ret);
+        if (next <= rbp)
+            break;
+        rbp = next;
+    }
+}
+
+void show_registers(const struct cpu_regs *r)
+{
+    printk("RIP: %04llx:%016llx  RFLAGS: %016llx\n",
+           (unsigned long long)r->cs, (unsigned long long)r->rip, (unsigned long long)r->rflags);
+    printk("RAX: %016llx  RBX: %016llx  RCX: %016llx\n",
+           (unsigned long long)r->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx);
+    printk("RDX: %016llx  RSI: %016llx  RDI: %016llx\n",
+           (unsigned long long)r->rdx, (unsigned long long)r->rsi, (unsigned long long)r->rdi);
+    printk("RBP: %016llx  RSP: %016llx  R8:  %016llx\n",
+           (unsigned long long)r->rbp, (unsigned long long)r->rsp, (unsigned long long)r->r8);
+    printk("R9:  %016llx  R10: %016llx  R11: %016llx\n",
+           (unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11);
+    printk("R12: %016llx  R13: %016llx  R14: %016llx\n",
+           (unsigned long long)r->r12, (unsigned long long)r->r13, (unsigned long long)r->r14);
+    printk("R15: %016llx  SS: %04llx\n",
+           (unsigned long long)r->r15, (unsigned long long)r->ss);
+    printk("CR0: %016llx  CR2: %016llx  CR3: %016llx  CR4: %016llx\n",
+           (unsigned long long)read_cr0(), (unsigned long long)read_cr2(),
+           (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
+}
+
+static void fatal_exception(struct cpu_regs *regs)
+{
+    unsigned v = (unsigned)regs->vector;
+
+    console_force_unlock();
+    printk("\n*** MICA PANIC: unexpected exception %u: %s, error code %#llx ***\n",
+           v, exception_names[v], (unsigned long long)regs->error_code);
+    if (v == 14)
+        printk("Page fault address (CR2): %016llx (%s, %s, %s)\n",
+               (unsigned long long)read_cr2(),
+               regs->error_code & 1 ? "protection violation" : "page not present",
+               regs->error_code & 2 ? "write" : "read",
+               regs->error_code & 16 ? "instruction fetch" : "data access");
+    show_registers(regs);
+    show_stack_trace(regs->rip, regs->rbp);
+    machine_crash_stop();
+}
+
+void do_trap(struct cpu_regs *regs)
+{
+    unsigned v = (unsigned)regs->vector;
+
+    if (v < FIRST_DYNAMIC_VECTOR)
+        fatal_exception(regs);
+    if (v == SPURIOUS_VECTOR)
+        return;
+    if (irq_handlers[v]) {
+        irq_handlers[v](regs);
+        return;
+    }
+    pr_warn("interrupt on vector %#x with no handler; ignored\n", v);
+}
+
+void panic(const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    u64 rbp;
+
+    local_irq_disable();
+    console_force_unlock();
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    printk("\n*** MICA PANIC: %s", msg);
+    if (!*msg || msg[strlen(msg) - 1] != '\n')
+        printk("\n");
+    __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
+    show_stack_trace((u64)(uintptr_t)__builtin_return_address(0), rbp);
+    machine_crash_stop();
+}

@@ -1,0 +1,144 @@
+/*
+ * printk() and the console ring.
+ *
+ * Lines are prefixed with "(MICA) " so that Mica's output stays apart
+ * from a guest's on a shared serial line, as Xen does with "(XEN) ".
+ */
+#include <mica/console.h>
+#include <mica/lib.h>
+#include <mica/param.h>
+
+#define CONRING_SIZE 16384       /* power of two */
+#define LINE_PREFIX "(MICA) "
+
+static char conring[CONRING_SIZE];
+static u64 conring_prod;         /* total bytes ever written */
+static struct console_device *devices;
+static bool at_line_start = true;
+
+static enum log_level loglevel = CONFIG_LOGLEVEL_DEFAULT;
+static char opt_console[64] = "com1";
+string_param("console", opt_console);
+
+static const char *const level_names[] = {
+    [LOG_NONE] = "none", [LOG_ERR] = "error", [LOG_WARN] = "warning",
+    [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+/*
+ * `loglvl=<level>[/<rate-limited level>]` as Xen spells it; "all" is
+ * debug.  The rate-limited half is accepted and ignored: Mica has no rate
+ * limiting yet.
+ */
+static int parse_loglvl(const char *value, char *err, size_t errlen)
+{
+    char word[16];
+    size_t n;
+
+    if (!value)
+        goto bad;
+    n = strchr(value, '/') ? (size_t)(strchr(value, '/') - value) : strlen(value);
+    if (n == 0 || n >= sizeof(word))
+        goto bad;
+    memcpy(word, value, n);
+    word[n] = '\0';
+    if (!strcmp(word, "all")) {
+        loglevel = LOG_DEBUG;
+        return 0;
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(level_names); i++) {
+        if (!strcmp(word, level_names[i])) {
+            loglevel = (enum log_level)i;
+            return 0;
+        }
+    }
+bad:
+    snprintf(err, errlen, "use one of none, error, warning, info, debug, all");
+    return -1;
+}
+custom_param("loglvl", parse_loglvl);
+
+enum log_level console_loglevel(void)
+{
+    return loglevel;
+}
+
+bool console_wanted(const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *s = opt_console; *s; ) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma ? (size_t)(comma - s) : strlen(s);
+        if (len == n && !strncmp(s, name, n))
+            return true;
+        s += len + (comma ? 1 : 0);
+    }
+    return false;
+}
+
+static void emit(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        conring[(conring_prod + i) & (CONRING_SIZE - 1)] = s[i];
+    conring_prod += n;
+    for (struct console_device *d = devices; d; d = d->next)
+        d->write(s, n);
+}
+
+static void emit_with_prefixes(const char *s)
+{
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
+
+        if (at_line_start)
+            emit(LINE_PREFIX, sizeof(LINE_PREFIX) - 1);
+        emit(s, len);
+        at_line_start = nl != NULL;
+        s += len;
+    }
+}
+
+static void vprintk_level(enum log_level level, const char *fmt, va_list ap)
+{
+    char buf[512];
+
+    if (level > loglevel)
+        return;
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    emit_with_prefixes(buf);
+}
+
+void printk(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprintk_level(LOG_INFO, fmt, ap);
+    va_end(ap);
+}
+
+void printk_level(enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprintk_level(level, fmt, ap);
+    va_end(ap);
+}
+
+void console_register(struct console_device *dev)
+{
+    u64 start = conring_prod > CONRING_SIZE ? conring_prod - CONRING_SIZE : 0;
+
+    for (u64 i = start; i < conring_prod; i++)
+        dev->write(&conring[i & (CONRING_SIZE - 1)], 1);
+    dev->next = devices;
+    devices = dev;
+}
+
+void console_force_unlock(void)
+{
+    /* Single CPU, no locks yet: nothing to break. */
+}

@@ -1,0 +1,29 @@
+/*
+ * Mica's console: every message goes into a ring buffer (so nothing
+ * printed before the serial port is set up is lost) and then to each
+ * registered output device.
+ */
+#ifndef MICA_CONSOLE_H
+#define MICA_CONSOLE_H
+
+#include <mica/types.h>
+
+struct console_device {
+    const char *name;
+    void (*write)(const char *s, size_t n);
+    struct console_device *next;
+};
+
+/* Starts sending output to dev, first replaying what the ring holds. */
+void console_register(struct console_device *dev);
+
+/* True when `console=` lists name (e.g. "com1"); the default is "com1". */
+bool console_wanted(const char *name);
+
+/* Current threshold from `loglvl=`. */
+enum log_level console_loglevel(void);
+
+/* After a panic: drop locks and rate limits, just print. */
+void console_force_unlock(void);
+
+#endif
