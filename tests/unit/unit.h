@@ -56,6 +56,16 @@ extern int unit_failed_line;
 
 #define CHECK_STR(hay, needle) CHECK(strstr((hay), (needle)) != NULL)
 
+/* Runs one case; a failed CHECK longjmps back here.  Returns 0 if it passed. */
+static inline int unit_run_case(const struct unit_case *c)
+{
+    if (setjmp(unit_abort) == 0) {
+        c->fn();
+        return 0;
+    }
+    return 1;
+}
+
 #define UNIT_MAIN()                                                          \
     struct unit_case unit_cases[UNIT_MAX_CASES];                             \
     unsigned unit_ncases;                                                    \
@@ -66,8 +76,7 @@ extern int unit_failed_line;
     {                                                                        \
         unsigned failures = 0;                                               \
         for (unsigned i = 0; i < unit_ncases; i++) {                         \
-            if (setjmp(unit_abort) == 0) {                                   \
-                unit_cases[i].fn();                                          \
+            if (unit_run_case(&unit_cases[i]) == 0) {                        \
                 printf("PASS: %s/%s\n", UNIT_SUITE, unit_cases[i].name);     \
             } else {                                                         \
                 failures++;                                                  \

@@ -165,6 +165,7 @@ static void print_banner(void)
 {
     char uart[64];
     u64 ram = 0;
+    struct heap_stats heap;
 
     printk("Mica %s: an x86-64 paravirtualizing hypervisor\n", MICA_VERSION_STRING);
     printk("Built with gcc %s\n", __VERSION__);
@@ -188,6 +189,9 @@ static void print_banner(void)
            (unsigned long long)frame_pool_free_count(&host_frames),
            (unsigned long long)(host_frames.nr_frames * sizeof(struct page_info) >> 10),
            CONFIG_HEAP_SIZE_MB);
+    xheap_stats(&heap);
+    printk("Heap: %zu KiB, %zu KiB free, largest allocation possible %zu KiB\n",
+           heap.total >> 10, heap.free >> 10, heap.largest_alloc >> 10);
     printk("Mica image: %#llx - %#llx\n", (unsigned long long)image_start(),
            (unsigned long long)image_end());
     printk("Modules: %u\n", boot_info.nr_modules);

@@ -47,6 +47,18 @@ void printk_level(enum log_level level, const char *fmt, ...) __printf(2, 3);
 #include <stdlib.h>
 #include <string.h>
 #define panic(...) (printk(__VA_ARGS__), abort())
+/* glibc before 2.38 has no strlcpy; hosted tests get this one. */
+static inline size_t mica_host_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t len = strlen(src);
+    if (size) {
+        size_t n = len < size - 1 ? len : size - 1;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+    }
+    return len;
+}
+#define strlcpy mica_host_strlcpy
 #define ASSERT(c) do { if (!(c)) panic("ASSERT failed: %s at %s:%d\n", #c, __FILE__, __LINE__); } while (0)
 #else
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
