@@ -670,6 +670,20 @@ UNIT_TEST(madt_zero_length_entry_stops_walk)
     CHECK(info.have_madt);
     CHECK_EQ(info.ncpus, 1);
     CHECK_STR(logbuf, "has length 0, walk stopped");
+
+    /* Length 1 cannot even cover the type and length bytes. */
+    reset();
+    bad[0] = 4;
+    bad[1] = 1;
+    madt_begin(MADT_PA, 5, 0xfee00000, 0);
+    madt_lapic(0, 0, 1);
+    madt_raw(bad, 4);
+    madt_lapic(1, 1, 1);
+    madt_finish();
+    platform_with_madt();
+    CHECK_EQ(parse(rsdp_img, 36), ACPI_OK);
+    CHECK_EQ(info.ncpus, 1);
+    CHECK_STR(logbuf, "has length 1, walk stopped");
 }
 
 UNIT_TEST(madt_entry_past_end_stops_walk)
