@@ -1232,11 +1232,4 @@ UNIT_TEST(qemu_q35_tables)
     CHECK(find_desc("MCFG") != NULL);
 }
 
-/*
- * unit.h's main() keeps its loop counters in non-volatile locals across
- * setjmp; with this many cases GCC warns they might be clobbered.  They are
- * not written between setjmp and longjmp, so the warning is silenced here
- * rather than in the shared framework.
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
 UNIT_MAIN()
