@@ -1,0 +1,225 @@
+#include "domcfg.h"
+
+#include <libxml/parser.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "parse.h"
+#include "schema.h"
+#include "xmlload.h"
+
+struct domcfg_document {
+    xmlDocPtr xml;
+};
+
+static void init_libxml(void)
+{
+    static int done;
+    if (!done) {
+        LIBXML_TEST_VERSION
+        xmlInitParser();
+        done = 1;
+    }
+}
+
+enum domcfg_status domcfg_load_memory(const char *buf, size_t len, const char *display_name,
+                                      unsigned flags, struct domain_config *cfg,
+                                      struct domcfg_diags *diags,
+                                      struct domcfg_document **doc_out)
+{
+    init_libxml();
+    memset(cfg, 0, sizeof(*cfg));
+    if (doc_out)
+        *doc_out = NULL;
+    (void)display_name; /* diags->file already names the input */
+    xmlDocPtr xml = domcfg_parse_xml(buf, len, diags);
+    if (!xml)
+        return DOMCFG_INVALID;
+
+    /*
+     * The walk gives precise sentences; the schema is the authority on
+     * shape.  Both always run, but when the walk found problems its
+     * messages are the ones shown: libxml2's RelaxNG reports for the
+     * same mistakes are vaguer and sometimes point elsewhere.
+     */
+    struct domcfg_where where;
+    int walk_rc = domcfg_parse_tree(xml, cfg, &where, diags);
+    if (walk_rc == 0)
+        walk_rc = domcfg_check(cfg, &where, flags, diags);
+    struct domcfg_diags schema_diags;
+    domcfg_diags_init(&schema_diags, diags->file);
+    int schema_rc = domcfg_schema_validate(xml, &schema_diags);
+    if (walk_rc == 0 && schema_rc != 0) {
+        for (size_t i = 0; i < schema_diags.count; i++)
+            domcfg_diag_add(diags, schema_diags.items[i].line, "%s",
+                            schema_diags.items[i].message);
+    }
+    domcfg_diags_free(&schema_diags);
+    domcfg_diags_sort(diags);
+
+    if (walk_rc != 0 || schema_rc != 0 || diags->truncated) {
+        if (diags->count == 0)
+            domcfg_diag_add(diags, 0, "the definition is not valid");
+        domcfg_free(cfg);
+        xmlFreeDoc(xml);
+        return DOMCFG_INVALID;
+    }
+    if (doc_out) {
+        *doc_out = calloc(1, sizeof(**doc_out));
+        if (!*doc_out) {
+            domcfg_diag_add(diags, 0, "out of memory");
+            domcfg_free(cfg);
+            xmlFreeDoc(xml);
+            return DOMCFG_IO_ERROR;
+        }
+        (*doc_out)->xml = xml;
+    } else {
+        xmlFreeDoc(xml);
+    }
+    return DOMCFG_OK;
+}
+
+enum domcfg_status domcfg_load_file(const char *path, unsigned flags,
+                                    struct domain_config *cfg, struct domcfg_diags *diags,
+                                    struct domcfg_document **doc_out)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    if (doc_out)
+        *doc_out = NULL;
+    char *buf;
+    size_t len;
+    if (domcfg_read_file(path, &buf, &len, diags) < 0)
+        return DOMCFG_IO_ERROR;
+    enum domcfg_status st = domcfg_load_memory(buf, len, path, flags, cfg, diags, doc_out);
+    free(buf);
+    return st;
+}
+
+void domcfg_free(struct domain_config *cfg)
+{
+    free(cfg->name);
+    free(cfg->title);
+    free(cfg->description);
+    free(cfg->kernel);
+    free(cfg->initrd);
+    free(cfg->cmdline);
+    for (size_t i = 0; i < cfg->n_disks; i++)
+        free(cfg->disks[i].source);
+    free(cfg->disks);
+    for (size_t i = 0; i < cfg->n_nics; i++) {
+        free(cfg->nics[i].bridge);
+        free(cfg->nics[i].target_dev);
+    }
+    free(cfg->nics);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16])
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
+    xmlNodePtr name = NULL;
+    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !c->ns && xmlStrEqual(c->name, BAD_CAST "name"))
+            name = c;
+    if (!name)
+        return -1;
+    char text[37];
+    domcfg_format_uuid(uuid, text);
+    xmlNodePtr element = xmlNewDocNode(doc->xml, NULL, BAD_CAST "uuid", BAD_CAST text);
+    if (!element)
+        return -1;
+    /* Same indentation as <name>, so the stored file stays readable. */
+    xmlNodePtr indent = NULL;
+    if (name->prev && name->prev->type == XML_TEXT_NODE)
+        indent = xmlNewDocText(doc->xml, name->prev->content);
+    if (!xmlAddNextSibling(name, element)) {
+        xmlFreeNode(element);
+        xmlFreeNode(indent);
+        return -1;
+    }
+    if (indent && !xmlAddPrevSibling(element, indent))
+        xmlFreeNode(indent);
+    return 0;
+}
+
+char *domcfg_document_to_xml(struct domcfg_document *doc, size_t *len)
+{
+    xmlChar *mem = NULL;
+    int size = 0;
+    xmlDocDumpMemoryEnc(doc->xml, &mem, &size, "UTF-8");
+    if (!mem)
+        return NULL;
+    char *out = malloc((size_t)size + 1);
+    if (out) {
+        memcpy(out, mem, (size_t)size);
+        out[size] = '\0';
+        *len = (size_t)size;
+    }
+    xmlFree(mem);
+    return out;
+}
+
+void domcfg_document_free(struct domcfg_document *doc)
+{
+    if (!doc)
+        return;
+    xmlFreeDoc(doc->xml);
+    free(doc);
+}
+
+void domcfg_format_uuid(const uint8_t u[16], char out[37])
+{
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+             u[13], u[14], u[15]);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool domcfg_parse_uuid(const char *text, uint8_t uuid[16])
+{
+    size_t len = strlen(text);
+    bool dashed = len == 36;
+    if (!dashed && len != 32)
+        return false;
+    size_t digit = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
+            if (text[i] != '-')
+                return false;
+            continue;
+        }
+        int v = hex_value(text[i]);
+        if (v < 0)
+            return false;
+        if (digit % 2 == 0)
+            uuid[digit / 2] = (uint8_t)(v << 4);
+        else
+            uuid[digit / 2] |= (uint8_t)v;
+        digit++;
+    }
+    return digit == 32;
+}
+
+const char *domcfg_action_name(enum domcfg_action action)
+{
+    switch (action) {
+    case DOMCFG_ACTION_DESTROY: return "destroy";
+    case DOMCFG_ACTION_RESTART: return "restart";
+    case DOMCFG_ACTION_PRESERVE: return "preserve";
+    case DOMCFG_ACTION_RENAME_RESTART: return "rename-restart";
+    case DOMCFG_ACTION_COREDUMP_DESTROY: return "coredump-destroy";
+    case DOMCFG_ACTION_COREDUMP_RESTART: return "coredump-restart";
+    }
+    return "?";
+}

@@ -1,0 +1,205 @@
+/* Commands on stored definitions: validate, define, undefine, dumpxml.
+   None of them needs the hypervisor. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "defs.h"
+#include "exitcodes.h"
+
+int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    bool no_file_checks = false;
+    const struct cli_flag flags[] = { { "no-file-checks", &no_file_checks }, { NULL, NULL } };
+    const char *file;
+    enum cli_result r = cli_parse(cmd, argc, argv, flags, "FILE.xml", &file);
+    if (r != CLI_OK)
+        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    struct domain_config cfg;
+    int rc = defs_load_input(cmd, file, no_file_checks ? 0 : DOMCFG_CHECK_FILES, &cfg, NULL);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    printf("%s: valid definition of domain '%s'\n", file, cfg.name);
+    domcfg_free(&cfg);
+    return VMCTL_EXIT_OK;
+}
+
+/* Version 4 (random) UUID, as RFC 4122 lays it out. */
+static int random_uuid(uint8_t uuid[16])
+{
+    size_t have = 0;
+    while (have < 16) {
+        ssize_t n = getrandom(uuid + have, 16 - have, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        have += (size_t)n;
+    }
+    uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+    uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+    return 0;
+}
+
+/* Refuses a name or UUID that a stored definition already has.  Caller
+   holds the store lock, so nothing can slip in between. */
+static int check_unique(const struct vmctl_command *cmd, const struct store *store,
+                        const struct domain_config *cfg)
+{
+    char err[512];
+    char **names;
+    size_t count;
+    if (store_list(store, &names, &count, err, sizeof(err)) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+    int rc = VMCTL_EXIT_OK;
+    for (size_t i = 0; i < count && rc == VMCTL_EXIT_OK; i++) {
+        if (strcmp(names[i], cfg->name) == 0) {
+            rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "a domain named '%s' is already defined; "
+                          "undefine it first or choose another <name>", cfg->name);
+            break;
+        }
+        if (!cfg->has_uuid)
+            continue;
+        struct domain_config other;
+        if (defs_load_stored(cmd, store, names[i], 0, &other) != VMCTL_EXIT_OK)
+            continue; /* reported; an unreadable definition claims no UUID */
+        if (other.has_uuid && memcmp(other.uuid, cfg->uuid, 16) == 0) {
+            char text[37];
+            domcfg_format_uuid(cfg->uuid, text);
+            rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "UUID %s is already used by domain '%s'; "
+                          "change <uuid> or leave it out to get a new one", text, names[i]);
+        }
+        domcfg_free(&other);
+    }
+    store_free_names(names, count);
+    return rc;
+}
+
+int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *file;
+    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "FILE.xml", &file);
+    if (r != CLI_OK)
+        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+
+    struct domain_config cfg;
+    struct domcfg_document *doc = NULL;
+    int rc = defs_load_input(cmd, file, DOMCFG_CHECK_FILES, &cfg, &doc);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+
+    struct store store;
+    char err[512];
+    char *xml = NULL;
+    size_t len = 0;
+    if (store_init(&store) < 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+        goto out_cfg;
+    }
+    if (store_lock(&store, err, sizeof(err)) < 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+        goto out;
+    }
+    rc = check_unique(cmd, &store, &cfg);
+    if (rc != VMCTL_EXIT_OK)
+        goto out;
+    if (!cfg.has_uuid) {
+        if (random_uuid(cfg.uuid) < 0 || domcfg_document_set_uuid(doc, cfg.uuid) < 0) {
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot generate a UUID: %s",
+                          strerror(errno));
+            goto out;
+        }
+        cfg.has_uuid = true;
+    }
+    xml = domcfg_document_to_xml(doc, &len);
+    if (!xml) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+        goto out;
+    }
+    if (store_write(&store, cfg.name, xml, len, err, sizeof(err)) < 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s; nothing was defined", err);
+        goto out;
+    }
+    char uuid[37];
+    domcfg_format_uuid(cfg.uuid, uuid);
+    printf("Domain '%s' defined (UUID %s)\n", cfg.name, uuid);
+out:
+    free(xml);
+    store_fini(&store);
+out_cfg:
+    domcfg_document_free(doc);
+    domcfg_free(&cfg);
+    return rc;
+}
+
+int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *wanted;
+    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "NAME", &wanted);
+    if (r != CLI_OK)
+        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    struct store store;
+    if (store_init(&store) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    char err[512];
+    char *name = NULL;
+    int rc;
+    if (store_lock(&store, err, sizeof(err)) < 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+        goto out;
+    }
+    rc = defs_find(cmd, &store, wanted, &name);
+    if (rc == VMCTL_EXIT_NOT_FOUND)
+        rc = defs_not_found(cmd, wanted);
+    if (rc != VMCTL_EXIT_OK)
+        goto out;
+    if (store_remove(&store, name, err, sizeof(err)) < 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+        goto out;
+    }
+    printf("Domain '%s' undefined\n", name);
+out:
+    free(name);
+    store_fini(&store);
+    return rc;
+}
+
+int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *wanted;
+    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "NAME", &wanted);
+    if (r != CLI_OK)
+        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    struct store store;
+    if (store_init(&store) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    char *name = NULL, *path = NULL;
+    int rc = defs_find(cmd, &store, wanted, &name);
+    if (rc == VMCTL_EXIT_NOT_FOUND)
+        rc = defs_not_found(cmd, wanted);
+    if (rc != VMCTL_EXIT_OK)
+        goto out;
+    path = store_path(&store, name);
+    FILE *in = path ? fopen(path, "r") : NULL;
+    if (!in) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot read %s: %s", path ? path : name,
+                      strerror(errno));
+        goto out;
+    }
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        fwrite(buf, 1, n, stdout);
+    if (ferror(in))
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot read %s", path);
+    fclose(in);
+out:
+    free(path);
+    free(name);
+    store_fini(&store);
+    return rc;
+}

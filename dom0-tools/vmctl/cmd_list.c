@@ -1,0 +1,328 @@
+/* list and info. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "defs.h"
+#include "exitcodes.h"
+#include "output.h"
+
+/* One row of "vmctl list": a running domain, or a stored one that is not. */
+struct row {
+    char name[DOMCFG_NAME_MAX + 1];
+    uint8_t uuid[16];
+    bool has_uuid;
+    bool running;
+    uint32_t domid;
+    uint64_t memory_kib;
+    unsigned vcpus;
+    unsigned state;
+    double cpu_seconds;
+};
+
+static void state_flags(unsigned state, char out[7])
+{
+    static const char letters[] = "rbpscd";
+    for (int i = 0; i < 6; i++)
+        out[i] = state & (1u << i) ? letters[i] : '-';
+    out[6] = '\0';
+}
+
+/* Stored definitions not matched by a running domain (same UUID or name). */
+static int add_inactive(const struct vmctl_command *cmd, struct row **rows, size_t *n)
+{
+    struct store store;
+    if (store_init(&store) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    char err[512];
+    char **names;
+    size_t count;
+    if (store_list(&store, &names, &count, err, sizeof(err)) < 0) {
+        store_fini(&store);
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+    }
+    size_t running = *n;
+    int rc = VMCTL_EXIT_OK;
+    for (size_t i = 0; i < count; i++) {
+        struct domain_config cfg;
+        if (defs_load_stored(cmd, &store, names[i], 0, &cfg) != VMCTL_EXIT_OK)
+            continue; /* reported; the others are still worth listing */
+        bool active = false;
+        for (size_t j = 0; j < running; j++) {
+            const struct row *r = &(*rows)[j];
+            if (strcmp(r->name, cfg.name) == 0 ||
+                (cfg.has_uuid && memcmp(r->uuid, cfg.uuid, 16) == 0))
+                active = true;
+        }
+        if (!active) {
+            struct row *grown = realloc(*rows, (*n + 1) * sizeof(**rows));
+            if (!grown) {
+                domcfg_free(&cfg);
+                rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+                break;
+            }
+            *rows = grown;
+            struct row *r = &(*rows)[(*n)++];
+            memset(r, 0, sizeof(*r));
+            snprintf(r->name, sizeof(r->name), "%s", cfg.name);
+            memcpy(r->uuid, cfg.uuid, 16);
+            r->has_uuid = cfg.has_uuid;
+            r->memory_kib = cfg.current_memory_kib;
+            r->vcpus = cfg.vcpus_current;
+        }
+        domcfg_free(&cfg);
+    }
+    store_free_names(names, count);
+    store_fini(&store);
+    return rc;
+}
+
+static void print_table(const struct row *rows, size_t n)
+{
+    printf("%-40s %5s %6s %5s %-8s %9s\n", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)");
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        unsigned long long mib = (unsigned long long)((r->memory_kib + 1023) / 1024);
+        if (r->running) {
+            char flags[7];
+            state_flags(r->state, flags);
+            printf("%-40s %5u %6llu %5u %-8s %9.1f\n", r->name, r->domid, mib, r->vcpus,
+                   flags, r->cpu_seconds);
+        } else {
+            printf("%-40s %5s %6llu %5u %-8s %9s\n", r->name, "-", mib, r->vcpus, "shut-off",
+                   "-");
+        }
+    }
+}
+
+static void print_json(const struct row *rows, size_t n)
+{
+    printf("[");
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        char uuid[37];
+        domcfg_format_uuid(r->uuid, uuid);
+        printf("%s\n  {\"name\": ", i ? "," : "");
+        json_string(stdout, r->name);
+        printf(", \"uuid\": ");
+        json_string(stdout, r->has_uuid ? uuid : NULL);
+        if (r->running) {
+            char flags[7];
+            state_flags(r->state, flags);
+            printf(", \"id\": %u, \"mem_mib\": %llu, \"vcpus\": %u, \"state\": \"%s\", "
+                   "\"time_s\": %.1f}", r->domid,
+                   (unsigned long long)((r->memory_kib + 1023) / 1024), r->vcpus, flags,
+                   r->cpu_seconds);
+        } else {
+            printf(", \"id\": null, \"mem_mib\": %llu, \"vcpus\": %u, \"state\": \"shut-off\", "
+                   "\"time_s\": null}", (unsigned long long)((r->memory_kib + 1023) / 1024),
+                   r->vcpus);
+        }
+    }
+    printf("%s]\n", n ? "\n" : "");
+}
+
+int cmd_list(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    bool all = false, inactive = false, json = false;
+    const struct cli_flag flags[] = {
+        { "all", &all }, { "inactive", &inactive }, { "json", &json }, { NULL, NULL } };
+    enum cli_result r = cli_parse(cmd, argc, argv, flags, NULL, NULL);
+    if (r != CLI_OK)
+        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    if (all && inactive)
+        return cli_usage_error(cmd, "--all already includes --inactive; give one of them");
+
+    struct row *rows = NULL;
+    size_t n = 0;
+    int rc = VMCTL_EXIT_OK;
+    if (!inactive) {
+        struct hv *hv;
+        rc = defs_connect(cmd, &hv);
+        if (rc != VMCTL_EXIT_OK) {
+            fprintf(stderr, "vmctl %s: 'vmctl list --inactive' shows the stored definitions "
+                    "without the hypervisor\n", cmd->name);
+            return rc;
+        }
+        struct hv_domain *domains;
+        size_t count;
+        if (hv_list(hv, &domains, &count) != HV_OK) {
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
+            hv_close(hv);
+            return rc;
+        }
+        rows = calloc(count ? count : 1, sizeof(*rows));
+        if (!rows) {
+            free(domains);
+            hv_close(hv);
+            return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+        }
+        for (size_t i = 0; i < count; i++) {
+            struct row *row = &rows[n++];
+            snprintf(row->name, sizeof(row->name), "%s", domains[i].name);
+            memcpy(row->uuid, domains[i].uuid, 16);
+            row->has_uuid = true;
+            row->running = true;
+            row->domid = domains[i].domid;
+            row->memory_kib = domains[i].memory_kib;
+            row->vcpus = domains[i].vcpus;
+            row->state = domains[i].state;
+            row->cpu_seconds = domains[i].cpu_seconds;
+        }
+        free(domains);
+        hv_close(hv);
+    }
+    if (all || inactive)
+        rc = add_inactive(cmd, &rows, &n);
+    if (rc == VMCTL_EXIT_OK) {
+        if (json)
+            print_json(rows, n);
+        else
+            print_table(rows, n);
+    }
+    free(rows);
+    return rc;
+}
+
+static const char *disk_driver_name(enum domcfg_disk_driver d)
+{
+    return d == DOMCFG_DRIVER_PHY ? "phy" : d == DOMCFG_DRIVER_FILE ? "file" : "default";
+}
+
+static void print_info_text(const struct domain_config *cfg, const char *state)
+{
+    char uuid[37];
+    domcfg_format_uuid(cfg->uuid, uuid);
+    printf("Name:           %s\n", cfg->name);
+    printf("UUID:           %s\n", cfg->has_uuid ? uuid : "-");
+    if (cfg->title)
+        printf("Title:          %s\n", cfg->title);
+    printf("State:          %s\n", state);
+    printf("Persistent:     yes\n");
+    if (cfg->has_max_memory)
+        printf("Max memory:     %llu KiB\n", (unsigned long long)cfg->max_memory_kib);
+    printf("Memory:         %llu KiB\n", (unsigned long long)cfg->memory_kib);
+    printf("Current memory: %llu KiB\n", (unsigned long long)cfg->current_memory_kib);
+    printf("vCPUs:          %u (maximum %u)\n", cfg->vcpus_current, cfg->vcpus_max);
+    printf("Kernel:         %s\n", cfg->kernel);
+    printf("Initrd:         %s\n", cfg->initrd ? cfg->initrd : "-");
+    printf("Command line:   %s\n", cfg->cmdline ? cfg->cmdline : "-");
+    printf("On poweroff:    %s\n", domcfg_action_name(cfg->on_poweroff));
+    printf("On reboot:      %s\n", domcfg_action_name(cfg->on_reboot));
+    printf("On crash:       %s\n", domcfg_action_name(cfg->on_crash));
+    for (size_t i = 0; i < cfg->n_disks; i++) {
+        const struct domcfg_disk *d = &cfg->disks[i];
+        printf("Disk:           %s %s %s (driver %s)%s%s\n", d->target,
+               d->type == DOMCFG_DISK_BLOCK ? "block" : "file", d->source,
+               disk_driver_name(d->driver), d->readonly ? " read-only" : "",
+               d->cdrom ? " cdrom" : "");
+    }
+    for (size_t i = 0; i < cfg->n_nics; i++) {
+        const struct domcfg_nic *nic = &cfg->nics[i];
+        char mac[18] = "auto";
+        if (nic->has_mac)
+            snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic->mac[0],
+                     nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5]);
+        printf("Interface:      %s%s mac %s%s%s\n",
+               nic->type == DOMCFG_NIC_BRIDGE ? "bridge " : "ethernet",
+               nic->bridge ? nic->bridge : "", mac, nic->target_dev ? " back-end " : "",
+               nic->target_dev ? nic->target_dev : "");
+    }
+    printf("Console:        %s\n", cfg->has_console ? "pty" : "none");
+    printf("Sched weight:   %s", cfg->sched_weight ? "" : "default\n");
+    if (cfg->sched_weight)
+        printf("%u\n", cfg->sched_weight);
+    printf("Sched cap:      %u%%%s\n", cfg->sched_cap, cfg->sched_cap ? "" : " (none)");
+}
+
+static void print_info_json(const struct domain_config *cfg, const char *state)
+{
+    char uuid[37];
+    domcfg_format_uuid(cfg->uuid, uuid);
+    printf("{\"name\": ");
+    json_string(stdout, cfg->name);
+    printf(", \"uuid\": ");
+    json_string(stdout, cfg->has_uuid ? uuid : NULL);
+    printf(", \"title\": ");
+    json_string(stdout, cfg->title);
+    printf(", \"state\": ");
+    json_string(stdout, state);
+    printf(", \"persistent\": true, \"memory_kib\": %llu, \"current_memory_kib\": %llu",
+           (unsigned long long)cfg->memory_kib, (unsigned long long)cfg->current_memory_kib);
+    if (cfg->has_max_memory)
+        printf(", \"max_memory_kib\": %llu", (unsigned long long)cfg->max_memory_kib);
+    printf(", \"vcpus\": %u, \"vcpus_max\": %u, \"kernel\": ", cfg->vcpus_current,
+           cfg->vcpus_max);
+    json_string(stdout, cfg->kernel);
+    printf(", \"initrd\": ");
+    json_string(stdout, cfg->initrd);
+    printf(", \"cmdline\": ");
+    json_string(stdout, cfg->cmdline);
+    printf(", \"disks\": [");
+    for (size_t i = 0; i < cfg->n_disks; i++) {
+        printf("%s{\"target\": ", i ? ", " : "");
+        json_string(stdout, cfg->disks[i].target);
+        printf(", \"source\": ");
+        json_string(stdout, cfg->disks[i].source);
+        printf(", \"readonly\": %s}", cfg->disks[i].readonly ? "true" : "false");
+    }
+    printf("], \"interfaces\": %zu}\n", cfg->n_nics);
+}
+
+int cmd_info(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    bool json = false;
+    const struct cli_flag flags[] = { { "json", &json }, { NULL, NULL } };
+    const char *wanted;
+    enum cli_result r = cli_parse(cmd, argc, argv, flags, "NAME", &wanted);
+    if (r != CLI_OK)
+        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    struct store store;
+    if (store_init(&store) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    char *name = NULL;
+    int rc = defs_find(cmd, &store, wanted, &name);
+    if (rc == VMCTL_EXIT_NOT_FOUND) {
+        /* Not stored: it could still be a running transient domain. */
+        struct hv *hv;
+        char err[512];
+        if (hv_open(&hv, err, sizeof(err)) != HV_OK)
+            rc = cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "no domain named '%s' is defined, and "
+                          "running domains cannot be searched: cannot reach the Mica "
+                          "hypervisor: %s", wanted, err);
+        else {
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "'%s' is not defined; showing running "
+                          "domains needs the hypervisor's domctl interface: %s", wanted,
+                          hv_error(hv));
+            hv_close(hv);
+        }
+        goto out;
+    }
+    if (rc != VMCTL_EXIT_OK)
+        goto out;
+    struct domain_config cfg;
+    rc = defs_load_stored(cmd, &store, name, 0, &cfg);
+    if (rc == VMCTL_EXIT_NOT_FOUND)
+        rc = defs_not_found(cmd, wanted); /* undefined between the two looks */
+    if (rc != VMCTL_EXIT_OK)
+        goto out;
+    /* The definition is what info is mostly about; without the hypervisor
+       the state is unknown, which is said rather than guessed. */
+    struct hv *hv;
+    char err[512];
+    const char *state = "unknown";
+    if (hv_open(&hv, err, sizeof(err)) != HV_OK)
+        cli_warn(cmd, "state unknown: cannot reach the Mica hypervisor: %s", err);
+    else
+        hv_close(hv);
+    if (json)
+        print_info_json(&cfg, state);
+    else
+        print_info_text(&cfg, state);
+    domcfg_free(&cfg);
+out:
+    free(name);
+    store_fini(&store);
+    return rc;
+}

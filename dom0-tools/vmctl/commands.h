@@ -1,0 +1,19 @@
+/* The command implementations the table in commands.c points at. */
+#ifndef VMCTL_COMMANDS_H
+#define VMCTL_COMMANDS_H
+
+#include "cli.h"
+
+int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_define(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_list(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_info(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_create(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_start(const struct vmctl_command *cmd, int argc, char **argv);
+/* shutdown, reboot, destroy, pause, unpause and console: one function,
+   the command's name says which. */
+int cmd_domain_op(const struct vmctl_command *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,105 @@
+#include "defs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+
+int defs_load_input(const struct vmctl_command *cmd, const char *file, unsigned flags,
+                    struct domain_config *cfg, struct domcfg_document **doc)
+{
+    struct domcfg_diags diags;
+    domcfg_diags_init(&diags, file);
+    enum domcfg_status st = domcfg_load_file(file, flags, cfg, &diags, doc);
+    int rc = VMCTL_EXIT_OK;
+    if (st == DOMCFG_IO_ERROR) {
+        domcfg_diags_print(&diags, stderr, 0);
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot read the definition %s", file);
+    } else if (st == DOMCFG_INVALID) {
+        domcfg_diags_print(&diags, stderr, 20);
+        rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s is not a valid domain definition (%zu "
+                      "problem%s)", file, diags.count, diags.count == 1 ? "" : "s");
+    }
+    domcfg_diags_free(&diags);
+    return rc;
+}
+
+int defs_load_stored(const struct vmctl_command *cmd, const struct store *store,
+                     const char *name, unsigned flags, struct domain_config *cfg)
+{
+    char *path = store_path(store, name);
+    if (!path)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    memset(cfg, 0, sizeof(*cfg));
+    if (access(path, F_OK) < 0 && errno == ENOENT) {
+        free(path);
+        return VMCTL_EXIT_NOT_FOUND;
+    }
+    struct domcfg_diags diags;
+    domcfg_diags_init(&diags, path);
+    enum domcfg_status st = domcfg_load_file(path, flags, cfg, &diags, NULL);
+    int rc = VMCTL_EXIT_OK;
+    if (st != DOMCFG_OK) {
+        domcfg_diags_print(&diags, stderr, 20);
+        rc = cli_fail(cmd, st == DOMCFG_INVALID ? VMCTL_EXIT_INVALID : VMCTL_EXIT_FAILURE,
+                      "the stored definition of '%s' (%s) cannot be used; fix or undefine it",
+                      name, path);
+    }
+    domcfg_diags_free(&diags);
+    free(path);
+    return rc;
+}
+
+int defs_find(const struct vmctl_command *cmd, const struct store *store,
+              const char *name_or_uuid, char **name_out)
+{
+    *name_out = NULL;
+    char err[512];
+    char **names;
+    size_t count;
+    if (store_list(store, &names, &count, err, sizeof(err)) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+    uint8_t wanted[16];
+    bool by_uuid = domcfg_parse_uuid(name_or_uuid, wanted);
+    int rc = VMCTL_EXIT_NOT_FOUND;
+    for (size_t i = 0; i < count && rc == VMCTL_EXIT_NOT_FOUND; i++) {
+        if (strcmp(names[i], name_or_uuid) == 0) {
+            rc = VMCTL_EXIT_OK;
+        } else if (by_uuid) {
+            struct domain_config cfg;
+            struct domcfg_diags diags;
+            domcfg_diags_init(&diags, names[i]);
+            char *path = store_path(store, names[i]);
+            if (path && domcfg_load_file(path, 0, &cfg, &diags, NULL) == DOMCFG_OK) {
+                if (cfg.has_uuid && memcmp(cfg.uuid, wanted, 16) == 0)
+                    rc = VMCTL_EXIT_OK;
+                domcfg_free(&cfg);
+            }
+            free(path);
+            domcfg_diags_free(&diags);
+        }
+        if (rc == VMCTL_EXIT_OK) {
+            *name_out = strdup(names[i]);
+            if (!*name_out)
+                rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+        }
+    }
+    store_free_names(names, count);
+    return rc;
+}
+
+int defs_connect(const struct vmctl_command *cmd, struct hv **hv)
+{
+    char err[512];
+    if (hv_open(hv, err, sizeof(err)) == HV_OK)
+        return VMCTL_EXIT_OK;
+    return cli_fail(cmd, VMCTL_EXIT_HV_UNREACHABLE, "cannot reach the Mica hypervisor: %s", err);
+}
+
+int defs_not_found(const struct vmctl_command *cmd, const char *name_or_uuid)
+{
+    return cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "no domain named '%s' is defined (see 'vmctl "
+                    "list --inactive')", name_or_uuid);
+}

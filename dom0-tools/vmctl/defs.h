@@ -1,0 +1,35 @@
+/*
+ * Steps several commands share: loading a definition given on the
+ * command line (with file:line diagnostics), finding a stored domain by
+ * name or UUID, and connecting to the hypervisor or saying why not.
+ * Each returns a vmctl exit status after printing any message.
+ */
+#ifndef VMCTL_DEFS_H
+#define VMCTL_DEFS_H
+
+#include "cli.h"
+#include "domcfg.h"
+#include "hv.h"
+#include "store.h"
+
+/* VMCTL_EXIT_OK, _INVALID (diagnostics printed) or _FAILURE (unreadable). */
+int defs_load_input(const struct vmctl_command *cmd, const char *file, unsigned flags,
+                    struct domain_config *cfg, struct domcfg_document **doc);
+
+/* Finds a stored domain; on VMCTL_EXIT_OK *name_out is its name (malloc'd).
+   Prints nothing for VMCTL_EXIT_NOT_FOUND so callers can word it. */
+int defs_find(const struct vmctl_command *cmd, const struct store *store,
+              const char *name_or_uuid, char **name_out);
+
+/* Loads NAME's stored definition; a stored file that no longer validates
+   is reported with its path and gives VMCTL_EXIT_INVALID. */
+int defs_load_stored(const struct vmctl_command *cmd, const struct store *store,
+                     const char *name, unsigned flags, struct domain_config *cfg);
+
+/* VMCTL_EXIT_OK with *hv set, or VMCTL_EXIT_HV_UNREACHABLE after saying why. */
+int defs_connect(const struct vmctl_command *cmd, struct hv **hv);
+
+/* Prints the usual "no domain named X" and returns VMCTL_EXIT_NOT_FOUND. */
+int defs_not_found(const struct vmctl_command *cmd, const char *name_or_uuid);
+
+#endif
