@@ -42,9 +42,8 @@ enum domcfg_size_status domcfg_parse_u64(const char *text, uint64_t *value)
     const char *p = text;
     while (is_xml_space(*p))
         p++;
-    bool negative = false;
-    if (*p == '+' || *p == '-')
-        negative = *p++ == '-';
+    /* XML Schema allows a sign here, libxml2 (the schema's validator)
+       does not; agreeing with the validator keeps one notion of valid. */
     if (*p < '0' || *p > '9')
         return DOMCFG_SIZE_NOT_A_NUMBER;
     uint64_t v = 0;
@@ -57,8 +56,6 @@ enum domcfg_size_status domcfg_parse_u64(const char *text, uint64_t *value)
     while (is_xml_space(*p))
         p++;
     if (*p)
-        return DOMCFG_SIZE_NOT_A_NUMBER;
-    if (negative && (v != 0 || overflow))
         return DOMCFG_SIZE_NOT_A_NUMBER;
     if (overflow)
         return DOMCFG_SIZE_TOO_LARGE;

@@ -23,8 +23,8 @@ enum domcfg_size_status {
 };
 
 /*
- * Parses an xsd:unsignedLong as XML Schema spells it (surrounding
- * whitespace, an optional '+', leading zeros; '-' only for zero).
+ * Parses an xsd:unsignedLong as libxml2 accepts it: digits (leading
+ * zeros allowed) with optional surrounding whitespace, no sign.
  */
 enum domcfg_size_status domcfg_parse_u64(const char *text, uint64_t *value);
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -130,6 +131,26 @@ static void on_parse_error(void *ctx, xmlErrorPtr err)
     free(raw);
 }
 
+/* libxml2 keeps no line for the DTD node; find the declaration itself. */
+static int doctype_line(const char *buf, size_t len)
+{
+    int line = 1;
+    static const char marker[] = "<!DOCTYPE";
+    bool in_comment = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_comment && len - i >= 4 && memcmp(buf + i, "<!--", 4) == 0)
+            in_comment = true;
+        else if (in_comment && len - i >= 3 && memcmp(buf + i, "-->", 3) == 0)
+            in_comment = false;
+        else if (!in_comment && len - i >= sizeof(marker) - 1 &&
+                 memcmp(buf + i, marker, sizeof(marker) - 1) == 0)
+            return line;
+        if (buf[i] == '\n')
+            line++;
+    }
+    return 1;
+}
+
 xmlDocPtr domcfg_parse_xml(const char *buf, size_t len, struct domcfg_diags *diags)
 {
     if (len > (size_t)DOMCFG_FILE_MAX) {
@@ -158,8 +179,7 @@ xmlDocPtr domcfg_parse_xml(const char *buf, size_t len, struct domcfg_diags *dia
         return NULL;
     }
     if (doc->intSubset || doc->extSubset) {
-        xmlDtdPtr dtd = doc->intSubset ? doc->intSubset : doc->extSubset;
-        domcfg_diag_add(diags, (int)xmlGetLineNo((xmlNodePtr)dtd) > 0 ? (int)xmlGetLineNo((xmlNodePtr)dtd) : 1,
+        domcfg_diag_add(diags, doctype_line(buf, len),
                         "a <!DOCTYPE> declaration is not allowed in a domain definition; remove it");
         xmlFreeDoc(doc);
         return NULL;
