@@ -32,8 +32,8 @@
  *     names are ignored; required features must all be offered by the
  *     hypervisor (policy->hv_features).
  * Choices of Mica's own (the simplest safe reading): a note type given
- * twice, overlapping PT_LOAD segments, a non NUL-terminated string note,
- * a numeric note that is not 1, 2, 4 or 8 bytes, a misaligned
+ * twice, overlapping PT_LOAD segments, a string note longer than Mica's
+ * buffers, a numeric note that is not 1, 2, 4 or 8 bytes, a misaligned
  * HYPERCALL_PAGE or INIT_P2M are all refused; BSD_SYMTAB is accepted but
  * no symbol table is loaded.
  */
@@ -168,24 +168,23 @@ static int note_numeric(u32 type, const u8 *desc, u32 descsz, u64 *val)
     return 0;
 }
 
-/* Copies a NUL-terminated string note into out[max]. */
+/*
+ * Copies a string note into out[max] and NUL-terminates it.  The value
+ * ends at its first NUL or at the end of the descriptor: Linux writes
+ * FEATURES with .ascii, without a terminating NUL.
+ */
 static int note_string(u32 type, const u8 *desc, u32 descsz, char *out, size_t max)
 {
-    if (descsz == 0) {
-        out[0] = '\0';
-        return 0;
-    }
-    if (descsz > max) {
+    if (descsz <= max)
+        memcpy(out, desc, descsz);
+    /* Checked on the copy: room is needed for the NUL. */
+    if (descsz > max || (descsz == max && out[max - 1] != '\0')) {
         pr_err("elf: note %s is %u bytes long, more than the %zu Mica accepts\n",
-               elf_pv_note_name(type), descsz, max);
+               elf_pv_note_name(type), descsz, max - 1);
         return -XEN_E2BIG;
     }
-    memcpy(out, desc, descsz);
-    if (strnlen(out, descsz) == descsz) {
-        pr_err("elf: note %s is not a NUL-terminated string\n",
-               elf_pv_note_name(type));
-        return -XEN_EINVAL;
-    }
+    if (descsz < max)
+        out[descsz] = '\0';
     return 0;
 }
 

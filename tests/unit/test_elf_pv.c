@@ -147,7 +147,8 @@ static void linux_notes(struct spec *sp, bool with_entry)
     note_u64(sp, XEN_ELFNOTE_INIT_P2M, 0x8000000000ULL);
     if (with_entry)
         note_u64(sp, XEN_ELFNOTE_ENTRY, LINUX_ENTRY);
-    note_str(sp, XEN_ELFNOTE_FEATURES, "!writable_page_tables|pae_pgdir_above_4gb");
+    /* Linux writes this one without a terminating NUL. */
+    note_add(sp, "Xen", XEN_ELFNOTE_FEATURES, "!writable_page_tables|pae_pgdir_above_4gb", 41);
     note_u32(sp, XEN_ELFNOTE_SUPPORTED_FEATURES, 0x8801);
     note_str(sp, XEN_ELFNOTE_PAE_MODE, "yes");
     note_str(sp, XEN_ELFNOTE_LOADER, "generic");
@@ -695,12 +696,35 @@ UNIT_TEST(refuses_bad_note_values)
     im = build(&sp);
     CHECK_REFUSED(&im, XEN_EINVAL, "note GUEST_VERSION appears more than once");
 
+    /* Strings end at their first NUL or at the end of the value. */
     linux_spec(&sp);
     sp.notes_len = 0;
     note_add(&sp, "Xen", XEN_ELFNOTE_XEN_VERSION, "xen-3.0", 7);   /* no NUL */
-    note_str(&sp, XEN_ELFNOTE_GUEST_OS, "linux");
+    note_add(&sp, "Xen", XEN_ELFNOTE_GUEST_OS, "linux\0junk", 10);
+    note_u64(&sp, XEN_ELFNOTE_VIRT_BASE, LINUX_BASE);
+    note_u64(&sp, XEN_ELFNOTE_ENTRY, LINUX_ENTRY);
+    {
+        char full[ELF_PV_STR_MAX];               /* exactly fills the buffer */
+        memset(full, 'v', sizeof(full) - 1);
+        full[sizeof(full) - 1] = '\0';
+        note_add(&sp, "Xen", XEN_ELFNOTE_GUEST_VERSION, full, sizeof(full));
+    }
     im = build(&sp);
-    CHECK_REFUSED(&im, XEN_EINVAL, "note XEN_VERSION is not a NUL-terminated string");
+    CHECK_EQ(parse(&im), 0);
+    CHECK(strcmp(info.xen_version, "xen-3.0") == 0);
+    CHECK(strcmp(info.guest_os, "linux") == 0);
+    CHECK_EQ(strlen(info.guest_version), ELF_PV_STR_MAX - 1);
+    {
+        char over[ELF_PV_STR_MAX];               /* one byte too long: no room for NUL */
+        memset(over, 'v', sizeof(over));
+        linux_spec(&sp);
+        note_add(&sp, "Xen", XEN_ELFNOTE_INFO, "x", 1);
+        sp.notes_len = 0;
+        note_str(&sp, XEN_ELFNOTE_XEN_VERSION, "xen-3.0");
+        note_add(&sp, "Xen", XEN_ELFNOTE_LOADER, over, sizeof(over));
+        im = build(&sp);
+        CHECK_REFUSED(&im, XEN_E2BIG, "note LOADER is 64 bytes long, more than the 63");
+    }
 
     linux_spec(&sp);
     {
@@ -1139,6 +1163,8 @@ static uint8_t *vmlinux_from_bzimage(const char *path, size_t *len, char *why, s
 static char kernel_path[512];
 static bool kernel_is_elf;
 
+static uint8_t *real_img;      /* global: a failed CHECK must not leak it */
+
 static void real_debian_kernel(void)
 {
     char why[1024];
@@ -1152,6 +1178,7 @@ static void real_debian_kernel(void)
     } else {
         img = vmlinux_from_bzimage(kernel_path, &len, why, sizeof(why));
     }
+    real_img = img;
     if (!img)
         fprintf(stderr, "  %s\n", why);
     CHECK(img != NULL);
@@ -1174,7 +1201,26 @@ static void real_debian_kernel(void)
     CHECK(info.nr_segments >= 3);
     fprintf(stderr, "  kstart %#lx kend %#lx entry %#lx hypercall page %#lx\n",
             info.virt_kstart, info.virt_kend, info.virt_entry, info.virt_hypercall);
+    {
+        /* Load it and compare a byte of each segment with the file. */
+        struct guest_mem g = { info.virt_kstart, info.virt_kend - info.virt_kstart,
+                               NULL, 0, -1 };
+        g.mem = malloc(g.size);
+        CHECK(g.mem != NULL);
+        memset(g.mem, 0xaa, g.size);
+        rc = elf_pv_load(img, len, &info, guest_write, &g);
+        for (unsigned i = 0; !rc && i < info.nr_segments; i++) {
+            const struct elf_pv_segment *s = &info.seg[i];
+            if (s->filesz && (g.mem[s->vaddr - g.base] != img[s->offset] ||
+                              g.mem[s->vaddr - g.base + s->filesz - 1] !=
+                                  img[s->offset + s->filesz - 1]))
+                rc = 1;
+        }
+        free(g.mem);
+        CHECK_EQ(rc, 0);
+    }
     free(img);
+    real_img = NULL;
 }
 
 /*
