@@ -18,3 +18,12 @@ $(BUILD)/tests/vmctl/vmctl: $(VMCTL_DEPS) $(DOMCFG_SAN_LIB)
 	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) $(SAN_FLAGS) -o $@ $(VMCTL_SRCS) $(DOMCFG_SAN_LIB) $(XML2_LIBS)
 
 ALL_TARGETS += $(BUILD)/vmctl
+
+# CLI tests (tests/host/vmctl/), run against the sanitizer build.
+$(BUILD)/tests/vmctl/test-vmctl: tests/host/vmctl/test-vmctl.sh $(BUILD)/tests/vmctl/vmctl \
+        $(VMCTL_DIR)/vmctl.1 $(VMCTL_DIR)/vmctl.bash-completion
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed 's#^TOP=.*#TOP=$(TOP)#' $< >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+HOST_TESTS += $(BUILD)/tests/vmctl/test-vmctl

@@ -1,0 +1,265 @@
+#!/bin/bash
+# vmctl command-line tests: argument handling and help of every command,
+# exit statuses, file:line diagnostics, the stored-definition round trip
+# in a temporary state directory, duplicate refusal, atomic writes and the
+# lock, and the "hypervisor unreachable" behaviour (nothing half-done).
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
+VMCTL=${VMCTL:-$TOP/build/tests/vmctl/vmctl}
+
+failures=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1 $2"; failures=$((failures + 1)); }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export MICA_STATE_DIR=$work/state
+# The machine running the tests may be a real Xen dom0: point vmctl at a
+# path that certainly does not exist unless a test says otherwise.
+export MICA_PRIVCMD=$work/no-privcmd
+mkdir -p "$work/files"
+echo kernel >"$work/files/vmlinuz"
+echo initrd >"$work/files/initrd.img"
+echo disk >"$work/files/disk.img"
+
+# run NAME: runs vmctl with the remaining arguments; sets $rc, $out, $err.
+run() {
+    "$VMCTL" "$@" >"$work/out" 2>"$work/err"
+    rc=$?
+    out=$(cat "$work/out")
+    err=$(cat "$work/err")
+}
+
+# expect NAME RC [stdout|stderr] [TEXT]: checks the last run.
+expect() {
+    local name=$1 want=$2 stream=${3:-} text=${4:-}
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name" "exit $rc, wanted $want; stderr: $(head -c 300 "$work/err")"
+        return 1
+    fi
+    if [ -n "$stream" ]; then
+        local f=$work/out
+        [ "$stream" = stderr ] && f=$work/err
+        if ! grep -qF -- "$text" "$f"; then
+            fail "$name" "$stream lacks '$text': $(head -c 300 "$f")"
+            return 1
+        fi
+    fi
+    pass "$name"
+}
+
+write_domain() { # FILE NAME [UUID] [EXTRA-ELEMENTS]
+    local uuid=""
+    [ -n "${3:-}" ] && uuid="<uuid>$3</uuid>"
+    cat >"$1" <<XML
+<domain type='xen'>
+  <name>$2</name>
+  $uuid
+  <memory unit='MiB'>64</memory>
+  <vcpu>2</vcpu>
+  <os>
+    <type>linux</type>
+    <kernel>$work/files/vmlinuz</kernel>
+    <initrd>$work/files/initrd.img</initrd>
+  </os>
+  <devices>
+    <disk type='file'>
+      <source file='$work/files/disk.img'/>
+      <target dev='xvda'/>
+    </disk>
+    <console type='pty'/>
+  </devices>${4:-}
+</domain>
+XML
+}
+
+state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
+
+commands="create define undefine start list info dumpxml shutdown reboot destroy pause unpause console validate"
+
+# --- help and usage -----------------------------------------------------
+run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
+run help;            expect "vmctl help lists commands" 0 stdout "dumpxml"
+run;                 expect "no command is a usage error" 2 stderr "Usage: vmctl COMMAND"
+run frobnicate;      expect "unknown command" 2 stderr "unknown command 'frobnicate'"
+run help frobnicate; expect "help for unknown command" 2 stderr "unknown command 'frobnicate'"
+for c in $commands; do
+    run help "$c";   expect "vmctl help $c" 0 stdout "Usage: vmctl $c"
+    run "$c" --help; expect "vmctl $c --help" 0 stdout "Usage: vmctl $c"
+    run "$c" -h;     expect "vmctl $c -h" 0 stdout "Usage: vmctl $c"
+    run "$c" --bogus-option x
+    expect "vmctl $c unknown option" 2 stderr "unknown option '--bogus-option'"
+    case $c in
+    list)
+        run list extra;  expect "vmctl list extra argument" 2 stderr "unexpected argument 'extra'" ;;
+    *)
+        run "$c";        expect "vmctl $c without argument" 2 stderr "missing"
+        run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "unexpected argument 'b'" ;;
+    esac
+done
+run list --all --inactive; expect "list --all --inactive conflict" 2 stderr "give one of them"
+run define --help "$work/never.xml"
+[ ! -e "$MICA_STATE_DIR" ] && pass "--help never acts" || fail "--help never acts" "state dir created"
+
+# --- validate -----------------------------------------------------------
+write_domain "$work/good.xml" good
+run validate "$work/good.xml";    expect "validate good" 0 stdout "valid definition of domain 'good'"
+run validate "$work/missing.xml"; expect "validate missing file" 1 stderr "missing.xml: no such file"
+printf "<domain type='xen'>\n  <name>bad</name>\n  <memory unit='XB'>64</memory>\n</domain>\n" >"$work/bad.xml"
+run validate "$work/bad.xml"
+expect "validate invalid gives file:line" 3 stderr "$work/bad.xml:3: <memory> has unit 'XB'; use one of KiB, MiB, GiB"
+grep -q "Relax-NG" "$work/err" && fail "no raw libxml2 output" "$err" || pass "no raw libxml2 output"
+printf "<domain type='xen'>\n  <name>x</name>\n" >"$work/truncated.xml"
+run validate "$work/truncated.xml"; expect "validate truncated XML" 3 stderr "truncated.xml:3: the file ends before <domain> is closed"
+: >"$work/empty.xml"
+run validate "$work/empty.xml"; expect "validate empty file" 3 stderr "the file is empty"
+run validate "$work";           expect "validate a directory" 1 stderr "not a regular file"
+sed "s#$work/files/vmlinuz#$work/files/gone#" "$work/good.xml" >"$work/gone.xml"
+run validate "$work/gone.xml";  expect "validate missing kernel" 3 stderr "gone does not exist"
+run validate --no-file-checks "$work/gone.xml"; expect "validate --no-file-checks" 0 stdout "valid"
+
+# --- define / dumpxml / undefine round trip ------------------------------
+run dumpxml good;               expect "dumpxml before define" 4 stderr "no domain named 'good'"
+run define "$work/good.xml";    expect "define" 0 stdout "Domain 'good' defined (UUID "
+uuid=$(sed -n 's/.*(UUID \(.*\))/\1/p' "$work/out")
+[ -f "$MICA_STATE_DIR/domains/good.xml" ] && pass "definition stored" || fail "definition stored" "no file"
+run dumpxml good;               expect "dumpxml" 0 stdout "<uuid>$uuid</uuid>"
+cp "$work/out" "$work/dump1.xml"
+xmllint --noout --relaxng "$TOP/xml-schemas/domain.rng" "$work/dump1.xml" 2>/dev/null \
+    && pass "dumpxml output matches the schema" || fail "dumpxml output matches the schema" "xmllint rejects it"
+run dumpxml "$uuid";            expect "dumpxml by UUID" 0 stdout "<name>good</name>"
+run info good;                  expect "info (offline)" 0 stdout "vCPUs:          2 (maximum 2)"
+grep -q "State:          unknown" "$work/out" && grep -q "cannot reach the Mica hypervisor" "$work/err" \
+    && pass "info says state unknown" || fail "info says state unknown" "$out / $err"
+run info good --json;           expect "info --json" 0 stdout "\"uuid\": \"$uuid\""
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out" 2>/dev/null \
+    && pass "info --json parses" || fail "info --json parses" "$out"
+run info nosuch;                expect "info unknown domain" 4 stderr "no domain named 'nosuch'"
+run list --inactive;            expect "list --inactive" 0 stdout "good"
+head -n1 "$work/out" | grep -qE '^Name +ID +Mem +VCPUs +State +Time\(s\)$' \
+    && pass "list header as xl list" || fail "list header as xl list" "$(head -n1 "$work/out")"
+grep -qE '^good +- +64 +2 +shut-off +-$' "$work/out" \
+    && pass "list row for a stored domain" || fail "list row for a stored domain" "$out"
+run list --inactive --json;     expect "list --json" 0 stdout "\"name\": \"good\""
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["mem_mib"]==64 and d[0]["id"] is None' "$work/out" 2>/dev/null \
+    && pass "list --json content" || fail "list --json content" "$out"
+
+# Round trip: the dump defines the same domain again, byte for byte.
+run undefine good;              expect "undefine" 0 stdout "Domain 'good' undefined"
+[ ! -e "$MICA_STATE_DIR/domains/good.xml" ] && pass "undefine removes the file" || fail "undefine removes the file" "still there"
+run undefine good;              expect "undefine twice" 4 stderr "no domain named 'good'"
+run define "$work/dump1.xml";   expect "define the dump" 0 stdout "(UUID $uuid)"
+run dumpxml good
+cmp -s "$work/out" "$work/dump1.xml" && pass "dumpxml round trip is stable" || fail "dumpxml round trip is stable" "$(diff "$work/dump1.xml" "$work/out" | head -5)"
+
+# --- duplicates -----------------------------------------------------------
+before=$(state_snapshot)
+run define "$work/good.xml";    expect "duplicate name refused" 6 stderr "a domain named 'good' is already defined"
+write_domain "$work/same-uuid.xml" other "$uuid"
+run define "$work/same-uuid.xml"; expect "duplicate UUID refused" 6 stderr "UUID $uuid is already used by domain 'good'"
+[ "$(state_snapshot)" = "$before" ] && pass "refusals change nothing" || fail "refusals change nothing" "state changed"
+run define "$work/bad.xml";     expect "define invalid" 3 stderr "bad.xml:3:"
+[ "$(state_snapshot)" = "$before" ] && pass "invalid define changes nothing" || fail "invalid define changes nothing" "state changed"
+
+# --- atomic writes ----------------------------------------------------------
+# A write that fails half-way (file size limit) must leave neither a
+# partial definition nor a temp file behind.
+big_desc=$(head -c 6000 /dev/zero | tr '\0' 'x')
+write_domain "$work/big.xml" big "" "
+  <description>$big_desc</description>"
+before=$(state_snapshot)
+( trap '' XFSZ; ulimit -f 4; exec "$VMCTL" define "$work/big.xml" ) >"$work/out" 2>"$work/err"
+rc=$?
+expect "failed write reported" 1 stderr "cannot write"
+[ ! -e "$MICA_STATE_DIR/domains/big.xml" ] && [ -z "$(ls -A "$MICA_STATE_DIR/domains" | grep -v '^good.xml$')" ] \
+    && pass "failed write leaves nothing behind" || fail "failed write leaves nothing behind" "$(ls -A "$MICA_STATE_DIR/domains")"
+[ "$(state_snapshot)" = "$before" ] && pass "failed write changes nothing" || fail "failed write changes nothing" "state changed"
+run define "$work/big.xml";     expect "same definition defines without the limit" 0 stdout "Domain 'big' defined"
+run undefine big;               expect "undefine big" 0
+
+# A read-only state directory: clear error, nothing written.
+if [ "$(id -u)" -ne 0 ]; then
+    chmod a-w "$MICA_STATE_DIR/domains"
+    write_domain "$work/ro.xml" ro
+    run define "$work/ro.xml";  expect "read-only state dir" 1 stderr "cannot create a file"
+    chmod u+w "$MICA_STATE_DIR/domains"
+fi
+
+# --- lock -------------------------------------------------------------------
+# Many concurrent defines: each must see the others' results, so exactly
+# one of those sharing a name succeeds and every file is complete.
+for i in $(seq 1 8); do write_domain "$work/c$i.xml" "c$i"; write_domain "$work/d$i.xml" same; done
+pids=()
+for i in $(seq 1 8); do
+    "$VMCTL" define "$work/c$i.xml" >"$work/c$i.out" 2>&1 & pids+=($!)
+    "$VMCTL" define "$work/d$i.xml" >"$work/d$i.out" 2>&1 & pids+=($!)
+done
+ok=0 dup=0
+for i in "${!pids[@]}"; do
+    wait "${pids[$i]}"; r=$?
+    [ $r -eq 0 ] && ok=$((ok + 1))
+    [ $r -eq 6 ] && dup=$((dup + 1))
+done
+[ $ok -eq 9 ] && [ $dup -eq 7 ] && pass "concurrent defines serialised" || fail "concurrent defines serialised" "$ok ok, $dup duplicates"
+bad=0
+for f in "$MICA_STATE_DIR"/domains/*.xml; do
+    xmllint --noout --relaxng "$TOP/xml-schemas/domain.rng" "$f" 2>/dev/null || bad=$((bad + 1))
+done
+[ $bad -eq 0 ] && pass "every stored file complete" || fail "every stored file complete" "$bad broken"
+[ -z "$(ls -A "$MICA_STATE_DIR/domains" | grep '^\.')" ] && pass "no temp files left" || fail "no temp files left" "$(ls -A "$MICA_STATE_DIR/domains")"
+# A held lock makes a writer wait, then give up with a clear message.
+exec 9>"$MICA_STATE_DIR/.lock"
+flock 9
+write_domain "$work/locked.xml" locked
+start=$(date +%s)
+run define "$work/locked.xml"
+expect "held lock reported" 1 stderr "another vmctl has held"
+exec 9>&-
+[ $(( $(date +%s) - start )) -ge 5 ] && pass "writer waited for the lock" || fail "writer waited for the lock" "gave up at once"
+[ ! -e "$MICA_STATE_DIR/domains/locked.xml" ] && pass "nothing written without the lock" || fail "nothing written without the lock" "file exists"
+
+# --- hypervisor unreachable ---------------------------------------------------
+before=$(state_snapshot)
+run create "$work/good.xml"
+expect "create without hypervisor" 5 stderr "vmctl create: cannot reach the Mica hypervisor: $work/no-privcmd does not exist (vmctl runs in dom0 on Mica)"
+run create "$work/bad.xml";    expect "create checks the definition first" 3 stderr "bad.xml:3:"
+run start good;                expect "start without hypervisor" 5 stderr "cannot reach the Mica hypervisor"
+run start nosuch;              expect "start unknown domain" 4 stderr "no domain named 'nosuch'"
+for c in shutdown reboot destroy pause unpause console; do
+    run "$c" good;             expect "$c without hypervisor" 5 stderr "vmctl $c: cannot reach the Mica hypervisor"
+done
+run list;                      expect "list without hypervisor" 5 stderr "list --inactive"
+run list --all;                expect "list --all without hypervisor" 5 stderr "cannot reach the Mica hypervisor"
+[ "$(state_snapshot)" = "$before" ] && pass "unreachable hypervisor leaves state alone" || fail "unreachable hypervisor leaves state alone" "state changed"
+# A privcmd device that exists (e.g. under Xen) is still not Mica's domctl.
+: >"$work/fake-privcmd"
+MICA_PRIVCMD=$work/fake-privcmd run create "$work/good.xml"
+expect "privcmd present, no domctl" 5 stderr "is present, but this vmctl cannot speak to the hypervisor yet"
+unset MICA_PRIVCMD
+[ -e /dev/xen/privcmd ] || { run list; expect "default privcmd path named" 5 stderr "/dev/xen/privcmd does not exist"; }
+export MICA_PRIVCMD=$work/no-privcmd
+
+# --- man page and completion -------------------------------------------------
+if command -v man >/dev/null; then
+    page=$(MANWIDTH=80 man -l "$TOP/dom0-tools/vmctl/vmctl.1" 2>"$work/man.err")
+    if [ -s "$work/man.err" ]; then fail "man page renders" "$(head -3 "$work/man.err")"
+    else
+        missing=""
+        for c in $commands; do grep -q "^ *$c" <<<"$page" || missing="$missing $c"; done
+        [ -z "$missing" ] && grep -q "EXIT STATUS" <<<"$page" && pass "man page renders and covers every command" \
+            || fail "man page renders and covers every command" "missing:$missing"
+    fi
+else
+    fail "man page renders" "man is not installed (apt-get install man-db)"
+fi
+bash -n "$TOP/dom0-tools/vmctl/vmctl.bash-completion" && pass "completion script parses" || fail "completion script parses" "syntax error"
+complete_words() { # prints the completions of the words given
+    bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _vmctl; printf "%s\n" "${COMPREPLY[@]}"' _ \
+        "$TOP/dom0-tools/vmctl/vmctl.bash-completion" "$@"
+}
+[ "$(complete_words vmctl und)" = undefine ] && pass "completion of commands" || fail "completion of commands" "$(complete_words vmctl und)"
+[ "$(PATH=$(dirname "$VMCTL"):$PATH complete_words vmctl dumpxml go)" = good ] && pass "completion of domain names" \
+    || fail "completion of domain names" "$(PATH=$(dirname "$VMCTL"):$PATH complete_words vmctl dumpxml go)"
+[ "$(complete_words vmctl list --ina)" = --inactive ] && pass "completion of options" || fail "completion of options" "$(complete_words vmctl list --ina)"
+
+[ $failures -eq 0 ]
