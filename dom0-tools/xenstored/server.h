@@ -1,0 +1,23 @@
+/* The unix-socket front end: dom0 tools connect here and are treated as
+ * privileged dom0 clients. */
+#ifndef XS_SERVER_H
+#define XS_SERVER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "daemon.h"
+
+/* Binds and listens at path.  The socket is bound under a temporary name
+ * and renamed into place, so a client that sees the path can connect.
+ * A stale socket nobody listens on is replaced; a live one is an error.
+ * Returns the listening fd, or -1 with a reason. */
+int xs_server_listen(const char *path, char *why, size_t whysz);
+
+/* Serves until *stop becomes non-zero (set from a signal handler; the
+ * handled signals must be blocked by the caller, they are only let in
+ * while waiting).  Returns 0, or -1 on a fatal error. */
+int xs_server_run(struct xs_daemon *d, int listen_fd, volatile sig_atomic_t *stop,
+                  const sigset_t *wait_mask);
+
+#endif
