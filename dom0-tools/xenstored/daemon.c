@@ -7,6 +7,8 @@
 #include "log.h"
 #include "path.h"
 
+#define XS_PRIVILEGED_OUTQ_FACTOR 64
+
 int xs_daemon_init(struct xs_daemon *d)
 {
     memset(d, 0, sizeof(*d));
@@ -135,11 +137,15 @@ static void queue_event(struct xs_conn *c, const struct xs_watch *w, const char 
     size_t plen = strlen(path), tlen = strlen(w->token);
     if (plen + tlen + 2 > XSW_PAYLOAD_MAX)
         return;   /* cannot happen with validated paths and tokens */
-    /* A guest that stops reading must not make dom0 buffer for it. */
-    if (!c->who.privileged && xs_buf_pending(&c->out) > c->d->quota.outq_bytes) {
+    /* A client that stops reading must not make the daemon buffer for it
+     * without end; dom0's tools get more room but not unlimited. */
+    size_t limit = c->d->quota.outq_bytes;
+    if (c->who.privileged)
+        limit *= XS_PRIVILEGED_OUTQ_FACTOR;
+    if (xs_buf_pending(&c->out) > limit) {
         if (c->dropped_events++ == 0)
-            xs_log("domain %u is not reading its watch events; dropping them",
-                   c->who.domid);
+            xs_log("connection %u (domain %u) is not reading its watch events; "
+                   "dropping them", c->id, c->who.domid);
         return;
     }
     char payload[XSW_PAYLOAD_MAX];

@@ -419,6 +419,16 @@ UNIT_TEST(guest_limits_over_the_wire)
     }
     CHECK(xs_buf_pending(&w->g5->out) < 1024 + 200);
     CHECK(w->g5->dropped_events > 0);
+
+    /* dom0's tools get more room, but it is bounded too. */
+    CHECK(is_ok(call(w->tool2, XSW_WATCH, 0, S("/local/domain/6\0tool\0"))));
+    for (int i = 0; i < 3000; i++) {
+        int n = snprintf(req, sizeof(req), "/local/domain/6/k%d", i % 50) + 1;
+        CHECK(is_ok(call(w->tool, XSW_WRITE, 0, req, (size_t)n)));
+    }
+    CHECK(w->tool2->dropped_events > 0);
+    CHECK(xs_buf_pending(&w->tool2->out) < 64 * 1024 + 200);
+    CHECK(xs_buf_pending(&w->tool2->out) > 1024 + 200);
     teardown(w);
 }
 
