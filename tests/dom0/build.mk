@@ -1,0 +1,4 @@
+# dom0 image boot: the native (hypervisor-free) run is fast enough for
+# `make test`; the Xen 4.17 oracle run is `make test-xen-dom0`
+# (dom0-tools/image/build.mk).
+SYSTEM_TESTS += tests/dom0/native-dom0-test

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Boot the dom0 image in QEMU (TCG) and judge its scripted test.
+
+    dom0_qemu.py --name NAME (--hypervisor XEN_OR_MICA.gz | --native)
+                 [--test dom0-basic] [--timeout S] [--mem MiB] [--dom0-mem MiB]
+
+--hypervisor boots that image from a GRUB ISO (scripts/mkiso) with the
+kernel and initrd of build/dom0-image as multiboot2 modules, the way Xen is
+booted; Xen 4.17 and Mica take the same command line.  --native boots the
+same kernel and initrd directly (-kernel/-initrd) on the same QEMU.  Both
+get a copy of build/dom0-image/disk.img as a virtio disk and a virtio NIC
+on QEMU's user network in restricted mode (no traffic leaves QEMU).
+
+The run ends when QEMU exits (dom0 powered off), on a crash marker or on
+the timeout, never after a fixed sleep.  The guest's own PASS/FAIL/SKIP
+lines are relayed as NAME/<check>; then one line for the run itself:
+PASS only if QEMU exited by itself, no crash marker showed, the summary
+line reports no failure and every check in --require passed.
+
+boot() is also used by bench/dom0-boot-time.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+IMAGE = os.path.join(TOP, "build", "dom0-image")
+CPU = os.environ.get("MICA_QEMU_CPU", "max,-smap,-smep,-pku,-la57")
+MARKER = re.compile(r"mica-dom0: userspace up")
+CRASH = re.compile(r"Kernel panic|Panic on CPU|\(XEN\) \*\*\*\*|MICA PANIC|Mica cannot boot"
+                   r"|BUG: |Oops: |general protection fault|Attempted to kill init"
+                   r"|Could not construct domain 0")
+HV_OPTS = "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot dom0_max_vcpus=1"
+
+CHECKS_COMMON = ["disk-present", "disk-read", "disk-write",
+                 "net-present", "net-dhcp", "net-ping-gateway"]
+CHECKS_XEN = ["xen-capabilities", "xen-devices", "xen-sysfs",
+              "module-xenfs", "module-xen_evtchn", "module-xen_gntdev",
+              "module-xen_privcmd"]
+
+
+def dom0_cmdline(native, test, extra=""):
+    words = ["console=ttyS0,115200" if native else "console=hvc0", "panic=-1"]
+    if test:
+        words.append("mica.test=" + test)
+    else:
+        words.append("mica.shell=0")
+    return " ".join(words + ([extra] if extra else []))
+
+
+def make_iso(hypervisor, out, dom0_mem, test, hv_extra=""):
+    opts = "%s dom0_mem=%dM,max:%dM %s" % (HV_OPTS, dom0_mem, dom0_mem, hv_extra)
+    subprocess.run([os.path.join(TOP, "scripts", "mkiso"), out, hypervisor, opts.strip(),
+                    os.path.join(IMAGE, "vmlinuz"), dom0_cmdline(False, test),
+                    os.path.join(IMAGE, "initrd.gz"), ""], check=True)
+
+
+def qemu_cmd(log, disk, mem, iso=None, test=None):
+    cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", CPU,
+           "-m", str(mem), "-smp", "1", "-display", "none", "-monitor", "none",
+           "-serial", "file:" + log, "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-drive", "file=%s,if=virtio,format=raw,cache=unsafe" % disk,
+           "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"]
+    if iso:
+        cmd += ["-cdrom", iso]
+    else:
+        cmd += ["-kernel", os.path.join(IMAGE, "vmlinuz"),
+                "-initrd", os.path.join(IMAGE, "initrd.gz"),
+                "-append", dom0_cmdline(True, test)]
+    return cmd
+
+
+def read_log(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode(errors="replace").replace("\r", "")
+    except FileNotFoundError:
+        return ""
+
+
+def boot(cmd, log, timeout, stop_at_marker=False):
+    """Run QEMU; return (end, marker_seconds or None, total_seconds, log text).
+
+    end is 'exit', 'crash', 'marker' (stop_at_marker) or 'timeout'."""
+    if os.path.exists(log):
+        os.unlink(log)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    marker_at = None
+    end = None
+    try:
+        while True:
+            done = proc.poll() is not None
+            text = read_log(log)
+            now = time.monotonic() - start
+            if marker_at is None and MARKER.search(text):
+                marker_at = now
+                if stop_at_marker:
+                    end = "marker"
+                    break
+            if done:
+                end = "exit"
+                break
+            if CRASH.search(text):
+                # Give the rest of the report a moment to reach the log,
+                # bounded, and stop early if QEMU ends by itself.
+                t_end = time.monotonic() + 1.0
+                while proc.poll() is None and time.monotonic() < t_end:
+                    time.sleep(0.05)
+                end = "crash"
+                break
+            if now > timeout:
+                end = "timeout"
+                break
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        out = proc.communicate()[0].decode(errors="replace")
+    total = time.monotonic() - start
+    text = read_log(log)
+    if end == "exit" and proc.returncode not in (0, 1):
+        text += "\n[QEMU exited with status %d: %s]\n" % (proc.returncode, out.strip()[-300:])
+    return end, marker_at, total, text
+
+
+def judge(name, end, marker_at, total, text, require, timeout):
+    problems = []
+    if end == "timeout":
+        problems.append("timed out after %.0f s" % timeout)
+    elif end == "crash":
+        m = CRASH.search(text)
+        problems.append("crash marker %r in the log" % m.group(0))
+    if marker_at is None:
+        problems.append("marker 'mica-dom0: userspace up' never appeared")
+    results = {}
+    for m in re.finditer(r"^(PASS|FAIL|SKIP): ([^\s:]+)(.*)$", text, re.M):
+        kind, check, rest = m.groups()
+        results[check] = kind
+        print("%s: %s/%s%s" % (kind, name, check, rest))
+    summary = re.search(r"mica-dom0: test \S+ done: (\d+) passed, (\d+) failed", text)
+    if not summary:
+        problems.append("no test summary line")
+    elif int(summary.group(2)) != 0:
+        problems.append("%s checks failed in dom0" % summary.group(2))
+    for check in require:
+        if results.get(check) != "PASS":
+            problems.append("required check %s: %s" % (check, results.get(check, "missing")))
+    if end == "exit" and "[QEMU exited with status" in text:
+        problems.append("QEMU failed")
+    print("   %s: %s after %.1f s; userspace up after %s" % (
+        name, end, total, "%.1f s" % marker_at if marker_at is not None else "never"))
+    if problems:
+        print("FAIL: %s: %s" % (name, "; ".join(problems)))
+        print("   --- serial log tail ---")
+        for line in text.splitlines()[-40:]:
+            print("   | " + line)
+        return 1
+    print("PASS: %s" % name)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--hypervisor", help="xen.gz or mica.gz to boot dom0 on")
+    g.add_argument("--native", action="store_true", help="boot the kernel directly")
+    ap.add_argument("--test", default="dom0-basic")
+    ap.add_argument("--timeout", type=float, default=400)
+    ap.add_argument("--mem", type=int, default=1024)
+    ap.add_argument("--dom0-mem", type=int, default=512)
+    ap.add_argument("--hv-opts", default="", help="more hypervisor options")
+    ap.add_argument("--out", default=os.path.join(TOP, "build", "tests", "dom0"))
+    a = ap.parse_args()
+    for f in ("vmlinuz", "initrd.gz", "disk.img"):
+        if not os.path.exists(os.path.join(IMAGE, f)):
+            print("FAIL: %s: %s missing: run 'make dom0-image'" % (a.name, os.path.join(IMAGE, f)))
+            return 1
+    os.makedirs(a.out, exist_ok=True)
+    log = os.path.join(a.out, a.name + ".log")
+    disk = os.path.join(a.out, a.name + "-disk.img")
+    shutil.copyfile(os.path.join(IMAGE, "disk.img"), disk)
+    iso = None
+    if a.hypervisor:
+        iso = os.path.join(a.out, a.name + ".iso")
+        make_iso(a.hypervisor, iso, a.dom0_mem, a.test, a.hv_opts)
+    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test)
+    end, marker_at, total, text = boot(cmd, log, a.timeout)
+    require = CHECKS_COMMON + ([] if a.native else CHECKS_XEN)
+    return judge(a.name, end, marker_at, total, text, require, a.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
