@@ -1,0 +1,75 @@
+# Mica's PV test kernels (tests/guests): tiny dom0 kernels, one concern
+# each, and the runner that boots them on Xen 4.17 (the oracle) or Mica.
+#
+#   make guests             build every test kernel into build/tests/guests/
+#   make test-xen           run all of them on Debian's Xen 4.17 (must pass)
+#   make test-guests-mica   run all of them on Mica (not part of `make test`)
+#
+# `make test` runs on Mica exactly the tests listed in
+# tests/guests/mica-enabled.list, and nothing at all while it is empty.
+# See docs/test-guests.md.
+
+GUEST_OUT    := $(BUILD)/tests/guests
+GUEST_NAMES  := $(sort $(basename $(notdir $(wildcard tests/guests/tests/*.c))))
+GUEST_LIBSRC := $(sort $(wildcard tests/guests/lib/*.c tests/guests/lib/*.S))
+GUEST_LIBOBJ := $(patsubst tests/guests/lib/%,$(GUEST_OUT)/lib/%.o,$(GUEST_LIBSRC))
+GUEST_LDS    := tests/guests/lib/guest.lds
+GUEST_ELFS   := $(patsubst %,$(GUEST_OUT)/%.elf,$(GUEST_NAMES))
+
+GUEST_CC     ?= gcc
+GUEST_LD     ?= ld
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
+                -nostdlib -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie \
+                -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -fcf-protection=none -mgeneral-regs-only -mno-mmx -mno-sse \
+                -fno-strict-aliasing -Ihypervisor/include -Itests/guests/lib
+GUEST_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+                 --no-warn-rwx-segments -T $(GUEST_LDS)
+
+$(GUEST_OUT)/lib/%.c.o: tests/guests/lib/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/lib/%.S.o: tests/guests/lib/%.S
+	@mkdir -p $(dir $@)
+	@echo "  GUESTAS $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/tests/%.o: tests/guests/tests/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/%.elf: $(GUEST_OUT)/tests/%.o $(GUEST_LIBOBJ) $(GUEST_LDS)
+	@echo "  GUESTLD $@"
+	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIBOBJ)
+
+-include $(GUEST_LIBOBJ:.o=.d) $(patsubst %,$(GUEST_OUT)/tests/%.d,$(GUEST_NAMES))
+
+.PHONY: guests test-xen test-guests-mica
+guests: $(GUEST_ELFS)
+
+# The oracle: Debian's Xen 4.17.  Installed here if missing (it is only a
+# test oracle, so it is not in scripts/deps/ and `make test` never needs it).
+test-xen: deps
+	$(Q)$(MAKE) --no-print-directory guests
+	$(Q)[ -f /boot/xen-4.17-amd64.gz ] || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get install -y xen-hypervisor-4.17-amd64; \
+	    else sudo apt-get install -y xen-hypervisor-4.17-amd64; fi; }
+	$(Q)tests/guests/run-guests --hypervisor xen
+
+test-guests-mica: deps
+	$(Q)$(MAKE) --no-print-directory ensure-config
+	$(Q)$(MAKE) --no-print-directory all guests
+	$(Q)tests/guests/run-guests --hypervisor mica
+
+# Registered only when the list names at least one test: an empty run
+# would prove nothing.
+GUEST_MICA_ENABLED := $(strip $(shell sed -e 's/\#.*//' tests/guests/mica-enabled.list 2>/dev/null))
+ifneq ($(GUEST_MICA_ENABLED),)
+SYSTEM_TESTS += tests/guests/run-mica-enabled
+endif
+
+# Keep objects between runs (they are intermediate to the pattern rules).
+.SECONDARY: $(GUEST_LIBOBJ) $(patsubst %,$(GUEST_OUT)/tests/%.o,$(GUEST_NAMES))

@@ -1,0 +1,203 @@
+/*
+ * The test-kernel framework: what every test file includes.
+ *
+ * A test defines TEST_NAME-free entry `enum result test_main(void)`; the
+ * framework prints "Test result: <result>" as the last line and powers the
+ * domain off.  CHECK* record a failure and go on, so one run shows every
+ * broken check; REQUIRE* stop the test at once.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include "hypercall.h"
+
+#define VIRT_BASE 0xffffffff80000000UL
+#define PAGE_SIZE 4096UL
+
+enum result { RESULT_SUCCESS, RESULT_FAILURE, RESULT_SKIP, RESULT_ERROR };
+
+enum result test_main(void);
+
+/* Registers at _start, saved by head.S before anything touched them. */
+struct boot_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rflags;
+    uint16_t cs, ss, ds, es, fs, gs;
+};
+extern struct boot_regs boot_regs;
+extern struct start_info *start_info;
+extern char _image_start[], _image_end[], _bss_start[], _bss_end[];
+
+/* Frame built by entry.S for every exception and callback. */
+struct regs {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+#define VEC_EVENT    256
+#define VEC_SYSCALL  257
+#define VEC_FAILSAFE 258
+
+/* ---- console and formatting ---- */
+int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vsnprintk(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintk(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void console_write(const char *s, size_t len);
+
+/* ---- results ---- */
+extern unsigned check_failures;
+void check_failed(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void __attribute__((noreturn)) finish(enum result r);
+void __attribute__((noreturn)) error_exit(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+#define CHECK(cond, ...) do {                                             \
+        if (!(cond))                                                      \
+            check_failed(__FILE__, __LINE__, "CHECK(" #cond ") " __VA_ARGS__); \
+    } while (0)
+
+/* Compares as signed 64-bit values, printing both in decimal and hex. */
+#define CHECK_EQ(got, want) do {                                          \
+        long long _g = (long long)(got), _w = (long long)(want);          \
+        if (_g != _w)                                                     \
+            check_failed(__FILE__, __LINE__, "%s == %lld (%#llx), expected %s == %lld (%#llx)", \
+                         #got, _g, (unsigned long long)_g, #want, _w,     \
+                         (unsigned long long)_w);                         \
+    } while (0)
+
+#define REQUIRE(cond, ...) do {                                           \
+        if (!(cond)) {                                                    \
+            check_failed(__FILE__, __LINE__, "REQUIRE(" #cond ") " __VA_ARGS__); \
+            finish(RESULT_FAILURE);                                       \
+        }                                                                 \
+    } while (0)
+
+#define REQUIRE_EQ(got, want) do {                                        \
+        unsigned _before = check_failures;                                \
+        CHECK_EQ(got, want);                                              \
+        if (check_failures != _before)                                    \
+            finish(RESULT_FAILURE);                                       \
+    } while (0)
+
+/* ---- strings and memory ---- */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+const char *strstr(const char *h, const char *n);
+/* Value of "key=<number>" in the start_info command line, or def. */
+unsigned long cmdline_number(const char *key, unsigned long def);
+
+/* ---- memory ---- */
+static inline uint64_t va_to_pfn(const void *va)
+{ return ((uint64_t)va - VIRT_BASE) >> 12; }
+uint64_t pfn_to_mfn(uint64_t pfn);
+uint64_t va_to_mfn(const void *va);
+uint64_t m2p(uint64_t mfn);
+#define PTE_P   0x001UL
+#define PTE_RW  0x002UL
+#define PTE_US  0x004UL
+#define PTE_A   0x020UL
+#define PTE_D   0x040UL
+/* Maps mfn at the (page-aligned, in-image) va with update_va_mapping. */
+long map_mfn(void *va, uint64_t mfn, uint64_t flags);
+/* Reads the L1 entry that maps va by walking from start_info->pt_base. */
+bool lookup_pte(uint64_t va, uint64_t *pte);
+/* First unmapped VA above the image: the end of the bootstrap region. */
+uint64_t bootstrap_end(void);
+
+/* ---- shared_info, vcpu_info ---- */
+extern struct shared_info *shared;
+extern struct vcpu_info *vcpu0;   /* moves if VCPUOP_register_vcpu_info */
+struct shared_info *map_shared_info(void);
+
+/* ---- traps ---- */
+struct trap_record {
+    int64_t vector;       /* -1: nothing caught since trap_clear() */
+    uint64_t error_code, rip, cs, rflags, rsp, ss, cr2;
+    unsigned count;
+};
+extern volatile struct trap_record last_trap;
+extern volatile unsigned trap_counts[256];
+/* If nonzero, the next exception resumes here (then it is cleared). */
+extern volatile uint64_t trap_resume;
+/* Optional per-vector hook; return true if handled (frame may be edited). */
+typedef bool (*trap_hook_t)(struct regs *r);
+extern trap_hook_t trap_hooks[259];
+void trap_clear(void);
+/* Installs handlers for vectors 0-21 (int3/into DPL 3); returns rc. */
+long traps_install(void);
+void dump_regs(const struct regs *r);
+
+/*
+ * Runs the instruction(s) `insn`; if they fault, execution resumes after
+ * them.  Yields the vector caught, or -1.
+ */
+#define TRAP_PROBE(insn, ...) ({                                          \
+        trap_clear();                                                     \
+        __asm__ volatile("leaq 9991f(%%rip), %%rax\n\t"                   \
+                         "movq %%rax, trap_resume(%%rip)\n\t"             \
+                         insn "\n"                                        \
+                         "9991:\n\t"                                      \
+                         "movq $0, trap_resume(%%rip)"                    \
+                         __VA_ARGS__);                                    \
+        (int)last_trap.vector;                                            \
+    })
+
+/* ---- events ---- */
+typedef void (*evt_handler_t)(evtchn_port_t port);
+extern volatile unsigned evt_counts[EVTCHN_2L_NR_CHANNELS];
+extern evt_handler_t evt_handlers[EVTCHN_2L_NR_CHANNELS];
+extern volatile unsigned upcall_count;
+/* Maps shared_info and registers the event and failsafe callbacks. */
+long events_init(void);
+/* Clears the upcall mask and forces delivery of anything pending. */
+void events_enable(void);
+void events_disable(void);
+static inline void sync_set_bit(unsigned nr, volatile uint64_t *words)
+{ __asm__ volatile("lock btsq %1, %0" : "+m"(words[nr / 64]) : "r"((uint64_t)(nr % 64)) : "memory"); }
+static inline void sync_clear_bit(unsigned nr, volatile uint64_t *words)
+{ __asm__ volatile("lock btrq %1, %0" : "+m"(words[nr / 64]) : "r"((uint64_t)(nr % 64)) : "memory"); }
+static inline bool test_bit(unsigned nr, const volatile uint64_t *words)
+{ return (words[nr / 64] >> (nr % 64)) & 1; }
+long evtchn_alloc_unbound_self(evtchn_port_t *port);
+long evtchn_bind_ipi(unsigned vcpu, evtchn_port_t *port);
+long evtchn_bind_virq(unsigned virq, unsigned vcpu, evtchn_port_t *port);
+long evtchn_send(evtchn_port_t port);
+long evtchn_close(evtchn_port_t port);
+long evtchn_unmask(evtchn_port_t port);
+long evtchn_status(evtchn_port_t port, struct evtchn_status *st);
+
+/* ---- time ---- */
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+/* System time in ns from vcpu0->time, following the version protocol. */
+uint64_t system_time_ns(void);
+/* Scales a TSC delta as the ABI says (shift, then 32.32 multiply). */
+uint64_t tsc_delta_to_ns(uint64_t delta, uint32_t mul, int8_t shift);
+/* Waits (blocking) until system time reaches deadline_ns or `cond`. */
+void spin_until_ns(uint64_t deadline_ns);
+
+/* Forced-emulation CPUID (ud2; "xen"; cpuid): the PV-filtered view. */
+void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
+
+#define barrier() __asm__ volatile("" ::: "memory")
+#define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

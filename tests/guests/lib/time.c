@@ -1,0 +1,46 @@
+/*
+ * Guest view of time: vcpu_time_info read under its version protocol and
+ * extrapolated with the TSC, and the forced-emulation CPUID.
+ */
+#include "guest.h"
+
+uint64_t tsc_delta_to_ns(uint64_t delta, uint32_t mul, int8_t shift)
+{
+    if (shift < 0)
+        delta >>= -shift;
+    else
+        delta <<= shift;
+    return (uint64_t)(((unsigned __int128)delta * mul) >> 32);
+}
+
+uint64_t system_time_ns(void)
+{
+    volatile struct vcpu_time_info *t = &vcpu0->time;
+    uint32_t v;
+    uint64_t ns;
+
+    do {
+        v = t->version;
+        __asm__ volatile("lfence" ::: "memory");
+        uint64_t stamp = t->tsc_timestamp, sys = t->system_time;
+        uint32_t mul = t->tsc_to_system_mul;
+        int8_t shift = t->tsc_shift;
+        uint64_t now = rdtsc();
+        ns = sys + tsc_delta_to_ns(now - stamp, mul, shift);
+        __asm__ volatile("lfence" ::: "memory");
+    } while ((v & 1) || v != t->version);
+    return ns;
+}
+
+void spin_until_ns(uint64_t deadline_ns)
+{
+    while (system_time_ns() < deadline_ns)
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("ud2; .ascii \"xen\"; cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "0"(leaf), "2"(sub));
+}
