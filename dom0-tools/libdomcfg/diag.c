@@ -45,6 +45,7 @@ void domcfg_diag_add(struct domcfg_diags *diags, int line, const char *fmt, ...)
     }
     diags->items[diags->count].line = line;
     diags->items[diags->count].message = message;
+    diags->items[diags->count].from_schema = 0;
     diags->count++;
 }
 

@@ -12,6 +12,9 @@
 struct domcfg_diag {
     int line;       /* 0: about the file as a whole */
     char *message;  /* a plain sentence, no trailing period or newline */
+    /* Found only by the RelaxNG validator, so worded from libxml2's
+       message; tests and the fuzzer look for these. */
+    int from_schema;
 };
 
 struct domcfg_diags {

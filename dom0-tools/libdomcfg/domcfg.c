@@ -51,9 +51,13 @@ enum domcfg_status domcfg_load_memory(const char *buf, size_t len, const char *d
     domcfg_diags_init(&schema_diags, diags->file);
     int schema_rc = domcfg_schema_validate(xml, &schema_diags);
     if (walk_rc == 0 && schema_rc != 0) {
-        for (size_t i = 0; i < schema_diags.count; i++)
+        for (size_t i = 0; i < schema_diags.count; i++) {
+            size_t before = diags->count;
             domcfg_diag_add(diags, schema_diags.items[i].line, "%s",
                             schema_diags.items[i].message);
+            if (diags->count > before)
+                diags->items[before].from_schema = 1;
+        }
     }
     domcfg_diags_free(&schema_diags);
     domcfg_diags_sort(diags);

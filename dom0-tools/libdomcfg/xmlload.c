@@ -124,6 +124,10 @@ static void on_parse_error(void *ctx, xmlErrorPtr err)
         domcfg_diag_add(pe->diags, err->line,
                         "an attribute value must be in quotes, e.g. unit='MiB' (%s)", raw);
         break;
+    case XML_NS_ERR_UNDEFINED_NAMESPACE:
+        domcfg_diag_add(pe->diags, err->line, "%s; declare the prefix, e.g. "
+                        "xmlns:mica='" DOMCFG_MICA_NS "' on <domain>", raw);
+        break;
     default:
         domcfg_diag_add(pe->diags, err->line, "the XML is not well-formed: %s", raw);
         break;
@@ -172,7 +176,9 @@ xmlDocPtr domcfg_parse_xml(const char *buf, size_t len, struct domcfg_diags *dia
     xmlSetStructuredErrorFunc(NULL, NULL);
     int well_formed = ctxt->wellFormed;
     xmlFreeParserCtxt(ctxt);
-    if (!doc || !well_formed) {
+    /* Namespace errors (an undeclared prefix) leave the document "well
+       formed" to libxml2, but its names would then be meaningless. */
+    if (!doc || !well_formed || pe.reported) {
         if (!pe.reported)
             domcfg_diag_add(diags, 0, "the XML is not well-formed");
         xmlFreeDoc(doc);
