@@ -141,16 +141,22 @@ void dump_regs(const struct regs *r);
 
 /*
  * Runs the instruction(s) `insn`; if they fault, execution resumes after
- * them.  Yields the vector caught, or -1.
+ * them.  `insn` must put the label 9990: on the instruction expected to
+ * fault, whose address lands in trap_probe_insn.  RAX, RCX, RDX and R11
+ * are free for `insn` to use.  Yields the vector caught, or -1.
  */
-#define TRAP_PROBE(insn, ...) ({                                          \
+extern volatile uint64_t trap_probe_insn, trap_probe_rsp;
+#define TRAP_PROBE(insn) ({                                               \
         trap_clear();                                                     \
-        __asm__ volatile("leaq 9991f(%%rip), %%rax\n\t"                   \
-                         "movq %%rax, trap_resume(%%rip)\n\t"             \
+        __asm__ volatile("leaq 9991f(%%rip), %%r11\n\t"                   \
+                         "movq %%r11, trap_resume(%%rip)\n\t"             \
+                         "leaq 9990f(%%rip), %%r11\n\t"                   \
+                         "movq %%r11, trap_probe_insn(%%rip)\n\t"         \
+                         "movq %%rsp, trap_probe_rsp(%%rip)\n\t"          \
                          insn "\n"                                        \
                          "9991:\n\t"                                      \
                          "movq $0, trap_resume(%%rip)"                    \
-                         __VA_ARGS__);                                    \
+                         ::: "rax", "rcx", "rdx", "r11", "memory", "cc"); \
         (int)last_trap.vector;                                            \
     })
 

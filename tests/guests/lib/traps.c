@@ -8,6 +8,7 @@
 volatile struct trap_record last_trap = { .vector = -1 };
 volatile unsigned trap_counts[256];
 volatile uint64_t trap_resume;
+volatile uint64_t trap_probe_insn, trap_probe_rsp;
 trap_hook_t trap_hooks[259];
 
 void evtchn_do_upcall(struct regs *r);
