@@ -113,6 +113,10 @@ uint64_t m2p(uint64_t mfn);
 long map_mfn(void *va, uint64_t mfn, uint64_t flags);
 /* Reads the L1 entry that maps va by walking from start_info->pt_base. */
 bool lookup_pte(uint64_t va, uint64_t *pte);
+/* The L1 entry itself (in a read-only mapped table), or NULL. */
+uint64_t *pte_slot(uint64_t va);
+/* mmuext INVLPG_LOCAL of one address. */
+long flush_va(uint64_t va);
 /* First unmapped VA above the image: the end of the bootstrap region. */
 uint64_t bootstrap_end(void);
 

@@ -38,23 +38,28 @@ static const uint64_t *table_va(uint64_t entry)
     return (const uint64_t *)(VIRT_BASE + pfn * PAGE_SIZE);
 }
 
-bool lookup_pte(uint64_t va, uint64_t *pte)
+uint64_t *pte_slot(uint64_t va)
 {
     const uint64_t *t = (const uint64_t *)start_info->pt_base;
 
-    for (int shift = 39; shift >= 12; shift -= 9) {
+    for (int shift = 39; shift > 12; shift -= 9) {
         uint64_t e = t[(va >> shift) & 511];
-        if (shift == 12) {
-            *pte = e;
-            return true;
-        }
         if (!(e & PTE_P) || (e & 0x80))   /* absent, or a superpage */
-            return false;
+            return NULL;
         t = table_va(e);
         if (!t)
-            return false;
+            return NULL;
     }
-    return false;
+    return (uint64_t *)&t[(va >> 12) & 511];
+}
+
+bool lookup_pte(uint64_t va, uint64_t *pte)
+{
+    uint64_t *slot = pte_slot(va);
+    if (!slot)
+        return false;
+    *pte = *slot;
+    return true;
 }
 
 uint64_t bootstrap_end(void)
@@ -64,4 +69,10 @@ uint64_t bootstrap_end(void)
     while (lookup_pte(va, &pte) && (pte & PTE_P))
         va += PAGE_SIZE;
     return va;
+}
+
+long flush_va(uint64_t va)
+{
+    struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
+    return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
 }
