@@ -60,6 +60,28 @@ def make_iso(hypervisor, out, dom0_mem, test, hv_extra=""):
                     os.path.join(IMAGE, "initrd.gz"), ""], check=True)
 
 
+def make_native_iso(out, cmdline):
+    """A GRUB ISO that boots the kernel directly (Linux boot protocol), so a
+    native boot goes through the same firmware, GRUB and CD-ROM loading as
+    a hypervisor boot from scripts/mkiso."""
+    work = tempfile.mkdtemp()
+    try:
+        os.makedirs(os.path.join(work, "boot", "grub"))
+        shutil.copyfile(os.path.join(IMAGE, "vmlinuz"), os.path.join(work, "boot", "vmlinuz"))
+        shutil.copyfile(os.path.join(IMAGE, "initrd.gz"), os.path.join(work, "boot", "initrd.gz"))
+        with open(os.path.join(work, "boot", "grub", "grub.cfg"), "w") as f:
+            f.write("serial --unit=0 --speed=115200\n"
+                    "terminal_input serial console\nterminal_output serial console\n"
+                    "set timeout=0\nset default=0\n"
+                    "menuentry native {\n    linux /boot/vmlinuz %s\n"
+                    "    initrd /boot/initrd.gz\n    boot\n}\n" % cmdline)
+        r = subprocess.run(["grub-mkrescue", "-o", out, work], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("grub-mkrescue failed: " + r.stderr[-500:])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def qemu_cmd(log, disk, mem, iso=None, test=None):
     cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", CPU,
            "-m", str(mem), "-smp", "1", "-display", "none", "-monitor", "none",
