@@ -1,7 +1,7 @@
 # The hypervisor image: freestanding C and assembly, linked at Mica's
 # Xen-compatible virtual address, shipped as build/mica.gz.
 
-HV_SRC_DIRS := hypervisor/common hypervisor/arch/x86 hypervisor/arch/x86/boot
+HV_SRC_DIRS := hypervisor/common hypervisor/common/decompress hypervisor/arch/x86 hypervisor/arch/x86/boot hypervisor/arch/x86/pv
 HV_SRCS     := $(sort $(foreach d,$(HV_SRC_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 HV_OBJDIR   := $(BUILD)/hv
 HV_OBJS     := $(patsubst hypervisor/%,$(HV_OBJDIR)/%.o,$(HV_SRCS))

@@ -1,21 +1,17 @@
 # `make iso`: build/mica.iso, booting Mica with module2 lines for a dom0
-# kernel and initrd as Xen is booted.  Point DOM0_KERNEL and DOM0_INITRD at
-# real files to use them; until Mica can run a dom0 the defaults are two
-# small placeholder modules, so the ISO shows module handling end to end.
+# kernel and, if given, its initrd, as Xen is booted.  DOM0_KERNEL and
+# DOM0_INITRD select them; until the Linux dom0 image exists the default
+# dom0 is one of Mica's own PV test kernels (it prints its start-of-day
+# state, checks it, and powers the machine off).
 
-MICA_CMDLINE ?= console=com1 com1=115200,8n1 loglvl=info
-DOM0_CMDLINE ?= root=/dev/ram0 console=hvc0
-DOM0_KERNEL  ?= $(BUILD)/demo/dom0-kernel.placeholder
-DOM0_INITRD  ?= $(BUILD)/demo/dom0-initrd.placeholder
-
-$(BUILD)/demo/%.placeholder:
-	@mkdir -p $(dir $@)
-	$(Q)printf 'Mica demo module %s: not a kernel; dom0 support is still to come.\n' $* > $@
-	$(Q)head -c 65536 /dev/zero >> $@
+MICA_CMDLINE ?= console=com1 com1=115200,8n1 loglvl=info dom0_mem=64M
+DOM0_CMDLINE ?= start_info test=start_info dom0_pages=16384
+DOM0_KERNEL  ?= $(BUILD)/tests/guests/start_info.elf
+DOM0_INITRD  ?=
 
 $(BUILD)/mica.iso: $(BUILD)/mica.gz $(DOM0_KERNEL) $(DOM0_INITRD) scripts/mkiso
 	@echo "  ISO     $@"
 	$(Q)scripts/mkiso $@ $(BUILD)/mica.gz "$(MICA_CMDLINE)" \
-	    $(DOM0_KERNEL) "$(DOM0_CMDLINE)" $(DOM0_INITRD) ""
+	    $(DOM0_KERNEL) "$(DOM0_CMDLINE)" $(if $(DOM0_INITRD),$(DOM0_INITRD) "")
 
 iso: $(BUILD)/mica.iso

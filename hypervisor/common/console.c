@@ -5,6 +5,7 @@
  * from a guest's on a shared serial line, as Xen does with "(XEN) ".
  */
 #include <mica/console.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/param.h>
 
@@ -100,6 +101,18 @@ static void emit_with_prefixes(const char *s)
     }
 }
 
+/*
+ * Guest text goes out unprefixed; Mica's next message starts on a line
+ * of its own so the two never share a line.
+ */
+void console_guest_write(const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    emit(s, n);
+    at_line_start = s[n - 1] == '\n';
+}
+
 static void vprintk_level(enum log_level level, const char *fmt, va_list ap)
 {
     char buf[512];
@@ -130,8 +143,13 @@ void printk_level(enum log_level level, const char *fmt, ...)
 
 void console_register(struct console_device *dev)
 {
-    u64 start = conring_prod > CONRING_SIZE ? conring_prod - CONRING_SIZE : 0;
+    u64 start;
 
+    /* Registering twice would link the device to itself. */
+    for (struct console_device *d = devices; d; d = d->next)
+        if (d == dev)
+            return;
+    start = conring_prod > CONRING_SIZE ? conring_prod - CONRING_SIZE : 0;
     for (u64 i = start; i < conring_prod; i++)
         dev->write(&conring[i & (CONRING_SIZE - 1)], 1);
     dev->next = devices;

@@ -20,6 +20,8 @@ import time
 
 DEFAULT_CPU = "max,-smap,-smep,-pku,-la57"
 CRASH_MARKERS = [r"MICA PANIC", r"Mica cannot boot"]
+# A boot log larger than this means output ran away (a loop printing).
+MAX_LOG_BYTES = 4 << 20
 
 
 def main():
@@ -63,6 +65,9 @@ def main():
         if proc.poll() is not None:
             end_kind = "exit"
             break
+        if os.path.exists(a.log) and os.path.getsize(a.log) > MAX_LOG_BYTES:
+            end_kind = "runaway output"
+            break
         text = read_log(a.log)
         if any(r.search(text) for r in stop_res):
             time.sleep(0.3)     # let the rest of the message reach the log
@@ -101,7 +106,7 @@ def main():
         print("FAIL: %s: %s" % (a.name, "; ".join(problems)))
         print("   --- serial log tail (%s) ---" % a.log)
         for line in text.splitlines()[-40:]:
-            print("   | " + line)
+            print("   | " + (line if len(line) <= 300 else line[:300] + " [...]"))
         return 1
     print("PASS: %s" % a.name)
     return 0

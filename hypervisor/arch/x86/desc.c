@@ -59,6 +59,11 @@ static void set_gate(unsigned vec, u64 handler, unsigned ist)
     };
 }
 
+struct tss64 *boot_cpu_tss(void)
+{
+    return &boot_tss;
+}
+
 void desc_init_boot_cpu(void)
 {
     u64 *gdt = boot_gdt_page;

@@ -34,6 +34,7 @@ vector_\v:
         all_stubs 128, 191
         all_stubs 192, 255
 
+        .globl  trap_common
 trap_common:
         pushq   %rdi
         pushq   %rsi
@@ -53,6 +54,8 @@ trap_common:
         cld
         mov     %rsp, %rdi
         call    do_trap
+        .globl  restore_all
+restore_all:
         popq    %r15
         popq    %r14
         popq    %r13

@@ -19,6 +19,7 @@ static unsigned pt_pages_from_allocator;
 static paddr_t (*pt_alloc_from_frames)(void);
 
 static u64 *idle_l4;
+u64 idle_cr3;                   /* Mica's own page tables, used while idle */
 static u64 nx_flag;             /* PTE_NX when the CPU supports it */
 static bool have_1g_pages;
 static paddr_t directmap_top;
@@ -72,15 +73,25 @@ static u64 *table_of(u64 entry)
     return maddr_to_virt(entry & PTE_ADDR_MASK);
 }
 
-/* The next-level table under *entry, created if absent. */
-static u64 *next_table(u64 *entry)
+/*
+ * The next-level table under *entry, created if absent.  Intermediate
+ * entries carry the user bit only where guests may look (the read-only
+ * M2P): the leaf entries decide the rest.
+ */
+static u64 *next_table_flags(u64 *entry, u64 extra)
 {
     if (!(*entry & PTE_P)) {
         u64 *t = pt_alloc();
         *entry = virt_to_maddr(t) | PTE_P | PTE_RW;
     }
+    *entry |= extra;
     ASSERT(!(*entry & PTE_PS));
     return table_of(*entry);
+}
+
+static u64 *next_table(u64 *entry)
+{
+    return next_table_flags(entry, 0);
 }
 
 /*
@@ -172,8 +183,15 @@ void paging_init(const struct boot_info *bi)
      * Global pages only after the switch: turning PGE on flushes every
      * TLB entry, including the boot mappings.
      */
-    write_cr3(virt_to_maddr(idle_l4));
+    idle_cr3 = virt_to_maddr(idle_l4);
+    write_cr3(idle_cr3);
     write_cr4(read_cr4() | (1u << 7));
+}
+
+/* Mica's L4 entries, which every guest L4 carries unchanged. */
+u64 idle_l4_entry(unsigned slot)
+{
+    return idle_l4[slot];
 }
 
 paddr_t directmap_end(void)
@@ -226,6 +244,15 @@ static void *ioremap_flags(paddr_t pa, u64 len, u64 cache_flags)
                                 PTE_G | nx_flag | cache_flags;
     }
     return (void *)(uintptr_t)(va + (pa - base));
+}
+
+void paging_map_guest_readonly(u64 va, paddr_t pa, u64 len)
+{
+    for (u64 off = 0; off < len; off += MiB(2)) {
+        u64 *l3 = next_table_flags(&idle_l4[L4_SLOT(va + off)], PTE_US);
+        u64 *l2 = next_table_flags(&l3[L3_SLOT(va + off)], PTE_US);
+        l2[L2_SLOT(va + off)] = (pa + off) | PTE_P | PTE_US | PTE_A | PTE_PS | nx_flag;
+    }
 }
 
 void *ioremap(paddr_t pa, u64 len)

@@ -10,9 +10,11 @@
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/lapic.h>
+#include <asm/m2p.h>
 #include <asm/layout.h>
 #include <asm/paging.h>
 #include <asm/power.h>
+#include <asm/pv.h>
 #include <asm/time.h>
 #include <asm/uart.h>
 #include <mica/acpi.h>
@@ -23,6 +25,7 @@
 #include <mica/memrange.h>
 #include <mica/page_alloc.h>
 #include <mica/param.h>
+#include <mica/sched.h>
 #include <mica/selftest.h>
 #include <mica/version.h>
 
@@ -36,6 +39,11 @@ static struct mem_range usable[MAX_USABLE_RANGES];
 static size_t nr_usable;
 struct frame_pool host_frames;
 static u64 boot_start_tsc;
+
+const char *boot_cmdline(void)
+{
+    return boot_info.cmdline;
+}
 
 static paddr_t image_start(void)
 {
@@ -123,6 +131,7 @@ static void memory_init(void)
                             usable[i].end >> PAGE_SHIFT);
     heap_init(maddr_to_virt(heap_pa), heap_bytes);
     paging_use_frame_allocator(alloc_pt_frame);
+    m2p_init(nr_frames);
 #ifdef CONFIG_DEBUG
     if (frame_pool_check(&host_frames) != FRAME_OK)
         panic("frame allocator inconsistent right after boot\n");
@@ -150,9 +159,10 @@ static void check_timer_interrupt(void)
     u64 before = lapic_timer_interrupts(), start = now_ns(), waited;
 
     lapic_timer_oneshot(1000000);
+    /* Spin rather than halt: a halt after a missed interrupt would never end. */
     local_irq_enable();
     while (lapic_timer_interrupts() == before && now_ns() - start < 1000000000ULL)
-        halt();
+        cpu_relax();
     local_irq_disable();
     waited = now_ns() - start;
     if (lapic_timer_interrupts() == before)
@@ -242,7 +252,14 @@ void start_mica(u32 magic, u32 info_pa)
     printk("Mica is up.\n");
 
     selftest_run();
+    pv_cpu_init();
 
-    printk("No domains to run yet (dom0 support is still to come): powering off.\n");
-    machine_power_off();
+    if (boot_info.nr_modules == 0) {
+        printk("No dom0 kernel given (no multiboot2 module): nothing to run, powering off.\n");
+        machine_power_off();
+    }
+    if (!pv_build_dom0(&boot_info))
+        boot_fail("dom0 could not be built (see above)");
+    printk("Starting dom0\n");
+    sched_start();
 }

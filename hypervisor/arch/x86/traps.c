@@ -5,7 +5,9 @@
  * per `noreboot`.  Interrupts go to the handler registered for their
  * vector.
  */
+#include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/pv.h>
 #include <asm/power.h>
 #include <asm/traps.h>
 #include <mica/console.h>
@@ -107,12 +109,8 @@ static void fatal_exception(struct cpu_regs *regs)
     machine_crash_stop();
 }
 
-void do_trap(struct cpu_regs *regs)
+static void dispatch_interrupt(struct cpu_regs *regs, unsigned v)
 {
-    unsigned v = (unsigned)regs->vector;
-
-    if (v < FIRST_DYNAMIC_VECTOR)
-        fatal_exception(regs);
     if (v == SPURIOUS_VECTOR)
         return;
     if (irq_handlers[v]) {
@@ -120,6 +118,37 @@ void do_trap(struct cpu_regs *regs)
         return;
     }
     pr_warn("interrupt on vector %#x with no handler; ignored\n", v);
+}
+
+/*
+ * Every exception, interrupt and SYSCALL ends here.  From ring 3 it
+ * concerns the running guest; from ring 0 it is Mica's own: a fault in a
+ * guest-memory copy goes to its fixup, anything else is a Mica bug.
+ */
+void do_trap(struct cpu_regs *regs)
+{
+    unsigned v = (unsigned)regs->vector;
+    bool from_guest = (regs->cs & 3) == 3;
+
+    if (from_guest) {
+        if (v == SYSCALL_VECTOR)
+            pv_syscall(regs);
+        else if (v < FIRST_DYNAMIC_VECTOR)
+            pv_exception(regs);
+        else
+            dispatch_interrupt(regs, v);
+        pv_exit_to_guest(regs);
+        return;
+    }
+    if (v < FIRST_DYNAMIC_VECTOR) {
+        u64 fixup = (v == 14 || v == 13) ? search_exception_table(regs->rip) : 0;
+        if (fixup) {
+            regs->rip = fixup;
+            return;
+        }
+        fatal_exception(regs);
+    }
+    dispatch_interrupt(regs, v);
 }
 
 void panic(const char *fmt, ...)

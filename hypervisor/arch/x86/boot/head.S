@@ -10,6 +10,7 @@
  * and the first 1 GiB at MICA_VIRT_START (the image).  paging_init()
  * replaces it with the real one.
  */
+#include <asm/current.h>
 #include <asm/layout.h>
 
 #define MB2_HEADER_MAGIC   0xe85250d6
@@ -54,7 +55,7 @@ start32:
         cld
         mov     %eax, %edi                      /* magic, kept for C */
         mov     %ebx, %esi                      /* boot information */
-        mov     $PHYS(boot_stack_top), %esp
+        mov     $PHYS(boot_stack_top), %esp           /* scratch until long mode */
 
         cmp     $MB2_LOADER_MAGIC, %edi
         jne     .Lnot_multiboot2
@@ -176,7 +177,8 @@ start64:
         xor     %eax, %eax
         mov     %eax, %fs
         mov     %eax, %gs
-        lea     boot_stack_top(%rip), %rsp
+        /* CPU 0's stack for good, with its struct cpu_info at the top. */
+        lea     boot_stack + STACK_SIZE - CPU_INFO_SIZE(%rip), %rsp
         xor     %ebp, %ebp                      /* ends stack traces */
         /* edi = magic, esi = boot information (physical): start_mica(magic, info) */
         mov     %edi, %edi
@@ -193,6 +195,7 @@ boot_l3_ident:  .skip 4096
 boot_l3_image:  .skip 4096
 boot_l3_direct: .skip 4096
 boot_l2:        .skip 4 * 4096
+        .balign STACK_SIZE
         .globl boot_stack
-boot_stack:     .skip BOOT_STACK_SIZE
+boot_stack:     .skip STACK_SIZE
 boot_stack_top:

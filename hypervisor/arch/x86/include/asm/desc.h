@@ -9,7 +9,7 @@
 #ifndef ASM_DESC_H
 #define ASM_DESC_H
 
-#define FIRST_RESERVED_GDT_BYTE  0xe000
+#define FIRST_RESERVED_GDT_BYTE   (14 * 4096)   /* 0xe000, as the public ABI header says */
 
 #define HYPERVISOR_CS   0xe008      /* ring-0 64-bit code */
 #define HYPERVISOR_DS   0xe010      /* ring-0 data */

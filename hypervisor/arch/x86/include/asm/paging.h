@@ -48,6 +48,12 @@ bool directmap_covers(paddr_t pa, u64 len);
 void *ioremap(paddr_t pa, u64 len);
 void *ioremap_cached(paddr_t pa, u64 len);
 
+/*
+ * Maps [pa, pa+len) read-only for guests at va (both 2 MiB aligned), in
+ * Mica's L4 slots, which every guest L4 shares.  Used for the M2P.
+ */
+void paging_map_guest_readonly(u64 va, paddr_t pa, u64 len);
+
 /* Hands page-table allocation over to the frame allocator. */
 void paging_use_frame_allocator(paddr_t (*alloc_page)(void));
 

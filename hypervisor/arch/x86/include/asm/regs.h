@@ -6,6 +6,9 @@
 #define REGS_VECTOR  120
 #define REGS_SIZE    176
 
+/* Vector field of a frame built by the SYSCALL entry (not a real vector). */
+#define SYSCALL_VECTOR 0x100
+
 #ifndef __ASSEMBLY__
 #include <mica/types.h>
 

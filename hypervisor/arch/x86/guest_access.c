@@ -1,0 +1,56 @@
+/*
+ * Guest memory access with fault recovery; see asm/guest_access.h.
+ */
+#include <asm/guest_access.h>
+#include <asm/layout.h>
+#include <mica/lib.h>
+#include <public/errno.h>
+
+u64 raw_copy(void *dst, const void *src, u64 len);
+
+struct exception_entry {
+    u64 insn;
+    u64 fixup;
+};
+extern const struct exception_entry __ex_table_start[], __ex_table_end[];
+
+u64 search_exception_table(u64 rip)
+{
+    for (const struct exception_entry *e = __ex_table_start; e < __ex_table_end; e++)
+        if (e->insn == rip)
+            return e->fixup;
+    return 0;
+}
+
+static bool canonical(u64 va)
+{
+    return (u64)((s64)(va << 16) >> 16) == va;
+}
+
+bool guest_range_ok(u64 va, size_t len)
+{
+    u64 last = va + len - 1;
+
+    if (len == 0)
+        return true;
+    if (last < va || !canonical(va) || !canonical(last))
+        return false;
+    /* Neither end inside Mica's area, and not spanning it. */
+    if (va < HYPERVISOR_AREA_END && last >= HYPERVISOR_AREA_START)
+        return false;
+    return true;
+}
+
+int copy_from_guest(void *dst, u64 guest_va, size_t len)
+{
+    if (!guest_range_ok(guest_va, len))
+        return -XEN_EFAULT;
+    return raw_copy(dst, (const void *)(uintptr_t)guest_va, len) ? -XEN_EFAULT : 0;
+}
+
+int copy_to_guest(u64 guest_va, const void *src, size_t len)
+{
+    if (!guest_range_ok(guest_va, len))
+        return -XEN_EFAULT;
+    return raw_copy((void *)(uintptr_t)guest_va, src, len) ? -XEN_EFAULT : 0;
+}

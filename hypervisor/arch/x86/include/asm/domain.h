@@ -1,0 +1,49 @@
+/*
+ * The x86 half of a PV vCPU: its saved registers while it is not running
+ * and the virtual-CPU state the PV ABI gives it (virtual IDT, callbacks,
+ * two page-table roots, segment bases, virtual CR0.TS and CR2).
+ */
+#ifndef ASM_DOMAIN_H
+#define ASM_DOMAIN_H
+
+#include <asm/regs.h>
+#include <mica/types.h>
+
+struct guest_trap {
+    u64 address;        /* 0: no handler */
+    u16 cs;
+    u8 flags;           /* trap_info flags: DPL in bits 0-1, mask events in bit 2 */
+};
+#define GUEST_TRAP_DPL_MASK  0x3
+#define GUEST_TRAP_MASK_EVENTS 0x4
+
+struct guest_callback {
+    u64 address;        /* 0: not registered */
+    bool mask_events;
+};
+
+struct arch_vcpu {
+    struct cpu_regs regs;           /* valid while descheduled */
+    bool kernel_mode;               /* the PV "kernel mode" flag (both run in ring 3) */
+    mfn_t guest_table;              /* kernel L4 */
+    mfn_t guest_table_user;         /* user L4, 0 for none */
+    u64 kernel_sp;                  /* from stack_switch */
+    u64 fs_base;
+    u64 gs_base_kernel;
+    u64 gs_base_user;
+    u16 gs_sel_user;
+    bool fpu_ts;                    /* virtual CR0.TS (fpu_taskswitch) */
+    bool fpu_dirty;                 /* hardware FPU holds this vCPU's state */
+    u64 cr2;                        /* virtual CR2 */
+    u8 iopl;                        /* virtual IOPL (physdev set_iopl), 0-3 */
+    u64 debugreg[8];
+    struct guest_trap traps[256];
+    struct guest_callback event_cb, failsafe_cb, syscall_cb, nmi_cb;
+    u8 fpu_area[512] __attribute__((aligned(16)));  /* FXSAVE image */
+};
+
+struct arch_domain {
+    u32 vm_assist;
+};
+
+#endif

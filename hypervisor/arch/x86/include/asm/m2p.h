@@ -1,0 +1,20 @@
+/*
+ * The machine-to-phys table (M2P): for every machine frame, the guest
+ * frame number its owner uses for it.  PV guests read it at the ABI's
+ * fixed address (MACH2PHYS_VIRT_START, read-only); only Mica writes it.
+ */
+#ifndef ASM_M2P_H
+#define ASM_M2P_H
+
+#include <mica/types.h>
+
+#define INVALID_M2P_ENTRY (~0ULL)
+
+/* Allocates the table for every frame Mica manages and maps it for guests. */
+void m2p_init(mfn_t nr_frames);
+void m2p_set(mfn_t mfn, u64 pfn);
+u64 m2p_get(mfn_t mfn);
+/* Highest frame number the table covers, plus one. */
+mfn_t m2p_nr_frames(void);
+
+#endif

@@ -1,0 +1,43 @@
+/* Running PV guests on x86-64: entry dispatch, bounces, hypercalls. */
+#ifndef ASM_PV_H
+#define ASM_PV_H
+
+#include <asm/regs.h>
+#include <mica/domain.h>
+
+/* Sets up SYSCALL/SYSRET MSRs and the per-CPU entry state. */
+void pv_cpu_init(void);
+
+/* Entries from ring 3: exceptions, SYSCALL. */
+void pv_exception(struct cpu_regs *regs);
+void pv_syscall(struct cpu_regs *regs);
+/* Work on every exit to a guest: scheduling, then event delivery. */
+void pv_exit_to_guest(struct cpu_regs *regs);
+
+/*
+ * Pushes a bounce frame on the guest kernel stack and directs the vCPU
+ * to handler (PV ABI "create_bounce_frame").  Returns false after
+ * crashing the domain when that is impossible.
+ */
+bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
+               bool has_error, u32 error, bool mask_events);
+
+/* Toggles between guest kernel and user mode (page tables, GS bases). */
+void pv_toggle_guest_mode(struct vcpu *v);
+
+/* Emulates a privileged instruction or forced CPUID that faulted; true if done. */
+bool pv_emulate(struct vcpu *v, struct cpu_regs *regs);
+
+long do_update_va_mapping(u64 va, u64 val, u64 flags);
+
+/* Hypercall dispatch for the guest kernel's SYSCALL. */
+void pv_hypercall(struct cpu_regs *regs);
+
+/* Builds dom0 from the first module (and the second as its initrd). */
+struct boot_info;
+struct domain *pv_build_dom0(const struct boot_info *bi);
+
+/* Hypercall page contents as the ABI defines them. */
+void pv_fill_hypercall_page(u8 *page);
+
+#endif

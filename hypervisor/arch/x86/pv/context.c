@@ -1,0 +1,77 @@
+/*
+ * Switching the CPU between vCPUs: registers travel through the entry
+ * frame at the top of the CPU's stack; page tables, segment bases and
+ * FPU state are swapped here.
+ */
+#include <asm/current.h>
+#include <asm/io.h>
+#include <asm/lapic.h>
+#include <asm/paging.h>
+#include <asm/pv.h>
+#include <asm/time.h>
+#include <mica/context.h>
+#include <mica/lib.h>
+
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+
+extern void pv_enter_frame(struct cpu_regs *frame) __attribute__((noreturn));
+extern u64 idle_cr3;
+
+static void fpu_save(struct vcpu *v)
+{
+    write_cr0_ts(false);
+    __asm__ volatile("fxsave64 %0" : "=m"(*(u8 (*)[512])v->arch.fpu_area));
+}
+
+static void fpu_restore(struct vcpu *v)
+{
+    write_cr0_ts(false);
+    __asm__ volatile("fxrstor64 %0" :: "m"(*(const u8 (*)[512])v->arch.fpu_area));
+    write_cr0_ts(v->arch.fpu_ts);
+}
+
+void arch_context_switch(struct vcpu *prev, struct vcpu *next)
+{
+    struct cpu_regs *frame = guest_regs();
+
+    if (prev) {
+        prev->arch.regs = *frame;
+        fpu_save(prev);
+        if (prev->arch.kernel_mode)
+            prev->arch.gs_base_kernel = rdmsr(MSR_GS_BASE);
+        else
+            prev->arch.gs_base_user = rdmsr(MSR_GS_BASE);
+        prev->arch.fs_base = rdmsr(MSR_FS_BASE);
+    }
+    if (!next) {
+        write_cr3(idle_cr3);
+        return;
+    }
+    *frame = next->arch.regs;
+    write_cr3((next->arch.kernel_mode ? next->arch.guest_table : next->arch.guest_table_user)
+              << PAGE_SHIFT);
+    wrmsr(MSR_FS_BASE, next->arch.fs_base);
+    wrmsr(MSR_GS_BASE, next->arch.kernel_mode ? next->arch.gs_base_kernel
+                                              : next->arch.gs_base_user);
+    fpu_restore(next);
+}
+
+void arch_enter_vcpu(struct vcpu *next)
+{
+    (void)next;
+    pv_exit_to_guest(guest_regs());
+    pv_enter_frame(guest_regs());
+}
+
+void arch_idle_wait(void)
+{
+    __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+void arch_set_timer(u64 deadline)
+{
+    u64 now = now_ns();
+
+    lapic_timer_oneshot(deadline > now ? deadline - now : 1000);
+}

@@ -1,0 +1,380 @@
+/*
+ * Building the initial domain (dom0) from the first multiboot module,
+ * following the Xen x86-64 PV start-of-day layout so that unmodified PV
+ * kernels boot:
+ *
+ *   VIRT_BASE ... kernel image (from its ELF PT_LOADs)
+ *                 initrd (second module), unless the kernel asks for it
+ *                   by frame number (MOD_START_PFN note)
+ *                 p2m list: u64[nr_pages], pfn -> mfn
+ *                 start_info page
+ *                 bootstrap page tables (mapped read-only)
+ *                 boot stack page
+ *                 padding: >= 512 KiB, end rounded up to 4 MiB
+ *
+ * The whole region maps VA = VIRT_BASE + pfn * 4 KiB.  Frames come from
+ * the frame allocator in as few extents as possible; each is zeroed
+ * before the guest sees it.
+ */
+#include <asm/current.h>
+#include <asm/desc.h>
+#include <asm/layout.h>
+#include <asm/m2p.h>
+#include <asm/paging.h>
+#include <asm/pv.h>
+#include <mica/bootinfo.h>
+#include <mica/domain.h>
+#include <mica/elf_pv.h>
+#include <mica/event.h>
+#include <mica/lib.h>
+#include <mica/page_alloc.h>
+#include <mica/param.h>
+#include <mica/sched.h>
+#include <public/errno.h>
+#include <public/xen.h>
+
+extern struct frame_pool host_frames;
+extern u64 idle_l4_entry(unsigned slot);
+
+#define MAX_EXTENTS 256
+#define DEFAULT_DOM0_MEM MiB(512)
+#define MIN_DOM0_MEM MiB(16)
+#define PADDING_MIN KiB(512)
+#define REGION_ALIGN MiB(4)
+
+#define GUEST_L1_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_US)
+#define GUEST_TABLE_FLAGS (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_US)
+
+static u64 opt_dom0_mem;
+
+/* `dom0_mem=<size>[,max:<size>]`; the max part is accepted and not used yet. */
+static int parse_dom0_mem(const char *value, char *err, size_t errlen)
+{
+    char first[32];
+    const char *comma;
+    size_t n;
+    u64 v;
+
+    if (!value)
+        goto bad;
+    comma = strchr(value, ',');
+    n = comma ? (size_t)(comma - value) : strlen(value);
+    if (n == 0 || n >= sizeof(first))
+        goto bad;
+    memcpy(first, value, n);
+    first[n] = '\0';
+    if (parse_size(first, &v) || v < MIN_DOM0_MEM)
+        goto bad;
+    opt_dom0_mem = v;
+    return 0;
+bad:
+    snprintf(err, errlen, "needs a size of at least 16M, like dom0_mem=512M");
+    return -1;
+}
+custom_param("dom0_mem", parse_dom0_mem);
+
+struct extent {
+    mfn_t mfn;
+    u64 count;
+};
+
+struct builder {
+    struct domain *d;
+    struct extent ext[MAX_EXTENTS];
+    unsigned nr_ext;
+    u64 nr_pages;
+    u64 v_start, v_end;
+    u64 pt_pfn, nr_pt, pt_used;
+};
+
+static mfn_t pfn_to_mfn(const struct builder *b, u64 pfn)
+{
+    for (unsigned i = 0; i < b->nr_ext; i++) {
+        if (pfn < b->ext[i].count)
+            return b->ext[i].mfn + pfn;
+        pfn -= b->ext[i].count;
+    }
+    return INVALID_MFN;
+}
+
+static void *pfn_to_virt(const struct builder *b, u64 pfn)
+{
+    return maddr_to_virt(pfn_to_mfn(b, pfn) << PAGE_SHIFT);
+}
+
+static int allocate_memory(struct builder *b)
+{
+    u64 left = b->nr_pages;
+
+    while (left) {
+        unsigned order = MAX_ORDER;
+        mfn_t mfn = INVALID_MFN;
+
+        while ((1ULL << order) > left)
+            order--;
+        for (;; order--) {
+            mfn = alloc_frames(&host_frames, order);
+            if (mfn != INVALID_MFN || order == 0)
+                break;
+        }
+        if (mfn == INVALID_MFN || b->nr_ext == MAX_EXTENTS) {
+            pr_err("dom0: cannot allocate %llu more frames\n", (unsigned long long)left);
+            return -XEN_ENOMEM;
+        }
+        for (u64 i = 0; i < (1ULL << order); i++) {
+            struct page_info *pg = mfn_to_page(&host_frames, mfn + i);
+            pg->owner = b->d->domid;
+            pg->count_info = 1;
+            memset(maddr_to_virt((mfn + i) << PAGE_SHIFT), 0, PAGE_SIZE);
+        }
+        if (b->nr_ext && b->ext[b->nr_ext - 1].mfn + b->ext[b->nr_ext - 1].count == mfn)
+            b->ext[b->nr_ext - 1].count += 1ULL << order;
+        else
+            b->ext[b->nr_ext++] = (struct extent){ mfn, 1ULL << order };
+        left -= 1ULL << order;
+    }
+    b->d->tot_pages = b->d->max_pages = b->nr_pages;
+    return 0;
+}
+
+/* Page-table pages needed to map [start, end): one L4, then per level. */
+static u64 count_tables(u64 start, u64 end)
+{
+    u64 last = end - 1;
+
+    return 1 + ((last >> 39) - (start >> 39) + 1) + ((last >> 30) - (start >> 30) + 1) +
+           ((last >> 21) - (start >> 21) + 1);
+}
+
+static u64 *new_table(struct builder *b, u64 *pfn_out)
+{
+    u64 pfn = b->pt_pfn + b->pt_used++;
+
+    ASSERT(b->pt_used <= b->nr_pt);
+    *pfn_out = pfn;
+    return pfn_to_virt(b, pfn);
+}
+
+static u64 *table_below(struct builder *b, u64 *entry, u64 level_type)
+{
+    u64 pfn;
+
+    if (!(*entry & PTE_P)) {
+        u64 *t = new_table(b, &pfn);
+        mfn_t mfn = pfn_to_mfn(b, pfn);
+        (void)t;
+        mfn_to_page(&host_frames, mfn)->type_info = level_type | PGT_VALIDATED | 1;
+        *entry = (mfn << PAGE_SHIFT) | GUEST_TABLE_FLAGS;
+    }
+    return maddr_to_virt(*entry & PTE_ADDR_MASK);
+}
+
+static bool is_pt_pfn(const struct builder *b, u64 pfn)
+{
+    return pfn >= b->pt_pfn && pfn < b->pt_pfn + b->nr_pt;
+}
+
+static mfn_t build_page_tables(struct builder *b)
+{
+    u64 l4_pfn;
+    u64 *l4 = new_table(b, &l4_pfn);
+    mfn_t l4_mfn = pfn_to_mfn(b, l4_pfn);
+
+    /* Mica's own slots, out of the guest's reach (no user bit). */
+    for (unsigned s = L4_SLOT(HYPERVISOR_AREA_START); s < L4_SLOT(HYPERVISOR_AREA_END); s++)
+        l4[s] = idle_l4_entry(s);
+
+    for (u64 va = b->v_start; va < b->v_end; va += PAGE_SIZE) {
+        u64 pfn = (va - b->v_start) >> PAGE_SHIFT;
+        u64 *l3 = table_below(b, &l4[L4_SLOT(va)], PGT_L3);
+        u64 *l2 = table_below(b, &l3[L3_SLOT(va)], PGT_L2);
+        u64 *l1 = table_below(b, &l2[L2_SLOT(va)], PGT_L1);
+        u64 flags = GUEST_L1_FLAGS;
+
+        if (is_pt_pfn(b, pfn))
+            flags &= ~PTE_RW;   /* the guest may read its tables, never write them */
+        l1[L1_SLOT(va)] = (pfn_to_mfn(b, pfn) << PAGE_SHIFT) | flags;
+    }
+    mfn_to_page(&host_frames, l4_mfn)->type_info = PGT_L4 | PGT_VALIDATED | PGT_PINNED | 2;
+    return l4_mfn;
+}
+
+struct load_ctx {
+    struct builder *b;
+};
+
+static int write_guest_va(void *ctx, u64 va, const void *src, u64 len)
+{
+    struct builder *b = ((struct load_ctx *)ctx)->b;
+
+    while (len) {
+        u64 pfn = (va - b->v_start) >> PAGE_SHIFT, off = va & (PAGE_SIZE - 1);
+        u64 n = MIN(len, PAGE_SIZE - off);
+        u8 *dst;
+
+        if (va < b->v_start || pfn >= b->nr_pages)
+            return -XEN_EINVAL;
+        dst = (u8 *)pfn_to_virt(b, pfn) + off;
+        if (src) {
+            memcpy(dst, src, n);
+            src = (const u8 *)src + n;
+        } else {
+            memset(dst, 0, n);
+        }
+        va += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static u64 default_dom0_pages(void)
+{
+    u64 free = frame_pool_free_count(&host_frames);
+    u64 want = opt_dom0_mem ? opt_dom0_mem >> PAGE_SHIFT : DEFAULT_DOM0_MEM >> PAGE_SHIFT;
+    /* Keep a sixteenth of free memory (and at least 8 MiB) for Mica itself. */
+    u64 keep = MAX(free / 16, MiB(8) >> PAGE_SHIFT);
+    u64 cap = free > keep ? free - keep : 0;
+
+    if (want > cap) {
+        if (opt_dom0_mem)
+            pr_warn("dom0_mem=%lluM is more than the %lluM available; using %lluM\n",
+                    (unsigned long long)(opt_dom0_mem >> 20),
+                    (unsigned long long)(cap >> (20 - PAGE_SHIFT)),
+                    (unsigned long long)(cap >> (20 - PAGE_SHIFT)));
+        want = cap;
+    }
+    return want;
+}
+
+struct domain *pv_build_dom0(const struct boot_info *bi)
+{
+    static struct builder b;
+    static struct elf_pv_info info;
+    const struct boot_module *kmod = &bi->modules[0];
+    const struct boot_module *initrd = bi->nr_modules > 1 ? &bi->modules[1] : NULL;
+    const void *image = maddr_to_virt(kmod->start);
+    struct elf_pv_policy policy = {
+        .hv_features = ELF_PV_HV_FEATURES | (1U << XENFEAT_dom0), .dom0 = true,
+    };
+    struct load_ctx lctx = { &b };
+    u64 cursor, v_initrd = 0, initrd_len = 0, initrd_pfn = 0, v_p2m, v_si, v_stack;
+    struct start_info *si;
+    struct vcpu *v;
+    mfn_t l4;
+
+    if (elf_pv_parse(image, kmod->end - kmod->start, &policy, &info)) {
+        pr_err("dom0: module 0 is not a usable PV kernel (see above)\n");
+        return NULL;
+    }
+    memset(&b, 0, sizeof(b));
+    b.nr_pages = default_dom0_pages();
+    b.d = domain_create(0, true, 1);
+    if (!b.d) {
+        pr_err("dom0: cannot create the domain\n");
+        return NULL;
+    }
+
+    /* Lay out the bootstrap region (see the comment at the top). */
+    b.v_start = info.virt_base;
+    cursor = ALIGN_UP(info.virt_kend, PAGE_SIZE);
+    if (initrd) {
+        initrd_len = initrd->end - initrd->start;
+        if (!info.mod_start_pfn) {
+            v_initrd = cursor;
+            cursor += ALIGN_UP(initrd_len, PAGE_SIZE);
+        }
+    }
+    v_p2m = cursor;
+    cursor += ALIGN_UP(b.nr_pages * sizeof(u64), PAGE_SIZE);
+    v_si = cursor;
+    cursor += PAGE_SIZE;
+    b.pt_pfn = (cursor - b.v_start) >> PAGE_SHIFT;
+    b.nr_pt = 1;
+    for (;;) {
+        u64 end = ALIGN_UP(cursor + b.nr_pt * PAGE_SIZE + PAGE_SIZE + PADDING_MIN, REGION_ALIGN);
+        u64 need = count_tables(b.v_start, end);
+        if (need <= b.nr_pt) {
+            b.v_end = end;
+            break;
+        }
+        b.nr_pt = need;
+    }
+    v_stack = cursor + b.nr_pt * PAGE_SIZE;
+    if (((b.v_end - b.v_start) >> PAGE_SHIFT) > b.nr_pages) {
+        pr_err("dom0: the kernel's start-of-day region needs %llu MiB, more than dom0's %llu MiB\n",
+               (unsigned long long)((b.v_end - b.v_start) >> 20),
+               (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)));
+        return NULL;
+    }
+    if (info.mod_start_pfn && initrd) {
+        initrd_pfn = (b.v_end - b.v_start) >> PAGE_SHIFT;
+        if (initrd_pfn + (ALIGN_UP(initrd_len, PAGE_SIZE) >> PAGE_SHIFT) > b.nr_pages) {
+            pr_err("dom0: no room for the initrd in dom0's memory\n");
+            return NULL;
+        }
+    }
+    if (info.virt_hypercall != ELF_PV_UNSET &&
+        (info.virt_hypercall < b.v_start || info.virt_hypercall >= b.v_end)) {
+        pr_err("dom0: HYPERCALL_PAGE %#llx lies outside the kernel's region\n",
+               (unsigned long long)info.virt_hypercall);
+        return NULL;
+    }
+
+    if (allocate_memory(&b))
+        return NULL;
+    l4 = build_page_tables(&b);
+
+    if (elf_pv_load(image, kmod->end - kmod->start, &info, write_guest_va, &lctx)) {
+        pr_err("dom0: loading the kernel image failed\n");
+        return NULL;
+    }
+    if (initrd) {
+        const void *src = maddr_to_virt(initrd->start);
+        u64 va = v_initrd ? v_initrd : b.v_start + (initrd_pfn << PAGE_SHIFT);
+        write_guest_va(&lctx, va, src, initrd_len);
+    }
+    for (u64 pfn = 0; pfn < b.nr_pages; pfn++) {
+        u64 mfn = pfn_to_mfn(&b, pfn);
+        write_guest_va(&lctx, v_p2m + pfn * sizeof(u64), &mfn, sizeof(mfn));
+        m2p_set(mfn, pfn);
+    }
+    if (info.virt_hypercall != ELF_PV_UNSET)
+        pv_fill_hypercall_page(pfn_to_virt(&b, (info.virt_hypercall - b.v_start) >> PAGE_SHIFT));
+
+    si = pfn_to_virt(&b, (v_si - b.v_start) >> PAGE_SHIFT);
+    strlcpy(si->magic, "xen-3.0-x86_64", sizeof(si->magic));
+    si->nr_pages = b.nr_pages;
+    si->shared_info = b.d->shared_info_mfn << PAGE_SHIFT;
+    si->flags = SIF_PRIVILEGED | SIF_INITDOMAIN | (info.mod_start_pfn && initrd ? SIF_MOD_START_PFN : 0);
+    si->pt_base = b.v_start + (b.pt_pfn << PAGE_SHIFT);
+    si->nr_pt_frames = b.nr_pt;
+    si->mfn_list = v_p2m;
+    si->mod_start = !initrd ? 0 : info.mod_start_pfn ? initrd_pfn : v_initrd;
+    si->mod_len = initrd_len;
+    strlcpy(si->cmd_line, kmod->cmdline, sizeof(si->cmd_line));
+
+    v = b.d->vcpus[0];
+    memset(&v->arch.regs, 0, sizeof(v->arch.regs));
+    v->arch.regs.rip = info.virt_entry;
+    v->arch.regs.rsp = v_stack + PAGE_SIZE;
+    v->arch.regs.rsi = v_si;
+    v->arch.regs.rflags = 0x202;        /* hardware IF on; events start masked */
+    v->arch.regs.cs = RING3_CS64;
+    v->arch.regs.ss = RING3_DS;
+    v->arch.kernel_mode = true;
+    v->arch.guest_table = l4;
+    v->state = VCPU_RUNNABLE;
+    evtchn_domain_init(b.d);
+    sched_add_vcpu(v);
+
+    printk("dom0: %s kernel %s, %llu MiB in %u extents, entry %#llx\n",
+           info.guest_os[0] ? info.guest_os : "PV", info.guest_version,
+           (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)), b.nr_ext,
+           (unsigned long long)info.virt_entry);
+    printk("dom0: region %#llx-%#llx: p2m %#llx, start_info %#llx, %llu page tables at %#llx, stack %#llx\n",
+           (unsigned long long)b.v_start, (unsigned long long)b.v_end,
+           (unsigned long long)v_p2m, (unsigned long long)v_si,
+           (unsigned long long)b.nr_pt, (unsigned long long)si->pt_base,
+           (unsigned long long)v_stack);
+    return b.d;
+}

@@ -1,0 +1,324 @@
+/*
+ * Emulation of the privileged instructions a PV kernel executes.
+ *
+ * The guest kernel runs in ring 3, so MOV to/from control registers,
+ * RDMSR/WRMSR, port I/O, CLI/STI, CLTS and WBINVD raise #GP; Mica decodes
+ * the few encodings PV kernels use and carries them out on the virtual
+ * CPU.  CPUID is reached through the ABI's forced-emulation prefix
+ * (ud2; "xen"; cpuid), which raises #UD, and answers with a view filtered
+ * for PV guests plus the hypervisor leaves at 0x40000000.  Anything else
+ * is bounced to the guest as the fault it raised.
+ */
+#include <asm/current.h>
+#include <asm/guest_access.h>
+#include <asm/io.h>
+#include <asm/m2p.h>
+#include <asm/pv.h>
+#include <mica/lib.h>
+
+#define MSR_FS_BASE         0xc0000100
+#define MSR_GS_BASE         0xc0000101
+#define MSR_SHADOW_GS_BASE  0xc0000102
+#define MSR_EFER_           0xc0000080
+#define MSR_PAT             0x00000277
+#define MSR_MISC_ENABLE     0x000001a0
+#define MSR_HYPERCALL_PAGE  0x40000000
+#define MAX_INSN 15
+
+#define CPUID_SIG_EBX 0x566e6558   /* "XenV" */
+#define CPUID_SIG_ECX 0x65584d4d   /* "MMXe" */
+#define CPUID_SIG_EDX 0x4d4d566e   /* "nVMM" */
+
+static u64 *gpr(struct cpu_regs *r, unsigned n)
+{
+    u64 *const map[16] = {
+        &r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+        &r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15,
+    };
+    return map[n & 15];
+}
+
+static bool canonical(u64 va)
+{
+    return (u64)((s64)(va << 16) >> 16) == va;
+}
+
+/*
+ * What a PV guest may see of the CPU: features that need ring 0, that
+ * Mica does not virtualize (XSAVE/AVX: Mica switches FPU state with
+ * FXSAVE only), or that would mislead the guest about its APIC are
+ * hidden.
+ */
+static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+    if (leaf >= 0x40000000 && leaf < 0x40000100) {
+        *a = *b = *c = *d = 0;
+        switch (leaf) {
+        case 0x40000000:
+            *a = 0x40000002;
+            *b = CPUID_SIG_EBX; *c = CPUID_SIG_ECX; *d = CPUID_SIG_EDX;
+            break;
+        case 0x40000001:
+            *a = (4 << 16) | 17;
+            break;
+        case 0x40000002:
+            *a = 1;                     /* hypercall pages */
+            *b = MSR_HYPERCALL_PAGE;
+            break;
+        }
+        return;
+    }
+    cpuid(leaf, sub, a, b, c, d);
+    switch (leaf) {
+    case 1:
+        /* MONITOR VMX SMX EST TM2 PCID x2APIC TSC-deadline XSAVE OSXSAVE AVX FMA F16C */
+        *c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 17) |
+                (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) |
+                (1u << 12) | (1u << 29));
+        *c |= 1u << 31;                 /* running on a hypervisor */
+        /* ACPI thermal, TM, PBE */
+        *d &= ~((1u << 22) | (1u << 29) | (1u << 31));
+        break;
+    case 7:
+        if (sub == 0) {
+            /* AVX2, SMEP, INVPCID, SMAP, AVX-512*, PKU-related bits */
+            *b &= ~((1u << 5) | (1u << 7) | (1u << 10) | (1u << 20) | (1u << 16) |
+                    (1u << 17) | (1u << 21) | (1u << 26) | (1u << 27) | (1u << 28) |
+                    (1u << 30) | (1u << 31));
+            *c &= ~((1u << 3) | (1u << 4) | (1u << 16));   /* PKU, OSPKE, LA57 */
+        }
+        break;
+    case 0xd:
+        *a = *b = *c = *d = 0;          /* no XSAVE */
+        break;
+    case 0x80000001:
+        *c &= ~(1u << 2);               /* SVM */
+        break;
+    }
+}
+
+static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+    switch (msr) {
+    case MSR_FS_BASE: *val = rdmsr(MSR_FS_BASE); return true;
+    case MSR_GS_BASE: *val = rdmsr(MSR_GS_BASE); return true;
+    case MSR_SHADOW_GS_BASE:
+        *val = v->arch.kernel_mode ? v->arch.gs_base_user : v->arch.gs_base_kernel;
+        return true;
+    case MSR_EFER_: *val = rdmsr(MSR_EFER_); return true;
+    case MSR_PAT: *val = rdmsr(MSR_PAT); return true;
+    case MSR_MISC_ENABLE: *val = 0; return true;
+    default: return false;
+    }
+}
+
+static bool msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+    switch (msr) {
+    case MSR_FS_BASE:
+        if (!canonical(val)) return false;
+        v->arch.fs_base = val;
+        wrmsr(MSR_FS_BASE, val);
+        return true;
+    case MSR_GS_BASE:
+        if (!canonical(val)) return false;
+        if (v->arch.kernel_mode) v->arch.gs_base_kernel = val;
+        else v->arch.gs_base_user = val;
+        wrmsr(MSR_GS_BASE, val);
+        return true;
+    case MSR_SHADOW_GS_BASE:
+        if (!canonical(val)) return false;
+        if (v->arch.kernel_mode) v->arch.gs_base_user = val;
+        else v->arch.gs_base_kernel = val;
+        return true;
+    case MSR_EFER_:
+    case MSR_PAT:
+    case MSR_MISC_ENABLE:
+        return true;                    /* accepted and ignored, as harmless */
+    default:
+        return false;
+    }
+}
+
+/* Ports Mica keeps for itself: COM1, PICs, PIT, and the PCI config mechanism stays with dom0. */
+static bool port_reserved(u16 port, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++) {
+        u16 p = (u16)(port + i);
+        if ((p >= 0x3f8 && p <= 0x3ff) || p == 0x20 || p == 0x21 || p == 0xa0 || p == 0xa1 ||
+            (p >= 0x40 && p <= 0x43) || p == 0x61)
+            return true;
+    }
+    return false;
+}
+
+static bool io_permitted(const struct vcpu *v)
+{
+    /* PV kernels count as ring 1 for IOPL: set_iopl(1..3) lets them do I/O. */
+    return v->domain->is_privileged && v->arch.iopl >= 1;
+}
+
+static u32 port_in(u16 port, unsigned size)
+{
+    if (port_reserved(port, size))
+        return ~0u;
+    return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
+static void port_out(u16 port, unsigned size, u32 val)
+{
+    if (port_reserved(port, size))
+        return;
+    if (size == 1) outb(port, (u8)val);
+    else if (size == 2) outw(port, (u16)val);
+    else outl(port, val);
+}
+
+static void merge_result(u64 *reg, unsigned size, u32 val)
+{
+    if (size == 4) *reg = val;
+    else if (size == 2) *reg = (*reg & ~0xffffULL) | (val & 0xffff);
+    else *reg = (*reg & ~0xffULL) | (val & 0xff);
+}
+
+/* Returns true when the instruction at regs->rip was emulated. */
+static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
+{
+    u8 insn[MAX_INSN];
+    unsigned i = 0, rex = 0;
+    bool opsize16 = false;
+    u64 *reg;
+
+    if (copy_from_guest(insn, r->rip, sizeof(insn)) &&
+        copy_from_guest(insn, r->rip, 4))
+        return false;
+    for (; i < 4; i++) {
+        if (insn[i] == 0x66) opsize16 = true;
+        else if ((insn[i] & 0xf0) == 0x40) { rex = insn[i]; i++; break; }
+        else break;
+    }
+    if (i < 4 && (insn[i] & 0xf0) == 0x40 && !rex)
+        rex = insn[i++];
+
+    switch (insn[i]) {
+    case 0xfa:                          /* cli: virtual IF is the event mask */
+    case 0xfb:                          /* sti */
+        if (!io_permitted(v))
+            return false;
+        v->vcpu_info->evtchn_upcall_mask = insn[i] == 0xfa;
+        r->rip += i + 1;
+        return true;
+    case 0xe4: case 0xe5: case 0xec: case 0xed: {   /* in */
+        unsigned size = (insn[i] & 1) ? (opsize16 ? 2 : 4) : 1;
+        u16 port = (insn[i] & 8) ? (u16)r->rdx : insn[i + 1];
+        if (!io_permitted(v))
+            return false;
+        merge_result(&r->rax, size, port_in(port, size));
+        r->rip += i + ((insn[i] & 8) ? 1 : 2);
+        return true;
+    }
+    case 0xe6: case 0xe7: case 0xee: case 0xef: {   /* out */
+        unsigned size = (insn[i] & 1) ? (opsize16 ? 2 : 4) : 1;
+        u16 port = (insn[i] & 8) ? (u16)r->rdx : insn[i + 1];
+        if (!io_permitted(v))
+            return false;
+        port_out(port, size, (u32)r->rax);
+        r->rip += i + ((insn[i] & 8) ? 1 : 2);
+        return true;
+    }
+    case 0x0f:
+        break;
+    default:
+        return false;
+    }
+
+    switch (insn[i + 1]) {
+    case 0x06:                          /* clts */
+        v->arch.fpu_ts = false;
+        write_cr0_ts(false);
+        r->rip += i + 2;
+        return true;
+    case 0x09:                          /* wbinvd: harmless to skip on a PV guest */
+        r->rip += i + 2;
+        return true;
+    case 0x20: {                        /* mov %crN, %reg */
+        u8 modrm = insn[i + 2];
+        unsigned cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+        if ((modrm >> 6) != 3)
+            return false;
+        reg = gpr(r, (modrm & 7) | ((rex & 1) ? 8 : 0));
+        switch (cr) {
+        case 0: *reg = (read_cr0() & ~CR0_TS) | (v->arch.fpu_ts ? CR0_TS : 0); break;
+        case 2: *reg = v->arch.cr2; break;
+        case 3: *reg = (v->arch.kernel_mode ? v->arch.guest_table : v->arch.guest_table_user)
+                       << PAGE_SHIFT; break;
+        case 4: *reg = read_cr4() & ~((1ULL << 7) | (1ULL << 20) | (1ULL << 21)); break;
+        default: return false;
+        }
+        r->rip += i + 3;
+        return true;
+    }
+    case 0x22: {                        /* mov %reg, %crN */
+        u8 modrm = insn[i + 2];
+        unsigned cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+        if ((modrm >> 6) != 3)
+            return false;
+        reg = gpr(r, (modrm & 7) | ((rex & 1) ? 8 : 0));
+        switch (cr) {
+        case 0:                         /* only TS may change */
+            v->arch.fpu_ts = (*reg & CR0_TS) != 0;
+            write_cr0_ts(v->arch.fpu_ts);
+            break;
+        case 2:
+            v->arch.cr2 = *reg;
+            break;
+        case 4:                         /* the guest's view is fixed; ignore */
+            break;
+        default:
+            return false;               /* CR3 changes go through mmuext_op */
+        }
+        r->rip += i + 3;
+        return true;
+    }
+    case 0x32: {                        /* rdmsr */
+        u64 val;
+        if (!msr_read(v, (u32)r->rcx, &val))
+            return false;
+        r->rax = (u32)val;
+        r->rdx = val >> 32;
+        r->rip += i + 2;
+        return true;
+    }
+    case 0x30:                          /* wrmsr */
+        if (!msr_write(v, (u32)r->rcx, ((r->rdx & 0xffffffffULL) << 32) | (u32)r->rax))
+            return false;
+        r->rip += i + 2;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The forced-emulation prefix: ud2; .ascii "xen"; cpuid. */
+static bool emulate_forced_cpuid(struct cpu_regs *r)
+{
+    static const u8 sig[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
+    u8 insn[sizeof(sig)];
+    u32 a, b, c, d;
+
+    if (copy_from_guest(insn, r->rip, sizeof(insn)) || memcmp(insn, sig, sizeof(sig)))
+        return false;
+    pv_cpuid((u32)r->rax, (u32)r->rcx, &a, &b, &c, &d);
+    r->rax = a; r->rbx = b; r->rcx = c; r->rdx = d;
+    r->rip += sizeof(sig);
+    return true;
+}
+
+bool pv_emulate(struct vcpu *v, struct cpu_regs *regs)
+{
+    if (regs->vector == 6)
+        return emulate_forced_cpuid(regs);
+    if (regs->vector == 13 && regs->error_code == 0 && v->arch.kernel_mode)
+        return emulate_privileged(v, regs);
+    return false;
+}

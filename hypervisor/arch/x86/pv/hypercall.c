@@ -1,0 +1,309 @@
+/*
+ * Hypercall dispatch for PV guests, and the hypercalls that manage the
+ * x86 virtual CPU: virtual IDT, callbacks, kernel stack, segment bases,
+ * virtual CR0.TS, iret, multicall.
+ *
+ * Numbers, argument order and semantics follow the Xen x86-64 PV ABI:
+ * RAX = number, arguments in RDI, RSI, RDX, R10, R8, result in RAX.
+ */
+#include <asm/current.h>
+#include <asm/desc.h>
+#include <asm/guest_access.h>
+#include <asm/io.h>
+#include <asm/pv.h>
+#include <mica/event.h>
+#include <mica/hypercall.h>
+#include <mica/lib.h>
+#include <mica/sched.h>
+#include <public/callback.h>
+#include <public/errno.h>
+#include <public/physdev.h>
+#include <public/xen.h>
+
+#define MSR_FS_BASE        0xc0000100
+#define MSR_GS_BASE        0xc0000101
+#define MAX_TRAP_ENTRIES   256
+#define MULTICALL_MAX      512
+
+static bool canonical(u64 va)
+{
+    return (u64)((s64)(va << 16) >> 16) == va;
+}
+
+static bool guest_code_address_ok(u64 va)
+{
+    return canonical(va) && guest_range_ok(va, 1);
+}
+
+static long do_set_trap_table(u64 list)
+{
+    struct vcpu *v = current_vcpu();
+    struct trap_info ti;
+
+    if (!list) {
+        memset(v->arch.traps, 0, sizeof(v->arch.traps));
+        return 0;
+    }
+    for (unsigned i = 0; i < MAX_TRAP_ENTRIES + 1; i++) {
+        if (copy_from_guest(&ti, list + i * sizeof(ti), sizeof(ti)))
+            return -XEN_EFAULT;
+        if (ti.address == 0)
+            return 0;
+        if (!guest_code_address_ok(ti.address))
+            return -XEN_EINVAL;
+        v->arch.traps[ti.vector] = (struct guest_trap){
+            .address = ti.address,
+            .cs = (u16)(ti.cs | 3),
+            .flags = ti.flags,
+        };
+    }
+    return -XEN_EINVAL;     /* no terminating entry among 256 */
+}
+
+static long do_stack_switch(u64 ss, u64 sp)
+{
+    (void)ss;       /* PV64 frames always use FLAT_KERNEL_SS */
+    current_vcpu()->arch.kernel_sp = sp;
+    return 0;
+}
+
+static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64 address)
+{
+    bool mask = flags & CALLBACKF_mask_events;
+
+    if (address && !guest_code_address_ok(address))
+        return -XEN_EINVAL;
+    switch (type) {
+    case CALLBACKTYPE_event:
+        v->arch.event_cb = (struct guest_callback){ address, true };
+        return 0;
+    case CALLBACKTYPE_failsafe:
+        v->arch.failsafe_cb = (struct guest_callback){ address, mask };
+        return 0;
+    case CALLBACKTYPE_syscall:
+        v->arch.syscall_cb = (struct guest_callback){ address, mask };
+        return 0;
+    case CALLBACKTYPE_nmi:
+        v->arch.nmi_cb = (struct guest_callback){ address, true };
+        return 0;
+    case CALLBACKTYPE_syscall32:
+    case CALLBACKTYPE_sysenter:
+    case CALLBACKTYPE_sysenter_deprecated:
+        return -XEN_ENOSYS;     /* 32-bit user code is not supported yet */
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+static long do_set_callbacks(u64 event, u64 failsafe, u64 syscall)
+{
+    struct vcpu *v = current_vcpu();
+    long rc;
+
+    if ((rc = register_callback(v, CALLBACKTYPE_event, 0, event)) ||
+        (rc = register_callback(v, CALLBACKTYPE_failsafe, 0, failsafe)) ||
+        (rc = register_callback(v, CALLBACKTYPE_syscall, 0, syscall)))
+        return rc;
+    return 0;
+}
+
+static long do_callback_op(int cmd, u64 arg)
+{
+    struct vcpu *v = current_vcpu();
+
+    switch (cmd) {
+    case CALLBACKOP_register: {
+        struct callback_register r;
+        if (copy_from_guest(&r, arg, sizeof(r)))
+            return -XEN_EFAULT;
+        return register_callback(v, r.type, r.flags, r.address);
+    }
+    case CALLBACKOP_unregister: {
+        struct callback_unregister u;
+        if (copy_from_guest(&u, arg, sizeof(u)))
+            return -XEN_EFAULT;
+        if (u.type != CALLBACKTYPE_nmi)
+            return -XEN_EINVAL;
+        v->arch.nmi_cb.address = 0;
+        return 0;
+    }
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+static long do_fpu_taskswitch(u64 set)
+{
+    struct vcpu *v = current_vcpu();
+
+    v->arch.fpu_ts = set != 0;
+    write_cr0_ts(v->arch.fpu_ts);
+    return 0;
+}
+
+static long do_set_segment_base(unsigned which, u64 base)
+{
+    struct vcpu *v = current_vcpu();
+
+    switch (which) {
+    case SEGBASE_FS:
+        if (!canonical(base))
+            return -XEN_EINVAL;
+        v->arch.fs_base = base;
+        wrmsr(MSR_FS_BASE, base);
+        return 0;
+    case SEGBASE_GS_USER:
+        if (!canonical(base))
+            return -XEN_EINVAL;
+        v->arch.gs_base_user = base;
+        return 0;
+    case SEGBASE_GS_KERNEL:
+        if (!canonical(base))
+            return -XEN_EINVAL;
+        v->arch.gs_base_kernel = base;
+        wrmsr(MSR_GS_BASE, base);
+        return 0;
+    case SEGBASE_GS_USER_SEL:
+        /* Loading a user %gs selector needs the guest GDT support to come. */
+        return -XEN_ENOSYS;
+    default:
+        return -XEN_EINVAL;
+    }
+}
+
+/* The iret hypercall: the guest's return from a bounce (ABI §iret). */
+static void do_iret(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+    struct iret_context c;
+
+    if (copy_from_guest(&c, regs->rsp, sizeof(c))) {
+        domain_crash(v->domain, "iret hypercall with an unreadable frame at %#llx",
+                     (unsigned long long)regs->rsp);
+        return;
+    }
+    if ((c.cs & 3) == 3 && v->arch.kernel_mode) {
+        if (!v->arch.guest_table_user) {
+            domain_crash(v->domain, "iret to user mode with no user page tables");
+            return;
+        }
+        pv_toggle_guest_mode(v);
+    }
+    if (!canonical(c.rip) || !canonical(c.rsp)) {
+        domain_crash(v->domain, "iret to non-canonical rip %#llx / rsp %#llx",
+                     (unsigned long long)c.rip, (unsigned long long)c.rsp);
+        return;
+    }
+    regs->rip = c.rip;
+    regs->cs = (c.cs | 3) == RING3_CS32 ? RING3_CS32 : RING3_CS64;
+    regs->rflags = (c.rflags & ~(u64)((3u << 12) | (1u << 17))) | (1u << 9);
+    regs->rsp = c.rsp;
+    regs->ss = RING3_DS;
+    if (!(c.flags & VGCF_IN_SYSCALL)) {
+        regs->rcx = c.rcx;
+        regs->r11 = c.r11;
+    }
+    regs->rax = c.rax;
+    v->vcpu_info->evtchn_upcall_mask = !(c.rflags & (1u << 9));
+}
+
+static long do_physdev_op(int cmd, u64 arg)
+{
+    struct vcpu *v = current_vcpu();
+
+    switch (cmd) {
+    case PHYSDEVOP_set_iopl: {
+        u32 iopl;
+        if (copy_from_guest(&iopl, arg, sizeof(iopl)))
+            return -XEN_EFAULT;
+        if (iopl > 3)
+            return -XEN_EINVAL;
+        v->arch.iopl = (u8)iopl;
+        return 0;
+    }
+    default:
+        return -XEN_ENOSYS;     /* the rest arrives with the Linux dom0 work */
+    }
+}
+
+static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_multicall);
+
+static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
+{
+    struct multicall_entry e;
+
+    if (nr > MULTICALL_MAX)
+        return -XEN_EINVAL;
+    for (u64 i = 0; i < nr; i++) {
+        u64 addr = list + i * sizeof(e);
+        if (copy_from_guest(&e, addr, sizeof(e)))
+            return -XEN_EFAULT;
+        e.result = (u64)dispatch(regs, e.op, e.args, true);
+        if (copy_to_guest(addr + __builtin_offsetof(struct multicall_entry, result),
+                          &e.result, sizeof(e.result)))
+            return -XEN_EFAULT;
+        if (e.op == __HYPERVISOR_iret || current_vcpu()->domain->is_shutdown)
+            break;
+    }
+    return 0;
+}
+
+static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_multicall)
+{
+    switch (nr) {
+    case __HYPERVISOR_set_trap_table:   return do_set_trap_table(a[0]);
+    case __HYPERVISOR_stack_switch:     return do_stack_switch(a[0], a[1]);
+    case __HYPERVISOR_set_callbacks:    return do_set_callbacks(a[0], a[1], a[2]);
+    case __HYPERVISOR_fpu_taskswitch:   return do_fpu_taskswitch(a[0]);
+    case __HYPERVISOR_multicall:
+        return in_multicall ? -XEN_EINVAL : do_multicall(regs, a[0], a[1]);
+    case __HYPERVISOR_set_timer_op:     return do_set_timer_op(a[0]);
+    case __HYPERVISOR_xen_version:      return do_xen_version((int)a[0], a[1]);
+    case __HYPERVISOR_console_io:       return do_console_io((int)a[0], a[1], a[2]);
+    case __HYPERVISOR_vm_assist:        return do_vm_assist((unsigned)a[0], (unsigned)a[1]);
+    case __HYPERVISOR_iret:
+        do_iret(regs);
+        return (long)regs->rax;
+    case __HYPERVISOR_vcpu_op:          return do_vcpu_op((int)a[0], (unsigned)a[1], a[2]);
+    case __HYPERVISOR_set_segment_base: return do_set_segment_base((unsigned)a[0], a[1]);
+    case __HYPERVISOR_sched_op:         return do_sched_op((int)a[0], a[1]);
+    case __HYPERVISOR_callback_op:      return do_callback_op((int)a[0], a[1]);
+    case __HYPERVISOR_event_channel_op: return do_event_channel_op((int)a[0], a[1]);
+    case __HYPERVISOR_physdev_op:       return do_physdev_op((int)a[0], a[1]);
+    case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(a[0], a[1], a[2]);
+    default:                            return -XEN_ENOSYS;
+    }
+}
+
+static bool top_level_call;
+
+bool hypercall_may_continue(void)
+{
+    return top_level_call;
+}
+
+void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
+{
+    struct cpu_regs *regs = guest_regs();
+
+    regs->rdi = a0;
+    regs->rsi = a1;
+    regs->rdx = a2;
+}
+
+void pv_hypercall(struct cpu_regs *regs)
+{
+    const u64 args[5] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8 };
+    u64 nr = regs->rax;
+    long rc;
+
+    top_level_call = nr != __HYPERVISOR_multicall;
+    rc = dispatch(regs, nr, args, false);
+    top_level_call = false;
+    if (rc == HYPERCALL_CONTINUE) {
+        regs->rip -= 2;                 /* re-execute SYSCALL; RAX still holds nr */
+                return;
+    }
+    if (nr != __HYPERVISOR_iret)
+        regs->rax = (u64)rc;
+}

@@ -1,0 +1,179 @@
+/*
+ * Exceptions and SYSCALLs from PV guests, bounced to the guest's own
+ * handlers, and the checks on every exit to a guest.
+ *
+ * Both the guest kernel and its user code run in ring 3; Mica tracks
+ * which one is running in arch.kernel_mode and keeps two page-table
+ * roots.  A bounce to the guest kernel switches to kernel mode first.
+ */
+#include <asm/current.h>
+#include <asm/desc.h>
+#include <asm/guest_access.h>
+#include <asm/io.h>
+#include <asm/pv.h>
+#include <asm/paging.h>
+#include <mica/lib.h>
+#include <mica/sched.h>
+
+#define X86_EFLAGS_IF   (1u << 9)
+#define X86_EFLAGS_TF   (1u << 8)
+#define X86_EFLAGS_NT   (1u << 14)
+#define X86_EFLAGS_RF   (1u << 16)
+#define X86_EFLAGS_VM   (1u << 17)
+#define X86_EFLAGS_AC   (1u << 18)
+#define X86_EFLAGS_IOPL (3u << 12)
+#define X86_EFLAGS_DF   (1u << 10)
+#define MSR_GS_BASE     0xc0000101
+#define MSR_FS_BASE     0xc0000100
+
+static bool vector_has_error(unsigned v)
+{
+    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+void pv_toggle_guest_mode(struct vcpu *v)
+{
+    struct arch_vcpu *a = &v->arch;
+
+    a->kernel_mode = !a->kernel_mode;
+    wrmsr(MSR_GS_BASE, a->kernel_mode ? a->gs_base_kernel : a->gs_base_user);
+    write_cr3((a->kernel_mode ? a->guest_table : a->guest_table_user) << PAGE_SHIFT);
+}
+
+bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
+               bool has_error, u32 error, bool mask_events)
+{
+    struct vcpu_info *vi = v->vcpu_info;
+    u64 frame[8], sp, cs = regs->cs;
+    unsigned n = 0;
+    u8 saved_mask = vi->evtchn_upcall_mask;
+
+    if (!handler) {
+        domain_crash(v->domain, "no guest handler for a bounce at rip %#llx",
+                     (unsigned long long)regs->rip);
+        return false;
+    }
+    if (!v->arch.kernel_mode) {
+        if (!v->arch.kernel_sp) {
+            domain_crash(v->domain, "bounce from user mode but no kernel stack (stack_switch)");
+            return false;
+        }
+        pv_toggle_guest_mode(v);
+        sp = v->arch.kernel_sp;
+    } else {
+        sp = regs->rsp;
+        cs &= ~3ULL;        /* kernel frames show the kernel's own RPL 0 */
+    }
+    sp &= ~0xfULL;
+
+    frame[n++] = regs->rcx;
+    frame[n++] = regs->r11;
+    if (has_error)
+        frame[n++] = error;
+    frame[n++] = regs->rip;
+    frame[n++] = (cs & 0xffff) | ((u64)saved_mask << 32);
+    frame[n++] = (regs->rflags & ~(u64)(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
+                 (saved_mask ? 0 : X86_EFLAGS_IF);
+    frame[n++] = regs->rsp;
+    frame[n++] = regs->ss;
+    sp -= n * 8;
+    if (copy_to_guest(sp, frame, n * 8)) {
+        domain_crash(v->domain, "cannot write a bounce frame at %#llx", (unsigned long long)sp);
+        return false;
+    }
+    if (mask_events)
+        vi->evtchn_upcall_mask = 1;
+    regs->rip = handler;
+    regs->cs = RING3_CS64;
+    regs->ss = RING3_DS;
+    regs->rsp = sp;
+    regs->rflags &= ~(u64)(X86_EFLAGS_TF | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM | X86_EFLAGS_AC);
+    regs->rflags |= X86_EFLAGS_IF;
+    /* The ABI returns to a handler as SYSRET would: RCX = RIP, R11 = RFLAGS. */
+    regs->rcx = regs->rip;
+    regs->r11 = regs->rflags;
+    return true;
+}
+
+static const char *const vector_names[32] = {
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+};
+
+void pv_exception(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+    unsigned vec = (unsigned)regs->vector;
+    u32 error = (u32)regs->error_code;
+    struct guest_trap *t = &v->arch.traps[vec];
+
+    if ((vec == 13 || vec == 6) && pv_emulate(v, regs))
+        return;
+    if (vec == 14) {
+        v->arch.cr2 = read_cr2();
+        v->vcpu_info->arch.cr2 = v->arch.cr2;
+        /* The guest kernel runs in ring 3 too: report the mode it thinks it had. */
+        error = v->arch.kernel_mode ? error & ~4u : error | 4u;
+    }
+    if (vec == 7 && v->arch.fpu_ts) {
+        v->arch.fpu_ts = false;         /* delivering #NM clears virtual CR0.TS */
+        write_cr0_ts(false);
+    }
+    if (!t->address) {
+        domain_crash(v->domain, "%s (vector %u, error %#x) at %#llx with no handler registered%s",
+                     vec < 32 && vector_names[vec] ? vector_names[vec] : "exception", vec, error,
+                     (unsigned long long)regs->rip,
+                     vec == 14 ? " (page fault address in the log below)" : "");
+        if (vec == 14)
+            pr_err("  page fault address %#llx\n", (unsigned long long)v->arch.cr2);
+        return;
+    }
+    pv_bounce(v, regs, t->address, vector_has_error(vec), error,
+              t->flags & GUEST_TRAP_MASK_EVENTS);
+}
+
+void pv_syscall(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (v->arch.kernel_mode) {
+        pv_hypercall(regs);
+        return;
+    }
+    /* SYSCALL from guest user code: the guest kernel's system call entry. */
+    if (!v->arch.syscall_cb.address) {
+        /* As on hardware without SYSCALL enabled: #UD at the instruction. */
+        regs->rip -= 2;
+        regs->vector = 6;
+        regs->error_code = 0;
+        pv_exception(regs);
+        return;
+    }
+    pv_bounce(v, regs, v->arch.syscall_cb.address, false, 0, v->arch.syscall_cb.mask_events);
+    regs->rflags &= ~(u64)X86_EFLAGS_DF;
+}
+
+/* Delivers a pending event upcall if the guest has events unmasked. */
+static void deliver_events(struct vcpu *v, struct cpu_regs *regs)
+{
+    struct vcpu_info *vi = v->vcpu_info;
+
+    if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask)
+        return;
+    if (!v->arch.event_cb.address) {
+        domain_crash(v->domain, "event upcall due but no event callback registered");
+        return;
+    }
+    pv_bounce(v, regs, v->arch.event_cb.address, false, 0, true);
+}
+
+void pv_exit_to_guest(struct cpu_regs *regs)
+{
+    struct vcpu *v;
+
+    sched_on_exit();                    /* may switch vCPU: regs now hold the next one */
+    v = current_vcpu();
+    deliver_events(v, regs);
+    if (v->domain->is_shutdown)         /* crashed while delivering */
+        sched_on_exit();
+}

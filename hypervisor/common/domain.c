@@ -1,0 +1,129 @@
+/*
+ * Domain life cycle: creation, shutdown, crash.
+ */
+#include <mica/domain.h>
+#include <mica/heap.h>
+#include <mica/lib.h>
+#include <mica/page_alloc.h>
+#include <mica/sched.h>
+#include <asm/paging.h>
+#include <asm/power.h>
+#include <public/sched.h>
+
+extern struct frame_pool host_frames;
+static struct domain *domain_list;
+
+struct domain *domain_by_id(domid_t domid)
+{
+    for (struct domain *d = domain_list; d; d = d->next)
+        if (d->domid == domid && !d->is_dying)
+            return d;
+    return NULL;
+}
+
+struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
+{
+    struct domain *d;
+    mfn_t si;
+
+    if (max_vcpus == 0 || max_vcpus > MAX_VIRT_CPUS || domid >= DOMID_FIRST_RESERVED ||
+        domain_by_id(domid))
+        return NULL;
+    d = xzalloc(sizeof(*d));
+    if (!d)
+        return NULL;
+    si = alloc_frames(&host_frames, 0);
+    if (si == INVALID_MFN) {
+        xfree(d);
+        return NULL;
+    }
+    d->domid = domid;
+    d->is_privileged = privileged;
+    d->max_vcpus = max_vcpus;
+    d->sched_weight = 256;
+    d->shared_info_mfn = si;
+    d->shared_info = maddr_to_virt(si << PAGE_SHIFT);
+    memset(d->shared_info, 0, PAGE_SIZE);
+    mfn_to_page(&host_frames, si)->owner = domid;
+
+    for (unsigned i = 0; i < max_vcpus; i++) {
+        struct vcpu *v = xzalloc(sizeof(*v));
+        if (!v)
+            panic("out of heap creating vCPU %u of domain %u\n", i, domid);
+        v->vcpu_id = i;
+        v->domain = d;
+        v->state = VCPU_DOWN;
+        v->vcpu_info = &d->shared_info->vcpu_info[i];
+        /* Events start masked: the guest unmasks when it is ready. */
+        v->vcpu_info->evtchn_upcall_mask = 1;
+        d->vcpus[i] = v;
+    }
+    for (unsigned i = max_vcpus; i < XEN_LEGACY_MAX_VCPUS; i++)
+        d->shared_info->vcpu_info[i].evtchn_upcall_mask = 1;
+
+    d->next = domain_list;
+    domain_list = d;
+    return d;
+}
+
+static const char *shutdown_reason_name(u8 reason)
+{
+    static const char *const names[] = {
+        "poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
+    };
+    return reason < ARRAY_SIZE(names) ? names[reason] : "unknown";
+}
+
+void domain_shutdown(struct domain *d, u8 reason)
+{
+    if (d->is_shutdown)
+        return;
+    d->is_shutdown = true;
+    d->shutdown_reason = reason;
+    printk("Domain %u shut down: %s%s\n", d->domid, shutdown_reason_name(reason),
+           d->shutdown_code_set ? " (code recorded earlier)" : "");
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        d->vcpus[i]->paused = true;
+        sched_remove_vcpu(d->vcpus[i]);
+    }
+    sched_request_resched();
+    domain_check_machine_end();
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+    char msg[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pr_err("Domain %u crashed: %s\n", d->domid, msg);
+    domain_shutdown(d, SHUTDOWN_crash);
+}
+
+/*
+ * Like Xen: when the initial domain shuts down, the machine follows it
+ * (power off, reboot, or for a crash the crash policy of `noreboot`).
+ */
+void domain_check_machine_end(void)
+{
+    struct domain *d0 = domain_by_id(0);
+
+    if (!d0 || !d0->is_shutdown)
+        return;
+    switch (d0->shutdown_code_set ? d0->shutdown_code : d0->shutdown_reason) {
+    case SHUTDOWN_poweroff:
+        printk("Domain 0 powered off: powering off the machine\n");
+        machine_power_off();
+    case SHUTDOWN_reboot:
+        printk("Domain 0 rebooted: rebooting the machine\n");
+        machine_restart();
+    case SHUTDOWN_crash:
+        printk("Domain 0 crashed\n");
+        machine_crash_stop();
+    default:
+        printk("Domain 0 shut down (reason %u): halting the machine\n", d0->shutdown_reason);
+        machine_halt();
+    }
+}

@@ -1,0 +1,453 @@
+/*
+ * Event channels, 2-level ABI.
+ *
+ * Ports live in buckets of 64, allocated as a domain uses them, so an
+ * idle domain costs one small table.  Port 0 is reserved; allocation
+ * takes the lowest free port.  Raising a port follows the ABI's protocol
+ * exactly (see deliver()): guests rely on the order in which the pending
+ * bit, the selector bit and upcall_pending become visible.
+ */
+#include <asm/current.h>
+#include <asm/guest_access.h>
+#include <mica/event.h>
+#include <mica/heap.h>
+#include <mica/lib.h>
+#include <mica/sched.h>
+#include <public/errno.h>
+#include <public/event_channel.h>
+
+enum ecs { ECS_FREE, ECS_RESERVED, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_PIRQ, ECS_VIRQ, ECS_IPI };
+
+#define BUCKET_PORTS 64
+#define NR_PORTS EVTCHN_2L_NR_CHANNELS
+#define NR_BUCKETS (NR_PORTS / BUCKET_PORTS)
+#define BITS_PER_WORD 64
+
+struct evtchn {
+    u8 state;               /* enum ecs */
+    u8 notify_vcpu;
+    u16 remote_dom;         /* UNBOUND: who may bind; INTERDOMAIN: peer */
+    u32 remote_port;        /* INTERDOMAIN: peer port */
+    u32 virq;               /* VIRQ: which */
+};
+
+struct evtchn_table {
+    struct evtchn *buckets[NR_BUCKETS];
+    u32 virq_port[MAX_VIRT_CPUS][NR_VIRQS];     /* 0: not bound */
+};
+
+static bool virq_is_per_vcpu(unsigned virq)
+{
+    return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF ||
+           virq == VIRQ_XENPMU;
+}
+
+int evtchn_domain_init(struct domain *d)
+{
+    struct evtchn_table *t = xzalloc(sizeof(*t));
+
+    if (!t)
+        return -XEN_ENOMEM;
+    t->buckets[0] = xzalloc(sizeof(struct evtchn) * BUCKET_PORTS);
+    if (!t->buckets[0]) {
+        xfree(t);
+        return -XEN_ENOMEM;
+    }
+    t->buckets[0][0].state = ECS_RESERVED;
+    d->evtchn = t;
+    return 0;
+}
+
+void evtchn_domain_destroy(struct domain *d)
+{
+    if (!d->evtchn)
+        return;
+    for (unsigned b = 0; b < NR_BUCKETS; b++)
+        xfree(d->evtchn->buckets[b]);
+    xfree(d->evtchn);
+    d->evtchn = NULL;
+}
+
+static struct evtchn *port_ptr(struct domain *d, u32 port)
+{
+    if (!d->evtchn || port >= NR_PORTS || !d->evtchn->buckets[port / BUCKET_PORTS])
+        return NULL;
+    return &d->evtchn->buckets[port / BUCKET_PORTS][port % BUCKET_PORTS];
+}
+
+bool evtchn_port_valid(struct domain *d, u32 port)
+{
+    struct evtchn *c = port_ptr(d, port);
+    return c && c->state != ECS_FREE && c->state != ECS_RESERVED;
+}
+
+static int alloc_port(struct domain *d, u32 *out)
+{
+    for (u32 b = 0; b < NR_BUCKETS; b++) {
+        if (!d->evtchn->buckets[b]) {
+            d->evtchn->buckets[b] = xzalloc(sizeof(struct evtchn) * BUCKET_PORTS);
+            if (!d->evtchn->buckets[b])
+                return -XEN_ENOMEM;
+        }
+        for (u32 i = 0; i < BUCKET_PORTS; i++) {
+            if (d->evtchn->buckets[b][i].state == ECS_FREE) {
+                *out = b * BUCKET_PORTS + i;
+                return 0;
+            }
+        }
+    }
+    return -XEN_ENOSPC;
+}
+
+static bool test_and_set(volatile u64 *word, unsigned bit)
+{
+    u8 old;
+    __asm__ volatile("lock btsq %2, %0; setc %1" : "+m"(*word), "=q"(old) : "Ir"((u64)bit) : "memory");
+    return old;
+}
+
+static bool test_and_clear(volatile u64 *word, unsigned bit)
+{
+    u8 old;
+    __asm__ volatile("lock btrq %2, %0; setc %1" : "+m"(*word), "=q"(old) : "Ir"((u64)bit) : "memory");
+    return old;
+}
+
+static bool test_bit(const volatile u64 *word, unsigned bit)
+{
+    return (*word >> bit) & 1;
+}
+
+/* Steps 2 onward of the delivery protocol: selector, upcall flag, kick. */
+static void mark_upcall(struct vcpu *v, u32 port)
+{
+    struct vcpu_info *vi = v->vcpu_info;
+
+    if (!test_and_set((volatile u64 *)&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
+        if (!__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+            vcpu_wake(v);
+    }
+}
+
+static void deliver(struct domain *d, u32 port)
+{
+    struct shared_info *s = d->shared_info;
+    struct evtchn *c = port_ptr(d, port);
+    struct vcpu *v;
+
+    if (!c || c->notify_vcpu >= d->max_vcpus)
+        return;
+    v = d->vcpus[c->notify_vcpu];
+    if (test_and_set((volatile u64 *)&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
+        return;
+    if (!test_bit(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD))
+        mark_upcall(v, port);
+    /* A vCPU polling this port wakes even when the port is masked. */
+    if (v->state == VCPU_BLOCKED)
+        vcpu_wake(v);
+}
+
+bool evtchn_port_pending(struct domain *d, u32 port)
+{
+    return port < NR_PORTS &&
+           test_bit(&d->shared_info->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD);
+}
+
+bool event_pending(struct vcpu *v)
+{
+    return v->vcpu_info->evtchn_upcall_pending;
+}
+
+void send_guest_vcpu_virq(struct vcpu *v, unsigned virq)
+{
+    struct domain *d = v->domain;
+    u32 port;
+
+    if (!d->evtchn || virq >= NR_VIRQS)
+        return;
+    port = d->evtchn->virq_port[v->vcpu_id][virq];
+    if (port)
+        deliver(d, port);
+}
+
+void send_guest_global_virq(struct domain *d, unsigned virq)
+{
+    u32 port;
+
+    if (!d || !d->evtchn || virq >= NR_VIRQS)
+        return;
+    port = d->evtchn->virq_port[0][virq];
+    if (port)
+        deliver(d, port);
+}
+
+static void free_port(struct domain *d, u32 port)
+{
+    struct evtchn *c = port_ptr(d, port);
+
+    *c = (struct evtchn){ .state = ECS_FREE };
+    test_and_clear((volatile u64 *)&d->shared_info->evtchn_pending[port / BITS_PER_WORD],
+                   port % BITS_PER_WORD);
+}
+
+static long evtchn_close(struct domain *d, u32 port)
+{
+    struct evtchn *c = port_ptr(d, port);
+
+    if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED)
+        return -XEN_EINVAL;
+    switch (c->state) {
+    case ECS_VIRQ:
+        for (unsigned v = 0; v < MAX_VIRT_CPUS; v++)
+            if (d->evtchn->virq_port[v][c->virq] == port)
+                d->evtchn->virq_port[v][c->virq] = 0;
+        break;
+    case ECS_INTERDOMAIN: {
+        struct domain *rd = domain_by_id(c->remote_dom);
+        struct evtchn *rc = rd ? port_ptr(rd, c->remote_port) : NULL;
+        /* The peer stays open, waiting for us to bind again. */
+        if (rc && rc->state == ECS_INTERDOMAIN && rc->remote_dom == d->domid) {
+            rc->state = ECS_UNBOUND;
+            rc->remote_dom = d->domid;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    free_port(d, port);
+    return 0;
+}
+
+static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
+{
+    struct evtchn *c = port_ptr(d, port);
+
+    if (!c)
+        return -XEN_EINVAL;
+    switch (c->state) {
+    case ECS_INTERDOMAIN: {
+        struct domain *rd = domain_by_id(c->remote_dom);
+        if (rd)
+            deliver(rd, c->remote_port);
+        return 0;
+    }
+    case ECS_IPI:
+        deliver(d, port);
+        return 0;
+    case ECS_UNBOUND:
+        return 0;       /* nobody listening yet: dropped, as the ABI says */
+    default:
+        return -XEN_EINVAL;
+    }
+}
+
+static struct domain *resolve_dom(domid_t id, struct domain *self)
+{
+    if (id == DOMID_SELF || id == self->domid)
+        return self;
+    return self->is_privileged ? domain_by_id(id) : NULL;
+}
+
+long do_event_channel_op(int cmd, u64 arg)
+{
+    struct vcpu *cur = current_vcpu();
+    struct domain *d = cur->domain;
+    long rc;
+
+    if (!d->evtchn && (rc = evtchn_domain_init(d)))
+        return rc;
+
+    switch (cmd) {
+    case EVTCHNOP_alloc_unbound: {
+        struct evtchn_alloc_unbound a;
+        struct domain *owner;
+        u32 port;
+        if (copy_from_guest(&a, arg, sizeof(a)))
+            return -XEN_EFAULT;
+        owner = resolve_dom(a.dom, d);
+        if (!owner)
+            return a.dom == DOMID_SELF || d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
+        if (!owner->evtchn && (rc = evtchn_domain_init(owner)))
+            return rc;
+        if ((rc = alloc_port(owner, &port)))
+            return rc;
+        *port_ptr(owner, port) = (struct evtchn){
+            .state = ECS_UNBOUND,
+            .remote_dom = a.remote_dom == DOMID_SELF ? d->domid : a.remote_dom,
+        };
+        a.port = port;
+        if (copy_to_guest(arg, &a, sizeof(a))) {
+            free_port(owner, port);
+            return -XEN_EFAULT;
+        }
+        return 0;
+    }
+    case EVTCHNOP_bind_interdomain: {
+        struct evtchn_bind_interdomain b;
+        struct domain *rd;
+        struct evtchn *rc_;
+        u32 port;
+        if (copy_from_guest(&b, arg, sizeof(b)))
+            return -XEN_EFAULT;
+        rd = b.remote_dom == DOMID_SELF ? d : domain_by_id(b.remote_dom);
+        if (!rd)
+            return -XEN_ESRCH;
+        rc_ = port_ptr(rd, b.remote_port);
+        if (!rc_ || rc_->state != ECS_UNBOUND || rc_->remote_dom != d->domid)
+            return -XEN_EINVAL;
+        if ((rc = alloc_port(d, &port)))
+            return rc;
+        *port_ptr(d, port) = (struct evtchn){
+            .state = ECS_INTERDOMAIN, .remote_dom = rd->domid, .remote_port = b.remote_port,
+        };
+        rc_ = port_ptr(rd, b.remote_port);     /* alloc may have grown d's table */
+        rc_->state = ECS_INTERDOMAIN;
+        rc_->remote_dom = d->domid;
+        rc_->remote_port = port;
+        b.local_port = port;
+        if (copy_to_guest(arg, &b, sizeof(b))) {
+            evtchn_close(d, port);
+            return -XEN_EFAULT;
+        }
+        /* The ABI raises the new local port at once, so no edge is missed. */
+        deliver(d, port);
+        return 0;
+    }
+    case EVTCHNOP_bind_virq: {
+        struct evtchn_bind_virq b;
+        u32 port;
+        if (copy_from_guest(&b, arg, sizeof(b)))
+            return -XEN_EFAULT;
+        if (b.virq >= NR_VIRQS || (!virq_is_per_vcpu(b.virq) && b.vcpu != 0))
+            return -XEN_EINVAL;
+        if (b.vcpu >= d->max_vcpus)
+            return -XEN_ENOENT;
+        if (d->evtchn->virq_port[b.vcpu][b.virq])
+            return -XEN_EEXIST;
+        if ((rc = alloc_port(d, &port)))
+            return rc;
+        *port_ptr(d, port) = (struct evtchn){
+            .state = ECS_VIRQ, .virq = b.virq, .notify_vcpu = (u8)b.vcpu,
+        };
+        d->evtchn->virq_port[b.vcpu][b.virq] = port;
+        b.port = port;
+        if (copy_to_guest(arg, &b, sizeof(b))) {
+            evtchn_close(d, port);
+            return -XEN_EFAULT;
+        }
+        return 0;
+    }
+    case EVTCHNOP_bind_ipi: {
+        struct evtchn_bind_ipi b;
+        u32 port;
+        if (copy_from_guest(&b, arg, sizeof(b)))
+            return -XEN_EFAULT;
+        if (b.vcpu >= d->max_vcpus)
+            return -XEN_ENOENT;
+        if ((rc = alloc_port(d, &port)))
+            return rc;
+        *port_ptr(d, port) = (struct evtchn){ .state = ECS_IPI, .notify_vcpu = (u8)b.vcpu };
+        b.port = port;
+        if (copy_to_guest(arg, &b, sizeof(b))) {
+            evtchn_close(d, port);
+            return -XEN_EFAULT;
+        }
+        return 0;
+    }
+    case EVTCHNOP_bind_pirq:
+        return -XEN_ENOSYS;     /* physical IRQs arrive with the Linux dom0 work */
+    case EVTCHNOP_close: {
+        struct evtchn_close c;
+        if (copy_from_guest(&c, arg, sizeof(c)))
+            return -XEN_EFAULT;
+        return evtchn_close(d, c.port);
+    }
+    case EVTCHNOP_send: {
+        struct evtchn_send s;
+        if (copy_from_guest(&s, arg, sizeof(s)))
+            return -XEN_EFAULT;
+        return evtchn_send(d, cur, s.port);
+    }
+    case EVTCHNOP_status: {
+        struct evtchn_status s;
+        struct domain *td;
+        struct evtchn *c;
+        if (copy_from_guest(&s, arg, sizeof(s)))
+            return -XEN_EFAULT;
+        td = resolve_dom(s.dom, d);
+        if (!td)
+            return d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
+        c = port_ptr(td, s.port);
+        if (s.port >= NR_PORTS)
+            return -XEN_EINVAL;
+        memset(&s.u, 0, sizeof(s.u));
+        s.vcpu = c ? c->notify_vcpu : 0;
+        switch (c ? c->state : ECS_FREE) {
+        case ECS_FREE:
+        case ECS_RESERVED: s.status = EVTCHNSTAT_closed; break;
+        case ECS_UNBOUND: s.status = EVTCHNSTAT_unbound; s.u.unbound.dom = c->remote_dom; break;
+        case ECS_INTERDOMAIN:
+            s.status = EVTCHNSTAT_interdomain;
+            s.u.interdomain.dom = c->remote_dom;
+            s.u.interdomain.port = c->remote_port;
+            break;
+        case ECS_PIRQ: s.status = EVTCHNSTAT_pirq; break;
+        case ECS_VIRQ: s.status = EVTCHNSTAT_virq; s.u.virq = c->virq; break;
+        case ECS_IPI: s.status = EVTCHNSTAT_ipi; break;
+        }
+        return copy_to_guest(arg, &s, sizeof(s)) ? -XEN_EFAULT : 0;
+    }
+    case EVTCHNOP_bind_vcpu: {
+        struct evtchn_bind_vcpu b;
+        struct evtchn *c;
+        if (copy_from_guest(&b, arg, sizeof(b)))
+            return -XEN_EFAULT;
+        c = port_ptr(d, b.port);
+        if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED)
+            return -XEN_EINVAL;
+        if (b.vcpu >= d->max_vcpus)
+            return -XEN_ENOENT;
+        if (c->state == ECS_IPI || (c->state == ECS_VIRQ && virq_is_per_vcpu(c->virq)))
+            return -XEN_EINVAL;
+        c->notify_vcpu = (u8)b.vcpu;
+        return 0;
+    }
+    case EVTCHNOP_unmask: {
+        struct evtchn_unmask u;
+        struct shared_info *s = d->shared_info;
+        struct evtchn *c;
+        if (copy_from_guest(&u, arg, sizeof(u)))
+            return -XEN_EFAULT;
+        c = port_ptr(d, u.port);
+        if (!c || u.port >= NR_PORTS)
+            return -XEN_EINVAL;
+        if (test_and_clear((volatile u64 *)&s->evtchn_mask[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
+            test_bit(&s->evtchn_pending[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
+            c->notify_vcpu < d->max_vcpus)
+            mark_upcall(d->vcpus[c->notify_vcpu], u.port);
+        return 0;
+    }
+    case EVTCHNOP_reset: {
+        struct evtchn_reset r;
+        struct domain *td;
+        if (copy_from_guest(&r, arg, sizeof(r)))
+            return -XEN_EFAULT;
+        td = resolve_dom(r.dom, d);
+        if (!td)
+            return d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
+        if (!td->evtchn)
+            return 0;
+        for (u32 p = 1; p < NR_PORTS; p++)
+            if (evtchn_port_valid(td, p))
+                evtchn_close(td, p);
+        return 0;
+    }
+    case EVTCHNOP_init_control:
+    case EVTCHNOP_expand_array:
+    case EVTCHNOP_set_priority:
+        return -XEN_ENOSYS;     /* FIFO ABI: guests fall back to 2-level */
+    default:
+        return -XEN_ENOSYS;
+    }
+}

@@ -1,0 +1,211 @@
+/*
+ * sched_op, set_timer_op, vcpu_op and vm_assist: a vCPU's control over
+ * its own scheduling, timers and ABI options.
+ */
+#include <asm/current.h>
+#include <asm/guest_access.h>
+#include <asm/time.h>
+#include <mica/domain.h>
+#include <mica/event.h>
+#include <mica/hypercall.h>
+#include <mica/lib.h>
+#include <mica/sched.h>
+#include <public/errno.h>
+#include <public/sched.h>
+#include <public/vcpu.h>
+#include <public/xen.h>
+
+#define POLL_MAX_PORTS 128
+
+static long sched_poll(struct vcpu *v, u64 arg)
+{
+    struct sched_poll p;
+    u32 ports[POLL_MAX_PORTS];
+    struct domain *d = v->domain;
+
+    if (copy_from_guest(&p, arg, sizeof(p)))
+        return -XEN_EFAULT;
+    if (p.nr_ports > POLL_MAX_PORTS)
+        return -XEN_EINVAL;
+    if (copy_from_guest(ports, p.ports, (size_t)p.nr_ports * sizeof(u32)))
+        return -XEN_EFAULT;
+    for (u32 i = 0; i < p.nr_ports; i++) {
+        if (!evtchn_port_valid(d, ports[i]))
+            return -XEN_EINVAL;
+        if (evtchn_port_pending(d, ports[i]))
+            return 0;
+    }
+    if (p.timeout && p.timeout <= now_ns())
+        return 0;
+    /*
+     * Sleep until an event arrives (deliver() wakes a blocked vCPU for any
+     * port of its domain) or the deadline passes; the guest re-polls.
+     */
+    if (p.timeout)
+        v->singleshot_deadline = p.timeout;
+    v->state = VCPU_BLOCKED;
+    sched_request_resched();
+    return 0;
+}
+
+long do_sched_op(int cmd, u64 arg)
+{
+    struct vcpu *v = current_vcpu();
+    struct domain *d = v->domain;
+
+    switch (cmd) {
+    case SCHEDOP_yield:
+        vcpu_yield(v);
+        return 0;
+    case SCHEDOP_block:
+        /* Enabling delivery and blocking are one step: no lost wake-up. */
+        v->vcpu_info->evtchn_upcall_mask = 0;
+        vcpu_block(v);
+        return 0;
+    case SCHEDOP_shutdown: {
+        struct sched_shutdown s;
+        if (copy_from_guest(&s, arg, sizeof(s)))
+            return -XEN_EFAULT;
+        if (s.reason > SHUTDOWN_MAX)
+            return -XEN_EINVAL;
+        domain_shutdown(d, (u8)s.reason);
+        return 0;
+    }
+    case SCHEDOP_shutdown_code: {
+        struct sched_shutdown s;
+        if (copy_from_guest(&s, arg, sizeof(s)))
+            return -XEN_EFAULT;
+        if (s.reason > SHUTDOWN_MAX)
+            return -XEN_EINVAL;
+        d->shutdown_code = (u8)s.reason;
+        d->shutdown_code_set = true;
+        return 0;
+    }
+    case SCHEDOP_poll:
+        return sched_poll(v, arg);
+    case SCHEDOP_remote_shutdown: {
+        struct sched_remote_shutdown r;
+        struct domain *t;
+        if (!d->is_privileged)
+            return -XEN_EPERM;
+        if (copy_from_guest(&r, arg, sizeof(r)))
+            return -XEN_EFAULT;
+        if (r.reason > SHUTDOWN_MAX)
+            return -XEN_EINVAL;
+        t = domain_by_id(r.domain_id);
+        if (!t)
+            return -XEN_ESRCH;
+        domain_shutdown(t, (u8)r.reason);
+        return 0;
+    }
+    case SCHEDOP_watchdog:
+    case SCHEDOP_pin_override:
+        return -XEN_ENOSYS;     /* not implemented yet */
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+long do_set_timer_op(u64 timeout)
+{
+    struct vcpu *v = current_vcpu();
+
+    /* Absolute system time in ns; 0 cancels.  A time in the past fires at once. */
+    v->singleshot_deadline = timeout;
+    if (timeout && timeout <= now_ns()) {
+        v->singleshot_deadline = 0;
+        send_timer_virq(v);
+    }
+    return 0;
+}
+
+/* Shortest periodic timer a guest may ask for (as Xen: 1 ms). */
+#define MIN_PERIOD_NS 1000000ULL
+
+long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
+{
+    struct vcpu *cur = current_vcpu();
+    struct domain *d = cur->domain;
+    struct vcpu *v;
+
+    if (vcpuid >= d->max_vcpus)
+        return -XEN_ENOENT;
+    v = d->vcpus[vcpuid];
+
+    switch (cmd) {
+    case VCPUOP_is_up:
+        return v->state != VCPU_DOWN;
+    case VCPUOP_get_runstate_info: {
+        struct vcpu_runstate_info r;
+        u64 now = now_ns();
+        memset(&r, 0, sizeof(r));
+        r.state = v == cur ? RUNSTATE_running :
+                  v->state == VCPU_DOWN ? RUNSTATE_offline :
+                  v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_runnable;
+        r.state_entry_time = now;
+        r.time[RUNSTATE_running] = v->runtime_ns + (v == cur ? now - v->run_start_ns : 0);
+        return copy_to_guest(arg, &r, sizeof(r)) ? -XEN_EFAULT : 0;
+    }
+    case VCPUOP_set_periodic_timer: {
+        struct vcpu_set_periodic_timer t;
+        if (copy_from_guest(&t, arg, sizeof(t)))
+            return -XEN_EFAULT;
+        if (t.period_ns < MIN_PERIOD_NS)
+            return -XEN_EINVAL;
+        v->periodic_period = t.period_ns;
+        v->periodic_next = now_ns() + t.period_ns;
+        return 0;
+    }
+    case VCPUOP_stop_periodic_timer:
+        v->periodic_period = 0;
+        return 0;
+    case VCPUOP_set_singleshot_timer: {
+        struct vcpu_set_singleshot_timer t;
+        if (v != cur)
+            return -XEN_EINVAL;
+        if (copy_from_guest(&t, arg, sizeof(t)))
+            return -XEN_EFAULT;
+        if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < now_ns())
+            return -XEN_ETIME;
+        return do_set_timer_op(t.timeout_abs_ns ? t.timeout_abs_ns : 1);
+    }
+    case VCPUOP_stop_singleshot_timer:
+        if (v != cur)
+            return -XEN_EINVAL;
+        v->singleshot_deadline = 0;
+        return 0;
+    case VCPUOP_register_vcpu_info:
+    case VCPUOP_register_runstate_memory_area:
+    case VCPUOP_register_vcpu_time_memory_area:
+    case VCPUOP_initialise:
+    case VCPUOP_up:
+    case VCPUOP_down:
+    case VCPUOP_send_nmi:
+    case VCPUOP_get_physid:
+        return -XEN_ENOSYS;     /* not implemented yet */
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+long do_vm_assist(unsigned cmd, unsigned type)
+{
+    struct domain *d = current_vcpu()->domain;
+    /* The assists Mica honours; others are refused, as Xen refuses unknown ones. */
+    const u32 known = (1u << VMASST_TYPE_writable_pagetables) |
+                      (1u << VMASST_TYPE_architectural_iopl) |
+                      (1u << VMASST_TYPE_runstate_update_flag);
+
+    if (type >= 32 || !(known & (1u << type)))
+        return -XEN_EINVAL;
+    switch (cmd) {
+    case VMASST_CMD_enable:
+        d->arch.vm_assist |= 1u << type;
+        return 0;
+    case VMASST_CMD_disable:
+        d->arch.vm_assist &= ~(1u << type);
+        return 0;
+    default:
+        return -XEN_ENOSYS;
+    }
+}

@@ -1,0 +1,91 @@
+/*
+ * Domains and their virtual CPUs.
+ *
+ * A domain owns frames (page_info.owner), a shared_info page and up to
+ * max_vcpus vCPUs.  Everything per domain lives here, never in globals,
+ * so that one domain's misbehaviour stays its own.
+ */
+#ifndef MICA_DOMAIN_H
+#define MICA_DOMAIN_H
+
+#include <asm/domain.h>
+#include <mica/types.h>
+#include <public/xen.h>
+
+#define MAX_VIRT_CPUS XEN_LEGACY_MAX_VCPUS
+
+struct domain;
+struct evtchn_table;
+
+enum vcpu_state {
+    VCPU_DOWN,          /* not brought up */
+    VCPU_RUNNABLE,      /* may run (running or waiting for a CPU) */
+    VCPU_BLOCKED,       /* waits for an event (SCHEDOP_block / poll) */
+};
+
+struct vcpu {
+    unsigned vcpu_id;
+    struct domain *domain;
+    enum vcpu_state state;
+    bool paused;                    /* by its domain's shutdown or the toolstack */
+    struct vcpu *runq_next;         /* scheduler run queue */
+    struct vcpu_info *vcpu_info;    /* in shared_info, or registered elsewhere */
+
+    /* Timers (set_timer_op, VCPUOP_set_*_timer): absolute ns, 0 = off. */
+    u64 singleshot_deadline;
+    u64 periodic_period;
+    u64 periodic_next;
+
+    /* Accounting. */
+    u64 run_start_ns;
+    u64 runtime_ns;
+    s64 credit;                     /* credit scheduler, in ns */
+
+    struct arch_vcpu arch;
+};
+
+struct domain {
+    domid_t domid;
+    bool is_privileged;
+    bool is_dying;                  /* being torn down */
+    bool is_shutdown;               /* shut itself down (or crashed) */
+    u8 shutdown_reason;             /* SHUTDOWN_* */
+    bool shutdown_code_set;
+    u8 shutdown_code;
+
+    u64 tot_pages;                  /* frames owned */
+    u64 max_pages;
+
+    struct shared_info *shared_info;
+    mfn_t shared_info_mfn;
+
+    unsigned max_vcpus;
+    struct vcpu *vcpus[MAX_VIRT_CPUS];
+
+    u32 sched_weight;               /* credit scheduler weight (default 256) */
+    u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
+
+    struct evtchn_table *evtchn;    /* NULL until first used */
+
+    struct arch_domain arch;
+    struct domain *next;            /* list of all domains */
+};
+
+/* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
+struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);
+struct domain *domain_by_id(domid_t domid);
+
+/* The domain shut itself down, or is forced to: stop its vCPUs. */
+void domain_shutdown(struct domain *d, u8 reason);
+
+/*
+ * Ends a misbehaving domain with a diagnostic; Mica and other domains go
+ * on.  For the initial domain that means the machine stops (per
+ * `noreboot`), as there is nobody left to manage it.
+ */
+void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What happens when the last domain is gone or dom0 shuts down. */
+void domain_check_machine_end(void);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * Hypercall handlers that are not architecture specific.  Arguments are
+ * the guest's raw register values; pointers are guest virtual addresses
+ * and are only ever touched through copy_from_guest/copy_to_guest.
+ */
+#ifndef MICA_HYPERCALL_H
+#define MICA_HYPERCALL_H
+
+#include <mica/types.h>
+
+long do_xen_version(int cmd, u64 arg);
+long do_console_io(int cmd, u64 count, u64 buf);
+long do_sched_op(int cmd, u64 arg);
+long do_set_timer_op(u64 timeout);
+long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg);
+long do_vm_assist(unsigned cmd, unsigned type);
+long do_event_channel_op(int cmd, u64 arg);
+
+/*
+ * Long hypercalls give the CPU back: a handler that has done a bounded
+ * piece of work updates its argument registers with
+ * hypercall_continue() and returns HYPERCALL_CONTINUE; the guest then
+ * re-executes the same hypercall, which goes on where it stopped (as the
+ * ABI allows).  Only top-level calls may do this, not calls inside a
+ * multicall: hypercall_may_continue() says which.
+ */
+#define HYPERCALL_CONTINUE (-85L)    /* XEN_ERESTART: never seen by a guest */
+bool hypercall_may_continue(void);
+void hypercall_continue_args(u64 a0, u64 a1, u64 a2);
+
+/* Guest output on the console (dom0's console_io, later domU consoles). */
+void console_guest_write(const char *s, size_t n);
+
+#endif
