@@ -19,6 +19,13 @@ uint64_t system_time_ns(void)
     uint32_t v;
     uint64_t ns;
 
+    /*
+     * A hypervisor that never published the time would make every wait
+     * below spin forever: end the test with ERROR instead.
+     */
+    if (!t->version || !t->tsc_to_system_mul)
+        error_exit("vcpu_time_info not published (version %u, mul %#x)", t->version,
+                   t->tsc_to_system_mul);
     do {
         v = t->version;
         __asm__ volatile("lfence" ::: "memory");
