@@ -6,6 +6,7 @@
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <mica/sched.h>
+#include <mica/time_guest.h>
 #include <asm/paging.h>
 #include <asm/power.h>
 #include <public/sched.h>
@@ -61,6 +62,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     for (unsigned i = max_vcpus; i < XEN_LEGACY_MAX_VCPUS; i++)
         d->shared_info->vcpu_info[i].evtchn_upcall_mask = 1;
 
+    update_domain_wallclock(d);
     d->next = domain_list;
     domain_list = d;
     return d;

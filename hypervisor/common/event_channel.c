@@ -143,8 +143,9 @@ static void deliver(struct domain *d, u32 port)
     if (!test_bit(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD))
         mark_upcall(v, port);
     /* A vCPU polling this port wakes even when the port is masked. */
-    if (v->state == VCPU_BLOCKED)
-        vcpu_wake(v);
+    for (unsigned i = 0; v->polling && i < v->nr_poll_ports; i++)
+        if (v->poll_ports[i] == port)
+            vcpu_wake(v);
 }
 
 bool evtchn_port_pending(struct domain *d, u32 port)

@@ -15,6 +15,7 @@
 #include <mica/event.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
+#include <mica/time_guest.h>
 
 #define TIMESLICE_NS ((u64)CONFIG_SCHED_TIMESLICE_MS * 1000000ULL)
 #define PERIOD_NS (3 * TIMESLICE_NS)
@@ -70,6 +71,7 @@ void vcpu_block(struct vcpu *v)
 
 void vcpu_wake(struct vcpu *v)
 {
+    v->polling = false;
     if (v->state == VCPU_BLOCKED) {
         v->state = VCPU_RUNNABLE;
         sched_request_resched();
@@ -139,6 +141,8 @@ static u64 next_deadline(u64 now)
             d = v->singleshot_deadline;
         if (v->periodic_period && v->periodic_next < d)
             d = v->periodic_next;
+        if (v->polling && v->poll_deadline && v->poll_deadline < d)
+            d = v->poll_deadline;
     }
     return d > now ? d : now + 1000;
 }
@@ -146,6 +150,8 @@ static u64 next_deadline(u64 now)
 void sched_tick(u64 now)
 {
     for (struct vcpu *v = runq.vcpus; v; v = v->runq_next) {
+        if (v->polling && v->poll_deadline && v->poll_deadline <= now)
+            vcpu_wake(v);
         if (v->singleshot_deadline && v->singleshot_deadline <= now) {
             v->singleshot_deadline = 0;
             send_timer_virq(v);
@@ -187,6 +193,7 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
     if (next != prev) {
         arch_context_switch(prev, next);
         get_cpu_info()->current = next;
+        update_vcpu_time(next);
     }
     next->run_start_ns = now;
     runq.slice_end = now + TIMESLICE_NS;

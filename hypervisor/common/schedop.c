@@ -16,33 +16,35 @@
 #include <public/xen.h>
 
 #define POLL_MAX_PORTS 128
+_Static_assert(POLL_MAX_PORTS <= sizeof(((struct vcpu *)0)->poll_ports) / sizeof(u32), "poll set");
 
 static long sched_poll(struct vcpu *v, u64 arg)
 {
     struct sched_poll p;
-    u32 ports[POLL_MAX_PORTS];
     struct domain *d = v->domain;
 
     if (copy_from_guest(&p, arg, sizeof(p)))
         return -XEN_EFAULT;
     if (p.nr_ports > POLL_MAX_PORTS)
         return -XEN_EINVAL;
-    if (copy_from_guest(ports, p.ports, (size_t)p.nr_ports * sizeof(u32)))
+    if (copy_from_guest(v->poll_ports, p.ports, (size_t)p.nr_ports * sizeof(u32)))
         return -XEN_EFAULT;
     for (u32 i = 0; i < p.nr_ports; i++) {
-        if (!evtchn_port_valid(d, ports[i]))
+        if (!evtchn_port_valid(d, v->poll_ports[i]))
             return -XEN_EINVAL;
-        if (evtchn_port_pending(d, ports[i]))
+        if (evtchn_port_pending(d, v->poll_ports[i]))
             return 0;
     }
     if (p.timeout && p.timeout <= now_ns())
         return 0;
     /*
-     * Sleep until an event arrives (deliver() wakes a blocked vCPU for any
-     * port of its domain) or the deadline passes; the guest re-polls.
+     * Sleep until a polled port becomes pending (deliver() checks) or the
+     * deadline passes (sched_tick() checks).  The guest's own timers are
+     * left alone.
      */
-    if (p.timeout)
-        v->singleshot_deadline = p.timeout;
+    v->nr_poll_ports = p.nr_ports;
+    v->poll_deadline = p.timeout;
+    v->polling = true;
     v->state = VCPU_BLOCKED;
     sched_request_resched();
     return 0;
@@ -191,19 +193,25 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
 long do_vm_assist(unsigned cmd, unsigned type)
 {
     struct domain *d = current_vcpu()->domain;
-    /* The assists Mica honours; others are refused, as Xen refuses unknown ones. */
-    const u32 known = (1u << VMASST_TYPE_writable_pagetables) |
-                      (1u << VMASST_TYPE_architectural_iopl) |
-                      (1u << VMASST_TYPE_runstate_update_flag);
+    /* The assists a 64-bit PV guest may set, as Xen defines them. */
+    const u64 known = (1ULL << VMASST_TYPE_4gb_segments) |
+                      (1ULL << VMASST_TYPE_4gb_segments_notify) |
+                      (1ULL << VMASST_TYPE_writable_pagetables) |
+                      (1ULL << VMASST_TYPE_pae_extended_cr3) |
+                      (1ULL << VMASST_TYPE_architectural_iopl) |
+                      (1ULL << VMASST_TYPE_runstate_update_flag) |
+                      (1ULL << VMASST_TYPE_m2p_strict);
 
-    if (type >= 32 || !(known & (1u << type)))
+    if (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable)
+        return -XEN_ENOSYS;
+    if (type >= 64 || !(known & (1ULL << type)))
         return -XEN_EINVAL;
     switch (cmd) {
     case VMASST_CMD_enable:
-        d->arch.vm_assist |= 1u << type;
+        d->arch.vm_assist |= 1ULL << type;
         return 0;
     case VMASST_CMD_disable:
-        d->arch.vm_assist &= ~(1u << type);
+        d->arch.vm_assist &= ~(1ULL << type);
         return 0;
     default:
         return -XEN_ENOSYS;

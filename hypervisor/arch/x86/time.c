@@ -22,7 +22,15 @@
 
 static u64 tsc_at_boot;
 static u64 tsc_hz;
-static u64 ns_mult;             /* ns per TSC tick, 32.32 fixed point */
+/*
+ * TSC ticks to ns exactly as PV guests compute it from vcpu_time_info:
+ * shift the delta by pv_shift, multiply by pv_mul, keep the top 64 bits
+ * of the 96-bit product.  Mica uses the same numbers so that its clock
+ * and the guests' never disagree.
+ */
+static u32 pv_mul;
+static s8 pv_shift;
+static u64 boot_wallclock;      /* seconds since 1970 at system time 0 */
 static enum time_reference reference;
 static volatile u64 *hpet_regs;
 static u64 hpet_period_fs;
@@ -99,15 +107,88 @@ void time_init(paddr_t hpet_pa)
                (unsigned long long)tsc_hz);
         tsc_hz = 1000000000ULL;
     }
-    ns_mult = (1000000000ULL << 32) / tsc_hz;
+    /* 1e9 * 2^33 / hz is the multiplier for shift -1; normalize into [2^31, 2^32). */
+    {
+        u64 m = (1000000000ULL << 33) / tsc_hz;
+        pv_shift = -1;
+        while (m >= (1ULL << 32)) { m >>= 1; pv_shift++; }
+        while (m < (1ULL << 31)) { m <<= 1; pv_shift--; }
+        pv_mul = (u32)m;
+    }
     tsc_at_boot = rdtsc();
+    boot_wallclock = rtc_read_seconds();
+}
+
+u64 tsc_to_ns(u64 delta)
+{
+    u64 scaled = pv_shift >= 0 ? delta << pv_shift : delta >> -pv_shift;
+
+    return (u64)(((unsigned __int128)scaled * pv_mul) >> 32);
 }
 
 u64 now_ns(void)
 {
-    u64 delta = rdtsc() - tsc_at_boot;
+    return tsc_to_ns(rdtsc() - tsc_at_boot);
+}
 
-    return (u64)(((unsigned __int128)delta * ns_mult) >> 32);
+void time_pvclock(u64 *tsc, u64 *system_ns, u32 *mul, s8 *shift)
+{
+    *tsc = rdtsc();
+    *system_ns = tsc_to_ns(*tsc - tsc_at_boot);
+    *mul = pv_mul;
+    *shift = pv_shift;
+}
+
+u64 time_boot_wallclock(void)
+{
+    return boot_wallclock;
+}
+
+/* CMOS real-time clock: registers in BCD unless status B says binary. */
+static u8 cmos_read(u8 reg)
+{
+    outb(0x70, reg);
+    return inb(0x71);
+}
+
+static unsigned from_bcd(u8 v, bool binary)
+{
+    return binary ? v : (v >> 4) * 10 + (v & 0xf);
+}
+
+u64 rtc_read_seconds(void)
+{
+    static const u16 days_before_month[12] = {
+        0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334,
+    };
+    unsigned sec, min, hour, day, mon, year;
+    bool binary, h24;
+    u64 days;
+
+    /* Wait out an update in progress so the fields belong together. */
+    for (unsigned i = 0; i < 100000 && (cmos_read(0x0a) & 0x80); i++)
+        cpu_relax();
+    binary = cmos_read(0x0b) & 0x04;
+    h24 = cmos_read(0x0b) & 0x02;
+    sec = from_bcd(cmos_read(0x00), binary);
+    min = from_bcd(cmos_read(0x02), binary);
+    hour = cmos_read(0x04);
+    day = from_bcd(cmos_read(0x07), binary);
+    mon = from_bcd(cmos_read(0x08), binary);
+    year = from_bcd(cmos_read(0x09), binary) + 2000;
+    if (!h24) {
+        bool pm = hour & 0x80;
+        hour = from_bcd(hour & 0x7f, binary) % 12 + (pm ? 12 : 0);
+    } else {
+        hour = from_bcd(hour, binary);
+    }
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+        return 0;
+    days = (u64)(year - 1970) * 365 + (year - 1969) / 4 - (year - 1901) / 100 + (year - 1601) / 400;
+    days += days_before_month[mon - 1] + day - 1;
+    if (mon > 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
+        days++;
+    return days * 86400 + hour * 3600 + min * 60 + sec;
 }
 
 u64 tsc_khz(void)

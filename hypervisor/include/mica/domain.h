@@ -36,6 +36,14 @@ struct vcpu {
     u64 periodic_period;
     u64 periodic_next;
 
+    u64 time_published_ns;          /* system time of the last vcpu_time_info update */
+
+    /* SCHEDOP_poll: the ports waited on, and the deadline (0: none). */
+    bool polling;
+    u32 nr_poll_ports;
+    u32 poll_ports[128];
+    u64 poll_deadline;
+
     /* Accounting. */
     u64 run_start_ns;
     u64 runtime_ns;

@@ -23,7 +23,7 @@
 #define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
 #define MAX_TRAP_ENTRIES   256
-#define MULTICALL_MAX      512
+#define MULTICALL_PER_PASS 64
 
 static bool canonical(u64 va)
 {
@@ -67,11 +67,13 @@ static long do_stack_switch(u64 ss, u64 sp)
     return 0;
 }
 
-static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64 address)
+static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64 address,
+                              bool check_address)
 {
     bool mask = flags & CALLBACKF_mask_events;
 
-    if (address && !guest_code_address_ok(address))
+    /* callback_op checks addresses; the older set_callbacks never did. */
+    if (check_address && address && !guest_code_address_ok(address))
         return -XEN_EINVAL;
     switch (type) {
     case CALLBACKTYPE_event:
@@ -100,9 +102,9 @@ static long do_set_callbacks(u64 event, u64 failsafe, u64 syscall)
     struct vcpu *v = current_vcpu();
     long rc;
 
-    if ((rc = register_callback(v, CALLBACKTYPE_event, 0, event)) ||
-        (rc = register_callback(v, CALLBACKTYPE_failsafe, 0, failsafe)) ||
-        (rc = register_callback(v, CALLBACKTYPE_syscall, 0, syscall)))
+    if ((rc = register_callback(v, CALLBACKTYPE_event, 0, event, false)) ||
+        (rc = register_callback(v, CALLBACKTYPE_failsafe, 0, failsafe, false)) ||
+        (rc = register_callback(v, CALLBACKTYPE_syscall, 0, syscall, false)))
         return rc;
     return 0;
 }
@@ -116,7 +118,7 @@ static long do_callback_op(int cmd, u64 arg)
         struct callback_register r;
         if (copy_from_guest(&r, arg, sizeof(r)))
             return -XEN_EFAULT;
-        return register_callback(v, r.type, r.flags, r.address);
+        return register_callback(v, r.type, r.flags, r.address, true);
     }
     case CALLBACKOP_unregister: {
         struct callback_unregister u;
@@ -164,8 +166,15 @@ static long do_set_segment_base(unsigned which, u64 base)
         wrmsr(MSR_GS_BASE, base);
         return 0;
     case SEGBASE_GS_USER_SEL:
-        /* Loading a user %gs selector needs the guest GDT support to come. */
-        return -XEN_ENOSYS;
+        /*
+         * In 64-bit mode a selector load sets the base from its descriptor:
+         * 0 for the null and flat selectors.  Guest GDT selectors are not
+         * backed yet, so like a faulting load they give the null selector.
+         */
+        v->arch.gs_sel_user = (u16)base == 0 || ((u16)base | 3) == RING3_DS ||
+                              ((u16)base | 3) == RING3_CS64 ? (u16)(base ? base | 3 : 0) : 0;
+        v->arch.gs_base_user = 0;
+        return 0;
     default:
         return -XEN_EINVAL;
     }
@@ -226,19 +235,41 @@ static long do_physdev_op(int cmd, u64 arg)
     }
 }
 
+static bool top_level_call;
+
+bool hypercall_may_continue(void)
+{
+    return top_level_call;
+}
+
+void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
+{
+    struct cpu_regs *regs = guest_regs();
+
+    regs->rdi = a0;
+    regs->rsi = a1;
+    regs->rdx = a2;
+}
+
 static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_multicall);
 
 static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
 {
     struct multicall_entry e;
 
-    if (nr > MULTICALL_MAX)
-        return -XEN_EINVAL;
+    nr = (u32)nr;                       /* the ABI's count is 32 bits */
     for (u64 i = 0; i < nr; i++) {
+        if (i == MULTICALL_PER_PASS) {
+            /* Give the CPU back; the guest re-issues the rest. */
+            hypercall_continue_args(list + i * sizeof(e), nr - i, regs->rdx);
+            return HYPERCALL_CONTINUE;
+        }
         u64 addr = list + i * sizeof(e);
         if (copy_from_guest(&e, addr, sizeof(e)))
             return -XEN_EFAULT;
+        top_level_call = false;         /* sub-calls must not continue on their own */
         e.result = (u64)dispatch(regs, e.op, e.args, true);
+        top_level_call = true;
         if (copy_to_guest(addr + __builtin_offsetof(struct multicall_entry, result),
                           &e.result, sizeof(e.result)))
             return -XEN_EFAULT;
@@ -275,29 +306,13 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     }
 }
 
-static bool top_level_call;
-
-bool hypercall_may_continue(void)
-{
-    return top_level_call;
-}
-
-void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
-{
-    struct cpu_regs *regs = guest_regs();
-
-    regs->rdi = a0;
-    regs->rsi = a1;
-    regs->rdx = a2;
-}
-
 void pv_hypercall(struct cpu_regs *regs)
 {
     const u64 args[5] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8 };
     u64 nr = regs->rax;
     long rc;
 
-    top_level_call = nr != __HYPERVISOR_multicall;
+    top_level_call = true;
     rc = dispatch(regs, nr, args, false);
     top_level_call = false;
     if (rc == HYPERCALL_CONTINUE) {

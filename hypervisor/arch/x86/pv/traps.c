@@ -14,6 +14,8 @@
 #include <asm/paging.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
+#include <mica/time_guest.h>
+#include <asm/time.h>
 
 #define X86_EFLAGS_IF   (1u << 9)
 #define X86_EFLAGS_TF   (1u << 8)
@@ -100,6 +102,27 @@ static const char *const vector_names[32] = {
     "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
+/*
+ * INT n from guest code: the hardware gate is DPL 0, so it raised #GP
+ * with the vector in the error code.  The guest's virtual IDT decides:
+ * the handler's DPL must admit the guest's mode (kernel counts as ring
+ * 1), except that int $0x80 with a handler is always delivered.
+ */
+static bool software_interrupt(struct vcpu *v, struct cpu_regs *regs, unsigned n)
+{
+    struct guest_trap *t;
+    unsigned need = v->arch.kernel_mode ? 1 : 3;
+
+    if (n > 255)
+        return false;
+    t = &v->arch.traps[n];
+    if (!t->address || (n != 0x80 && (t->flags & GUEST_TRAP_DPL_MASK) < need))
+        return false;
+    regs->rip += 2;
+    pv_bounce(v, regs, t->address, false, 0, t->flags & GUEST_TRAP_MASK_EVENTS);
+    return true;
+}
+
 void pv_exception(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
@@ -108,6 +131,8 @@ void pv_exception(struct cpu_regs *regs)
     struct guest_trap *t = &v->arch.traps[vec];
 
     if ((vec == 13 || vec == 6) && pv_emulate(v, regs))
+        return;
+    if (vec == 13 && (error & 3) == 2 && software_interrupt(v, regs, error >> 3))
         return;
     if (vec == 14) {
         v->arch.cr2 = read_cr2();
@@ -173,6 +198,7 @@ void pv_exit_to_guest(struct cpu_regs *regs)
 
     sched_on_exit();                    /* may switch vCPU: regs now hold the next one */
     v = current_vcpu();
+    maybe_update_vcpu_time(v, now_ns());
     deliver_events(v, regs);
     if (v->domain->is_shutdown)         /* crashed while delivering */
         sched_on_exit();

@@ -43,7 +43,7 @@ struct arch_vcpu {
 };
 
 struct arch_domain {
-    u32 vm_assist;
+    u64 vm_assist;                  /* VMASST_TYPE_* bits */
 };
 
 #endif

@@ -18,6 +18,13 @@ void time_init(paddr_t hpet_pa);
 
 /* Nanoseconds since time_init(); monotonic. */
 u64 now_ns(void);
+u64 tsc_to_ns(u64 tsc_delta);
+
+/* A consistent sample for a PV guest's vcpu_time_info. */
+void time_pvclock(u64 *tsc, u64 *system_ns, u32 *mul, s8 *shift);
+/* Wall-clock seconds (UTC, since 1970) at system time 0. */
+u64 time_boot_wallclock(void);
+u64 rtc_read_seconds(void);
 
 u64 tsc_khz(void);
 enum time_reference time_reference(void);
