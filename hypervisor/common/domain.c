@@ -7,6 +7,7 @@
 #include <mica/page_alloc.h>
 #include <mica/sched.h>
 #include <mica/time_guest.h>
+#include <asm/guest_access.h>
 #include <asm/paging.h>
 #include <asm/power.h>
 #include <public/sched.h>
@@ -54,6 +55,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
         v->vcpu_id = i;
         v->domain = d;
         v->state = VCPU_DOWN;
+        v->runstate = RUNSTATE_offline;
         v->vcpu_info = &d->shared_info->vcpu_info[i];
         /* Events start masked: the guest unmasks when it is ready. */
         v->vcpu_info->evtchn_upcall_mask = 1;
@@ -66,6 +68,40 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     d->next = domain_list;
     domain_list = d;
     return d;
+}
+
+void vcpu_runstate_change(struct vcpu *v, int state, u64 now)
+{
+    if (now > v->runstate_entry_ns)
+        v->runstate_time[v->runstate] += now - v->runstate_entry_ns;
+    v->runstate = state;
+    v->runstate_entry_ns = now;
+}
+
+/*
+ * With VMASST_TYPE_runstate_update_flag the guest sees bit 63 of
+ * state_entry_time set while the copy is being written, so it can retry.
+ */
+void vcpu_runstate_publish(struct vcpu *v)
+{
+    struct vcpu_runstate_info r;
+    bool flag = v->domain->arch.vm_assist & (1ULL << VMASST_TYPE_runstate_update_flag);
+    u64 va = v->runstate_guest_va;
+
+    if (!va)
+        return;
+    r.state = v->runstate;
+    r._pad = 0;
+    r.state_entry_time = v->runstate_entry_ns;
+    memcpy(r.time, v->runstate_time, sizeof(r.time));
+    if (flag) {
+        u64 marked = r.state_entry_time | XEN_RUNSTATE_UPDATE;
+        copy_to_guest(va + __builtin_offsetof(struct vcpu_runstate_info, state_entry_time),
+                      &marked, sizeof(marked));
+        __asm__ volatile("" ::: "memory");
+    }
+    /* A bad address is the guest's loss: the copy is simply not made. */
+    copy_to_guest(va, &r, sizeof(r));
 }
 
 static const char *shutdown_reason_name(u8 reason)

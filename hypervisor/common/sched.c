@@ -182,6 +182,10 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
             domain_check_machine_end();
         /* Idle: wait for an interrupt (a timer, a device) to wake someone. */
         if (prev) {
+            vcpu_runstate_change(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
+                                       prev->state == VCPU_DOWN ? RUNSTATE_offline :
+                                       RUNSTATE_runnable, now);
+            vcpu_runstate_publish(prev);
             arch_context_switch(prev, NULL);
             get_cpu_info()->current = NULL;
             prev = NULL;
@@ -191,9 +195,21 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
         now = now_ns();
     }
     if (next != prev) {
+        if (prev) {
+            vcpu_runstate_change(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
+                                       prev->state == VCPU_DOWN ? RUNSTATE_offline :
+                                       RUNSTATE_runnable, now);
+            vcpu_runstate_publish(prev);    /* prev's page tables are still live */
+        }
         arch_context_switch(prev, next);
         get_cpu_info()->current = next;
+        vcpu_runstate_change(next, RUNSTATE_running, now);
+        vcpu_runstate_publish(next);
         update_vcpu_time(next);
+    } else {
+        /* Staying on: still account, so the guest's copy keeps moving. */
+        vcpu_runstate_change(next, RUNSTATE_running, now);
+        vcpu_runstate_publish(next);
     }
     next->run_start_ns = now;
     runq.slice_end = now + TIMESLICE_NS;

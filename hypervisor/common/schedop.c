@@ -4,6 +4,8 @@
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
+#include <asm/paging.h>
+#include <asm/pv.h>
 #include <asm/time.h>
 #include <mica/domain.h>
 #include <mica/event.h>
@@ -121,6 +123,32 @@ long do_set_timer_op(u64 timeout)
     return 0;
 }
 
+/*
+ * Moves v's vcpu_info into a page of the guest's choosing, carrying its
+ * contents along.  The page must be the domain's own ordinary memory
+ * (never a page-table page), and the 64 bytes must fit in it.
+ */
+static long register_vcpu_info(struct vcpu *v, u64 arg)
+{
+    struct vcpu_register_vcpu_info r;
+    struct vcpu_info *nvi;
+    long rc;
+
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info))
+        return -XEN_ENXIO;
+    if ((rc = domain_writable_frame(v->domain, r.mfn)))
+        return rc;
+    nvi = (struct vcpu_info *)((u8 *)maddr_to_virt(r.mfn << PAGE_SHIFT) + r.offset);
+    memcpy(nvi, v->vcpu_info, sizeof(*nvi));
+    v->vcpu_info = nvi;
+    /* Make the guest rescan: events may have been raised in the old place. */
+    nvi->evtchn_upcall_pending = 1;
+    nvi->evtchn_pending_sel = ~0ULL;
+    return 0;
+}
+
 /* Shortest periodic timer a guest may ask for (as Xen: 1 ms). */
 #define MIN_PERIOD_NS 1000000ULL
 
@@ -139,15 +167,50 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
         return v->state != VCPU_DOWN;
     case VCPUOP_get_runstate_info: {
         struct vcpu_runstate_info r;
-        u64 now = now_ns();
+        if (v == cur)
+            vcpu_runstate_change(v, RUNSTATE_running, now_ns());
         memset(&r, 0, sizeof(r));
-        r.state = v == cur ? RUNSTATE_running :
-                  v->state == VCPU_DOWN ? RUNSTATE_offline :
-                  v->state == VCPU_BLOCKED ? RUNSTATE_blocked : RUNSTATE_runnable;
-        r.state_entry_time = now;
-        r.time[RUNSTATE_running] = v->runtime_ns + (v == cur ? now - v->run_start_ns : 0);
+        r.state = v->runstate;
+        r.state_entry_time = v->runstate_entry_ns;
+        memcpy(r.time, v->runstate_time, sizeof(r.time));
         return copy_to_guest(arg, &r, sizeof(r)) ? -XEN_EFAULT : 0;
     }
+    case VCPUOP_register_runstate_memory_area: {
+        struct vcpu_register_runstate_memory_area a;
+        if (copy_from_guest(&a, arg, sizeof(a)))
+            return -XEN_EFAULT;
+        if (a.addr.v && !guest_range_ok(a.addr.v, sizeof(struct vcpu_runstate_info)))
+            return -XEN_EINVAL;
+        v->runstate_guest_va = a.addr.v;
+        if (v == cur)
+            vcpu_runstate_change(v, RUNSTATE_running, now_ns());
+        if (v == cur)
+            vcpu_runstate_publish(v);
+        return 0;
+    }
+    case VCPUOP_register_vcpu_info:
+        return register_vcpu_info(v, arg);
+    case VCPUOP_initialise:
+        if (v->initialised)
+            return -XEN_EEXIST;
+        return -XEN_ENOSYS;     /* secondary vCPUs come with SMP guest support */
+    case VCPUOP_up:
+        if (!v->initialised)
+            return -XEN_EINVAL;
+        if (v->state == VCPU_DOWN) {
+            v->state = VCPU_RUNNABLE;
+            sched_add_vcpu(v);
+            sched_request_resched();
+        }
+        return 0;
+    case VCPUOP_down:
+        if (v->state != VCPU_DOWN) {
+            v->state = VCPU_DOWN;
+            sched_request_resched();
+        }
+        return 0;
+    case VCPUOP_get_physid:
+        return -XEN_EINVAL;     /* only meaningful for a dom0 that manages physical CPUs */
     case VCPUOP_set_periodic_timer: {
         struct vcpu_set_periodic_timer t;
         if (copy_from_guest(&t, arg, sizeof(t)))
@@ -176,14 +239,8 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
             return -XEN_EINVAL;
         v->singleshot_deadline = 0;
         return 0;
-    case VCPUOP_register_vcpu_info:
-    case VCPUOP_register_runstate_memory_area:
     case VCPUOP_register_vcpu_time_memory_area:
-    case VCPUOP_initialise:
-    case VCPUOP_up:
-    case VCPUOP_down:
     case VCPUOP_send_nmi:
-    case VCPUOP_get_physid:
         return -XEN_ENOSYS;     /* not implemented yet */
     default:
         return -XEN_ENOSYS;

@@ -53,8 +53,8 @@ static void set_gate(unsigned vec, u64 handler, unsigned ist)
         .offset_lo = (u16)handler,
         .selector = HYPERVISOR_CS,
         .ist = (u8)ist,
-        /* INT3 and INTO are reachable from ring 3 (PV guests); the rest #GP. */
-        .type_attr = GATE_INTERRUPT | ((vec == 3 || vec == 4) ? 0x60 : 0),
+        /* INT3, INTO and INT 0x80 are reachable from ring 3 (PV guests); the rest #GP. */
+        .type_attr = GATE_INTERRUPT | ((vec == 3 || vec == 4 || vec == 0x80) ? 0x60 : 0),
         .offset_mid = (u16)(handler >> 16),
         .offset_hi = (u32)(handler >> 32),
     };

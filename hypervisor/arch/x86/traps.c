@@ -133,6 +133,8 @@ void do_trap(struct cpu_regs *regs)
     if (from_guest) {
         if (v == SYSCALL_VECTOR)
             pv_syscall(regs);
+        else if (v == 0x80)
+            pv_int80(regs);
         else if (v < FIRST_DYNAMIC_VECTOR)
             pv_exception(regs);
         else

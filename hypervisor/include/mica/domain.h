@@ -11,6 +11,7 @@
 #include <asm/domain.h>
 #include <mica/types.h>
 #include <public/xen.h>
+#include <public/vcpu.h>
 
 #define MAX_VIRT_CPUS XEN_LEGACY_MAX_VCPUS
 
@@ -36,7 +37,14 @@ struct vcpu {
     u64 periodic_period;
     u64 periodic_next;
 
-    u64 time_published_ns;          /* system time of the last vcpu_time_info update */
+    bool initialised;               /* has a register context (VCPUOP_initialise or builder) */
+    u64 time_published_ns;
+
+    /* Runstate accounting (RUNSTATE_*), and where the guest wants a copy. */
+    int runstate;
+    u64 runstate_entry_ns;
+    u64 runstate_time[4];
+    u64 runstate_guest_va;          /* 0: none registered */          /* system time of the last vcpu_time_info update */
 
     /* SCHEDOP_poll: the ports waited on, and the deadline (0: none). */
     bool polling;
@@ -78,6 +86,11 @@ struct domain {
     struct arch_domain arch;
     struct domain *next;            /* list of all domains */
 };
+
+/* Moves v to a new RUNSTATE_*, accounting the time spent in the old one. */
+void vcpu_runstate_change(struct vcpu *v, int state, u64 now);
+/* Copies v's runstate to its registered area (v's page tables must be live). */
+void vcpu_runstate_publish(struct vcpu *v);
 
 /* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);

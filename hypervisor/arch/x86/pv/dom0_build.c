@@ -364,6 +364,7 @@ struct domain *pv_build_dom0(const struct boot_info *bi)
     v->arch.kernel_mode = true;
     v->arch.guest_table = l4;
     v->state = VCPU_RUNNABLE;
+    v->initialised = true;
     evtchn_domain_init(b.d);
     sched_add_vcpu(v);
 

@@ -67,13 +67,11 @@ static long do_stack_switch(u64 ss, u64 sp)
     return 0;
 }
 
-static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64 address,
-                              bool check_address)
+static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64 address)
 {
     bool mask = flags & CALLBACKF_mask_events;
 
-    /* callback_op checks addresses; the older set_callbacks never did. */
-    if (check_address && address && !guest_code_address_ok(address))
+    if (address && !guest_code_address_ok(address))
         return -XEN_EINVAL;
     switch (type) {
     case CALLBACKTYPE_event:
@@ -97,15 +95,17 @@ static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64
     }
 }
 
+/*
+ * The legacy call has no way to say which address it refused: as on Xen,
+ * a bad one leaves that callback as it was and the call still succeeds.
+ */
 static long do_set_callbacks(u64 event, u64 failsafe, u64 syscall)
 {
     struct vcpu *v = current_vcpu();
-    long rc;
 
-    if ((rc = register_callback(v, CALLBACKTYPE_event, 0, event, false)) ||
-        (rc = register_callback(v, CALLBACKTYPE_failsafe, 0, failsafe, false)) ||
-        (rc = register_callback(v, CALLBACKTYPE_syscall, 0, syscall, false)))
-        return rc;
+    register_callback(v, CALLBACKTYPE_event, 0, event);
+    register_callback(v, CALLBACKTYPE_failsafe, 0, failsafe);
+    register_callback(v, CALLBACKTYPE_syscall, 0, syscall);
     return 0;
 }
 
@@ -118,7 +118,7 @@ static long do_callback_op(int cmd, u64 arg)
         struct callback_register r;
         if (copy_from_guest(&r, arg, sizeof(r)))
             return -XEN_EFAULT;
-        return register_callback(v, r.type, r.flags, r.address, true);
+        return register_callback(v, r.type, r.flags, r.address);
     }
     case CALLBACKOP_unregister: {
         struct callback_unregister u;
@@ -203,6 +203,8 @@ static void do_iret(struct cpu_regs *regs)
                      (unsigned long long)c.rip, (unsigned long long)c.rsp);
         return;
     }
+    if (v->domain->arch.vm_assist & (1ULL << VMASST_TYPE_architectural_iopl))
+        v->arch.iopl = (c.rflags >> 12) & 3;
     regs->rip = c.rip;
     regs->cs = (c.cs | 3) == RING3_CS32 ? RING3_CS32 : RING3_CS64;
     regs->rflags = (c.rflags & ~(u64)((3u << 12) | (1u << 17))) | (1u << 9);

@@ -75,6 +75,15 @@ static long check_l1e(struct domain *d, u64 val, u64 *out)
     return 0;
 }
 
+long domain_writable_frame(struct domain *d, u64 mfn)
+{
+    struct page_info *pg = mfn_to_page(&host_frames, mfn);
+
+    if (!pg || pg->owner != d->domid || is_page_table_type(pg->type_info))
+        return -XEN_EINVAL;
+    return 0;
+}
+
 long do_update_va_mapping(u64 va, u64 val, u64 flags)
 {
     struct vcpu *v = current_vcpu();

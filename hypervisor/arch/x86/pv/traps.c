@@ -75,7 +75,9 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
     frame[n++] = regs->rip;
     frame[n++] = (cs & 0xffff) | ((u64)saved_mask << 32);
     frame[n++] = (regs->rflags & ~(u64)(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
-                 (saved_mask ? 0 : X86_EFLAGS_IF);
+                 (saved_mask ? 0 : X86_EFLAGS_IF) |
+                 ((v->domain->arch.vm_assist & (1ULL << VMASST_TYPE_architectural_iopl))
+                      ? (u64)v->arch.iopl << 12 : 0);
     frame[n++] = regs->rsp;
     frame[n++] = regs->ss;
     sp -= n * 8;
@@ -104,23 +106,45 @@ static const char *const vector_names[32] = {
 
 /*
  * INT n from guest code: the hardware gate is DPL 0, so it raised #GP
- * with the vector in the error code.  The guest's virtual IDT decides:
- * the handler's DPL must admit the guest's mode (kernel counts as ring
- * 1), except that int $0x80 with a handler is always delivered.
+ * naming the IDT.  The vector is read from the instruction itself (CD
+ * imm8) rather than trusted from the error code, whose encoding some
+ * emulators get wrong.  The guest's virtual IDT decides: the handler's
+ * DPL must admit the guest's mode (kernel counts as ring 1).
  */
-static bool software_interrupt(struct vcpu *v, struct cpu_regs *regs, unsigned n)
+static bool software_interrupt(struct vcpu *v, struct cpu_regs *regs)
 {
+    u8 insn[2];
     struct guest_trap *t;
     unsigned need = v->arch.kernel_mode ? 1 : 3;
 
-    if (n > 255)
+    if (copy_from_guest(insn, regs->rip, sizeof(insn)) || insn[0] != 0xcd)
         return false;
-    t = &v->arch.traps[n];
-    if (!t->address || (n != 0x80 && (t->flags & GUEST_TRAP_DPL_MASK) < need))
+    t = &v->arch.traps[insn[1]];
+    if (!t->address || (t->flags & GUEST_TRAP_DPL_MASK) < need)
         return false;
     regs->rip += 2;
     pv_bounce(v, regs, t->address, false, 0, t->flags & GUEST_TRAP_MASK_EVENTS);
     return true;
+}
+
+/*
+ * int $0x80 reaches Mica directly (its gate is DPL 3, as on Xen) and goes
+ * to the guest's handler without a DPL check; with none, it is the #GP
+ * the guest would have seen.
+ */
+void pv_int80(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+    struct guest_trap *t = &v->arch.traps[0x80];
+
+    if (t->address) {
+        pv_bounce(v, regs, t->address, false, 0, t->flags & GUEST_TRAP_MASK_EVENTS);
+        return;
+    }
+    regs->rip -= 2;
+    regs->vector = 13;
+    regs->error_code = (0x80 << 3) | 2;
+    pv_exception(regs);
 }
 
 void pv_exception(struct cpu_regs *regs)
@@ -132,7 +156,7 @@ void pv_exception(struct cpu_regs *regs)
 
     if ((vec == 13 || vec == 6) && pv_emulate(v, regs))
         return;
-    if (vec == 13 && (error & 3) == 2 && software_interrupt(v, regs, error >> 3))
+    if (vec == 13 && (error & 3) == 2 && software_interrupt(v, regs))
         return;
     if (vec == 14) {
         v->arch.cr2 = read_cr2();
@@ -192,6 +216,11 @@ static void deliver_events(struct vcpu *v, struct cpu_regs *regs)
     pv_bounce(v, regs, v->arch.event_cb.address, false, 0, true);
 }
 
+static bool canonical(u64 va)
+{
+    return (u64)((s64)(va << 16) >> 16) == va;
+}
+
 void pv_exit_to_guest(struct cpu_regs *regs)
 {
     struct vcpu *v;
@@ -200,6 +229,16 @@ void pv_exit_to_guest(struct cpu_regs *regs)
     v = current_vcpu();
     maybe_update_vcpu_time(v, now_ns());
     deliver_events(v, regs);
+    /*
+     * Last line of defence: IRETQ to a non-canonical address would fault
+     * inside Mica.  Every path that sets these checks them; this one
+     * catches what a future path might miss.
+     */
+    if (!canonical(regs->rip) || !canonical(regs->rsp) || (regs->cs & 3) != 3) {
+        domain_crash(v->domain, "would return to rip %#llx rsp %#llx cs %#llx",
+                     (unsigned long long)regs->rip, (unsigned long long)regs->rsp,
+                     (unsigned long long)regs->cs);
+    }
     if (v->domain->is_shutdown)         /* crashed while delivering */
         sched_on_exit();
 }

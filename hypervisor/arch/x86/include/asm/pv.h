@@ -11,6 +11,7 @@ void pv_cpu_init(void);
 /* Entries from ring 3: exceptions, SYSCALL. */
 void pv_exception(struct cpu_regs *regs);
 void pv_syscall(struct cpu_regs *regs);
+void pv_int80(struct cpu_regs *regs);
 /* Work on every exit to a guest: scheduling, then event delivery. */
 void pv_exit_to_guest(struct cpu_regs *regs);
 
@@ -29,6 +30,8 @@ void pv_toggle_guest_mode(struct vcpu *v);
 bool pv_emulate(struct vcpu *v, struct cpu_regs *regs);
 
 long do_update_va_mapping(u64 va, u64 val, u64 flags);
+/* 0 when mfn is d's own memory that may be written (not a page table). */
+long domain_writable_frame(struct domain *d, u64 mfn);
 
 /* Hypercall dispatch for the guest kernel's SYSCALL. */
 void pv_hypercall(struct cpu_regs *regs);
