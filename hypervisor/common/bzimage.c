@@ -78,6 +78,8 @@ int bzimage_parse(const u8 *img, size_t len, struct bzimage_info *info)
 
     const u8 *p = img + start;
     size_t n = payload_length;
+    u32 last = n >= 4 ? rd32(p + n - 4) : 0;
+    u32 before_last = n >= 8 ? rd32(p + n - 8) : 0;
     enum decomp_format fmt = decompress_detect(p, n);
     bool strip;
     if (fmt == DECOMP_FMT_ELF) {
@@ -89,13 +91,13 @@ int bzimage_parse(const u8 *img, size_t len, struct bzimage_info *info)
          * the size; an unmodified member ends in CRC32 then ISIZE, which
          * agree only by a 1-in-2^32 accident.
          */
-        strip = n >= 8 && rd32(p + n - 8) == rd32(p + n - 4);
+        strip = n >= 8 && before_last == last;
     } else {
         strip = n >= 4;
     }
     if (strip) {
         info->has_size_trailer = true;
-        info->size_trailer = rd32(p + n - 4);
+        info->size_trailer = last;
         info->stream_len = n - 4;
     }
     return BZIMAGE_OK;

@@ -207,8 +207,11 @@ static void roundtrip(const char *suffix, enum decomp_format fmt)
         CHECK(memcmp(out, o.p, o.n) == 0);
         free(out);
 
-        /* One byte short must be refused, and say so. */
-        if (o.n) {
+        /*
+         * One byte short must be refused, and say so.  Big inputs decode
+         * almost all the way before failing: one per format is enough.
+         */
+        if (o.n && (o.n < (2u << 20) || strstr(manifest[i].comp, ".9."))) {
             out = malloc(o.n - 1 ? o.n - 1 : 1);
             log_clear();
             rc = run(c.p, c.n, out, o.n - 1, &olen);
@@ -310,7 +313,7 @@ static u64 rng(void)
  * allowed when the output is still right (LZ4 legacy frames may end at any
  * block boundary, so a prefix of the original output is right for them).
  */
-static void truncations(const char *name, const char *orig, bool prefix_ok)
+static void truncations(const char *name, const char *orig, bool prefix_ok, size_t spread)
 {
     struct blob c = load(name), o = load(orig);
     CHECK(c.p && o.p);
@@ -318,7 +321,7 @@ static void truncations(const char *name, const char *orig, bool prefix_ok)
     unsigned refused = 0, tried = 0;
     quiet(true);
     for (size_t len = 0; len < c.n; len++) {
-        if (len > 96 && len < c.n - 96 && len % (c.n / 150 + 1))
+        if (len > 96 && len < c.n - 96 && len % (c.n / spread + 1))
             continue;
         u8 *cut = malloc(len ? len : 1);   /* exact size: ASan sees overreads */
         memcpy(cut, c.p, len);
@@ -346,13 +349,13 @@ static void truncations(const char *name, const char *orig, bool prefix_ok)
 
 UNIT_TEST(truncated_streams_are_refused)
 {
-    truncations("ls.bin.x86.xz", "ls.bin", false);
-    truncations("ls.bin.sized.xz", "ls.bin", false);
-    truncations("text.txt.crc64.xz", "text.txt", false);
-    truncations("mixed.bin.9.gz", "mixed.bin", false);
-    truncations("ls.bin.1.gz", "ls.bin", false);
-    truncations("ls.bin.9.lz4", "ls.bin", true);
-    truncations("big.bin.9.lz4", "big.bin", true);
+    truncations("ls.bin.x86.xz", "ls.bin", false, 150);
+    truncations("ls.bin.sized.xz", "ls.bin", false, 150);
+    truncations("text.txt.crc64.xz", "text.txt", false, 60);
+    truncations("mixed.bin.9.gz", "mixed.bin", false, 60);
+    truncations("ls.bin.1.gz", "ls.bin", false, 150);
+    truncations("ls.bin.9.lz4", "ls.bin", true, 150);
+    truncations("big.bin.9.lz4", "big.bin", true, 20);
 }
 
 /*
@@ -399,16 +402,16 @@ static void bitflips(const char *name, const char *orig, bool checksummed, unsig
 UNIT_TEST(bit_flips_are_caught)
 {
     bitflips("ls.bin.x86.xz", "ls.bin", true, 400);
-    bitflips("mixed.bin.crc32.xz", "mixed.bin", true, 300);
+    bitflips("mixed.bin.crc32.xz", "mixed.bin", true, 100);
     bitflips("ls.bin.crc64.xz", "ls.bin", true, 300);
     bitflips("ls.bin.sha256.xz", "ls.bin", true, 200);
     bitflips("ls.bin.sized.xz", "ls.bin", true, 300);
     bitflips("text.txt.lp4.xz", "text.txt", true, 50);
-    bitflips("mixed.bin.9.gz", "mixed.bin", true, 400);
+    bitflips("mixed.bin.9.gz", "mixed.bin", true, 150);
     bitflips("ls.bin.1.gz", "ls.bin", true, 300);
     /* No checksums: only memory safety is at stake. */
     bitflips("ls.bin.none.xz", "ls.bin", false, 300);
-    bitflips("mixed.bin.9.lz4", "mixed.bin", false, 400);
+    bitflips("mixed.bin.9.lz4", "mixed.bin", false, 150);
     bitflips("ls.bin.12.lz4", "ls.bin", false, 400);
 }
 

@@ -66,7 +66,8 @@ int decompress_size(const u8 *in, size_t in_len, u64 *size);
  * .xz stream padding and further streams, further LZ4 legacy frames) are an
  * error.  work must point to at least DECOMPRESS_WORK_SIZE bytes aligned to
  * 8.  On error *out_len holds how far decoding got, and out may have been
- * written anywhere below out_cap.
+ * written anywhere below out_cap.  Memory safety never rests on checksums
+ * or on input bytes staying put: every length is checked where it is used.
  */
 int decompress(const u8 *in, size_t in_len, u8 *out, size_t out_cap,
                size_t *out_len, void *work, size_t work_len);
