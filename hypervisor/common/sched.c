@@ -181,6 +181,7 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
         if (!runq.vcpus)
             domain_check_machine_end();
         /* Idle: wait for an interrupt (a timer, a device) to wake someone. */
+        runq.slice_end = 0;
         if (prev) {
             vcpu_runstate_change(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
                                        prev->state == VCPU_DOWN ? RUNSTATE_offline :

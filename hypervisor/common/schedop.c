@@ -136,6 +136,9 @@ static long register_vcpu_info(struct vcpu *v, u64 arg)
 
     if (copy_from_guest(&r, arg, sizeof(r)))
         return -XEN_EFAULT;
+    /* Once only: a second move would strand a guest still using the first. */
+    if (v->vcpu_info_registered)
+        return -XEN_EINVAL;
     if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info))
         return -XEN_ENXIO;
     if ((rc = domain_writable_frame(v->domain, r.mfn)))
@@ -143,6 +146,7 @@ static long register_vcpu_info(struct vcpu *v, u64 arg)
     nvi = (struct vcpu_info *)((u8 *)maddr_to_virt(r.mfn << PAGE_SHIFT) + r.offset);
     memcpy(nvi, v->vcpu_info, sizeof(*nvi));
     v->vcpu_info = nvi;
+    v->vcpu_info_registered = true;
     /* Make the guest rescan: events may have been raised in the old place. */
     nvi->evtchn_upcall_pending = 1;
     nvi->evtchn_pending_sel = ~0ULL;

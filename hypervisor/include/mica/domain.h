@@ -31,6 +31,7 @@ struct vcpu {
     bool paused;                    /* by its domain's shutdown or the toolstack */
     struct vcpu *runq_next;         /* scheduler run queue */
     struct vcpu_info *vcpu_info;    /* in shared_info, or registered elsewhere */
+    bool vcpu_info_registered;      /* moved by VCPUOP_register_vcpu_info */
 
     /* Timers (set_timer_op, VCPUOP_set_*_timer): absolute ns, 0 = off. */
     u64 singleshot_deadline;
