@@ -117,3 +117,87 @@ long do_update_va_mapping(u64 va, u64 val, u64 flags)
     }
     return 0;
 }
+
+/* An L4 the domain owns and Mica has validated (today: the builder's). */
+static bool validated_l4(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = mfn_to_page(&host_frames, mfn);
+
+    return pg && pg->owner == d->domid &&
+           (pg->type_info & PGT_TYPE_MASK) == PGT_L4 && (pg->type_info & PGT_VALIDATED);
+}
+
+static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
+{
+    struct domain *d = v->domain;
+
+    switch (op->cmd) {
+    case MMUEXT_NEW_BASEPTR:
+        if (!validated_l4(d, op->arg1.mfn))
+            return -XEN_EINVAL;
+        v->arch.guest_table = op->arg1.mfn;
+        if (v->arch.kernel_mode)
+            write_cr3(op->arg1.mfn << PAGE_SHIFT);
+        return 0;
+    case MMUEXT_NEW_USER_BASEPTR:
+        if (op->arg1.mfn && !validated_l4(d, op->arg1.mfn))
+            return -XEN_EINVAL;
+        v->arch.guest_table_user = op->arg1.mfn;
+        return 0;
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_TLB_FLUSH_ALL:
+        /* One vCPU per domain runs at a time today: local is everything. */
+        write_cr3(read_cr3());
+        return 0;
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_MULTI:
+    case MMUEXT_INVLPG_ALL:
+        if (!guest_range_ok(op->arg1.linear_addr, 1))
+            return -XEN_EINVAL;
+        __asm__ volatile("invlpg (%0)" :: "r"(op->arg1.linear_addr) : "memory");
+        return 0;
+    case MMUEXT_FLUSH_CACHE:
+    case MMUEXT_FLUSH_CACHE_GLOBAL:
+        return 0;               /* caches are coherent for guest memory */
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE:
+    case MMUEXT_UNPIN_TABLE:
+    case MMUEXT_SET_LDT:
+    case MMUEXT_CLEAR_PAGE:
+    case MMUEXT_COPY_PAGE:
+        return -XEN_ENOSYS;     /* page-table validation is still to come */
+    default:
+        return -XEN_EINVAL;
+    }
+}
+
+/*
+ * mmuext_op(ops, count, pdone, foreigndom): ops run in order until one
+ * fails; *pdone (if given) reports how many succeeded.
+ */
+long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
+{
+    struct vcpu *v = current_vcpu();
+    struct mmuext_op op;
+    u32 n = (u32)count, done = 0;
+    long rc = 0;
+
+    if (n & MMU_UPDATE_PREEMPTED)
+        return -XEN_EINVAL;     /* Mica never preempts these batches yet */
+    if ((domid_t)foreigndom != DOMID_SELF && (domid_t)foreigndom != v->domain->domid)
+        return -XEN_ESRCH;
+    for (; done < n; done++) {
+        if (copy_from_guest(&op, ops + (u64)done * sizeof(op), sizeof(op))) {
+            rc = -XEN_EFAULT;
+            break;
+        }
+        if ((rc = mmuext_one(v, &op)))
+            break;
+    }
+    if (pdone && copy_to_guest(pdone, &done, sizeof(done)))
+        return -XEN_EFAULT;
+    return rc;
+}

@@ -30,6 +30,7 @@ void pv_toggle_guest_mode(struct vcpu *v);
 bool pv_emulate(struct vcpu *v, struct cpu_regs *regs);
 
 long do_update_va_mapping(u64 va, u64 val, u64 flags);
+long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom);
 /* 0 when mfn is d's own memory that may be written (not a page table). */
 long domain_writable_frame(struct domain *d, u64 mfn);
 
