@@ -1,10 +1,12 @@
 /*
  * console_io: the control domain's console on Mica's serial line.
  *
- * Writes go out as the guest wrote them (no "(MICA)" prefix), so dom0's
- * console reads as it would on bare metal.  Reads hand over what the
- * serial line has received.  Other domains are refused, as on Xen, whose
- * release builds keep the hypervisor console to the control domain.
+ * dom0's writes go out as it wrote them (no "(MICA)" prefix), so its
+ * console reads as it would on bare metal, and reads hand it what the
+ * serial line received.  Other domains may write too (Xen allows that
+ * only in debug builds): their text is collected into whole lines and
+ * shown as "(dN) line", so it is never mistaken for dom0's.  They may not
+ * read.
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
@@ -20,13 +22,41 @@
 /* Work done before giving the CPU back (see HYPERCALL_CONTINUE). */
 #define BYTES_PER_PASS 65536
 
+static void guest_line_flush(struct domain *d)
+{
+    char prefix[16];
+
+    snprintf(prefix, sizeof(prefix), "(d%u) ", d->domid);
+    console_guest_write(prefix, strlen(prefix));
+    console_guest_write(d->console_line, d->console_len);
+    console_guest_write("\n", 1);
+    d->console_len = 0;
+}
+
+static void unprivileged_write(struct domain *d, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '\n') {
+            guest_line_flush(d);
+            continue;
+        }
+        /* Control characters could rewrite the console's screen: show '.'. */
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            c = '.';
+        d->console_line[d->console_len++] = c;
+        if (d->console_len == sizeof(d->console_line))
+            guest_line_flush(d);
+    }
+}
+
 long do_console_io(int cmd, u64 count, u64 buf)
 {
     struct domain *d = current_vcpu()->domain;
     char chunk[CHUNK];
 
-    if (!d->is_privileged)
-        return -XEN_EPERM;
+    if (!d->is_privileged && cmd != CONSOLEIO_write)
+        return cmd == CONSOLEIO_read ? -XEN_EPERM : -XEN_ENOSYS;
     switch (cmd) {
     case CONSOLEIO_write: {
         u64 done = 0;
@@ -39,7 +69,10 @@ long do_console_io(int cmd, u64 count, u64 buf)
             }
             if (copy_from_guest(chunk, buf + done, n))
                 return -XEN_EFAULT;
-            console_guest_write(chunk, n);
+            if (d->is_privileged)
+                console_guest_write(chunk, n);
+            else
+                unprivileged_write(d, chunk, n);
             done += n;
         }
         return 0;

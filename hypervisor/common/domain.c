@@ -56,6 +56,8 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
         v->domain = d;
         v->state = VCPU_DOWN;
         v->runstate = RUNSTATE_offline;
+        /* Like Xen, every vCPU starts with a 10 ms periodic timer. */
+        v->periodic_period = 10000000ULL;
         v->vcpu_info = &d->shared_info->vcpu_info[i];
         /* Events start masked: the guest unmasks when it is ready. */
         v->vcpu_info->evtchn_upcall_mask = 1;

@@ -8,6 +8,11 @@
  * total weight; running spends credit.  The vCPU with the most credit runs
  * next.  A capped domain whose vCPUs spent more than cap% of the period
  * waits for the next period.
+ *
+ * A vCPU woken from blocking is boosted: it runs ahead of vCPUs that
+ * merely have credit, until it next gives up the CPU.  That is what lets
+ * a guest that mostly sleeps (waiting for timers or I/O) get its turn
+ * promptly even when another vCPU spins through its whole time slice.
  */
 #include <asm/current.h>
 #include <asm/time.h>
@@ -74,13 +79,15 @@ void vcpu_wake(struct vcpu *v)
     v->polling = false;
     if (v->state == VCPU_BLOCKED) {
         v->state = VCPU_RUNNABLE;
+        v->boosted = true;
         sched_request_resched();
     }
 }
 
 void vcpu_yield(struct vcpu *v)
 {
-    /* Giving up the CPU costs the rest of the slice in credit. */
+    /* Giving up the CPU costs half a slice in credit, and any boost. */
+    v->boosted = false;
     v->credit -= (s64)TIMESLICE_NS / 2;
     sched_request_resched();
 }
@@ -114,9 +121,13 @@ static struct vcpu *pick_next(void)
 {
     struct vcpu *best = NULL;
 
-    for (struct vcpu *v = runq.vcpus; v; v = v->runq_next)
-        if (can_run(v) && !over_cap(v) && (!best || v->credit > best->credit))
+    for (struct vcpu *v = runq.vcpus; v; v = v->runq_next) {
+        if (!can_run(v) || over_cap(v))
+            continue;
+        if (!best || (v->boosted && !best->boosted) ||
+            (v->boosted == best->boosted && v->credit > best->credit))
             best = v;
+    }
     return best;
 }
 
@@ -196,6 +207,8 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
         now = now_ns();
     }
     if (next != prev) {
+        if (prev)
+            prev->boosted = false;
         if (prev) {
             vcpu_runstate_change(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
                                        prev->state == VCPU_DOWN ? RUNSTATE_offline :

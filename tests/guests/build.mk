@@ -73,3 +73,22 @@ endif
 
 # Keep objects between runs (they are intermediate to the pattern rules).
 .SECONDARY: $(GUEST_LIBOBJ) $(patsubst %,$(GUEST_OUT)/tests/%.o,$(GUEST_NAMES))
+
+# Kernels for tests that need several domains started at boot (Mica's
+# "domU" module marker; Xen has no equivalent), run by run-multi-domain.
+GUEST_MULTI_NAMES := $(sort $(basename $(notdir $(wildcard tests/guests/multi/*.c))))
+GUEST_MULTI_ELFS  := $(patsubst %,$(GUEST_OUT)/multi/%.elf,$(GUEST_MULTI_NAMES))
+
+$(GUEST_OUT)/multi/%.o: tests/guests/multi/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/multi/%.elf: $(GUEST_OUT)/multi/%.o $(GUEST_LIBOBJ) $(GUEST_LDS)
+	@echo "  GUESTLD $@"
+	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIBOBJ)
+
+-include $(patsubst %,$(GUEST_OUT)/multi/%.d,$(GUEST_MULTI_NAMES))
+
+guests: $(GUEST_MULTI_ELFS)
+SYSTEM_TESTS += tests/guests/run-multi-domain

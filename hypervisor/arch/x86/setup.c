@@ -258,7 +258,7 @@ void start_mica(u32 magic, u32 info_pa)
         printk("No dom0 kernel given (no multiboot2 module): nothing to run, powering off.\n");
         machine_power_off();
     }
-    if (!pv_build_dom0(&boot_info))
+    if (!pv_build_boot_domains(&boot_info))
         boot_fail("dom0 could not be built (see above)");
     printk("Starting dom0\n");
     sched_start();

@@ -57,6 +57,7 @@ struct vcpu {
     u64 run_start_ns;
     u64 runtime_ns;
     s64 credit;                     /* credit scheduler, in ns */
+    bool boosted;                   /* just woken: runs ahead of credit order */
 
     struct arch_vcpu arch;
 };
@@ -83,6 +84,10 @@ struct domain {
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
 
     struct evtchn_table *evtchn;    /* NULL until first used */
+
+    /* An unprivileged guest's console_io output, gathered into lines. */
+    char console_line[120];
+    u32 console_len;
 
     struct arch_domain arch;
     struct domain *next;            /* list of all domains */

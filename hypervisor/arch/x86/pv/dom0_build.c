@@ -118,7 +118,7 @@ static int allocate_memory(struct builder *b)
                 break;
         }
         if (mfn == INVALID_MFN || b->nr_ext == MAX_EXTENTS) {
-            pr_err("dom0: cannot allocate %llu more frames\n", (unsigned long long)left);
+            pr_err("d%u: cannot allocate %llu more frames\n", b->d->domid, (unsigned long long)left);
             return -XEN_ENOMEM;
         }
         for (u64 i = 0; i < (1ULL << order); i++) {
@@ -246,15 +246,24 @@ static u64 default_dom0_pages(void)
     return want;
 }
 
-struct domain *pv_build_dom0(const struct boot_info *bi)
+static u64 opt_domu_mem = MiB(32);
+size_param("domU_mem", opt_domu_mem);
+
+/*
+ * Builds one PV domain from a kernel module (and optional initrd module)
+ * with nr_pages of memory.  dom0 gets SIF_PRIVILEGED|SIF_INITDOMAIN; the
+ * others are ordinary guests.
+ */
+static struct domain *build_domain(domid_t domid, bool privileged, const struct boot_module *kmod,
+                                   const struct boot_module *initrd, u64 nr_pages,
+                                   const char *cmdline)
 {
     static struct builder b;
     static struct elf_pv_info info;
-    const struct boot_module *kmod = &bi->modules[0];
-    const struct boot_module *initrd = bi->nr_modules > 1 ? &bi->modules[1] : NULL;
     const void *image = maddr_to_virt(kmod->start);
     struct elf_pv_policy policy = {
-        .hv_features = ELF_PV_HV_FEATURES | (1U << XENFEAT_dom0), .dom0 = true,
+        .hv_features = ELF_PV_HV_FEATURES | (privileged ? 1U << XENFEAT_dom0 : 0),
+        .dom0 = privileged,
     };
     struct load_ctx lctx = { &b };
     u64 cursor, v_initrd = 0, initrd_len = 0, initrd_pfn = 0, v_p2m, v_si, v_stack;
@@ -263,14 +272,14 @@ struct domain *pv_build_dom0(const struct boot_info *bi)
     mfn_t l4;
 
     if (elf_pv_parse(image, kmod->end - kmod->start, &policy, &info)) {
-        pr_err("dom0: module 0 is not a usable PV kernel (see above)\n");
+        pr_err("d%u: the kernel module is not a usable PV kernel (see above)\n", domid);
         return NULL;
     }
     memset(&b, 0, sizeof(b));
-    b.nr_pages = default_dom0_pages();
-    b.d = domain_create(0, true, 1);
+    b.nr_pages = nr_pages;
+    b.d = domain_create(domid, privileged, 1);
     if (!b.d) {
-        pr_err("dom0: cannot create the domain\n");
+        pr_err("d%u: cannot create the domain\n", domid);
         return NULL;
     }
 
@@ -301,22 +310,22 @@ struct domain *pv_build_dom0(const struct boot_info *bi)
     }
     v_stack = cursor + b.nr_pt * PAGE_SIZE;
     if (((b.v_end - b.v_start) >> PAGE_SHIFT) > b.nr_pages) {
-        pr_err("dom0: the kernel's start-of-day region needs %llu MiB, more than dom0's %llu MiB\n",
-               (unsigned long long)((b.v_end - b.v_start) >> 20),
+        pr_err("d%u: the kernel's start-of-day region needs %llu MiB, more than its %llu MiB\n",
+               domid, (unsigned long long)((b.v_end - b.v_start) >> 20),
                (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)));
         return NULL;
     }
     if (info.mod_start_pfn && initrd) {
         initrd_pfn = (b.v_end - b.v_start) >> PAGE_SHIFT;
         if (initrd_pfn + (ALIGN_UP(initrd_len, PAGE_SIZE) >> PAGE_SHIFT) > b.nr_pages) {
-            pr_err("dom0: no room for the initrd in dom0's memory\n");
+            pr_err("d%u: no room for the initrd in the domain's memory\n", domid);
             return NULL;
         }
     }
     if (info.virt_hypercall != ELF_PV_UNSET &&
         (info.virt_hypercall < b.v_start || info.virt_hypercall >= b.v_end)) {
-        pr_err("dom0: HYPERCALL_PAGE %#llx lies outside the kernel's region\n",
-               (unsigned long long)info.virt_hypercall);
+        pr_err("d%u: HYPERCALL_PAGE %#llx lies outside the kernel's region\n",
+               domid, (unsigned long long)info.virt_hypercall);
         return NULL;
     }
 
@@ -325,7 +334,7 @@ struct domain *pv_build_dom0(const struct boot_info *bi)
     l4 = build_page_tables(&b);
 
     if (elf_pv_load(image, kmod->end - kmod->start, &info, write_guest_va, &lctx)) {
-        pr_err("dom0: loading the kernel image failed\n");
+        pr_err("d%u: loading the kernel image failed\n", domid);
         return NULL;
     }
     if (initrd) {
@@ -345,13 +354,14 @@ struct domain *pv_build_dom0(const struct boot_info *bi)
     strlcpy(si->magic, "xen-3.0-x86_64", sizeof(si->magic));
     si->nr_pages = b.nr_pages;
     si->shared_info = b.d->shared_info_mfn << PAGE_SHIFT;
-    si->flags = SIF_PRIVILEGED | SIF_INITDOMAIN | (info.mod_start_pfn && initrd ? SIF_MOD_START_PFN : 0);
+    si->flags = (privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0) |
+                (info.mod_start_pfn && initrd ? SIF_MOD_START_PFN : 0);
     si->pt_base = b.v_start + (b.pt_pfn << PAGE_SHIFT);
     si->nr_pt_frames = b.nr_pt;
     si->mfn_list = v_p2m;
     si->mod_start = !initrd ? 0 : info.mod_start_pfn ? initrd_pfn : v_initrd;
     si->mod_len = initrd_len;
-    strlcpy(si->cmd_line, kmod->cmdline, sizeof(si->cmd_line));
+    strlcpy(si->cmd_line, cmdline, sizeof(si->cmd_line));
 
     v = b.d->vcpus[0];
     memset(&v->arch.regs, 0, sizeof(v->arch.regs));
@@ -368,14 +378,61 @@ struct domain *pv_build_dom0(const struct boot_info *bi)
     evtchn_domain_init(b.d);
     sched_add_vcpu(v);
 
-    printk("dom0: %s kernel %s, %llu MiB in %u extents, entry %#llx\n",
+    printk("d%u: %s kernel %s, %llu MiB in %u extents, entry %#llx\n", domid,
            info.guest_os[0] ? info.guest_os : "PV", info.guest_version,
            (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)), b.nr_ext,
            (unsigned long long)info.virt_entry);
-    printk("dom0: region %#llx-%#llx: p2m %#llx, start_info %#llx, %llu page tables at %#llx, stack %#llx\n",
-           (unsigned long long)b.v_start, (unsigned long long)b.v_end,
+    printk("d%u: region %#llx-%#llx: p2m %#llx, start_info %#llx, %llu page tables at %#llx, stack %#llx\n",
+           domid, (unsigned long long)b.v_start, (unsigned long long)b.v_end,
            (unsigned long long)v_p2m, (unsigned long long)v_si,
            (unsigned long long)b.nr_pt, (unsigned long long)si->pt_base,
            (unsigned long long)v_stack);
     return b.d;
+}
+
+/* The first word of a module's command line marks an extra guest. */
+static const char *domu_cmdline(const struct boot_module *m)
+{
+    const char *s = m->cmdline;
+
+    if (strncmp(s, "domU", 4) || (s[4] != '\0' && s[4] != ' '))
+        return NULL;
+    s += 4;
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+/*
+ * Module 0 is dom0's kernel; the first unmarked module after it is dom0's
+ * initrd.  A module whose command line starts with the word "domU" is a
+ * further PV kernel, started at boot as an unprivileged guest (domain 1,
+ * 2, ...) with domU_mem= of memory and the rest of that line as its
+ * command line.  This stands in for the toolstack until dom0 runs one.
+ */
+struct domain *pv_build_boot_domains(const struct boot_info *bi)
+{
+    const struct boot_module *initrd = NULL;
+    const struct boot_module *domus[BOOT_MAX_MODULES];
+    unsigned nr_domus = 0;
+    struct domain *d0;
+    u64 domu_pages = opt_domu_mem >> PAGE_SHIFT;
+
+    for (unsigned i = 1; i < bi->nr_modules; i++) {
+        if (domu_cmdline(&bi->modules[i]))
+            domus[nr_domus++] = &bi->modules[i];
+        else if (!initrd)
+            initrd = &bi->modules[i];
+        else
+            pr_warn("module %u is neither dom0's initrd nor marked \"domU\"; ignored\n", i);
+    }
+    /* Guests first, so dom0's default size sees what they took. */
+    for (unsigned i = 0; i < nr_domus; i++) {
+        if (!build_domain((domid_t)(i + 1), false, domus[i], NULL, domu_pages,
+                          domu_cmdline(domus[i])))
+            pr_err("d%u: not started (see above); the other domains go on\n", i + 1);
+    }
+    d0 = build_domain(0, true, &bi->modules[0], initrd, default_dom0_pages(),
+                      bi->modules[0].cmdline);
+    return d0;
 }

@@ -37,9 +37,12 @@ long domain_writable_frame(struct domain *d, u64 mfn);
 /* Hypercall dispatch for the guest kernel's SYSCALL. */
 void pv_hypercall(struct cpu_regs *regs);
 
-/* Builds dom0 from the first module (and the second as its initrd). */
+/*
+ * Builds dom0 from the first module (the next unmarked one is its
+ * initrd) and a guest from every module marked "domU"; returns dom0.
+ */
 struct boot_info;
-struct domain *pv_build_dom0(const struct boot_info *bi);
+struct domain *pv_build_boot_domains(const struct boot_info *bi);
 
 /* Hypercall page contents as the ABI defines them. */
 void pv_fill_hypercall_page(u8 *page);

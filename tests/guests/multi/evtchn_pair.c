@@ -1,0 +1,118 @@
+/*
+ * (Mica only: Xen has no way to start a second domain at boot.)
+ * Two domains at boot talking over an interdomain event channel, and
+ * preemption: one kernel, two roles chosen by start_info's flags.
+ *
+ *   server (dom0): allocates an unbound port for domain 1, answers every
+ *     event from it, then spins for 3 s without yielding or blocking, then
+ *     waits for the client's verdict.
+ *   client (domain 1, a module marked "domU"): binds to the server's port
+ *     (the lowest free one, port 1), exchanges PINGS round trips, then
+ *     counts its own 10 ms periodic timer events over 1 s of wall time,
+ *     which happens while the server spins.  If the scheduler preempts
+ *     the spinning server, the client sees about 100; it reports success
+ *     to the server with one more event, else stays silent.
+ *
+ * The server's result line is the test's result.
+ */
+#include "guest.h"
+
+#define PINGS 100
+#define SERVER_SPIN_NS 3000000000UL
+#define CLIENT_WINDOW_NS 1000000000UL
+#define MIN_TIMER_EVENTS 50
+
+static volatile unsigned got;
+
+static void count_event(evtchn_port_t port)
+{
+    (void)port;
+    got++;
+}
+
+/* Waits until `got` reaches target, blocking between events. */
+static bool wait_events(unsigned target, uint64_t limit_ns)
+{
+    uint64_t end = system_time_ns() + limit_ns;
+
+    while (READ_ONCE(got) < target) {
+        if (system_time_ns() > end)
+            return false;
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    return true;
+}
+
+static enum result server(void)
+{
+    struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = 1 };
+
+    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a), 0);
+    evt_handlers[a.port] = count_event;
+    printk("server: port %u open for domain 1\n", a.port);
+    for (unsigned i = 1; i <= PINGS; i++) {
+        if (!wait_events(i, 10000000000UL)) {
+            printk("server: ping %u never came\n", i);
+            return RESULT_FAILURE;
+        }
+        CHECK_EQ(evtchn_send(a.port), 0);
+    }
+    printk("server: %u round trips done; spinning for 3 s without yielding\n", PINGS);
+    uint64_t end = system_time_ns() + SERVER_SPIN_NS;
+    while (system_time_ns() < end)
+        __asm__ volatile("pause");
+    if (!wait_events(PINGS + 1, 5000000000UL)) {
+        printk("server: the client did not report success\n");
+        return RESULT_FAILURE;
+    }
+    printk("server: the client saw its timers while this domain spun\n");
+    return RESULT_SUCCESS;
+}
+
+static enum result client(void)
+{
+    struct evtchn_bind_interdomain b = { .remote_dom = 0, .remote_port = 1 };
+    evtchn_port_t tport;
+    long rc;
+
+    /* The server may not have opened its port yet: try for a while. */
+    uint64_t end = system_time_ns() + 10000000000UL;
+    while ((rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &b)) == -XEN_EINVAL &&
+           system_time_ns() < end)
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    REQUIRE_EQ(rc, 0);
+    evt_handlers[b.local_port] = count_event;
+    /* Binding raises the local port once; that event is not a reply. */
+    wait_events(1, 1000000000UL);
+    got = 0;
+    for (unsigned i = 1; i <= PINGS; i++) {
+        CHECK_EQ(evtchn_send(b.local_port), 0);
+        if (!wait_events(i, 10000000000UL)) {
+            printk("client: reply %u never came\n", i);
+            return RESULT_FAILURE;
+        }
+    }
+    printk("client: %u round trips done\n", PINGS);
+
+    REQUIRE_EQ(evtchn_bind_virq(VIRQ_TIMER, 0, &tport), 0);
+    struct vcpu_set_periodic_timer pt = { .period_ns = 10000000 };
+    REQUIRE_EQ(HYPERVISOR_vcpu_op(VCPUOP_set_periodic_timer, 0, &pt), 0);
+    unsigned before = evt_counts[tport];
+    end = system_time_ns() + CLIENT_WINDOW_NS;
+    while (system_time_ns() < end)
+        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    unsigned ticks = evt_counts[tport] - before;
+    printk("client: %u timer events in 1 s while the server spun\n", ticks);
+    CHECK(ticks >= MIN_TIMER_EVENTS, "only %u timer events: the spinning server was not preempted", ticks);
+    if (ticks >= MIN_TIMER_EVENTS)
+        CHECK_EQ(evtchn_send(b.local_port), 0);
+    return ticks >= MIN_TIMER_EVENTS ? RESULT_SUCCESS : RESULT_FAILURE;
+}
+
+enum result test_main(void)
+{
+    REQUIRE_EQ(traps_install(), 0);
+    REQUIRE_EQ(events_init(), 0);
+    events_enable();
+    return (start_info->flags & SIF_INITDOMAIN) ? server() : client();
+}
