@@ -92,3 +92,18 @@ $(GUEST_OUT)/multi/%.elf: $(GUEST_OUT)/multi/%.o $(GUEST_LIBOBJ) $(GUEST_LDS)
 
 guests: $(GUEST_MULTI_ELFS)
 SYSTEM_TESTS += tests/guests/run-multi-domain
+
+# Benchmark kernels (bench/), built like the tests but not run by them.
+GUEST_BENCH_NAMES := $(sort $(basename $(notdir $(wildcard tests/guests/bench/*.c))))
+
+$(GUEST_OUT)/bench/%.o: tests/guests/bench/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/bench/%.elf: $(GUEST_OUT)/bench/%.o $(GUEST_LIBOBJ) $(GUEST_LDS)
+	@echo "  GUESTLD $@"
+	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $< $(GUEST_LIBOBJ)
+
+-include $(patsubst %,$(GUEST_OUT)/bench/%.d,$(GUEST_BENCH_NAMES))
+guests: $(patsubst %,$(GUEST_OUT)/bench/%.elf,$(GUEST_BENCH_NAMES))
