@@ -26,6 +26,7 @@
 #include <mica/domain.h>
 #include <mica/elf_pv.h>
 #include <mica/event.h>
+#include <mica/kernel_image.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <mica/param.h>
@@ -254,13 +255,32 @@ size_param("domU_mem", opt_domu_mem);
  * with nr_pages of memory.  dom0 gets SIF_PRIVILEGED|SIF_INITDOMAIN; the
  * others are ordinary guests.
  */
+static struct domain *build_from_elf(domid_t domid, bool privileged, const void *image,
+                                     size_t image_len, const struct boot_module *initrd,
+                                     u64 nr_pages, const char *cmdline);
+
 static struct domain *build_domain(domid_t domid, bool privileged, const struct boot_module *kmod,
                                    const struct boot_module *initrd, u64 nr_pages,
                                    const char *cmdline)
 {
+    struct kernel_image kimg;
+    struct domain *d;
+
+    if (kernel_image_open(maddr_to_virt(kmod->start), kmod->end - kmod->start, &kimg)) {
+        pr_err("d%u: the kernel module cannot be used (see above)\n", domid);
+        return NULL;
+    }
+    d = build_from_elf(domid, privileged, kimg.elf, kimg.elf_len, initrd, nr_pages, cmdline);
+    kernel_image_close(&kimg);
+    return d;
+}
+
+static struct domain *build_from_elf(domid_t domid, bool privileged, const void *image,
+                                     size_t image_len, const struct boot_module *initrd,
+                                     u64 nr_pages, const char *cmdline)
+{
     static struct builder b;
     static struct elf_pv_info info;
-    const void *image = maddr_to_virt(kmod->start);
     struct elf_pv_policy policy = {
         .hv_features = ELF_PV_HV_FEATURES | (privileged ? 1U << XENFEAT_dom0 : 0),
         .dom0 = privileged,
@@ -271,7 +291,7 @@ static struct domain *build_domain(domid_t domid, bool privileged, const struct 
     struct vcpu *v;
     mfn_t l4;
 
-    if (elf_pv_parse(image, kmod->end - kmod->start, &policy, &info)) {
+    if (elf_pv_parse(image, image_len, &policy, &info)) {
         pr_err("d%u: the kernel module is not a usable PV kernel (see above)\n", domid);
         return NULL;
     }
@@ -333,7 +353,7 @@ static struct domain *build_domain(domid_t domid, bool privileged, const struct 
         return NULL;
     l4 = build_page_tables(&b);
 
-    if (elf_pv_load(image, kmod->end - kmod->start, &info, write_guest_va, &lctx)) {
+    if (elf_pv_load(image, image_len, &info, write_guest_va, &lctx)) {
         pr_err("d%u: loading the kernel image failed\n", domid);
         return NULL;
     }
