@@ -175,6 +175,6 @@ void uart_describe(char *buf, size_t len)
 {
     static const char parity[] = "noxexmxs";
     snprintf(buf, len, "port %#x, %u baud, %u%c%u", com1.port, com1.baud,
-             (com1.lcr & 3) + 5, (com1.lcr & 0x08) ? parity[(com1.lcr >> 3) & 7] : 'n',
-             (com1.lcr & 0x04) ? 2 : 1);
+             (unsigned)(com1.lcr & 3) + 5, (com1.lcr & 0x08) ? parity[(com1.lcr >> 3) & 7] : 'n',
+             (com1.lcr & 0x04) ? 2u : 1u);
 }
