@@ -24,10 +24,6 @@ u64 search_exception_table(u64 rip)
     return 0;
 }
 
-static bool canonical(u64 va)
-{
-    return (u64)((s64)(va << 16) >> 16) == va;
-}
 
 bool guest_range_ok(u64 va, size_t len)
 {
@@ -35,7 +31,7 @@ bool guest_range_ok(u64 va, size_t len)
 
     if (len == 0)
         return true;
-    if (last < va || !canonical(va) || !canonical(last))
+    if (last < va || !is_canonical(va) || !is_canonical(last))
         return false;
     /* Neither end inside Mica's area, and not spanning it. */
     if (va < HYPERVISOR_AREA_END && last >= HYPERVISOR_AREA_START)

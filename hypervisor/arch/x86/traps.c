@@ -144,6 +144,9 @@ void do_trap(struct cpu_regs *regs)
     }
     if (v < FIRST_DYNAMIC_VECTOR) {
         u64 fixup = (v == 14 || v == 13) ? search_exception_table(regs->rip) : 0;
+        /* A guest's data breakpoint hit while Mica touched guest memory. */
+        if (v == 1 && pv_debug_trap_in_mica())
+            return;
         if (fixup) {
             regs->rip = fixup;
             return;

@@ -44,6 +44,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
             prev->arch.gs_base_user = rdmsr(MSR_GS_BASE);
         prev->arch.fs_base = rdmsr(MSR_FS_BASE);
     }
+    pv_debugreg_switch(prev, next);
     if (!next) {
         write_cr3(idle_cr3);
         return;

@@ -10,6 +10,7 @@
  * is bounced to the guest as the fault it raised.
  */
 #include <asm/current.h>
+#include <asm/layout.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/m2p.h>
@@ -38,10 +39,6 @@ static u64 *gpr(struct cpu_regs *r, unsigned n)
     return map[n & 15];
 }
 
-static bool canonical(u64 va)
-{
-    return (u64)((s64)(va << 16) >> 16) == va;
-}
 
 /*
  * What a PV guest may see of the CPU: features that need ring 0, that
@@ -116,18 +113,18 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
 {
     switch (msr) {
     case MSR_FS_BASE:
-        if (!canonical(val)) return false;
+        if (!is_canonical(val)) return false;
         v->arch.fs_base = val;
         wrmsr(MSR_FS_BASE, val);
         return true;
     case MSR_GS_BASE:
-        if (!canonical(val)) return false;
+        if (!is_canonical(val)) return false;
         if (v->arch.kernel_mode) v->arch.gs_base_kernel = val;
         else v->arch.gs_base_user = val;
         wrmsr(MSR_GS_BASE, val);
         return true;
     case MSR_SHADOW_GS_BASE:
-        if (!canonical(val)) return false;
+        if (!is_canonical(val)) return false;
         if (v->arch.kernel_mode) v->arch.gs_base_user = val;
         else v->arch.gs_base_kernel = val;
         return true;
@@ -152,9 +149,32 @@ static bool port_reserved(u16 port, unsigned size)
     return false;
 }
 
-static bool io_permitted(const struct vcpu *v)
+/*
+ * Port access for the guest kernel: only the control domain touches
+ * hardware ports at all; within it, a virtual IOPL of 1 or more (PV
+ * kernels count as ring 1) allows every port, otherwise the TSS-style
+ * bitmap from physdev set_iobitmap decides (a clear bit allows).
+ */
+static bool io_permitted(const struct vcpu *v, u16 port, unsigned size)
 {
-    /* PV kernels count as ring 1 for IOPL: set_iopl(1..3) lets them do I/O. */
+    if (!v->domain->is_privileged)
+        return false;
+    if (v->arch.iopl >= 1)
+        return true;
+    if (!v->arch.iobmp_va || (u32)port + size > v->arch.iobmp_ports)
+        return false;
+    for (unsigned i = 0; i < size; i++) {
+        u8 byte;
+        u32 p = (u32)port + i;
+        if (copy_from_guest(&byte, v->arch.iobmp_va + p / 8, 1) || (byte >> (p % 8)) & 1)
+            return false;
+    }
+    return true;
+}
+
+/* CLI/STI follow the virtual IOPL alone, as on hardware. */
+static bool iopl_permitted(const struct vcpu *v)
+{
     return v->domain->is_privileged && v->arch.iopl >= 1;
 }
 
@@ -181,6 +201,16 @@ static void merge_result(u64 *reg, unsigned size, u32 val)
     else *reg = (*reg & ~0xffULL) | (val & 0xff);
 }
 
+/* MOV to/from CRn: register operands only (ModRM mod 11), REX extends both. */
+static bool decode_cr_operands(struct cpu_regs *r, u8 modrm, unsigned rex, unsigned *cr, u64 **reg)
+{
+    if ((modrm >> 6) != 3)
+        return false;
+    *cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+    *reg = gpr(r, (modrm & 7) | ((rex & 1) ? 8 : 0));
+    return true;
+}
+
 /* Returns true when the instruction at regs->rip was emulated. */
 static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
 {
@@ -192,37 +222,37 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
     if (copy_from_guest(insn, r->rip, sizeof(insn)) &&
         copy_from_guest(insn, r->rip, 4))
         return false;
+    /* Operand-size prefixes, then at most one REX, which must come last. */
     for (; i < 4; i++) {
-        if (insn[i] == 0x66) opsize16 = true;
-        else if ((insn[i] & 0xf0) == 0x40) { rex = insn[i]; i++; break; }
-        else break;
+        if (insn[i] == 0x66) {
+            opsize16 = true;
+        } else if ((insn[i] & 0xf0) == 0x40) {
+            rex = insn[i++];
+            break;
+        } else {
+            break;
+        }
     }
-    if (i < 4 && (insn[i] & 0xf0) == 0x40 && !rex)
-        rex = insn[i++];
 
     switch (insn[i]) {
     case 0xfa:                          /* cli: virtual IF is the event mask */
     case 0xfb:                          /* sti */
-        if (!io_permitted(v))
+        if (!iopl_permitted(v))
             return false;
         v->vcpu_info->evtchn_upcall_mask = insn[i] == 0xfa;
         r->rip += i + 1;
         return true;
-    case 0xe4: case 0xe5: case 0xec: case 0xed: {   /* in */
-        unsigned size = (insn[i] & 1) ? (opsize16 ? 2 : 4) : 1;
-        u16 port = (insn[i] & 8) ? (u16)r->rdx : insn[i + 1];
-        if (!io_permitted(v))
-            return false;
-        merge_result(&r->rax, size, port_in(port, size));
-        r->rip += i + ((insn[i] & 8) ? 1 : 2);
-        return true;
-    }
+    case 0xe4: case 0xe5: case 0xec: case 0xed:     /* in */
     case 0xe6: case 0xe7: case 0xee: case 0xef: {   /* out */
+        /* Bit 0: byte or word/dword; bit 1: out; bit 3: port in DX, else imm8. */
         unsigned size = (insn[i] & 1) ? (opsize16 ? 2 : 4) : 1;
         u16 port = (insn[i] & 8) ? (u16)r->rdx : insn[i + 1];
-        if (!io_permitted(v))
+        if (!io_permitted(v, port, size))
             return false;
-        port_out(port, size, (u32)r->rax);
+        if (insn[i] & 2)
+            port_out(port, size, (u32)r->rax);
+        else
+            merge_result(&r->rax, size, port_in(port, size));
         r->rip += i + ((insn[i] & 8) ? 1 : 2);
         return true;
     }
@@ -242,11 +272,9 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         r->rip += i + 2;
         return true;
     case 0x20: {                        /* mov %crN, %reg */
-        u8 modrm = insn[i + 2];
-        unsigned cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
-        if ((modrm >> 6) != 3)
+        unsigned cr;
+        if (!decode_cr_operands(r, insn[i + 2], rex, &cr, &reg))
             return false;
-        reg = gpr(r, (modrm & 7) | ((rex & 1) ? 8 : 0));
         switch (cr) {
         case 0: *reg = (read_cr0() & ~CR0_TS) | (v->arch.fpu_ts ? CR0_TS : 0); break;
         case 2: *reg = v->arch.cr2; break;
@@ -259,11 +287,9 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         return true;
     }
     case 0x22: {                        /* mov %reg, %crN */
-        u8 modrm = insn[i + 2];
-        unsigned cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
-        if ((modrm >> 6) != 3)
+        unsigned cr;
+        if (!decode_cr_operands(r, insn[i + 2], rex, &cr, &reg))
             return false;
-        reg = gpr(r, (modrm & 7) | ((rex & 1) ? 8 : 0));
         switch (cr) {
         case 0:                         /* only TS may change */
             v->arch.fpu_ts = (*reg & CR0_TS) != 0;

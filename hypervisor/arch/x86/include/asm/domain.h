@@ -37,6 +37,9 @@ struct arch_vcpu {
     u64 cr2;                        /* virtual CR2 */
     u8 iopl;                        /* virtual IOPL (physdev set_iopl), 0-3 */
     u64 debugreg[8];
+    bool debug_pending;             /* a #DB hit inside Mica, owed to the guest */
+    u64 iobmp_va;                   /* physdev set_iobitmap: guest VA, 0 = none */
+    u32 iobmp_ports;
     struct guest_trap traps[256];
     struct guest_callback event_cb, failsafe_cb, syscall_cb, nmi_cb;
     u8 fpu_area[512] __attribute__((aligned(16)));  /* FXSAVE image */

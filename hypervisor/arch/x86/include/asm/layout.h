@@ -44,4 +44,12 @@
 
 #define BOOT_STACK_SIZE        _AC(0x4000, UL)
 
+#ifndef __ASSEMBLY__
+/* x86-64 virtual addresses must be sign-extended from bit 47. */
+static inline int is_canonical(unsigned long va)
+{
+    return (unsigned long)((long)(va << 16) >> 16) == va;
+}
+#endif
+
 #endif

@@ -31,8 +31,19 @@ bool pv_emulate(struct vcpu *v, struct cpu_regs *regs);
 
 long do_update_va_mapping(u64 va, u64 val, u64 flags);
 long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom);
-/* 0 when mfn is d's own memory that may be written (not a page table). */
+long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom);
+/*
+ * 0 when mfn is d's own memory that may be written (not a page table);
+ * it then keeps a writable type reference until the domain is torn down.
+ */
 long domain_writable_frame(struct domain *d, u64 mfn);
+
+/* Debug registers: hypercalls, context switch, #DB raised inside Mica. */
+long do_set_debugreg(unsigned reg, u64 value);
+long do_get_debugreg(unsigned reg);
+void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next);
+bool pv_debug_trap_in_mica(void);
+void pv_deliver_pending_debug(struct vcpu *v, struct cpu_regs *regs);
 
 /* Hypercall dispatch for the guest kernel's SYSCALL. */
 void pv_hypercall(struct cpu_regs *regs);
