@@ -2,6 +2,7 @@
 #include <public/xen.h>
 #include <public/arch-x86_64.h>
 #include <public/callback.h>
+#include <public/domctl.h>
 #include <public/elfnote.h>
 #include <public/errno.h>
 #include <public/event_channel.h>
@@ -12,6 +13,7 @@
 #include <public/sched.h>
 #include <public/vcpu.h>
 #include <public/version.h>
+#include <public/sysctl.h>
 
 #include "abi_table.h"
 

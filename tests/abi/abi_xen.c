@@ -8,6 +8,7 @@
 #define __XEN_TOOLS__ 1
 #include <xen/xen.h>
 #include <xen/callback.h>
+#include <xen/domctl.h>
 #include <xen/elfnote.h>
 #include <xen/event_channel.h>
 #include <xen/features.h>
@@ -18,6 +19,7 @@
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 #include <xen/version.h>
+#include <xen/sysctl.h>
 #include <xen/arch-x86/xen-mca.h>
 
 /*

@@ -1,0 +1,336 @@
+/*
+ * Mica toolstack ABI: domctl (hypercall 36), the domain-management calls
+ * a privileged domain's toolstack makes.
+ *
+ * One argument: the guest address of a struct xen_domctl.  The numbers and
+ * layouts are those of Xen 4.17's interface version 0x15, so that Xen's
+ * toolstack libraries (libxc/libxl, and libvirt on top of them) can drive
+ * Mica unchanged; an operation Xen does not have gets a number Xen does
+ * not use.  Only the operations Mica implements or answers explicitly are
+ * declared here; docs/domctl.md says which work and how Mica differs.
+ *
+ * Conventions are those of public/xen.h: explicit-width types, guest
+ * pointers as uint64_t, every struct followed by size and offset
+ * assertions (compared with Xen's headers by tests/abi).
+ */
+#ifndef MICA_PUBLIC_DOMCTL_H
+#define MICA_PUBLIC_DOMCTL_H
+
+#include <public/xen.h>
+
+/* struct xen_domctl.interface_version must hold exactly this. */
+#define XEN_DOMCTL_INTERFACE_VERSION 0x00000015
+
+/* A domain's 16-byte handle (the toolstack's UUID for it). */
+typedef uint8_t xen_domain_handle_t[16];
+
+/* ------------------------------------------------------------------ */
+/* Operation numbers (xen_domctl.cmd).                                 */
+
+#define XEN_DOMCTL_createdomain      1
+#define XEN_DOMCTL_destroydomain     2
+#define XEN_DOMCTL_pausedomain       3
+#define XEN_DOMCTL_unpausedomain     4
+#define XEN_DOMCTL_getdomaininfo     5
+#define XEN_DOMCTL_max_mem          11
+#define XEN_DOMCTL_setvcpucontext   12
+#define XEN_DOMCTL_getvcpucontext   13
+#define XEN_DOMCTL_getvcpuinfo      14
+#define XEN_DOMCTL_max_vcpus        15
+#define XEN_DOMCTL_scheduler_op     16
+
+/* ------------------------------------------------------------------ */
+/* Per-architecture part of a domain's configuration (x86).            */
+
+/* emulation_flags: devices the hypervisor emulates (HVM; 0 for PV). */
+#define _XEN_X86_EMU_PIT   8
+#define XEN_X86_EMU_PIT    (1U << _XEN_X86_EMU_PIT)
+/* misc_flags: unhandled MSR accesses read 0 / are dropped instead of #GP. */
+#define XEN_X86_MSR_RELAXED (1U << 0)
+
+struct xen_arch_domainconfig {
+    uint32_t emulation_flags;
+    uint32_t misc_flags;
+};
+XEN_ABI_SIZE(struct xen_arch_domainconfig, 8);
+XEN_ABI_OFFSET(struct xen_arch_domainconfig, emulation_flags, 0);
+XEN_ABI_OFFSET(struct xen_arch_domainconfig, misc_flags, 4);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_createdomain.  xen_domctl.domain is in and out: a valid   */
+/* free id is used as asked; 0 or a reserved id asks the hypervisor to  */
+/* choose, and the chosen id is written back.                           */
+
+#define _XEN_DOMCTL_CDF_hvm           0
+#define XEN_DOMCTL_CDF_hvm            (1U << _XEN_DOMCTL_CDF_hvm)
+#define _XEN_DOMCTL_CDF_hap           1
+#define XEN_DOMCTL_CDF_hap            (1U << _XEN_DOMCTL_CDF_hap)
+#define _XEN_DOMCTL_CDF_s3_integrity  2
+#define XEN_DOMCTL_CDF_s3_integrity   (1U << _XEN_DOMCTL_CDF_s3_integrity)
+#define _XEN_DOMCTL_CDF_oos_off       3
+#define XEN_DOMCTL_CDF_oos_off        (1U << _XEN_DOMCTL_CDF_oos_off)
+#define _XEN_DOMCTL_CDF_xs_domain     4
+#define XEN_DOMCTL_CDF_xs_domain      (1U << _XEN_DOMCTL_CDF_xs_domain)
+#define _XEN_DOMCTL_CDF_iommu         5
+#define XEN_DOMCTL_CDF_iommu          (1U << _XEN_DOMCTL_CDF_iommu)
+#define _XEN_DOMCTL_CDF_nested_virt   6
+#define XEN_DOMCTL_CDF_nested_virt    (1U << _XEN_DOMCTL_CDF_nested_virt)
+#define XEN_DOMCTL_CDF_vpmu           (1U << 7)
+#define XEN_DOMCTL_CDF_MAX            XEN_DOMCTL_CDF_vpmu
+
+#define _XEN_DOMCTL_IOMMU_no_sharept  0
+#define XEN_DOMCTL_IOMMU_no_sharept   (1U << _XEN_DOMCTL_IOMMU_no_sharept)
+#define XEN_DOMCTL_IOMMU_MAX          XEN_DOMCTL_IOMMU_no_sharept
+
+/* grant_opts: the highest grant-table version allowed, in the low 4 bits. */
+#define XEN_DOMCTL_GRANT_version_mask 0xf
+#define XEN_DOMCTL_GRANT_version(v)   ((v) & XEN_DOMCTL_GRANT_version_mask)
+
+struct xen_domctl_createdomain {
+    uint32_t ssidref;             /* security label (XSM); 0 without XSM */
+    xen_domain_handle_t handle;
+    uint32_t flags;               /* XEN_DOMCTL_CDF_* */
+    uint32_t iommu_opts;          /* XEN_DOMCTL_IOMMU_* */
+    uint32_t max_vcpus;
+    uint32_t max_evtchn_port;
+    int32_t  max_grant_frames;    /* < 0: the hypervisor's default */
+    int32_t  max_maptrack_frames; /* < 0: the hypervisor's default */
+    uint32_t grant_opts;          /* XEN_DOMCTL_GRANT_version(n) */
+    uint32_t vmtrace_size;        /* per-vCPU trace buffer bytes, 0 = none */
+    uint32_t cpupool_id;
+    struct xen_arch_domainconfig arch;
+};
+XEN_ABI_SIZE(struct xen_domctl_createdomain, 64);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, ssidref, 0);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, handle, 4);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, flags, 20);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, iommu_opts, 24);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, max_vcpus, 28);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, max_evtchn_port, 32);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, max_grant_frames, 36);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, max_maptrack_frames, 40);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, grant_opts, 44);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, vmtrace_size, 48);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, cpupool_id, 52);
+XEN_ABI_OFFSET(struct xen_domctl_createdomain, arch, 56);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_getdomaininfo (also the element of sysctl's               */
+/* getdomaininfolist).  Asked for an id no domain has, the call reports */
+/* the domain with the next higher id (-ESRCH when there is none) and   */
+/* says which in xen_domctl.domain: that is how Xen 4.17's libxc walks  */
+/* the domain list.                                                     */
+
+#define _XEN_DOMINF_dying      0
+#define XEN_DOMINF_dying       (1U << _XEN_DOMINF_dying)
+#define _XEN_DOMINF_hvm_guest  1
+#define XEN_DOMINF_hvm_guest   (1U << _XEN_DOMINF_hvm_guest)
+#define _XEN_DOMINF_shutdown   2
+#define XEN_DOMINF_shutdown    (1U << _XEN_DOMINF_shutdown)
+#define _XEN_DOMINF_paused     3      /* paused by the toolstack */
+#define XEN_DOMINF_paused      (1U << _XEN_DOMINF_paused)
+#define _XEN_DOMINF_blocked    4      /* every online vCPU is blocked */
+#define XEN_DOMINF_blocked     (1U << _XEN_DOMINF_blocked)
+#define _XEN_DOMINF_running    5      /* some vCPU is on a CPU right now */
+#define XEN_DOMINF_running     (1U << _XEN_DOMINF_running)
+#define _XEN_DOMINF_debugged   6
+#define XEN_DOMINF_debugged    (1U << _XEN_DOMINF_debugged)
+#define _XEN_DOMINF_xs_domain  7
+#define XEN_DOMINF_xs_domain   (1U << _XEN_DOMINF_xs_domain)
+#define _XEN_DOMINF_hap        8
+#define XEN_DOMINF_hap         (1U << _XEN_DOMINF_hap)
+/* Bits 16-23 of flags: the shutdown code (SHUTDOWN_*), 255 for none yet. */
+#define XEN_DOMINF_shutdownmask  255
+#define XEN_DOMINF_shutdownshift 16
+
+/* max_vcpu_id of a domain that has no vCPUs. */
+#define XEN_INVALID_MAX_VCPU_ID (~0U)
+
+struct xen_domctl_getdomaininfo {
+    domid_t  domain;
+    uint16_t pad1;
+    uint32_t flags;               /* XEN_DOMINF_* */
+    uint64_t tot_pages;
+    uint64_t max_pages;
+    uint64_t outstanding_pages;
+    uint64_t shr_pages;
+    uint64_t paged_pages;
+    uint64_t shared_info_frame;   /* for PV: the MFN of shared_info */
+    uint64_t cpu_time;            /* ns, all vCPUs */
+    uint32_t nr_online_vcpus;
+    uint32_t max_vcpu_id;
+    uint32_t ssidref;
+    xen_domain_handle_t handle;
+    uint32_t cpupool;
+    uint8_t  gpaddr_bits;
+    uint8_t  pad2[7];
+    struct xen_arch_domainconfig arch_config;
+};
+XEN_ABI_SIZE(struct xen_domctl_getdomaininfo, 112);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, domain, 0);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, pad1, 2);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, flags, 4);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, tot_pages, 8);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, max_pages, 16);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, outstanding_pages, 24);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, shr_pages, 32);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, paged_pages, 40);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, shared_info_frame, 48);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, cpu_time, 56);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, nr_online_vcpus, 64);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, max_vcpu_id, 68);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, ssidref, 72);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, handle, 76);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, cpupool, 92);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, gpaddr_bits, 96);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, pad2, 97);
+XEN_ABI_OFFSET(struct xen_domctl_getdomaininfo, arch_config, 104);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_max_mem: the domain's memory limit, in KiB.               */
+
+struct xen_domctl_max_mem {
+    uint64_t max_memkb;
+};
+XEN_ABI_SIZE(struct xen_domctl_max_mem, 8);
+XEN_ABI_OFFSET(struct xen_domctl_max_mem, max_memkb, 0);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_setvcpucontext / getvcpucontext: ctxt is the guest        */
+/* address of a struct vcpu_guest_context.                              */
+
+struct xen_domctl_vcpucontext {
+    uint32_t vcpu;
+    uint32_t _pad;
+    xen_guest_handle_t ctxt;
+};
+XEN_ABI_SIZE(struct xen_domctl_vcpucontext, 16);
+XEN_ABI_OFFSET(struct xen_domctl_vcpucontext, vcpu, 0);
+MICA_ABI_OFFSET(struct xen_domctl_vcpucontext, _pad, 4);
+XEN_ABI_OFFSET(struct xen_domctl_vcpucontext, ctxt, 8);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_getvcpuinfo.                                              */
+
+struct xen_domctl_getvcpuinfo {
+    uint32_t vcpu;                /* in */
+    uint8_t  online;              /* out: brought up */
+    uint8_t  blocked;             /* out: waiting for an event */
+    uint8_t  running;             /* out: on a CPU right now */
+    uint8_t  _pad;
+    uint64_t cpu_time;            /* out: ns spent running */
+    uint32_t cpu;                 /* out: the CPU it runs on / last ran on */
+    uint32_t _pad2;
+};
+XEN_ABI_SIZE(struct xen_domctl_getvcpuinfo, 24);
+XEN_ABI_OFFSET(struct xen_domctl_getvcpuinfo, vcpu, 0);
+XEN_ABI_OFFSET(struct xen_domctl_getvcpuinfo, online, 4);
+XEN_ABI_OFFSET(struct xen_domctl_getvcpuinfo, blocked, 5);
+XEN_ABI_OFFSET(struct xen_domctl_getvcpuinfo, running, 6);
+MICA_ABI_OFFSET(struct xen_domctl_getvcpuinfo, _pad, 7);
+XEN_ABI_OFFSET(struct xen_domctl_getvcpuinfo, cpu_time, 8);
+XEN_ABI_OFFSET(struct xen_domctl_getvcpuinfo, cpu, 16);
+MICA_ABI_OFFSET(struct xen_domctl_getvcpuinfo, _pad2, 20);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_max_vcpus: must repeat the count given at creation.       */
+
+struct xen_domctl_max_vcpus {
+    uint32_t max;
+};
+XEN_ABI_SIZE(struct xen_domctl_max_vcpus, 4);
+XEN_ABI_OFFSET(struct xen_domctl_max_vcpus, max, 0);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_scheduler_op: per-domain scheduler parameters.  sched_id  */
+/* must name the scheduler the domain runs under (sysctl sched_id).     */
+
+#define XEN_SCHEDULER_CREDIT   5
+#define XEN_SCHEDULER_CREDIT2  6
+#define XEN_SCHEDULER_ARINC653 7
+#define XEN_SCHEDULER_RTDS     8
+#define XEN_SCHEDULER_NULL     9
+
+#define XEN_DOMCTL_SCHEDOP_putinfo     0
+#define XEN_DOMCTL_SCHEDOP_getinfo     1
+#define XEN_DOMCTL_SCHEDOP_putvcpuinfo 2
+#define XEN_DOMCTL_SCHEDOP_getvcpuinfo 3
+
+/* Credit: weight (relative share; 0 in putinfo = unchanged) and cap
+ * (percent of one CPU, 0 = none; 0xffff in putinfo = unchanged). */
+struct xen_domctl_sched_credit {
+    uint16_t weight;
+    uint16_t cap;
+};
+XEN_ABI_SIZE(struct xen_domctl_sched_credit, 4);
+XEN_ABI_OFFSET(struct xen_domctl_sched_credit, weight, 0);
+XEN_ABI_OFFSET(struct xen_domctl_sched_credit, cap, 2);
+
+struct xen_domctl_sched_credit2 {
+    uint16_t weight;
+    uint16_t cap;
+};
+XEN_ABI_SIZE(struct xen_domctl_sched_credit2, 4);
+XEN_ABI_OFFSET(struct xen_domctl_sched_credit2, weight, 0);
+XEN_ABI_OFFSET(struct xen_domctl_sched_credit2, cap, 2);
+
+struct xen_domctl_scheduler_op {
+    uint32_t sched_id;            /* XEN_SCHEDULER_* */
+    uint32_t cmd;                 /* XEN_DOMCTL_SCHEDOP_* */
+    union {
+        struct xen_domctl_sched_credit  credit;
+        struct xen_domctl_sched_credit2 credit2;
+        struct {                  /* put/getvcpuinfo (per-vCPU schedulers) */
+            xen_guest_handle_t vcpus;
+            uint32_t nr_vcpus;
+            uint32_t padding;
+        } v;
+    } u;
+};
+XEN_ABI_SIZE(struct xen_domctl_scheduler_op, 24);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, sched_id, 0);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, cmd, 4);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u, 8);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.credit.weight, 8);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.credit.cap, 10);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.credit2.weight, 8);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.v.vcpus, 8);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.v.nr_vcpus, 16);
+XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.v.padding, 20);
+
+/* ------------------------------------------------------------------ */
+/* The argument of every domctl.  Operations on an existing domain name */
+/* it in `domain` (a real id: DOMID_SELF is not accepted here).          */
+
+struct xen_domctl {
+    uint32_t cmd;                 /* XEN_DOMCTL_* */
+    uint32_t interface_version;   /* XEN_DOMCTL_INTERFACE_VERSION */
+    domid_t  domain;
+    uint16_t _pad[3];
+    union {
+        struct xen_domctl_createdomain  createdomain;
+        struct xen_domctl_getdomaininfo getdomaininfo;
+        struct xen_domctl_max_mem       max_mem;
+        struct xen_domctl_vcpucontext   vcpucontext;
+        struct xen_domctl_getvcpuinfo   getvcpuinfo;
+        struct xen_domctl_max_vcpus     max_vcpus;
+        struct xen_domctl_scheduler_op  scheduler_op;
+        uint8_t pad[128];         /* fixes the union's size for every op */
+    } u;
+};
+XEN_ABI_SIZE(struct xen_domctl, 144);
+XEN_ABI_OFFSET(struct xen_domctl, cmd, 0);
+XEN_ABI_OFFSET(struct xen_domctl, interface_version, 4);
+XEN_ABI_OFFSET(struct xen_domctl, domain, 8);
+XEN_ABI_OFFSET(struct xen_domctl, _pad, 10);
+XEN_ABI_OFFSET(struct xen_domctl, u, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.createdomain, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.getdomaininfo, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.max_mem, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.vcpucontext, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.getvcpuinfo, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.max_vcpus, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.scheduler_op, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.pad, 16);
+
+#endif
