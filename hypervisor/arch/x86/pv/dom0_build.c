@@ -22,6 +22,7 @@
 #include <asm/m2p.h>
 #include <asm/paging.h>
 #include <asm/pv.h>
+#include <asm/pv_mm.h>
 #include <mica/bootinfo.h>
 #include <mica/domain.h>
 #include <mica/elf_pv.h>
@@ -156,16 +157,14 @@ static u64 *new_table(struct builder *b, u64 *pfn_out)
     return pfn_to_virt(b, pfn);
 }
 
-static u64 *table_below(struct builder *b, u64 *entry, u64 level_type)
+/* Types and references come later, from validating the finished tree. */
+static u64 *table_below(struct builder *b, u64 *entry)
 {
     u64 pfn;
 
     if (!(*entry & PTE_P)) {
-        u64 *t = new_table(b, &pfn);
-        mfn_t mfn = pfn_to_mfn(b, pfn);
-        (void)t;
-        mfn_to_page(&host_frames, mfn)->type_info = level_type | PGT_VALIDATED | 1;
-        *entry = (mfn << PAGE_SHIFT) | GUEST_TABLE_FLAGS;
+        new_table(b, &pfn);
+        *entry = (pfn_to_mfn(b, pfn) << PAGE_SHIFT) | GUEST_TABLE_FLAGS;
     }
     return maddr_to_virt(*entry & PTE_ADDR_MASK);
 }
@@ -187,16 +186,15 @@ static mfn_t build_page_tables(struct builder *b)
 
     for (u64 va = b->v_start; va < b->v_end; va += PAGE_SIZE) {
         u64 pfn = (va - b->v_start) >> PAGE_SHIFT;
-        u64 *l3 = table_below(b, &l4[L4_SLOT(va)], PGT_L3);
-        u64 *l2 = table_below(b, &l3[L3_SLOT(va)], PGT_L2);
-        u64 *l1 = table_below(b, &l2[L2_SLOT(va)], PGT_L1);
+        u64 *l3 = table_below(b, &l4[L4_SLOT(va)]);
+        u64 *l2 = table_below(b, &l3[L3_SLOT(va)]);
+        u64 *l1 = table_below(b, &l2[L2_SLOT(va)]);
         u64 flags = GUEST_L1_FLAGS;
 
         if (is_pt_pfn(b, pfn))
             flags &= ~PTE_RW;   /* the guest may read its tables, never write them */
         l1[L1_SLOT(va)] = (pfn_to_mfn(b, pfn) << PAGE_SHIFT) | flags;
     }
-    mfn_to_page(&host_frames, l4_mfn)->type_info = PGT_L4 | PGT_VALIDATED | PGT_PINNED | 2;
     return l4_mfn;
 }
 
@@ -392,7 +390,10 @@ static struct domain *build_from_elf(domid_t domid, bool privileged, const void 
     v->arch.regs.cs = RING3_CS64;
     v->arch.regs.ss = RING3_DS;
     v->arch.kernel_mode = true;
-    v->arch.guest_table = l4;
+    if (pv_mm_domain_init(b.d, l4)) {
+        pr_err("d%u: the initial page tables do not validate\n", domid);
+        return NULL;
+    }
     v->state = VCPU_RUNNABLE;
     v->initialised = true;
     evtchn_domain_init(b.d);

@@ -1,203 +1,395 @@
 /*
- * PV guests edit their own page tables only through Mica.  For now that
- * is update_va_mapping on the tables the domain builder made; the full
- * set (mmu_update, mmuext_op, pinning, type and reference counts,
- * writable page-table emulation) is the PV memory-management work.
+ * The PV MMU hypercalls: mmu_update, mmuext_op and update_va_mapping
+ * (PV ABI guide, 7.5-7.7), on top of the reference and type counts of
+ * page_type.c and the entry rules of pt_validate.c.
  *
- * Rules already enforced for every new L1 entry: the frame belongs to the
- * calling domain; a frame holding page tables is never mapped writable;
- * reserved and large-page/PAT bits are refused; Mica's address range is
- * out of bounds; the user bit is forced, since the guest kernel runs in
- * ring 3, and the global bit cleared.
+ * Batches run in passes of MMU_PASS operations; between passes a
+ * top-level call gives the CPU back with a continuation (bit 31 of the
+ * count, MMU_UPDATE_PREEMPTED, and the running total in *pdone), as the
+ * ABI describes.  Inside a multicall a batch runs to its end.
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/m2p.h>
 #include <asm/paging.h>
 #include <asm/pv.h>
+#include <asm/pv_mm.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
-#include <mica/page_alloc.h>
 #include <public/errno.h>
 #include <public/xen.h>
 
-extern struct frame_pool host_frames;
+#define MMU_PASS 256
 
-#define L1_RESERVED_BITS   0x7ff0000000000000ULL   /* bits 52-62 */
-#define L1_PAT_BIT         PTE_PS                  /* bit 7 in an L1 entry is PAT */
-
-static u64 *table_at(u64 entry)
+static void flush_local_tlb(void)
 {
-    return maddr_to_virt(entry & PTE_ADDR_MASK);
+    write_cr3(read_cr3());
 }
 
-/* The L1 entry mapping va in the current vCPU's tables, or NULL. */
-static u64 *find_l1e(struct vcpu *v, u64 va)
+bool pv_frame_is_shared_info(const struct domain *d, mfn_t mfn)
 {
-    u64 *l4 = maddr_to_virt(v->arch.guest_table << PAGE_SHIFT);
-    u64 e;
-
-    if (!v->arch.kernel_mode && v->arch.guest_table_user)
-        l4 = maddr_to_virt(v->arch.guest_table_user << PAGE_SHIFT);
-    e = l4[L4_SLOT(va)];
-    if (!(e & PTE_P)) return NULL;
-    e = table_at(e)[L3_SLOT(va)];
-    if (!(e & PTE_P) || (e & PTE_PS)) return NULL;
-    e = table_at(e)[L2_SLOT(va)];
-    if (!(e & PTE_P) || (e & PTE_PS)) return NULL;
-    return &table_at(e)[L1_SLOT(va)];
+    return d->shared_info_mfn == mfn;
 }
 
-static bool is_page_table_type(u64 type_info)
+/*
+ * vcpu_info pages: Mica writes them from now on, so they keep a writable
+ * type reference (never a page table) until the domain is torn down.
+ */
+long domain_writable_frame(struct domain *d, u64 mfn)
 {
-    u64 t = type_info & PGT_TYPE_MASK;
-    return t == PGT_L1 || t == PGT_L2 || t == PGT_L3 || t == PGT_L4 || t == PGT_SEG_DESC;
+    return get_page_and_type(pv_frame(mfn), d, PGT_WRITABLE) ? -XEN_EINVAL : 0;
 }
 
-/* Checks a new L1 entry; returns it as it will be written, or an error. */
-static long check_l1e(struct domain *d, u64 val, u64 *out)
+long pv_mm_domain_init(struct domain *d, mfn_t l4)
 {
-    struct page_info *pg;
-    mfn_t mfn;
+    struct vcpu *v = d->vcpus[0];
+    struct page_info *si = pv_frame(d->shared_info_mfn), *root = pv_frame(l4);
+    long rc;
 
-    if (!(val & PTE_P)) {
-        *out = val;
-        return 0;
-    }
-    if (val & (L1_RESERVED_BITS | L1_PAT_BIT))
-        return -XEN_EINVAL;
-    mfn = (val & PTE_ADDR_MASK) >> PAGE_SHIFT;
-    pg = mfn_to_page(&host_frames, mfn);
-    if (!pg || pg->owner != d->domid)
-        return -XEN_EINVAL;
-    if ((val & PTE_RW) && is_page_table_type(pg->type_info))
-        return -XEN_EINVAL;
-    *out = (val | PTE_US) & ~PTE_G;
+    if ((rc = get_page_and_type(si, d, PGT_WRITABLE)))
+        return rc;
+    /* Validating the root validates the builder's whole tree. */
+    if ((rc = get_page_and_type(root, d, PGT_L4)))
+        return rc;
+    root->type_info |= PGT_PINNED;
+    if ((rc = get_page_and_type(root, d, PGT_L4)))
+        return rc;
+    v->arch.guest_table = l4;       /* the CR3 reference */
     return 0;
 }
 
-long domain_writable_frame(struct domain *d, u64 mfn)
+/* Who may be named by foreigndom: only the caller itself, for now. */
+static long check_self(const struct domain *d, domid_t id)
 {
-    struct page_info *pg = mfn_to_page(&host_frames, mfn);
+    if (id == DOMID_SELF || id == d->domid)
+        return 0;
+    /* Privileged mappings of other domains' memory are not supported yet. */
+    return d->is_privileged && domain_by_id(id) ? -XEN_EOPNOTSUPP : -XEN_ESRCH;
+}
 
-    if (!pg || pg->owner != d->domid || is_page_table_type(pg->type_info))
-        return -XEN_EINVAL;
+/* ---- update_va_mapping ---- */
+
+static long flush_after(u64 va, u64 flags)
+{
+    u64 scope = flags & ~UVMF_FLUSHTYPE_MASK, mask;
+
+    if (scope != UVMF_LOCAL && scope != UVMF_ALL &&
+        copy_from_guest(&mask, scope, sizeof(mask)))
+        return -XEN_EFAULT;
+    /* One CPU runs guests: every scope is a local flush. */
+    switch (flags & UVMF_FLUSHTYPE_MASK) {
+    case UVMF_TLB_FLUSH:
+        flush_local_tlb();
+        break;
+    case UVMF_INVLPG:
+        __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
+        break;
+    }
     return 0;
 }
 
 long do_update_va_mapping(u64 va, u64 val, u64 flags)
 {
     struct vcpu *v = current_vcpu();
-    u64 *l1e, newe;
-    struct page_info *l1pg;
+    bool flush = false;
+    mfn_t l1;
     long rc;
 
     if (!guest_range_ok(va, 1))
         return -XEN_EINVAL;
-    l1e = find_l1e(v, va);
-    if (!l1e)
+    l1 = pt_find_l1(v, va, v->arch.kernel_mode);
+    if (l1 == INVALID_MFN || page_type(pv_frame(l1)) != PGT_L1)
         return -XEN_EINVAL;
-    l1pg = mfn_to_page(&host_frames, virt_to_maddr(l1e) >> PAGE_SHIFT);
-    if (!l1pg || l1pg->owner != v->domain->domid || (l1pg->type_info & PGT_TYPE_MASK) != PGT_L1)
-        return -XEN_EINVAL;
-    if ((rc = check_l1e(v->domain, val, &newe)))
+    if ((rc = pt_update_entry(v->domain, l1, L1_SLOT(va), val, false, &flush)))
         return rc;
-    *l1e = newe;
+    return flush_after(va, flags);
+}
 
-    switch (flags & UVMF_FLUSHTYPE_MASK) {
-    case UVMF_TLB_FLUSH:
-        write_cr3(read_cr3());
-        break;
-    case UVMF_INVLPG:
-        __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
-        break;
+/* ---- mmu_update ---- */
+
+static long write_plain_frame(struct domain *d, struct page_info *pg, u64 addr, u64 val)
+{
+    if (get_page_and_type(pg, d, PGT_WRITABLE))
+        return -XEN_EINVAL;
+    *(u64 *)maddr_to_virt(addr) = val;
+    put_page_and_type(pg);
+    return 0;
+}
+
+static long mmu_update_one(struct domain *d, const struct mmu_update *req, bool *flush)
+{
+    unsigned cmd = req->ptr & 7;
+    u64 addr = req->ptr & ~7ULL;
+    mfn_t mfn = addr >> PAGE_SHIFT;
+    struct page_info *pg = pv_frame(mfn);
+
+    switch (cmd) {
+    case MMU_NORMAL_PT_UPDATE:
+    case MMU_PT_UPDATE_PRESERVE_AD:
+    case MMU_PT_UPDATE_NO_TRANSLATE:        /* PV tables hold machine addresses anyway */
+        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+            return -XEN_EINVAL;
+        if (page_type_is_table(page_type(pg)) && (pg->type_info & PGT_VALIDATED))
+            return pt_update_entry(d, mfn, (addr & (PAGE_SIZE - 1)) >> 3, req->val,
+                                   cmd == MMU_PT_UPDATE_PRESERVE_AD, flush);
+        return write_plain_frame(d, pg, addr, req->val);
+    case MMU_MACHPHYS_UPDATE:
+        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+            return -XEN_EINVAL;
+        m2p_set(mfn, req->val);
+        return 0;
     default:
-        /* The ABI leaves stale entries to the guest; flush anyway if removing rights. */
-        __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
-        break;
+        return -XEN_ENOSYS;
+    }
+}
+
+/*
+ * Common batch driver: runs op(i) for i in [0, n), stopping at the first
+ * failure, and either finishes or arranges a continuation.
+ */
+struct batch {
+    u64 list, size, pdone;
+    u32 n, done_before;
+};
+
+static long batch_start(struct batch *b, u64 list, u64 count, u64 pdone, u64 size)
+{
+    b->list = list;
+    b->size = size;
+    b->pdone = pdone;
+    b->n = (u32)count;
+    b->done_before = 0;
+    if (b->n & MMU_UPDATE_PREEMPTED) {
+        b->n &= ~MMU_UPDATE_PREEMPTED;
+        if (pdone && copy_from_guest(&b->done_before, pdone, sizeof(b->done_before)))
+            return -XEN_EFAULT;
     }
     return 0;
 }
 
-/* An L4 the domain owns and Mica has validated (today: the builder's). */
-static bool validated_l4(struct domain *d, mfn_t mfn)
+/* True (and the continuation set up) when this pass should end before op i. */
+static bool batch_yield(const struct batch *b, u32 i, long *rc)
 {
-    struct page_info *pg = mfn_to_page(&host_frames, mfn);
+    u32 total;
 
-    return pg && pg->owner == d->domid &&
-           (pg->type_info & PGT_TYPE_MASK) == PGT_L4 && (pg->type_info & PGT_VALIDATED);
+    if (!i || i % MMU_PASS || !hypercall_may_continue())
+        return false;
+    total = b->done_before + i;
+    if (b->pdone && copy_to_guest(b->pdone, &total, sizeof(total))) {
+        *rc = -XEN_EFAULT;
+        return true;
+    }
+    hypercall_continue_args(b->list + (u64)i * b->size, (b->n - i) | MMU_UPDATE_PREEMPTED,
+                            b->pdone);
+    *rc = HYPERCALL_CONTINUE;
+    return true;
+}
+
+static long batch_end(const struct batch *b, u32 i, long rc)
+{
+    u32 total = b->done_before + i;
+
+    if (b->pdone && copy_to_guest(b->pdone, &total, sizeof(total)))
+        return -XEN_EFAULT;
+    return rc;
+}
+
+long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
+{
+    struct domain *d = current_vcpu()->domain;
+    struct mmu_update req;
+    struct batch b;
+    bool flush = false;
+    long rc;
+    u32 i;
+
+    if ((rc = batch_start(&b, reqs, count, pdone, sizeof(req))))
+        return rc;
+    if ((rc = check_self(d, (domid_t)foreigndom)))
+        return rc;
+    if ((foreigndom >> 16) & 0xffff && (rc = check_self(d, (domid_t)((foreigndom >> 16) - 1))))
+        return rc;
+    for (i = 0; i < b.n; i++) {
+        if (batch_yield(&b, i, &rc))
+            break;
+        if (copy_from_guest(&req, reqs + (u64)i * sizeof(req), sizeof(req))) {
+            rc = -XEN_EFAULT;
+            break;
+        }
+        if ((rc = mmu_update_one(d, &req, &flush)))
+            break;
+    }
+    /* Upper-level changes drop translations the TLB may still cache. */
+    if (flush)
+        flush_local_tlb();
+    if (rc == HYPERCALL_CONTINUE)
+        return rc;
+    return batch_end(&b, i, rc);
+}
+
+/* ---- mmuext_op ---- */
+
+static const u64 pin_types[4] = { PGT_L1, PGT_L2, PGT_L3, PGT_L4 };
+
+static long pin_table(struct domain *d, mfn_t mfn, u64 type)
+{
+    struct page_info *pg = pv_frame(mfn);
+
+    if (!pg || pg->owner != d->domid || (pg->type_info & PGT_PINNED))
+        return -XEN_EINVAL;
+    if (get_page_and_type(pg, d, type))
+        return -XEN_EINVAL;
+    pg->type_info |= PGT_PINNED;
+    return 0;
+}
+
+static long unpin_table(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = pv_frame(mfn);
+
+    if (!pg || pg->owner != d->domid || !(pg->type_info & PGT_PINNED))
+        return -XEN_EINVAL;
+    pg->type_info &= ~PGT_PINNED;
+    put_page_and_type(pg);
+    return 0;
+}
+
+/* Replaces a root: the new one's L4 reference taken before the old one's goes. */
+static long set_root(struct domain *d, mfn_t *root, mfn_t mfn, bool allow_none)
+{
+    mfn_t old = *root;
+
+    if (!mfn && allow_none) {
+        *root = 0;
+    } else {
+        if (get_page_and_type(pv_frame(mfn), d, PGT_L4))
+            return -XEN_EINVAL;
+        *root = mfn;
+    }
+    if (old)
+        put_page_and_type(pv_frame(old));
+    return 0;
+}
+
+static long writable_frame_op(struct domain *d, mfn_t dst, mfn_t src, bool copy)
+{
+    struct page_info *dpg = pv_frame(dst), *spg = pv_frame(src);
+
+    if (copy && !get_page(spg, d))
+        return -XEN_EINVAL;
+    if (get_page_and_type(dpg, d, PGT_WRITABLE)) {
+        if (copy)
+            put_page(spg);
+        return -XEN_EINVAL;
+    }
+    if (copy)
+        memcpy(maddr_to_virt(dst << PAGE_SHIFT), maddr_to_virt(src << PAGE_SHIFT), PAGE_SIZE);
+    else
+        memset(maddr_to_virt(dst << PAGE_SHIFT), 0, PAGE_SIZE);
+    put_page_and_type(dpg);
+    if (copy)
+        put_page(spg);
+    return 0;
+}
+
+static long invlpg_one(u64 va)
+{
+    if (!guest_range_ok(va, 1))
+        return -XEN_EINVAL;
+    __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
+    return 0;
 }
 
 static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
+    u64 mask;
 
     switch (op->cmd) {
-    case MMUEXT_NEW_BASEPTR:
-        if (!validated_l4(d, op->arg1.mfn))
-            return -XEN_EINVAL;
-        v->arch.guest_table = op->arg1.mfn;
-        if (v->arch.kernel_mode)
-            write_cr3(op->arg1.mfn << PAGE_SHIFT);
-        return 0;
-    case MMUEXT_NEW_USER_BASEPTR:
-        if (op->arg1.mfn && !validated_l4(d, op->arg1.mfn))
-            return -XEN_EINVAL;
-        v->arch.guest_table_user = op->arg1.mfn;
-        return 0;
-    case MMUEXT_TLB_FLUSH_LOCAL:
-    case MMUEXT_TLB_FLUSH_MULTI:
-    case MMUEXT_TLB_FLUSH_ALL:
-        /* One vCPU per domain runs at a time today: local is everything. */
-        write_cr3(read_cr3());
-        return 0;
-    case MMUEXT_INVLPG_LOCAL:
-    case MMUEXT_INVLPG_MULTI:
-    case MMUEXT_INVLPG_ALL:
-        if (!guest_range_ok(op->arg1.linear_addr, 1))
-            return -XEN_EINVAL;
-        __asm__ volatile("invlpg (%0)" :: "r"(op->arg1.linear_addr) : "memory");
-        return 0;
-    case MMUEXT_FLUSH_CACHE:
-    case MMUEXT_FLUSH_CACHE_GLOBAL:
-        return 0;               /* caches are coherent for guest memory */
     case MMUEXT_PIN_L1_TABLE:
     case MMUEXT_PIN_L2_TABLE:
     case MMUEXT_PIN_L3_TABLE:
     case MMUEXT_PIN_L4_TABLE:
+        return pin_table(d, op->arg1.mfn, pin_types[op->cmd - MMUEXT_PIN_L1_TABLE]);
     case MMUEXT_UNPIN_TABLE:
+        return unpin_table(d, op->arg1.mfn);
+    case MMUEXT_NEW_BASEPTR:
+        if (set_root(d, &v->arch.guest_table, op->arg1.mfn, false))
+            return -XEN_EINVAL;
+        if (v->arch.kernel_mode)
+            write_cr3(v->arch.guest_table << PAGE_SHIFT);
+        return 0;
+    case MMUEXT_NEW_USER_BASEPTR:
+        if (set_root(d, &v->arch.guest_table_user, op->arg1.mfn, true))
+            return -XEN_EINVAL;
+        if (!v->arch.kernel_mode)
+            write_cr3(v->arch.guest_table_user << PAGE_SHIFT);
+        return 0;
+    case MMUEXT_TLB_FLUSH_MULTI:
+        if (copy_from_guest(&mask, op->arg2.vcpumask, sizeof(mask)))
+            return -XEN_EFAULT;
+        flush_local_tlb();          /* one CPU runs guests: every scope is local */
+        return 0;
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_ALL:
+        flush_local_tlb();
+        return 0;
+    case MMUEXT_INVLPG_MULTI:
+        if (copy_from_guest(&mask, op->arg2.vcpumask, sizeof(mask)))
+            return -XEN_EFAULT;
+        return invlpg_one(op->arg1.linear_addr);
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_ALL:
+        return invlpg_one(op->arg1.linear_addr);
+    case MMUEXT_FLUSH_CACHE:
+    case MMUEXT_FLUSH_CACHE_GLOBAL:
+        /* Only a domain driving hardware has a reason to write back caches. */
+        if (!d->is_privileged)
+            return op->cmd == MMUEXT_FLUSH_CACHE ? -XEN_EACCES : -XEN_EINVAL;
+        __asm__ volatile("wbinvd" ::: "memory");
+        return 0;
     case MMUEXT_SET_LDT:
+        if ((op->arg1.linear_addr & (PAGE_SIZE - 1)) || op->arg2.nr_ents > 8192 ||
+            (op->arg2.nr_ents && !guest_range_ok(op->arg1.linear_addr, op->arg2.nr_ents * 8)))
+            return -XEN_EINVAL;
+        /* No LDT is what Mica gives every vCPU; real LDTs are still to come. */
+        return op->arg2.nr_ents ? -XEN_ENOSYS : 0;
     case MMUEXT_CLEAR_PAGE:
+        return writable_frame_op(d, op->arg1.mfn, 0, false);
     case MMUEXT_COPY_PAGE:
-        return -XEN_ENOSYS;     /* page-table validation is still to come */
+        return writable_frame_op(d, op->arg1.mfn, op->arg2.src_mfn, true);
+    case MMUEXT_MARK_SUPER:
+    case MMUEXT_UNMARK_SUPER:
+        return -XEN_EOPNOTSUPP;
     default:
-        return -XEN_EINVAL;
+        return -XEN_ENOSYS;
     }
 }
 
-/*
- * mmuext_op(ops, count, pdone, foreigndom): ops run in order until one
- * fails; *pdone (if given) reports how many succeeded.
- */
 long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
 {
     struct vcpu *v = current_vcpu();
     struct mmuext_op op;
-    u32 n = (u32)count, done = 0;
-    long rc = 0;
+    struct batch b;
+    long rc;
+    u32 i;
 
-    if (n & MMU_UPDATE_PREEMPTED)
-        return -XEN_EINVAL;     /* Mica never preempts these batches yet */
-    if ((domid_t)foreigndom != DOMID_SELF && (domid_t)foreigndom != v->domain->domid)
-        return -XEN_ESRCH;
-    for (; done < n; done++) {
-        if (copy_from_guest(&op, ops + (u64)done * sizeof(op), sizeof(op))) {
+    if ((rc = batch_start(&b, ops, count, pdone, sizeof(op))))
+        return rc;
+    if ((rc = check_self(v->domain, (domid_t)foreigndom)))
+        return rc;
+    for (i = 0; i < b.n; i++) {
+        if (batch_yield(&b, i, &rc))
+            break;
+        if (copy_from_guest(&op, ops + (u64)i * sizeof(op), sizeof(op))) {
             rc = -XEN_EFAULT;
             break;
         }
         if ((rc = mmuext_one(v, &op)))
             break;
     }
-    if (pdone && copy_to_guest(pdone, &done, sizeof(done)))
-        return -XEN_EFAULT;
-    return rc;
+    if (rc == HYPERCALL_CONTINUE)
+        return rc;
+    return batch_end(&b, i, rc);
 }

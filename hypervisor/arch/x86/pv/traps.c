@@ -11,6 +11,7 @@
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/pv.h>
+#include <asm/pv_mm.h>
 #include <asm/paging.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
@@ -157,6 +158,8 @@ void pv_exception(struct cpu_regs *regs)
     if ((vec == 13 || vec == 6) && pv_emulate(v, regs))
         return;
     if (vec == 13 && (error & 3) == 2 && software_interrupt(v, regs))
+        return;
+    if (vec == 14 && pv_ptwr_fault(v, regs, read_cr2(), error))
         return;
     if (vec == 14) {
         v->arch.cr2 = read_cr2();

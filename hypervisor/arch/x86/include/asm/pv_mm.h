@@ -1,0 +1,93 @@
+/*
+ * PV memory management: frame ownership, reference counts and types, the
+ * validation of page-table pages, and the entry updates built on them.
+ *
+ * Every frame a PV domain can reach through its page tables is counted:
+ * count_info holds general references (one for the allocation, one per
+ * mapping, per table entry, per pin, per CR3 use), type_info the frame's
+ * type with a count of the uses that need that type.  A frame changes type
+ * only when its type count is zero, so a page-table or descriptor frame
+ * can never be mapped writable, and a writable-mapped frame can never
+ * become one.  The rules are those of the Xen PV ABI guide, section 7.
+ *
+ * Callers serialise (Mica runs its hypercalls on one CPU at a time).
+ */
+#ifndef ASM_PV_MM_H
+#define ASM_PV_MM_H
+
+#include <mica/domain.h>
+#include <mica/page_info.h>
+#include <mica/types.h>
+
+struct page_info *pv_frame(mfn_t mfn);
+mfn_t pv_frame_mfn(const struct page_info *pg);
+
+/* General references: only frames d owns and the allocator has handed out. */
+bool get_page(struct page_info *pg, const struct domain *d);
+void put_page(struct page_info *pg);
+
+/*
+ * Type references.  Taking the first reference of a page-table type
+ * validates the frame (its entries take references of their own);
+ * dropping the last one releases them.  0 or a negative XEN_E* code.
+ */
+long get_page_type(struct page_info *pg, u64 type);
+void put_page_type(struct page_info *pg);
+long get_page_and_type(struct page_info *pg, const struct domain *d, u64 type);
+void put_page_and_type(struct page_info *pg);
+
+static inline u64 page_type(const struct page_info *pg)
+{
+    return pg->type_info & PGT_TYPE_MASK;
+}
+static inline u64 page_type_count(const struct page_info *pg)
+{
+    return pg->type_info & PGT_COUNT_MASK;
+}
+static inline bool page_type_is_table(u64 type)
+{
+    return type == PGT_L1 || type == PGT_L2 || type == PGT_L3 || type == PGT_L4;
+}
+
+/* Validation (pt_validate.c), called by the type code above. */
+long pt_validate(struct page_info *pg, u64 type);
+void pt_devalidate(struct page_info *pg, u64 type);
+/* Teardown: clears a validated table's linear entries, dropping their references. */
+void pt_drop_linear(struct page_info *pg, u64 type);
+
+/*
+ * Replaces entry `slot` of the validated table at table_mfn (of type
+ * `type`) with `val` for domain d: the new entry is checked and adjusted,
+ * its references taken, the entry written and the old references dropped.
+ * With preserve_ad, the A and D bits of the old entry are kept.  *flush is
+ * set when the TLB must be flushed before the guest relies on the change.
+ */
+long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
+                     bool preserve_ad, bool *flush);
+
+/* The L1 table mapping va in the vCPU's current (kernel) tables, or INVALID_MFN. */
+mfn_t pt_find_l1(struct vcpu *v, u64 va, bool kernel);
+
+/* Whether the frame is Mica's shared page of a domain, never retyped. */
+bool pv_frame_is_shared_info(const struct domain *d, mfn_t mfn);
+
+/*
+ * Builder bookkeeping: validates the builder's tables from their root,
+ * pins the L4 and makes it vCPU 0's CR3 with the references a running
+ * domain holds; takes the writable reference that keeps shared_info
+ * ordinary memory for the domain's life.
+ */
+long pv_mm_domain_init(struct domain *d, mfn_t l4);
+
+/*
+ * Releases every page-table reference and frame of d (pins, CR3 roots,
+ * validated tables, vcpu_info and shared_info references) and gives the
+ * frames back to the allocator.  Returns the number of frames freed;
+ * counts that do not come back to the allocation reference are reported.
+ */
+u64 pv_mm_teardown(struct domain *d);
+
+/* Writable page-table emulation: true when the #PF was a store it applied. */
+bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * What a PV guest's page-table entries may say (PV ABI guide, 7.2-7.4),
+ * and the references each present entry holds while its table is
+ * validated:
+ *
+ *   L1 entry     a general reference on the mapped frame, plus a writable
+ *                type reference when the mapping is writable;
+ *   L2-L4 entry  a general and a type reference on the next-level table
+ *                (validating it), or, for a read-only "linear" entry, on a
+ *                table of the same level.
+ *
+ * Only frames the table's owner owns may appear (grants and I/O frames are
+ * not supported yet).  Superpages, cache attributes outside an L1, and
+ * reserved bits are refused.  L4 slots 256-271 always hold Mica's own
+ * entries, whatever the guest put there, and cannot be changed.
+ *
+ * Linear entries may not chain (XSA-240): a table holding linear entries
+ * to other tables cannot itself be the target of one, so devalidation
+ * never recurses along them.  page_info.spare counts both: the low half
+ * the linear entries a table holds, the high half those aimed at it.
+ */
+#include <asm/io.h>
+#include <asm/layout.h>
+#include <asm/paging.h>
+#include <asm/pv_mm.h>
+#include <mica/domain.h>
+#include <mica/lib.h>
+#include <public/errno.h>
+
+extern u64 idle_l4_entry(unsigned slot);
+
+#define PTE_AVAIL        (7ULL << 9)
+#define PTE_AVAIL_HIGH   0x7ff0000000000000ULL     /* bits 52-62 */
+#define PTE_GUEST_KERNEL (1ULL << 52)              /* marks a kernel-only L1 mapping */
+#define PTE_PAT_L1       PTE_PS
+#define BASE_ALLOWED     (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_AVAIL | PTE_AVAIL_HIGH)
+#define L1_CACHE_BITS    (PTE_PWT | PTE_PCD | PTE_PAT_L1)
+
+#define MICA_L4_FIRST    L4_SLOT(HYPERVISOR_AREA_START)
+#define MICA_L4_END      (MICA_L4_FIRST + 16)
+
+#define LINEAR_HELD(pg)     ((pg)->spare & 0xffffu)
+#define LINEAR_TARGETED(pg) ((pg)->spare >> 16)
+
+static u64 nx_allowed(void)
+{
+    static int known = -1;
+
+    if (known < 0) {
+        u32 a, b, c, d;
+        cpuid(0x80000000, 0, &a, &b, &c, &d);
+        known = 0;
+        if (a >= 0x80000001) {
+            cpuid(0x80000001, 0, &a, &b, &c, &d);
+            known = (d >> 20) & 1;
+        }
+    }
+    return known ? PTE_NX : 0;
+}
+
+static bool is_mica_l4_slot(unsigned slot)
+{
+    return slot >= MICA_L4_FIRST && slot < MICA_L4_END;
+}
+
+static u64 *table_va(mfn_t mfn)
+{
+    return maddr_to_virt(mfn << PAGE_SHIFT);
+}
+
+static mfn_t entry_mfn(u64 e)
+{
+    return (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+}
+
+static u64 level_below(u64 type)
+{
+    return type == PGT_L4 ? PGT_L3 : type == PGT_L3 ? PGT_L2 : PGT_L1;
+}
+
+/* ---- L1 entries ---- */
+
+static long l1e_check(const struct domain *d, u64 e, u64 *out)
+{
+    u64 allowed = BASE_ALLOWED | PTE_G | nx_allowed();
+
+    if (!(e & PTE_P)) {
+        *out = e;
+        return 0;
+    }
+    /* Cache attributes: only for a domain with hardware to drive, and
+     * never on a page Mica itself writes (mixed attributes corrupt it). */
+    if (d->is_privileged && !pv_frame_is_shared_info(d, entry_mfn(e)))
+        allowed |= L1_CACHE_BITS;
+    if (e & ~(allowed | PTE_ADDR_MASK))
+        return -XEN_EINVAL;
+    if (!(e & PTE_US))
+        e |= PTE_US | PTE_GUEST_KERNEL;     /* the kernel runs in ring 3 too */
+    /* Guest mappings are never global: Mica switches domains by CR3 alone. */
+    *out = e & ~PTE_G;
+    return 0;
+}
+
+static long l1e_get(const struct domain *d, u64 e)
+{
+    struct page_info *pg;
+
+    if (!(e & PTE_P))
+        return 0;
+    pg = pv_frame(entry_mfn(e));
+    if (!pg || page_state(pg) != PGS_ALLOCATED)
+        return -XEN_EPERM;              /* not RAM Mica hands out: I/O is not supported yet */
+    if (!get_page(pg, d))
+        return -XEN_EBUSY;              /* someone else's, or Mica's own */
+    if ((e & PTE_RW) && get_page_type(pg, PGT_WRITABLE)) {
+        put_page(pg);
+        return -XEN_EBUSY;              /* a page table or descriptor page */
+    }
+    return 0;
+}
+
+static void l1e_put(u64 e)
+{
+    struct page_info *pg;
+
+    if (!(e & PTE_P))
+        return;
+    pg = pv_frame(entry_mfn(e));
+    if (e & PTE_RW)
+        put_page_type(pg);
+    put_page(pg);
+}
+
+/* ---- L2-L4 entries ---- */
+
+static long lne_check(u64 type, u64 e, u64 *out)
+{
+    if (!(e & PTE_P)) {
+        *out = e;
+        return 0;
+    }
+    if (e & ~(BASE_ALLOWED | nx_allowed() | PTE_ADDR_MASK))
+        return -XEN_EINVAL;             /* PSE, G, PWT, PCD, reserved bits */
+    e |= PTE_US;
+    if (type == PGT_L4)
+        e |= PTE_A;
+    *out = e;
+    return 0;
+}
+
+/* Takes the references of entry e in table tab (of the given type). */
+static long lne_get(const struct domain *d, struct page_info *tab, u64 type, u64 e)
+{
+    struct page_info *pg;
+    long rc;
+
+    if (!(e & PTE_P))
+        return 0;
+    pg = pv_frame(entry_mfn(e));
+    if (!get_page(pg, d))
+        return -XEN_EINVAL;
+    rc = get_page_type(pg, level_below(type));
+    if (!rc)
+        return 0;
+
+    /* A linear entry: read-only, to a table of the same level. */
+    if ((e & PTE_RW) || page_type(pg) != type || !page_type_count(pg))
+        goto refuse;
+    if (pg == tab) {
+        /* Its own table, possibly under validation right now. */
+        if (page_type_count(pg) == PGT_COUNT_MASK)
+            goto refuse;
+        pg->type_info++;
+        return 0;
+    }
+    if (LINEAR_TARGETED(tab) || LINEAR_HELD(pg) || LINEAR_HELD(tab) == 0xffff ||
+        LINEAR_TARGETED(pg) == 0xffff)
+        goto refuse;
+    if (get_page_type(pg, type))
+        goto refuse;
+    tab->spare++;
+    pg->spare += 1u << 16;
+    return 0;
+refuse:
+    put_page(pg);
+    return rc ? rc : -XEN_EINVAL;
+}
+
+static void lne_put(struct page_info *tab, u64 type, u64 e)
+{
+    struct page_info *pg;
+
+    if (!(e & PTE_P))
+        return;
+    pg = pv_frame(entry_mfn(e));
+    if (pg != tab && page_type(pg) == type) {
+        tab->spare--;
+        pg->spare -= 1u << 16;
+    }
+    put_page_and_type(pg);
+}
+
+/* ---- either level ---- */
+
+static long entry_get(const struct domain *d, struct page_info *tab, u64 type, u64 e, u64 *out)
+{
+    long rc;
+
+    if (type == PGT_L1) {
+        if ((rc = l1e_check(d, e, out)))
+            return rc;
+        return l1e_get(d, *out);
+    }
+    if ((rc = lne_check(type, e, out)))
+        return rc;
+    return lne_get(d, tab, type, *out);
+}
+
+static void entry_put(struct page_info *tab, u64 type, u64 e)
+{
+    if (type == PGT_L1)
+        l1e_put(e);
+    else
+        lne_put(tab, type, e);
+}
+
+long pt_validate(struct page_info *pg, u64 type)
+{
+    struct domain *d = domain_by_id(pg->owner);
+    mfn_t mfn = pv_frame_mfn(pg);
+    u64 *t = table_va(mfn);
+    unsigned i;
+    long rc = 0;
+
+    if (!d)
+        return -XEN_EINVAL;
+    if (pv_frame_is_shared_info(d, mfn))
+        return -XEN_EINVAL;             /* Mica writes it: never a table */
+    for (i = 0; i < 512; i++) {
+        u64 e = *(volatile u64 *)&t[i], adj;    /* read once */
+
+        if (type == PGT_L4 && is_mica_l4_slot(i)) {
+            t[i] = idle_l4_entry(i);
+            continue;
+        }
+        if ((rc = entry_get(d, pg, type, e, &adj)))
+            break;
+        t[i] = adj;
+    }
+    if (!rc)
+        return 0;
+    while (i--) {
+        if (!(type == PGT_L4 && is_mica_l4_slot(i)))
+            entry_put(pg, type, t[i]);
+    }
+    return rc;
+}
+
+void pt_devalidate(struct page_info *pg, u64 type)
+{
+    u64 *t = table_va(pv_frame_mfn(pg));
+
+    for (unsigned i = 0; i < 512; i++) {
+        if (!(type == PGT_L4 && is_mica_l4_slot(i)))
+            entry_put(pg, type, t[i]);
+    }
+}
+
+void pt_drop_linear(struct page_info *pg, u64 type)
+{
+    u64 *t = table_va(pv_frame_mfn(pg));
+
+    pg->type_info++;            /* so no put below devalidates it mid-walk */
+    for (unsigned i = 0; i < 512; i++) {
+        u64 e = t[i];
+        if (!(e & PTE_P) || (type == PGT_L4 && is_mica_l4_slot(i)) ||
+            page_type(pv_frame(entry_mfn(e))) != type)
+            continue;
+        t[i] = 0;
+        lne_put(pg, type, e);
+    }
+    put_page_type(pg);
+}
+
+/* The A/D and software bits a guest may change without re-validation. */
+#define FAST_PATH_BITS (PTE_A | PTE_D | PTE_AVAIL | PTE_AVAIL_HIGH | PTE_NX)
+
+long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
+                     bool preserve_ad, bool *flush)
+{
+    struct page_info *tab = pv_frame(table_mfn);
+    u64 type, *t, old, adj;
+    long rc;
+
+    if (!tab || tab->owner != d->domid || slot >= 512)
+        return -XEN_EINVAL;
+    type = page_type(tab);
+    if (!page_type_is_table(type) || !(tab->type_info & PGT_VALIDATED))
+        return -XEN_EINVAL;
+    if (type == PGT_L4 && is_mica_l4_slot(slot))
+        return -XEN_EINVAL;
+    t = table_va(table_mfn);
+    old = t[slot];
+    if (preserve_ad)
+        val |= old & (PTE_A | PTE_D);
+    if ((rc = type == PGT_L1 ? l1e_check(d, val, &adj) : lne_check(type, val, &adj)))
+        return rc;
+
+    /* Same frame and rights, only bookkeeping bits differ: no references move. */
+    if ((old & PTE_P) && (adj & PTE_P) &&
+        ((old ^ adj) & ~FAST_PATH_BITS) == 0) {
+        t[slot] = adj;
+        if (type != PGT_L1)
+            *flush = true;
+        return 0;
+    }
+    /* Hold the table while the old entry's references go (it may be its own target). */
+    tab->type_info++;
+    rc = type == PGT_L1 ? l1e_get(d, adj) : lne_get(d, tab, type, adj);
+    if (!rc) {
+        t[slot] = adj;
+        entry_put(tab, type, old);
+        if (type != PGT_L1)
+            *flush = true;
+    }
+    put_page_type(tab);
+    return rc;
+}
+
+mfn_t pt_find_l1(struct vcpu *v, u64 va, bool kernel)
+{
+    mfn_t mfn = kernel || !v->arch.guest_table_user ? v->arch.guest_table
+                                                     : v->arch.guest_table_user;
+    u64 e = table_va(mfn)[L4_SLOT(va)];
+
+    if (!(e & PTE_P) || is_mica_l4_slot(L4_SLOT(va)))
+        return INVALID_MFN;
+    e = table_va(entry_mfn(e))[L3_SLOT(va)];
+    if (!(e & PTE_P) || (e & PTE_PS))
+        return INVALID_MFN;
+    e = table_va(entry_mfn(e))[L2_SLOT(va)];
+    if (!(e & PTE_P) || (e & PTE_PS))
+        return INVALID_MFN;
+    return entry_mfn(e);
+}
