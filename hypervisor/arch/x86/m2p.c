@@ -13,6 +13,7 @@ extern struct frame_pool host_frames;
 
 static u64 *m2p;
 static mfn_t m2p_frames;
+static mfn_t m2p_first_mfn;
 
 void m2p_init(mfn_t nr_frames)
 {
@@ -30,6 +31,7 @@ void m2p_init(mfn_t nr_frames)
         panic("no %llu KiB block for the M2P table\n", (unsigned long long)(bytes >> 10));
     m2p = maddr_to_virt(mfn << PAGE_SHIFT);
     m2p_frames = nr_frames;
+    m2p_first_mfn = mfn;
     memset(m2p, 0xff, PAGE_SIZE << order);
     for (u64 i = 0; i < (1ULL << order); i++)
         mfn_to_page(&host_frames, mfn + i)->owner = PAGE_OWNER_MICA;
@@ -50,4 +52,9 @@ u64 m2p_get(mfn_t mfn)
 mfn_t m2p_nr_frames(void)
 {
     return m2p_frames;
+}
+
+mfn_t m2p_chunk_mfn(unsigned i)
+{
+    return m2p_first_mfn + ((u64)i << (21 - PAGE_SHIFT));
 }

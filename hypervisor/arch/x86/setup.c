@@ -40,6 +40,11 @@ static size_t nr_usable;
 struct frame_pool host_frames;
 static u64 boot_start_tsc;
 
+const struct boot_info *boot_info_get(void)
+{
+    return &boot_info;
+}
+
 const char *boot_cmdline(void)
 {
     return boot_info.cmdline;

@@ -15,6 +15,7 @@ long do_set_timer_op(u64 timeout);
 long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg);
 long do_vm_assist(unsigned cmd, unsigned type);
 long do_event_channel_op(int cmd, u64 arg);
+long do_memory_op(u64 cmd, u64 arg);
 
 /*
  * Long hypercalls give the CPU back: a handler that has done a bounded

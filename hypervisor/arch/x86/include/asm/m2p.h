@@ -14,6 +14,8 @@
 void m2p_init(mfn_t nr_frames);
 void m2p_set(mfn_t mfn, u64 pfn);
 u64 m2p_get(mfn_t mfn);
+/* First MFN of the i-th 2 MiB chunk backing the table (XENMEM_machphys_mfn_list). */
+mfn_t m2p_chunk_mfn(unsigned i);
 /* Highest frame number the table covers, plus one. */
 mfn_t m2p_nr_frames(void);
 
