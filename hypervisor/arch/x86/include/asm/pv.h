@@ -38,6 +38,13 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom);
  */
 long domain_writable_frame(struct domain *d, u64 mfn);
 
+/* Debug registers: hypercalls, context switch, #DB raised inside Mica. */
+long do_set_debugreg(unsigned reg, u64 value);
+long do_get_debugreg(unsigned reg);
+void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next);
+bool pv_debug_trap_in_mica(void);
+void pv_deliver_pending_debug(struct vcpu *v, struct cpu_regs *regs);
+
 /* Hypercall dispatch for the guest kernel's SYSCALL. */
 void pv_hypercall(struct cpu_regs *regs);
 
