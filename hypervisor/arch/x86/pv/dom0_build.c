@@ -135,7 +135,9 @@ static int allocate_memory(struct builder *b)
             b->ext[b->nr_ext++] = (struct extent){ mfn, 1ULL << order };
         left -= 1ULL << order;
     }
-    b->d->tot_pages = b->d->max_pages = b->nr_pages;
+    b->d->tot_pages = b->nr_pages;
+    /* As on Xen, dom0 may grow without limit (dom0_mem's max: part is not yet honoured). */
+    b->d->max_pages = b->d->is_privileged ? 0xffffffffULL : b->nr_pages;
     return 0;
 }
 

@@ -7,6 +7,7 @@
  * RAX = number, arguments in RDI, RSI, RDX, R10, R8, result in RAX.
  */
 #include <asm/current.h>
+#include <asm/layout.h>
 #include <asm/desc.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
@@ -25,14 +26,10 @@
 #define MAX_TRAP_ENTRIES   256
 #define MULTICALL_PER_PASS 64
 
-static bool canonical(u64 va)
-{
-    return (u64)((s64)(va << 16) >> 16) == va;
-}
 
 static bool guest_code_address_ok(u64 va)
 {
-    return canonical(va) && guest_range_ok(va, 1);
+    return is_canonical(va) && guest_range_ok(va, 1);
 }
 
 static long do_set_trap_table(u64 list)
@@ -149,18 +146,18 @@ static long do_set_segment_base(unsigned which, u64 base)
 
     switch (which) {
     case SEGBASE_FS:
-        if (!canonical(base))
+        if (!is_canonical(base))
             return -XEN_EINVAL;
         v->arch.fs_base = base;
         wrmsr(MSR_FS_BASE, base);
         return 0;
     case SEGBASE_GS_USER:
-        if (!canonical(base))
+        if (!is_canonical(base))
             return -XEN_EINVAL;
         v->arch.gs_base_user = base;
         return 0;
     case SEGBASE_GS_KERNEL:
-        if (!canonical(base))
+        if (!is_canonical(base))
             return -XEN_EINVAL;
         v->arch.gs_base_kernel = base;
         wrmsr(MSR_GS_BASE, base);
@@ -198,7 +195,7 @@ static void do_iret(struct cpu_regs *regs)
         }
         pv_toggle_guest_mode(v);
     }
-    if (!canonical(c.rip) || !canonical(c.rsp)) {
+    if (!is_canonical(c.rip) || !is_canonical(c.rsp)) {
         domain_crash(v->domain, "iret to non-canonical rip %#llx / rsp %#llx",
                      (unsigned long long)c.rip, (unsigned long long)c.rsp);
         return;
@@ -230,6 +227,17 @@ static long do_physdev_op(int cmd, u64 arg)
         if (iopl > 3)
             return -XEN_EINVAL;
         v->arch.iopl = (u8)iopl;
+        return 0;
+    }
+    case PHYSDEVOP_set_iobitmap: {
+        struct physdev_set_iobitmap b;
+        if (copy_from_guest(&b, arg, sizeof(b)))
+            return -XEN_EFAULT;
+        if (b.nr_ports > 65536 || (b.nr_ports && !guest_range_ok(b.bitmap, (b.nr_ports + 7) / 8)))
+            return -XEN_EINVAL;
+        /* The bitmap stays in guest memory and is read at each access. */
+        v->arch.iobmp_va = b.nr_ports ? b.bitmap : 0;
+        v->arch.iobmp_ports = b.nr_ports;
         return 0;
     }
     default:
@@ -288,10 +296,13 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     case __HYPERVISOR_stack_switch:     return do_stack_switch(a[0], a[1]);
     case __HYPERVISOR_set_callbacks:    return do_set_callbacks(a[0], a[1], a[2]);
     case __HYPERVISOR_fpu_taskswitch:   return do_fpu_taskswitch(a[0]);
+    case __HYPERVISOR_set_debugreg:     return do_set_debugreg((unsigned)a[0], a[1]);
+    case __HYPERVISOR_get_debugreg:     return do_get_debugreg((unsigned)a[0]);
     case __HYPERVISOR_multicall:
         return in_multicall ? -XEN_EINVAL : do_multicall(regs, a[0], a[1]);
     case __HYPERVISOR_set_timer_op:     return do_set_timer_op(a[0]);
     case __HYPERVISOR_xen_version:      return do_xen_version((int)a[0], a[1]);
+    case __HYPERVISOR_memory_op:        return do_memory_op(a[0], a[1]);
     case __HYPERVISOR_console_io:       return do_console_io((int)a[0], a[1], a[2]);
     case __HYPERVISOR_vm_assist:        return do_vm_assist((unsigned)a[0], (unsigned)a[1]);
     case __HYPERVISOR_iret:
@@ -303,6 +314,8 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     case __HYPERVISOR_callback_op:      return do_callback_op((int)a[0], a[1]);
     case __HYPERVISOR_event_channel_op: return do_event_channel_op((int)a[0], a[1]);
     case __HYPERVISOR_physdev_op:       return do_physdev_op((int)a[0], a[1]);
+    case __HYPERVISOR_sysctl:           return do_sysctl(a[0]);
+    case __HYPERVISOR_domctl:           return do_domctl(a[0]);
     case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(a[0], a[1], a[2]);
     case __HYPERVISOR_mmuext_op:        return do_mmuext_op(a[0], a[1], a[2], a[3]);
     case __HYPERVISOR_mmu_update:       return do_mmu_update(a[0], a[1], a[2], a[3]);

@@ -7,6 +7,7 @@
  * roots.  A bounce to the guest kernel switches to kernel mode first.
  */
 #include <asm/current.h>
+#include <asm/layout.h>
 #include <asm/desc.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
@@ -167,6 +168,13 @@ void pv_exception(struct cpu_regs *regs)
         /* The guest kernel runs in ring 3 too: report the mode it thinks it had. */
         error = v->arch.kernel_mode ? error & ~4u : error | 4u;
     }
+    if (vec == 1) {
+        /* The guest's virtual DR6 says why; the hardware one starts clean. */
+        u64 dr6;
+        __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+        v->arch.debugreg[6] = dr6;
+        __asm__ volatile("mov %0, %%db6" :: "r"(0xffff0ff0ULL));
+    }
     if (vec == 7 && v->arch.fpu_ts) {
         v->arch.fpu_ts = false;         /* delivering #NM clears virtual CR0.TS */
         write_cr0_ts(false);
@@ -219,10 +227,6 @@ static void deliver_events(struct vcpu *v, struct cpu_regs *regs)
     pv_bounce(v, regs, v->arch.event_cb.address, false, 0, true);
 }
 
-static bool canonical(u64 va)
-{
-    return (u64)((s64)(va << 16) >> 16) == va;
-}
 
 void pv_exit_to_guest(struct cpu_regs *regs)
 {
@@ -231,13 +235,14 @@ void pv_exit_to_guest(struct cpu_regs *regs)
     sched_on_exit();                    /* may switch vCPU: regs now hold the next one */
     v = current_vcpu();
     maybe_update_vcpu_time(v, now_ns());
+    pv_deliver_pending_debug(v, regs);
     deliver_events(v, regs);
     /*
      * Last line of defence: IRETQ to a non-canonical address would fault
      * inside Mica.  Every path that sets these checks them; this one
      * catches what a future path might miss.
      */
-    if (!canonical(regs->rip) || !canonical(regs->rsp) || (regs->cs & 3) != 3) {
+    if (!is_canonical(regs->rip) || !is_canonical(regs->rsp) || (regs->cs & 3) != 3) {
         domain_crash(v->domain, "would return to rip %#llx rsp %#llx cs %#llx",
                      (unsigned long long)regs->rip, (unsigned long long)regs->rsp,
                      (unsigned long long)regs->cs);
