@@ -73,7 +73,8 @@ u64 pv_mm_teardown(struct domain *d)
         if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED ||
             mfn == d->shared_info_mfn)
             continue;
-        if ((pg->count_info & PGC_COUNT_MASK) != 1 || page_type_count(pg) || pg->spare) {
+        /* Frames added after boot may carry no allocation reference: 0 or 1 is clean. */
+        if ((pg->count_info & PGC_COUNT_MASK) > 1 || page_type_count(pg) || pg->spare) {
             pr_err("d%u: frame %#llx still referenced at teardown (count %llu, type %#llx)\n",
                    d->domid, (unsigned long long)mfn,
                    (unsigned long long)(pg->count_info & PGC_COUNT_MASK),

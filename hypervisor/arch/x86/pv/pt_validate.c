@@ -232,8 +232,8 @@ long pt_validate(struct page_info *pg, u64 type)
     unsigned i;
     long rc = 0;
 
-    if (!d)
-        return -XEN_EINVAL;
+    if (!d || !page_type_is_table(type))
+        return -XEN_EINVAL;     /* descriptor pages: their checks are still to come */
     if (pv_frame_is_shared_info(d, mfn))
         return -XEN_EINVAL;             /* Mica writes it: never a table */
     for (i = 0; i < 512; i++) {
@@ -260,6 +260,8 @@ void pt_devalidate(struct page_info *pg, u64 type)
 {
     u64 *t = table_va(pv_frame_mfn(pg));
 
+    if (!page_type_is_table(type))
+        return;
     for (unsigned i = 0; i < 512; i++) {
         if (!(type == PGT_L4 && is_mica_l4_slot(i)))
             entry_put(pg, type, t[i]);
