@@ -2,6 +2,7 @@
  * Domain life cycle: creation, shutdown, crash.
  */
 #include <mica/domain.h>
+#include <mica/event.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
@@ -10,6 +11,9 @@
 #include <asm/guest_access.h>
 #include <asm/paging.h>
 #include <asm/power.h>
+#include <asm/pv_teardown.h>
+#include <asm/m2p.h>
+#include <public/errno.h>
 #include <public/sched.h>
 
 extern struct frame_pool host_frames;
@@ -50,8 +54,16 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
 
     for (unsigned i = 0; i < max_vcpus; i++) {
         struct vcpu *v = xzalloc(sizeof(*v));
-        if (!v)
-            panic("out of heap creating vCPU %u of domain %u\n", i, domid);
+        if (!v) {
+            /* A toolstack request must not bring Mica down: undo and refuse. */
+            pr_err("out of heap creating vCPU %u of domain %u\n", i, domid);
+            while (i--)
+                xfree(d->vcpus[i]);
+            mfn_to_page(&host_frames, si)->owner = PAGE_OWNER_NONE;
+            free_frames(&host_frames, si, 0);
+            xfree(d);
+            return NULL;
+        }
         v->vcpu_id = i;
         v->domain = d;
         v->state = VCPU_DOWN;
@@ -70,6 +82,91 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     d->next = domain_list;
     domain_list = d;
     return d;
+}
+
+struct domain *domain_next_from(domid_t first)
+{
+    struct domain *best = NULL;
+
+    for (struct domain *d = domain_list; d; d = d->next)
+        if (!d->is_dying && d->domid >= first && (!best || d->domid < best->domid))
+            best = d;
+    return best;
+}
+
+/* A vCPU runs only while its domain is neither toolstack-paused nor shut down. */
+static void domain_sync_vcpu_pause(struct domain *d)
+{
+    bool paused = d->controller_pause_count > 0 || d->is_shutdown;
+
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpus[i])
+            d->vcpus[i]->paused = paused;
+    sched_request_resched();
+}
+
+int domain_pause_by_controller(struct domain *d)
+{
+    /* Bounded, as on Xen, so that repeated calls cannot wrap the count. */
+    if (d->controller_pause_count >= 255)
+        return -XEN_EOVERFLOW;
+    d->controller_pause_count++;
+    domain_sync_vcpu_pause(d);
+    return 0;
+}
+
+int domain_unpause_by_controller(struct domain *d)
+{
+    if (d->controller_pause_count == 0)
+        return -XEN_EINVAL;
+    d->controller_pause_count--;
+    domain_sync_vcpu_pause(d);
+    return 0;
+}
+
+void domain_destroy(struct domain *d)
+{
+    struct page_info *pg;
+    struct domain *d0;
+
+    /* From here on lookups (domain_by_id, event delivery) no longer see d. */
+    d->is_dying = true;
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpus[i]) {
+            d->vcpus[i]->paused = true;
+            sched_remove_vcpu(d->vcpus[i]);
+        }
+    sched_request_resched();
+
+    evtchn_domain_destroy(d);
+    pv_domain_relinquish_memory(d);
+
+    /* shared_info is the common code's own frame: scrub and free it here. */
+    memset(d->shared_info, 0, PAGE_SIZE);
+    pg = mfn_to_page(&host_frames, d->shared_info_mfn);
+    pg->owner = PAGE_OWNER_NONE;
+    pg->count_info = 0;
+    pg->type_info = 0;
+    m2p_set(d->shared_info_mfn, INVALID_M2P_ENTRY);
+    free_frames(&host_frames, d->shared_info_mfn, 0);
+    d->shared_info = NULL;
+
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        xfree(d->vcpus[i]);
+        d->vcpus[i] = NULL;
+    }
+    for (struct domain **pp = &domain_list; *pp; pp = &(*pp)->next)
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    printk("Domain %u destroyed\n", d->domid);
+    xfree(d);
+
+    /* Whoever watches for dead domains (xenstored, through dom0) is told. */
+    d0 = domain_by_id(0);
+    if (d0)
+        send_guest_global_virq(d0, VIRQ_DOM_EXC);
 }
 
 void vcpu_runstate_change(struct vcpu *v, int state, u64 now)

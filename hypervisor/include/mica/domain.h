@@ -80,6 +80,14 @@ struct domain {
     unsigned max_vcpus;
     struct vcpu *vcpus[MAX_VIRT_CPUS];
 
+    /*
+     * Toolstack pauses (domctl pausedomain/unpausedomain), counted: the
+     * domain's vCPUs do not run while it is above 0.  A domain made by
+     * domctl createdomain starts at 1, as on Xen.
+     */
+    u32 controller_pause_count;
+    u8 handle[16];                  /* the toolstack's handle (UUID) for it */
+
     u32 sched_weight;               /* credit scheduler weight (default 256) */
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
 
@@ -101,6 +109,31 @@ void vcpu_runstate_publish(struct vcpu *v);
 /* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);
 struct domain *domain_by_id(domid_t domid);
+
+/* The live domain with the lowest id >= first, or NULL (walks in id order). */
+struct domain *domain_next_from(domid_t first);
+
+/*
+ * Toolstack pause and unpause (domctl), counted.  0, -XEN_EOVERFLOW past
+ * 255 pauses, -XEN_EINVAL when unpausing a domain that is not paused.
+ */
+int domain_pause_by_controller(struct domain *d);
+int domain_unpause_by_controller(struct domain *d);
+
+/*
+ * Tears d down at once: its vCPUs leave the scheduler and are freed, its
+ * event channels and every frame it owns are released (frames back to the
+ * allocator), and d is freed.  d must not be the current domain.  Sends
+ * VIRQ_DOM_EXC to domain 0, as Xen does when a domain dies.
+ */
+void domain_destroy(struct domain *d);
+
+/* The toolstack hypercalls (common/domctl.c, common/sysctl.c). */
+long do_domctl(u64 arg);
+long do_sysctl(u64 arg);
+/* d's getdomaininfo record, shared by domctl and sysctl. */
+struct xen_domctl_getdomaininfo;
+void domctl_domain_info(const struct domain *d, struct xen_domctl_getdomaininfo *info);
 
 /* The domain shut itself down, or is forced to: stop its vCPUs. */
 void domain_shutdown(struct domain *d, u8 reason);

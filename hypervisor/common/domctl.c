@@ -1,0 +1,302 @@
+/*
+ * domctl (hypercall 36): domain management for the privileged domain's
+ * toolstack, with Xen 4.17's numbers and layouts (public/domctl.h) so
+ * that Xen's own toolstack libraries can drive Mica.
+ *
+ * The argument is read once into a local copy and checked there; results
+ * are written back with one copy of the whole structure, as Xen does.
+ * What exists, what answers -ENOSYS and where Mica differs from Xen:
+ * docs/domctl.md.
+ */
+#include <asm/current.h>
+#include <asm/guest_access.h>
+#include <asm/io.h>
+#include <asm/time.h>
+#include <mica/domain.h>
+#include <mica/lib.h>
+#include <public/domctl.h>
+#include <public/errno.h>
+#include <public/vcpu.h>
+
+/* Credit weight and cap values that mean "leave as it is" in putinfo. */
+#define SCHED_WEIGHT_KEEP 0
+#define SCHED_CAP_KEEP    0xffff
+/* Xen 4.17 keeps max_pages in 32 bits and clamps max_mem to that. */
+#define MAX_PAGES_LIMIT   0xffffffffULL
+/*
+ * While no shutdown code is recorded Xen 4.17 reports one of all ones,
+ * shifted: bits 16-31 of flags set (the code field reads 255).
+ */
+#define NO_SHUTDOWN_CODE_FLAGS (~0U << XEN_DOMINF_shutdownshift)
+
+static u64 vcpu_running_ns(const struct vcpu *v, u64 now)
+{
+    u64 t = v->runstate_time[RUNSTATE_running];
+
+    if (v->runstate == RUNSTATE_running && now > v->runstate_entry_ns)
+        t += now - v->runstate_entry_ns;
+    return t;
+}
+
+static u8 host_paddr_bits(void)
+{
+    u32 a, b, c, d;
+
+    cpuid(0x80000000, 0, &a, &b, &c, &d);
+    if (a < 0x80000008)
+        return 36;
+    cpuid(0x80000008, 0, &a, &b, &c, &d);
+    return (u8)(a & 0xff);
+}
+
+void domctl_domain_info(const struct domain *d, struct xen_domctl_getdomaininfo *info)
+{
+    const struct vcpu *cur = current_vcpu();
+    u64 now = now_ns(), cpu_time = 0;
+    u32 online = 0, flags = 0;
+    bool all_blocked = true, running = false;
+
+    memset(info, 0, sizeof(*info));
+    info->domain = d->domid;
+    info->max_vcpu_id = d->max_vcpus ? d->max_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        const struct vcpu *v = d->vcpus[i];
+        if (!v)
+            continue;
+        cpu_time += vcpu_running_ns(v, now);
+        if (v->state == VCPU_DOWN)
+            continue;
+        online++;
+        if (v->state != VCPU_BLOCKED)
+            all_blocked = false;
+        if (v == cur)
+            running = true;
+    }
+    /* blocked and running describe online vCPUs; none online, neither. */
+    if (online)
+        flags = (all_blocked ? XEN_DOMINF_blocked : 0) | (running ? XEN_DOMINF_running : 0);
+    if (d->is_shutdown)
+        flags |= XEN_DOMINF_shutdown;
+    if (d->controller_pause_count)
+        flags |= XEN_DOMINF_paused;
+    if (d->shutdown_code_set || d->is_shutdown)
+        flags |= (u32)(d->shutdown_code_set ? d->shutdown_code : d->shutdown_reason)
+                 << XEN_DOMINF_shutdownshift;
+    else
+        flags |= NO_SHUTDOWN_CODE_FLAGS;
+
+    info->flags = flags;
+    info->tot_pages = d->tot_pages;
+    info->max_pages = d->max_pages;
+    info->shared_info_frame = d->shared_info_mfn;   /* PV: GMFN == MFN */
+    info->cpu_time = cpu_time;
+    info->nr_online_vcpus = online;
+    info->ssidref = 0;                               /* no XSM labels */
+    memcpy(info->handle, d->handle, sizeof(info->handle));
+    info->cpupool = 0;
+    info->gpaddr_bits = host_paddr_bits();           /* PV: guest = machine */
+}
+
+/* The id Xen would pick for createdomain when none is asked for. */
+static domid_t choose_domid(void)
+{
+    static domid_t rover;
+    domid_t id = rover;
+
+    for (u32 tries = 0; tries < DOMID_FIRST_RESERVED - 1; tries++) {
+        id++;
+        if (id >= DOMID_FIRST_RESERVED)
+            id = 1;
+        if (!domain_by_id(id)) {
+            rover = id;
+            return id;
+        }
+    }
+    return DOMID_INVALID;
+}
+
+static long domctl_createdomain(struct xen_domctl *op)
+{
+    const struct xen_domctl_createdomain *c = &op->u.createdomain;
+    struct domain *d;
+    domid_t id = op->domain;
+
+    /* Mica runs PV guests only, without IOMMU, vPMU, trace buffers or pools. */
+    if (c->flags & ~(XEN_DOMCTL_CDF_MAX * 2 - 1))
+        return -XEN_EINVAL;         /* not a flag at all */
+    if (c->flags & XEN_DOMCTL_CDF_hvm)
+        return -XEN_EOPNOTSUPP;     /* a valid request Mica cannot do */
+    if (c->flags & ~XEN_DOMCTL_CDF_oos_off)
+        return -XEN_EINVAL;
+    if (c->iommu_opts || c->vmtrace_size || c->cpupool_id)
+        return -XEN_EINVAL;
+    if (c->max_vcpus == 0 || c->max_vcpus > MAX_VIRT_CPUS)
+        return -XEN_EINVAL;
+    /* Grant tables will be version 1 only. */
+    if (c->grant_opts != XEN_DOMCTL_GRANT_version(1))
+        return -XEN_EINVAL;
+    if (c->arch.emulation_flags || (c->arch.misc_flags & ~XEN_X86_MSR_RELAXED))
+        return -XEN_EINVAL;
+
+    if (id > 0 && id < DOMID_FIRST_RESERVED) {
+        if (domain_by_id(id))
+            return -XEN_EEXIST;
+    } else {
+        id = choose_domid();
+        if (id == DOMID_INVALID)
+            return -XEN_ENOMEM;
+    }
+    d = domain_create(id, false, c->max_vcpus);
+    if (!d)
+        return -XEN_ENOMEM;
+    memcpy(d->handle, c->handle, sizeof(d->handle));
+    /* Born paused: the toolstack unpauses once it has built the domain. */
+    domain_pause_by_controller(d);
+    printk("Domain %u created (%u vCPUs)\n", id, c->max_vcpus);
+    op->domain = id;
+    return 0;
+}
+
+static long domctl_getdomaininfo(struct xen_domctl *op)
+{
+    struct domain *d;
+
+    /* Not an exact lookup: the next domain at or above the id answers. */
+    if (op->domain >= DOMID_FIRST_RESERVED)
+        return -XEN_EINVAL;
+    d = domain_next_from(op->domain);
+    if (!d)
+        return -XEN_ESRCH;
+    domctl_domain_info(d, &op->u.getdomaininfo);
+    op->domain = d->domid;
+    return 0;
+}
+
+static long domctl_scheduler_op(struct domain *d, struct xen_domctl_scheduler_op *s)
+{
+    if (s->sched_id != XEN_SCHEDULER_CREDIT)
+        return -XEN_EINVAL;
+    switch (s->cmd) {
+    case XEN_DOMCTL_SCHEDOP_getinfo:
+        s->u.credit.weight = (u16)d->sched_weight;
+        s->u.credit.cap = (u16)d->sched_cap;
+        return 0;
+    case XEN_DOMCTL_SCHEDOP_putinfo:
+        if (s->u.credit.weight != SCHED_WEIGHT_KEEP)
+            d->sched_weight = s->u.credit.weight;
+        if (s->u.credit.cap != SCHED_CAP_KEEP)
+            d->sched_cap = s->u.credit.cap;
+        return 0;
+    default:
+        /* Credit has no per-vCPU parameters (put/getvcpuinfo). */
+        return -XEN_EINVAL;
+    }
+}
+
+static long domctl_getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *g)
+{
+    const struct vcpu *v;
+
+    if (g->vcpu >= d->max_vcpus)
+        return -XEN_EINVAL;
+    v = d->vcpus[g->vcpu];
+    if (!v)
+        return -XEN_ESRCH;
+    g->online = v->state != VCPU_DOWN;
+    g->blocked = v->state == VCPU_BLOCKED;
+    g->running = v == current_vcpu();
+    g->_pad = 0;
+    g->cpu_time = vcpu_running_ns(v, now_ns());
+    g->cpu = 0;                 /* Mica runs guests on CPU 0 only, so far */
+    g->_pad2 = 0;
+    return 0;
+}
+
+/* Operations on an existing domain d; *copyback says whether op goes back. */
+static long domctl_on_domain(struct domain *self, struct domain *d,
+                             struct xen_domctl *op, bool *copyback)
+{
+    switch (op->cmd) {
+    case XEN_DOMCTL_destroydomain:
+        if (d == self)
+            return -XEN_EINVAL;
+        domain_destroy(d);
+        return 0;
+    case XEN_DOMCTL_pausedomain:
+        if (d == self)
+            return -XEN_EINVAL;
+        return domain_pause_by_controller(d);
+    case XEN_DOMCTL_unpausedomain:
+        return domain_unpause_by_controller(d);
+    case XEN_DOMCTL_max_mem: {
+        u64 pages = op->u.max_mem.max_memkb >> (PAGE_SHIFT - 10);
+        d->max_pages = pages < MAX_PAGES_LIMIT ? pages : MAX_PAGES_LIMIT;
+        return 0;
+    }
+    case XEN_DOMCTL_max_vcpus:
+        /* vCPUs are made at creation; this only confirms the count. */
+        if (d == self || op->u.max_vcpus.max != d->max_vcpus)
+            return -XEN_EINVAL;
+        return 0;
+    case XEN_DOMCTL_scheduler_op:
+        *copyback = true;       /* written back whatever the result, as on Xen */
+        return domctl_scheduler_op(d, &op->u.scheduler_op);
+    case XEN_DOMCTL_getvcpuinfo: {
+        long rc = domctl_getvcpuinfo(d, &op->u.getvcpuinfo);
+        *copyback = rc == 0;
+        return rc;
+    }
+    case XEN_DOMCTL_setvcpucontext:
+    case XEN_DOMCTL_getvcpucontext:
+        /* Not yet: needs vCPU register state in and out (docs/domctl.md). */
+        return -XEN_ENOSYS;
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+long do_domctl(u64 arg)
+{
+    struct domain *self = current_vcpu()->domain;
+    struct xen_domctl op;
+    struct domain *d;
+    bool copyback = false;
+    long rc;
+
+    /* Toolstack only.  Checked before anything is read. */
+    if (!self->is_privileged)
+        return -XEN_EPERM;
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION)
+        return -XEN_EACCES;
+
+    switch (op.cmd) {
+    case XEN_DOMCTL_createdomain:
+        rc = domctl_createdomain(&op);
+        if (rc)
+            return rc;
+        if (copy_to_guest(arg, &op, sizeof(op))) {
+            /* The caller cannot learn the new id: do not leave it behind. */
+            d = domain_by_id(op.domain);
+            if (d)
+                domain_destroy(d);
+            return -XEN_EFAULT;
+        }
+        return 0;
+    case XEN_DOMCTL_getdomaininfo:
+        rc = domctl_getdomaininfo(&op);
+        copyback = rc == 0;
+        break;
+    default:
+        /* Real ids only: DOMID_SELF and the other reserved ids name no domain here. */
+        d = domain_by_id(op.domain);
+        if (!d)
+            return -XEN_ESRCH;
+        rc = domctl_on_domain(self, d, &op, &copyback);
+        break;
+    }
+    if (copyback && copy_to_guest(arg, &op, sizeof(op)))
+        rc = -XEN_EFAULT;
+    return rc;
+}

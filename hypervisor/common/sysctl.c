@@ -1,0 +1,103 @@
+/*
+ * sysctl (hypercall 35): host-wide queries for the privileged domain's
+ * toolstack, with Xen 4.17's numbers and layouts (public/sysctl.h).
+ *
+ * The argument is read once into a local copy and checked there; results
+ * go back with one copy of the whole structure.  See docs/domctl.md.
+ */
+#include <asm/current.h>
+#include <asm/guest_access.h>
+#include <asm/io.h>
+#include <asm/time.h>
+#include <mica/domain.h>
+#include <mica/lib.h>
+#include <mica/page_alloc.h>
+#include <public/domctl.h>
+#include <public/errno.h>
+#include <public/sysctl.h>
+
+extern struct frame_pool host_frames;
+
+static void physinfo(struct xen_sysctl_physinfo *pi)
+{
+    u32 a, b, c, d, max_ext;
+
+    memset(pi, 0, sizeof(*pi));
+    /* Mica brings up one CPU so far: one thread of one core of one node. */
+    pi->threads_per_core = 1;
+    pi->cores_per_socket = 1;
+    pi->nr_cpus = 1;
+    pi->max_cpu_id = 0;
+    pi->nr_nodes = 1;
+    pi->max_node_id = 0;
+    pi->cpu_khz = (u32)tsc_khz();
+    pi->capabilities = XEN_SYSCTL_PHYSCAP_pv;
+    pi->total_pages = frame_pool_total_count(&host_frames);
+    pi->free_pages = frame_pool_free_count(&host_frames);
+    pi->max_mfn = host_frames.nr_frames ? host_frames.nr_frames - 1 : 0;
+    /* Host feature words, in the ABI's order: 1.edx, 1.ecx, e1.edx, e1.ecx. */
+    cpuid(1, 0, &a, &b, &c, &d);
+    pi->hw_cap[0] = d;
+    pi->hw_cap[1] = c;
+    cpuid(0x80000000, 0, &max_ext, &b, &c, &d);
+    if (max_ext >= 0x80000001) {
+        cpuid(0x80000001, 0, &a, &b, &c, &d);
+        pi->hw_cap[2] = d;
+        pi->hw_cap[3] = c;
+    }
+}
+
+static long getdomaininfolist(struct xen_sysctl_getdomaininfolist *l)
+{
+    struct xen_domctl_getdomaininfo info;
+    u32 n = 0;
+    u32 first = l->first_domain;
+
+    while (n < l->max_domains && first < DOMID_FIRST_RESERVED) {
+        struct domain *d = domain_next_from((domid_t)first);
+        if (!d)
+            break;
+        domctl_domain_info(d, &info);
+        if (copy_to_guest(l->buffer + (u64)n * sizeof(info), &info, sizeof(info)))
+            return -XEN_EFAULT;
+        n++;
+        first = (u32)d->domid + 1;
+    }
+    l->num_domains = n;
+    return 0;
+}
+
+long do_sysctl(u64 arg)
+{
+    struct xen_sysctl op;
+    long rc;
+
+    /* Toolstack only.  Checked before anything is read. */
+    if (!current_vcpu()->domain->is_privileged)
+        return -XEN_EPERM;
+    if (copy_from_guest(&op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
+        return -XEN_EACCES;
+
+    switch (op.cmd) {
+    case XEN_SYSCTL_physinfo:
+        physinfo(&op.u.physinfo);
+        rc = 0;
+        break;
+    case XEN_SYSCTL_sched_id:
+        op.u.sched_id.sched_id = XEN_SCHEDULER_CREDIT;
+        rc = 0;
+        break;
+    case XEN_SYSCTL_getdomaininfolist:
+        rc = getdomaininfolist(&op.u.getdomaininfolist);
+        if (rc)
+            return rc;
+        break;
+    default:
+        return -XEN_ENOSYS;
+    }
+    if (copy_to_guest(arg, &op, sizeof(op)))
+        return -XEN_EFAULT;
+    return rc;
+}
