@@ -13,6 +13,10 @@
  * references must be dropped here first (the counting code's own
  * teardown), and a frame still referenced from outside the domain must be
  * kept out of the allocator instead of freed while something may use it.
+ * The counting code's pv_mm_teardown() (mm_teardown.c) does that; it is
+ * not called here yet because it assumes a domain set up by the builder
+ * (it drops a writable reference on shared_info that a domain made by
+ * domctl createdomain never took), so wiring it in is the MM owner's step.
  */
 #include <asm/m2p.h>
 #include <asm/paging.h>
