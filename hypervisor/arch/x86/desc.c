@@ -60,6 +60,11 @@ static void set_gate(unsigned vec, u64 handler, unsigned ist)
     };
 }
 
+u64 *boot_cpu_gdt_page(void)
+{
+    return boot_gdt_page;
+}
+
 struct tss64 *boot_cpu_tss(void)
 {
     return &boot_tss;

@@ -188,6 +188,11 @@ void paging_init(const struct boot_info *bi)
     write_cr4(read_cr4() | (1u << 7));
 }
 
+u64 paging_nx_flag(void)
+{
+    return nx_flag;
+}
+
 /* Mica's L4 entries, which every guest L4 carries unchanged. */
 u64 idle_l4_entry(unsigned slot)
 {

@@ -4,6 +4,7 @@
  * FPU state are swapped here.
  */
 #include <asm/current.h>
+#include <asm/descriptor.h>
 #include <asm/io.h>
 #include <asm/lapic.h>
 #include <asm/paging.h>
@@ -45,6 +46,11 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
         prev->arch.fs_base = rdmsr(MSR_FS_BASE);
     }
     pv_debugreg_switch(prev, next);
+    /*
+     * The guest GDT view lives in the outgoing domain's per-domain area:
+     * Mica's own GDT must be loaded before that area leaves CR3.
+     */
+    pv_load_gdt(NULL);
     if (!next) {
         write_cr3(idle_cr3);
         return;
@@ -52,6 +58,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
     *frame = next->arch.regs;
     write_cr3((next->arch.kernel_mode ? next->arch.guest_table : next->arch.guest_table_user)
               << PAGE_SHIFT);
+    pv_load_gdt(next);
     wrmsr(MSR_FS_BASE, next->arch.fs_base);
     wrmsr(MSR_GS_BASE, next->arch.kernel_mode ? next->arch.gs_base_kernel
                                               : next->arch.gs_base_user);

@@ -17,6 +17,7 @@
  * before the guest sees it.
  */
 #include <asm/current.h>
+#include <asm/descriptor.h>
 #include <asm/desc.h>
 #include <asm/layout.h>
 #include <asm/m2p.h>
@@ -392,6 +393,10 @@ static struct domain *build_from_elf(domid_t domid, bool privileged, const void 
     v->arch.regs.cs = RING3_CS64;
     v->arch.regs.ss = RING3_DS;
     v->arch.kernel_mode = true;
+    if (pv_gdt_domain_init(b.d)) {
+        pr_err("d%u: no memory for its per-domain area\n", domid);
+        return NULL;
+    }
     if (pv_mm_domain_init(b.d, l4)) {
         pr_err("d%u: the initial page tables do not validate\n", domid);
         return NULL;

@@ -7,6 +7,7 @@
  * RAX = number, arguments in RDI, RSI, RDX, R10, R8, result in RAX.
  */
 #include <asm/current.h>
+#include <asm/descriptor.h>
 #include <asm/layout.h>
 #include <asm/desc.h>
 #include <asm/guest_access.h>
@@ -294,6 +295,8 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     switch (nr) {
     case __HYPERVISOR_set_trap_table:   return do_set_trap_table(a[0]);
     case __HYPERVISOR_stack_switch:     return do_stack_switch(a[0], a[1]);
+    case __HYPERVISOR_set_gdt:          return do_set_gdt(a[0], a[1]);
+    case __HYPERVISOR_update_descriptor: return do_update_descriptor(a[0], a[1]);
     case __HYPERVISOR_set_callbacks:    return do_set_callbacks(a[0], a[1], a[2]);
     case __HYPERVISOR_fpu_taskswitch:   return do_fpu_taskswitch(a[0]);
     case __HYPERVISOR_set_debugreg:     return do_set_debugreg((unsigned)a[0], a[1]);

@@ -19,6 +19,7 @@
  * never recurses along them.  page_info.spare counts both: the low half
  * the linear entries a table holds, the high half those aimed at it.
  */
+#include <asm/descriptor.h>
 #include <asm/io.h>
 #include <asm/layout.h>
 #include <asm/paging.h>
@@ -224,6 +225,14 @@ static void entry_put(struct page_info *tab, u64 type, u64 e)
         lne_put(tab, type, e);
 }
 
+/* Mica's own page of a domain never becomes a descriptor page either. */
+static long pv_shared_or_descriptors(struct domain *d, mfn_t mfn)
+{
+    if (pv_frame_is_shared_info(d, mfn))
+        return -XEN_EINVAL;
+    return pv_validate_descriptor_page(mfn);
+}
+
 long pt_validate(struct page_info *pg, u64 type)
 {
     struct domain *d = domain_by_id(pg->owner);
@@ -232,15 +241,19 @@ long pt_validate(struct page_info *pg, u64 type)
     unsigned i;
     long rc = 0;
 
+    if (d && type == PGT_SEG_DESC)
+        return pv_shared_or_descriptors(d, mfn);
     if (!d || !page_type_is_table(type))
-        return -XEN_EINVAL;     /* descriptor pages: their checks are still to come */
+        return -XEN_EINVAL;
     if (pv_frame_is_shared_info(d, mfn))
         return -XEN_EINVAL;             /* Mica writes it: never a table */
     for (i = 0; i < 512; i++) {
         u64 e = *(volatile u64 *)&t[i], adj;    /* read once */
 
         if (type == PGT_L4 && is_mica_l4_slot(i)) {
-            t[i] = idle_l4_entry(i);
+            /* Mica's slots; the per-domain one carries this domain's area. */
+            t[i] = i == L4_SLOT(PERDOMAIN_VIRT_START) && pv_perdomain_l4e(d)
+                       ? pv_perdomain_l4e(d) : idle_l4_entry(i);
             continue;
         }
         if ((rc = entry_get(d, pg, type, e, &adj)))

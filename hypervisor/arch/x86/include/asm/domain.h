@@ -41,12 +41,20 @@ struct arch_vcpu {
     u64 iobmp_va;                   /* physdev set_iobitmap: guest VA, 0 = none */
     u32 iobmp_ports;
     struct guest_trap traps[256];
+    mfn_t gdt_frames[14];           /* guest GDT frames (type seg_desc), 0 = none */
+    unsigned gdt_ents;
     struct guest_callback event_cb, failsafe_cb, syscall_cb, nmi_cb;
     u8 fpu_area[512] __attribute__((aligned(16)));  /* FXSAVE image */
 };
 
 struct arch_domain {
     u64 vm_assist;                  /* VMASST_TYPE_* bits */
+    /*
+     * The per-domain area (L4 slot 260, Mica-only): each vCPU's GDT view.
+     * perdomain_l4e is what every L4 of the domain carries in that slot.
+     */
+    u64 perdomain_l4e;
+    u64 *perdomain_l1[2];           /* 2 MiB each: 16 vCPUs of 128 KiB */
 };
 
 #endif

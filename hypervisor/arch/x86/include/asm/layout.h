@@ -26,6 +26,10 @@
 #define HYPERVISOR_AREA_START  _AC(0xffff800000000000, UL)
 #define HYPERVISOR_AREA_END    _AC(0xffff880000000000, UL)
 
+/* L4 slot 260: the per-domain area; each vCPU's GDT view lives there. */
+#define PERDOMAIN_VIRT_START   _AC(0xffff820000000000, UL)
+#define PERDOMAIN_VCPU_STRIDE  _AC(0x20000, UL)          /* 128 KiB per vCPU */
+
 #define IOREMAP_VIRT_START     _AC(0xffff82c000000000, UL)
 #define IOREMAP_VIRT_SIZE      _AC(0x0000000040000000, UL)   /* 1 GiB */
 

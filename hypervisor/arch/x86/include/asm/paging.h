@@ -54,6 +54,9 @@ void *ioremap_cached(paddr_t pa, u64 len);
  */
 void paging_map_guest_readonly(u64 va, paddr_t pa, u64 len);
 
+/* PTE_NX when the CPU has it, else 0 (the bit is reserved without NX). */
+u64 paging_nx_flag(void);
+
 /* Hands page-table allocation over to the frame allocator. */
 void paging_use_frame_allocator(paddr_t (*alloc_page)(void));
 
