@@ -9,6 +9,7 @@
  */
 #include <asm/desc.h>
 #include <asm/io.h>
+#include <asm/iomem.h>
 #include <asm/lapic.h>
 #include <asm/m2p.h>
 #include <asm/layout.h>
@@ -156,6 +157,12 @@ static void acpi_init(void)
     if (rc != ACPI_OK)
         pr_warn("ACPI tables unusable (error %d): one CPU assumed, no ACPI power off\n", rc);
     power_init(rc == ACPI_OK ? &acpi : NULL);
+    /* Device registers Mica programs: dom0 may look, not touch. */
+    iomem_reserve_for_mica(acpi.have_madt ? acpi.lapic_addr : 0xfee00000ULL);
+    for (unsigned i = 0; rc == ACPI_OK && i < acpi.nioapics; i++)
+        iomem_reserve_for_mica(acpi.ioapics[i].address);
+    if (rc == ACPI_OK && acpi.have_hpet)
+        iomem_reserve_for_mica(acpi.hpet_addr);
 }
 
 /* Proves the timer interrupt path end to end before anything relies on it. */
@@ -243,6 +250,7 @@ void start_mica(u32 magic, u32 info_pa)
         boot_fail("the boot information from the loader is unusable (see above)");
 
     paging_init(&boot_info);
+    iomem_init(&boot_info);
     memory_init();
     acpi_init();
 

@@ -46,7 +46,7 @@ static u64 *gpr(struct cpu_regs *r, unsigned n)
  * FXSAVE only), or that would mislead the guest about its APIC are
  * hidden.
  */
-static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d, bool dom0_view)
 {
     if (leaf >= 0x40000000 && leaf < 0x40000100) {
         *a = *b = *c = *d = 0;
@@ -68,21 +68,37 @@ static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
     cpuid(leaf, sub, a, b, c, d);
     switch (leaf) {
     case 1:
-        /* MONITOR VMX SMX EST TM2 PCID x2APIC TSC-deadline XSAVE OSXSAVE AVX FMA F16C */
-        *c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 17) |
-                (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) |
-                (1u << 12) | (1u << 29));
+        /* MONITOR VMX SMX EST TM2 FMA PCID x2APIC TSC-deadline XSAVE OSXSAVE AVX F16C */
+        *c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 12) |
+                (1u << 17) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) |
+                (1u << 29));
         *c |= 1u << 31;                 /* running on a hypervisor */
-        /* ACPI thermal, TM, PBE */
-        *d &= ~((1u << 22) | (1u << 29) | (1u << 31));
+        /*
+         * VME, PSE, MCE, MTRR, PGE, MCA, PSE36, ACPI, TM, PBE: large and
+         * global pages in particular, which PV page tables cannot take, and
+         * machine-check banks, whose MSRs Mica does not emulate.
+         */
+        *d &= ~((1u << 1) | (1u << 3) | (1u << 7) | (1u << 12) | (1u << 13) | (1u << 14) |
+                (1u << 17) | (1u << 22) | (1u << 29) | (1u << 31));
+        if (!dom0_view)
+            *d &= ~(1u << 9);           /* no local APIC for ordinary guests */
         break;
     case 7:
         if (sub == 0) {
-            /* AVX2, SMEP, INVPCID, SMAP, AVX-512*, PKU-related bits */
-            *b &= ~((1u << 5) | (1u << 7) | (1u << 10) | (1u << 20) | (1u << 16) |
-                    (1u << 17) | (1u << 21) | (1u << 26) | (1u << 27) | (1u << 28) |
-                    (1u << 30) | (1u << 31));
-            *c &= ~((1u << 3) | (1u << 4) | (1u << 16));   /* PKU, OSPKE, LA57 */
+            /*
+             * FSGSBASE, TSC_ADJUST, AVX2, SMEP, INVPCID, AVX-512 (all), SMAP:
+             * ring-0 features, or state Mica does not switch.
+             */
+            *b &= ~((1u << 0) | (1u << 1) | (1u << 5) | (1u << 7) | (1u << 10) | (1u << 16) |
+                    (1u << 17) | (1u << 20) | (1u << 21) | (1u << 26) | (1u << 27) |
+                    (1u << 28) | (1u << 30) | (1u << 31));
+            /* AVX-512 VBMI, UMIP, PKU, OSPKE, more AVX-512, LA57 */
+            *c &= ~((1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 6) | (1u << 11) |
+                    (1u << 12) | (1u << 14) | (1u << 16));
+            /* Speculation controls: their MSRs are not emulated. */
+            *d &= ~((1u << 10) | (0x3fu << 26));
+        } else {
+            *a = *b = *c = *d = 0;
         }
         break;
     case 0xd:
@@ -90,6 +106,7 @@ static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
         break;
     case 0x80000001:
         *c &= ~(1u << 2);               /* SVM */
+        *d &= ~(1u << 26);              /* 1 GiB pages */
         break;
     }
 }
@@ -334,7 +351,8 @@ static bool emulate_forced_cpuid(struct cpu_regs *r)
 
     if (copy_from_guest(insn, r->rip, sizeof(insn)) || memcmp(insn, sig, sizeof(sig)))
         return false;
-    pv_cpuid((u32)r->rax, (u32)r->rcx, &a, &b, &c, &d);
+    pv_cpuid((u32)r->rax, (u32)r->rcx, &a, &b, &c, &d,
+             current_vcpu()->domain->is_privileged);
     r->rax = a; r->rbx = b; r->rcx = c; r->rdx = d;
     r->rip += sizeof(sig);
     return true;

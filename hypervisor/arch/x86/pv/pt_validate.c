@@ -21,6 +21,7 @@
  */
 #include <asm/descriptor.h>
 #include <asm/io.h>
+#include <asm/iomem.h>
 #include <asm/layout.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
@@ -81,6 +82,16 @@ static u64 level_below(u64 type)
 
 /* ---- L1 entries ---- */
 
+/*
+ * Frames that are not RAM Mica hands out carry no references: I/O memory
+ * the control domain may map (asm/iomem.h), and nothing else.
+ */
+static bool is_counted_frame(const struct page_info *pg)
+{
+    return pg && page_state(pg) == PGS_ALLOCATED;
+}
+
+
 static long l1e_check(const struct domain *d, u64 e, u64 *out)
 {
     u64 allowed = BASE_ALLOWED | PTE_G | nx_allowed();
@@ -97,6 +108,14 @@ static long l1e_check(const struct domain *d, u64 e, u64 *out)
         return -XEN_EINVAL;
     if (!(e & PTE_US))
         e |= PTE_US | PTE_GUEST_KERNEL;     /* the kernel runs in ring 3 too */
+    /*
+     * Device pages Mica drives itself: a writable request from dom0 is
+     * installed read-only rather than refused, as Xen does, so firmware
+     * code (ACPI) that only reads them keeps working.
+     */
+    if ((e & PTE_RW) && d->is_privileged && !is_counted_frame(pv_frame(entry_mfn(e))) &&
+        !iomem_dom0_may_map(entry_mfn(e), true) && iomem_dom0_may_map(entry_mfn(e), false))
+        e &= ~PTE_RW;
     /* Guest mappings are never global: Mica switches domains by CR3 alone. */
     *out = e & ~PTE_G;
     return 0;
@@ -109,8 +128,11 @@ static long l1e_get(const struct domain *d, u64 e)
     if (!(e & PTE_P))
         return 0;
     pg = pv_frame(entry_mfn(e));
-    if (!pg || page_state(pg) != PGS_ALLOCATED)
-        return -XEN_EPERM;              /* not RAM Mica hands out: I/O is not supported yet */
+    if (!is_counted_frame(pg)) {
+        if (d->is_privileged && iomem_dom0_may_map(entry_mfn(e), e & PTE_RW))
+            return 0;
+        return -XEN_EPERM;
+    }
     if (!get_page(pg, d))
         return -XEN_EBUSY;              /* someone else's, or Mica's own */
     if ((e & PTE_RW) && get_page_type(pg, PGT_WRITABLE)) {
@@ -127,6 +149,8 @@ static void l1e_put(u64 e)
     if (!(e & PTE_P))
         return;
     pg = pv_frame(entry_mfn(e));
+    if (!is_counted_frame(pg))
+        return;                         /* I/O memory: no references were taken */
     if (e & PTE_RW)
         put_page_type(pg);
     put_page(pg);

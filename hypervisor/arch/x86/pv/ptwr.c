@@ -6,8 +6,12 @@
  * this whether or not VMASST_TYPE_writable_pagetables is on (the guide
  * says otherwise; see docs/test-guests.md), and stock Linux relies on it.
  *
- * Decoded: MOV r/m,reg (88, 89), MOV r/m,imm (C6 /0, C7 /0), XCHG (87)
- * and CMPXCHG (0F B1), with operand-size, LOCK, segment and REX prefixes,
+ * Decoded: MOV r/m,reg (88, 89), MOV r/m,imm (C6 /0, C7 /0), XCHG (87),
+ * CMPXCHG (0F B1), and the read-modify-write forms Linux's bit helpers
+ * use on entries (clear_bit on _PAGE_RW when a fork write-protects a
+ * page): AND/OR/XOR with a register (20/21, 08/09, 30/31) or an immediate
+ * (80, 81, 83 /1 /4 /6), BTS/BTR (0F AB, 0F B3, 0F BA /5 /6), with
+ * operand-size, LOCK, segment and REX prefixes,
  * naturally aligned accesses of 1, 2, 4 or 8 bytes.  The target is the
  * fault address itself, so the decoder only needs the instruction's
  * length, its register operand and its immediate.  Anything else, or an
@@ -126,14 +130,43 @@ static u64 cmp_flags(u64 a, u64 b, unsigned size)
     return f & EFLAGS_ARITH;
 }
 
-enum op { OP_MOV, OP_XCHG, OP_CMPXCHG };
+enum op { OP_MOV, OP_XCHG, OP_CMPXCHG, OP_AND, OP_OR, OP_XOR, OP_BTS, OP_BTR };
+
+/* Result and flags of a logical operation, computed by the CPU itself. */
+static u64 logic_op(enum op op, u64 a, u64 b, unsigned size, u64 *flags)
+{
+    unsigned sh = 64 - size * 8;
+    u64 r, f;
+
+    a <<= sh;
+    b <<= sh;
+    switch (op) {
+    case OP_AND: __asm__ volatile("and %2, %0; pushfq; popq %1" : "+r"(a), "=r"(f) : "r"(b) : "cc"); break;
+    case OP_OR:  __asm__ volatile("or %2, %0; pushfq; popq %1" : "+r"(a), "=r"(f) : "r"(b) : "cc"); break;
+    default:     __asm__ volatile("xor %2, %0; pushfq; popq %1" : "+r"(a), "=r"(f) : "r"(b) : "cc"); break;
+    }
+    r = a >> sh;
+    /* PF looks at the low byte of the result. */
+    {
+        u64 g, lo = r & 0xff;
+        __asm__ volatile("test %1, %1; pushfq; popq %0" : "=r"(g) : "r"(lo) : "cc");
+        f = (f & ~0x4ULL) | (g & 0x4ULL);
+    }
+    *flags = f & EFLAGS_ARITH;
+    return r;
+}
+
+static enum op group1_op(unsigned ext)
+{
+    return ext == 1 ? OP_OR : ext == 4 ? OP_AND : ext == 6 ? OP_XOR : OP_MOV;
+}
 
 bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error)
 {
     struct domain *d = v->domain;
     struct insn in = { .rip = regs->rip };
     bool rex_w = false, rex = false, opsize = false, flush = false;
-    unsigned rex_r = 0, size, reg = 0, shift;
+    unsigned rex_r = 0, size, reg = 0, shift, opcode;
     enum op op;
     u64 src = 0, mask, old, cur, val, *pte, pte_now;
     mfn_t l1, target;
@@ -177,23 +210,65 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error)
             return false;
     }
     size = rex_w ? 8 : opsize ? 2 : 4;
+    opcode = b;
     switch (b) {
     case 0x88: op = OP_MOV; size = 1; break;
     case 0x89: op = OP_MOV; break;
     case 0xc6: op = OP_MOV; size = 1; break;
     case 0xc7: op = OP_MOV; break;
     case 0x87: op = OP_XCHG; break;
+    case 0x20: op = OP_AND; size = 1; break;
+    case 0x21: op = OP_AND; break;
+    case 0x08: op = OP_OR; size = 1; break;
+    case 0x09: op = OP_OR; break;
+    case 0x30: op = OP_XOR; size = 1; break;
+    case 0x31: op = OP_XOR; break;
+    case 0x80: case 0x81: case 0x83:
+        op = OP_MOV;                    /* decided by the ModRM extension below */
+        if (b == 0x80)
+            size = 1;
+        break;
     case 0x0f:
-        if (!fetch(&in, &b) || b != 0xb1)
+        if (!fetch(&in, &b))
             return false;
-        op = OP_CMPXCHG;
+        opcode = 0x0f00 | b;
+        if (b == 0xb1)
+            op = OP_CMPXCHG;
+        else if (b == 0xab)
+            op = OP_BTS;
+        else if (b == 0xb3)
+            op = OP_BTR;
+        else if (b == 0xba)
+            op = OP_BTS;                /* decided by the ModRM extension below */
+        else
+            return false;
         break;
     default:
         return false;
     }
     if (!fetch(&in, &modrm) || !skip_modrm_mem(&in, modrm))
         return false;
-    if (b == 0xc6 || b == 0xc7) {
+    if (opcode == 0x80 || opcode == 0x81 || opcode == 0x83 || opcode == 0x0fba) {
+        /* Immediate forms: the ModRM reg field picks the operation. */
+        unsigned ext = (modrm >> 3) & 7, n;
+        if (opcode == 0x0fba)
+            op = ext == 5 ? OP_BTS : ext == 6 ? OP_BTR : OP_MOV;
+        else
+            op = group1_op(ext);
+        if (op == OP_MOV)
+            return false;
+        n = (opcode == 0x81 && size != 1) ? (size == 2 ? 2 : 4) : 1;
+        for (unsigned i = 0; i < n; i++) {
+            if (!fetch(&in, &b))
+                return false;
+            src |= (u64)b << (8 * i);
+        }
+        /* imm8 (83) and imm32 (81) sign-extend to the operand size. */
+        if (opcode == 0x83 && (src & 0x80))
+            src |= ~0xffULL;
+        if (opcode == 0x81 && n == 4 && (src & 0x80000000u))
+            src |= 0xffffffff00000000ULL;
+    } else if (b == 0xc6 || b == 0xc7) {
         unsigned n = b == 0xc6 ? 1 : size == 2 ? 2 : 4;
         if ((modrm >> 3) & 7)
             return false;
@@ -225,6 +300,15 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error)
             regs->rip += in.len;
             return true;
         }
+    }
+    if (op == OP_AND || op == OP_OR || op == OP_XOR) {
+        u64 flags;
+        src = logic_op(op, cur, src, size, &flags);
+        regs->rflags = (regs->rflags & ~(u64)EFLAGS_ARITH) | flags;
+    } else if (op == OP_BTS || op == OP_BTR) {
+        unsigned bit = (unsigned)(src & (size * 8 - 1));
+        regs->rflags = (regs->rflags & ~1ULL) | ((cur >> bit) & 1);     /* CF = old bit */
+        src = op == OP_BTS ? cur | (1ULL << bit) : cur & ~(1ULL << bit);
     }
     val = (old & ~mask) | ((src << shift) & mask);
     if (pt_update_entry(d, target, (addr & (PAGE_SIZE - 1)) >> 3, val, false, &flush))
