@@ -2,3 +2,5 @@
 # `make test`; the Xen 4.17 oracle run is `make test-xen-dom0`
 # (dom0-tools/image/build.mk).
 SYSTEM_TESTS += tests/dom0/native-dom0-test
+# Debian's Linux as dom0 on Mica (the hypervisor-facing checks).
+SYSTEM_TESTS += tests/dom0/mica-dom0-test
