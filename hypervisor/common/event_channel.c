@@ -9,6 +9,7 @@
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
+#include <asm/pirq.h>
 #include <mica/event.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
@@ -28,7 +29,7 @@ struct evtchn {
     u8 notify_vcpu;
     u16 remote_dom;         /* UNBOUND: who may bind; INTERDOMAIN: peer */
     u32 remote_port;        /* INTERDOMAIN: peer port */
-    u32 virq;               /* VIRQ: which */
+    u32 virq;               /* VIRQ: which; PIRQ: the pirq */
 };
 
 struct evtchn_table {
@@ -148,6 +149,11 @@ static void deliver(struct domain *d, u32 port)
             vcpu_wake(v);
 }
 
+void evtchn_raise(struct domain *d, u32 port)
+{
+    deliver(d, port);
+}
+
 bool evtchn_port_pending(struct domain *d, u32 port)
 {
     return port < NR_PORTS &&
@@ -202,6 +208,9 @@ static long evtchn_close(struct domain *d, u32 port)
         for (unsigned v = 0; v < MAX_VIRT_CPUS; v++)
             if (d->evtchn->virq_port[v][c->virq] == port)
                 d->evtchn->virq_port[v][c->virq] = 0;
+        break;
+    case ECS_PIRQ:
+        pirq_unbind(d, c->virq);       /* the pirq number lives in .virq */
         break;
     case ECS_INTERDOMAIN: {
         struct domain *rd = domain_by_id(c->remote_dom);
@@ -356,8 +365,25 @@ long do_event_channel_op(int cmd, u64 arg)
         }
         return 0;
     }
-    case EVTCHNOP_bind_pirq:
-        return -XEN_ENOSYS;     /* physical IRQs arrive with the Linux dom0 work */
+    case EVTCHNOP_bind_pirq: {
+        struct evtchn_bind_pirq b;
+        u32 port;
+        if (copy_from_guest(&b, arg, sizeof(b)))
+            return -XEN_EFAULT;
+        if ((rc = alloc_port(d, &port)))
+            return rc;
+        *port_ptr(d, port) = (struct evtchn){ .state = ECS_PIRQ, .virq = b.pirq };
+        if ((rc = pirq_bind(d, b.pirq, port))) {
+            free_port(d, port);
+            return rc;
+        }
+        b.port = port;
+        if (copy_to_guest(arg, &b, sizeof(b))) {
+            evtchn_close(d, port);
+            return -XEN_EFAULT;
+        }
+        return 0;
+    }
     case EVTCHNOP_close: {
         struct evtchn_close c;
         if (copy_from_guest(&c, arg, sizeof(c)))
@@ -393,7 +419,7 @@ long do_event_channel_op(int cmd, u64 arg)
             s.u.interdomain.dom = c->remote_dom;
             s.u.interdomain.port = c->remote_port;
             break;
-        case ECS_PIRQ: s.status = EVTCHNSTAT_pirq; break;
+        case ECS_PIRQ: s.status = EVTCHNSTAT_pirq; s.u.pirq = c->virq; break;
         case ECS_VIRQ: s.status = EVTCHNSTAT_virq; s.u.virq = c->virq; break;
         case ECS_IPI: s.status = EVTCHNSTAT_ipi; break;
         }

@@ -10,6 +10,7 @@
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/iomem.h>
+#include <asm/ioapic.h>
 #include <asm/lapic.h>
 #include <asm/m2p.h>
 #include <asm/layout.h>
@@ -255,6 +256,7 @@ void start_mica(u32 magic, u32 info_pa)
     acpi_init();
 
     pic_disable();
+    ioapic_init(acpi.have_madt ? &acpi : NULL);
     time_init(acpi.have_hpet ? acpi.hpet_addr : 0);
     lapic_init();
 

@@ -29,6 +29,9 @@ static inline void send_timer_virq(struct vcpu *v)
     send_guest_vcpu_virq(v, 0 /* VIRQ_TIMER */);
 }
 
+/* Raises port of d (an interrupt for a bound pirq, for instance). */
+void evtchn_raise(struct domain *d, u32 port);
+
 /* True when v has an event it would take if it unmasked (for blocking). */
 bool event_pending(struct vcpu *v);
 

@@ -12,6 +12,7 @@
 #include <asm/desc.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/pirq.h>
 #include <asm/pv.h>
 #include <mica/event.h>
 #include <mica/hypercall.h>
@@ -220,6 +221,8 @@ static long do_physdev_op(int cmd, u64 arg)
 {
     struct vcpu *v = current_vcpu();
 
+    if (pirq_physdev_handles(cmd))
+        return pirq_physdev_op(v->domain, cmd, arg);
     switch (cmd) {
     case PHYSDEVOP_set_iopl: {
         u32 iopl;

@@ -1,0 +1,215 @@
+/*
+ * GSI interrupts for dom0 (see asm/pirq.h).
+ *
+ * A pirq is the GSI's own number.  Each mapped GSI gets an interrupt
+ * vector of its own; when it fires Mica acknowledges the local APIC and
+ * raises the bound event channel.  A level-triggered line would fire
+ * again at once, so it is masked at the I/O APIC until dom0's EOI.
+ */
+#include <asm/current.h>
+#include <asm/guest_access.h>
+#include <asm/ioapic.h>
+#include <asm/lapic.h>
+#include <asm/pirq.h>
+#include <asm/traps.h>
+#include <mica/event.h>
+#include <mica/lib.h>
+#include <public/errno.h>
+#include <public/physdev.h>
+
+/* Vectors 0x30-0x7f: below the int $0x80 gate and Mica's own vectors. */
+#define NR_PIRQS 0x50
+#define PIRQ_VECTOR_BASE 0x30
+#define ISA_IRQS 16
+
+struct pirq {
+    bool mapped, routed, have_mode;
+    bool level, low_active;
+    bool awaiting_eoi;
+    domid_t owner;
+    u32 port;                   /* 0: not bound */
+    unsigned gsi;
+};
+
+static struct pirq pirqs[NR_PIRQS];
+
+static void pirq_interrupt(struct cpu_regs *regs)
+{
+    unsigned vector = (unsigned)regs->vector;
+    struct pirq *p = &pirqs[vector - PIRQ_VECTOR_BASE];
+    struct domain *d = domain_by_id(p->owner);
+
+    if (p->level) {
+        ioapic_mask(p->gsi, true);
+        p->awaiting_eoi = true;
+    }
+    lapic_eoi();
+    if (d && p->port)
+        evtchn_raise(d, p->port);
+}
+
+/* ISA lines are edge/high unless ACPI overrides them; PCI lines level/low. */
+static void default_mode(unsigned gsi, bool *level, bool *low)
+{
+    unsigned ogsi;
+
+    *level = gsi >= ISA_IRQS;
+    *low = gsi >= ISA_IRQS;
+    for (unsigned irq = 0; irq < ISA_IRQS; irq++) {
+        bool l, lo;
+        if (ioapic_isa_override(irq, &ogsi, &l, &lo) && ogsi == gsi) {
+            *level = l;
+            *low = lo;
+        }
+    }
+}
+
+static long route(struct pirq *p)
+{
+    if (!p->have_mode)
+        default_mode(p->gsi, &p->level, &p->low_active);
+    if (!ioapic_route(p->gsi, (u8)(PIRQ_VECTOR_BASE + p->gsi), p->level, p->low_active))
+        return -XEN_EINVAL;
+    set_irq_handler(PIRQ_VECTOR_BASE + p->gsi, pirq_interrupt);
+    p->routed = true;
+    if (p->port)
+        ioapic_mask(p->gsi, false);
+    return 0;
+}
+
+static bool gsi_ok(s64 gsi)
+{
+    return gsi >= 0 && gsi < NR_PIRQS && (unsigned)gsi < ioapic_nr_gsis();
+}
+
+bool pirq_physdev_handles(int cmd)
+{
+    return cmd == PHYSDEVOP_setup_gsi || cmd == PHYSDEVOP_map_pirq ||
+           cmd == PHYSDEVOP_unmap_pirq || cmd == PHYSDEVOP_irq_status_query ||
+           cmd == PHYSDEVOP_eoi || cmd == PHYSDEVOP_apic_read ||
+           cmd == PHYSDEVOP_alloc_irq_vector;
+}
+
+long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
+{
+    if (!d->is_privileged)
+        return -XEN_EPERM;
+    switch (cmd) {
+    case PHYSDEVOP_setup_gsi: {
+        struct physdev_setup_gsi g;
+        if (copy_from_guest(&g, arg, sizeof(g)))
+            return -XEN_EFAULT;
+        if (!gsi_ok(g.gsi) || g.triggering > 1 || g.polarity > 1)
+            return -XEN_EINVAL;
+        pirqs[g.gsi].gsi = (unsigned)g.gsi;
+        pirqs[g.gsi].level = g.triggering;
+        pirqs[g.gsi].low_active = g.polarity;
+        pirqs[g.gsi].have_mode = true;
+        return pirqs[g.gsi].mapped ? route(&pirqs[g.gsi]) : 0;
+    }
+    case PHYSDEVOP_map_pirq: {
+        struct physdev_map_pirq m;
+        struct pirq *p;
+        if (copy_from_guest(&m, arg, sizeof(m)))
+            return -XEN_EFAULT;
+        if (m.domid != DOMID_SELF && m.domid != d->domid)
+            return -XEN_EPERM;      /* mapping into other domains comes with passthrough */
+        if (m.type != MAP_PIRQ_TYPE_GSI)
+            return -XEN_ENOSYS;     /* MSI: not yet; drivers fall back to the GSI */
+        if (!gsi_ok(m.index) || (m.pirq >= 0 && m.pirq != m.index))
+            return -XEN_EINVAL;
+        p = &pirqs[m.index];
+        if (p->mapped && p->owner != d->domid)
+            return -XEN_EBUSY;
+        p->gsi = (unsigned)m.index;
+        p->owner = d->domid;
+        p->mapped = true;
+        if (!p->routed && route(p))
+            return -XEN_EINVAL;
+        m.pirq = m.index;
+        return copy_to_guest(arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
+    }
+    case PHYSDEVOP_unmap_pirq: {
+        struct physdev_unmap_pirq u;
+        if (copy_from_guest(&u, arg, sizeof(u)))
+            return -XEN_EFAULT;
+        if (u.pirq < 0 || u.pirq >= NR_PIRQS || !pirqs[u.pirq].mapped ||
+            pirqs[u.pirq].owner != d->domid)
+            return -XEN_EINVAL;
+        ioapic_mask(pirqs[u.pirq].gsi, true);
+        pirqs[u.pirq].mapped = false;
+        return 0;
+    }
+    case PHYSDEVOP_irq_status_query: {
+        struct physdev_irq_status_query q;
+        if (copy_from_guest(&q, arg, sizeof(q)))
+            return -XEN_EFAULT;
+        if (q.irq >= NR_PIRQS)
+            return -XEN_EINVAL;
+        q.flags = pirqs[q.irq].mapped && pirqs[q.irq].level ? XENIRQSTAT_needs_eoi : 0;
+        return copy_to_guest(arg, &q, sizeof(q)) ? -XEN_EFAULT : 0;
+    }
+    case PHYSDEVOP_eoi: {
+        struct physdev_eoi e;
+        struct pirq *p;
+        if (copy_from_guest(&e, arg, sizeof(e)))
+            return -XEN_EFAULT;
+        if (e.irq >= NR_PIRQS)
+            return -XEN_EINVAL;
+        p = &pirqs[e.irq];
+        if (p->mapped && p->owner == d->domid && p->awaiting_eoi) {
+            p->awaiting_eoi = false;
+            if (p->port)
+                ioapic_mask(p->gsi, false);
+        }
+        return 0;
+    }
+    case PHYSDEVOP_apic_read: {
+        /* dom0 may look at the I/O APICs; Mica alone programs them. */
+        struct physdev_apic a;
+        if (copy_from_guest(&a, arg, sizeof(a)))
+            return -XEN_EFAULT;
+        if (!ioapic_read_reg(a.apic_physbase, a.reg, &a.value))
+            return -XEN_EINVAL;
+        return copy_to_guest(arg, &a, sizeof(a)) ? -XEN_EFAULT : 0;
+    }
+    case PHYSDEVOP_alloc_irq_vector: {
+        /* Each GSI has its vector already; report it. */
+        struct physdev_irq i;
+        if (copy_from_guest(&i, arg, sizeof(i)))
+            return -XEN_EFAULT;
+        if (!gsi_ok(i.irq))
+            return -XEN_EINVAL;
+        i.vector = PIRQ_VECTOR_BASE + i.irq;
+        return copy_to_guest(arg, &i, sizeof(i)) ? -XEN_EFAULT : 0;
+    }
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
+long pirq_bind(struct domain *d, u32 pirq, u32 port)
+{
+    struct pirq *p;
+
+    if (pirq >= NR_PIRQS)
+        return -XEN_EINVAL;
+    p = &pirqs[pirq];
+    if (!p->mapped || p->owner != d->domid)
+        return -XEN_EINVAL;
+    if (p->port)
+        return -XEN_EBUSY;
+    p->port = port;
+    p->awaiting_eoi = false;
+    if (p->routed)
+        ioapic_mask(p->gsi, false);
+    return 0;
+}
+
+void pirq_unbind(struct domain *d, u32 pirq)
+{
+    if (pirq >= NR_PIRQS || pirqs[pirq].owner != d->domid)
+        return;
+    ioapic_mask(pirqs[pirq].gsi, true);
+    pirqs[pirq].port = 0;
+}
