@@ -9,7 +9,16 @@ DOM0_CMDLINE ?= start_info test=start_info dom0_pages=16384
 DOM0_KERNEL  ?= $(BUILD)/tests/guests/start_info.elf
 DOM0_INITRD  ?=
 
-$(BUILD)/mica.iso: $(BUILD)/mica.gz $(DOM0_KERNEL) $(DOM0_INITRD) scripts/mkiso
+# The ISO is remade whenever the command lines or module choices change.
+ISO_VARS := $(MICA_CMDLINE)|$(DOM0_CMDLINE)|$(DOM0_KERNEL)|$(DOM0_INITRD)
+$(BUILD)/iso.vars: FORCE
+	@mkdir -p $(dir $@)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(ISO_VARS)' ]; then echo '$(ISO_VARS)' > $@; fi
+
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/mica.iso: $(BUILD)/mica.gz $(DOM0_KERNEL) $(DOM0_INITRD) scripts/mkiso $(BUILD)/iso.vars
 	@echo "  ISO     $@"
 	$(Q)scripts/mkiso $@ $(BUILD)/mica.gz "$(MICA_CMDLINE)" \
 	    $(DOM0_KERNEL) "$(DOM0_CMDLINE)" $(if $(DOM0_INITRD),$(DOM0_INITRD) "")
