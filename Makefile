@@ -63,10 +63,11 @@ test-system: deps
 	$(Q)$(MAKE) --no-print-directory all iso
 	$(Q)scripts/run-tests $(SYSTEM_TESTS)
 
+# Debian's Linux as dom0 wants more memory than Mica's test kernels.
 run: deps
 	$(Q)$(MAKE) --no-print-directory ensure-config
 	$(Q)$(MAKE) --no-print-directory all iso
-	$(Q)scripts/run-qemu --interactive $(BUILD)/mica.iso
+	$(Q)MICA_QEMU_MEM=$${MICA_QEMU_MEM:-1024} scripts/run-qemu --interactive $(BUILD)/mica.iso
 
 clean:
 	rm -rf $(BUILD)

@@ -160,3 +160,48 @@ void console_force_unlock(void)
 {
     /* Single CPU, no locks yet: nothing to break. */
 }
+
+/*
+ * Console input.  Characters from the serial line go to dom0 (its
+ * console_io reads drain this ring, and VIRQ_CONSOLE tells it there is
+ * something to read), except that three Ctrl-A in a row switch input to
+ * Mica's own debug keys and back, as on Xen.
+ */
+#define INPUT_RING 256
+#define SWITCH_CHAR 0x01        /* Ctrl-A */
+
+static char input_ring[INPUT_RING];
+static unsigned input_prod, input_cons;
+static bool input_to_mica;
+static unsigned switch_presses;
+
+bool console_input_char(char c)
+{
+    if (c == SWITCH_CHAR) {
+        if (++switch_presses == 3) {
+            switch_presses = 0;
+            input_to_mica = !input_to_mica;
+            printk("*** Serial input to %s (type Ctrl-A three times to switch)\n",
+                   input_to_mica ? "Mica (press 'h' for help)" : "dom0");
+        }
+        return false;
+    }
+    switch_presses = 0;
+    if (input_to_mica) {
+        debug_key(c);
+        return false;
+    }
+    if (input_prod - input_cons == INPUT_RING)
+        return false;           /* dom0 is not reading: drop rather than block */
+    input_ring[input_prod++ % INPUT_RING] = c;
+    return true;
+}
+
+size_t console_input_read(char *buf, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n && input_cons != input_prod)
+        buf[got++] = input_ring[input_cons++ % INPUT_RING];
+    return got;
+}

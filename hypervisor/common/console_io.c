@@ -78,15 +78,11 @@ long do_console_io(int cmd, u64 count, u64 buf)
         return 0;
     }
     case CONSOLEIO_read: {
-        u64 n = 0;
-        int c;
+        size_t n;
         count = (u32)count;
-        while (n < count && (c = uart_getc()) >= 0) {
-            char ch = (char)c;
-            if (copy_to_guest(buf + n, &ch, 1))
-                return -XEN_EFAULT;
-            n++;
-        }
+        n = console_input_read(chunk, MIN((u64)CHUNK, count));
+        if (n && copy_to_guest(buf, chunk, n))
+            return -XEN_EFAULT;     /* those characters are lost, as on a bad read */
         return (long)n;
     }
     default:

@@ -130,3 +130,16 @@ bool ioapic_read_reg(u64 base, u32 reg, u32 *value)
     }
     return false;
 }
+
+static u64 claimed[4];          /* GSIs Mica uses itself */
+
+void ioapic_claim_gsi(unsigned gsi)
+{
+    if (gsi < 256)
+        claimed[gsi / 64] |= 1ULL << (gsi % 64);
+}
+
+bool ioapic_gsi_claimed(unsigned gsi)
+{
+    return gsi < 256 && (claimed[gsi / 64] >> (gsi % 64)) & 1;
+}

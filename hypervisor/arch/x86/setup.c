@@ -259,6 +259,7 @@ void start_mica(u32 magic, u32 info_pa)
     ioapic_init(acpi.have_madt ? &acpi : NULL);
     time_init(acpi.have_hpet ? acpi.hpet_addr : 0);
     lapic_init();
+    uart_input_start();         /* routes through the I/O APIC to this CPU's LAPIC */
 
     print_banner();
     check_timer_interrupt();

@@ -7,6 +7,11 @@
  * firmware or loader programmed.
  */
 #include <asm/io.h>
+#include <asm/ioapic.h>
+#include <asm/lapic.h>
+#include <asm/traps.h>
+#include <mica/domain.h>
+#include <mica/event.h>
 #include <asm/uart.h>
 #include <mica/console.h>
 #include <mica/lib.h>
@@ -162,6 +167,36 @@ void uart_console_start(void)
         return;
     uart_init();
     console_register(&com1_console);
+}
+
+/* Received characters: to the console, and an event for dom0 if queued. */
+static void uart_interrupt(struct cpu_regs *regs)
+{
+    bool for_dom0 = false;
+    int c;
+
+    for (unsigned i = 0; i < 64 && (c = uart_getc()) >= 0; i++)
+        for_dom0 |= console_input_char((char)c);
+    lapic_eoi();
+    if (for_dom0)
+        send_guest_global_virq(domain_by_id(0), VIRQ_CONSOLE);
+}
+
+void uart_input_start(void)
+{
+    unsigned gsi = 4;
+    bool level = false, low = false;
+
+    if (!console_wanted("com1"))
+        return;
+    ioapic_isa_override(4, &gsi, &level, &low);
+    if (!ioapic_route(gsi, UART_VECTOR, level, low))
+        return;
+    ioapic_claim_gsi(gsi);
+    set_irq_handler(UART_VECTOR, uart_interrupt);
+    outb(com1.port + IER, 0x01);                /* received data available */
+    outb(com1.port + MCR, 0x0b);                /* DTR, RTS, OUT2 (IRQ line on) */
+    ioapic_mask(gsi, false);
 }
 
 int uart_getc(void)

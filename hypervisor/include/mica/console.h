@@ -23,6 +23,16 @@ bool console_wanted(const char *name);
 /* Current threshold from `loglvl=`. */
 enum log_level console_loglevel(void);
 
+/*
+ * A character from the console: true when it was queued for dom0 (which
+ * should then be told), false when Mica consumed it.
+ */
+bool console_input_char(char c);
+/* Takes up to n queued characters for dom0. */
+size_t console_input_read(char *buf, size_t n);
+/* Mica's own debug keys (debug_keys.c). */
+void debug_key(char c);
+
 /* After a panic: drop locks and rate limits, just print. */
 void console_force_unlock(void);
 

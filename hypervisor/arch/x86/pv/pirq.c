@@ -79,7 +79,8 @@ static long route(struct pirq *p)
 
 static bool gsi_ok(s64 gsi)
 {
-    return gsi >= 0 && gsi < NR_PIRQS && (unsigned)gsi < ioapic_nr_gsis();
+    return gsi >= 0 && gsi < NR_PIRQS && (unsigned)gsi < ioapic_nr_gsis() &&
+           !ioapic_gsi_claimed((unsigned)gsi);
 }
 
 bool pirq_physdev_handles(int cmd)

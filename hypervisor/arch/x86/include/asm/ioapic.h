@@ -24,6 +24,10 @@ unsigned ioapic_nr_gsis(void);
 bool ioapic_route(unsigned gsi, u8 vector, bool level, bool low_active);
 void ioapic_mask(unsigned gsi, bool masked);
 
+/* GSIs Mica drives itself (the serial line): never handed to dom0. */
+void ioapic_claim_gsi(unsigned gsi);
+bool ioapic_gsi_claimed(unsigned gsi);
+
 /* Reads register reg of the I/O APIC at physical address base. */
 bool ioapic_read_reg(u64 base, u32 reg, u32 *value);
 

@@ -7,6 +7,7 @@
 #define FIRST_DYNAMIC_VECTOR 0x20
 #define SPURIOUS_VECTOR      0xff
 #define LAPIC_TIMER_VECTOR   0xf0
+#define UART_VECTOR          0xf1
 
 typedef void (*irq_handler_t)(struct cpu_regs *regs);
 
