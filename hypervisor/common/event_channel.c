@@ -252,6 +252,29 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
     }
 }
 
+/* A new port of d in the given state; 0 or the allocation error. */
+static long open_port(struct domain *d, struct evtchn init, u32 *port)
+{
+    long rc = alloc_port(d, port);
+
+    if (!rc)
+        *port_ptr(d, *port) = init;
+    return rc;
+}
+
+/*
+ * Copies a bind result (already holding the new port) back to the guest;
+ * if that fails the port is closed again, so nothing half-made stays.
+ */
+static long hand_back(struct domain *d, u32 port, u64 arg, const void *result, size_t len)
+{
+    if (copy_to_guest(arg, result, len)) {
+        evtchn_close(d, port);
+        return -XEN_EFAULT;
+    }
+    return 0;
+}
+
 static struct domain *resolve_dom(domid_t id, struct domain *self)
 {
     if (id == DOMID_SELF || id == self->domid)
@@ -306,20 +329,16 @@ long do_event_channel_op(int cmd, u64 arg)
         rc_ = port_ptr(rd, b.remote_port);
         if (!rc_ || rc_->state != ECS_UNBOUND || rc_->remote_dom != d->domid)
             return -XEN_EINVAL;
-        if ((rc = alloc_port(d, &port)))
+        if ((rc = open_port(d, (struct evtchn){ .state = ECS_INTERDOMAIN, .remote_dom = rd->domid,
+                                                  .remote_port = b.remote_port }, &port)))
             return rc;
-        *port_ptr(d, port) = (struct evtchn){
-            .state = ECS_INTERDOMAIN, .remote_dom = rd->domid, .remote_port = b.remote_port,
-        };
         rc_ = port_ptr(rd, b.remote_port);     /* alloc may have grown d's table */
         rc_->state = ECS_INTERDOMAIN;
         rc_->remote_dom = d->domid;
         rc_->remote_port = port;
         b.local_port = port;
-        if (copy_to_guest(arg, &b, sizeof(b))) {
-            evtchn_close(d, port);
-            return -XEN_EFAULT;
-        }
+        if ((rc = hand_back(d, port, arg, &b, sizeof(b))))
+            return rc;
         /* The ABI raises the new local port at once, so no edge is missed. */
         deliver(d, port);
         return 0;
@@ -335,18 +354,12 @@ long do_event_channel_op(int cmd, u64 arg)
             return -XEN_ENOENT;
         if (d->evtchn->virq_port[b.vcpu][b.virq])
             return -XEN_EEXIST;
-        if ((rc = alloc_port(d, &port)))
+        if ((rc = open_port(d, (struct evtchn){ .state = ECS_VIRQ, .virq = b.virq,
+                                                  .notify_vcpu = (u8)b.vcpu }, &port)))
             return rc;
-        *port_ptr(d, port) = (struct evtchn){
-            .state = ECS_VIRQ, .virq = b.virq, .notify_vcpu = (u8)b.vcpu,
-        };
         d->evtchn->virq_port[b.vcpu][b.virq] = port;
         b.port = port;
-        if (copy_to_guest(arg, &b, sizeof(b))) {
-            evtchn_close(d, port);
-            return -XEN_EFAULT;
-        }
-        return 0;
+        return hand_back(d, port, arg, &b, sizeof(b));
     }
     case EVTCHNOP_bind_ipi: {
         struct evtchn_bind_ipi b;
@@ -355,34 +368,24 @@ long do_event_channel_op(int cmd, u64 arg)
             return -XEN_EFAULT;
         if (b.vcpu >= d->max_vcpus)
             return -XEN_ENOENT;
-        if ((rc = alloc_port(d, &port)))
+        if ((rc = open_port(d, (struct evtchn){ .state = ECS_IPI, .notify_vcpu = (u8)b.vcpu }, &port)))
             return rc;
-        *port_ptr(d, port) = (struct evtchn){ .state = ECS_IPI, .notify_vcpu = (u8)b.vcpu };
         b.port = port;
-        if (copy_to_guest(arg, &b, sizeof(b))) {
-            evtchn_close(d, port);
-            return -XEN_EFAULT;
-        }
-        return 0;
+        return hand_back(d, port, arg, &b, sizeof(b));
     }
     case EVTCHNOP_bind_pirq: {
         struct evtchn_bind_pirq b;
         u32 port;
         if (copy_from_guest(&b, arg, sizeof(b)))
             return -XEN_EFAULT;
-        if ((rc = alloc_port(d, &port)))
+        if ((rc = open_port(d, (struct evtchn){ .state = ECS_PIRQ, .virq = b.pirq }, &port)))
             return rc;
-        *port_ptr(d, port) = (struct evtchn){ .state = ECS_PIRQ, .virq = b.pirq };
         if ((rc = pirq_bind(d, b.pirq, port))) {
             free_port(d, port);
             return rc;
         }
         b.port = port;
-        if (copy_to_guest(arg, &b, sizeof(b))) {
-            evtchn_close(d, port);
-            return -XEN_EFAULT;
-        }
-        return 0;
+        return hand_back(d, port, arg, &b, sizeof(b));
     }
     case EVTCHNOP_close: {
         struct evtchn_close c;
