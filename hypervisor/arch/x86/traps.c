@@ -143,7 +143,8 @@ void do_trap(struct cpu_regs *regs)
         return;
     }
     if (v < FIRST_DYNAMIC_VECTOR) {
-        u64 fixup = (v == 14 || v == 13) ? search_exception_table(regs->rip) : 0;
+        /* Guest-memory copies (#PF, #GP) and guest selector loads (#NP, #SS, #GP). */
+        u64 fixup = (v >= 10 && v <= 14) ? search_exception_table(regs->rip) : 0;
         /* A guest's data breakpoint hit while Mica touched guest memory. */
         if (v == 1 && pv_debug_trap_in_mica())
             return;

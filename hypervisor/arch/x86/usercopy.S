@@ -18,3 +18,50 @@ raw_copy:
         .section __ex_table, "a"
         .balign 8
         .quad   1b, 2b
+
+/*
+ * int load_data_selector(unsigned which, u16 sel): loads DS (0), ES (1),
+ * FS (2) or GS (3); returns 0, or 1 if the selector faulted, in which case
+ * the null selector is loaded instead.
+ */
+        .section .text, "ax"
+        .globl  load_data_selector
+load_data_selector:
+        xor     %eax, %eax
+        cmp     $1, %edi
+        je      11f
+        cmp     $2, %edi
+        je      12f
+        cmp     $3, %edi
+        je      13f
+10:     mov     %esi, %ds
+        ret
+11:     mov     %esi, %es
+        ret
+12:     mov     %esi, %fs
+        ret
+13:     mov     %esi, %gs
+        ret
+19:     mov     $1, %eax
+        xor     %esi, %esi
+        cmp     $1, %edi
+        je      21f
+        cmp     $2, %edi
+        je      22f
+        cmp     $3, %edi
+        je      23f
+        mov     %esi, %ds
+        ret
+21:     mov     %esi, %es
+        ret
+22:     mov     %esi, %fs
+        ret
+23:     mov     %esi, %gs
+        ret
+
+        .section __ex_table, "a"
+        .balign 8
+        .quad   10b, 19b
+        .quad   11b, 19b
+        .quad   12b, 19b
+        .quad   13b, 19b

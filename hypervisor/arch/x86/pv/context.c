@@ -17,6 +17,33 @@
 #define MSR_GS_BASE 0xc0000101
 
 extern void pv_enter_frame(struct cpu_regs *frame) __attribute__((noreturn));
+int load_data_selector(unsigned which, u16 sel);
+
+static void save_data_selectors(struct vcpu *v)
+{
+    u16 *s = v->arch.data_sel;
+
+    __asm__ volatile("mov %%ds, %0" : "=r"(s[0]));
+    __asm__ volatile("mov %%es, %0" : "=r"(s[1]));
+    __asm__ volatile("mov %%fs, %0" : "=r"(s[2]));
+    __asm__ volatile("mov %%gs, %0" : "=r"(s[3]));
+}
+
+/*
+ * Loads next's data selectors (its GDT view is already in place); a
+ * selector that no longer loads (the guest changed its GDT or LDT) is
+ * replaced by null and reported to the guest's failsafe callback.
+ */
+static void load_data_selectors(struct vcpu *next)
+{
+    bool failed = false;
+
+    for (unsigned i = 0; i < 4; i++)
+        if (load_data_selector(i, next->arch.data_sel[i]))
+            failed = true;
+    if (failed)
+        pv_bounce_failsafe(next, guest_regs(), next->arch.data_sel);
+}
 extern u64 idle_cr3;
 
 static void fpu_save(struct vcpu *v)
@@ -38,6 +65,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
 
     if (prev) {
         prev->arch.regs = *frame;
+        save_data_selectors(prev);
         fpu_save(prev);
         if (prev->arch.kernel_mode)
             prev->arch.gs_base_kernel = rdmsr(MSR_GS_BASE);
@@ -52,6 +80,9 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
      */
     pv_load_gdt(NULL);
     if (!next) {
+        /* No selector may point into a GDT view that is about to go. */
+        for (unsigned i = 0; i < 4; i++)
+            load_data_selector(i, 0);
         write_cr3(idle_cr3);
         return;
     }
@@ -59,6 +90,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
     write_cr3((next->arch.kernel_mode ? next->arch.guest_table : next->arch.guest_table_user)
               << PAGE_SHIFT);
     pv_load_gdt(next);
+    load_data_selectors(next);
     wrmsr(MSR_FS_BASE, next->arch.fs_base);
     wrmsr(MSR_GS_BASE, next->arch.kernel_mode ? next->arch.gs_base_kernel
                                               : next->arch.gs_base_user);

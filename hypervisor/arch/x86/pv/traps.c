@@ -44,11 +44,16 @@ void pv_toggle_guest_mode(struct vcpu *v)
     write_cr3((a->kernel_mode ? a->guest_table : a->guest_table_user) << PAGE_SHIFT);
 }
 
-bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
-               bool has_error, u32 error, bool mask_events)
+/*
+ * The frame every bounce pushes: RCX, R11, then `extra` (an error code,
+ * or the failsafe callback's four data selectors), then RIP, CS with the
+ * saved event mask, RFLAGS, RSP, SS.
+ */
+static bool bounce_frame(struct vcpu *v, struct cpu_regs *regs, u64 handler,
+                         const u64 *extra, unsigned nr_extra, bool mask_events)
 {
     struct vcpu_info *vi = v->vcpu_info;
-    u64 frame[8], sp, cs = regs->cs;
+    u64 frame[11], sp, cs = regs->cs;
     unsigned n = 0;
     u8 saved_mask = vi->evtchn_upcall_mask;
 
@@ -72,8 +77,8 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
 
     frame[n++] = regs->rcx;
     frame[n++] = regs->r11;
-    if (has_error)
-        frame[n++] = error;
+    for (unsigned i = 0; i < nr_extra && i < 4; i++)
+        frame[n++] = extra[i];
     frame[n++] = regs->rip;
     frame[n++] = (cs & 0xffff) | ((u64)saved_mask << 32);
     frame[n++] = (regs->rflags & ~(u64)(X86_EFLAGS_IF | X86_EFLAGS_IOPL)) |
@@ -99,6 +104,26 @@ bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
     regs->rcx = regs->rip;
     regs->r11 = regs->rflags;
     return true;
+}
+
+bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
+               bool has_error, u32 error, bool mask_events)
+{
+    u64 err = error;
+
+    return bounce_frame(v, regs, handler, &err, has_error ? 1 : 0, mask_events);
+}
+
+bool pv_bounce_failsafe(struct vcpu *v, struct cpu_regs *regs, const u16 sel[4])
+{
+    const u64 selectors[4] = { sel[0], sel[1], sel[2], sel[3] };
+
+    if (!v->arch.failsafe_cb.address) {
+        domain_crash(v->domain, "a data segment would not load and no failsafe callback is registered");
+        return false;
+    }
+    return bounce_frame(v, regs, v->arch.failsafe_cb.address, selectors, 4,
+                        v->arch.failsafe_cb.mask_events);
 }
 
 static const char *const vector_names[32] = {

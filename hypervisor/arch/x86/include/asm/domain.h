@@ -32,6 +32,7 @@ struct arch_vcpu {
     u64 gs_base_kernel;
     u64 gs_base_user;
     u16 gs_sel_user;
+    u16 data_sel[4];                /* DS, ES, FS, GS while descheduled */
     bool fpu_ts;                    /* virtual CR0.TS (fpu_taskswitch) */
     bool fpu_dirty;                 /* hardware FPU holds this vCPU's state */
     u64 cr2;                        /* virtual CR2 */

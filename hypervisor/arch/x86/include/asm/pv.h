@@ -23,6 +23,12 @@ void pv_exit_to_guest(struct cpu_regs *regs);
 bool pv_bounce(struct vcpu *v, struct cpu_regs *regs, u64 handler,
                bool has_error, u32 error, bool mask_events);
 
+/*
+ * The failsafe callback: DS, ES, FS, GS (as the guest had them) could not
+ * all be loaded when the vCPU was switched in; they are on the frame.
+ */
+bool pv_bounce_failsafe(struct vcpu *v, struct cpu_regs *regs, const u16 sel[4]);
+
 /* Toggles between guest kernel and user mode (page tables, GS bases). */
 void pv_toggle_guest_mode(struct vcpu *v);
 
