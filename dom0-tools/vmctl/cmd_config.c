@@ -152,9 +152,7 @@ int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv)
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
         goto out;
     }
-    rc = defs_find(cmd, &store, wanted, &name);
-    if (rc == VMCTL_EXIT_NOT_FOUND)
-        rc = defs_not_found(cmd, wanted);
+    rc = defs_find_or_report(cmd, &store, wanted, &name);
     if (rc != VMCTL_EXIT_OK)
         goto out;
     if (store_remove(&store, name, err, sizeof(err)) < 0) {
@@ -178,9 +176,7 @@ int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv)
     if (store_init(&store) < 0)
         return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
     char *name = NULL, *path = NULL;
-    int rc = defs_find(cmd, &store, wanted, &name);
-    if (rc == VMCTL_EXIT_NOT_FOUND)
-        rc = defs_not_found(cmd, wanted);
+    int rc = defs_find_or_report(cmd, &store, wanted, &name);
     if (rc != VMCTL_EXIT_OK)
         goto out;
     path = store_path(&store, name);

@@ -53,9 +53,7 @@ int cmd_start(const struct vmctl_command *cmd, int argc, char **argv)
     if (store_init(&store) < 0)
         return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
     char *name = NULL;
-    int rc = defs_find(cmd, &store, wanted, &name);
-    if (rc == VMCTL_EXIT_NOT_FOUND)
-        rc = defs_not_found(cmd, wanted);
+    int rc = defs_find_or_report(cmd, &store, wanted, &name);
     if (rc == VMCTL_EXIT_OK) {
         /* Files are checked again: a kernel may have been removed since
            the domain was defined. */

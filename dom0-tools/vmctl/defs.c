@@ -103,3 +103,11 @@ int defs_not_found(const struct vmctl_command *cmd, const char *name_or_uuid)
     return cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "no domain named '%s' is defined (see 'vmctl "
                     "list --inactive')", name_or_uuid);
 }
+
+int defs_find_or_report(const struct vmctl_command *cmd, const struct store *store,
+                        const char *name_or_uuid, char **name_out)
+{
+    int rc = defs_find(cmd, store, name_or_uuid, name_out);
+
+    return rc == VMCTL_EXIT_NOT_FOUND ? defs_not_found(cmd, name_or_uuid) : rc;
+}

@@ -21,6 +21,10 @@ int defs_load_input(const struct vmctl_command *cmd, const char *file, unsigned 
 int defs_find(const struct vmctl_command *cmd, const struct store *store,
               const char *name_or_uuid, char **name_out);
 
+/* defs_find(), with the usual "no domain named X" said when it is missing. */
+int defs_find_or_report(const struct vmctl_command *cmd, const struct store *store,
+                        const char *name_or_uuid, char **name_out);
+
 /* Loads NAME's stored definition; a stored file that no longer validates
    is reported with its path and gives VMCTL_EXIT_INVALID. */
 int defs_load_stored(const struct vmctl_command *cmd, const struct store *store,
