@@ -1,10 +1,11 @@
 /*
  * bzImage setup-header parsing: crafted headers, every field pushed out of
  * range, and real payloads wrapped the way Linux's build wraps them.
- * unit-sources: hypervisor/common/bzimage.c hypervisor/common/decompress/decompress.c hypervisor/common/decompress/inflate.c hypervisor/common/decompress/xz.c hypervisor/common/decompress/lzma2.c hypervisor/common/decompress/bcj_x86.c hypervisor/common/decompress/sha256.c hypervisor/common/decompress/lz4.c
+ * unit-sources: hypervisor/common/bzimage.c hypervisor/common/decompress/decompress.c hypervisor/common/decompress/inflate.c hypervisor/common/decompress/xz.c hypervisor/common/decompress/lzma2.c hypervisor/common/decompress/bcj_x86.c hypervisor/common/decompress/sha256.c hypervisor/common/decompress/lz4.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "bzimage"
 #include "unit.h"
+#include "log_capture.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -13,39 +14,6 @@
 #include <mica/lib.h>
 #include <mica/bzimage.h>
 #include <mica/decompress.h>
-
-static char logbuf[4096];
-static size_t loglen;
-
-static void logv(const char *fmt, va_list ap)
-{
-    va_list cp;
-    va_copy(cp, ap);
-    vfprintf(stderr, fmt, ap);
-    if (loglen < sizeof(logbuf) - 1) {
-        int n = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, cp);
-        if (n > 0)
-            loglen = MIN(loglen + (size_t)n, sizeof(logbuf) - 1);
-    }
-    va_end(cp);
-}
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    logv(fmt, ap);
-    va_end(ap);
-}
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    logv(fmt, ap);
-    va_end(ap);
-}
 
 static void put16(u8 *p, u16 v) { p[0] = (u8)v; p[1] = (u8)(v >> 8); }
 static void put32(u8 *p, u32 v) { put16(p, (u16)v); put16(p + 2, (u16)(v >> 16)); }
@@ -156,18 +124,18 @@ UNIT_TEST(header_magic_and_version)
     CHECK_EQ(bi.size_trailer, 1234);
 
     img[0x1fe] = 0x54;
-    loglen = 0;
+    log_clear();
     CHECK(!bzimage_detect(img, len));
     CHECK_EQ(bzimage_parse(img, len, &bi), BZIMAGE_ENOTBZ);
     CHECK_STR(logbuf, "boot flag 0xaa54");
     img[0x1fe] = 0x55;
     img[0x205] = 'T';
-    loglen = 0;
+    log_clear();
     CHECK_EQ(bzimage_parse(img, len, &bi), BZIMAGE_ENOTBZ);
     CHECK_STR(logbuf, "HdrS");
     img[0x205] = 'S';
     put16(img + 0x206, 0x0207);
-    loglen = 0;
+    log_clear();
     CHECK_EQ(bzimage_parse(img, len, &bi), BZIMAGE_EOLD);
     CHECK_STR(logbuf, "2.07");
     put16(img + 0x206, 0x0208);
@@ -206,7 +174,7 @@ UNIT_TEST(out_of_range_fields)
     static const u32 bad_offsets[] = { 0xffffffffu, 0xfffffe00u, 0x80000000u, 0x10000 };
     for (size_t i = 0; i < ARRAY_SIZE(bad_offsets); i++) {
         put32(img + 0x248, bad_offsets[i]);
-        loglen = 0;
+        log_clear();
         CHECK_EQ(bzimage_parse(img, len, &bi), BZIMAGE_ERANGE);
         CHECK_STR(logbuf, "outside");
         CHECK_EQ(bzimage_payload(img, len, &pl, &pl_len), BZIMAGE_ERANGE);

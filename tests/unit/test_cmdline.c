@@ -1,28 +1,14 @@
 /*
  * Command-line parsing: option kinds, Xen's spellings, and bad input.
- * unit-sources: hypervisor/common/cmdline.c
+ * unit-sources: hypervisor/common/cmdline.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "cmdline"
 #include "unit.h"
+#include "log_capture.h"
 
 #include <stdarg.h>
 #include <mica/lib.h>
 #include <mica/param.h>
-
-static char logbuf[8192];
-static size_t loglen;
-
-static void vlog(const char *fmt, va_list ap)
-{
-    loglen += (size_t)vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
-    if (loglen >= sizeof(logbuf))
-        loglen = sizeof(logbuf) - 1;
-}
-void printk(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(fmt, ap); va_end(ap); }
-void printk_level(enum log_level l, const char *fmt, ...)
-{
-    va_list ap; (void)l; va_start(ap, fmt); vlog(fmt, ap); va_end(ap);
-}
 
 static bool noreboot, verbose = true;
 static u32 maxcpus = 4;
@@ -54,7 +40,7 @@ static const struct boot_param params[] = {
 static unsigned parse(const char *s)
 {
     noreboot = false; verbose = true; maxcpus = 4; small = 1; mem = 0;
-    name[0] = 0; custom_seen[0] = 0; loglen = 0; logbuf[0] = 0;
+    name[0] = 0; custom_seen[0] = 0; log_clear();
     return cmdline_parse(s, params, sizeof(params) / sizeof(params[0]));
 }
 

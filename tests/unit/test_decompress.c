@@ -2,10 +2,11 @@
  * Round trips and hostile-input tests of the gzip, xz and LZ4 decoders
  * against data compressed by Debian's own gzip, xz and lz4 (fixtures made by
  * tests/unit/fixtures/decompress-gen.sh at test-build time).
- * unit-sources: hypervisor/common/decompress/decompress.c hypervisor/common/decompress/inflate.c hypervisor/common/decompress/xz.c hypervisor/common/decompress/lzma2.c hypervisor/common/decompress/bcj_x86.c hypervisor/common/decompress/sha256.c hypervisor/common/decompress/lz4.c
+ * unit-sources: hypervisor/common/decompress/decompress.c hypervisor/common/decompress/inflate.c hypervisor/common/decompress/xz.c hypervisor/common/decompress/lzma2.c hypervisor/common/decompress/bcj_x86.c hypervisor/common/decompress/sha256.c hypervisor/common/decompress/lz4.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "decompress"
 #include "unit.h"
+#include "log_capture.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,45 +15,6 @@
 #include <libgen.h>
 #include <mica/lib.h>
 #include <mica/decompress.h>
-
-static char logbuf[8192];
-static size_t loglen;
-
-static void logv(const char *fmt, va_list ap)
-{
-    va_list cp;
-    va_copy(cp, ap);
-    vfprintf(stderr, fmt, ap);
-    if (loglen < sizeof(logbuf) - 1) {
-        int n = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, cp);
-        if (n > 0)
-            loglen = MIN(loglen + (size_t)n, sizeof(logbuf) - 1);
-    }
-    va_end(cp);
-}
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    logv(fmt, ap);
-    va_end(ap);
-}
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    logv(fmt, ap);
-    va_end(ap);
-}
-
-static void log_clear(void)
-{
-    loglen = 0;
-    logbuf[0] = 0;
-}
 
 /* Quiet runs for the thousands of mutated inputs: keep the log, not stderr. */
 static int quiet_fd = -1;

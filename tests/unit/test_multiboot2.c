@@ -1,38 +1,15 @@
 /*
  * Multiboot2 parser on crafted and malformed boot information blocks.
- * unit-sources: hypervisor/common/multiboot2.c
+ * unit-sources: hypervisor/common/multiboot2.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "multiboot2"
 #include "unit.h"
+#include "log_capture.h"
 
 #include <stdarg.h>
 #include <stdint.h>
 #include <mica/bootinfo.h>
 #include <mica/lib.h>
-
-static char logbuf[16384];
-static size_t loglen;
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    loglen += (size_t)vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
-    if (loglen >= sizeof(logbuf))
-        loglen = sizeof(logbuf) - 1;
-    va_end(ap);
-}
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    loglen += (size_t)vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
-    if (loglen >= sizeof(logbuf))
-        loglen = sizeof(logbuf) - 1;
-    va_end(ap);
-}
 
 /* A builder for boot information blocks. */
 static uint8_t blk[8192] __attribute__((aligned(8)));
@@ -47,8 +24,7 @@ static void begin(void)
 {
     memset(blk, 0, sizeof(blk));
     pos = 8;
-    loglen = 0;
-    logbuf[0] = 0;
+    log_clear();
 }
 
 static void put32(uint32_t off, uint32_t v) { memcpy(blk + off, &v, 4); }
