@@ -5,6 +5,7 @@
 #include "log_capture.h"
 
 char logbuf[1 << 16];
+unsigned log_errors, log_warnings;
 static size_t loglen;
 
 static void logv(const char *fmt, va_list ap)
@@ -34,7 +35,10 @@ void printk_level(enum log_level level, const char *fmt, ...)
 {
     va_list ap;
 
-    (void)level;
+    if (level == LOG_ERR)
+        log_errors++;
+    if (level <= LOG_WARN)
+        log_warnings++;
     va_start(ap, fmt);
     logv(fmt, ap);
     va_end(ap);
@@ -44,4 +48,5 @@ void log_clear(void)
 {
     loglen = 0;
     logbuf[0] = '\0';
+    log_errors = log_warnings = 0;
 }

@@ -8,6 +8,8 @@
 #define MICA_TESTS_LOG_CAPTURE_H
 
 extern char logbuf[];
+/* Messages at LOG_ERR, and at LOG_WARN or worse, since log_clear(). */
+extern unsigned log_errors, log_warnings;
 void log_clear(void);
 
 #endif

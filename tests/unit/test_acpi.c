@@ -2,7 +2,7 @@
  * Tests of ACPI table discovery against crafted tables in fake physical
  * memory.  (QEMU's real tables are parsed at every boot test instead of
  * being copied here: they are another project's output.)
- * unit-sources: hypervisor/common/acpi_tables.c
+ * unit-sources: hypervisor/common/acpi_tables.c tests/unit/log_capture.c
  *
  * The map callback hands out a fresh heap copy of exactly the bytes asked
  * for, so ASan catches any read past what the parser mapped.
@@ -10,44 +10,11 @@
 #define UNIT_SUITE "acpi"
 #include "unit.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <mica/lib.h>
 #include <mica/acpi.h>
+#include "log_capture.h"
 
-
-/* --- captured log ----------------------------------------------------- */
-
-static char logbuf[1 << 16];
-static size_t loglen;
-static unsigned nwarn;
-
-static void log_append(const char *fmt, va_list ap)
-{
-    if (loglen < sizeof(logbuf)) {
-        int n = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
-        if (n > 0)
-            loglen = MIN(loglen + (size_t)n, sizeof(logbuf) - 1);
-    }
-}
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    log_append(fmt, ap);
-    va_end(ap);
-}
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    if (level <= LOG_WARN)
-        nwarn++;
-    va_start(ap, fmt);
-    log_append(fmt, ap);
-    va_end(ap);
-}
 
 /* --- fake physical memory --------------------------------------------- */
 
@@ -106,9 +73,7 @@ static void reset(void)
     mem = calloc(1, LOWMEM_SIZE);
     nregions = 0;
     add_region(0, mem, LOWMEM_SIZE);
-    loglen = 0;
-    logbuf[0] = '\0';
-    nwarn = 0;
+    log_clear();
     memset(&info, 0xa5, sizeof(info));   /* the parser must clear it */
 }
 
@@ -369,7 +334,7 @@ UNIT_TEST(rsdp_v1_walks_rsdt)
     CHECK(info.have_madt);
     CHECK(!info.have_fadt);
     CHECK(!info.have_hpet);
-    CHECK_EQ(nwarn, 0);
+    CHECK_EQ(log_warnings, 0);
 }
 
 UNIT_TEST(rsdp_v2_prefers_xsdt)
@@ -391,7 +356,7 @@ UNIT_TEST(rsdp_v2_prefers_xsdt)
     CHECK_EQ(info.ncpus, 1);
     CHECK_EQ(info.cpus[0].apic_id, 7);
     CHECK(!info.pcat_compat);
-    CHECK_EQ(nwarn, 0);
+    CHECK_EQ(log_warnings, 0);
 }
 
 UNIT_TEST(rsdp_v2_zero_xsdt_uses_rsdt)
@@ -411,7 +376,7 @@ UNIT_TEST(rsdp_bad_checksum_rejected)
     make_platform();
     rsdp_img[16] ^= 0x40;          /* the RSDT pointer, inside the v1 checksum */
     CHECK_EQ(parse(rsdp_img, 36), ACPI_ERR_BAD_RSDP);
-    CHECK(nwarn > 0);
+    CHECK(log_warnings > 0);
     CHECK_STR(logbuf, "bad checksum");
 }
 
@@ -441,7 +406,7 @@ UNIT_TEST(rsdp_v2_short_copy_uses_rsdt)
     make_platform();
     CHECK_EQ(parse(rsdp_img, 20), ACPI_OK);
     CHECK(!info.via_xsdt);
-    CHECK(nwarn > 0);
+    CHECK(log_warnings > 0);
 }
 
 UNIT_TEST(bad_xsdt_falls_back_to_rsdt)
@@ -623,7 +588,7 @@ UNIT_TEST(madt_entries)
     CHECK_EQ(info.overrides[0].gsi, 2);
     CHECK_EQ(info.overrides[1].source, 9);
     CHECK_EQ(info.overrides[1].flags, 0xf);
-    CHECK_EQ(nwarn, 0);
+    CHECK_EQ(log_warnings, 0);
 }
 
 UNIT_TEST(madt_online_capable_needs_rev5)
@@ -788,7 +753,7 @@ UNIT_TEST(fadt_old_revision1)
     CHECK(!info.reset_supported);
     CHECK(!info.hw_reduced);
     CHECK(info.have_s5);
-    CHECK_EQ(nwarn, 0);
+    CHECK_EQ(log_warnings, 0);
 }
 
 UNIT_TEST(fadt_new_prefers_x_fields)
@@ -915,7 +880,7 @@ UNIT_TEST(s5_element_encodings)
         CHECK(info.have_s5);
         CHECK_EQ(info.slp_typa, cases[i].a);
         CHECK_EQ(info.slp_typb, cases[i].b);
-        CHECK_EQ(nwarn, 0);
+        CHECK_EQ(log_warnings, 0);
     }
 }
 
@@ -1140,7 +1105,7 @@ UNIT_TEST(summary_lists_tables)
     make_platform();
     mem[HPET_PA + 40] ^= 1;
     CHECK_EQ(parse(rsdp_img, 36), ACPI_OK);
-    loglen = 0;
+    log_clear();
     acpi_print_summary(&info);
     CHECK_STR(logbuf, "from the boot loader, XSDT at 0x101000");
     CHECK_STR(logbuf, "XSDT 0x0000000000101000 len      60 rev   1 MICATS used");

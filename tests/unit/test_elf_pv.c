@@ -3,12 +3,11 @@
  * Linux-like good image and its variants, malformed and hostile ones (each
  * refusal must name the problem), random mutations, and a real Debian
  * kernel when one can be found (SKIP otherwise).
- * unit-sources: hypervisor/common/elf_pv.c
+ * unit-sources: hypervisor/common/elf_pv.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "elf_pv"
 #include "unit.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <glob.h>
@@ -19,47 +18,7 @@
 #include <public/xen.h>
 #include <public/elfnote.h>
 #include <public/errno.h>
-
-/* ------------------------------------------------------------------ */
-/* printk capture                                                      */
-
-static char logbuf[16384];
-static size_t loglen;
-static unsigned nr_errors;
-
-static void log_append(const char *fmt, va_list ap)
-{
-    if (loglen < sizeof(logbuf) - 1) {
-        int n = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen, fmt, ap);
-        if (n > 0)
-            loglen = MIN(loglen + (size_t)n, sizeof(logbuf) - 1);
-    }
-}
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    log_append(fmt, ap);
-    va_end(ap);
-}
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    if (level == LOG_ERR)
-        nr_errors++;
-    va_start(ap, fmt);
-    log_append(fmt, ap);
-    va_end(ap);
-}
-
-static void log_reset(void)
-{
-    loglen = 0;
-    logbuf[0] = '\0';
-    nr_errors = 0;
-}
+#include "log_capture.h"
 
 /* ------------------------------------------------------------------ */
 /* In-memory ELF builder                                               */
@@ -261,7 +220,7 @@ static struct elf_pv_info info;
 
 static int parse(const struct image *im)
 {
-    log_reset();
+    log_clear();
     return elf_pv_parse(im->buf, im->len, &domu_policy, &info);
 }
 
@@ -273,7 +232,7 @@ static int parse(const struct image *im)
             fprintf(stderr, "  rc %d, log: %s", rc_, logbuf);               \
         CHECK_EQ(rc_, -(err));                                              \
         CHECK_STR(logbuf, (msg));                                           \
-        CHECK(nr_errors >= 1);                                              \
+        CHECK(log_errors >= 1);                                              \
     } while (0)
 
 static struct elf64_phdr get_phdr(const struct image *im, unsigned i)
@@ -337,7 +296,7 @@ UNIT_TEST(linux_like_image_parses)
     linux_spec(&sp);
     im = build(&sp);
     CHECK_EQ(parse(&im), 0);
-    CHECK_EQ(nr_errors, 0);
+    CHECK_EQ(log_errors, 0);
     CHECK_EQ(info.virt_base, LINUX_BASE);
     CHECK_EQ(info.paddr_offset, 0);
     CHECK_EQ(info.virt_kstart, 0xffffffff81000000ULL);
@@ -366,7 +325,7 @@ UNIT_TEST(linux_like_image_parses)
     CHECK_EQ(info.seg[2].vaddr, 0xffffffff81008000ULL);
     CHECK_EQ(info.seg[1].memsz, 0x3000);
     /* the same image is fine as dom0: SUPPORTED_FEATURES has dom0 */
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_parse(im.buf, im.len, &dom0_policy, &info), 0);
 }
 
@@ -404,15 +363,15 @@ UNIT_TEST(load_reports_callback_failure_and_stale_info)
     linux_spec(&sp);
     im = build(&sp);
     CHECK_EQ(parse(&im), 0);
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_load(im.buf, im.len, &info, guest_write, &g), -XEN_ENOMEM);
     CHECK_STR(logbuf, "zeroing 0x1f00 bytes at 0xffffffff81005100");
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_load(im.buf, im.len - 1, &info, guest_write, &g), -XEN_EINVAL);
     CHECK_STR(logbuf, "not parsed");
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_load(im.buf, im.len, &info, NULL, &g), -XEN_EINVAL);
-    CHECK(nr_errors == 1);
+    CHECK(log_errors == 1);
 }
 
 UNIT_TEST(notes_found_in_sections_when_no_pt_note)
@@ -461,7 +420,7 @@ UNIT_TEST(defaults_without_base_offset_or_entry)
     CHECK(!info.has_supported_features_note);
     CHECK(!info.mod_start_pfn);
     /* No SUPPORTED_FEATURES note: Xen's dom0 rule does not apply. */
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_parse(im.buf, im.len, &dom0_policy, &info), 0);
 }
 
@@ -495,12 +454,12 @@ UNIT_TEST(refuses_bad_file_headers)
     linux_spec(&sp);
     im = build(&sp);
 
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_parse(im.buf, 63, &domu_policy, &info), -XEN_ENOEXEC);
     CHECK_STR(logbuf, "too small for an ELF header");
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_parse(NULL, 100, &domu_policy, &info), -XEN_EINVAL);
-    CHECK(nr_errors == 1);
+    CHECK(log_errors == 1);
 
     im.buf[1] = 'X';
     CHECK_REFUSED(&im, XEN_ENOEXEC, "bad magic");
@@ -983,7 +942,7 @@ UNIT_TEST(required_features)
     note_str(&sp, XEN_ELFNOTE_FEATURES, "!dom0");
     im = build(&sp);
     CHECK_REFUSED(&im, XEN_EOPNOTSUPP, "requires feature 'dom0'");
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_parse(im.buf, im.len, &dom0_policy, &info), 0);
     CHECK_EQ(info.f_required, 1U << XENFEAT_dom0);
 
@@ -993,7 +952,7 @@ UNIT_TEST(required_features)
     note_u32(&sp, XEN_ELFNOTE_SUPPORTED_FEATURES, 0x1);
     im = build(&sp);
     CHECK_EQ(parse(&im), 0);
-    log_reset();
+    log_clear();
     CHECK_EQ(elf_pv_parse(im.buf, im.len, &dom0_policy, &info), -XEN_EOPNOTSUPP);
     CHECK_STR(logbuf, "cannot run as dom0");
 }
@@ -1040,17 +999,17 @@ UNIT_TEST(random_mutations_are_refused_cleanly_or_accepted_consistently)
             default: cut = next_rand() % (len + 1); break;
             }
         }
-        log_reset();
+        log_clear();
         rc = elf_pv_parse(im.buf, cut, &domu_policy, &info);
         if (rc) {
             CHECK(rc < 0);
-            CHECK(nr_errors >= 1);
+            CHECK(log_errors >= 1);
             CHECK(strncmp(logbuf, "elf: ", 5) == 0);
             refused++;
             continue;
         }
         accepted++;
-        CHECK_EQ(nr_errors, 0);
+        CHECK_EQ(log_errors, 0);
         CHECK(info.nr_segments >= 1 && info.nr_segments <= ELF_PV_MAX_LOADS);
         CHECK(info.virt_kstart < info.virt_kend);
         CHECK(info.virt_entry >= info.virt_kstart && info.virt_entry < info.virt_kend);
@@ -1183,7 +1142,7 @@ static void real_debian_kernel(void)
         fprintf(stderr, "  %s\n", why);
     CHECK(img != NULL);
     fprintf(stderr, "  kernel: %s (%zu bytes of ELF)\n", kernel_path, len);
-    log_reset();
+    log_clear();
     rc = elf_pv_parse(img, len, &dom0_policy, &info);
     if (rc)
         fprintf(stderr, "  %s", logbuf);

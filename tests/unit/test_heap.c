@@ -1,35 +1,17 @@
 /*
  * Tests of the small-object heap.
- * unit-sources: hypervisor/common/heap.c
+ * unit-sources: hypervisor/common/heap.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "heap"
 #include "unit.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <mica/lib.h>
 #include <mica/heap.h>
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
 
 #define REGION_SIZE (256 * 1024)
 static unsigned char region[REGION_SIZE] __attribute__((aligned(64)));

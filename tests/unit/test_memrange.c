@@ -1,31 +1,13 @@
 /*
  * Tests of boot-time range arithmetic.
- * unit-sources: hypervisor/common/memrange.c
+ * unit-sources: hypervisor/common/memrange.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "memrange"
 #include "unit.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <mica/lib.h>
 #include <mica/memrange.h>
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
 
 #define R(s, e) ((struct mem_range){ (s), (e) })
 

@@ -1,34 +1,16 @@
 /*
  * Tests of the buddy frame allocator.
- * unit-sources: hypervisor/common/page_alloc.c
+ * unit-sources: hypervisor/common/page_alloc.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "page_alloc"
 #include "unit.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
-
-void printk(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-void printk_level(enum log_level level, const char *fmt, ...)
-{
-    va_list ap;
-    (void)level;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
 
 static struct frame_pool pool;
 static struct page_info *table;
