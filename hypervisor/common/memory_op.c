@@ -70,6 +70,12 @@ static mfn_t give_extent(struct domain *d, unsigned order)
  * increase_reservation (populate = false) hands back MFNs; populate_physmap
  * takes the guest frame numbers to back, records them in the M2P, and
  * hands back the MFNs too (a PV guest keeps its own p2m).
+ *
+ * A privileged caller may grow another domain (a domain builder), within
+ * that domain's max_pages.  As on Xen 4.17 the answer is always the number
+ * of extents done: an unknown domain, one the caller may not name, an
+ * extent order above the caller's limit or an unreadable list end the
+ * call at `start`.
  */
 static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
 {
@@ -78,15 +84,16 @@ static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
     unsigned max_order;
 
     if (copy_from_guest(&r, arg, sizeof(r)))
-        return -XEN_EFAULT;
+        return start;
+    /* The count must fit the continuation encoding (cmd | done << 6). */
+    if (r.nr_extents > (0xffffffffULL >> 6) || start >= r.nr_extents)
+        return start;
     d = target_domain(self, r.domid);
     if (!d)
-        return self->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
-    max_order = d->is_privileged ? MAX_ORDER_HWDOM : MAX_ORDER_DOMU;
+        return start;
+    max_order = self->is_privileged ? MAX_ORDER_HWDOM : MAX_ORDER_DOMU;
     if (r.extent_order > max_order)
-        return -XEN_EPERM;
-    if (r.nr_extents > (1ULL << 32) || start > r.nr_extents)
-        return -XEN_EINVAL;
+        return start;
     for (u64 i = start; i < r.nr_extents; i++) {
         u64 slot = r.extent_start + i * sizeof(u64), gpfn = 0;
         mfn_t mfn;
@@ -98,15 +105,16 @@ static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
             return HYPERCALL_CONTINUE;
         }
         if (populate && copy_from_guest(&gpfn, slot, sizeof(gpfn)))
-            return i ? (long)i : -XEN_EFAULT;
+            return (long)i;
         mfn = give_extent(d, r.extent_order);
         if (mfn == INVALID_MFN)
             return (long)i;
         if (populate)
             for (u64 k = 0; k < (1ULL << r.extent_order); k++)
                 m2p_set(mfn + k, gpfn + k);
+        /* The extent stays the domain's; the caller is told it was not done. */
         if (r.extent_start && copy_to_guest(slot, &mfn, sizeof(mfn)))
-            return (long)(i + 1);
+            return (long)i;
     }
     return (long)r.nr_extents;
 }

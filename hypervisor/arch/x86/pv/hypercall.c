@@ -323,6 +323,8 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     case __HYPERVISOR_sysctl:           return do_sysctl(a[0]);
     case __HYPERVISOR_domctl:           return do_domctl(a[0]);
     case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(a[0], a[1], a[2]);
+    case __HYPERVISOR_update_va_mapping_otherdomain:
+        return do_update_va_mapping_otherdomain(a[0], a[1], a[2], a[3]);
     case __HYPERVISOR_mmuext_op:        return do_mmuext_op(a[0], a[1], a[2], a[3]);
     case __HYPERVISOR_mmu_update:       return do_mmu_update(a[0], a[1], a[2], a[3]);
     default:                            return -XEN_ENOSYS;

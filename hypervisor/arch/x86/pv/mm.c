@@ -59,13 +59,51 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4)
     return 0;
 }
 
-/* Who may be named by foreigndom: only the caller itself, for now. */
-static long check_self(const struct domain *d, domid_t id)
+/*
+ * The domain a hypercall's foreigndom names (Xen 4.17's get_pg_owner):
+ * DOMID_SELF is the caller; the caller's own id is refused (-ESRCH: a
+ * domain is never foreign to itself); DOMID_IO and DOMID_XEN are owners
+ * of no RAM Mica shares, DOMID_IO standing for the caller's I/O rights;
+ * any other id must name a live domain.
+ */
+struct foreign {
+    struct pv_pg_owner src;
+    struct domain *d;           /* NULL for DOMID_IO and DOMID_XEN */
+    bool is_io;
+};
+
+static long foreign_decode(struct domain *self, domid_t id, struct foreign *f)
 {
-    if (id == DOMID_SELF || id == d->domid)
+    f->d = NULL;
+    f->is_io = false;
+    f->src.ram = NULL;
+    f->src.io = false;
+    if (id == self->domid)
+        return -XEN_ESRCH;
+    switch (id) {
+    case DOMID_SELF:
+        f->d = self;
+        f->src.ram = self;
+        f->src.io = true;
         return 0;
-    /* Privileged mappings of other domains' memory are not supported yet. */
-    return d->is_privileged && domain_by_id(id) ? -XEN_EOPNOTSUPP : -XEN_ESRCH;
+    case DOMID_IO:
+        f->is_io = f->src.io = true;
+        return 0;
+    case DOMID_XEN:
+        return 0;
+    default:
+        f->d = domain_by_id(id);
+        if (!f->d)
+            return -XEN_ESRCH;
+        f->src.ram = f->d;
+        return 0;
+    }
+}
+
+/* Xen's default policy for naming a target: itself, or a privileged caller. */
+static bool may_name(const struct domain *self, const struct domain *target)
+{
+    return target == self || self->is_privileged;
 }
 
 /* ---- update_va_mapping ---- */
@@ -89,7 +127,7 @@ static long flush_after(u64 va, u64 flags)
     return 0;
 }
 
-long do_update_va_mapping(u64 va, u64 val, u64 flags)
+static long update_va_mapping(u64 va, u64 val, u64 flags, const struct pv_pg_owner *src)
 {
     struct vcpu *v = current_vcpu();
     bool flush = false;
@@ -101,9 +139,31 @@ long do_update_va_mapping(u64 va, u64 val, u64 flags)
     l1 = pt_find_l1(v, va, v->arch.kernel_mode);
     if (l1 == INVALID_MFN || page_type(pv_frame(l1)) != PGT_L1)
         return -XEN_EINVAL;
-    if ((rc = pt_update_entry(v->domain, l1, L1_SLOT(va), val, false, &flush)))
+    if ((rc = pt_update_entry_from(v->domain, src, l1, L1_SLOT(va), val, false, &flush)))
         return rc;
     return flush_after(va, flags);
+}
+
+long do_update_va_mapping(u64 va, u64 val, u64 flags)
+{
+    struct domain *d = current_vcpu()->domain;
+    const struct pv_pg_owner self = { .ram = d, .io = true };
+
+    return update_va_mapping(va, val, flags, &self);
+}
+
+/* The caller's own tables, mapping a frame of the domain `domid` names. */
+long do_update_va_mapping_otherdomain(u64 va, u64 val, u64 flags, u64 domid)
+{
+    struct domain *self = current_vcpu()->domain;
+    struct foreign f;
+    long rc;
+
+    if ((rc = foreign_decode(self, (domid_t)domid, &f)))
+        return rc;
+    if (!may_name(self, f.d))
+        return -XEN_EPERM;
+    return update_va_mapping(va, val, flags, &f.src);
 }
 
 /* ---- mmu_update ---- */
@@ -117,7 +177,13 @@ static long write_plain_frame(struct domain *d, struct page_info *pg, u64 addr, 
     return 0;
 }
 
-static long mmu_update_one(struct domain *d, const struct mmu_update *req, bool *flush)
+/*
+ * One request.  `self` is the caller, `pt` the owner of the tables being
+ * changed (foreigndom's top half), `f` the owner of the frames new L1
+ * entries map (its low half).
+ */
+static long mmu_update_one(struct domain *self, struct domain *pt, const struct foreign *f,
+                           const struct mmu_update *req, bool *flush)
 {
     unsigned cmd = req->ptr & 7;
     u64 addr = req->ptr & ~7ULL;
@@ -128,14 +194,19 @@ static long mmu_update_one(struct domain *d, const struct mmu_update *req, bool 
     case MMU_NORMAL_PT_UPDATE:
     case MMU_PT_UPDATE_PRESERVE_AD:
     case MMU_PT_UPDATE_NO_TRANSLATE:        /* PV tables hold machine addresses anyway */
-        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+        /* DOMID_IO needs no right of its own: the I/O check is the caller's. */
+        if ((!f->is_io && !may_name(self, f->d)) || !may_name(self, pt))
+            return -XEN_EPERM;
+        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != pt->domid)
             return -XEN_EINVAL;
         if (page_type_is_table(page_type(pg)) && (pg->type_info & PGT_VALIDATED))
-            return pt_update_entry(d, mfn, (addr & (PAGE_SIZE - 1)) >> 3, req->val,
-                                   cmd == MMU_PT_UPDATE_PRESERVE_AD, flush);
-        return write_plain_frame(d, pg, addr, req->val);
+            return pt_update_entry_from(pt, &f->src, mfn, (addr & (PAGE_SIZE - 1)) >> 3,
+                                        req->val, cmd == MMU_PT_UPDATE_PRESERVE_AD, flush);
+        return write_plain_frame(pt, pg, addr, req->val);
     case MMU_MACHPHYS_UPDATE:
-        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+        if (pt != self || !may_name(self, f->d))
+            return -XEN_EPERM;
+        if (!f->d || !pg || page_state(pg) != PGS_ALLOCATED || pg->owner != f->d->domid)
             return -XEN_EINVAL;
         m2p_set(mfn, req->val);
         return 0;
@@ -195,10 +266,18 @@ static long batch_end(const struct batch *b, u32 i, long rc)
     return rc;
 }
 
+/*
+ * foreigndom (32 bits, as Xen reads it): the low half names whose frames
+ * new L1 entries map; a non-zero top half is 1 + the id of the domain
+ * whose tables are changed (no DOMID_SELF there).  Both need privilege
+ * unless they are the caller, checked per request as Xen does.
+ */
 long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
 {
-    struct domain *d = current_vcpu()->domain;
+    struct domain *d = current_vcpu()->domain, *pt = d;
+    u32 pt_dom = (u32)foreigndom >> 16;
     struct mmu_update req;
+    struct foreign f;
     struct batch b;
     bool flush = false;
     long rc;
@@ -206,10 +285,13 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
 
     if ((rc = batch_start(&b, reqs, count, pdone, sizeof(req))))
         return rc;
-    if ((rc = check_self(d, (domid_t)foreigndom)))
-        return rc;
-    if ((foreigndom >> 16) & 0xffff && (rc = check_self(d, (domid_t)((foreigndom >> 16) - 1))))
-        return rc;
+    /* As on Xen: an unknown table owner leaves *pdone alone, the rest write it. */
+    if (pt_dom && !(pt = domain_by_id((domid_t)(pt_dom - 1))))
+        return -XEN_ESRCH;
+    if (!pt->vcpus[0])
+        return batch_end(&b, 0, -XEN_EINVAL);
+    if ((rc = foreign_decode(d, (domid_t)foreigndom, &f)))
+        return batch_end(&b, 0, rc);
     for (i = 0; i < b.n; i++) {
         if (batch_yield(&b, i, &rc))
             break;
@@ -217,7 +299,7 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
             rc = -XEN_EFAULT;
             break;
         }
-        if ((rc = mmu_update_one(d, &req, &flush)))
+        if ((rc = mmu_update_one(d, pt, &f, &req, &flush)))
             break;
     }
     /* Upper-level changes drop translations the TLB may still cache. */
@@ -236,7 +318,7 @@ static long pin_table(struct domain *d, mfn_t mfn, u64 type)
 {
     struct page_info *pg = pv_frame(mfn);
 
-    if (!pg || pg->owner != d->domid || (pg->type_info & PGT_PINNED))
+    if (!d || !pg || pg->owner != d->domid || (pg->type_info & PGT_PINNED))
         return -XEN_EINVAL;
     if (get_page_and_type(pg, d, type))
         return -XEN_EINVAL;
@@ -248,7 +330,7 @@ static long unpin_table(struct domain *d, mfn_t mfn)
 {
     struct page_info *pg = pv_frame(mfn);
 
-    if (!pg || pg->owner != d->domid || !(pg->type_info & PGT_PINNED))
+    if (!d || !pg || pg->owner != d->domid || !(pg->type_info & PGT_PINNED))
         return -XEN_EINVAL;
     pg->type_info &= ~PGT_PINNED;
     put_page_and_type(pg);
@@ -276,6 +358,8 @@ static long writable_frame_op(struct domain *d, mfn_t dst, mfn_t src, bool copy)
 {
     struct page_info *dpg = pv_frame(dst), *spg = pv_frame(src);
 
+    if (!d)
+        return -XEN_EINVAL;
     if (copy && !get_page(spg, d))
         return -XEN_EINVAL;
     if (get_page_and_type(dpg, d, PGT_WRITABLE)) {
@@ -301,7 +385,12 @@ static long invlpg_one(u64 va)
     return 0;
 }
 
-static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
+/*
+ * `owner` is the domain foreigndom names (NULL for DOMID_IO/DOMID_XEN):
+ * pins and page clears/copies act on its frames, as a domain builder
+ * needs; everything about the caller's own vCPU refuses a foreign owner.
+ */
+static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
     u64 mask;
@@ -311,9 +400,21 @@ static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
     case MMUEXT_PIN_L2_TABLE:
     case MMUEXT_PIN_L3_TABLE:
     case MMUEXT_PIN_L4_TABLE:
-        return pin_table(d, op->arg1.mfn, pin_types[op->cmd - MMUEXT_PIN_L1_TABLE]);
+        return pin_table(owner, op->arg1.mfn, pin_types[op->cmd - MMUEXT_PIN_L1_TABLE]);
     case MMUEXT_UNPIN_TABLE:
-        return unpin_table(d, op->arg1.mfn);
+        return unpin_table(owner, op->arg1.mfn);
+    case MMUEXT_CLEAR_PAGE:
+        return writable_frame_op(owner, op->arg1.mfn, 0, false);
+    case MMUEXT_COPY_PAGE:
+        return writable_frame_op(owner, op->arg1.mfn, op->arg2.src_mfn, true);
+    case MMUEXT_MARK_SUPER:
+    case MMUEXT_UNMARK_SUPER:
+        return -XEN_EOPNOTSUPP;
+    }
+    if (owner != d && (op->cmd <= MMUEXT_SET_LDT || op->cmd == MMUEXT_NEW_USER_BASEPTR ||
+                       op->cmd == MMUEXT_FLUSH_CACHE_GLOBAL))
+        return -XEN_EPERM;
+    switch (op->cmd) {
     case MMUEXT_NEW_BASEPTR:
         if (set_root(d, &v->arch.guest_table, op->arg1.mfn, false))
             return -XEN_EINVAL;
@@ -355,13 +456,6 @@ static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
             return -XEN_EINVAL;
         /* No LDT is what Mica gives every vCPU; real LDTs are still to come. */
         return op->arg2.nr_ents ? -XEN_ENOSYS : 0;
-    case MMUEXT_CLEAR_PAGE:
-        return writable_frame_op(d, op->arg1.mfn, 0, false);
-    case MMUEXT_COPY_PAGE:
-        return writable_frame_op(d, op->arg1.mfn, op->arg2.src_mfn, true);
-    case MMUEXT_MARK_SUPER:
-    case MMUEXT_UNMARK_SUPER:
-        return -XEN_EOPNOTSUPP;
     default:
         return -XEN_ENOSYS;
     }
@@ -371,14 +465,18 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
 {
     struct vcpu *v = current_vcpu();
     struct mmuext_op op;
+    struct foreign f;
     struct batch b;
     long rc;
     u32 i;
 
     if ((rc = batch_start(&b, ops, count, pdone, sizeof(op))))
         return rc;
-    if ((rc = check_self(v->domain, (domid_t)foreigndom)))
+    if ((rc = foreign_decode(v->domain, (domid_t)foreigndom, &f)))
         return rc;
+    /* Unlike mmu_update, DOMID_IO needs the privilege too. */
+    if (!may_name(v->domain, f.d))
+        return -XEN_EPERM;
     for (i = 0; i < b.n; i++) {
         if (batch_yield(&b, i, &rc))
             break;
@@ -386,7 +484,7 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
             rc = -XEN_EFAULT;
             break;
         }
-        if ((rc = mmuext_one(v, &op)))
+        if ((rc = mmuext_one(v, f.d, &op)))
             break;
     }
     if (rc == HYPERCALL_CONTINUE)

@@ -9,8 +9,10 @@
  *                (validating it), or, for a read-only "linear" entry, on a
  *                table of the same level.
  *
- * Only frames the table's owner owns may appear (grants and I/O frames are
- * not supported yet).  Superpages, cache attributes outside an L1, and
+ * Only frames the table's owner owns may appear, unless an L1 update names
+ * another owner (a privileged domain's foreign mapping, struct
+ * pv_pg_owner); validation itself never accepts another domain's frame,
+ * as on Xen.  Grants are not supported yet.  Superpages, cache attributes outside an L1, and
  * reserved bits are refused.  L4 slots 256-271 always hold Mica's own
  * entries, whatever the guest put there, and cannot be changed.
  *
@@ -92,8 +94,10 @@ static bool is_counted_frame(const struct page_info *pg)
 }
 
 
-static long l1e_check(const struct domain *d, u64 e, u64 *out)
+static long l1e_check(const struct domain *d, const struct pv_pg_owner *src, u64 e, u64 *out)
 {
+    mfn_t mfn = entry_mfn(e);
+
     u64 allowed = BASE_ALLOWED | PTE_G | nx_allowed();
 
     if (!(e & PTE_P)) {
@@ -102,7 +106,8 @@ static long l1e_check(const struct domain *d, u64 e, u64 *out)
     }
     /* Cache attributes: only for a domain with hardware to drive, and
      * never on a page Mica itself writes (mixed attributes corrupt it). */
-    if (d->is_privileged && !pv_frame_is_shared_info(d, entry_mfn(e)))
+    if (d->is_privileged && !pv_frame_is_shared_info(d, mfn) &&
+        !(src->ram && pv_frame_is_shared_info(src->ram, mfn)))
         allowed |= L1_CACHE_BITS;
     if (e & ~(allowed | PTE_ADDR_MASK))
         return -XEN_EINVAL;
@@ -121,7 +126,12 @@ static long l1e_check(const struct domain *d, u64 e, u64 *out)
     return 0;
 }
 
-static long l1e_get(const struct domain *d, u64 e)
+/*
+ * RAM frames must belong to src->ram (a foreign domain's frame then holds
+ * the mapping's references like one of the table owner's own); I/O memory
+ * needs src->io and a table owner with hardware to drive.
+ */
+static long l1e_get(const struct domain *d, const struct pv_pg_owner *src, u64 e)
 {
     struct page_info *pg;
 
@@ -129,12 +139,12 @@ static long l1e_get(const struct domain *d, u64 e)
         return 0;
     pg = pv_frame(entry_mfn(e));
     if (!is_counted_frame(pg)) {
-        if (d->is_privileged && iomem_dom0_may_map(entry_mfn(e), e & PTE_RW))
+        if (src->io && d->is_privileged && iomem_dom0_may_map(entry_mfn(e), e & PTE_RW))
             return 0;
         return -XEN_EPERM;
     }
-    if (!get_page(pg, d))
-        return -XEN_EBUSY;              /* someone else's, or Mica's own */
+    if (!src->ram || !get_page(pg, src->ram))
+        return -XEN_EBUSY;              /* not the named owner's, or Mica's own */
     if ((e & PTE_RW) && get_page_type(pg, PGT_WRITABLE)) {
         put_page(pg);
         return -XEN_EBUSY;              /* a page table or descriptor page */
@@ -229,12 +239,13 @@ static void lne_put(struct page_info *tab, u64 type, u64 e)
 
 static long entry_get(const struct domain *d, struct page_info *tab, u64 type, u64 e, u64 *out)
 {
+    const struct pv_pg_owner self = { .ram = d, .io = true };
     long rc;
 
     if (type == PGT_L1) {
-        if ((rc = l1e_check(d, e, out)))
+        if ((rc = l1e_check(d, &self, e, out)))
             return rc;
-        return l1e_get(d, *out);
+        return l1e_get(d, &self, *out);
     }
     if ((rc = lne_check(type, e, out)))
         return rc;
@@ -327,6 +338,14 @@ void pt_drop_linear(struct page_info *pg, u64 type)
 long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
                      bool preserve_ad, bool *flush)
 {
+    const struct pv_pg_owner self = { .ram = d, .io = true };
+
+    return pt_update_entry_from(d, &self, table_mfn, slot, val, preserve_ad, flush);
+}
+
+long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t table_mfn,
+                          unsigned slot, u64 val, bool preserve_ad, bool *flush)
+{
     struct page_info *tab = pv_frame(table_mfn);
     u64 type, *t, old, adj;
     long rc;
@@ -336,13 +355,16 @@ long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
     type = page_type(tab);
     if (!page_type_is_table(type) || !(tab->type_info & PGT_VALIDATED))
         return -XEN_EINVAL;
+    /* Upper levels only ever name the table owner's own tables. */
+    if (type != PGT_L1 && src->ram != d)
+        return -XEN_EINVAL;
     if (type == PGT_L4 && is_mica_l4_slot(slot))
         return -XEN_EINVAL;
     t = table_va(table_mfn);
     old = t[slot];
     if (preserve_ad)
         val |= old & (PTE_A | PTE_D);
-    if ((rc = type == PGT_L1 ? l1e_check(d, val, &adj) : lne_check(type, val, &adj)))
+    if ((rc = type == PGT_L1 ? l1e_check(d, src, val, &adj) : lne_check(type, val, &adj)))
         return rc;
 
     /* Same frame and rights, only bookkeeping bits differ: no references move. */
@@ -355,7 +377,7 @@ long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
     }
     /* Hold the table while the old entry's references go (it may be its own target). */
     tab->type_info++;
-    rc = type == PGT_L1 ? l1e_get(d, adj) : lne_get(d, tab, type, adj);
+    rc = type == PGT_L1 ? l1e_get(d, src, adj) : lne_get(d, tab, type, adj);
     if (!rc) {
         t[slot] = adj;
         entry_put(tab, type, old);

@@ -36,6 +36,7 @@ void pv_toggle_guest_mode(struct vcpu *v);
 bool pv_emulate(struct vcpu *v, struct cpu_regs *regs);
 
 long do_update_va_mapping(u64 va, u64 val, u64 flags);
+long do_update_va_mapping_otherdomain(u64 va, u64 val, u64 flags, u64 domid);
 long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom);
 long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom);
 /*

@@ -65,6 +65,25 @@ void pt_drop_linear(struct page_info *pg, u64 type);
 long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
                      bool preserve_ad, bool *flush);
 
+/*
+ * Whose frames a new L1 entry may map, from a hypercall's foreigndom
+ * (Xen's "pg_owner"): RAM frames owned by `ram` (nobody's when NULL, as
+ * for DOMID_IO and DOMID_XEN), and I/O memory when `io` is set and the
+ * table's owner may map it.  The references a mapping takes are on the
+ * frame whatever its owner, so dropping the entry releases them.
+ */
+struct pv_pg_owner {
+    const struct domain *ram;
+    bool io;
+};
+
+/*
+ * pt_update_entry with the new entry's frame judged against src.  Only
+ * L1 tables accept a src other than the table's owner itself.
+ */
+long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t table_mfn,
+                          unsigned slot, u64 val, bool preserve_ad, bool *flush);
+
 /* The L1 table mapping va in the vCPU's current (kernel) tables, or INVALID_MFN. */
 mfn_t pt_find_l1(struct vcpu *v, u64 va, bool kernel);
 
