@@ -27,13 +27,22 @@ struct domain *domain_by_id(domid_t domid)
     return NULL;
 }
 
+struct domain *domain_by_id_any(domid_t domid)
+{
+    for (struct domain *d = domain_list; d; d = d->next)
+        if (d->domid == domid)
+            return d;
+    return NULL;
+}
+
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
 {
     struct domain *d;
     mfn_t si;
 
+    /* A dying domain's id stays taken: its held frames still carry it as owner. */
     if (max_vcpus == 0 || max_vcpus > MAX_VIRT_CPUS || domid >= DOMID_FIRST_RESERVED ||
-        domain_by_id(domid))
+        domain_by_id_any(domid))
         return NULL;
     d = xzalloc(sizeof(*d));
     if (!d)
@@ -89,7 +98,7 @@ struct domain *domain_next_from(domid_t first)
     struct domain *best = NULL;
 
     for (struct domain *d = domain_list; d; d = d->next)
-        if (!d->is_dying && d->domid >= first && (!best || d->domid < best->domid))
+        if (d->domid >= first && (!best || d->domid < best->domid))
             best = d;
     return best;
 }
@@ -124,10 +133,32 @@ int domain_unpause_by_controller(struct domain *d)
     return 0;
 }
 
+static void domain_free(struct domain *d)
+{
+    struct domain *d0;
+
+    for (struct domain **pp = &domain_list; *pp; pp = &(*pp)->next)
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    printk("Domain %u destroyed\n", d->domid);
+    xfree(d);
+
+    /* Whoever watches for dead domains (xenstored, through dom0) is told. */
+    d0 = domain_by_id(0);
+    if (d0)
+        send_guest_global_virq(d0, VIRQ_DOM_EXC);
+}
+
+/*
+ * Like Xen, a domain whose frames another domain still maps stays, dying,
+ * until the last of them is let go (pv_domain_relinquish_memory keeps
+ * those frames and counts them in held_frames); getdomaininfo shows it.
+ */
 void domain_destroy(struct domain *d)
 {
     struct page_info *pg;
-    struct domain *d0;
 
     /* From here on lookups (domain_by_id, event delivery) no longer see d. */
     d->is_dying = true;
@@ -141,32 +172,35 @@ void domain_destroy(struct domain *d)
     evtchn_domain_destroy(d);
     pv_domain_relinquish_memory(d);
 
-    /* shared_info is the common code's own frame: scrub and free it here. */
-    memset(d->shared_info, 0, PAGE_SIZE);
+    /* shared_info is the common code's own frame: scrub and free it here,
+     * unless another domain still maps it (then it went with the held ones). */
     pg = mfn_to_page(&host_frames, d->shared_info_mfn);
-    pg->owner = PAGE_OWNER_NONE;
-    pg->count_info = 0;
-    pg->type_info = 0;
-    m2p_set(d->shared_info_mfn, INVALID_M2P_ENTRY);
-    free_frames(&host_frames, d->shared_info_mfn, 0);
+    if (!(pg->count_info & PGC_HELD)) {
+        memset(d->shared_info, 0, PAGE_SIZE);
+        pg->owner = PAGE_OWNER_NONE;
+        pg->count_info = 0;
+        pg->type_info = 0;
+        m2p_set(d->shared_info_mfn, INVALID_M2P_ENTRY);
+        free_frames(&host_frames, d->shared_info_mfn, 0);
+    }
     d->shared_info = NULL;
 
     for (unsigned i = 0; i < d->max_vcpus; i++) {
         xfree(d->vcpus[i]);
         d->vcpus[i] = NULL;
     }
-    for (struct domain **pp = &domain_list; *pp; pp = &(*pp)->next)
-        if (*pp == d) {
-            *pp = d->next;
-            break;
-        }
-    printk("Domain %u destroyed\n", d->domid);
-    xfree(d);
+    if (d->held_frames) {
+        printk("Domain %u dying: %llu frames still mapped by other domains\n", d->domid,
+               (unsigned long long)d->held_frames);
+        return;
+    }
+    domain_free(d);
+}
 
-    /* Whoever watches for dead domains (xenstored, through dom0) is told. */
-    d0 = domain_by_id(0);
-    if (d0)
-        send_guest_global_virq(d0, VIRQ_DOM_EXC);
+void domain_release_held(struct domain *d)
+{
+    if (d->is_dying && !d->held_frames)
+        domain_free(d);
 }
 
 void vcpu_runstate_change(struct vcpu *v, int state, u64 now)

@@ -79,6 +79,8 @@ void domctl_domain_info(const struct domain *d, struct xen_domctl_getdomaininfo 
         flags |= XEN_DOMINF_shutdown;
     if (d->controller_pause_count)
         flags |= XEN_DOMINF_paused;
+    if (d->is_dying)
+        flags |= XEN_DOMINF_dying;
     if (d->shutdown_code_set || d->is_shutdown)
         flags |= (u32)(d->shutdown_code_set ? d->shutdown_code : d->shutdown_reason)
                  << XEN_DOMINF_shutdownshift;
@@ -107,7 +109,7 @@ static domid_t choose_domid(void)
         id++;
         if (id >= DOMID_FIRST_RESERVED)
             id = 1;
-        if (!domain_by_id(id)) {
+        if (!domain_by_id_any(id)) {
             rover = id;
             return id;
         }
@@ -139,7 +141,7 @@ static long domctl_createdomain(struct xen_domctl *op)
         return -XEN_EINVAL;
 
     if (id > 0 && id < DOMID_FIRST_RESERVED) {
-        if (domain_by_id(id))
+        if (domain_by_id_any(id))
             return -XEN_EEXIST;
     } else {
         id = choose_domid();

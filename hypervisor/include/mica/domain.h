@@ -72,6 +72,8 @@ struct domain {
     u8 shutdown_code;
 
     u64 tot_pages;                  /* frames owned */
+    /* Dying: frames other domains still reference; d is freed at 0. */
+    u64 held_frames;
     u64 max_pages;
 
     struct shared_info *shared_info;
@@ -109,8 +111,12 @@ void vcpu_runstate_publish(struct vcpu *v);
 /* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);
 struct domain *domain_by_id(domid_t domid);
+/* Also a dying domain kept for frames others still reference (ids stay taken). */
+struct domain *domain_by_id_any(domid_t domid);
+/* The last held frame of a dying domain is gone: free what is left of it. */
+void domain_release_held(struct domain *d);
 
-/* The live domain with the lowest id >= first, or NULL (walks in id order). */
+/* The domain, live or dying, with the lowest id >= first, or NULL (id order). */
 struct domain *domain_next_from(domid_t first);
 
 /*

@@ -41,6 +41,11 @@
  */
 #define PGC_COUNT_WIDTH 54
 #define PGC_COUNT_MASK  ((1ULL << PGC_COUNT_WIDTH) - 1)
+/*
+ * The owner is dead but another domain still references the frame (a
+ * foreign mapping): it is freed when its last reference goes.
+ */
+#define PGC_HELD        (1ULL << 63)
 
 /*
  * type_info: the frame's current type in the top three bits (numbered as

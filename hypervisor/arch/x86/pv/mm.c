@@ -49,6 +49,7 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4)
 
     if ((rc = get_page_and_type(si, d, PGT_WRITABLE)))
         return rc;
+    d->arch.shared_info_typed = true;
     /* Validating the root validates the builder's whole tree. */
     if ((rc = get_page_and_type(root, d, PGT_L4)))
         return rc;
@@ -64,7 +65,7 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4)
  * DOMID_SELF is the caller; the caller's own id is refused (-ESRCH: a
  * domain is never foreign to itself); DOMID_IO and DOMID_XEN are owners
  * of no RAM Mica shares, DOMID_IO standing for the caller's I/O rights;
- * any other id must name a live domain.
+ * any other id must name an existing (possibly dying) domain.
  */
 struct foreign {
     struct pv_pg_owner src;
@@ -92,7 +93,8 @@ static long foreign_decode(struct domain *self, domid_t id, struct foreign *f)
     case DOMID_XEN:
         return 0;
     default:
-        f->d = domain_by_id(id);
+        /* A dying domain still answers, as on Xen; only its held frames are left. */
+        f->d = domain_by_id_any(id);
         if (!f->d)
             return -XEN_ESRCH;
         f->src.ram = f->d;

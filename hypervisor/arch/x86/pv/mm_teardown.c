@@ -5,12 +5,19 @@
  * Ordinary unpinning cannot always get a table's type count to zero: a
  * table holding a linear entry to itself keeps itself validated.  Once
  * the pins and roots are gone, such entries are cleared (the domain is
- * dead), which lets the ordinary devalidation run.  Afterwards every frame must be back at its
- * allocation reference with no type references; anything else is a
- * counting bug, reported frame by frame (and the frame is kept out of
- * the allocator rather than handed out while something may still use it).
+ * dead), which lets the ordinary devalidation run.
  *
- * shared_info is allocated by the common domain code and stays with it.
+ * Afterwards a frame still referenced can only be referenced from
+ * outside: another domain's mapping of it (privcmd's foreign mappings).
+ * Such a frame is not freed; its allocation reference is dropped, it is
+ * marked PGC_HELD and counted in d->held_frames, and the last put_page()
+ * frees it (pv_release_held_frame), as Xen keeps a dying domain's pages
+ * until their last reference goes.  A frame left with type references
+ * but no general ones beyond the allocation is a counting bug: reported
+ * and kept out of the allocator.
+ *
+ * shared_info is allocated by the common domain code and, unless held,
+ * stays with it.
  */
 #include <asm/m2p.h>
 #include <asm/paging.h>
@@ -27,10 +34,43 @@ static void drop_root(mfn_t *root)
     *root = 0;
 }
 
-u64 pv_mm_teardown(struct domain *d)
+/* Scrubs and frees a frame nobody references any more. */
+static bool free_frame(struct page_info *pg)
+{
+    mfn_t mfn = pv_frame_mfn(pg);
+
+    /* Nothing of the dead domain may reach the next owner. */
+    memset(maddr_to_virt(mfn << PAGE_SHIFT), 0, PAGE_SIZE);
+    pg->count_info = 0;
+    pg->type_info = 0;
+    pg->spare = 0;
+    pg->owner = PAGE_OWNER_NONE;
+    if (mfn < m2p_nr_frames())
+        m2p_set(mfn, INVALID_M2P_ENTRY);
+    return free_frames(&host_frames, mfn, 0) == FRAME_OK;
+}
+
+void pv_release_held_frame(struct page_info *pg)
+{
+    struct domain *d = domain_by_id_any(pg->owner);
+    bool si = d && pv_frame_mfn(pg) == d->shared_info_mfn;
+
+    free_frame(pg);
+    if (!d) {
+        pr_err("mm: held frame %#llx had no dying owner\n",
+               (unsigned long long)pv_frame_mfn(pg));
+        return;
+    }
+    if (!si && d->tot_pages)
+        d->tot_pages--;
+    if (d->held_frames)
+        d->held_frames--;
+    domain_release_held(d);
+}
+
+static void drop_own_references(struct domain *d)
 {
     mfn_t nr = host_frames.nr_frames, mfn;
-    u64 freed = 0, bad = 0;
 
     for (unsigned i = 0; i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
@@ -44,7 +84,11 @@ u64 pv_mm_teardown(struct domain *d)
             v->vcpu_info_registered = false;
         }
     }
-    put_page_and_type(pv_frame(d->shared_info_mfn));
+    /* Only a builder-made domain took a writable reference on shared_info. */
+    if (d->arch.shared_info_typed) {
+        put_page_and_type(pv_frame(d->shared_info_mfn));
+        d->arch.shared_info_typed = false;
+    }
 
     for (mfn = 0; mfn < nr; mfn++) {
         struct page_info *pg = pv_frame(mfn);
@@ -67,26 +111,42 @@ u64 pv_mm_teardown(struct domain *d)
                 pt_drop_linear(pg, levels[l]);
         }
     }
+}
+
+u64 pv_mm_teardown(struct domain *d)
+{
+    mfn_t nr = host_frames.nr_frames, mfn;
+    u64 freed = 0, bad = 0;
+
+    drop_own_references(d);
 
     for (mfn = 0; mfn < nr; mfn++) {
         struct page_info *pg = pv_frame(mfn);
-        if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED ||
-            mfn == d->shared_info_mfn)
+        bool si = mfn == d->shared_info_mfn;
+        u64 count, base;
+
+        if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
             continue;
-        /* Frames added after boot may carry no allocation reference: 0 or 1 is clean. */
-        if ((pg->count_info & PGC_COUNT_MASK) > 1 || page_type_count(pg) || pg->spare) {
-            pr_err("d%u: frame %#llx still referenced at teardown (count %llu, type %#llx)\n",
-                   d->domid, (unsigned long long)mfn,
-                   (unsigned long long)(pg->count_info & PGC_COUNT_MASK),
+        count = pg->count_info & PGC_COUNT_MASK;
+        /* The allocation reference: none on shared_info; frames added
+         * without one (0 where 1 is usual) are clean too. */
+        base = si ? 0 : (count ? 1 : 0);
+        if (count > base) {
+            /* Someone else maps it: kept until their last reference goes. */
+            pg->count_info = (count - base) | PGC_HELD;
+            d->held_frames++;
+            continue;
+        }
+        if (page_type_count(pg) || pg->spare) {
+            pr_err("d%u: frame %#llx still typed at teardown (count %llu, type %#llx)\n",
+                   d->domid, (unsigned long long)mfn, (unsigned long long)count,
                    (unsigned long long)pg->type_info);
             bad++;
             continue;
         }
-        pg->count_info = 0;
-        pg->type_info = 0;
-        pg->owner = PAGE_OWNER_NONE;
-        m2p_set(mfn, INVALID_M2P_ENTRY);
-        if (free_frames(&host_frames, mfn, 0) == FRAME_OK) {
+        if (si)
+            continue;
+        if (free_frame(pg)) {
             freed++;
             if (d->tot_pages)
                 d->tot_pages--;
@@ -94,5 +154,8 @@ u64 pv_mm_teardown(struct domain *d)
     }
     if (bad)
         pr_err("d%u: %llu frames kept back at teardown\n", d->domid, (unsigned long long)bad);
+    if (d->held_frames)
+        printk("d%u: %llu frames held by other domains' mappings\n", d->domid,
+               (unsigned long long)d->held_frames);
     return freed;
 }

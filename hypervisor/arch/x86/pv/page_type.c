@@ -45,6 +45,9 @@ void put_page(struct page_info *pg)
         return;
     }
     pg->count_info--;
+    /* The last reference to a dead domain's frame: it can go now. */
+    if (!(pg->count_info & PGC_COUNT_MASK) && (pg->count_info & PGC_HELD))
+        pv_release_held_frame(pg);
 }
 
 static bool needs_validation(u64 type)

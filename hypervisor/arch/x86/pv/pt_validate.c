@@ -141,7 +141,8 @@ static long l1e_get(const struct domain *d, const struct pv_pg_owner *src, u64 e
     if (!is_counted_frame(pg)) {
         if (src->io && d->is_privileged && iomem_dom0_may_map(entry_mfn(e), e & PTE_RW))
             return 0;
-        return -XEN_EPERM;
+        /* Free RAM is nobody's (Xen: -EBUSY); anything else is I/O refused. */
+        return pg && page_state(pg) == PGS_FREE ? -XEN_EBUSY : -XEN_EPERM;
     }
     if (!src->ram || !get_page(pg, src->ram))
         return -XEN_EBUSY;              /* not the named owner's, or Mica's own */

@@ -56,6 +56,7 @@ struct arch_domain {
      */
     u64 perdomain_l4e;
     u64 *perdomain_l1[2];           /* 2 MiB each: 16 vCPUs of 128 KiB */
+    bool shared_info_typed;         /* holds the builder's writable reference on it */
 };
 
 #endif

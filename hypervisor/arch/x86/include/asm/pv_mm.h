@@ -101,10 +101,19 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4);
 /*
  * Releases every page-table reference and frame of d (pins, CR3 roots,
  * validated tables, vcpu_info and shared_info references) and gives the
- * frames back to the allocator.  Returns the number of frames freed;
- * counts that do not come back to the allocation reference are reported.
+ * frames back to the allocator.  A frame another domain still references
+ * is kept (PGC_HELD, counted in d->held_frames) until that reference
+ * goes; shared_info, when not held, is left to the common domain code.
+ * Returns the number of frames freed.
  */
 u64 pv_mm_teardown(struct domain *d);
+
+/*
+ * A held frame (PGC_HELD: its owner died while another domain referenced
+ * it) lost its last reference: scrubbed, freed, and the dead owner freed
+ * too once nothing of it is held any more.
+ */
+void pv_release_held_frame(struct page_info *pg);
 
 /* Writable page-table emulation: true when the #PF was a store it applied. */
 bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error);

@@ -7,11 +7,13 @@
 #include <mica/domain.h>
 
 /*
- * Gives every frame d owns back to the frame allocator, scrubbed, with its
- * page_info reset and its M2P entry invalidated; d->tot_pages ends at 0.
- * The shared_info frame is left to the common domain code, which frees it
- * itself.  d's vCPUs must no longer run.  Returns the number of frames
- * freed.
+ * Drops every reference d's own tables, pins, roots and registered pages
+ * hold, and gives every frame nobody else references back to the frame
+ * allocator, scrubbed, page_info reset, M2P entry invalidated.  Frames
+ * another domain still maps are kept (PGC_HELD, d->held_frames) and freed
+ * by their last put_page(); d->tot_pages ends at the number of those.
+ * The shared_info frame, unless held, is left to the common domain code.
+ * d's vCPUs must no longer run.  Returns the number of frames freed.
  */
 u64 pv_domain_relinquish_memory(struct domain *d);
 
