@@ -133,6 +133,8 @@ void do_trap(struct cpu_regs *regs)
     if (from_guest) {
         if (v == SYSCALL_VECTOR)
             pv_syscall(regs);
+        else if (v == SYSENTER_VECTOR)
+            pv_sysenter(regs);
         else if (v == 0x80)
             pv_int80(regs);
         else if (v < FIRST_DYNAMIC_VECTOR)
@@ -147,6 +149,8 @@ void do_trap(struct cpu_regs *regs)
         u64 fixup = (v >= 10 && v <= 14) ? search_exception_table(regs->rip) : 0;
         /* A guest's data breakpoint hit while Mica touched guest memory. */
         if (v == 1 && pv_debug_trap_in_mica())
+            return;
+        if (v == 1 && pv_sysenter_single_step(regs))
             return;
         if (fixup) {
             regs->rip = fixup;

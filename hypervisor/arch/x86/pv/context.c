@@ -10,6 +10,7 @@
 #include <asm/paging.h>
 #include <asm/pv.h>
 #include <asm/time.h>
+#include <asm/xstate.h>
 #include <mica/context.h>
 #include <mica/lib.h>
 
@@ -46,16 +47,21 @@ static void load_data_selectors(struct vcpu *next)
 }
 extern u64 idle_cr3;
 
+/*
+ * FPU state moves eagerly with the vCPU (XSAVE/XRSTOR, or FXSAVE without
+ * XSAVE); the guest's virtual CR0.TS travels in the hardware CR0.TS, so
+ * its lazy switching (fpu_taskswitch, #NM) works as on Xen.
+ */
 static void fpu_save(struct vcpu *v)
 {
     write_cr0_ts(false);
-    __asm__ volatile("fxsave64 %0" : "=m"(*(u8 (*)[512])v->arch.fpu_area));
+    xstate_save(v);
 }
 
 static void fpu_restore(struct vcpu *v)
 {
     write_cr0_ts(false);
-    __asm__ volatile("fxrstor64 %0" :: "m"(*(const u8 (*)[512])v->arch.fpu_area));
+    xstate_restore(v);
     write_cr0_ts(v->arch.fpu_ts);
 }
 

@@ -15,6 +15,7 @@
 #include <asm/io.h>
 #include <asm/m2p.h>
 #include <asm/pv.h>
+#include <asm/xstate.h>
 #include <mica/lib.h>
 
 #define MSR_FS_BASE         0xc0000100
@@ -40,14 +41,29 @@ static u64 *gpr(struct cpu_regs *r, unsigned n)
 }
 
 
+#define CR4_OSXSAVE         (1ULL << 18)
+#define CPUID1_FMA          (1u << 12)
+#define CPUID1_XSAVE        (1u << 26)
+#define CPUID1_OSXSAVE      (1u << 27)
+#define CPUID1_AVX          (1u << 28)
+#define CPUID1_F16C         (1u << 29)
+#define CPUID7_AVX2         (1u << 5)
+
 /*
  * What a PV guest may see of the CPU: features that need ring 0, that
- * Mica does not virtualize (XSAVE/AVX: Mica switches FPU state with
- * FXSAVE only), or that would mislead the guest about its APIC are
- * hidden.
+ * Mica does not virtualize (AVX-512 and other XSAVE components beyond
+ * AVX), or that would mislead the guest about its APIC are hidden.
+ *
+ * OSXSAVE follows Xen 4.17's PV rule: set when the guest's CR4 view has
+ * OSXSAVE, and also, whenever XSAVE is offered, in the answer to the guest
+ * kernel's forced (emulated) CPUID: Linux relies on seeing it there
+ * before it sets CR4.OSXSAVE.
  */
-static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d, bool dom0_view)
+static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
+    bool dom0_view = v->domain->is_privileged;
+    u64 xcr0_max = xstate_guest_xcr0_max();
+
     if (leaf >= 0x40000000 && leaf < 0x40000100) {
         *a = *b = *c = *d = 0;
         switch (leaf) {
@@ -73,6 +89,16 @@ static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d, bool dom
                 (1u << 17) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) |
                 (1u << 29));
         *c |= 1u << 31;                 /* running on a hypervisor */
+        if (xcr0_max) {
+            *c |= CPUID1_XSAVE;
+            if (v->arch.cr4_osxsave || v->arch.kernel_mode)
+                *c |= CPUID1_OSXSAVE;
+        }
+        if (xcr0_max & XSTATE_YMM) {
+            u32 ha, hb, hc, hd;
+            cpuid(1, 0, &ha, &hb, &hc, &hd);
+            *c |= hc & (CPUID1_AVX | CPUID1_FMA | CPUID1_F16C);
+        }
         /*
          * VME, PSE, MCE, MTRR, PGE, MCA, PSE36, ACPI, TM, PBE: large and
          * global pages in particular, which PV page tables cannot take, and
@@ -82,6 +108,8 @@ static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d, bool dom
                 (1u << 17) | (1u << 22) | (1u << 29) | (1u << 31));
         if (!dom0_view)
             *d &= ~(1u << 9);           /* no local APIC for ordinary guests */
+        if (!pv_sysenter_enabled)
+            *d &= ~(1u << 11);          /* SEP */
         break;
     case 7:
         if (sub == 0) {
@@ -97,12 +125,17 @@ static void pv_cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d, bool dom
                     (1u << 12) | (1u << 14) | (1u << 16));
             /* Speculation controls: their MSRs are not emulated. */
             *d &= ~((1u << 10) | (0x3fu << 26));
+            if (xcr0_max & XSTATE_YMM) {
+                u32 ha, hb, hc, hd;
+                cpuid(7, 0, &ha, &hb, &hc, &hd);
+                *b |= hb & CPUID7_AVX2;
+            }
         } else {
             *a = *b = *c = *d = 0;
         }
         break;
     case 0xd:
-        *a = *b = *c = *d = 0;          /* no XSAVE */
+        xstate_guest_cpuid(sub, a, b, c, d);
         break;
     case 0x80000001:
         *c &= ~(1u << 2);               /* SVM */
@@ -285,6 +318,17 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         write_cr0_ts(false);
         r->rip += i + 2;
         return true;
+    case 0x01:                          /* xsetbv (0f 01 d1) */
+        if (insn[i + 2] != 0xd1)
+            return false;
+        if (opsize16 || !v->arch.cr4_osxsave) {
+            r->vector = 6;              /* as hardware: #UD without CR4.OSXSAVE */
+            return false;
+        }
+        if (xstate_guest_xsetbv(v, (u32)r->rcx, ((r->rdx & 0xffffffffULL) << 32) | (u32)r->rax))
+            return false;               /* #GP(0), as hardware */
+        r->rip += i + 3;
+        return true;
     case 0x09:                          /* wbinvd: harmless to skip on a PV guest */
         r->rip += i + 2;
         return true;
@@ -297,7 +341,10 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         case 2: *reg = v->arch.cr2; break;
         case 3: *reg = (v->arch.kernel_mode ? v->arch.guest_table : v->arch.guest_table_user)
                        << PAGE_SHIFT; break;
-        case 4: *reg = read_cr4() & ~((1ULL << 7) | (1ULL << 20) | (1ULL << 21)); break;
+        case 4:
+            *reg = (read_cr4() & ~((1ULL << 7) | (1ULL << 20) | (1ULL << 21) | CR4_OSXSAVE)) |
+                   (v->arch.cr4_osxsave ? CR4_OSXSAVE : 0);
+            break;
         default: return false;
         }
         r->rip += i + 3;
@@ -315,7 +362,8 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         case 2:
             v->arch.cr2 = *reg;
             break;
-        case 4:                         /* the guest's view is fixed; ignore */
+        case 4:                         /* only OSXSAVE is the guest's to choose */
+            v->arch.cr4_osxsave = (*reg & CR4_OSXSAVE) && xstate_guest_xcr0_max();
             break;
         default:
             return false;               /* CR3 changes go through mmuext_op */
@@ -343,7 +391,7 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
 }
 
 /* The forced-emulation prefix: ud2; .ascii "xen"; cpuid. */
-static bool emulate_forced_cpuid(struct cpu_regs *r)
+static bool emulate_forced_cpuid(struct vcpu *v, struct cpu_regs *r)
 {
     static const u8 sig[] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
     u8 insn[sizeof(sig)];
@@ -351,8 +399,7 @@ static bool emulate_forced_cpuid(struct cpu_regs *r)
 
     if (copy_from_guest(insn, r->rip, sizeof(insn)) || memcmp(insn, sig, sizeof(sig)))
         return false;
-    pv_cpuid((u32)r->rax, (u32)r->rcx, &a, &b, &c, &d,
-             current_vcpu()->domain->is_privileged);
+    pv_cpuid(v, (u32)r->rax, (u32)r->rcx, &a, &b, &c, &d);
     r->rax = a; r->rbx = b; r->rcx = c; r->rdx = d;
     r->rip += sizeof(sig);
     return true;
@@ -361,7 +408,7 @@ static bool emulate_forced_cpuid(struct cpu_regs *r)
 bool pv_emulate(struct vcpu *v, struct cpu_regs *regs)
 {
     if (regs->vector == 6)
-        return emulate_forced_cpuid(regs);
+        return emulate_forced_cpuid(v, regs);
     if (regs->vector == 13 && regs->error_code == 0 && v->arch.kernel_mode)
         return emulate_privileged(v, regs);
     return false;

@@ -86,9 +86,13 @@ static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64
         v->arch.nmi_cb = (struct guest_callback){ address, true };
         return 0;
     case CALLBACKTYPE_syscall32:
+        v->arch.syscall32_cb = (struct guest_callback){ address, mask };
+        return 0;
     case CALLBACKTYPE_sysenter:
+        v->arch.sysenter_cb = (struct guest_callback){ address, mask };
+        return 0;
     case CALLBACKTYPE_sysenter_deprecated:
-        return -XEN_ENOSYS;     /* 32-bit user code is not supported yet */
+        return -XEN_ENOSYS;     /* as on Xen 4.17 for 64-bit guests */
     default:
         return -XEN_ENOSYS;
     }

@@ -183,6 +183,10 @@ void pv_exception(struct cpu_regs *regs)
 
     if ((vec == 13 || vec == 6) && pv_emulate(v, regs))
         return;
+    /* Emulation may have found that the guest is owed a different fault. */
+    vec = (unsigned)regs->vector;
+    error = (u32)regs->error_code;
+    t = &v->arch.traps[vec];
     if (vec == 13 && (error & 3) == 2 && software_interrupt(v, regs))
         return;
     if (vec == 14 && pv_ptwr_fault(v, regs, read_cr2(), error))
@@ -217,16 +221,25 @@ void pv_exception(struct cpu_regs *regs)
               t->flags & GUEST_TRAP_MASK_EVENTS);
 }
 
+/*
+ * SYSCALL: from 64-bit guest kernel code a hypercall; from 64-bit user
+ * code the syscall callback; from 32-bit code (the CSTAR entry, whatever
+ * the guest mode, as on Xen) the syscall32 callback.  Xen 4.17 masks
+ * events for both according to the 64-bit syscall callback's
+ * CALLBACKF_mask_events (the syscall32 flag only matters to 32-bit PV
+ * guests), and Mica follows it so that guests see one behaviour.
+ */
 void pv_syscall(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
+    bool compat = regs->cs == RING3_CS32;
+    u64 handler = compat ? v->arch.syscall32_cb.address : v->arch.syscall_cb.address;
 
-    if (v->arch.kernel_mode) {
+    if (v->arch.kernel_mode && !compat) {
         pv_hypercall(regs);
         return;
     }
-    /* SYSCALL from guest user code: the guest kernel's system call entry. */
-    if (!v->arch.syscall_cb.address) {
+    if (!handler) {
         /* As on hardware without SYSCALL enabled: #UD at the instruction. */
         regs->rip -= 2;
         regs->vector = 6;
@@ -234,8 +247,47 @@ void pv_syscall(struct cpu_regs *regs)
         pv_exception(regs);
         return;
     }
-    pv_bounce(v, regs, v->arch.syscall_cb.address, false, 0, v->arch.syscall_cb.mask_events);
+    pv_bounce(v, regs, handler, false, 0, v->arch.syscall_cb.mask_events);
     regs->rflags &= ~(u64)X86_EFLAGS_DF;
+}
+
+/*
+ * SYSENTER (32-bit user code on CPUs that allow it in long mode): the
+ * sysenter callback gets a frame with RIP and RSP 0 (the instruction
+ * leaves no trace of them; the guest's convention passes them in
+ * registers).  With no callback the guest sees #GP(0) on that frame, as
+ * on Xen.
+ */
+void pv_sysenter(struct cpu_regs *regs)
+{
+    struct vcpu *v = current_vcpu();
+    const struct guest_trap *gp = &v->arch.traps[13];
+
+    if (v->arch.sysenter_cb.address) {
+        pv_bounce(v, regs, v->arch.sysenter_cb.address, false, 0, v->arch.sysenter_cb.mask_events);
+        return;
+    }
+    regs->vector = 13;
+    regs->error_code = 0;
+    if (!gp->address) {
+        domain_crash(v->domain, "SYSENTER with no sysenter callback and no #GP handler registered");
+        return;
+    }
+    pv_bounce(v, regs, gp->address, true, 0, gp->flags & GUEST_TRAP_MASK_EVENTS);
+}
+
+extern const char pv_sysenter_entry[], pv_sysenter_flags_saved[];
+
+bool pv_sysenter_single_step(struct cpu_regs *regs)
+{
+    if (!(regs->rflags & X86_EFLAGS_TF) || regs->rip < (u64)(uintptr_t)pv_sysenter_entry ||
+        regs->rip > (u64)(uintptr_t)pv_sysenter_flags_saved)
+        return false;
+    /* Once the guest's RFLAGS is on the frame, the stepping stops (Xen does the same). */
+    if (regs->rip == (u64)(uintptr_t)pv_sysenter_flags_saved)
+        regs->rflags &= ~(u64)X86_EFLAGS_TF;
+    __asm__ volatile("mov %0, %%db6" :: "r"(0xffff0ff0ULL));
+    return true;
 }
 
 /* Delivers a pending event upcall if the guest has events unmasked. */

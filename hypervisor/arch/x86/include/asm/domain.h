@@ -7,6 +7,7 @@
 #define ASM_DOMAIN_H
 
 #include <asm/regs.h>
+#include <asm/xstate.h>
 #include <mica/types.h>
 
 struct guest_trap {
@@ -45,7 +46,12 @@ struct arch_vcpu {
     mfn_t gdt_frames[14];           /* guest GDT frames (type seg_desc), 0 = none */
     unsigned gdt_ents;
     struct guest_callback event_cb, failsafe_cb, syscall_cb, nmi_cb;
-    u8 fpu_area[512] __attribute__((aligned(16)));  /* FXSAVE image */
+    struct guest_callback syscall32_cb, sysenter_cb;    /* 32-bit user code */
+    /* FPU/XSAVE state (asm/xstate.h): valid while descheduled. */
+    bool fpu_initialised;           /* the area holds a state (set at first switch-in) */
+    bool cr4_osxsave;               /* the guest's view of CR4.OSXSAVE */
+    u64 xcr0;                       /* the guest's XCR0 */
+    u8 xsave_buf[XSTATE_BUF_SIZE] __attribute__((aligned(16)));
 };
 
 struct arch_domain {

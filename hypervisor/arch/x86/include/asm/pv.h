@@ -12,6 +12,14 @@ void pv_cpu_init(void);
 void pv_exception(struct cpu_regs *regs);
 void pv_syscall(struct cpu_regs *regs);
 void pv_int80(struct cpu_regs *regs);
+void pv_sysenter(struct cpu_regs *regs);
+/* SYSENTER reaches Mica (Intel-compatible CPUs); else CPUID hides SEP, as Xen's does. */
+extern bool pv_sysenter_enabled;
+/*
+ * A #DB raised in Mica by a guest's TF on the SYSENTER path, before the
+ * entry saved and cleared RFLAGS; true when it was one (and was dealt with).
+ */
+bool pv_sysenter_single_step(struct cpu_regs *regs);
 /* Work on every exit to a guest: scheduling, then event delivery. */
 void pv_exit_to_guest(struct cpu_regs *regs);
 

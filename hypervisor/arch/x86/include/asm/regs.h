@@ -8,6 +8,8 @@
 
 /* Vector field of a frame built by the SYSCALL entry (not a real vector). */
 #define SYSCALL_VECTOR 0x100
+/* ... and by the SYSENTER entry. */
+#define SYSENTER_VECTOR 0x101
 
 #ifndef __ASSEMBLY__
 #include <mica/types.h>
