@@ -13,9 +13,11 @@
 #include <asm/io.h>
 #include <asm/time.h>
 #include <mica/domain.h>
+#include <mica/domctl_build.h>
 #include <mica/lib.h>
 #include <public/domctl.h>
 #include <public/errno.h>
+#include <public/mica_domctl.h>
 #include <public/vcpu.h>
 
 /* Credit weight and cap values that mean "leave as it is" in putinfo. */
@@ -290,6 +292,19 @@ long do_domctl(u64 arg)
         rc = domctl_getdomaininfo(&op);
         copyback = rc == 0;
         break;
+    case MICA_DOMCTL_build_pv:
+        d = domain_by_id(op.domain);
+        if (!d)
+            return -XEN_ESRCH;
+        rc = domctl_build_pv(self, d, &op);
+        if (rc)
+            return rc;
+        if (copy_to_guest(arg, &op, sizeof(op))) {
+            /* Without the ring frames the domain is of no use: do not leave it. */
+            domain_destroy(d);
+            return -XEN_EFAULT;
+        }
+        return 0;
     default:
         /* Real ids only: DOMID_SELF and the other reserved ids name no domain here. */
         d = domain_by_id(op.domain);

@@ -82,6 +82,12 @@ bool evtchn_port_valid(struct domain *d, u32 port)
     return c && c->state != ECS_FREE && c->state != ECS_RESERVED;
 }
 
+bool evtchn_port_unbound_for(struct domain *d, u32 port, domid_t remote)
+{
+    struct evtchn *c = d->evtchn ? port_ptr(d, port) : NULL;
+    return c && c->state == ECS_UNBOUND && c->remote_dom == remote;
+}
+
 static int alloc_port(struct domain *d, u32 *out)
 {
     for (u32 b = 0; b < NR_BUCKETS; b++) {

@@ -42,6 +42,12 @@ CHECKS_COMMON = ["disk-present", "disk-read", "disk-write",
 CHECKS_XEN = ["xen-capabilities", "xen-devices", "xen-sysfs",
               "module-xenfs", "module-xen_evtchn", "module-xen_gntdev",
               "module-xen_privcmd"]
+# domu-tiny: vmctl's life of a test-kernel domU (Mica only).
+CHECKS_DOMU_TINY = ["domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
+                    "domu-tiny-shutdown", "domu-tiny-destroy", "domu-tiny-bad-input",
+                    "domu-tiny-no-leftovers"]
+# ... and the guest's own verdict, which it prints on Mica's console.
+DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
 
 
 def dom0_cmdline(native, test, extra=""):
@@ -153,8 +159,10 @@ def boot(cmd, log, timeout, stop_at_marker=False):
     return end, marker_at, total, text
 
 
-def judge(name, end, marker_at, total, text, require, timeout):
+def judge(name, end, marker_at, total, text, require, timeout, want_domu_verdict=False):
     problems = []
+    if want_domu_verdict and not DOMU_VERDICT.search(text):
+        problems.append("no '(dN) Test result: SUCCESS' from the domU on Mica's console")
     if end == "timeout":
         problems.append("timed out after %.0f s" % timeout)
     m = CRASH.search(text)
@@ -217,8 +225,12 @@ def main():
     cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test)
     end, marker_at, total, text = boot(cmd, log, a.timeout)
     # The dom0-xen test leaves devices out: only the Xen checks are owed.
-    require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
-    return judge(a.name, end, marker_at, total, text, require, a.timeout)
+    if a.test == "domu-tiny":
+        require = CHECKS_XEN + CHECKS_DOMU_TINY
+    else:
+        require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
+    return judge(a.name, end, marker_at, total, text, require, a.timeout,
+                 want_domu_verdict=a.test == "domu-tiny")
 
 
 if __name__ == "__main__":

@@ -231,10 +231,10 @@ done
 run list;                      expect "list without hypervisor" 5 stderr "list --inactive"
 run list --all;                expect "list --all without hypervisor" 5 stderr "cannot reach the Mica hypervisor"
 [ "$(state_snapshot)" = "$before" ] && pass "unreachable hypervisor leaves state alone" || fail "unreachable hypervisor leaves state alone" "state changed"
-# A privcmd device that exists (e.g. under Xen) is still not Mica's domctl.
+# A file in privcmd's place answers no hypercall: still unreachable, nothing done.
 : >"$work/fake-privcmd"
 MICA_PRIVCMD=$work/fake-privcmd run create "$work/good.xml"
-expect "privcmd present, no domctl" 5 stderr "is present, but this vmctl cannot speak to the hypervisor yet"
+expect "privcmd present, no hypervisor answers" 5 stderr "is present, but the hypervisor does not answer through it"
 unset MICA_PRIVCMD
 [ -e /dev/xen/privcmd ] || { run list; expect "default privcmd path named" 5 stderr "/dev/xen/privcmd does not exist"; }
 export MICA_PRIVCMD=$work/no-privcmd

@@ -108,6 +108,16 @@ static u64 gdt_view_va(unsigned vcpu)
     return PERDOMAIN_VIRT_START + vcpu * PERDOMAIN_VCPU_STRIDE;
 }
 
+static void free_mica_frame(mfn_t mfn)
+{
+    struct page_info *pg = mfn_to_page(&host_frames, mfn);
+
+    pg->owner = PAGE_OWNER_NONE;
+    pg->count_info = 0;
+    pg->type_info = 0;
+    free_frames(&host_frames, mfn, 0);
+}
+
 long pv_gdt_domain_init(struct domain *d)
 {
     mfn_t l3, l2;
@@ -116,16 +126,22 @@ long pv_gdt_domain_init(struct domain *d)
     if (zero_frame == INVALID_MFN && (zero_frame = alloc_zeroed()) == INVALID_MFN)
         return -XEN_ENOMEM;
     l3 = alloc_zeroed();
-    l2 = alloc_zeroed();
-    if (l3 == INVALID_MFN || l2 == INVALID_MFN)
+    if (l3 == INVALID_MFN)
         return -XEN_ENOMEM;
+    l2 = alloc_zeroed();
+    if (l2 == INVALID_MFN) {
+        free_mica_frame(l3);
+        return -XEN_ENOMEM;
+    }
     l3v = maddr_to_virt(l3 << PAGE_SHIFT);
     l2v = maddr_to_virt(l2 << PAGE_SHIFT);
     l3v[L3_SLOT(PERDOMAIN_VIRT_START)] = (l2 << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A;
+    /* From here on pv_gdt_domain_destroy() finds everything through the L4 entry. */
+    d->arch.perdomain_l4e = (l3 << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A;
     for (unsigned i = 0; i < 2 && i * 16 < d->max_vcpus; i++) {
         mfn_t l1 = alloc_zeroed();
         if (l1 == INVALID_MFN)
-            return -XEN_ENOMEM;
+            return -XEN_ENOMEM;     /* the caller destroys d, and with it this area */
         d->arch.perdomain_l1[i] = maddr_to_virt(l1 << PAGE_SHIFT);
         l2v[L2_SLOT(PERDOMAIN_VIRT_START) + i] = (l1 << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A;
     }
@@ -135,8 +151,32 @@ long pv_gdt_domain_init(struct domain *d)
         *gdt_view_l1e(d, v, GDT_GUEST_PAGES) =
             virt_to_maddr(boot_cpu_gdt_page()) | PTE_P | PTE_RW | PTE_A | PTE_D | paging_nx_flag();
     }
-    d->arch.perdomain_l4e = (l3 << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A;
     return 0;
+}
+
+/*
+ * The per-domain area's own tables are Mica's frames (owner MICA), so the
+ * owner walk of domain teardown does not see them: freed here.  The
+ * frames the guest's GDT/LDT views point at are the guest's own.
+ */
+void pv_gdt_domain_destroy(struct domain *d)
+{
+    u64 *l3v;
+    mfn_t l3, l2;
+
+    if (!d->arch.perdomain_l4e)
+        return;
+    l3 = (d->arch.perdomain_l4e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+    l3v = maddr_to_virt(l3 << PAGE_SHIFT);
+    l2 = (l3v[L3_SLOT(PERDOMAIN_VIRT_START)] & PTE_ADDR_MASK) >> PAGE_SHIFT;
+    for (unsigned i = 0; i < 2; i++) {
+        if (d->arch.perdomain_l1[i])
+            free_mica_frame(virt_to_maddr(d->arch.perdomain_l1[i]) >> PAGE_SHIFT);
+        d->arch.perdomain_l1[i] = NULL;
+    }
+    free_mica_frame(l2);
+    free_mica_frame(l3);
+    d->arch.perdomain_l4e = 0;
 }
 
 u64 pv_perdomain_l4e(const struct domain *d)

@@ -1,5 +1,7 @@
 /*
- * Building the initial domain (dom0) from the first multiboot module,
+ * Building PV domains: dom0 and "domU" modules at boot, and later ones
+ * for the toolstack's build domctl (common/domctl_build.c).  Dom0 comes
+ * from the first multiboot module,
  * following the Xen x86-64 PV start-of-day layout so that unmodified PV
  * kernels boot:
  *
@@ -251,73 +253,92 @@ static u64 default_dom0_pages(void)
 static u64 opt_domu_mem = MiB(32);
 size_param("domU_mem", opt_domu_mem);
 
-/*
- * Builds one PV domain from a kernel module (and optional initrd module)
- * with nr_pages of memory.  dom0 gets SIF_PRIVILEGED|SIF_INITDOMAIN; the
- * others are ordinary guests.
- */
-static struct domain *build_from_elf(domid_t domid, bool privileged, const void *image,
-                                     size_t image_len, const struct boot_module *initrd,
-                                     u64 nr_pages, const char *cmdline);
+static long build_from_elf(struct domain *d, const void *image, size_t image_len,
+                           const void *initrd, size_t initrd_len, u64 nr_pages,
+                           const char *cmdline, struct pv_build_rings *rings);
 
-static struct domain *build_domain(domid_t domid, bool privileged, const struct boot_module *kmod,
-                                   const struct boot_module *initrd, u64 nr_pages,
-                                   const char *cmdline)
+long pv_build_domain(struct domain *d, const void *kernel, size_t kernel_len,
+                     const void *initrd, size_t initrd_len, u64 nr_pages,
+                     const char *cmdline, struct pv_build_rings *rings)
 {
     struct kernel_image kimg;
-    struct domain *d;
+    long rc;
 
-    if (kernel_image_open(maddr_to_virt(kmod->start), kmod->end - kmod->start, &kimg)) {
-        pr_err("d%u: the kernel module cannot be used (see above)\n", domid);
+    if (kernel_image_open(kernel, kernel_len, &kimg)) {
+        pr_err("d%u: the kernel image cannot be used (see above)\n", d->domid);
+        return -XEN_EINVAL;
+    }
+    rc = build_from_elf(d, kimg.elf, kimg.elf_len, initrd, initrd_len, nr_pages, cmdline, rings);
+    kernel_image_close(&kimg);
+    return rc;
+}
+
+/* Boot-time domains: dom0 and the "domU" modules, without console or store rings. */
+static struct domain *build_boot_domain(domid_t domid, bool privileged,
+                                        const struct boot_module *kmod,
+                                        const struct boot_module *initrd, u64 nr_pages,
+                                        const char *cmdline)
+{
+    struct domain *d = domain_create(domid, privileged, 1);
+
+    if (!d) {
+        pr_err("d%u: cannot create the domain\n", domid);
         return NULL;
     }
-    d = build_from_elf(domid, privileged, kimg.elf, kimg.elf_len, initrd, nr_pages, cmdline);
-    kernel_image_close(&kimg);
+    if (pv_build_domain(d, maddr_to_virt(kmod->start), kmod->end - kmod->start,
+                        initrd ? maddr_to_virt(initrd->start) : NULL,
+                        initrd ? initrd->end - initrd->start : 0, nr_pages, cmdline, NULL)) {
+        /* Nothing of a failed build stays behind, at boot as from the toolstack. */
+        domain_destroy(d);
+        return NULL;
+    }
     return d;
 }
 
-static struct domain *build_from_elf(domid_t domid, bool privileged, const void *image,
-                                     size_t image_len, const struct boot_module *initrd,
-                                     u64 nr_pages, const char *cmdline)
+static long build_from_elf(struct domain *d, const void *image, size_t image_len,
+                           const void *initrd, size_t initrd_len, u64 nr_pages,
+                           const char *cmdline, struct pv_build_rings *rings)
 {
     static struct builder b;
     static struct elf_pv_info info;
+    domid_t domid = d->domid;
+    bool privileged = d->is_privileged;
     struct elf_pv_policy policy = {
         .hv_features = ELF_PV_HV_FEATURES | (privileged ? 1U << XENFEAT_dom0 : 0),
         .dom0 = privileged,
     };
     struct load_ctx lctx = { &b };
-    u64 cursor, v_initrd = 0, initrd_len = 0, initrd_pfn = 0, v_p2m, v_si, v_stack;
+    u64 cursor, v_initrd = 0, initrd_pfn = 0, v_p2m, v_si, v_store = 0, v_cons = 0, v_stack;
     struct start_info *si;
     struct vcpu *v;
     mfn_t l4;
+    long rc;
 
     if (elf_pv_parse(image, image_len, &policy, &info)) {
-        pr_err("d%u: the kernel module is not a usable PV kernel (see above)\n", domid);
-        return NULL;
+        pr_err("d%u: the kernel is not a usable PV kernel (see above)\n", domid);
+        return -XEN_EINVAL;
     }
     memset(&b, 0, sizeof(b));
     b.nr_pages = nr_pages;
-    b.d = domain_create(domid, privileged, 1);
-    if (!b.d) {
-        pr_err("d%u: cannot create the domain\n", domid);
-        return NULL;
-    }
+    b.d = d;
 
     /* Lay out the bootstrap region (see the comment at the top). */
     b.v_start = info.virt_base;
     cursor = ALIGN_UP(info.virt_kend, PAGE_SIZE);
-    if (initrd) {
-        initrd_len = initrd->end - initrd->start;
-        if (!info.mod_start_pfn) {
-            v_initrd = cursor;
-            cursor += ALIGN_UP(initrd_len, PAGE_SIZE);
-        }
+    if (initrd && !info.mod_start_pfn) {
+        v_initrd = cursor;
+        cursor += ALIGN_UP(initrd_len, PAGE_SIZE);
     }
     v_p2m = cursor;
     cursor += ALIGN_UP(b.nr_pages * sizeof(u64), PAGE_SIZE);
     v_si = cursor;
     cursor += PAGE_SIZE;
+    if (rings) {
+        /* Xen's builder order: start_info, xenstore page, console page. */
+        v_store = cursor;
+        v_cons = cursor + PAGE_SIZE;
+        cursor += 2 * PAGE_SIZE;
+    }
     b.pt_pfn = (cursor - b.v_start) >> PAGE_SHIFT;
     b.nr_pt = 1;
     for (;;) {
@@ -334,34 +355,33 @@ static struct domain *build_from_elf(domid_t domid, bool privileged, const void 
         pr_err("d%u: the kernel's start-of-day region needs %llu MiB, more than its %llu MiB\n",
                domid, (unsigned long long)((b.v_end - b.v_start) >> 20),
                (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)));
-        return NULL;
+        return -XEN_EINVAL;
     }
     if (info.mod_start_pfn && initrd) {
         initrd_pfn = (b.v_end - b.v_start) >> PAGE_SHIFT;
         if (initrd_pfn + (ALIGN_UP(initrd_len, PAGE_SIZE) >> PAGE_SHIFT) > b.nr_pages) {
             pr_err("d%u: no room for the initrd in the domain's memory\n", domid);
-            return NULL;
+            return -XEN_EINVAL;
         }
     }
     if (info.virt_hypercall != ELF_PV_UNSET &&
         (info.virt_hypercall < b.v_start || info.virt_hypercall >= b.v_end)) {
         pr_err("d%u: HYPERCALL_PAGE %#llx lies outside the kernel's region\n",
                domid, (unsigned long long)info.virt_hypercall);
-        return NULL;
+        return -XEN_EINVAL;
     }
 
-    if (allocate_memory(&b))
-        return NULL;
+    if ((rc = allocate_memory(&b)))
+        return rc;
     l4 = build_page_tables(&b);
 
     if (elf_pv_load(image, image_len, &info, write_guest_va, &lctx)) {
         pr_err("d%u: loading the kernel image failed\n", domid);
-        return NULL;
+        return -XEN_EINVAL;
     }
     if (initrd) {
-        const void *src = maddr_to_virt(initrd->start);
         u64 va = v_initrd ? v_initrd : b.v_start + (initrd_pfn << PAGE_SHIFT);
-        write_guest_va(&lctx, va, src, initrd_len);
+        write_guest_va(&lctx, va, initrd, initrd_len);
     }
     for (u64 pfn = 0; pfn < b.nr_pages; pfn++) {
         u64 mfn = pfn_to_mfn(&b, pfn);
@@ -381,7 +401,16 @@ static struct domain *build_from_elf(domid_t domid, bool privileged, const void 
     si->nr_pt_frames = b.nr_pt;
     si->mfn_list = v_p2m;
     si->mod_start = !initrd ? 0 : info.mod_start_pfn ? initrd_pfn : v_initrd;
-    si->mod_len = initrd_len;
+    si->mod_len = initrd ? initrd_len : 0;
+    if (rings) {
+        /* The pages are the guest's own (zeroed) memory; dom0 maps them by frame. */
+        rings->store_mfn = pfn_to_mfn(&b, (v_store - b.v_start) >> PAGE_SHIFT);
+        rings->console_mfn = pfn_to_mfn(&b, (v_cons - b.v_start) >> PAGE_SHIFT);
+        si->store_mfn = rings->store_mfn;
+        si->store_evtchn = rings->store_port;
+        si->console.domU.mfn = rings->console_mfn;
+        si->console.domU.evtchn = rings->console_port;
+    }
     strlcpy(si->cmd_line, cmdline, sizeof(si->cmd_line));
 
     v = b.d->vcpus[0];
@@ -393,17 +422,19 @@ static struct domain *build_from_elf(domid_t domid, bool privileged, const void 
     v->arch.regs.cs = RING3_CS64;
     v->arch.regs.ss = RING3_DS;
     v->arch.kernel_mode = true;
-    if (pv_gdt_domain_init(b.d)) {
+    if ((rc = pv_gdt_domain_init(b.d))) {
         pr_err("d%u: no memory for its per-domain area\n", domid);
-        return NULL;
+        return rc;
     }
-    if (pv_mm_domain_init(b.d, l4)) {
+    if ((rc = pv_mm_domain_init(b.d, l4))) {
         pr_err("d%u: the initial page tables do not validate\n", domid);
-        return NULL;
+        return rc;
     }
+    /* The toolstack may have opened ports in d already (alloc_unbound). */
+    if (!b.d->evtchn && (rc = evtchn_domain_init(b.d)))
+        return rc;
     v->state = VCPU_RUNNABLE;
     v->initialised = true;
-    evtchn_domain_init(b.d);
     sched_add_vcpu(v);
 
     printk("d%u: %s kernel %s, %llu MiB in %u extents, entry %#llx\n", domid,
@@ -415,7 +446,7 @@ static struct domain *build_from_elf(domid_t domid, bool privileged, const void 
            (unsigned long long)v_p2m, (unsigned long long)v_si,
            (unsigned long long)b.nr_pt, (unsigned long long)si->pt_base,
            (unsigned long long)v_stack);
-    return b.d;
+    return 0;
 }
 
 /* The first word of a module's command line marks an extra guest. */
@@ -456,11 +487,11 @@ struct domain *pv_build_boot_domains(const struct boot_info *bi)
     }
     /* Guests first, so dom0's default size sees what they took. */
     for (unsigned i = 0; i < nr_domus; i++) {
-        if (!build_domain((domid_t)(i + 1), false, domus[i], NULL, domu_pages,
-                          domu_cmdline(domus[i])))
+        if (!build_boot_domain((domid_t)(i + 1), false, domus[i], NULL, domu_pages,
+                               domu_cmdline(domus[i])))
             pr_err("d%u: not started (see above); the other domains go on\n", i + 1);
     }
-    d0 = build_domain(0, true, &bi->modules[0], initrd, default_dom0_pages(),
-                      bi->modules[0].cmdline);
+    d0 = build_boot_domain(0, true, &bi->modules[0], initrd, default_dom0_pages(),
+                           bi->modules[0].cmdline);
     return d0;
 }

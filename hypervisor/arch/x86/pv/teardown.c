@@ -9,10 +9,15 @@
  * The walk covers the whole table a few times, O(host frames); a
  * per-domain page list can replace it when domains get large and many.
  */
+#include <asm/descriptor.h>
 #include <asm/pv_mm.h>
 #include <asm/pv_teardown.h>
 
 u64 pv_domain_relinquish_memory(struct domain *d)
 {
-    return pv_mm_teardown(d);
+    u64 freed = pv_mm_teardown(d);
+
+    /* The per-domain area's tables are Mica's own frames: not in the owner walk. */
+    pv_gdt_domain_destroy(d);
+    return freed;
 }

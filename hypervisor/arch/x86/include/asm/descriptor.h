@@ -14,6 +14,8 @@
 
 /* Sets up the domain's per-domain area; 0 or -XEN_ENOMEM. */
 long pv_gdt_domain_init(struct domain *d);
+/* Frees that area (domain teardown; also after a partial init). */
+void pv_gdt_domain_destroy(struct domain *d);
 /* The L4 entry every table of d carries in the per-domain slot (0 if none). */
 u64 pv_perdomain_l4e(const struct domain *d);
 

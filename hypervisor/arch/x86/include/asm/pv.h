@@ -70,6 +70,22 @@ void pv_hypercall(struct cpu_regs *regs);
 struct boot_info;
 struct domain *pv_build_boot_domains(const struct boot_info *bi);
 
+/* Event channels in, ring frames out, for a guest the toolstack builds. */
+struct pv_build_rings {
+    u32 console_port, store_port;
+    mfn_t console_mfn, store_mfn;
+};
+/*
+ * Builds a PV guest into d (fresh from domain_create, vCPU 0 never run)
+ * from a kernel image (ELF, bzImage or compressed) and an optional initrd,
+ * both in Mica's memory, with nr_pages of memory.  With rings, start_info
+ * gets a xenstore and a console page and their ports.  0 or -XEN_E*; on
+ * failure d holds part of a build and the caller must destroy it.
+ */
+long pv_build_domain(struct domain *d, const void *kernel, size_t kernel_len,
+                     const void *initrd, size_t initrd_len, u64 nr_pages,
+                     const char *cmdline, struct pv_build_rings *rings);
+
 /* Hypercall page contents as the ABI defines them. */
 void pv_fill_hypercall_page(u8 *page);
 

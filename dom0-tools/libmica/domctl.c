@@ -1,0 +1,198 @@
+/* domctl/sysctl wrappers (see domctl.h). */
+#include "domctl.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <public/event_channel.h>
+#include <public/sched.h>
+
+static int domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd, uint16_t domid)
+{
+    op->cmd = cmd;
+    op->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    op->domain = domid;
+    return (int)mica_hypercall(hv, __HYPERVISOR_domctl, (uint64_t)(uintptr_t)op, 0, 0);
+}
+
+static int real_domid(uint16_t domid)
+{
+    return domid < DOMID_FIRST_RESERVED;
+}
+
+int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
+                       uint16_t *domid)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (max_vcpus == 0 || max_vcpus > 32 || !domid || !real_domid(*domid))
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.createdomain.max_vcpus = max_vcpus;
+    op.u.createdomain.max_evtchn_port = 1023;
+    op.u.createdomain.max_grant_frames = 32;
+    op.u.createdomain.max_maptrack_frames = 1024;
+    op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+    if (uuid)
+        memcpy(op.u.createdomain.handle, uuid, 16);
+    rc = domctl(hv, &op, XEN_DOMCTL_createdomain, *domid);
+    if (rc == 0)
+        *domid = op.domain;
+    return rc;
+}
+
+static int simple(struct mica_hv *hv, uint32_t cmd, uint16_t domid)
+{
+    struct xen_domctl op;
+
+    if (!real_domid(domid))
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    return domctl(hv, &op, cmd, domid);
+}
+
+int mica_domain_destroy(struct mica_hv *hv, uint16_t domid)
+{
+    return domid == 0 ? -EINVAL : simple(hv, XEN_DOMCTL_destroydomain, domid);
+}
+
+int mica_domain_pause(struct mica_hv *hv, uint16_t domid)
+{
+    return simple(hv, XEN_DOMCTL_pausedomain, domid);
+}
+
+int mica_domain_unpause(struct mica_hv *hv, uint16_t domid)
+{
+    return simple(hv, XEN_DOMCTL_unpausedomain, domid);
+}
+
+int mica_domain_max_mem(struct mica_hv *hv, uint16_t domid, uint64_t kb)
+{
+    struct xen_domctl op;
+
+    if (!real_domid(domid))
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.max_mem.max_memkb = kb;
+    return domctl(hv, &op, XEN_DOMCTL_max_mem, domid);
+}
+
+int mica_domain_info(struct mica_hv *hv, uint16_t domid, struct xen_domctl_getdomaininfo *out)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!real_domid(domid) || !out)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    rc = domctl(hv, &op, XEN_DOMCTL_getdomaininfo, domid);
+    if (rc)
+        return rc;
+    if (op.domain != domid || op.u.getdomaininfo.domain != domid)
+        return -ESRCH;
+    *out = op.u.getdomaininfo;
+    return 0;
+}
+
+int mica_domain_list(struct mica_hv *hv, uint16_t first, struct xen_domctl_getdomaininfo *out,
+                     uint32_t max)
+{
+    struct xen_sysctl s;
+    int rc;
+
+    if (!out || max == 0 || max > DOMID_FIRST_RESERVED)
+        return -EINVAL;
+    memset(&s, 0, sizeof(s));
+    s.cmd = XEN_SYSCTL_getdomaininfolist;
+    s.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    s.u.getdomaininfolist.first_domain = first;
+    s.u.getdomaininfolist.max_domains = max;
+    s.u.getdomaininfolist.buffer = (uint64_t)(uintptr_t)out;
+    rc = (int)mica_hypercall(hv, __HYPERVISOR_sysctl, (uint64_t)(uintptr_t)&s, 0, 0);
+    if (rc)
+        return rc;
+    if (s.u.getdomaininfolist.num_domains > max)
+        return -EIO;        /* the hypervisor wrote more than there was room for */
+    return (int)s.u.getdomaininfolist.num_domains;
+}
+
+int mica_physinfo(struct mica_hv *hv, struct xen_sysctl_physinfo *out)
+{
+    struct xen_sysctl s;
+    int rc;
+
+    if (!out)
+        return -EINVAL;
+    memset(&s, 0, sizeof(s));
+    s.cmd = XEN_SYSCTL_physinfo;
+    s.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    rc = (int)mica_hypercall(hv, __HYPERVISOR_sysctl, (uint64_t)(uintptr_t)&s, 0, 0);
+    if (rc == 0)
+        *out = s.u.physinfo;
+    return rc;
+}
+
+int mica_domain_shutdown(struct mica_hv *hv, uint16_t domid, uint32_t reason)
+{
+    struct sched_remote_shutdown r = { .domain_id = domid, .reason = reason };
+
+    if (!real_domid(domid) || domid == 0 || reason > SHUTDOWN_watchdog)
+        return -EINVAL;
+    return (int)mica_hypercall(hv, __HYPERVISOR_sched_op, SCHEDOP_remote_shutdown,
+                               (uint64_t)(uintptr_t)&r, 0);
+}
+
+int mica_evtchn_alloc_unbound(struct mica_hv *hv, uint16_t dom, uint16_t remote)
+{
+    struct evtchn_alloc_unbound a = { .dom = dom, .remote_dom = remote };
+    int rc;
+
+    if (!real_domid(dom) || !real_domid(remote))
+        return -EINVAL;
+    rc = (int)mica_hypercall(hv, __HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound,
+                             (uint64_t)(uintptr_t)&a, 0);
+    return rc ? rc : (int)a.port;
+}
+
+int mica_domain_build(struct mica_hv *hv, uint16_t domid, struct mica_build *b)
+{
+    struct mica_domctl_build_pv a;
+    struct xen_domctl op;
+    size_t cmdline_len = b && b->cmdline ? strlen(b->cmdline) : 0;
+    int rc;
+
+    if (!b || !real_domid(domid) || domid == 0 || !b->kernel || b->kernel_len == 0 ||
+        b->kernel_len > MICA_BUILD_KERNEL_MAX || (!b->initrd) != (b->initrd_len == 0) ||
+        b->initrd_len > MICA_BUILD_INITRD_MAX || cmdline_len >= MAX_GUEST_CMDLINE ||
+        b->mem_kb == 0 || b->mem_kb % 4 || b->console_port == b->store_port)
+        return -EINVAL;
+    memset(&a, 0, sizeof(a));
+    a.kernel = (uint64_t)(uintptr_t)b->kernel;
+    a.kernel_len = b->kernel_len;
+    a.initrd = (uint64_t)(uintptr_t)b->initrd;
+    a.initrd_len = b->initrd_len;
+    a.cmdline = cmdline_len ? (uint64_t)(uintptr_t)b->cmdline : 0;
+    a.cmdline_len = cmdline_len;
+    a.mem_kb = b->mem_kb;
+    a.console_port = b->console_port;
+    a.store_port = b->store_port;
+    /* Mica reads the images from this process's memory: have them resident. */
+    mlock(b->kernel, b->kernel_len);
+    if (b->initrd)
+        mlock(b->initrd, b->initrd_len);
+    memset(&op, 0, sizeof(op));
+    memcpy(op.u.pad, &a, sizeof(a));
+    rc = domctl(hv, &op, MICA_DOMCTL_build_pv, domid);
+    munlock(b->kernel, b->kernel_len);
+    if (b->initrd)
+        munlock(b->initrd, b->initrd_len);
+    if (rc)
+        return rc;
+    memcpy(&a, op.u.pad, sizeof(a));
+    b->console_mfn = a.console_mfn;
+    b->store_mfn = a.store_mfn;
+    b->nr_pages = a.nr_pages;
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * domctl / sysctl / the toolstack's event-channel and shutdown calls, with
+ * Xen 4.17's structures (hypervisor/include/public) and Mica's build
+ * domctl.  0 or -errno; arguments are checked here first, so an obviously
+ * bad call never reaches the hypervisor.
+ */
+#ifndef MICA_DOMCTL_LIB_H
+#define MICA_DOMCTL_LIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "privcmd.h"
+#include <public/domctl.h>
+#include <public/mica_domctl.h>
+#include <public/sysctl.h>
+
+/* A new paused PV domain with max_vcpus vCPUs; *domid in: wanted id or 0. */
+int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
+                       uint16_t *domid);
+int mica_domain_destroy(struct mica_hv *hv, uint16_t domid);
+int mica_domain_pause(struct mica_hv *hv, uint16_t domid);
+int mica_domain_unpause(struct mica_hv *hv, uint16_t domid);
+int mica_domain_max_mem(struct mica_hv *hv, uint16_t domid, uint64_t kb);
+/* Exactly domid (getdomaininfo answers the next one up: -ESRCH if not it). */
+int mica_domain_info(struct mica_hv *hv, uint16_t domid, struct xen_domctl_getdomaininfo *out);
+/* Up to max records from first up; number written or -errno. */
+int mica_domain_list(struct mica_hv *hv, uint16_t first, struct xen_domctl_getdomaininfo *out,
+                     uint32_t max);
+int mica_physinfo(struct mica_hv *hv, struct xen_sysctl_physinfo *out);
+/* SCHEDOP_remote_shutdown with SHUTDOWN_* reason. */
+int mica_domain_shutdown(struct mica_hv *hv, uint16_t domid, uint32_t reason);
+/* An unbound port of dom that remote may bind; the port or -errno. */
+int mica_evtchn_alloc_unbound(struct mica_hv *hv, uint16_t dom, uint16_t remote);
+
+struct mica_build {
+    const void *kernel;
+    size_t kernel_len;
+    const void *initrd;          /* NULL: none */
+    size_t initrd_len;
+    const char *cmdline;         /* NULL: empty */
+    uint64_t mem_kb;
+    uint32_t console_port, store_port;
+    /* out */
+    uint64_t console_mfn, store_mfn, nr_pages;
+};
+/* MICA_DOMCTL_build_pv; on failure Mica has destroyed the domain (unless -EEXIST). */
+int mica_domain_build(struct mica_hv *hv, uint16_t domid, struct mica_build *b);
+
+#endif

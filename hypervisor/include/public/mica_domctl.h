@@ -1,0 +1,71 @@
+/*
+ * Mica-only domctl operations (hypercall 36, struct xen_domctl).
+ *
+ * Xen 4.17 numbers its domctl operations 1-86 and 1000-1003 (gdbsx);
+ * Mica's own operations live at 0x4d00 ("M" << 8) and up, far from both,
+ * so that Xen's toolstack never sends one by accident and a later Xen
+ * addition does not collide.  Their argument structures sit in the
+ * 128-byte union of struct xen_domctl (xen_domctl.u), like Xen's own.
+ */
+#ifndef MICA_PUBLIC_MICA_DOMCTL_H
+#define MICA_PUBLIC_MICA_DOMCTL_H
+
+#include <public/xen.h>
+
+#define MICA_DOMCTL_FIRST     0x4d00
+/*
+ * Build a PV guest into a domain made by createdomain and not yet built:
+ * Mica loads the kernel (ELF, or bzImage/gzip/xz/LZ4 as for dom0) and the
+ * optional initrd from the caller's memory, gives the domain mem_kb of
+ * memory (at most its max_mem), lays out the Xen PV start-of-day region
+ * with a xenstore page and a console page, and makes vCPU 0 runnable.
+ * The domain stays paused until the toolstack unpauses it.
+ *
+ * console_port and store_port are unbound ports of the new domain (the
+ * toolstack makes them with EVTCHNOP_alloc_unbound, as xl does); they go
+ * to start_info's console.domU.evtchn and store_evtchn.  The frames of
+ * the two pages come back in console_mfn and store_mfn.
+ *
+ * Errors: -EEXIST if the domain is already built (or running), -EINVAL
+ * for the caller itself, bad sizes, ports or a kernel that is not a
+ * usable PV kernel, -ENOMEM if the memory is not free, -EFAULT for an
+ * unreadable buffer.  Any failure once the domain was found fresh
+ * destroys the domain: the toolstack never sees a half-built one.
+ */
+#define MICA_DOMCTL_build_pv  0x4d01
+
+/* Bounds on what the caller may hand over (bytes). */
+#define MICA_BUILD_KERNEL_MAX  (64ULL << 20)
+#define MICA_BUILD_INITRD_MAX  (512ULL << 20)
+
+struct mica_domctl_build_pv {
+    /* IN: caller's virtual addresses and lengths. */
+    uint64_t kernel;             /* kernel image */
+    uint64_t kernel_len;
+    uint64_t initrd;             /* 0 with initrd_len 0: none */
+    uint64_t initrd_len;
+    uint64_t cmdline;            /* 0 with cmdline_len 0: empty */
+    uint64_t cmdline_len;        /* < MAX_GUEST_CMDLINE, no NUL needed */
+    uint64_t mem_kb;             /* the domain's memory */
+    uint32_t console_port;
+    uint32_t store_port;
+    /* OUT. */
+    uint64_t console_mfn;
+    uint64_t store_mfn;
+    uint64_t nr_pages;           /* pages given to the domain */
+};
+MICA_ABI_SIZE(struct mica_domctl_build_pv, 88);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, kernel, 0);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, kernel_len, 8);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, initrd, 16);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, initrd_len, 24);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, cmdline, 32);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, cmdline_len, 40);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, mem_kb, 48);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, console_port, 56);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, store_port, 60);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, console_mfn, 64);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, store_mfn, 72);
+MICA_ABI_OFFSET(struct mica_domctl_build_pv, nr_pages, 80);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * libmica over a fake privcmd transport: what each wrapper sends (op,
+ * interface version, command, arguments), how results and errors come
+ * back, and that bad arguments never reach the hypervisor.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "domctl.h"
+#include "evtchn.h"
+#include "privcmd.h"
+#include <public/event_channel.h>
+#include <public/sched.h>
+
+static int failures;
+#define CHECK(c, ...) do { if (!(c)) { failures++; printf("FAIL: libmica: %s:%d: ", __FILE__, __LINE__); \
+        printf(__VA_ARGS__); printf("\n"); } } while (0)
+
+/* The fake hypervisor: records the last call, answers with `answer`. */
+static struct {
+    unsigned calls;
+    struct mica_privcmd_hypercall last;
+    struct xen_domctl domctl;
+    struct xen_sysctl sysctl;
+    long answer;
+    void (*edit)(struct mica_privcmd_hypercall *h);
+} fake;
+
+static long fake_hypercall(struct mica_hv *hv, const struct mica_privcmd_hypercall *h)
+{
+    (void)hv;
+    fake.calls++;
+    fake.last = *h;
+    if (h->op == __HYPERVISOR_domctl)
+        memcpy(&fake.domctl, (void *)(uintptr_t)h->arg[0], sizeof(fake.domctl));
+    if (h->op == __HYPERVISOR_sysctl)
+        memcpy(&fake.sysctl, (void *)(uintptr_t)h->arg[0], sizeof(fake.sysctl));
+    if (fake.edit)
+        fake.edit((struct mica_privcmd_hypercall *)h);
+    return fake.answer;
+}
+
+static struct mica_hv hv = { .fd = -1, .hypercall = fake_hypercall };
+
+static void reset(long answer)
+{
+    memset(&fake, 0, sizeof(fake));
+    fake.answer = answer;
+}
+
+static void answer_create(struct mica_privcmd_hypercall *h)
+{
+    ((struct xen_domctl *)(uintptr_t)h->arg[0])->domain = 7;
+}
+
+static void answer_info_other(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    op->domain = 9;                 /* the next domain up answered */
+    op->u.getdomaininfo.domain = 9;
+}
+
+static void answer_list_overflow(struct mica_privcmd_hypercall *h)
+{
+    ((struct xen_sysctl *)(uintptr_t)h->arg[0])->u.getdomaininfolist.num_domains = 99;
+}
+
+static void answer_build(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    struct mica_domctl_build_pv a;
+    memcpy(&a, op->u.pad, sizeof(a));
+    a.console_mfn = 0x1234;
+    a.store_mfn = 0x1233;
+    a.nr_pages = a.mem_kb / 4;
+    memcpy(op->u.pad, &a, sizeof(a));
+}
+
+static void answer_port(struct mica_privcmd_hypercall *h)
+{
+    ((struct evtchn_alloc_unbound *)(uintptr_t)h->arg[1])->port = 5;
+}
+
+int main(void)
+{
+    uint8_t uuid[16] = { 1, 2, 3 };
+    uint16_t id = 0;
+    struct xen_domctl_getdomaininfo info, list[4];
+    static const char kernel[4096] = "\177ELF";
+    struct mica_build b;
+    int rc;
+
+    /* createdomain: version, command, config; the id comes back. */
+    reset(0);
+    fake.edit = answer_create;
+    rc = mica_domain_create(&hv, 1, uuid, &id);
+    CHECK(rc == 0 && id == 7, "create rc %d id %u", rc, id);
+    CHECK(fake.last.op == __HYPERVISOR_domctl, "create op %llu", (unsigned long long)fake.last.op);
+    CHECK(fake.domctl.cmd == XEN_DOMCTL_createdomain &&
+          fake.domctl.interface_version == XEN_DOMCTL_INTERFACE_VERSION, "create header");
+    CHECK(fake.domctl.u.createdomain.max_vcpus == 1 &&
+          fake.domctl.u.createdomain.grant_opts == XEN_DOMCTL_GRANT_version(1) &&
+          fake.domctl.u.createdomain.handle[2] == 3, "create config");
+    /* Refusals come back as the hypervisor's -errno. */
+    reset(-EEXIST);
+    id = 5;
+    CHECK(mica_domain_create(&hv, 1, NULL, &id) == -EEXIST && id == 5, "create -EEXIST");
+    reset(0);
+    id = 0;
+    CHECK(mica_domain_create(&hv, 0, NULL, &id) == -EINVAL && fake.calls == 0, "0 vcpus");
+    CHECK(mica_domain_create(&hv, 33, NULL, &id) == -EINVAL && fake.calls == 0, "33 vcpus");
+    id = DOMID_SELF;
+    CHECK(mica_domain_create(&hv, 1, NULL, &id) == -EINVAL && fake.calls == 0, "reserved id");
+
+    /* Simple commands. */
+    reset(0);
+    CHECK(mica_domain_pause(&hv, 3) == 0 && fake.domctl.cmd == XEN_DOMCTL_pausedomain &&
+          fake.domctl.domain == 3, "pause");
+    CHECK(mica_domain_unpause(&hv, 3) == 0 && fake.domctl.cmd == XEN_DOMCTL_unpausedomain, "unpause");
+    CHECK(mica_domain_destroy(&hv, 3) == 0 && fake.domctl.cmd == XEN_DOMCTL_destroydomain, "destroy");
+    CHECK(mica_domain_max_mem(&hv, 3, 65536) == 0 && fake.domctl.cmd == XEN_DOMCTL_max_mem &&
+          fake.domctl.u.max_mem.max_memkb == 65536, "max_mem");
+    reset(0);
+    CHECK(mica_domain_destroy(&hv, 0) == -EINVAL && fake.calls == 0, "destroying dom0");
+    CHECK(mica_domain_pause(&hv, DOMID_SELF) == -EINVAL && fake.calls == 0, "pause DOMID_SELF");
+    reset(-ESRCH);
+    CHECK(mica_domain_destroy(&hv, 4) == -ESRCH, "destroy -ESRCH");
+
+    /* getdomaininfo: another domain's answer is "no such domain". */
+    reset(0);
+    fake.edit = answer_info_other;
+    CHECK(mica_domain_info(&hv, 8, &info) == -ESRCH, "info of a missing id");
+    reset(0);
+    CHECK(mica_domain_info(&hv, 0, &info) == 0 && fake.domctl.cmd == XEN_DOMCTL_getdomaininfo, "info dom0");
+
+    /* getdomaininfolist: never more records than room. */
+    reset(0);
+    CHECK(mica_domain_list(&hv, 0, list, 4) == 0 && fake.sysctl.cmd == XEN_SYSCTL_getdomaininfolist &&
+          fake.sysctl.interface_version == XEN_SYSCTL_INTERFACE_VERSION &&
+          fake.sysctl.u.getdomaininfolist.max_domains == 4, "list");
+    fake.edit = answer_list_overflow;
+    CHECK(mica_domain_list(&hv, 0, list, 4) == -EIO, "list overflow is an error");
+    reset(0);
+    CHECK(mica_domain_list(&hv, 0, list, 0) == -EINVAL && fake.calls == 0, "list of 0");
+
+    /* Shutdown and ports. */
+    reset(0);
+    CHECK(mica_domain_shutdown(&hv, 2, SHUTDOWN_reboot) == 0 &&
+          fake.last.op == __HYPERVISOR_sched_op && fake.last.arg[0] == SCHEDOP_remote_shutdown,
+          "remote shutdown");
+    CHECK(mica_domain_shutdown(&hv, 2, 99) == -EINVAL && fake.calls == 1, "bad reason");
+    reset(0);
+    fake.edit = answer_port;
+    CHECK(mica_evtchn_alloc_unbound(&hv, 2, 0) == 5 &&
+          fake.last.op == __HYPERVISOR_event_channel_op &&
+          fake.last.arg[0] == EVTCHNOP_alloc_unbound, "alloc_unbound");
+
+    /* The build domctl: arguments packed into xen_domctl.u, results back. */
+    reset(0);
+    fake.edit = answer_build;
+    memset(&b, 0, sizeof(b));
+    b.kernel = kernel;
+    b.kernel_len = sizeof(kernel);
+    b.cmdline = "console=hvc0";
+    b.mem_kb = 32768;
+    b.console_port = 1;
+    b.store_port = 2;
+    rc = mica_domain_build(&hv, 4, &b);
+    CHECK(rc == 0 && fake.domctl.cmd == MICA_DOMCTL_build_pv && fake.domctl.domain == 4, "build rc %d", rc);
+    {
+        struct mica_domctl_build_pv a;
+        memcpy(&a, fake.domctl.u.pad, sizeof(a));
+        CHECK(a.kernel == (uintptr_t)kernel && a.kernel_len == sizeof(kernel) &&
+              a.cmdline_len == strlen("console=hvc0") && a.mem_kb == 32768 &&
+              a.console_port == 1 && a.store_port == 2 && a.initrd == 0, "build arguments");
+    }
+    CHECK(b.console_mfn == 0x1234 && b.store_mfn == 0x1233 && b.nr_pages == 8192, "build results");
+    reset(0);
+    b.mem_kb = 32767;
+    CHECK(mica_domain_build(&hv, 4, &b) == -EINVAL && fake.calls == 0, "mem not in pages");
+    b.mem_kb = 32768;
+    b.store_port = 1;
+    CHECK(mica_domain_build(&hv, 4, &b) == -EINVAL && fake.calls == 0, "same port twice");
+    b.store_port = 2;
+    b.initrd_len = 10;
+    CHECK(mica_domain_build(&hv, 4, &b) == -EINVAL && fake.calls == 0, "initrd length without initrd");
+    b.initrd_len = 0;
+    CHECK(mica_domain_build(&hv, 0, &b) == -EINVAL && fake.calls == 0, "building dom0");
+    reset(-ENOMEM);
+    CHECK(mica_domain_build(&hv, 4, &b) == -ENOMEM, "build -ENOMEM passes through");
+
+    /* Devices that are not there, and closed descriptors. */
+    {
+        struct mica_hv real;
+        int errs[1];
+        uint64_t mfn = 1;
+        CHECK(mica_hv_open(&real, "/nonexistent/privcmd") == -ENOENT, "open missing privcmd");
+        CHECK(mica_map_foreign(&real, 1, &mfn, 1, errs, &rc) == NULL && rc == -EINVAL, "map without fd");
+        CHECK(mica_evtchn_open("/nonexistent/evtchn") == -ENOENT, "open missing evtchn");
+        CHECK(mica_evtchn_notify(-1, 1) == -EBADF && mica_evtchn_pending(-1) == -EBADF, "evtchn bad fd");
+        CHECK(mica_evtchn_bind_interdomain(-1, DOMID_SELF, 1) == -EINVAL, "bind to a reserved id");
+    }
+    /* The ioctl numbers are Linux's _IOC(_IOC_NONE, type, nr, size). */
+    CHECK(MICA_IOCTL_PRIVCMD_HYPERCALL == 0x305000, "IOCTL_PRIVCMD_HYPERCALL %#lx",
+          (unsigned long)MICA_IOCTL_PRIVCMD_HYPERCALL);
+    CHECK(MICA_IOCTL_PRIVCMD_MMAPBATCH_V2 == 0x205004, "IOCTL_PRIVCMD_MMAPBATCH_V2");
+    CHECK(MICA_IOCTL_EVTCHN_BIND_INTERDOMAIN == 0x84501, "IOCTL_EVTCHN_BIND_INTERDOMAIN");
+    CHECK(MICA_IOCTL_EVTCHN_NOTIFY == 0x44504, "IOCTL_EVTCHN_NOTIFY");
+
+    if (!failures)
+        printf("PASS: libmica: wrappers, argument checks and error mapping\n");
+    return failures ? 1 : 0;
+}
