@@ -10,6 +10,7 @@
 #include <public/grant_table.h>
 #include <public/memory.h>
 #include <public/physdev.h>
+#include <public/platform.h>
 #include <public/sched.h>
 #include <public/vcpu.h>
 #include <public/version.h>

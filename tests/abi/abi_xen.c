@@ -16,6 +16,7 @@
 #include <xen/memory.h>
 #include <xen/nmi.h>
 #include <xen/physdev.h>
+#include <xen/platform.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
 #include <xen/version.h>

@@ -16,6 +16,7 @@
 #include <asm/layout.h>
 #include <asm/paging.h>
 #include <asm/power.h>
+#include <asm/platform_op.h>
 #include <asm/pv.h>
 #include <asm/time.h>
 #include <asm/uart.h>
@@ -158,6 +159,7 @@ static void acpi_init(void)
     if (rc != ACPI_OK)
         pr_warn("ACPI tables unusable (error %d): one CPU assumed, no ACPI power off\n", rc);
     power_init(rc == ACPI_OK ? &acpi : NULL);
+    platform_op_init(rc == ACPI_OK ? &acpi : NULL);
     /* Device registers Mica programs: dom0 may look, not touch. */
     iomem_reserve_for_mica(acpi.have_madt ? acpi.lapic_addr : 0xfee00000ULL);
     for (unsigned i = 0; rc == ACPI_OK && i < acpi.nioapics; i++)

@@ -14,6 +14,7 @@
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/m2p.h>
+#include <asm/pit_ch2.h>
 #include <asm/pv.h>
 #include <asm/xstate.h>
 #include <mica/lib.h>
@@ -230,6 +231,8 @@ static bool iopl_permitted(const struct vcpu *v)
 
 static u32 port_in(u16 port, unsigned size)
 {
+    if (pit_ch2_port(port, size))
+        return pit_ch2_in(port);
     if (port_reserved(port, size))
         return ~0u;
     return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
@@ -237,6 +240,10 @@ static u32 port_in(u16 port, unsigned size)
 
 static void port_out(u16 port, unsigned size, u32 val)
 {
+    if (pit_ch2_port(port, size)) {
+        pit_ch2_out(port, (u8)val);
+        return;
+    }
     if (port_reserved(port, size))
         return;
     if (size == 1) outb(port, (u8)val);

@@ -13,6 +13,7 @@
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/pirq.h>
+#include <asm/platform_op.h>
 #include <asm/pv.h>
 #include <mica/event.h>
 #include <mica/hypercall.h>
@@ -310,6 +311,7 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     case __HYPERVISOR_get_debugreg:     return do_get_debugreg((unsigned)a[0]);
     case __HYPERVISOR_multicall:
         return in_multicall ? -XEN_EINVAL : do_multicall(regs, a[0], a[1]);
+    case __HYPERVISOR_platform_op:      return do_platform_op(a[0]);
     case __HYPERVISOR_set_timer_op:     return do_set_timer_op(a[0]);
     case __HYPERVISOR_xen_version:      return do_xen_version((int)a[0], a[1]);
     case __HYPERVISOR_memory_op:        return do_memory_op(a[0], a[1]);
