@@ -3,6 +3,7 @@
  */
 #include <mica/domain.h>
 #include <mica/event.h>
+#include <mica/grant_table.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
@@ -86,6 +87,15 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     }
     for (unsigned i = max_vcpus; i < XEN_LEGACY_MAX_VCPUS; i++)
         d->shared_info->vcpu_info[i].evtchn_upcall_mask = 1;
+    if (grant_table_create(d)) {
+        pr_err("out of memory creating the grant table of domain %u\n", domid);
+        for (unsigned i = 0; i < max_vcpus; i++)
+            xfree(d->vcpus[i]);
+        mfn_to_page(&host_frames, si)->owner = PAGE_OWNER_NONE;
+        free_frames(&host_frames, si, 0);
+        xfree(d);
+        return NULL;
+    }
 
     update_domain_wallclock(d);
     d->next = domain_list;
@@ -170,6 +180,8 @@ void domain_destroy(struct domain *d)
     sched_request_resched();
 
     evtchn_domain_destroy(d);
+    /* Before the memory: the mappings d holds go, its grant table is detached. */
+    grant_domain_destroy(d);
     pv_domain_relinquish_memory(d);
 
     /* shared_info is the common code's own frame: scrub and free it here,

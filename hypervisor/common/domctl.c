@@ -14,6 +14,7 @@
 #include <asm/time.h>
 #include <mica/domain.h>
 #include <mica/domctl_build.h>
+#include <mica/grant_table.h>
 #include <mica/lib.h>
 #include <public/domctl.h>
 #include <public/errno.h>
@@ -136,8 +137,10 @@ static long domctl_createdomain(struct xen_domctl *op)
         return -XEN_EINVAL;
     if (c->max_vcpus == 0 || c->max_vcpus > MAX_VIRT_CPUS)
         return -XEN_EINVAL;
-    /* Grant tables will be version 1 only. */
+    /* Grant tables are version 1 only; sizes as Xen 4.17 bounds them. */
     if (c->grant_opts != XEN_DOMCTL_GRANT_version(1))
+        return -XEN_EINVAL;
+    if (grant_table_set_limits(NULL, c->max_grant_frames, c->max_maptrack_frames))
         return -XEN_EINVAL;
     if (c->arch.emulation_flags || (c->arch.misc_flags & ~XEN_X86_MSR_RELAXED))
         return -XEN_EINVAL;
@@ -154,6 +157,7 @@ static long domctl_createdomain(struct xen_domctl *op)
     if (!d)
         return -XEN_ENOMEM;
     memcpy(d->handle, c->handle, sizeof(d->handle));
+    grant_table_set_limits(d, c->max_grant_frames, c->max_maptrack_frames);
     /* Born paused: the toolstack unpauses once it has built the domain. */
     domain_pause_by_controller(d);
     printk("Domain %u created (%u vCPUs)\n", id, c->max_vcpus);

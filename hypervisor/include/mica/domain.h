@@ -17,6 +17,7 @@
 
 struct domain;
 struct evtchn_table;
+struct grant_table;
 
 enum vcpu_state {
     VCPU_DOWN,          /* not brought up */
@@ -94,6 +95,7 @@ struct domain {
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
 
     struct evtchn_table *evtchn;    /* NULL until first used */
+    struct grant_table *grant;      /* common/grant_table.c; made with the domain */
 
     /* An unprivileged guest's console_io output, gathered into lines. */
     char console_line[120];

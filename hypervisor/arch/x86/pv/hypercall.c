@@ -16,6 +16,7 @@
 #include <asm/platform_op.h>
 #include <asm/pv.h>
 #include <mica/event.h>
+#include <mica/grant_table.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
@@ -315,6 +316,7 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     case __HYPERVISOR_set_timer_op:     return do_set_timer_op(a[0]);
     case __HYPERVISOR_xen_version:      return do_xen_version((int)a[0], a[1]);
     case __HYPERVISOR_memory_op:        return do_memory_op(a[0], a[1]);
+    case __HYPERVISOR_grant_table_op:   return do_grant_table_op(a[0], a[1], a[2]);
     case __HYPERVISOR_console_io:       return do_console_io((int)a[0], a[1], a[2]);
     case __HYPERVISOR_vm_assist:        return do_vm_assist((unsigned)a[0], (unsigned)a[1]);
     case __HYPERVISOR_iret:

@@ -22,6 +22,7 @@
  * the linear entries a table holds, the high half those aimed at it.
  */
 #include <asm/descriptor.h>
+#include <asm/grant_map.h>
 #include <asm/io.h>
 #include <asm/iomem.h>
 #include <asm/layout.h>
@@ -84,6 +85,8 @@ static u64 level_below(u64 type)
 
 /* ---- L1 entries ---- */
 
+static void l1e_put(u64 e);
+
 /*
  * Frames that are not RAM Mica hands out carry no references: I/O memory
  * the control domain may map (asm/iomem.h), and nothing else.
@@ -110,6 +113,9 @@ static long l1e_check(const struct domain *d, const struct pv_pg_owner *src, u64
         !(src->ram && pv_frame_is_shared_info(src->ram, mfn)))
         allowed |= L1_CACHE_BITS;
     if (e & ~(allowed | PTE_ADDR_MASK))
+        return -XEN_EINVAL;
+    /* Only the grant code writes grant PTEs (see pt_update_entry for keeping one). */
+    if (e & PTE_GNTTAB)
         return -XEN_EINVAL;
     if (!(e & PTE_US))
         e |= PTE_US | PTE_GUEST_KERNEL;     /* the kernel runs in ring 3 too */
@@ -151,6 +157,16 @@ static long l1e_get(const struct domain *d, const struct pv_pg_owner *src, u64 e
         return -XEN_EBUSY;              /* a page table or descriptor page */
     }
     return 0;
+}
+
+void pt_l1e_release(u64 e)
+{
+    l1e_put(e);
+}
+
+u64 pt_nx_bit(void)
+{
+    return nx_allowed();
 }
 
 static void l1e_put(u64 e)
@@ -333,8 +349,11 @@ void pt_drop_linear(struct page_info *pg, u64 type)
     put_page_type(pg);
 }
 
-/* The A/D and software bits a guest may change without re-validation. */
-#define FAST_PATH_BITS (PTE_A | PTE_D | PTE_AVAIL | PTE_AVAIL_HIGH | PTE_NX)
+/*
+ * The A/D and software bits a guest may change without re-validation;
+ * not the grant marker, which only the grant code sets or clears.
+ */
+#define FAST_PATH_BITS ((PTE_A | PTE_D | PTE_AVAIL | PTE_AVAIL_HIGH | PTE_NX) & ~PTE_GNTTAB)
 
 long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
                      bool preserve_ad, bool *flush)
@@ -365,6 +384,18 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
     old = t[slot];
     if (preserve_ad)
         val |= old & (PTE_A | PTE_D);
+    /*
+     * A grant PTE may be rewritten with its marker only to change A/D or
+     * software bits; any other change of it replaces it by an ordinary
+     * entry (below), which drops the references as an unmap would, but
+     * leaves the grant in use until unmapped or its domain dies (Xen too).
+     */
+    if (type == PGT_L1 && (val & PTE_P) && (val & PTE_GNTTAB)) {
+        if (!(old & PTE_P) || !(old & PTE_GNTTAB) || ((old ^ val) & ~FAST_PATH_BITS))
+            return -XEN_EINVAL;
+        t[slot] = val & ~PTE_G;
+        return 0;
+    }
     if ((rc = type == PGT_L1 ? l1e_check(d, src, val, &adj) : lne_check(type, val, &adj)))
         return rc;
 

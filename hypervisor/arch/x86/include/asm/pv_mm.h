@@ -52,6 +52,10 @@ static inline bool page_type_is_table(u64 type)
 /* Validation (pt_validate.c), called by the type code above. */
 long pt_validate(struct page_info *pg, u64 type);
 void pt_devalidate(struct page_info *pg, u64 type);
+/* Drops the references of L1 entry e (as when it leaves a validated table). */
+void pt_l1e_release(u64 e);
+/* The NX bit when the CPU has it, else 0. */
+u64 pt_nx_bit(void);
 /* Teardown: clears a validated table's linear entries, dropping their references. */
 void pt_drop_linear(struct page_info *pg, u64 type);
 
