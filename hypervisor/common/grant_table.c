@@ -488,10 +488,13 @@ struct copy_buf {
 static int copy_lock(const struct gnttab_copy_ptr *p, bool is_gref, struct domain *cur,
                      struct copy_buf *b)
 {
+    /* Xen 4.17.7 answers a missing domain before a frame named for another one. */
+    b->d = p->domid == DOMID_SELF ? cur : domain_by_id(p->domid);
+    if (!b->d)
+        return GNTST_bad_domain;
     if (p->domid != DOMID_SELF && !is_gref)
         return GNTST_permission_denied;     /* only our own frames by number */
-    b->d = p->domid == DOMID_SELF ? cur : domain_by_id(p->domid);
-    return b->d ? GNTST_okay : GNTST_bad_domain;
+    return GNTST_okay;
 }
 
 static int acquire_for_copy(struct copy_buf *b, u32 ref, domid_t ldomid)
@@ -510,16 +513,22 @@ static int acquire_for_copy(struct copy_buf *b, u32 ref, domid_t ldomid)
     if (before && (act->domid != ldomid || act->pin[k] >= PIN_LIMIT))
         return GNTST_general_error;
     if (!before || (!ro && !pins_writable(act))) {
+        mfn_t mfn;
+
         if ((rc = set_status(gt, ref, before, ro, false, ldomid)) != GNTST_okay)
             return rc;
+        mfn = read_frame(shared_entry(gt, ref));
+        if (!gnt_frame_owned_by(b->d, mfn)) {
+            reduce_status(gt, ref, act, ro);
+            return GNTST_bad_page;
+        }
         if (!before) {
-            mfn_t mfn = read_frame(shared_entry(gt, ref));
-            if (!gnt_frame_owned_by(b->d, mfn)) {
-                reduce_status(gt, ref, act, ro);
-                return GNTST_bad_page;
-            }
             act->domid = ldomid;
             act->mfn = mfn;
+        } else if (mfn != act->mfn) {
+            /* The entry now names another frame than the pinned one (XSA-500). */
+            reduce_status(gt, ref, act, ro);
+            return GNTST_general_error;
         }
     } else if (!gnt_frame_owned_by(b->d, act->mfn)) {
         return GNTST_bad_domain;
