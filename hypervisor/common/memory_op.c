@@ -222,7 +222,7 @@ static long shrink(struct domain *self, u64 arg, unsigned start)
  * 0 ends the list) while the chunk is in progress: no stolen frame is
  * read twice from the guest, and no array bounds a chunk of 2^18 frames.
  */
-#define EXCHANGE_FRAMES_PER_PASS 1024u
+#define EXCHANGE_FRAMES_PER_PASS 256u
 
 struct chunk_list {
     mfn_t head, tail;       /* INVALID_MFN when empty */
