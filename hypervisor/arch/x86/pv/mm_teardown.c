@@ -19,6 +19,7 @@
  * shared_info is allocated by the common domain code and, unless held,
  * stays with it.
  */
+#include <asm/ldt.h>
 #include <asm/m2p.h>
 #include <asm/mm_release.h>
 #include <asm/paging.h>
@@ -61,6 +62,7 @@ static void drop_own_references(struct domain *d)
         struct vcpu *v = d->vcpus[i];
         if (!v)
             continue;
+        pv_destroy_ldt(v);
         drop_root(&v->arch.guest_table);
         drop_root(&v->arch.guest_table_user);
         if (v->vcpu_info_registered) {
