@@ -1,15 +1,15 @@
 /*
- * memory_op (hypercall 12): what a PV guest may learn about memory, and
- * growing its reservation.
- *
- * Giving memory back (decrease_reservation) and exchanging it need the
- * reference counts of the PV memory-management work (a frame may only be
- * freed once no page table maps it) and are refused as not implemented
- * until then.
+ * memory_op (hypercall 12): what a PV guest may learn about memory,
+ * growing its reservation, giving frames back (decrease_reservation) and
+ * trading frames for others (exchange, e.g. for memory below an address
+ * limit).  The reference rules of giving frames back are the PV MM's
+ * (asm/mm_release.h); the extent bookkeeping, continuations and answers
+ * follow Xen 4.17's common/memory.c.
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/m2p.h>
+#include <asm/mm_release.h>
 #include <asm/paging.h>
 #include <mica/bootinfo.h>
 #include <mica/domain.h>
@@ -25,7 +25,7 @@ extern const struct boot_info *boot_info_get(void);
 
 #define MEMOP_CMD_MASK 0x3f
 #define MAX_ORDER_DOMU 9        /* 2 MiB, as Xen allows an ordinary guest */
-#define MAX_ORDER_HWDOM 12
+#define MAX_ORDER_CTLDOM 18     /* Xen 4.17: a control domain may use its allocator's largest */
 #define EXTENTS_PER_PASS 512
 
 static struct domain *target_domain(struct domain *self, domid_t id)
@@ -33,6 +33,11 @@ static struct domain *target_domain(struct domain *self, domid_t id)
     if (id == DOMID_SELF || id == self->domid)
         return self;
     return self->is_privileged ? domain_by_id(id) : NULL;
+}
+
+static unsigned max_order_of(const struct domain *self)
+{
+    return self->is_privileged ? MAX_ORDER_CTLDOM : MAX_ORDER_DOMU;
 }
 
 /*
@@ -46,22 +51,59 @@ static u64 highest_gpfn(const struct domain *d)
     return max_pfn ? max_pfn - 1 : 0;
 }
 
+/*
+ * The frame limit of mem_flags' address width (XENMEMF_address_bits):
+ * every frame of an extent must lie below 2^bits bytes.  0 means no
+ * limit; false for widths below what any allocation could meet.
+ */
+static bool frame_limit(u32 mem_flags, mfn_t *limit)
+{
+    unsigned bits = XENMEMF_get_address_bits(mem_flags);
+
+    *limit = 0;
+    if (!bits)
+        return true;
+    if (bits <= PAGE_SHIFT)
+        return false;
+    if (bits - PAGE_SHIFT < 63)
+        *limit = 1ULL << (bits - PAGE_SHIFT);
+    return true;
+}
+
+/* 2^order zeroed frames below `limit` (0: anywhere), nobody's yet. */
+static mfn_t alloc_extent(unsigned order, mfn_t limit)
+{
+    mfn_t mfn = limit ? alloc_frames_below(&host_frames, order, limit)
+                      : alloc_frames(&host_frames, order);
+
+    if (mfn == INVALID_MFN)
+        return INVALID_MFN;
+    for (u64 i = 0; i < (1ULL << order); i++)
+        memset(maddr_to_virt((mfn + i) << PAGE_SHIFT), 0, PAGE_SIZE);
+    return mfn;
+}
+
+/* Makes an extent d's, each frame with its allocation reference. */
+static void assign_extent(struct domain *d, mfn_t mfn, unsigned order)
+{
+    for (u64 i = 0; i < (1ULL << order); i++) {
+        struct page_info *pg = mfn_to_page(&host_frames, mfn + i);
+        pg->owner = d->domid;
+        pg->count_info = 1;
+    }
+}
+
 /* Allocates one extent for d and records it as d's, zeroed. */
-static mfn_t give_extent(struct domain *d, unsigned order)
+static mfn_t give_extent(struct domain *d, unsigned order, mfn_t limit)
 {
     mfn_t mfn;
 
     if (d->tot_pages + (1ULL << order) > d->max_pages)
         return INVALID_MFN;
-    mfn = alloc_frames(&host_frames, order);
+    mfn = alloc_extent(order, limit);
     if (mfn == INVALID_MFN)
         return INVALID_MFN;
-    for (u64 i = 0; i < (1ULL << order); i++) {
-        struct page_info *pg = mfn_to_page(&host_frames, mfn + i);
-        pg->owner = d->domid;
-        pg->count_info = 1;
-        memset(maddr_to_virt((mfn + i) << PAGE_SHIFT), 0, PAGE_SIZE);
-    }
+    assign_extent(d, mfn, order);
     d->tot_pages += 1ULL << order;
     return mfn;
 }
@@ -82,16 +124,19 @@ static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
     struct xen_memory_reservation r;
     struct domain *d;
     unsigned max_order;
+    mfn_t limit;
 
     if (copy_from_guest(&r, arg, sizeof(r)))
         return start;
     /* The count must fit the continuation encoding (cmd | done << 6). */
     if (r.nr_extents > (0xffffffffULL >> 6) || start >= r.nr_extents)
         return start;
+    if (!frame_limit(r.mem_flags, &limit))
+        return start;
     d = target_domain(self, r.domid);
     if (!d)
         return start;
-    max_order = self->is_privileged ? MAX_ORDER_HWDOM : MAX_ORDER_DOMU;
+    max_order = max_order_of(self);
     if (r.extent_order > max_order)
         return start;
     for (u64 i = start; i < r.nr_extents; i++) {
@@ -106,7 +151,7 @@ static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
         }
         if (populate && copy_from_guest(&gpfn, slot, sizeof(gpfn)))
             return (long)i;
-        mfn = give_extent(d, r.extent_order);
+        mfn = give_extent(d, r.extent_order, limit);
         if (mfn == INVALID_MFN)
             return (long)i;
         if (populate)
@@ -117,6 +162,242 @@ static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
             return (long)i;
     }
     return (long)r.nr_extents;
+}
+
+/*
+ * decrease_reservation: each extent's frames (machine frame numbers, a
+ * PV guest's gmfns) lose their allocation reference, as Xen's
+ * guest_remove_page() does; a frame still referenced (mapped, pinned, a
+ * root) stays until its last reference goes.  The answer is the number
+ * of extents done: the first frame d does not own, or outside RAM, ends
+ * the call, with the frames of that extent before it already given back
+ * (as on Xen).  No alignment is asked of an extent's first frame.
+ */
+static long shrink(struct domain *self, u64 arg, unsigned start)
+{
+    struct xen_memory_reservation r;
+    struct domain *d;
+    mfn_t limit;
+
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return start;
+    if (r.nr_extents > (0xffffffffULL >> 6) || start >= r.nr_extents)
+        return start;
+    if (!guest_range_ok(r.extent_start + start * sizeof(u64), sizeof(u64)))
+        return start;
+    /* Xen refuses too narrow an address width before looking at the op. */
+    if (!frame_limit(r.mem_flags, &limit))
+        return start;
+    d = target_domain(self, r.domid);
+    if (!d || r.extent_order > max_order_of(self))
+        return start;
+    for (u64 i = start; i < r.nr_extents; i++) {
+        u64 gmfn;
+
+        if (i - start == EXTENTS_PER_PASS && hypercall_may_continue()) {
+            hypercall_continue_args(((u64)i << 6) | XENMEM_decrease_reservation, arg, 0);
+            return HYPERCALL_CONTINUE;
+        }
+        if (copy_from_guest(&gmfn, r.extent_start + i * sizeof(u64), sizeof(gmfn)))
+            return (long)i;
+        for (u64 k = 0; k < (1ULL << r.extent_order); k++)
+            if (pv_release_page(d, gmfn + k))
+                return (long)i;
+    }
+    return (long)r.nr_extents;
+}
+
+/*
+ * XENMEM_exchange: trades the frames of `in` (which must have no
+ * reference but their allocation one: unmapped, untyped, not pinned) for
+ * new frames meeting out.mem_flags' address width, chunk by chunk, a
+ * chunk being the larger of one in-extent and one out-extent.  A chunk is
+ * all or nothing up to its commit: on a failure before it, its in-frames
+ * go back to the domain unchanged.  nr_exchanged (in-extents) says how
+ * far finished chunks got; the call may resume from it.  tot_pages does
+ * not change.  Returns 0 or a negative XEN_E* code, with Xen 4.17's order
+ * of checks.
+ *
+ * A chunk's frames are linked through page_info.spare (frame number + 1,
+ * 0 ends the list) while the chunk is in progress: no stolen frame is
+ * read twice from the guest, and no array bounds a chunk of 2^18 frames.
+ */
+#define EXCHANGE_FRAMES_PER_PASS 256u
+
+struct chunk_list {
+    mfn_t head, tail;       /* INVALID_MFN when empty */
+};
+
+static void chunk_push(struct chunk_list *l, mfn_t mfn)
+{
+    mfn_to_page(&host_frames, mfn)->spare = 0;
+    if (l->head == INVALID_MFN)
+        l->head = mfn;
+    else
+        mfn_to_page(&host_frames, l->tail)->spare = (u32)(mfn + 1);
+    l->tail = mfn;
+}
+
+static mfn_t chunk_pop(struct chunk_list *l)
+{
+    mfn_t mfn = l->head;
+    struct page_info *pg;
+
+    if (mfn == INVALID_MFN)
+        return INVALID_MFN;
+    pg = mfn_to_page(&host_frames, mfn);
+    l->head = pg->spare ? (mfn_t)pg->spare - 1 : INVALID_MFN;
+    pg->spare = 0;
+    return mfn;
+}
+
+struct exchange_plan {
+    struct domain *d;
+    unsigned in_chunk_order, out_chunk_order;
+    mfn_t limit;
+    bool no_memory;         /* an address width no frame can meet */
+};
+
+static long exchange_chunk(const struct exchange_plan *p, const struct xen_memory_exchange *x,
+                           u64 chunk)
+{
+    struct chunk_list in = { INVALID_MFN, INVALID_MFN }, out = { INVALID_MFN, INVALID_MFN };
+    u64 in_frames = 1ULL << x->in.extent_order;
+    mfn_t mfn;
+    long rc = 0;
+
+    /* Take the in-frames away from the domain. */
+    for (u64 j = 0; j < (1ULL << p->in_chunk_order) && !rc; j++) {
+        u64 gmfn, slot = x->in.extent_start + ((chunk << p->in_chunk_order) + j) * sizeof(u64);
+
+        if (copy_from_guest(&gmfn, slot, sizeof(gmfn))) {
+            rc = -XEN_EFAULT;
+            break;
+        }
+        for (u64 k = 0; k < in_frames; k++) {
+            if ((rc = pv_steal_page(p->d, gmfn + k)))
+                break;
+            chunk_push(&in, gmfn + k);
+        }
+    }
+    /* Allocate the out-extents. */
+    for (u64 j = 0; j < (1ULL << p->out_chunk_order) && !rc; j++) {
+        mfn = p->no_memory ? INVALID_MFN : alloc_extent(x->out.extent_order, p->limit);
+        if (mfn == INVALID_MFN)
+            rc = -XEN_ENOMEM;
+        else
+            chunk_push(&out, mfn);
+    }
+    if (rc) {
+        while ((mfn = chunk_pop(&in)) != INVALID_MFN)
+            pv_unsteal_page(p->d, mfn);
+        while ((mfn = chunk_pop(&out)) != INVALID_MFN)
+            free_frames(&host_frames, mfn, x->out.extent_order);
+        return rc;
+    }
+
+    /* Committed: the old frames go, the new ones become the domain's. */
+    while ((mfn = chunk_pop(&in)) != INVALID_MFN)
+        pv_free_stolen_page(mfn);
+    for (u64 j = 0; (mfn = chunk_pop(&out)) != INVALID_MFN; j++) {
+        u64 gpfn, slot = x->out.extent_start + ((chunk << p->out_chunk_order) + j) * sizeof(u64);
+
+        assign_extent(p->d, mfn, x->out.extent_order);
+        /* As on Xen, a list we cannot use fails the call, the frames stay given. */
+        if (copy_from_guest(&gpfn, slot, sizeof(gpfn))) {
+            rc = -XEN_EFAULT;
+            continue;
+        }
+        for (u64 k = 0; k < (1ULL << x->out.extent_order); k++)
+            m2p_set(mfn + k, gpfn + k);
+        if (copy_to_guest(slot, &mfn, sizeof(mfn)))
+            rc = -XEN_EFAULT;
+    }
+    return rc;
+}
+
+/* Xen's propagate_node(): a NUMA node in mem_flags (Mica has node 0 only). */
+static bool node_ok(const struct domain *self, u32 mem_flags)
+{
+    unsigned node = XENMEMF_get_node(mem_flags);
+
+    if (node == XENMEMF_NO_NODE)
+        return true;
+    if (self->is_privileged)
+        return node < XENMEMF_MAX_NODES;
+    return !(mem_flags & XENMEMF_exact_node_request);
+}
+
+static long exchange_finish(u64 arg, const struct xen_memory_exchange *x, long rc)
+{
+    if (copy_to_guest(arg + offsetof(struct xen_memory_exchange, nr_exchanged),
+                      &x->nr_exchanged, sizeof(x->nr_exchanged)))
+        return -XEN_EFAULT;
+    return rc;
+}
+
+static long exchange(struct domain *self, u64 arg)
+{
+    struct xen_memory_exchange x;
+    struct exchange_plan p = { 0 };
+    u64 first, end, i, frames = 0, out_first;
+    unsigned bits;
+    long rc = 0;
+
+    if (copy_from_guest(&x, arg, sizeof(x)))
+        return -XEN_EFAULT;
+    if (MAX(x.in.extent_order, x.out.extent_order) > max_order_of(self))
+        return exchange_finish(arg, &x, -XEN_EPERM);
+    if (x.nr_exchanged > x.in.nr_extents || x.in.domid != x.out.domid ||
+        (~0ULL >> x.in.extent_order) < x.in.nr_extents ||
+        (~0ULL >> x.out.extent_order) < x.out.nr_extents ||
+        (x.in.nr_extents << x.in.extent_order) != (x.out.nr_extents << x.out.extent_order))
+        return exchange_finish(arg, &x, -XEN_EINVAL);
+    if (x.nr_exchanged == x.in.nr_extents)
+        return 0;
+    if (x.in.extent_order <= x.out.extent_order) {
+        p.in_chunk_order = x.out.extent_order - x.in.extent_order;
+        out_first = x.nr_exchanged >> p.in_chunk_order;
+    } else {
+        p.out_chunk_order = x.in.extent_order - x.out.extent_order;
+        out_first = x.nr_exchanged << p.out_chunk_order;
+    }
+    /* Both lists must start in guest space (their ends are found by use). */
+    if (x.in.nr_extents - x.nr_exchanged >= ~0ULL / sizeof(u64) ||
+        !guest_range_ok(x.in.extent_start + x.nr_exchanged * sizeof(u64), sizeof(u64)) ||
+        x.out.nr_extents - out_first >= ~0ULL / sizeof(u64) ||
+        !guest_range_ok(x.out.extent_start + out_first * sizeof(u64), sizeof(u64)))
+        return exchange_finish(arg, &x, -XEN_EFAULT);
+    if (!node_ok(self, x.out.mem_flags))
+        return exchange_finish(arg, &x, -XEN_EINVAL);
+    if (x.in.domid == DOMID_SELF || x.in.domid == self->domid)
+        p.d = self;
+    else if (!(p.d = domain_by_id(x.in.domid)))
+        return exchange_finish(arg, &x, -XEN_ESRCH);
+    else if (!self->is_privileged)
+        return exchange_finish(arg, &x, -XEN_EPERM);
+    bits = XENMEMF_get_address_bits(x.out.mem_flags);
+    /* Xen's lowest zone for guests starts at frame 2: 13 bits or fewer get nothing. */
+    p.no_memory = bits && bits <= PAGE_SHIFT + 1;
+    if (!p.no_memory)
+        frame_limit(x.out.mem_flags, &p.limit);
+
+    first = x.nr_exchanged >> p.in_chunk_order;
+    end = x.in.nr_extents >> p.in_chunk_order;
+    for (i = first; i < end; i++) {
+        if (frames >= EXCHANGE_FRAMES_PER_PASS && hypercall_may_continue()) {
+            x.nr_exchanged = i << p.in_chunk_order;
+            if (exchange_finish(arg, &x, 0))
+                return -XEN_EFAULT;
+            hypercall_continue_args(XENMEM_exchange, arg, 0);
+            return HYPERCALL_CONTINUE;
+        }
+        if ((rc = exchange_chunk(&p, &x, i)))
+            break;
+        frames += 1ULL << (x.in.extent_order + p.in_chunk_order);
+    }
+    x.nr_exchanged = rc ? i << p.in_chunk_order : x.in.nr_extents;
+    return exchange_finish(arg, &x, rc);
 }
 
 static long memory_domain_query(struct domain *self, u64 arg, int cmd)
@@ -210,8 +491,9 @@ long do_memory_op(u64 cmd, u64 arg)
     case XENMEM_remove_from_physmap:
         return -XEN_EACCES;     /* translated guests only, as on Xen */
     case XENMEM_decrease_reservation:
+        return shrink(d, arg, start);
     case XENMEM_exchange:
-        return -XEN_ENOSYS;     /* needs page reference counts: not yet */
+        return start ? -XEN_EINVAL : exchange(d, arg);
     default:
         return -XEN_ENOSYS;
     }

@@ -5,8 +5,10 @@
  * per `noreboot`.  Interrupts go to the handler registered for their
  * vector.
  */
+#include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/ldt.h>
 #include <asm/pv.h>
 #include <asm/power.h>
 #include <asm/traps.h>
@@ -151,6 +153,10 @@ void do_trap(struct cpu_regs *regs)
         if (v == 1 && pv_debug_trap_in_mica())
             return;
         if (v == 1 && pv_sysenter_single_step(regs))
+            return;
+        /* Mica loading a guest selector whose LDT page is not mapped yet. */
+        if (v == 14 && pv_ldt_fault(current_vcpu(), read_cr2(), &(u64){ 0 }, &(u32){ 0 }) ==
+                           PV_LDT_MAPPED)
             return;
         if (fixup) {
             regs->rip = fixup;

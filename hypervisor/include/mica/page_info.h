@@ -46,6 +46,12 @@
  * foreign mapping): it is freed when its last reference goes.
  */
 #define PGC_HELD        (1ULL << 63)
+/*
+ * The owner gave the frame back (decrease_reservation) while something
+ * still referenced it: the allocation reference is gone, and the last
+ * put_page() frees the frame and takes it off the owner's tot_pages.
+ */
+#define PGC_RELEASED    (1ULL << 62)
 
 /*
  * type_info: the frame's current type in the top three bits (numbered as

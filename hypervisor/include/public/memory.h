@@ -32,6 +32,12 @@
 
 /* xen_memory_reservation.mem_flags: bits 0-7 are the address width limit
  * (0 = none), bits 8-15 a NUMA node + 1, then these flags. */
+#define XENMEMF_address_bits(x)     (x)
+#define XENMEMF_get_address_bits(x) ((x) & 0xffu)
+#define XENMEMF_node(n)             (((n) + 1) << 8)
+#define XENMEMF_get_node(x)         ((((x) >> 8) - 1) & 0xffu)
+#define XENMEMF_NO_NODE             0xffu   /* node bits 0: any node */
+#define XENMEMF_MAX_NODES           64u     /* Xen 4.17 x86's MAX_NUMNODES */
 #define XENMEMF_populate_on_demand  (1 << 16)
 #define XENMEMF_exact_node_request  (1 << 17)
 #define XENMEMF_vnode               (1 << 18)
@@ -56,7 +62,7 @@ MICA_ABI_OFFSET(struct xen_memory_reservation, _pad, 26);
 struct xen_memory_exchange {
     struct xen_memory_reservation in;
     struct xen_memory_reservation out;
-    xen_ulong_t nr_exchanged;        /* must be 0 on entry */
+    xen_ulong_t nr_exchanged;        /* in-extents done; 0 on a first call, where to resume after */
 };
 XEN_ABI_SIZE(struct xen_memory_exchange, 72);
 XEN_ABI_OFFSET(struct xen_memory_exchange, in, 0);

@@ -7,6 +7,7 @@
 #include <asm/descriptor.h>
 #include <asm/io.h>
 #include <asm/lapic.h>
+#include <asm/ldt.h>
 #include <asm/paging.h>
 #include <asm/pv.h>
 #include <asm/time.h>
@@ -84,6 +85,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
      * The guest GDT view lives in the outgoing domain's per-domain area:
      * Mica's own GDT must be loaded before that area leaves CR3.
      */
+    pv_load_ldt(NULL);
     pv_load_gdt(NULL);
     if (!next) {
         /* No selector may point into a GDT view that is about to go. */
@@ -96,6 +98,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
     write_cr3((next->arch.kernel_mode ? next->arch.guest_table : next->arch.guest_table_user)
               << PAGE_SHIFT);
     pv_load_gdt(next);
+    pv_load_ldt(next);
     load_data_selectors(next);
     wrmsr(MSR_FS_BASE, next->arch.fs_base);
     wrmsr(MSR_GS_BASE, next->arch.kernel_mode ? next->arch.gs_base_kernel

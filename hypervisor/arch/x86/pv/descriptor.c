@@ -103,6 +103,11 @@ static u64 *gdt_view_l1e(const struct domain *d, unsigned vcpu, unsigned page)
     return l1 ? &l1[L1_SLOT(va)] : NULL;
 }
 
+u64 *pv_perdomain_l1e(const struct domain *d, unsigned vcpu, unsigned page)
+{
+    return gdt_view_l1e(d, vcpu, page);
+}
+
 static u64 gdt_view_va(unsigned vcpu)
 {
     return PERDOMAIN_VIRT_START + vcpu * PERDOMAIN_VCPU_STRIDE;

@@ -12,6 +12,7 @@
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/m2p.h>
+#include <asm/ldt.h>
 #include <asm/paging.h>
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
@@ -453,11 +454,7 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
         __asm__ volatile("wbinvd" ::: "memory");
         return 0;
     case MMUEXT_SET_LDT:
-        if ((op->arg1.linear_addr & (PAGE_SIZE - 1)) || op->arg2.nr_ents > 8192 ||
-            (op->arg2.nr_ents && !guest_range_ok(op->arg1.linear_addr, op->arg2.nr_ents * 8)))
-            return -XEN_EINVAL;
-        /* No LDT is what Mica gives every vCPU; real LDTs are still to come. */
-        return op->arg2.nr_ents ? -XEN_ENOSYS : 0;
+        return pv_set_ldt(v, op->arg1.linear_addr, op->arg2.nr_ents);
     default:
         return -XEN_ENOSYS;
     }

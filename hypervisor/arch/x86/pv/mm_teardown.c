@@ -19,7 +19,9 @@
  * shared_info is allocated by the common domain code and, unless held,
  * stays with it.
  */
+#include <asm/ldt.h>
 #include <asm/m2p.h>
+#include <asm/mm_release.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <mica/lib.h>
@@ -34,28 +36,12 @@ static void drop_root(mfn_t *root)
     *root = 0;
 }
 
-/* Scrubs and frees a frame nobody references any more. */
-static bool free_frame(struct page_info *pg)
-{
-    mfn_t mfn = pv_frame_mfn(pg);
-
-    /* Nothing of the dead domain may reach the next owner. */
-    memset(maddr_to_virt(mfn << PAGE_SHIFT), 0, PAGE_SIZE);
-    pg->count_info = 0;
-    pg->type_info = 0;
-    pg->spare = 0;
-    pg->owner = PAGE_OWNER_NONE;
-    if (mfn < m2p_nr_frames())
-        m2p_set(mfn, INVALID_M2P_ENTRY);
-    return free_frames(&host_frames, mfn, 0) == FRAME_OK;
-}
-
 void pv_release_held_frame(struct page_info *pg)
 {
     struct domain *d = domain_by_id_any(pg->owner);
     bool si = d && pv_frame_mfn(pg) == d->shared_info_mfn;
 
-    free_frame(pg);
+    pv_free_frame(pg, false);
     if (!d) {
         pr_err("mm: held frame %#llx had no dying owner\n",
                (unsigned long long)pv_frame_mfn(pg));
@@ -76,6 +62,7 @@ static void drop_own_references(struct domain *d)
         struct vcpu *v = d->vcpus[i];
         if (!v)
             continue;
+        pv_destroy_ldt(v);
         drop_root(&v->arch.guest_table);
         drop_root(&v->arch.guest_table_user);
         if (v->vcpu_info_registered) {
@@ -128,9 +115,10 @@ u64 pv_mm_teardown(struct domain *d)
         if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
             continue;
         count = pg->count_info & PGC_COUNT_MASK;
-        /* The allocation reference: none on shared_info; frames added
-         * without one (0 where 1 is usual) are clean too. */
-        base = si ? 0 : (count ? 1 : 0);
+        /* The allocation reference: none on shared_info or on a frame
+         * the domain gave back; frames added without one (0 where 1 is
+         * usual) are clean too. */
+        base = (si || (pg->count_info & PGC_RELEASED)) ? 0 : (count ? 1 : 0);
         if (count > base) {
             /* Someone else maps it: kept until their last reference goes. */
             pg->count_info = (count - base) | PGC_HELD;
@@ -146,7 +134,7 @@ u64 pv_mm_teardown(struct domain *d)
         }
         if (si)
             continue;
-        if (free_frame(pg)) {
+        if (pv_free_frame(pg, false)) {
             freed++;
             if (d->tot_pages)
                 d->tot_pages--;

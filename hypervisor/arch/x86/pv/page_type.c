@@ -45,9 +45,14 @@ void put_page(struct page_info *pg)
         return;
     }
     pg->count_info--;
+    if (pg->count_info & PGC_COUNT_MASK)
+        return;
     /* The last reference to a dead domain's frame: it can go now. */
-    if (!(pg->count_info & PGC_COUNT_MASK) && (pg->count_info & PGC_HELD))
+    if (pg->count_info & PGC_HELD)
         pv_release_held_frame(pg);
+    /* The last reference to a frame its owner gave back. */
+    else if (pg->count_info & PGC_RELEASED)
+        pv_release_last_reference(pg);
 }
 
 static bool needs_validation(u64 type)

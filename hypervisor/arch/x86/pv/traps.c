@@ -11,6 +11,7 @@
 #include <asm/desc.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/ldt.h>
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
 #include <asm/paging.h>
@@ -189,10 +190,19 @@ void pv_exception(struct cpu_regs *regs)
     t = &v->arch.traps[vec];
     if (vec == 13 && (error & 3) == 2 && software_interrupt(v, regs))
         return;
-    if (vec == 14 && pv_ptwr_fault(v, regs, read_cr2(), error))
+    u64 cr2 = vec == 14 ? read_cr2() : 0;
+    enum pv_ldt_fault ldt = vec == 14 ? pv_ldt_fault(v, cr2, &cr2, &error) : PV_LDT_NOT_LDT;
+
+    if (ldt == PV_LDT_MAPPED)
+        return;
+    if (ldt == PV_LDT_GUEST_GP) {
+        vec = 13;
+        t = &v->arch.traps[13];
+    }
+    if (vec == 14 && ldt == PV_LDT_NOT_LDT && pv_ptwr_fault(v, regs, cr2, error))
         return;
     if (vec == 14) {
-        v->arch.cr2 = read_cr2();
+        v->arch.cr2 = cr2;
         v->vcpu_info->arch.cr2 = v->arch.cr2;
         /* The guest kernel runs in ring 3 too: report the mode it thinks it had. */
         error = v->arch.kernel_mode ? error & ~4u : error | 4u;

@@ -19,6 +19,12 @@ void pv_gdt_domain_destroy(struct domain *d);
 /* The L4 entry every table of d carries in the per-domain slot (0 if none). */
 u64 pv_perdomain_l4e(const struct domain *d);
 
+/*
+ * The per-domain L1 entry of page `page` (0-31) of vCPU `vcpu`'s slot:
+ * pages 0-15 are its GDT view, 16-31 its LDT view.  NULL without an area.
+ */
+u64 *pv_perdomain_l1e(const struct domain *d, unsigned vcpu, unsigned page);
+
 /* Checks (and fixes up DPLs of) a page about to become a descriptor page. */
 long pv_validate_descriptor_page(mfn_t mfn);
 

@@ -45,6 +45,9 @@ struct arch_vcpu {
     struct guest_trap traps[256];
     mfn_t gdt_frames[14];           /* guest GDT frames (type seg_desc), 0 = none */
     unsigned gdt_ents;
+    u64 ldt_base;                   /* MMUEXT_SET_LDT: guest linear address */
+    u32 ldt_ents;
+    mfn_t ldt_frames[16];           /* LDT pages mapped in the view (seg_desc), 0 = none */
     struct guest_callback event_cb, failsafe_cb, syscall_cb, nmi_cb;
     struct guest_callback syscall32_cb, sysenter_cb;    /* 32-bit user code */
     /* FPU/XSAVE state (asm/xstate.h): valid while descheduled. */

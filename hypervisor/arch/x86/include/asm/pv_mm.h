@@ -119,6 +119,12 @@ u64 pv_mm_teardown(struct domain *d);
  */
 void pv_release_held_frame(struct page_info *pg);
 
+/*
+ * A frame its live owner gave back (PGC_RELEASED, mm_release.c) lost its
+ * last reference: off the owner's tot_pages, scrubbed and freed.
+ */
+void pv_release_last_reference(struct page_info *pg);
+
 /* Writable page-table emulation: true when the #PF was a store it applied. */
 bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error);
 

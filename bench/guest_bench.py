@@ -1,0 +1,64 @@
+"""Shared by the guest micro-benchmarks (bench/hypercall-cycles,
+bench/mmu-update-batch): boots one benchmark kernel from
+tests/guests/bench/ as dom0 on Mica and on Xen 4.17, the same way in the
+same QEMU (TCG), and collects its "BENCH <name> <value>" lines; prints a
+table with the ratio Mica/Xen (below 1: Mica is faster).
+
+Under TCG the numbers measure emulated instructions, not silicon; the
+ratio still compares the two hypervisors' paths.  Informational only.
+"""
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+XEN_GZ = "/boot/xen-4.17-amd64.gz"
+OPTS = "console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1"
+CPU = os.environ.get("MICA_QEMU_CPU", "max,-smap,-smep,-pku,-la57")
+
+
+def kernel_path(name):
+    return os.path.join(TOP, "build/tests/guests/bench/%s.elf" % name)
+
+
+def run(label, image, name):
+    tmp = tempfile.mkdtemp()
+    iso, log = os.path.join(tmp, "b.iso"), os.path.join(tmp, "serial.log")
+    subprocess.run([os.path.join(TOP, "scripts/mkiso"), iso, image, OPTS, kernel_path(name),
+                    "%s test=%s" % (name, name)], check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg",
+                             "-cpu", CPU, "-m", "256", "-display", "none", "-monitor", "none",
+                             "-serial", "file:" + log, "-no-reboot", "-cdrom", iso],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start, text = time.monotonic(), ""
+    while time.monotonic() - start < 300:
+        if os.path.exists(log):
+            with open(log, "rb") as f:
+                text = f.read().decode(errors="replace")
+        if re.search(r"Test result: \w+", text) or proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    found = dict(re.findall(r"BENCH (\w+) (\d+)", text))
+    if not found:
+        print("%s: no results (see the log: %s)" % (label, log))
+    return {k: int(v) for k, v in found.items()}
+
+
+def compare(name, keys, unit="guest TSC cycles"):
+    """Builds Mica and the kernel, runs both, prints the table; exit status."""
+    subprocess.run(["make", "-s", "-C", TOP, "build/mica.gz",
+                    os.path.relpath(kernel_path(name), TOP)], check=True)
+    mica = run("Mica", os.path.join(TOP, "build/mica.gz"), name)
+    xen = run("Xen 4.17", XEN_GZ, name) if os.path.exists(XEN_GZ) else {}
+    if not xen:
+        print("Xen 4.17 not available (apt-get install xen-hypervisor-4.17-amd64): no ratios")
+    print("%-24s %12s %12s %10s" % (unit, "Mica", "Xen 4.17", "Mica/Xen"))
+    for key in keys:
+        m, x = mica.get(key), xen.get(key)
+        ratio = "%.2f" % (m / x) if m and x else "-"
+        print("%-24s %12s %12s %10s" % (key, m if m else "-", x if x else "-", ratio))
+    return 0 if mica and all(k in mica for k in keys) else 1
