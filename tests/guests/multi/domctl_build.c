@@ -277,6 +277,9 @@ static bool page_is_zero(uint64_t mfn)
     return true;
 }
 
+/* Handed to set_gdt and kept at poweroff: destruction must let it go. */
+static uint64_t guest_gdt[512] __attribute__((aligned(4096), section(".bss.page_aligned")));
+
 static enum result guest(void)
 {
     const struct start_info *si = start_info;
@@ -291,6 +294,10 @@ static enum result guest(void)
           si->store_evtchn != si->console.domU.evtchn, "ports");
     CHECK(page_is_zero(si->store_mfn), "xenstore page is not a zeroed page of this domain");
     CHECK(page_is_zero(si->console.domU.mfn), "console page is not a zeroed page of this domain");
+    uint64_t gdt_frame = va_to_mfn(guest_gdt);
+    CHECK_EQ(HYPERVISOR_update_va_mapping((uint64_t)guest_gdt,
+                                          (gdt_frame << 12) | PTE_P | PTE_A, UVMF_INVLPG), 0);
+    CHECK_EQ(HYPERVISOR_set_gdt(&gdt_frame, 512), 0);
     CHECK_EQ(evtchn_send(si->console.domU.evtchn), 0);
     return check_failures ? RESULT_FAILURE : RESULT_SUCCESS;
 }

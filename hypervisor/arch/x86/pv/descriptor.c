@@ -207,8 +207,10 @@ void pv_load_gdt(const struct vcpu *v)
     __asm__ volatile("lgdt %0" :: "m"(p));
 }
 
-static void drop_gdt_frames(struct vcpu *v)
+void pv_drop_gdt(struct vcpu *v)
 {
+    if (!v->domain->arch.perdomain_l4e)
+        return;
     for (unsigned i = 0; i < GDT_GUEST_PAGES; i++) {
         if (v->arch.gdt_frames[i]) {
             put_page_and_type(pv_frame(v->arch.gdt_frames[i]));
@@ -248,7 +250,7 @@ long do_set_gdt(u64 frame_list, u64 entries)
             put_page_and_type(pv_frame(frames[got]));
         return rc;
     }
-    drop_gdt_frames(v);
+    pv_drop_gdt(v);
     for (unsigned i = 0; i < nr; i++) {
         v->arch.gdt_frames[i] = frames[i];
         *gdt_view_l1e(d, v->vcpu_id, i) = (frames[i] << PAGE_SHIFT) | PTE_P | PTE_A | paging_nx_flag();

@@ -19,6 +19,7 @@
  * shared_info is allocated by the common domain code and, unless held,
  * stays with it.
  */
+#include <asm/descriptor.h>
 #include <asm/ldt.h>
 #include <asm/m2p.h>
 #include <asm/mm_release.h>
@@ -63,6 +64,7 @@ static void drop_own_references(struct domain *d)
         if (!v)
             continue;
         pv_destroy_ldt(v);
+        pv_drop_gdt(v);
         drop_root(&v->arch.guest_table);
         drop_root(&v->arch.guest_table_user);
         if (v->vcpu_info_registered) {

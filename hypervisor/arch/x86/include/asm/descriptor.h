@@ -16,6 +16,8 @@
 long pv_gdt_domain_init(struct domain *d);
 /* Frees that area (domain teardown; also after a partial init). */
 void pv_gdt_domain_destroy(struct domain *d);
+/* Let go of the vCPU's GDT frames (set_gdt's references); the view shows the zero frame. */
+void pv_drop_gdt(struct vcpu *v);
 /* The L4 entry every table of d carries in the per-domain slot (0 if none). */
 u64 pv_perdomain_l4e(const struct domain *d);
 
