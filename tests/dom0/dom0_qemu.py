@@ -38,7 +38,7 @@ CRASH = re.compile(r"Kernel panic|Panic on CPU|\(XEN\) \*\*\*\*|MICA PANIC|Mica 
 HV_OPTS = "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot dom0_max_vcpus=1"
 
 CHECKS_COMMON = ["disk-present", "disk-read", "disk-write",
-                 "net-present", "net-dhcp", "net-ping-gateway"]
+                 "net-present", "net-dhcp", "net-ping-gateway", "msi-virtio"]
 CHECKS_XEN = ["xen-capabilities", "xen-devices", "xen-sysfs",
               "module-xenfs", "module-xen_evtchn", "module-xen_gntdev",
               "module-xen_privcmd"]

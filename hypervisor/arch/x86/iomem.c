@@ -68,6 +68,30 @@ void iomem_reserve_for_mica(paddr_t pa)
                 (unsigned long long)pa);
 }
 
+#define MAX_PROTECTED 16
+static struct frame_range protected_frames[MAX_PROTECTED];     /* end exclusive; empty slots are {0, 0} */
+
+bool iomem_protect_frames(mfn_t first, mfn_t last)
+{
+    for (unsigned i = 0; i < MAX_PROTECTED; i++) {
+        if (protected_frames[i].end == 0) {
+            protected_frames[i] = (struct frame_range){ first, last + 1 };
+            return true;
+        }
+    }
+    return false;
+}
+
+void iomem_unprotect_frames(mfn_t first, mfn_t last)
+{
+    for (unsigned i = 0; i < MAX_PROTECTED; i++) {
+        if (protected_frames[i].start == first && protected_frames[i].end == last + 1) {
+            protected_frames[i] = (struct frame_range){ 0, 0 };
+            return;
+        }
+    }
+}
+
 bool iomem_dom0_may_map(mfn_t mfn, bool writable)
 {
     if (mfn >= max_frame)
@@ -76,9 +100,12 @@ bool iomem_dom0_may_map(mfn_t mfn, bool writable)
         return false;
     if (mfn >= FRAMES_4G && in_ranges(high_reserved, nr_high_reserved, mfn))
         return false;
-    if (writable)
+    if (writable) {
         for (unsigned i = 0; i < nr_mica_pages; i++)
             if (mica_pages[i] == mfn)
                 return false;
+        if (in_ranges(protected_frames, MAX_PROTECTED, mfn))
+            return false;
+    }
     return true;
 }

@@ -14,6 +14,7 @@
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/m2p.h>
+#include <asm/pci.h>
 #include <asm/pit_ch2.h>
 #include <asm/pv.h>
 #include <asm/xstate.h>
@@ -188,7 +189,7 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
     }
 }
 
-/* Ports Mica keeps for itself: COM1, PICs, PIT, and the PCI config mechanism stays with dom0. */
+/* Ports Mica keeps for itself: COM1, PICs, PIT (PCI config: shared, see asm/pci.h). */
 static bool port_reserved(u16 port, unsigned size)
 {
     for (unsigned i = 0; i < size; i++) {
@@ -229,8 +230,10 @@ static bool iopl_permitted(const struct vcpu *v)
     return v->domain->is_privileged && v->arch.iopl >= 1;
 }
 
-static u32 port_in(u16 port, unsigned size)
+static u32 port_in(struct domain *d, u16 port, unsigned size)
 {
+    if (pci_port(port, size))
+        return pci_dom0_port_in(d, port, size);
     if (pit_ch2_port(port, size))
         return pit_ch2_in(port);
     if (port_reserved(port, size))
@@ -238,8 +241,12 @@ static u32 port_in(u16 port, unsigned size)
     return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
 }
 
-static void port_out(u16 port, unsigned size, u32 val)
+static void port_out(struct domain *d, u16 port, unsigned size, u32 val)
 {
+    if (pci_port(port, size)) {
+        pci_dom0_port_out(d, port, size, val);
+        return;
+    }
     if (pit_ch2_port(port, size)) {
         pit_ch2_out(port, (u8)val);
         return;
@@ -307,9 +314,9 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         if (!io_permitted(v, port, size))
             return false;
         if (insn[i] & 2)
-            port_out(port, size, (u32)r->rax);
+            port_out(v->domain, port, size, (u32)r->rax);
         else
-            merge_result(&r->rax, size, port_in(port, size));
+            merge_result(&r->rax, size, port_in(v->domain, port, size));
         r->rip += i + ((insn[i] & 8) ? 1 : 2);
         return true;
     }

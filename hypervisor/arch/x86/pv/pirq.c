@@ -1,15 +1,21 @@
 /*
- * GSI interrupts for dom0 (see asm/pirq.h).
+ * GSI and MSI interrupts for dom0 (see asm/pirq.h).
  *
- * A pirq is the GSI's own number.  Each mapped GSI gets an interrupt
- * vector of its own; when it fires Mica acknowledges the local APIC and
- * raises the bound event channel.  A level-triggered line would fire
- * again at once, so it is masked at the I/O APIC until dom0's EOI.
+ * A GSI's pirq is the GSI's own number; MSI and MSI-X vectors get pirqs
+ * from the top of the table down, above the last GSI.  Each pirq has an
+ * interrupt vector of its own (PIRQ_VECTOR_BASE + pirq); when it fires
+ * Mica acknowledges the local APIC and raises the bound event channel.
+ * A level-triggered line would fire again at once, so it is masked at the
+ * I/O APIC until dom0's EOI; MSIs are edges and need no EOI.  A source is
+ * masked (I/O APIC pin, MSI mask bit or MSI-X entry) while no event
+ * channel is bound to it.
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/ioapic.h>
 #include <asm/lapic.h>
+#include <asm/msi.h>
+#include <asm/pci.h>
 #include <asm/pirq.h>
 #include <asm/traps.h>
 #include <mica/event.h>
@@ -24,6 +30,8 @@
 
 struct pirq {
     bool mapped, routed, have_mode;
+    bool msi;                   /* MSI or MSI-X: msi_handle is asm/msi.h's */
+    int msi_handle;
     bool level, low_active;
     bool awaiting_eoi;
     domid_t owner;
@@ -44,8 +52,17 @@ static void pirq_interrupt(struct cpu_regs *regs)
         p->awaiting_eoi = true;
     }
     lapic_eoi();
-    if (d && p->port)
+    if (d && p->mapped && p->port)
         evtchn_raise(d, p->port);
+}
+
+/* Masks or unmasks the source behind p, whichever kind it is. */
+static void source_mask(struct pirq *p, bool masked)
+{
+    if (p->msi)
+        msi_mask(p->msi_handle, masked);
+    else
+        ioapic_mask(p->gsi, masked);
 }
 
 /* ISA lines are edge/high unless ACPI overrides them; PCI lines level/low. */
@@ -88,7 +105,72 @@ bool pirq_physdev_handles(int cmd)
     return cmd == PHYSDEVOP_setup_gsi || cmd == PHYSDEVOP_map_pirq ||
            cmd == PHYSDEVOP_unmap_pirq || cmd == PHYSDEVOP_irq_status_query ||
            cmd == PHYSDEVOP_eoi || cmd == PHYSDEVOP_apic_read ||
-           cmd == PHYSDEVOP_alloc_irq_vector;
+           cmd == PHYSDEVOP_alloc_irq_vector || cmd == PHYSDEVOP_restore_msi ||
+           cmd == PHYSDEVOP_restore_msi_ext || cmd == PHYSDEVOP_pci_device_add ||
+           cmd == PHYSDEVOP_pci_device_remove || cmd == PHYSDEVOP_manage_pci_add ||
+           cmd == PHYSDEVOP_manage_pci_add_ext || cmd == PHYSDEVOP_manage_pci_remove;
+}
+
+/* A pirq for MSI: the highest free one above the GSIs (as Xen counts down). */
+static int alloc_msi_pirq(void)
+{
+    for (int i = NR_PIRQS - 1; i >= (int)MAX(ioapic_nr_gsis(), ISA_IRQS); i--)
+        if (!pirqs[i].mapped && !pirqs[i].port)
+            return i;
+    return -XEN_ENOSPC;
+}
+
+/*
+ * MSI, MSI_SEG and MULTI_MSI (one vector only: more need interrupt
+ * remapping, which Xen 4.17 refuses without it too).  The argument checks
+ * and their errnos follow Xen 4.17's physdev map_pirq.
+ */
+static long map_msi(struct domain *d, struct physdev_map_pirq *m)
+{
+    bool multi = m->type == MAP_PIRQ_TYPE_MULTI_MSI;
+    unsigned seg = (multi || m->type == MAP_PIRQ_TYPE_MSI_SEG) ? (u32)m->bus >> 16 : 0;
+    /* Xen keeps bus and devfn in 8-bit fields: higher bits are dropped. */
+    u16 bdf = PCI_BDF((u8)m->bus, (u8)m->devfn);
+    bool msix = !multi && m->table_base != 0;
+    int pirq = m->pirq;
+    int h;
+    struct pirq *p;
+
+    if (multi && m->table_base)
+        return -XEN_EINVAL;
+    if (!multi && m->index != -1)
+        return -XEN_EINVAL;     /* an existing Xen irq number: Mica has none to offer */
+    if (multi) {
+        if (m->entry_nr <= 0 || m->entry_nr > 32)
+            return -XEN_EDOM;
+        if (m->entry_nr != 1)
+            return -XEN_EOPNOTSUPP;
+    }
+    if (pirq < 0)
+        pirq = alloc_msi_pirq();
+    if (pirq < 0)
+        return pirq;
+    if (pirq >= NR_PIRQS || pirq < (int)MAX(ioapic_nr_gsis(), ISA_IRQS))
+        return -XEN_EINVAL;
+    p = &pirqs[pirq];
+    if (p->mapped || p->port)
+        return -XEN_EEXIST;
+    if (seg != 0)
+        return -XEN_ENODEV;     /* Mica reaches segment 0 only (ports 0xcf8/0xcfc) */
+    h = msi_setup(bdf, msix, msix ? (unsigned)m->entry_nr : 0, m->table_base,
+                  (u8)(PIRQ_VECTOR_BASE + pirq));
+    if (h < 0)
+        return h;
+    *p = (struct pirq){ .mapped = true, .msi = true, .msi_handle = h, .owner = d->domid };
+    set_irq_handler(PIRQ_VECTOR_BASE + (unsigned)pirq, pirq_interrupt);
+    m->pirq = pirq;
+    return 0;
+}
+
+/* The device-registry ops: Mica keeps no list, it reads config space when mapping. */
+static long pci_present_op(u16 seg, u8 bus, u8 devfn)
+{
+    return seg == 0 && pci_device_present(PCI_BDF(bus, devfn)) ? 0 : -XEN_ENODEV;
 }
 
 long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
@@ -115,12 +197,21 @@ long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
             return -XEN_EFAULT;
         if (m.domid != DOMID_SELF && m.domid != d->domid)
             return -XEN_EPERM;      /* mapping into other domains comes with passthrough */
+        if (m.type == MAP_PIRQ_TYPE_MSI || m.type == MAP_PIRQ_TYPE_MSI_SEG ||
+            m.type == MAP_PIRQ_TYPE_MULTI_MSI) {
+            long rc = map_msi(d, &m);
+            if (rc)
+                return rc;
+            return copy_to_guest(arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
+        }
         if (m.type != MAP_PIRQ_TYPE_GSI)
-            return -XEN_ENOSYS;     /* MSI: not yet; drivers fall back to the GSI */
+            return -XEN_EINVAL;
         if (!gsi_ok(m.index) || (m.pirq >= 0 && m.pirq != m.index))
             return -XEN_EINVAL;
         p = &pirqs[m.index];
         if (p->mapped && p->owner != d->domid)
+            return -XEN_EBUSY;
+        if (p->msi)
             return -XEN_EBUSY;
         p->gsi = (unsigned)m.index;
         p->owner = d->domid;
@@ -137,7 +228,12 @@ long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
         if (u.pirq < 0 || u.pirq >= NR_PIRQS || !pirqs[u.pirq].mapped ||
             pirqs[u.pirq].owner != d->domid)
             return -XEN_EINVAL;
-        ioapic_mask(pirqs[u.pirq].gsi, true);
+        if (pirqs[u.pirq].msi) {
+            msi_teardown(pirqs[u.pirq].msi_handle);
+            pirqs[u.pirq].msi = false;
+        } else {
+            ioapic_mask(pirqs[u.pirq].gsi, true);
+        }
         pirqs[u.pirq].mapped = false;
         return 0;
     }
@@ -184,6 +280,41 @@ long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
         i.vector = PIRQ_VECTOR_BASE + i.irq;
         return copy_to_guest(arg, &i, sizeof(i)) ? -XEN_EFAULT : 0;
     }
+    case PHYSDEVOP_restore_msi: {
+        struct physdev_restore_msi r;
+        if (copy_from_guest(&r, arg, sizeof(r)))
+            return -XEN_EFAULT;
+        return msi_restore(PCI_BDF(r.bus, r.devfn));
+    }
+    case PHYSDEVOP_restore_msi_ext:
+    case PHYSDEVOP_pci_device_remove: {
+        struct physdev_pci_device pd;
+        if (copy_from_guest(&pd, arg, sizeof(pd)))
+            return -XEN_EFAULT;
+        if (pd.seg != 0)
+            return -XEN_ENODEV;
+        return cmd == PHYSDEVOP_restore_msi_ext ? msi_restore(PCI_BDF(pd.bus, pd.devfn))
+                                                : pci_present_op(pd.seg, pd.bus, pd.devfn);
+    }
+    case PHYSDEVOP_pci_device_add: {
+        struct physdev_pci_device_add a;
+        if (copy_from_guest(&a, arg, sizeof(a)))
+            return -XEN_EFAULT;
+        return pci_present_op(a.seg, a.bus, a.devfn);
+    }
+    case PHYSDEVOP_manage_pci_add:
+    case PHYSDEVOP_manage_pci_remove: {
+        struct physdev_manage_pci mp;
+        if (copy_from_guest(&mp, arg, sizeof(mp)))
+            return -XEN_EFAULT;
+        return pci_present_op(0, mp.bus, mp.devfn);
+    }
+    case PHYSDEVOP_manage_pci_add_ext: {
+        struct physdev_manage_pci_ext me;
+        if (copy_from_guest(&me, arg, sizeof(me)))
+            return -XEN_EFAULT;
+        return pci_present_op(0, me.bus, me.devfn);
+    }
     default:
         return -XEN_ENOSYS;
     }
@@ -202,15 +333,19 @@ long pirq_bind(struct domain *d, u32 pirq, u32 port)
         return -XEN_EBUSY;
     p->port = port;
     p->awaiting_eoi = false;
-    if (p->routed)
-        ioapic_mask(p->gsi, false);
+    if (p->routed || p->msi)
+        source_mask(p, false);
     return 0;
 }
 
 void pirq_unbind(struct domain *d, u32 pirq)
 {
+    struct pirq *p;
+
     if (pirq >= NR_PIRQS || pirqs[pirq].owner != d->domid)
         return;
-    ioapic_mask(pirqs[pirq].gsi, true);
-    pirqs[pirq].port = 0;
+    p = &pirqs[pirq];
+    if (p->mapped)
+        source_mask(p, true);
+    p->port = 0;
 }

@@ -66,6 +66,7 @@ struct arch_domain {
     u64 perdomain_l4e;
     u64 *perdomain_l1[2];           /* 2 MiB each: 16 vCPUs of 128 KiB */
     bool shared_info_typed;         /* holds the builder's writable reference on it */
+    u32 pci_cf8;                    /* dom0's last dword written to port 0xcf8 (asm/pci.h) */
 };
 
 #endif

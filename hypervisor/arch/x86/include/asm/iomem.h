@@ -15,6 +15,14 @@ void iomem_init(const struct boot_info *bi);
 /* Device pages Mica drives itself (local APIC, I/O APIC, HPET): dom0 may read, not write. */
 void iomem_reserve_for_mica(paddr_t pa);
 
+/*
+ * Frames [first, last] stay read-only to new dom0 mappings while
+ * protected (MSI-X tables Mica writes); false when no slot is free.
+ * Mappings dom0 made earlier are not revoked (nor are they on Xen).
+ */
+bool iomem_protect_frames(mfn_t first, mfn_t last);
+void iomem_unprotect_frames(mfn_t first, mfn_t last);
+
 /* Whether dom0 may map mfn, writable or not. */
 bool iomem_dom0_may_map(mfn_t mfn, bool writable);
 
