@@ -7,6 +7,7 @@
 #include <asm/paging.h>
 #include <asm/pv.h>
 #include <asm/time.h>
+#include <mica/context.h>
 #include <mica/domain.h>
 #include <mica/event.h>
 #include <mica/hypercall.h>
@@ -195,24 +196,35 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, arg);
     case VCPUOP_initialise:
-        if (v->initialised)
-            return -XEN_EEXIST;
-        return -XEN_ENOSYS;     /* secondary vCPUs come with SMP guest support */
+        return arch_initialise_vcpu(v, arg);
     case VCPUOP_up:
         if (!v->initialised)
             return -XEN_EINVAL;
         if (v->state == VCPU_DOWN) {
+            /* Back where it went down (or where its context says), with fresh credit. */
             v->state = VCPU_RUNNABLE;
+            v->boosted = true;
             sched_add_vcpu(v);
             sched_request_resched();
         }
         return 0;
-    case VCPUOP_down:
+    case VCPUOP_down: {
+        /* As on Xen, the last vCPU going down powers the domain off. */
+        bool others_up = false;
+        for (unsigned i = 0; i < d->max_vcpus; i++)
+            if (i != vcpuid && d->vcpus[i]->state != VCPU_DOWN)
+                others_up = true;
+        if (!others_up) {
+            domain_shutdown(d, SHUTDOWN_poweroff);
+            return 0;
+        }
         if (v->state != VCPU_DOWN) {
             v->state = VCPU_DOWN;
+            v->polling = false;
             sched_request_resched();
         }
         return 0;
+    }
     case VCPUOP_get_physid:
         return -XEN_EINVAL;     /* only meaningful for a dom0 that manages physical CPUs */
     case VCPUOP_set_periodic_timer: {

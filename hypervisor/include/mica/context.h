@@ -2,6 +2,8 @@
 #ifndef MICA_CONTEXT_H
 #define MICA_CONTEXT_H
 
+#include <mica/types.h>
+
 struct vcpu;
 
 /*
@@ -16,6 +18,13 @@ void arch_enter_vcpu(struct vcpu *next) __attribute__((noreturn));
 
 /* Waits for an interrupt with interrupts enabled, then disables them. */
 void arch_idle_wait(void);
+
+/*
+ * VCPUOP_initialise: gives v (never initialised) the register context at
+ * guest address arg; v stays down unless the context says VGCF_online.
+ * 0, -XEN_EFAULT, -XEN_EEXIST, -XEN_EINVAL, -XEN_EOPNOTSUPP.
+ */
+long arch_initialise_vcpu(struct vcpu *v, u64 arg);
 
 /* Programs this CPU's timer to interrupt at absolute time `deadline` ns. */
 void arch_set_timer(u64 deadline);

@@ -132,3 +132,16 @@ trap_common:
      */
     pushq $0
     jmp hypercall_page + HYPERCALL_IRET_SLOT
+
+    /*
+     * A secondary vCPU's first instruction (see smp_fill_context): RDI is
+     * the C function, RSI and RDX its two arguments; it must not return.
+     */
+    .globl smp_secondary_entry
+smp_secondary_entry:
+    andq $-16, %rsp
+    movq %rdi, %rax
+    movq %rsi, %rdi
+    movq %rdx, %rsi
+    call *%rax
+    ud2

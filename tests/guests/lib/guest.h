@@ -142,6 +142,8 @@ void trap_clear(void);
 /* Installs handlers for vectors 0-21 (int3/into DPL 3); returns rc. */
 long traps_install(void);
 void dump_regs(const struct regs *r);
+/* Fills a vcpu_guest_context's trap_ctxt with the same handlers. */
+void traps_fill_context(struct trap_info *ctxt);
 
 /*
  * Runs the instruction(s) `insn`; if they fault, execution resumes after
@@ -187,6 +189,34 @@ long evtchn_send(evtchn_port_t port);
 long evtchn_close(evtchn_port_t port);
 long evtchn_unmask(evtchn_port_t port);
 long evtchn_status(evtchn_port_t port, struct evtchn_status *st);
+
+/* ---- SMP: tests booted with dom0_max_vcpus=2 (lib/smp.c) ---- */
+#define SMP_MAX_VCPUS 2
+#define SMP_PORTS     64
+struct smp_percpu { uint64_t id; uint64_t scratch[7]; };
+extern struct smp_percpu smp_percpu[SMP_MAX_VCPUS];
+/* Events seen by each vCPU's own upcall, per port (ports below SMP_PORTS). */
+extern volatile unsigned smp_evt_counts[SMP_MAX_VCPUS][SMP_PORTS];
+/* Which vCPU's upcall handles each port (0 unless a test says otherwise). */
+extern volatile uint8_t smp_port_cpu[SMP_PORTS];
+typedef void (*smp_fn_t)(uint64_t arg, uint64_t arg2);
+/* vCPU 0: GS base for smp_this_cpu() and the per-vCPU upcall hook; rc. */
+long smp_init_boot_cpu(void);
+unsigned smp_this_cpu(void);
+/* CR3 of our (only) L4, as vcpu_guest_context.ctrlreg[3] wants it. */
+uint64_t smp_kernel_cr3(void);
+/*
+ * A context for vCPU `cpu` that calls fn(arg, rdx) on stack_top in kernel
+ * mode with our page tables, trap handlers and event/failsafe callbacks.
+ */
+struct vcpu_guest_context;
+void smp_fill_context(struct vcpu_guest_context *c, unsigned cpu, smp_fn_t fn, uint64_t arg,
+                      void *stack_top);
+bool smp_event_hook(struct regs *r);
+/* Waits (events masked, polling) until this vCPU saw `count` events on port. */
+bool smp_wait_event(unsigned port, unsigned count, uint64_t timeout_ns);
+/* Unmasks this vCPU's events and lets anything pending arrive. */
+void smp_events_enable(void);
 
 /* ---- time ---- */
 static inline uint64_t rdtsc(void)

@@ -41,6 +41,18 @@ long traps_install(void)
     return HYPERVISOR_set_trap_table(table);
 }
 
+void traps_fill_context(struct trap_info *ctxt)
+{
+    /* A vcpu_guest_context's virtual IDT is indexed by vector. */
+#define SLOT(n)                                                          \
+    ctxt[n].vector = n;                                                  \
+    ctxt[n].flags = (n == 3 || n == 4) ? 3 : 0;                          \
+    ctxt[n].cs = FLAT_KERNEL_CS;                                         \
+    ctxt[n].address = (uint64_t)trap_entry_##n;
+    STUBS(SLOT)
+#undef SLOT
+}
+
 void dump_regs(const struct regs *r)
 {
     printk("  vector %lu error %#lx rip %#lx cs %#lx rflags %#lx rsp %#lx ss %#lx\n",

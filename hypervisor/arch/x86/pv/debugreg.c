@@ -41,10 +41,8 @@ static u64 read_dr6(void)
     return v;
 }
 
-long do_set_debugreg(unsigned reg, u64 value)
+long pv_set_debugreg(struct vcpu *v, unsigned reg, u64 value)
 {
-    struct vcpu *v = current_vcpu();
-
     switch (reg) {
     case 0: case 1: case 2: case 3:
         if (!guest_range_ok(value, 8))
@@ -65,8 +63,15 @@ long do_set_debugreg(unsigned reg, u64 value)
         return -XEN_EINVAL;
     }
     v->arch.debugreg[reg] = value;
-    write_dr(reg, value);
+    /* Another vCPU's values reach the hardware when it is switched in. */
+    if (v == current_vcpu())
+        write_dr(reg, value);
     return 0;
+}
+
+long do_set_debugreg(unsigned reg, u64 value)
+{
+    return pv_set_debugreg(current_vcpu(), reg, value);
 }
 
 long do_get_debugreg(unsigned reg)

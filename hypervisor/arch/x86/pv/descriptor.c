@@ -217,16 +217,18 @@ void pv_drop_gdt(struct vcpu *v)
             v->arch.gdt_frames[i] = 0;
         }
         *gdt_view_l1e(v->domain, v->vcpu_id, i) = (zero_frame << PAGE_SHIFT) | PTE_P | PTE_A | paging_nx_flag();
+        /*
+         * The view is in every L4 of the domain, and only the caller's
+         * domain changes its own vCPUs' views: the live mapping is here.
+         */
         __asm__ volatile("invlpg (%0)" :: "r"(gdt_view_va(v->vcpu_id) + i * PAGE_SIZE) : "memory");
     }
     v->arch.gdt_ents = 0;
 }
 
-long do_set_gdt(u64 frame_list, u64 entries)
+long pv_set_gdt(struct vcpu *v, const u64 *frames, u64 entries)
 {
-    struct vcpu *v = current_vcpu();
     struct domain *d = v->domain;
-    u64 frames[GDT_GUEST_PAGES];
     unsigned nr, got = 0;
     long rc = 0;
 
@@ -235,8 +237,6 @@ long do_set_gdt(u64 frame_list, u64 entries)
     if (entries > GUEST_GDT_MAX_ENTRIES)
         return -XEN_EINVAL;
     nr = (unsigned)((entries + 511) / 512);
-    if (copy_from_guest(frames, frame_list, nr * sizeof(u64)))
-        return -XEN_EFAULT;
     /* Take every new frame before letting go of the old ones: all or nothing. */
     for (; got < nr; got++) {
         struct page_info *pg = pv_frame(frames[got]);
@@ -258,6 +258,17 @@ long do_set_gdt(u64 frame_list, u64 entries)
     }
     v->arch.gdt_ents = (unsigned)entries;
     return 0;
+}
+
+long do_set_gdt(u64 frame_list, u64 entries)
+{
+    u64 frames[GDT_GUEST_PAGES];
+
+    if (entries > GUEST_GDT_MAX_ENTRIES)
+        return -XEN_EINVAL;
+    if (copy_from_guest(frames, frame_list, ((entries + 511) / 512) * sizeof(u64)))
+        return -XEN_EFAULT;
+    return pv_set_gdt(current_vcpu(), frames, entries);
 }
 
 long do_update_descriptor(u64 maddr, u64 desc)

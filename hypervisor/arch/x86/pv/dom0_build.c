@@ -78,6 +78,63 @@ bad:
 }
 custom_param("dom0_mem", parse_dom0_mem);
 
+/*
+ * `dom0_max_vcpus=<n>` or `dom0_max_vcpus=<min>-<max>` (either side may
+ * be left out), Xen's spelling and meaning: dom0 gets as many vCPUs as
+ * there are physical CPUs, but at least <min> and at most <max>; <n>
+ * alone means exactly n.  Mica runs on one physical CPU today, so the
+ * default is 1 and more vCPUs share it through the scheduler.
+ */
+static u64 opt_dom0_vcpus_min = 1, opt_dom0_vcpus_max = ~0ULL;
+#define HOST_CPUS 1
+
+static int parse_dom0_max_vcpus(const char *value, char *err, size_t errlen)
+{
+    const char *s = value;
+    u64 lo = 1, hi = ~0ULL;
+
+    if (!s || !*s)
+        goto bad;
+    if (*s == '-') {
+        if (parse_uint(s + 1, &s, &hi))
+            goto bad;
+    } else {
+        if (parse_uint(s, &s, &lo))
+            goto bad;
+        if (lo == 0)
+            lo = 1;
+        if (!*s)
+            hi = lo;
+        else if (*s++ == '-' && *s && parse_uint(s, &s, &hi))
+            goto bad;
+    }
+    if (*s)
+        goto bad;
+    opt_dom0_vcpus_min = lo;
+    opt_dom0_vcpus_max = hi;
+    return 0;
+bad:
+    snprintf(err, errlen, "needs a count or a range, like dom0_max_vcpus=2 or dom0_max_vcpus=1-4");
+    return -1;
+}
+custom_param("dom0_max_vcpus", parse_dom0_max_vcpus);
+
+static unsigned dom0_vcpus(void)
+{
+    u64 n = HOST_CPUS;
+
+    if (n < opt_dom0_vcpus_min)
+        n = opt_dom0_vcpus_min;
+    if (n > opt_dom0_vcpus_max)
+        n = opt_dom0_vcpus_max;
+    if (n > MAX_VIRT_CPUS) {
+        pr_warn("dom0_max_vcpus: %llu vCPUs asked for, %u is the most a PV domain can have\n",
+                (unsigned long long)n, MAX_VIRT_CPUS);
+        n = MAX_VIRT_CPUS;
+    }
+    return n ? (unsigned)n : 1;
+}
+
 struct extent {
     mfn_t mfn;
     u64 count;
@@ -279,7 +336,8 @@ static struct domain *build_boot_domain(domid_t domid, bool privileged,
                                         const struct boot_module *initrd, u64 nr_pages,
                                         const char *cmdline)
 {
-    struct domain *d = domain_create(domid, privileged, 1);
+    /* vCPU 0 starts here; dom0's others wait for its VCPUOP_initialise. */
+    struct domain *d = domain_create(domid, privileged, privileged ? dom0_vcpus() : 1);
 
     if (!d) {
         pr_err("d%u: cannot create the domain\n", domid);
@@ -437,9 +495,10 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
     v->initialised = true;
     sched_add_vcpu(v);
 
-    printk("d%u: %s kernel %s, %llu MiB in %u extents, entry %#llx\n", domid,
+    printk("d%u: %s kernel %s, %llu MiB in %u extents, %u vCPU%s, entry %#llx\n", domid,
            info.guest_os[0] ? info.guest_os : "PV", info.guest_version,
            (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)), b.nr_ext,
+           d->max_vcpus, d->max_vcpus == 1 ? "" : "s",
            (unsigned long long)info.virt_entry);
     printk("d%u: region %#llx-%#llx: p2m %#llx, start_info %#llx, %llu page tables at %#llx, stack %#llx\n",
            domid, (unsigned long long)b.v_start, (unsigned long long)b.v_end,

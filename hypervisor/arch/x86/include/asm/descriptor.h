@@ -31,6 +31,12 @@ u64 *pv_perdomain_l1e(const struct domain *d, unsigned vcpu, unsigned page);
 long pv_validate_descriptor_page(mfn_t mfn);
 
 long do_set_gdt(u64 frame_list, u64 entries);
+/*
+ * Gives v (of the calling domain) the GDT frames[0..(entries+511)/512);
+ * frames is Mica's own copy.  0, -XEN_EINVAL (a frame that cannot be a
+ * descriptor page of v's domain, too many entries), -XEN_ENOSYS.
+ */
+long pv_set_gdt(struct vcpu *v, const u64 *frames, u64 entries);
 long do_update_descriptor(u64 maddr, u64 desc);
 
 /* Loads the GDT the CPU should use for v (Mica's own when v is NULL). */

@@ -55,6 +55,8 @@ long domain_writable_frame(struct domain *d, u64 mfn);
 
 /* Debug registers: hypercalls, context switch, #DB raised inside Mica. */
 long do_set_debugreg(unsigned reg, u64 value);
+/* set_debugreg's checks and effect on any vCPU v (hardware only if v runs). */
+long pv_set_debugreg(struct vcpu *v, unsigned reg, u64 value);
 long do_get_debugreg(unsigned reg);
 void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next);
 bool pv_debug_trap_in_mica(void);
