@@ -10,7 +10,8 @@
  * waits for the next period.
  *
  * A vCPU woken from blocking is boosted: it runs ahead of vCPUs that
- * merely have credit, until it next gives up the CPU.  That is what lets
+ * merely have credit, until it next gives up the CPU or has used up one
+ * time slice.  That is what lets
  * a guest that mostly sleeps (waiting for timers or I/O) get its turn
  * promptly even when another vCPU spins through its whole time slice.
  */
@@ -239,6 +240,13 @@ void sched_on_exit(void)
 
     account(cur, now);
     sched_tick(now);
+    /*
+     * A boost lasts one time slice at most (Xen's credit1 likewise ends it
+     * at the next accounting): a woken vCPU that then spins, say waiting
+     * for another vCPU of its domain, must not starve that vCPU.
+     */
+    if (cur && cur->boosted && runq.slice_end && now >= runq.slice_end)
+        cur->boosted = false;
     if (!runq.need_resched && cur && can_run(cur) && !over_cap(cur)) {
         arch_set_timer(next_deadline(now));
         return;

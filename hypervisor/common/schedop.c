@@ -201,9 +201,8 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
         if (!v->initialised)
             return -XEN_EINVAL;
         if (v->state == VCPU_DOWN) {
-            /* Back where it went down (or where its context says), with fresh credit. */
+            /* Back where it went down (or where its context says). */
             v->state = VCPU_RUNNABLE;
-            v->boosted = true;
             sched_add_vcpu(v);
             sched_request_resched();
         }
