@@ -35,7 +35,7 @@ MARKER = re.compile(r"mica-dom0: userspace up")
 CRASH = re.compile(r"Kernel panic|Panic on CPU|\(XEN\) \*\*\*\*|MICA PANIC|Mica cannot boot"
                    r"|BUG: |Oops: |general protection fault|Attempted to kill init"
                    r"|Could not construct domain 0")
-HV_OPTS = "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot dom0_max_vcpus=1"
+HV_OPTS = "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
 
 CHECKS_COMMON = ["disk-present", "disk-read", "disk-write",
                  "net-present", "net-dhcp", "net-ping-gateway", "msi-virtio"]
@@ -50,8 +50,9 @@ CHECKS_DOMU_TINY = ["domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
 
 
-def dom0_cmdline(native, test, extra=""):
-    words = ["console=ttyS0,115200" if native else "console=hvc0", "panic=-1"]
+def dom0_cmdline(native, test, extra="", cpus=1):
+    words = ["console=ttyS0,115200" if native else "console=hvc0", "panic=-1",
+             "mica.cpus=%d" % cpus]
     if test:
         words.append("mica.test=" + test)
     else:
@@ -59,10 +60,11 @@ def dom0_cmdline(native, test, extra=""):
     return " ".join(words + ([extra] if extra else []))
 
 
-def make_iso(hypervisor, out, dom0_mem, test, hv_extra=""):
-    opts = "%s dom0_mem=%dM,max:%dM %s" % (HV_OPTS, dom0_mem, dom0_mem, hv_extra)
+def make_iso(hypervisor, out, dom0_mem, test, hv_extra="", vcpus=1):
+    opts = "%s dom0_max_vcpus=%d dom0_mem=%dM,max:%dM %s" % (HV_OPTS, vcpus, dom0_mem, dom0_mem,
+                                                             hv_extra)
     subprocess.run([os.path.join(TOP, "scripts", "mkiso"), out, hypervisor, opts.strip(),
-                    os.path.join(IMAGE, "vmlinuz"), dom0_cmdline(False, test),
+                    os.path.join(IMAGE, "vmlinuz"), dom0_cmdline(False, test, cpus=vcpus),
                     os.path.join(IMAGE, "initrd.gz"), ""], check=True)
 
 
@@ -88,9 +90,9 @@ def make_native_iso(out, cmdline):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def qemu_cmd(log, disk, mem, iso=None, test=None):
+def qemu_cmd(log, disk, mem, iso=None, test=None, cpus=1):
     cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", CPU,
-           "-m", str(mem), "-smp", "1", "-display", "none", "-monitor", "none",
+           "-m", str(mem), "-smp", str(cpus), "-display", "none", "-monitor", "none",
            "-serial", "file:" + log, "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-drive", "file=%s,if=virtio,format=raw,cache=unsafe" % disk,
@@ -100,7 +102,7 @@ def qemu_cmd(log, disk, mem, iso=None, test=None):
     else:
         cmd += ["-kernel", os.path.join(IMAGE, "vmlinuz"),
                 "-initrd", os.path.join(IMAGE, "initrd.gz"),
-                "-append", dom0_cmdline(True, test)]
+                "-append", dom0_cmdline(True, test, cpus=cpus)]
     return cmd
 
 
@@ -208,6 +210,9 @@ def main():
     ap.add_argument("--mem", type=int, default=1024)
     ap.add_argument("--dom0-mem", type=int, default=512)
     ap.add_argument("--hv-opts", default="", help="more hypervisor options")
+    ap.add_argument("--vcpus", type=int, default=1,
+                    help="dom0's vCPUs (dom0_max_vcpus=); natively QEMU's CPUs (-smp); "
+                         "the hypervisor always gets one physical CPU")
     ap.add_argument("--out", default=os.path.join(TOP, "build", "tests", "dom0"))
     a = ap.parse_args()
     for f in ("vmlinuz", "initrd.gz", "disk.img"):
@@ -221,14 +226,15 @@ def main():
     iso = None
     if a.hypervisor:
         iso = os.path.join(a.out, a.name + ".iso")
-        make_iso(a.hypervisor, iso, a.dom0_mem, a.test, a.hv_opts)
-    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test)
+        make_iso(a.hypervisor, iso, a.dom0_mem, a.test, a.hv_opts, a.vcpus)
+    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test, cpus=a.vcpus if a.native else 1)
     end, marker_at, total, text = boot(cmd, log, a.timeout)
     # The dom0-xen test leaves devices out: only the Xen checks are owed.
     if a.test == "domu-tiny":
         require = CHECKS_XEN + CHECKS_DOMU_TINY
     else:
         require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
+        require += ["cpus-online"] + (["cpu-unplug", "cpu-plug"] if a.vcpus > 1 else [])
     return judge(a.name, end, marker_at, total, text, require, a.timeout,
                  want_domu_verdict=a.test == "domu-tiny")
 
