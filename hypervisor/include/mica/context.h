@@ -22,7 +22,7 @@ void arch_idle_wait(void);
 /*
  * VCPUOP_initialise: gives v (never initialised) the register context at
  * guest address arg; v stays down unless the context says VGCF_online.
- * 0, -XEN_EFAULT, -XEN_EEXIST, -XEN_EINVAL, -XEN_EOPNOTSUPP.
+ * 0, -XEN_EFAULT, -XEN_EEXIST, -XEN_EINVAL.
  */
 long arch_initialise_vcpu(struct vcpu *v, u64 arg);
 

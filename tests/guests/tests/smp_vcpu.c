@@ -1,7 +1,7 @@
 /*
  * A second vCPU (booted with dom0_max_vcpus=2): VCPUOP_initialise with
- * its own stack, registers, FS/GS bases, FPU image, virtual IDT and
- * callbacks;
+ * its own stack, registers, FS/GS bases, FPU image, LDT, virtual IDT
+ * and callbacks;
  * refusals (bad pointers and vCPU ids, non-canonical addresses, bad GDT
  * frames, CR3s that cannot be an L4 of ours, twice), with nothing kept
  * from a refused context; VCPUOP_up/is_up; IPI ping-pong over bind_ipi
@@ -19,6 +19,8 @@ static struct vcpu_guest_context ctx;
 static uint64_t gdt_page[512] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static volatile uint64_t fs_word = 0xf5f5f5f5a1a1a1a1UL;
 static volatile uint64_t data_word;
+static uint64_t ldt_page[512] __attribute__((aligned(4096), section(".bss.page_aligned")));
+static volatile uint16_t got_ldt_sel;
 
 static evtchn_port_t ipi0, ipi1, tmr0, tmr1, loop_a, loop_b;
 static volatile int started, timers_done, resumed;
@@ -45,6 +47,10 @@ static void vcpu1_main(uint64_t arg, uint64_t arg2)
     __asm__ volatile("fnstcw %0; stmxcsr %1" : "=m"(fcw), "=m"(mxcsr));
     got_fcw = fcw;
     got_mxcsr = mxcsr;
+    /* Our LDT from the context: entry 0 is a flat data segment (selector 7). */
+    uint16_t sel;
+    __asm__ volatile("mov %1, %%es; mov %%es, %0; mov %2, %%es" : "=r"(sel) : "r"(7), "r"(0));
+    got_ldt_sel = sel;
     self_is_up = HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL);
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &ri), 0);
     CHECK_EQ(ri.state, RUNSTATE_running);
@@ -212,8 +218,14 @@ enum result test_main(void)
     CHECK_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_bind_vcpu, &bv), -XEN_ENOENT);
     smp_events_enable();
 
-    /* The real thing. */
+    /* The real thing, with an LDT of one flat data segment. */
+    ldt_page[0] = 0x00cff3000000ffffUL;
+    REQUIRE_EQ(HYPERVISOR_update_va_mapping((uint64_t)ldt_page,
+                                            (va_to_mfn(ldt_page) << 12) | PTE_P | PTE_A,
+                                            UVMF_INVLPG), 0);
     fresh();
+    ctx.ldt_base = (uint64_t)ldt_page;
+    ctx.ldt_ents = 1;
     CHECK_EQ(init1(), 0);
     CHECK_EQ(init1(), -XEN_EEXIST);
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_initialise, 0, &ctx), -XEN_EEXIST);
@@ -228,6 +240,7 @@ enum result test_main(void)
     CHECK_EQ(got_fs, 0xf5f5f5f5a1a1a1a1UL);
     CHECK_EQ(got_fcw, 0x027f);
     CHECK_EQ(got_mxcsr, 0x9f80);
+    CHECK_EQ(got_ldt_sel, 7);
     CHECK_EQ(self_is_up, 1);
 
     /* IPI ping-pong: every event lands on the vCPU its port names. */

@@ -14,6 +14,7 @@
 #include <asm/descriptor.h>
 #include <asm/guest_access.h>
 #include <asm/layout.h>
+#include <asm/ldt.h>
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
 #include <asm/xstate.h>
@@ -29,7 +30,6 @@
 #define RFLAGS_GUEST    0x240dd5ULL
 #define RFLAGS_FIXED1   (1ULL << 1)
 #define CR0_TS          (1ULL << 3)
-#define LDT_MAX_ENTS    8192
 #define FXSAVE_MXCSR    24
 
 /* Only 64-bit PV contexts exist in Mica; the layout is the ABI's. */
@@ -59,7 +59,7 @@ static bool context_ok(const struct vcpu_guest_context *c)
     for (unsigned i = 0; i < 256; i++)
         if (!code_address_ok(c->trap_ctxt[i].address))
             return false;
-    if ((c->ldt_base & (PAGE_SIZE - 1)) || c->ldt_ents > LDT_MAX_ENTS ||
+    if ((c->ldt_base & (PAGE_SIZE - 1)) || c->ldt_ents > LDT_MAX_ENTRIES ||
         (c->ldt_ents && !guest_range_ok(c->ldt_base, c->ldt_ents * 8ULL)))
         return false;
     if (c->gdt_ents > GUEST_GDT_MAX_ENTRIES)
@@ -146,11 +146,8 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
 
     if (!context_ok(c))
         return -XEN_EINVAL;
-    if (c->ldt_ents) {
-        pr_warn("d%u: vCPU %u asked for an LDT at VCPUOP_initialise: LDTs are not supported yet\n",
-                d->domid, v->vcpu_id);
-        return -XEN_EOPNOTSUPP;
-    }
+    if (c->ldt_ents && !d->arch.perdomain_l4e)
+        return -XEN_ENOSYS;     /* no per-domain area to show an LDT in (as set_ldt) */
     if ((rc = pv_set_gdt(v, c->gdt_frames, c->gdt_ents)))
         return rc;
     if ((rc = take_root(d, c->ctrlreg[3], &kernel_root)) ||
@@ -167,6 +164,12 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
     v->arch.guest_table = kernel_root;
     v->arch.guest_table_user = user_root;
     v->arch.kernel_sp = c->kernel_sp;
+    /*
+     * As MMUEXT_SET_LDT records it: pages are mapped into the vCPU's LDT
+     * view when first touched, and the context switch loads LDTR.
+     */
+    v->arch.ldt_base = c->ldt_ents ? c->ldt_base : 0;
+    v->arch.ldt_ents = (u32)c->ldt_ents;
     v->arch.fs_base = c->fs_base;
     v->arch.gs_base_kernel = c->gs_base_kernel;
     v->arch.gs_base_user = c->gs_base_user;
