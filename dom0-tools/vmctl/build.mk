@@ -3,8 +3,8 @@
 
 VMCTL_DIR     := dom0-tools/vmctl
 VMCTL_SRCS    := $(addprefix $(VMCTL_DIR)/,main.c cli.c commands.c output.c store.c defs.c \
-                   hv_privcmd.c cmd_config.c cmd_list.c cmd_lifecycle.c)
-VMCTL_CFLAGS  := $(HOST_CFLAGS) $(XML2_CFLAGS) -I$(VMCTL_DIR) -I$(DOMCFG_DIR) -I$(MICA_LIB_DIR) -Ihypervisor/include
+                   hv_privcmd.c xs_nodes.c cmd_config.c cmd_list.c cmd_lifecycle.c)
+VMCTL_CFLAGS  := $(HOST_CFLAGS) $(XML2_CFLAGS) -I$(VMCTL_DIR) -I$(DOMCFG_DIR) -I$(MICA_LIB_DIR) -Ihypervisor/include -Idom0-tools/include
 VMCTL_DEPS    := $(VMCTL_SRCS) $(wildcard $(VMCTL_DIR)/*.h) $(DOMCFG_HEADERS) $(MICA_LIB_HEADERS)
 
 $(BUILD)/vmctl: $(VMCTL_DEPS) $(DOMCFG_LIB) $(MICA_LIB)
