@@ -397,9 +397,21 @@ enum hv_status hv_unpause(struct hv *hv, uint32_t domid)
     return result(hv, mica_domain_unpause(&hv->mica, (uint16_t)domid), "unpause", domid);
 }
 
-enum hv_status hv_console(struct hv *hv, uint32_t domid)
+enum hv_status hv_host_info(struct hv *hv, struct hv_host *out)
 {
-    (void)domid;
-    return fail(hv, HV_FAILED, "console: the console daemon is not written yet; the guest's "
-                "console ring is not connected to anything");
+    struct xen_sysctl_physinfo pi;
+    int rc = mica_physinfo(&hv->mica, &pi);
+    if (rc)
+        return fail(hv, HV_FAILED, "physinfo failed: %s", strerror(-rc));
+    out->nr_cpus = pi.nr_cpus;
+    out->cpu_khz = pi.cpu_khz;
+    out->total_pages = pi.total_pages;
+    out->free_pages = pi.free_pages;
+    return HV_OK;
+}
+
+/* Lets console_client.c word its errors the same way. */
+enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg)
+{
+    return fail(hv, st, "%s", msg);
 }
