@@ -39,6 +39,9 @@
 #define DEFAULT_LOGDIR "/var/log/mica/console"
 #define DEFAULT_DEVDIR "/dev/xen"
 #define MAX_CLIENTS 64
+/* Output kept while no client is attached, as a pty keeps unread output
+ * for `xl console`; the newest bytes win. */
+#define UNREAD_MAX (64 * 1024)
 
 struct dom {
     uint32_t domid;
@@ -47,6 +50,8 @@ struct dom {
     int local_port;
     int log_fd;
     bool broken;
+    char *unread;              /* UNREAD_MAX bytes, the newest output */
+    size_t unread_len;
     struct dom *next;
 };
 
@@ -102,8 +107,23 @@ static void drop_client(size_t i)
     g.clients[i] = g.clients[--g.nclients];
 }
 
+static void keep_unread(struct dom *d, const char *buf, size_t n)
+{
+    _Static_assert(CONS_OUT_SIZE <= UNREAD_MAX, "one drain fits the buffer");
+    if (!d->unread || n > UNREAD_MAX)
+        return;
+    if (d->unread_len + n > UNREAD_MAX) {
+        size_t drop = d->unread_len + n - UNREAD_MAX;
+        memmove(d->unread, d->unread + drop, d->unread_len - drop);
+        d->unread_len -= drop;
+    }
+    memcpy(d->unread + d->unread_len, buf, n);
+    d->unread_len += n;
+}
+
 /* Guest output: to the log, then to every attached client (a client that
- * cannot take it now loses it; the log has everything). */
+ * cannot take it now loses it; the log has everything), or, with none
+ * attached, kept for the next one. */
 static void drain(struct dom *d)
 {
     char buf[CONS_OUT_SIZE];
@@ -112,13 +132,18 @@ static void drain(struct dom *d)
     if (d->broken)
         return;
     while ((n = cons_ring_read_output(d->intf, buf, sizeof(buf))) > 0) {
+        bool delivered = false;
         if (d->log_fd >= 0 && write(d->log_fd, buf, (size_t)n) != n)
             say("domain %u: writing its log failed: %s", d->domid, strerror(errno));
         for (size_t i = 0; i < g.nclients; i++)
-            if (g.clients[i].attached && g.clients[i].domid == d->domid)
+            if (g.clients[i].attached && g.clients[i].domid == d->domid) {
+                delivered = true;
                 if (send(g.clients[i].fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
                     errno != EAGAIN)
                     shutdown(g.clients[i].fd, SHUT_RDWR);   /* dropped on its next poll */
+            }
+        if (!delivered)
+            keep_unread(d, buf, (size_t)n);
         /* The guest may be waiting for room. */
         mica_evtchn_notify(g.evtchn_fd, (uint32_t)d->local_port);
     }
@@ -168,6 +193,7 @@ static void attach(uint32_t domid)
         return;
     d->domid = domid;
     d->log_fd = -1;
+    d->unread = malloc(UNREAD_MAX);   /* without it, only the log keeps early output */
     snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
     mica_xs_read(&g.xs, 0, path, &name);
     safe_name(d->name, sizeof(d->name), name ? name : "", domid);
@@ -176,6 +202,7 @@ static void attach(uint32_t domid)
     if (!d->intf) {
         say("domain %u: cannot map its console page (mfn %#llx): %s", domid,
             (unsigned long long)mfn, strerror(-rc));
+        free(d->unread);
         free(d);
         return;
     }
@@ -184,6 +211,7 @@ static void attach(uint32_t domid)
         say("domain %u: cannot bind console event channel %llu: %s", domid,
             (unsigned long long)port, strerror(-rc));
         mica_unmap_foreign(d->intf, 1);
+        free(d->unread);
         free(d);
         return;
     }
@@ -210,6 +238,7 @@ static void detach(struct dom *d)
     mica_unmap_foreign(d->intf, 1);
     if (d->log_fd >= 0)
         close(d->log_fd);
+    free(d->unread);
     say("domain %u (%s): console detached", d->domid, d->name);
     for (struct dom **pp = &g.doms; *pp; pp = &(*pp)->next)
         if (*pp == d) {
@@ -289,6 +318,14 @@ static void client_input(size_t i)
         if (send(c->fd, "OK\n", 3, MSG_NOSIGNAL) < 0) {
             drop_client(i);
             return;
+        }
+        /* What the guest wrote while nobody listened, as a pty would keep it. */
+        if (d->unread_len > 0) {
+            if (send(c->fd, d->unread, d->unread_len, MSG_NOSIGNAL) < 0) {
+                drop_client(i);
+                return;
+            }
+            d->unread_len = 0;
         }
         memmove(buf, buf + k + 1, (size_t)n - k - 1);
         n -= (ssize_t)(k + 1);
