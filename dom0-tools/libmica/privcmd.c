@@ -72,6 +72,15 @@ void *mica_map_foreign(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, s
         free(own);
         return NULL;
     }
+    /* Version 2 reports per-frame failures only in errs[], with success
+     * from the ioctl: a frame that did not map would fault on first touch. */
+    for (size_t i = 0; i < n; i++)
+        if (errs[i]) {
+            *rc = errs[i] < 0 ? errs[i] : -EFAULT;
+            munmap(addr, len);
+            free(own);
+            return NULL;
+        }
     free(own);
     *rc = 0;
     return addr;

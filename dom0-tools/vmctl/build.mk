@@ -3,8 +3,8 @@
 
 VMCTL_DIR     := dom0-tools/vmctl
 VMCTL_SRCS    := $(addprefix $(VMCTL_DIR)/,main.c cli.c commands.c output.c store.c defs.c \
-                   hv_privcmd.c cmd_config.c cmd_list.c cmd_lifecycle.c)
-VMCTL_CFLAGS  := $(HOST_CFLAGS) $(XML2_CFLAGS) -I$(VMCTL_DIR) -I$(DOMCFG_DIR) -I$(MICA_LIB_DIR) -Ihypervisor/include
+                   hv_privcmd.c xs_nodes.c console_client.c cmd_config.c cmd_list.c cmd_lifecycle.c)
+VMCTL_CFLAGS  := $(HOST_CFLAGS) $(XML2_CFLAGS) -I$(VMCTL_DIR) -I$(DOMCFG_DIR) -I$(MICA_LIB_DIR) -Ihypervisor/include -Idom0-tools/include
 VMCTL_DEPS    := $(VMCTL_SRCS) $(wildcard $(VMCTL_DIR)/*.h) $(DOMCFG_HEADERS) $(MICA_LIB_HEADERS)
 
 $(BUILD)/vmctl: $(VMCTL_DEPS) $(DOMCFG_LIB) $(MICA_LIB)
@@ -27,3 +27,16 @@ $(BUILD)/tests/vmctl/test-vmctl: tests/host/vmctl/test-vmctl.sh $(BUILD)/tests/v
 	$(Q)sed 's#^TOP=.*#TOP=$(TOP)#' $< >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@
 
 HOST_TESTS += $(BUILD)/tests/vmctl/test-vmctl
+
+# libmica's xenstore client and vmctl's domain nodes against the sanitizer
+# build of our xenstored (tests/host/libmica/test_xs.c).
+$(BUILD)/tests/libmica/test_xs: tests/host/libmica/test_xs.c $(VMCTL_DIR)/xs_nodes.c \
+        $(VMCTL_DIR)/xs_nodes.h $(MICA_SAN_LIB) $(DOMCFG_SAN_LIB) $(MICA_LIB_HEADERS) \
+        $(BUILD)/tests/xenstored/xenstored-san
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) $(SAN_FLAGS) -Itests/unit \
+	    -DXENSTORED_BIN='"$(TOP)/build/tests/xenstored/xenstored-san"' \
+	    -o $@ $< $(VMCTL_DIR)/xs_nodes.c $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(XML2_LIBS)
+
+HOST_TESTS += $(BUILD)/tests/libmica/test_xs

@@ -28,23 +28,6 @@ int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv)
     return VMCTL_EXIT_OK;
 }
 
-/* Version 4 (random) UUID, as RFC 4122 lays it out. */
-static int random_uuid(uint8_t uuid[16])
-{
-    size_t have = 0;
-    while (have < 16) {
-        ssize_t n = getrandom(uuid + have, 16 - have, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        have += (size_t)n;
-    }
-    uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
-    uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
-    return 0;
-}
-
 /* Refuses a name or UUID that a stored definition already has.  Caller
    holds the store lock, so nothing can slip in between. */
 static int check_unique(const struct vmctl_command *cmd, const struct store *store,
@@ -108,7 +91,7 @@ int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
     if (rc != VMCTL_EXIT_OK)
         goto out;
     if (!cfg.has_uuid) {
-        if (random_uuid(cfg.uuid) < 0 || domcfg_document_set_uuid(doc, cfg.uuid) < 0) {
+        if (defs_random_uuid(cfg.uuid) < 0 || domcfg_document_set_uuid(doc, cfg.uuid) < 0) {
             rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot generate a UUID: %s",
                           strerror(errno));
             goto out;

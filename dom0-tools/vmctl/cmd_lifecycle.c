@@ -4,6 +4,7 @@
  * definition first, then connects to the hypervisor, and changes nothing
  * when the hypervisor cannot be reached.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,15 @@
 #include "defs.h"
 #include "exitcodes.h"
 
-static int boot(const struct vmctl_command *cmd, const struct domain_config *cfg)
+static int boot(const struct vmctl_command *cmd, struct domain_config *cfg)
 {
     struct hv *hv;
+    /* xenstore's /vm/UUID and the domain handle need one, as with xl. */
+    if (!cfg->has_uuid) {
+        if (defs_random_uuid(cfg->uuid) < 0)
+            return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot make a UUID: %s", strerror(errno));
+        cfg->has_uuid = true;
+    }
     int rc = defs_connect(cmd, &hv);
     if (rc != VMCTL_EXIT_OK)
         return rc;

@@ -326,3 +326,36 @@ out:
     store_fini(&store);
     return rc;
 }
+
+int cmd_hostinfo(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    bool json = false;
+    const struct cli_flag flags[] = { { "json", &json }, { NULL, NULL } };
+    enum cli_result r = cli_parse(cmd, argc, argv, flags, NULL, NULL);
+    if (r != CLI_OK)
+        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    struct hv *hv;
+    int rc = defs_connect(cmd, &hv);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    struct hv_host h;
+    if (hv_host_info(hv, &h) != HV_OK) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
+    } else if (json) {
+        printf("{\"nr_cpus\": %u, \"cpu_mhz\": %u, \"total_memory_mib\": %llu, "
+               "\"free_memory_mib\": %llu, \"total_pages\": %llu, \"free_pages\": %llu}\n",
+               h.nr_cpus, h.cpu_khz / 1000, (unsigned long long)(h.total_pages / 256),
+               (unsigned long long)(h.free_pages / 256), (unsigned long long)h.total_pages,
+               (unsigned long long)h.free_pages);
+    } else {
+        /* The names and layout of the matching 'xl info' lines, plus pages. */
+        printf("nr_cpus                : %u\n", h.nr_cpus);
+        printf("cpu_mhz                : %u.%03u\n", h.cpu_khz / 1000, h.cpu_khz % 1000);
+        printf("total_memory           : %llu\n", (unsigned long long)(h.total_pages / 256));
+        printf("free_memory            : %llu\n", (unsigned long long)(h.free_pages / 256));
+        printf("total_pages            : %llu\n", (unsigned long long)h.total_pages);
+        printf("free_pages             : %llu\n", (unsigned long long)h.free_pages);
+    }
+    hv_close(hv);
+    return rc;
+}

@@ -57,6 +57,14 @@ const struct vmctl_command vmctl_commands[] = {
       "  --json  one JSON object instead of the text\n"
       "Exit status: 0 shown, 4 no such domain.\n",
       cmd_info },
+    { "hostinfo", "[--json]", "Show the host's CPUs and memory",
+      "Prints what the hypervisor reports about the machine (physinfo), in the\n"
+      "layout of the matching 'xl info' lines: nr_cpus, cpu_mhz, total_memory\n"
+      "and free_memory in MiB, and total_pages and free_pages (4 KiB pages).\n"
+      "  --json  one JSON object with the same values instead of the text\n"
+      NEEDS_HV
+      "Exit status: 0 shown, 5 hypervisor unreachable.\n",
+      cmd_hostinfo },
     { "dumpxml", "NAME", "Print a stored domain's XML definition",
       "Prints the stored definition of NAME (a name or UUID) as vmctl stored\n"
       "it, including a generated <uuid>.  The output is valid input for\n"
@@ -85,8 +93,13 @@ const struct vmctl_command vmctl_commands[] = {
       NAME_ARG NEEDS_HV "Exit status: 0 resumed, 4 no such running domain.\n",
       cmd_domain_op },
     { "console", "NAME", "Attach this terminal to a domain's console",
-      "Connects this terminal to the domain's PV console; Ctrl-] leaves.\n"
-      NAME_ARG NEEDS_HV "Exit status: 0 after leaving, 4 no such running domain.\n",
+      "Connects this terminal to the domain's PV console through the console\n"
+      "daemon micaconsoled (its socket: $MICA_CONSOLE_SOCKET, default\n"
+      "/run/mica/console.sock); Ctrl-] leaves.  Without a terminal on stdin the\n"
+      "guest's output is copied to stdout until the domain goes; everything it\n"
+      "printed is also in /var/log/mica/console/NAME.log.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 after leaving, 1 no console daemon or it serves no\n"
+      "console for the domain, 4 no such running domain.\n",
       cmd_domain_op },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"

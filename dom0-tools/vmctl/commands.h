@@ -10,6 +10,7 @@ int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_list(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_info(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_hostinfo(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_create(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_start(const struct vmctl_command *cmd, int argc, char **argv);
 /* shutdown, reboot, destroy, pause, unpause and console: one function,

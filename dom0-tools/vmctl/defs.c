@@ -1,6 +1,7 @@
 #include "defs.h"
 
 #include <errno.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -110,4 +111,21 @@ int defs_find_or_report(const struct vmctl_command *cmd, const struct store *sto
     int rc = defs_find(cmd, store, name_or_uuid, name_out);
 
     return rc == VMCTL_EXIT_NOT_FOUND ? defs_not_found(cmd, name_or_uuid) : rc;
+}
+
+/* Version 4 (random) UUID, as RFC 4122 lays it out. */
+int defs_random_uuid(uint8_t uuid[16])
+{
+    size_t have = 0;
+    while (have < 16) {
+        ssize_t n = getrandom(uuid + have, 16 - have, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        have += (size_t)n;
+    }
+    uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+    uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+    return 0;
 }

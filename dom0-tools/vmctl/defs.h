@@ -36,4 +36,7 @@ int defs_connect(const struct vmctl_command *cmd, struct hv **hv);
 /* Prints the usual "no domain named X" and returns VMCTL_EXIT_NOT_FOUND. */
 int defs_not_found(const struct vmctl_command *cmd, const char *name_or_uuid);
 
+/* A version 4 (random) UUID; 0 or -1 with errno. */
+int defs_random_uuid(uint8_t uuid[16]);
+
 #endif

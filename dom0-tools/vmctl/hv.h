@@ -3,10 +3,9 @@
  * Mica hypervisor goes through these calls, so that the privcmd/domctl
  * implementation plugs in here and nowhere else.
  *
- * Today the interface does not exist yet: hv_open() reports why the
- * hypervisor cannot be reached, and callers stop there before touching
- * any state.  Each operation returns HV_OK or an hv_status with a
- * sentence in the handle's error buffer.
+ * hv_open() reports why the hypervisor cannot be reached, and callers
+ * stop there before touching any state.  Each operation returns HV_OK or
+ * an hv_status with a sentence in the handle's error buffer.
  */
 #ifndef VMCTL_HV_H
 #define VMCTL_HV_H
@@ -66,7 +65,19 @@ enum hv_status hv_destroy(struct hv *hv, uint32_t domid);
 enum hv_status hv_pause(struct hv *hv, uint32_t domid);
 enum hv_status hv_unpause(struct hv *hv, uint32_t domid);
 
-/* Connects this terminal to the domain's console until the user leaves. */
+/* Connects this terminal to the domain's console (through micaconsoled)
+   until the user leaves with Ctrl-] or the domain goes. */
 enum hv_status hv_console(struct hv *hv, uint32_t domid);
+
+/* physinfo: the host's CPUs and memory. */
+struct hv_host {
+    uint32_t nr_cpus;
+    uint32_t cpu_khz;
+    uint64_t total_pages, free_pages;
+};
+enum hv_status hv_host_info(struct hv *hv, struct hv_host *out);
+
+/* Records msg as the handle's error and returns st. */
+enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg);
 
 #endif

@@ -4,11 +4,11 @@
  * Building is Mica's (MICA_DOMCTL_build_pv, docs/toolstack.md): vmctl
  * reads the kernel and initrd, creates the domain, sets max_mem, opens
  * the console and xenstore ports as xl does, hands everything to the
- * build domctl, records the domain's name, and unpauses.  Any failure
- * destroys the domain and removes what was written.
+ * build domctl, writes the domain's xenstore nodes as xl does, introduces
+ * it to xenstored, and unpauses.  Any failure destroys the domain and
+ * removes what was written.
  *
- * Names of running domains live in MICA_RUN_DIR (default /run/mica/domains),
- * one file per domain id, until xenstore introduction takes that over.
+ * Names of running domains are xenstore's /local/domain/N/name.
  */
 #include "hv.h"
 
@@ -24,14 +24,18 @@
 
 #include "domctl.h"
 #include "privcmd.h"
+#include "xs.h"
+#include "xs_nodes.h"
 #include <public/sched.h>
 #include <public/version.h>
 
-#define DEFAULT_RUN_DIR "/run/mica/domains"
 #define MAX_LISTED 1024
 
 struct hv {
     struct mica_hv mica;
+    struct mica_xs xs;
+    bool xs_tried, xs_up;
+    char xs_why[256];
     char error[512];
 };
 
@@ -40,12 +44,6 @@ static const char *privcmd_path(void)
 {
     const char *path = getenv("MICA_PRIVCMD");
     return path && *path ? path : MICA_PRIVCMD_PATH;
-}
-
-static const char *run_dir(void)
-{
-    const char *path = getenv("MICA_RUN_DIR");
-    return path && *path ? path : DEFAULT_RUN_DIR;
 }
 
 static enum hv_status fail(struct hv *hv, enum hv_status st, const char *fmt, ...)
@@ -112,6 +110,8 @@ void hv_close(struct hv *hv)
 {
     if (!hv)
         return;
+    if (hv->xs_up)
+        mica_xs_close(&hv->xs);
     mica_hv_close(&hv->mica);
     free(hv);
 }
@@ -121,70 +121,30 @@ const char *hv_error(const struct hv *hv)
     return hv->error;
 }
 
-/* ---- names of running domains ---- */
+/* ---- xenstore ---- */
 
-static void record_path(char *buf, size_t len, uint32_t domid)
+/* Connects once; NULL (reason in hv->xs_why) if xenstored is not there. */
+static struct mica_xs *xs_get(struct hv *hv)
 {
-    snprintf(buf, len, "%s/%u", run_dir(), domid);
-}
-
-static int mkdirs(const char *dir)
-{
-    char tmp[512];
-    snprintf(tmp, sizeof(tmp), "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
+    if (!hv->xs_tried) {
+        int rc = mica_xs_open(&hv->xs, NULL);
+        hv->xs_tried = true;
+        hv->xs_up = rc == 0;
+        if (rc)
+            snprintf(hv->xs_why, sizeof(hv->xs_why), "cannot reach xenstored at %s: %s "
+                     "(start xenstored in dom0 first)", mica_xs_socket_path(), strerror(-rc));
     }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+    return hv->xs_up ? &hv->xs : NULL;
 }
 
-/* Written whole or not at all (temporary file, then rename). */
-static int record_write(uint32_t domid, const char *name)
+static void domain_name(struct hv *hv, uint32_t domid, char *name, size_t len)
 {
-    char path[600], tmp[620];
-    FILE *f;
-
-    if (mkdirs(run_dir()) < 0)
-        return -1;
-    record_path(path, sizeof(path), domid);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    if (fprintf(f, "%s\n", name) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static void record_read(uint32_t domid, char *name, size_t len)
-{
-    char path[600];
-    FILE *f;
-
-    name[0] = 0;
-    record_path(path, sizeof(path), domid);
-    f = fopen(path, "r");
-    if (f) {
-        if (fgets(name, (int)len, f))
-            name[strcspn(name, "\n")] = 0;
-        fclose(f);
-    }
-    if (!name[0])
-        snprintf(name, len, domid == 0 ? "Domain-0" : "domain-%u", domid);
-}
-
-static void record_remove(uint32_t domid)
-{
-    char path[600];
-    record_path(path, sizeof(path), domid);
-    unlink(path);
+    struct mica_xs *xs = xs_get(hv);
+    if (domid == 0)
+        snprintf(name, len, "Domain-0");
+    else if (!xs || xs_nodes_name(xs, domid, name, len) != 0 || !name[0])
+        /* Not ours (or xenstored gone): xl shows such domains the same way. */
+        snprintf(name, len, "(null)");
 }
 
 /* ---- operations ---- */
@@ -214,7 +174,7 @@ enum hv_status hv_list(struct hv *hv, struct hv_domain **list, size_t *count)
         const struct xen_domctl_getdomaininfo *d = &info[i];
         unsigned reason = (d->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
         out[i].domid = d->domain;
-        record_read(d->domain, out[i].name, sizeof(out[i].name));
+        domain_name(hv, d->domain, out[i].name, sizeof(out[i].name));
         memcpy(out[i].uuid, d->handle, sizeof(out[i].uuid));
         out[i].memory_kib = d->tot_pages * 4;
         out[i].vcpus = d->nr_online_vcpus;
@@ -293,6 +253,11 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
     enum hv_status st = HV_FAILED;
     int rc;
 
+    struct mica_xs *xs = xs_get(hv);
+    bool nodes = false, introduced = false;
+
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
     if (name_running(hv, cfg->name))
         return fail(hv, HV_FAILED, "a domain named '%s' is already running", cfg->name);
     kernel = slurp(cfg->kernel, &kernel_len, MICA_BUILD_KERNEL_MAX);
@@ -337,19 +302,32 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
              : rc == -ENOMEM ? " (not enough free memory)" : "");
         goto undo;
     }
-    if (record_write(id, cfg->name) < 0) {
-        fail(hv, HV_FAILED, "cannot record the domain under %s: %s", run_dir(), strerror(errno));
+    struct xs_domain_facts facts = { .domid = id, .store_mfn = b.store_mfn,
+                                     .console_mfn = b.console_mfn, .store_port = b.store_port,
+                                     .console_port = b.console_port };
+    memcpy(facts.uuid, cfg->uuid, 16);
+    nodes = true;
+    if ((rc = xs_nodes_write(xs, cfg, &facts, hv->error, sizeof(hv->error))))
+        goto undo;
+    if ((rc = mica_xs_introduce(xs, id, b.store_mfn, b.store_port))) {
+        fail(hv, HV_FAILED, "xenstored refused to introduce the domain: %s%s", strerror(-rc),
+             rc == -EINVAL ? " (it could not map the store page or bind its port; its log "
+                             "says which)" : "");
         goto undo;
     }
+    introduced = true;
     if ((rc = mica_domain_unpause(&hv->mica, id))) {
         fail(hv, HV_FAILED, "unpausing the domain failed: %s", strerror(-rc));
-        record_remove(id);
         goto undo;
     }
     *domid = id;
     st = HV_OK;
     goto out;
 undo:
+    if (introduced)
+        mica_xs_release(xs, id);
+    if (nodes)
+        xs_nodes_remove(xs, id);
     /* A failed build has destroyed it already (-ESRCH then is expected). */
     mica_domain_destroy(&hv->mica, id);
 out:
@@ -382,13 +360,30 @@ enum hv_status hv_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown_kind 
 
 enum hv_status hv_destroy(struct hv *hv, uint32_t domid)
 {
+    struct mica_xs *xs;
     enum hv_status st;
+    int rc;
 
     if (domid == 0)
         return fail(hv, HV_FAILED, "domain 0 cannot be destroyed");
+    /*
+     * xenstored and the console daemon let go of the domain's pages on
+     * @releaseDomain; the domain itself goes once they have (until then
+     * Mica keeps it dying).  Its nodes go with it, as with xl.
+     */
+    xs = xs_get(hv);
+    if (xs) {
+        rc = mica_xs_release(xs, domid);
+        if (rc && rc != -ENOENT)
+            fprintf(stderr, "vmctl destroy: warning: xenstored did not release domain %u: %s\n",
+                    domid, strerror(-rc));
+        if ((rc = xs_nodes_remove(xs, domid)))
+            fprintf(stderr, "vmctl destroy: warning: removing /local/domain/%u failed: %s\n",
+                    domid, strerror(-rc));
+    } else {
+        fprintf(stderr, "vmctl destroy: warning: %s; its xenstore nodes stay\n", hv->xs_why);
+    }
     st = result(hv, mica_domain_destroy(&hv->mica, (uint16_t)domid), "destroy", domid);
-    if (st == HV_OK || st == HV_NO_DOMAIN)
-        record_remove(domid);
     return st;
 }
 
@@ -402,9 +397,21 @@ enum hv_status hv_unpause(struct hv *hv, uint32_t domid)
     return result(hv, mica_domain_unpause(&hv->mica, (uint16_t)domid), "unpause", domid);
 }
 
-enum hv_status hv_console(struct hv *hv, uint32_t domid)
+enum hv_status hv_host_info(struct hv *hv, struct hv_host *out)
 {
-    (void)domid;
-    return fail(hv, HV_FAILED, "console: the console daemon is not written yet; the guest's "
-                "console ring is not connected to anything");
+    struct xen_sysctl_physinfo pi;
+    int rc = mica_physinfo(&hv->mica, &pi);
+    if (rc)
+        return fail(hv, HV_FAILED, "physinfo failed: %s", strerror(-rc));
+    out->nr_cpus = pi.nr_cpus;
+    out->cpu_khz = pi.cpu_khz;
+    out->total_pages = pi.total_pages;
+    out->free_pages = pi.free_pages;
+    return HV_OK;
+}
+
+/* Lets console_client.c word its errors the same way. */
+enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg)
+{
+    return fail(hv, st, "%s", msg);
 }

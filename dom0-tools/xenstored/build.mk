@@ -12,19 +12,22 @@ XSD_OUT      := $(BUILD)/tests/xenstored
 XSD_CORE     := buf.c path.c perms.c node.c store.c txn.c ops.c proto.c log.c \
                 daemon.c handlers.c ring.c ring_conn.c domain_dev.c
 XSD_CORE_SRC := $(addprefix $(XSD_DIR)/,$(XSD_CORE))
-XSD_SRC      := $(XSD_CORE_SRC) $(XSD_DIR)/server.c $(XSD_DIR)/main.c
+XSD_SRC      := $(XSD_CORE_SRC) $(XSD_DIR)/server.c $(XSD_DIR)/domain_xen.c $(XSD_DIR)/main.c
 XSD_HDRS     := $(wildcard $(XSD_DIR)/*.h) dom0-tools/include/xenstore_wire.h
 XSD_CFLAGS   := $(HOST_CFLAGS) -Idom0-tools/include -I$(XSD_DIR)
 
-$(BUILD)/xenstored: $(XSD_SRC) $(XSD_HDRS)
-	@mkdir -p $(dir $@)
-	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(XSD_CFLAGS) -O2 -o $@ $(XSD_SRC)
+# The daemon proper talks to Mica through libmica (privcmd, evtchn, domctl).
+XSD_MICA_CFLAGS := -I$(MICA_LIB_DIR) -Ihypervisor/include
 
-$(XSD_OUT)/xenstored-san: $(XSD_SRC) $(XSD_HDRS)
+$(BUILD)/xenstored: $(XSD_SRC) $(XSD_HDRS) $(MICA_LIB) $(MICA_LIB_HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(XSD_CFLAGS) $(SAN_FLAGS) -o $@ $(XSD_SRC)
+	$(Q)$(HOSTCC) $(XSD_CFLAGS) $(XSD_MICA_CFLAGS) -O2 -o $@ $(XSD_SRC) $(MICA_LIB)
+
+$(XSD_OUT)/xenstored-san: $(XSD_SRC) $(XSD_HDRS) $(MICA_SAN_LIB) $(MICA_LIB_HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(XSD_CFLAGS) $(XSD_MICA_CFLAGS) $(SAN_FLAGS) -o $@ $(XSD_SRC) $(MICA_SAN_LIB)
 
 XSD_UNIT_SRCS  := $(sort $(wildcard $(XSD_DIR)/tests/test_*.c))
 XSD_UNIT_PROGS := $(patsubst $(XSD_DIR)/tests/%.c,$(XSD_OUT)/%,$(XSD_UNIT_SRCS))

@@ -32,6 +32,8 @@ void xs_daemon_destroy(struct xs_daemon *d)
         d->domains = dom->next;
         if (d->transport && d->transport->detach)
             d->transport->detach(d, dom, d->transport->ctx);
+        if (dom->conn)
+            xs_conn_free(dom->conn);
         free(dom);
     }
     while (d->conns)
@@ -116,6 +118,26 @@ int xs_conn_feed(struct xs_conn *c, const uint8_t *data, size_t len)
         if (st == XS_READ_MESSAGE)
             xs_conn_handle(c, &c->reader.hdr, c->reader.payload);
     }
+    return 0;
+}
+
+int xs_daemon_release_domain(struct xs_daemon *d, uint32_t domid)
+{
+    struct xs_domain **pp = &d->domains;
+    while (*pp && (*pp)->domid != domid)
+        pp = &(*pp)->next;
+    if (!*pp)
+        return ENOENT;
+    struct xs_domain *dom = *pp;
+    *pp = dom->next;
+    if (d->transport && d->transport->detach)
+        d->transport->detach(d, dom, d->transport->ctx);
+    if (dom->conn)
+        xs_conn_free(dom->conn);
+    free(dom);
+    /* A later domain reusing the id must not inherit these nodes. */
+    xs_store_chown_all(&d->store, domid, 0);
+    xs_log("domain %u released", domid);
     return 0;
 }
 

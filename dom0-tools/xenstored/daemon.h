@@ -88,6 +88,11 @@ void xs_daemon_fire(void *daemon, const char *path, const struct xs_perms *perms
 
 struct xs_domain *xs_daemon_find_domain(struct xs_daemon *d, uint32_t domid);
 
+/* Forgets an introduced domain: its transport lets go of the ring, its
+ * connection goes, its nodes pass to dom0.  0 or ENOENT.  The caller fires
+ * @releaseDomain (after its reply, for a RELEASE request). */
+int xs_daemon_release_domain(struct xs_daemon *d, uint32_t domid);
+
 void xs_conn_drop_watches(struct xs_conn *c);
 void xs_conn_drop_txns(struct xs_conn *c);
 

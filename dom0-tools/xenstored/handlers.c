@@ -439,23 +439,10 @@ static void do_release(struct ctx *x)
         err = parse_domid(x->rq->args[0], &domid);
     if (!err && domid == 0)
         err = EINVAL;
-    struct xs_domain **pp = &d->domains;
-    while (!err && *pp && (*pp)->domid != domid)
-        pp = &(*pp)->next;
-    if (!err && !*pp)
-        err = ENOENT;
+    if (!err)
+        err = xs_daemon_release_domain(d, domid);
     if (err)
         return reply_error(x->c, x->rq, err);
-    struct xs_domain *dom = *pp;
-    *pp = dom->next;
-    if (d->transport && d->transport->detach)
-        d->transport->detach(d, dom, d->transport->ctx);
-    if (dom->conn)
-        xs_conn_free(dom->conn);
-    free(dom);
-    /* A later domain reusing the id must not inherit these nodes. */
-    xs_store_chown_all(&d->store, domid, 0);
-    xs_log("domain %u released", domid);
     reply_str(x->c, x->rq, "OK");
     xs_daemon_fire(d, "@releaseDomain", &d->special_release, false);
 }

@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "domain_dev.h"
+#include "domain_xen.h"
 #include "log.h"
 #include "server.h"
 
@@ -34,7 +35,7 @@ static void usage(FILE *f)
             "  -F, --foreground      do not detach from the terminal\n"
             "  -p, --pid-file PATH   write the daemon's pid to PATH\n"
             "  -v, --verbose         trace every request on stderr\n"
-            "      --xen-dev-dir DIR where to look for evtchn/gntdev/privcmd (default "
+            "      --xen-dev-dir DIR where to look for evtchn and privcmd (default "
             DEFAULT_DEVDIR ")\n"
             "  -h, --help            this text\n");
 }
@@ -109,31 +110,34 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    if (!no_domains) {
-        char why[512];
-        if (xs_domain_devices_check(devdir, why, sizeof(why)) != 0) {
-            fprintf(stderr, "xenstored: cannot serve domains: %s.\n"
-                            "xenstored: run with --no-domains to serve only local "
-                            "socket clients.\n", why);
-            return 1;
-        }
-        fprintf(stderr, "xenstored: cannot serve domains: connecting to domain rings "
-                        "through %s is not implemented yet.\n"
-                        "xenstored: run with --no-domains to serve only local socket "
-                        "clients.\n", devdir);
-        return 1;
-    }
-
     struct xs_daemon d;
     if (xs_daemon_init(&d) != 0) {
         fprintf(stderr, "xenstored: out of memory\n");
         return 1;
     }
 
+    struct xs_xen xen = { .evtchn_fd = -1 };
+    struct xs_server_hook hook = { .fd = -1 };
+    if (!no_domains) {
+        char why[512];
+        if (xs_domain_devices_check(devdir, why, sizeof(why)) != 0 ||
+            xs_xen_open(&xen, &d, devdir, why, sizeof(why)) != 0) {
+            fprintf(stderr, "xenstored: cannot serve domains: %s.\n"
+                            "xenstored: run with --no-domains to serve only local "
+                            "socket clients.\n", why);
+            xs_daemon_destroy(&d);
+            return 1;
+        }
+        hook = (struct xs_server_hook){ .fd = xen.evtchn_fd, .ready = xs_xen_events,
+                                        .after = xs_xen_pump_all, .ctx = &xen };
+    }
+
     char why[512];
     int lfd = xs_server_listen(socket_path, why, sizeof(why));
     if (lfd < 0) {
         fprintf(stderr, "xenstored: %s\n", why);
+        if (!no_domains)
+            xs_xen_close(&xen);
         xs_daemon_destroy(&d);
         return 1;
     }
@@ -165,12 +169,15 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    xs_log("serving %s (no domains)", socket_path);
-    int rc = xs_server_run(&d, lfd, &stop_requested, &wait_mask);
+    xs_log("serving %s (%s)", socket_path,
+           no_domains ? "no domains" : "and domains through privcmd and evtchn");
+    int rc = xs_server_run(&d, lfd, &stop_requested, &wait_mask, no_domains ? NULL : &hook);
     close(lfd);
     unlink(socket_path);
     if (pid_file)
         unlink(pid_file);
+    if (!no_domains)
+        xs_xen_close(&xen);
     xs_daemon_destroy(&d);
     xs_log("stopped");
     return rc == 0 ? 0 : 1;

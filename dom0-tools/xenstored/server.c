@@ -129,10 +129,11 @@ static void accept_clients(struct xs_daemon *d, int listen_fd, struct client *cl
 }
 
 int xs_server_run(struct xs_daemon *d, int listen_fd, volatile sig_atomic_t *stop,
-                  const sigset_t *wait_mask)
+                  const sigset_t *wait_mask, const struct xs_server_hook *hook)
 {
     struct client *clients = calloc(MAX_CLIENTS, sizeof(*clients));
-    struct pollfd *pfds = calloc(MAX_CLIENTS + 1, sizeof(*pfds));
+    /* Slot 0 the listener, then clients, then the hook's fd. */
+    struct pollfd *pfds = calloc(MAX_CLIENTS + 2, sizeof(*pfds));
     size_t nclients = 0;
     int rc = 0;
     if (!clients || !pfds) {
@@ -154,7 +155,14 @@ int xs_server_run(struct xs_daemon *d, int listen_fd, volatile sig_atomic_t *sto
                 pfds[i + 1].events |= POLLOUT;
         }
         size_t polled = nclients;
-        int r = ppoll(pfds, polled + 1, NULL, wait_mask);
+        nfds_t nfds = polled + 1;
+        if (hook && hook->fd >= 0) {
+            pfds[nfds].fd = hook->fd;
+            pfds[nfds].events = POLLIN;
+            pfds[nfds].revents = 0;
+            nfds++;
+        }
+        int r = ppoll(pfds, nfds, NULL, wait_mask);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -162,6 +170,10 @@ int xs_server_run(struct xs_daemon *d, int listen_fd, volatile sig_atomic_t *sto
             rc = -1;
             break;
         }
+
+        /* Domains first: what they ask may fire watches for clients. */
+        if (hook && hook->fd >= 0 && (pfds[polled + 1].revents & POLLIN) && hook->ready)
+            hook->ready(hook->ctx);
 
         /* Walk backwards: dropping a client moves the last one into its
          * slot, which has then already been handled. */
@@ -193,6 +205,8 @@ int xs_server_run(struct xs_daemon *d, int listen_fd, volatile sig_atomic_t *sto
 
         if (pfds[0].revents & POLLIN)
             accept_clients(d, listen_fd, clients, &nclients);
+        if (hook && hook->after)
+            hook->after(hook->ctx);
     }
 
     while (nclients > 0)

@@ -17,7 +17,15 @@ int xs_server_listen(const char *path, char *why, size_t whysz);
 /* Serves until *stop becomes non-zero (set from a signal handler; the
  * handled signals must be blocked by the caller, they are only let in
  * while waiting).  Returns 0, or -1 on a fatal error. */
+struct xs_server_hook {
+    int fd;                          /* polled for input; -1: none */
+    void (*ready)(void *ctx);        /* fd is readable */
+    void (*after)(void *ctx);        /* after every round of work */
+    void *ctx;
+};
+
+/* hook (may be NULL): the domain transport's event fd and pump. */
 int xs_server_run(struct xs_daemon *d, int listen_fd, volatile sig_atomic_t *stop,
-                  const sigset_t *wait_mask);
+                  const sigset_t *wait_mask, const struct xs_server_hook *hook);
 
 #endif

@@ -143,10 +143,17 @@ int domain_unpause_by_controller(struct domain *d)
     return 0;
 }
 
+/* VIRQ_DOM_EXC for dom0, as Xen sends it on shutdown, dying and death. */
+static void notify_dom0_domain_exception(void)
+{
+    struct domain *d0 = domain_by_id(0);
+
+    if (d0)
+        send_guest_global_virq(d0, VIRQ_DOM_EXC);
+}
+
 static void domain_free(struct domain *d)
 {
-    struct domain *d0;
-
     for (struct domain **pp = &domain_list; *pp; pp = &(*pp)->next)
         if (*pp == d) {
             *pp = d->next;
@@ -156,9 +163,7 @@ static void domain_free(struct domain *d)
     xfree(d);
 
     /* Whoever watches for dead domains (xenstored, through dom0) is told. */
-    d0 = domain_by_id(0);
-    if (d0)
-        send_guest_global_virq(d0, VIRQ_DOM_EXC);
+    notify_dom0_domain_exception();
 }
 
 /*
@@ -183,7 +188,6 @@ void domain_destroy(struct domain *d)
     /* Before the memory: the mappings d holds go, its grant table is detached. */
     grant_domain_destroy(d);
     pv_domain_relinquish_memory(d);
-
     /* shared_info is the common code's own frame: scrub and free it here,
      * unless another domain still maps it (then it went with the held ones). */
     pg = mfn_to_page(&host_frames, d->shared_info_mfn);
@@ -204,6 +208,9 @@ void domain_destroy(struct domain *d)
     if (d->held_frames) {
         printk("Domain %u dying: %llu frames still mapped by other domains\n", d->domid,
                (unsigned long long)d->held_frames);
+        /* Dying (Xen raises it here too): dom0's daemons that still map the
+         * domain's pages hear of it and let go, so that it can go. */
+        notify_dom0_domain_exception();
         return;
     }
     domain_free(d);
@@ -270,6 +277,10 @@ void domain_shutdown(struct domain *d, u8 reason)
         sched_remove_vcpu(d->vcpus[i]);
     }
     sched_request_resched();
+    /* As Xen does: dom0's xenstored learns of the shutdown and fires
+     * @releaseDomain for the toolstack. */
+    if (d->domid != 0)
+        notify_dom0_domain_exception();
     domain_check_machine_end();
 }
 

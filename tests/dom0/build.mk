@@ -4,5 +4,7 @@
 SYSTEM_TESTS += tests/dom0/native-dom0-test
 # Debian's Linux as dom0 on Mica (the hypervisor-facing checks).
 SYSTEM_TESTS += tests/dom0/mica-dom0-test
-# vmctl creating and destroying a test-kernel domU from that dom0 (Mica only).
+# xenstored, micaconsoled and vmctl in that dom0: a test-kernel domU and a
+# Linux domU created, the Linux one read through vmctl console, both
+# destroyed, free memory back (Mica only).
 SYSTEM_TESTS += tests/dom0/mica-domu-test

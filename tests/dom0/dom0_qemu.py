@@ -43,9 +43,12 @@ CHECKS_XEN = ["xen-capabilities", "xen-devices", "xen-sysfs",
               "module-xenfs", "module-xen_evtchn", "module-xen_gntdev",
               "module-xen_privcmd"]
 # domu-tiny: vmctl's life of a test-kernel domU (Mica only).
-CHECKS_DOMU_TINY = ["domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
-                    "domu-tiny-shutdown", "domu-tiny-destroy", "domu-tiny-bad-input",
-                    "domu-tiny-no-leftovers"]
+CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
+                    "domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
+                    "domu-tiny-shutdown", "domu-linux-create", "domu-list-both",
+                    "domu-linux-console", "domu-linux-log", "domu-linux-shutdown",
+                    "domu-destroy-tiny", "domu-destroy-linux", "domu-bad-input",
+                    "domu-memory-back", "domu-no-leftovers"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
 

@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start list info dumpxml shutdown reboot destroy pause unpause console validate"
+commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -90,8 +90,8 @@ for c in $commands; do
     run "$c" --bogus-option x
     expect "vmctl $c unknown option" 2 stderr "unknown option '--bogus-option'"
     case $c in
-    list)
-        run list extra;  expect "vmctl list extra argument" 2 stderr "unexpected argument 'extra'" ;;
+    list|hostinfo)
+        run $c extra;    expect "vmctl $c extra argument" 2 stderr "unexpected argument 'extra'" ;;
     *)
         run "$c";        expect "vmctl $c without argument" 2 stderr "missing"
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "unexpected argument 'b'" ;;
@@ -229,6 +229,7 @@ for c in shutdown reboot destroy pause unpause console; do
     run "$c" good;             expect "$c without hypervisor" 5 stderr "vmctl $c: cannot reach the Mica hypervisor"
 done
 run list;                      expect "list without hypervisor" 5 stderr "list --inactive"
+run hostinfo;                  expect "hostinfo without hypervisor" 5 stderr "vmctl hostinfo: cannot reach the Mica hypervisor"
 run list --all;                expect "list --all without hypervisor" 5 stderr "cannot reach the Mica hypervisor"
 [ "$(state_snapshot)" = "$before" ] && pass "unreachable hypervisor leaves state alone" || fail "unreachable hypervisor leaves state alone" "state changed"
 # A file in privcmd's place answers no hypercall: still unreachable, nothing done.

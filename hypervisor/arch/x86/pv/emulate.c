@@ -202,15 +202,14 @@ static bool port_reserved(u16 port, unsigned size)
 }
 
 /*
- * Port access for the guest kernel: only the control domain touches
- * hardware ports at all; within it, a virtual IOPL of 1 or more (PV
- * kernels count as ring 1) allows every port, otherwise the TSS-style
- * bitmap from physdev set_iobitmap decides (a clear bit allows).
+ * Port instructions from the guest kernel, as Xen's guest_io_okay: a
+ * virtual IOPL of 1 or more (PV kernels count as ring 1) allows every port,
+ * otherwise the TSS-style bitmap from physdev set_iobitmap decides (a clear
+ * bit allows); anything else is #GP.  Whether an allowed access reaches the
+ * hardware is a separate question (hw_ports_permitted).
  */
 static bool io_permitted(const struct vcpu *v, u16 port, unsigned size)
 {
-    if (!v->domain->is_privileged)
-        return false;
     if (v->arch.iopl >= 1)
         return true;
     if (!v->arch.iobmp_va || (u32)port + size > v->arch.iobmp_ports)
@@ -224,10 +223,21 @@ static bool io_permitted(const struct vcpu *v, u16 port, unsigned size)
     return true;
 }
 
-/* CLI/STI follow the virtual IOPL alone, as on hardware. */
+/*
+ * Only the control domain touches hardware ports.  Other domains' allowed
+ * accesses read all ones and write nowhere, as Xen's guest_io_read/write
+ * do for ports a domain was not given (Linux PV domUs set IOPL 1 and
+ * probe PCI config space through 0xcf8 early in boot).
+ */
+static bool hw_ports_permitted(const struct vcpu *v)
+{
+    return v->domain->is_privileged;
+}
+
+/* CLI/STI follow the virtual IOPL alone, as on hardware (and Xen). */
 static bool iopl_permitted(const struct vcpu *v)
 {
-    return v->domain->is_privileged && v->arch.iopl >= 1;
+    return v->arch.iopl >= 1;
 }
 
 static u32 port_in(struct domain *d, u16 port, unsigned size)
@@ -313,10 +323,13 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         u16 port = (insn[i] & 8) ? (u16)r->rdx : insn[i + 1];
         if (!io_permitted(v, port, size))
             return false;
-        if (insn[i] & 2)
-            port_out(v->domain, port, size, (u32)r->rax);
-        else
-            merge_result(&r->rax, size, port_in(v->domain, port, size));
+        if (insn[i] & 2) {
+            if (hw_ports_permitted(v))
+                port_out(v->domain, port, size, (u32)r->rax);
+        } else {
+            merge_result(&r->rax, size,
+                         hw_ports_permitted(v) ? port_in(v->domain, port, size) : ~0u);
+        }
         r->rip += i + ((insn[i] & 8) ? 1 : 2);
         return true;
     }

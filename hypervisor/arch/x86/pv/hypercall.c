@@ -271,6 +271,32 @@ void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
     regs->rdx = a2;
 }
 
+/*
+ * A guest that takes its own vCPU down with no other up has usually hit a
+ * fatal error before it had a console (Linux halts with interrupts off
+ * that way): leave the caller's return addresses for whoever debugs it.
+ */
+static void note_vcpu_down(const struct cpu_regs *regs, unsigned vcpuid)
+{
+    u64 words[16] = { 0 };
+    struct vcpu *v = current_vcpu();
+
+    if (vcpuid != v->vcpu_id)
+        return;
+    for (unsigned i = 0; i < v->domain->max_vcpus; i++)
+        if (v->domain->vcpus[i] && v->domain->vcpus[i] != v &&
+            v->domain->vcpus[i]->state != VCPU_DOWN)
+            return;             /* ordinary CPU hot-unplug */
+    if (copy_from_guest(words, regs->rsp, sizeof(words)))
+        memset(words, 0, sizeof(words));
+    printk("d%u v%u: VCPUOP_down from rip %#llx, rsp %#llx; stack:\n", v->domain->domid,
+           v->vcpu_id, (unsigned long long)regs->rip, (unsigned long long)regs->rsp);
+    for (unsigned i = 0; i < 16; i += 4)
+        printk("  %#llx %#llx %#llx %#llx\n", (unsigned long long)words[i],
+               (unsigned long long)words[i + 1], (unsigned long long)words[i + 2],
+               (unsigned long long)words[i + 3]);
+}
+
 static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_multicall);
 
 static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
@@ -322,7 +348,10 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     case __HYPERVISOR_iret:
         do_iret(regs);
         return (long)regs->rax;
-    case __HYPERVISOR_vcpu_op:          return do_vcpu_op((int)a[0], (unsigned)a[1], a[2]);
+    case __HYPERVISOR_vcpu_op:
+        if ((int)a[0] == VCPUOP_down)
+            note_vcpu_down(regs, (unsigned)a[1]);
+        return do_vcpu_op((int)a[0], (unsigned)a[1], a[2]);
     case __HYPERVISOR_set_segment_base: return do_set_segment_base((unsigned)a[0], a[1]);
     case __HYPERVISOR_sched_op:         return do_sched_op((int)a[0], a[1]);
     case __HYPERVISOR_callback_op:      return do_callback_op((int)a[0], a[1]);

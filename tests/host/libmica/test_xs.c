@@ -1,0 +1,227 @@
+/*
+ * libmica's xenstore client and vmctl's domain nodes against our real
+ * xenstored (sanitizer build, --no-domains) on a private socket: requests,
+ * error names mapped back to errno, transactions, watches and events kept
+ * across requests, INTRODUCE/RELEASE, and the nodes and permissions xl
+ * writes for a PV domain (then removed whole).
+ *
+ * The daemon is XENSTORED_BIN (set by the build) or argv[1].
+ */
+#define UNIT_SUITE "libmica/xs"
+#include "unit.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "xs.h"
+#include "xs_nodes.h"
+
+static const char *daemon_bin;
+static char sock[256], dir[64];
+static pid_t daemon_pid;
+
+static void start_daemon(void)
+{
+    char log[128];
+    snprintf(dir, sizeof(dir), "/tmp/test_xs.XXXXXX");
+    if (!mkdtemp(dir))
+        abort();
+    snprintf(sock, sizeof(sock), "%s/socket", dir);
+    snprintf(log, sizeof(log), "%s/xenstored.log", dir);
+    daemon_pid = fork();
+    if (daemon_pid == 0) {
+        /* Its log would interleave with the PASS lines. */
+        if (!freopen(log, "w", stderr))
+            _exit(126);
+        execl(daemon_bin, daemon_bin, "--socket", sock, "--no-domains", "--foreground",
+              (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 500; i++) {
+        struct stat st;
+        if (stat(sock, &st) == 0)
+            return;
+        usleep(10000);
+    }
+    fprintf(stderr, "xenstored did not come up at %s\n", sock);
+    abort();
+}
+
+static void stop_daemon(void)
+{
+    int status;
+    char log[128];
+    kill(daemon_pid, SIGTERM);
+    waitpid(daemon_pid, &status, 0);
+    snprintf(log, sizeof(log), "%s/xenstored.log", dir);
+    unlink(log);
+    rmdir(dir);
+}
+
+static char *must_read(struct mica_xs *xs, const char *path)
+{
+    char *v = NULL;
+    int rc = mica_xs_read(xs, 0, path, &v);
+    return rc ? NULL : v;
+}
+
+static int perms_are(struct mica_xs *xs, const char *path, const char *want, size_t want_len)
+{
+    char *reply = NULL;
+    size_t len = 0;
+    int rc = mica_xs_request(xs, 3 /* GET_PERMS */, 0, path, strlen(path) + 1, &reply, &len);
+    int ok = rc == 0 && len == want_len && memcmp(reply, want, len) == 0;
+    free(reply);
+    return ok;
+}
+
+UNIT_TEST(read_write_errors)
+{
+    struct mica_xs xs;
+    char *v;
+    CHECK(mica_xs_open(&xs, sock) == 0);
+    CHECK(mica_xs_write(&xs, 0, "/t/a", "hello") == 0);
+    CHECK((v = must_read(&xs, "/t/a")) && strcmp(v, "hello") == 0);
+    free(v);
+    CHECK(mica_xs_read(&xs, 0, "/t/missing", &v) == -ENOENT);
+    CHECK(mica_xs_write(&xs, 0, "not-absolute-//", "x") == -EINVAL);
+    CHECK(mica_xs_rm(&xs, 0, "/t") == 0);
+    CHECK(mica_xs_read(&xs, 0, "/t/a", &v) == -ENOENT);
+    mica_xs_close(&xs);
+    CHECK(mica_xs_open(&xs, "/nonexistent/socket") == -ENOENT);
+}
+
+UNIT_TEST(transactions_and_directory)
+{
+    struct mica_xs xs;
+    uint32_t tx;
+    char *names;
+    size_t len;
+    CHECK(mica_xs_open(&xs, sock) == 0);
+    CHECK(mica_xs_tx_start(&xs, &tx) == 0);
+    CHECK(mica_xs_write(&xs, tx, "/d/x", "1") == 0);
+    CHECK(mica_xs_write(&xs, tx, "/d/y", "2") == 0);
+    CHECK(mica_xs_tx_end(&xs, tx, false) == 0);          /* aborted */
+    CHECK(mica_xs_directory(&xs, 0, "/d", &names, &len) == -ENOENT);
+    CHECK(mica_xs_tx_start(&xs, &tx) == 0);
+    CHECK(mica_xs_write(&xs, tx, "/d/x", "1") == 0);
+    CHECK(mica_xs_write(&xs, tx, "/d/y", "2") == 0);
+    CHECK(mica_xs_tx_end(&xs, tx, true) == 0);
+    CHECK(mica_xs_directory(&xs, 0, "/d", &names, &len) == 2);
+    CHECK(len == 4 && memcmp(names, "x\0y\0", 4) == 0);
+    free(names);
+    mica_xs_rm(&xs, 0, "/d");
+    mica_xs_close(&xs);
+}
+
+UNIT_TEST(watch_events_kept_across_requests)
+{
+    struct mica_xs a, b;
+    char *path, *token;
+    CHECK(mica_xs_open(&a, sock) == 0 && mica_xs_open(&b, sock) == 0);
+    CHECK(mica_xs_watch(&a, "@introduceDomain", "intro") == 0);
+    CHECK(mica_xs_watch(&a, "@releaseDomain", "rel") == 0);
+    /* The initial events. */
+    CHECK(mica_xs_event(&a, true, &path, &token) == 1 && strcmp(token, "intro") == 0);
+    free(path), free(token);
+    CHECK(mica_xs_event(&a, true, &path, &token) == 1 && strcmp(token, "rel") == 0);
+    free(path), free(token);
+    CHECK(mica_xs_event(&a, false, &path, &token) == 0);
+    CHECK(mica_xs_introduce(&b, 9, 0x1234, 3) == 0);
+    CHECK(mica_xs_is_introduced(&b, 9) == 1);
+    CHECK(mica_xs_is_introduced(&b, 10) == 0);
+    /* a asks something meanwhile: the event that arrives first is kept. */
+    usleep(50000);
+    char *v;
+    CHECK(mica_xs_read(&a, 0, "/nope", &v) == -ENOENT);
+    CHECK(mica_xs_event_pending(&a));
+    CHECK(mica_xs_event(&a, false, &path, &token) == 1);
+    CHECK(strcmp(path, "@introduceDomain") == 0 && strcmp(token, "intro") == 0);
+    free(path), free(token);
+    CHECK(mica_xs_release(&b, 9) == 0);
+    CHECK(mica_xs_release(&b, 9) == -ENOENT);
+    CHECK(mica_xs_event(&a, true, &path, &token) == 1 && strcmp(path, "@releaseDomain") == 0);
+    free(path), free(token);
+    mica_xs_close(&a);
+    mica_xs_close(&b);
+}
+
+UNIT_TEST(domain_nodes_as_xl_writes_them)
+{
+    struct mica_xs xs;
+    struct domain_config cfg = { 0 };
+    struct xs_domain_facts f = { .domid = 7, .store_mfn = 1000, .console_mfn = 1001,
+                                 .store_port = 2, .console_port = 1 };
+    char err[256], *v;
+    for (int i = 0; i < 16; i++)
+        f.uuid[i] = (uint8_t)(0x10 + i);
+    cfg.name = "guest7";
+    cfg.memory_kib = 131072;
+    cfg.current_memory_kib = 65536;
+    cfg.vcpus_max = 2;
+    cfg.vcpus_current = 1;
+    CHECK(mica_xs_open(&xs, sock) == 0);
+    CHECK(xs_nodes_write(&xs, &cfg, &f, err, sizeof(err)) == 0);
+    CHECK((v = must_read(&xs, "/local/domain/7/name")) && strcmp(v, "guest7") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/local/domain/7/domid")) && strcmp(v, "7") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/local/domain/7/memory/target")) && strcmp(v, "65536") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/local/domain/7/memory/static-max")) && strcmp(v, "131072") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/local/domain/7/store/ring-ref")) && strcmp(v, "1000") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/local/domain/7/console/port")) && strcmp(v, "1") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/local/domain/7/cpu/1/availability")) && strcmp(v, "offline") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/local/domain/7/vm")) &&
+          strcmp(v, "/vm/10111213-1415-1617-1819-1a1b1c1d1e1f") == 0);
+    free(v);
+    CHECK((v = must_read(&xs, "/vm/10111213-1415-1617-1819-1a1b1c1d1e1f/name")) &&
+          strcmp(v, "guest7") == 0);
+    free(v);
+    /* dom0 owns the home, the guest reads it; the guest owns its own dirs. */
+    CHECK(perms_are(&xs, "/local/domain/7", "n0\0r7\0", 6));
+    CHECK(perms_are(&xs, "/local/domain/7/name", "n0\0r7\0", 6));
+    CHECK(perms_are(&xs, "/local/domain/7/control/shutdown", "n7\0", 3));
+    CHECK(perms_are(&xs, "/local/domain/7/data", "n7\0", 3));
+    CHECK(perms_are(&xs, "/local/domain/7/device", "n7\0", 3));
+    CHECK(xs_nodes_name(&xs, 7, err, sizeof(err)) == 0 && strcmp(err, "guest7") == 0);
+    CHECK(xs_nodes_remove(&xs, 7) == 0);
+    CHECK(mica_xs_read(&xs, 0, "/local/domain/7", &v) == -ENOENT);
+    CHECK(mica_xs_read(&xs, 0, "/vm/10111213-1415-1617-1819-1a1b1c1d1e1f", &v) == -ENOENT);
+    CHECK(xs_nodes_remove(&xs, 7) == 0);                  /* already gone is fine */
+    mica_xs_close(&xs);
+}
+
+struct unit_case unit_cases[UNIT_MAX_CASES];
+unsigned unit_ncases;
+jmp_buf unit_abort;
+const char *unit_failed_check;
+int unit_failed_line;
+
+int main(int argc, char **argv)
+{
+    unsigned failures = 0;
+    daemon_bin = argc > 1 ? argv[1] : XENSTORED_BIN;
+    signal(SIGPIPE, SIG_IGN);
+    start_daemon();
+    for (unsigned i = 0; i < unit_ncases; i++) {
+        if (unit_run_case(&unit_cases[i]) == 0) {
+            printf("PASS: %s/%s\n", UNIT_SUITE, unit_cases[i].name);
+        } else {
+            failures++;
+            printf("FAIL: %s/%s: %s at line %d\n", UNIT_SUITE, unit_cases[i].name,
+                   unit_failed_check, unit_failed_line);
+        }
+        fflush(stdout);
+    }
+    stop_daemon();
+    return failures ? 1 : 0;
+}
