@@ -12,6 +12,8 @@
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/time.h>
+#include <asm/descriptor.h>
+#include <mica/context.h>
 #include <mica/domain.h>
 #include <mica/domctl_build.h>
 #include <mica/grant_table.h>
@@ -156,6 +158,15 @@ static long domctl_createdomain(struct xen_domctl *op)
     d = domain_create(id, false, c->max_vcpus);
     if (!d)
         return -XEN_ENOMEM;
+    /*
+     * The per-domain area (GDT/LDT views) exists before the toolstack
+     * types the domain's first L4, which must carry it, and before
+     * setvcpucontext gives a vCPU a GDT.
+     */
+    if (pv_gdt_domain_init(d)) {
+        domain_destroy(d);
+        return -XEN_ENOMEM;
+    }
     memcpy(d->handle, c->handle, sizeof(d->handle));
     grant_table_set_limits(d, c->max_grant_frames, c->max_maptrack_frames);
     /* Born paused: the toolstack unpauses once it has built the domain. */
@@ -220,6 +231,44 @@ static long domctl_getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *
     return 0;
 }
 
+/*
+ * Another domain's vCPU only (Xen 4.17: never the caller's domain, which
+ * it could not pause).  With one physical CPU for guests the target is
+ * never running meanwhile; its registers are the saved ones.
+ */
+static long domctl_setvcpucontext(struct domain *self, struct domain *d,
+                                  const struct xen_domctl_vcpucontext *vc)
+{
+    struct vcpu *v;
+
+    if (d == self || vc->vcpu >= d->max_vcpus || !(v = d->vcpus[vc->vcpu]))
+        return -XEN_EINVAL;
+    if (!vc->ctxt) {
+        /* No context: a reset, the vCPU down and without one (Xen's vcpu_reset). */
+        arch_reset_vcpu(v);
+        return 0;
+    }
+    return arch_set_vcpu_context(v, vc->ctxt);
+}
+
+/* Any vCPU but the caller's own running one; -ENODATA before it has a context. */
+static long domctl_getvcpucontext(struct domain *d, const struct xen_domctl_vcpucontext *vc,
+                                  bool *copyback)
+{
+    /* 5 KiB: on the 32 KiB hypercall stack rather than in shared state. */
+    struct vcpu_guest_context c;
+    struct vcpu *v;
+
+    if (vc->vcpu >= d->max_vcpus || !(v = d->vcpus[vc->vcpu]) || v == current_vcpu())
+        return -XEN_EINVAL;
+    if (!v->initialised)
+        return -XEN_ENODATA;
+    arch_get_vcpu_context(v, &c);
+    /* As Xen, the (unchanged) domctl goes back whether or not the context did. */
+    *copyback = true;
+    return copy_to_guest(vc->ctxt, &c, sizeof(c)) ? -XEN_EFAULT : 0;
+}
+
 /* Operations on an existing domain d; *copyback says whether op goes back. */
 static long domctl_on_domain(struct domain *self, struct domain *d,
                              struct xen_domctl *op, bool *copyback)
@@ -255,9 +304,9 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
         return rc;
     }
     case XEN_DOMCTL_setvcpucontext:
+        return domctl_setvcpucontext(self, d, &op->u.vcpucontext);
     case XEN_DOMCTL_getvcpucontext:
-        /* Not yet: needs vCPU register state in and out (docs/domctl.md). */
-        return -XEN_ENOSYS;
+        return domctl_getvcpucontext(d, &op->u.vcpucontext, copyback);
     default:
         return -XEN_ENOSYS;
     }

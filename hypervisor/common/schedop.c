@@ -265,14 +265,7 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
 long do_vm_assist(unsigned cmd, unsigned type)
 {
     struct domain *d = current_vcpu()->domain;
-    /* The assists a 64-bit PV guest may set, as Xen defines them. */
-    const u64 known = (1ULL << VMASST_TYPE_4gb_segments) |
-                      (1ULL << VMASST_TYPE_4gb_segments_notify) |
-                      (1ULL << VMASST_TYPE_writable_pagetables) |
-                      (1ULL << VMASST_TYPE_pae_extended_cr3) |
-                      (1ULL << VMASST_TYPE_architectural_iopl) |
-                      (1ULL << VMASST_TYPE_runstate_update_flag) |
-                      (1ULL << VMASST_TYPE_m2p_strict);
+    const u64 known = VMASST_KNOWN_MASK;
 
     if (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable)
         return -XEN_ENOSYS;

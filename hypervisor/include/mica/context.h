@@ -26,6 +26,22 @@ void arch_idle_wait(void);
  */
 long arch_initialise_vcpu(struct vcpu *v, u64 arg);
 
+/*
+ * domctl setvcpucontext: the context at the caller's address arg for v
+ * (another domain's vCPU, not running).  A vCPU without a context gets
+ * everything; one with a context keeps its roots, GDT and LDT, which the
+ * context must repeat (-XEN_EOPNOTSUPP).  VGCF_online brings v up or
+ * takes it down.  0, -XEN_EFAULT, -XEN_EINVAL, -XEN_EOPNOTSUPP, -XEN_ENOSYS.
+ */
+long arch_set_vcpu_context(struct vcpu *v, u64 arg);
+
+/* domctl setvcpucontext with no context: v goes down without a context. */
+void arch_reset_vcpu(struct vcpu *v);
+
+struct vcpu_guest_context;
+/* domctl getvcpucontext: v's saved state (v has a context, is not running). */
+void arch_get_vcpu_context(struct vcpu *v, struct vcpu_guest_context *c);
+
 /* Programs this CPU's timer to interrupt at absolute time `deadline` ns. */
 void arch_set_timer(u64 deadline);
 

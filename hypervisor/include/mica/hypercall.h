@@ -14,6 +14,14 @@ long do_sched_op(int cmd, u64 arg);
 long do_set_timer_op(u64 timeout);
 long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg);
 long do_vm_assist(unsigned cmd, unsigned type);
+/* The assists a 64-bit PV guest may set, as Xen 4.17 defines them. */
+#define VMASST_KNOWN_MASK ((1ULL << VMASST_TYPE_4gb_segments) |             \
+                           (1ULL << VMASST_TYPE_4gb_segments_notify) |      \
+                           (1ULL << VMASST_TYPE_writable_pagetables) |      \
+                           (1ULL << VMASST_TYPE_pae_extended_cr3) |         \
+                           (1ULL << VMASST_TYPE_architectural_iopl) |       \
+                           (1ULL << VMASST_TYPE_runstate_update_flag) |     \
+                           (1ULL << VMASST_TYPE_m2p_strict))
 long do_event_channel_op(int cmd, u64 arg);
 long do_memory_op(u64 cmd, u64 arg);
 

@@ -128,6 +128,9 @@ long pv_gdt_domain_init(struct domain *d)
     mfn_t l3, l2;
     u64 *l3v, *l2v;
 
+    /* domctl createdomain made it already; the builder then finds it. */
+    if (d->arch.perdomain_l4e)
+        return 0;
     if (zero_frame == INVALID_MFN && (zero_frame = alloc_zeroed()) == INVALID_MFN)
         return -XEN_ENOMEM;
     l3 = alloc_zeroed();

@@ -276,6 +276,18 @@ static void merge_result(u64 *reg, unsigned size, u32 val)
 }
 
 /* MOV to/from CRn: register operands only (ModRM mod 11), REX extends both. */
+u64 pv_guest_cr0(const struct vcpu *v)
+{
+    return (read_cr0() & ~CR0_TS) | (v->arch.fpu_ts ? CR0_TS : 0);
+}
+
+/* The host's CR4 less PGE, SMEP and SMAP (Mica's own business); OSXSAVE is the guest's view. */
+u64 pv_guest_cr4(const struct vcpu *v)
+{
+    return (read_cr4() & ~((1ULL << 7) | (1ULL << 20) | (1ULL << 21) | CR4_OSXSAVE)) |
+           (v->arch.cr4_osxsave ? CR4_OSXSAVE : 0);
+}
+
 static bool decode_cr_operands(struct cpu_regs *r, u8 modrm, unsigned rex, unsigned *cr, u64 **reg)
 {
     if ((modrm >> 6) != 3)
@@ -364,14 +376,11 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         if (!decode_cr_operands(r, insn[i + 2], rex, &cr, &reg))
             return false;
         switch (cr) {
-        case 0: *reg = (read_cr0() & ~CR0_TS) | (v->arch.fpu_ts ? CR0_TS : 0); break;
+        case 0: *reg = pv_guest_cr0(v); break;
         case 2: *reg = v->arch.cr2; break;
         case 3: *reg = (v->arch.kernel_mode ? v->arch.guest_table : v->arch.guest_table_user)
                        << PAGE_SHIFT; break;
-        case 4:
-            *reg = (read_cr4() & ~((1ULL << 7) | (1ULL << 20) | (1ULL << 21) | CR4_OSXSAVE)) |
-                   (v->arch.cr4_osxsave ? CR4_OSXSAVE : 0);
-            break;
+        case 4: *reg = pv_guest_cr4(v); break;
         default: return false;
         }
         r->rip += i + 3;

@@ -1,13 +1,18 @@
 /*
- * VCPUOP_initialise for 64-bit PV vCPUs: a guest gives one of its
- * secondary vCPUs (never initialised before) a complete register context,
+ * vCPU register contexts of 64-bit PV vCPUs, in and out: VCPUOP_initialise
+ * (a guest starts one of its own vCPUs) and domctl setvcpucontext /
+ * getvcpucontext (the toolstack starts, resets or inspects another
+ * domain's vCPU).  Setting gives the vCPU a complete register context,
  * virtual IDT, GDT, kernel stack, callbacks, segment bases and page-table
  * roots.  The rules are the Xen 4.17 ABI's: every address the vCPU may
  * jump or point to must be canonical, the GDT frames must be able to
  * become descriptor pages of the domain, CR3 (and the user CR3 if given)
  * must be able to become L4 tables of the domain, and a vCPU starting in
  * user mode needs a user CR3.  The context is copied in once; nothing in
- * the vCPU changes unless every check passes.
+ * the vCPU changes unless every check passes.  A vCPU that already has a
+ * context may be given a new one only by the toolstack, and only with the
+ * page-table roots, GDT and LDT it has (Xen 4.17's rule); reset (setting
+ * a null context) lets go of them.
  */
 #include <asm/current.h>
 #include <asm/desc.h>
@@ -17,10 +22,12 @@
 #include <asm/ldt.h>
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
+#include <asm/time.h>
 #include <asm/xstate.h>
 #include <mica/context.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
+#include <mica/hypercall.h>
 #include <public/errno.h>
 #include <public/xen.h>
 
@@ -30,7 +37,19 @@
 #define RFLAGS_GUEST    0x240dd5ULL
 #define RFLAGS_FIXED1   (1ULL << 1)
 #define CR0_TS          (1ULL << 3)
+/* The FXSAVE image (Intel SDM vol. 1, 10.5.1) and the power-on FPU state. */
+#define FXSAVE_SIZE     512
+#define FXSAVE_FCW      0
 #define FXSAVE_MXCSR    24
+#define FXSAVE_ST0      32
+#define FXSAVE_XMM0     160
+#define FXSAVE_XMM_END  416
+#define FCW_DEFAULT     0x037f
+#define MXCSR_DEFAULT   0x1f80
+/* Debug registers' reset values (DR6 reserved-one bits, DR7 bit 10). */
+#define DR6_DEFAULT     0xffff0ff0ULL
+#define DR7_DEFAULT     (1ULL << 10)
+#define GDT_GUEST_PAGES (sizeof(((struct arch_vcpu *)0)->gdt_frames) / sizeof(mfn_t))
 
 /* Only 64-bit PV contexts exist in Mica; the layout is the ABI's. */
 _Static_assert(sizeof(struct vcpu_guest_context) == 5168, "vcpu_guest_context size");
@@ -45,7 +64,7 @@ static bool code_address_ok(u64 va)
 }
 
 /* Everything Xen refuses with -EINVAL before touching the vCPU. */
-static bool context_ok(const struct vcpu_guest_context *c)
+static bool context_ok(const struct vcpu *v, const struct vcpu_guest_context *c)
 {
     const struct cpu_user_regs *r = &c->user_regs;
 
@@ -64,8 +83,38 @@ static bool context_ok(const struct vcpu_guest_context *c)
         return false;
     if (c->gdt_ents > GUEST_GDT_MAX_ENTRIES)
         return false;
+    /* vCPU 0's context carries the domain's vm_assist bits. */
+    if (v->vcpu_id == 0 && (c->vm_assist & ~VMASST_KNOWN_MASK))
+        return false;
     /* A vCPU that starts in user mode needs the user page tables. */
-    if (!(c->flags & VGCF_in_kernel) && !c->ctrlreg[1])
+    if (!v->initialised && !(c->flags & VGCF_in_kernel) && !c->ctrlreg[1])
+        return false;
+    return true;
+}
+
+/*
+ * A context for a vCPU that has one already may change registers and
+ * callbacks but must name the roots, GDT and LDT the vCPU has
+ * (-EOPNOTSUPP otherwise, as Xen 4.17): those are not swapped here.
+ */
+static bool same_tables(const struct vcpu *v, const struct vcpu_guest_context *c)
+{
+    unsigned nr = (unsigned)((c->gdt_ents + 511) / 512);
+
+    if (c->ctrlreg[3] != v->arch.guest_table << PAGE_SHIFT)
+        return false;
+    if (!v->arch.guest_table_user) {
+        if (c->ctrlreg[1] || !(c->flags & VGCF_in_kernel))
+            return false;
+    } else if (c->ctrlreg[1] != v->arch.guest_table_user << PAGE_SHIFT) {
+        return false;
+    }
+    if (c->gdt_ents != v->arch.gdt_ents)
+        return false;
+    for (unsigned i = 0; i < nr; i++)
+        if (c->gdt_frames[i] != v->arch.gdt_frames[i])
+            return false;
+    if (c->ldt_ents != v->arch.ldt_ents || (c->ldt_ents && c->ldt_base != v->arch.ldt_base))
         return false;
     return true;
 }
@@ -138,14 +187,13 @@ static void load_fpu(struct vcpu *v, const struct vcpu_guest_context *c)
     }
 }
 
-static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
+/* Takes the GDT and the roots a fresh vCPU's context names; nothing on failure. */
+static long take_tables(struct vcpu *v, const struct vcpu_guest_context *c)
 {
     struct domain *d = v->domain;
     mfn_t kernel_root = 0, user_root = 0;
     long rc;
 
-    if (!context_ok(c))
-        return -XEN_EINVAL;
     if (c->ldt_ents && !d->arch.perdomain_l4e)
         return -XEN_ENOSYS;     /* no per-domain area to show an LDT in (as set_ldt) */
     if ((rc = pv_set_gdt(v, c->gdt_frames, c->gdt_ents)))
@@ -157,23 +205,60 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
         pv_drop_gdt(v);
         return rc;
     }
-
-    load_registers(v, c);
-    load_fpu(v, c);
-    v->arch.kernel_mode = c->flags & VGCF_in_kernel;
     v->arch.guest_table = kernel_root;
     v->arch.guest_table_user = user_root;
-    v->arch.kernel_sp = c->kernel_sp;
     /*
      * As MMUEXT_SET_LDT records it: pages are mapped into the vCPU's LDT
      * view when first touched, and the context switch loads LDTR.
      */
     v->arch.ldt_base = c->ldt_ents ? c->ldt_base : 0;
     v->arch.ldt_ents = (u32)c->ldt_ents;
+    if (v->vcpu_id == 0)
+        d->arch.vm_assist = c->vm_assist;
+    return 0;
+}
+
+/* VGCF_online: up (runnable where it was) or down, as the context says. */
+static void set_online(struct vcpu *v, bool online)
+{
+    bool other = v != current_vcpu();
+
+    if (online && v->state == VCPU_DOWN) {
+        v->state = VCPU_RUNNABLE;
+        if (other)
+            vcpu_runstate_change(v, RUNSTATE_runnable, now_ns());
+        sched_add_vcpu(v);
+        sched_request_resched();
+    } else if (!online && v->state != VCPU_DOWN) {
+        v->state = VCPU_DOWN;
+        v->polling = false;
+        if (other)
+            vcpu_runstate_change(v, RUNSTATE_offline, now_ns());
+        sched_request_resched();
+    }
+}
+
+static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
+{
+    long rc;
+
+    if (!context_ok(v, c))
+        return -XEN_EINVAL;
+    if (v->initialised) {
+        if (!same_tables(v, c))
+            return -XEN_EOPNOTSUPP;
+    } else if ((rc = take_tables(v, c))) {
+        return rc;
+    }
+
+    load_registers(v, c);
+    load_fpu(v, c);
+    v->arch.kernel_mode = c->flags & VGCF_in_kernel;
+    v->arch.kernel_sp = c->kernel_sp;
     v->arch.fs_base = c->fs_base;
     v->arch.gs_base_kernel = c->gs_base_kernel;
     v->arch.gs_base_user = c->gs_base_user;
-    v->arch.cr2 = 0;
+    v->arch.cr2 = c->ctrlreg[2];
     for (unsigned i = 0; i < 256; i++) {
         const struct trap_info *t = &c->trap_ctxt[i];
         /* The array is the virtual IDT indexed by vector (its vector field is not used). */
@@ -191,12 +276,13 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
     v->arch.nmi_cb = (struct guest_callback){ 0, true };
     /* As on Xen, debug registers the rules refuse are simply left clear. */
     memset(v->arch.debugreg, 0, sizeof(v->arch.debugreg));
-    v->arch.debugreg[6] = 0xffff0ff0ULL;
-    v->arch.debugreg[7] = 1ULL << 10;
+    v->arch.debugreg[6] = DR6_DEFAULT;
+    v->arch.debugreg[7] = DR7_DEFAULT;
     for (unsigned i = 0; i < 8; i++)
         if (i != 4 && i != 5)
             pv_set_debugreg(v, i, c->debugreg[i]);
     v->initialised = true;
+    set_online(v, c->flags & VGCF_online);
     return 0;
 }
 
@@ -204,18 +290,124 @@ long arch_initialise_vcpu(struct vcpu *v, u64 arg)
 {
     /* 5 KiB: on the 32 KiB hypercall stack rather than in shared state. */
     struct vcpu_guest_context c;
-    long rc;
 
     if (copy_from_guest(&c, arg, sizeof(c)))
         return -XEN_EFAULT;
     if (v->initialised)
         return -XEN_EEXIST;
-    if ((rc = set_context(v, &c)))
-        return rc;
-    if (c.flags & VGCF_online) {
-        v->state = VCPU_RUNNABLE;
-        sched_add_vcpu(v);
-        sched_request_resched();
+    return set_context(v, &c);
+}
+
+long arch_set_vcpu_context(struct vcpu *v, u64 arg)
+{
+    struct vcpu_guest_context c;
+
+    if (copy_from_guest(&c, arg, sizeof(c)))
+        return -XEN_EFAULT;
+    return set_context(v, &c);
+}
+
+void arch_reset_vcpu(struct vcpu *v)
+{
+    pv_destroy_ldt(v);
+    pv_drop_gdt(v);
+    if (v->arch.guest_table)
+        put_page_and_type(pv_frame(v->arch.guest_table));
+    if (v->arch.guest_table_user)
+        put_page_and_type(pv_frame(v->arch.guest_table_user));
+    v->arch.guest_table = 0;
+    v->arch.guest_table_user = 0;
+    v->arch.ldt_base = 0;
+    v->arch.ldt_ents = 0;
+    v->arch.fpu_initialised = false;
+    set_online(v, false);
+    v->initialised = false;
+}
+
+/*
+ * XSAVE leaves a component in its initial configuration unwritten
+ * (XSTATE_BV clear): the FXSAVE image shows the initial values instead.
+ */
+static void fpu_image(struct vcpu *v, u8 *out)
+{
+    u8 *area = xstate_area(v);
+    u64 bv = XSTATE_X87 | XSTATE_SSE;
+    u16 fcw = FCW_DEFAULT;
+    u32 mxcsr = MXCSR_DEFAULT;
+
+    memset(out, 0, FXSAVE_SIZE);
+    if (!v->arch.fpu_initialised) {
+        /* Xen shows such a vCPU's image as zeros with the default MXCSR. */
+        memcpy(out + FXSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
+        return;
     }
-    return 0;
+    memcpy(out, area, FXSAVE_SIZE);
+    if (xstate_guest_xcr0_max())
+        memcpy(&bv, area + XSTATE_HDR_OFFSET, sizeof(bv));
+    if (!(bv & XSTATE_X87)) {
+        memset(out, 0, FXSAVE_MXCSR);
+        memset(out + FXSAVE_ST0, 0, FXSAVE_XMM0 - FXSAVE_ST0);
+        memcpy(out + FXSAVE_FCW, &fcw, sizeof(fcw));
+    }
+    if (!(bv & XSTATE_SSE))
+        memset(out + FXSAVE_XMM0, 0, FXSAVE_XMM_END - FXSAVE_XMM0);
+}
+
+void arch_get_vcpu_context(struct vcpu *v, struct vcpu_guest_context *c)
+{
+    const struct cpu_regs *r = &v->arch.regs;
+    struct cpu_user_regs *u = &c->user_regs;
+
+    memset(c, 0, sizeof(*c));
+    fpu_image(v, (u8 *)c->fpu_ctxt);
+    c->flags = (v->arch.fpu_initialised ? VGCF_I387_VALID : 0) |
+               (v->arch.kernel_mode ? VGCF_in_kernel : 0) |
+               (v->state != VCPU_DOWN ? VGCF_online : 0) |
+               (v->arch.failsafe_cb.mask_events ? VGCF_failsafe_disables_events : 0) |
+               (v->arch.syscall_cb.mask_events ? VGCF_syscall_disables_events : 0);
+
+    u->r15 = r->r15; u->r14 = r->r14; u->r13 = r->r13; u->r12 = r->r12;
+    u->rbp = r->rbp; u->rbx = r->rbx; u->r11 = r->r11; u->r10 = r->r10;
+    u->r9 = r->r9;   u->r8 = r->r8;   u->rax = r->rax; u->rcx = r->rcx;
+    u->rdx = r->rdx; u->rsi = r->rsi; u->rdi = r->rdi;
+    u->rip = r->rip;
+    u->cs = (u16)r->cs;
+    u->rsp = r->rsp;
+    u->ss = (u16)r->ss;
+    /* IOPL is kept virtually; the guest sees it in its flags. */
+    u->rflags = (r->rflags & ~RFLAGS_IOPL) | ((u64)v->arch.iopl << 12);
+    u->ds = v->arch.data_sel[0];
+    u->es = v->arch.data_sel[1];
+    u->fs = v->arch.data_sel[2];
+    u->gs = v->arch.data_sel[3];
+
+    for (unsigned i = 0; i < 256; i++)
+        c->trap_ctxt[i] = (struct trap_info){
+            .vector = (u8)i,
+            .flags = v->arch.traps[i].flags,
+            .cs = v->arch.traps[i].cs,
+            .address = v->arch.traps[i].address,
+        };
+    c->ldt_base = v->arch.ldt_ents ? v->arch.ldt_base : 0;
+    c->ldt_ents = v->arch.ldt_ents;
+    for (unsigned i = 0; i < GDT_GUEST_PAGES; i++)
+        c->gdt_frames[i] = v->arch.gdt_frames[i];
+    c->gdt_ents = v->arch.gdt_ents;
+    /* Mica's guests run on its flat ring-3 data selector; stack_switch keeps no other. */
+    c->kernel_ss = RING3_DS;
+    c->kernel_sp = v->arch.kernel_sp;
+    c->ctrlreg[0] = pv_guest_cr0(v);
+    c->ctrlreg[1] = v->arch.guest_table_user << PAGE_SHIFT;
+    c->ctrlreg[2] = v->arch.cr2;
+    c->ctrlreg[3] = v->arch.guest_table << PAGE_SHIFT;
+    c->ctrlreg[4] = pv_guest_cr4(v);
+    for (unsigned i = 0; i < 8; i++)
+        c->debugreg[i] = i == 4 || i == 5 ? 0 : v->arch.debugreg[i];
+    c->event_callback_eip = v->arch.event_cb.address;
+    c->failsafe_callback_eip = v->arch.failsafe_cb.address;
+    c->syscall_callback_eip = v->arch.syscall_cb.address;
+    c->vm_assist = v->domain->arch.vm_assist;
+    c->fs_base = v->arch.fs_base;
+    c->gs_base_kernel = v->arch.gs_base_kernel;
+    c->gs_base_user = v->arch.gs_base_user;
 }

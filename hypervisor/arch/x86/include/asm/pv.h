@@ -40,6 +40,10 @@ bool pv_bounce_failsafe(struct vcpu *v, struct cpu_regs *regs, const u16 sel[4])
 /* Toggles between guest kernel and user mode (page tables, GS bases). */
 void pv_toggle_guest_mode(struct vcpu *v);
 
+/* What the guest reads from CR0 and CR4 (emulated mov from %crN, getvcpucontext). */
+u64 pv_guest_cr0(const struct vcpu *v);
+u64 pv_guest_cr4(const struct vcpu *v);
+
 /* Emulates a privileged instruction or forced CPUID that faulted; true if done. */
 bool pv_emulate(struct vcpu *v, struct cpu_regs *regs);
 
