@@ -8,8 +8,12 @@
  * ports, an inter-domain loopback port moved to vCPU 1 with bind_vcpu;
  * per-vCPU periodic and single-shot VIRQ_TIMER; VCPUOP_down of itself
  * and from the other vCPU, then up again, resuming where it stopped.
+ * domctl getvcpucontext of vCPU 1 while it is down (our own domain, not
+ * the calling vCPU); setvcpucontext of our own domain and getvcpucontext
+ * of the calling vCPU are refused.
  */
 #include "guest.h"
+#include <public/domctl.h>
 
 #define ROUNDS 20
 #define WAIT_NS 5000000000UL    /* bound on every wait: a hang is a failure, not a timeout */
@@ -98,6 +102,20 @@ static bool wait_flag(volatile int *flag)
     while (!*flag && system_time_ns() < deadline)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     return *flag;
+}
+
+static struct xen_domctl dop;
+static struct vcpu_guest_context got;
+
+static long vcpucontext(uint32_t cmd, uint32_t vcpu, void *c)
+{
+    memset(&dop, 0, sizeof(dop));
+    dop.cmd = cmd;
+    dop.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    dop.domain = 0;
+    dop.u.vcpucontext.vcpu = vcpu;
+    dop.u.vcpucontext.ctxt = (uint64_t)c;
+    return HC(__HYPERVISOR_domctl, &dop, 0, 0);
 }
 
 static long init1(void)
@@ -276,6 +294,23 @@ enum result test_main(void)
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &ri), 0);
     CHECK_EQ(ri.state, RUNSTATE_offline);
     CHECK_EQ(resumed, 0);
+    /* The toolstack's view of it: its saved state (we are dom0). */
+    CHECK_EQ(vcpucontext(XEN_DOMCTL_getvcpucontext, 1, &got), 0);
+    CHECK_EQ(got.flags & (VGCF_in_kernel | VGCF_online), VGCF_in_kernel);
+    CHECK_EQ(got.ctrlreg[3], smp_kernel_cr3());
+    CHECK_EQ(got.ctrlreg[1], 0);
+    CHECK_EQ(got.fs_base, (uint64_t)&fs_word);
+    CHECK_EQ(got.ldt_base, (uint64_t)ldt_page);
+    CHECK_EQ(got.ldt_ents, 1);
+    CHECK_EQ(got.kernel_sp, (uint64_t)(stack1 + sizeof(stack1)));
+    CHECK(got.user_regs.rsp > (uint64_t)stack1 && got.user_regs.rsp < (uint64_t)(stack1 + sizeof(stack1)),
+          "rsp %#lx", got.user_regs.rsp);
+    CHECK_EQ(got.user_regs.cs, FLAT_KERNEL_CS);
+    CHECK_EQ(got.event_callback_eip, ctx.event_callback_eip);
+    CHECK_EQ(vcpucontext(XEN_DOMCTL_getvcpucontext, 0, &got), -XEN_EINVAL);    /* ourselves */
+    CHECK_EQ(vcpucontext(XEN_DOMCTL_getvcpucontext, 2, &got), -XEN_EINVAL);
+    CHECK_EQ(vcpucontext(XEN_DOMCTL_setvcpucontext, 1, &ctx), -XEN_EINVAL);    /* our domain */
+    CHECK_EQ(vcpucontext(XEN_DOMCTL_setvcpucontext, 1, NULL), -XEN_EINVAL);
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &ctx), -XEN_EEXIST);
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_up, 1, NULL), 0);
     REQUIRE(wait_flag(&resumed), "vCPU 1 did not resume after up");
