@@ -79,6 +79,43 @@ int mica_domain_max_mem(struct mica_hv *hv, uint16_t domid, uint64_t kb)
     return domctl(hv, &op, XEN_DOMCTL_max_mem, domid);
 }
 
+static int sched_op(struct mica_hv *hv, uint16_t domid, uint32_t cmd,
+                    struct xen_domctl_sched_credit *credit)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!real_domid(domid))
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+    op.u.scheduler_op.cmd = cmd;
+    op.u.scheduler_op.u.credit = *credit;
+    rc = domctl(hv, &op, XEN_DOMCTL_scheduler_op, domid);
+    if (rc == 0)
+        *credit = op.u.scheduler_op.u.credit;
+    return rc;
+}
+
+int mica_domain_sched_get(struct mica_hv *hv, uint16_t domid, uint16_t *weight, uint16_t *cap)
+{
+    struct xen_domctl_sched_credit c = { 0, 0 };
+    int rc = sched_op(hv, domid, XEN_DOMCTL_SCHEDOP_getinfo, &c);
+
+    if (rc == 0) {
+        *weight = c.weight;
+        *cap = c.cap;
+    }
+    return rc;
+}
+
+int mica_domain_sched_set(struct mica_hv *hv, uint16_t domid, uint16_t weight, uint16_t cap)
+{
+    struct xen_domctl_sched_credit c = { .weight = weight, .cap = cap };
+
+    return sched_op(hv, domid, XEN_DOMCTL_SCHEDOP_putinfo, &c);
+}
+
 int mica_domain_info(struct mica_hv *hv, uint16_t domid, struct xen_domctl_getdomaininfo *out)
 {
     struct xen_domctl op;

@@ -30,6 +30,12 @@ int mica_domain_list(struct mica_hv *hv, uint16_t first, struct xen_domctl_getdo
 int mica_physinfo(struct mica_hv *hv, struct xen_sysctl_physinfo *out);
 /* SCHEDOP_remote_shutdown with SHUTDOWN_* reason. */
 int mica_domain_shutdown(struct mica_hv *hv, uint16_t domid, uint32_t reason);
+/* Credit scheduler parameters (XEN_DOMCTL_scheduler_op, sched_id credit).
+   In set, weight 0 and cap MICA_SCHED_CAP_KEEP leave that one as it is,
+   as Xen's credit scheduler reads putinfo. */
+#define MICA_SCHED_CAP_KEEP 0xffffu
+int mica_domain_sched_get(struct mica_hv *hv, uint16_t domid, uint16_t *weight, uint16_t *cap);
+int mica_domain_sched_set(struct mica_hv *hv, uint16_t domid, uint16_t weight, uint16_t cap);
 /* An unbound port of dom that remote may bind; the port or -errno. */
 int mica_evtchn_alloc_unbound(struct mica_hv *hv, uint16_t dom, uint16_t remote);
 

@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exitcodes.h"
@@ -67,6 +69,22 @@ void cli_warn(const struct vmctl_command *cmd, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The flag arg names ("--name", "--name=V" or "-c"); NULL if none. */
+static const struct cli_flag *find_flag(const struct cli_flag *flags, const char *arg)
+{
+    for (const struct cli_flag *f = flags; f && f->name; f++) {
+        if (arg[1] == '-') {
+            size_t len = strlen(f->name);
+            if (strncmp(arg + 2, f->name, len) == 0 &&
+                (arg[2 + len] == '\0' || (f->arg && arg[2 + len] == '=')))
+                return f;
+        } else if (f->short_name && arg[1] == f->short_name && arg[2] == '\0') {
+            return f;
+        }
+    }
+    return NULL;
+}
+
 enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv,
                           const struct cli_flag *flags, const char *positional_name,
                           const char **positional)
@@ -92,15 +110,24 @@ enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv
             continue;
         }
         if (!options_done && arg[0] == '-' && arg[1] != '\0') {
-            bool known = false;
-            for (const struct cli_flag *f = flags; f && f->name; f++) {
-                if (arg[1] == '-' && strcmp(arg + 2, f->name) == 0) {
-                    *f->value = true;
-                    known = true;
-                }
-            }
-            if (!known) {
+            const struct cli_flag *f = find_flag(flags, arg);
+            if (!f) {
                 cli_usage_error(cmd, "unknown option '%s'", arg);
+                return CLI_USAGE_ERROR;
+            }
+            const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+            if (!f->arg) {
+                if (eq) {
+                    cli_usage_error(cmd, "--%s takes no value", f->name);
+                    return CLI_USAGE_ERROR;
+                }
+                *f->value = true;
+            } else if (eq) {
+                *f->arg = eq + 1;
+            } else if (i + 1 < argc) {
+                *f->arg = argv[++i];
+            } else {
+                cli_usage_error(cmd, "--%s needs a value", f->name);
                 return CLI_USAGE_ERROR;
             }
             continue;
@@ -121,4 +148,29 @@ enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv
         return CLI_USAGE_ERROR;
     }
     return CLI_OK;
+}
+
+bool cli_begin(const struct vmctl_command *cmd, int argc, char **argv,
+               const struct cli_flag *flags, const char *positional_name,
+               const char **positional, int *status)
+{
+    enum cli_result r = cli_parse(cmd, argc, argv, flags, positional_name, positional);
+    *status = r == CLI_USAGE_ERROR ? VMCTL_EXIT_USAGE : VMCTL_EXIT_OK;
+    return r == CLI_OK;
+}
+
+bool cli_number(const struct vmctl_command *cmd, const char *option, const char *text,
+                unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    /* strtoul takes "-1" and " 5"; a count given that way is a mistake. */
+    if (text[0] < '0' || text[0] > '9' || *end || errno || v < min || v > max) {
+        cli_usage_error(cmd, "--%s wants a whole number from %lu to %lu, not '%s'", option,
+                        min, max, text);
+        return false;
+    }
+    *out = v;
+    return true;
 }

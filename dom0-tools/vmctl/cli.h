@@ -25,19 +25,37 @@ void vmctl_print_help(const struct vmctl_command *cmd, FILE *out);
 
 struct cli_flag {
     const char *name;      /* without the leading "--" */
-    bool *value;
+    bool *value;           /* an on/off flag: set true when given */
+    const char **arg;      /* instead, an option with a value: "--name V" or
+                              "--name=V"; the last one given wins */
+    char short_name;       /* also "-c" for this flag; 0 for none */
 };
 
 enum cli_result { CLI_OK, CLI_HELP_SHOWN, CLI_USAGE_ERROR };
 
 /*
- * Parses argv[1..] of a command: the flags listed, and exactly one
- * positional argument when positional_name is not NULL (none otherwise).
- * On CLI_USAGE_ERROR the message has been printed.
+ * Parses argv[1..] of a command: the flags listed (array ended by an
+ * entry with a NULL name), and exactly one positional argument when
+ * positional_name is not NULL (none otherwise).  On CLI_USAGE_ERROR the
+ * message has been printed.
  */
 enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv,
                           const struct cli_flag *flags, const char *positional_name,
                           const char **positional);
+
+/*
+ * Every command's first step: cli_parse(), folded into "go on" (true) or
+ * "stop now and return *status" (false: 0 after --help, 2 after a usage
+ * error that has been printed).
+ */
+bool cli_begin(const struct vmctl_command *cmd, int argc, char **argv,
+               const struct cli_flag *flags, const char *positional_name,
+               const char **positional, int *status);
+
+/* An option's value as a whole number in [min, max]; false (usage error
+   printed) otherwise. */
+bool cli_number(const struct vmctl_command *cmd, const char *option, const char *text,
+                unsigned long min, unsigned long max, unsigned long *out);
 
 /* Prints "vmctl CMD: message" plus the usage lines; returns exit status 2. */
 __attribute__((format(printf, 2, 3)))

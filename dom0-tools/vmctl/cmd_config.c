@@ -14,11 +14,14 @@
 int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool no_file_checks = false;
-    const struct cli_flag flags[] = { { "no-file-checks", &no_file_checks }, { NULL, NULL } };
+    const struct cli_flag flags[] = {
+        { .name = "no-file-checks", .value = &no_file_checks },
+        { .name = NULL },
+    };
     const char *file;
-    enum cli_result r = cli_parse(cmd, argc, argv, flags, "FILE.xml", &file);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, "FILE.xml", &file, &status))
+        return status;
     struct domain_config cfg;
     int rc = defs_load_input(cmd, file, no_file_checks ? 0 : DOMCFG_CHECK_FILES, &cfg, NULL);
     if (rc != VMCTL_EXIT_OK)
@@ -65,9 +68,9 @@ static int check_unique(const struct vmctl_command *cmd, const struct store *sto
 int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *file;
-    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "FILE.xml", &file);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, NULL, "FILE.xml", &file, &status))
+        return status;
 
     struct domain_config cfg;
     struct domcfg_document *doc = NULL;
@@ -79,10 +82,8 @@ int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
     char err[512];
     char *xml = NULL;
     size_t len = 0;
-    if (store_init(&store) < 0) {
-        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    if ((rc = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
         goto out_cfg;
-    }
     if (store_lock(&store, err, sizeof(err)) < 0) {
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
         goto out;
@@ -122,12 +123,12 @@ out_cfg:
 int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
-    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "NAME", &wanted);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
+        return status;
     struct store store;
-    if (store_init(&store) < 0)
-        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    if ((status = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
+        return status;
     char err[512];
     char *name = NULL;
     int rc;
@@ -152,12 +153,12 @@ out:
 int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
-    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "NAME", &wanted);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
+        return status;
     struct store store;
-    if (store_init(&store) < 0)
-        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    if ((status = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
+        return status;
     char *name = NULL, *path = NULL;
     int rc = defs_find_or_report(cmd, &store, wanted, &name);
     if (rc != VMCTL_EXIT_OK)

@@ -38,9 +38,9 @@ static int boot(const struct vmctl_command *cmd, struct domain_config *cfg)
 int cmd_create(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *file;
-    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "FILE.xml", &file);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, NULL, "FILE.xml", &file, &status))
+        return status;
     struct domain_config cfg;
     int rc = defs_load_input(cmd, file, DOMCFG_CHECK_FILES, &cfg, NULL);
     if (rc != VMCTL_EXIT_OK)
@@ -53,12 +53,12 @@ int cmd_create(const struct vmctl_command *cmd, int argc, char **argv)
 int cmd_start(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
-    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "NAME", &wanted);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
+        return status;
     struct store store;
-    if (store_init(&store) < 0)
-        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    if ((status = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
+        return status;
     char *name = NULL;
     int rc = defs_find_or_report(cmd, &store, wanted, &name);
     if (rc == VMCTL_EXIT_OK) {
@@ -105,9 +105,9 @@ static int find_running(const struct vmctl_command *cmd, struct hv *hv, const ch
 int cmd_domain_op(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
-    enum cli_result r = cli_parse(cmd, argc, argv, NULL, "NAME", &wanted);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
+        return status;
     struct hv *hv;
     int rc = defs_connect(cmd, &hv);
     if (rc != VMCTL_EXIT_OK)

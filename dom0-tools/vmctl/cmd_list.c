@@ -33,8 +33,9 @@ static void state_flags(unsigned state, char out[7])
 static int add_inactive(const struct vmctl_command *cmd, struct row **rows, size_t *n)
 {
     struct store store;
-    if (store_init(&store) < 0)
-        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    int status = defs_store_open(cmd, &store);
+    if (status != VMCTL_EXIT_OK)
+        return status;
     char err[512];
     char **names;
     size_t count;
@@ -127,10 +128,14 @@ int cmd_list(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool all = false, inactive = false, json = false;
     const struct cli_flag flags[] = {
-        { "all", &all }, { "inactive", &inactive }, { "json", &json }, { NULL, NULL } };
-    enum cli_result r = cli_parse(cmd, argc, argv, flags, NULL, NULL);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+        { .name = "all", .value = &all },
+        { .name = "inactive", .value = &inactive },
+        { .name = "json", .value = &json },
+        { .name = NULL },
+    };
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, NULL, NULL, &status))
+        return status;
     if (all && inactive)
         return cli_usage_error(cmd, "--all already includes --inactive; give one of them");
 
@@ -273,14 +278,14 @@ static void print_info_json(const struct domain_config *cfg, const char *state)
 int cmd_info(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool json = false;
-    const struct cli_flag flags[] = { { "json", &json }, { NULL, NULL } };
+    const struct cli_flag flags[] = { { .name = "json", .value = &json }, { .name = NULL } };
     const char *wanted;
-    enum cli_result r = cli_parse(cmd, argc, argv, flags, "NAME", &wanted);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, "NAME", &wanted, &status))
+        return status;
     struct store store;
-    if (store_init(&store) < 0)
-        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    if ((status = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
+        return status;
     char *name = NULL;
     int rc = defs_find(cmd, &store, wanted, &name);
     if (rc == VMCTL_EXIT_NOT_FOUND) {
@@ -330,10 +335,10 @@ out:
 int cmd_hostinfo(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool json = false;
-    const struct cli_flag flags[] = { { "json", &json }, { NULL, NULL } };
-    enum cli_result r = cli_parse(cmd, argc, argv, flags, NULL, NULL);
-    if (r != CLI_OK)
-        return r == CLI_HELP_SHOWN ? VMCTL_EXIT_OK : VMCTL_EXIT_USAGE;
+    const struct cli_flag flags[] = { { .name = "json", .value = &json }, { .name = NULL } };
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, NULL, NULL, &status))
+        return status;
     struct hv *hv;
     int rc = defs_connect(cmd, &hv);
     if (rc != VMCTL_EXIT_OK)

@@ -91,6 +91,13 @@ int defs_find(const struct vmctl_command *cmd, const struct store *store,
     return rc;
 }
 
+int defs_store_open(const struct vmctl_command *cmd, struct store *store)
+{
+    if (store_init(store) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+    return VMCTL_EXIT_OK;
+}
+
 int defs_connect(const struct vmctl_command *cmd, struct hv **hv)
 {
     char err[512];

@@ -30,6 +30,9 @@ int defs_find_or_report(const struct vmctl_command *cmd, const struct store *sto
 int defs_load_stored(const struct vmctl_command *cmd, const struct store *store,
                      const char *name, unsigned flags, struct domain_config *cfg);
 
+/* store_init() with its failure said: VMCTL_EXIT_OK or VMCTL_EXIT_FAILURE. */
+int defs_store_open(const struct vmctl_command *cmd, struct store *store);
+
 /* VMCTL_EXIT_OK with *hv set, or VMCTL_EXIT_HV_UNREACHABLE after saying why. */
 int defs_connect(const struct vmctl_command *cmd, struct hv **hv);
 

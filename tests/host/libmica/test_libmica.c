@@ -61,6 +61,13 @@ static void answer_info_other(struct mica_privcmd_hypercall *h)
     op->u.getdomaininfo.domain = 9;
 }
 
+static void answer_sched(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    op->u.scheduler_op.u.credit.weight = 512;
+    op->u.scheduler_op.u.credit.cap = 50;
+}
+
 static void answer_list_overflow(struct mica_privcmd_hypercall *h)
 {
     ((struct xen_sysctl *)(uintptr_t)h->arg[0])->u.getdomaininfolist.num_domains = 99;
@@ -133,6 +140,26 @@ int main(void)
     CHECK(mica_domain_info(&hv, 8, &info) == -ESRCH, "info of a missing id");
     reset(0);
     CHECK(mica_domain_info(&hv, 0, &info) == 0 && fake.domctl.cmd == XEN_DOMCTL_getdomaininfo, "info dom0");
+
+    /* scheduler_op: credit's layout, get reads back, set passes "keep" through. */
+    reset(0);
+    fake.edit = answer_sched;
+    uint16_t weight = 0, cap = 0;
+    CHECK(mica_domain_sched_get(&hv, 3, &weight, &cap) == 0 && weight == 512 && cap == 50 &&
+          fake.domctl.cmd == XEN_DOMCTL_scheduler_op && fake.domctl.domain == 3 &&
+          fake.domctl.u.scheduler_op.sched_id == XEN_SCHEDULER_CREDIT &&
+          fake.domctl.u.scheduler_op.cmd == XEN_DOMCTL_SCHEDOP_getinfo, "sched get");
+    reset(0);
+    CHECK(mica_domain_sched_set(&hv, 3, 0, 20) == 0 &&
+          fake.domctl.u.scheduler_op.cmd == XEN_DOMCTL_SCHEDOP_putinfo &&
+          fake.domctl.u.scheduler_op.u.credit.weight == 0 &&
+          fake.domctl.u.scheduler_op.u.credit.cap == 20, "sched set");
+    reset(-EINVAL);
+    CHECK(mica_domain_sched_get(&hv, 3, &weight, &cap) == -EINVAL && weight == 512,
+          "sched get failure leaves the outputs alone");
+    reset(0);
+    CHECK(mica_domain_sched_set(&hv, DOMID_SELF, 1, 1) == -EINVAL && fake.calls == 0,
+          "sched set DOMID_SELF");
 
     /* getdomaininfolist: never more records than room. */
     reset(0);
