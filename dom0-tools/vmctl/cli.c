@@ -76,7 +76,7 @@ static const struct cli_flag *find_flag(const struct cli_flag *flags, const char
         if (arg[1] == '-') {
             size_t len = strlen(f->name);
             if (strncmp(arg + 2, f->name, len) == 0 &&
-                (arg[2 + len] == '\0' || (f->arg && arg[2 + len] == '=')))
+                (arg[2 + len] == '\0' || arg[2 + len] == '='))
                 return f;
         } else if (f->short_name && arg[1] == f->short_name && arg[2] == '\0') {
             return f;

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "defs.h"
 #include "exitcodes.h"
+#include "monitor.h"
 
 int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv)
 {
@@ -26,6 +27,12 @@ int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv)
     int rc = defs_load_input(cmd, file, no_file_checks ? 0 : DOMCFG_CHECK_FILES, &cfg, NULL);
     if (rc != VMCTL_EXIT_OK)
         return rc;
+    /* Valid libvirt, but vmctl must also be able to carry it out. */
+    rc = monitor_check_actions(cmd, file, &cfg);
+    if (rc != VMCTL_EXIT_OK) {
+        domcfg_free(&cfg);
+        return rc;
+    }
     printf("%s: valid definition of domain '%s'\n", file, cfg.name);
     domcfg_free(&cfg);
     return VMCTL_EXIT_OK;
@@ -77,11 +84,13 @@ int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
     int rc = defs_load_input(cmd, file, DOMCFG_CHECK_FILES, &cfg, &doc);
     if (rc != VMCTL_EXIT_OK)
         return rc;
-
-    struct store store;
+    struct store store = { .lock_fd = -1 };
     char err[512];
     char *xml = NULL;
     size_t len = 0;
+    if ((rc = monitor_check_actions(cmd, file, &cfg)) != VMCTL_EXIT_OK)
+        goto out_cfg;
+
     if ((rc = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
         goto out_cfg;
     if (store_lock(&store, err, sizeof(err)) < 0) {

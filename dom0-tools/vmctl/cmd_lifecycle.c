@@ -8,30 +8,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "defs.h"
 #include "exitcodes.h"
+#include "monitor.h"
 
-static int boot(const struct vmctl_command *cmd, struct domain_config *cfg)
+static int boot(const struct vmctl_command *cmd, const char *source, struct domain_config *cfg)
 {
     struct hv *hv;
+    int rc = monitor_check_actions(cmd, source, cfg);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
     /* xenstore's /vm/UUID and the domain handle need one, as with xl. */
     if (!cfg->has_uuid) {
         if (defs_random_uuid(cfg->uuid) < 0)
             return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot make a UUID: %s", strerror(errno));
         cfg->has_uuid = true;
     }
-    int rc = defs_connect(cmd, &hv);
+    rc = defs_connect(cmd, &hv);
     if (rc != VMCTL_EXIT_OK)
         return rc;
     uint32_t domid;
-    if (hv_create(hv, cfg, &domid) != HV_OK)
+    bool started = hv_create(hv, cfg, &domid) == HV_OK;
+    if (!started)
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot start '%s': %s", cfg->name,
                       hv_error(hv));
     else
         printf("Domain '%s' started (id %u)\n", cfg->name, domid);
     hv_close(hv);
+    /* After hv_close, so that the monitor inherits no connection of ours. */
+    if (started)
+        monitor_spawn(cmd, cfg, domid);
     return rc;
 }
 
@@ -45,7 +55,7 @@ int cmd_create(const struct vmctl_command *cmd, int argc, char **argv)
     int rc = defs_load_input(cmd, file, DOMCFG_CHECK_FILES, &cfg, NULL);
     if (rc != VMCTL_EXIT_OK)
         return rc;
-    rc = boot(cmd, &cfg);
+    rc = boot(cmd, file, &cfg);
     domcfg_free(&cfg);
     return rc;
 }
@@ -69,7 +79,9 @@ int cmd_start(const struct vmctl_command *cmd, int argc, char **argv)
         if (rc == VMCTL_EXIT_NOT_FOUND)
             rc = defs_not_found(cmd, wanted);
         if (rc == VMCTL_EXIT_OK) {
-            rc = boot(cmd, &cfg);
+            char *path = store_path(&store, name);
+            rc = boot(cmd, path ? path : name, &cfg);
+            free(path);
             domcfg_free(&cfg);
         }
     }
@@ -102,6 +114,144 @@ static int find_running(const struct vmctl_command *cmd, struct hv *hv, const ch
     return rc;
 }
 
+/* Connects and finds the running domain; VMCTL_EXIT_OK with *hv open. */
+static int connect_running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
+                           uint32_t *domid)
+{
+    int rc = defs_connect(cmd, hv);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    rc = find_running(cmd, *hv, wanted, domid);
+    if (rc != VMCTL_EXIT_OK)
+        hv_close(*hv);
+    return rc;
+}
+
+/* Waits until domid has shut down or is gone: VMCTL_EXIT_OK, or
+   VMCTL_EXIT_FAILURE after timeout_s (0: no limit). */
+static int wait_down(const struct vmctl_command *cmd, struct hv *hv, uint32_t domid,
+                     const char *wanted, unsigned long timeout_s)
+{
+    bool watching = hv_watch_release(hv) == HV_OK;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct hv_life life;
+        enum hv_status st = hv_life(hv, domid, &life);
+        if (st == HV_NO_DOMAIN || (st == HV_OK && (life.dying || life.shutdown))) {
+            if (st == HV_OK && life.shutdown && !life.dying)
+                printf("Domain '%s' (id %u) has shut down (%s)\n", wanted, domid,
+                       hv_reason_name(life.reason));
+            else
+                printf("Domain '%s' (id %u) is gone\n", wanted, domid);
+            return VMCTL_EXIT_OK;
+        }
+        if (st != HV_OK)
+            return cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (timeout_s && (unsigned long)(now.tv_sec - start.tv_sec) >= timeout_s)
+            return cli_fail(cmd, VMCTL_EXIT_FAILURE, "domain '%s' (id %u) is still running "
+                            "after %lu s; 'vmctl destroy %s' ends it at once", wanted, domid,
+                            timeout_s, wanted);
+        /* @releaseDomain wakes us; the timeout bounds a missed event. */
+        if (!watching || hv_wait_release(hv, 1000) != HV_OK) {
+            watching = false;
+            usleep(250 * 1000);
+        }
+    }
+}
+
+int cmd_shutdown(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    bool wait = false, force = false;
+    const char *timeout_text = NULL;
+    const struct cli_flag flags[] = {
+        { .name = "wait", .value = &wait, .short_name = 'w' },
+        { .name = "force", .value = &force, .short_name = 'F' },
+        { .name = "timeout", .arg = &timeout_text },
+        { .name = NULL },
+    };
+    const char *wanted;
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, "NAME", &wanted, &status))
+        return status;
+    unsigned long timeout_s = 0;
+    if (timeout_text && !cli_number(cmd, "timeout", timeout_text, 1, 86400, &timeout_s))
+        return VMCTL_EXIT_USAGE;
+    if (timeout_text && !wait)
+        return cli_usage_error(cmd, "--timeout limits --wait; give --wait too");
+    enum hv_shutdown_kind kind = strcmp(cmd->name, "reboot") == 0 ? HV_SHUTDOWN_REBOOT
+                                                                  : HV_SHUTDOWN_POWEROFF;
+    struct hv *hv;
+    uint32_t domid;
+    int rc = connect_running(cmd, wanted, &hv, &domid);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    enum hv_status st = hv_request_shutdown(hv, domid, kind);
+    if (st == HV_NO_PVCONTROL && force) {
+        /* What xl does for a guest without PV drivers when told -F. */
+        fprintf(stderr, "vmctl %s: %s; shutting it down from outside (--force)\n", cmd->name,
+                hv_error(hv));
+        st = hv_shutdown(hv, domid, kind);
+    } else if (st == HV_NO_PVCONTROL) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s; --force shuts it down from outside "
+                      "without asking it, 'vmctl destroy' ends it", hv_error(hv));
+        hv_close(hv);
+        return rc;
+    }
+    if (st == HV_NO_DOMAIN)
+        rc = cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "domain '%s' is gone: %s", wanted,
+                      hv_error(hv));
+    else if (st != HV_OK)
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
+    else if (wait)
+        rc = wait_down(cmd, hv, domid, wanted, timeout_s);
+    hv_close(hv);
+    return rc;
+}
+
+int cmd_sched(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *weight_text = NULL, *cap_text = NULL;
+    const struct cli_flag flags[] = {
+        { .name = "weight", .arg = &weight_text },
+        { .name = "cap", .arg = &cap_text },
+        { .name = NULL },
+    };
+    const char *wanted;
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, "NAME", &wanted, &status))
+        return status;
+    unsigned long weight = 0, cap = HV_SCHED_KEEP;
+    /* The same ranges as <mica:scheduler> in the definition. */
+    if (weight_text && !cli_number(cmd, "weight", weight_text, 1, 65535, &weight))
+        return VMCTL_EXIT_USAGE;
+    if (cap_text && !cli_number(cmd, "cap", cap_text, 0, 51200, &cap))
+        return VMCTL_EXIT_USAGE;
+    struct hv *hv;
+    uint32_t domid;
+    int rc = connect_running(cmd, wanted, &hv, &domid);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    enum hv_status st = HV_OK;
+    if (weight_text || cap_text)
+        st = hv_sched_set(hv, domid, (unsigned)weight, (unsigned)cap);
+    unsigned w = 0, c = 0;
+    if (st == HV_OK)
+        st = hv_sched_get(hv, domid, &w, &c);
+    if (st == HV_NO_DOMAIN)
+        rc = cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "domain '%s' is gone: %s", wanted,
+                      hv_error(hv));
+    else if (st != HV_OK)
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
+    else
+        /* xl sched-credit's columns. */
+        printf("%-32s %5s %6s %4s\n%-32s %5u %6u %4u\n", "Name", "ID", "Weight", "Cap",
+               wanted, domid, w, c);
+    hv_close(hv);
+    return rc;
+}
+
 int cmd_domain_op(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
@@ -109,22 +259,13 @@ int cmd_domain_op(const struct vmctl_command *cmd, int argc, char **argv)
     if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
         return status;
     struct hv *hv;
-    int rc = defs_connect(cmd, &hv);
+    uint32_t domid = 0;
+    int rc = connect_running(cmd, wanted, &hv, &domid);
     if (rc != VMCTL_EXIT_OK)
         return rc;
-    uint32_t domid = 0;
-    rc = find_running(cmd, hv, wanted, &domid);
-    if (rc != VMCTL_EXIT_OK) {
-        hv_close(hv);
-        return rc;
-    }
     const char *op = cmd->name;
     enum hv_status st;
-    if (strcmp(op, "shutdown") == 0)
-        st = hv_shutdown(hv, domid, HV_SHUTDOWN_POWEROFF);
-    else if (strcmp(op, "reboot") == 0)
-        st = hv_shutdown(hv, domid, HV_SHUTDOWN_REBOOT);
-    else if (strcmp(op, "destroy") == 0)
+    if (strcmp(op, "destroy") == 0)
         st = hv_destroy(hv, domid);
     else if (strcmp(op, "pause") == 0)
         st = hv_pause(hv, domid);

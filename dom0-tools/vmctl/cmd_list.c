@@ -195,7 +195,16 @@ static const char *disk_driver_name(enum domcfg_disk_driver d)
     return d == DOMCFG_DRIVER_PHY ? "phy" : d == DOMCFG_DRIVER_FILE ? "file" : "default";
 }
 
-static void print_info_text(const struct domain_config *cfg, const char *state)
+/* What the hypervisor says of a stored domain that is running. */
+struct info_live {
+    bool running;
+    uint32_t domid;
+    bool has_sched;
+    unsigned weight, cap;
+};
+
+static void print_info_text(const struct domain_config *cfg, const char *state,
+                            const struct info_live *live)
 {
     char uuid[37];
     domcfg_format_uuid(cfg->uuid, uuid);
@@ -239,9 +248,15 @@ static void print_info_text(const struct domain_config *cfg, const char *state)
     if (cfg->sched_weight)
         printf("%u\n", cfg->sched_weight);
     printf("Sched cap:      %u%%%s\n", cfg->sched_cap, cfg->sched_cap ? "" : " (none)");
+    if (live->running)
+        printf("Domain ID:      %u\n", live->domid);
+    if (live->has_sched)
+        printf("Sched now:      weight %u, cap %u%%%s\n", live->weight, live->cap,
+               live->cap ? "" : " (none)");
 }
 
-static void print_info_json(const struct domain_config *cfg, const char *state)
+static void print_info_json(const struct domain_config *cfg, const char *state,
+                            const struct info_live *live)
 {
     char uuid[37];
     domcfg_format_uuid(cfg->uuid, uuid);
@@ -272,7 +287,21 @@ static void print_info_json(const struct domain_config *cfg, const char *state)
         json_string(stdout, cfg->disks[i].source);
         printf(", \"readonly\": %s}", cfg->disks[i].readonly ? "true" : "false");
     }
-    printf("], \"interfaces\": %zu}\n", cfg->n_nics);
+    printf("], \"interfaces\": %zu", cfg->n_nics);
+    /* The definition's values (null: the hypervisor's default), then what
+       the running domain has now. */
+    if (cfg->sched_weight)
+        printf(", \"sched_weight\": %u", cfg->sched_weight);
+    else
+        printf(", \"sched_weight\": null");
+    printf(", \"sched_cap\": %u", cfg->sched_cap);
+    if (live->running)
+        printf(", \"id\": %u", live->domid);
+    else
+        printf(", \"id\": null");
+    if (live->has_sched)
+        printf(", \"sched_now\": {\"weight\": %u, \"cap\": %u}", live->weight, live->cap);
+    printf("}\n");
 }
 
 int cmd_info(const struct vmctl_command *cmd, int argc, char **argv)
@@ -317,14 +346,36 @@ int cmd_info(const struct vmctl_command *cmd, int argc, char **argv)
     struct hv *hv;
     char err[512];
     const char *state = "unknown";
-    if (hv_open(&hv, err, sizeof(err)) != HV_OK)
+    struct info_live live = { .running = false };
+    if (hv_open(&hv, err, sizeof(err)) != HV_OK) {
         cli_warn(cmd, "state unknown: cannot reach the Mica hypervisor: %s", err);
-    else
+    } else {
+        struct hv_domain *domains;
+        size_t count;
+        if (hv_list(hv, &domains, &count) != HV_OK) {
+            cli_warn(cmd, "state unknown: %s", hv_error(hv));
+        } else {
+            state = "shut-off";
+            for (size_t i = 0; i < count && !live.running; i++) {
+                if (strcmp(domains[i].name, cfg.name) != 0)
+                    continue;
+                live.running = true;
+                live.domid = domains[i].domid;
+                unsigned st = domains[i].state;
+                state = st & HV_STATE_DYING ? "dying" : st & HV_STATE_CRASHED ? "crashed"
+                        : st & HV_STATE_SHUTDOWN ? "shut down" : st & HV_STATE_PAUSED ? "paused"
+                        : "running";
+            }
+            free(domains);
+            if (live.running)
+                live.has_sched = hv_sched_get(hv, live.domid, &live.weight, &live.cap) == HV_OK;
+        }
         hv_close(hv);
+    }
     if (json)
-        print_info_json(&cfg, state);
+        print_info_json(&cfg, state, &live);
     else
-        print_info_text(&cfg, state);
+        print_info_text(&cfg, state, &live);
     domcfg_free(&cfg);
 out:
     free(name);

@@ -71,14 +71,31 @@ const struct vmctl_command vmctl_commands[] = {
       "'vmctl define'.  Does not need the hypervisor.\n"
       "Exit status: 0 printed, 4 no such definition.\n",
       cmd_dumpxml },
-    { "shutdown", "NAME", "Ask a domain to power off",
-      "Asks the guest to shut down cleanly; it may take a while or refuse.\n"
-      NAME_ARG NEEDS_HV "Exit status: 0 asked, 4 no such running domain.\n",
-      cmd_domain_op },
-    { "reboot", "NAME", "Ask a domain to reboot",
-      "Asks the guest to reboot cleanly.\n"
-      NAME_ARG NEEDS_HV "Exit status: 0 asked, 4 no such running domain.\n",
-      cmd_domain_op },
+    { "shutdown", "[--wait [--timeout SECONDS]] [--force] NAME", "Ask a domain to power off",
+      "Asks the guest to shut down cleanly, as 'xl shutdown' does for a PV guest:\n"
+      "writes 'poweroff' to its xenstore control/shutdown, which a Linux guest's\n"
+      "xenbus driver answers by running /sbin/poweroff.  The guest may take a\n"
+      "while or refuse.  What happens to the domain once it is off is its\n"
+      "<on_poweroff> (destroy, restart or preserve; vmctl's monitor acts on it).\n"
+      "A guest that has not written control/feature-poweroff = 1 (no PV drivers,\n"
+      "or not yet booted far enough) is refused unless --force is given.\n"
+      "  -w, --wait         wait until the domain has shut down or is gone\n"
+      "  --timeout SECONDS  with --wait: give up after this long (exit status 1)\n"
+      "  -F, --force        if the guest does not answer the PV control protocol,\n"
+      "                     shut it down from outside (SCHEDOP_remote_shutdown)\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 asked (with --wait: done), 1 refused or timed out,\n"
+      "4 no such running domain.\n",
+      cmd_shutdown },
+    { "reboot", "[--wait [--timeout SECONDS]] [--force] NAME", "Ask a domain to reboot",
+      "Asks the guest to reboot cleanly through xenstore's control/shutdown\n"
+      "('reboot'), as 'xl reboot' does.  Once the guest has shut down for the\n"
+      "reboot, its <on_reboot> says what follows: restart (the default) destroys\n"
+      "it and starts it again from the same definition, with the same name and a\n"
+      "new ID.  Options as for 'shutdown'; --wait returns once the old domain\n"
+      "has shut down or is gone.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 asked (with --wait: done), 1 refused or timed out,\n"
+      "4 no such running domain.\n",
+      cmd_shutdown },
     { "destroy", "NAME", "Stop a domain at once",
       "Ends the domain immediately, like pulling the power cord; its stored\n"
       "definition, if any, stays.\n"
@@ -101,6 +118,16 @@ const struct vmctl_command vmctl_commands[] = {
       NAME_ARG NEEDS_HV "Exit status: 0 after leaving, 1 no console daemon or it serves no\n"
       "console for the domain, 4 no such running domain.\n",
       cmd_domain_op },
+    { "sched", "[--weight N] [--cap N] NAME", "Show or set a domain's CPU share",
+      "Shows the credit scheduler's weight (relative share of CPU time, default\n"
+      "256) and cap (percent of one physical CPU the domain may use at most; 0\n"
+      "is none) of a running domain, as 'xl sched-credit -d' does, after setting\n"
+      "the ones given.  The definition's <mica:scheduler weight= cap=> sets them\n"
+      "when the domain starts; changes here last until it stops.\n"
+      "  --weight N  1 to 65535\n"
+      "  --cap N     0 to 51200\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 shown, 1 the hypervisor refused, 4 no such running domain.\n",
+      cmd_sched },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

@@ -13,7 +13,10 @@ int cmd_info(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_hostinfo(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_create(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_start(const struct vmctl_command *cmd, int argc, char **argv);
-/* shutdown, reboot, destroy, pause, unpause and console: one function,
+/* shutdown and reboot: one function, the command's name says which. */
+int cmd_shutdown(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_sched(const struct vmctl_command *cmd, int argc, char **argv);
+/* destroy, pause, unpause and console: one function,
    the command's name says which. */
 int cmd_domain_op(const struct vmctl_command *cmd, int argc, char **argv);
 

@@ -10,6 +10,7 @@
 #ifndef VMCTL_HV_H
 #define VMCTL_HV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ enum hv_status {
     HV_UNREACHABLE,   /* no hypervisor interface on this machine */
     HV_NO_DOMAIN,     /* no running domain by that name or id */
     HV_FAILED,        /* the hypervisor refused or the call failed */
+    HV_NO_PVCONTROL,  /* the guest has not said it answers control/shutdown */
 };
 
 /* State flags as xl shows them, in its column order "rbpscd". */
@@ -44,6 +46,24 @@ struct hv_domain {
 
 enum hv_shutdown_kind { HV_SHUTDOWN_POWEROFF, HV_SHUTDOWN_REBOOT };
 
+/* Why a domain shut down: Xen's SHUTDOWN_* codes (public/sched.h). */
+enum hv_shutdown_reason {
+    HV_REASON_POWEROFF = 0,
+    HV_REASON_REBOOT = 1,
+    HV_REASON_SUSPEND = 2,
+    HV_REASON_CRASH = 3,
+    HV_REASON_WATCHDOG = 4,
+    HV_REASON_SOFT_RESET = 5,
+};
+const char *hv_reason_name(unsigned reason);
+
+/* One domain's life state, from getdomaininfo. */
+struct hv_life {
+    bool shutdown;          /* shut down (reason says why), not yet destroyed */
+    bool dying;             /* destroyed; waiting for dom0's daemons to let go */
+    unsigned reason;        /* enum hv_shutdown_reason when shutdown */
+};
+
 struct hv;
 
 /* Connects to the hypervisor.  On failure *out is NULL and err holds a
@@ -60,7 +80,27 @@ enum hv_status hv_list(struct hv *hv, struct hv_domain **list, size_t *count);
 /* Builds and starts a domain; on failure nothing of it remains. */
 enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_t *domid);
 
+/* Shuts the domain down from outside at once (SCHEDOP_remote_shutdown),
+   as if the guest had asked for it; the guest gets no say. */
 enum hv_status hv_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown_kind kind);
+/* Asks the guest through xenstore (control/shutdown = poweroff or reboot),
+   which a Linux guest's xenbus driver acts on by shutting down cleanly.
+   HV_NO_PVCONTROL when the guest has not written control/feature-poweroff
+   (or -reboot) = 1, i.e. nothing in it listens. */
+enum hv_status hv_request_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown_kind kind);
+/* HV_OK with *life filled, HV_NO_DOMAIN when the domain is gone. */
+enum hv_status hv_life(struct hv *hv, uint32_t domid, struct hv_life *life);
+/* Watches xenstored's @releaseDomain (fired when any domain shuts down or
+   goes), then hv_wait_release() sleeps until it fires or timeout_ms
+   passes (-1: no limit).  HV_OK either way; HV_FAILED if xenstored went. */
+enum hv_status hv_watch_release(struct hv *hv);
+enum hv_status hv_wait_release(struct hv *hv, int timeout_ms);
+
+/* Credit scheduler weight and cap (percent of one CPU, 0 = no cap). */
+enum hv_status hv_sched_get(struct hv *hv, uint32_t domid, unsigned *weight, unsigned *cap);
+/* weight 0 / cap HV_SCHED_KEEP leave that one unchanged. */
+#define HV_SCHED_KEEP 0xffffu
+enum hv_status hv_sched_set(struct hv *hv, uint32_t domid, unsigned weight, unsigned cap);
 enum hv_status hv_destroy(struct hv *hv, uint32_t domid);
 enum hv_status hv_pause(struct hv *hv, uint32_t domid);
 enum hv_status hv_unpause(struct hv *hv, uint32_t domid);

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +317,15 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
         goto undo;
     }
     introduced = true;
+    /* The definition's <mica:scheduler>; 0 means the hypervisor's default,
+       and a fresh domain's cap is already 0 (none). */
+    if ((cfg->sched_weight || cfg->sched_cap) &&
+        (rc = mica_domain_sched_set(&hv->mica, id, (uint16_t)cfg->sched_weight,
+                                    cfg->sched_cap ? (uint16_t)cfg->sched_cap
+                                                   : MICA_SCHED_CAP_KEEP))) {
+        fail(hv, HV_FAILED, "setting its scheduler weight/cap failed: %s", strerror(-rc));
+        goto undo;
+    }
     if ((rc = mica_domain_unpause(&hv->mica, id))) {
         fail(hv, HV_FAILED, "unpausing the domain failed: %s", strerror(-rc));
         goto undo;
@@ -347,15 +357,124 @@ static enum hv_status result(struct hv *hv, int rc, const char *what, uint32_t d
 
 enum hv_status hv_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown_kind kind)
 {
-    /*
-     * Xen's toolstack asks the guest through xenstore's control/shutdown
-     * first; without xenstore introduction yet, vmctl shuts it down from
-     * outside, as `xl shutdown` does for a guest without PV drivers.
-     */
     return result(hv, mica_domain_shutdown(&hv->mica, (uint16_t)domid,
                                            kind == HV_SHUTDOWN_REBOOT ? SHUTDOWN_reboot
                                                                       : SHUTDOWN_poweroff),
                   kind == HV_SHUTDOWN_REBOOT ? "reboot" : "shutdown", domid);
+}
+
+enum hv_status hv_request_shutdown(struct hv *hv, uint32_t domid, enum hv_shutdown_kind kind)
+{
+    const char *word = kind == HV_SHUTDOWN_REBOOT ? "reboot" : "poweroff";
+    struct mica_xs *xs = xs_get(hv);
+    struct xen_domctl_getdomaininfo info;
+    char path[96], *v = NULL;
+    int rc;
+
+    if (domid == 0)
+        return fail(hv, HV_FAILED, "domain 0 is not shut down from vmctl");
+    if ((rc = mica_domain_info(&hv->mica, (uint16_t)domid, &info)))
+        return result(hv, rc, "getdomaininfo", domid);
+    if (info.flags & XEN_DOMINF_shutdown)
+        return fail(hv, HV_FAILED, "domain %u has already shut down (%s)", domid,
+                    hv_reason_name((info.flags >> XEN_DOMINF_shutdownshift) &
+                                   XEN_DOMINF_shutdownmask));
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    /* A Linux guest's xenbus driver writes control/feature-poweroff and
+       -reboot when it starts watching control/shutdown; without them no one
+       would read the request, and the caller should say so at once rather
+       than wait for nothing. */
+    snprintf(path, sizeof(path), "/local/domain/%u/control/feature-%s", domid, word);
+    rc = mica_xs_read(xs, 0, path, &v);
+    bool listens = rc == 0 && strcmp(v, "1") == 0;
+    free(v);
+    if (!listens)
+        return fail(hv, HV_NO_PVCONTROL, "domain %u does not answer the PV control protocol "
+                    "(no %s = 1 in xenstore)", domid, path);
+    snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+    if ((rc = mica_xs_write(xs, 0, path, word)))
+        return fail(hv, HV_FAILED, "writing %s failed: %s", path, strerror(-rc));
+    return HV_OK;
+}
+
+const char *hv_reason_name(unsigned reason)
+{
+    static const char *const names[] = { "poweroff", "reboot", "suspend", "crash",
+                                         "watchdog", "soft_reset" };
+    return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "unknown reason";
+}
+
+enum hv_status hv_life(struct hv *hv, uint32_t domid, struct hv_life *life)
+{
+    struct xen_domctl_getdomaininfo info;
+    int rc = mica_domain_info(&hv->mica, (uint16_t)domid, &info);
+
+    if (rc)
+        return result(hv, rc, "getdomaininfo", domid);
+    life->dying = (info.flags & XEN_DOMINF_dying) != 0;
+    life->shutdown = (info.flags & XEN_DOMINF_shutdown) != 0;
+    life->reason = (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+    return HV_OK;
+}
+
+enum hv_status hv_watch_release(struct hv *hv)
+{
+    struct mica_xs *xs = xs_get(hv);
+    int rc;
+
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    if ((rc = mica_xs_watch(xs, "@releaseDomain", "vmctl-release")))
+        return fail(hv, HV_FAILED, "watching @releaseDomain failed: %s", strerror(-rc));
+    return HV_OK;
+}
+
+enum hv_status hv_wait_release(struct hv *hv, int timeout_ms)
+{
+    struct mica_xs *xs = xs_get(hv);
+    char *path, *token;
+    int rc;
+
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    if (!mica_xs_event_pending(xs)) {
+        struct pollfd p = { .fd = xs->fd, .events = POLLIN };
+        rc = poll(&p, 1, timeout_ms);
+        if (rc < 0 && errno != EINTR)
+            return fail(hv, HV_FAILED, "waiting for xenstored failed: %s", strerror(errno));
+        if (rc <= 0)
+            return HV_OK;
+    }
+    /* Every event counts the same: whoever waits looks at the domain again. */
+    while ((rc = mica_xs_event(xs, false, &path, &token)) == 1) {
+        free(path);
+        free(token);
+    }
+    if (rc < 0)
+        return fail(hv, HV_FAILED, "xenstored connection failed: %s", strerror(-rc));
+    return HV_OK;
+}
+
+enum hv_status hv_sched_get(struct hv *hv, uint32_t domid, unsigned *weight, unsigned *cap)
+{
+    uint16_t w, c;
+    int rc = mica_domain_sched_get(&hv->mica, (uint16_t)domid, &w, &c);
+
+    if (rc)
+        return result(hv, rc, "reading the scheduler parameters", domid);
+    *weight = w;
+    *cap = c;
+    return HV_OK;
+}
+
+enum hv_status hv_sched_set(struct hv *hv, uint32_t domid, unsigned weight, unsigned cap)
+{
+    if (weight > 65535 || cap > HV_SCHED_KEEP)
+        return fail(hv, HV_FAILED, "weight and cap are 16-bit values");
+    return result(hv, mica_domain_sched_set(&hv->mica, (uint16_t)domid, (uint16_t)weight,
+                                            (uint16_t)cap),
+                  "setting the scheduler parameters", domid);
 }
 
 enum hv_status hv_destroy(struct hv *hv, uint32_t domid)

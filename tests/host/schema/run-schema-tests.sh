@@ -2,7 +2,8 @@
 # Schema tests: every document under valid/, invalid/ and semantic/ is
 # checked twice, with xmllint against xml-schemas/domain.rng and with
 # "vmctl validate", and the two must agree with what the directory says:
-#   valid/     both accept
+#   valid/     both accept (vmctl refuses, status 3, only the actions it
+#              cannot carry out: rename-restart and coredump-*)
 #   invalid/   both reject; vmctl names the line and says why
 #   semantic/  the schema accepts (it cannot see the problem), vmctl rejects
 # A document's first comment holds "expect: LINE: text" -- the line vmctl
@@ -64,6 +65,20 @@ check_doc() {
         else fail "xmllint rejects $name" "xmllint accepted it"; fi ;;
     esac
 
+    # Valid libvirt that vmctl cannot carry out (rename-restart, coredump-*)
+    # is refused with status 3, each such element named, and nothing else.
+    if [ "$kind" = valid ] && grep -Eq '>(rename-restart|coredump-destroy|coredump-restart)<' "$work/$copy"; then
+        local unsupported
+        unsupported=$(grep -Ec '>(rename-restart|coredump-destroy|coredump-restart)<' "$work/$copy")
+        if [ $vrc -eq 3 ] &&
+           [ "$(grep -c "^$copy: <on_[a-z]*>[a-z-]*</on_[a-z]*> is not carried out by vmctl" "$work/vmctl.err")" = "$unsupported" ] &&
+           [ "$(grep -vc 'is not carried out by vmctl\|is not a definition vmctl can run' "$work/vmctl.err")" = 0 ]; then
+            pass "vmctl refuses only the unsupported actions of $name"
+        else
+            fail "vmctl refuses only the unsupported actions of $name" "exit $vrc: $(head -n3 "$work/vmctl.err" | tr '\n' ' ')"
+        fi
+        return
+    fi
     if [ "$kind" = valid ]; then
         if [ $vrc -eq 0 ] && grep -q "valid definition" "$work/vmctl.out"; then
             pass "vmctl accepts $name"

@@ -139,7 +139,7 @@ static void test_full_example(void)
     result(cfg.sched_weight == 512 && cfg.sched_cap == 200 && cfg.max_grant_frames == 64 &&
            cfg.max_event_channels == 1023, "mica settings", "%u %u %u %u", cfg.sched_weight,
            cfg.sched_cap, cfg.max_grant_frames, cfg.max_event_channels);
-    result(cfg.on_crash == DOMCFG_ACTION_COREDUMP_DESTROY && cfg.has_console, "crash action",
+    result(cfg.on_crash == DOMCFG_ACTION_PRESERVE && cfg.has_console, "crash action",
            "%d", cfg.on_crash);
     domcfg_free(&cfg);
     domcfg_diags_free(&diags);

@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console validate"
+commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -98,12 +98,46 @@ for c in $commands; do
     esac
 done
 run list --all --inactive; expect "list --all --inactive conflict" 2 stderr "give one of them"
+# Options with values, short names, and their checks (before any hypervisor).
+for c in shutdown reboot; do
+    run $c --timeout 5 dom;     expect "$c --timeout without --wait" 2 stderr "give --wait too"
+    run $c -w --timeout 0 dom;  expect "$c --timeout 0" 2 stderr "--timeout wants a whole number from 1 to 86400, not '0'"
+    run $c -w --timeout=-3 dom; expect "$c --timeout negative" 2 stderr "not '-3'"
+    run $c -w --timeout dom;    expect "$c --timeout swallows NAME" 2 stderr "missing NAME"
+    run $c --wait --timeout;    expect "$c --timeout without value" 2 stderr "--timeout needs a value"
+    run $c --wait=yes dom;      expect "$c --wait takes no value" 2 stderr "--wait takes no value"
+    run $c -x dom;              expect "$c unknown short option" 2 stderr "unknown option '-x'"
+    run $c -w -F --timeout=30 dom; expect "$c -w -F --timeout=30 parsed" 5 stderr "cannot reach the Mica hypervisor"
+done
+run sched --weight 0 dom;      expect "sched --weight 0" 2 stderr "--weight wants a whole number from 1 to 65535"
+run sched --weight 65536 dom;  expect "sched --weight too big" 2 stderr "not '65536'"
+run sched --cap 51201 dom;     expect "sched --cap too big" 2 stderr "--cap wants a whole number from 0 to 51200"
+run sched --cap ' 5' dom;      expect "sched --cap with a space" 2 stderr "not ' 5'"
+run sched --weight 12x dom;    expect "sched --weight not a number" 2 stderr "not '12x'"
+run sched --weight=512 --cap 0 dom; expect "sched values parsed" 5 stderr "vmctl sched: cannot reach the Mica hypervisor"
+run sched dom;                 expect "sched read-only parsed" 5 stderr "cannot reach the Mica hypervisor"
 run define --help "$work/never.xml"
 [ ! -e "$MICA_STATE_DIR" ] && pass "--help never acts" || fail "--help never acts" "state dir created"
 
 # --- validate -----------------------------------------------------------
 write_domain "$work/good.xml" good
 run validate "$work/good.xml";    expect "validate good" 0 stdout "valid definition of domain 'good'"
+# Valid libvirt, but not something vmctl's monitor carries out.
+write_domain "$work/rename.xml" rename "" "
+  <on_reboot>rename-restart</on_reboot>
+  <on_crash>coredump-destroy</on_crash>"
+run validate "$work/rename.xml"
+expect "validate refuses rename-restart" 3 stderr "rename.xml: <on_reboot>rename-restart</on_reboot> is not carried out by vmctl"
+expect "validate refuses coredump-destroy" 3 stderr "rename.xml: <on_crash>coredump-destroy</on_crash> is not carried out by vmctl"
+expect "validate counts unsupported actions" 3 stderr "not a definition vmctl can run (2 unsupported actions)"
+run define "$work/rename.xml"; expect "define refuses unsupported actions" 3 stderr "is not carried out by vmctl"
+[ ! -e "$MICA_STATE_DIR/domains/rename.xml" ] && pass "unsupported actions not stored" || fail "unsupported actions not stored" "file exists"
+run create "$work/rename.xml"; expect "create refuses unsupported actions before the hypervisor" 3 stderr "is not carried out by vmctl"
+write_domain "$work/actions.xml" actions "" "
+  <on_poweroff>preserve</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>restart</on_crash>"
+run validate "$work/actions.xml"; expect "validate takes destroy/restart/preserve" 0 stdout "valid definition of domain 'actions'"
 run validate "$work/missing.xml"; expect "validate missing file" 1 stderr "missing.xml: no such file"
 printf "<domain type='xen'>\n  <name>bad</name>\n  <memory unit='XB'>64</memory>\n</domain>\n" >"$work/bad.xml"
 run validate "$work/bad.xml"
@@ -225,7 +259,7 @@ expect "create without hypervisor" 5 stderr "vmctl create: cannot reach the Mica
 run create "$work/bad.xml";    expect "create checks the definition first" 3 stderr "bad.xml:3:"
 run start good;                expect "start without hypervisor" 5 stderr "cannot reach the Mica hypervisor"
 run start nosuch;              expect "start unknown domain" 4 stderr "no domain named 'nosuch'"
-for c in shutdown reboot destroy pause unpause console; do
+for c in shutdown reboot destroy pause unpause console sched; do
     run "$c" good;             expect "$c without hypervisor" 5 stderr "vmctl $c: cannot reach the Mica hypervisor"
 done
 run list;                      expect "list without hypervisor" 5 stderr "list --inactive"
@@ -262,5 +296,8 @@ complete_words() { # prints the completions of the words given
 [ "$(PATH=$(dirname "$VMCTL"):$PATH complete_words vmctl dumpxml go)" = good ] && pass "completion of domain names" \
     || fail "completion of domain names" "$(PATH=$(dirname "$VMCTL"):$PATH complete_words vmctl dumpxml go)"
 [ "$(complete_words vmctl list --ina)" = --inactive ] && pass "completion of options" || fail "completion of options" "$(complete_words vmctl list --ina)"
+[ "$(complete_words vmctl shutdown --w)" = --wait ] && pass "completion of shutdown options" || fail "completion of shutdown options" "$(complete_words vmctl shutdown --w)"
+[ "$(complete_words vmctl sched --weight '')" = "" ] && pass "no completion after --weight" || fail "no completion after --weight" "$(complete_words vmctl sched --weight '')"
+[ "$(complete_words vmctl sch)" = sched ] && pass "completion of sched" || fail "completion of sched" "$(complete_words vmctl sch)"
 
 [ $failures -eq 0 ]
