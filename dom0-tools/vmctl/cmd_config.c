@@ -132,28 +132,16 @@ out_cfg:
 int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
-    int status;
-    if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
-        return status;
+    char *name;
     struct store store;
-    if ((status = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
-        return status;
-    char err[512];
-    char *name = NULL;
     int rc;
-    if (store_lock(&store, err, sizeof(err)) < 0) {
+    if (!defs_begin_named(cmd, argc, argv, NULL, true, &store, &wanted, &name, &rc))
+        return rc;
+    char err[512];
+    if (store_remove(&store, name, err, sizeof(err)) < 0)
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
-        goto out;
-    }
-    rc = defs_find_or_report(cmd, &store, wanted, &name);
-    if (rc != VMCTL_EXIT_OK)
-        goto out;
-    if (store_remove(&store, name, err, sizeof(err)) < 0) {
-        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
-        goto out;
-    }
-    printf("Domain '%s' undefined\n", name);
-out:
+    else
+        printf("Domain '%s' undefined\n", name);
     free(name);
     store_fini(&store);
     return rc;
@@ -162,16 +150,11 @@ out:
 int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
-    int status;
-    if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
-        return status;
+    char *name, *path = NULL;
     struct store store;
-    if ((status = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
-        return status;
-    char *name = NULL, *path = NULL;
-    int rc = defs_find_or_report(cmd, &store, wanted, &name);
-    if (rc != VMCTL_EXIT_OK)
-        goto out;
+    int rc;
+    if (!defs_begin_named(cmd, argc, argv, NULL, false, &store, &wanted, &name, &rc))
+        return rc;
     path = store_path(&store, name);
     FILE *in = path ? fopen(path, "r") : NULL;
     if (!in) {

@@ -63,27 +63,22 @@ int cmd_create(const struct vmctl_command *cmd, int argc, char **argv)
 int cmd_start(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
-    int status;
-    if (!cli_begin(cmd, argc, argv, NULL, "NAME", &wanted, &status))
-        return status;
+    char *name;
     struct store store;
-    if ((status = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
-        return status;
-    char *name = NULL;
-    int rc = defs_find_or_report(cmd, &store, wanted, &name);
+    int rc;
+    if (!defs_begin_named(cmd, argc, argv, NULL, false, &store, &wanted, &name, &rc))
+        return rc;
+    /* Files are checked again: a kernel may have been removed since the
+       domain was defined. */
+    struct domain_config cfg;
+    rc = defs_load_stored(cmd, &store, name, DOMCFG_CHECK_FILES, &cfg);
+    if (rc == VMCTL_EXIT_NOT_FOUND)
+        rc = defs_not_found(cmd, wanted);
     if (rc == VMCTL_EXIT_OK) {
-        /* Files are checked again: a kernel may have been removed since
-           the domain was defined. */
-        struct domain_config cfg;
-        rc = defs_load_stored(cmd, &store, name, DOMCFG_CHECK_FILES, &cfg);
-        if (rc == VMCTL_EXIT_NOT_FOUND)
-            rc = defs_not_found(cmd, wanted);
-        if (rc == VMCTL_EXIT_OK) {
-            char *path = store_path(&store, name);
-            rc = boot(cmd, path ? path : name, &cfg);
-            free(path);
-            domcfg_free(&cfg);
-        }
+        char *path = store_path(&store, name);
+        rc = boot(cmd, path ? path : name, &cfg);
+        free(path);
+        domcfg_free(&cfg);
     }
     free(name);
     store_fini(&store);

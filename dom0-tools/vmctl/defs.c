@@ -98,6 +98,26 @@ int defs_store_open(const struct vmctl_command *cmd, struct store *store)
     return VMCTL_EXIT_OK;
 }
 
+bool defs_begin_named(const struct vmctl_command *cmd, int argc, char **argv,
+                      const struct cli_flag *flags, bool lock, struct store *store,
+                      const char **wanted, char **name, int *status)
+{
+    char err[512];
+    *name = NULL;
+    if (!cli_begin(cmd, argc, argv, flags, "NAME", wanted, status))
+        return false;
+    if ((*status = defs_store_open(cmd, store)) != VMCTL_EXIT_OK)
+        return false;
+    if (lock && store_lock(store, err, sizeof(err)) < 0)
+        *status = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+    else
+        *status = defs_find_or_report(cmd, store, *wanted, name);
+    if (*status == VMCTL_EXIT_OK)
+        return true;
+    store_fini(store);
+    return false;
+}
+
 int defs_connect(const struct vmctl_command *cmd, struct hv **hv)
 {
     char err[512];

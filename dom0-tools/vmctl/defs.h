@@ -33,6 +33,17 @@ int defs_load_stored(const struct vmctl_command *cmd, const struct store *store,
 /* store_init() with its failure said: VMCTL_EXIT_OK or VMCTL_EXIT_FAILURE. */
 int defs_store_open(const struct vmctl_command *cmd, struct store *store);
 
+/*
+ * The first steps of a command on one stored domain: its arguments (the
+ * flags given and NAME), the store (locked first when lock is true) and
+ * the domain's stored name.  true: go on; the caller owns *store and
+ * *name (store_fini, free).  false: everything is released and said, and
+ * the command returns *status.
+ */
+bool defs_begin_named(const struct vmctl_command *cmd, int argc, char **argv,
+                      const struct cli_flag *flags, bool lock, struct store *store,
+                      const char **wanted, char **name, int *status);
+
 /* VMCTL_EXIT_OK with *hv set, or VMCTL_EXIT_HV_UNREACHABLE after saying why. */
 int defs_connect(const struct vmctl_command *cmd, struct hv **hv);
 
