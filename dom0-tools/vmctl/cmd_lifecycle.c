@@ -183,7 +183,8 @@ int cmd_shutdown(const struct vmctl_command *cmd, int argc, char **argv)
     if (rc != VMCTL_EXIT_OK)
         return rc;
     enum hv_status st = hv_request_shutdown(hv, domid, kind);
-    if (st == HV_NO_PVCONTROL && force) {
+    bool forced = st == HV_NO_PVCONTROL && force;
+    if (forced) {
         /* What xl does for a guest without PV drivers when told -F. */
         fprintf(stderr, "vmctl %s: %s; shutting it down from outside (--force)\n", cmd->name,
                 hv_error(hv));
@@ -199,7 +200,13 @@ int cmd_shutdown(const struct vmctl_command *cmd, int argc, char **argv)
                       hv_error(hv));
     else if (st != HV_OK)
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
-    else if (wait)
+    else if (forced)
+        printf("Domain '%s' (id %u) shut down from outside (%s)\n", wanted, domid,
+               kind == HV_SHUTDOWN_REBOOT ? "reboot" : "poweroff");
+    else
+        printf("Domain '%s' (id %u) asked to %s\n", wanted, domid,
+               kind == HV_SHUTDOWN_REBOOT ? "reboot" : "power off");
+    if (st == HV_OK && wait)
         rc = wait_down(cmd, hv, domid, wanted, timeout_s);
     hv_close(hv);
     return rc;

@@ -144,6 +144,8 @@ static int monitor_run(const struct domain_config *cfg, uint32_t domid)
             }
             if (hv_destroy(hv, domid) != HV_OK && hv_life(hv, domid, &life) != HV_NO_DOMAIN)
                 say("destroying domain %u failed: %s", domid, hv_error(hv));
+            else
+                say("domain %u destroyed", domid);
             if (a != DOMCFG_ACTION_RESTART)
                 break;
             time_t now = time(NULL);

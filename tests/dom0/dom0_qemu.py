@@ -45,9 +45,15 @@ CHECKS_XEN = ["xen-capabilities", "xen-devices", "xen-sysfs",
 # domu-tiny: vmctl's life of a test-kernel domU (Mica only).
 CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
-                    "domu-tiny-shutdown", "domu-linux-create", "domu-list-both",
-                    "domu-linux-console", "domu-linux-log", "domu-linux-shutdown",
-                    "domu-destroy-tiny", "domu-destroy-linux", "domu-bad-input",
+                    "domu-sched-create", "domu-sched-set", "domu-sched-bad",
+                    "domu-tiny-shutdown", "domu-tiny-preserve", "domu-shutdown-twice",
+                    "domu-linux-create", "domu-list-both",
+                    "domu-linux-console", "domu-linux-log",
+                    "domu-linux-reboot-asked", "domu-linux-restarted",
+                    "domu-linux-clean-reboot", "domu-linux-second-boot",
+                    "domu-linux-shutdown-wait", "domu-linux-clean-poweroff",
+                    "domu-linux-destroyed",
+                    "domu-destroy-tiny", "domu-bad-input",
                     "domu-memory-back", "domu-no-leftovers"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
