@@ -227,6 +227,9 @@ static inline uint64_t rdtsc(void)
 }
 /* System time in ns from vcpu0->time, following the version protocol. */
 uint64_t system_time_ns(void);
+
+/* sysctl physinfo's free_pages (privileged callers); error_exit on failure. */
+uint64_t physinfo_free_pages(void);
 /* Scales a TSC delta as the ABI says (shift, then 32.32 multiply). */
 uint64_t tsc_delta_to_ns(uint64_t delta, uint32_t mul, int8_t shift);
 /* Waits (blocking) until system time reaches deadline_ns or `cond`. */

@@ -41,18 +41,6 @@ static long domctl(uint32_t cmd, domid_t dom)
     return HC(__HYPERVISOR_domctl, &op, 0, 0);
 }
 
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl s;
-
-    memset(&s, 0, sizeof(s));
-    s.cmd = XEN_SYSCTL_physinfo;
-    s.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    if (HC(__HYPERVISOR_sysctl, &s, 0, 0))
-        error_exit("physinfo failed");
-    return s.u.physinfo.free_pages;
-}
-
 /* The domain's info if it exists (getdomaininfo answers the next one up). */
 static bool domain_info(domid_t id, struct xen_domctl_getdomaininfo *out)
 {
@@ -136,7 +124,7 @@ static void hostile(const char *what, struct mica_domctl_build_pv a, uint64_t ma
     CHECK(!exists(f.id), "%s: domain %u still exists after a failed build", what, f.id);
     if (exists(f.id))
         domctl(XEN_DOMCTL_destroydomain, f.id);
-    CHECK_EQ(free_pages(), free0);
+    CHECK_EQ(physinfo_free_pages(), free0);
 }
 
 static volatile unsigned console_events;
@@ -159,7 +147,7 @@ static enum result builder(void)
     image = (const void *)start_info->mod_start;
     image_len = start_info->mod_len;
     REQUIRE(image && image_len, "needs this kernel's ELF as its initrd module");
-    free0 = free_pages();
+    free0 = physinfo_free_pages();
     printk("builder: %lu free pages; guest image %lu bytes\n", free0, image_len);
 
     memset(garbage, 0x5a, sizeof(garbage));
@@ -204,7 +192,7 @@ static enum result builder(void)
     a = good_args(&dummy);
     CHECK_EQ(build(0, &a), -XEN_EINVAL);
     CHECK_EQ(build(4000, &a), -XEN_ESRCH);
-    CHECK_EQ(free_pages(), free0);
+    CHECK_EQ(physinfo_free_pages(), free0);
 
     /* The real thing. */
     f = make_domain(GUEST_MEM_KB);
@@ -219,8 +207,8 @@ static enum result builder(void)
     CHECK(info.flags & XEN_DOMINF_paused, "a built domain stays paused");
     CHECK_EQ(info.tot_pages, GUEST_MEM_KB / 4);
     /* Its memory, plus Mica's own per-domain frames (shared_info, tables). */
-    CHECK(free0 - free_pages() >= GUEST_MEM_KB / 4 && free0 - free_pages() <= GUEST_MEM_KB / 4 + 16,
-          "%lu pages in use after building %u", free0 - free_pages(), GUEST_MEM_KB / 4);
+    CHECK(free0 - physinfo_free_pages() >= GUEST_MEM_KB / 4 && free0 - physinfo_free_pages() <= GUEST_MEM_KB / 4 + 16,
+          "%lu pages in use after building %u", free0 - physinfo_free_pages(), GUEST_MEM_KB / 4);
 
     /* Built once only: refused, and the domain is left as it was. */
     a = good_args(&f);
@@ -256,8 +244,8 @@ static enum result builder(void)
     CHECK_EQ(domctl(XEN_DOMCTL_destroydomain, f.id), 0);
     CHECK(!exists(f.id), "destroyed domain still listed");
     CHECK_EQ(evtchn_close(bind.local_port), 0);
-    CHECK_EQ(free_pages(), free0);
-    printk("builder: free pages back to %lu\n", free_pages());
+    CHECK_EQ(physinfo_free_pages(), free0);
+    printk("builder: free pages back to %lu\n", physinfo_free_pages());
     return RESULT_SUCCESS;
 }
 

@@ -45,18 +45,6 @@ static long info(domid_t dom, struct xen_domctl_getdomaininfo *out)
     return rc;
 }
 
-static uint64_t free_pages(void)
-{
-    struct xen_sysctl s;
-
-    memset(&s, 0, sizeof(s));
-    s.cmd = XEN_SYSCTL_physinfo;
-    s.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    if (HC(__HYPERVISOR_sysctl, &s, 0, 0))
-        error_exit("physinfo failed");
-    return s.u.physinfo.free_pages;
-}
-
 static uint32_t sched_id(void)
 {
     struct xen_sysctl s;
@@ -127,13 +115,13 @@ static void check_memory_back(uint64_t before, uint64_t after)
 /* Xen frees some of a dead domain's memory a little later (RCU). */
 static uint64_t free_pages_settled(uint64_t want)
 {
-    uint64_t f = free_pages();
+    uint64_t f = physinfo_free_pages();
 
     for (int i = 0; i < 100 && f != want; i++) {
         uint64_t until = system_time_ns() + 10000000;
         while (system_time_ns() < until)
             HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-        f = free_pages();
+        f = physinfo_free_pages();
     }
     return f;
 }
@@ -188,7 +176,7 @@ enum result test_main(void)
     CHECK_EQ(domctl_raw(&op), -XEN_EINVAL);
 
     /* ---- a new domain ---- */
-    free_before = free_pages();
+    free_before = physinfo_free_pages();
     REQUIRE_EQ(create(0, 2), 0);
     id = op.domain;
     printk("created domain %u\n", id);
@@ -380,7 +368,7 @@ enum result test_main(void)
     check_memory_back(free_before, free_after);
 
     /* Again, with a domain that was unpaused before it died. */
-    free_before = free_pages();
+    free_before = physinfo_free_pages();
     REQUIRE_EQ(create(0, 4), 0);
     id = op.domain;
     prepare(XEN_DOMCTL_max_vcpus, id);
@@ -391,7 +379,7 @@ enum result test_main(void)
     CHECK_EQ(domctl_raw(&op), 0);
     prepare(0, 0);
     CHECK_EQ(domctl(XEN_DOMCTL_unpausedomain, id), 0);
-    CHECK(free_pages() < free_before, "a new domain costs no memory");
+    CHECK(physinfo_free_pages() < free_before, "a new domain costs no memory");
     CHECK_EQ(domctl(XEN_DOMCTL_destroydomain, id), 0);
     free_after = free_pages_settled(free_before);
     printk("free pages: %lu before, %lu after a second domain\n", free_before, free_after);

@@ -159,7 +159,7 @@ enum result test_main(void)
 
     REQUIRE_EQ(traps_install(), 0);
     map_shared_info();                  /* the clock, for waiting */
-    uint64_t free_before = ts_free_pages();
+    uint64_t free_before = physinfo_free_pages();
     REQUIRE_EQ(ts_create(), 0);
     domid_t id = ts_op.domain;
     printk("created d%u\n", id);
@@ -321,6 +321,6 @@ enum result test_main(void)
     /* ---- destroyed with its context: every page back ---- */
     CHECK_EQ(ts_destroy(id), 0);
     CHECK(TS_SETTLE(ts_gone(id)), "d%u still there after destroydomain", id);
-    CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", ts_free_pages(), free_before);
+    CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", physinfo_free_pages(), free_before);
     return RESULT_SUCCESS;
 }

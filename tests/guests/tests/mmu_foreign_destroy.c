@@ -43,16 +43,16 @@ enum result test_main(void)
     map_shared_info();                  /* the clock, for waiting on Xen's RCU */
 
     /* ---- 1: memory and pinned tables, nothing mapped from outside ---- */
-    uint64_t free_before = ts_free_pages();
+    uint64_t free_before = physinfo_free_pages();
     REQUIRE_EQ(make_domain(&id), 0);
     printk("d%u: %u frames, L4 %#lx pinned\n", id, NR, m[0]);
-    CHECK(ts_free_pages() < free_before, "populating took no free memory");
+    CHECK(physinfo_free_pages() < free_before, "populating took no free memory");
     CHECK_EQ(ts_destroy(id), 0);
     CHECK(TS_SETTLE(ts_gone(id)), "d%u still there after destroydomain", id);
-    CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", ts_free_pages(), free_before);
+    CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", physinfo_free_pages(), free_before);
 
     /* ---- 2: destroyed while dom0 maps two of its frames ---- */
-    free_before = ts_free_pages();
+    free_before = physinfo_free_pages();
     REQUIRE_EQ(make_domain(&id), 0);
     REQUIRE_EQ(ts_info(id, &di), 0);
     uint64_t si = di.shared_info_frame;
@@ -85,6 +85,6 @@ enum result test_main(void)
           "d%u gone while its shared_info is mapped", id);
     CHECK_EQ(ts_unmap_foreign(1), 0);
     CHECK(TS_SETTLE(ts_gone(id)), "d%u still there after the last mapping went", id);
-    CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", ts_free_pages(), free_before);
+    CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", physinfo_free_pages(), free_before);
     return RESULT_SUCCESS;
 }

@@ -74,18 +74,6 @@ static inline bool ts_gone(domid_t dom)
     return ts_info(dom, &di) != 0 || di.domain != dom;
 }
 
-static inline uint64_t ts_free_pages(void)
-{
-    struct xen_sysctl s;
-
-    memset(&s, 0, sizeof(s));
-    s.cmd = XEN_SYSCTL_physinfo;
-    s.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    if (HC(__HYPERVISOR_sysctl, &s, 0, 0))
-        error_exit("physinfo failed");
-    return s.u.physinfo.free_pages;
-}
-
 /* Waits (yielding) up to 1 s for cond; Xen frees dead domains through RCU. */
 #define TS_SETTLE(cond)                                                    \
     ({                                                                     \
@@ -117,9 +105,9 @@ static inline bool ts_exact_memory(void)
 static inline bool ts_memory_back(uint64_t before)
 {
     if (ts_exact_memory())
-        return TS_SETTLE(ts_free_pages() == before);
-    TS_SETTLE(ts_free_pages() + 16 >= before);
-    uint64_t after = ts_free_pages();
+        return TS_SETTLE(physinfo_free_pages() == before);
+    TS_SETTLE(physinfo_free_pages() + 16 >= before);
+    uint64_t after = physinfo_free_pages();
     return after <= before && before - after <= 16;
 }
 

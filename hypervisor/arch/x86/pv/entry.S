@@ -16,28 +16,14 @@
 #include <asm/desc.h>
 #include <asm/regs.h>
 
-        .section .text.entry, "ax"
-        .globl  pv_syscall_entry
-pv_syscall_entry:
-        swapgs
-        mov     %rsp, %gs:CPU_INFO_SCRATCH_RSP
-        mov     %gs:CPU_INFO_RSP0, %rsp
-        pushq   $RING3_DS                       /* ss */
-        pushq   %gs:CPU_INFO_SCRATCH_RSP        /* rsp */
-        swapgs
-        pushq   %r11                            /* rflags */
-        pushq   $RING3_CS64                     /* cs */
-        pushq   %rcx                            /* rip */
-        pushq   $0                              /* error code */
-        pushq   $SYSCALL_VECTOR
-        jmp     trap_common
-
 /*
- * SYSCALL from compatibility mode (CSTAR).  Same as above; the frame's CS
- * is the flat 32-bit user selector, which is how pv_syscall tells it apart.
+ * One SYSCALL entry per guest code size; they differ only in the CS the
+ * frame records, which is how pv_syscall tells 64-bit kernel/user calls
+ * (LSTAR) from compatibility-mode ones (CSTAR).
  */
-        .globl  pv_syscall32_entry
-pv_syscall32_entry:
+.macro SYSCALL_ENTRY name, cs
+        .globl  \name
+\name:
         swapgs
         mov     %rsp, %gs:CPU_INFO_SCRATCH_RSP
         mov     %gs:CPU_INFO_RSP0, %rsp
@@ -45,11 +31,16 @@ pv_syscall32_entry:
         pushq   %gs:CPU_INFO_SCRATCH_RSP        /* rsp */
         swapgs
         pushq   %r11                            /* rflags */
-        pushq   $RING3_CS32                     /* cs */
+        pushq   $\cs                            /* cs */
         pushq   %rcx                            /* rip */
         pushq   $0                              /* error code */
         pushq   $SYSCALL_VECTOR
         jmp     trap_common
+.endm
+
+        .section .text.entry, "ax"
+        SYSCALL_ENTRY pv_syscall_entry, RING3_CS64
+        SYSCALL_ENTRY pv_syscall32_entry, RING3_CS32
 
 /*
  * SYSENTER (MSR_SYSENTER_*): the CPU has switched to Mica's CS/SS and to
