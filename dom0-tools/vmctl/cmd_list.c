@@ -318,19 +318,11 @@ int cmd_info(const struct vmctl_command *cmd, int argc, char **argv)
     char *name = NULL;
     int rc = defs_find(cmd, &store, wanted, &name);
     if (rc == VMCTL_EXIT_NOT_FOUND) {
-        /* Not stored: it could still be a running transient domain. */
-        struct hv *hv;
-        char err[512];
-        if (hv_open(&hv, err, sizeof(err)) != HV_OK)
-            rc = cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "no domain named '%s' is defined, and "
-                          "running domains cannot be searched: cannot reach the Mica "
-                          "hypervisor: %s", wanted, err);
-        else {
-            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "'%s' is not defined; showing running "
-                          "domains needs the hypervisor's domctl interface: %s", wanted,
-                          hv_error(hv));
-            hv_close(hv);
-        }
+        /* Not stored: a domain started with 'create' has no definition to
+           show; say where its run-time state is instead of guessing. */
+        rc = cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "no domain named '%s' is defined; 'info' "
+                      "shows defined domains (a domain started with 'vmctl create' "
+                      "FILE.xml appears in 'vmctl list')", wanted);
         goto out;
     }
     if (rc != VMCTL_EXIT_OK)
