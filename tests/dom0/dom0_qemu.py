@@ -55,6 +55,7 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-linux-shutdown-wait", "domu-linux-clean-poweroff",
                     "domu-linux-destroyed",
                     "domu-destroy-tiny", "domu-bad-input",
+                    "domu-not-a-kernel", "domu-too-much-memory",
                     "domu-memory-back", "domu-no-leftovers"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
