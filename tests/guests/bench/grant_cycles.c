@@ -10,18 +10,6 @@
 #define BATCHES 5
 #define PER_BATCH 2000
 
-static uint64_t best_of(uint64_t (*batch)(void))
-{
-    uint64_t best = ~0UL;
-
-    for (int i = 0; i < BATCHES; i++) {
-        uint64_t c = batch();
-        if (c < best)
-            best = c;
-    }
-    return best;
-}
-
 static unsigned failures;
 
 static uint64_t map_unmap_batch(void)
@@ -54,8 +42,8 @@ enum result test_main(void)
     REQUIRE_EQ(traps_install(), 0);
     REQUIRE_EQ(gnt_init(), 0);
     gnt_grant(10, DOMID_ME, pool_mfn(4), GTF_permit_access);
-    printk("BENCH grant_map_unmap %lu\n", best_of(map_unmap_batch));
-    printk("BENCH grant_copy_4k %lu\n", best_of(copy_batch));
+    printk("BENCH grant_map_unmap %lu\n", best_of(BATCHES, map_unmap_batch));
+    printk("BENCH grant_copy_4k %lu\n", best_of(BATCHES, copy_batch));
     CHECK_EQ(failures, 0);
     return failures ? RESULT_FAILURE : RESULT_SUCCESS;
 }

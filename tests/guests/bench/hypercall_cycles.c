@@ -9,18 +9,6 @@
 #define BATCHES 7
 #define PER_BATCH 20000
 
-static uint64_t best_of(uint64_t (*batch)(void))
-{
-    uint64_t best = ~0UL;
-
-    for (int i = 0; i < BATCHES; i++) {
-        uint64_t c = batch();
-        if (c < best)
-            best = c;
-    }
-    return best;
-}
-
 static uint64_t null_batch(void)
 {
     uint64_t t0 = rdtsc();
@@ -49,7 +37,7 @@ enum result test_main(void)
     map_shared_info();
     REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
     sync_set_bit(ipi, shared->evtchn_mask);     /* no upcalls: measure the send */
-    printk("BENCH null_hypercall %lu\n", best_of(null_batch));
-    printk("BENCH evtchn_send_self %lu\n", best_of(send_batch));
+    printk("BENCH null_hypercall %lu\n", best_of(BATCHES, null_batch));
+    printk("BENCH evtchn_send_self %lu\n", best_of(BATCHES, send_batch));
     return RESULT_SUCCESS;
 }

@@ -32,7 +32,7 @@ static uint64_t batch(void)
 
 enum result test_main(void)
 {
-    uint64_t l1_mfn = va_to_mfn(l1), best = ~0UL;
+    uint64_t l1_mfn = va_to_mfn(l1);
     struct mmuext_op pin = { .cmd = MMUEXT_PIN_L1_TABLE, .arg1.mfn = l1_mfn };
 
     REQUIRE_EQ(traps_install(), 0);
@@ -45,11 +45,7 @@ enum result test_main(void)
         clear[i].ptr = fill[i].ptr;
         clear[i].val = 0;
     }
-    for (int i = 0; i < BATCHES; i++) {
-        uint64_t c = batch();
-        if (c < best)
-            best = c;
-    }
+    uint64_t best = best_of(BATCHES, batch);
     printk("BENCH mmu_update_512 %lu\n", best);
     printk("BENCH mmu_update_per_entry %lu\n", best / N);
     return RESULT_SUCCESS;

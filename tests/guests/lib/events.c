@@ -54,23 +54,26 @@ void events_disable(void)
     barrier();
 }
 
-void events_enable(void)
+void events_enable_on(struct vcpu_info *vi)
 {
     barrier();
-    WRITE_ONCE(vcpu0->evtchn_upcall_mask, 0);
+    WRITE_ONCE(vi->evtchn_upcall_mask, 0);
     barrier();
     /* An event that arrived while masked is only delivered on a kernel exit. */
-    if (READ_ONCE(vcpu0->evtchn_upcall_pending))
+    if (READ_ONCE(vi->evtchn_upcall_pending))
         HYPERVISOR_xen_version(XENVER_version, NULL);
 }
 
-void evtchn_do_upcall(struct regs *r);
-void evtchn_do_upcall(struct regs *r)
+void events_enable(void)
 {
-    (void)r;
-    upcall_count++;
-    WRITE_ONCE(vcpu0->evtchn_upcall_pending, 0);
-    uint64_t sel = __atomic_exchange_n(&vcpu0->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+    events_enable_on(vcpu0);
+}
+
+void evtchn_scan(struct vcpu_info *vi, bool (*mine)(unsigned port),
+                 void (*deliver)(unsigned port))
+{
+    WRITE_ONCE(vi->evtchn_upcall_pending, 0);
+    uint64_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
     while (sel) {
         unsigned w = (unsigned)__builtin_ctzll(sel);
         sel &= sel - 1;
@@ -79,12 +82,27 @@ void evtchn_do_upcall(struct regs *r)
             unsigned b = (unsigned)__builtin_ctzll(bits);
             bits &= bits - 1;
             unsigned port = w * 64 + b;
+            if (mine && !mine(port))
+                continue;
             sync_clear_bit(port, shared->evtchn_pending);
-            evt_counts[port]++;
-            if (evt_handlers[port])
-                evt_handlers[port](port);
+            deliver(port);
         }
     }
+}
+
+static void deliver_to_handler(unsigned port)
+{
+    evt_counts[port]++;
+    if (evt_handlers[port])
+        evt_handlers[port](port);
+}
+
+void evtchn_do_upcall(struct regs *r);
+void evtchn_do_upcall(struct regs *r)
+{
+    (void)r;
+    upcall_count++;
+    evtchn_scan(vcpu0, NULL, deliver_to_handler);
 }
 
 long evtchn_alloc_unbound_self(evtchn_port_t *port)

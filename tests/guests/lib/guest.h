@@ -182,6 +182,12 @@ static inline void sync_clear_bit(unsigned nr, volatile uint64_t *words)
 { __asm__ volatile("lock btrq %1, %0" : "+m"(words[nr / 64]) : "r"((uint64_t)(nr % 64)) : "memory"); }
 static inline bool test_bit(unsigned nr, const volatile uint64_t *words)
 { return (words[nr / 64] >> (nr % 64)) & 1; }
+/* Takes vi's pending events: each pending, unmasked port that mine()
+   accepts (all when mine is NULL) is cleared and handed to deliver(). */
+void evtchn_scan(struct vcpu_info *vi, bool (*mine)(unsigned port),
+                 void (*deliver)(unsigned port));
+/* Unmasks vi's events; one that arrived while masked is delivered now. */
+void events_enable_on(struct vcpu_info *vi);
 long evtchn_alloc_unbound_self(evtchn_port_t *port);
 long evtchn_bind_ipi(unsigned vcpu, evtchn_port_t *port);
 long evtchn_bind_virq(unsigned virq, unsigned vcpu, evtchn_port_t *port);
@@ -227,6 +233,11 @@ static inline uint64_t rdtsc(void)
 }
 /* System time in ns from vcpu0->time, following the version protocol. */
 uint64_t system_time_ns(void);
+/* shared_info's wallclock (boot time) under its version protocol; returns
+   the (even) version it was read at. */
+uint32_t wallclock_read(uint64_t *sec, uint32_t *nsec);
+/* The lowest of `batches` results of batch() (benchmarks: cycles). */
+uint64_t best_of(unsigned batches, uint64_t (*batch)(void));
 
 /* sysctl physinfo's free_pages (privileged callers); error_exit on failure. */
 uint64_t physinfo_free_pages(void);

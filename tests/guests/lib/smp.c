@@ -56,45 +56,27 @@ void smp_fill_context(struct vcpu_guest_context *c, unsigned cpu, smp_fn_t fn, u
     traps_fill_context(c->trap_ctxt);
 }
 
-bool smp_event_hook(struct regs *r)
+/*
+ * The pending bitmap is shared: a word selected for this vCPU may hold
+ * another vCPU's ports too (Linux keeps a per-CPU mask for the same
+ * reason).  Those are the other's to take.
+ */
+static bool port_is_this_cpus(unsigned port)
 {
-    unsigned cpu = smp_this_cpu();
-    struct vcpu_info *vi = &shared->vcpu_info[cpu];
-
-    (void)r;
-    WRITE_ONCE(vi->evtchn_upcall_pending, 0);
-    uint64_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-    while (sel) {
-        unsigned w = (unsigned)__builtin_ctzll(sel);
-        sel &= sel - 1;
-        uint64_t bits = READ_ONCE(shared->evtchn_pending[w]) & ~READ_ONCE(shared->evtchn_mask[w]);
-        while (bits) {
-            unsigned b = (unsigned)__builtin_ctzll(bits);
-            bits &= bits - 1;
-            unsigned port = w * 64 + b;
-            /*
-             * The pending bitmap is shared: a word selected for this vCPU
-             * may hold another vCPU's ports too (Linux keeps a per-CPU
-             * mask for the same reason).  Those are the other's to take.
-             */
-            if (port < SMP_PORTS && smp_port_cpu[port] != cpu)
-                continue;
-            sync_clear_bit(port, shared->evtchn_pending);
-            if (port < SMP_PORTS)
-                __atomic_add_fetch(&smp_evt_counts[cpu][port], 1, __ATOMIC_SEQ_CST);
-        }
-    }
-    return true;
+    return port >= SMP_PORTS || smp_port_cpu[port] == smp_this_cpu();
 }
 
-static void unmask_and_deliver(struct vcpu_info *vi)
+static void count_for_this_cpu(unsigned port)
 {
-    barrier();
-    WRITE_ONCE(vi->evtchn_upcall_mask, 0);
-    barrier();
-    /* An event that arrived while masked is only delivered on a kernel exit. */
-    if (READ_ONCE(vi->evtchn_upcall_pending))
-        HYPERVISOR_xen_version(XENVER_version, NULL);
+    if (port < SMP_PORTS)
+        __atomic_add_fetch(&smp_evt_counts[smp_this_cpu()][port], 1, __ATOMIC_SEQ_CST);
+}
+
+bool smp_event_hook(struct regs *r)
+{
+    (void)r;
+    evtchn_scan(&shared->vcpu_info[smp_this_cpu()], port_is_this_cpus, count_for_this_cpu);
+    return true;
 }
 
 bool smp_wait_event(unsigned port, unsigned count, uint64_t timeout_ns)
@@ -109,21 +91,21 @@ bool smp_wait_event(unsigned port, unsigned count, uint64_t timeout_ns)
         WRITE_ONCE(vi->evtchn_upcall_mask, 1);
         barrier();
         if (READ_ONCE(smp_evt_counts[cpu][port]) >= count) {
-            unmask_and_deliver(vi);
+            events_enable_on(vi);
             return true;
         }
         if (system_time_ns() > deadline) {
-            unmask_and_deliver(vi);
+            events_enable_on(vi);
             return false;
         }
         struct sched_poll sp = { .nr_ports = 1, .timeout = system_time_ns() + 10000000 };
         sp.ports = (uint64_t)&p;
         HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
-        unmask_and_deliver(vi);
+        events_enable_on(vi);
     }
 }
 
 void smp_events_enable(void)
 {
-    unmask_and_deliver(&shared->vcpu_info[smp_this_cpu()]);
+    events_enable_on(&shared->vcpu_info[smp_this_cpu()]);
 }

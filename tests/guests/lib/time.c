@@ -13,6 +13,20 @@ uint64_t tsc_delta_to_ns(uint64_t delta, uint32_t mul, int8_t shift)
     return (uint64_t)(((unsigned __int128)delta * mul) >> 32);
 }
 
+uint32_t wallclock_read(uint64_t *sec, uint32_t *nsec)
+{
+    uint32_t v;
+
+    do {
+        v = shared->wc_version;
+        __asm__ volatile("lfence" ::: "memory");
+        *sec = shared->wc_sec | ((uint64_t)shared->wc_sec_hi << 32);
+        *nsec = shared->wc_nsec;
+        __asm__ volatile("lfence" ::: "memory");
+    } while ((v & 1) || v != shared->wc_version);
+    return v;
+}
+
 uint64_t system_time_ns(void)
 {
     volatile struct vcpu_time_info *t = &vcpu0->time;

@@ -27,17 +27,10 @@ static void prepare(struct xen_platform_op *op, uint32_t cmd)
 /* The wall clock at system time 0, in ns, read under the version protocol. */
 static uint64_t wallclock_ns(uint32_t *version)
 {
-    uint32_t v;
     uint64_t sec;
     uint32_t nsec;
+    uint32_t v = wallclock_read(&sec, &nsec);
 
-    do {
-        v = shared->wc_version;
-        __asm__ volatile("lfence" ::: "memory");
-        sec = shared->wc_sec | ((uint64_t)shared->wc_sec_hi << 32);
-        nsec = shared->wc_nsec;
-        __asm__ volatile("lfence" ::: "memory");
-    } while ((v & 1) || v != shared->wc_version);
     CHECK(nsec < NS, "wc_nsec %u", nsec);
     if (version)
         *version = v;

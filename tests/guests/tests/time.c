@@ -54,16 +54,9 @@ enum result test_main(void)
     CHECK(dt >= 49000000 && dt < 5000000000UL, "50 ms poll took %lu ns", dt);
 
     /* Wall clock: even version, seconds after 2020-01-01, nsec < 10^9. */
-    uint32_t v;
     uint64_t sec;
     uint32_t nsec;
-    do {
-        v = shared->wc_version;
-        __asm__ volatile("lfence" ::: "memory");
-        sec = shared->wc_sec | ((uint64_t)shared->wc_sec_hi << 32);
-        nsec = shared->wc_nsec;
-        __asm__ volatile("lfence" ::: "memory");
-    } while ((v & 1) || v != shared->wc_version);
+    wallclock_read(&sec, &nsec);
     uint64_t now_sec = sec + (system_time_ns() + nsec) / 1000000000UL;
     printk("wallclock: boot at %lu.%09u, now %lu\n", sec, nsec, now_sec);
     CHECK(now_sec > 1577836800UL && now_sec < 4102444800UL, "wall clock %lu", now_sec);
