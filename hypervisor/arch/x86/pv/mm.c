@@ -54,7 +54,7 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4)
     /* Validating the root validates the builder's whole tree. */
     if ((rc = get_page_and_type(root, d, PGT_L4)))
         return rc;
-    root->type_info |= PGT_PINNED;
+    page_test_and_set_pinned(root);
     if ((rc = get_page_and_type(root, d, PGT_L4)))
         return rc;
     v->arch.guest_table = l4;       /* the CR3 reference */
@@ -325,7 +325,11 @@ static long pin_table(struct domain *d, mfn_t mfn, u64 type)
         return -XEN_EINVAL;
     if (get_page_and_type(pg, d, type))
         return -XEN_EINVAL;
-    pg->type_info |= PGT_PINNED;
+    /* Another CPU may have pinned it since the check above. */
+    if (page_test_and_set_pinned(pg)) {
+        put_page_and_type(pg);
+        return -XEN_EINVAL;
+    }
     return 0;
 }
 
@@ -333,9 +337,8 @@ static long unpin_table(struct domain *d, mfn_t mfn)
 {
     struct page_info *pg = pv_frame(mfn);
 
-    if (!d || !pg || pg->owner != d->domid || !(pg->type_info & PGT_PINNED))
+    if (!d || !pg || pg->owner != d->domid || !page_test_and_clear_pinned(pg))
         return -XEN_EINVAL;
-    pg->type_info &= ~PGT_PINNED;
     put_page_and_type(pg);
     return 0;
 }
