@@ -7,7 +7,9 @@
 #include <mica/heap.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/rcu.h>
 #include <mica/sched.h>
+#include <mica/spinlock.h>
 #include <mica/time_guest.h>
 #include <asm/guest_access.h>
 #include <asm/paging.h>
@@ -18,22 +20,41 @@
 #include <public/sched.h>
 
 extern struct frame_pool host_frames;
-static struct domain *domain_list;
+/*
+ * All domains, live and dying.  Readers look up under the read lock and
+ * may use what they found until their CPU passes an RCU quiescent point
+ * (mica/rcu.h): domain_free() unlinks under the write lock and frees the
+ * struct only after a grace period.
+ */
+static DEFINE_RWLOCK(domlist_lock, LOCK_ORDER_DOMLIST);
+static struct domain *domain_list;      /* guarded by domlist_lock */
 
-struct domain *domain_by_id(domid_t domid)
+static struct domain *find_locked(domid_t domid, bool dying_too)
 {
     for (struct domain *d = domain_list; d; d = d->next)
-        if (d->domid == domid && !d->is_dying)
+        if (d->domid == domid && (dying_too || !READ_ONCE(d->is_dying)))
             return d;
     return NULL;
 }
 
+struct domain *domain_by_id(domid_t domid)
+{
+    struct domain *d;
+
+    read_lock(&domlist_lock);
+    d = find_locked(domid, false);
+    read_unlock(&domlist_lock);
+    return d;
+}
+
 struct domain *domain_by_id_any(domid_t domid)
 {
-    for (struct domain *d = domain_list; d; d = d->next)
-        if (d->domid == domid)
-            return d;
-    return NULL;
+    struct domain *d;
+
+    read_lock(&domlist_lock);
+    d = find_locked(domid, true);
+    read_unlock(&domlist_lock);
+    return d;
 }
 
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
@@ -98,8 +119,17 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     }
 
     update_domain_wallclock(d);
+    write_lock(&domlist_lock);
+    /* The check above ran unlocked: another CPU may have taken the id since. */
+    if (find_locked(domid, true)) {
+        write_unlock(&domlist_lock);
+        free_frames(&host_frames, si, 0);
+        xfree(d);
+        return NULL;
+    }
     d->next = domain_list;
     domain_list = d;
+    write_unlock(&domlist_lock);
     return d;
 }
 
@@ -107,9 +137,11 @@ struct domain *domain_next_from(domid_t first)
 {
     struct domain *best = NULL;
 
+    read_lock(&domlist_lock);
     for (struct domain *d = domain_list; d; d = d->next)
         if (d->domid >= first && (!best || d->domid < best->domid))
             best = d;
+    read_unlock(&domlist_lock);
     return best;
 }
 
@@ -152,15 +184,23 @@ static void notify_dom0_domain_exception(void)
         send_guest_global_virq(d0, VIRQ_DOM_EXC);
 }
 
+static void domain_free_rcu(struct rcu_head *head)
+{
+    xfree((struct domain *)((char *)head - __builtin_offsetof(struct domain, rcu)));
+}
+
 static void domain_free(struct domain *d)
 {
+    write_lock(&domlist_lock);
     for (struct domain **pp = &domain_list; *pp; pp = &(*pp)->next)
         if (*pp == d) {
             *pp = d->next;
             break;
         }
+    write_unlock(&domlist_lock);
     printk("Domain %u destroyed\n", d->domid);
-    xfree(d);
+    /* Lookups on other CPUs may still hold d until their next quiescent point. */
+    call_rcu(&d->rcu, domain_free_rcu);
 
     /* Whoever watches for dead domains (xenstored, through dom0) is told. */
     notify_dom0_domain_exception();

@@ -15,6 +15,7 @@
  * a guest that mostly sleeps (waiting for timers or I/O) get its turn
  * promptly even when another vCPU spins through its whole time slice.
  */
+#include <mica/rcu.h>
 #include <asm/current.h>
 #include <asm/time.h>
 #include <mica/context.h>
@@ -204,6 +205,7 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
             prev = NULL;
         }
         arch_set_timer(next_deadline(now));
+        rcu_quiescent();                /* idle: no lookup results held */
         arch_idle_wait();
         now = now_ns();
     }
@@ -238,6 +240,7 @@ void sched_on_exit(void)
     struct vcpu *cur = current_vcpu();
     u64 now = now_ns();
 
+    rcu_quiescent();                    /* the hypercall or trap is over */
     account(cur, now);
     sched_tick(now);
     /*

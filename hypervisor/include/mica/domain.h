@@ -9,6 +9,7 @@
 #define MICA_DOMAIN_H
 
 #include <asm/domain.h>
+#include <mica/rcu.h>
 #include <mica/types.h>
 #include <public/xen.h>
 #include <public/vcpu.h>
@@ -102,7 +103,8 @@ struct domain {
     u32 console_len;
 
     struct arch_domain arch;
-    struct domain *next;            /* list of all domains */
+    struct domain *next;            /* list of all domains; guarded by domlist_lock */
+    struct rcu_head rcu;            /* the deferred free after destruction */
 };
 
 /* Moves v to a new RUNSTATE_*, accounting the time spent in the old one. */
@@ -112,6 +114,11 @@ void vcpu_runstate_publish(struct vcpu *v);
 
 /* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);
+/*
+ * Lookups.  The result stays valid until this CPU next passes an RCU
+ * quiescent point (returns to a guest, or idles; mica/rcu.h), never
+ * longer: keep a domain id across hypercalls, not a pointer.
+ */
 struct domain *domain_by_id(domid_t domid);
 /* Also a dying domain kept for frames others still reference (ids stay taken). */
 struct domain *domain_by_id_any(domid_t domid);
