@@ -63,7 +63,13 @@ long do_set_debugreg(unsigned reg, u64 value);
 long pv_set_debugreg(struct vcpu *v, unsigned reg, u64 value);
 long do_get_debugreg(unsigned reg);
 void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next);
-bool pv_debug_trap_in_mica(void);
+/*
+ * A #DB raised while Mica ran (on its IST stack, whatever RSP it
+ * interrupted): a guest's data breakpoint hit as Mica touched guest memory
+ * or as a MOV SS let it fire on the first instruction of an entry is owed
+ * to the guest; anything else is noted and ignored, as Xen does.
+ */
+void pv_debug_in_mica(struct cpu_regs *regs);
 void pv_deliver_pending_debug(struct vcpu *v, struct cpu_regs *regs);
 
 /* Hypercall dispatch for the guest kernel's SYSCALL. */
