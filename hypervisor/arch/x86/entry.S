@@ -116,6 +116,9 @@ restore_all:
         popq    %rsi
         popq    %rdi
         add     $16, %rsp                       /* vector, error code */
+        /* Faults here when a guest pulled its CS or SS descriptor (pv_return_fault). */
+        .globl  restore_all_iret
+restore_all_iret:
         iretq
 
         /* Table of stub addresses for desc.c to build the IDT from. */

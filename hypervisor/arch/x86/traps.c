@@ -149,6 +149,9 @@ void do_trap(struct cpu_regs *regs)
     if (v < FIRST_DYNAMIC_VECTOR) {
         /* Guest-memory copies (#PF, #GP) and guest selector loads (#NP, #SS, #GP). */
         u64 fixup = (v >= 10 && v <= 14) ? search_exception_table(regs->rip) : 0;
+        /* Mica's IRETQ to a guest whose CS or SS descriptor it pulled. */
+        if (pv_return_fault(regs))
+            return;         /* not reached: the guest was entered */
         /* Never fatal: a guest can make one happen (XSA-260). */
         if (v == 1) {
             pv_debug_in_mica(regs);

@@ -20,6 +20,15 @@ extern bool pv_sysenter_enabled;
  * entry saved and cleared RFLAGS; true when it was one (and was dealt with).
  */
 bool pv_sysenter_single_step(struct cpu_regs *regs);
+/*
+ * A fault (#NP, #SS, #GP) of Mica's IRETQ back to a guest, whose CS or SS
+ * descriptor no longer loads: the guest's trap handler gets it with the
+ * frame the guest had, as if its own instruction had faulted (Xen 4.17
+ * does the same), and the guest is entered; false if fault is not one.
+ */
+bool pv_return_fault(struct cpu_regs *fault);
+/* Leaves Mica through *frame (entry.S). */
+void pv_enter_frame(struct cpu_regs *frame) __attribute__((noreturn));
 /* Work on every exit to a guest: scheduling, then event delivery. */
 void pv_exit_to_guest(struct cpu_regs *regs);
 
