@@ -351,6 +351,13 @@ void pv_exit_to_guest(struct cpu_regs *regs)
     pv_deliver_pending_debug(v, regs);
     deliver_events(v, regs);
     /*
+     * A hypercall by a SYSCALL in the last bytes below the canonical
+     * boundary returns to a non-canonical RCX (XSA-7 class): the guest
+     * gets the #GP(0) the return would raise, on that frame, as on Xen.
+     */
+    if (!is_canonical(regs->rip) && is_canonical(regs->rsp) && (regs->cs & 3) == 3)
+        deliver_trap(v, regs, 13, 0);
+    /*
      * Last line of defence: IRETQ to a non-canonical address would fault
      * inside Mica.  Every path that sets these checks them; this one
      * catches what a future path might miss.
