@@ -59,10 +59,20 @@ int evtchn_domain_init(struct domain *d)
     return 0;
 }
 
+static long evtchn_close(struct domain *d, u32 port);
+
 void evtchn_domain_destroy(struct domain *d)
 {
     if (!d->evtchn)
         return;
+    /*
+     * Closed one by one: an interdomain peer goes back to unbound, naming
+     * d, as on Xen; left bound, a later domain with d's id would get its
+     * notifications.
+     */
+    for (u32 p = 1; p < NR_PORTS; p++)
+        if (evtchn_port_valid(d, p))
+            evtchn_close(d, p);
     for (unsigned b = 0; b < NR_BUCKETS; b++)
         xfree(d->evtchn->buckets[b]);
     xfree(d->evtchn);

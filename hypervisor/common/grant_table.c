@@ -929,11 +929,6 @@ void grant_domain_destroy(struct domain *d)
      */
     for (u32 i = 0; i < gt->nr_frames; i++)
         gnt_shared_frame_release(gt->frames[i]);
-    /*
-     * Grant frames are not in tot_pages (Xen does not count them either),
-     * but the teardown counts every frame of d it frees against it.
-     */
-    d->tot_pages += gt->nr_frames;
     gt->d = NULL;
     gt->dead = true;
     if (!gt->pins)

@@ -2,6 +2,7 @@
  * GDT, TSS and IDT for the boot CPU.  Secondary CPUs will get their own
  * copies when SMP bring-up arrives.
  */
+#include <asm/current.h>
 #include <asm/desc.h>
 #include <mica/lib.h>
 
@@ -21,6 +22,9 @@ struct desc_ptr {
     u64 base;
 } __attribute__((packed));
 
+/* The IST stacks must leave most of the stack block to the primary stack. */
+_Static_assert(NR_IST_STACKS * IST_STACK_SIZE <= STACK_SIZE / 4, "IST stacks in the stack block");
+
 #define GATE_INTERRUPT 0x8e     /* present, DPL 0, 64-bit interrupt gate */
 #define NR_VECTORS 256
 
@@ -29,7 +33,6 @@ extern const u64 vector_stubs[NR_VECTORS];
 static u64 boot_gdt_page[512] __aligned(4096);
 static struct idt_gate idt[NR_VECTORS] __aligned(16);
 static struct tss64 boot_tss __aligned(128);
-static u8 ist_stacks[3][IST_STACK_SIZE] __aligned(16);
 
 static unsigned gdt_index(unsigned selector)
 {
@@ -82,9 +85,10 @@ void desc_init_boot_cpu(void)
     gdt[gdt_index(RING3_CS64)]      = 0x00affb000000ffffULL;
     gdt[gdt_index(HYPERVISOR_CS32)] = 0x00cf9b000000ffffULL;
 
-    boot_tss.ist[IST_NMI] = (u64)(uintptr_t)&ist_stacks[0][IST_STACK_SIZE];
-    boot_tss.ist[IST_DF]  = (u64)(uintptr_t)&ist_stacks[1][IST_STACK_SIZE];
-    boot_tss.ist[IST_MC]  = (u64)(uintptr_t)&ist_stacks[2][IST_STACK_SIZE];
+    /* In this CPU's stack block, below its primary stack (asm/current.h). */
+    u64 stack_block = (u64)(uintptr_t)get_cpu_info() + CPU_INFO_SIZE - STACK_SIZE;
+    for (unsigned slot = 1; slot <= NR_IST_STACKS; slot++)
+        boot_tss.ist[slot] = stack_block + slot * IST_STACK_SIZE;
     boot_tss.iomap_base = sizeof(boot_tss);     /* no I/O bitmap: ring 3 gets no ports */
     set_tss_descriptor(gdt, TSS_SELECTOR, &boot_tss);
 
@@ -109,6 +113,7 @@ void desc_init_boot_cpu(void)
     set_gate(2, vector_stubs[2], IST_NMI);
     set_gate(8, vector_stubs[8], IST_DF);
     set_gate(18, vector_stubs[18], IST_MC);
+    set_gate(1, vector_stubs[1], IST_DB);
     idtr.base = (u64)(uintptr_t)idt;
     idtr.limit = sizeof(idt) - 1;
     __asm__ volatile("lidt %0" :: "m"(idtr));

@@ -4,10 +4,13 @@
  * number), then common code saves the general registers as a struct
  * cpu_regs and calls do_trap().
  */
+#include <asm/current.h>
 #include <asm/regs.h>
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERRCODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+/* Vectors on an IST stack that can interrupt a guest (#DF cannot return). */
+#define IST_FROM_GUEST(v) ((v) == 1 || (v) == 2 || (v) == 18)
 
         .section .text.entry, "ax"
 
@@ -18,7 +21,11 @@ vector_\v:
         pushq   $0
         .endif
         pushq   $\v
+        .if IST_FROM_GUEST(\v)
+        jmp     ist_common
+        .else
         jmp     trap_common
+        .endif
         .endm
 
         .altmacro
@@ -33,6 +40,43 @@ vector_\v:
         all_stubs 64, 127
         all_stubs 128, 191
         all_stubs 192, 255
+
+/*
+ * #DB, NMI and #MC run on IST stacks inside the CPU's stack block, so the
+ * handler finds this CPU's state from its own RSP whatever RSP it
+ * interrupted (a guest's, on the first instructions of the SYSCALL entry).
+ * One that interrupted a guest is moved to the guest frame slot at the top
+ * of the primary stack, where every entry from ring 3 lands: C code finds
+ * it there, and may switch vCPUs, which it cannot do on an IST stack.
+ */
+ist_common:
+        testb   $3, 24(%rsp)                    /* CS of the interrupted context */
+        jz      trap_common
+        pushq   %rax
+        pushq   %rcx
+        mov     %rsp, %rax
+        or      $(STACK_SIZE - 1), %rax
+        mov     CPU_INFO_RSP0 + 1 - CPU_INFO_SIZE(%rax), %rax
+        sub     $(REGS_SIZE - REGS_VECTOR), %rax /* vector, error code, rip, cs, rflags, rsp, ss */
+        mov     16(%rsp), %rcx
+        mov     %rcx, 0(%rax)
+        mov     24(%rsp), %rcx
+        mov     %rcx, 8(%rax)
+        mov     32(%rsp), %rcx
+        mov     %rcx, 16(%rax)
+        mov     40(%rsp), %rcx
+        mov     %rcx, 24(%rax)
+        mov     48(%rsp), %rcx
+        mov     %rcx, 32(%rax)
+        mov     56(%rsp), %rcx
+        mov     %rcx, 40(%rax)
+        mov     64(%rsp), %rcx
+        mov     %rcx, 48(%rax)
+        mov     %rsp, %rcx
+        mov     %rax, %rsp
+        mov     8(%rcx), %rax
+        mov     (%rcx), %rcx
+        jmp     trap_common
 
         .globl  trap_common
 trap_common:
@@ -72,6 +116,9 @@ restore_all:
         popq    %rsi
         popq    %rdi
         add     $16, %rsp                       /* vector, error code */
+        /* Faults here when a guest pulled its CS or SS descriptor (pv_return_fault). */
+        .globl  restore_all_iret
+restore_all_iret:
         iretq
 
         /* Table of stub addresses for desc.c to build the IDT from. */

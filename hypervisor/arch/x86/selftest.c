@@ -6,8 +6,13 @@
  *   fault-de   divide by zero
  *   fault-df   page fault with a broken stack (double fault, IST stack)
  *   panic      call panic()
+ *   db-foreign a #DB (INT 1) raised on a stack that is not Mica's,
+ *              whose top holds a poisoned struct cpu_info: the handler runs
+ *              on its IST stack, finds the real one, and boot goes on
+ *              (a guest's RSP at the SYSCALL entry is such a stack, XSA-260)
  *   lock-order take two locks against the lock order (CONFIG_DEBUG_LOCKS)
  */
+#include <asm/current.h>
 #include <asm/io.h>
 #include <mica/lib.h>
 #include <mica/param.h>
@@ -17,6 +22,7 @@
 #ifdef CONFIG_BOOT_SELFTEST
 
 static char opt_selftest[16];
+static u8 foreign_stack[STACK_SIZE] __aligned(STACK_SIZE);
 string_param("selftest", opt_selftest);
 
 /* Two locks of real classes, taken inner first: the checker must stop Mica. */
@@ -54,12 +60,21 @@ void selftest_run(void)
     } else if (!strcmp(opt_selftest, "fault-df")) {
         /* A fault whose frame cannot be pushed escalates to #DF. */
         __asm__ volatile("mov $0xffff87fffffff000, %%rsp; movq $0, (%%rsp)" ::: "memory");
+    } else if (!strcmp(opt_selftest, "db-foreign")) {
+        memset(foreign_stack + STACK_SIZE - CPU_INFO_SIZE, 0xa5, CPU_INFO_SIZE);
+        __asm__ volatile("mov %%rsp, %%rbx\n\t"
+                         "mov %0, %%rsp\n\t"
+                         "int $1\n\t"
+                         "mov %%rbx, %%rsp"
+                         :: "r"(foreign_stack + STACK_SIZE / 2) : "rbx", "memory");
+        printk("selftest: #DB on a foreign stack handled, boot goes on\n");
+        return;
     } else if (!strcmp(opt_selftest, "panic")) {
         panic("selftest: panic requested on the command line\n");
     } else if (!strcmp(opt_selftest, "lock-order")) {
         take_locks_out_of_order();
     } else {
-        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df panic lock-order)\n",
+        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign panic lock-order)\n",
                opt_selftest);
         return;
     }

@@ -149,11 +149,14 @@ void do_trap(struct cpu_regs *regs)
     if (v < FIRST_DYNAMIC_VECTOR) {
         /* Guest-memory copies (#PF, #GP) and guest selector loads (#NP, #SS, #GP). */
         u64 fixup = (v >= 10 && v <= 14) ? search_exception_table(regs->rip) : 0;
-        /* A guest's data breakpoint hit while Mica touched guest memory. */
-        if (v == 1 && pv_debug_trap_in_mica())
+        /* Mica's IRETQ to a guest whose CS or SS descriptor it pulled. */
+        if (pv_return_fault(regs))
+            return;         /* not reached: the guest was entered */
+        /* Never fatal: a guest can make one happen (XSA-260). */
+        if (v == 1) {
+            pv_debug_in_mica(regs);
             return;
-        if (v == 1 && pv_sysenter_single_step(regs))
-            return;
+        }
         /* Mica loading a guest selector whose LDT page is not mapped yet. */
         if (v == 14 && pv_ldt_fault(current_vcpu(), read_cr2(), &(u64){ 0 }, &(u32){ 0 }) ==
                            PV_LDT_MAPPED)

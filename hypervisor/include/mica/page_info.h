@@ -52,6 +52,13 @@
  * put_page() frees the frame and takes it off the owner's tot_pages.
  */
 #define PGC_RELEASED    (1ULL << 62)
+/*
+ * Mica's own frame lent to its owner for as long as the owner lives (a
+ * grant-table frame; Xen's shared Xen-heap pages): the owner may map it,
+ * but it is not in the owner's tot_pages and the owner can never give it
+ * back, exchange it or retype it; Mica frees it at teardown.
+ */
+#define PGC_UNCOUNTED   (1ULL << 61)
 
 /*
  * type_info: the frame's current type in the top three bits (numbered as

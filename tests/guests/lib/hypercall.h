@@ -76,6 +76,10 @@ static inline long HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte,
 { return HC(__HYPERVISOR_update_va_mapping, va, pte, flags); }
 static inline long HYPERVISOR_set_timer_op(uint64_t deadline)
 { return HC(__HYPERVISOR_set_timer_op, deadline, 0, 0); }
+static inline long HYPERVISOR_set_debugreg(unsigned reg, uint64_t value)
+{ return HC(__HYPERVISOR_set_debugreg, reg, value, 0); }
+static inline long HYPERVISOR_get_debugreg(unsigned reg)
+{ return HC(__HYPERVISOR_get_debugreg, reg, 0, 0); }
 static inline long HYPERVISOR_xen_version(int cmd, void *arg)
 { return HC(__HYPERVISOR_xen_version, cmd, arg, 0); }
 static inline long HYPERVISOR_console_io(int cmd, unsigned long count, const void *buf)

@@ -9,7 +9,11 @@
  *      XEN_DOMINF_dying, 1 page), the mapped frame keeps its contents and
  *      is not handed to anyone, its id stays taken, its other frames are
  *      gone (-EBUSY to map); unmapping one frame is not enough, unmapping the
- *      last one makes the domain go and brings free memory back.
+ *      last one makes the domain go and brings free memory back;
+ *   3. a dying domain whose last held frame is unmapped by the first
+ *      request of an mmu_update batch that names it as foreigndom: the
+ *      domain goes then (Xen: at the end of the call), and the next
+ *      request, mapping its frame again, fails without touching it.
  */
 #include "toolstack.h"
 
@@ -86,5 +90,27 @@ enum result test_main(void)
     CHECK_EQ(ts_unmap_foreign(1), 0);
     CHECK(TS_SETTLE(ts_gone(id)), "d%u still there after the last mapping went", id);
     CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", physinfo_free_pages(), free_before);
-    return RESULT_SUCCESS;
+
+    /* ---- 3: the batch that lets the dying domain go, naming it ---- */
+    free_before = physinfo_free_pages();
+    REQUIRE_EQ(make_domain(&id), 0);
+    CHECK_EQ(ts_map_foreign(0, m[4], true, id), 0);
+    CHECK_EQ(ts_destroy(id), 0);
+    REQUIRE_EQ(ts_info(id, &di), 0);
+    CHECK(di.domain == id && (di.flags & XEN_DOMINF_dying), "d%u not dying", id);
+    struct mmu_update batch[2] = {
+        { .ptr = ts_l1e_ma(0) | MMU_NORMAL_PT_UPDATE, .val = 0 },
+        { .ptr = ts_l1e_ma(1) | MMU_NORMAL_PT_UPDATE,
+          .val = (m[4] << 12) | PTE_P | PTE_US | PTE_A | TS_PTE_SPECIAL },
+    };
+    unsigned done = 99;
+    long rc = HYPERVISOR_mmu_update(batch, 2, &done, id);
+    printk("batch naming dying d%u: rc %ld, done %u\n", id, rc, done);
+    CHECK(rc < 0, "mapping a frame of a domain that went: rc %ld", rc);
+    CHECK_EQ(done, 1);
+    CHECK_EQ(ts_unmap_foreign(0), 0);
+    CHECK_EQ(ts_unmap_foreign(1), 0);
+    CHECK(TS_SETTLE(ts_gone(id)), "d%u still there after the batch", id);
+    CHECK(ts_memory_back(free_before), "free pages %lu, before %lu", physinfo_free_pages(), free_before);
+    return check_failures ? RESULT_FAILURE : RESULT_SUCCESS;
 }

@@ -21,7 +21,8 @@ static inline long ts_domctl(uint32_t cmd, domid_t dom)
     return HC(__HYPERVISOR_domctl, &ts_op, 0, 0);
 }
 
-static inline long ts_create(void)
+/* A new domain with one vCPU: id `want`, or the hypervisor's pick for 0. */
+static inline long ts_create_id(domid_t want)
 {
     struct xen_domctl_createdomain *c = &ts_op.u.createdomain;
 
@@ -31,7 +32,7 @@ static inline long ts_create(void)
     c->max_grant_frames = -1;
     c->max_maptrack_frames = -1;
     c->grant_opts = XEN_DOMCTL_GRANT_version(1);
-    long rc = ts_domctl(XEN_DOMCTL_createdomain, 0);
+    long rc = ts_domctl(XEN_DOMCTL_createdomain, want);
     if (rc)
         return rc;
     /* Xen 4.17 makes the vCPUs here (Mica at creation); mmu_update's
@@ -41,6 +42,11 @@ static inline long ts_create(void)
     rc = ts_domctl(XEN_DOMCTL_max_vcpus, id);
     ts_op.domain = id;
     return rc;
+}
+
+static inline long ts_create(void)
+{
+    return ts_create_id(0);
 }
 
 static inline long ts_info(domid_t dom, struct xen_domctl_getdomaininfo *out)

@@ -18,7 +18,6 @@
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
 
-extern void pv_enter_frame(struct cpu_regs *frame) __attribute__((noreturn));
 int load_data_selector(unsigned which, u16 sel);
 
 static void save_data_selectors(struct vcpu *v)

@@ -5,8 +5,10 @@
  * addresses, and DR7 may not enable general detect or I/O breakpoints
  * (Mica does not set CR4.DE).  The values live in the vCPU and are loaded
  * into the hardware while it runs.  A data breakpoint can fire inside
- * Mica while it copies guest memory; that #DB is remembered and delivered
- * to the guest on the way out, never treated as Mica's own fault.
+ * Mica while it copies guest memory, or on the first instruction of an
+ * entry when a MOV SS deferred it past a SYSCALL; that #DB is remembered
+ * and delivered to the guest on the way out, never treated as Mica's own
+ * fault.  #DB has an IST stack, so its handler never runs on a guest's RSP.
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
@@ -21,6 +23,8 @@
 #define DR7_RESERVED_1  (1ULL << 10)
 #define DR7_ALLOWED     0xffff03ffULL   /* enables, LE/GE, RW/LEN fields */
 #define DR6_RESERVED_1  0xffff0ff0ULL
+#define DR6_BREAKPOINTS 0xfULL          /* B0-B3 */
+#define RFLAGS_TF       (1ULL << 8)
 
 static void write_dr(unsigned n, u64 v)
 {
@@ -94,16 +98,40 @@ void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next)
     }
 }
 
-bool pv_debug_trap_in_mica(void)
+void pv_debug_in_mica(struct cpu_regs *regs)
 {
+    static unsigned reported;
     struct vcpu *v = current_vcpu();
+    u64 dr6 = read_dr6();
+    bool sysenter_step;
 
-    if (!v || !(v->arch.debugreg[7] & DR7_ENABLES))
-        return false;
-    v->arch.debugreg[6] = read_dr6();
     write_dr(6, DR6_RESERVED_1);
-    v->arch.debug_pending = true;
-    return true;
+    sysenter_step = pv_sysenter_single_step(regs);
+    /* DR0-3 hold the running vCPU's guest addresses only: a hit is its own. */
+    if ((dr6 & DR6_BREAKPOINTS) && v && (v->arch.debugreg[7] & DR7_ENABLES)) {
+        v->arch.debugreg[6] = dr6;
+        v->arch.debug_pending = true;
+        return;
+    }
+    if (sysenter_step)
+        return;
+    /*
+     * A single step of Mica's code (a guest's TF carried in) or ICEBP:
+     * both are traps, so resuming is safe once TF is gone.  Few reports,
+     * as a guest can cause them at will.
+     */
+    regs->rflags &= ~RFLAGS_TF;
+    if (reported < 8) {
+        reported++;
+        char who[32] = "no vCPU";
+
+        /* Names what this CPU was running: found from the IST stack, not regs->rsp. */
+        if (v)
+            snprintf(who, sizeof(who), "d%u v%u", v->domain->domid, v->vcpu_id);
+        pr_warn("%s: #DB in Mica at %#llx, stack %#llx, DR6 %#llx: ignored\n", who,
+                (unsigned long long)regs->rip, (unsigned long long)regs->rsp,
+                (unsigned long long)dr6);
+    }
 }
 
 void pv_deliver_pending_debug(struct vcpu *v, struct cpu_regs *regs)

@@ -72,7 +72,7 @@ mfn_t gnt_shared_frame_alloc(struct domain *d)
     memset(gnt_frame_va(mfn), 0, PAGE_SIZE);
     pg = pv_frame(mfn);
     pg->owner = d->domid;
-    pg->count_info = 1;                     /* the allocation */
+    pg->count_info = 1 | PGC_UNCOUNTED;     /* the allocation; not in tot_pages */
     pg->type_info = PGT_WRITABLE | 1;       /* never a page table */
     if (mfn < m2p_nr_frames())
         m2p_set(mfn, INVALID_M2P_ENTRY);    /* no pfn: Mica's frame, shared */

@@ -66,7 +66,10 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4)
  * DOMID_SELF is the caller; the caller's own id is refused (-ESRCH: a
  * domain is never foreign to itself); DOMID_IO and DOMID_XEN are owners
  * of no RAM Mica shares, DOMID_IO standing for the caller's I/O rights;
- * any other id must name an existing (possibly dying) domain.
+ * any other id must name an existing (possibly dying) domain.  A dying
+ * domain goes with the last put of its last held frame, which a request
+ * of a batch can do: batches decode foreigndom again for every request
+ * and never keep the pointer across one.
  */
 struct foreign {
     struct pv_pg_owner src;
@@ -302,6 +305,9 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
             rc = -XEN_EFAULT;
             break;
         }
+        /* An earlier request may have let a dying foreigndom go (its last held frame). */
+        if (i && (rc = foreign_decode(d, (domid_t)foreigndom, &f)))
+            break;
         if ((rc = mmu_update_one(d, pt, &f, &req, &flush)))
             break;
     }
@@ -486,6 +492,9 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
             rc = -XEN_EFAULT;
             break;
         }
+        /* As in mmu_update: a dying foreigndom may be gone since the last op. */
+        if (i && (rc = foreign_decode(v->domain, (domid_t)foreigndom, &f)))
+            break;
         if ((rc = mmuext_one(v, f.d, &op)))
             break;
     }

@@ -43,13 +43,23 @@ bool pv_free_frame(struct page_info *pg, bool flush)
     return free_frames(&host_frames, mfn, 0) == FRAME_OK;
 }
 
+void pv_uncount_frame(struct domain *d)
+{
+    if (!d->tot_pages) {
+        pr_err("d%u: a frame leaves with tot_pages already 0: Mica's frame accounting is wrong\n",
+               d->domid);
+        return;
+    }
+    d->tot_pages--;
+}
+
 /* put_page() dropped the last reference of a frame its live owner gave back. */
 void pv_release_last_reference(struct page_info *pg)
 {
     struct domain *d = domain_by_id_any(pg->owner);
 
-    if (d && d->tot_pages)
-        d->tot_pages--;
+    if (d)
+        pv_uncount_frame(d);
     pv_free_frame(pg, true);
 }
 
@@ -68,6 +78,11 @@ long pv_release_page(struct domain *d, mfn_t mfn)
         return get_page(pg, d) ? (put_page(pg), 0) : -XEN_ENXIO;
     if (!get_page(pg, d))
         return -XEN_ENXIO;
+    /* A grant-table frame is Mica's: the table would live on in a freed frame. */
+    if (READ_ONCE(pg->count_info) & PGC_UNCOUNTED) {
+        put_page(pg);
+        return -XEN_EPERM;
+    }
     /* Ours is now the last reference at worst: put_page frees then. */
     for (u64 x = READ_ONCE(pg->count_info), y;
          !(x & PGC_RELEASED) && (y = cmpxchg(&pg->count_info, x, (x - 1) | PGC_RELEASED)) != x;
@@ -84,7 +99,8 @@ long pv_steal_page(struct domain *d, mfn_t mfn)
     if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid ||
         mfn == d->shared_info_mfn)
         return -XEN_EINVAL;
-    /* Exactly the allocation reference: not mapped, pinned, a root or vcpu_info. */
+    /* Exactly the allocation reference: not mapped, pinned, a root or vcpu_info
+     * (nor Mica's frame: PGC_UNCOUNTED makes count_info differ from 1). */
     if (page_type_count(pg) || cmpxchg(&pg->count_info, 1, 0) != 1)
         return -XEN_EINVAL;
     WRITE_ONCE(pg->owner, PAGE_OWNER_NONE);

@@ -42,6 +42,7 @@ void pv_release_held_frame(struct page_info *pg)
 {
     struct domain *d = domain_by_id_any(pg->owner);
     bool si = d && pv_frame_mfn(pg) == d->shared_info_mfn;
+    bool counted = !si && !(pg->count_info & PGC_UNCOUNTED);
 
     pv_free_frame(pg, false);
     if (!d) {
@@ -49,8 +50,8 @@ void pv_release_held_frame(struct page_info *pg)
                (unsigned long long)pv_frame_mfn(pg));
         return;
     }
-    if (!si && d->tot_pages)
-        d->tot_pages--;
+    if (counted)
+        pv_uncount_frame(d);
     if (d->held_frames)
         d->held_frames--;
     domain_release_held(d);
@@ -110,7 +111,7 @@ u64 pv_mm_teardown(struct domain *d)
 
     for (mfn = 0; mfn < nr; mfn++) {
         struct page_info *pg = pv_frame(mfn);
-        bool si = mfn == d->shared_info_mfn;
+        bool si = mfn == d->shared_info_mfn, counted;
         u64 count, base;
 
         if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
@@ -124,7 +125,8 @@ u64 pv_mm_teardown(struct domain *d)
             if (count <= base)
                 break;
             /* Someone else maps it: kept until their last reference goes. */
-            if ((y = cmpxchg(&pg->count_info, x, (count - base) | PGC_HELD)) == x)
+            if ((y = cmpxchg(&pg->count_info, x,
+                             (count - base) | PGC_HELD | (x & PGC_UNCOUNTED))) == x)
                 break;
         }
         if (count > base) {
@@ -140,10 +142,11 @@ u64 pv_mm_teardown(struct domain *d)
         }
         if (si)
             continue;
+        counted = !(pg->count_info & PGC_UNCOUNTED);
         if (pv_free_frame(pg, false)) {
             freed++;
-            if (d->tot_pages)
-                d->tot_pages--;
+            if (counted)
+                pv_uncount_frame(d);
         }
     }
     if (bad)

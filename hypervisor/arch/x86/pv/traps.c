@@ -175,19 +175,35 @@ void pv_int80(struct cpu_regs *regs)
     pv_exception(regs);
 }
 
+/* The guest's handler for vec gets the fault; without one the domain crashes. */
+static void deliver_trap(struct vcpu *v, struct cpu_regs *regs, unsigned vec, u32 error)
+{
+    struct guest_trap *t = &v->arch.traps[vec];
+
+    if (!t->address) {
+        domain_crash(v->domain, "%s (vector %u, error %#x) at %#llx with no handler registered%s",
+                     vec < 32 && vector_names[vec] ? vector_names[vec] : "exception", vec, error,
+                     (unsigned long long)regs->rip,
+                     vec == 14 ? " (page fault address in the log below)" : "");
+        if (vec == 14)
+            pr_err("  page fault address %#llx\n", (unsigned long long)v->arch.cr2);
+        return;
+    }
+    pv_bounce(v, regs, t->address, vector_has_error(vec), error,
+              t->flags & GUEST_TRAP_MASK_EVENTS);
+}
+
 void pv_exception(struct cpu_regs *regs)
 {
     struct vcpu *v = current_vcpu();
     unsigned vec = (unsigned)regs->vector;
     u32 error = (u32)regs->error_code;
-    struct guest_trap *t = &v->arch.traps[vec];
 
     if ((vec == 13 || vec == 6) && pv_emulate(v, regs))
         return;
     /* Emulation may have found that the guest is owed a different fault. */
     vec = (unsigned)regs->vector;
     error = (u32)regs->error_code;
-    t = &v->arch.traps[vec];
     if (vec == 13 && (error & 3) == 2 && software_interrupt(v, regs))
         return;
     u64 cr2 = vec == 14 ? read_cr2() : 0;
@@ -195,10 +211,8 @@ void pv_exception(struct cpu_regs *regs)
 
     if (ldt == PV_LDT_MAPPED)
         return;
-    if (ldt == PV_LDT_GUEST_GP) {
+    if (ldt == PV_LDT_GUEST_GP)
         vec = 13;
-        t = &v->arch.traps[13];
-    }
     if (vec == 14 && ldt == PV_LDT_NOT_LDT && pv_ptwr_fault(v, regs, cr2, error))
         return;
     if (vec == 14) {
@@ -218,17 +232,29 @@ void pv_exception(struct cpu_regs *regs)
         v->arch.fpu_ts = false;         /* delivering #NM clears virtual CR0.TS */
         write_cr0_ts(false);
     }
-    if (!t->address) {
-        domain_crash(v->domain, "%s (vector %u, error %#x) at %#llx with no handler registered%s",
-                     vec < 32 && vector_names[vec] ? vector_names[vec] : "exception", vec, error,
-                     (unsigned long long)regs->rip,
-                     vec == 14 ? " (page fault address in the log below)" : "");
-        if (vec == 14)
-            pr_err("  page fault address %#llx\n", (unsigned long long)v->arch.cr2);
-        return;
-    }
-    pv_bounce(v, regs, t->address, vector_has_error(vec), error,
-              t->flags & GUEST_TRAP_MASK_EVENTS);
+    deliver_trap(v, regs, vec, error);
+}
+
+extern const char restore_all_iret[];
+
+bool pv_return_fault(struct cpu_regs *fault)
+{
+    struct cpu_regs *g = guest_regs(), saved;
+    struct vcpu *v = current_vcpu();
+
+    if (fault->rip != (u64)(uintptr_t)restore_all_iret || fault->rsp != (u64)(uintptr_t)&g->rip ||
+        !v || (fault->vector != 11 && fault->vector != 12 && fault->vector != 13))
+        return false;
+    /*
+     * The fault's frame lies over the lower part of *g: the guest's
+     * registers (restored just before the IRETQ) are in it, its RIP..SS
+     * are still in *g.  Copied first, as the two overlap.
+     */
+    saved = *fault;
+    memcpy(g, &saved, offsetof(struct cpu_regs, rip));
+    deliver_trap(v, g, (unsigned)saved.vector, (u32)saved.error_code);
+    pv_exit_to_guest(g);
+    pv_enter_frame(g);
 }
 
 /*
@@ -324,6 +350,13 @@ void pv_exit_to_guest(struct cpu_regs *regs)
     maybe_update_vcpu_time(v, now_ns());
     pv_deliver_pending_debug(v, regs);
     deliver_events(v, regs);
+    /*
+     * A hypercall by a SYSCALL in the last bytes below the canonical
+     * boundary returns to a non-canonical RCX (XSA-7 class): the guest
+     * gets the #GP(0) the return would raise, on that frame, as on Xen.
+     */
+    if (!is_canonical(regs->rip) && is_canonical(regs->rsp) && (regs->cs & 3) == 3)
+        deliver_trap(v, regs, 13, 0);
     /*
      * Last line of defence: IRETQ to a non-canonical address would fault
      * inside Mica.  Every path that sets these checks them; this one

@@ -1,16 +1,21 @@
 /*
  * Per-CPU state found from the stack.
  *
- * Each CPU's stack is STACK_SIZE bytes, aligned to its size, with a
+ * Each CPU's stack block is STACK_SIZE bytes, aligned to its size, with a
  * struct cpu_info at the very top.  The first member is the register
  * frame of the current entry from a guest: TSS.rsp0 and the SYSCALL entry
  * both point just past it, so every entry from ring 3 lands its frame
  * there and C code finds it without searching.
+ *
+ * The block's lowest pages are the CPU's IST stacks (IST slot n is page
+ * n - 1, desc.h), so a handler on an IST stack finds its CPU's state
+ * from its own RSP, never from the RSP it interrupted (which may be a
+ * guest's).  The primary stack is the rest, above them.
  */
 #ifndef ASM_CURRENT_H
 #define ASM_CURRENT_H
 
-#define STACK_SIZE           0x8000
+#define STACK_SIZE           0x10000
 #define CPU_INFO_SIZE        208
 #define CPU_INFO_CURRENT     176
 #define CPU_INFO_CPU         184

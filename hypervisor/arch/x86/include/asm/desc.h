@@ -20,11 +20,13 @@
 #define TSS_SELECTOR    0xe040
 #define LDT_SELECTOR    0xe050
 
-/* Interrupt stack table slots. */
+/* Interrupt stack table slots; slot n's stack is page n - 1 of the CPU's stack block. */
 #define IST_NMI 1
 #define IST_DF  2
 #define IST_MC  3
+#define IST_DB  4
 #define IST_STACK_SIZE 4096
+#define NR_IST_STACKS  4
 
 #ifndef __ASSEMBLY__
 #include <mica/types.h>

@@ -20,6 +20,15 @@ extern bool pv_sysenter_enabled;
  * entry saved and cleared RFLAGS; true when it was one (and was dealt with).
  */
 bool pv_sysenter_single_step(struct cpu_regs *regs);
+/*
+ * A fault (#NP, #SS, #GP) of Mica's IRETQ back to a guest, whose CS or SS
+ * descriptor no longer loads: the guest's trap handler gets it with the
+ * frame the guest had, as if its own instruction had faulted (Xen 4.17
+ * does the same), and the guest is entered; false if fault is not one.
+ */
+bool pv_return_fault(struct cpu_regs *fault);
+/* Leaves Mica through *frame (entry.S). */
+void pv_enter_frame(struct cpu_regs *frame) __attribute__((noreturn));
 /* Work on every exit to a guest: scheduling, then event delivery. */
 void pv_exit_to_guest(struct cpu_regs *regs);
 
@@ -63,7 +72,13 @@ long do_set_debugreg(unsigned reg, u64 value);
 long pv_set_debugreg(struct vcpu *v, unsigned reg, u64 value);
 long do_get_debugreg(unsigned reg);
 void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next);
-bool pv_debug_trap_in_mica(void);
+/*
+ * A #DB raised while Mica ran (on its IST stack, whatever RSP it
+ * interrupted): a guest's data breakpoint hit as Mica touched guest memory
+ * or as a MOV SS let it fire on the first instruction of an entry is owed
+ * to the guest; anything else is noted and ignored, as Xen does.
+ */
+void pv_debug_in_mica(struct cpu_regs *regs);
 void pv_deliver_pending_debug(struct vcpu *v, struct cpu_regs *regs);
 
 /* Hypercall dispatch for the guest kernel's SYSCALL. */

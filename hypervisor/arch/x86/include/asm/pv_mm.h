@@ -141,6 +141,12 @@ void pv_release_held_frame(struct page_info *pg);
  * last reference: off the owner's tot_pages, scrubbed and freed.
  */
 void pv_release_last_reference(struct page_info *pg);
+/*
+ * One frame counted in d->tot_pages leaves d (PGC_UNCOUNTED frames never
+ * are counted).  tot_pages at 0 then is a Mica accounting bug: reported,
+ * and the count is left at 0.
+ */
+void pv_uncount_frame(struct domain *d);
 
 /* Writable page-table emulation: true when the #PF was a store it applied. */
 bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error);
