@@ -54,6 +54,15 @@ struct vcpu {
     u32 poll_ports[128];
     u64 poll_deadline;
 
+    /*
+     * Hypercall continuation (docs/hypercalls.md): set while this vCPU is
+     * in a hypercall; mc_call is the multicall entry being run (NULL
+     * outside a multicall), whose args a continued sub-call rewrites.
+     */
+    bool in_hypercall;
+    struct multicall_entry *mc_call;
+    bool mc_call_preempted;
+
     /* Accounting. */
     u64 run_start_ns;
     u64 runtime_ns;
