@@ -351,7 +351,10 @@ static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
         if (copy_to_guest(addr + __builtin_offsetof(struct multicall_entry, result),
                           &e.result, sizeof(e.result)))
             return -XEN_EFAULT;
-        if (e.op == __HYPERVISOR_iret || v->domain->is_shutdown)
+        /* After iret the multicall answers with iret's result: the guest's RAX. */
+        if (e.op == __HYPERVISOR_iret)
+            return (long)e.result;
+        if (v->domain->is_shutdown)
             break;
     }
     return 0;
