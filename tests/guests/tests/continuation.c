@@ -14,12 +14,15 @@
  * Covered: mmu_update and mmuext_op (list advanced, count | bit 31,
  * *pdone written at the continuation and added to afterwards, also up to
  * a failing entry), grant map batches (list advanced, count decreased),
- * console_io writes (buffer and count moved together), a multicall whose
+ * console_io writes (buffer and count moved together), memory_op
+ * decrease_reservation and populate_physmap (extents done in the command
+ * from bit 6 up) and exchange (nr_exchanged written back), a multicall whose
  * sub-call is continued (the entry's arguments and result rewritten in
  * guest memory, the multicall continued at that entry), and a multicall
  * preempted between two entries.
  */
 #include "gnt_common.h"
+#include <public/memory.h>
 
 #define N       3000
 #define GNT_N   100
@@ -45,7 +48,10 @@ static struct {
     uint64_t pool0, pool1;
     struct multicall_entry e0;
     int16_t status0, status1;
+    uint64_t nr_exchanged;
 } seen;
+
+static struct xen_memory_exchange *exch_seen;
 
 void evtchn_do_upcall(struct regs *r);
 
@@ -63,6 +69,7 @@ static bool upcall_hook(struct regs *r)
         seen.e0 = mc[0];
         seen.status0 = maps[0].status;
         seen.status1 = maps[1].status;
+        seen.nr_exchanged = exch_seen ? exch_seen->nr_exchanged : 0;
     }
     evtchn_do_upcall(r);
     return true;
@@ -193,6 +200,73 @@ static void console_case(void)
     CHECK_EQ((uint32_t)seen.rsi + (seen.rdx - (uint64_t)text), sizeof(text));
 }
 
+#define MEM_FIRST 12             /* pool pages 12..19: given back and traded */
+#define MEM_N     4
+
+static uint64_t mem_list[MEM_N], mem_in[MEM_N], mem_out[MEM_N];
+
+static long reservation(void)
+{
+    struct xen_memory_domain self = { .domid = DOMID_SELF };
+    return HYPERVISOR_memory_op(XENMEM_current_reservation, &self);
+}
+
+/* memory_op: progress in the command's bits from 6 up, or in nr_exchanged. */
+static void memory_case(void)
+{
+    struct xen_memory_reservation r = {
+        .extent_start = (uint64_t)mem_list, .nr_extents = MEM_N, .domid = DOMID_SELF,
+    };
+    struct xen_memory_exchange x;
+    long cur = reservation();
+
+    for (unsigned i = 0; i < MEM_N; i++) {
+        mem_list[i] = pool_mfn(MEM_FIRST + i);
+        REQUIRE_EQ(map_mfn(pool[MEM_FIRST + i], 0, 0), 0);
+    }
+    arm();
+    CHECK_EQ(HYPERVISOR_memory_op(XENMEM_decrease_reservation, &r), MEM_N);
+    check_at_syscall(__HYPERVISOR_memory_op, "decrease_reservation");
+    CHECK_EQ(seen.rdi, (1 << 6) | XENMEM_decrease_reservation);
+    CHECK_EQ(seen.rsi, (uint64_t)&r);
+    CHECK_EQ(reservation(), cur - MEM_N);
+
+    for (unsigned i = 0; i < MEM_N; i++)
+        mem_list[i] = va_to_pfn(pool[MEM_FIRST + i]);
+    arm();
+    CHECK_EQ(HYPERVISOR_memory_op(XENMEM_populate_physmap, &r), MEM_N);
+    check_at_syscall(__HYPERVISOR_memory_op, "populate_physmap");
+    CHECK_EQ(seen.rdi, (1 << 6) | XENMEM_populate_physmap);
+    CHECK_EQ(seen.rsi, (uint64_t)&r);
+    CHECK_EQ(reservation(), cur);
+    for (unsigned i = 0; i < MEM_N; i++)
+        CHECK_EQ(m2p(mem_list[i]), va_to_pfn(pool[MEM_FIRST + i]));
+
+    for (unsigned i = 0; i < MEM_N; i++) {
+        mem_in[i] = pool_mfn(MEM_FIRST + MEM_N + i);
+        mem_out[i] = va_to_pfn(pool[MEM_FIRST + MEM_N + i]);
+        REQUIRE_EQ(map_mfn(pool[MEM_FIRST + MEM_N + i], 0, 0), 0);
+    }
+    memset(&x, 0, sizeof(x));
+    x.in = (struct xen_memory_reservation){ .extent_start = (uint64_t)mem_in,
+                                            .nr_extents = MEM_N, .domid = DOMID_SELF };
+    x.out = (struct xen_memory_reservation){ .extent_start = (uint64_t)mem_out,
+                                             .nr_extents = MEM_N, .mem_flags = 32 << 8,
+                                             .domid = DOMID_SELF };
+    exch_seen = &x;
+    arm();
+    CHECK_EQ(HYPERVISOR_memory_op(XENMEM_exchange, &x), 0);
+    exch_seen = NULL;
+    check_at_syscall(__HYPERVISOR_memory_op, "exchange");
+    CHECK_EQ(seen.rdi, XENMEM_exchange);
+    CHECK_EQ(seen.rsi, (uint64_t)&x);
+    CHECK_EQ(seen.nr_exchanged, 1);
+    CHECK_EQ(x.nr_exchanged, MEM_N);
+    CHECK_EQ(reservation(), cur);
+    for (unsigned i = 0; i < MEM_N; i++)
+        CHECK_EQ(m2p(mem_out[i]), va_to_pfn(pool[MEM_FIRST + MEM_N + i]));
+}
+
 static void set(struct multicall_entry *e, uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2,
                 uint64_t a3)
 {
@@ -263,8 +337,9 @@ enum result test_main(void)
     mmuext_case();
     grant_case();
     console_case();
+    memory_case();
     multicall_case();
     events_disable();
-    CHECK_EQ(evt_counts[ipi], 7);
+    CHECK_EQ(evt_counts[ipi], 10);
     return RESULT_SUCCESS;
 }
