@@ -76,6 +76,7 @@ struct domain {
     domid_t domid;
     bool is_privileged;
     bool is_dying;                  /* being torn down */
+    bool kill_in_progress;          /* a preempted domain_kill is not finished */
     bool is_shutdown;               /* shut itself down (or crashed) */
     u8 shutdown_reason;             /* SHUTDOWN_* */
     bool shutdown_code_set;
@@ -144,6 +145,13 @@ int domain_unpause_by_controller(struct domain *d);
  * VIRQ_DOM_EXC to domain 0, as Xen does when a domain dies.
  */
 void domain_destroy(struct domain *d);
+/*
+ * The same work, for XEN_DOMCTL_destroydomain: when `preemptible` it may
+ * stop part way with HYPERCALL_CONTINUE (as Xen's domain_kill returns
+ * -ERESTART), d dying and kill_in_progress set; calling it again goes on
+ * where it stopped.  Returns 0 once d is torn down (and maybe freed).
+ */
+long domain_kill(struct domain *d, bool preemptible);
 
 /* The toolstack hypercalls (common/domctl.c, common/sysctl.c). */
 long do_domctl(u64 arg);

@@ -287,6 +287,14 @@ void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
     regs->rdx = a2;
 }
 
+void hypercall_continue_unchanged(void)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (v->mc_call)
+        v->mc_call_preempted = true;
+}
+
 /*
  * A guest that takes its own vCPU down with no other up has usually hit a
  * fatal error before it had a console (Linux halts with interrupts off

@@ -325,6 +325,14 @@ static long pin_table(struct domain *d, mfn_t mfn, u64 type)
         return -XEN_EINVAL;
     if (get_page_and_type(pg, d, type))
         return -XEN_EINVAL;
+    /*
+     * A dying owner's teardown may be past its unpinning walk (it is
+     * preemptible): as on Xen, the pin is dropped again at once.
+     */
+    if (d->is_dying) {
+        put_page_and_type(pg);
+        return 0;
+    }
     pg->type_info |= PGT_PINNED;
     return 0;
 }
