@@ -230,7 +230,8 @@ void domain_destroy(struct domain *d)
 
 void domain_release_held(struct domain *d)
 {
-    if (d->is_dying && !d->held_frames)
+    /* A preempted teardown frees d itself when it has finished. */
+    if (d->is_dying && !d->kill_in_progress && !d->held_frames)
         domain_free(d);
 }
 

@@ -40,7 +40,6 @@ extern struct frame_pool host_frames;
 #define MAP_NONE           0xffffffffu
 /* Xen's 8-bit pin counters refuse an increment once the top bit is set. */
 #define PIN_LIMIT          128u
-/* Operations per pass of a batch before a top-level call gives the CPU back. */
 /* Xen's GNTTABOP_CONTINUATION_ARG_SHIFT: cmd bits above it are cache_flush's. */
 #define CMD_ARG_SHIFT      12
 
