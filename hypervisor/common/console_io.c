@@ -19,8 +19,13 @@
 #include <public/xen.h>
 
 #define CHUNK 128
-/* Work done before giving the CPU back (see HYPERCALL_CONTINUE). */
-#define BYTES_PER_PASS 65536
+/*
+ * The serial line is polled: a write checks for due scheduling work
+ * (hypercall_preempt_check) after every piece of this many bytes, so a
+ * guest's long write holds the CPU for at most one piece past a tick
+ * (about 3 ms at 115200 baud) before it is continued.
+ */
+#define WRITE_PIECE 32
 
 static void guest_line_flush(struct domain *d)
 {
@@ -62,8 +67,8 @@ long do_console_io(int cmd, u64 count, u64 buf)
         u64 done = 0;
         count = (u32)count;             /* the ABI's count is an unsigned int */
         while (done < count) {
-            size_t n = MIN((u64)CHUNK, count - done);
-            if (done >= BYTES_PER_PASS && hypercall_may_continue()) {
+            size_t n = MIN((u64)WRITE_PIECE, count - done);
+            if (done && hypercall_preempt_check()) {
                 hypercall_continue_args((u64)cmd, count - done, buf + done);
                 return HYPERCALL_CONTINUE;
             }

@@ -5,6 +5,7 @@
 #include <mica/event.h>
 #include <mica/grant_table.h>
 #include <mica/heap.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <mica/rcu.h>
@@ -211,23 +212,28 @@ static void domain_free(struct domain *d)
  * until the last of them is let go (pv_domain_relinquish_memory keeps
  * those frames and counts them in held_frames); getdomaininfo shows it.
  */
-void domain_destroy(struct domain *d)
+long domain_kill(struct domain *d, bool preemptible)
 {
     struct page_info *pg;
 
-    /* From here on lookups (domain_by_id, event delivery) no longer see d. */
-    d->is_dying = true;
-    for (unsigned i = 0; i < d->max_vcpus; i++)
-        if (d->vcpus[i]) {
-            d->vcpus[i]->paused = true;
-            sched_remove_vcpu(d->vcpus[i]);
-        }
-    sched_request_resched();
+    if (!d->is_dying) {
+        /* From here on lookups (domain_by_id, event delivery) no longer see d. */
+        d->is_dying = true;
+        d->kill_in_progress = true;
+        for (unsigned i = 0; i < d->max_vcpus; i++)
+            if (d->vcpus[i]) {
+                d->vcpus[i]->paused = true;
+                sched_remove_vcpu(d->vcpus[i]);
+            }
+        sched_request_resched();
 
-    evtchn_domain_destroy(d);
-    /* Before the memory: the mappings d holds go, its grant table is detached. */
-    grant_domain_destroy(d);
-    pv_domain_relinquish_memory(d);
+        evtchn_domain_destroy(d);
+        /* Before the memory: the mappings d holds go, its grant table is detached. */
+        grant_domain_destroy(d);
+    }
+    if (pv_domain_relinquish_memory(d, preemptible))
+        return HYPERCALL_CONTINUE;
+    d->kill_in_progress = false;
     /* shared_info is the common code's own frame: scrub and free it here,
      * unless another domain still maps it (then it went with the held ones). */
     pg = mfn_to_page(&host_frames, d->shared_info_mfn);
@@ -251,14 +257,21 @@ void domain_destroy(struct domain *d)
         /* Dying (Xen raises it here too): dom0's daemons that still map the
          * domain's pages hear of it and let go, so that it can go. */
         notify_dom0_domain_exception();
-        return;
+        return 0;
     }
     domain_free(d);
+    return 0;
+}
+
+void domain_destroy(struct domain *d)
+{
+    domain_kill(d, false);
 }
 
 void domain_release_held(struct domain *d)
 {
-    if (d->is_dying && !d->held_frames)
+    /* A preempted teardown frees d itself when it has finished. */
+    if (d->is_dying && !d->kill_in_progress && !d->held_frames)
         domain_free(d);
 }
 

@@ -17,6 +17,7 @@
 #include <mica/domain.h>
 #include <mica/domctl_build.h>
 #include <mica/grant_table.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <public/domctl.h>
 #include <public/errno.h>
@@ -277,7 +278,11 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
     case XEN_DOMCTL_destroydomain:
         if (d == self)
             return -XEN_EINVAL;
-        domain_destroy(d);
+        /* Long on a large host: continued like Xen's -ERESTART from domain_kill. */
+        if (domain_kill(d, true) == HYPERCALL_CONTINUE) {
+            hypercall_continue_unchanged();
+            return HYPERCALL_CONTINUE;
+        }
         return 0;
     case XEN_DOMCTL_pausedomain:
         if (d == self)
@@ -361,6 +366,12 @@ long do_domctl(u64 arg)
     default:
         /* Real ids only: DOMID_SELF and the other reserved ids name no domain here. */
         d = domain_by_id(op.domain);
+        /* A destroydomain continued part way finds its dying domain again. */
+        if (!d && op.cmd == XEN_DOMCTL_destroydomain) {
+            d = domain_by_id_any(op.domain);
+            if (d && !d->kill_in_progress)
+                d = NULL;
+        }
         if (!d)
             return -XEN_ESRCH;
         rc = domctl_on_domain(self, d, &op, &copyback);

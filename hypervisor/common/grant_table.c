@@ -40,8 +40,6 @@ extern struct frame_pool host_frames;
 #define MAP_NONE           0xffffffffu
 /* Xen's 8-bit pin counters refuse an increment once the top bit is set. */
 #define PIN_LIMIT          128u
-/* Operations per pass of a batch before a top-level call gives the CPU back. */
-#define GNT_PASS           64u
 /* Xen's GNTTABOP_CONTINUATION_ARG_SHIFT: cmd bits above it are cache_flush's. */
 #define CMD_ARG_SHIFT      12
 
@@ -843,7 +841,7 @@ static long run_batch(struct vcpu *v, unsigned cmd, u64 uop, u32 count)
     if (!array_start_ok(uop, count))
         return -XEN_EFAULT;
     for (u32 i = 0; i < count; i++) {
-        if (i && i % GNT_PASS == 0 && hypercall_may_continue()) {
+        if (i && hypercall_preempt_check()) {
             hypercall_continue_args(cmd, uop + (u64)i * size, count - i);
             return HYPERCALL_CONTINUE;
         }

@@ -26,7 +26,6 @@ extern const struct boot_info *boot_info_get(void);
 #define MEMOP_CMD_MASK 0x3f
 #define MAX_ORDER_DOMU 9        /* 2 MiB, as Xen allows an ordinary guest */
 #define MAX_ORDER_CTLDOM 18     /* Xen 4.17: a control domain may use its allocator's largest */
-#define EXTENTS_PER_PASS 512
 
 static struct domain *target_domain(struct domain *self, domid_t id)
 {
@@ -143,7 +142,7 @@ static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
         u64 slot = r.extent_start + i * sizeof(u64), gpfn = 0;
         mfn_t mfn;
 
-        if (i - start == EXTENTS_PER_PASS && hypercall_may_continue()) {
+        if (i != start && hypercall_preempt_check()) {
             hypercall_continue_args(((u64)i << 6) | (populate ? XENMEM_populate_physmap
                                                                : XENMEM_increase_reservation),
                                     arg, 0);
@@ -194,7 +193,7 @@ static long shrink(struct domain *self, u64 arg, unsigned start)
     for (u64 i = start; i < r.nr_extents; i++) {
         u64 gmfn;
 
-        if (i - start == EXTENTS_PER_PASS && hypercall_may_continue()) {
+        if (i != start && hypercall_preempt_check()) {
             hypercall_continue_args(((u64)i << 6) | XENMEM_decrease_reservation, arg, 0);
             return HYPERCALL_CONTINUE;
         }
@@ -222,8 +221,6 @@ static long shrink(struct domain *self, u64 arg, unsigned start)
  * 0 ends the list) while the chunk is in progress: no stolen frame is
  * read twice from the guest, and no array bounds a chunk of 2^18 frames.
  */
-#define EXCHANGE_FRAMES_PER_PASS 256u
-
 struct chunk_list {
     mfn_t head, tail;       /* INVALID_MFN when empty */
 };
@@ -340,7 +337,7 @@ static long exchange(struct domain *self, u64 arg)
 {
     struct xen_memory_exchange x;
     struct exchange_plan p = { 0 };
-    u64 first, end, i, frames = 0, out_first;
+    u64 first, end, i, out_first;
     unsigned bits;
     long rc = 0;
 
@@ -385,7 +382,7 @@ static long exchange(struct domain *self, u64 arg)
     first = x.nr_exchanged >> p.in_chunk_order;
     end = x.in.nr_extents >> p.in_chunk_order;
     for (i = first; i < end; i++) {
-        if (frames >= EXCHANGE_FRAMES_PER_PASS && hypercall_may_continue()) {
+        if (i != first && hypercall_preempt_check()) {
             x.nr_exchanged = i << p.in_chunk_order;
             if (exchange_finish(arg, &x, 0))
                 return -XEN_EFAULT;
@@ -394,7 +391,6 @@ static long exchange(struct domain *self, u64 arg)
         }
         if ((rc = exchange_chunk(&p, &x, i)))
             break;
-        frames += 1ULL << (x.in.extent_order + p.in_chunk_order);
     }
     x.nr_exchanged = rc ? i << p.in_chunk_order : x.in.nr_extents;
     return exchange_finish(arg, &x, rc);

@@ -143,7 +143,7 @@ static void account(struct vcpu *v, u64 now)
 }
 
 /* The earliest moment this CPU must look at its timers and run queue. */
-static u64 next_deadline(u64 now)
+static u64 earliest_deadline(void)
 {
     u64 d = runq.next_period;
 
@@ -157,7 +157,19 @@ static u64 next_deadline(u64 now)
         if (v->polling && v->poll_deadline && v->poll_deadline < d)
             d = v->poll_deadline;
     }
+    return d;
+}
+
+static u64 next_deadline(u64 now)
+{
+    u64 d = earliest_deadline();
+
     return d > now ? d : now + 1000;
+}
+
+bool sched_work_due(void)
+{
+    return runq.need_resched || now_ns() >= earliest_deadline();
 }
 
 void sched_tick(u64 now)

@@ -55,6 +55,15 @@ struct vcpu {
     u32 poll_ports[128];
     u64 poll_deadline;
 
+    /*
+     * Hypercall continuation (docs/hypercalls.md): set while this vCPU is
+     * in a hypercall; mc_call is the multicall entry being run (NULL
+     * outside a multicall), whose args a continued sub-call rewrites.
+     */
+    bool in_hypercall;
+    struct multicall_entry *mc_call;
+    bool mc_call_preempted;
+
     /* Accounting. */
     u64 run_start_ns;
     u64 runtime_ns;
@@ -68,6 +77,7 @@ struct domain {
     domid_t domid;
     bool is_privileged;
     bool is_dying;                  /* being torn down */
+    bool kill_in_progress;          /* a preempted domain_kill is not finished */
     bool is_shutdown;               /* shut itself down (or crashed) */
     u8 shutdown_reason;             /* SHUTDOWN_* */
     bool shutdown_code_set;
@@ -142,6 +152,13 @@ int domain_unpause_by_controller(struct domain *d);
  * VIRQ_DOM_EXC to domain 0, as Xen does when a domain dies.
  */
 void domain_destroy(struct domain *d);
+/*
+ * The same work, for XEN_DOMCTL_destroydomain: when `preemptible` it may
+ * stop part way with HYPERCALL_CONTINUE (as Xen's domain_kill returns
+ * -ERESTART), d dying and kill_in_progress set; calling it again goes on
+ * where it stopped.  Returns 0 once d is torn down (and maybe freed).
+ */
+long domain_kill(struct domain *d, bool preemptible);
 
 /* The toolstack hypercalls (common/domctl.c, common/sysctl.c). */
 long do_domctl(u64 arg);

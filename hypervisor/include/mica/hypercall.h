@@ -26,16 +26,22 @@ long do_event_channel_op(int cmd, u64 arg);
 long do_memory_op(u64 cmd, u64 arg);
 
 /*
- * Long hypercalls give the CPU back: a handler that has done a bounded
- * piece of work updates its argument registers with
- * hypercall_continue() and returns HYPERCALL_CONTINUE; the guest then
- * re-executes the same hypercall, which goes on where it stopped (as the
- * ABI allows).  Only top-level calls may do this, not calls inside a
- * multicall: hypercall_may_continue() says which.
+ * Long hypercalls give the CPU back (docs/hypercalls.md), with Xen's
+ * continuation model: between two pieces of work (never before the
+ * first) a handler asks hypercall_preempt_check(); when it says yes the
+ * handler records how far it got in the guest-visible arguments with
+ * hypercall_continue_args() and returns HYPERCALL_CONTINUE.  A top-level
+ * call then has its argument registers rewritten and its SYSCALL
+ * re-executed; a call inside a multicall has its entry's arguments
+ * rewritten, and the multicall itself continues at that entry.  Either
+ * way the continued call starts from scratch: it reads and checks every
+ * argument again, as any other call.
  */
 #define HYPERCALL_CONTINUE (-85L)    /* XEN_ERESTART: never seen by a guest */
-bool hypercall_may_continue(void);
+bool hypercall_preempt_check(void);
 void hypercall_continue_args(u64 a0, u64 a1, u64 a2);
+/* A continuation that re-issues the call with its arguments as they are. */
+void hypercall_continue_unchanged(void);
 
 /* Guest output on the console (dom0's console_io, later domU consoles). */
 void console_guest_write(const char *s, size_t n);

@@ -18,6 +18,13 @@ void sched_remove_vcpu(struct vcpu *v);
 /* Marks that the running vCPU should give up the CPU at the next exit. */
 void sched_request_resched(void);
 
+/*
+ * True when this CPU has scheduling work due now (a timer or the time
+ * slice has run out, or a vCPU was woken): a long hypercall then gives
+ * the CPU back (mica/hypercall.h, hypercall_preempt_check).
+ */
+bool sched_work_due(void);
+
 /* Blocks the current vCPU until an event is pending for it. */
 void vcpu_block(struct vcpu *v);
 /* Makes a blocked vCPU runnable (an event arrived). */

@@ -28,7 +28,6 @@
 #define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
 #define MAX_TRAP_ENTRIES   256
-#define MULTICALL_PER_PASS 64
 
 
 static bool guest_code_address_ok(u64 va)
@@ -255,20 +254,45 @@ static long do_physdev_op(int cmd, u64 arg)
     }
 }
 
-static bool top_level_call;
-
-bool hypercall_may_continue(void)
+/*
+ * Xen's hypercall_preempt_check(): scheduling work is due on this CPU,
+ * or the caller itself has an event to take.  Outside a hypercall (a
+ * handler run by Mica itself) there is nothing to continue.
+ */
+bool hypercall_preempt_check(void)
 {
-    return top_level_call;
+    struct vcpu *v = current_vcpu();
+
+    if (!v || !v->in_hypercall)
+        return false;
+    if (v->vcpu_info->evtchn_upcall_pending && !v->vcpu_info->evtchn_upcall_mask)
+        return true;
+    return sched_work_due();
 }
 
 void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
 {
+    struct vcpu *v = current_vcpu();
     struct cpu_regs *regs = guest_regs();
 
+    if (v->mc_call) {
+        v->mc_call->args[0] = a0;
+        v->mc_call->args[1] = a1;
+        v->mc_call->args[2] = a2;
+        v->mc_call_preempted = true;
+        return;
+    }
     regs->rdi = a0;
     regs->rsi = a1;
     regs->rdx = a2;
+}
+
+void hypercall_continue_unchanged(void)
+{
+    struct vcpu *v = current_vcpu();
+
+    if (v->mc_call)
+        v->mc_call_preempted = true;
 }
 
 /*
@@ -299,27 +323,46 @@ static void note_vcpu_down(const struct cpu_regs *regs, unsigned vcpuid)
 
 static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_multicall);
 
+/*
+ * As on Xen 4.17: before every entry but the first, the multicall itself
+ * may give the CPU back (the guest re-issues it from that entry on).  A
+ * sub-call that asks to be continued leaves its new arguments, and the
+ * op number as its result, in its entry in guest memory; the multicall
+ * is then continued at that same entry, which re-issues the sub-call.
+ */
 static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
 {
+    struct vcpu *v = current_vcpu();
     struct multicall_entry e;
 
     nr = (u32)nr;                       /* the ABI's count is 32 bits */
     for (u64 i = 0; i < nr; i++) {
-        if (i == MULTICALL_PER_PASS) {
-            /* Give the CPU back; the guest re-issues the rest. */
-            hypercall_continue_args(list + i * sizeof(e), nr - i, regs->rdx);
+        u64 addr = list + i * sizeof(e);
+        if (i && hypercall_preempt_check()) {
+            hypercall_continue_args(addr, nr - i, regs->rdx);
             return HYPERCALL_CONTINUE;
         }
-        u64 addr = list + i * sizeof(e);
         if (copy_from_guest(&e, addr, sizeof(e)))
             return -XEN_EFAULT;
-        top_level_call = false;         /* sub-calls must not continue on their own */
+        v->mc_call = &e;
+        v->mc_call_preempted = false;
         e.result = (u64)dispatch(regs, e.op, e.args, true);
-        top_level_call = true;
+        v->mc_call = NULL;
+        if (v->mc_call_preempted) {
+            v->mc_call_preempted = false;
+            e.result = e.op;
+            if (copy_to_guest(addr, &e, sizeof(e)))
+                return -XEN_EFAULT;
+            hypercall_continue_args(addr, nr - i, regs->rdx);
+            return HYPERCALL_CONTINUE;
+        }
         if (copy_to_guest(addr + __builtin_offsetof(struct multicall_entry, result),
                           &e.result, sizeof(e.result)))
             return -XEN_EFAULT;
-        if (e.op == __HYPERVISOR_iret || current_vcpu()->domain->is_shutdown)
+        /* After iret the multicall answers with iret's result: the guest's RAX. */
+        if (e.op == __HYPERVISOR_iret)
+            return (long)e.result;
+        if (v->domain->is_shutdown)
             break;
     }
     return 0;
@@ -371,15 +414,20 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
 void pv_hypercall(struct cpu_regs *regs)
 {
     const u64 args[5] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8 };
+    struct vcpu *v = current_vcpu();
     u64 nr = regs->rax;
     long rc;
 
-    top_level_call = true;
+    v->in_hypercall = true;
     rc = dispatch(regs, nr, args, false);
-    top_level_call = false;
+    v->in_hypercall = false;
     if (rc == HYPERCALL_CONTINUE) {
-        regs->rip -= 2;                 /* re-execute SYSCALL; RAX still holds nr */
-                return;
+        /*
+         * Re-execute SYSCALL (RAX still holds nr) with the arguments the
+         * handler left in the registers; nothing else of this call is kept.
+         */
+        regs->rip -= 2;
+        return;
     }
     if (nr != __HYPERVISOR_iret)
         regs->rax = (u64)rc;

@@ -3,10 +3,11 @@
  * (PV ABI guide, 7.5-7.7), on top of the reference and type counts of
  * page_type.c and the entry rules of pt_validate.c.
  *
- * Batches run in passes of MMU_PASS operations; between passes a
- * top-level call gives the CPU back with a continuation (bit 31 of the
- * count, MMU_UPDATE_PREEMPTED, and the running total in *pdone), as the
- * ABI describes.  Inside a multicall a batch runs to its end.
+ * Between two operations of a batch the call may give the CPU back
+ * (hypercall_preempt_check) with a continuation: the list advanced, bit
+ * 31 of the count (MMU_UPDATE_PREEMPTED) set on what is left, and the
+ * running total in *pdone, which the continued call reads back, as on
+ * Xen 4.17 (docs/hypercalls.md).
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
@@ -20,8 +21,6 @@
 #include <mica/lib.h>
 #include <public/errno.h>
 #include <public/xen.h>
-
-#define MMU_PASS 256
 
 static void flush_local_tlb(void)
 {
@@ -239,8 +238,9 @@ static long batch_start(struct batch *b, u64 list, u64 count, u64 pdone, u64 siz
     b->done_before = 0;
     if (b->n & MMU_UPDATE_PREEMPTED) {
         b->n &= ~MMU_UPDATE_PREEMPTED;
+        /* As on Xen, an unreadable *pdone counts from 0 (writing it will fail). */
         if (pdone && copy_from_guest(&b->done_before, pdone, sizeof(b->done_before)))
-            return -XEN_EFAULT;
+            b->done_before = 0;
     }
     return 0;
 }
@@ -250,7 +250,7 @@ static bool batch_yield(const struct batch *b, u32 i, long *rc)
 {
     u32 total;
 
-    if (!i || i % MMU_PASS || !hypercall_may_continue())
+    if (!i || !hypercall_preempt_check())
         return false;
     total = b->done_before + i;
     if (b->pdone && copy_to_guest(b->pdone, &total, sizeof(total))) {
@@ -331,6 +331,14 @@ static long pin_table(struct domain *d, mfn_t mfn, u64 type)
         return -XEN_EINVAL;
     if (get_page_and_type(pg, d, type))
         return -XEN_EINVAL;
+    /*
+     * A dying owner's teardown may be past its unpinning walk (it is
+     * preemptible): as on Xen, the pin is dropped again at once.
+     */
+    if (d->is_dying) {
+        put_page_and_type(pg);
+        return 0;
+    }
     /* Another CPU may have pinned it since the check above. */
     if (page_test_and_set_pinned(pg)) {
         put_page_and_type(pg);

@@ -26,6 +26,7 @@
 #include <asm/mm_release.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 
@@ -57,10 +58,9 @@ void pv_release_held_frame(struct page_info *pg)
     domain_release_held(d);
 }
 
-static void drop_own_references(struct domain *d)
+/* The references d's vCPUs and shared_info hold: no frame-table walk. */
+static void drop_vcpu_references(struct domain *d)
 {
-    mfn_t nr = host_frames.nr_frames, mfn;
-
     for (unsigned i = 0; i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
         if (!v)
@@ -80,79 +80,116 @@ static void drop_own_references(struct domain *d)
         put_page_and_type(pv_frame(d->shared_info_mfn));
         d->arch.shared_info_typed = false;
     }
-
-    for (mfn = 0; mfn < nr; mfn++) {
-        struct page_info *pg = pv_frame(mfn);
-        if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED &&
-            page_test_and_clear_pinned(pg))
-            put_page_and_type(pg);
-    }
-    /*
-     * What is still validated now holds itself up through linear entries;
-     * top level first, so that each level's cascade reaches the next.
-     */
-    for (unsigned l = 0; l < 3; l++) {
-        static const u64 levels[3] = { PGT_L4, PGT_L3, PGT_L2 };
-        for (mfn = 0; mfn < nr; mfn++) {
-            struct page_info *pg = pv_frame(mfn);
-            if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED &&
-                page_type(pg) == levels[l] && (pg->type_info & PGT_VALIDATED))
-                pt_drop_linear(pg, levels[l]);
-        }
-    }
 }
 
-u64 pv_mm_teardown(struct domain *d)
+static void unpin_frame(struct domain *d, mfn_t mfn)
 {
-    mfn_t nr = host_frames.nr_frames, mfn;
-    u64 freed = 0, bad = 0;
+    struct page_info *pg = pv_frame(mfn);
 
-    drop_own_references(d);
+    if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED &&
+        page_test_and_clear_pinned(pg))
+        put_page_and_type(pg);
+}
 
-    for (mfn = 0; mfn < nr; mfn++) {
-        struct page_info *pg = pv_frame(mfn);
-        bool si = mfn == d->shared_info_mfn, counted;
-        u64 count, base;
+/*
+ * What is still validated after the unpinning holds itself up through
+ * linear entries; top level first, so that each level's cascade reaches
+ * the next.
+ */
+static void drop_linear_frame(struct domain *d, mfn_t mfn, u64 level)
+{
+    struct page_info *pg = pv_frame(mfn);
 
-        if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
-            continue;
-        /* The allocation reference: none on shared_info or on a frame
-         * the domain gave back; frames added without one (0 where 1 is
-         * usual) are clean too. */
-        for (u64 x = READ_ONCE(pg->count_info), y;; x = y) {
-            count = x & PGC_COUNT_MASK;
-            base = (si || (x & PGC_RELEASED)) ? 0 : (count ? 1 : 0);
-            if (count <= base)
-                break;
-            /* Someone else maps it: kept until their last reference goes. */
-            if ((y = cmpxchg(&pg->count_info, x,
-                             (count - base) | PGC_HELD | (x & PGC_UNCOUNTED))) == x)
-                break;
-        }
-        if (count > base) {
-            d->held_frames++;
-            continue;
-        }
-        if (page_type_count(pg) || pg->spare) {
-            pr_err("d%u: frame %#llx still typed at teardown (count %llu, type %#llx)\n",
-                   d->domid, (unsigned long long)mfn, (unsigned long long)count,
-                   (unsigned long long)pg->type_info);
-            bad++;
-            continue;
-        }
-        if (si)
-            continue;
-        counted = !(pg->count_info & PGC_UNCOUNTED);
-        if (pv_free_frame(pg, false)) {
-            freed++;
-            if (counted)
-                pv_uncount_frame(d);
-        }
+    if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED &&
+        page_type(pg) == level && (pg->type_info & PGT_VALIDATED))
+        pt_drop_linear(pg, level);
+}
+
+static void free_frame(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = pv_frame(mfn);
+    bool si = mfn == d->shared_info_mfn, counted;
+    u64 count, base;
+
+    if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
+        return;
+    /* The allocation reference: none on shared_info or on a frame
+     * the domain gave back; frames added without one (0 where 1 is
+     * usual) are clean too. */
+    for (u64 x = READ_ONCE(pg->count_info), y;; x = y) {
+        count = x & PGC_COUNT_MASK;
+        base = (si || (x & PGC_RELEASED)) ? 0 : (count ? 1 : 0);
+        if (count <= base)
+            break;
+        /* Someone else maps it: kept until their last reference goes. */
+        if ((y = cmpxchg(&pg->count_info, x,
+                         (count - base) | PGC_HELD | (x & PGC_UNCOUNTED))) == x)
+            break;
     }
-    if (bad)
-        pr_err("d%u: %llu frames kept back at teardown\n", d->domid, (unsigned long long)bad);
+    if (count > base) {
+        d->held_frames++;
+        return;
+    }
+    if (page_type_count(pg) || pg->spare) {
+        pr_err("d%u: frame %#llx still typed at teardown (count %llu, type %#llx)\n",
+               d->domid, (unsigned long long)mfn, (unsigned long long)count,
+               (unsigned long long)pg->type_info);
+        d->arch.teardown_bad++;
+        return;
+    }
+    if (si)
+        return;
+    counted = !(pg->count_info & PGC_UNCOUNTED);
+    if (pv_free_frame(pg, false) && counted)
+        pv_uncount_frame(d);
+}
+
+/*
+ * The steps of a teardown, in order; all but the first walk the frame
+ * table.  d->arch.teardown_step and teardown_next say where a preempted
+ * teardown goes on.
+ */
+enum teardown_step {
+    TD_VCPU_REFS, TD_UNPIN, TD_LINEAR_L4, TD_LINEAR_L3, TD_LINEAR_L2, TD_FREE, TD_DONE,
+};
+
+/* Frames walked between two preemption checks. */
+#define TEARDOWN_FRAMES_PER_CHECK 4096
+
+long pv_mm_teardown(struct domain *d, bool preemptible)
+{
+    mfn_t nr = host_frames.nr_frames;
+
+    while (d->arch.teardown_step != TD_DONE) {
+        unsigned step = d->arch.teardown_step;
+        mfn_t mfn = d->arch.teardown_next, start = mfn;
+
+        if (step == TD_VCPU_REFS) {
+            drop_vcpu_references(d);
+        } else {
+            for (; mfn < nr; mfn++) {
+                if (preemptible && mfn != start && mfn % TEARDOWN_FRAMES_PER_CHECK == 0 &&
+                    hypercall_preempt_check()) {
+                    d->arch.teardown_next = mfn;
+                    return HYPERCALL_CONTINUE;
+                }
+                switch (step) {
+                case TD_UNPIN:     unpin_frame(d, mfn); break;
+                case TD_LINEAR_L4: drop_linear_frame(d, mfn, PGT_L4); break;
+                case TD_LINEAR_L3: drop_linear_frame(d, mfn, PGT_L3); break;
+                case TD_LINEAR_L2: drop_linear_frame(d, mfn, PGT_L2); break;
+                default:           free_frame(d, mfn); break;
+                }
+            }
+        }
+        d->arch.teardown_step = (u8)(step + 1);
+        d->arch.teardown_next = 0;
+    }
+    if (d->arch.teardown_bad)
+        pr_err("d%u: %llu frames kept back at teardown\n", d->domid,
+               (unsigned long long)d->arch.teardown_bad);
     if (d->held_frames)
         printk("d%u: %llu frames held by other domains' mappings\n", d->domid,
                (unsigned long long)d->held_frames);
-    return freed;
+    return 0;
 }

@@ -67,6 +67,10 @@ struct arch_domain {
     u64 *perdomain_l1[2];           /* 2 MiB each: 16 vCPUs of 128 KiB */
     bool shared_info_typed;         /* holds the builder's writable reference on it */
     u32 pci_cf8;                    /* dom0's last dword written to port 0xcf8 (asm/pci.h) */
+    /* Teardown (pv/mm_teardown.c): where a preempted one goes on. */
+    u8 teardown_step;
+    u64 teardown_next;
+    u64 teardown_bad;               /* frames kept back: still typed */
 };
 
 #endif

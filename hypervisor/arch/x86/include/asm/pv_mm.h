@@ -125,9 +125,12 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4);
  * frames back to the allocator.  A frame another domain still references
  * is kept (PGC_HELD, counted in d->held_frames) until that reference
  * goes; shared_info, when not held, is left to the common domain code.
- * Returns the number of frames freed.
+ * Preemptible (from a hypercall that can be continued): may stop between
+ * two stretches of its frame-table walks with HYPERCALL_CONTINUE, to be
+ * called again later, which goes on where it stopped.  Returns 0 when
+ * done.
  */
-u64 pv_mm_teardown(struct domain *d);
+long pv_mm_teardown(struct domain *d, bool preemptible);
 
 /*
  * A held frame (PGC_HELD: its owner died while another domain referenced

@@ -13,8 +13,10 @@
  * another domain still maps are kept (PGC_HELD, d->held_frames) and freed
  * by their last put_page(); d->tot_pages ends at the number of those.
  * The shared_info frame, unless held, is left to the common domain code.
- * d's vCPUs must no longer run.  Returns the number of frames freed.
+ * d's vCPUs must no longer run.  `preemptible`: may return
+ * HYPERCALL_CONTINUE part way, to be called again (docs/hypercalls.md);
+ * returns 0 once everything is done.
  */
-u64 pv_domain_relinquish_memory(struct domain *d);
+long pv_domain_relinquish_memory(struct domain *d, bool preemptible);
 
 #endif
