@@ -1,8 +1,12 @@
 /*
- * GDT, TSS and IDT for the boot CPU.  Secondary CPUs will get their own
- * copies when SMP bring-up arrives.
+ * GDT, TSS and IDT of each CPU.  The boot CPU's tables are static (they
+ * are needed before the heap exists); each secondary CPU gets its own GDT
+ * page, TSS and IST stacks from the heap when it is brought up
+ * (smpboot.c).  The IDT is one table shared by every CPU.
  */
+#include <asm/current.h>
 #include <asm/desc.h>
+#include <mica/heap.h>
 #include <mica/lib.h>
 
 struct idt_gate {
@@ -26,10 +30,20 @@ struct desc_ptr {
 
 extern const u64 vector_stubs[NR_VECTORS];
 
+#define NR_IST_STACKS 3
+
+struct cpu_desc {
+    u64 *gdt_page;                  /* 512 descriptors, seen from selector 0xe000 */
+    struct tss64 *tss;
+    u8 *ist_stacks;                 /* NR_IST_STACKS stacks, back to back */
+};
+
 static u64 boot_gdt_page[512] __aligned(4096);
 static struct idt_gate idt[NR_VECTORS] __aligned(16);
 static struct tss64 boot_tss __aligned(128);
-static u8 ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+static u8 boot_ist_stacks[NR_IST_STACKS][IST_STACK_SIZE] __aligned(16);
+/* Written by the CPU bringing CPU n up, before n runs; read by n only after. */
+static struct cpu_desc cpu_desc[CONFIG_MAX_CPUS];
 
 static unsigned gdt_index(unsigned selector)
 {
@@ -60,19 +74,19 @@ static void set_gate(unsigned vec, u64 handler, unsigned ist)
     };
 }
 
-u64 *boot_cpu_gdt_page(void)
+u64 *this_cpu_gdt_page(void)
 {
-    return boot_gdt_page;
+    return cpu_desc[get_cpu_info()->processor_id].gdt_page;
 }
 
-struct tss64 *boot_cpu_tss(void)
+struct tss64 *this_cpu_tss(void)
 {
-    return &boot_tss;
+    return cpu_desc[get_cpu_info()->processor_id].tss;
 }
 
-void desc_init_boot_cpu(void)
+/* Loads gdt (Mica's page of it) and tss into this CPU, and the shared IDT. */
+static void load_tables(u64 *gdt, struct tss64 *tss, u8 *ist_stacks)
 {
-    u64 *gdt = boot_gdt_page;
     struct desc_ptr gdtr, idtr;
 
     gdt[gdt_index(HYPERVISOR_CS)]   = 0x00af9b000000ffffULL;
@@ -82,15 +96,15 @@ void desc_init_boot_cpu(void)
     gdt[gdt_index(RING3_CS64)]      = 0x00affb000000ffffULL;
     gdt[gdt_index(HYPERVISOR_CS32)] = 0x00cf9b000000ffffULL;
 
-    boot_tss.ist[IST_NMI] = (u64)(uintptr_t)&ist_stacks[0][IST_STACK_SIZE];
-    boot_tss.ist[IST_DF]  = (u64)(uintptr_t)&ist_stacks[1][IST_STACK_SIZE];
-    boot_tss.ist[IST_MC]  = (u64)(uintptr_t)&ist_stacks[2][IST_STACK_SIZE];
-    boot_tss.iomap_base = sizeof(boot_tss);     /* no I/O bitmap: ring 3 gets no ports */
-    set_tss_descriptor(gdt, TSS_SELECTOR, &boot_tss);
+    tss->ist[IST_NMI] = (u64)(uintptr_t)(ist_stacks + 1 * IST_STACK_SIZE);
+    tss->ist[IST_DF]  = (u64)(uintptr_t)(ist_stacks + 2 * IST_STACK_SIZE);
+    tss->ist[IST_MC]  = (u64)(uintptr_t)(ist_stacks + 3 * IST_STACK_SIZE);
+    tss->iomap_base = sizeof(*tss);             /* no I/O bitmap: ring 3 gets no ports */
+    set_tss_descriptor(gdt, TSS_SELECTOR, tss);
 
     /* The CPU indexes from 0; Mica's page starts at selector 0xe000. */
     gdtr.base = (u64)(uintptr_t)gdt - FIRST_RESERVED_GDT_BYTE;
-    gdtr.limit = FIRST_RESERVED_GDT_BYTE + sizeof(boot_gdt_page) - 1;
+    gdtr.limit = FIRST_RESERVED_GDT_BYTE + PAGE_SIZE - 1;
     __asm__ volatile(
         "lgdt %0\n\t"
         "pushq %1\n\t"
@@ -104,12 +118,43 @@ void desc_init_boot_cpu(void)
         :: "m"(gdtr), "i"(HYPERVISOR_CS), "r"(HYPERVISOR_DS) : "rax", "memory");
     __asm__ volatile("ltr %w0" :: "r"(TSS_SELECTOR));
 
+    idtr.base = (u64)(uintptr_t)idt;
+    idtr.limit = sizeof(idt) - 1;
+    __asm__ volatile("lidt %0" :: "m"(idtr));
+}
+
+void desc_init_boot_cpu(void)
+{
+    cpu_desc[0] = (struct cpu_desc){ boot_gdt_page, &boot_tss, &boot_ist_stacks[0][0] };
     for (unsigned v = 0; v < NR_VECTORS; v++)
         set_gate(v, vector_stubs[v], 0);
     set_gate(2, vector_stubs[2], IST_NMI);
     set_gate(8, vector_stubs[8], IST_DF);
     set_gate(18, vector_stubs[18], IST_MC);
-    idtr.base = (u64)(uintptr_t)idt;
-    idtr.limit = sizeof(idt) - 1;
-    __asm__ volatile("lidt %0" :: "m"(idtr));
+    load_tables(boot_gdt_page, &boot_tss, &boot_ist_stacks[0][0]);
+}
+
+bool desc_alloc_cpu(unsigned cpu)
+{
+    u64 *gdt = xmalloc_aligned(PAGE_SIZE, PAGE_SIZE);
+    struct tss64 *tss = xmalloc_aligned(sizeof(*tss), 128);
+    u8 *ist = xmalloc_aligned(NR_IST_STACKS * IST_STACK_SIZE, 16);
+
+    if (!gdt || !tss || !ist) {
+        xfree(gdt);
+        xfree(tss);
+        xfree(ist);
+        return false;
+    }
+    memset(gdt, 0, PAGE_SIZE);
+    memset(tss, 0, sizeof(*tss));
+    cpu_desc[cpu] = (struct cpu_desc){ gdt, tss, ist };
+    return true;
+}
+
+void desc_init_secondary_cpu(void)
+{
+    const struct cpu_desc *c = &cpu_desc[get_cpu_info()->processor_id];
+
+    load_tables(c->gdt_page, c->tss, c->ist_stacks);
 }
