@@ -19,7 +19,7 @@ import sys
 import time
 
 DEFAULT_CPU = "max,-smap,-smep,-pku,-la57"
-CRASH_MARKERS = [r"MICA PANIC", r"Mica cannot boot"]
+CRASH_MARKERS = [r"MICA PANIC", r"Mica cannot boot", r"LOCK VIOLATION"]
 # A boot log larger than this means output ran away (a loop printing).
 MAX_LOG_BYTES = 4 << 20
 

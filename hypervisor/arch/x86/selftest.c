@@ -6,16 +6,33 @@
  *   fault-de   divide by zero
  *   fault-df   page fault with a broken stack (double fault, IST stack)
  *   panic      call panic()
+ *   lock-order take two locks against the lock order (CONFIG_DEBUG_LOCKS)
  */
 #include <asm/io.h>
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/selftest.h>
+#include <mica/spinlock.h>
 
 #ifdef CONFIG_BOOT_SELFTEST
 
 static char opt_selftest[16];
 string_param("selftest", opt_selftest);
+
+/* Two locks of real classes, taken inner first: the checker must stop Mica. */
+static void take_locks_out_of_order(void)
+{
+    static DEFINE_SPINLOCK(selftest_inner, LOCK_ORDER_HEAP);
+    static DEFINE_SPINLOCK(selftest_outer, LOCK_ORDER_EVENT);
+
+    spin_lock(&selftest_inner);
+    spin_lock(&selftest_outer);
+    spin_unlock(&selftest_outer);
+    spin_unlock(&selftest_inner);
+#ifndef CONFIG_DEBUG_LOCKS
+    pr_err("selftest: lock-order needs CONFIG_DEBUG_LOCKS to be detected\n");
+#endif
+}
 
 void selftest_run(void)
 {
@@ -39,8 +56,10 @@ void selftest_run(void)
         __asm__ volatile("mov $0xffff87fffffff000, %%rsp; movq $0, (%%rsp)" ::: "memory");
     } else if (!strcmp(opt_selftest, "panic")) {
         panic("selftest: panic requested on the command line\n");
+    } else if (!strcmp(opt_selftest, "lock-order")) {
+        take_locks_out_of_order();
     } else {
-        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df panic)\n",
+        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df panic lock-order)\n",
                opt_selftest);
         return;
     }

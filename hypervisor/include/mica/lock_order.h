@@ -1,0 +1,33 @@
+/*
+ * The lock order: every lock belongs to one class below, and a CPU may
+ * only take a lock whose class is above every lock it already holds.
+ * CONFIG_DEBUG_LOCKS checks this on every acquisition (mica/spinlock.h).
+ * docs/smp.md explains each class and why it sits where it does.
+ *
+ * Classes are spaced so that two locks of one class can be nested with
+ * a subclass (spin_lock_nested(): +1, +2, ...) when the code fixes their
+ * order itself, e.g. two domains' event locks, lower domain id first.
+ */
+#ifndef MICA_LOCK_ORDER_H
+#define MICA_LOCK_ORDER_H
+
+enum lock_order {
+    LOCK_ORDER_DOMCTL       = 10,  /* domctl_lock: one domctl at a time, as Xen */
+    LOCK_ORDER_SYSCTL       = 14,  /* sysctl_lock */
+    LOCK_ORDER_EVENT        = 20,  /* d->event_lock (+1: the second domain's) */
+    LOCK_ORDER_PIRQ         = 24,  /* pirq_lock: pirq and MSI tables */
+    LOCK_ORDER_GRANT        = 30,  /* gt->lock (+1: the second domain's) */
+    LOCK_ORDER_MAPTRACK     = 34,  /* d's maptrack free list */
+    LOCK_ORDER_PAGE_TABLE   = 40,  /* d->arch.pt_lock: PV page-table updates */
+    LOCK_ORDER_PAGE_ALLOC   = 50,  /* d->page_alloc_lock: page list, tot_pages */
+    LOCK_ORDER_HEAP         = 60,  /* heap_lock: frame allocator and xmalloc heap */
+    LOCK_ORDER_DOMLIST      = 70,  /* domlist_lock: the domain list and id table */
+    LOCK_ORDER_PCI_CONF     = 80,  /* pci_conf_lock: the 0xCF8/0xCFC latch */
+    LOCK_ORDER_CONSOLE      = 90,  /* console_lock: ring and UART; innermost */
+    LOCK_ORDER_TEST         = 100, /* unit tests and self tests only */
+};
+
+/* How far spin_lock_nested() may raise a class. */
+#define LOCK_SUBCLASS_MAX 3
+
+#endif
