@@ -26,6 +26,7 @@
 #include <mica/heap.h>
 #include <mica/lib.h>
 #include <mica/param.h>
+#include <mica/percpu.h>
 
 #define AP_CALLIN_MS       5000    /* from the startup IPIs to the AP's first C */
 #define AP_ONLINE_MS       5000    /* from there to online */
@@ -51,6 +52,7 @@ enum cpu_boot_state {
 };
 
 u64 ap_stack_top[256];
+cpumask_t cpu_online_map;
 
 /* State changes by compare-and-swap: the boot CPU may give up on an AP
  * at the moment the AP calls in, and exactly one of the two must win. */
@@ -83,12 +85,6 @@ custom_param("maxcpus", parse_maxcpus);
 unsigned num_online_cpus(void)
 {
     return __atomic_load_n(&nr_online, __ATOMIC_ACQUIRE);
-}
-
-bool cpu_online(unsigned cpu)
-{
-    return cpu < CONFIG_MAX_CPUS &&
-           __atomic_load_n(&boot_state[cpu], __ATOMIC_ACQUIRE) == CPU_ONLINE;
 }
 
 unsigned smp_max_cpu_id(void)
@@ -235,7 +231,7 @@ static bool start_cpu(unsigned cpu, u32 apic_id, paddr_t trampoline)
     struct cpu_info *ci;
     u8 booting = CPU_BOOTING;
 
-    if (!stack || !desc_alloc_cpu(cpu)) {
+    if (!stack || !desc_alloc_cpu(cpu) || percpu_area_init(cpu)) {
         xfree(stack);
         pr_err("SMP: no heap left for CPU %u's stack and tables; it stays offline\n", cpu);
         return false;
@@ -272,6 +268,7 @@ static bool start_cpu(unsigned cpu, u32 apic_id, paddr_t trampoline)
                "left offline\n", cpu, apic_id, AP_ONLINE_MS);
         return false;
     }
+    cpumask_set_cpu(cpu, &cpu_online_map);
     __atomic_fetch_add(&nr_online, 1, __ATOMIC_ACQ_REL);
     return true;
 }
@@ -309,6 +306,7 @@ unsigned smp_boot_cpus(const struct acpi_info *acpi, const struct boot_info *bi)
 
     apic_of_cpu[0] = me;
     boot_state[0] = CPU_ONLINE;
+    cpumask_set_cpu(0, &cpu_online_map);
     if (max_cpus_wanted == 0) {
         pr_warn("SMP: maxcpus=0 would leave no CPU to run on; using the boot CPU only "
                 "(maxcpus=1)\n");

@@ -8,15 +8,14 @@
 #ifndef ASM_SMP_H
 #define ASM_SMP_H
 
-#include <asm/current.h>
 #include <mica/acpi.h>
 #include <mica/bootinfo.h>
+#include <mica/cpumask.h>
+#include <mica/smp.h>
 #include <mica/types.h>
 
-static inline unsigned smp_processor_id(void)
-{
-    return (unsigned)get_cpu_info()->processor_id;
-}
+/* The CPUs that finished bring-up; bits are only ever set (at boot). */
+extern cpumask_t cpu_online_map;
 
 /*
  * Starts every enabled CPU the MADT lists (acpi NULL: none), at most
@@ -27,7 +26,10 @@ static inline unsigned smp_processor_id(void)
 unsigned smp_boot_cpus(const struct acpi_info *acpi, const struct boot_info *bi);
 
 unsigned num_online_cpus(void);
-bool cpu_online(unsigned cpu);
+static inline bool cpu_online(unsigned cpu)
+{
+    return cpu < NR_CPUS && cpumask_test_cpu(cpu, &cpu_online_map);
+}
 /* Highest CPU number in use (online or not), as sysctl physinfo's max_cpu_id. */
 unsigned smp_max_cpu_id(void);
 u32 cpu_apic_id(unsigned cpu);
