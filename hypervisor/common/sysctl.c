@@ -8,6 +8,7 @@
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/smp.h>
 #include <asm/time.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
@@ -23,11 +24,10 @@ static void physinfo(struct xen_sysctl_physinfo *pi)
     u32 a, b, c, d, max_ext;
 
     memset(pi, 0, sizeof(*pi));
-    /* Mica brings up one CPU so far: one thread of one core of one node. */
-    pi->threads_per_core = 1;
-    pi->cores_per_socket = 1;
-    pi->nr_cpus = 1;
-    pi->max_cpu_id = 0;
+    /* One NUMA node: Mica does not read the SRAT. */
+    smp_topology(&pi->threads_per_core, &pi->cores_per_socket);
+    pi->nr_cpus = num_online_cpus();
+    pi->max_cpu_id = smp_max_cpu_id();
     pi->nr_nodes = 1;
     pi->max_node_id = 0;
     pi->cpu_khz = (u32)tsc_khz();

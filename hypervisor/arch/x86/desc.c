@@ -1,9 +1,14 @@
 /*
- * GDT, TSS and IDT for the boot CPU.  Secondary CPUs will get their own
- * copies when SMP bring-up arrives.
+ * GDT, TSS and IDT of each CPU.  The boot CPU's tables are static (they
+ * are needed before the heap exists); each secondary CPU gets its own GDT
+ * page and TSS from the heap when it is brought up (smpboot.c).  Every
+ * CPU's IST stacks are the lowest pages of its own stack block
+ * (asm/current.h), so an IST handler finds its CPU from its own RSP.
+ * The IDT is one table shared by every CPU.
  */
 #include <asm/current.h>
 #include <asm/desc.h>
+#include <mica/heap.h>
 #include <mica/lib.h>
 
 struct idt_gate {
@@ -22,17 +27,25 @@ struct desc_ptr {
     u64 base;
 } __attribute__((packed));
 
-/* The IST stacks must leave most of the stack block to the primary stack. */
-_Static_assert(NR_IST_STACKS * IST_STACK_SIZE <= STACK_SIZE / 4, "IST stacks in the stack block");
-
 #define GATE_INTERRUPT 0x8e     /* present, DPL 0, 64-bit interrupt gate */
 #define NR_VECTORS 256
 
+/* The IST stacks must leave most of the stack block to the primary stack. */
+_Static_assert(NR_IST_STACKS * IST_STACK_SIZE <= STACK_SIZE / 4, "IST stacks in the stack block");
+
 extern const u64 vector_stubs[NR_VECTORS];
+
+struct cpu_desc {
+    u64 *gdt_page;                  /* 512 descriptors, seen from selector 0xe000 */
+    struct tss64 *tss;
+    u8 *stack_block;                /* STACK_SIZE, IST slot n's stack in page n - 1 */
+};
 
 static u64 boot_gdt_page[512] __aligned(4096);
 static struct idt_gate idt[NR_VECTORS] __aligned(16);
 static struct tss64 boot_tss __aligned(128);
+/* Written by the CPU bringing CPU n up, before n runs; read by n only after. */
+static struct cpu_desc cpu_desc[CONFIG_MAX_CPUS];
 
 static unsigned gdt_index(unsigned selector)
 {
@@ -63,19 +76,19 @@ static void set_gate(unsigned vec, u64 handler, unsigned ist)
     };
 }
 
-u64 *boot_cpu_gdt_page(void)
+u64 *this_cpu_gdt_page(void)
 {
-    return boot_gdt_page;
+    return cpu_desc[get_cpu_info()->processor_id].gdt_page;
 }
 
-struct tss64 *boot_cpu_tss(void)
+struct tss64 *this_cpu_tss(void)
 {
-    return &boot_tss;
+    return cpu_desc[get_cpu_info()->processor_id].tss;
 }
 
-void desc_init_boot_cpu(void)
+/* Loads gdt (Mica's page of it) and tss into this CPU, and the shared IDT. */
+static void load_tables(u64 *gdt, struct tss64 *tss, u8 *stack_block)
 {
-    u64 *gdt = boot_gdt_page;
     struct desc_ptr gdtr, idtr;
 
     gdt[gdt_index(HYPERVISOR_CS)]   = 0x00af9b000000ffffULL;
@@ -85,16 +98,14 @@ void desc_init_boot_cpu(void)
     gdt[gdt_index(RING3_CS64)]      = 0x00affb000000ffffULL;
     gdt[gdt_index(HYPERVISOR_CS32)] = 0x00cf9b000000ffffULL;
 
-    /* In this CPU's stack block, below its primary stack (asm/current.h). */
-    u64 stack_block = (u64)(uintptr_t)get_cpu_info() + CPU_INFO_SIZE - STACK_SIZE;
     for (unsigned slot = 1; slot <= NR_IST_STACKS; slot++)
-        boot_tss.ist[slot] = stack_block + slot * IST_STACK_SIZE;
-    boot_tss.iomap_base = sizeof(boot_tss);     /* no I/O bitmap: ring 3 gets no ports */
-    set_tss_descriptor(gdt, TSS_SELECTOR, &boot_tss);
+        tss->ist[slot] = (u64)(uintptr_t)(stack_block + slot * IST_STACK_SIZE);
+    tss->iomap_base = sizeof(*tss);             /* no I/O bitmap: ring 3 gets no ports */
+    set_tss_descriptor(gdt, TSS_SELECTOR, tss);
 
     /* The CPU indexes from 0; Mica's page starts at selector 0xe000. */
     gdtr.base = (u64)(uintptr_t)gdt - FIRST_RESERVED_GDT_BYTE;
-    gdtr.limit = FIRST_RESERVED_GDT_BYTE + sizeof(boot_gdt_page) - 1;
+    gdtr.limit = FIRST_RESERVED_GDT_BYTE + PAGE_SIZE - 1;
     __asm__ volatile(
         "lgdt %0\n\t"
         "pushq %1\n\t"
@@ -108,13 +119,44 @@ void desc_init_boot_cpu(void)
         :: "m"(gdtr), "i"(HYPERVISOR_CS), "r"(HYPERVISOR_DS) : "rax", "memory");
     __asm__ volatile("ltr %w0" :: "r"(TSS_SELECTOR));
 
+    idtr.base = (u64)(uintptr_t)idt;
+    idtr.limit = sizeof(idt) - 1;
+    __asm__ volatile("lidt %0" :: "m"(idtr));
+}
+
+void desc_init_boot_cpu(void)
+{
+    u8 *stack_block = (u8 *)get_cpu_info() + CPU_INFO_SIZE - STACK_SIZE;
+
+    cpu_desc[0] = (struct cpu_desc){ boot_gdt_page, &boot_tss, stack_block };
     for (unsigned v = 0; v < NR_VECTORS; v++)
         set_gate(v, vector_stubs[v], 0);
     set_gate(2, vector_stubs[2], IST_NMI);
     set_gate(8, vector_stubs[8], IST_DF);
     set_gate(18, vector_stubs[18], IST_MC);
     set_gate(1, vector_stubs[1], IST_DB);
-    idtr.base = (u64)(uintptr_t)idt;
-    idtr.limit = sizeof(idt) - 1;
-    __asm__ volatile("lidt %0" :: "m"(idtr));
+    load_tables(boot_gdt_page, &boot_tss, stack_block);
+}
+
+bool desc_alloc_cpu(unsigned cpu, u8 *stack_block)
+{
+    u64 *gdt = xmalloc_aligned(PAGE_SIZE, PAGE_SIZE);
+    struct tss64 *tss = xmalloc_aligned(sizeof(*tss), 128);
+
+    if (!gdt || !tss) {
+        xfree(gdt);
+        xfree(tss);
+        return false;
+    }
+    memset(gdt, 0, PAGE_SIZE);
+    memset(tss, 0, sizeof(*tss));
+    cpu_desc[cpu] = (struct cpu_desc){ gdt, tss, stack_block };
+    return true;
+}
+
+void desc_init_secondary_cpu(void)
+{
+    const struct cpu_desc *c = &cpu_desc[get_cpu_info()->processor_id];
+
+    load_tables(c->gdt_page, c->tss, c->stack_block);
 }

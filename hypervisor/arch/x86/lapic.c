@@ -1,6 +1,10 @@
 /*
  * Local APIC in xAPIC (MMIO) mode: enable, timer calibration against the
- * same reference window as the TSC, one-shot timer, EOI.
+ * same reference window as the TSC, one-shot timer, EOI, and the
+ * interrupt command register for INIT/startup IPIs.  Every CPU's LAPIC
+ * sits at the same physical address, so one mapping serves them all;
+ * the timer is calibrated once, on the boot CPU, and secondary CPUs use
+ * the same rate (their LAPIC timers run off the same bus clock).
  */
 #include <asm/io.h>
 #include <asm/lapic.h>
@@ -14,6 +18,8 @@ enum {
     LAPIC_TPR = 0x080,
     LAPIC_EOI = 0x0b0,
     LAPIC_SVR = 0x0f0,
+    LAPIC_ICR_LOW = 0x300,
+    LAPIC_ICR_HIGH = 0x310,
     LAPIC_LVT_TIMER = 0x320,
     LAPIC_TIMER_INITIAL = 0x380,
     LAPIC_TIMER_CURRENT = 0x390,
@@ -22,6 +28,11 @@ enum {
 #define SVR_ENABLE (1u << 8)
 #define LVT_MASKED (1u << 16)
 #define TIMER_DIVIDE_BY_16 0x3
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_TRIGGER_LEVEL (1u << 15)
+#define ICR_MODE_INIT (5u << 8)
+#define ICR_MODE_STARTUP (6u << 8)
 #define APIC_BASE_ENABLE (1ULL << 11)
 #define APIC_BASE_ADDR_MASK 0x000ffffffffff000ULL
 
@@ -50,7 +61,7 @@ static volatile u64 timer_interrupts;
 /* The scheduler will hang its work here; for now the count proves delivery. */
 static void timer_interrupt(struct cpu_regs *regs)
 {
-    timer_interrupts++;
+    __atomic_fetch_add(&timer_interrupts, 1, __ATOMIC_RELAXED);
     lapic_eoi();
 }
 
@@ -59,23 +70,29 @@ u64 lapic_timer_interrupts(void)
     return timer_interrupts;
 }
 
+void lapic_enable_this_cpu(void)
+{
+    u64 base = rdmsr(MSR_APIC_BASE);
+
+    if (!(base & APIC_BASE_ENABLE))
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+    lapic_write(LAPIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
+    lapic_write(LAPIC_TPR, 0);
+    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LAPIC_TIMER_VECTOR);
+}
+
 void lapic_init(void)
 {
     u64 base = rdmsr(MSR_APIC_BASE);
     const unsigned window_ms = 10;
 
-    if (!(base & APIC_BASE_ENABLE))
-        wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
     lapic = ioremap(base & APIC_BASE_ADDR_MASK, PAGE_SIZE);
     if (!lapic)
         panic("cannot map the local APIC at %#llx\n",
               (unsigned long long)(base & APIC_BASE_ADDR_MASK));
 
-    lapic_write(LAPIC_SVR, SVR_ENABLE | SPURIOUS_VECTOR);
-    lapic_write(LAPIC_TPR, 0);
-    lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
-    lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LAPIC_TIMER_VECTOR);
-
+    lapic_enable_this_cpu();
     time_calibrate_window(window_ms, timer_start, timer_stop);
     ticks_per_ms = (0xffffffffu - timer_end) / window_ms;
     lapic_write(LAPIC_TIMER_INITIAL, 0);
@@ -109,4 +126,42 @@ void lapic_timer_oneshot(u64 ns)
         ticks = 0xffffffffu;
     lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_VECTOR);   /* one-shot, unmasked */
     lapic_write(LAPIC_TIMER_INITIAL, (u32)ticks);
+}
+
+/* Waits (bounded) for the previous command to leave the ICR. */
+static bool icr_wait_idle(void)
+{
+    for (unsigned i = 0; i < 100000; i++) {
+        if (!(lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING))
+            return true;
+        udelay(1);
+    }
+    return false;
+}
+
+static bool icr_send(u32 apic_id, u32 low)
+{
+    if (!icr_wait_idle())
+        return false;
+    lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+    lapic_write(LAPIC_ICR_LOW, low);     /* writing the low half sends */
+    return icr_wait_idle();
+}
+
+bool lapic_send_init(u32 apic_id)
+{
+    if (!icr_send(apic_id, ICR_MODE_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL))
+        return false;
+    /* The de-assert message; modern CPUs ignore it, old ones need it. */
+    return icr_send(apic_id, ICR_MODE_INIT | ICR_TRIGGER_LEVEL);
+}
+
+bool lapic_send_startup(u32 apic_id, paddr_t entry)
+{
+    return icr_send(apic_id, ICR_MODE_STARTUP | (u32)(entry >> 12));
+}
+
+void lapic_send_ipi(u32 apic_id, unsigned vector)
+{
+    icr_send(apic_id, ICR_LEVEL_ASSERT | vector);
 }

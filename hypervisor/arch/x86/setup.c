@@ -18,6 +18,7 @@
 #include <asm/power.h>
 #include <asm/platform_op.h>
 #include <asm/pv.h>
+#include <asm/smp.h>
 #include <asm/time.h>
 #include <asm/uart.h>
 #include <mica/acpi.h>
@@ -271,6 +272,7 @@ void start_mica(u32 magic, u32 info_pa)
 
     selftest_run();
     pv_cpu_init();
+    smp_boot_cpus(&acpi, &boot_info);
 
     if (boot_info.nr_modules == 0) {
         printk("No dom0 kernel given (no multiboot2 module): nothing to run, powering off.\n");

@@ -45,7 +45,6 @@ static void load_data_selectors(struct vcpu *next)
     if (failed)
         pv_bounce_failsafe(next, guest_regs(), next->arch.data_sel);
 }
-extern u64 idle_cr3;
 
 /*
  * FPU state moves eagerly with the vCPU (XSAVE/XRSTOR, or FXSAVE without

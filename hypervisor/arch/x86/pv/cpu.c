@@ -29,7 +29,6 @@
 #define RFLAGS_MASK_ON_SYSCALL 0x47700   /* TF, IF, DF, IOPL, NT, AC */
 
 extern const char pv_syscall_entry[], pv_syscall32_entry[], pv_sysenter_entry[];
-extern struct tss64 *boot_cpu_tss(void);
 
 bool pv_sysenter_enabled;
 
@@ -57,7 +56,7 @@ void pv_cpu_init(void)
     struct cpu_info *ci = get_cpu_info();
 
     ci->rsp0 = (u64)(uintptr_t)(&ci->guest_regs + 1);
-    boot_cpu_tss()->rsp[0] = ci->rsp0;
+    this_cpu_tss()->rsp[0] = ci->rsp0;
 
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
     wrmsr(MSR_STAR, ((u64)(RING3_CS32 & ~3) << 48) | ((u64)HYPERVISOR_CS << 32));

@@ -23,7 +23,6 @@
 #include <public/errno.h>
 
 extern struct frame_pool host_frames;
-extern u64 *boot_cpu_gdt_page(void);
 
 #define DESC_P          (1ULL << 47)
 #define DESC_S          (1ULL << 44)
@@ -157,7 +156,7 @@ long pv_gdt_domain_init(struct domain *d)
         for (unsigned p = 0; p < GDT_GUEST_PAGES; p++)
             *gdt_view_l1e(d, v, p) = (zero_frame << PAGE_SHIFT) | PTE_P | PTE_A | paging_nx_flag();
         *gdt_view_l1e(d, v, GDT_GUEST_PAGES) =
-            virt_to_maddr(boot_cpu_gdt_page()) | PTE_P | PTE_RW | PTE_A | PTE_D | paging_nx_flag();
+            virt_to_maddr(this_cpu_gdt_page()) | PTE_P | PTE_RW | PTE_A | PTE_D | paging_nx_flag();
     }
     return 0;
 }
@@ -204,7 +203,7 @@ void pv_load_gdt(const struct vcpu *v)
     if (v && v->domain->arch.perdomain_l4e) {
         p.base = gdt_view_va(v->vcpu_id);
     } else {
-        p.base = (u64)(uintptr_t)boot_cpu_gdt_page() - FIRST_RESERVED_GDT_BYTE;
+        p.base = (u64)(uintptr_t)this_cpu_gdt_page() - FIRST_RESERVED_GDT_BYTE;
     }
     p.limit = FIRST_RESERVED_GDT_BYTE + PAGE_SIZE - 1;
     __asm__ volatile("lgdt %0" :: "m"(p));

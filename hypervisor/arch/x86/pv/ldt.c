@@ -23,7 +23,6 @@
 #include <mica/lib.h>
 #include <public/errno.h>
 
-extern u64 *boot_cpu_gdt_page(void);
 
 #define LDT_VIEW_FIRST_PAGE 16u
 #define DESC_TYPE_LDT       0x2ULL
@@ -63,7 +62,7 @@ bool pv_destroy_ldt(struct vcpu *v)
 
 void pv_load_ldt(const struct vcpu *v)
 {
-    u64 *gdt = boot_cpu_gdt_page();
+    u64 *gdt = this_cpu_gdt_page();
     unsigned i = (LDT_SELECTOR - FIRST_RESERVED_GDT_BYTE) >> 3;
     u64 base, limit;
 

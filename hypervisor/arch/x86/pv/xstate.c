@@ -51,31 +51,40 @@ static inline void xrstor(const u8 *area, u64 rfbm)
 void xstate_cpu_init(void)
 {
     u32 a, b, c, d;
+    /* Every CPU is set up alike, one at a time; the first one reports. */
+    static bool reported;
+    bool report = !reported;
+
+    reported = true;
 
     cpuid(1, 0, &a, &b, &c, &d);
     if (!(c & CPUID1_XSAVE)) {
-        pr_info("xstate: no XSAVE; guests get FXSAVE switching and no AVX\n");
+        if (report)
+            pr_info("xstate: no XSAVE; guests get FXSAVE switching and no AVX\n");
         return;
     }
     write_cr4(read_cr4() | CR4_OSXSAVE);
     cpuid(0xd, 0, &a, &b, &c, &d);
     u64 max = (((u64)d << 32) | a) & XSTATE_GUEST_ALLOWED;
     if ((max & (XSTATE_X87 | XSTATE_SSE)) != (XSTATE_X87 | XSTATE_SSE)) {
-        pr_info("xstate: XCR0 lacks x87/SSE (%#llx); XSAVE not offered to guests\n",
-                (unsigned long long)max);
+        if (report)
+            pr_info("xstate: XCR0 lacks x87/SSE (%#llx); XSAVE not offered to guests\n",
+                    (unsigned long long)max);
         return;
     }
     /* The area must hold everything a guest may enable, at the CPU's offsets. */
     xsetbv(0, max);
     cpuid(0xd, 0, &a, &b, &c, &d);
     if (b > XSTATE_AREA_SIZE) {
-        pr_info("xstate: XSAVE area of %u bytes exceeds Mica's %u; AVX not offered\n",
-                b, XSTATE_AREA_SIZE);
+        if (report)
+            pr_info("xstate: XSAVE area of %u bytes exceeds Mica's %u; AVX not offered\n",
+                    b, XSTATE_AREA_SIZE);
         max = XSTATE_X87 | XSTATE_SSE;
     }
     xsetbv(0, XSTATE_X87 | XSTATE_SSE);
     guest_xcr0_max = max;
-    pr_info("xstate: guests may enable XCR0 %#llx\n", (unsigned long long)max);
+    if (report)
+        pr_info("xstate: guests may enable XCR0 %#llx\n", (unsigned long long)max);
 }
 
 u64 xstate_guest_xcr0_max(void)

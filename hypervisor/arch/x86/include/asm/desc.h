@@ -43,8 +43,15 @@ _Static_assert(sizeof(struct tss64) == 104, "TSS layout");
 _Static_assert(__builtin_offsetof(struct tss64, ist[1]) == 0x24, "TSS IST1 offset");
 _Static_assert(__builtin_offsetof(struct tss64, iomap_base) == 0x66, "TSS I/O map offset");
 
-/* Sets up and loads this CPU's GDT, TSS and IDT. */
+/* Sets up and loads the boot CPU's GDT, TSS and the IDT every CPU shares. */
 void desc_init_boot_cpu(void);
+/* Allocates CPU cpu's GDT page and TSS; its IST stacks are in stack_block (run by the boot CPU). */
+bool desc_alloc_cpu(unsigned cpu, u8 *stack_block);
+/* Loads a secondary CPU's own tables (run by that CPU). */
+void desc_init_secondary_cpu(void);
+/* The running CPU's page of Mica descriptors and its TSS. */
+u64 *this_cpu_gdt_page(void);
+struct tss64 *this_cpu_tss(void);
 #endif
 
 #endif

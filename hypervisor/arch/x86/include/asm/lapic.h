@@ -6,7 +6,14 @@
 
 /* Maps and enables this CPU's local APIC; calibrates its timer. */
 void lapic_init(void);
+/* Enables this CPU's LAPIC with the timer masked (secondary CPUs). */
+void lapic_enable_this_cpu(void);
 u32 lapic_id(void);
+/* INIT and startup IPIs; false when the ICR never reported delivery. */
+bool lapic_send_init(u32 apic_id);
+bool lapic_send_startup(u32 apic_id, paddr_t entry);   /* entry: 4 KiB aligned, below 1 MiB */
+/* A fixed interrupt on vector to one CPU. */
+void lapic_send_ipi(u32 apic_id, unsigned vector);
 void lapic_eoi(void);
 /* Timer ticks (after the divider) per millisecond. */
 u32 lapic_timer_ticks_per_ms(void);

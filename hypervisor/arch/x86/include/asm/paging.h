@@ -54,6 +54,11 @@ void *ioremap_cached(paddr_t pa, u64 len);
  */
 void paging_map_guest_readonly(u64 va, paddr_t pa, u64 len);
 
+/* CR3 of Mica's own page tables (no guest mapped), loaded while idle. */
+extern u64 idle_cr3;
+/* Entry slot of Mica's own L4 (the upper half every address space shares). */
+u64 idle_l4_entry(unsigned slot);
+
 /* PTE_NX when the CPU has it, else 0 (the bit is reserved without NX). */
 u64 paging_nx_flag(void);
 
