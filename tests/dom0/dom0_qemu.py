@@ -59,6 +59,9 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-memory-back", "domu-no-leftovers"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
+# Test-kernel domUs (the tiny one, the PV front ends) fail the run with any
+# FAIL line or bad verdict of their own, which dom0 cannot always see.
+DOMU_BAD = re.compile(r"^\(d[1-9][0-9]*\) (FAIL: .*|Test result: (FAILURE|ERROR).*)$", re.M)
 
 
 def dom0_cmdline(native, test, extra="", cpus=1):
@@ -176,6 +179,8 @@ def judge(name, end, marker_at, total, text, require, timeout, want_domu_verdict
     problems = []
     if want_domu_verdict and not DOMU_VERDICT.search(text):
         problems.append("no '(dN) Test result: SUCCESS' from the domU on Mica's console")
+    for m in DOMU_BAD.finditer(text) if want_domu_verdict else ():
+        problems.append("a domU says %r" % m.group(0))
     if end == "timeout":
         problems.append("timed out after %.0f s" % timeout)
     m = CRASH.search(text)

@@ -22,10 +22,13 @@
  *   crash     fills the ring with reads and crashes without waiting: the
  *             domain is destroyed with requests in flight.
  *
- * Each step prints PASS:/FAIL: lines prefixed pvblk-<mode>-; the verdict
- * line is the library's "Test result:".  Data pattern: every 512-byte
- * sector starts "MICA-PVBLK s=<sector>" and is filled with bytes
- * (sector * 7 + offset) & 0xff after it.
+ * Each step prints PASS:/FAIL: lines prefixed pvblk-<mode>- on Mica's
+ * console; the verdict line is the library's "Test result:".  Modes that
+ * keep a working ring also write the verdict to the disk's second-last
+ * sector, "MICA-PVBLK-RESULT <mode> SUCCESS" (or FAILURE <n>), for dom0
+ * to read from the image.  Data pattern: every 512-byte sector starts
+ * "MICA-PVBLK s=<sector>" and is filled with bytes (sector * 7 + offset)
+ * & 0xff after it.
  */
 #include "guest.h"
 
@@ -277,6 +280,16 @@ enum result test_main(void)
         mode_crash();
     else
         error_exit("unknown mode \"%s\" (io badgref range segs ringidx flood crash)", mode);
+
+    /* The verdict where dom0 can read it. */
+    memset(wbuf, 0, 512);
+    int n = snprintk((char *)wbuf, 64, "MICA-PVBLK-RESULT %s %s", mode,
+                     check_failures ? "FAILURE" : "SUCCESS");
+    if (check_failures)
+        snprintk((char *)wbuf + n, 16, " %u", check_failures);
+    int rc = blkfront_rw(&disk, BLKIF_OP_WRITE, disk.sectors - 2, wbuf, 1);
+    result(rc == BLKIF_RSP_OKAY, "verdict", "written to sector %lu: status %d",
+           disk.sectors - 2, rc);
 
     if (blkfront_close(&disk, REPLY_S))
         result(false, "close", "%s", blkfront_error());
