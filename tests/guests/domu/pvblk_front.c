@@ -3,6 +3,9 @@
  * with a <disk> whose back end is Linux's xen-blkback.  The command line
  * picks what it does (mode=...):
  *
+ *   xenbus    no disk needed: the xenbus client against dom0's xenstored
+ *             (read our name, write/read/list a node, a watch's first
+ *             and change events, ENOENT for a missing node).
  *   io        connect, write a pattern dom0 can find in the image file
  *             (sectors 0..63 and the last sector), read it back, compare,
  *             close cleanly: the well-behaved front end.
@@ -22,7 +25,9 @@
  *   crash     fills the ring with reads and crashes without waiting: the
  *             domain is destroyed with requests in flight.
  *
- * Each step prints PASS:/FAIL: lines prefixed pvblk-<mode>- on Mica's
+ * A kernel whose checks failed crashes (SHUTDOWN_crash) instead of powering
+ * off, so dom0 tells the outcome from vmctl's monitor log too.
+ * Each step prints PASS:/FAIL: lines prefixed pvfront-<mode>- on Mica's
  * console; the verdict line is the library's "Test result:".  Modes that
  * keep a working ring also write the verdict to the disk's second-last
  * sector, "MICA-PVBLK-RESULT <mode> SUCCESS" (or FAILURE <n>), for dom0
@@ -35,6 +40,7 @@
 #include "blkfront.h"
 #include "gnttab.h"
 #include "pv_wait.h"
+#include "xenbus.h"
 
 #define IO_SECTORS    64u     /* the pattern dom0 looks for: 8 pages, 8 segments */
 #define BUF_SECTORS   (8u * BLKIF_MAX_SEGMENTS_PER_REQUEST)   /* the most one request moves */
@@ -55,7 +61,7 @@ static void result(bool ok, const char *step, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintk(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    printk("%s: pvblk-%s-%s: %s\n", ok ? "PASS" : "FAIL", mode, step, msg);
+    printk("%s: pvfront-%s-%s: %s\n", ok ? "PASS" : "FAIL", mode, step, msg);
     if (!ok)
         check_failures++;
 }
@@ -215,6 +221,42 @@ static void mode_flood(void)
     write_read(0, 8, "after");
 }
 
+static bool xs_step(int rc, const char *step, const char *what)
+{
+    result(rc >= 0, step, "%s%s%s", what, rc < 0 ? ": " : "", rc < 0 ? xs_error() : "");
+    return rc >= 0;
+}
+
+static void mode_xenbus(void)
+{
+    char buf[64];
+    int n;
+
+    if (!xs_step(xs_init(), "init", "store ring mapped"))
+        return;
+    n = xs_read("name", buf, sizeof(buf));
+    if (xs_step(n, "read", "read our name"))
+        result(strcmp(buf, "pvf-xenbus") == 0, "name", "name is \"%s\"", buf);
+    xs_step(xs_write("data/pvfront", "one"), "write", "wrote data/pvfront");
+    n = xs_read("data/pvfront", buf, sizeof(buf));
+    result(n == 3 && strcmp(buf, "one") == 0, "readback", "read back \"%s\" (%d bytes)",
+           n >= 0 ? buf : xs_error(), n);
+    n = xs_directory("data", buf, sizeof(buf));
+    bool listed = false;
+    for (int i = 0; n > 0 && i < n; i += (int)strnlen(buf + i, (size_t)(n - i)) + 1)
+        listed |= strcmp(buf + i, "pvfront") == 0;
+    result(listed, "directory", "data/ lists pvfront (%d bytes)", n);
+    if (xs_step(xs_watch("data/pvfront", "t1"), "watch", "watch set")) {
+        xs_step(xs_wait_watch("t1", pv_deadline_s(10)), "watch-first", "first event on setting it");
+        xs_step(xs_write("data/pvfront", "two"), "write2", "wrote data/pvfront again");
+        xs_step(xs_wait_watch("t1", pv_deadline_s(10)), "watch-change", "event for the change");
+        xs_step(xs_unwatch("data/pvfront", "t1"), "unwatch", "watch removed");
+    }
+    n = xs_read("data/no-such-node", buf, sizeof(buf));
+    result(n < 0 && strcmp(xs_error(), "ENOENT") == 0, "enoent", "missing node: %s",
+           n < 0 ? xs_error() : "read succeeded");
+}
+
 static void __attribute__((noreturn)) crash_now(void)
 {
     struct sched_shutdown sd = { .reason = SHUTDOWN_crash };
@@ -251,17 +293,23 @@ enum result test_main(void)
     mode[i] = 0;
     if (!i)
         error_exit("no mode= on the command line \"%s\"", start_info->cmd_line);
+    if (!strcmp(mode, "xenbus")) {
+        mode_xenbus();
+        if (check_failures)
+            crash_now();
+        return RESULT_SUCCESS;
+    }
 
     if (blkfront_connect(&disk, NULL, CONNECT_WAIT_S)) {
         result(false, "connect", "%s", blkfront_error());
-        return RESULT_FAILURE;
+        crash_now();
     }
     result(disk.sectors >= IO_SECTORS + BUF_SECTORS + 1 && disk.sector_size >= 512, "connect",
            "%s via %s (d%lu): %lu sectors of %lu bytes, info %#lx, ring ref %d port %u",
            disk.fe, disk.be, disk.be_id, disk.sectors, disk.sector_size, disk.info,
            disk.ring_ref, disk.port);
     if (check_failures)
-        return RESULT_FAILURE;
+        crash_now();
 
     if (!strcmp(mode, "io"))
         mode_io();
@@ -295,5 +343,7 @@ enum result test_main(void)
         result(false, "close", "%s", blkfront_error());
     else
         result(gnttab_in_use() == 0, "close", "closed; %u grants still in use", gnttab_in_use());
-    return check_failures ? RESULT_FAILURE : RESULT_SUCCESS;
+    if (check_failures)
+        crash_now();
+    return RESULT_SUCCESS;
 }
