@@ -85,14 +85,14 @@ static const struct cli_flag *find_flag(const struct cli_flag *flags, const char
     return NULL;
 }
 
-enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv,
-                          const struct cli_flag *flags, const char *positional_name,
-                          const char **positional)
+static enum cli_result parse(const struct vmctl_command *cmd, int argc, char **argv,
+                            const struct cli_flag *flags, const char *const *names,
+                            size_t n_names, const char **positional)
 {
     bool options_done = false;
-    int positionals = 0;
-    if (positional)
-        *positional = NULL;
+    size_t positionals = 0;
+    for (size_t i = 0; i < n_names; i++)
+        positional[i] = NULL;
     /* --help wins wherever it is, so that "vmctl define --help" never
        defines anything. */
     for (int i = 1; i < argc; i++) {
@@ -132,22 +132,44 @@ enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv
             }
             continue;
         }
-        if (!positional_name || positionals >= 1) {
+        if (positionals >= n_names) {
             cli_usage_error(cmd, "unexpected argument '%s'", arg);
             return CLI_USAGE_ERROR;
         }
-        *positional = arg;
-        positionals++;
+        positional[positionals++] = arg;
     }
-    if (positional_name && positionals == 0) {
-        cli_usage_error(cmd, "missing %s argument", positional_name);
+    if (positionals < n_names) {
+        cli_usage_error(cmd, "missing %s argument", names[positionals]);
         return CLI_USAGE_ERROR;
     }
-    if (positional_name && (*positional)[0] == '\0') {
-        cli_usage_error(cmd, "%s must not be empty", positional_name);
-        return CLI_USAGE_ERROR;
+    for (size_t i = 0; i < n_names; i++) {
+        if (positional[i][0] == '\0') {
+            cli_usage_error(cmd, "%s must not be empty", names[i]);
+            return CLI_USAGE_ERROR;
+        }
     }
     return CLI_OK;
+}
+
+enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv,
+                          const struct cli_flag *flags, const char *positional_name,
+                          const char **positional)
+{
+    const char *one[1];
+    enum cli_result r = parse(cmd, argc, argv, flags, &positional_name,
+                              positional_name ? 1 : 0, one);
+    if (positional)
+        *positional = positional_name ? one[0] : NULL;
+    return r;
+}
+
+bool cli_begin_args(const struct vmctl_command *cmd, int argc, char **argv,
+                    const struct cli_flag *flags, const char *const *names, size_t n_names,
+                    const char **positional, int *status)
+{
+    enum cli_result r = parse(cmd, argc, argv, flags, names, n_names, positional);
+    *status = r == CLI_USAGE_ERROR ? VMCTL_EXIT_USAGE : VMCTL_EXIT_OK;
+    return r == CLI_OK;
 }
 
 bool cli_begin(const struct vmctl_command *cmd, int argc, char **argv,

@@ -7,6 +7,7 @@
 #define VMCTL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct vmctl_command {
@@ -51,6 +52,11 @@ enum cli_result cli_parse(const struct vmctl_command *cmd, int argc, char **argv
 bool cli_begin(const struct vmctl_command *cmd, int argc, char **argv,
                const struct cli_flag *flags, const char *positional_name,
                const char **positional, int *status);
+
+/* The same with exactly n_names positional arguments, in order. */
+bool cli_begin_args(const struct vmctl_command *cmd, int argc, char **argv,
+                    const struct cli_flag *flags, const char *const *names, size_t n_names,
+                    const char **positional, int *status);
 
 /* An option's value as a whole number in [min, max]; false (usage error
    printed) otherwise. */

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "defs.h"
+#include "devices.h"
 #include "exitcodes.h"
 #include "monitor.h"
 
@@ -28,9 +29,12 @@ static int boot(const struct vmctl_command *cmd, const char *source, struct doma
             return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot make a UUID: %s", strerror(errno));
         cfg->has_uuid = true;
     }
+    /* Picked here so that the monitor restarts the domain with the same ones. */
+    devices_pick_macs(cfg);
     rc = defs_connect(cmd, &hv);
     if (rc != VMCTL_EXIT_OK)
         return rc;
+    hv_set_origin(hv, source);
     uint32_t domid;
     bool started = hv_create(hv, cfg, &domid) == HV_OK;
     if (!started)

@@ -128,6 +128,36 @@ const struct vmctl_command vmctl_commands[] = {
       "  --cap N     0 to 51200\n"
       NAME_ARG NEEDS_HV "Exit status: 0 shown, 1 the hypervisor refused, 4 no such running domain.\n",
       cmd_sched },
+    { "attach-disk", "NAME SOURCE TARGET [--mode readonly]", "Give a running domain another disk",
+      "Attaches the image file or block device SOURCE (an absolute path) to the\n"
+      "running domain NAME as TARGET (xvdb, xvdc, ...), as 'virsh attach-disk'\n"
+      "does: an image file gets a loop device in dom0, and dom0's blkback serves\n"
+      "it; the guest's blkfront sees a new disk.  A source attached read-write to\n"
+      "any domain is refused, as is one attached anywhere when asked read-write.\n"
+      "  --mode readonly  the guest may only read it\n"
+      "The disk lasts until 'detach-disk' or until the domain goes.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 attached, 1 refused, 4 no such running domain.\n",
+      cmd_attach_disk },
+    { "detach-disk", "NAME TARGET", "Take a disk away from a running domain",
+      "Asks the guest to let go of disk TARGET (back-end state Closing; up to\n"
+      "10 s for it to close), then removes it anyway and releases its loop\n"
+      "device.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 detached, 1 no such disk, 4 no such running domain.\n",
+      cmd_detach_disk },
+    { "attach-interface", "NAME --bridge BR [--mac MAC]",
+      "Give a running domain another network interface",
+      "Attaches a PV network interface to the running domain NAME, its dom0 end\n"
+      "(vifID.N, made by netback) a port of bridge BR, which must exist.  A MAC\n"
+      "is picked (00:16:3e:xx:xx:xx) unless given; one already in use is refused.\n"
+      "  --bridge BR  the dom0 bridge\n"
+      "  --mac MAC    the guest's MAC address\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 attached, 1 refused, 4 no such running domain.\n",
+      cmd_attach_interface },
+    { "detach-interface", "NAME MAC", "Take a network interface away from a running domain",
+      "Closes the interface with address MAC as detach-disk closes a disk, takes\n"
+      "its vif off the bridge and removes it.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 detached, 1 no such interface, 4 no such running domain.\n",
+      cmd_detach_interface },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

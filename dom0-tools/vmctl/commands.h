@@ -19,5 +19,10 @@ int cmd_sched(const struct vmctl_command *cmd, int argc, char **argv);
 /* destroy, pause, unpause and console: one function,
    the command's name says which. */
 int cmd_domain_op(const struct vmctl_command *cmd, int argc, char **argv);
+/* Hot-plug on a running domain (cmd_devices.c). */
+int cmd_attach_disk(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_detach_disk(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_attach_interface(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_detach_interface(const struct vmctl_command *cmd, int argc, char **argv);
 
 #endif

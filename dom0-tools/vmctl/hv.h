@@ -77,7 +77,11 @@ const char *hv_error(const struct hv *hv);
 /* Running domains; free *list with free(). */
 enum hv_status hv_list(struct hv *hv, struct hv_domain **list, size_t *count);
 
-/* Builds and starts a domain; on failure nothing of it remains. */
+/* Builds and starts a domain with its disks and interfaces attached
+   (devices.h); on failure nothing of it remains.  Problems with a device
+   are printed as "ORIGIN:LINE: sentence", ORIGIN the definition's file as
+   set by hv_set_origin (default: "the definition of NAME"). */
+void hv_set_origin(struct hv *hv, const char *file);
 enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_t *domid);
 
 /* Shuts the domain down from outside at once (SCHEDOP_remote_shutdown),
@@ -101,7 +105,17 @@ enum hv_status hv_sched_get(struct hv *hv, uint32_t domid, unsigned *weight, uns
 /* weight 0 / cap HV_SCHED_KEEP leave that one unchanged. */
 #define HV_SCHED_KEEP 0xffffu
 enum hv_status hv_sched_set(struct hv *hv, uint32_t domid, unsigned weight, unsigned cap);
+/* Detaches the domain's devices (devices.h; a running guest gets a moment
+   to close them), releases it from xenstored, removes its nodes, destroys it. */
 enum hv_status hv_destroy(struct hv *hv, uint32_t domid);
+
+/* Hot-plug on a running domain (vmctl attach-disk, detach-disk,
+   attach-interface, detach-interface); see devices.h. */
+enum hv_status hv_attach_disk(struct hv *hv, uint32_t domid, const struct domcfg_disk *disk);
+enum hv_status hv_detach_disk(struct hv *hv, uint32_t domid, const char *target);
+/* *mac is filled in when the nic has none. */
+enum hv_status hv_attach_nic(struct hv *hv, uint32_t domid, struct domcfg_nic *nic);
+enum hv_status hv_detach_nic(struct hv *hv, uint32_t domid, const char *mac);
 enum hv_status hv_pause(struct hv *hv, uint32_t domid);
 enum hv_status hv_unpause(struct hv *hv, uint32_t domid);
 

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "domctl.h"
 #include "privcmd.h"
 #include "xs.h"
@@ -38,7 +39,14 @@ struct hv {
     bool xs_tried, xs_up;
     char xs_why[256];
     char error[512];
+    const char *origin;     /* the definition's file, for device messages */
 };
+
+/* How long a running guest gets to close a device before it is removed
+   anyway: at destroy (the guest is about to go; libxl's forced path) and
+   when detached on its own (libxl's LIBXL_DESTROY_TIMEOUT). */
+#define DETACH_WAIT_DESTROY_MS 2000
+#define DETACH_WAIT_HOTPLUG_MS 10000
 
 /* Tests point this at files of their own to exercise every case. */
 static const char *privcmd_path(void)
@@ -245,6 +253,11 @@ static bool name_running(struct hv *hv, const char *name)
     return found;
 }
 
+void hv_set_origin(struct hv *hv, const char *file)
+{
+    hv->origin = file;
+}
+
 enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_t *domid)
 {
     struct mica_build b;
@@ -255,12 +268,20 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
     int rc;
 
     struct mica_xs *xs = xs_get(hv);
-    bool nodes = false, introduced = false;
+    bool nodes = false, introduced = false, devices = false;
 
     if (!xs)
         return fail(hv, HV_FAILED, "%s", hv->xs_why);
     if (name_running(hv, cfg->name))
         return fail(hv, HV_FAILED, "a domain named '%s' is already running", cfg->name);
+    /* Every device must be servable before the domain exists. */
+    char origin[DOMCFG_NAME_MAX + 32];
+    snprintf(origin, sizeof(origin), "the definition of %s", cfg->name);
+    struct devices_origin where = { .file = hv->origin ? hv->origin : origin };
+    int bad = devices_check(xs, cfg, &where);
+    if (bad)
+        return fail(hv, HV_FAILED, "%d of its devices cannot be attached (see above); no "
+                    "domain was made", bad);
     kernel = slurp(cfg->kernel, &kernel_len, MICA_BUILD_KERNEL_MAX);
     if (!kernel)
         return fail(hv, HV_FAILED, "cannot read kernel %s: %s", cfg->kernel, strerror(errno));
@@ -317,6 +338,10 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
         goto undo;
     }
     introduced = true;
+    /* Devices before the guest runs, as libxl does. */
+    devices = true;
+    if ((rc = devices_attach_all(xs, id, cfg, hv->error, sizeof(hv->error))))
+        goto undo;
     /* The definition's <mica:scheduler>; 0 means the hypervisor's default,
        and a fresh domain's cap is already 0 (none). */
     if ((cfg->sched_weight || cfg->sched_cap) &&
@@ -334,6 +359,8 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
     st = HV_OK;
     goto out;
 undo:
+    if (devices)
+        devices_detach_all(xs, id, 0);
     if (introduced)
         mica_xs_release(xs, id);
     if (nodes)
@@ -492,6 +519,14 @@ enum hv_status hv_destroy(struct hv *hv, uint32_t domid)
      */
     xs = xs_get(hv);
     if (xs) {
+        /* A guest still running may close its front-ends; one shut down
+           or paused cannot, and its back-ends are removed at once. */
+        struct hv_life life;
+        struct xen_domctl_getdomaininfo info;
+        bool live = hv_life(hv, domid, &life) == HV_OK && !life.shutdown && !life.dying &&
+                    mica_domain_info(&hv->mica, (uint16_t)domid, &info) == 0 &&
+                    !(info.flags & XEN_DOMINF_paused);
+        devices_detach_all(xs, domid, live ? DETACH_WAIT_DESTROY_MS : 0);
         rc = mica_xs_release(xs, domid);
         if (rc && rc != -ENOENT)
             fprintf(stderr, "vmctl destroy: warning: xenstored did not release domain %u: %s\n",
@@ -527,6 +562,55 @@ enum hv_status hv_host_info(struct hv *hv, struct hv_host *out)
     out->total_pages = pi.total_pages;
     out->free_pages = pi.free_pages;
     return HV_OK;
+}
+
+enum hv_status hv_attach_disk(struct hv *hv, uint32_t domid, const struct domcfg_disk *disk)
+{
+    struct mica_xs *xs = xs_get(hv);
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    int rc = devices_attach_disk(xs, domid, disk, hv->error, sizeof(hv->error));
+    return rc ? HV_FAILED : HV_OK;
+}
+
+enum hv_status hv_detach_disk(struct hv *hv, uint32_t domid, const char *target)
+{
+    struct mica_xs *xs = xs_get(hv);
+    long devid = devices_vbd_number(target);
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    if (devid < 0)
+        return fail(hv, HV_FAILED, "'%s' is not a Xen PV disk name (xvda, xvdb, ...)", target);
+    int rc = devices_detach(xs, domid, DEVICES_VBD, (unsigned)devid, DETACH_WAIT_HOTPLUG_MS,
+                            hv->error, sizeof(hv->error));
+    if (rc == -ENOENT)
+        return fail(hv, HV_FAILED, "domain %u has no disk %s", domid, target);
+    return rc ? HV_FAILED : HV_OK;
+}
+
+enum hv_status hv_attach_nic(struct hv *hv, uint32_t domid, struct domcfg_nic *nic)
+{
+    struct mica_xs *xs = xs_get(hv);
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    struct domain_config one = { .nics = nic, .n_nics = 1 };
+    devices_pick_macs(&one);
+    int rc = devices_attach_nic(xs, domid, nic, devices_next_vif(xs, domid), hv->error,
+                                sizeof(hv->error));
+    return rc ? HV_FAILED : HV_OK;
+}
+
+enum hv_status hv_detach_nic(struct hv *hv, uint32_t domid, const char *mac)
+{
+    struct mica_xs *xs = xs_get(hv);
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    int devid = devices_find_vif(xs, domid, mac);
+    if (devid < 0)
+        return fail(hv, HV_FAILED, "domain %u has no interface with MAC %s", domid, mac);
+    int rc = devices_detach(xs, domid, DEVICES_VIF, (unsigned)devid, DETACH_WAIT_HOTPLUG_MS,
+                            hv->error, sizeof(hv->error));
+    return rc ? HV_FAILED : HV_OK;
 }
 
 /* Lets console_client.c word its errors the same way. */

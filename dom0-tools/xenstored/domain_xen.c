@@ -1,9 +1,11 @@
 #include "domain_xen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "domctl.h"
@@ -17,7 +19,43 @@ struct xen_dom {
     int local_port;
     bool shutdown_seen;        /* @releaseDomain already fired for it */
     bool broken_logged;
+    bool local;                /* dom0's own page, mapped from xenfs */
 };
+
+/* dom0's kernel made its xenstore page and port itself (XS_LOCAL); xenfs
+ * shows them as xsd_kva (mmap it) and xsd_port, as Xen's xenstored reads
+ * them.  Returns the mapped page or NULL with errno. */
+static void *map_dom0_page(const char *xenfs, uint32_t *port)
+{
+    char path[512], buf[32];
+    snprintf(path, sizeof(path), "%s/xsd_port", xenfs);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) {
+        errno = n == 0 ? EINVAL : errno;
+        return NULL;
+    }
+    buf[n] = 0;
+    char *end;
+    unsigned long p = strtoul(buf, &end, 10);
+    if (end == buf || p == 0 || p > UINT32_MAX) {
+        errno = EINVAL;
+        return NULL;
+    }
+    *port = (uint32_t)p;
+    snprintf(path, sizeof(path), "%s/xsd_kva", xenfs);
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return page == MAP_FAILED ? NULL : page;
+}
 
 static void pump_one(struct xs_xen *x, struct xs_domain *dom)
 {
@@ -41,6 +79,14 @@ static void pump_one(struct xs_xen *x, struct xs_domain *dom)
     }
 }
 
+static void unmap_page(struct xen_dom *xd)
+{
+    if (xd->local)
+        munmap(xd->intf, 4096);
+    else
+        mica_unmap_foreign(xd->intf, 1);
+}
+
 static int attach(struct xs_daemon *d, struct xs_domain *dom, void *ctx)
 {
     struct xs_xen *x = ctx;
@@ -48,13 +94,24 @@ static int attach(struct xs_daemon *d, struct xs_domain *dom, void *ctx)
     uint64_t mfn;
     int err = 0, rc;
 
-    if (dom->gfn < 0)
+    if (dom->domid != 0 && dom->gfn < 0)
         return EINVAL;
     mfn = (uint64_t)dom->gfn;
     xd = calloc(1, sizeof(*xd));
     if (!xd)
         return ENOMEM;
-    xd->intf = mica_map_foreign(&x->hv, (uint16_t)dom->domid, &mfn, 1, &err, &rc);
+    if (dom->domid == 0) {
+        xd->local = true;
+        xd->intf = map_dom0_page(x->xenfs_dir, &dom->evtchn);
+        if (!xd->intf) {
+            xs_log("dom0: cannot map its kernel's store page from %s/xsd_kva: %s", x->xenfs_dir,
+                   strerror(errno));
+            free(xd);
+            return EINVAL;
+        }
+    } else {
+        xd->intf = mica_map_foreign(&x->hv, (uint16_t)dom->domid, &mfn, 1, &err, &rc);
+    }
     if (!xd->intf) {
         xs_log("domain %u: cannot map its store page (mfn %#llx): %s", dom->domid,
                (unsigned long long)mfn, strerror(-rc));
@@ -65,15 +122,16 @@ static int attach(struct xs_daemon *d, struct xs_domain *dom, void *ctx)
     if (rc < 0) {
         xs_log("domain %u: cannot bind its event channel %u: %s", dom->domid, dom->evtchn,
                strerror(-rc));
-        mica_unmap_foreign(xd->intf, 1);
+        unmap_page(xd);
         free(xd);
         return EINVAL;
     }
     xd->local_port = rc;
-    dom->conn = xs_conn_new(d, dom->domid, false);
+    /* dom0's kernel is as privileged as dom0's tools on the socket. */
+    dom->conn = xs_conn_new(d, dom->domid, dom->domid == 0);
     if (!dom->conn) {
         mica_evtchn_unbind(x->evtchn_fd, (uint32_t)xd->local_port);
-        mica_unmap_foreign(xd->intf, 1);
+        unmap_page(xd);
         free(xd);
         return ENOMEM;
     }
@@ -95,7 +153,7 @@ static void detach(struct xs_daemon *d, struct xs_domain *dom, void *ctx)
         return;
     mica_evtchn_unbind(x->evtchn_fd, (uint32_t)xd->local_port);
     /* Until this unmap Mica keeps a destroyed domain's frames (dying). */
-    mica_unmap_foreign(xd->intf, 1);
+    unmap_page(xd);
     free(xd);
     dom->transport_state = NULL;
 }
@@ -132,6 +190,27 @@ int xs_xen_open(struct xs_xen *x, struct xs_daemon *d, const char *devdir, char 
     x->transport.detach = detach;
     x->transport.ctx = x;
     d->transport = &x->transport;
+    return 0;
+}
+
+int xs_xen_serve_dom0(struct xs_xen *x, const char *xenfs_dir)
+{
+    struct xs_daemon *d = x->d;
+    struct xs_domain *dom = calloc(1, sizeof(*dom));
+    if (!dom)
+        return ENOMEM;
+    snprintf(x->xenfs_dir, sizeof(x->xenfs_dir), "%s", xenfs_dir);
+    dom->domid = 0;
+    dom->gfn = -1;
+    dom->target = XS_NO_TARGET;
+    int err = attach(d, dom, x);
+    if (err) {
+        free(dom);
+        return err;
+    }
+    dom->next = d->domains;
+    d->domains = dom;
+    xs_log("dom0: serving its kernel's xenbus (event channel %u)", dom->evtchn);
     return 0;
 }
 

@@ -17,6 +17,7 @@ struct xs_xen {
     int evtchn_fd;
     int virq_port;             /* local port of VIRQ_DOM_EXC */
     struct xs_domain_transport transport;
+    char xenfs_dir[256];       /* where dom0's xsd_kva and xsd_port are */
 };
 
 /* Opens devdir/privcmd and devdir/evtchn, binds VIRQ_DOM_EXC and installs
@@ -24,6 +25,11 @@ struct xs_xen {
 int xs_xen_open(struct xs_xen *x, struct xs_daemon *d, const char *devdir, char *why,
                 size_t whysz);
 void xs_xen_close(struct xs_xen *x);
+
+/* Serves dom0's own kernel (its xenbus: the PV back-ends, /proc/xen/xenbus)
+ * on the page and port it made at boot, found in xenfs_dir ("/proc/xen"):
+ * a privileged connection listed as domain 0.  0, or an errno (logged). */
+int xs_xen_serve_dom0(struct xs_xen *x, const char *xenfs_dir);
 
 /* The event-channel fd became readable: handles every pending port. */
 void xs_xen_events(void *x);

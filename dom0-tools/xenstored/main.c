@@ -26,6 +26,8 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+#define DEFAULT_XENFS "/proc/xen"
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -37,6 +39,9 @@ static void usage(FILE *f)
             "  -v, --verbose         trace every request on stderr\n"
             "      --xen-dev-dir DIR where to look for evtchn and privcmd (default "
             DEFAULT_DEVDIR ")\n"
+            "      --xenfs-dir DIR   where dom0's own store page and port are (xsd_kva,\n"
+            "                        xsd_port; default " DEFAULT_XENFS "); without them\n"
+            "                        dom0's kernel (its PV back-ends) is not served\n"
             "  -h, --help            this text\n");
 }
 
@@ -81,6 +86,7 @@ static int daemonise(void)
 int main(int argc, char **argv)
 {
     const char *socket_path = DEFAULT_SOCKET, *pid_file = NULL, *devdir = DEFAULT_DEVDIR;
+    const char *xenfs = DEFAULT_XENFS;
     bool no_domains = false, foreground = false;
     static const struct option longopts[] = {
         { "socket", required_argument, NULL, 's' },
@@ -89,6 +95,7 @@ int main(int argc, char **argv)
         { "pid-file", required_argument, NULL, 'p' },
         { "verbose", no_argument, NULL, 'v' },
         { "xen-dev-dir", required_argument, NULL, 'X' },
+        { "xenfs-dir", required_argument, NULL, 'K' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -101,6 +108,7 @@ int main(int argc, char **argv)
         case 'p': pid_file = optarg; break;
         case 'v': xs_log_verbose = true; break;
         case 'X': devdir = optarg; break;
+        case 'K': xenfs = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -128,6 +136,11 @@ int main(int argc, char **argv)
             xs_daemon_destroy(&d);
             return 1;
         }
+        /* Xen's xenstored does the same at start (dom0_init); a dom0
+           without xenfs still gets its tools and its domUs served. */
+        if (xs_xen_serve_dom0(&xen, xenfs) != 0)
+            xs_log("dom0's kernel is not served (no usable %s/xsd_kva and xsd_port): its "
+                   "xenbus and PV back-ends stay idle", xenfs);
         hook = (struct xs_server_hook){ .fd = xen.evtchn_fd, .ready = xs_xen_events,
                                         .after = xs_xen_pump_all, .ctx = &xen };
     }
