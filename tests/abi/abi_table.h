@@ -26,5 +26,11 @@ extern const unsigned abi_xen_count;
 #define ABI_SIZE(t)        { "sizeof/" #t, (unsigned long long)sizeof(t), 0 },
 #define ABI_OFFSET(t, m)   { "offsetof/" #t "." #m,                        \
                              (unsigned long long)__builtin_offsetof(t, m), 0 },
+/* Hand-written entries for the PV rings, whose index fields sit in a
+ * header struct on our side and directly in each ring struct on Xen's. */
+#define ABI_SRING(ring, field, off) { "offsetof/struct_" #ring "_sring." #field, \
+                                      (unsigned long long)(off), 0 },
+#define ABI_RING_SLOTS(ring, n)     { "ring-slots/" #ring "/4096",                \
+                                      (unsigned long long)(n), 0 },
 
 #endif

@@ -4,6 +4,7 @@
  * that selects the newest interface version and also shows numbers Xen
  * reserves for the toolstack, such as XENMEM_claim_pages.
  */
+#include <stddef.h>
 #include <stdint.h>
 #define __XEN_TOOLS__ 1
 #include <xen/xen.h>
@@ -22,6 +23,9 @@
 #include <xen/version.h>
 #include <xen/sysctl.h>
 #include <xen/arch-x86/xen-mca.h>
+#include <xen/io/blkif.h>
+#include <xen/io/netif.h>
+#include <xen/io/xenbus.h>
 
 /*
  * errno.h hides EINTR and ERESTART unless it is read as the hypervisor's
@@ -40,5 +44,16 @@ enum xen_errno_all {
 
 const struct abi_item abi_xen_items[] = {
 #include "abi-items.h"
+#define SRING_ITEMS(ring)                                                   \
+    ABI_SRING(ring, req_prod, offsetof(struct ring##_sring, req_prod))       \
+    ABI_SRING(ring, req_event, offsetof(struct ring##_sring, req_event))     \
+    ABI_SRING(ring, rsp_prod, offsetof(struct ring##_sring, rsp_prod))       \
+    ABI_SRING(ring, rsp_event, offsetof(struct ring##_sring, rsp_event))
+    SRING_ITEMS(blkif)
+    SRING_ITEMS(netif_tx)
+    SRING_ITEMS(netif_rx)
+    ABI_RING_SLOTS(blkif, __CONST_RING_SIZE(blkif, 4096))
+    ABI_RING_SLOTS(netif_tx, __CONST_RING_SIZE(netif_tx, 4096))
+    ABI_RING_SLOTS(netif_rx, __CONST_RING_SIZE(netif_rx, 4096))
 };
 const unsigned abi_xen_count = sizeof(abi_xen_items) / sizeof(abi_xen_items[0]);

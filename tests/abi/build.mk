@@ -4,10 +4,12 @@
 # offset declared in hypervisor/include/public/*.h; the list is expanded
 # once against our headers and once against Debian's libxen-dev headers
 # (scripts/deps/abi.list), and build/tests/abi/test_abi_diff compares the
-# two tables item by item.
+# two tables item by item.  The split-driver protocol headers of
+# pv-drivers/include/pv/ are compared the same way against Xen's io/*.h.
 
 ABI_DIR   := $(BUILD)/tests/abi
-ABI_HDRS  := $(sort $(wildcard hypervisor/include/public/*.h))
+ABI_HDRS  := $(sort $(wildcard hypervisor/include/public/*.h)) \
+             $(sort $(wildcard pv-drivers/include/pv/*.h))
 ABI_TEST  := $(ABI_DIR)/test_abi_diff
 ABI_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -Itests/abi -I$(ABI_DIR)
 
@@ -18,7 +20,7 @@ $(ABI_DIR)/abi-items.h: tests/abi/gen-abi-items.py tests/abi/mica-only.txt $(ABI
 
 $(ABI_DIR)/abi_ours.o: tests/abi/abi_ours.c tests/abi/abi_table.h $(ABI_DIR)/abi-items.h $(ABI_HDRS)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(ABI_CFLAGS) -Ihypervisor/include -c -o $@ $<
+	$(Q)$(HOSTCC) $(ABI_CFLAGS) -Ihypervisor/include -Ipv-drivers/include -c -o $@ $<
 
 $(ABI_DIR)/abi_xen.o: tests/abi/abi_xen.c tests/abi/abi_table.h $(ABI_DIR)/abi-items.h
 	@echo "  HOSTCC  $@"

@@ -2,7 +2,8 @@
 """Turn Mica's public ABI headers into the item list of the differential test.
 
 Reads hypervisor/include/public/*.h and prints, one per line:
-    ABI_CONST(NAME)            every object-like #define with a value
+    ABI_CONST(NAME)            every object-like #define with a value, and
+                               every enumerator of a named enum
     ABI_SIZE(type)             every XEN_ABI_SIZE(type, n) assertion
     ABI_OFFSET(type, member)   every XEN_ABI_OFFSET(type, member, n) assertion
     ABI_PROBLEM("text")        a rule of the headers that is broken
@@ -71,6 +72,12 @@ def main():
                 continue
             seen.add(name)
             out.append("ABI_CONST(%s)" % name)
+        for m in re.finditer(r"^enum\s+\w+\s*\{([^}]*)\}", text, re.M):
+            for e in m.group(1).split(","):
+                name = e.split("=")[0].strip()
+                if name and name not in skip and name not in seen:
+                    seen.add(name)
+                    out.append("ABI_CONST(%s)" % name)
         asserted_size, asserted_off = set(), set()
         code = re.sub(r"^\s*#[^\n]*", "", text, flags=re.M)   # assertions, not macros
         for m in re.finditer(r"\b(XEN|MICA)_ABI_SIZE\(\s*([^,]+?)\s*,", code):

@@ -47,6 +47,7 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
                     "domu-sched-create", "domu-sched-set", "domu-sched-bad",
                     "domu-tiny-shutdown", "domu-tiny-preserve", "domu-shutdown-twice",
+
                     "domu-linux-create", "domu-list-both",
                     "domu-linux-console", "domu-linux-log",
                     "domu-linux-reboot-asked", "domu-linux-restarted",
@@ -57,8 +58,20 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
                     "domu-memory-back", "domu-no-leftovers"]
+# The PV front ends of pv-drivers/front in our test kernel, against dom0's
+# xenstored and xen-blkback (dom0-tools/image/pvfront-checks): part of
+# domu-tiny, or alone as the pvfront test.
+PVBLK_HOSTILE = ["badgref", "range", "segs", "flood", "ringidx", "crash"]
+CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvblk-io"] +
+                  ["pvblk-%s%s" % (m, s) for m in PVBLK_HOSTILE
+                   for s in ("", "-then-good", "-nothing-left")] +
+                  ["pvblk-ringidx-logged", "pvblk-memory-back", "pvblk-loops-released"])
+CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
+# Test-kernel domUs (the tiny one, the PV front ends) fail the run with any
+# FAIL line or bad verdict of their own, which dom0 cannot always see.
+DOMU_BAD = re.compile(r"^\(d[1-9][0-9]*\) (FAIL: .*|Test result: (FAILURE|ERROR).*)$", re.M)
 
 
 def dom0_cmdline(native, test, extra="", cpus=1):
@@ -176,6 +189,8 @@ def judge(name, end, marker_at, total, text, require, timeout, want_domu_verdict
     problems = []
     if want_domu_verdict and not DOMU_VERDICT.search(text):
         problems.append("no '(dN) Test result: SUCCESS' from the domU on Mica's console")
+    for m in DOMU_BAD.finditer(text) if want_domu_verdict else ():
+        problems.append("a domU says %r" % m.group(0))
     if end == "timeout":
         problems.append("timed out after %.0f s" % timeout)
     m = CRASH.search(text)
@@ -243,11 +258,13 @@ def main():
     # The dom0-xen test leaves devices out: only the Xen checks are owed.
     if a.test == "domu-tiny":
         require = CHECKS_XEN + CHECKS_DOMU_TINY
+    elif a.test == "pvfront":
+        require = CHECKS_XEN + CHECKS_PVFRONT
     else:
         require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
         require += ["cpus-online"] + (["cpu-unplug", "cpu-plug"] if a.vcpus > 1 else [])
     return judge(a.name, end, marker_at, total, text, require, a.timeout,
-                 want_domu_verdict=a.test == "domu-tiny")
+                 want_domu_verdict=a.test in ("domu-tiny", "pvfront"))
 
 
 if __name__ == "__main__":

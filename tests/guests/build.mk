@@ -107,3 +107,30 @@ $(GUEST_OUT)/bench/%.elf: $(GUEST_OUT)/bench/%.o $(GUEST_LIBOBJ) $(GUEST_LDS)
 
 -include $(patsubst %,$(GUEST_OUT)/bench/%.d,$(GUEST_BENCH_NAMES))
 guests: $(patsubst %,$(GUEST_OUT)/bench/%.elf,$(GUEST_BENCH_NAMES))
+
+# Test kernels that run as domUs created by vmctl in dom0 (tests/dom0),
+# linked with the split-driver front ends of pv-drivers/front (xenbus
+# client, grant table, blkfront) on top of the library.  docs/pv-drivers.md.
+PVFRONT_SRC    := $(sort $(wildcard pv-drivers/front/*.c))
+PVFRONT_OBJ    := $(patsubst pv-drivers/front/%.c,$(GUEST_OUT)/pvfront/%.o,$(PVFRONT_SRC))
+PVFRONT_CFLAGS := $(GUEST_CFLAGS) -Ipv-drivers/include -Ipv-drivers/front -Idom0-tools/include
+GUEST_DOMU_NAMES := $(sort $(basename $(notdir $(wildcard tests/guests/domu/*.c))))
+GUEST_DOMU_ELFS  := $(patsubst %,$(GUEST_OUT)/domu/%.elf,$(GUEST_DOMU_NAMES))
+
+$(GUEST_OUT)/pvfront/%.o: pv-drivers/front/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(PVFRONT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/domu/%.o: tests/guests/domu/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $<"
+	$(Q)$(GUEST_CC) $(PVFRONT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(GUEST_OUT)/domu/%.elf: $(GUEST_OUT)/domu/%.o $(PVFRONT_OBJ) $(GUEST_LIBOBJ) $(GUEST_LDS)
+	@echo "  GUESTLD $@"
+	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $< $(PVFRONT_OBJ) $(GUEST_LIBOBJ)
+
+-include $(PVFRONT_OBJ:.o=.d) $(patsubst %,$(GUEST_OUT)/domu/%.d,$(GUEST_DOMU_NAMES))
+.SECONDARY: $(PVFRONT_OBJ) $(patsubst %,$(GUEST_OUT)/domu/%.o,$(GUEST_DOMU_NAMES))
+guests: $(GUEST_DOMU_ELFS)

@@ -1,0 +1,246 @@
+/* PV block front end (see blkfront.h). */
+#include "blkfront.h"
+
+#include <stdarg.h>
+
+#include "gnttab.h"
+#include "pv_wait.h"
+#include "xenbus.h"
+
+#define BLKFRONT_REPLY_S 30
+
+static uint8_t ring_page[4096] __attribute__((aligned(4096), section(".bss.page_aligned")));
+static char err[160];
+
+const char *blkfront_error(void)
+{
+    return err;
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintk(err, sizeof(err), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int path(char *buf, size_t len, const char *dir, const char *node)
+{
+    return snprintk(buf, len, "%s/%s", dir, node) >= (int)len ? -1 : 0;
+}
+
+/* Waits for the first entry of device/vbd (or for `devid`) to exist. */
+static int find_device(struct blkfront *b, const char *devid, unsigned wait_s)
+{
+    uint64_t deadline = pv_deadline_s(wait_s);
+    char list[128];
+    int n;
+
+    if (xs_watch("device", "dev"))
+        return fail("watch on device/: %s", xs_error());
+    for (;;) {
+        n = xs_directory("device/vbd", list, sizeof(list) - 1);
+        if (n > 0) {
+            list[n] = 0;
+            const char *id = devid ? devid : list;
+            for (const char *p = list; p < list + n; p += strlen(p) + 1) {
+                if (strcmp(p, id) == 0) {
+                    snprintk(b->fe, sizeof(b->fe), "device/vbd/%s", id);
+                    xs_unwatch("device", "dev");
+                    return 0;
+                }
+            }
+        }
+        if (xs_wait_watch("dev", deadline)) {
+            xs_unwatch("device", "dev");
+            return fail("no device/vbd/%s within %u s (no <disk> attached?)",
+                        devid ? devid : "*", wait_s);
+        }
+    }
+}
+
+static int wait_be_state(struct blkfront *b, unsigned long want, uint64_t deadline)
+{
+    char p[128];
+
+    path(p, sizeof(p), b->be, "state");
+    if (xs_wait_ulong(p, want, deadline))
+        return fail("back end %s: %s", b->be, xs_error());
+    return 0;
+}
+
+static int set_state(struct blkfront *b, unsigned long s)
+{
+    char p[96];
+
+    path(p, sizeof(p), b->fe, "state");
+    if (xs_printf(p, "%lu", s))
+        return fail("writing %s: %s", p, xs_error());
+    return 0;
+}
+
+int blkfront_connect(struct blkfront *b, const char *devid, unsigned wait_s)
+{
+    uint64_t deadline;
+    char p[128];
+    long rc;
+
+    memset(b, 0, sizeof(*b));
+    b->ring_ref = -1;
+    if (xs_init())
+        return fail("xenstore: %s", xs_error());
+    if ((rc = gnttab_init()))
+        return fail("grant table setup: %ld", rc);
+    if (find_device(b, devid, wait_s))
+        return -1;
+    path(p, sizeof(p), b->fe, "backend");
+    if (xs_read(p, b->be, sizeof(b->be)) < 0)
+        return fail("%s: %s", p, xs_error());
+    path(p, sizeof(p), b->fe, "backend-id");
+    if (xs_read_ulong(p, &b->be_id) || b->be_id >= DOMID_FIRST_RESERVED)
+        return fail("%s: %s", p, xs_error());
+
+    deadline = pv_deadline_s(wait_s);
+    if (wait_be_state(b, XenbusStateInitWait, deadline))
+        return -1;
+
+    b->sring = (struct blkif_sring *)ring_page;
+    memset(ring_page, 0, sizeof(ring_page));
+    pv_sring_init(&b->sring->hdr);
+    pv_front_ring_init(&b->ring, &b->sring->hdr, pv_ring_slots(sizeof(ring_page),
+                                                               sizeof(b->sring->ring[0])));
+    b->ring_ref = gnttab_grant_page((uint16_t)b->be_id, ring_page, false);
+    if (b->ring_ref < 0)
+        return fail("no free grant reference for the ring");
+    struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = (domid_t)b->be_id };
+    if ((rc = HC(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, &a, 0)))
+        return fail("EVTCHNOP_alloc_unbound for d%lu: %ld", b->be_id, rc);
+    b->port = a.port;
+
+    path(p, sizeof(p), b->fe, "ring-ref");
+    if (xs_printf(p, "%d", b->ring_ref))
+        return fail("%s: %s", p, xs_error());
+    path(p, sizeof(p), b->fe, "event-channel");
+    if (xs_printf(p, "%u", b->port))
+        return fail("%s: %s", p, xs_error());
+    path(p, sizeof(p), b->fe, "protocol");
+    if (xs_write(p, "x86_64-abi"))
+        return fail("%s: %s", p, xs_error());
+    if (set_state(b, XenbusStateInitialised))
+        return -1;
+    if (wait_be_state(b, XenbusStateConnected, deadline))
+        return -1;
+
+    path(p, sizeof(p), b->be, "sectors");
+    if (xs_read_ulong(p, &b->sectors))
+        return fail("%s: %s", p, xs_error());
+    path(p, sizeof(p), b->be, "sector-size");
+    if (xs_read_ulong(p, &b->sector_size))
+        return fail("%s: %s", p, xs_error());
+    path(p, sizeof(p), b->be, "info");
+    if (xs_read_ulong(p, &b->info))
+        b->info = 0;                 /* optional */
+    return set_state(b, XenbusStateConnected);
+}
+
+uint64_t blkfront_post(struct blkfront *b, const struct blkif_request *req)
+{
+    pv_ring_idx_t i = b->ring.req_prod_pvt;
+    struct blkif_request *slot = &b->sring->ring[pv_ring_slot(b->ring.slots, i)].req;
+    uint64_t id = ++b->next_id;
+
+    *slot = *req;
+    slot->id = id;
+    b->ring.req_prod_pvt = i + 1;
+    if (pv_front_ring_push(&b->ring))
+        evtchn_send(b->port);
+    return id;
+}
+
+void blkfront_push_raw(struct blkfront *b, pv_ring_idx_t req_prod)
+{
+    pv_wmb();
+    pv_ring_write_idx(&b->sring->hdr.req_prod, req_prod);
+    evtchn_send(b->port);
+}
+
+int blkfront_next_response(struct blkfront *b, struct blkif_response *rsp, uint64_t deadline)
+{
+    for (;;) {
+        pv_port_ack(b->port);
+        if (pv_front_ring_arm(&b->ring)) {
+            const struct blkif_response *s =
+                &b->sring->ring[pv_ring_slot(b->ring.slots, b->ring.rsp_cons)].rsp;
+            *rsp = *(const volatile struct blkif_response *)s;
+            b->ring.rsp_cons++;
+            return 0;
+        }
+        if (pv_deadline_passed(deadline))
+            return fail("no response from the back end (rsp_prod %u, rsp_cons %u)",
+                        pv_ring_read_idx(&b->sring->hdr.rsp_prod), b->ring.rsp_cons);
+        pv_port_wait(b->port, deadline);
+    }
+}
+
+int blkfront_rw(struct blkfront *b, uint8_t op, uint64_t sector, void *buf, unsigned nsect)
+{
+    struct blkif_request req = { .operation = op, .handle = 0, .sector_number = sector };
+    struct blkif_response rsp;
+    unsigned pages = (nsect + 7) / 8;
+    int refs[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+    int status;
+
+    if (!nsect || pages > BLKIF_MAX_SEGMENTS_PER_REQUEST || ((uint64_t)buf & 0xfff))
+        return fail("blkfront_rw: %u sectors at %p is not 1..%u sectors in whole pages",
+                    nsect, buf, 8 * BLKIF_MAX_SEGMENTS_PER_REQUEST), -100;
+    if (pv_front_ring_free(&b->ring) == 0)
+        return fail("ring full"), -100;
+    for (unsigned i = 0; i < pages; i++) {
+        /* A write only needs the back end to read our page. */
+        refs[i] = gnttab_grant_page((uint16_t)b->be_id, (uint8_t *)buf + i * PAGE_SIZE,
+                                    op == BLKIF_OP_WRITE);
+        if (refs[i] < 0) {
+            while (i--)
+                gnttab_end((unsigned)refs[i]);
+            return fail("out of grant references"), -100;
+        }
+        unsigned last = nsect - i * 8 >= 8 ? 7 : nsect - i * 8 - 1;
+        req.seg[i] = (struct blkif_request_segment){ .gref = (grant_ref_t)refs[i],
+                                                     .first_sect = 0, .last_sect = (uint8_t)last };
+    }
+    req.nr_segments = (uint8_t)pages;
+    uint64_t id = blkfront_post(b, &req);
+    if (blkfront_next_response(b, &rsp, pv_deadline_s(BLKFRONT_REPLY_S)))
+        status = -100;
+    else if (rsp.id != id || rsp.operation != op) {
+        fail("response id %lu op %u for request %lu op %u", rsp.id, rsp.operation, id, op);
+        status = -100;
+    }
+    else
+        status = rsp.status;
+    for (unsigned i = 0; i < pages; i++)
+        if (!gnttab_end((unsigned)refs[i]) && status != -100) {
+            fail("grant %d still mapped by the back end after its response", refs[i]);
+            status = -100;
+        }
+    return status;
+}
+
+int blkfront_close(struct blkfront *b, unsigned wait_s)
+{
+    uint64_t deadline = pv_deadline_s(wait_s);
+
+    /* Linux's blkback answers our Closing with Closing, and only lets go
+     * of the ring (and goes Closed) once we are Closed. */
+    if (set_state(b, XenbusStateClosing) || wait_be_state(b, XenbusStateClosing, deadline) ||
+        set_state(b, XenbusStateClosed) || wait_be_state(b, XenbusStateClosed, deadline))
+        return -1;
+    if (b->ring_ref >= 0 && !gnttab_end((unsigned)b->ring_ref))
+        return fail("ring grant %d still mapped after the back end closed", b->ring_ref);
+    b->ring_ref = -1;
+    return 0;
+}
