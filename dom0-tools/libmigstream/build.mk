@@ -4,7 +4,7 @@
 # libxxhash-dev header.
 
 MS_LIB_DIR     := dom0-tools/libmigstream
-MS_LIB_SRCS    := $(addprefix $(MS_LIB_DIR)/,ms_digest.c ms_writer.c ms_reader.c)
+MS_LIB_SRCS    := $(addprefix $(MS_LIB_DIR)/,ms_digest.c ms_writer.c ms_reader.c ms_pagetable.c)
 MS_LIB_CFLAGS  := $(HOST_CFLAGS) -I$(MS_LIB_DIR)
 MS_LIB         := $(BUILD)/libmigstream/libmigstream.a
 MS_SAN_LIB     := $(BUILD)/libmigstream-san/libmigstream.a
@@ -39,3 +39,11 @@ $(BUILD)/tests/libmigstream/test_migstream: tests/host/libmigstream/test_migstre
 	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(MS_SAN_LIB)
 
 UNIT_TESTS += $(BUILD)/tests/libmigstream/test_migstream
+
+$(BUILD)/tests/libmigstream/test_pagetable: tests/host/libmigstream/test_pagetable.c \
+        $(MS_SAN_LIB) $(MS_LIB_HEADERS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(MS_SAN_LIB)
+
+UNIT_TESTS += $(BUILD)/tests/libmigstream/test_pagetable
