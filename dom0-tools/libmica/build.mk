@@ -3,7 +3,7 @@
 # the sanitizers for tests.  Uses the hypervisor's public headers.
 
 MICA_LIB_DIR     := dom0-tools/libmica
-MICA_LIB_SRCS    := $(addprefix $(MICA_LIB_DIR)/,privcmd.c evtchn.c domctl.c xs.c)
+MICA_LIB_SRCS    := $(addprefix $(MICA_LIB_DIR)/,privcmd.c evtchn.c domctl.c domctl_save.c xs.c)
 MICA_LIB_CFLAGS  := $(HOST_CFLAGS) -I$(MICA_LIB_DIR) -Ihypervisor/include -Idom0-tools/include
 MICA_LIB         := $(BUILD)/libmica/libmica.a
 MICA_SAN_LIB     := $(BUILD)/libmica-san/libmica.a

@@ -233,3 +233,10 @@ int mica_domain_build(struct mica_hv *hv, uint16_t domid, struct mica_build *b)
     b->nr_pages = a.nr_pages;
     return 0;
 }
+
+int mica_domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd, uint16_t domid)
+{
+    if (!real_domid(domid))
+        return -EINVAL;
+    return domctl(hv, op, cmd, domid);
+}

@@ -15,6 +15,10 @@
 #include <public/mica_domctl.h>
 #include <public/sysctl.h>
 
+/* Any domctl on a real domain id (op's header is filled in here): for
+   the modules that add operations (domctl_save.h). */
+int mica_domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd, uint16_t domid);
+
 /* A new paused PV domain with max_vcpus vCPUs; *domid in: wanted id or 0. */
 int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
                        uint16_t *domid);

@@ -337,6 +337,22 @@ void domain_shutdown(struct domain *d, u8 reason)
     domain_check_machine_end();
 }
 
+void domain_resume(struct domain *d)
+{
+    if (d->is_shutdown)
+        printk("Domain %u resumed after shutdown (%s)\n", d->domid,
+               shutdown_reason_name(d->shutdown_reason));
+    d->is_shutdown = false;
+    d->shutdown_reason = 0;
+    d->shutdown_code_set = false;
+    d->shutdown_code = 0;
+    /* domain_shutdown took every vCPU off the run queue. */
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpus[i] && d->vcpus[i]->state != VCPU_DOWN)
+            sched_add_vcpu(d->vcpus[i]);
+    domain_sync_vcpu_pause(d);
+}
+
 void domain_crash(struct domain *d, const char *fmt, ...)
 {
     char msg[160];

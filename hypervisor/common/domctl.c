@@ -13,6 +13,8 @@
 #include <asm/io.h>
 #include <asm/time.h>
 #include <asm/descriptor.h>
+#include <asm/pv_ext_context.h>
+#include <asm/pv_frame_info.h>
 #include <mica/context.h>
 #include <mica/domain.h>
 #include <mica/domctl_build.h>
@@ -270,6 +272,27 @@ static long domctl_getvcpucontext(struct domain *d, const struct xen_domctl_vcpu
     return copy_to_guest(vc->ctxt, &c, sizeof(c)) ? -XEN_EFAULT : 0;
 }
 
+/* As Xen 4.17: -ESRCH for a bad vCPU, our own running vCPU (get) and our
+   own domain (set); set is refused whole or taken whole. */
+static long domctl_ext_vcpucontext(struct domain *self, struct domain *d,
+                                   struct xen_domctl *op, bool *copyback)
+{
+    struct xen_domctl_ext_vcpucontext *evc = &op->u.ext_vcpucontext;
+    struct vcpu *v;
+
+    if (evc->vcpu >= d->max_vcpus || !(v = d->vcpus[evc->vcpu]))
+        return -XEN_ESRCH;
+    if (op->cmd == XEN_DOMCTL_get_ext_vcpucontext) {
+        if (v == current_vcpu())
+            return -XEN_ESRCH;
+        *copyback = true;
+        return pv_get_ext_vcpucontext(v, evc);
+    }
+    if (d == self)
+        return -XEN_ESRCH;
+    return pv_set_ext_vcpucontext(v, evc);
+}
+
 /* Operations on an existing domain d; *copyback says whether op goes back. */
 static long domctl_on_domain(struct domain *self, struct domain *d,
                              struct xen_domctl *op, bool *copyback)
@@ -312,6 +335,17 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
         return domctl_setvcpucontext(self, d, &op->u.vcpucontext);
     case XEN_DOMCTL_getvcpucontext:
         return domctl_getvcpucontext(d, &op->u.vcpucontext, copyback);
+    case XEN_DOMCTL_resumedomain:
+        if (d == self)
+            return -XEN_EINVAL;
+        domain_resume(d);
+        return 0;
+    case XEN_DOMCTL_get_ext_vcpucontext:
+    case XEN_DOMCTL_set_ext_vcpucontext:
+        return domctl_ext_vcpucontext(self, d, op, copyback);
+    case XEN_DOMCTL_getpageframeinfo3:
+        return pv_getpageframeinfo3(d, op->u.getpageframeinfo3.num,
+                                    op->u.getpageframeinfo3.array);
     default:
         return -XEN_ENOSYS;
     }

@@ -169,6 +169,14 @@ void domctl_domain_info(const struct domain *d, struct xen_domctl_getdomaininfo 
 
 /* The domain shut itself down, or is forced to: stop its vCPUs. */
 void domain_shutdown(struct domain *d, u8 reason);
+/*
+ * XEN_DOMCTL_resumedomain, as Xen's domain_resume: the shutdown (and any
+ * recorded shutdown code) is forgotten and the vCPUs that are up run again
+ * unless the toolstack still has the domain paused.  A suspended guest
+ * returns from SCHEDOP_shutdown with what its vCPU's rax holds (0, or 1
+ * when the toolstack set it to say the suspend was cancelled).
+ */
+void domain_resume(struct domain *d);
 
 /*
  * Ends a misbehaving domain with a diagnostic; Mica and other domains go

@@ -38,6 +38,10 @@ typedef uint8_t xen_domain_handle_t[16];
 #define XEN_DOMCTL_getvcpuinfo      14
 #define XEN_DOMCTL_max_vcpus        15
 #define XEN_DOMCTL_scheduler_op     16
+#define XEN_DOMCTL_resumedomain     27
+#define XEN_DOMCTL_set_ext_vcpucontext 42
+#define XEN_DOMCTL_get_ext_vcpucontext 43
+#define XEN_DOMCTL_getpageframeinfo3 61
 
 /* ------------------------------------------------------------------ */
 /* Per-architecture part of a domain's configuration (x86).            */
@@ -299,6 +303,75 @@ XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.v.nr_vcpus, 16);
 XEN_ABI_OFFSET(struct xen_domctl_scheduler_op, u.v.padding, 20);
 
 /* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_getpageframeinfo3: the page types of up to 1024 frames of */
+/* the domain.  Each 64-bit entry of `array` is an MFN on the way in    */
+/* and its XEN_DOMCTL_PFINFO_* type (nothing else) on the way out.      */
+
+#define XEN_DOMCTL_PFINFO_LTAB_SHIFT 28
+#define XEN_DOMCTL_PFINFO_NOTAB   (0x0U << 28)
+#define XEN_DOMCTL_PFINFO_L1TAB   (0x1U << 28)
+#define XEN_DOMCTL_PFINFO_L2TAB   (0x2U << 28)
+#define XEN_DOMCTL_PFINFO_L3TAB   (0x3U << 28)
+#define XEN_DOMCTL_PFINFO_L4TAB   (0x4U << 28)
+#define XEN_DOMCTL_PFINFO_LTABTYPE_MASK (0x7U << 28)
+#define XEN_DOMCTL_PFINFO_LPINTAB (0x1U << 31)
+#define XEN_DOMCTL_PFINFO_XTAB    (0xfU << 28)   /* not a frame of the domain */
+#define XEN_DOMCTL_PFINFO_XALLOC  (0xeU << 28)
+#define XEN_DOMCTL_PFINFO_BROKEN  (0xdU << 28)
+#define XEN_DOMCTL_PFINFO_LTAB_MASK (0xfU << 28)
+
+struct xen_domctl_getpageframeinfo3 {
+    uint64_t num;
+    xen_guest_handle_t array;     /* uint64_t[num] */
+};
+XEN_ABI_SIZE(struct xen_domctl_getpageframeinfo3, 16);
+XEN_ABI_OFFSET(struct xen_domctl_getpageframeinfo3, num, 0);
+XEN_ABI_OFFSET(struct xen_domctl_getpageframeinfo3, array, 8);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_{set,get}_ext_vcpucontext: a vCPU's state beyond          */
+/* vcpu_guest_context: the 32-bit SYSCALL and SYSENTER callbacks and    */
+/* the virtual machine-check registers (none on Mica).                  */
+
+struct hvm_vmce_vcpu {
+    uint64_t caps;
+    uint64_t mci_ctl2_bank0;
+    uint64_t mci_ctl2_bank1;
+    uint64_t mcg_ext_ctl;
+};
+XEN_ABI_SIZE(struct hvm_vmce_vcpu, 32);
+XEN_ABI_OFFSET(struct hvm_vmce_vcpu, caps, 0);
+XEN_ABI_OFFSET(struct hvm_vmce_vcpu, mci_ctl2_bank0, 8);
+XEN_ABI_OFFSET(struct hvm_vmce_vcpu, mci_ctl2_bank1, 16);
+XEN_ABI_OFFSET(struct hvm_vmce_vcpu, mcg_ext_ctl, 24);
+
+struct xen_domctl_ext_vcpucontext {
+    uint32_t vcpu;
+    uint32_t size;                /* set: octets given; get: octets returned */
+    uint64_t syscall32_callback_eip;
+    uint64_t sysenter_callback_eip;
+    uint16_t syscall32_callback_cs;
+    uint16_t sysenter_callback_cs;
+    uint8_t  syscall32_disables_events;
+    uint8_t  sysenter_disables_events;
+    union {
+        uint64_t mcg_cap;
+        struct hvm_vmce_vcpu vmce;
+    };
+};
+XEN_ABI_SIZE(struct xen_domctl_ext_vcpucontext, 64);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, vcpu, 0);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, size, 4);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, syscall32_callback_eip, 8);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, sysenter_callback_eip, 16);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, syscall32_callback_cs, 24);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, sysenter_callback_cs, 26);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, syscall32_disables_events, 28);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, sysenter_disables_events, 29);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, mcg_cap, 32);
+XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, vmce, 32);
+
+/* ------------------------------------------------------------------ */
 /* The argument of every domctl.  Operations on an existing domain name */
 /* it in `domain` (a real id: DOMID_SELF is not accepted here).          */
 
@@ -315,6 +388,8 @@ struct xen_domctl {
         struct xen_domctl_getvcpuinfo   getvcpuinfo;
         struct xen_domctl_max_vcpus     max_vcpus;
         struct xen_domctl_scheduler_op  scheduler_op;
+        struct xen_domctl_getpageframeinfo3 getpageframeinfo3;
+        struct xen_domctl_ext_vcpucontext ext_vcpucontext;
         uint8_t pad[128];         /* fixes the union's size for every op */
     } u;
 };
@@ -331,6 +406,8 @@ XEN_ABI_OFFSET(struct xen_domctl, u.vcpucontext, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.getvcpuinfo, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.max_vcpus, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.scheduler_op, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.getpageframeinfo3, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.ext_vcpucontext, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.pad, 16);
 
 #endif

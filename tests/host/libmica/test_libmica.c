@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "domctl.h"
+#include "domctl_save.h"
 #include "evtchn.h"
 #include "privcmd.h"
 #include <public/event_channel.h>
@@ -87,6 +88,65 @@ static void answer_build(struct mica_privcmd_hypercall *h)
 static void answer_port(struct mica_privcmd_hypercall *h)
 {
     ((struct evtchn_alloc_unbound *)(uintptr_t)h->arg[1])->port = 5;
+}
+
+static void answer_ext(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    op->u.ext_vcpucontext.size = 64;
+    op->u.ext_vcpucontext.syscall32_callback_eip = 0x1234;
+}
+
+/* The save/restore domctls (domctl_save.h). */
+static void check_save_domctls(void)
+{
+    static uint64_t frames[2500];
+    static struct vcpu_guest_context ctx;
+    struct xen_domctl_ext_vcpucontext evc;
+
+    reset(0);
+    CHECK(mica_domain_resume(&hv, 3) == 0 && fake.domctl.cmd == XEN_DOMCTL_resumedomain &&
+          fake.domctl.domain == 3, "resume");
+    reset(0);
+    CHECK(mica_domain_resume(&hv, 0) == -EINVAL && fake.calls == 0, "resuming dom0");
+    CHECK(mica_domain_resume(&hv, DOMID_SELF) == -EINVAL && fake.calls == 0, "resume DOMID_SELF");
+
+    reset(0);
+    CHECK(mica_domain_frame_types(&hv, 3, frames, 2500) == 0 && fake.calls == 3 &&
+          fake.domctl.cmd == XEN_DOMCTL_getpageframeinfo3 &&
+          fake.domctl.u.getpageframeinfo3.num == 2500 - 2048 &&
+          fake.domctl.u.getpageframeinfo3.array == (uint64_t)(uintptr_t)(frames + 2048),
+          "frame types in batches of 1024: %u calls", fake.calls);
+    reset(-E2BIG);
+    CHECK(mica_domain_frame_types(&hv, 3, frames, 2500) == -E2BIG && fake.calls == 1,
+          "frame types stop at the first error");
+    reset(0);
+    CHECK(mica_domain_frame_types(&hv, 3, frames, 0) == 0 && fake.calls == 0, "no frames");
+    CHECK(mica_domain_frame_types(&hv, 3, NULL, 1) == -EINVAL && fake.calls == 0, "no array");
+
+    reset(0);
+    CHECK(mica_vcpu_context_get(&hv, 3, 1, &ctx) == 0 &&
+          fake.domctl.cmd == XEN_DOMCTL_getvcpucontext && fake.domctl.u.vcpucontext.vcpu == 1 &&
+          fake.domctl.u.vcpucontext.ctxt == (uint64_t)(uintptr_t)&ctx, "get context");
+    CHECK(mica_vcpu_context_set(&hv, 3, 0, &ctx) == 0 &&
+          fake.domctl.cmd == XEN_DOMCTL_setvcpucontext, "set context");
+    reset(0);
+    CHECK(mica_vcpu_context_get(&hv, 3, 32, &ctx) == -EINVAL && fake.calls == 0, "vcpu 32");
+    CHECK(mica_vcpu_context_set(&hv, 3, 0, NULL) == -EINVAL && fake.calls == 0, "no context");
+
+    reset(0);
+    fake.edit = answer_ext;
+    memset(&evc, 0, sizeof(evc));
+    CHECK(mica_vcpu_ext_context_get(&hv, 3, 0, &evc) == 0 &&
+          fake.domctl.cmd == XEN_DOMCTL_get_ext_vcpucontext && evc.size == 64 &&
+          evc.syscall32_callback_eip == 0x1234, "get ext context");
+    reset(0);
+    CHECK(mica_vcpu_ext_context_set(&hv, 3, 1, &evc) == 0 &&
+          fake.domctl.cmd == XEN_DOMCTL_set_ext_vcpucontext &&
+          fake.domctl.u.ext_vcpucontext.vcpu == 1 && fake.domctl.u.ext_vcpucontext.size == 64 &&
+          fake.domctl.u.ext_vcpucontext.syscall32_callback_eip == 0x1234, "set ext context");
+    reset(-ESRCH);
+    CHECK(mica_vcpu_ext_context_get(&hv, 3, 0, &evc) == -ESRCH, "ext -ESRCH passes through");
 }
 
 int main(void)
@@ -216,6 +276,8 @@ int main(void)
     CHECK(mica_domain_build(&hv, 0, &b) == -EINVAL && fake.calls == 0, "building dom0");
     reset(-ENOMEM);
     CHECK(mica_domain_build(&hv, 4, &b) == -ENOMEM, "build -ENOMEM passes through");
+
+    check_save_domctls();
 
     /* Devices that are not there, and closed descriptors. */
     {

@@ -50,6 +50,8 @@ struct arch_vcpu {
     mfn_t ldt_frames[16];           /* LDT pages mapped in the view (seg_desc), 0 = none */
     struct guest_callback event_cb, failsafe_cb, syscall_cb, nmi_cb;
     struct guest_callback syscall32_cb, sysenter_cb;    /* 32-bit user code */
+    /* Their code selectors: only kept, for ext_vcpucontext (save/restore). */
+    u16 syscall32_cs, sysenter_cs;
     /* FPU/XSAVE state (asm/xstate.h): valid while descheduled. */
     bool fpu_initialised;           /* the area holds a state (set at first switch-in) */
     bool cr4_osxsave;               /* the guest's view of CR4.OSXSAVE */

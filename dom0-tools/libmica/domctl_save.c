@@ -1,0 +1,91 @@
+/* The domctls behind save and restore (see domctl_save.h). */
+#include "domctl_save.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Xen's limit per getpageframeinfo3 call. */
+#define FRAME_TYPES_BATCH 1024
+
+int mica_domain_resume(struct mica_hv *hv, uint16_t domid)
+{
+    struct xen_domctl op;
+
+    if (domid == 0)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    return mica_domctl(hv, &op, XEN_DOMCTL_resumedomain, domid);
+}
+
+int mica_domain_frame_types(struct mica_hv *hv, uint16_t domid, uint64_t *frames, size_t n)
+{
+    struct xen_domctl op;
+
+    if (n && !frames)
+        return -EINVAL;
+    for (size_t done = 0; done < n; done += FRAME_TYPES_BATCH) {
+        size_t k = n - done < FRAME_TYPES_BATCH ? n - done : FRAME_TYPES_BATCH;
+        memset(&op, 0, sizeof(op));
+        op.u.getpageframeinfo3.num = k;
+        op.u.getpageframeinfo3.array = (uint64_t)(uintptr_t)(frames + done);
+        int rc = mica_domctl(hv, &op, XEN_DOMCTL_getpageframeinfo3, domid);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int vcpu_context(struct mica_hv *hv, uint32_t cmd, uint16_t domid, uint32_t vcpu,
+                        const void *c)
+{
+    struct xen_domctl op;
+
+    if (!c || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.vcpucontext.vcpu = vcpu;
+    op.u.vcpucontext.ctxt = (uint64_t)(uintptr_t)c;
+    return mica_domctl(hv, &op, cmd, domid);
+}
+
+int mica_vcpu_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                          struct vcpu_guest_context *c)
+{
+    return vcpu_context(hv, XEN_DOMCTL_getvcpucontext, domid, vcpu, c);
+}
+
+int mica_vcpu_context_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                          const struct vcpu_guest_context *c)
+{
+    return vcpu_context(hv, XEN_DOMCTL_setvcpucontext, domid, vcpu, c);
+}
+
+int mica_vcpu_ext_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                              struct xen_domctl_ext_vcpucontext *evc)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!evc || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.ext_vcpucontext.vcpu = vcpu;
+    rc = mica_domctl(hv, &op, XEN_DOMCTL_get_ext_vcpucontext, domid);
+    if (rc == 0)
+        *evc = op.u.ext_vcpucontext;
+    return rc;
+}
+
+int mica_vcpu_ext_context_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                              const struct xen_domctl_ext_vcpucontext *evc)
+{
+    struct xen_domctl op;
+
+    if (!evc || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.ext_vcpucontext = *evc;
+    op.u.ext_vcpucontext.vcpu = vcpu;
+    op.u.ext_vcpucontext.size = sizeof(*evc);
+    return mica_domctl(hv, &op, XEN_DOMCTL_set_ext_vcpucontext, domid);
+}

@@ -1,0 +1,32 @@
+/*
+ * The domctls behind save and restore (docs/state-files.md): page types,
+ * vCPU contexts in and out, and resuming a suspended domain.  0 or
+ * -errno; arguments are checked here first.
+ */
+#ifndef MICA_DOMCTL_SAVE_H
+#define MICA_DOMCTL_SAVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domctl.h"
+#include <public/arch-x86_64.h>
+
+/* XEN_DOMCTL_resumedomain: the suspended domain carries on (its
+   SCHEDOP_shutdown returns what its vCPU's rax holds). */
+int mica_domain_resume(struct mica_hv *hv, uint16_t domid);
+
+/* frames[i]: an MFN of the domain in, its XEN_DOMCTL_PFINFO_* type out;
+   any n, asked in batches of 1024. */
+int mica_domain_frame_types(struct mica_hv *hv, uint16_t domid, uint64_t *frames, size_t n);
+
+int mica_vcpu_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                          struct vcpu_guest_context *c);
+int mica_vcpu_context_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                          const struct vcpu_guest_context *c);
+int mica_vcpu_ext_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                              struct xen_domctl_ext_vcpucontext *evc);
+int mica_vcpu_ext_context_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                              const struct xen_domctl_ext_vcpucontext *evc);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * Reads a state file (ms_format.h) record by record, checking framing,
+ * the headers (version, byte order, architecture), each known record's
+ * layout and the x86 PV record order.  In a checksummed stream (one that
+ * begins with Mica's info record) a record is returned only after the
+ * checksum record that covers it has matched, so a restore never acts on
+ * unverified data.  Checksum records themselves are consumed here.
+ *
+ * Errors name the file, the record number (1 = first record of the file,
+ * counting every record), its type and its offset, and what is wrong.
+ */
+#ifndef MICA_MS_READER_H
+#define MICA_MS_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ms_digest.h"
+#include "ms_format.h"
+
+enum ms_layer { MS_LAYER_LIBXL, MS_LAYER_LIBXC };
+
+/* Refuse a stream without Mica's checksums (vmctl restore does). */
+#define MS_READ_REQUIRE_CHECKSUMS (1u << 0)
+
+/* A body is at most this long: a full PAGE_DATA batch fits. */
+#define MS_MAX_BODY (8u << 20)
+
+struct ms_record {
+    enum ms_layer layer;
+    uint32_t type;
+    uint32_t length;
+    const void *body;                /* valid until the next ms_reader_next */
+    uint64_t number;                 /* 1-based, every record of the file */
+    uint64_t offset;                 /* of its header */
+};
+
+struct ms_reader {
+    int fd;
+    char *name;
+    unsigned flags;
+    unsigned char *in;               /* input buffer */
+    size_t in_len, in_pos;
+    uint64_t offset;                 /* octets consumed */
+    unsigned char *body;             /* grows to the longest body read */
+    size_t body_cap;
+    enum ms_layer layer;
+    int started, finished, checksummed;
+    uint32_t image_version;
+    struct ms_domain_header domain;
+    struct ms_mica_info info;
+    uint64_t records;                /* headers read */
+    uint64_t checksums;              /* checksum records verified */
+    uint64_t span_start;
+    struct ms_digest digest;
+    unsigned pv_stage;               /* x86 PV record order */
+    uint64_t data_pages;             /* page_data seen so far */
+    char error[400];
+};
+
+/* name is used in messages only.  0 or -errno. */
+int ms_reader_open(struct ms_reader *r, int fd, const char *name, unsigned flags);
+/* 1: *rec is the next record; 0: the final END was read and nothing
+   follows it; -EINVAL/-EIO/-ENOMEM: see ms_reader_error. */
+int ms_reader_next(struct ms_reader *r, struct ms_record *rec);
+const char *ms_reader_error(const struct ms_reader *r);
+void ms_reader_close(struct ms_reader *r);
+
+/* Reads the whole stream, checking everything; 0 or -errno. */
+int ms_reader_verify_all(struct ms_reader *r);
+
+/* "PAGE_DATA", "MICA_CHECKSUM", "type 0x..." */
+const char *ms_record_name(enum ms_layer layer, uint32_t type, char buf[24]);
+
+#endif

@@ -1,0 +1,303 @@
+/*
+ * The state-file writer.  Every octet goes through emit(), which hashes it
+ * into the open checksum span; put_checksum() closes the span with a
+ * MICA_CHECKSUM record that is itself outside every span.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ms_writer.h"
+
+#define OUT_BUF_SIZE (1u << 20)
+
+static int fail(struct ms_writer *w, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct ms_writer *w, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->error, sizeof(w->error), fmt, ap);
+    va_end(ap);
+    return -err;
+}
+
+static int flush_out(struct ms_writer *w)
+{
+    size_t done = 0;
+    while (done < w->buf_used) {
+        ssize_t n = write(w->fd, w->buf + done, w->buf_used - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(w, errno, "writing %s: %s", w->tmp_path, strerror(errno));
+        }
+        done += (size_t)n;
+    }
+    w->buf_used = 0;
+    return 0;
+}
+
+static int write_raw(struct ms_writer *w, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    while (n) {
+        size_t room = OUT_BUF_SIZE - w->buf_used, take = n < room ? n : room;
+        memcpy(w->buf + w->buf_used, s, take);
+        w->buf_used += take;
+        w->offset += take;
+        s += take;
+        n -= take;
+        if (w->buf_used == OUT_BUF_SIZE) {
+            int rc = flush_out(w);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int emit(struct ms_writer *w, const void *p, size_t n)
+{
+    ms_digest_update(&w->digest, p, n);
+    return write_raw(w, p, n);
+}
+
+static int put_checksum(struct ms_writer *w)
+{
+    struct ms_rec_header h = { MS_MICA_CHECKSUM, sizeof(struct ms_mica_checksum) };
+    struct ms_mica_checksum c = {
+        .span_offset = w->span_start,
+        .span_length = w->offset - w->span_start,
+        .sequence = w->checksums,
+        .xxh3 = ms_digest_value(&w->digest),
+    };
+    int rc = write_raw(w, &h, sizeof(h));
+    if (!rc)
+        rc = write_raw(w, &c, sizeof(c));
+    if (rc)
+        return rc;
+    w->checksums++;
+    w->records++;
+    ms_digest_reset(&w->digest);
+    w->span_start = w->offset;
+    return 0;
+}
+
+/* One record's header, body and padding, without its checksum. */
+static int put_record(struct ms_writer *w, uint32_t type, const struct iovec *iov, int n)
+{
+    static const unsigned char zeros[MS_ALIGN];
+    uint64_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    if (len > UINT32_MAX)
+        return fail(w, EINVAL, "record type %#x: body of %llu octets is too long", type,
+                    (unsigned long long)len);
+    if (type == MS_MICA_CHECKSUM)
+        return fail(w, EINVAL, "checksum records are the writer's own");
+
+    struct ms_rec_header h = { type, (uint32_t)len };
+    int rc = emit(w, &h, sizeof(h));
+    for (int i = 0; !rc && i < n; i++)
+        rc = emit(w, iov[i].iov_base, iov[i].iov_len);
+    if (!rc && ms_padded(len) != len)
+        rc = emit(w, zeros, ms_padded(len) - len);
+    if (!rc)
+        w->records++;
+    return rc;
+}
+
+int ms_writer_record_iov(struct ms_writer *w, uint32_t type, const struct iovec *iov, int n)
+{
+    int rc = put_record(w, type, iov, n);
+    return rc ? rc : put_checksum(w);
+}
+
+int ms_writer_record(struct ms_writer *w, uint32_t type, const void *body, uint32_t len)
+{
+    struct iovec iov = { (void *)body, len };
+    return ms_writer_record_iov(w, type, &iov, 1);
+}
+
+int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
+                   uint64_t nr_data_pages)
+{
+    memset(w, 0, sizeof(*w));
+    w->fd = -1;
+    w->path = strdup(path);
+    w->buf = malloc(OUT_BUF_SIZE);
+    if (!w->path || !w->buf || asprintf(&w->tmp_path, "%s.tmp-XXXXXX", path) < 0 ||
+        ms_digest_init(&w->digest)) {
+        w->tmp_path = NULL;
+        return fail(w, ENOMEM, "out of memory");
+    }
+    w->fd = mkstemp(w->tmp_path);
+    if (w->fd < 0) {
+        int err = errno;
+        free(w->tmp_path);
+        w->tmp_path = NULL;
+        return fail(w, err, "cannot create a file next to %s: %s", path, strerror(err));
+    }
+
+    struct ms_libxl_header lh = {
+        .ident = htobe64(MS_LIBXL_IDENT),
+        .version = htobe32(MS_LIBXL_VERSION),
+        .options = htobe32(0),
+    };
+    int rc = emit(w, &lh, sizeof(lh));
+    if (rc)
+        return rc;
+    struct ms_mica_info info = {
+        .magic = MS_MICA_INFO_MAGIC,
+        .version = MS_MICA_INFO_VERSION,
+        .flags = MS_MICA_INFO_CHECKSUMS,
+        .nr_pfns = nr_pfns,
+        .nr_data_pages = nr_data_pages,
+    };
+    return ms_writer_record(w, MS_MICA_INFO, &info, sizeof(info));
+}
+
+int ms_writer_begin_libxc(struct ms_writer *w, uint32_t xen_major, uint32_t xen_minor)
+{
+    if (w->in_libxc)
+        return fail(w, EINVAL, "the libxc stream is already open");
+    struct iovec none = { NULL, 0 };
+    int rc = put_record(w, MS_LIBXL_LIBXC_CONTEXT, &none, 1);
+    if (rc)
+        return rc;
+    struct ms_image_header ih = {
+        .marker = htobe64(MS_IMAGE_MARKER),
+        .id = htobe32(MS_IMAGE_ID),
+        .version = htobe32(MS_IMAGE_VERSION),
+        .options = htobe16(0),
+    };
+    struct ms_domain_header dh = {
+        .type = MS_DOMAIN_X86_PV,
+        .page_shift = 12,
+        .xen_major = xen_major,
+        .xen_minor = xen_minor,
+    };
+    rc = emit(w, &ih, sizeof(ih));
+    if (!rc)
+        rc = emit(w, &dh, sizeof(dh));
+    if (!rc)
+        w->in_libxc = 1;
+    return rc;
+}
+
+int ms_writer_end_libxc(struct ms_writer *w)
+{
+    if (!w->in_libxc)
+        return fail(w, EINVAL, "no libxc stream is open");
+    int rc = ms_writer_record(w, MS_REC_END, NULL, 0);
+    w->in_libxc = 0;
+    return rc;
+}
+
+static int all_zero(const void *page)
+{
+    const uint64_t *q = page;
+    for (unsigned i = 0; i < MS_PAGE_SIZE / sizeof(*q); i++)
+        if (q[i])
+            return 0;
+    return 1;
+}
+
+int ms_writer_pages(struct ms_writer *w, uint32_t n, const uint64_t *pfn, const uint8_t *type,
+                    const void *const *pages, uint32_t *stored)
+{
+    uint64_t words[MS_MAX_BATCH];
+    struct iovec iov[2 + MS_MAX_BATCH];
+    struct ms_page_data_header ph = { .count = n };
+    int niov = 2;
+
+    if (!w->in_libxc)
+        return fail(w, EINVAL, "page data outside the libxc stream");
+    if (n == 0 || n > MS_MAX_BATCH)
+        return fail(w, EINVAL, "a page batch holds 1 to %u pages, not %u", MS_MAX_BATCH, n);
+    *stored = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned t = type[i];
+        int has = ms_page_type_has_data(t);
+        if (has < 0 || pfn[i] > MS_PFN_MASK)
+            return fail(w, EINVAL, "page %u: pfn %#llx type %#x is not writable", i,
+                        (unsigned long long)pfn[i], t);
+        if (has && t == MS_PAGE_NOTAB && all_zero(pages[i])) {
+            t = MS_PAGE_XALLOC;
+            has = 0;
+        }
+        words[i] = pfn[i] | (uint64_t)t << MS_PFN_TYPE_SHIFT;
+        if (has) {
+            iov[niov++] = (struct iovec){ (void *)pages[i], MS_PAGE_SIZE };
+            (*stored)++;
+        }
+    }
+    iov[0] = (struct iovec){ &ph, sizeof(ph) };
+    iov[1] = (struct iovec){ words, n * sizeof(uint64_t) };
+    return ms_writer_record_iov(w, MS_REC_PAGE_DATA, iov, niov);
+}
+
+static void close_writer(struct ms_writer *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    free(w->buf);
+    w->buf = NULL;
+    ms_digest_free(&w->digest);
+}
+
+int ms_writer_commit(struct ms_writer *w)
+{
+    if (w->in_libxc)
+        return fail(w, EINVAL, "the libxc stream was not ended");
+    struct ms_rec_header end = { MS_LIBXL_END, 0 };
+    int rc = emit(w, &end, sizeof(end));
+    if (!rc)
+        rc = flush_out(w);
+    if (!rc && fsync(w->fd))
+        rc = fail(w, errno, "syncing %s: %s", w->tmp_path, strerror(errno));
+    if (!rc && close(w->fd))
+        rc = fail(w, errno, "closing %s: %s", w->tmp_path, strerror(errno));
+    w->fd = -1;
+    if (!rc && rename(w->tmp_path, w->path))
+        rc = fail(w, errno, "renaming %s to %s: %s", w->tmp_path, w->path, strerror(errno));
+    if (!rc) {
+        free(w->tmp_path);
+        w->tmp_path = NULL;
+        char *dir = strdup(w->path);
+        int dfd = dir ? open(dirname(dir), O_RDONLY | O_DIRECTORY) : -1;
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
+    close_writer(w);
+    return rc;
+}
+
+void ms_writer_abort(struct ms_writer *w)
+{
+    close_writer(w);
+    if (w->tmp_path)
+        unlink(w->tmp_path);
+    free(w->tmp_path);
+    w->tmp_path = NULL;
+    free(w->path);
+    w->path = NULL;
+}
+
+const char *ms_writer_error(const struct ms_writer *w)
+{
+    return w->error;
+}

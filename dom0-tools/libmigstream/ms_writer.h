@@ -1,0 +1,71 @@
+/*
+ * Writes a Mica state file (ms_format.h): the libxl stream with the libxc
+ * stream inside, a checksum record after every record, zero pages not
+ * stored.  The file is written under a temporary name in the target's
+ * directory and renamed into place by ms_writer_commit, so a failed or
+ * interrupted save never leaves a partial file under the real name.
+ *
+ * Every function returns 0 or -errno; on failure ms_writer_error() says
+ * what went wrong.  ms_writer_abort() ends every use of a writer.
+ */
+#ifndef MICA_MS_WRITER_H
+#define MICA_MS_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "ms_digest.h"
+#include "ms_format.h"
+
+#define MS_PAGE_SIZE 4096u
+/* Pages in one PAGE_DATA record at most (Xen's savers batch 1024). */
+#define MS_MAX_BATCH 1024u
+
+struct ms_writer {
+    int fd;
+    char *path;                      /* final name */
+    char *tmp_path;                  /* what is written */
+    unsigned char *buf;              /* output buffer */
+    size_t buf_used;
+    uint64_t offset;                 /* octets written (buffered or not) */
+    uint64_t span_start;             /* where the open checksum span begins */
+    uint64_t checksums;              /* checksum records written */
+    uint64_t records;                /* records written, checksums included */
+    int in_libxc;
+    struct ms_digest digest;
+    char error[256];
+};
+
+/* Creates the temporary file next to path and writes the libxl header and
+   Mica's info record (nr_pfns, nr_data_pages: for a reader's progress). */
+int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
+                   uint64_t nr_data_pages);
+
+/* One record of the current layer with its checksum. */
+int ms_writer_record(struct ms_writer *w, uint32_t type, const void *body, uint32_t len);
+int ms_writer_record_iov(struct ms_writer *w, uint32_t type, const struct iovec *iov, int n);
+
+/* LIBXC_CONTEXT, then the libxc image and domain headers (x86 PV, 4 KiB
+   pages); records then go to the libxc layer until ms_writer_end_libxc. */
+int ms_writer_begin_libxc(struct ms_writer *w, uint32_t xen_major, uint32_t xen_minor);
+int ms_writer_end_libxc(struct ms_writer *w);
+
+/* One PAGE_DATA record for n <= MS_MAX_BATCH pages: pfn[i] with its page
+   type (MS_PAGE_*) and, for types with data, pages[i].  An all-zero
+   ordinary page is written as XALLOC without data.  *stored counts the
+   pages whose data went into the file. */
+int ms_writer_pages(struct ms_writer *w, uint32_t n, const uint64_t *pfn, const uint8_t *type,
+                    const void *const *pages, uint32_t *stored);
+
+/* The libxl END record; flush, fsync, rename over path, fsync the
+   directory.  The writer is closed afterwards, whatever the result. */
+int ms_writer_commit(struct ms_writer *w);
+
+/* Releases the writer, removing the temporary file if it was not
+   committed: call it last, after a failure and after commit alike. */
+void ms_writer_abort(struct ms_writer *w);
+
+const char *ms_writer_error(const struct ms_writer *w);
+
+#endif

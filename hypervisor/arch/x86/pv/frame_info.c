@@ -1,0 +1,52 @@
+/*
+ * XEN_DOMCTL_getpageframeinfo3 with Xen 4.17's semantics: a frame that
+ * is not the domain's (free, another domain's, Mica's own, the shared_info
+ * page, which Xen keeps on its own heap) is XTAB; otherwise its table
+ * level, with LPINTAB when pinned; data and descriptor frames are NOTAB.
+ * A general reference is held while the frame is looked at.
+ */
+#include <asm/guest_access.h>
+#include <asm/pv_frame_info.h>
+#include <asm/pv_mm.h>
+#include <public/domctl.h>
+#include <public/errno.h>
+
+/* Xen refuses bigger batches; libxc asks for at most 1024. */
+#define PFINFO_MAX_BATCH 1024
+
+static u64 frame_type(struct domain *d, u64 mfn)
+{
+    struct page_info *pg;
+    u64 type = XEN_DOMCTL_PFINFO_NOTAB;
+
+    if (mfn == d->shared_info_mfn)
+        return XEN_DOMCTL_PFINFO_XTAB;
+    pg = pv_frame(mfn);
+    if (!get_page(pg, d))
+        return XEN_DOMCTL_PFINFO_XTAB;
+    switch (page_type(pg)) {
+    case PGT_L1: type = XEN_DOMCTL_PFINFO_L1TAB; break;
+    case PGT_L2: type = XEN_DOMCTL_PFINFO_L2TAB; break;
+    case PGT_L3: type = XEN_DOMCTL_PFINFO_L3TAB; break;
+    case PGT_L4: type = XEN_DOMCTL_PFINFO_L4TAB; break;
+    }
+    if (pg->type_info & PGT_PINNED)
+        type |= XEN_DOMCTL_PFINFO_LPINTAB;
+    put_page(pg);
+    return type;
+}
+
+long pv_getpageframeinfo3(struct domain *d, u64 num, u64 array)
+{
+    if (num > PFINFO_MAX_BATCH)
+        return -XEN_E2BIG;
+    for (u64 i = 0; i < num; i++) {
+        u64 mfn, type;
+        if (copy_from_guest(&mfn, array + i * sizeof(u64), sizeof(mfn)))
+            return -XEN_EFAULT;
+        type = frame_type(d, mfn);
+        if (copy_to_guest(array + i * sizeof(u64), &type, sizeof(type)))
+            return -XEN_EFAULT;
+    }
+    return 0;
+}

@@ -1,0 +1,563 @@
+/*
+ * libmigstream: a state file written by ms_writer reads back record for
+ * record; the file appears under its name only on commit; and a corrupted
+ * file is refused with a message naming what and where: every truncation
+ * and every single-octet change of a small stream, random changes of a
+ * larger one, wrong versions, architecture and byte order, unknown
+ * mandatory records, records out of order.  Unknown optional records are
+ * skipped as Xen's rules say, and a stream without Mica's checksums reads
+ * unless checksums are required.
+ */
+#define _GNU_SOURCE
+#define UNIT_SUITE "libmigstream"
+#include "unit.h"
+
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ms_reader.h"
+#include "ms_writer.h"
+
+static char dir[64];
+static char path[128];
+
+static void remove_dir(void)
+{
+    char cmd[96];
+    if (!dir[0])
+        return;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "  could not remove %s\n", dir);
+    dir[0] = 0;
+}
+
+static void fresh_dir(void)
+{
+    static int registered;
+    if (!registered++)
+        atexit(remove_dir);
+    remove_dir();
+    /* tmpfs when there is one: the writer fsyncs, a busy disk is slow. */
+    snprintf(dir, sizeof(dir), "%s/test_migstream.XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/dom.state", dir);
+}
+
+static unsigned files_in_dir(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    unsigned n = 0;
+    CHECK(d != NULL);
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Guest page pfn: every fourth one all zeros, the others a pattern. */
+static void make_page(uint64_t pfn, uint8_t *page)
+{
+    memset(page, 0, MS_PAGE_SIZE);
+    if (pfn % 4 == 3)
+        return;
+    for (unsigned i = 0; i < MS_PAGE_SIZE; i++)
+        page[i] = (uint8_t)(pfn * 131 + i * 7 + (i >> 8));
+}
+
+static uint8_t page_type(uint64_t pfn)
+{
+    return pfn == 0 ? (MS_PAGE_PINNED | MS_PAGE_L4TAB) : pfn == 1 ? MS_PAGE_L3TAB : MS_PAGE_NOTAB;
+}
+
+static const char definition_xml[] = "<domain type='xen'><name>t</name></domain>";
+
+/* A stream as vmctl save writes one, with npages guest pages in batches
+   of batch; also an optional record of a type no reader knows. */
+static uint32_t write_stream(uint32_t npages, uint32_t batch, int with_unknown_optional)
+{
+    struct ms_writer w;
+    uint32_t stored_total = 0;
+    CHECK(ms_writer_open(&w, path, npages, 0) == 0);
+
+    struct { struct ms_mica_definition h; char text[64]; } def = { 0 };
+    memset(def.h.uuid, 0xab, 16);
+    def.h.name_len = 1;
+    def.h.xml_len = sizeof(definition_xml) - 1;
+    def.text[0] = 't';
+    memcpy(def.text + 1, definition_xml, def.h.xml_len);
+    CHECK(ms_writer_record(&w, MS_MICA_DEFINITION, &def, sizeof(def.h) + 1 + def.h.xml_len) == 0);
+    if (with_unknown_optional)
+        CHECK(ms_writer_record(&w, 0x80001234u, "skip me", 7) == 0);
+
+    CHECK(ms_writer_begin_libxc(&w, 4, 17) == 0);
+    struct ms_x86_pv_info info = { .guest_width = 8, .pt_levels = 4 };
+    CHECK(ms_writer_record(&w, MS_REC_X86_PV_INFO, &info, sizeof(info)) == 0);
+    struct { struct ms_x86_pv_p2m_frames h; uint64_t frames[4]; } p2m = { { 0, npages - 1 }, { 7 } };
+    uint32_t nframes = (npages - 1) / 512 + 1;
+    CHECK(nframes <= 4);
+    CHECK(ms_writer_record(&w, MS_REC_X86_PV_P2M_FRAMES, &p2m, 8 + 8 * nframes) == 0);
+
+    static uint8_t pages[MS_MAX_BATCH][MS_PAGE_SIZE];
+    uint64_t pfn[MS_MAX_BATCH];
+    uint8_t type[MS_MAX_BATCH];
+    const void *ptr[MS_MAX_BATCH];
+    for (uint32_t first = 0; first < npages; first += batch) {
+        uint32_t n = npages - first < batch ? npages - first : batch, stored;
+        for (uint32_t i = 0; i < n; i++) {
+            pfn[i] = first + i;
+            type[i] = page_type(pfn[i]);
+            make_page(pfn[i], pages[i]);
+            ptr[i] = pages[i];
+        }
+        CHECK(ms_writer_pages(&w, n, pfn, type, ptr, &stored) == 0);
+        stored_total += stored;
+    }
+    if (with_unknown_optional)
+        CHECK(ms_writer_record(&w, 0x80005678u, NULL, 0) == 0);
+    struct ms_tsc_info tsc = { .mode = 0, .khz = 2000000, .nsec = 123456789, .incarnation = 1 };
+    CHECK(ms_writer_record(&w, MS_REC_TSC_INFO, &tsc, sizeof(tsc)) == 0);
+    static uint8_t shinfo[4096];
+    memset(shinfo, 0x5a, sizeof(shinfo));
+    CHECK(ms_writer_record(&w, MS_REC_SHARED_INFO, shinfo, sizeof(shinfo)) == 0);
+    struct { struct ms_vcpu_header h; uint8_t ctxt[5]; } vcpu = { { 0, 0 }, { 1, 2, 3, 4, 5 } };
+    CHECK(ms_writer_record(&w, MS_REC_X86_PV_VCPU_BASIC, &vcpu, sizeof(vcpu.h) + 5) == 0);
+    CHECK(ms_writer_end_libxc(&w) == 0);
+    CHECK(ms_writer_record(&w, MS_MICA_XENSTORE, "data/x\0001\0", 10) == 0);
+    CHECK(ms_writer_commit(&w) == 0);
+    ms_writer_abort(&w);
+    return stored_total;
+}
+
+static int read_file_rc(const char *p, unsigned flags, char *err, size_t errlen)
+{
+    struct ms_reader r;
+    int fd = open(p, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK(ms_reader_open(&r, fd, p, flags) == 0);
+    int rc = ms_reader_verify_all(&r);
+    snprintf(err, errlen, "%s", ms_reader_error(&r));
+    ms_reader_close(&r);
+    close(fd);
+    return rc;
+}
+
+/* The same for a corrupted copy held in memory (a memfd: no disk I/O in
+   the loops that read thousands of copies). */
+static int read_copy_rc(const char *name, const uint8_t *buf, size_t len, unsigned flags,
+                        char *err, size_t errlen)
+{
+    struct ms_reader r;
+    int fd = memfd_create(name, 0);
+    CHECK(fd >= 0 && write(fd, buf, len) == (ssize_t)len && lseek(fd, 0, SEEK_SET) == 0);
+    CHECK(ms_reader_open(&r, fd, name, flags) == 0);
+    int rc = ms_reader_verify_all(&r);
+    snprintf(err, errlen, "%s", ms_reader_error(&r));
+    ms_reader_close(&r);
+    close(fd);
+    return rc;
+}
+
+static size_t load(uint8_t **buf)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0 && fstat(fd, &st) == 0);
+    *buf = malloc((size_t)st.st_size);
+    CHECK(*buf && read(fd, *buf, (size_t)st.st_size) == st.st_size);
+    close(fd);
+    return (size_t)st.st_size;
+}
+
+static void store(const char *p, const uint8_t *buf, size_t len)
+{
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, buf, len) == (ssize_t)len);
+    close(fd);
+}
+
+UNIT_TEST(round_trip_returns_every_record_and_page)
+{
+    fresh_dir();
+    uint32_t npages = 700;
+    uint32_t stored = write_stream(npages, 256, 0);
+    CHECK_EQ(stored, npages - npages / 4);
+
+    struct ms_reader r;
+    struct ms_record rec;
+    int fd = open(path, O_RDONLY), rc;
+    CHECK(fd >= 0);
+    CHECK(ms_reader_open(&r, fd, path, MS_READ_REQUIRE_CHECKSUMS) == 0);
+    uint32_t seen_pages = 0, order = 0, data_pages = 0;
+    static const uint32_t expect[] = { MS_MICA_INFO, MS_MICA_DEFINITION, MS_LIBXL_LIBXC_CONTEXT,
+                                       MS_REC_X86_PV_INFO, MS_REC_X86_PV_P2M_FRAMES };
+    uint8_t page[MS_PAGE_SIZE];
+    while ((rc = ms_reader_next(&r, &rec)) > 0) {
+        if (order < 5)
+            CHECK_EQ(rec.type, expect[order]);
+        order++;
+        if (rec.layer == MS_LAYER_LIBXC && rec.type == MS_REC_PAGE_DATA) {
+            const uint8_t *b = rec.body;
+            struct ms_page_data_header h;
+            memcpy(&h, b, sizeof(h));
+            const uint8_t *data = b + 8 + 8 * h.count;
+            for (uint32_t i = 0; i < h.count; i++) {
+                uint64_t wd;
+                memcpy(&wd, b + 8 + 8 * i, 8);
+                uint64_t pfn = wd & MS_PFN_MASK;
+                unsigned t = (unsigned)(wd >> MS_PFN_TYPE_SHIFT);
+                CHECK_EQ(pfn, seen_pages);
+                make_page(pfn, page);
+                if (pfn % 4 == 3) {
+                    CHECK_EQ(t, MS_PAGE_XALLOC);
+                } else {
+                    CHECK_EQ(t, page_type(pfn));
+                    CHECK(memcmp(data, page, MS_PAGE_SIZE) == 0);
+                    data += MS_PAGE_SIZE;
+                    data_pages++;
+                }
+                seen_pages++;
+            }
+        }
+        if (rec.type == MS_REC_X86_PV_VCPU_BASIC)
+            CHECK(rec.length == 13 && memcmp((const uint8_t *)rec.body + 8, "\1\2\3\4\5", 5) == 0);
+        if (rec.type == MS_MICA_XENSTORE)
+            CHECK(rec.layer == MS_LAYER_LIBXL && memcmp(rec.body, "data/x\0001\0", 10) == 0);
+    }
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(seen_pages, npages);
+    CHECK_EQ(data_pages, stored);
+    CHECK_EQ(r.data_pages, stored);
+    CHECK_EQ(r.info.nr_pfns, npages);
+    CHECK_EQ(r.domain.xen_major, 4);
+    CHECK_EQ(r.domain.xen_minor, 17);
+    CHECK_EQ(ms_reader_next(&r, &rec), 0);
+    ms_reader_close(&r);
+    close(fd);
+    CHECK_EQ(files_in_dir(), 1);
+}
+
+UNIT_TEST(file_appears_only_on_commit_and_abort_leaves_nothing)
+{
+    fresh_dir();
+    struct ms_writer w;
+    CHECK(ms_writer_open(&w, path, 1, 1) == 0);
+    CHECK(access(path, F_OK) != 0);
+    CHECK_EQ(files_in_dir(), 1);             /* the temporary one */
+    CHECK(ms_writer_begin_libxc(&w, 4, 17) == 0);
+    CHECK(ms_writer_commit(&w) != 0);        /* libxc stream still open */
+    CHECK_STR(ms_writer_error(&w), "not ended");
+    ms_writer_abort(&w);
+    CHECK_EQ(files_in_dir(), 0);
+
+    CHECK(ms_writer_open(&w, "/nonexistent-dir/x.state", 1, 1) != 0);
+    CHECK_STR(ms_writer_error(&w), "/nonexistent-dir/x.state");
+    ms_writer_abort(&w);
+}
+
+UNIT_TEST(writer_refuses_bad_batches)
+{
+    fresh_dir();
+    struct ms_writer w;
+    uint64_t pfn = 1;
+    uint8_t type = 5;                        /* reserved page type */
+    static uint8_t page[MS_PAGE_SIZE];
+    const void *ptr = page;
+    uint32_t stored;
+    CHECK(ms_writer_open(&w, path, 1, 1) == 0);
+    CHECK(ms_writer_pages(&w, 1, &pfn, &type, &ptr, &stored) != 0);   /* outside libxc */
+    CHECK(ms_writer_begin_libxc(&w, 4, 17) == 0);
+    CHECK(ms_writer_pages(&w, 1, &pfn, &type, &ptr, &stored) != 0);
+    CHECK_STR(ms_writer_error(&w), "type 0x5");
+    CHECK(ms_writer_pages(&w, 0, &pfn, &type, &ptr, &stored) != 0);
+    CHECK(ms_writer_record(&w, MS_MICA_CHECKSUM, NULL, 0) != 0);
+    ms_writer_abort(&w);
+    CHECK_EQ(files_in_dir(), 0);
+}
+
+UNIT_TEST(every_truncation_is_refused)
+{
+    fresh_dir();
+    write_stream(12, 5, 0);
+    uint8_t *buf;
+    size_t len = load(&buf);
+    char cut[160], err[400];
+    snprintf(cut, sizeof(cut), "%s/cut.state", dir);
+    for (size_t at = 0; at < len; at += (at < 64 || len - at < 64) ? 1 : 7) {
+        int rc = read_copy_rc("cut.state", buf, at, 0, err, sizeof(err));
+        if (rc == 0)
+            fprintf(stderr, "  truncation at %zu was accepted\n", at);
+        CHECK(rc < 0);
+        CHECK_STR(err, "cut.state: ");
+    }
+    store(cut, buf, len - 3);
+    CHECK(read_file_rc(cut, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "truncated");
+    CHECK_STR(err, "offset");
+    store(cut, buf, len);
+    CHECK_EQ(read_file_rc(cut, MS_READ_REQUIRE_CHECKSUMS, err, sizeof(err)), 0);
+    free(buf);
+}
+
+UNIT_TEST(every_single_octet_change_is_refused)
+{
+    fresh_dir();
+    write_stream(6, 3, 1);
+    uint8_t *buf;
+    size_t len = load(&buf);
+    char err[400];
+    unsigned mismatches = 0;
+    for (size_t at = 0; at < len; at++) {
+        uint8_t was = buf[at];
+        buf[at] ^= (uint8_t)(1u + rnd() % 255);
+        for (unsigned flags = 0; flags <= MS_READ_REQUIRE_CHECKSUMS; flags++) {
+            int rc = read_copy_rc("bad.state", buf, len, flags, err, sizeof(err));
+            if (rc == 0)
+                fprintf(stderr, "  a change at offset %zu was accepted (flags %u)\n", at, flags);
+            CHECK(rc < 0);
+            CHECK_STR(err, "bad.state: ");
+        }
+        buf[at] = was;
+        mismatches += strstr(err, "checksum mismatch") != NULL;
+    }
+    CHECK(mismatches > len / 2);             /* most changes land in data */
+    free(buf);
+}
+
+UNIT_TEST(random_changes_of_a_larger_file_are_refused)
+{
+    fresh_dir();
+    write_stream(1500, 1024, 0);
+    uint8_t *buf;
+    size_t len = load(&buf);
+    char bad[160], err[400];
+    snprintf(bad, sizeof(bad), "%s/bad.state", dir);
+    for (unsigned k = 0; k < 60; k++) {
+        size_t at = rnd() % len, n = 1 + rnd() % 4;
+        uint8_t saved[4];
+        for (size_t i = 0; i < n && at + i < len; i++) {
+            saved[i] = buf[at + i];
+            buf[at + i] ^= (uint8_t)(1u + rnd() % 255);
+        }
+        int rc = read_copy_rc("bad.state", buf, len, MS_READ_REQUIRE_CHECKSUMS, err, sizeof(err));
+        for (size_t i = 0; i < n && at + i < len; i++)
+            buf[at + i] = saved[i];
+        CHECK(rc < 0);
+        CHECK_STR(err, "offset");
+    }
+    /* Trailing garbage after END. */
+    uint8_t *longer = malloc(len + 8);
+    CHECK(longer);
+    memcpy(longer, buf, len);
+    memset(longer + len, 0, 8);
+    store(bad, longer, len + 8);
+    CHECK(read_file_rc(bad, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "data after the END record");
+    free(longer);
+    free(buf);
+}
+
+/* Offset of the libxc image header: after the libxl header, MICA_INFO
+   (8+32) and its checksum (8+32), the definition and its checksum, and
+   the 8-octet LIBXC_CONTEXT record. */
+static size_t image_header_offset(const uint8_t *buf, size_t len)
+{
+    for (size_t at = 16; at + 8 <= len; at += 8)
+        if (be64toh(*(const uint64_t *)(buf + at)) == MS_IMAGE_MARKER)
+            return at;
+    CHECK(0);
+    return 0;
+}
+
+UNIT_TEST(wrong_version_byte_order_and_architecture_are_named)
+{
+    fresh_dir();
+    write_stream(4, 4, 0);
+    uint8_t *buf;
+    size_t len = load(&buf);
+    size_t ih = image_header_offset(buf, len);
+    char bad[160], err[400], want[80];
+    snprintf(bad, sizeof(bad), "%s/bad.state", dir);
+
+    uint8_t *copy = malloc(len);
+    CHECK(copy);
+#define PATCHED(off, val)                                                    \
+    do {                                                                     \
+        memcpy(copy, buf, len);                                              \
+        copy[(off)] = (val);                                                 \
+        store(bad, copy, len);                                               \
+        CHECK(read_file_rc(bad, 0, err, sizeof(err)) < 0);                   \
+    } while (0)
+
+    PATCHED(11, 3);                          /* libxl version 3 */
+    CHECK_STR(err, "libxl stream version 3 at offset 8");
+    PATCHED(15, 1);                          /* big-endian libxl stream */
+    CHECK_STR(err, "big-endian");
+    PATCHED(0, 'X');
+    CHECK_STR(err, "not a Xen/Mica state file");
+    PATCHED(ih + 15, 1);                     /* libxc version 1 */
+    snprintf(want, sizeof(want), "libxc image version 1 at offset %zu", ih + 12);
+    CHECK_STR(err, want);
+    PATCHED(ih + 15, 4);
+    CHECK_STR(err, "versions 2 to 3");
+    PATCHED(ih + 17, 1);                     /* big-endian image */
+    CHECK_STR(err, "big-endian");
+    PATCHED(ih + 24, MS_DOMAIN_X86_HVM);
+    snprintf(want, sizeof(want), "offset %zu says x86 HVM", ih + 24);
+    CHECK_STR(err, "wrong architecture");
+    CHECK_STR(err, want);
+    PATCHED(ih + 28, 13);
+    CHECK_STR(err, "page_shift 13");
+    PATCHED(ih + 40 + 8, 4);                 /* X86_PV_INFO: guest width 4 */
+    CHECK_STR(err, "record 6 (X86_PV_INFO)");
+    CHECK_STR(err, "guest width 4");
+#undef PATCHED
+    free(copy);
+    free(buf);
+}
+
+/* A hand-made stream without Mica's records, as a Xen saver writes one. */
+struct raw { uint8_t b[16384]; size_t n; };
+
+static void raw_put(struct raw *s, const void *p, size_t n)
+{
+    CHECK(s->n + n <= sizeof(s->b));
+    memcpy(s->b + s->n, p, n);
+    s->n += n;
+}
+
+static void raw_rec(struct raw *s, uint32_t type, const void *body, uint32_t len)
+{
+    static const uint8_t zeros[8];
+    struct ms_rec_header h = { type, len };
+    raw_put(s, &h, sizeof(h));
+    if (len)
+        raw_put(s, body, len);
+    raw_put(s, zeros, ms_padded(len) - len);
+}
+
+static void raw_start(struct raw *s)
+{
+    s->n = 0;
+    struct ms_libxl_header lh = { htobe64(MS_LIBXL_IDENT), htobe32(2), 0 };
+    raw_put(s, &lh, sizeof(lh));
+    raw_rec(s, MS_LIBXL_LIBXC_CONTEXT, NULL, 0);
+    struct ms_image_header ih = { htobe64(MS_IMAGE_MARKER), htobe32(MS_IMAGE_ID), htobe32(2), 0, { 0 } };
+    struct ms_domain_header dh = { MS_DOMAIN_X86_PV, 12, 0, 4, 17 };
+    raw_put(s, &ih, sizeof(ih));
+    raw_put(s, &dh, sizeof(dh));
+}
+
+static void raw_finish(struct raw *s)
+{
+    raw_rec(s, MS_REC_END, NULL, 0);
+    raw_rec(s, MS_LIBXL_END, NULL, 0);
+}
+
+static void raw_pv_prefix(struct raw *s)
+{
+    struct ms_x86_pv_info info = { .guest_width = 8, .pt_levels = 4 };
+    struct { struct ms_x86_pv_p2m_frames h; uint64_t f; } p2m = { { 0, 0 }, 3 };
+    raw_rec(s, MS_REC_X86_PV_INFO, &info, sizeof(info));
+    raw_rec(s, MS_REC_X86_PV_P2M_FRAMES, &p2m, sizeof(p2m));
+}
+
+UNIT_TEST(stream_without_checksums_reads_unless_they_are_required)
+{
+    fresh_dir();
+    static struct raw s;
+    char err[400];
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    struct { struct ms_page_data_header h; uint64_t w; } pd = { { 1, 0 }, (uint64_t)MS_PAGE_XALLOC << 60 };
+    raw_rec(&s, MS_REC_PAGE_DATA, &pd, sizeof(pd));
+    raw_rec(&s, 0x80000042u, "optional", 8);      /* skipped by the rules */
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK_EQ(read_file_rc(path, 0, err, sizeof(err)), 0);
+    CHECK(read_file_rc(path, MS_READ_REQUIRE_CHECKSUMS, err, sizeof(err)) < 0);
+    CHECK_STR(err, "record 1 (LIBXC_CONTEXT) at offset 16");
+    CHECK_STR(err, "no checksums");
+}
+
+UNIT_TEST(unknown_mandatory_records_and_bad_order_are_refused)
+{
+    fresh_dir();
+    static struct raw s;
+    char err[400];
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    raw_rec(&s, 0x40, "x", 1);
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "record 4 (type 0x40)");
+    CHECK_STR(err, "unknown mandatory");
+
+    raw_start(&s);
+    struct ms_x86_pv_info info = { .guest_width = 8, .pt_levels = 4 };
+    raw_rec(&s, MS_REC_X86_PV_INFO, &info, sizeof(info));
+    struct { struct ms_page_data_header h; uint64_t w; } pd = { { 1, 0 }, (uint64_t)MS_PAGE_XALLOC << 60 };
+    raw_rec(&s, MS_REC_PAGE_DATA, &pd, sizeof(pd));
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "record 3 (PAGE_DATA)");
+    CHECK_STR(err, "before X86_PV_INFO and X86_PV_P2M_FRAMES");
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    pd.w = (uint64_t)6 << 60 | 5;                  /* reserved page type */
+    raw_rec(&s, MS_REC_PAGE_DATA, &pd, sizeof(pd));
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "pfn 5 (entry 0) has unknown page type 0x6");
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    pd.w = (uint64_t)MS_PAGE_NOTAB << 60;          /* says data, has none */
+    raw_rec(&s, MS_REC_PAGE_DATA, &pd, sizeof(pd));
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "1 of its 1 pages carry data");
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    raw_rec(&s, MS_REC_HVM_CONTEXT, "x", 1);
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "HVM record in an x86 PV image");
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    struct ms_rec_header huge = { MS_REC_TOOLSTACK, 0xfffffff0u };
+    raw_put(&s, &huge, sizeof(huge));
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "over this reader's limit");
+}
+
+UNIT_MAIN()
