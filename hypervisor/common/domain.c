@@ -75,6 +75,9 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
         return NULL;
     }
     d->domid = domid;
+    spin_lock_init(&d->page_alloc_lock, "d->page_alloc_lock", LOCK_ORDER_PAGE_ALLOC);
+    spin_lock_init(&d->event_lock, "d->event_lock", LOCK_ORDER_EVENT);
+    arch_domain_locks_init(&d->arch);
     d->is_privileged = privileged;
     d->max_vcpus = max_vcpus;
     d->sched_weight = 256;
@@ -187,6 +190,13 @@ static void notify_dom0_domain_exception(void)
 static void domain_free_rcu(struct rcu_head *head)
 {
     xfree((struct domain *)((char *)head - __builtin_offsetof(struct domain, rcu)));
+    /*
+     * Whoever watches for dead domains (xenstored, through dom0) is told.
+     * Here, with no lock held, rather than where the last held frame went
+     * (under a page-table lock, below dom0's event lock in the order);
+     * dom0 sees it before it runs again either way.
+     */
+    notify_dom0_domain_exception();
 }
 
 static void domain_free(struct domain *d)
@@ -201,9 +211,6 @@ static void domain_free(struct domain *d)
     printk("Domain %u destroyed\n", d->domid);
     /* Lookups on other CPUs may still hold d until their next quiescent point. */
     call_rcu(&d->rcu, domain_free_rcu);
-
-    /* Whoever watches for dead domains (xenstored, through dom0) is told. */
-    notify_dom0_domain_exception();
 }
 
 /*
@@ -214,6 +221,7 @@ static void domain_free(struct domain *d)
 void domain_destroy(struct domain *d)
 {
     struct page_info *pg;
+    bool free_now;
 
     /* From here on lookups (domain_by_id, event delivery) no longer see d. */
     d->is_dying = true;
@@ -245,7 +253,12 @@ void domain_destroy(struct domain *d)
         xfree(d->vcpus[i]);
         d->vcpus[i] = NULL;
     }
-    if (d->held_frames) {
+    /* From here the last domain_release_held() frees d, or this does now. */
+    spin_lock(&d->page_alloc_lock);
+    d->teardown_done = true;
+    free_now = !d->held_frames;
+    spin_unlock(&d->page_alloc_lock);
+    if (!free_now) {
         printk("Domain %u dying: %llu frames still mapped by other domains\n", d->domid,
                (unsigned long long)d->held_frames);
         /* Dying (Xen raises it here too): dom0's daemons that still map the
@@ -258,7 +271,15 @@ void domain_destroy(struct domain *d)
 
 void domain_release_held(struct domain *d)
 {
-    if (d->is_dying && !d->held_frames)
+    bool last;
+
+    /* Exactly one caller (or domain_destroy()) sees the count reach 0 after teardown. */
+    spin_lock(&d->page_alloc_lock);
+    if (d->held_frames)
+        d->held_frames--;
+    last = d->is_dying && d->teardown_done && !d->held_frames;
+    spin_unlock(&d->page_alloc_lock);
+    if (last)
         domain_free(d);
 }
 

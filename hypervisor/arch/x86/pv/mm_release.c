@@ -48,8 +48,12 @@ void pv_release_last_reference(struct page_info *pg)
 {
     struct domain *d = domain_by_id_any(pg->owner);
 
-    if (d && d->tot_pages)
-        d->tot_pages--;
+    if (d) {
+        spin_lock(&d->page_alloc_lock);
+        if (d->tot_pages)
+            d->tot_pages--;
+        spin_unlock(&d->page_alloc_lock);
+    }
     pv_free_frame(pg, true);
 }
 

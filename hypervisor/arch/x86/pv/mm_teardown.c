@@ -49,10 +49,10 @@ void pv_release_held_frame(struct page_info *pg)
                (unsigned long long)pv_frame_mfn(pg));
         return;
     }
+    spin_lock(&d->page_alloc_lock);
     if (!si && d->tot_pages)
         d->tot_pages--;
-    if (d->held_frames)
-        d->held_frames--;
+    spin_unlock(&d->page_alloc_lock);
     domain_release_held(d);
 }
 
@@ -128,7 +128,9 @@ u64 pv_mm_teardown(struct domain *d)
                 break;
         }
         if (count > base) {
+            spin_lock(&d->page_alloc_lock);
             d->held_frames++;
+            spin_unlock(&d->page_alloc_lock);
             continue;
         }
         if (page_type_count(pg) || pg->spare) {
@@ -142,8 +144,10 @@ u64 pv_mm_teardown(struct domain *d)
             continue;
         if (pv_free_frame(pg, false)) {
             freed++;
+            spin_lock(&d->page_alloc_lock);
             if (d->tot_pages)
                 d->tot_pages--;
+            spin_unlock(&d->page_alloc_lock);
         }
     }
     if (bad)
