@@ -122,14 +122,12 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     }
 
     update_domain_wallclock(d);
+    /*
+     * The id check at the top and this insertion are not one step under
+     * domlist_lock: creations are serialised instead (boot, or domctl
+     * under domctl_lock).
+     */
     write_lock(&domlist_lock);
-    /* The check above ran unlocked: another CPU may have taken the id since. */
-    if (find_locked(domid, true)) {
-        write_unlock(&domlist_lock);
-        free_frames(&host_frames, si, 0);
-        xfree(d);
-        return NULL;
-    }
     d->next = domain_list;
     domain_list = d;
     write_unlock(&domlist_lock);

@@ -119,7 +119,10 @@ void vcpu_runstate_change(struct vcpu *v, int state, u64 now);
 /* Copies v's runstate to its registered area (v's page tables must be live). */
 void vcpu_runstate_publish(struct vcpu *v);
 
-/* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
+/*
+ * Creates a domain with max_vcpus vCPUs (all down) and a zeroed
+ * shared_info.  Callers serialise (boot, or domctl under domctl_lock).
+ */
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);
 /*
  * Lookups.  The result stays valid until this CPU next passes an RCU
