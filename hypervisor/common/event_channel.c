@@ -344,7 +344,14 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
     case ECS_INTERDOMAIN:
         peer = c->remote_dom;
         rport = c->remote_port;
-        break;
+        if (peer != d->domid)
+            break;
+        /* A loopback pair: both ends are under the lock we hold. */
+        rc = port_ptr(d, rport);
+        if (rc && rc->state == ECS_INTERDOMAIN && rc->remote_dom == peer && rc->remote_port == port)
+            deliver(d, rport);
+        spin_unlock(&d->event_lock);
+        return 0;
     case ECS_IPI:
         deliver(d, port);
         spin_unlock(&d->event_lock);
@@ -358,7 +365,7 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
     }
     spin_unlock(&d->event_lock);
     /* The peer's side, under its own lock only: does it still point back here? */
-    rd = peer == d->domid ? d : domain_by_id(peer);
+    rd = domain_by_id(peer);
     if (!rd)
         return 0;
     spin_lock(&rd->event_lock);
