@@ -76,6 +76,9 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
         return NULL;
     }
     d->domid = domid;
+    spin_lock_init(&d->page_alloc_lock, "d->page_alloc_lock", LOCK_ORDER_PAGE_ALLOC);
+    spin_lock_init(&d->event_lock, "d->event_lock", LOCK_ORDER_EVENT);
+    arch_domain_locks_init(&d->arch);
     d->is_privileged = privileged;
     d->max_vcpus = max_vcpus;
     d->sched_weight = 256;
@@ -120,14 +123,12 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     }
 
     update_domain_wallclock(d);
+    /*
+     * The id check at the top and this insertion are not one step under
+     * domlist_lock: creations are serialised instead (boot, or domctl
+     * under domctl_lock).
+     */
     write_lock(&domlist_lock);
-    /* The check above ran unlocked: another CPU may have taken the id since. */
-    if (find_locked(domid, true)) {
-        write_unlock(&domlist_lock);
-        free_frames(&host_frames, si, 0);
-        xfree(d);
-        return NULL;
-    }
     d->next = domain_list;
     domain_list = d;
     write_unlock(&domlist_lock);
@@ -188,6 +189,13 @@ static void notify_dom0_domain_exception(void)
 static void domain_free_rcu(struct rcu_head *head)
 {
     xfree((struct domain *)((char *)head - __builtin_offsetof(struct domain, rcu)));
+    /*
+     * Whoever watches for dead domains (xenstored, through dom0) is told.
+     * Here, with no lock held, rather than where the last held frame went
+     * (under a page-table lock, below dom0's event lock in the order);
+     * dom0 sees it before it runs again either way.
+     */
+    notify_dom0_domain_exception();
 }
 
 static void domain_free(struct domain *d)
@@ -202,9 +210,6 @@ static void domain_free(struct domain *d)
     printk("Domain %u destroyed\n", d->domid);
     /* Lookups on other CPUs may still hold d until their next quiescent point. */
     call_rcu(&d->rcu, domain_free_rcu);
-
-    /* Whoever watches for dead domains (xenstored, through dom0) is told. */
-    notify_dom0_domain_exception();
 }
 
 /*
@@ -215,6 +220,7 @@ static void domain_free(struct domain *d)
 long domain_kill(struct domain *d, bool preemptible)
 {
     struct page_info *pg;
+    bool free_now;
 
     if (!d->is_dying) {
         /* From here on lookups (domain_by_id, event delivery) no longer see d. */
@@ -251,7 +257,12 @@ long domain_kill(struct domain *d, bool preemptible)
         xfree(d->vcpus[i]);
         d->vcpus[i] = NULL;
     }
-    if (d->held_frames) {
+    /* From here the last domain_release_held() frees d, or this does now. */
+    spin_lock(&d->page_alloc_lock);
+    d->teardown_done = true;
+    free_now = !d->held_frames;
+    spin_unlock(&d->page_alloc_lock);
+    if (!free_now) {
         printk("Domain %u dying: %llu frames still mapped by other domains\n", d->domid,
                (unsigned long long)d->held_frames);
         /* Dying (Xen raises it here too): dom0's daemons that still map the
@@ -270,8 +281,19 @@ void domain_destroy(struct domain *d)
 
 void domain_release_held(struct domain *d)
 {
-    /* A preempted teardown frees d itself when it has finished. */
-    if (d->is_dying && !d->kill_in_progress && !d->held_frames)
+    bool last;
+
+    /*
+     * Exactly one caller (or domain_kill()) sees the count reach 0 after
+     * teardown; a preempted teardown has not set teardown_done, and frees
+     * d itself when it has finished.
+     */
+    spin_lock(&d->page_alloc_lock);
+    if (d->held_frames)
+        d->held_frames--;
+    last = d->is_dying && d->teardown_done && !d->held_frames;
+    spin_unlock(&d->page_alloc_lock);
+    if (last)
         domain_free(d);
 }
 

@@ -10,6 +10,7 @@
 
 #include <asm/domain.h>
 #include <mica/rcu.h>
+#include <mica/spinlock.h>
 #include <mica/types.h>
 #include <public/xen.h>
 #include <public/vcpu.h>
@@ -83,9 +84,13 @@ struct domain {
     bool shutdown_code_set;
     u8 shutdown_code;
 
+    /* Guards tot_pages, held_frames and teardown_done. */
+    spinlock_t page_alloc_lock;
     u64 tot_pages;                  /* frames owned */
     /* Dying: frames other domains still reference; d is freed at 0. */
     u64 held_frames;
+    /* domain_destroy() has released all it can: the last held frame frees d. */
+    bool teardown_done;
     u64 max_pages;
 
     struct shared_info *shared_info;
@@ -105,7 +110,9 @@ struct domain {
     u32 sched_weight;               /* credit scheduler weight (default 256) */
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
 
-    struct evtchn_table *evtchn;    /* NULL until first used */
+    /* Guards evtchn and every port in it (common/event_channel.c). */
+    spinlock_t event_lock;
+    struct evtchn_table *evtchn;    /* NULL until first used; guarded by event_lock */
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */
 
     /* An unprivileged guest's console_io output, gathered into lines. */
@@ -122,7 +129,10 @@ void vcpu_runstate_change(struct vcpu *v, int state, u64 now);
 /* Copies v's runstate to its registered area (v's page tables must be live). */
 void vcpu_runstate_publish(struct vcpu *v);
 
-/* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
+/*
+ * Creates a domain with max_vcpus vCPUs (all down) and a zeroed
+ * shared_info.  Callers serialise (boot, or domctl under domctl_lock).
+ */
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);
 /*
  * Lookups.  The result stays valid until this CPU next passes an RCU
@@ -132,7 +142,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
 struct domain *domain_by_id(domid_t domid);
 /* Also a dying domain kept for frames others still reference (ids stay taken). */
 struct domain *domain_by_id_any(domid_t domid);
-/* The last held frame of a dying domain is gone: free what is left of it. */
+/* One held frame of dying d is gone; after the last, d itself goes. */
 void domain_release_held(struct domain *d);
 
 /* The domain, live or dying, with the lowest id >= first, or NULL (id order). */

@@ -15,12 +15,15 @@ enum lock_order {
     LOCK_ORDER_DOMCTL       = 10,  /* domctl_lock: one domctl at a time, as Xen */
     LOCK_ORDER_SYSCTL       = 14,  /* sysctl_lock */
     LOCK_ORDER_EVENT        = 20,  /* d->event_lock (+1: the second domain's) */
-    LOCK_ORDER_PIRQ         = 24,  /* pirq_lock: pirq and MSI tables */
+    LOCK_ORDER_PIRQ         = 24,  /* pirq_lock: the pirq table */
+    LOCK_ORDER_MSI          = 26,  /* msi_lock: MSI device and vector tables */
     LOCK_ORDER_GRANT        = 30,  /* gt->lock (+1: the second domain's) */
     LOCK_ORDER_MAPTRACK     = 34,  /* d's maptrack free list */
     LOCK_ORDER_PAGE_TABLE   = 40,  /* d->arch.pt_lock: PV page-table updates */
     LOCK_ORDER_PAGE_ALLOC   = 50,  /* d->page_alloc_lock: page list, tot_pages */
-    LOCK_ORDER_HEAP         = 60,  /* heap_lock: frame allocator and xmalloc heap */
+    LOCK_ORDER_HEAP         = 60,  /* host_frames.lock: the frame allocator */
+    LOCK_ORDER_XHEAP        = 62,  /* xheap_lock: xmalloc's heap */
+    LOCK_ORDER_SCHED        = 64,  /* the scheduler's run queues (SMP scheduler) */
     LOCK_ORDER_DOMLIST      = 70,  /* domlist_lock: the domain list and id table */
     LOCK_ORDER_RCU          = 75,  /* rcu.lock: deferred-free batches */
     LOCK_ORDER_PCI_CONF     = 80,  /* pci_conf_lock: the 0xCF8/0xCFC latch */

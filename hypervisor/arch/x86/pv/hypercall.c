@@ -19,6 +19,7 @@
 #include <mica/grant_table.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/percpu.h>
 #include <mica/sched.h>
 #include <public/callback.h>
 #include <public/errno.h>

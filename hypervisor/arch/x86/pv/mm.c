@@ -141,10 +141,14 @@ static long update_va_mapping(u64 va, u64 val, u64 flags, const struct pv_pg_own
 
     if (!guest_range_ok(va, 1))
         return -XEN_EINVAL;
+    spin_lock(&v->domain->arch.pt_lock);
     l1 = pt_find_l1(v, va, v->arch.kernel_mode);
     if (l1 == INVALID_MFN || page_type(pv_frame(l1)) != PGT_L1)
-        return -XEN_EINVAL;
-    if ((rc = pt_update_entry_from(v->domain, src, l1, L1_SLOT(va), val, false, &flush)))
+        rc = -XEN_EINVAL;
+    else
+        rc = pt_update_entry_from(v->domain, src, l1, L1_SLOT(va), val, false, &flush);
+    spin_unlock(&v->domain->arch.pt_lock);
+    if (rc)
         return rc;
     return flush_after(va, flags);
 }
@@ -308,7 +312,10 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
         /* An earlier request may have let a dying foreigndom go (its last held frame). */
         if (i && (rc = foreign_decode(d, (domid_t)foreigndom, &f)))
             break;
-        if ((rc = mmu_update_one(d, pt, &f, &req, &flush)))
+        spin_lock(&pt->arch.pt_lock);
+        rc = mmu_update_one(d, pt, &f, &req, &flush);
+        spin_unlock(&pt->arch.pt_lock);
+        if (rc)
             break;
     }
     /* Upper-level changes drop translations the TLB may still cache. */
@@ -410,6 +417,27 @@ static long invlpg_one(u64 va)
  * pins and page clears/copies act on its frames, as a domain builder
  * needs; everything about the caller's own vCPU refuses a foreign owner.
  */
+/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
+static void pt_lock_pair(struct domain *d, struct domain *owner)
+{
+    if (!owner || owner == d) {
+        spin_lock(&d->arch.pt_lock);
+    } else if (d->domid < owner->domid) {
+        spin_lock(&d->arch.pt_lock);
+        spin_lock_nested(&owner->arch.pt_lock, 1);
+    } else {
+        spin_lock(&owner->arch.pt_lock);
+        spin_lock_nested(&d->arch.pt_lock, 1);
+    }
+}
+
+static void pt_unlock_pair(struct domain *d, struct domain *owner)
+{
+    if (owner && owner != d)
+        spin_unlock(&owner->arch.pt_lock);
+    spin_unlock(&d->arch.pt_lock);
+}
+
 static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
@@ -503,7 +531,10 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         /* As in mmu_update: a dying foreigndom may be gone since the last op. */
         if (i && (rc = foreign_decode(v->domain, (domid_t)foreigndom, &f)))
             break;
-        if ((rc = mmuext_one(v, f.d, &op)))
+        pt_lock_pair(v->domain, f.d);
+        rc = mmuext_one(v, f.d, &op);
+        pt_unlock_pair(v->domain, f.d);
+        if (rc)
             break;
     }
     if (rc == HYPERCALL_CONTINUE)

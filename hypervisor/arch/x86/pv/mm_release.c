@@ -45,12 +45,16 @@ bool pv_free_frame(struct page_info *pg, bool flush)
 
 void pv_uncount_frame(struct domain *d)
 {
-    if (!d->tot_pages) {
+    u64 before;
+
+    spin_lock(&d->page_alloc_lock);
+    before = d->tot_pages;
+    if (before)
+        d->tot_pages--;
+    spin_unlock(&d->page_alloc_lock);
+    if (!before)
         pr_err("d%u: a frame leaves with tot_pages already 0: Mica's frame accounting is wrong\n",
                d->domid);
-        return;
-    }
-    d->tot_pages--;
 }
 
 /* put_page() dropped the last reference of a frame its live owner gave back. */

@@ -53,8 +53,6 @@ void pv_release_held_frame(struct page_info *pg)
     }
     if (counted)
         pv_uncount_frame(d);
-    if (d->held_frames)
-        d->held_frames--;
     domain_release_held(d);
 }
 
@@ -127,7 +125,9 @@ static void free_frame(struct domain *d, mfn_t mfn)
             break;
     }
     if (count > base) {
+        spin_lock(&d->page_alloc_lock);
         d->held_frames++;
+        spin_unlock(&d->page_alloc_lock);
         return;
     }
     if (page_type_count(pg) || pg->spare) {

@@ -49,18 +49,19 @@ extern u64 idle_l4_entry(unsigned slot);
 
 static u64 nx_allowed(void)
 {
-    static int known = -1;
+    static int known = -1;          /* published once, whole: CPUs may race here */
 
-    if (known < 0) {
+    if (READ_ONCE(known) < 0) {
         u32 a, b, c, d;
+        int nx = 0;
         cpuid(0x80000000, 0, &a, &b, &c, &d);
-        known = 0;
         if (a >= 0x80000001) {
             cpuid(0x80000001, 0, &a, &b, &c, &d);
-            known = (d >> 20) & 1;
+            nx = (d >> 20) & 1;
         }
+        WRITE_ONCE(known, nx);
     }
-    return known ? PTE_NX : 0;
+    return READ_ONCE(known) ? PTE_NX : 0;
 }
 
 static bool is_mica_l4_slot(unsigned slot)
