@@ -11,6 +11,7 @@
 #include <asm/io.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <asm/tlbflush.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <public/errno.h>
@@ -77,8 +78,13 @@ long get_page_type(struct page_info *pg, u64 type)
         return 0;
     }
 
-    if ((t & PGT_TYPE_MASK) == PGT_WRITABLE && type != PGT_WRITABLE)
-        write_cr3(read_cr3());      /* one CPU runs guests: a local flush is global */
+    /*
+     * A frame that left a table type may still be walked as one by stale
+     * paging-structure caches, a lapsed writable one written through a
+     * stale TLB entry: no other type until those caches are flushed.
+     */
+    if ((t & PGT_STAMPED) && ((t & PGT_TYPE_MASK) != type || type != PGT_WRITABLE))
+        tlbflush_before_retype(pg->tlbflush_stamp);
     if (!needs_validation(type)) {
         pg->type_info = type | 1;
         return 0;
@@ -107,10 +113,16 @@ void put_page_type(struct page_info *pg)
         /* Still counted while its entries let go, so nothing re-enters it. */
         pg->type_info = type | 1;
         pt_devalidate(pg, type);
-        pg->type_info = PGT_NONE;
+        pg->type_info = PGT_NONE | PGT_STAMPED;
+        pg->tlbflush_stamp = tlbflush_now();
         return;
     }
-    pg->type_info = (t - 1) & ~((t & PGT_COUNT_MASK) == 1 ? PGT_PINNED : 0);
+    if ((t & PGT_COUNT_MASK) == 1) {
+        pg->type_info = ((t - 1) & ~PGT_PINNED) | PGT_STAMPED;
+        pg->tlbflush_stamp = tlbflush_now();
+        return;
+    }
+    pg->type_info = t - 1;
 }
 
 long get_page_and_type(struct page_info *pg, const struct domain *d, u64 type)
