@@ -230,8 +230,13 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
                                        RUNSTATE_runnable, now);
             vcpu_runstate_publish(prev);    /* prev's page tables are still live */
         }
-        arch_context_switch(prev, next);
+        /*
+         * next is current before its state is loaded: a fault while the
+         * switch loads next's selectors (an LDT page mapped on first use)
+         * is next's to resolve, not prev's.
+         */
         get_cpu_info()->current = next;
+        arch_context_switch(prev, next);
         vcpu_runstate_change(next, RUNSTATE_running, now);
         vcpu_runstate_publish(next);
         update_vcpu_time(next);

@@ -93,15 +93,61 @@ static u64 cal_tsc_start, cal_tsc_end;
 static void tsc_mark_start(void) { cal_tsc_start = rdtsc(); }
 static void tsc_mark_end(void) { cal_tsc_end = rdtsc(); }
 
+/*
+ * One HPET reading and the TSC at that moment: the midpoint of the TSC
+ * read just before and just after it, from the tightest of a few tries.
+ * An HPET read is slow (and under emulation may be held up for long), so
+ * the TSC taken next to it is what makes the pair exact.
+ */
+static void hpet_tsc_pair(u64 *hpet, u64 *tsc)
+{
+    u64 best = ~0ULL;
+
+    for (unsigned i = 0; i < 5; i++) {
+        u64 t0 = rdtsc(), h = hpet_read(HPET_MAIN_COUNTER), t1 = rdtsc();
+        if (t1 - t0 < best) {
+            best = t1 - t0;
+            *hpet = h;
+            *tsc = t0 + (t1 - t0) / 2;
+        }
+    }
+}
+
+/*
+ * The TSC's rate against the HPET's elapsed ticks, not against the
+ * nominal window: the wait ends some time after the window does (a whole
+ * HPET read, or more on a busy host), and counting that overshoot as part
+ * of the window made the TSC look fast and guest clocks run slow (0.3 %
+ * and worse under QEMU).
+ */
+static u64 tsc_hz_from_hpet(unsigned ms)
+{
+    u64 h0 = 0, t0 = 0, h1 = 0, t1 = 0, ticks = (u64)ms * 1000000000000ULL / hpet_period_fs;
+
+    hpet_tsc_pair(&h0, &t0);
+    while (hpet_read(HPET_MAIN_COUNTER) - h0 < ticks)
+        cpu_relax();
+    hpet_tsc_pair(&h1, &t1);
+    /* TSC ticks per elapsed ns, times 1e9, without a 128-bit division. */
+    u64 ns = (h1 - h0) * hpet_period_fs / 1000000, cycles = t1 - t0;
+    if (!ns)
+        return 0;
+    return cycles / ns * 1000000000ULL + cycles % ns * 1000000000ULL / ns;
+}
+
 void time_init(paddr_t hpet_pa)
 {
-    const unsigned window_ms = 20;
+    const unsigned window_ms = 20, hpet_window_ms = 50;
 
     reference = TIME_REF_PIT;
     if (hpet_pa && hpet_setup(hpet_pa))
         reference = TIME_REF_HPET;
-    time_calibrate_window(window_ms, tsc_mark_start, tsc_mark_end);
-    tsc_hz = (cal_tsc_end - cal_tsc_start) * (1000 / window_ms);
+    if (reference == TIME_REF_HPET) {
+        tsc_hz = tsc_hz_from_hpet(hpet_window_ms);
+    } else {
+        time_calibrate_window(window_ms, tsc_mark_start, tsc_mark_end);
+        tsc_hz = (cal_tsc_end - cal_tsc_start) * (1000 / window_ms);
+    }
     if (tsc_hz < 1000000) {
         pr_err("TSC runs at %llu Hz by calibration; assuming 1 GHz\n",
                (unsigned long long)tsc_hz);

@@ -78,11 +78,16 @@
 #define PGT_WRITABLE    (7ULL << PGT_TYPE_SHIFT)
 #define PGT_PINNED      (1ULL << 60)
 #define PGT_VALIDATED   (1ULL << 59)
+/* The type count went to 0 at tlbflush_stamp: a new type waits for a TLB flush. */
+#define PGT_STAMPED     (1ULL << 58)
 #define PGT_COUNT_WIDTH 48
 #define PGT_COUNT_MASK  ((1ULL << PGT_COUNT_WIDTH) - 1)
 
 struct page_info {
-    u32 next;           /* free-list links, frame indexes */
+    union {
+        u32 next;       /* free: free-list links, frame indexes */
+        u32 tlbflush_stamp; /* allocated, PGT_STAMPED: when it left its last type */
+    };
     u32 prev;
     u64 count_info;
     u64 type_info;

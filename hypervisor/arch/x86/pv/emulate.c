@@ -407,6 +407,24 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         r->rip += i + 3;
         return true;
     }
+    case 0x21:                          /* mov %drN, %reg */
+    case 0x23: {                        /* mov %reg, %drN */
+        unsigned dr;
+        if (!decode_cr_operands(r, insn[i + 2], rex, &dr, &reg))
+            return false;
+        if (dr > 7) {
+            r->vector = 6;              /* DR8-15 do not exist: #UD, as hardware */
+            return false;
+        }
+        if (dr == 4 || dr == 5)
+            dr += 2;                    /* DR6/DR7 aliases: the guest never has CR4.DE */
+        if (insn[i + 1] == 0x21)
+            *reg = v->arch.debugreg[dr];
+        else if (pv_set_debugreg(v, dr, *reg))
+            return false;               /* set_debugreg's refusals are #GP(0) */
+        r->rip += i + 3;
+        return true;
+    }
     case 0x32: {                        /* rdmsr */
         u64 val;
         if (!msr_read(v, (u32)r->rcx, &val))

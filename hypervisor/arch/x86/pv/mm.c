@@ -17,6 +17,7 @@
 #include <asm/paging.h>
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
+#include <asm/tlbflush.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <public/errno.h>
@@ -24,7 +25,7 @@
 
 static void flush_local_tlb(void)
 {
-    write_cr3(read_cr3());
+    flush_tlb_local();              /* recorded: frames stamped before it need no more */
 }
 
 bool pv_frame_is_shared_info(const struct domain *d, mfn_t mfn)

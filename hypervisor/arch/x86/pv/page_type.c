@@ -12,6 +12,7 @@
 #include <asm/io.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <asm/tlbflush.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <public/errno.h>
@@ -128,6 +129,15 @@ long get_page_type(struct page_info *pg, u64 type)
                 return -XEN_EBUSY;
             nx = x + 1;
         } else {
+            /*
+             * A frame that left a table type may still be walked as one by
+             * stale paging-structure caches, a lapsed writable one written
+             * through a stale TLB entry: no other type until those caches
+             * are flushed.  Flushed before the swap, so the new type is
+             * never visible unflushed.
+             */
+            if ((x & PGT_STAMPED) && ((x & PGT_TYPE_MASK) != type || type != PGT_WRITABLE))
+                tlbflush_before_retype(READ_ONCE(pg->tlbflush_stamp));
             /* Count 1 without the validated flag marks the validation in progress. */
             nx = type | 1;
         }
@@ -136,8 +146,6 @@ long get_page_type(struct page_info *pg, u64 type)
         return 0;
 
     /* Ours is the first reference: the type is ours to set up. */
-    if ((x & PGT_TYPE_MASK) == PGT_WRITABLE && type != PGT_WRITABLE)
-        write_cr3(read_cr3());      /* one CPU runs guests: a local flush is global */
     if (!needs_validation(type))
         return 0;
     rc = pt_validate(pg, type);
@@ -166,12 +174,17 @@ void put_page_type(struct page_info *pg)
         if (devalidate)
             /* Still counted while its entries let go, so nothing re-enters it. */
             nx = type | 1;
-        else
-            nx = (x - 1) & ~((x & PGT_COUNT_MASK) == 1 ? PGT_PINNED : 0);
+        else if ((x & PGT_COUNT_MASK) == 1) {
+            /* The stamp is written before the flag that makes it count. */
+            __atomic_store_n(&pg->tlbflush_stamp, tlbflush_now(), __ATOMIC_SEQ_CST);
+            nx = ((x - 1) & ~PGT_PINNED) | PGT_STAMPED;
+        } else
+            nx = x - 1;
     } while ((y = cmpxchg(&pg->type_info, x, nx)) != x);
     if (devalidate) {
         pt_devalidate(pg, type);
-        __atomic_store_n(&pg->type_info, PGT_NONE, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&pg->tlbflush_stamp, tlbflush_now(), __ATOMIC_SEQ_CST);
+        __atomic_store_n(&pg->type_info, PGT_NONE | PGT_STAMPED, __ATOMIC_SEQ_CST);
     }
 }
 

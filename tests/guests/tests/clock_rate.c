@@ -1,0 +1,95 @@
+/*
+ * The guest's clock (vcpu_time_info: system time from the TSC) keeps the
+ * host's pace.  The host's time comes from the CMOS RTC, which QEMU runs
+ * on the host clock: its seconds register changes exactly once a second.
+ * The kernel times EDGES seconds changes by its own clock and compares
+ * with EDGES seconds.
+ *
+ * An edge lies between the last read that saw the old second (its start)
+ * and the first that saw the new one (its end); an edge whose bracket is
+ * wider than MAX_BRACKET_NS (the host stalled this vCPU then) is not used
+ * and the next one is taken instead, so a loaded host widens nothing.
+ * The rate must be right within TOLERANCE_PPM plus the two brackets: a
+ * clock off by 0.3 % (Mica's TSC calibration once was) misses it by far.
+ * No assertion on speed: only the clock's rate is checked.
+ */
+#include "guest.h"
+
+#define EDGES           10
+#define MAX_BRACKET_NS  2000000ULL          /* 2 ms */
+#define TOLERANCE_PPM   1000                /* 0.1 % */
+#define RTC_INDEX       0x70
+#define RTC_DATA        0x71
+
+static uint8_t rtc_seconds(void)
+{
+    uint8_t v;
+
+    __asm__ volatile("outb %b0, %w1" :: "a"((uint8_t)0x00), "Nd"((uint16_t)RTC_INDEX));
+    __asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"((uint16_t)RTC_DATA));
+    return v;
+}
+
+/* Waits for the next seconds change; its time by our clock, bracket in *width. */
+static uint64_t next_edge(uint64_t *width)
+{
+    uint64_t start = system_time_ns(), before, prev_before;
+    uint8_t s = rtc_seconds(), now;
+
+    prev_before = system_time_ns();
+    for (;;) {
+        before = system_time_ns();
+        now = rtc_seconds();
+        if (now != s) {
+            uint64_t after = system_time_ns();
+            /* A clock update between the reads may step it back a little. */
+            *width = after > prev_before ? after - prev_before : 0;
+            return prev_before + *width / 2;
+        }
+        prev_before = before;
+        if (before - start > 3000000000ULL)
+            error_exit("the RTC's seconds did not change in 3 s");
+    }
+}
+
+/* An edge with a bracket no wider than MAX_BRACKET_NS; counts the seconds passed. */
+static uint64_t sharp_edge(uint64_t *width, unsigned *seconds)
+{
+    for (unsigned i = 0; i < 30; i++) {
+        uint64_t t = next_edge(width);
+        (*seconds)++;
+        if (*width <= MAX_BRACKET_NS)
+            return t;
+        printk("  edge with a %lu us bracket: not used\n", *width / 1000);
+    }
+    error_exit("no RTC edge could be timed within %llu us", MAX_BRACKET_NS / 1000);
+}
+
+enum result test_main(void)
+{
+    struct physdev_set_iopl iopl = { .iopl = 1 };
+    uint64_t w0, w1, t0, t1, host_ns, guest_ns, slack_ns;
+    unsigned secs = 0;
+    int64_t diff;
+
+    REQUIRE_EQ(traps_install(), 0);
+    REQUIRE(map_shared_info() != NULL, "shared_info");
+    REQUIRE_EQ(HYPERVISOR_physdev_op(PHYSDEVOP_set_iopl, &iopl), 0);
+
+    t0 = sharp_edge(&w0, &secs);
+    secs = 0;
+    while (secs < EDGES - 1)
+        (void)next_edge(&w1), secs++;
+    t1 = sharp_edge(&w1, &secs);
+    host_ns = (uint64_t)secs * 1000000000ULL;
+    guest_ns = t1 - t0;
+    diff = (int64_t)(guest_ns - host_ns);
+    slack_ns = host_ns / 1000000 * TOLERANCE_PPM + w0 / 2 + w1 / 2;
+    printk("%u s of host time took %lu.%09lu s by the guest's clock: %ld ppm "
+           "(brackets %lu, %lu us; allowed +-%lu us)\n",
+           secs, guest_ns / 1000000000, guest_ns % 1000000000,
+           diff * 1000000 / (int64_t)host_ns, w0 / 1000, w1 / 1000, slack_ns / 1000);
+    CHECK((diff < 0 ? (uint64_t)-diff : (uint64_t)diff) <= slack_ns,
+          "the guest's clock is off by %ld us over %u s", diff / 1000, secs);
+    return check_failures ? RESULT_FAILURE : RESULT_SUCCESS;
+}
