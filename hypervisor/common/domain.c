@@ -131,6 +131,7 @@ int domain_pause_by_controller(struct domain *d)
         return -XEN_EOVERFLOW;
     d->controller_pause_count++;
     domain_sync_vcpu_pause(d);
+    sched_sync_domain(d);       /* paused means not running, on any CPU */
     return 0;
 }
 
@@ -183,6 +184,7 @@ void domain_destroy(struct domain *d)
             sched_remove_vcpu(d->vcpus[i]);
         }
     sched_request_resched();
+    sched_sync_domain(d);       /* no CPU may still run d on the memory freed below */
 
     evtchn_domain_destroy(d);
     /* Before the memory: the mappings d holds go, its grant table is detached. */

@@ -93,6 +93,14 @@ struct domain {
 
     u32 sched_weight;               /* credit scheduler weight (default 256) */
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
+    /*
+     * The CPU whose run queue holds all of this domain's vCPUs (sched.c;
+     * changed only under the scheduler lock).  One queue per domain keeps
+     * its vCPUs from running at the same time on two CPUs, which needs
+     * cross-CPU TLB flushes Mica does not have yet.
+     */
+    unsigned sched_cpu;
+    bool sched_placed;              /* sched_cpu is chosen */
 
     struct evtchn_table *evtchn;    /* NULL until first used */
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */

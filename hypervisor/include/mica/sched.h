@@ -33,6 +33,28 @@ void sched_on_exit(void);
 
 /* Runs the first vCPU; never returns. */
 void sched_start(void) __attribute__((noreturn));
+/*
+ * A secondary CPU's life after bring-up: idles until sched_start() has
+ * decided to run guests on it (sched_smp=1), then runs them.
+ */
+void sched_start_secondary(void) __attribute__((noreturn));
+
+/*
+ * The scheduler lock while guests run on several CPUs (sched.c): taken
+ * on entry to Mica if this CPU does not hold it yet (returns whether it
+ * was taken), given back with that result; sched_lock_before_guest()
+ * drops it just before returning to a guest.  No-ops on one CPU.
+ */
+bool sched_lock_enter(void);
+void sched_lock_leave(bool taken);
+void sched_lock_before_guest(void);
+
+/*
+ * Returns once no vCPU of d runs on another CPU (d's vCPUs must already
+ * be paused or off the run queues).  Called with the scheduler lock held;
+ * drops it while waiting, so other CPUs can switch away.
+ */
+void sched_sync_domain(struct domain *d);
 
 /* Accounting and timer work from the timer interrupt. */
 void sched_tick(u64 now);
