@@ -83,6 +83,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
         v->vcpu_info = &d->shared_info->vcpu_info[i];
         /* Events start masked: the guest unmasks when it is ready. */
         v->vcpu_info->evtchn_upcall_mask = 1;
+        sched_init_vcpu(v);
         d->vcpus[i] = v;
     }
     for (unsigned i = max_vcpus; i < XEN_LEGACY_MAX_VCPUS; i++)

@@ -42,6 +42,7 @@
 #include <mica/sched.h>
 #include <mica/spinlock.h>
 #include <mica/time_guest.h>
+#include <public/errno.h>
 
 #define TIMESLICE_NS ((u64)CONFIG_SCHED_TIMESLICE_MS * 1000000ULL)
 #define PERIOD_NS (3 * TIMESLICE_NS)
@@ -101,7 +102,7 @@ static void reschedule_interrupt(struct cpu_regs *regs)
 static void resched_cpu(unsigned cpu)
 {
     per_cpu(runq, cpu).need_resched = true;
-    if (cpu != smp_processor_id())
+    if (cpu != smp_processor_id() && smp_active)
         lapic_send_ipi(cpu_apic_id(cpu), RESCHEDULE_VECTOR);
 }
 
@@ -119,12 +120,34 @@ static void kick_idle_cpu(void)
         }
 }
 
-/* The CPU with the fewest queued vCPUs, among those online. */
-static unsigned least_loaded_cpu(void)
+/*
+ * The online CPUs every vCPU of d may run on (the domain's vCPUs share a
+ * queue, so its CPU must suit them all).
+ */
+static void domain_cpus_allowed(const struct domain *d, cpumask_t *out)
+{
+    cpumask_copy(out, &cpu_online_map);
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpus[i])
+            cpumask_and(out, out, &d->vcpus[i]->cpu_hard_affinity);
+}
+
+static bool domain_may_run_on(const struct domain *d, unsigned cpu)
+{
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpus[i] && !cpumask_test_cpu(cpu, &d->vcpus[i]->cpu_hard_affinity))
+            return false;
+    return true;
+}
+
+/* The CPU with the fewest queued vCPUs, among those d may run on. */
+static unsigned least_loaded_cpu(const struct domain *d)
 {
     unsigned best = 0, best_n = ~0u, cpu;
+    cpumask_t allowed;
 
-    for_each_cpu(cpu, &cpu_online_map) {
+    domain_cpus_allowed(d, &allowed);
+    for_each_cpu(cpu, &allowed) {
         unsigned n = 0;
         for (struct vcpu *w = per_cpu(runq, cpu).vcpus; w; w = w->runq_next)
             n++;
@@ -147,7 +170,7 @@ void sched_add_vcpu(struct vcpu *v)
     struct run_queue *rq;
 
     if (!d->sched_placed) {
-        d->sched_cpu = sched_smp_on() ? least_loaded_cpu() : 0;
+        d->sched_cpu = sched_smp_on() ? least_loaded_cpu(d) : 0;
         d->sched_placed = true;
     }
     rq = &per_cpu(runq, d->sched_cpu);
@@ -309,6 +332,55 @@ static void account(struct vcpu *v, u64 now)
     v->run_start_ns = now;
 }
 
+/* Moves every vCPU of d from from's queue to cpu's, and d with them. */
+static void move_domain(struct domain *d, struct run_queue *from, unsigned cpu)
+{
+    struct run_queue *to = &per_cpu(runq, cpu);
+
+    for (struct vcpu **p = &from->vcpus; *p;) {
+        struct vcpu *w = *p;
+        if (w->domain != d) {
+            p = &w->runq_next;
+            continue;
+        }
+        *p = w->runq_next;
+        w->runq_next = to->vcpus;
+        to->vcpus = w;
+    }
+    d->sched_cpu = cpu;
+}
+
+/*
+ * Domains on this CPU's queue whose vCPUs' hard affinity no longer allows
+ * it go to a CPU they allow.  Run where the queue's CPU is not running
+ * them (their state is saved or is saved before sched_lock is released).
+ */
+static void evict_disallowed(void)
+{
+    unsigned me = smp_processor_id();
+    struct run_queue *rq = this_rq();
+    bool moved = true;
+
+    while (moved) {
+        moved = false;
+        for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
+            cpumask_t allowed;
+            unsigned to;
+
+            if (domain_may_run_on(v->domain, me))
+                continue;
+            domain_cpus_allowed(v->domain, &allowed);
+            to = cpumask_first(&allowed);
+            if (to >= NR_CPUS)
+                continue;       /* refused by sched_set_hard_affinity(); cannot happen */
+            move_domain(v->domain, rq, to);
+            resched_cpu(to);
+            moved = true;
+            break;
+        }
+    }
+}
+
 /*
  * Work stealing: an idle CPU takes a domain that waits on the queue of a
  * CPU busy with another domain, all its vCPUs at once (they share one
@@ -318,7 +390,6 @@ static void account(struct vcpu *v, u64 now)
 static struct vcpu *steal_work(void)
 {
     unsigned me = smp_processor_id(), cpu;
-    struct run_queue *mine = this_rq();
 
     if (!smp_active)
         return NULL;
@@ -329,19 +400,10 @@ static struct vcpu *steal_work(void)
             continue;
         for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
             struct domain *d = v->domain;
-            if (d == rq->curr->domain || !can_run(v) || over_cap(v))
+            if (d == rq->curr->domain || !can_run(v) || over_cap(v) ||
+                !domain_may_run_on(d, me))
                 continue;
-            for (struct vcpu **p = &rq->vcpus; *p;) {
-                struct vcpu *w = *p;
-                if (w->domain != d) {
-                    p = &w->runq_next;
-                    continue;
-                }
-                *p = w->runq_next;
-                w->runq_next = mine->vcpus;
-                mine->vcpus = w;
-            }
-            d->sched_cpu = me;
+            move_domain(d, rq, me);
             return pick_next();
         }
     }
@@ -425,6 +487,8 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
     for (;;) {
         sched_tick(now);
         rq->need_resched = false;
+        if (smp_active)
+            evict_disallowed();
         next = pick_next();
         if (!next && prev) {
             /* Save prev before looking elsewhere: another CPU may take its domain. */
@@ -486,7 +550,8 @@ void sched_on_exit(void)
      */
     if (cur && cur->boosted && this_rq()->slice_end && now >= this_rq()->slice_end)
         cur->boosted = false;
-    if (!this_rq()->need_resched && cur && can_run(cur) && !over_cap(cur)) {
+    if (!this_rq()->need_resched && cur && can_run(cur) && !over_cap(cur) &&
+        cur->domain->sched_cpu == smp_processor_id()) {
         arch_set_timer(next_deadline(now));
         return;
     }
@@ -499,10 +564,15 @@ void sched_start(void)
     struct vcpu *next;
 
     if (sched_smp_on()) {
+        unsigned cpu;
+
         printk("Scheduler: guests run on all %u online CPUs (sched_smp=1)\n", num_online_cpus());
         set_irq_handler(RESCHEDULE_VECTOR, reschedule_interrupt);
         __atomic_store_n(&smp_active, true, __ATOMIC_RELEASE);
         sched_lock_enter();
+        /* Wake the other CPUs from sched_start_secondary()'s wait. */
+        for_each_cpu(cpu, &cpu_online_map)
+            resched_cpu(cpu);
     } else if (num_online_cpus() > 1) {
         printk("Scheduler: guests run on CPU 0 only; the other %u CPUs idle "
                "(sched_smp=1 runs guests on them, docs/smp-boot.md)\n", num_online_cpus() - 1);
@@ -514,8 +584,52 @@ void sched_start(void)
 
 void sched_start_secondary(void)
 {
+    /* sched_start() sends the reschedule IPI once smp_active is set. */
     while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         arch_idle_wait();
     sched_lock_enter();
     arch_enter_vcpu(switch_to_next(NULL, now_ns()));
+}
+
+void sched_init_vcpu(struct vcpu *v)
+{
+    /* As on Xen: every CPU, hard and soft, until the toolstack says otherwise. */
+    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+        __cpumask_set_cpu(cpu, &v->cpu_hard_affinity);
+        __cpumask_set_cpu(cpu, &v->cpu_soft_affinity);
+    }
+}
+
+long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask)
+{
+    struct domain *d = v->domain;
+    cpumask_t old = v->cpu_hard_affinity, allowed;
+
+    cpumask_and(&allowed, mask, &cpu_online_map);
+    if (cpumask_empty(&allowed))
+        return -XEN_EINVAL;                 /* Xen's answer: no online CPU in it */
+    if (!sched_smp_on() && !cpumask_test_cpu(0, mask)) {
+        pr_warn("d%u v%u: affinity without CPU 0 refused: guests run on CPU 0 only "
+                "(sched_smp=0 or one CPU)\n", d->domid, v->vcpu_id);
+        return -XEN_EINVAL;
+    }
+    v->cpu_hard_affinity = *mask;
+    domain_cpus_allowed(d, &allowed);
+    if (cpumask_empty(&allowed)) {
+        v->cpu_hard_affinity = old;
+        pr_warn("d%u v%u: affinity refused: Mica runs all of a domain's vCPUs on one CPU "
+                "for now, and no online CPU suits every vCPU of d%u\n",
+                d->domid, v->vcpu_id, d->domid);
+        return -XEN_EINVAL;
+    }
+    /* The CPU holding d moves it at its next scheduling decision. */
+    if (d->sched_placed && !cpumask_test_cpu(d->sched_cpu, &allowed))
+        resched_cpu(d->sched_cpu);
+    return 0;
+}
+
+bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu)
+{
+    *cpu = v->domain->sched_cpu;
+    return __atomic_load_n(&per_cpu(runq, *cpu).curr, __ATOMIC_ACQUIRE) == v;
 }

@@ -8,14 +8,10 @@
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <mica/time_guest.h>
+#include <asm/atomic.h>      /* barrier() */
 
 #define REPUBLISH_NS 1000000000ULL
 #define NS_PER_SEC   1000000000ULL
-
-static void barrier(void)
-{
-    __asm__ volatile("" ::: "memory");
-}
 
 void update_vcpu_time(struct vcpu *v)
 {

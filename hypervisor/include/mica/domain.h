@@ -9,6 +9,7 @@
 #define MICA_DOMAIN_H
 
 #include <asm/domain.h>
+#include <mica/cpumask.h>
 #include <mica/types.h>
 #include <public/xen.h>
 #include <public/vcpu.h>
@@ -59,6 +60,9 @@ struct vcpu {
     u64 runtime_ns;
     s64 credit;                     /* credit scheduler, in ns */
     bool boosted;                   /* just woken: runs ahead of credit order */
+    /* Physical CPUs it may run on, and prefers (recorded, not yet used); sched.c. */
+    cpumask_t cpu_hard_affinity;
+    cpumask_t cpu_soft_affinity;
 
     struct arch_vcpu arch;
 };

@@ -12,6 +12,18 @@
 
 #include <mica/domain.h>
 
+/* Scheduler state of a new vCPU: may run anywhere (hard and soft affinity all CPUs). */
+void sched_init_vcpu(struct vcpu *v);
+/*
+ * XEN_DOMCTL_setvcpuaffinity's hard part: -XEN_EINVAL when mask holds no
+ * online CPU (as Xen), or one Mica cannot honour yet (guests on CPU 0
+ * only; no CPU shared by all the domain's vCPUs), with a console line.
+ */
+long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask);
+
+/* The CPU v runs on or last queued on; true when it is running there now. */
+bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu);
+
 void sched_add_vcpu(struct vcpu *v);
 void sched_remove_vcpu(struct vcpu *v);
 
