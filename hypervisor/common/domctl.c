@@ -404,9 +404,22 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
         return rc;
     }
     case XEN_DOMCTL_setvcpucontext:
-        return domctl_setvcpucontext(self, d, &op->u.vcpucontext);
-    case XEN_DOMCTL_getvcpucontext:
-        return domctl_getvcpucontext(d, &op->u.vcpucontext, copyback);
+    case XEN_DOMCTL_getvcpucontext: {
+        /*
+         * As Xen pauses the target around these: with guests on several
+         * CPUs a vCPU of d may be running elsewhere, its saved state stale.
+         * (Pausing the caller's own domain is refused; its other vCPUs share
+         * the caller's CPU and are not running.)
+         */
+        bool paused = sched_guests_on_several_cpus() && d != self &&
+                      domain_pause_by_controller(d) == 0;
+        long rc = op->cmd == XEN_DOMCTL_setvcpucontext
+                      ? domctl_setvcpucontext(self, d, &op->u.vcpucontext)
+                      : domctl_getvcpucontext(d, &op->u.vcpucontext, copyback);
+        if (paused)
+            domain_unpause_by_controller(d);
+        return rc;
+    }
     case XEN_DOMCTL_setvcpuaffinity:
     case XEN_DOMCTL_getvcpuaffinity:
         return domctl_vcpuaffinity(d, op->cmd, &op->u.vcpuaffinity);

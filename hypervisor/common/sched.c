@@ -633,3 +633,8 @@ bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu)
     *cpu = v->domain->sched_cpu;
     return __atomic_load_n(&per_cpu(runq, *cpu).curr, __ATOMIC_ACQUIRE) == v;
 }
+
+bool sched_guests_on_several_cpus(void)
+{
+    return __atomic_load_n(&smp_active, __ATOMIC_ACQUIRE);
+}

@@ -21,6 +21,9 @@ void sched_init_vcpu(struct vcpu *v);
  */
 long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask);
 
+/* sched_smp=1 is in force: guests run on more than one CPU. */
+bool sched_guests_on_several_cpus(void);
+
 /* The CPU v runs on or last queued on; true when it is running there now. */
 bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu);
 
