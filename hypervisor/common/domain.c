@@ -108,6 +108,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
         v->vcpu_info = &d->shared_info->vcpu_info[i];
         /* Events start masked: the guest unmasks when it is ready. */
         v->vcpu_info->evtchn_upcall_mask = 1;
+        sched_init_vcpu(v);
         d->vcpus[i] = v;
     }
     for (unsigned i = max_vcpus; i < XEN_LEGACY_MAX_VCPUS; i++)
@@ -165,6 +166,7 @@ int domain_pause_by_controller(struct domain *d)
         return -XEN_EOVERFLOW;
     d->controller_pause_count++;
     domain_sync_vcpu_pause(d);
+    sched_sync_domain(d);       /* paused means not running, on any CPU */
     return 0;
 }
 
@@ -232,6 +234,7 @@ long domain_kill(struct domain *d, bool preemptible)
                 sched_remove_vcpu(d->vcpus[i]);
             }
         sched_request_resched();
+        sched_sync_domain(d);   /* no CPU may still run d on the memory freed below */
 
         evtchn_domain_destroy(d);
         /* Before the memory: the mappings d holds go, its grant table is detached. */

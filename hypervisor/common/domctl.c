@@ -10,6 +10,7 @@
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
+#include <asm/smp.h>
 #include <asm/io.h>
 #include <asm/time.h>
 #include <asm/descriptor.h>
@@ -22,6 +23,7 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/spinlock.h>
+#include <mica/sched.h>
 #include <public/domctl.h>
 #include <public/errno.h>
 #include <public/mica_domctl.h>
@@ -227,12 +229,110 @@ static long domctl_getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *
         return -XEN_ESRCH;
     g->online = v->state != VCPU_DOWN;
     g->blocked = v->state == VCPU_BLOCKED;
-    g->running = v == current_vcpu();
+    g->running = sched_vcpu_where(v, &g->cpu);
     g->_pad = 0;
     g->cpu_time = vcpu_running_ns(v, now_ns());
-    g->cpu = 0;                 /* Mica runs guests on CPU 0 only, so far */
     g->_pad2 = 0;
     return 0;
+}
+
+/*
+ * Xen's byte bitmaps <-> cpumask_t, over the CPU numbers Mica gives out
+ * (Xen's nr_cpu_ids): reading takes what the caller's nr_bits covers (the
+ * bits past it cleared), writing fills the caller's whole bitmap, zeros
+ * past Mica's CPUs.
+ */
+static unsigned nr_cpu_ids(void)
+{
+    return smp_max_cpu_id() + 1;
+}
+
+static long bitmap_from_guest(cpumask_t *mask, const struct xenctl_bitmap *b)
+{
+    u8 bytes[(NR_CPUS + 7) / 8] = { 0 };
+    u32 guest_bytes = (u32)(((u64)b->nr_bits + 7) / 8), mine = (nr_cpu_ids() + 7) / 8;
+    u32 copy = MIN(guest_bytes, mine);
+
+    if (copy && copy_from_guest(bytes, b->bitmap, copy))
+        return -XEN_EFAULT;
+    if (copy && (b->nr_bits & 7) && guest_bytes == copy)
+        bytes[copy - 1] &= (u8)~(0xff << (b->nr_bits & 7));
+    cpumask_clear(mask);
+    for (unsigned cpu = 0; cpu < nr_cpu_ids(); cpu++)
+        if (bytes[cpu / 8] & (1u << (cpu % 8)))
+            __cpumask_set_cpu(cpu, mask);
+    return 0;
+}
+
+static long bitmap_to_guest(const struct xenctl_bitmap *b, const cpumask_t *mask)
+{
+    u8 bytes[(NR_CPUS + 7) / 8] = { 0 }, zero = 0;
+    u32 guest_bytes = (u32)(((u64)b->nr_bits + 7) / 8), mine = (nr_cpu_ids() + 7) / 8;
+    u32 copy = MIN(guest_bytes, mine);
+
+    for (unsigned cpu = 0; cpu < nr_cpu_ids(); cpu++)
+        if (cpumask_test_cpu(cpu, mask))
+            bytes[cpu / 8] |= (u8)(1u << (cpu % 8));
+    if (copy && copy_to_guest(b->bitmap, bytes, copy))
+        return -XEN_EFAULT;
+    for (u32 i = copy; i < guest_bytes; i++)
+        if (copy_to_guest(b->bitmap + i, &zero, 1))
+            return -XEN_EFAULT;
+    return 0;
+}
+
+/* XEN_DOMCTL_setvcpuaffinity / getvcpuaffinity, with Xen 4.17's checks and results. */
+static long domctl_vcpuaffinity(struct domain *d, u32 cmd, const struct xen_domctl_vcpuaffinity *a)
+{
+    struct vcpu *v;
+    cpumask_t mask, old_hard;
+    long rc;
+
+    if (a->vcpu >= d->max_vcpus)
+        return -XEN_EINVAL;
+    v = d->vcpus[a->vcpu];
+    if (!v)
+        return -XEN_ESRCH;
+    if (a->flags == 0 ||
+        ((a->flags & XEN_VCPUAFFINITY_HARD) && !a->cpumap_hard.bitmap) ||
+        ((a->flags & XEN_VCPUAFFINITY_SOFT) && !a->cpumap_soft.bitmap))
+        return -XEN_EINVAL;
+
+    if (cmd == XEN_DOMCTL_getvcpuaffinity) {
+        rc = 0;
+        if (a->flags & XEN_VCPUAFFINITY_HARD)
+            rc = bitmap_to_guest(&a->cpumap_hard, &v->cpu_hard_affinity);
+        if (a->flags & XEN_VCPUAFFINITY_SOFT)
+            rc = bitmap_to_guest(&a->cpumap_soft, &v->cpu_soft_affinity);
+        return rc;
+    }
+    /* XEN_VCPUAFFINITY_FORCE undoes SCHEDOP_pin_override, which Mica never grants. */
+    old_hard = v->cpu_hard_affinity;
+    rc = 0;
+    if (a->flags & XEN_VCPUAFFINITY_HARD) {
+        rc = bitmap_from_guest(&mask, &a->cpumap_hard);
+        if (!rc)
+            rc = sched_set_hard_affinity(v, &mask);
+        if (rc)
+            return rc;
+        /* What the scheduler uses: the new mask's online CPUs. */
+        cpumask_and(&mask, &cpu_online_map, &v->cpu_hard_affinity);
+        rc = bitmap_to_guest(&a->cpumap_hard, &mask);
+    }
+    if (a->flags & XEN_VCPUAFFINITY_SOFT) {
+        rc = bitmap_from_guest(&mask, &a->cpumap_soft);
+        if (rc) {
+            /* An error means nothing changed: the hard part goes back too. */
+            if (a->flags & XEN_VCPUAFFINITY_HARD)
+                sched_set_hard_affinity(v, &old_hard);
+            return rc;
+        }
+        v->cpu_soft_affinity = mask;
+        cpumask_and(&mask, &mask, &cpu_online_map);
+        cpumask_and(&mask, &mask, &v->cpu_hard_affinity);
+        rc = bitmap_to_guest(&a->cpumap_soft, &mask);
+    }
+    return rc;
 }
 
 /*
@@ -333,9 +433,25 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
         return rc;
     }
     case XEN_DOMCTL_setvcpucontext:
-        return domctl_setvcpucontext(self, d, &op->u.vcpucontext);
-    case XEN_DOMCTL_getvcpucontext:
-        return domctl_getvcpucontext(d, &op->u.vcpucontext, copyback);
+    case XEN_DOMCTL_getvcpucontext: {
+        /*
+         * As Xen pauses the target around these: with guests on several
+         * CPUs a vCPU of d may be running elsewhere, its saved state stale.
+         * (Pausing the caller's own domain is refused; its other vCPUs share
+         * the caller's CPU and are not running.)
+         */
+        bool paused = sched_guests_on_several_cpus() && d != self &&
+                      domain_pause_by_controller(d) == 0;
+        long rc = op->cmd == XEN_DOMCTL_setvcpucontext
+                      ? domctl_setvcpucontext(self, d, &op->u.vcpucontext)
+                      : domctl_getvcpucontext(d, &op->u.vcpucontext, copyback);
+        if (paused)
+            domain_unpause_by_controller(d);
+        return rc;
+    }
+    case XEN_DOMCTL_setvcpuaffinity:
+    case XEN_DOMCTL_getvcpuaffinity:
+        return domctl_vcpuaffinity(d, op->cmd, &op->u.vcpuaffinity);
     case XEN_DOMCTL_resumedomain:
         if (d == self)
             return -XEN_EINVAL;

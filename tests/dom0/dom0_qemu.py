@@ -237,8 +237,10 @@ def main():
     ap.add_argument("--dom0-mem", type=int, default=512)
     ap.add_argument("--hv-opts", default="", help="more hypervisor options")
     ap.add_argument("--vcpus", type=int, default=1,
-                    help="dom0's vCPUs (dom0_max_vcpus=); natively QEMU's CPUs (-smp); "
-                         "the hypervisor always gets one physical CPU")
+                    help="dom0's vCPUs (dom0_max_vcpus=); natively QEMU's CPUs (-smp)")
+    ap.add_argument("--cpus", type=int, default=int(os.environ.get("MICA_QEMU_SMP", "1")),
+                    help="physical CPUs under a hypervisor (QEMU's -smp; default "
+                         "$MICA_QEMU_SMP or 1)")
     ap.add_argument("--out", default=os.path.join(TOP, "build", "tests", "dom0"))
     a = ap.parse_args()
     for f in ("vmlinuz", "initrd.gz", "disk.img"):
@@ -253,7 +255,7 @@ def main():
     if a.hypervisor:
         iso = os.path.join(a.out, a.name + ".iso")
         make_iso(a.hypervisor, iso, a.dom0_mem, a.test, a.hv_opts, a.vcpus)
-    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test, cpus=a.vcpus if a.native else 1)
+    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test, cpus=a.vcpus if a.native else a.cpus)
     end, marker_at, total, text = boot(cmd, log, a.timeout)
     # The dom0-xen test leaves devices out: only the Xen checks are owed.
     if a.test == "domu-tiny":

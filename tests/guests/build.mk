@@ -92,6 +92,8 @@ $(GUEST_OUT)/multi/%.elf: $(GUEST_OUT)/multi/%.o $(GUEST_LIBOBJ) $(GUEST_LDS)
 
 guests: $(GUEST_MULTI_ELFS)
 SYSTEM_TESTS += tests/guests/run-multi-domain
+# The multi-domain cases and a few kernels again with guests on two CPUs.
+SYSTEM_TESTS += tests/guests/run-smp
 
 # Benchmark kernels (bench/), built like the tests but not run by them.
 GUEST_BENCH_NAMES := $(sort $(basename $(notdir $(wildcard tests/guests/bench/*.c))))

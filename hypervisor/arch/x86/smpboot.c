@@ -27,6 +27,7 @@
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/percpu.h>
+#include <mica/sched.h>
 
 #define AP_CALLIN_MS       5000    /* from the startup IPIs to the AP's first C */
 #define AP_ONLINE_MS       5000    /* from there to online */
@@ -292,10 +293,7 @@ void ap_start_c(void)
     lapic_enable_this_cpu();
     pv_cpu_init();
     __atomic_store_n(&boot_state[cpu], CPU_ONLINE, __ATOMIC_RELEASE);
-
-    /* Nothing to run here yet: wait for interrupts with nothing else to do. */
-    for (;;)
-        arch_idle_wait();
+    sched_start_secondary();
 }
 
 unsigned smp_boot_cpus(const struct acpi_info *acpi, const struct boot_info *bi)

@@ -14,6 +14,7 @@
 #include <asm/traps.h>
 #include <mica/console.h>
 #include <mica/lib.h>
+#include <mica/sched.h>
 
 static const char *const exception_names[32] = {
     "divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
@@ -127,7 +128,7 @@ static void dispatch_interrupt(struct cpu_regs *regs, unsigned v)
  * concerns the running guest; from ring 0 it is Mica's own: a fault in a
  * guest-memory copy goes to its fixup, anything else is a Mica bug.
  */
-void do_trap(struct cpu_regs *regs)
+static void handle_trap(struct cpu_regs *regs)
 {
     unsigned v = (unsigned)regs->vector;
     bool from_guest = (regs->cs & 3) == 3;
@@ -168,6 +169,18 @@ void do_trap(struct cpu_regs *regs)
         fatal_exception(regs);
     }
     dispatch_interrupt(regs, v);
+}
+
+/*
+ * With guests on several CPUs, Mica's code runs under the scheduler lock
+ * (sched.c); an NMI never waits for it (it may have interrupted the holder).
+ */
+void do_trap(struct cpu_regs *regs)
+{
+    bool taken = regs->vector != 2 && sched_lock_enter();
+
+    handle_trap(regs);
+    sched_lock_leave(taken);
 }
 
 void panic(const char *fmt, ...)

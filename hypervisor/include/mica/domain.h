@@ -9,6 +9,7 @@
 #define MICA_DOMAIN_H
 
 #include <asm/domain.h>
+#include <mica/cpumask.h>
 #include <mica/rcu.h>
 #include <mica/spinlock.h>
 #include <mica/types.h>
@@ -70,6 +71,9 @@ struct vcpu {
     u64 runtime_ns;
     s64 credit;                     /* credit scheduler, in ns */
     bool boosted;                   /* just woken: runs ahead of credit order */
+    /* Physical CPUs it may run on, and prefers (recorded, not yet used); sched.c. */
+    cpumask_t cpu_hard_affinity;
+    cpumask_t cpu_soft_affinity;
 
     struct arch_vcpu arch;
 };
@@ -109,6 +113,14 @@ struct domain {
 
     u32 sched_weight;               /* credit scheduler weight (default 256) */
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
+    /*
+     * The CPU whose run queue holds all of this domain's vCPUs (sched.c;
+     * changed only under the scheduler lock).  One queue per domain keeps
+     * its vCPUs from running at the same time on two CPUs, which needs
+     * cross-CPU TLB flushes Mica does not have yet.
+     */
+    unsigned sched_cpu;
+    bool sched_placed;              /* sched_cpu is chosen */
 
     /* Guards evtchn and every port in it (common/event_channel.c). */
     spinlock_t event_lock;

@@ -12,6 +12,7 @@
 #define MICA_LOCK_ORDER_H
 
 enum lock_order {
+    LOCK_ORDER_SCHED_BIG    = 2,   /* sched_lock: all of Mica while sched_smp=1 runs guests on several CPUs */
     LOCK_ORDER_DOMCTL       = 10,  /* domctl_lock: one domctl at a time, as Xen */
     LOCK_ORDER_SYSCTL       = 14,  /* sysctl_lock */
     LOCK_ORDER_EVENT        = 20,  /* d->event_lock (+1: the second domain's) */

@@ -12,6 +12,21 @@
 
 #include <mica/domain.h>
 
+/* Scheduler state of a new vCPU: may run anywhere (hard and soft affinity all CPUs). */
+void sched_init_vcpu(struct vcpu *v);
+/*
+ * XEN_DOMCTL_setvcpuaffinity's hard part: -XEN_EINVAL when mask holds no
+ * online CPU (as Xen), or one Mica cannot honour yet (guests on CPU 0
+ * only; no CPU shared by all the domain's vCPUs), with a console line.
+ */
+long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask);
+
+/* sched_smp=1 is in force: guests run on more than one CPU. */
+bool sched_guests_on_several_cpus(void);
+
+/* The CPU v runs on or last queued on; true when it is running there now. */
+bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu);
+
 void sched_add_vcpu(struct vcpu *v);
 void sched_remove_vcpu(struct vcpu *v);
 
@@ -40,6 +55,28 @@ void sched_on_exit(void);
 
 /* Runs the first vCPU; never returns. */
 void sched_start(void) __attribute__((noreturn));
+/*
+ * A secondary CPU's life after bring-up: idles until sched_start() has
+ * decided to run guests on it (sched_smp=1), then runs them.
+ */
+void sched_start_secondary(void) __attribute__((noreturn));
+
+/*
+ * The scheduler lock while guests run on several CPUs (sched.c): taken
+ * on entry to Mica if this CPU does not hold it yet (returns whether it
+ * was taken), given back with that result; sched_lock_before_guest()
+ * drops it just before returning to a guest.  No-ops on one CPU.
+ */
+bool sched_lock_enter(void);
+void sched_lock_leave(bool taken);
+void sched_lock_before_guest(void);
+
+/*
+ * Returns once no vCPU of d runs on another CPU (d's vCPUs must already
+ * be paused or off the run queues).  Called with the scheduler lock held;
+ * drops it while waiting, so other CPUs can switch away.
+ */
+void sched_sync_domain(struct domain *d);
 
 /* Accounting and timer work from the timer interrupt. */
 void sched_tick(u64 now);

@@ -32,12 +32,14 @@ typedef uint8_t xen_domain_handle_t[16];
 #define XEN_DOMCTL_pausedomain       3
 #define XEN_DOMCTL_unpausedomain     4
 #define XEN_DOMCTL_getdomaininfo     5
+#define XEN_DOMCTL_setvcpuaffinity   9
 #define XEN_DOMCTL_max_mem          11
 #define XEN_DOMCTL_setvcpucontext   12
 #define XEN_DOMCTL_getvcpucontext   13
 #define XEN_DOMCTL_getvcpuinfo      14
 #define XEN_DOMCTL_max_vcpus        15
 #define XEN_DOMCTL_scheduler_op     16
+#define XEN_DOMCTL_getvcpuaffinity  25
 #define XEN_DOMCTL_resumedomain     27
 #define XEN_DOMCTL_set_ext_vcpucontext 42
 #define XEN_DOMCTL_get_ext_vcpucontext 43
@@ -237,6 +239,37 @@ XEN_ABI_OFFSET(struct xen_domctl_getvcpuinfo, cpu, 16);
 MICA_ABI_OFFSET(struct xen_domctl_getvcpuinfo, _pad2, 20);
 
 /* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_setvcpuaffinity / getvcpuaffinity: the physical CPUs a    */
+/* vCPU may run on (hard) and prefers (soft), as byte bitmaps of        */
+/* nr_bits bits (bit n of byte n / 8 is CPU n).  set writes back the    */
+/* effective masks; get returns the masks as set.                       */
+
+struct xenctl_bitmap {
+    xen_guest_handle_t bitmap;    /* uint8_t[(nr_bits + 7) / 8] */
+    uint32_t nr_bits;
+    uint32_t _pad;
+};
+XEN_ABI_SIZE(struct xenctl_bitmap, 16);
+XEN_ABI_OFFSET(struct xenctl_bitmap, bitmap, 0);
+XEN_ABI_OFFSET(struct xenctl_bitmap, nr_bits, 8);
+
+#define XEN_VCPUAFFINITY_HARD  (1U << 0)
+#define XEN_VCPUAFFINITY_SOFT  (1U << 1)
+#define XEN_VCPUAFFINITY_FORCE (1U << 2)   /* undo SCHEDOP_pin_override */
+
+struct xen_domctl_vcpuaffinity {
+    uint32_t vcpu;
+    uint32_t flags;               /* XEN_VCPUAFFINITY_* */
+    struct xenctl_bitmap cpumap_hard;
+    struct xenctl_bitmap cpumap_soft;
+};
+XEN_ABI_SIZE(struct xen_domctl_vcpuaffinity, 40);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuaffinity, vcpu, 0);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuaffinity, flags, 4);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuaffinity, cpumap_hard, 8);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuaffinity, cpumap_soft, 24);
+
+/* ------------------------------------------------------------------ */
 /* XEN_DOMCTL_max_vcpus: must repeat the count given at creation.       */
 
 struct xen_domctl_max_vcpus {
@@ -386,6 +419,7 @@ struct xen_domctl {
         struct xen_domctl_max_mem       max_mem;
         struct xen_domctl_vcpucontext   vcpucontext;
         struct xen_domctl_getvcpuinfo   getvcpuinfo;
+        struct xen_domctl_vcpuaffinity  vcpuaffinity;
         struct xen_domctl_max_vcpus     max_vcpus;
         struct xen_domctl_scheduler_op  scheduler_op;
         struct xen_domctl_getpageframeinfo3 getpageframeinfo3;

@@ -1,7 +1,8 @@
 /*
  * domctl (36), as dom0's toolstack uses it: getdomaininfo of dom0, then a
  * domain's life: createdomain (born paused), max_vcpus, max_mem, pause
- * counting, getvcpuinfo, scheduler parameters, getdomaininfo's "next
+ * counting, getvcpuinfo, vCPU affinity (set/get, hard and soft, on a
+ * one-CPU machine), scheduler parameters, getdomaininfo's "next
  * domain up" answer, destroydomain, and free memory back where it was.
  * Hostile calls: wrong interface version, unknown commands, bad pointers,
  * domains that do not exist, dom0 destroying or pausing itself, bad
@@ -43,6 +44,20 @@ static long info(domid_t dom, struct xen_domctl_getdomaininfo *out)
     if (rc == 0)
         *out = op.u.getdomaininfo;
     return rc;
+}
+
+/* set/getvcpuaffinity with the given byte bitmaps (NULL: a null handle). */
+static long affinity(uint32_t cmd, domid_t dom, uint32_t vcpu, uint32_t flags,
+                     uint8_t *hard, uint32_t hard_bits, uint8_t *soft, uint32_t soft_bits)
+{
+    prepare(cmd, dom);
+    op.u.vcpuaffinity.vcpu = vcpu;
+    op.u.vcpuaffinity.flags = flags;
+    op.u.vcpuaffinity.cpumap_hard.bitmap = (uint64_t)hard;
+    op.u.vcpuaffinity.cpumap_hard.nr_bits = hard_bits;
+    op.u.vcpuaffinity.cpumap_soft.bitmap = (uint64_t)soft;
+    op.u.vcpuaffinity.cpumap_soft.nr_bits = soft_bits;
+    return domctl_raw(&op);
 }
 
 static uint32_t sched_id(void)
@@ -236,6 +251,52 @@ enum result test_main(void)
     CHECK_EQ(domctl(XEN_DOMCTL_getvcpuinfo, id), -XEN_EINVAL);
     op.u.getvcpuinfo.vcpu = 0xffffffff;
     CHECK_EQ(domctl(XEN_DOMCTL_getvcpuinfo, id), -XEN_EINVAL);
+
+    /*
+     * vCPU affinity on this one-CPU machine.  By default every CPU: CPU 0
+     * is all there is, and bytes past the host's CPUs come back zero.
+     */
+    uint8_t hard[8], soft[8];
+    memset(hard, 0xee, sizeof(hard));
+    memset(soft, 0xee, sizeof(soft));
+    CHECK_EQ(affinity(XEN_DOMCTL_getvcpuaffinity, id, 1, XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT,
+                      hard, 64, soft, 12), 0);
+    CHECK_EQ(hard[0], 0x01);
+    CHECK_EQ(hard[1] | hard[2] | hard[7], 0);
+    CHECK_EQ(soft[0], 0x01);
+    CHECK_EQ(soft[1], 0);
+    CHECK_EQ(soft[2], 0xee);                        /* 12 bits: two bytes written */
+    /* Pinning to CPU 0: the effective mask comes back. */
+    memset(hard, 0, sizeof(hard));
+    hard[0] = 0x01;
+    CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_HARD, hard, 8, NULL, 0), 0);
+    CHECK_EQ(hard[0], 0x01);
+    /* A soft mask naming CPUs that do not exist: kept as far as CPUs exist. */
+    memset(soft, 0xff, sizeof(soft));
+    CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_SOFT, NULL, 0, soft, 16), 0);
+    CHECK_EQ(soft[0], 0x01);
+    CHECK_EQ(soft[1], 0);
+    memset(soft, 0xee, sizeof(soft));
+    CHECK_EQ(affinity(XEN_DOMCTL_getvcpuaffinity, id, 0, XEN_VCPUAFFINITY_SOFT, NULL, 0, soft, 8), 0);
+    CHECK_EQ(soft[0], 0x01);
+    /* Refused: only a CPU that does not exist, an empty mask, no flags, null maps, bad vCPUs. */
+    hard[0] = 0x02;
+    CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_HARD, hard, 8, NULL, 0),
+             -XEN_EINVAL);
+    hard[0] = 0x01;
+    CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_HARD, hard, 0, NULL, 0),
+             -XEN_EINVAL);
+    CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, 0, hard, 8, NULL, 0), -XEN_EINVAL);
+    CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_HARD, NULL, 8, NULL, 0),
+             -XEN_EINVAL);
+    CHECK_EQ(affinity(XEN_DOMCTL_getvcpuaffinity, id, 0, XEN_VCPUAFFINITY_SOFT, hard, 8, NULL, 8),
+             -XEN_EINVAL);
+    CHECK_EQ(affinity(XEN_DOMCTL_getvcpuaffinity, id, 2, XEN_VCPUAFFINITY_HARD, hard, 8, NULL, 0),
+             -XEN_EINVAL);
+    CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_HARD, (uint8_t *)0x1000,
+                      8, NULL, 0), -XEN_EFAULT);
+    CHECK_EQ(affinity(XEN_DOMCTL_getvcpuaffinity, 0x7ff0, 0, XEN_VCPUAFFINITY_HARD, hard, 8, NULL, 0),
+             -XEN_ESRCH);
 
     /* max_mem in KiB; the page count saturates at 2^32 - 1. */
     prepare(XEN_DOMCTL_max_mem, id);

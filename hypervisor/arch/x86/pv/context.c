@@ -14,6 +14,7 @@
 #include <asm/xstate.h>
 #include <mica/context.h>
 #include <mica/lib.h>
+#include <mica/sched.h>
 
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
@@ -108,6 +109,7 @@ void arch_enter_vcpu(struct vcpu *next)
 {
     (void)next;
     pv_exit_to_guest(guest_regs());
+    sched_lock_before_guest();
     pv_enter_frame(guest_regs());
 }
 

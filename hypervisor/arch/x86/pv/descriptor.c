@@ -201,6 +201,16 @@ void pv_load_gdt(const struct vcpu *v)
     struct desc_ptr p;
 
     if (v && v->domain->arch.perdomain_l4e) {
+        /* The view's last page is Mica's GDT page of the CPU v runs on. */
+        u64 *mica_page = gdt_view_l1e(v->domain, v->vcpu_id, GDT_GUEST_PAGES);
+        u64 want = virt_to_maddr(this_cpu_gdt_page()) | PTE_P | PTE_RW | PTE_A | PTE_D |
+                   paging_nx_flag();
+        u64 va = gdt_view_va(v->vcpu_id) + GDT_GUEST_PAGES * PAGE_SIZE;
+
+        if (mica_page && *mica_page != want) {
+            *mica_page = want;
+            __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
+        }
         p.base = gdt_view_va(v->vcpu_id);
     } else {
         p.base = (u64)(uintptr_t)this_cpu_gdt_page() - FIRST_RESERVED_GDT_BYTE;

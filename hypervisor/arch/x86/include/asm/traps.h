@@ -8,6 +8,7 @@
 #define SPURIOUS_VECTOR      0xff
 #define LAPIC_TIMER_VECTOR   0xf0
 #define UART_VECTOR          0xf1
+#define RESCHEDULE_VECTOR    0xf2   /* another CPU made work for this one */
 
 typedef void (*irq_handler_t)(struct cpu_regs *regs);
 

@@ -1,0 +1,149 @@
+/*
+ * (Mica only, and only with guests on several CPUs: sched_smp=1 on a
+ * machine with two or more.)  Two domains run at the same moment.
+ *
+ *   dom0 grants a page (ref 8) to domain 1, which maps it and then spins
+ *   on it without hypercalls, answering each odd number dom0 writes with
+ *   the next one.  dom0 counts the rounds in which it got the answer
+ *   without having lost its CPU in between: its vCPU's runstate times for
+ *   runnable, blocked and offline (VCPUOP_get_runstate_info) did not
+ *   change, so it ran throughout, and the answer came from domain 1
+ *   running on another CPU at the same time.  On one CPU no such round can
+ *   exist; the test then fails at its (generous) deadline, never passes.
+ *
+ * One kernel, two roles chosen by start_info's flags.  dom0's result line
+ * is the test's.
+ */
+#include "../tests/gnt_common.h"
+#include <public/domctl.h>
+#include <public/vcpu.h>
+
+#define PG_SHARED  4    /* dom0's granted page */
+#define AT         12   /* where domain 1 maps it */
+#define WAIT_NS    60000000000UL
+#define ROUNDS_WANTED 100
+#define DONE       (~0UL)
+
+/* Words of the shared page. */
+#define W_SEQ      0    /* dom0 writes odd numbers, domain 1 the next even one */
+#define W_READY    1    /* domain 1 has mapped the page */
+
+static bool wait_for(volatile uint64_t *w, uint64_t v)
+{
+    uint64_t end = system_time_ns() + WAIT_NS;
+
+    while (*w != v) {
+        if (system_time_ns() > end)
+            return false;
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    return true;
+}
+
+static enum result client(void)
+{
+    volatile uint64_t *p = (volatile uint64_t *)pool[AT];
+    uint64_t end = system_time_ns() + WAIT_NS, answered = 0;
+    uint32_t h = ~0u;
+    int16_t st;
+
+    REQUIRE_EQ(gnt_init(), 0);
+    while ((st = gnt_map((uint64_t)pool[AT], GNTMAP_host_map, 8, 0, &h, NULL)) != GNTST_okay &&
+           system_time_ns() < end)
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    REQUIRE_EQ(st, GNTST_okay);
+    p[W_READY] = 1;
+    /* Spin, no hypercalls: only running concurrently answers quickly. */
+    for (;;) {
+        uint64_t v = p[W_SEQ];
+        if (v == DONE)
+            break;
+        if (v & 1) {
+            p[W_SEQ] = v + 1;
+            answered++;
+        }
+        if (system_time_ns() > end) {
+            printk("client: dom0 never said it was done\n");
+            return RESULT_FAILURE;
+        }
+        __asm__ volatile("pause");
+    }
+    printk("client: answered %lu rounds\n", answered);
+    CHECK_EQ(gnt_unmap((uint64_t)pool[AT], 0, h), GNTST_okay);
+    return RESULT_SUCCESS;
+}
+
+static struct xen_domctl op;
+
+static long domctl(uint32_t cmd, domid_t dom)
+{
+    memset(&op, 0, sizeof(op));
+    op.cmd = cmd;
+    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    op.domain = dom;
+    return HC(__HYPERVISOR_domctl, &op, 0, 0);
+}
+
+/* Nanoseconds this vCPU has spent not running, so far. */
+static uint64_t time_not_running(void)
+{
+    struct vcpu_runstate_info ri;
+
+    if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 0, &ri))
+        return ~0UL;
+    return ri.time[RUNSTATE_runnable] + ri.time[RUNSTATE_blocked] + ri.time[RUNSTATE_offline];
+}
+
+static enum result server(void)
+{
+    volatile uint64_t *p = (volatile uint64_t *)pool[PG_SHARED];
+    uint64_t end, rounds = 0, concurrent = 0;
+
+    REQUIRE_EQ(gnt_init(), 0);
+    memset((void *)p, 0, 4096);
+    gnt_grant(8, 1, pool_mfn(PG_SHARED), GTF_permit_access);
+    if (!wait_for(&p[W_READY], 1)) {
+        printk("server: domain 1 never mapped the page\n");
+        return RESULT_FAILURE;
+    }
+
+    end = system_time_ns() + WAIT_NS;
+    while (concurrent < ROUNDS_WANTED && system_time_ns() < end) {
+        uint64_t before = time_not_running(), seq = 2 * rounds + 1;
+
+        p[W_SEQ] = seq;
+        while (p[W_SEQ] != seq + 1 && system_time_ns() < end)
+            __asm__ volatile("pause");
+        if (p[W_SEQ] != seq + 1)
+            break;
+        if (time_not_running() == before)
+            concurrent++;
+        rounds++;
+    }
+    p[W_SEQ] = DONE;
+    printk("server: %lu of %lu rounds answered while this domain kept its CPU\n",
+           concurrent, rounds);
+    CHECK(concurrent >= ROUNDS_WANTED,
+          "domain 1 did not run at the same time as dom0 (is sched_smp=1 on, with 2+ CPUs?)");
+
+    end = system_time_ns() + WAIT_NS;
+    for (;;) {
+        REQUIRE_EQ(domctl(XEN_DOMCTL_getdomaininfo, 1), 0);
+        if (op.domain == 1 && (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown))
+            break;
+        if (system_time_ns() > end) {
+            printk("server: domain 1 did not shut down\n");
+            return RESULT_FAILURE;
+        }
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    printk("server: domain 1 finished\n");
+    return RESULT_SUCCESS;
+}
+
+enum result test_main(void)
+{
+    REQUIRE_EQ(traps_install(), 0);
+    REQUIRE_EQ(events_init(), 0);      /* shared_info, for the time */
+    return (start_info->flags & SIF_INITDOMAIN) ? server() : client();
+}
