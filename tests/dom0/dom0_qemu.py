@@ -62,7 +62,7 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
 # xenstored and xen-blkback (dom0-tools/image/pvfront-checks): part of
 # domu-tiny, or alone as the pvfront test.
 PVBLK_HOSTILE = ["badgref", "range", "segs", "flood", "ringidx", "crash"]
-CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvblk-io"] +
+CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvnet-arp", "pvblk-io"] +
                   ["pvblk-%s%s" % (m, s) for m in PVBLK_HOSTILE
                    for s in ("", "-then-good", "-nothing-left")] +
                   ["pvblk-ringidx-logged", "pvblk-memory-back", "pvblk-loops-released"])
