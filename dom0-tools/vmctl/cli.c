@@ -22,7 +22,7 @@ void vmctl_print_overview(FILE *out)
             "Manage Mica domains from dom0.\n\n"
             "Commands:\n");
     for (const struct vmctl_command *c = vmctl_commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        fprintf(out, "  %-16s %s\n", c->name, c->summary);
     fprintf(out,
             "\n'vmctl help COMMAND' or 'vmctl COMMAND --help' describes one command.\n"
             "Exit status: 0 ok, 1 failed, 2 usage error, 3 invalid definition,\n"

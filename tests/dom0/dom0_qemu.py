@@ -57,7 +57,18 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-linux-destroyed",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
-                    "domu-memory-back", "domu-no-leftovers"]
+                    "domu-memory-back", "domu-no-leftovers",
+                    # PV disks and networks (docs/devices.md)
+                    "domu-dev-create", "domu-dev-loops", "domu-dev-vif",
+                    "domu-dev-shared-rw", "domu-dev-missing-image", "domu-dev-no-bridge",
+                    "domu-dev-duplicate-mac", "domu-dev-bad-target",
+                    "domu-dev-xvda-read", "domu-dev-xvdb-read", "domu-dev-readonly",
+                    "domu-dev-disk-data", "domu-dev-ping", "domu-dev-net-to-dom0",
+                    "domu-dev-net-to-domu", "domu-root-mounted", "domu-root-ping",
+                    "domu-root-persist", "domu-dev-hotplug-attach", "domu-dev-hotplug-seen",
+                    "domu-dev-hotplug-detach", "domu-dev-hotplug-vif",
+                    "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
+                    "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
 # The PV front ends of pv-drivers/front in our test kernel, against dom0's
 # xenstored and xen-blkback (dom0-tools/image/pvfront-checks): part of
 # domu-tiny, or alone as the pvfront test.

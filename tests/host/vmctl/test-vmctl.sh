@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched validate"
+commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched attach-disk detach-disk attach-interface detach-interface validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -92,6 +92,12 @@ for c in $commands; do
     case $c in
     list|hostinfo)
         run $c extra;    expect "vmctl $c extra argument" 2 stderr "unexpected argument 'extra'" ;;
+    attach-disk)
+        run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing TARGET argument"
+        run "$c" a /b xvdb d; expect "vmctl $c with four arguments" 2 stderr "unexpected argument 'd'" ;;
+    detach-disk|detach-interface)
+        run "$c" a;      expect "vmctl $c with one argument" 2 stderr "missing"
+        run "$c" a b c;  expect "vmctl $c with three arguments" 2 stderr "unexpected argument 'c'" ;;
     *)
         run "$c";        expect "vmctl $c without argument" 2 stderr "missing"
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "unexpected argument 'b'" ;;
@@ -274,6 +280,24 @@ unset MICA_PRIVCMD
 [ -e /dev/xen/privcmd ] || { run list; expect "default privcmd path named" 5 stderr "/dev/xen/privcmd does not exist"; }
 export MICA_PRIVCMD=$work/no-privcmd
 
+# --- hot-plug arguments (checked before the hypervisor is asked) -------------
+run attach-disk dom /img.raw hda
+expect "attach-disk refuses a target that is not xvdX" 2 stderr "TARGET 'hda' is not a Xen PV disk name"
+run attach-disk dom img.raw xvdb
+expect "attach-disk wants an absolute source" 2 stderr "SOURCE must be an absolute path"
+run attach-disk dom /img.raw xvdb --mode rw
+expect "attach-disk --mode takes readonly" 2 stderr "--mode takes 'readonly'"
+run attach-interface dom
+expect "attach-interface needs --bridge" 2 stderr "--bridge BR is required"
+run attach-interface dom --bridge br0 --mac 01:16:3e:00:00:01
+expect "attach-interface refuses a multicast MAC" 2 stderr "--mac wants a unicast address"
+run detach-interface dom 00:16:3e:00:00
+expect "detach-interface refuses a short MAC" 2 stderr "is not a unicast address"
+run detach-disk dom xvd1
+expect "detach-disk refuses a bad target" 2 stderr "is not a Xen PV disk name"
+run attach-disk dom /img.raw xvdb --mode readonly
+expect "attach-disk without the hypervisor" 5 stderr "cannot reach the Mica hypervisor"
+
 # --- man page and completion -------------------------------------------------
 if command -v man >/dev/null; then
     page=$(MANWIDTH=80 man -l "$TOP/dom0-tools/vmctl/vmctl.1" 2>"$work/man.err")
@@ -298,6 +322,7 @@ complete_words() { # prints the completions of the words given
 [ "$(complete_words vmctl list --ina)" = --inactive ] && pass "completion of options" || fail "completion of options" "$(complete_words vmctl list --ina)"
 [ "$(complete_words vmctl shutdown --w)" = --wait ] && pass "completion of shutdown options" || fail "completion of shutdown options" "$(complete_words vmctl shutdown --w)"
 [ "$(complete_words vmctl sched --weight '')" = "" ] && pass "no completion after --weight" || fail "no completion after --weight" "$(complete_words vmctl sched --weight '')"
+[ "$(complete_words vmctl attach-disk --m)" = --mode ] && pass "completion of attach-disk options" || fail "completion of attach-disk options" "$(complete_words vmctl attach-disk --m)"
 [ "$(complete_words vmctl sch)" = sched ] && pass "completion of sched" || fail "completion of sched" "$(complete_words vmctl sch)"
 
 [ $failures -eq 0 ]
