@@ -47,7 +47,6 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
                     "domu-sched-create", "domu-sched-set", "domu-sched-bad",
                     "domu-tiny-shutdown", "domu-tiny-preserve", "domu-shutdown-twice",
-
                     "domu-linux-create", "domu-list-both",
                     "domu-linux-console", "domu-linux-log",
                     "domu-linux-reboot-asked", "domu-linux-restarted",
@@ -69,9 +68,9 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-dev-hotplug-detach", "domu-dev-hotplug-vif",
                     "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
                     "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
-# The PV front ends of pv-drivers/front in our test kernel, against dom0's
-# xenstored and xen-blkback (dom0-tools/image/pvfront-checks): part of
-# domu-tiny, or alone as the pvfront test.
+# The PV front ends of pv-drivers/front in our test kernels, against dom0's
+# xenstored, xen-netback and xen-blkback (dom0-tools/image/pvfront-checks):
+# part of domu-tiny, or alone as the pvfront test.
 PVBLK_HOSTILE = ["badgref", "range", "segs", "flood", "ringidx", "crash"]
 CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvnet-arp", "pvblk-io"] +
                   ["pvblk-%s%s" % (m, s) for m in PVBLK_HOSTILE
