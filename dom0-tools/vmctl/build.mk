@@ -31,12 +31,12 @@ HOST_TESTS += $(BUILD)/tests/vmctl/test-vmctl
 # libmica's xenstore client and vmctl's domain nodes against the sanitizer
 # build of our xenstored (tests/host/libmica/test_xs.c).
 $(BUILD)/tests/libmica/test_xs: tests/host/libmica/test_xs.c $(VMCTL_DIR)/xs_nodes.c \
-        $(VMCTL_DIR)/xs_nodes.h $(MICA_SAN_LIB) $(DOMCFG_SAN_LIB) $(MICA_LIB_HEADERS) \
+        $(VMCTL_DIR)/xs_nodes.h $(VMCTL_DIR)/devices.c $(VMCTL_DIR)/devices.h $(MICA_SAN_LIB) $(DOMCFG_SAN_LIB) $(MICA_LIB_HEADERS) \
         $(BUILD)/tests/xenstored/xenstored-san
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) $(SAN_FLAGS) -Itests/unit \
 	    -DXENSTORED_BIN='"$(TOP)/build/tests/xenstored/xenstored-san"' \
-	    -o $@ $< $(VMCTL_DIR)/xs_nodes.c $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(XML2_LIBS)
+	    -o $@ $< $(VMCTL_DIR)/xs_nodes.c $(VMCTL_DIR)/devices.c $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(XML2_LIBS)
 
 HOST_TESTS += $(BUILD)/tests/libmica/test_xs

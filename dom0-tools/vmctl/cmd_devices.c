@@ -14,35 +14,15 @@
 #include "exitcodes.h"
 #include "hv.h"
 
-/* Connects and finds the running domain NAME (or ID). */
+/* A running domU by name or ID (dom0's devices are not vmctl's). */
 static int running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
                    uint32_t *domid)
 {
-    int rc = defs_connect(cmd, hv);
-    if (rc != VMCTL_EXIT_OK)
-        return rc;
-    struct hv_domain *doms;
-    size_t n;
-    if (hv_list(*hv, &doms, &n) != HV_OK) {
-        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(*hv));
+    int rc = defs_connect_running(cmd, wanted, hv, domid);
+    if (rc == VMCTL_EXIT_OK && *domid == 0) {
         hv_close(*hv);
-        return rc;
-    }
-    char *end;
-    unsigned long id = strtoul(wanted, &end, 10);
-    bool numeric = *wanted && !*end;
-    rc = VMCTL_EXIT_NOT_FOUND;
-    for (size_t i = 0; i < n && rc != VMCTL_EXIT_OK; i++) {
-        if (doms[i].domid != 0 &&
-            (strcmp(doms[i].name, wanted) == 0 || (numeric && doms[i].domid == id))) {
-            *domid = doms[i].domid;
-            rc = VMCTL_EXIT_OK;
-        }
-    }
-    free(doms);
-    if (rc != VMCTL_EXIT_OK) {
-        cli_fail(cmd, rc, "no running domU named '%s' (see 'vmctl list')", wanted);
-        hv_close(*hv);
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "devices are attached to domUs; dom0 has "
+                        "its own");
     }
     return rc;
 }

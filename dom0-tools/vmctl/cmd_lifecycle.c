@@ -89,43 +89,6 @@ int cmd_start(const struct vmctl_command *cmd, int argc, char **argv)
     return rc;
 }
 
-/* Resolves NAME or numeric ID among running domains. */
-static int find_running(const struct vmctl_command *cmd, struct hv *hv, const char *wanted,
-                        uint32_t *domid)
-{
-    struct hv_domain *domains;
-    size_t count;
-    if (hv_list(hv, &domains, &count) != HV_OK)
-        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
-    char *end;
-    unsigned long id = strtoul(wanted, &end, 10);
-    bool numeric = *wanted && !*end;
-    int rc = VMCTL_EXIT_NOT_FOUND;
-    for (size_t i = 0; i < count && rc != VMCTL_EXIT_OK; i++) {
-        if (strcmp(domains[i].name, wanted) == 0 || (numeric && domains[i].domid == id)) {
-            *domid = domains[i].domid;
-            rc = VMCTL_EXIT_OK;
-        }
-    }
-    free(domains);
-    if (rc == VMCTL_EXIT_NOT_FOUND)
-        cli_fail(cmd, rc, "no running domain named '%s' (see 'vmctl list')", wanted);
-    return rc;
-}
-
-/* Connects and finds the running domain; VMCTL_EXIT_OK with *hv open. */
-static int connect_running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
-                           uint32_t *domid)
-{
-    int rc = defs_connect(cmd, hv);
-    if (rc != VMCTL_EXIT_OK)
-        return rc;
-    rc = find_running(cmd, *hv, wanted, domid);
-    if (rc != VMCTL_EXIT_OK)
-        hv_close(*hv);
-    return rc;
-}
-
 /* Waits until domid has shut down or is gone: VMCTL_EXIT_OK, or
    VMCTL_EXIT_FAILURE after timeout_s (0: no limit). */
 static int wait_down(const struct vmctl_command *cmd, struct hv *hv, uint32_t domid,
@@ -183,7 +146,7 @@ int cmd_shutdown(const struct vmctl_command *cmd, int argc, char **argv)
                                                                   : HV_SHUTDOWN_POWEROFF;
     struct hv *hv;
     uint32_t domid;
-    int rc = connect_running(cmd, wanted, &hv, &domid);
+    int rc = defs_connect_running(cmd, wanted, &hv, &domid);
     if (rc != VMCTL_EXIT_OK)
         return rc;
     enum hv_status st = hv_request_shutdown(hv, domid, kind);
@@ -236,7 +199,7 @@ int cmd_sched(const struct vmctl_command *cmd, int argc, char **argv)
         return VMCTL_EXIT_USAGE;
     struct hv *hv;
     uint32_t domid;
-    int rc = connect_running(cmd, wanted, &hv, &domid);
+    int rc = defs_connect_running(cmd, wanted, &hv, &domid);
     if (rc != VMCTL_EXIT_OK)
         return rc;
     enum hv_status st = HV_OK;
@@ -266,7 +229,7 @@ int cmd_domain_op(const struct vmctl_command *cmd, int argc, char **argv)
         return status;
     struct hv *hv;
     uint32_t domid = 0;
-    int rc = connect_running(cmd, wanted, &hv, &domid);
+    int rc = defs_connect_running(cmd, wanted, &hv, &domid);
     if (rc != VMCTL_EXIT_OK)
         return rc;
     const char *op = cmd->name;

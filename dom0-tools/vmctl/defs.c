@@ -156,3 +156,39 @@ int defs_random_uuid(uint8_t uuid[16])
     uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
     return 0;
 }
+
+/* Resolves NAME or numeric ID among running domains. */
+static int find_running(const struct vmctl_command *cmd, struct hv *hv, const char *wanted,
+                        uint32_t *domid)
+{
+    struct hv_domain *domains;
+    size_t count;
+    if (hv_list(hv, &domains, &count) != HV_OK)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
+    char *end;
+    unsigned long id = strtoul(wanted, &end, 10);
+    bool numeric = *wanted && !*end;
+    int rc = VMCTL_EXIT_NOT_FOUND;
+    for (size_t i = 0; i < count && rc != VMCTL_EXIT_OK; i++) {
+        if (strcmp(domains[i].name, wanted) == 0 || (numeric && domains[i].domid == id)) {
+            *domid = domains[i].domid;
+            rc = VMCTL_EXIT_OK;
+        }
+    }
+    free(domains);
+    if (rc == VMCTL_EXIT_NOT_FOUND)
+        cli_fail(cmd, rc, "no running domain named '%s' (see 'vmctl list')", wanted);
+    return rc;
+}
+
+int defs_connect_running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
+                           uint32_t *domid)
+{
+    int rc = defs_connect(cmd, hv);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    rc = find_running(cmd, *hv, wanted, domid);
+    if (rc != VMCTL_EXIT_OK)
+        hv_close(*hv);
+    return rc;
+}

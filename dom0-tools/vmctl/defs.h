@@ -47,6 +47,12 @@ bool defs_begin_named(const struct vmctl_command *cmd, int argc, char **argv,
 /* VMCTL_EXIT_OK with *hv set, or VMCTL_EXIT_HV_UNREACHABLE after saying why. */
 int defs_connect(const struct vmctl_command *cmd, struct hv **hv);
 
+/* defs_connect(), then NAME or numeric ID among the running domains:
+   VMCTL_EXIT_OK with *hv open and *domid set, or the status after saying
+   why (VMCTL_EXIT_NOT_FOUND: no such running domain). */
+int defs_connect_running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
+                         uint32_t *domid);
+
 /* Prints the usual "no domain named X" and returns VMCTL_EXIT_NOT_FOUND. */
 int defs_not_found(const struct vmctl_command *cmd, const char *name_or_uuid);
 

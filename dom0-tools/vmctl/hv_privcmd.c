@@ -521,11 +521,10 @@ enum hv_status hv_destroy(struct hv *hv, uint32_t domid)
     if (xs) {
         /* A guest still running may close its front-ends; one shut down
            or paused cannot, and its back-ends are removed at once. */
-        struct hv_life life;
         struct xen_domctl_getdomaininfo info;
-        bool live = hv_life(hv, domid, &life) == HV_OK && !life.shutdown && !life.dying &&
-                    mica_domain_info(&hv->mica, (uint16_t)domid, &info) == 0 &&
-                    !(info.flags & XEN_DOMINF_paused);
+        bool live = mica_domain_info(&hv->mica, (uint16_t)domid, &info) == 0 &&
+                    !(info.flags & (XEN_DOMINF_shutdown | XEN_DOMINF_dying |
+                                    XEN_DOMINF_paused));
         devices_detach_all(xs, domid, live ? DETACH_WAIT_DESTROY_MS : 0);
         rc = mica_xs_release(xs, domid);
         if (rc && rc != -ENOENT)

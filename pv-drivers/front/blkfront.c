@@ -28,65 +28,10 @@ static int fail(const char *fmt, ...)
     return -1;
 }
 
-static int path(char *buf, size_t len, const char *dir, const char *node)
-{
-    return snprintk(buf, len, "%s/%s", dir, node) >= (int)len ? -1 : 0;
-}
-
-/* Waits for the first entry of device/vbd (or for `devid`) to exist. */
-static int find_device(struct blkfront *b, const char *devid, unsigned wait_s)
-{
-    uint64_t deadline = pv_deadline_s(wait_s);
-    char list[128];
-    int n;
-
-    if (xs_watch("device", "dev"))
-        return fail("watch on device/: %s", xs_error());
-    for (;;) {
-        n = xs_directory("device/vbd", list, sizeof(list) - 1);
-        if (n > 0) {
-            list[n] = 0;
-            const char *id = devid ? devid : list;
-            for (const char *p = list; p < list + n; p += strlen(p) + 1) {
-                if (strcmp(p, id) == 0) {
-                    snprintk(b->fe, sizeof(b->fe), "device/vbd/%s", id);
-                    xs_unwatch("device", "dev");
-                    return 0;
-                }
-            }
-        }
-        if (xs_wait_watch("dev", deadline)) {
-            xs_unwatch("device", "dev");
-            return fail("no device/vbd/%s within %u s (no <disk> attached?)",
-                        devid ? devid : "*", wait_s);
-        }
-    }
-}
-
-static int wait_be_state(struct blkfront *b, unsigned long want, uint64_t deadline)
-{
-    char p[128];
-
-    path(p, sizeof(p), b->be, "state");
-    if (xs_wait_ulong(p, want, deadline))
-        return fail("back end %s: %s", b->be, xs_error());
-    return 0;
-}
-
-static int set_state(struct blkfront *b, unsigned long s)
-{
-    char p[96];
-
-    path(p, sizeof(p), b->fe, "state");
-    if (xs_printf(p, "%lu", s))
-        return fail("writing %s: %s", p, xs_error());
-    return 0;
-}
-
 int blkfront_connect(struct blkfront *b, const char *devid, unsigned wait_s)
 {
+    struct xenbus_dev *d = &b->dev;
     uint64_t deadline;
-    char p[128];
     long rc;
 
     memset(b, 0, sizeof(*b));
@@ -95,56 +40,38 @@ int blkfront_connect(struct blkfront *b, const char *devid, unsigned wait_s)
         return fail("xenstore: %s", xs_error());
     if ((rc = gnttab_init()))
         return fail("grant table setup: %ld", rc);
-    if (find_device(b, devid, wait_s))
+    if (xenbus_dev_find(d, "vbd", devid, wait_s, err, sizeof(err)))
         return -1;
-    path(p, sizeof(p), b->fe, "backend");
-    if (xs_read(p, b->be, sizeof(b->be)) < 0)
-        return fail("%s: %s", p, xs_error());
-    path(p, sizeof(p), b->fe, "backend-id");
-    if (xs_read_ulong(p, &b->be_id) || b->be_id >= DOMID_FIRST_RESERVED)
-        return fail("%s: %s", p, xs_error());
-
     deadline = pv_deadline_s(wait_s);
-    if (wait_be_state(b, XenbusStateInitWait, deadline))
-        return -1;
+    if (xenbus_dev_wait_be_state(d, XenbusStateInitWait, deadline))
+        return fail("back end %s never InitWait: %s", d->be, xs_error());
 
     b->sring = (struct blkif_sring *)ring_page;
     memset(ring_page, 0, sizeof(ring_page));
     pv_sring_init(&b->sring->hdr);
     pv_front_ring_init(&b->ring, &b->sring->hdr, pv_ring_slots(sizeof(ring_page),
                                                                sizeof(b->sring->ring[0])));
-    b->ring_ref = gnttab_grant_page((uint16_t)b->be_id, ring_page, false);
+    b->ring_ref = gnttab_grant_page((uint16_t)d->be_id, ring_page, false);
     if (b->ring_ref < 0)
         return fail("no free grant reference for the ring");
-    struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = (domid_t)b->be_id };
-    if ((rc = HC(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, &a, 0)))
-        return fail("EVTCHNOP_alloc_unbound for d%lu: %ld", b->be_id, rc);
-    b->port = a.port;
+    if ((rc = pv_port_alloc((domid_t)d->be_id, &b->port)))
+        return fail("EVTCHNOP_alloc_unbound for d%lu: %ld", d->be_id, rc);
 
-    path(p, sizeof(p), b->fe, "ring-ref");
-    if (xs_printf(p, "%d", b->ring_ref))
-        return fail("%s: %s", p, xs_error());
-    path(p, sizeof(p), b->fe, "event-channel");
-    if (xs_printf(p, "%u", b->port))
-        return fail("%s: %s", p, xs_error());
-    path(p, sizeof(p), b->fe, "protocol");
-    if (xs_write(p, "x86_64-abi"))
-        return fail("%s: %s", p, xs_error());
-    if (set_state(b, XenbusStateInitialised))
-        return -1;
-    if (wait_be_state(b, XenbusStateConnected, deadline))
-        return -1;
-
-    path(p, sizeof(p), b->be, "sectors");
-    if (xs_read_ulong(p, &b->sectors))
-        return fail("%s: %s", p, xs_error());
-    path(p, sizeof(p), b->be, "sector-size");
-    if (xs_read_ulong(p, &b->sector_size))
-        return fail("%s: %s", p, xs_error());
-    path(p, sizeof(p), b->be, "info");
-    if (xs_read_ulong(p, &b->info))
+    if (xenbus_dev_write_fe(d, "ring-ref", "%d", b->ring_ref) ||
+        xenbus_dev_write_fe(d, "event-channel", "%u", b->port) ||
+        xenbus_dev_write_fe(d, "protocol", "x86_64-abi") ||
+        xenbus_dev_set_state(d, XenbusStateInitialised))
+        return fail("writing %s: %s", d->fe, xs_error());
+    if (xenbus_dev_wait_be_state(d, XenbusStateConnected, deadline))
+        return fail("back end %s never Connected: %s", d->be, xs_error());
+    if (xenbus_dev_read_be_ulong(d, "sectors", &b->sectors) ||
+        xenbus_dev_read_be_ulong(d, "sector-size", &b->sector_size))
+        return fail("disk size in %s: %s", d->be, xs_error());
+    if (xenbus_dev_read_be_ulong(d, "info", &b->info))
         b->info = 0;                 /* optional */
-    return set_state(b, XenbusStateConnected);
+    if (xenbus_dev_set_state(d, XenbusStateConnected))
+        return fail("writing %s/state: %s", d->fe, xs_error());
+    return 0;
 }
 
 uint64_t blkfront_post(struct blkfront *b, const struct blkif_request *req)
@@ -201,7 +128,7 @@ int blkfront_rw(struct blkfront *b, uint8_t op, uint64_t sector, void *buf, unsi
         return fail("ring full"), -100;
     for (unsigned i = 0; i < pages; i++) {
         /* A write only needs the back end to read our page. */
-        refs[i] = gnttab_grant_page((uint16_t)b->be_id, (uint8_t *)buf + i * PAGE_SIZE,
+        refs[i] = gnttab_grant_page((uint16_t)b->dev.be_id, (uint8_t *)buf + i * PAGE_SIZE,
                                     op == BLKIF_OP_WRITE);
         if (refs[i] < 0) {
             while (i--)
@@ -232,13 +159,8 @@ int blkfront_rw(struct blkfront *b, uint8_t op, uint64_t sector, void *buf, unsi
 
 int blkfront_close(struct blkfront *b, unsigned wait_s)
 {
-    uint64_t deadline = pv_deadline_s(wait_s);
-
-    /* Linux's blkback answers our Closing with Closing, and only lets go
-     * of the ring (and goes Closed) once we are Closed. */
-    if (set_state(b, XenbusStateClosing) || wait_be_state(b, XenbusStateClosing, deadline) ||
-        set_state(b, XenbusStateClosed) || wait_be_state(b, XenbusStateClosed, deadline))
-        return -1;
+    if (xenbus_dev_close(&b->dev, pv_deadline_s(wait_s)))
+        return fail("closing %s: %s", b->dev.fe, xs_error());
     if (b->ring_ref >= 0 && !gnttab_end((unsigned)b->ring_ref))
         return fail("ring grant %d still mapped after the back end closed", b->ring_ref);
     b->ring_ref = -1;

@@ -17,11 +17,10 @@
 #include "guest.h"
 #include <pv/blkif.h>
 #include <pv/xenbus.h>
+#include "xenbus_dev.h"
 
 struct blkfront {
-    char fe[48];                /* our directory, relative: device/vbd/<id> */
-    char be[96];                /* the back end's, absolute */
-    unsigned long be_id;        /* back-end domain */
+    struct xenbus_dev dev;      /* device/vbd/<id> and its back end */
     evtchn_port_t port;
     int ring_ref;
     struct blkif_sring *sring;

@@ -33,3 +33,13 @@ void pv_port_wait(evtchn_port_t port, uint64_t deadline)
     if (HYPERVISOR_sched_op(SCHEDOP_poll, &p))
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 }
+
+long pv_port_alloc(domid_t remote, evtchn_port_t *port)
+{
+    struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = remote };
+    long rc = HC(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, &a, 0);
+
+    if (!rc)
+        *port = a.port;
+    return rc;
+}

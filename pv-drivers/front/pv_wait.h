@@ -18,6 +18,9 @@ bool pv_deadline_passed(uint64_t deadline);
 /* Clears port's pending bit: call before looking at what it signals. */
 void pv_port_ack(evtchn_port_t port);
 
+/* An event channel for a peer domain to bind to (EVTCHNOP_alloc_unbound). */
+long pv_port_alloc(domid_t remote, evtchn_port_t *port);
+
 /* Sleeps until port is pending, at most ~100 ms and never past deadline. */
 void pv_port_wait(evtchn_port_t port, uint64_t deadline);
 

@@ -47,7 +47,6 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
                     "domu-sched-create", "domu-sched-set", "domu-sched-bad",
                     "domu-tiny-shutdown", "domu-tiny-preserve", "domu-shutdown-twice",
-
                     "domu-linux-create", "domu-list-both",
                     "domu-linux-console", "domu-linux-log",
                     "domu-linux-reboot-asked", "domu-linux-restarted",
@@ -57,12 +56,23 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-linux-destroyed",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
-                    "domu-memory-back", "domu-no-leftovers"]
-# The PV front ends of pv-drivers/front in our test kernel, against dom0's
-# xenstored and xen-blkback (dom0-tools/image/pvfront-checks): part of
-# domu-tiny, or alone as the pvfront test.
+                    "domu-memory-back", "domu-no-leftovers",
+                    # PV disks and networks (docs/devices.md)
+                    "domu-dev-create", "domu-dev-loops", "domu-dev-vif",
+                    "domu-dev-shared-rw", "domu-dev-missing-image", "domu-dev-no-bridge",
+                    "domu-dev-duplicate-mac", "domu-dev-bad-target",
+                    "domu-dev-xvda-read", "domu-dev-xvdb-read", "domu-dev-readonly",
+                    "domu-dev-disk-data", "domu-dev-ping", "domu-dev-net-to-dom0",
+                    "domu-dev-net-to-domu", "domu-root-mounted", "domu-root-ping",
+                    "domu-root-persist", "domu-dev-hotplug-attach", "domu-dev-hotplug-seen",
+                    "domu-dev-hotplug-detach", "domu-dev-hotplug-vif",
+                    "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
+                    "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
+# The PV front ends of pv-drivers/front in our test kernels, against dom0's
+# xenstored, xen-netback and xen-blkback (dom0-tools/image/pvfront-checks):
+# part of domu-tiny, or alone as the pvfront test.
 PVBLK_HOSTILE = ["badgref", "range", "segs", "flood", "ringidx", "crash"]
-CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvblk-io"] +
+CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvnet-arp", "pvblk-io"] +
                   ["pvblk-%s%s" % (m, s) for m in PVBLK_HOSTILE
                    for s in ("", "-then-good", "-nothing-left")] +
                   ["pvblk-ringidx-logged", "pvblk-memory-back", "pvblk-loops-released"])

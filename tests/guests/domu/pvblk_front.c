@@ -42,6 +42,8 @@
 #include "pv_wait.h"
 #include "xenbus.h"
 
+#include "front_test.h"
+
 #define IO_SECTORS    64u     /* the pattern dom0 looks for: 8 pages, 8 segments */
 #define BUF_SECTORS   (8u * BLKIF_MAX_SEGMENTS_PER_REQUEST)   /* the most one request moves */
 #define CONNECT_WAIT_S 60
@@ -50,21 +52,6 @@
 static uint8_t wbuf[BUF_SECTORS * 512] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static uint8_t rbuf[BUF_SECTORS * 512] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static struct blkfront disk;
-static char mode[16];
-
-static void result(bool ok, const char *step, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void result(bool ok, const char *step, const char *fmt, ...)
-{
-    char msg[200];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintk(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    printk("%s: pvfront-%s-%s: %s\n", ok ? "PASS" : "FAIL", mode, step, msg);
-    if (!ok)
-        check_failures++;
-}
 
 static void fill_sector(uint8_t *p, uint64_t sector)
 {
@@ -148,7 +135,7 @@ static void mode_badgref(void)
 
 static void mode_range(void)
 {
-    int ref = gnttab_grant_page((uint16_t)disk.be_id, rbuf, false);
+    int ref = gnttab_grant_page((uint16_t)disk.dev.be_id, rbuf, false);
     struct blkif_request r;
 
     r = one_read(disk.sectors, ref);
@@ -164,7 +151,7 @@ static void mode_range(void)
 
 static void mode_segs(void)
 {
-    int ref = gnttab_grant_page((uint16_t)disk.be_id, rbuf, false);
+    int ref = gnttab_grant_page((uint16_t)disk.dev.be_id, rbuf, false);
     struct blkif_request r = one_read(0, ref);
 
     r.nr_segments = 0;
@@ -199,7 +186,7 @@ static void mode_ringidx(void)
 static void mode_flood(void)
 {
     enum { TOTAL = 4096 };
-    int ref = gnttab_grant_page((uint16_t)disk.be_id, rbuf, false);
+    int ref = gnttab_grant_page((uint16_t)disk.dev.be_id, rbuf, false);
     struct blkif_response rsp;
     unsigned posted = 0, answered = 0, bad = 0;
 
@@ -257,18 +244,9 @@ static void mode_xenbus(void)
            n < 0 ? xs_error() : "read succeeded");
 }
 
-static void __attribute__((noreturn)) crash_now(void)
-{
-    struct sched_shutdown sd = { .reason = SHUTDOWN_crash };
-
-    printk("Test result: %s\n", check_failures ? "FAILURE" : "SUCCESS");
-    HYPERVISOR_sched_op(SCHEDOP_shutdown, &sd);
-    error_exit("SCHEDOP_shutdown(crash) returned");
-}
-
 static void mode_crash(void)
 {
-    int ref = gnttab_grant_page((uint16_t)disk.be_id, rbuf, false);
+    int ref = gnttab_grant_page((uint16_t)disk.dev.be_id, rbuf, false);
     unsigned n = 0;
 
     while (pv_front_ring_free(&disk.ring)) {
@@ -282,22 +260,10 @@ static void mode_crash(void)
 
 enum result test_main(void)
 {
-    const char *m = strstr(start_info->cmd_line, "mode=");
-    unsigned i = 0;
-
-    REQUIRE_EQ(traps_install(), 0);
-    REQUIRE_EQ(events_init(), 0);   /* upcalls stay masked: the front end polls */
-    if (m)
-        for (m += 5; *m && *m != ' ' && i + 1 < sizeof(mode); m++)
-            mode[i++] = *m;
-    mode[i] = 0;
-    if (!i)
-        error_exit("no mode= on the command line \"%s\"", start_info->cmd_line);
+    front_test_start();
     if (!strcmp(mode, "xenbus")) {
         mode_xenbus();
-        if (check_failures)
-            crash_now();
-        return RESULT_SUCCESS;
+        front_test_end();
     }
 
     if (blkfront_connect(&disk, NULL, CONNECT_WAIT_S)) {
@@ -306,7 +272,7 @@ enum result test_main(void)
     }
     result(disk.sectors >= IO_SECTORS + BUF_SECTORS + 1 && disk.sector_size >= 512, "connect",
            "%s via %s (d%lu): %lu sectors of %lu bytes, info %#lx, ring ref %d port %u",
-           disk.fe, disk.be, disk.be_id, disk.sectors, disk.sector_size, disk.info,
+           disk.dev.fe, disk.dev.be, disk.dev.be_id, disk.sectors, disk.sector_size, disk.info,
            disk.ring_ref, disk.port);
     if (check_failures)
         crash_now();
@@ -343,7 +309,5 @@ enum result test_main(void)
         result(false, "close", "%s", blkfront_error());
     else
         result(gnttab_in_use() == 0, "close", "closed; %u grants still in use", gnttab_in_use());
-    if (check_failures)
-        crash_now();
-    return RESULT_SUCCESS;
+    front_test_end();
 }

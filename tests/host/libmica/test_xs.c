@@ -3,7 +3,9 @@
  * xenstored (sanitizer build, --no-domains) on a private socket: requests,
  * error names mapped back to errno, transactions, watches and events kept
  * across requests, INTRODUCE/RELEASE, and the nodes and permissions xl
- * writes for a PV domain (then removed whole).
+ * writes for a PV domain (then removed whole); vmctl's device code
+ * (devices.c) where it needs no loop device or bridge: xvd numbers, the
+ * refusals before a domain exists, finding and detaching a device.
  *
  * The daemon is XENSTORED_BIN (set by the build) or argv[1].
  */
@@ -17,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "xs.h"
 #include "xs_nodes.h"
 
@@ -197,6 +200,124 @@ UNIT_TEST(domain_nodes_as_xl_writes_them)
     CHECK(mica_xs_read(&xs, 0, "/local/domain/7", &v) == -ENOENT);
     CHECK(mica_xs_read(&xs, 0, "/vm/10111213-1415-1617-1819-1a1b1c1d1e1f", &v) == -ENOENT);
     CHECK(xs_nodes_remove(&xs, 7) == 0);                  /* already gone is fine */
+    mica_xs_close(&xs);
+}
+
+UNIT_TEST(vbd_numbers_as_xen_encodes_them)
+{
+    CHECK(devices_vbd_number("xvda") == 51712);
+    CHECK(devices_vbd_number("xvdb") == 51728);
+    CHECK(devices_vbd_number("xvdp") == (202 << 8 | 15 << 4));
+    CHECK(devices_vbd_number("xvdq") == (1L << 28 | 16 << 8));
+    CHECK(devices_vbd_number("xvdz") == (1L << 28 | 25 << 8));
+    CHECK(devices_vbd_number("xvdaa") == (1L << 28 | 26 << 8));
+    CHECK(devices_vbd_number("xvdzz") == (1L << 28 | 701 << 8));
+    CHECK(devices_vbd_number("xvd") == -1);
+    CHECK(devices_vbd_number("xvdA") == -1);
+    CHECK(devices_vbd_number("hda") == -1);
+    CHECK(devices_vbd_number("xvda1") == -1);
+    CHECK(devices_vbd_number("xvdaaaa") == -1);
+}
+
+/* devices_check() with its stderr captured: the problem count, and the
+   text in out. */
+static int checked(struct mica_xs *xs, const struct domain_config *cfg, char *out, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/check.err", dir);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(path, "w+");
+    if (!f || saved < 0)
+        abort();
+    dup2(fileno(f), 2);
+    struct devices_origin origin = { .file = "t.xml" };
+    int bad = devices_check(xs, cfg, &origin);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(f);
+    size_t n = fread(out, 1, len - 1, f);
+    out[n] = 0;
+    fclose(f);
+    return bad;
+}
+
+UNIT_TEST(device_refusals_before_a_domain_exists)
+{
+    struct mica_xs xs;
+    char image[128], missing[128], text[1024];
+    CHECK(mica_xs_open(&xs, sock) == 0);
+    snprintf(image, sizeof(image), "%s/disk.img", dir);
+    snprintf(missing, sizeof(missing), "%s/missing.img", dir);
+    FILE *f = fopen(image, "w");
+    CHECK(f && fputs("image", f) >= 0 && fclose(f) == 0);
+    /* Domain 5 holds the image read-write, as blkback's node says. */
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vbd/5/51712/params", image) == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vbd/5/51712/mode", "w") == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/5/name", "holder") == 0);
+
+    struct domcfg_disk disk = { .type = DOMCFG_DISK_FILE, .source = image, .line = 12 };
+    snprintf(disk.target, sizeof(disk.target), "xvdb");
+    struct domain_config cfg = { .disks = &disk, .n_disks = 1 };
+    CHECK(checked(&xs, &cfg, text, sizeof(text)) == 1);
+    CHECK(strstr(text, "t.xml:12: ") && strstr(text, "already attached read-write to domain 5 'holder'"));
+    disk.readonly = true;      /* read-only next to read-write: still refused */
+    CHECK(checked(&xs, &cfg, text, sizeof(text)) == 1);
+    disk.shareable = true;     /* <shareable/> says the user knows */
+    CHECK(checked(&xs, &cfg, text, sizeof(text)) == 0);
+    disk.shareable = false;
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vbd/5/51712/mode", "r") == 0);
+    CHECK(checked(&xs, &cfg, text, sizeof(text)) == 0);     /* both read-only */
+    disk.readonly = false;
+    CHECK(checked(&xs, &cfg, text, sizeof(text)) == 1);     /* rw next to ro */
+    CHECK(strstr(text, "already attached read-only"));
+    disk.source = missing;
+    CHECK(checked(&xs, &cfg, text, sizeof(text)) == 1 && strstr(text, "t.xml:12: ") &&
+          strstr(text, missing));
+    disk.source = image;
+    disk.type = DOMCFG_DISK_BLOCK;
+    CHECK(checked(&xs, &cfg, text, sizeof(text)) == 1 && strstr(text, "not a block device"));
+
+    struct domcfg_nic nics[2] = {
+        { .type = DOMCFG_NIC_BRIDGE, .bridge = (char *)"nosuchbr0", .line = 20 },
+        { .type = DOMCFG_NIC_ETHERNET, .line = 24 },
+    };
+    struct domain_config ncfg = { .nics = nics, .n_nics = 2 };
+    CHECK(checked(&xs, &ncfg, text, sizeof(text)) == 2);
+    CHECK(strstr(text, "t.xml:20: the bridge 'nosuchbr0' does not exist"));
+    CHECK(strstr(text, "t.xml:24: <interface type='ethernet'>"));
+    CHECK(mica_xs_rm(&xs, 0, "/local/domain") == 0);
+    unlink(image);
+    mica_xs_close(&xs);
+}
+
+UNIT_TEST(device_found_and_detached)
+{
+    struct mica_xs xs;
+    char err[256], *v;
+    CHECK(mica_xs_open(&xs, sock) == 0);
+    /* A vif whose back-end never connected (state 1): removed at once. */
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vif/6/0/frontend",
+                        "/local/domain/6/device/vif/0") == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vif/6/0/state", "1") == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vif/6/0/mac", "00:16:3e:0a:0b:0c") == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/6/device/vif/0/state", "1") == 0);
+    CHECK(devices_find_vif(&xs, 6, "00:16:3E:0A:0B:0C") == 0);
+    CHECK(devices_find_vif(&xs, 6, "00:16:3e:0a:0b:0d") == -ENOENT);
+    CHECK(devices_next_vif(&xs, 6) == 1);
+    CHECK(devices_next_vif(&xs, 7) == 0);
+    CHECK(devices_detach(&xs, 6, DEVICES_VIF, 0, 0, err, sizeof(err)) == 0);
+    CHECK(mica_xs_read(&xs, 0, "/local/domain/0/backend/vif/6/0", &v) == -ENOENT);
+    CHECK(mica_xs_read(&xs, 0, "/local/domain/6/device/vif/0", &v) == -ENOENT);
+    CHECK(devices_detach(&xs, 6, DEVICES_VIF, 0, 0, err, sizeof(err)) == -ENOENT);
+    /* detach_all removes what is left of the domain's back-end tree. */
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vbd/6/51712/frontend",
+                        "/local/domain/6/device/vbd/51712") == 0);
+    devices_detach_all(&xs, 6, 0);
+    CHECK(mica_xs_read(&xs, 0, "/local/domain/0/backend/vbd/6", &v) == -ENOENT);
+    CHECK(mica_xs_read(&xs, 0, "/local/domain/0/backend/vif/6", &v) == -ENOENT);
+    mica_xs_rm(&xs, 0, "/local");
     mica_xs_close(&xs);
 }
 
