@@ -8,6 +8,7 @@
  * What exists, what answers -ENOSYS and where Mica differs from Xen:
  * docs/domctl.md.
  */
+#include <asm/cpu_policy.h>
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
@@ -16,8 +17,10 @@
 #include <mica/context.h>
 #include <mica/domain.h>
 #include <mica/domctl_build.h>
+#include <mica/domctl_ops.h>
 #include <mica/grant_table.h>
 #include <mica/lib.h>
+#include <mica/unknown_op.h>
 #include <public/domctl.h>
 #include <public/errno.h>
 #include <public/mica_domctl.h>
@@ -307,8 +310,19 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
         return domctl_setvcpucontext(self, d, &op->u.vcpucontext);
     case XEN_DOMCTL_getvcpucontext:
         return domctl_getvcpucontext(d, &op->u.vcpucontext, copyback);
+    case XEN_DOMCTL_set_address_size:
+    case XEN_DOMCTL_get_address_size:
+    case XEN_DOMCTL_settscinfo:
+    case XEN_DOMCTL_gettscinfo:
+    case XEN_DOMCTL_setnodeaffinity:
+    case XEN_DOMCTL_getnodeaffinity:
+        return domctl_pv_setup(self, d, op, copyback);
+    case XEN_DOMCTL_get_cpu_policy:
+        return cpu_policy_domctl_get(d, &op->u.cpu_policy, copyback);
+    case XEN_DOMCTL_set_cpu_policy:
+        return cpu_policy_domctl_set(self, d, &op->u.cpu_policy, copyback);
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_domctl, op->cmd);
     }
 }
 

@@ -57,6 +57,12 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
                     "domu-memory-back", "domu-no-leftovers"]
+# xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
+CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
+             "xl-sched-global", "xl-sched-global-range",
+             "xl-create-xl1", "xl-boot-xl1", "xl-list", "xl-vmctl-list", "xl-pause-unpause",
+             "xl-sched-credit", "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy",
+             "xl-memory-back"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
 
@@ -243,6 +249,8 @@ def main():
     # The dom0-xen test leaves devices out: only the Xen checks are owed.
     if a.test == "domu-tiny":
         require = CHECKS_XEN + CHECKS_DOMU_TINY
+    elif a.test == "xl-compat":
+        require = CHECKS_XL
     else:
         require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
         require += ["cpus-online"] + (["cpu-unplug", "cpu-plug"] if a.vcpus > 1 else [])

@@ -12,6 +12,16 @@
 
 #include <mica/domain.h>
 
+/* The credit scheduler's global parameters (XEN_SYSCTL_scheduler_op). */
+struct sched_credit_params {
+    u32 tslice_ms;
+    u32 ratelimit_us;           /* 0: no rate limit */
+    u32 migr_delay_us;          /* kept and reported; one CPU, no migration */
+};
+void sched_credit_params_get(struct sched_credit_params *p);
+/* The caller has checked the values against Xen's ranges. */
+void sched_credit_params_set(const struct sched_credit_params *p);
+
 void sched_add_vcpu(struct vcpu *v);
 void sched_remove_vcpu(struct vcpu *v);
 

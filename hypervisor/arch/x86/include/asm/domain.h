@@ -6,6 +6,7 @@
 #ifndef ASM_DOMAIN_H
 #define ASM_DOMAIN_H
 
+#include <asm/cpu_policy.h>
 #include <asm/regs.h>
 #include <asm/xstate.h>
 #include <mica/types.h>
@@ -67,6 +68,9 @@ struct arch_domain {
     u64 *perdomain_l1[2];           /* 2 MiB each: 16 vCPUs of 128 KiB */
     bool shared_info_typed;         /* holds the builder's writable reference on it */
     u32 pci_cf8;                    /* dom0's last dword written to port 0xcf8 (asm/pci.h) */
+    /* The toolstack's CPU policy for the guest's CPUID, once it has set one. */
+    bool cpu_policy_set;
+    struct cpu_policy cpu_policy;
 };
 
 #endif
