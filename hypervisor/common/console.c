@@ -4,11 +4,14 @@
  * Lines are prefixed with "(MICA) " so that Mica's output stays apart
  * from a guest's on a shared serial line, as Xen does with "(XEN) ".
  */
+#include <asm/guest_access.h>
 #include <mica/console.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/spinlock.h>
+#include <public/errno.h>
+#include <public/sysctl.h>
 
 #define CONRING_SIZE 16384       /* power of two */
 #define LINE_PREFIX "(MICA) "
@@ -24,6 +27,7 @@ static DEFINE_SPINLOCK(console_lock, LOCK_ORDER_CONSOLE);
 static DEFINE_SPINLOCK(input_lock, LOCK_ORDER_CONSOLE);
 static char conring[CONRING_SIZE];
 static u64 conring_prod;         /* total bytes ever written */
+static u32 conring_clear;        /* readconsole's clear mark, in the 32-bit index space */
 static struct console_device *devices;
 static bool at_line_start = true;
 
@@ -88,13 +92,18 @@ bool console_wanted(const char *name)
     return false;
 }
 
+static void emit_to_devices(const char *s, size_t n)
+{
+    for (struct console_device *d = devices; d; d = d->next)
+        d->write(s, n);
+}
+
 static void emit(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         conring[(conring_prod + i) & (CONRING_SIZE - 1)] = s[i];
     conring_prod += n;
-    for (struct console_device *d = devices; d; d = d->next)
-        d->write(s, n);
+    emit_to_devices(s, n);
 }
 
 static void emit_with_prefixes(const char *s)
@@ -113,7 +122,9 @@ static void emit_with_prefixes(const char *s)
 
 /*
  * Guest text goes out unprefixed; Mica's next message starts on a line
- * of its own so the two never share a line.
+ * of its own so the two never share a line.  It stays out of the ring, as
+ * on Xen (without console_to_ring): the ring is the hypervisor's own log,
+ * which `xl dmesg` reads, and dom0's boot would push Mica's out of it.
  */
 void console_guest_write(const char *s, size_t n)
 {
@@ -122,7 +133,7 @@ void console_guest_write(const char *s, size_t n)
     if (n == 0)
         return;
     spin_lock_irqsave(&console_lock, flags);
-    emit(s, n);
+    emit_to_devices(s, n);
     at_line_start = s[n - 1] == '\n';
     spin_unlock_irqrestore(&console_lock, flags);
 }
@@ -175,6 +186,41 @@ void console_register(struct console_device *dev)
     devices = dev;
 out:
     spin_unlock_irqrestore(&console_lock, flags);
+}
+
+/*
+ * XEN_SYSCTL_readconsole.  Indices are the low 32 bits of the count of
+ * bytes ever written, as Xen's: the oldest readable byte is the clear mark
+ * or, once that has been overwritten, the oldest byte still in the ring.
+ * An incremental read starts at op->index when that lies within what is
+ * readable; clear moves the mark to where this read stopped.
+ */
+long console_ring_read(struct xen_sysctl_readconsole *op)
+{
+    u32 prod = (u32)conring_prod;
+    u32 from = prod - conring_clear > CONRING_SIZE ? prod - CONRING_SIZE : conring_clear;
+    u32 done = 0;
+
+    if (op->incremental && op->index - from <= prod - from && op->index != from)
+        from = op->index;
+    while (from != prod && done < op->count) {
+        u32 at = from & (CONRING_SIZE - 1);
+        u32 len = prod - from;
+
+        if (at + len > CONRING_SIZE)
+            len = CONRING_SIZE - at;        /* up to the end of the array first */
+        if (len > op->count - done)
+            len = op->count - done;
+        if (copy_to_guest(op->buffer + done, &conring[at], len))
+            return -XEN_EFAULT;
+        done += len;
+        from += len;
+    }
+    if (op->clear)
+        conring_clear = from;
+    op->count = done;
+    op->index = from;
+    return 0;
 }
 
 void console_force_unlock(void)

@@ -175,6 +175,8 @@ int domain_unpause_by_controller(struct domain *d)
     if (d->controller_pause_count == 0)
         return -XEN_EINVAL;
     d->controller_pause_count--;
+    if (!d->controller_pause_count)
+        d->creation_finished = true;
     domain_sync_vcpu_pause(d);
     return 0;
 }

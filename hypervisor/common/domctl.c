@@ -8,6 +8,7 @@
  * What exists, what answers -ENOSYS and where Mica differs from Xen:
  * docs/domctl.md.
  */
+#include <asm/cpu_policy.h>
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/smp.h>
@@ -19,11 +20,13 @@
 #include <mica/context.h>
 #include <mica/domain.h>
 #include <mica/domctl_build.h>
+#include <mica/domctl_ops.h>
 #include <mica/grant_table.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/spinlock.h>
 #include <mica/sched.h>
+#include <mica/unknown_op.h>
 #include <public/domctl.h>
 #include <public/errno.h>
 #include <public/mica_domctl.h>
@@ -463,8 +466,19 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
     case XEN_DOMCTL_getpageframeinfo3:
         return pv_getpageframeinfo3(d, op->u.getpageframeinfo3.num,
                                     op->u.getpageframeinfo3.array);
+    case XEN_DOMCTL_set_address_size:
+    case XEN_DOMCTL_get_address_size:
+    case XEN_DOMCTL_settscinfo:
+    case XEN_DOMCTL_gettscinfo:
+    case XEN_DOMCTL_setnodeaffinity:
+    case XEN_DOMCTL_getnodeaffinity:
+        return domctl_pv_setup(self, d, op, copyback);
+    case XEN_DOMCTL_get_cpu_policy:
+        return cpu_policy_domctl_get(d, &op->u.cpu_policy, copyback);
+    case XEN_DOMCTL_set_cpu_policy:
+        return cpu_policy_domctl_set(self, d, &op->u.cpu_policy, copyback);
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_domctl, op->cmd);
     }
 }
 

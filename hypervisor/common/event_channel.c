@@ -22,6 +22,7 @@
 #include <mica/heap.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
+#include <mica/unknown_op.h>
 #include <public/errno.h>
 #include <public/event_channel.h>
 
@@ -640,6 +641,6 @@ long do_event_channel_op(int cmd, u64 arg)
     case EVTCHNOP_set_priority:
         return -XEN_ENOSYS;     /* FIFO ABI: guests fall back to 2-level */
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_event_channel_op, (u32)cmd);
     }
 }

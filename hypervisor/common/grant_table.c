@@ -28,6 +28,7 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/unknown_op.h>
 #include <public/errno.h>
 #include <public/grant_table.h>
 
@@ -882,7 +883,7 @@ long do_grant_table_op(u64 cmd64, u64 uop, u64 count64)
     case GNTTABOP_transfer:
         return -XEN_EOPNOTSUPP;     /* page transfer is not offered (Xen: gnttab=no-transfer) */
     default:
-        return -XEN_ENOSYS;         /* dump_table (gone in Xen 4.17 too), cache_flush */
+        return unknown_op(__HYPERVISOR_grant_table_op, cmd); /* dump_table (gone in 4.17), cache_flush */
     }
 }
 

@@ -16,6 +16,7 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/unknown_op.h>
 #include <public/arch-x86_64.h>
 #include <public/errno.h>
 #include <public/memory.h>
@@ -498,9 +499,18 @@ long do_memory_op(u64 cmd, u64 arg)
         return -XEN_EACCES;     /* translated guests only, as on Xen */
     case XENMEM_decrease_reservation:
         return shrink(d, arg, start);
+    case XENMEM_acquire_resource:
+        /*
+         * Xen's answer where the resource cannot be mapped this way: libxc
+         * then falls back (to the grant table's frames mapped one by one,
+         * to the console ring's gfn in xenstore).
+         */
+        return -XEN_EOPNOTSUPP;
+    case XENMEM_get_vnumainfo:
+        return -XEN_EOPNOTSUPP;     /* no virtual NUMA topology, as Xen without one */
     case XENMEM_exchange:
         return start ? -XEN_EINVAL : exchange(d, arg);
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_memory_op, (u32)(cmd & MEMOP_CMD_MASK));
     }
 }

@@ -45,7 +45,17 @@
 #include <mica/time_guest.h>
 #include <public/errno.h>
 
-#define TIMESLICE_NS ((u64)CONFIG_SCHED_TIMESLICE_MS * 1000000ULL)
+/*
+ * Scheduler-wide parameters (XEN_SYSCTL_scheduler_op): the time slice, and
+ * the rate limit under which a running vCPU is not preempted by a wakeup.
+ * Mica starts without a rate limit (Xen's credit default is 1 ms).
+ */
+static struct sched_credit_params params = {
+    .tslice_ms = CONFIG_SCHED_TIMESLICE_MS, .ratelimit_us = 0, .migr_delay_us = 0,
+};
+
+#define TIMESLICE_NS ((u64)params.tslice_ms * 1000000ULL)
+#define RATELIMIT_NS ((u64)params.ratelimit_us * 1000ULL)
 #define PERIOD_NS (3 * TIMESLICE_NS)
 #define MAX_CREDIT_NS (2 * PERIOD_NS)
 
@@ -195,6 +205,16 @@ void sched_remove_vcpu(struct vcpu *v)
             return;
         }
     }
+}
+
+void sched_credit_params_get(struct sched_credit_params *p)
+{
+    *p = params;
+}
+
+void sched_credit_params_set(const struct sched_credit_params *p)
+{
+    params = *p;
 }
 
 void sched_request_resched(void)
@@ -573,6 +593,16 @@ void sched_on_exit(void)
     if (!this_rq()->need_resched && cur && can_run(cur) && !over_cap(cur) &&
         cur->domain->sched_cpu == smp_processor_id()) {
         arch_set_timer(next_deadline(now));
+        return;
+    }
+    /*
+     * Rate limit: a vCPU that still could run and has run for less than the
+     * limit is not preempted yet (its slice cannot be over, the limit is
+     * below the slice); the switch happens at the first exit after it.
+     */
+    if (cur && can_run(cur) && !over_cap(cur) && now - cur->run_start_ns < RATELIMIT_NS) {
+        u64 d = next_deadline(now), until = cur->run_start_ns + RATELIMIT_NS;
+        arch_set_timer(until < d ? until : d);
         return;
     }
     switch_to_next(cur, now);

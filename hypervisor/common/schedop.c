@@ -13,6 +13,7 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
+#include <mica/unknown_op.h>
 #include <public/errno.h>
 #include <public/sched.h>
 #include <public/vcpu.h>
@@ -107,7 +108,7 @@ long do_sched_op(int cmd, u64 arg)
     case SCHEDOP_pin_override:
         return -XEN_ENOSYS;     /* not implemented yet */
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_sched_op, (u32)cmd);
     }
 }
 
@@ -258,7 +259,7 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
     case VCPUOP_send_nmi:
         return -XEN_ENOSYS;     /* not implemented yet */
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_vcpu_op, (u32)cmd);
     }
 }
 

@@ -9,11 +9,15 @@
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/smp.h>
+#include <asm/cpu_policy.h>
 #include <asm/time.h>
+#include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <mica/spinlock.h>
+#include <mica/sysctl_ops.h>
+#include <mica/unknown_op.h>
 #include <public/domctl.h>
 #include <public/errno.h>
 #include <public/sysctl.h>
@@ -32,7 +36,11 @@ static void physinfo(struct xen_sysctl_physinfo *pi)
     pi->nr_nodes = 1;
     pi->max_node_id = 0;
     pi->cpu_khz = (u32)tsc_khz();
-    pi->capabilities = XEN_SYSCTL_PHYSCAP_pv;
+    /*
+     * Grant tables version 1 only: libxl turns these bits into
+     * createdomain's grant_opts, which must name a version.
+     */
+    pi->capabilities = XEN_SYSCTL_PHYSCAP_pv | XEN_SYSCTL_PHYSCAP_gnttab_v1;
     pi->total_pages = frame_pool_total_count(&host_frames);
     pi->free_pages = frame_pool_free_count(&host_frames);
     pi->max_mfn = host_frames.nr_frames ? host_frames.nr_frames - 1 : 0;
@@ -95,8 +103,29 @@ static long sysctl_locked(u64 arg)
         if (rc)
             return rc;
         break;
+    case XEN_SYSCTL_readconsole:
+        rc = console_ring_read(&op.u.readconsole);
+        break;
+    case XEN_SYSCTL_cputopoinfo:
+        rc = sysctl_cputopoinfo(&op.u.cputopoinfo);
+        break;
+    case XEN_SYSCTL_numainfo:
+        rc = sysctl_numainfo(&op.u.numainfo);
+        break;
+    case XEN_SYSCTL_cpupool_op:
+        rc = sysctl_cpupool_op(&op.u.cpupool_op);
+        break;
+    case XEN_SYSCTL_scheduler_op:
+        rc = sysctl_scheduler_op(&op.u.scheduler_op);
+        break;
+    case XEN_SYSCTL_get_cpu_featureset:
+        rc = cpu_policy_sysctl_featureset(&op.u.cpu_featureset);
+        break;
+    case XEN_SYSCTL_get_cpu_policy:
+        rc = cpu_policy_sysctl_get(&op.u.cpu_policy);
+        break;
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_sysctl, op.cmd);
     }
     if (copy_to_guest(arg, &op, sizeof(op)))
         return -XEN_EFAULT;

@@ -12,6 +12,7 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/version.h>
+#include <mica/unknown_op.h>
 #include <public/errno.h>
 #include <public/features.h>
 #include <public/version.h>
@@ -91,6 +92,6 @@ long do_xen_version(int cmd, u64 arg)
     case XENVER_build_id:
         return -XEN_ENODATA;        /* no build id note in the image yet */
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_xen_version, (u32)cmd);
     }
 }

@@ -8,3 +8,7 @@ SYSTEM_TESTS += tests/dom0/mica-dom0-test
 # Linux domU created, the Linux one read through vmctl console, both
 # destroyed, free memory back (Mica only).
 SYSTEM_TESTS += tests/dom0/mica-domu-test
+# Debian's xl (xen-utils-4.17, with Xen's xenstored and xenconsoled) in that
+# dom0: xl info/dmesg/sched-credit, xl create of a Linux domU to its marker,
+# list (= vmctl list), pause, sched-credit, shutdown, destroy (docs/xl-compat.md).
+SYSTEM_TESTS += tests/dom0/mica-xl-test

@@ -77,6 +77,13 @@ CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvnet-arp", "pvblk-io"
                    for s in ("", "-then-good", "-nothing-left")] +
                   ["pvblk-ringidx-logged", "pvblk-memory-back", "pvblk-loops-released"])
 CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
+# xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
+CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
+             "xl-sched-global", "xl-sched-global-range",
+             "xl-create-xl1", "xl-boot-xl1", "xl-list", "xl-pause-unpause",
+             "xl-sched-credit", "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy"]
+# ... on Mica also: vmctl agrees with xl, and free memory comes back exactly.
+CHECKS_XL_MICA = ["xl-vmctl-list", "xl-memory-back"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
 # Test-kernel domUs (the tiny one, the PV front ends) fail the run with any
@@ -272,6 +279,9 @@ def main():
         require = CHECKS_XEN + CHECKS_DOMU_TINY
     elif a.test == "pvfront":
         require = CHECKS_XEN + CHECKS_PVFRONT
+    elif a.test == "xl-compat":
+        on_xen = os.path.basename(a.hypervisor).startswith("xen")
+        require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)
     else:
         require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
         require += ["cpus-online"] + (["cpu-unplug", "cpu-plug"] if a.vcpus > 1 else [])

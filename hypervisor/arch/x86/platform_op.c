@@ -27,6 +27,7 @@
 #include <mica/lib.h>
 #include <mica/sched.h>
 #include <mica/time_guest.h>
+#include <mica/unknown_op.h>
 #include <public/errno.h>
 #include <public/platform.h>
 
@@ -217,6 +218,6 @@ long do_platform_op(u64 arg)
     case XENPF_set_processor_pminfo:
         return set_processor_pminfo(&op.u.set_pminfo);
     default:
-        return -XEN_ENOSYS;
+        return unknown_op(__HYPERVISOR_platform_op, op.cmd);
     }
 }

@@ -36,4 +36,8 @@ void debug_key(char c);
 /* After a panic: drop locks and rate limits, just print. */
 void console_force_unlock(void);
 
+/* XEN_SYSCTL_readconsole on Mica's console ring (see console.c). */
+struct xen_sysctl_readconsole;
+long console_ring_read(struct xen_sysctl_readconsole *op);
+
 #endif

@@ -109,7 +109,13 @@ struct domain {
      * domctl createdomain starts at 1, as on Xen.
      */
     u32 controller_pause_count;
+    bool creation_finished;         /* first toolstack unpause done (Xen's flag of that name) */
     u8 handle[16];                  /* the toolstack's handle (UUID) for it */
+
+    /* Set by the toolstack before it builds the domain (common/domctl_pv_setup.c). */
+    u32 tsc_mode;                   /* XEN_DOMCTL_settscinfo's mode: native TSC modes only */
+    u32 tsc_incarnation;
+    u64 node_affinity;              /* NUMA nodes asked for; 0: not set (all) */
 
     u32 sched_weight;               /* credit scheduler weight (default 256) */
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */

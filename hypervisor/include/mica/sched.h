@@ -26,6 +26,15 @@ bool sched_guests_on_several_cpus(void);
 
 /* The CPU v runs on or last queued on; true when it is running there now. */
 bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu);
+/* The credit scheduler's global parameters (XEN_SYSCTL_scheduler_op). */
+struct sched_credit_params {
+    u32 tslice_ms;
+    u32 ratelimit_us;           /* 0: no rate limit */
+    u32 migr_delay_us;          /* kept and reported; one CPU, no migration */
+};
+void sched_credit_params_get(struct sched_credit_params *p);
+/* The caller has checked the values against Xen's ranges. */
+void sched_credit_params_set(const struct sched_credit_params *p);
 
 void sched_add_vcpu(struct vcpu *v);
 void sched_remove_vcpu(struct vcpu *v);

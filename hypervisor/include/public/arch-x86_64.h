@@ -271,4 +271,32 @@ XEN_ABI_OFFSET(struct arch_shared_info, p2m_cr3, 24);
 XEN_ABI_OFFSET(struct arch_shared_info, p2m_vaddr, 32);
 XEN_ABI_OFFSET(struct arch_shared_info, p2m_generation, 40);
 
+/* ------------------------------------------------------------------ */
+/* CPU policy serialisation (XEN_SYSCTL_get_cpu_policy and the domctl   */
+/* get/set_cpu_policy): arrays of CPUID leaves and of MSR values.       */
+
+#define XEN_CPUID_NO_SUBLEAF 0xffffffffu   /* subleaf of a leaf without subleaves */
+
+struct xen_cpuid_leaf {
+    uint32_t leaf, subleaf;
+    uint32_t a, b, c, d;
+};
+XEN_ABI_SIZE(struct xen_cpuid_leaf, 24);
+XEN_ABI_OFFSET(struct xen_cpuid_leaf, leaf, 0);
+XEN_ABI_OFFSET(struct xen_cpuid_leaf, subleaf, 4);
+XEN_ABI_OFFSET(struct xen_cpuid_leaf, a, 8);
+XEN_ABI_OFFSET(struct xen_cpuid_leaf, b, 12);
+XEN_ABI_OFFSET(struct xen_cpuid_leaf, c, 16);
+XEN_ABI_OFFSET(struct xen_cpuid_leaf, d, 20);
+
+struct xen_msr_entry {
+    uint32_t idx;
+    uint32_t flags;               /* must be zero */
+    uint64_t val;
+};
+XEN_ABI_SIZE(struct xen_msr_entry, 16);
+XEN_ABI_OFFSET(struct xen_msr_entry, idx, 0);
+XEN_ABI_OFFSET(struct xen_msr_entry, flags, 4);
+XEN_ABI_OFFSET(struct xen_msr_entry, val, 8);
+
 #endif /* MICA_PUBLIC_ARCH_X86_64_H */

@@ -41,9 +41,17 @@ typedef uint8_t xen_domain_handle_t[16];
 #define XEN_DOMCTL_scheduler_op     16
 #define XEN_DOMCTL_getvcpuaffinity  25
 #define XEN_DOMCTL_resumedomain     27
+#define XEN_DOMCTL_set_address_size 35
+#define XEN_DOMCTL_get_address_size 36
 #define XEN_DOMCTL_set_ext_vcpucontext 42
 #define XEN_DOMCTL_get_ext_vcpucontext 43
+#define XEN_DOMCTL_gettscinfo       59
+#define XEN_DOMCTL_settscinfo       60
 #define XEN_DOMCTL_getpageframeinfo3 61
+#define XEN_DOMCTL_setnodeaffinity  68
+#define XEN_DOMCTL_getnodeaffinity  69
+#define XEN_DOMCTL_get_cpu_policy   82
+#define XEN_DOMCTL_set_cpu_policy   83
 
 /* ------------------------------------------------------------------ */
 /* Per-architecture part of a domain's configuration (x86).            */
@@ -244,14 +252,7 @@ MICA_ABI_OFFSET(struct xen_domctl_getvcpuinfo, _pad2, 20);
 /* nr_bits bits (bit n of byte n / 8 is CPU n).  set writes back the    */
 /* effective masks; get returns the masks as set.                       */
 
-struct xenctl_bitmap {
-    xen_guest_handle_t bitmap;    /* uint8_t[(nr_bits + 7) / 8] */
-    uint32_t nr_bits;
-    uint32_t _pad;
-};
-XEN_ABI_SIZE(struct xenctl_bitmap, 16);
-XEN_ABI_OFFSET(struct xenctl_bitmap, bitmap, 0);
-XEN_ABI_OFFSET(struct xenctl_bitmap, nr_bits, 8);
+/* (struct xenctl_bitmap is in xen.h, as in Xen.) */
 
 #define XEN_VCPUAFFINITY_HARD  (1U << 0)
 #define XEN_VCPUAFFINITY_SOFT  (1U << 1)
@@ -403,6 +404,62 @@ XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, syscall32_disables_events, 28)
 XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, sysenter_disables_events, 29);
 XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, mcg_cap, 32);
 XEN_ABI_OFFSET(struct xen_domctl_ext_vcpucontext, vmce, 32);
+/* XEN_DOMCTL_set_address_size / get_address_size: a PV guest's word    */
+/* size in bits (64; Mica runs no 32-bit PV guests).                    */
+
+struct xen_domctl_address_size {
+    uint32_t size;
+};
+XEN_ABI_SIZE(struct xen_domctl_address_size, 4);
+XEN_ABI_OFFSET(struct xen_domctl_address_size, size, 0);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_setnodeaffinity / getnodeaffinity: the NUMA nodes the     */
+/* domain's memory should come from.                                    */
+
+struct xen_domctl_nodeaffinity {
+    struct xenctl_bitmap nodemap;
+};
+XEN_ABI_SIZE(struct xen_domctl_nodeaffinity, 16);
+XEN_ABI_OFFSET(struct xen_domctl_nodeaffinity, nodemap, 0);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_settscinfo / gettscinfo: how the guest's TSC behaves.     */
+
+struct xen_domctl_tsc_info {
+    uint32_t tsc_mode;            /* 0 default, 1 always emulate, 2 never emulate */
+    uint32_t gtsc_khz;
+    uint32_t incarnation;
+    uint32_t pad;
+    uint64_t elapsed_nsec;
+};
+XEN_ABI_SIZE(struct xen_domctl_tsc_info, 24);
+XEN_ABI_OFFSET(struct xen_domctl_tsc_info, tsc_mode, 0);
+XEN_ABI_OFFSET(struct xen_domctl_tsc_info, gtsc_khz, 4);
+XEN_ABI_OFFSET(struct xen_domctl_tsc_info, incarnation, 8);
+XEN_ABI_OFFSET(struct xen_domctl_tsc_info, pad, 12);
+XEN_ABI_OFFSET(struct xen_domctl_tsc_info, elapsed_nsec, 16);
+
+/* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_get_cpu_policy / set_cpu_policy: the domain's CPUID and   */
+/* MSR policy as arrays of struct xen_cpuid_leaf / xen_msr_entry.       */
+/* A null leaves (msrs) handle asks for the maximum count.              */
+
+struct xen_domctl_cpu_policy {
+    uint32_t nr_leaves;           /* in/out */
+    uint32_t nr_msrs;             /* in/out */
+    xen_guest_handle_t leaves;    /* struct xen_cpuid_leaf[] */
+    xen_guest_handle_t msrs;      /* struct xen_msr_entry[] */
+    uint32_t err_leaf, err_subleaf, err_msr;  /* out, set_cpu_policy refusals */
+};
+XEN_ABI_SIZE(struct xen_domctl_cpu_policy, 40);
+XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, nr_leaves, 0);
+XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, nr_msrs, 4);
+XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, leaves, 8);
+XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, msrs, 16);
+XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, err_leaf, 24);
+XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, err_subleaf, 28);
+XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, err_msr, 32);
 
 /* ------------------------------------------------------------------ */
 /* The argument of every domctl.  Operations on an existing domain name */
@@ -424,6 +481,10 @@ struct xen_domctl {
         struct xen_domctl_scheduler_op  scheduler_op;
         struct xen_domctl_getpageframeinfo3 getpageframeinfo3;
         struct xen_domctl_ext_vcpucontext ext_vcpucontext;
+        struct xen_domctl_address_size  address_size;
+        struct xen_domctl_nodeaffinity  nodeaffinity;
+        struct xen_domctl_tsc_info      tsc_info;
+        struct xen_domctl_cpu_policy    cpu_policy;
         uint8_t pad[128];         /* fixes the union's size for every op */
     } u;
 };
@@ -442,6 +503,10 @@ XEN_ABI_OFFSET(struct xen_domctl, u.max_vcpus, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.scheduler_op, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.getpageframeinfo3, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.ext_vcpucontext, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.address_size, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.nodeaffinity, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.tsc_info, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.cpu_policy, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.pad, 16);
 
 #endif

@@ -463,4 +463,18 @@ XEN_ABI_OFFSET(struct dom0_vga_console_info, u.vesa_lfb.mode_attrs, 32);
 XEN_ABI_OFFSET(struct dom0_vga_console_info, u.vesa_lfb.pad, 34);
 XEN_ABI_OFFSET(struct dom0_vga_console_info, u.vesa_lfb.ext_lfb_base, 36);
 
+/* ------------------------------------------------------------------ */
+/* A bitmap passed by reference (CPU and node maps of the toolstack     */
+/* calls): bit i of the map is bit (i % 8) of byte i / 8.               */
+
+struct xenctl_bitmap {
+    xen_guest_handle_t bitmap;    /* uint8_t[(nr_bits + 7) / 8] */
+    uint32_t nr_bits;
+    uint32_t _pad;
+};
+XEN_ABI_SIZE(struct xenctl_bitmap, 16);
+XEN_ABI_OFFSET(struct xenctl_bitmap, bitmap, 0);
+XEN_ABI_OFFSET(struct xenctl_bitmap, nr_bits, 8);
+MICA_ABI_OFFSET(struct xenctl_bitmap, _pad, 12);
+
 #endif /* MICA_PUBLIC_XEN_H */

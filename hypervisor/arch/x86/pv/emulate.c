@@ -13,6 +13,7 @@
 #include <asm/layout.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/cpu_policy.h>
 #include <asm/m2p.h>
 #include <asm/pci.h>
 #include <asm/pit_ch2.h>
@@ -52,37 +53,16 @@ static u64 *gpr(struct cpu_regs *r, unsigned n)
 #define CPUID7_AVX2         (1u << 5)
 
 /*
- * What a PV guest may see of the CPU: features that need ring 0, that
- * Mica does not virtualize (AVX-512 and other XSAVE components beyond
- * AVX), or that would mislead the guest about its APIC are hidden.
- *
- * OSXSAVE follows Xen 4.17's PV rule: set when the guest's CR4 view has
- * OSXSAVE, and also, whenever XSAVE is offered, in the answer to the guest
- * kernel's forced (emulated) CPUID: Linux relies on seeing it there
- * before it sets CR4.OSXSAVE.
+ * What a PV guest may see of the CPU, without any vCPU state: features
+ * that need ring 0, that Mica does not virtualize (AVX-512 and other
+ * XSAVE components beyond AVX), or that would mislead the guest about its
+ * APIC are hidden.  This is also the PV default and maximum CPU policy
+ * (asm/cpu_policy.h).  OSXSAVE is a per-vCPU bit, added by pv_cpuid().
  */
-static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+void pv_cpuid_base(bool privileged, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
-    bool dom0_view = v->domain->is_privileged;
     u64 xcr0_max = xstate_guest_xcr0_max();
 
-    if (leaf >= 0x40000000 && leaf < 0x40000100) {
-        *a = *b = *c = *d = 0;
-        switch (leaf) {
-        case 0x40000000:
-            *a = 0x40000002;
-            *b = CPUID_SIG_EBX; *c = CPUID_SIG_ECX; *d = CPUID_SIG_EDX;
-            break;
-        case 0x40000001:
-            *a = (4 << 16) | 17;
-            break;
-        case 0x40000002:
-            *a = 1;                     /* hypercall pages */
-            *b = MSR_HYPERCALL_PAGE;
-            break;
-        }
-        return;
-    }
     cpuid(leaf, sub, a, b, c, d);
     switch (leaf) {
     case 1:
@@ -91,11 +71,8 @@ static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u3
                 (1u << 17) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | (1u << 28) |
                 (1u << 29));
         *c |= 1u << 31;                 /* running on a hypervisor */
-        if (xcr0_max) {
+        if (xcr0_max)
             *c |= CPUID1_XSAVE;
-            if (v->arch.cr4_osxsave || v->arch.kernel_mode)
-                *c |= CPUID1_OSXSAVE;
-        }
         if (xcr0_max & XSTATE_YMM) {
             u32 ha, hb, hc, hd;
             cpuid(1, 0, &ha, &hb, &hc, &hd);
@@ -108,7 +85,7 @@ static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u3
          */
         *d &= ~((1u << 1) | (1u << 3) | (1u << 7) | (1u << 12) | (1u << 13) | (1u << 14) |
                 (1u << 17) | (1u << 22) | (1u << 29) | (1u << 31));
-        if (!dom0_view)
+        if (!privileged)
             *d &= ~(1u << 9);           /* no local APIC for ordinary guests */
         if (!pv_sysenter_enabled)
             *d &= ~(1u << 11);          /* SEP */
@@ -144,6 +121,46 @@ static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u3
         *d &= ~(1u << 26);              /* 1 GiB pages */
         break;
     }
+}
+
+/*
+ * The CPUID answer of v: Mica's hypervisor leaves at 0x40000000; below
+ * and above, the domain's CPU policy once the toolstack has set one, else
+ * the base view.  Leaf 0xd stays the base view's either way: its sizes
+ * follow the XCR0 loaded now, and its components are what Mica saves.
+ *
+ * OSXSAVE follows Xen 4.17's PV rule: set when the guest's CR4 view has
+ * OSXSAVE, and also, whenever XSAVE is offered, in the answer to the guest
+ * kernel's forced (emulated) CPUID: Linux relies on seeing it there
+ * before it sets CR4.OSXSAVE.
+ */
+static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+    const struct domain *dom = v->domain;
+
+    if (leaf >= 0x40000000 && leaf < 0x40000100) {
+        *a = *b = *c = *d = 0;
+        switch (leaf) {
+        case 0x40000000:
+            *a = 0x40000002;
+            *b = CPUID_SIG_EBX; *c = CPUID_SIG_ECX; *d = CPUID_SIG_EDX;
+            break;
+        case 0x40000001:
+            *a = (4 << 16) | 17;
+            break;
+        case 0x40000002:
+            *a = 1;                     /* hypercall pages */
+            *b = MSR_HYPERCALL_PAGE;
+            break;
+        }
+        return;
+    }
+    if (dom->arch.cpu_policy_set && leaf != 0xd)
+        cpu_policy_cpuid(&dom->arch.cpu_policy, leaf, sub, a, b, c, d);
+    else
+        pv_cpuid_base(dom->is_privileged, leaf, sub, a, b, c, d);
+    if (leaf == 1 && (*c & CPUID1_XSAVE) && (v->arch.cr4_osxsave || v->arch.kernel_mode))
+        *c |= CPUID1_OSXSAVE;
 }
 
 static bool msr_read(struct vcpu *v, u32 msr, u64 *val)

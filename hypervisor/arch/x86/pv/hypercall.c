@@ -21,6 +21,7 @@
 #include <mica/lib.h>
 #include <mica/percpu.h>
 #include <mica/sched.h>
+#include <mica/unknown_op.h>
 #include <public/callback.h>
 #include <public/errno.h>
 #include <public/physdev.h>
@@ -251,7 +252,7 @@ static long do_physdev_op(int cmd, u64 arg)
         return 0;
     }
     default:
-        return -XEN_ENOSYS;     /* the rest arrives with the Linux dom0 work */
+        return unknown_op(__HYPERVISOR_physdev_op, (u32)cmd);
     }
 }
 
@@ -408,7 +409,7 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
         return do_update_va_mapping_otherdomain(a[0], a[1], a[2], a[3]);
     case __HYPERVISOR_mmuext_op:        return do_mmuext_op(a[0], a[1], a[2], a[3]);
     case __HYPERVISOR_mmu_update:       return do_mmu_update(a[0], a[1], a[2], a[3]);
-    default:                            return -XEN_ENOSYS;
+    default:                            return unknown_op(nr, UNKNOWN_OP_NO_SUB);
     }
 }
 

@@ -6,6 +6,7 @@
 #ifndef ASM_DOMAIN_H
 #define ASM_DOMAIN_H
 
+#include <asm/cpu_policy.h>
 #include <asm/regs.h>
 #include <asm/xstate.h>
 #include <mica/spinlock.h>
@@ -82,6 +83,9 @@ struct arch_domain {
      * serialising one guest's vCPUs on page-table updates.
      */
     spinlock_t pt_lock;
+    /* The toolstack's CPU policy for the guest's CPUID, once it has set one. */
+    bool cpu_policy_set;
+    struct cpu_policy cpu_policy;
 };
 
 /* The arch part of a new domain's locks (called from domain_create()). */
