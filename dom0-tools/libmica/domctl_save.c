@@ -3,6 +3,22 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/*
+ * Mica copies to and from these buffers in this process's memory with
+ * the hypercall: they must be resident (a never-touched page of .bss or
+ * the heap is not, and the copy would fail with -EFAULT), so each call
+ * holds them locked, as the build call does with its images.
+ */
+static int locked_domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd,
+                         uint16_t domid, const void *buf, size_t len)
+{
+    mlock(buf, len);
+    int rc = mica_domctl(hv, op, cmd, domid);
+    munlock(buf, len);
+    return rc;
+}
 
 /* Xen's limit per getpageframeinfo3 call. */
 #define FRAME_TYPES_BATCH 1024
@@ -28,7 +44,8 @@ int mica_domain_frame_types(struct mica_hv *hv, uint16_t domid, uint64_t *frames
         memset(&op, 0, sizeof(op));
         op.u.getpageframeinfo3.num = k;
         op.u.getpageframeinfo3.array = (uint64_t)(uintptr_t)(frames + done);
-        int rc = mica_domctl(hv, &op, XEN_DOMCTL_getpageframeinfo3, domid);
+        int rc = locked_domctl(hv, &op, XEN_DOMCTL_getpageframeinfo3, domid, frames + done,
+                               k * sizeof(*frames));
         if (rc)
             return rc;
     }
@@ -45,7 +62,7 @@ static int vcpu_context(struct mica_hv *hv, uint32_t cmd, uint16_t domid, uint32
     memset(&op, 0, sizeof(op));
     op.u.vcpucontext.vcpu = vcpu;
     op.u.vcpucontext.ctxt = (uint64_t)(uintptr_t)c;
-    return mica_domctl(hv, &op, cmd, domid);
+    return locked_domctl(hv, &op, cmd, domid, c, sizeof(struct vcpu_guest_context));
 }
 
 int mica_vcpu_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,

@@ -92,8 +92,9 @@ _Static_assert(offsetof(struct ms_domain_header, xen_major) == 8, "xen_major at 
 #define MS_REC_X86_CPUID_POLICY       0x11u
 #define MS_REC_X86_MSR_POLICY         0x12u
 
-/* Bit 31 marks an optional record, in both layers: a reader that does not
-   know one skips it; an unknown mandatory record fails the restore. */
+/* Bit 31 marks an optional record, in both layers' specs: a reader that
+   does not know one skips it; an unknown mandatory record fails the
+   restore.  (Xen's libxc does so; Xen's libxl refuses any unknown one.) */
 #define MS_REC_OPTIONAL               0x80000000u
 
 struct ms_rec_header {
@@ -167,13 +168,14 @@ _Static_assert(sizeof(struct ms_tsc_info) == 24, "TSC_INFO is 24 octets");
 _Static_assert(offsetof(struct ms_tsc_info, incarnation) == 16, "incarnation at 16");
 
 /* ---- Mica's optional records (docs/state-files.md) -------------------
- * 0x804d00xx ('M'); optional in both layers, so a Xen reader skips them. */
+ * 0x804d00xx ('M'), all in the libxc stream: Xen's libxc skips optional
+ * records it does not know, Xen's libxl (despite its spec) refuses them. */
 
-/* Both layers.  XXH3-64 of every octet of the file from span_offset up to
-   this record's header: the records, headers and padding since the
-   previous checksum.  A checksummed stream has one after every record
-   except LIBXC_CONTEXT (the libxc image header must follow it directly)
-   and the final libxl END. */
+/* XXH3-64 of every octet of the file from span_offset up to this record's
+   header: the record before it with its padding, and for the first one
+   everything from offset 0 (libxl header, LIBXC_CONTEXT, libxc headers).
+   A checksummed stream has one after every libxc record but END; the libxc
+   and libxl END records that close the file are checked exactly. */
 #define MS_MICA_CHECKSUM     0x804d0001u
 struct ms_mica_checksum {
     uint64_t span_offset;
@@ -183,8 +185,8 @@ struct ms_mica_checksum {
 };
 _Static_assert(sizeof(struct ms_mica_checksum) == 32, "checksum record is 32 octets");
 
-/* libxl layer, the stream's first record: says the stream is Mica's and
-   checksummed, and how many pages it holds (restore's progress). */
+/* The first libxc record: says the stream is Mica's and checksummed, and
+   how many pages it holds (restore's progress). */
 #define MS_MICA_INFO         0x804d0002u
 #define MS_MICA_INFO_MAGIC   0x4d494341u             /* "MICA" */
 #define MS_MICA_INFO_VERSION 1u
@@ -199,7 +201,7 @@ struct ms_mica_info {
 };
 _Static_assert(sizeof(struct ms_mica_info) == 32, "info record is 32 octets");
 
-/* libxl layer: the domain's definition.  Then name_len octets of name and
+/* The domain's definition.  Then name_len octets of name and
    xml_len octets of the domain XML, neither NUL-terminated. */
 #define MS_MICA_DEFINITION   0x804d0003u
 struct ms_mica_definition {
@@ -209,11 +211,11 @@ struct ms_mica_definition {
 };
 _Static_assert(sizeof(struct ms_mica_definition) == 24, "definition header is 24 octets");
 
-/* libxl layer: xenstore nodes the guest owns, relative to its home
+/* Xenstore nodes the guest owns, relative to its home
    (key NUL value NUL ...), in EMULATOR_XENSTORE_DATA's encoding. */
 #define MS_MICA_XENSTORE     0x804d0004u
 
-/* libxl layer: one device's state, for back-ends (disks, network) to
+/* One device's state, for back-ends (disks, network) to
    come.  A u32 device kind, a u32 index, then the kind's own blob. */
 #define MS_MICA_DEVICE       0x804d0005u
 struct ms_mica_device {

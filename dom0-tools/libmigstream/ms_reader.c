@@ -281,6 +281,34 @@ static int check_libxc_record(struct ms_reader *r, const struct ms_record *rec)
             return bad_record(r, rec, "is a version-3 record in a version-%" PRIu32 " image",
                               r->image_version);
         return 0;
+    case MS_MICA_INFO: {
+        struct ms_mica_info info;
+        if (rec->length != sizeof(info))
+            return bad_record(r, rec, "is %" PRIu32 " octets, not %zu", rec->length,
+                              sizeof(info));
+        memcpy(&info, rec->body, sizeof(info));
+        if (info.magic != MS_MICA_INFO_MAGIC || info.version != MS_MICA_INFO_VERSION)
+            return bad_record(r, rec, "magic %#" PRIx32 " version %" PRIu32 "; this reader"
+                              " reads version %u", info.magic, info.version,
+                              MS_MICA_INFO_VERSION);
+        r->info = info;
+        return 0;
+    }
+    case MS_MICA_DEFINITION: {
+        struct ms_mica_definition d;
+        if (rec->length < sizeof(d))
+            return bad_record(r, rec, "is shorter than its header");
+        memcpy(&d, rec->body, sizeof(d));
+        if (sizeof(d) + (uint64_t)d.name_len + d.xml_len != rec->length)
+            return bad_record(r, rec, "name (%" PRIu32 ") and definition (%" PRIu32 ") do"
+                              " not add up to the body (%" PRIu32 ")", d.name_len, d.xml_len,
+                              rec->length);
+        return 0;
+    }
+    case MS_MICA_DEVICE:
+        if (rec->length < sizeof(struct ms_mica_device))
+            return bad_record(r, rec, "is shorter than its header");
+        return 0;
     case MS_REC_HVM_CONTEXT:
     case MS_REC_HVM_PARAMS:
         return bad_record(r, rec, "is an HVM record in an x86 PV image");
@@ -310,34 +338,6 @@ static int check_libxl_record(struct ms_reader *r, const struct ms_record *rec)
     case MS_LIBXL_EMULATOR_CONTEXT:
         if (rec->length < 8)
             return bad_record(r, rec, "is shorter than its emulator header");
-        return 0;
-    case MS_MICA_INFO: {
-        struct ms_mica_info info;
-        if (rec->length != sizeof(info))
-            return bad_record(r, rec, "is %" PRIu32 " octets, not %zu", rec->length,
-                              sizeof(info));
-        memcpy(&info, rec->body, sizeof(info));
-        if (info.magic != MS_MICA_INFO_MAGIC || info.version != MS_MICA_INFO_VERSION)
-            return bad_record(r, rec, "magic %#" PRIx32 " version %" PRIu32 "; this reader"
-                              " reads version %u", info.magic, info.version,
-                              MS_MICA_INFO_VERSION);
-        r->info = info;
-        return 0;
-    }
-    case MS_MICA_DEFINITION: {
-        struct ms_mica_definition d;
-        if (rec->length < sizeof(d))
-            return bad_record(r, rec, "is shorter than its header");
-        memcpy(&d, rec->body, sizeof(d));
-        if (sizeof(d) + (uint64_t)d.name_len + d.xml_len != rec->length)
-            return bad_record(r, rec, "name (%" PRIu32 ") and definition (%" PRIu32 ") do"
-                              " not add up to the body (%" PRIu32 ")", d.name_len, d.xml_len,
-                              rec->length);
-        return 0;
-    }
-    case MS_MICA_DEVICE:
-        if (rec->length < sizeof(struct ms_mica_device))
-            return bad_record(r, rec, "is shorter than its header");
         return 0;
     }
     if (!(rec->type & MS_REC_OPTIONAL))
@@ -463,8 +463,9 @@ static int next_record(struct ms_reader *r, struct ms_record *rec)
     if ((rc = read_body(r, rec, r->body)))
         return rc;
 
-    if (rec->number == 1) {
-        r->checksummed = rec->layer == MS_LAYER_LIBXL && rec->type == MS_MICA_INFO;
+    if (rec->layer == MS_LAYER_LIBXC && !r->libxc_seen) {
+        r->libxc_seen = 1;
+        r->checksummed = rec->type == MS_MICA_INFO;
         if (!r->checksummed && (r->flags & MS_READ_REQUIRE_CHECKSUMS))
             return bad_record(r, rec, "is not Mica's info record: this file was not written"
                               " by vmctl save (no checksums), so it is refused");
@@ -476,11 +477,16 @@ static int next_record(struct ms_reader *r, struct ms_record *rec)
     int final_end = rec->layer == MS_LAYER_LIBXL && rec->type == MS_LIBXL_END;
     if (rec->layer == MS_LAYER_LIBXL && rec->type == MS_LIBXL_LIBXC_CONTEXT) {
         /* The image header follows at once; the checksum after the first
-           libxc record covers both headers and this record. */
+           libxc record covers the file from offset 0. */
         if ((rc = read_headers_libxc(r)))
             return rc;
         r->layer = MS_LAYER_LIBXC;
-    } else if (r->checksummed && !final_end) {
+    } else if (r->checksummed && rec->layer == MS_LAYER_LIBXL && !final_end) {
+        /* Xen's libxl would refuse a checksum record here, so a
+           checksummed stream can have no other libxl record. */
+        return bad_record(r, rec, "is a libxl record after the libxc stream of a checksummed"
+                          " file, which can hold only END there");
+    } else if (r->checksummed && rec->layer == MS_LAYER_LIBXC && rec->type != MS_REC_END) {
         if ((rc = verify_checksum(r, rec)))
             return rc;
     }
@@ -496,7 +502,8 @@ static int next_record(struct ms_reader *r, struct ms_record *rec)
         if (rc > 0)
             return fail(r, EINVAL, "data after the END record (record %" PRIu64 ") at offset %"
                         PRIu64, rec->number, at);
-        if (r->checksummed && r->digest.length != sizeof(struct ms_rec_header))
+        /* After the last checksum: the libxc END and this END, nothing else. */
+        if (r->checksummed && r->digest.length != 2 * sizeof(struct ms_rec_header))
             return bad_record(r, rec, "follows unchecked data");
         r->finished = 1;
         return 0;

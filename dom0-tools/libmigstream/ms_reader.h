@@ -1,10 +1,12 @@
 /*
  * Reads a state file (ms_format.h) record by record, checking framing,
  * the headers (version, byte order, architecture), each known record's
- * layout and the x86 PV record order.  In a checksummed stream (one that
- * begins with Mica's info record) a record is returned only after the
- * checksum record that covers it has matched, so a restore never acts on
- * unverified data.  Checksum records themselves are consumed here.
+ * layout and the x86 PV record order.  In a checksummed stream (one whose
+ * first libxc record is Mica's info record) a libxc record is returned
+ * only after the checksum record that covers it has matched, so a restore
+ * never acts on unverified data; the two END records that close the file
+ * lie in no checksum span and are checked exactly.  Checksum records
+ * themselves are consumed here.
  *
  * Errors name the file, the record number (1 = first record of the file,
  * counting every record), its type and its offset, and what is wrong.
@@ -46,6 +48,7 @@ struct ms_reader {
     size_t body_cap;
     enum ms_layer layer;
     int started, finished, checksummed;
+    int libxc_seen;                  /* a libxc record was read */
     uint32_t image_version;
     struct ms_domain_header domain;
     struct ms_mica_info info;

@@ -1,7 +1,8 @@
 /*
  * The state-file writer.  Every octet goes through emit(), which hashes it
  * into the open checksum span; put_checksum() closes the span with a
- * MICA_CHECKSUM record that is itself outside every span.
+ * MICA_CHECKSUM record that is itself outside every span.  The two END
+ * records at the end lie in no span; the reader checks them exactly.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -102,8 +103,8 @@ static int put_record(struct ms_writer *w, uint32_t type, const struct iovec *io
     if (len > UINT32_MAX)
         return fail(w, EINVAL, "record type %#x: body of %llu octets is too long", type,
                     (unsigned long long)len);
-    if (type == MS_MICA_CHECKSUM)
-        return fail(w, EINVAL, "checksum records are the writer's own");
+    if (type == MS_MICA_CHECKSUM || type == MS_REC_END)
+        return fail(w, EINVAL, "record type %#x is the writer's own", type);
 
     struct ms_rec_header h = { type, (uint32_t)len };
     int rc = emit(w, &h, sizeof(h));
@@ -129,7 +130,7 @@ int ms_writer_record(struct ms_writer *w, uint32_t type, const void *body, uint3
 }
 
 int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
-                   uint64_t nr_data_pages)
+                   uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor)
 {
     memset(w, 0, sizeof(*w));
     w->fd = -1;
@@ -153,27 +154,6 @@ int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
         .version = htobe32(MS_LIBXL_VERSION),
         .options = htobe32(0),
     };
-    int rc = emit(w, &lh, sizeof(lh));
-    if (rc)
-        return rc;
-    struct ms_mica_info info = {
-        .magic = MS_MICA_INFO_MAGIC,
-        .version = MS_MICA_INFO_VERSION,
-        .flags = MS_MICA_INFO_CHECKSUMS,
-        .nr_pfns = nr_pfns,
-        .nr_data_pages = nr_data_pages,
-    };
-    return ms_writer_record(w, MS_MICA_INFO, &info, sizeof(info));
-}
-
-int ms_writer_begin_libxc(struct ms_writer *w, uint32_t xen_major, uint32_t xen_minor)
-{
-    if (w->in_libxc)
-        return fail(w, EINVAL, "the libxc stream is already open");
-    struct iovec none = { NULL, 0 };
-    int rc = put_record(w, MS_LIBXL_LIBXC_CONTEXT, &none, 1);
-    if (rc)
-        return rc;
     struct ms_image_header ih = {
         .marker = htobe64(MS_IMAGE_MARKER),
         .id = htobe32(MS_IMAGE_ID),
@@ -186,21 +166,25 @@ int ms_writer_begin_libxc(struct ms_writer *w, uint32_t xen_major, uint32_t xen_
         .xen_major = xen_major,
         .xen_minor = xen_minor,
     };
-    rc = emit(w, &ih, sizeof(ih));
+    struct iovec none = { NULL, 0 };
+    /* The first checksum covers these too: its span starts at offset 0. */
+    int rc = emit(w, &lh, sizeof(lh));
+    if (!rc)
+        rc = put_record(w, MS_LIBXL_LIBXC_CONTEXT, &none, 1);
+    if (!rc)
+        rc = emit(w, &ih, sizeof(ih));
     if (!rc)
         rc = emit(w, &dh, sizeof(dh));
-    if (!rc)
-        w->in_libxc = 1;
-    return rc;
-}
-
-int ms_writer_end_libxc(struct ms_writer *w)
-{
-    if (!w->in_libxc)
-        return fail(w, EINVAL, "no libxc stream is open");
-    int rc = ms_writer_record(w, MS_REC_END, NULL, 0);
-    w->in_libxc = 0;
-    return rc;
+    if (rc)
+        return rc;
+    struct ms_mica_info info = {
+        .magic = MS_MICA_INFO_MAGIC,
+        .version = MS_MICA_INFO_VERSION,
+        .flags = MS_MICA_INFO_CHECKSUMS,
+        .nr_pfns = nr_pfns,
+        .nr_data_pages = nr_data_pages,
+    };
+    return ms_writer_record(w, MS_MICA_INFO, &info, sizeof(info));
 }
 
 static int all_zero(const void *page)
@@ -220,8 +204,6 @@ int ms_writer_pages(struct ms_writer *w, uint32_t n, const uint64_t *pfn, const 
     struct ms_page_data_header ph = { .count = n };
     int niov = 2;
 
-    if (!w->in_libxc)
-        return fail(w, EINVAL, "page data outside the libxc stream");
     if (n == 0 || n > MS_MAX_BATCH)
         return fail(w, EINVAL, "a page batch holds 1 to %u pages, not %u", MS_MAX_BATCH, n);
     *stored = 0;
@@ -258,10 +240,10 @@ static void close_writer(struct ms_writer *w)
 
 int ms_writer_commit(struct ms_writer *w)
 {
-    if (w->in_libxc)
-        return fail(w, EINVAL, "the libxc stream was not ended");
-    struct ms_rec_header end = { MS_LIBXL_END, 0 };
-    int rc = emit(w, &end, sizeof(end));
+    struct ms_rec_header end = { MS_REC_END, 0 };
+    int rc = emit(w, &end, sizeof(end));        /* libxc END */
+    if (!rc)
+        rc = emit(w, &end, sizeof(end));        /* libxl END: the same 8 octets */
     if (!rc)
         rc = flush_out(w);
     if (!rc && fsync(w->fd))

@@ -1,7 +1,7 @@
 /*
  * Writes a Mica state file (ms_format.h): the libxl stream with the libxc
- * stream inside, a checksum record after every record, zero pages not
- * stored.  The file is written under a temporary name in the target's
+ * stream inside, a checksum record after every libxc record but END, zero
+ * pages not stored.  The file is written under a temporary name in the target's
  * directory and renamed into place by ms_writer_commit, so a failed or
  * interrupted save never leaves a partial file under the real name.
  *
@@ -32,24 +32,23 @@ struct ms_writer {
     uint64_t span_start;             /* where the open checksum span begins */
     uint64_t checksums;              /* checksum records written */
     uint64_t records;                /* records written, checksums included */
-    int in_libxc;
     struct ms_digest digest;
     char error[256];
 };
 
-/* Creates the temporary file next to path and writes the libxl header and
-   Mica's info record (nr_pfns, nr_data_pages: for a reader's progress). */
+/* Creates the temporary file next to path and writes the libxl header, the
+   LIBXC_CONTEXT record, the libxc image and domain headers (x86 PV, 4 KiB
+   pages, the saving hypervisor's version) and Mica's info record
+   (nr_pfns, nr_data_pages: for a reader's progress).  Every record after
+   that is a libxc record: Xen's libxc skips optional records, Xen's libxl
+   refuses any it does not know, so Mica's records live in the libxc
+   stream. */
 int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
-                   uint64_t nr_data_pages);
+                   uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor);
 
-/* One record of the current layer with its checksum. */
+/* One libxc record with its checksum. */
 int ms_writer_record(struct ms_writer *w, uint32_t type, const void *body, uint32_t len);
 int ms_writer_record_iov(struct ms_writer *w, uint32_t type, const struct iovec *iov, int n);
-
-/* LIBXC_CONTEXT, then the libxc image and domain headers (x86 PV, 4 KiB
-   pages); records then go to the libxc layer until ms_writer_end_libxc. */
-int ms_writer_begin_libxc(struct ms_writer *w, uint32_t xen_major, uint32_t xen_minor);
-int ms_writer_end_libxc(struct ms_writer *w);
 
 /* One PAGE_DATA record for n <= MS_MAX_BATCH pages: pfn[i] with its page
    type (MS_PAGE_*) and, for types with data, pages[i].  An all-zero
@@ -58,8 +57,10 @@ int ms_writer_end_libxc(struct ms_writer *w);
 int ms_writer_pages(struct ms_writer *w, uint32_t n, const uint64_t *pfn, const uint8_t *type,
                     const void *const *pages, uint32_t *stored);
 
-/* The libxl END record; flush, fsync, rename over path, fsync the
-   directory.  The writer is closed afterwards, whatever the result. */
+/* The libxc END and libxl END records (no checksum after either: Xen's
+   libxl reads the libxl END next, and the reader checks both exactly);
+   flush, fsync, rename over path, fsync the directory.  The writer is
+   closed afterwards, whatever the result. */
 int ms_writer_commit(struct ms_writer *w);
 
 /* Releases the writer, removing the temporary file if it was not

@@ -97,7 +97,7 @@ static uint32_t write_stream(uint32_t npages, uint32_t batch, int with_unknown_o
 {
     struct ms_writer w;
     uint32_t stored_total = 0;
-    CHECK(ms_writer_open(&w, path, npages, 0) == 0);
+    CHECK(ms_writer_open(&w, path, npages, 0, 4, 17) == 0);
 
     struct { struct ms_mica_definition h; char text[64]; } def = { 0 };
     memset(def.h.uuid, 0xab, 16);
@@ -109,7 +109,6 @@ static uint32_t write_stream(uint32_t npages, uint32_t batch, int with_unknown_o
     if (with_unknown_optional)
         CHECK(ms_writer_record(&w, 0x80001234u, "skip me", 7) == 0);
 
-    CHECK(ms_writer_begin_libxc(&w, 4, 17) == 0);
     struct ms_x86_pv_info info = { .guest_width = 8, .pt_levels = 4 };
     CHECK(ms_writer_record(&w, MS_REC_X86_PV_INFO, &info, sizeof(info)) == 0);
     struct { struct ms_x86_pv_p2m_frames h; uint64_t frames[4]; } p2m = { { 0, npages - 1 }, { 7 } };
@@ -141,7 +140,6 @@ static uint32_t write_stream(uint32_t npages, uint32_t batch, int with_unknown_o
     CHECK(ms_writer_record(&w, MS_REC_SHARED_INFO, shinfo, sizeof(shinfo)) == 0);
     struct { struct ms_vcpu_header h; uint8_t ctxt[5]; } vcpu = { { 0, 0 }, { 1, 2, 3, 4, 5 } };
     CHECK(ms_writer_record(&w, MS_REC_X86_PV_VCPU_BASIC, &vcpu, sizeof(vcpu.h) + 5) == 0);
-    CHECK(ms_writer_end_libxc(&w) == 0);
     CHECK(ms_writer_record(&w, MS_MICA_XENSTORE, "data/x\0001\0", 10) == 0);
     CHECK(ms_writer_commit(&w) == 0);
     ms_writer_abort(&w);
@@ -208,7 +206,7 @@ UNIT_TEST(round_trip_returns_every_record_and_page)
     CHECK(fd >= 0);
     CHECK(ms_reader_open(&r, fd, path, MS_READ_REQUIRE_CHECKSUMS) == 0);
     uint32_t seen_pages = 0, order = 0, data_pages = 0;
-    static const uint32_t expect[] = { MS_MICA_INFO, MS_MICA_DEFINITION, MS_LIBXL_LIBXC_CONTEXT,
+    static const uint32_t expect[] = { MS_LIBXL_LIBXC_CONTEXT, MS_MICA_INFO, MS_MICA_DEFINITION,
                                        MS_REC_X86_PV_INFO, MS_REC_X86_PV_P2M_FRAMES };
     uint8_t page[MS_PAGE_SIZE];
     while ((rc = ms_reader_next(&r, &rec)) > 0) {
@@ -241,7 +239,7 @@ UNIT_TEST(round_trip_returns_every_record_and_page)
         if (rec.type == MS_REC_X86_PV_VCPU_BASIC)
             CHECK(rec.length == 13 && memcmp((const uint8_t *)rec.body + 8, "\1\2\3\4\5", 5) == 0);
         if (rec.type == MS_MICA_XENSTORE)
-            CHECK(rec.layer == MS_LAYER_LIBXL && memcmp(rec.body, "data/x\0001\0", 10) == 0);
+            CHECK(rec.layer == MS_LAYER_LIBXC && memcmp(rec.body, "data/x\0001\0", 10) == 0);
     }
     CHECK_EQ(rc, 0);
     CHECK_EQ(seen_pages, npages);
@@ -260,16 +258,19 @@ UNIT_TEST(file_appears_only_on_commit_and_abort_leaves_nothing)
 {
     fresh_dir();
     struct ms_writer w;
-    CHECK(ms_writer_open(&w, path, 1, 1) == 0);
+    CHECK(ms_writer_open(&w, path, 1, 1, 4, 17) == 0);
     CHECK(access(path, F_OK) != 0);
     CHECK_EQ(files_in_dir(), 1);             /* the temporary one */
-    CHECK(ms_writer_begin_libxc(&w, 4, 17) == 0);
-    CHECK(ms_writer_commit(&w) != 0);        /* libxc stream still open */
-    CHECK_STR(ms_writer_error(&w), "not ended");
     ms_writer_abort(&w);
     CHECK_EQ(files_in_dir(), 0);
 
-    CHECK(ms_writer_open(&w, "/nonexistent-dir/x.state", 1, 1) != 0);
+    CHECK(ms_writer_open(&w, path, 1, 1, 4, 17) == 0);
+    CHECK(ms_writer_commit(&w) == 0);
+    CHECK(access(path, F_OK) == 0);
+    ms_writer_abort(&w);                     /* after commit: the file stays */
+    CHECK_EQ(files_in_dir(), 1);
+
+    CHECK(ms_writer_open(&w, "/nonexistent-dir/x.state", 1, 1, 4, 17) != 0);
     CHECK_STR(ms_writer_error(&w), "/nonexistent-dir/x.state");
     ms_writer_abort(&w);
 }
@@ -283,13 +284,12 @@ UNIT_TEST(writer_refuses_bad_batches)
     static uint8_t page[MS_PAGE_SIZE];
     const void *ptr = page;
     uint32_t stored;
-    CHECK(ms_writer_open(&w, path, 1, 1) == 0);
-    CHECK(ms_writer_pages(&w, 1, &pfn, &type, &ptr, &stored) != 0);   /* outside libxc */
-    CHECK(ms_writer_begin_libxc(&w, 4, 17) == 0);
+    CHECK(ms_writer_open(&w, path, 1, 1, 4, 17) == 0);
     CHECK(ms_writer_pages(&w, 1, &pfn, &type, &ptr, &stored) != 0);
     CHECK_STR(ms_writer_error(&w), "type 0x5");
     CHECK(ms_writer_pages(&w, 0, &pfn, &type, &ptr, &stored) != 0);
     CHECK(ms_writer_record(&w, MS_MICA_CHECKSUM, NULL, 0) != 0);
+    CHECK(ms_writer_record(&w, MS_REC_END, NULL, 0) != 0);
     ms_writer_abort(&w);
     CHECK_EQ(files_in_dir(), 0);
 }
@@ -376,14 +376,28 @@ UNIT_TEST(random_changes_of_a_larger_file_are_refused)
     free(buf);
 }
 
-/* Offset of the libxc image header: after the libxl header, MICA_INFO
-   (8+32) and its checksum (8+32), the definition and its checksum, and
-   the 8-octet LIBXC_CONTEXT record. */
+/* Offset of the libxc image header (after the libxl header and
+   LIBXC_CONTEXT: the first octets that are all ones). */
 static size_t image_header_offset(const uint8_t *buf, size_t len)
 {
     for (size_t at = 16; at + 8 <= len; at += 8)
         if (be64toh(*(const uint64_t *)(buf + at)) == MS_IMAGE_MARKER)
             return at;
+    CHECK(0);
+    return 0;
+}
+
+/* Offset of the first libxc record of this type, walking from the first
+   record after the image and domain headers. */
+static size_t record_offset(const uint8_t *buf, size_t len, size_t ih, uint32_t type)
+{
+    for (size_t at = ih + 40; at + 8 <= len;) {
+        struct ms_rec_header h;
+        memcpy(&h, buf + at, sizeof(h));
+        if (h.type == type)
+            return at;
+        at += 8 + ms_padded(h.length);
+    }
     CHECK(0);
     return 0;
 }
@@ -427,7 +441,7 @@ UNIT_TEST(wrong_version_byte_order_and_architecture_are_named)
     CHECK_STR(err, want);
     PATCHED(ih + 28, 13);
     CHECK_STR(err, "page_shift 13");
-    PATCHED(ih + 40 + 8, 4);                 /* X86_PV_INFO: guest width 4 */
+    PATCHED(record_offset(buf, len, ih, MS_REC_X86_PV_INFO) + 8, 4);   /* guest width 4 */
     CHECK_STR(err, "record 6 (X86_PV_INFO)");
     CHECK_STR(err, "guest width 4");
 #undef PATCHED
@@ -495,7 +509,7 @@ UNIT_TEST(stream_without_checksums_reads_unless_they_are_required)
     store(path, s.b, s.n);
     CHECK_EQ(read_file_rc(path, 0, err, sizeof(err)), 0);
     CHECK(read_file_rc(path, MS_READ_REQUIRE_CHECKSUMS, err, sizeof(err)) < 0);
-    CHECK_STR(err, "record 1 (LIBXC_CONTEXT) at offset 16");
+    CHECK_STR(err, "record 2 (X86_PV_INFO) at offset 64");
     CHECK_STR(err, "no checksums");
 }
 
