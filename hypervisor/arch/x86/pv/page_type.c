@@ -135,7 +135,12 @@ long get_page_type(struct page_info *pg, u64 type)
     if (x & PGT_COUNT_MASK)
         return 0;
 
-    /* Ours is the first reference: the type is ours to set up. */
+    /*
+     * Ours is the first reference: the type is ours to set up.  The flush
+     * comes only now that the swap has made new writable references
+     * impossible: flushing before it would miss a writable mapping another
+     * CPU made and dropped in between (Xen's XSA-401).
+     */
     if ((x & PGT_TYPE_MASK) == PGT_WRITABLE && type != PGT_WRITABLE)
         write_cr3(read_cr3());      /* one CPU runs guests: a local flush is global */
     if (!needs_validation(type))
