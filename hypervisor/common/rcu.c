@@ -68,16 +68,21 @@ static void run_callbacks(struct rcu_head *h)
     }
 }
 
-void rcu_quiescent(void)
+void rcu_quiescent_cpu(unsigned int cpu)
 {
     struct rcu_head *done;
 
     if (!READ_ONCE(rcu.pending))
         return;
     spin_lock(&rcu.lock);
-    done = note_quiescent(smp_processor_id());
+    done = note_quiescent(cpu);
     spin_unlock(&rcu.lock);
     run_callbacks(done);
+}
+
+void rcu_quiescent(void)
+{
+    rcu_quiescent_cpu(smp_processor_id());
 }
 
 void rcu_cpu_online(unsigned int cpu)

@@ -24,6 +24,8 @@ struct rcu_head {
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 /* This CPU holds no pointer found under RCU rules; cheap when nothing waits. */
 void rcu_quiescent(void);
+/* The same for CPU cpu (rcu_quiescent() is this with the caller's number). */
+void rcu_quiescent_cpu(unsigned int cpu);
 void rcu_cpu_online(unsigned int cpu);
 void rcu_cpu_offline(unsigned int cpu);
 

@@ -129,15 +129,6 @@ long get_page_type(struct page_info *pg, u64 type)
                 return -XEN_EBUSY;
             nx = x + 1;
         } else {
-            /*
-             * A frame that left a table type may still be walked as one by
-             * stale paging-structure caches, a lapsed writable one written
-             * through a stale TLB entry: no other type until those caches
-             * are flushed.  Flushed before the swap, so the new type is
-             * never visible unflushed.
-             */
-            if ((x & PGT_STAMPED) && ((x & PGT_TYPE_MASK) != type || type != PGT_WRITABLE))
-                tlbflush_before_retype(READ_ONCE(pg->tlbflush_stamp));
             /* Count 1 without the validated flag marks the validation in progress. */
             nx = type | 1;
         }
@@ -145,7 +136,17 @@ long get_page_type(struct page_info *pg, u64 type)
     if (x & PGT_COUNT_MASK)
         return 0;
 
-    /* Ours is the first reference: the type is ours to set up. */
+    /*
+     * Ours is the first reference: the type is ours to set up.  A frame
+     * that left a table type may still be walked as one by stale
+     * paging-structure caches, a lapsed writable one written through a
+     * stale TLB entry: no other type until those caches are flushed.  The
+     * flush comes only now that the swap has made new references of the
+     * old type impossible: flushing before it would miss a writable
+     * mapping another CPU made and dropped in between (Xen's XSA-401).
+     */
+    if ((x & PGT_STAMPED) && ((x & PGT_TYPE_MASK) != type || type != PGT_WRITABLE))
+        tlbflush_before_retype(READ_ONCE(pg->tlbflush_stamp));
     if (!needs_validation(type))
         return 0;
     rc = pt_validate(pg, type);
