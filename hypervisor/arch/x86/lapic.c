@@ -52,9 +52,27 @@ void pic_disable(void)
     outb(0x21, 0xff); outb(0xa1, 0xff);
 }
 
-static void timer_start(void) { lapic_write(LAPIC_TIMER_INITIAL, 0xffffffffu); }
+/*
+ * The TSC (calibrated before) times the window: the midpoints of the TSC
+ * around the start write and the final read, not the nominal window,
+ * whose end the wait overshoots (by a lot on a busy emulator host).
+ */
+static u64 timer_tsc_start, timer_tsc_stop;
+static void timer_start(void)
+{
+    u64 t0 = rdtsc();
+
+    lapic_write(LAPIC_TIMER_INITIAL, 0xffffffffu);
+    timer_tsc_start = t0 + (rdtsc() - t0) / 2;
+}
 static u32 timer_end;
-static void timer_stop(void) { timer_end = lapic_read(LAPIC_TIMER_CURRENT); }
+static void timer_stop(void)
+{
+    u64 t0 = rdtsc();
+
+    timer_end = lapic_read(LAPIC_TIMER_CURRENT);
+    timer_tsc_stop = t0 + (rdtsc() - t0) / 2;
+}
 
 static volatile u64 timer_interrupts;
 
@@ -94,7 +112,9 @@ void lapic_init(void)
 
     lapic_enable_this_cpu();
     time_calibrate_window(window_ms, timer_start, timer_stop);
-    ticks_per_ms = (0xffffffffu - timer_end) / window_ms;
+    u64 window_ns = tsc_to_ns(timer_tsc_stop - timer_tsc_start);
+    ticks_per_ms = window_ns ? (u32)((u64)(0xffffffffu - timer_end) * 1000000 / window_ns)
+                             : (0xffffffffu - timer_end) / window_ms;
     lapic_write(LAPIC_TIMER_INITIAL, 0);
     if (ticks_per_ms == 0)
         panic("local APIC timer did not count during calibration\n");

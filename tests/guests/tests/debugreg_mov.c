@@ -4,7 +4,8 @@
  * register accessors use them).  A breakpoint set by MOV fires; DR4/DR5
  * read as DR6/DR7 (no CR4.DE); a hypervisor address in DR0, DR7 with
  * general detect or an I/O breakpoint are #GP(0) and leave the register
- * as it was; DR8 is #UD.
+ * as it was, and so are upper halves of DR6/DR7 (set_debugreg: -EINVAL);
+ * DR8 is #UD (get/set_debugreg: -ENODEV).
  */
 #include "guest.h"
 
@@ -71,6 +72,16 @@ enum result test_main(void)
     val = DR7_L0_W4 | DR7_GD;
     CHECK_EQ(MOV_TO("db7"), 13);
     val = DR7_IO;
+    CHECK_EQ(MOV_TO("db7"), 13);
+    CHECK_EQ(HYPERVISOR_get_debugreg(7) & 0xffff00ffUL, DR7_L0_W4);
+    /* The hypercalls agree: upper halves of DR6/DR7 refused, DR4/5 aliases, DR8 unknown. */
+    CHECK_EQ(HYPERVISOR_set_debugreg(7, DR7_L0_W4 | (1UL << 32)), -XEN_EINVAL);
+    CHECK_EQ(HYPERVISOR_set_debugreg(6, 1UL << 32), -XEN_EINVAL);
+    CHECK_EQ(HYPERVISOR_get_debugreg(4), HYPERVISOR_get_debugreg(6));
+    CHECK_EQ(HYPERVISOR_get_debugreg(5), HYPERVISOR_get_debugreg(7));
+    CHECK_EQ(HYPERVISOR_get_debugreg(8), -XEN_ENODEV);
+    CHECK_EQ(HYPERVISOR_set_debugreg(8, 0), -XEN_ENODEV);
+    val = DR7_L0_W4 | (1UL << 32);
     CHECK_EQ(MOV_TO("db7"), 13);
     CHECK_EQ(HYPERVISOR_get_debugreg(7) & 0xffff00ffUL, DR7_L0_W4);
     /* DR8 does not exist. */

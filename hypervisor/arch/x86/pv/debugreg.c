@@ -53,9 +53,13 @@ long pv_set_debugreg(struct vcpu *v, unsigned reg, u64 value)
             return -XEN_EPERM;
         break;
     case 6:
+        if (value >> 32)
+            return -XEN_EINVAL;         /* as Xen 4.17; MOV would #GP */
         value = (value & 0xe00f) | DR6_RESERVED_1;
         break;
     case 7:
+        if (value >> 32)
+            return -XEN_EINVAL;
         if (value & DR7_GD)
             return -XEN_EPERM;
         for (unsigned i = 0; i < 4; i++)
@@ -64,7 +68,7 @@ long pv_set_debugreg(struct vcpu *v, unsigned reg, u64 value)
         value = (value & DR7_ALLOWED) | DR7_RESERVED_1;
         break;
     default:
-        return -XEN_EINVAL;
+        return -XEN_ENODEV;
     }
     v->arch.debugreg[reg] = value;
     /* Another vCPU's values reach the hardware when it is switched in. */
@@ -73,18 +77,24 @@ long pv_set_debugreg(struct vcpu *v, unsigned reg, u64 value)
     return 0;
 }
 
+/* DR4/DR5 are DR6/DR7: a PV guest never has CR4.DE (Xen 4.17 the same). */
+static unsigned dr_alias(unsigned reg)
+{
+    return reg == 4 || reg == 5 ? reg + 2 : reg;
+}
+
 long do_set_debugreg(unsigned reg, u64 value)
 {
-    return pv_set_debugreg(current_vcpu(), reg, value);
+    return pv_set_debugreg(current_vcpu(), dr_alias(reg), value);
 }
 
 long do_get_debugreg(unsigned reg)
 {
     struct vcpu *v = current_vcpu();
 
-    if (reg > 7 || reg == 4 || reg == 5)
-        return -XEN_EINVAL;
-    return (long)v->arch.debugreg[reg];
+    if (reg > 7)
+        return -XEN_ENODEV;
+    return (long)v->arch.debugreg[dr_alias(reg)];
 }
 
 void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next)
