@@ -17,6 +17,7 @@
 
 struct domain;
 struct evtchn_table;
+struct evtchn_fifo;
 struct grant_table;
 
 enum vcpu_state {
@@ -105,6 +106,7 @@ struct domain {
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
 
     struct evtchn_table *evtchn;    /* NULL until first used */
+    struct evtchn_fifo *evtchn_fifo;    /* NULL: 2-level ABI (mica/event_fifo.h) */
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */
 
     /* An unprivileged guest's console_io output, gathered into lines. */
