@@ -226,6 +226,9 @@ long domain_kill(struct domain *d, bool preemptible)
     struct page_info *pg;
     bool free_now;
 
+    /* Already torn down, only waiting for other domains' mappings to go. */
+    if (d->is_dying && !d->kill_in_progress)
+        return 0;
     if (!d->is_dying) {
         /* From here on lookups (domain_by_id, event delivery) no longer see d. */
         d->is_dying = true;

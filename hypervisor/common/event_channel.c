@@ -1,5 +1,7 @@
 /*
- * Event channels, 2-level ABI.
+ * Event channels: ports and bindings, and the 2-level ABI's pending and
+ * mask bitmaps; a domain that switched to the FIFO ABI has its pending
+ * and mask state handled by event_fifo.c instead.
  *
  * Ports live in buckets of 64, allocated as a domain uses them, so an
  * idle domain costs one small table.  Port 0 is reserved; allocation
@@ -19,6 +21,7 @@
 #include <asm/guest_access.h>
 #include <asm/pirq.h>
 #include <mica/event.h>
+#include <mica/event_fifo.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
@@ -79,20 +82,22 @@ void evtchn_domain_destroy(struct domain *d)
 {
     struct evtchn_table *t;
 
+    /*
+     * Closed one by one first, while the table is still there: an
+     * interdomain peer goes back to unbound, naming d, as on Xen; left
+     * bound, a later domain with d's id would get its notifications.
+     * d is dying, so nothing binds new ports meanwhile.
+     */
+    for (u32 p = 1; p < NR_PORTS; p++)
+        if (evtchn_port_valid(d, p))
+            evtchn_close(d, p);
     spin_lock(&d->event_lock);
+    evtchn_fifo_destroy(d);
     t = d->evtchn;
     d->evtchn = NULL;
     spin_unlock(&d->event_lock);
     if (!t)
         return;
-    /*
-     * Closed one by one: an interdomain peer goes back to unbound, naming
-     * d, as on Xen; left bound, a later domain with d's id would get its
-     * notifications.
-     */
-    for (u32 p = 1; p < NR_PORTS; p++)
-        if (evtchn_port_valid(d, p))
-            evtchn_close(d, p);
     for (unsigned b = 0; b < NR_BUCKETS; b++)
         xfree(t->buckets[b]);
     xfree(t);
@@ -126,7 +131,7 @@ static struct evtchn *port_ptr(struct domain *d, u32 port)
     return &d->evtchn->buckets[port / BUCKET_PORTS][port % BUCKET_PORTS];
 }
 
-static bool port_valid_locked(struct domain *d, u32 port)
+bool evtchn_port_valid_locked(struct domain *d, u32 port)
 {
     struct evtchn *c = port_ptr(d, port);
     return c && c->state != ECS_FREE && c->state != ECS_RESERVED;
@@ -137,7 +142,7 @@ bool evtchn_port_valid(struct domain *d, u32 port)
     bool ok;
 
     spin_lock(&d->event_lock);
-    ok = port_valid_locked(d, port);
+    ok = evtchn_port_valid_locked(d, port);
     spin_unlock(&d->event_lock);
     return ok;
 }
@@ -165,6 +170,7 @@ static int alloc_port(struct domain *d, u32 *out)
         for (u32 i = 0; i < BUCKET_PORTS; i++) {
             if (d->evtchn->buckets[b][i].state == ECS_FREE) {
                 *out = b * BUCKET_PORTS + i;
+                evtchn_fifo_port_init(d, *out);
                 return 0;
             }
         }
@@ -191,15 +197,28 @@ static bool test_bit(const volatile u64 *word, unsigned bit)
     return (*word >> bit) & 1;
 }
 
+void evtchn_mark_events_pending(struct vcpu *v)
+{
+    if (!__atomic_exchange_n(&v->vcpu_info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+        vcpu_wake(v);
+}
+
 /* Steps 2 onward of the delivery protocol: selector, upcall flag, kick. */
 static void mark_upcall(struct vcpu *v, u32 port)
 {
     struct vcpu_info *vi = v->vcpu_info;
 
-    if (!test_and_set((volatile u64 *)&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
-        if (!__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
-            vcpu_wake(v);
-    }
+    if (!test_and_set((volatile u64 *)&vi->evtchn_pending_sel, port / BITS_PER_WORD))
+        evtchn_mark_events_pending(v);
+}
+
+struct vcpu *evtchn_notify_vcpu(struct domain *d, u32 port)
+{
+    struct evtchn *c = port_ptr(d, port);
+
+    if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED || c->notify_vcpu >= d->max_vcpus)
+        return NULL;
+    return d->vcpus[c->notify_vcpu];
 }
 
 /* Called with d->event_lock held. */
@@ -212,10 +231,16 @@ static void deliver(struct domain *d, u32 port)
     if (!c || c->notify_vcpu >= d->max_vcpus)
         return;
     v = d->vcpus[c->notify_vcpu];
-    if (test_and_set((volatile u64 *)&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
-        return;
-    if (!test_bit(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD))
-        mark_upcall(v, port);
+    if (d->evtchn_fifo) {
+        if (evtchn_fifo_set_pending(d, v, port))
+            return;
+    } else {
+        if (test_and_set((volatile u64 *)&s->evtchn_pending[port / BITS_PER_WORD],
+                         port % BITS_PER_WORD))
+            return;
+        if (!test_bit(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD))
+            mark_upcall(v, port);
+    }
     /* A vCPU polling this port wakes even when the port is masked. */
     for (unsigned i = 0; v->polling && i < v->nr_poll_ports; i++)
         if (v->poll_ports[i] == port)
@@ -231,6 +256,8 @@ void evtchn_raise(struct domain *d, u32 port)
 
 bool evtchn_port_pending(struct domain *d, u32 port)
 {
+    if (d->evtchn_fifo)
+        return port < NR_PORTS && evtchn_fifo_is_pending(d, port);
     return port < NR_PORTS &&
            test_bit(&d->shared_info->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD);
 }
@@ -272,6 +299,10 @@ static void free_port(struct domain *d, u32 port)
     struct evtchn *c = port_ptr(d, port);
 
     *c = (struct evtchn){ .state = ECS_FREE };
+    if (d->evtchn_fifo) {
+        evtchn_fifo_clear_pending(d, port);
+        return;
+    }
     test_and_clear((volatile u64 *)&d->shared_info->evtchn_pending[port / BITS_PER_WORD],
                    port % BITS_PER_WORD);
 }
@@ -613,6 +644,12 @@ long do_event_channel_op(int cmd, u64 arg)
             spin_unlock(&d->event_lock);
             return -XEN_EINVAL;
         }
+        if (d->evtchn_fifo) {
+            evtchn_fifo_unmask(d, c->notify_vcpu < d->max_vcpus ? d->vcpus[c->notify_vcpu]
+                                                                : NULL, u.port);
+            spin_unlock(&d->event_lock);
+            return 0;
+        }
         if (test_and_clear((volatile u64 *)&s->evtchn_mask[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
             test_bit(&s->evtchn_pending[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
             c->notify_vcpu < d->max_vcpus)
@@ -634,12 +671,43 @@ long do_event_channel_op(int cmd, u64 arg)
         for (u32 p = 1; p < NR_PORTS; p++)
             if (evtchn_port_valid(td, p))
                 evtchn_close(td, p);
+        /* As on Xen, a reset goes back to the 2-level ABI. */
+        spin_lock(&td->event_lock);
+        evtchn_fifo_destroy(td);
+        spin_unlock(&td->event_lock);
         return 0;
     }
-    case EVTCHNOP_init_control:
-    case EVTCHNOP_expand_array:
-    case EVTCHNOP_set_priority:
-        return -XEN_ENOSYS;     /* FIFO ABI: guests fall back to 2-level */
+    case EVTCHNOP_init_control: {
+        struct evtchn_init_control ic;
+        if (copy_from_guest(&ic, arg, sizeof(ic)))
+            return -XEN_EFAULT;
+        spin_lock(&d->event_lock);
+        rc = evtchn_fifo_init_control(d, &ic);
+        spin_unlock(&d->event_lock);
+        if (!rc && copy_to_guest(arg, &ic, sizeof(ic)))
+            rc = -XEN_EFAULT;
+        return rc;
+    }
+    case EVTCHNOP_expand_array: {
+        struct evtchn_expand_array ea;
+        if (copy_from_guest(&ea, arg, sizeof(ea)))
+            return -XEN_EFAULT;
+        spin_lock(&d->event_lock);
+        rc = evtchn_fifo_expand_array(d, ea.array_gfn);
+        spin_unlock(&d->event_lock);
+        return rc;
+    }
+    case EVTCHNOP_set_priority: {
+        struct evtchn_set_priority sp;
+        if (copy_from_guest(&sp, arg, sizeof(sp)))
+            return -XEN_EFAULT;
+        /* Xen: any port inside the allocated table, bound or not. */
+        spin_lock(&d->event_lock);
+        rc = port_ptr(d, sp.port) ? evtchn_fifo_set_priority(d, sp.port, sp.priority)
+                                  : -XEN_EINVAL;
+        spin_unlock(&d->event_lock);
+        return rc;
+    }
     default:
         return unknown_op(__HYPERVISOR_event_channel_op, (u32)cmd);
     }

@@ -20,6 +20,7 @@
 
 struct domain;
 struct evtchn_table;
+struct evtchn_fifo;
 struct grant_table;
 
 enum vcpu_state {
@@ -128,9 +129,10 @@ struct domain {
     unsigned sched_cpu;
     bool sched_placed;              /* sched_cpu is chosen */
 
-    /* Guards evtchn and every port in it (common/event_channel.c). */
+    /* Guards evtchn, evtchn_fifo and every port in them (common/event_channel.c). */
     spinlock_t event_lock;
     struct evtchn_table *evtchn;    /* NULL until first used; guarded by event_lock */
+    struct evtchn_fifo *evtchn_fifo;    /* NULL: 2-level ABI (mica/event_fifo.h); event_lock */
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */
 
     /* An unprivileged guest's console_io output, gathered into lines. */

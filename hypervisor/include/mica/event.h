@@ -38,6 +38,8 @@ bool event_pending(struct vcpu *v);
 /* Port p of d is pending (for SCHEDOP_poll). */
 bool evtchn_port_pending(struct domain *d, u32 port);
 bool evtchn_port_valid(struct domain *d, u32 port);
+/* The same with d->event_lock already held. */
+bool evtchn_port_valid_locked(struct domain *d, u32 port);
 /* Port of d is unbound and waits for remote (the domain builder's check). */
 bool evtchn_port_unbound_for(struct domain *d, u32 port, domid_t remote);
 

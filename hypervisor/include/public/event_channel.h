@@ -1,7 +1,7 @@
 /*
  * Mica guest ABI: event_channel_op (hypercall 32) sub-ops and arguments.
- * Mica implements the 2-level ABI; the FIFO structures are listed so that
- * their sub-ops can be recognised and refused cleanly.
+ * Mica implements the 2-level ABI and, for a guest that asks with
+ * EVTCHNOP_init_control, the FIFO ABI (common/event_fifo.c).
  */
 #ifndef MICA_PUBLIC_EVENT_CHANNEL_H
 #define MICA_PUBLIC_EVENT_CHANNEL_H
@@ -152,7 +152,7 @@ struct evtchn_reset {
 XEN_ABI_SIZE(struct evtchn_reset, 2);
 XEN_ABI_OFFSET(struct evtchn_reset, dom, 0);
 
-/* FIFO ABI (not implemented by Mica; guests fall back to 2-level). */
+/* FIFO ABI. */
 struct evtchn_init_control {
     uint64_t control_gfn;
     uint32_t offset;

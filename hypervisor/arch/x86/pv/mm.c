@@ -42,6 +42,12 @@ long domain_writable_frame(struct domain *d, u64 mfn)
     return get_page_and_type(pv_frame(mfn), d, PGT_WRITABLE) ? -XEN_EINVAL : 0;
 }
 
+void domain_put_writable_frame(struct domain *d, u64 mfn)
+{
+    (void)d;
+    put_page_and_type(pv_frame(mfn));
+}
+
 long pv_mm_domain_init(struct domain *d, mfn_t l4)
 {
     struct vcpu *v = d->vcpus[0];

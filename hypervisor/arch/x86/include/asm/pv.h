@@ -65,6 +65,8 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom);
  * it then keeps a writable type reference until the domain is torn down.
  */
 long domain_writable_frame(struct domain *d, u64 mfn);
+/* Drops that reference (a frame domain_writable_frame accepted). */
+void domain_put_writable_frame(struct domain *d, u64 mfn);
 
 /* Debug registers: hypercalls, context switch, #DB raised inside Mica. */
 long do_set_debugreg(unsigned reg, u64 value);
