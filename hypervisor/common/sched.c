@@ -203,9 +203,12 @@ void sched_request_resched(void)
     this_rq()->need_resched = true;
     if (!smp_active)
         return;
-    /* A domain-wide change (pause, shutdown) may concern any CPU's vCPU. */
+    /*
+     * A domain-wide change (pause, unpause, shutdown) may concern any CPU:
+     * one running the domain, or an idle one whose queue holds it.
+     */
     for_each_cpu(cpu, &cpu_online_map)
-        if (cpu != smp_processor_id() && per_cpu(runq, cpu).curr)
+        if (cpu != smp_processor_id())
             resched_cpu(cpu);
 }
 
