@@ -49,5 +49,8 @@ $(TOP)/.config:
 
 $(AUTOCONF_H) $(AUTOCONF_MK): $(TOP)/.config $(TOP)/Kconfig
 	$(Q)mkdir -p $(KCONFIG_DIR)/include/config $(dir $(AUTOCONF_H)) $(dir $(AUTOCONF_MK))
+	@# Options added to Kconfig since .config was written take their
+	@# defaults (silentoldconfig alone would stop to ask for them).
+	$(Q)cd $(KCONFIG_DIR) && $(KCONFIG_ENV) $(KCONFIG_CONF) -s --olddefconfig $(TOP)/Kconfig
 	$(Q)cd $(KCONFIG_DIR) && $(KCONFIG_ENV) $(KCONFIG_CONF) -s --silentoldconfig $(TOP)/Kconfig
 	$(Q)touch $(AUTOCONF_H) $(AUTOCONF_MK)

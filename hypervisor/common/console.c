@@ -13,6 +13,15 @@
 #define CONRING_SIZE 16384       /* power of two */
 #define LINE_PREFIX "(MICA) "
 
+/*
+ * Guards conring, conring_prod, devices and at_line_start, and so the
+ * UART: Mica's messages and guests' console_io output come out whole.
+ * Innermost of all locks, since anything may print; taken with
+ * interrupts off, as interrupt handlers print too.
+ */
+static DEFINE_SPINLOCK(console_lock, LOCK_ORDER_CONSOLE);
+/* Guards the input ring further down; never held with console_lock. */
+static DEFINE_SPINLOCK(input_lock, LOCK_ORDER_CONSOLE);
 static char conring[CONRING_SIZE];
 static u64 conring_prod;         /* total bytes ever written */
 static struct console_device *devices;
@@ -108,20 +117,27 @@ static void emit_with_prefixes(const char *s)
  */
 void console_guest_write(const char *s, size_t n)
 {
+    unsigned long flags;
+
     if (n == 0)
         return;
+    spin_lock_irqsave(&console_lock, flags);
     emit(s, n);
     at_line_start = s[n - 1] == '\n';
+    spin_unlock_irqrestore(&console_lock, flags);
 }
 
 static void vprintk_level(enum log_level level, const char *fmt, va_list ap)
 {
     char buf[512];
+    unsigned long flags;
 
     if (level > loglevel)
         return;
     vsnprintf(buf, sizeof(buf), fmt, ap);
+    spin_lock_irqsave(&console_lock, flags);
     emit_with_prefixes(buf);
+    spin_unlock_irqrestore(&console_lock, flags);
 }
 
 void printk(const char *fmt, ...)
@@ -144,23 +160,29 @@ void printk_level(enum log_level level, const char *fmt, ...)
 
 void console_register(struct console_device *dev)
 {
+    unsigned long flags;
     u64 start;
 
+    spin_lock_irqsave(&console_lock, flags);
     /* Registering twice would link the device to itself. */
     for (struct console_device *d = devices; d; d = d->next)
         if (d == dev)
-            return;
+            goto out;
     start = conring_prod > CONRING_SIZE ? conring_prod - CONRING_SIZE : 0;
     for (u64 i = start; i < conring_prod; i++)
         dev->write(&conring[i & (CONRING_SIZE - 1)], 1);
     dev->next = devices;
     devices = dev;
+out:
+    spin_unlock_irqrestore(&console_lock, flags);
 }
 
 void console_force_unlock(void)
 {
-    /* Single CPU, no console lock yet: only the lock checks must stop. */
+    /* A panic may come while this CPU (or a stuck one) holds the lock. */
     lock_debug_stop();
+    spin_lock_init(&console_lock, "console_lock", LOCK_ORDER_CONSOLE);
+    spin_lock_init(&input_lock, "console input_lock", LOCK_ORDER_CONSOLE);
 }
 
 /*
@@ -172,13 +194,17 @@ void console_force_unlock(void)
 #define INPUT_RING 256
 #define SWITCH_CHAR 0x01        /* Ctrl-A */
 
-static char input_ring[INPUT_RING];
+static char input_ring[INPUT_RING];     /* guarded by input_lock, as are the indexes */
 static unsigned input_prod, input_cons;
+/* Only the serial interrupt handler touches these: one CPU at a time. */
 static bool input_to_mica;
 static unsigned switch_presses;
 
 bool console_input_char(char c)
 {
+    unsigned long flags;
+    bool full;
+
     if (c == SWITCH_CHAR) {
         if (++switch_presses == 3) {
             switch_presses = 0;
@@ -193,17 +219,22 @@ bool console_input_char(char c)
         debug_key(c);
         return false;
     }
-    if (input_prod - input_cons == INPUT_RING)
-        return false;           /* dom0 is not reading: drop rather than block */
-    input_ring[input_prod++ % INPUT_RING] = c;
-    return true;
+    spin_lock_irqsave(&input_lock, flags);
+    full = input_prod - input_cons == INPUT_RING;
+    if (!full)                  /* dom0 is not reading: drop rather than block */
+        input_ring[input_prod++ % INPUT_RING] = c;
+    spin_unlock_irqrestore(&input_lock, flags);
+    return !full;
 }
 
 size_t console_input_read(char *buf, size_t n)
 {
+    unsigned long flags;
     size_t got = 0;
 
+    spin_lock_irqsave(&input_lock, flags);
     while (got < n && input_cons != input_prod)
         buf[got++] = input_ring[input_cons++ % INPUT_RING];
+    spin_unlock_irqrestore(&input_lock, flags);
     return got;
 }

@@ -7,7 +7,9 @@
 #include <mica/heap.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/rcu.h>
 #include <mica/sched.h>
+#include <mica/spinlock.h>
 #include <mica/time_guest.h>
 #include <asm/guest_access.h>
 #include <asm/paging.h>
@@ -18,22 +20,41 @@
 #include <public/sched.h>
 
 extern struct frame_pool host_frames;
-static struct domain *domain_list;
+/*
+ * All domains, live and dying.  Readers look up under the read lock and
+ * may use what they found until their CPU passes an RCU quiescent point
+ * (mica/rcu.h): domain_free() unlinks under the write lock and frees the
+ * struct only after a grace period.
+ */
+static DEFINE_RWLOCK(domlist_lock, LOCK_ORDER_DOMLIST);
+static struct domain *domain_list;      /* guarded by domlist_lock */
 
-struct domain *domain_by_id(domid_t domid)
+static struct domain *find_locked(domid_t domid, bool dying_too)
 {
     for (struct domain *d = domain_list; d; d = d->next)
-        if (d->domid == domid && !d->is_dying)
+        if (d->domid == domid && (dying_too || !READ_ONCE(d->is_dying)))
             return d;
     return NULL;
 }
 
+struct domain *domain_by_id(domid_t domid)
+{
+    struct domain *d;
+
+    read_lock(&domlist_lock);
+    d = find_locked(domid, false);
+    read_unlock(&domlist_lock);
+    return d;
+}
+
 struct domain *domain_by_id_any(domid_t domid)
 {
-    for (struct domain *d = domain_list; d; d = d->next)
-        if (d->domid == domid)
-            return d;
-    return NULL;
+    struct domain *d;
+
+    read_lock(&domlist_lock);
+    d = find_locked(domid, true);
+    read_unlock(&domlist_lock);
+    return d;
 }
 
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
@@ -54,6 +75,9 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
         return NULL;
     }
     d->domid = domid;
+    spin_lock_init(&d->page_alloc_lock, "d->page_alloc_lock", LOCK_ORDER_PAGE_ALLOC);
+    spin_lock_init(&d->event_lock, "d->event_lock", LOCK_ORDER_EVENT);
+    arch_domain_locks_init(&d->arch);
     d->is_privileged = privileged;
     d->max_vcpus = max_vcpus;
     d->sched_weight = 256;
@@ -99,8 +123,15 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     }
 
     update_domain_wallclock(d);
+    /*
+     * The id check at the top and this insertion are not one step under
+     * domlist_lock: creations are serialised instead (boot, or domctl
+     * under domctl_lock).
+     */
+    write_lock(&domlist_lock);
     d->next = domain_list;
     domain_list = d;
+    write_unlock(&domlist_lock);
     return d;
 }
 
@@ -108,9 +139,11 @@ struct domain *domain_next_from(domid_t first)
 {
     struct domain *best = NULL;
 
+    read_lock(&domlist_lock);
     for (struct domain *d = domain_list; d; d = d->next)
         if (d->domid >= first && (!best || d->domid < best->domid))
             best = d;
+    read_unlock(&domlist_lock);
     return best;
 }
 
@@ -154,18 +187,30 @@ static void notify_dom0_domain_exception(void)
         send_guest_global_virq(d0, VIRQ_DOM_EXC);
 }
 
+static void domain_free_rcu(struct rcu_head *head)
+{
+    xfree((struct domain *)((char *)head - __builtin_offsetof(struct domain, rcu)));
+    /*
+     * Whoever watches for dead domains (xenstored, through dom0) is told.
+     * Here, with no lock held, rather than where the last held frame went
+     * (under a page-table lock, below dom0's event lock in the order);
+     * dom0 sees it before it runs again either way.
+     */
+    notify_dom0_domain_exception();
+}
+
 static void domain_free(struct domain *d)
 {
+    write_lock(&domlist_lock);
     for (struct domain **pp = &domain_list; *pp; pp = &(*pp)->next)
         if (*pp == d) {
             *pp = d->next;
             break;
         }
+    write_unlock(&domlist_lock);
     printk("Domain %u destroyed\n", d->domid);
-    xfree(d);
-
-    /* Whoever watches for dead domains (xenstored, through dom0) is told. */
-    notify_dom0_domain_exception();
+    /* Lookups on other CPUs may still hold d until their next quiescent point. */
+    call_rcu(&d->rcu, domain_free_rcu);
 }
 
 /*
@@ -176,6 +221,7 @@ static void domain_free(struct domain *d)
 void domain_destroy(struct domain *d)
 {
     struct page_info *pg;
+    bool free_now;
 
     /* From here on lookups (domain_by_id, event delivery) no longer see d. */
     d->is_dying = true;
@@ -208,7 +254,12 @@ void domain_destroy(struct domain *d)
         xfree(d->vcpus[i]);
         d->vcpus[i] = NULL;
     }
-    if (d->held_frames) {
+    /* From here the last domain_release_held() frees d, or this does now. */
+    spin_lock(&d->page_alloc_lock);
+    d->teardown_done = true;
+    free_now = !d->held_frames;
+    spin_unlock(&d->page_alloc_lock);
+    if (!free_now) {
         printk("Domain %u dying: %llu frames still mapped by other domains\n", d->domid,
                (unsigned long long)d->held_frames);
         /* Dying (Xen raises it here too): dom0's daemons that still map the
@@ -221,7 +272,15 @@ void domain_destroy(struct domain *d)
 
 void domain_release_held(struct domain *d)
 {
-    if (d->is_dying && !d->held_frames)
+    bool last;
+
+    /* Exactly one caller (or domain_destroy()) sees the count reach 0 after teardown. */
+    spin_lock(&d->page_alloc_lock);
+    if (d->held_frames)
+        d->held_frames--;
+    last = d->is_dying && d->teardown_done && !d->held_frames;
+    spin_unlock(&d->page_alloc_lock);
+    if (last)
         domain_free(d);
 }
 

@@ -20,6 +20,7 @@
 #include <mica/grant_table.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
+#include <mica/spinlock.h>
 #include <public/domctl.h>
 #include <public/errno.h>
 #include <public/mica_domctl.h>
@@ -109,7 +110,7 @@ void domctl_domain_info(const struct domain *d, struct xen_domctl_getdomaininfo 
 /* The id Xen would pick for createdomain when none is asked for. */
 static domid_t choose_domid(void)
 {
-    static domid_t rover;
+    static domid_t rover;           /* guarded by domctl_lock */
     domid_t id = rover;
 
     for (u32 tries = 0; tries < DOMID_FIRST_RESERVED - 1; tries++) {
@@ -428,7 +429,7 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
     }
 }
 
-long do_domctl(u64 arg)
+static long domctl_locked(u64 arg)
 {
     struct domain *self = current_vcpu()->domain;
     struct xen_domctl op;
@@ -484,5 +485,24 @@ long do_domctl(u64 arg)
     }
     if (copyback && copy_to_guest(arg, &op, sizeof(op)))
         rc = -XEN_EFAULT;
+    return rc;
+}
+
+/*
+ * One domctl at a time, as Xen's domctl_lock: building, pausing and
+ * destroying domains assume nobody else changes them meanwhile.  Guests
+ * that may not call it are turned away before they can hold the lock.
+ */
+static DEFINE_SPINLOCK(domctl_lock, LOCK_ORDER_DOMCTL);
+
+long do_domctl(u64 arg)
+{
+    long rc;
+
+    if (!current_vcpu()->domain->is_privileged)
+        return -XEN_EPERM;
+    spin_lock(&domctl_lock);
+    rc = domctl_locked(arg);
+    spin_unlock(&domctl_lock);
     return rc;
 }

@@ -97,7 +97,7 @@ static long check_args(const struct domain *self, struct domain *d,
 
 static long build(struct domain *self, struct domain *d, struct mica_domctl_build_pv *a)
 {
-    static char cmdline[MAX_GUEST_CMDLINE];
+    static char cmdline[MAX_GUEST_CMDLINE];     /* guarded by domctl_lock */
     struct staging kernel, initrd;
     struct pv_build_rings rings;
     u64 pages;

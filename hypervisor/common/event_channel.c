@@ -6,6 +6,14 @@
  * takes the lowest free port.  Raising a port follows the ABI's protocol
  * exactly (see deliver()): guests rely on the order in which the pending
  * bit, the selector bit and upcall_pending become visible.
+ *
+ * Locking: d->event_lock guards d's port table (every struct evtchn,
+ * virq_port, the buckets).  An operation on two domains' ports
+ * (bind_interdomain, closing an interdomain port) takes both locks, the
+ * lower domain id first (lock_pair()).  Sending to a peer reads our own
+ * port under our lock, lets go, then delivers under the peer's, checking
+ * that its port still points back at us.  The shared_info bits are set
+ * with atomic operations, as guests change them concurrently anyway.
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
@@ -43,9 +51,14 @@ static bool virq_is_per_vcpu(unsigned virq)
            virq == VIRQ_XENPMU;
 }
 
+/* Called with d->event_lock held. */
 int evtchn_domain_init(struct domain *d)
 {
-    struct evtchn_table *t = xzalloc(sizeof(*t));
+    struct evtchn_table *t;
+
+    if (d->evtchn)
+        return 0;                   /* another vCPU made it first */
+    t = xzalloc(sizeof(*t));
 
     if (!t)
         return -XEN_ENOMEM;
@@ -61,12 +74,38 @@ int evtchn_domain_init(struct domain *d)
 
 void evtchn_domain_destroy(struct domain *d)
 {
-    if (!d->evtchn)
+    struct evtchn_table *t;
+
+    spin_lock(&d->event_lock);
+    t = d->evtchn;
+    d->evtchn = NULL;
+    spin_unlock(&d->event_lock);
+    if (!t)
         return;
     for (unsigned b = 0; b < NR_BUCKETS; b++)
-        xfree(d->evtchn->buckets[b]);
-    xfree(d->evtchn);
-    d->evtchn = NULL;
+        xfree(t->buckets[b]);
+    xfree(t);
+}
+
+/* Both domains' event locks, lower id first (one lock when a == b). */
+static void lock_pair(struct domain *a, struct domain *b)
+{
+    if (a == b) {
+        spin_lock(&a->event_lock);
+    } else if (a->domid < b->domid) {
+        spin_lock(&a->event_lock);
+        spin_lock_nested(&b->event_lock, 1);
+    } else {
+        spin_lock(&b->event_lock);
+        spin_lock_nested(&a->event_lock, 1);
+    }
+}
+
+static void unlock_pair(struct domain *a, struct domain *b)
+{
+    if (a != b)
+        spin_unlock(&b->event_lock);
+    spin_unlock(&a->event_lock);
 }
 
 static struct evtchn *port_ptr(struct domain *d, u32 port)
@@ -76,16 +115,32 @@ static struct evtchn *port_ptr(struct domain *d, u32 port)
     return &d->evtchn->buckets[port / BUCKET_PORTS][port % BUCKET_PORTS];
 }
 
-bool evtchn_port_valid(struct domain *d, u32 port)
+static bool port_valid_locked(struct domain *d, u32 port)
 {
     struct evtchn *c = port_ptr(d, port);
     return c && c->state != ECS_FREE && c->state != ECS_RESERVED;
 }
 
+bool evtchn_port_valid(struct domain *d, u32 port)
+{
+    bool ok;
+
+    spin_lock(&d->event_lock);
+    ok = port_valid_locked(d, port);
+    spin_unlock(&d->event_lock);
+    return ok;
+}
+
 bool evtchn_port_unbound_for(struct domain *d, u32 port, domid_t remote)
 {
-    struct evtchn *c = d->evtchn ? port_ptr(d, port) : NULL;
-    return c && c->state == ECS_UNBOUND && c->remote_dom == remote;
+    struct evtchn *c;
+    bool ok;
+
+    spin_lock(&d->event_lock);
+    c = d->evtchn ? port_ptr(d, port) : NULL;
+    ok = c && c->state == ECS_UNBOUND && c->remote_dom == remote;
+    spin_unlock(&d->event_lock);
+    return ok;
 }
 
 static int alloc_port(struct domain *d, u32 *out)
@@ -136,6 +191,7 @@ static void mark_upcall(struct vcpu *v, u32 port)
     }
 }
 
+/* Called with d->event_lock held. */
 static void deliver(struct domain *d, u32 port)
 {
     struct shared_info *s = d->shared_info;
@@ -157,7 +213,9 @@ static void deliver(struct domain *d, u32 port)
 
 void evtchn_raise(struct domain *d, u32 port)
 {
+    spin_lock(&d->event_lock);
     deliver(d, port);
+    spin_unlock(&d->event_lock);
 }
 
 bool evtchn_port_pending(struct domain *d, u32 port)
@@ -176,22 +234,26 @@ void send_guest_vcpu_virq(struct vcpu *v, unsigned virq)
     struct domain *d = v->domain;
     u32 port;
 
-    if (!d->evtchn || virq >= NR_VIRQS)
+    if (virq >= NR_VIRQS)
         return;
-    port = d->evtchn->virq_port[v->vcpu_id][virq];
+    spin_lock(&d->event_lock);
+    port = d->evtchn ? d->evtchn->virq_port[v->vcpu_id][virq] : 0;
     if (port)
         deliver(d, port);
+    spin_unlock(&d->event_lock);
 }
 
 void send_guest_global_virq(struct domain *d, unsigned virq)
 {
     u32 port;
 
-    if (!d || !d->evtchn || virq >= NR_VIRQS)
+    if (!d || virq >= NR_VIRQS)
         return;
-    port = d->evtchn->virq_port[0][virq];
+    spin_lock(&d->event_lock);
+    port = d->evtchn ? d->evtchn->virq_port[0][virq] : 0;
     if (port)
         deliver(d, port);
+    spin_unlock(&d->event_lock);
 }
 
 static void free_port(struct domain *d, u32 port)
@@ -203,12 +265,42 @@ static void free_port(struct domain *d, u32 port)
                    port % BITS_PER_WORD);
 }
 
+/*
+ * Closes d's port; takes the locks itself.  An interdomain port needs
+ * the peer's lock too: when the peer's id is lower, ours is dropped and
+ * both are taken in order, and the port is looked at afresh.
+ */
 static long evtchn_close(struct domain *d, u32 port)
 {
-    struct evtchn *c = port_ptr(d, port);
+    struct domain *rd;
+    struct evtchn *c;
 
-    if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED)
-        return -XEN_EINVAL;
+    for (;;) {
+        domid_t peer;
+
+        spin_lock(&d->event_lock);
+        c = port_ptr(d, port);
+        if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED) {
+            spin_unlock(&d->event_lock);
+            return -XEN_EINVAL;
+        }
+        rd = c->state == ECS_INTERDOMAIN ? domain_by_id(c->remote_dom) : NULL;
+        if (!rd || rd == d) {
+            rd = d;
+            break;
+        }
+        if (d->domid < rd->domid) {
+            spin_lock_nested(&rd->event_lock, 1);
+            break;
+        }
+        peer = rd->domid;
+        spin_unlock(&d->event_lock);
+        lock_pair(d, rd);
+        c = port_ptr(d, port);
+        if (c && c->state == ECS_INTERDOMAIN && c->remote_dom == peer)
+            break;
+        unlock_pair(d, rd);             /* changed meanwhile: start over */
+    }
     switch (c->state) {
     case ECS_VIRQ:
         for (unsigned v = 0; v < MAX_VIRT_CPUS; v++)
@@ -219,8 +311,7 @@ static long evtchn_close(struct domain *d, u32 port)
         pirq_unbind(d, c->virq);       /* the pirq number lives in .virq */
         break;
     case ECS_INTERDOMAIN: {
-        struct domain *rd = domain_by_id(c->remote_dom);
-        struct evtchn *rc = rd ? port_ptr(rd, c->remote_port) : NULL;
+        struct evtchn *rc = port_ptr(rd, c->remote_port);
         /* The peer stays open, waiting for us to bind again. */
         if (rc && rc->state == ECS_INTERDOMAIN && rc->remote_dom == d->domid) {
             rc->state = ECS_UNBOUND;
@@ -232,30 +323,57 @@ static long evtchn_close(struct domain *d, u32 port)
         break;
     }
     free_port(d, port);
+    unlock_pair(d, rd);
     return 0;
 }
 
 static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
 {
-    struct evtchn *c = port_ptr(d, port);
+    struct evtchn *c, *rc;
+    struct domain *rd;
+    domid_t peer;
+    u32 rport;
 
-    if (!c)
+    spin_lock(&d->event_lock);
+    c = port_ptr(d, port);
+    if (!c) {
+        spin_unlock(&d->event_lock);
         return -XEN_EINVAL;
-    switch (c->state) {
-    case ECS_INTERDOMAIN: {
-        struct domain *rd = domain_by_id(c->remote_dom);
-        if (rd)
-            deliver(rd, c->remote_port);
-        return 0;
     }
+    switch (c->state) {
+    case ECS_INTERDOMAIN:
+        peer = c->remote_dom;
+        rport = c->remote_port;
+        if (peer != d->domid)
+            break;
+        /* A loopback pair: both ends are under the lock we hold. */
+        rc = port_ptr(d, rport);
+        if (rc && rc->state == ECS_INTERDOMAIN && rc->remote_dom == peer && rc->remote_port == port)
+            deliver(d, rport);
+        spin_unlock(&d->event_lock);
+        return 0;
     case ECS_IPI:
         deliver(d, port);
+        spin_unlock(&d->event_lock);
         return 0;
     case ECS_UNBOUND:
+        spin_unlock(&d->event_lock);
         return 0;       /* nobody listening yet: dropped, as the ABI says */
     default:
+        spin_unlock(&d->event_lock);
         return -XEN_EINVAL;
     }
+    spin_unlock(&d->event_lock);
+    /* The peer's side, under its own lock only: does it still point back here? */
+    rd = domain_by_id(peer);
+    if (!rd)
+        return 0;
+    spin_lock(&rd->event_lock);
+    rc = port_ptr(rd, rport);
+    if (rc && rc->state == ECS_INTERDOMAIN && rc->remote_dom == d->domid && rc->remote_port == port)
+        deliver(rd, rport);
+    spin_unlock(&rd->event_lock);
+    return 0;
 }
 
 /* A new port of d in the given state; 0 or the allocation error. */
@@ -294,7 +412,10 @@ long do_event_channel_op(int cmd, u64 arg)
     struct domain *d = cur->domain;
     long rc;
 
-    if (!d->evtchn && (rc = evtchn_domain_init(d)))
+    spin_lock(&d->event_lock);
+    rc = evtchn_domain_init(d);
+    spin_unlock(&d->event_lock);
+    if (rc)
         return rc;
 
     switch (cmd) {
@@ -307,17 +428,19 @@ long do_event_channel_op(int cmd, u64 arg)
         owner = resolve_dom(a.dom, d);
         if (!owner)
             return a.dom == DOMID_SELF || d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
-        if (!owner->evtchn && (rc = evtchn_domain_init(owner)))
+        spin_lock(&owner->event_lock);
+        if ((rc = evtchn_domain_init(owner)) || (rc = alloc_port(owner, &port))) {
+            spin_unlock(&owner->event_lock);
             return rc;
-        if ((rc = alloc_port(owner, &port)))
-            return rc;
+        }
         *port_ptr(owner, port) = (struct evtchn){
             .state = ECS_UNBOUND,
             .remote_dom = a.remote_dom == DOMID_SELF ? d->domid : a.remote_dom,
         };
+        spin_unlock(&owner->event_lock);
         a.port = port;
         if (copy_to_guest(arg, &a, sizeof(a))) {
-            free_port(owner, port);
+            evtchn_close(owner, port);
             return -XEN_EFAULT;
         }
         return 0;
@@ -332,21 +455,27 @@ long do_event_channel_op(int cmd, u64 arg)
         rd = b.remote_dom == DOMID_SELF ? d : domain_by_id(b.remote_dom);
         if (!rd)
             return -XEN_ESRCH;
+        lock_pair(d, rd);
         rc_ = port_ptr(rd, b.remote_port);
-        if (!rc_ || rc_->state != ECS_UNBOUND || rc_->remote_dom != d->domid)
+        if (!rc_ || rc_->state != ECS_UNBOUND || rc_->remote_dom != d->domid) {
+            unlock_pair(d, rd);
             return -XEN_EINVAL;
+        }
         if ((rc = open_port(d, (struct evtchn){ .state = ECS_INTERDOMAIN, .remote_dom = rd->domid,
-                                                  .remote_port = b.remote_port }, &port)))
+                                                  .remote_port = b.remote_port }, &port))) {
+            unlock_pair(d, rd);
             return rc;
+        }
         rc_ = port_ptr(rd, b.remote_port);     /* alloc may have grown d's table */
         rc_->state = ECS_INTERDOMAIN;
         rc_->remote_dom = d->domid;
         rc_->remote_port = port;
+        unlock_pair(d, rd);
         b.local_port = port;
         if ((rc = hand_back(d, port, arg, &b, sizeof(b))))
             return rc;
         /* The ABI raises the new local port at once, so no edge is missed. */
-        deliver(d, port);
+        evtchn_raise(d, port);
         return 0;
     }
     case EVTCHNOP_bind_virq: {
@@ -358,12 +487,15 @@ long do_event_channel_op(int cmd, u64 arg)
             return -XEN_EINVAL;
         if (b.vcpu >= d->max_vcpus)
             return -XEN_ENOENT;
+        spin_lock(&d->event_lock);
         if (d->evtchn->virq_port[b.vcpu][b.virq])
-            return -XEN_EEXIST;
-        if ((rc = open_port(d, (struct evtchn){ .state = ECS_VIRQ, .virq = b.virq,
-                                                  .notify_vcpu = (u8)b.vcpu }, &port)))
+            rc = -XEN_EEXIST;
+        else if (!(rc = open_port(d, (struct evtchn){ .state = ECS_VIRQ, .virq = b.virq,
+                                                        .notify_vcpu = (u8)b.vcpu }, &port)))
+            d->evtchn->virq_port[b.vcpu][b.virq] = port;
+        spin_unlock(&d->event_lock);
+        if (rc)
             return rc;
-        d->evtchn->virq_port[b.vcpu][b.virq] = port;
         b.port = port;
         return hand_back(d, port, arg, &b, sizeof(b));
     }
@@ -374,7 +506,10 @@ long do_event_channel_op(int cmd, u64 arg)
             return -XEN_EFAULT;
         if (b.vcpu >= d->max_vcpus)
             return -XEN_ENOENT;
-        if ((rc = open_port(d, (struct evtchn){ .state = ECS_IPI, .notify_vcpu = (u8)b.vcpu }, &port)))
+        spin_lock(&d->event_lock);
+        rc = open_port(d, (struct evtchn){ .state = ECS_IPI, .notify_vcpu = (u8)b.vcpu }, &port);
+        spin_unlock(&d->event_lock);
+        if (rc)
             return rc;
         b.port = port;
         return hand_back(d, port, arg, &b, sizeof(b));
@@ -384,12 +519,13 @@ long do_event_channel_op(int cmd, u64 arg)
         u32 port;
         if (copy_from_guest(&b, arg, sizeof(b)))
             return -XEN_EFAULT;
-        if ((rc = open_port(d, (struct evtchn){ .state = ECS_PIRQ, .virq = b.pirq }, &port)))
-            return rc;
-        if ((rc = pirq_bind(d, b.pirq, port))) {
+        spin_lock(&d->event_lock);
+        if (!(rc = open_port(d, (struct evtchn){ .state = ECS_PIRQ, .virq = b.pirq }, &port)) &&
+            (rc = pirq_bind(d, b.pirq, port)))
             free_port(d, port);
+        spin_unlock(&d->event_lock);
+        if (rc)
             return rc;
-        }
         b.port = port;
         return hand_back(d, port, arg, &b, sizeof(b));
     }
@@ -414,9 +550,10 @@ long do_event_channel_op(int cmd, u64 arg)
         td = resolve_dom(s.dom, d);
         if (!td)
             return d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
-        c = port_ptr(td, s.port);
         if (s.port >= NR_PORTS)
             return -XEN_EINVAL;
+        spin_lock(&td->event_lock);
+        c = port_ptr(td, s.port);
         memset(&s.u, 0, sizeof(s.u));
         s.vcpu = c ? c->notify_vcpu : 0;
         switch (c ? c->state : ECS_FREE) {
@@ -432,6 +569,7 @@ long do_event_channel_op(int cmd, u64 arg)
         case ECS_VIRQ: s.status = EVTCHNSTAT_virq; s.u.virq = c->virq; break;
         case ECS_IPI: s.status = EVTCHNSTAT_ipi; break;
         }
+        spin_unlock(&td->event_lock);
         return copy_to_guest(arg, &s, sizeof(s)) ? -XEN_EFAULT : 0;
     }
     case EVTCHNOP_bind_vcpu: {
@@ -439,15 +577,18 @@ long do_event_channel_op(int cmd, u64 arg)
         struct evtchn *c;
         if (copy_from_guest(&b, arg, sizeof(b)))
             return -XEN_EFAULT;
+        spin_lock(&d->event_lock);
         c = port_ptr(d, b.port);
         if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED)
-            return -XEN_EINVAL;
-        if (b.vcpu >= d->max_vcpus)
-            return -XEN_ENOENT;
-        if (c->state == ECS_IPI || (c->state == ECS_VIRQ && virq_is_per_vcpu(c->virq)))
-            return -XEN_EINVAL;
-        c->notify_vcpu = (u8)b.vcpu;
-        return 0;
+            rc = -XEN_EINVAL;
+        else if (b.vcpu >= d->max_vcpus)
+            rc = -XEN_ENOENT;
+        else if (c->state == ECS_IPI || (c->state == ECS_VIRQ && virq_is_per_vcpu(c->virq)))
+            rc = -XEN_EINVAL;
+        else
+            c->notify_vcpu = (u8)b.vcpu;
+        spin_unlock(&d->event_lock);
+        return rc;
     }
     case EVTCHNOP_unmask: {
         struct evtchn_unmask u;
@@ -455,13 +596,17 @@ long do_event_channel_op(int cmd, u64 arg)
         struct evtchn *c;
         if (copy_from_guest(&u, arg, sizeof(u)))
             return -XEN_EFAULT;
+        spin_lock(&d->event_lock);
         c = port_ptr(d, u.port);
-        if (!c || u.port >= NR_PORTS)
+        if (!c || u.port >= NR_PORTS) {
+            spin_unlock(&d->event_lock);
             return -XEN_EINVAL;
+        }
         if (test_and_clear((volatile u64 *)&s->evtchn_mask[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
             test_bit(&s->evtchn_pending[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
             c->notify_vcpu < d->max_vcpus)
             mark_upcall(d->vcpus[c->notify_vcpu], u.port);
+        spin_unlock(&d->event_lock);
         return 0;
     }
     case EVTCHNOP_reset: {
@@ -472,8 +617,9 @@ long do_event_channel_op(int cmd, u64 arg)
         td = resolve_dom(r.dom, d);
         if (!td)
             return d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
-        if (!td->evtchn)
+        if (!READ_ONCE(td->evtchn))
             return 0;
+        /* Port by port: evtchn_close() takes the locks (and the peer's) itself. */
         for (u32 p = 1; p < NR_PORTS; p++)
             if (evtchn_port_valid(td, p))
                 evtchn_close(td, p);

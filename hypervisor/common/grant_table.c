@@ -933,7 +933,9 @@ void grant_domain_destroy(struct domain *d)
      * Grant frames are not in tot_pages (Xen does not count them either),
      * but the teardown counts every frame of d it frees against it.
      */
+    spin_lock(&d->page_alloc_lock);
     d->tot_pages += gt->nr_frames;
+    spin_unlock(&d->page_alloc_lock);
     gt->d = NULL;
     gt->dead = true;
     if (!gt->pins)

@@ -18,6 +18,7 @@
 #include <mica/types.h>
 #include <mica/lib.h>
 #include <mica/heap.h>
+#include <mica/spinlock.h>
 
 #define TAG_SIZE        16
 #define BLOCK_OVERHEAD  (2 * TAG_SIZE)
@@ -398,7 +399,8 @@ void heap_get_stats(const struct heap *h, struct heap_stats *s)
 }
 
 /* The hypervisor's own heap: the one global instance. */
-static struct heap hv_heap;
+static struct heap hv_heap;             /* guarded by xheap_lock */
+static DEFINE_SPINLOCK(xheap_lock, LOCK_ORDER_XHEAP);
 
 void heap_init(void *base, size_t size)
 {
@@ -406,35 +408,49 @@ void heap_init(void *base, size_t size)
         panic("heap: region %p + %#llx is too small\n", base, (unsigned long long)size);
 }
 
+void *xmalloc_aligned(size_t size, size_t align)
+{
+    void *p;
+
+    spin_lock(&xheap_lock);
+    p = heap_alloc(&hv_heap, size, align);
+    spin_unlock(&xheap_lock);
+    return p;
+}
+
 void *xmalloc(size_t size)
 {
-    return heap_alloc(&hv_heap, size, HEAP_ALIGN);
+    return xmalloc_aligned(size, HEAP_ALIGN);
 }
 
 void *xzalloc(size_t size)
 {
-    void *p = heap_alloc(&hv_heap, size, HEAP_ALIGN);
+    void *p = xmalloc_aligned(size, HEAP_ALIGN);
     if (p)
         memset(p, 0, size);
     return p;
 }
 
-void *xmalloc_aligned(size_t size, size_t align)
-{
-    return heap_alloc(&hv_heap, size, align);
-}
-
 void xfree(void *ptr)
 {
+    spin_lock(&xheap_lock);
     heap_free(&hv_heap, ptr);
+    spin_unlock(&xheap_lock);
 }
 
 void xheap_stats(struct heap_stats *stats)
 {
+    spin_lock(&xheap_lock);
     heap_get_stats(&hv_heap, stats);
+    spin_unlock(&xheap_lock);
 }
 
 int xheap_check(void)
 {
-    return heap_check(&hv_heap);
+    int rc;
+
+    spin_lock(&xheap_lock);
+    rc = heap_check(&hv_heap);
+    spin_unlock(&xheap_lock);
+    return rc;
 }

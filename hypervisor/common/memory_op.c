@@ -88,8 +88,9 @@ static void assign_extent(struct domain *d, mfn_t mfn, unsigned order)
 {
     for (u64 i = 0; i < (1ULL << order); i++) {
         struct page_info *pg = mfn_to_page(&host_frames, mfn + i);
-        pg->owner = d->domid;
         pg->count_info = 1;
+        smp_mb();               /* the count before the owner get_page() checks */
+        WRITE_ONCE(pg->owner, d->domid);
     }
 }
 
@@ -98,13 +99,22 @@ static mfn_t give_extent(struct domain *d, unsigned order, mfn_t limit)
 {
     mfn_t mfn;
 
-    if (d->tot_pages + (1ULL << order) > d->max_pages)
+    /* Claimed first, so two CPUs growing d cannot both pass max_pages. */
+    spin_lock(&d->page_alloc_lock);
+    if (d->is_dying || d->tot_pages + (1ULL << order) > d->max_pages) {
+        spin_unlock(&d->page_alloc_lock);
         return INVALID_MFN;
-    mfn = alloc_extent(order, limit);
-    if (mfn == INVALID_MFN)
-        return INVALID_MFN;
-    assign_extent(d, mfn, order);
+    }
     d->tot_pages += 1ULL << order;
+    spin_unlock(&d->page_alloc_lock);
+    mfn = alloc_extent(order, limit);
+    if (mfn == INVALID_MFN) {
+        spin_lock(&d->page_alloc_lock);
+        d->tot_pages -= 1ULL << order;
+        spin_unlock(&d->page_alloc_lock);
+        return INVALID_MFN;
+    }
+    assign_extent(d, mfn, order);
     return mfn;
 }
 

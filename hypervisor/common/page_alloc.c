@@ -126,13 +126,14 @@ void frame_pool_init(struct frame_pool *p, struct page_info *table, mfn_t nr_fra
 #else
     p->panic_on_misuse = false;
 #endif
+    spin_lock_init(&p->lock, "frame_pool.lock", LOCK_ORDER_HEAP);
     for (mfn_t i = 0; i < nr_frames; i++) {
         reset_frame(&table[i], PGS_RESERVED);
         table[i].spare = 0;
     }
 }
 
-int frame_pool_add_free(struct frame_pool *p, mfn_t start, mfn_t end)
+static int add_free_locked(struct frame_pool *p, mfn_t start, mfn_t end)
 {
     int err = FRAME_OK;
 
@@ -170,6 +171,16 @@ int frame_pool_add_free(struct frame_pool *p, mfn_t start, mfn_t end)
     p->free_frames += end - start;
     p->total_frames += end - start;
     return FRAME_OK;
+}
+
+int frame_pool_add_free(struct frame_pool *p, mfn_t start, mfn_t end)
+{
+    int err;
+
+    spin_lock(&p->lock);
+    err = add_free_locked(p, start, end);
+    spin_unlock(&p->lock);
+    return err;
 }
 
 /*
@@ -215,12 +226,17 @@ static mfn_t alloc_in_zones(struct frame_pool *p, unsigned want, u64 zone_mask)
 
 mfn_t alloc_frames(struct frame_pool *p, unsigned order)
 {
+    mfn_t mfn;
+
     if (order > MAX_ORDER)
         return INVALID_MFN;
-    return alloc_in_zones(p, order, ~0ULL);
+    spin_lock(&p->lock);
+    mfn = alloc_in_zones(p, order, ~0ULL);
+    spin_unlock(&p->lock);
+    return mfn;
 }
 
-mfn_t alloc_frames_below(struct frame_pool *p, unsigned order, mfn_t limit)
+static mfn_t alloc_below_locked(struct frame_pool *p, unsigned order, mfn_t limit)
 {
     if (order > MAX_ORDER || limit == 0)
         return INVALID_MFN;
@@ -244,6 +260,16 @@ mfn_t alloc_frames_below(struct frame_pool *p, unsigned order, mfn_t limit)
     return INVALID_MFN;
 }
 
+mfn_t alloc_frames_below(struct frame_pool *p, unsigned order, mfn_t limit)
+{
+    mfn_t mfn;
+
+    spin_lock(&p->lock);
+    mfn = alloc_below_locked(p, order, limit);
+    spin_unlock(&p->lock);
+    return mfn;
+}
+
 int frame_pool_check_free(const struct frame_pool *p, mfn_t mfn, unsigned order)
 {
     if (order > MAX_ORDER)
@@ -260,7 +286,7 @@ int frame_pool_check_free(const struct frame_pool *p, mfn_t mfn, unsigned order)
     return FRAME_OK;
 }
 
-int free_frames(struct frame_pool *p, mfn_t mfn, unsigned order)
+static int free_locked(struct frame_pool *p, mfn_t mfn, unsigned order)
 {
     int err = frame_pool_check_free(p, mfn, order);
     if (err != FRAME_OK) {
@@ -273,6 +299,16 @@ int free_frames(struct frame_pool *p, mfn_t mfn, unsigned order)
     insert_free_block(p, mfn, order);
     p->free_frames += count;
     return FRAME_OK;
+}
+
+int free_frames(struct frame_pool *p, mfn_t mfn, unsigned order)
+{
+    int err;
+
+    spin_lock(&p->lock);
+    err = free_locked(p, mfn, order);
+    spin_unlock(&p->lock);
+    return err;
 }
 
 #define CHECK_FAIL(...) do { pr_err("frame pool check: " __VA_ARGS__); return FRAME_E_CORRUPT; } while (0)

@@ -28,7 +28,9 @@
  * a guest that mostly sleeps (waiting for timers or I/O) get its turn
  * promptly even when another vCPU spins through its whole time slice.
  */
+#include <mica/rcu.h>
 #include <asm/current.h>
+#include <asm/io.h>
 #include <asm/lapic.h>
 #include <asm/smp.h>
 #include <asm/time.h>
@@ -232,7 +234,14 @@ void sched_sync_domain(struct domain *d)
         if (again) {
             spin_unlock(&sched_lock);
             udelay(10);
-            spin_lock(&sched_lock);
+            /*
+             * Taken back under the caller's inner locks (domctl_lock): by
+             * trylock, which the lock-order check allows.  No deadlock: a
+             * CPU holding sched_lock could only wait for domctl_lock from a
+             * vCPU of dom0, and dom0's vCPUs all share this CPU.
+             */
+            while (!spin_trylock(&sched_lock))
+                cpu_relax();
         }
     }
 }
@@ -475,6 +484,7 @@ static void idle_wait(u64 now)
 
     arch_set_timer(next_deadline(now));
     cpumask_set_cpu(smp_processor_id(), &idle_cpus);
+    rcu_quiescent();                    /* idle: no lookup results held */
     sched_lock_leave(held);
     arch_idle_wait();
     if (held)
@@ -544,6 +554,7 @@ void sched_on_exit(void)
     struct vcpu *cur = current_vcpu();
     u64 now = now_ns();
 
+    rcu_quiescent();                    /* the hypercall or trap is over */
     account(cur, now);
     sched_tick(now);
     /*
@@ -591,6 +602,7 @@ void sched_start_secondary(void)
     while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         arch_idle_wait();
     sched_lock_enter();
+    rcu_cpu_online(smp_processor_id());     /* grace periods wait for this CPU from now */
     arch_enter_vcpu(switch_to_next(NULL, now_ns()));
 }
 

@@ -13,6 +13,7 @@
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/spinlock.h>
 #include <public/domctl.h>
 #include <public/errno.h>
 #include <public/sysctl.h>
@@ -67,7 +68,7 @@ static long getdomaininfolist(struct xen_sysctl_getdomaininfolist *l)
     return 0;
 }
 
-long do_sysctl(u64 arg)
+static long sysctl_locked(u64 arg)
 {
     struct xen_sysctl op;
     long rc;
@@ -99,5 +100,20 @@ long do_sysctl(u64 arg)
     }
     if (copy_to_guest(arg, &op, sizeof(op)))
         return -XEN_EFAULT;
+    return rc;
+}
+
+/* One sysctl at a time, as Xen's sysctl_lock; unprivileged callers never hold it. */
+static DEFINE_SPINLOCK(sysctl_lock, LOCK_ORDER_SYSCTL);
+
+long do_sysctl(u64 arg)
+{
+    long rc;
+
+    if (!current_vcpu()->domain->is_privileged)
+        return -XEN_EPERM;
+    spin_lock(&sysctl_lock);
+    rc = sysctl_locked(arg);
+    spin_unlock(&sysctl_lock);
     return rc;
 }

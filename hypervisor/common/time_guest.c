@@ -8,7 +8,7 @@
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <mica/time_guest.h>
-#include <asm/atomic.h>      /* barrier() */
+#include <asm/atomic.h>
 
 #define REPUBLISH_NS 1000000000ULL
 #define NS_PER_SEC   1000000000ULL

@@ -13,6 +13,7 @@
 #include <asm/paging.h>
 #include <asm/pci.h>
 #include <mica/lib.h>
+#include <mica/spinlock.h>
 #include <public/errno.h>
 
 #define MAX_MSI_DEVS     16
@@ -63,6 +64,8 @@ struct msi_vec {
     bool masked;
 };
 
+/* Guards devs, vecs and table_maps: pirq ops and dom0's config writes both come here. */
+static DEFINE_SPINLOCK(msi_lock, LOCK_ORDER_MSI);
 static struct msi_dev devs[MAX_MSI_DEVS];
 static struct msi_vec vecs[MAX_MSI_VECTORS];
 
@@ -231,7 +234,7 @@ static void put_dev(struct msi_dev *m)
     m->in_use = false;
 }
 
-int msi_setup(u16 bdf, bool msix, unsigned entry_nr, u64 table_base, u8 vector)
+static int setup_locked(u16 bdf, bool msix, unsigned entry_nr, u64 table_base, u8 vector)
 {
     long err = 0;
     struct msi_dev *m = get_dev(bdf, msix, table_base, &err);
@@ -275,7 +278,7 @@ static struct msi_vec *vec_of(int handle)
     return &vecs[handle];
 }
 
-void msi_mask(int handle, bool masked)
+static void mask_locked(int handle, bool masked)
 {
     struct msi_vec *v = vec_of(handle);
 
@@ -285,7 +288,7 @@ void msi_mask(int handle, bool masked)
     write_mask(&devs[v->dev], v->entry, masked);
 }
 
-void msi_teardown(int handle)
+static void teardown_locked(int handle)
 {
     struct msi_vec *v = vec_of(handle);
 
@@ -296,7 +299,7 @@ void msi_teardown(int handle)
     put_dev(&devs[v->dev]);
 }
 
-long msi_restore(u16 bdf)
+static long restore_locked(u16 bdf)
 {
     struct msi_dev *m = dev_of(bdf);
 
@@ -315,7 +318,7 @@ long msi_restore(u16 bdf)
  * write of the control word passes, with the vector count forced to one.
  * Address, data and mask registers are Mica's.
  */
-bool msi_dom0_conf_write(u16 bdf, unsigned reg, unsigned size, u32 *val)
+static bool dom0_conf_write_locked(u16 bdf, unsigned reg, unsigned size, u32 *val)
 {
     struct msi_dev *m;
     unsigned end;
@@ -338,4 +341,49 @@ bool msi_dom0_conf_write(u16 bdf, unsigned reg, unsigned size, u32 *val)
         return false;
     *val &= ~MSI_CTRL_MME;
     return true;
+}
+
+/* The entry points: each takes msi_lock around the work above. */
+int msi_setup(u16 bdf, bool msix, unsigned entry_nr, u64 table_base, u8 vector)
+{
+    int rc;
+
+    spin_lock(&msi_lock);
+    rc = setup_locked(bdf, msix, entry_nr, table_base, vector);
+    spin_unlock(&msi_lock);
+    return rc;
+}
+
+void msi_mask(int handle, bool masked)
+{
+    spin_lock(&msi_lock);
+    mask_locked(handle, masked);
+    spin_unlock(&msi_lock);
+}
+
+void msi_teardown(int handle)
+{
+    spin_lock(&msi_lock);
+    teardown_locked(handle);
+    spin_unlock(&msi_lock);
+}
+
+long msi_restore(u16 bdf)
+{
+    long rc;
+
+    spin_lock(&msi_lock);
+    rc = restore_locked(bdf);
+    spin_unlock(&msi_lock);
+    return rc;
+}
+
+bool msi_dom0_conf_write(u16 bdf, unsigned reg, unsigned size, u32 *val)
+{
+    bool ok;
+
+    spin_lock(&msi_lock);
+    ok = dom0_conf_write_locked(bdf, reg, size, val);
+    spin_unlock(&msi_lock);
+    return ok;
 }

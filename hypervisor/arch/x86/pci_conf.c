@@ -1,29 +1,40 @@
 /*
  * PCI configuration mechanism #1 and dom0's view of its ports (see
- * asm/pci.h).  Mica is not preemptible and no interrupt handler of Mica's
- * touches config space, so an address write followed by a data access is
- * never split.
+ * asm/pci.h).  The address write and the data access that follows are one
+ * step under pci_conf_lock, so no other CPU's access comes between them;
+ * no interrupt handler of Mica's touches config space.
  */
 #include <asm/io.h>
 #include <asm/msi.h>
 #include <asm/pci.h>
+#include <mica/spinlock.h>
 
 #define CONFIG_ADDRESS 0xcf8
 #define CONFIG_DATA    0xcfc
 #define CF8_ENABLE     (1u << 31)
 
+/* Guards the machine's 0xCF8 latch. */
+static DEFINE_SPINLOCK(pci_conf_lock, LOCK_ORDER_PCI_CONF);
+
 static u32 raw_read(u32 cf8, unsigned off, unsigned size)
 {
+    u32 v;
+
+    spin_lock(&pci_conf_lock);
     outl(CONFIG_ADDRESS, cf8);
     if (size == 1)
-        return inb((u16)(CONFIG_DATA + off));
-    if (size == 2)
-        return inw((u16)(CONFIG_DATA + off));
-    return inl(CONFIG_DATA);
+        v = inb((u16)(CONFIG_DATA + off));
+    else if (size == 2)
+        v = inw((u16)(CONFIG_DATA + off));
+    else
+        v = inl(CONFIG_DATA);
+    spin_unlock(&pci_conf_lock);
+    return v;
 }
 
 static void raw_write(u32 cf8, unsigned off, unsigned size, u32 val)
 {
+    spin_lock(&pci_conf_lock);
     outl(CONFIG_ADDRESS, cf8);
     if (size == 1)
         outb((u16)(CONFIG_DATA + off), (u8)val);
@@ -31,6 +42,7 @@ static void raw_write(u32 cf8, unsigned off, unsigned size, u32 val)
         outw((u16)(CONFIG_DATA + off), (u16)val);
     else
         outl(CONFIG_DATA, val);
+    spin_unlock(&pci_conf_lock);
 }
 
 static u32 cf8_of(u16 bdf, unsigned reg)

@@ -10,6 +10,8 @@
 
 #include <asm/domain.h>
 #include <mica/cpumask.h>
+#include <mica/rcu.h>
+#include <mica/spinlock.h>
 #include <mica/types.h>
 #include <public/xen.h>
 #include <public/vcpu.h>
@@ -76,9 +78,13 @@ struct domain {
     bool shutdown_code_set;
     u8 shutdown_code;
 
+    /* Guards tot_pages, held_frames and teardown_done. */
+    spinlock_t page_alloc_lock;
     u64 tot_pages;                  /* frames owned */
     /* Dying: frames other domains still reference; d is freed at 0. */
     u64 held_frames;
+    /* domain_destroy() has released all it can: the last held frame frees d. */
+    bool teardown_done;
     u64 max_pages;
 
     struct shared_info *shared_info;
@@ -106,7 +112,9 @@ struct domain {
     unsigned sched_cpu;
     bool sched_placed;              /* sched_cpu is chosen */
 
-    struct evtchn_table *evtchn;    /* NULL until first used */
+    /* Guards evtchn and every port in it (common/event_channel.c). */
+    spinlock_t event_lock;
+    struct evtchn_table *evtchn;    /* NULL until first used; guarded by event_lock */
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */
 
     /* An unprivileged guest's console_io output, gathered into lines. */
@@ -114,7 +122,8 @@ struct domain {
     u32 console_len;
 
     struct arch_domain arch;
-    struct domain *next;            /* list of all domains */
+    struct domain *next;            /* list of all domains; guarded by domlist_lock */
+    struct rcu_head rcu;            /* the deferred free after destruction */
 };
 
 /* Moves v to a new RUNSTATE_*, accounting the time spent in the old one. */
@@ -122,12 +131,20 @@ void vcpu_runstate_change(struct vcpu *v, int state, u64 now);
 /* Copies v's runstate to its registered area (v's page tables must be live). */
 void vcpu_runstate_publish(struct vcpu *v);
 
-/* Creates a domain with max_vcpus vCPUs (all down) and a zeroed shared_info. */
+/*
+ * Creates a domain with max_vcpus vCPUs (all down) and a zeroed
+ * shared_info.  Callers serialise (boot, or domctl under domctl_lock).
+ */
 struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus);
+/*
+ * Lookups.  The result stays valid until this CPU next passes an RCU
+ * quiescent point (returns to a guest, or idles; mica/rcu.h), never
+ * longer: keep a domain id across hypercalls, not a pointer.
+ */
 struct domain *domain_by_id(domid_t domid);
 /* Also a dying domain kept for frames others still reference (ids stay taken). */
 struct domain *domain_by_id_any(domid_t domid);
-/* The last held frame of a dying domain is gone: free what is left of it. */
+/* One held frame of dying d is gone; after the last, d itself goes. */
 void domain_release_held(struct domain *d);
 
 /* The domain, live or dying, with the lowest id >= first, or NULL (id order). */

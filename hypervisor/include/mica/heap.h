@@ -11,7 +11,8 @@
  * Payloads are 16-byte aligned.
  *
  * All state is in struct heap; xmalloc() and friends work on the one
- * global heap set up by heap_init().  No locking yet: callers serialise.
+ * global heap set up by heap_init(), under xheap_lock; heap_*() on a
+ * struct heap of one's own do no locking.
  */
 #ifndef MICA_HEAP_H
 #define MICA_HEAP_H

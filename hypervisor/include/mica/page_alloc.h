@@ -18,6 +18,7 @@
 #define MICA_PAGE_ALLOC_H
 
 #include <mica/types.h>
+#include <mica/spinlock.h>
 #include <mica/page_info.h>
 
 /* Largest block: 2^18 frames, 1 GiB. */
@@ -49,6 +50,8 @@ struct frame_pool {
      * a refused operation leaves the pool intact.
      */
     bool panic_on_misuse;
+    /* Guards everything above, and the allocator's fields of the frames. */
+    spinlock_t lock;
 };
 
 /*

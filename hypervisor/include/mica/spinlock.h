@@ -83,9 +83,10 @@ static inline bool rw_is_write_locked(const rwlock_t *l) { return READ_ONCE(l->c
 
 /*
  * The locking functions live in common/spinlock.c.  Debug builds pass
- * the call site so a violation report names the line at fault.
+ * the call site so a violation report names the line at fault.  Host
+ * unit tests get the single-threaded versions further down.
  */
-#ifdef CONFIG_DEBUG_LOCKS
+#if defined(CONFIG_DEBUG_LOCKS) && !defined(MICA_HOST_TEST)
 #define LOCK_SITE , __FILE__, __LINE__
 #define LOCK_SITE_PARAMS , const char *file, int line
 #else
@@ -93,6 +94,7 @@ static inline bool rw_is_write_locked(const rwlock_t *l) { return READ_ONCE(l->c
 #define LOCK_SITE_PARAMS
 #endif
 
+#ifndef MICA_HOST_TEST
 void _spin_lock(spinlock_t *l, unsigned int subclass LOCK_SITE_PARAMS);
 bool _spin_trylock(spinlock_t *l LOCK_SITE_PARAMS);
 void _spin_unlock(spinlock_t *l LOCK_SITE_PARAMS);
@@ -101,6 +103,36 @@ void _read_unlock(rwlock_t *l LOCK_SITE_PARAMS);
 void _write_lock(rwlock_t *l LOCK_SITE_PARAMS);
 bool _write_trylock(rwlock_t *l LOCK_SITE_PARAMS);
 void _write_unlock(rwlock_t *l LOCK_SITE_PARAMS);
+#else
+/*
+ * Host unit tests run the code under test on one thread: a lock is taken
+ * and released for real, and taking a held one (which would spin
+ * forever) or releasing a free one stops the test.
+ */
+static inline void host_lock_take(u32 *word, u32 busy, const char *what)
+{
+    if (*word)
+        panic("host test: %s of a lock already held\n", what);
+    *word = busy;
+}
+static inline void host_lock_drop(u32 *word, const char *what)
+{
+    if (!*word)
+        panic("host test: %s of a lock not held\n", what);
+    *word = 0;
+}
+static inline void _spin_lock(spinlock_t *l, unsigned int subclass LOCK_SITE_PARAMS)
+{ (void)subclass; host_lock_take(&l->tickets, 1u << 16, "spin_lock"); }
+static inline bool _spin_trylock(spinlock_t *l LOCK_SITE_PARAMS)
+{ if (l->tickets) return false; l->tickets = 1u << 16; return true; }
+static inline void _spin_unlock(spinlock_t *l LOCK_SITE_PARAMS) { host_lock_drop(&l->tickets, "spin_unlock"); }
+static inline void _read_lock(rwlock_t *l LOCK_SITE_PARAMS) { l->cnt++; }
+static inline void _read_unlock(rwlock_t *l LOCK_SITE_PARAMS) { l->cnt--; }
+static inline void _write_lock(rwlock_t *l LOCK_SITE_PARAMS) { host_lock_take(&l->cnt, RW_WRITER, "write_lock"); }
+static inline bool _write_trylock(rwlock_t *l LOCK_SITE_PARAMS)
+{ if (l->cnt) return false; l->cnt = RW_WRITER; return true; }
+static inline void _write_unlock(rwlock_t *l LOCK_SITE_PARAMS) { host_lock_drop(&l->cnt, "write_unlock"); }
+#endif
 
 #define spin_lock(l)              _spin_lock((l), 0 LOCK_SITE)
 /* The second of two same-class locks whose order the caller fixes. */
@@ -119,7 +151,7 @@ void _write_unlock(rwlock_t *l LOCK_SITE_PARAMS);
 #define spin_unlock_irqrestore(l, flags) \
     do { spin_unlock(l); local_irq_restore(flags); } while (0)
 
-#ifdef CONFIG_DEBUG_LOCKS
+#if defined(CONFIG_DEBUG_LOCKS) && !defined(MICA_HOST_TEST)
 void _lock_assert_held(const void *lock, const char *name, bool held, const char *what,
                        const char *file, int line);
 bool spin_is_locked_by_me(const spinlock_t *l);

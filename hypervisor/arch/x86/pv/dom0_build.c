@@ -357,6 +357,7 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
                            const void *initrd, size_t initrd_len, u64 nr_pages,
                            const char *cmdline, struct pv_build_rings *rings)
 {
+    /* Too big for the stack; boot builds dom0 alone, domctl builds run under domctl_lock. */
     static struct builder b;
     static struct elf_pv_info info;
     domid_t domid = d->domid;

@@ -131,12 +131,17 @@ static u64 *find_l1e(struct vcpu *v, u64 addr, bool contains_pte)
 
 int gnt_pte_create(struct vcpu *v, u64 addr, mfn_t mfn, u32 flags)
 {
-    u64 *pl1e = find_l1e(v, addr, flags & GNTMAP_contains_pte), old;
+    u64 *pl1e, old;
 
-    if (!pl1e)
+    spin_lock(&v->domain->arch.pt_lock);
+    pl1e = find_l1e(v, addr, flags & GNTMAP_contains_pte);
+    if (!pl1e) {
+        spin_unlock(&v->domain->arch.pt_lock);
         return GNTST_general_error;
+    }
     old = *pl1e;
     *pl1e = grant_pte(mfn, flags);
+    spin_unlock(&v->domain->arch.pt_lock);
     /* Whatever was there lets go of its references (it may be a grant PTE too). */
     pt_l1e_release(old);
     if (old & PTE_P)
@@ -144,7 +149,7 @@ int gnt_pte_create(struct vcpu *v, u64 addr, mfn_t mfn, u32 flags)
     return GNTST_okay;
 }
 
-int gnt_pte_destroy(struct vcpu *v, u64 addr, mfn_t mfn, u64 new_addr, u32 flags)
+static int pte_destroy_locked(struct vcpu *v, u64 addr, mfn_t mfn, u64 new_addr, u32 flags)
 {
     bool by_pte = flags & GNTMAP_contains_pte;
     u64 *pl1e, *pnew = NULL, old, repl = 0;
@@ -170,4 +175,14 @@ int gnt_pte_destroy(struct vcpu *v, u64 addr, mfn_t mfn, u64 new_addr, u32 flags
     }
     *pl1e = repl;
     return GNTST_okay;
+}
+
+int gnt_pte_destroy(struct vcpu *v, u64 addr, mfn_t mfn, u64 new_addr, u32 flags)
+{
+    int rc;
+
+    spin_lock(&v->domain->arch.pt_lock);
+    rc = pte_destroy_locked(v, addr, mfn, new_addr, flags);
+    spin_unlock(&v->domain->arch.pt_lock);
+    return rc;
 }

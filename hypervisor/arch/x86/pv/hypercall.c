@@ -19,6 +19,7 @@
 #include <mica/grant_table.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/percpu.h>
 #include <mica/sched.h>
 #include <public/callback.h>
 #include <public/errno.h>
@@ -255,11 +256,12 @@ static long do_physdev_op(int cmd, u64 arg)
     }
 }
 
-static bool top_level_call;
+/* Per CPU: a hypercall runs on one CPU from entry to exit. */
+static DEFINE_PER_CPU(bool, top_level_call);
 
 bool hypercall_may_continue(void)
 {
-    return top_level_call;
+    return this_cpu(top_level_call);
 }
 
 void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
@@ -313,9 +315,9 @@ static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
         u64 addr = list + i * sizeof(e);
         if (copy_from_guest(&e, addr, sizeof(e)))
             return -XEN_EFAULT;
-        top_level_call = false;         /* sub-calls must not continue on their own */
+        this_cpu(top_level_call) = false;   /* sub-calls must not continue on their own */
         e.result = (u64)dispatch(regs, e.op, e.args, true);
-        top_level_call = true;
+        this_cpu(top_level_call) = true;
         if (copy_to_guest(addr + __builtin_offsetof(struct multicall_entry, result),
                           &e.result, sizeof(e.result)))
             return -XEN_EFAULT;
@@ -374,9 +376,9 @@ void pv_hypercall(struct cpu_regs *regs)
     u64 nr = regs->rax;
     long rc;
 
-    top_level_call = true;
+    this_cpu(top_level_call) = true;
     rc = dispatch(regs, nr, args, false);
-    top_level_call = false;
+    this_cpu(top_level_call) = false;
     if (rc == HYPERCALL_CONTINUE) {
         regs->rip -= 2;                 /* re-execute SYSCALL; RAX still holds nr */
                 return;

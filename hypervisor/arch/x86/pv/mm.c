@@ -54,7 +54,7 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4)
     /* Validating the root validates the builder's whole tree. */
     if ((rc = get_page_and_type(root, d, PGT_L4)))
         return rc;
-    root->type_info |= PGT_PINNED;
+    page_test_and_set_pinned(root);
     if ((rc = get_page_and_type(root, d, PGT_L4)))
         return rc;
     v->arch.guest_table = l4;       /* the CR3 reference */
@@ -139,10 +139,14 @@ static long update_va_mapping(u64 va, u64 val, u64 flags, const struct pv_pg_own
 
     if (!guest_range_ok(va, 1))
         return -XEN_EINVAL;
+    spin_lock(&v->domain->arch.pt_lock);
     l1 = pt_find_l1(v, va, v->arch.kernel_mode);
     if (l1 == INVALID_MFN || page_type(pv_frame(l1)) != PGT_L1)
-        return -XEN_EINVAL;
-    if ((rc = pt_update_entry_from(v->domain, src, l1, L1_SLOT(va), val, false, &flush)))
+        rc = -XEN_EINVAL;
+    else
+        rc = pt_update_entry_from(v->domain, src, l1, L1_SLOT(va), val, false, &flush);
+    spin_unlock(&v->domain->arch.pt_lock);
+    if (rc)
         return rc;
     return flush_after(va, flags);
 }
@@ -302,7 +306,10 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
             rc = -XEN_EFAULT;
             break;
         }
-        if ((rc = mmu_update_one(d, pt, &f, &req, &flush)))
+        spin_lock(&pt->arch.pt_lock);
+        rc = mmu_update_one(d, pt, &f, &req, &flush);
+        spin_unlock(&pt->arch.pt_lock);
+        if (rc)
             break;
     }
     /* Upper-level changes drop translations the TLB may still cache. */
@@ -325,7 +332,11 @@ static long pin_table(struct domain *d, mfn_t mfn, u64 type)
         return -XEN_EINVAL;
     if (get_page_and_type(pg, d, type))
         return -XEN_EINVAL;
-    pg->type_info |= PGT_PINNED;
+    /* Another CPU may have pinned it since the check above. */
+    if (page_test_and_set_pinned(pg)) {
+        put_page_and_type(pg);
+        return -XEN_EINVAL;
+    }
     return 0;
 }
 
@@ -333,9 +344,8 @@ static long unpin_table(struct domain *d, mfn_t mfn)
 {
     struct page_info *pg = pv_frame(mfn);
 
-    if (!d || !pg || pg->owner != d->domid || !(pg->type_info & PGT_PINNED))
+    if (!d || !pg || pg->owner != d->domid || !page_test_and_clear_pinned(pg))
         return -XEN_EINVAL;
-    pg->type_info &= ~PGT_PINNED;
     put_page_and_type(pg);
     return 0;
 }
@@ -393,6 +403,27 @@ static long invlpg_one(u64 va)
  * pins and page clears/copies act on its frames, as a domain builder
  * needs; everything about the caller's own vCPU refuses a foreign owner.
  */
+/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
+static void pt_lock_pair(struct domain *d, struct domain *owner)
+{
+    if (!owner || owner == d) {
+        spin_lock(&d->arch.pt_lock);
+    } else if (d->domid < owner->domid) {
+        spin_lock(&d->arch.pt_lock);
+        spin_lock_nested(&owner->arch.pt_lock, 1);
+    } else {
+        spin_lock(&owner->arch.pt_lock);
+        spin_lock_nested(&d->arch.pt_lock, 1);
+    }
+}
+
+static void pt_unlock_pair(struct domain *d, struct domain *owner)
+{
+    if (owner && owner != d)
+        spin_unlock(&owner->arch.pt_lock);
+    spin_unlock(&d->arch.pt_lock);
+}
+
 static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
@@ -483,7 +514,10 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
             rc = -XEN_EFAULT;
             break;
         }
-        if ((rc = mmuext_one(v, f.d, &op)))
+        pt_lock_pair(v->domain, f.d);
+        rc = mmuext_one(v, f.d, &op);
+        pt_unlock_pair(v->domain, f.d);
+        if (rc)
             break;
     }
     if (rc == HYPERCALL_CONTINUE)

@@ -12,6 +12,7 @@
  * a flush); before the allocator can hand it to anyone, the TLB is
  * flushed.  One CPU runs guests, so a local flush is a global one.
  */
+#include <asm/atomic.h>
 #include <asm/io.h>
 #include <asm/m2p.h>
 #include <asm/mm_release.h>
@@ -29,10 +30,12 @@ bool pv_free_frame(struct page_info *pg, bool flush)
 
     /* Nothing of the old owner may reach the next one. */
     memset(maddr_to_virt(mfn << PAGE_SHIFT), 0, PAGE_SIZE);
+    /* Owner first: get_page() rechecks it after counting itself in. */
+    WRITE_ONCE(pg->owner, PAGE_OWNER_NONE);
+    smp_mb();
     pg->count_info = 0;
     pg->type_info = 0;
     pg->spare = 0;
-    pg->owner = PAGE_OWNER_NONE;
     if (mfn < m2p_nr_frames())
         m2p_set(mfn, INVALID_M2P_ENTRY);
     if (flush)
@@ -45,8 +48,12 @@ void pv_release_last_reference(struct page_info *pg)
 {
     struct domain *d = domain_by_id_any(pg->owner);
 
-    if (d && d->tot_pages)
-        d->tot_pages--;
+    if (d) {
+        spin_lock(&d->page_alloc_lock);
+        if (d->tot_pages)
+            d->tot_pages--;
+        spin_unlock(&d->page_alloc_lock);
+    }
     pv_free_frame(pg, true);
 }
 
@@ -65,10 +72,11 @@ long pv_release_page(struct domain *d, mfn_t mfn)
         return get_page(pg, d) ? (put_page(pg), 0) : -XEN_ENXIO;
     if (!get_page(pg, d))
         return -XEN_ENXIO;
-    if (!(pg->count_info & PGC_RELEASED)) {
-        /* Ours is now the last reference at worst: put_page frees then. */
-        pg->count_info = (pg->count_info - 1) | PGC_RELEASED;
-    }
+    /* Ours is now the last reference at worst: put_page frees then. */
+    for (u64 x = READ_ONCE(pg->count_info), y;
+         !(x & PGC_RELEASED) && (y = cmpxchg(&pg->count_info, x, (x - 1) | PGC_RELEASED)) != x;
+         x = y)
+        ;
     put_page(pg);
     return 0;
 }
@@ -81,10 +89,9 @@ long pv_steal_page(struct domain *d, mfn_t mfn)
         mfn == d->shared_info_mfn)
         return -XEN_EINVAL;
     /* Exactly the allocation reference: not mapped, pinned, a root or vcpu_info. */
-    if (pg->count_info != 1 || page_type_count(pg))
+    if (page_type_count(pg) || cmpxchg(&pg->count_info, 1, 0) != 1)
         return -XEN_EINVAL;
-    pg->count_info = 0;
-    pg->owner = PAGE_OWNER_NONE;
+    WRITE_ONCE(pg->owner, PAGE_OWNER_NONE);
     return 0;
 }
 
@@ -94,8 +101,9 @@ void pv_unsteal_page(struct domain *d, mfn_t mfn)
 
     /* The type (a lapsed writable one included) is kept, so a later
      * change still flushes. */
-    pg->owner = d->domid;
     pg->count_info = 1;
+    smp_mb();                   /* the count before the owner get_page() checks */
+    WRITE_ONCE(pg->owner, d->domid);
 }
 
 void pv_free_stolen_page(mfn_t mfn)

@@ -19,6 +19,7 @@
  * shared_info is allocated by the common domain code and, unless held,
  * stays with it.
  */
+#include <asm/atomic.h>
 #include <asm/descriptor.h>
 #include <asm/ldt.h>
 #include <asm/m2p.h>
@@ -48,10 +49,10 @@ void pv_release_held_frame(struct page_info *pg)
                (unsigned long long)pv_frame_mfn(pg));
         return;
     }
+    spin_lock(&d->page_alloc_lock);
     if (!si && d->tot_pages)
         d->tot_pages--;
-    if (d->held_frames)
-        d->held_frames--;
+    spin_unlock(&d->page_alloc_lock);
     domain_release_held(d);
 }
 
@@ -82,10 +83,8 @@ static void drop_own_references(struct domain *d)
     for (mfn = 0; mfn < nr; mfn++) {
         struct page_info *pg = pv_frame(mfn);
         if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED &&
-            (pg->type_info & PGT_PINNED)) {
-            pg->type_info &= ~PGT_PINNED;
+            page_test_and_clear_pinned(pg))
             put_page_and_type(pg);
-        }
     }
     /*
      * What is still validated now holds itself up through linear entries;
@@ -116,15 +115,22 @@ u64 pv_mm_teardown(struct domain *d)
 
         if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
             continue;
-        count = pg->count_info & PGC_COUNT_MASK;
         /* The allocation reference: none on shared_info or on a frame
          * the domain gave back; frames added without one (0 where 1 is
          * usual) are clean too. */
-        base = (si || (pg->count_info & PGC_RELEASED)) ? 0 : (count ? 1 : 0);
-        if (count > base) {
+        for (u64 x = READ_ONCE(pg->count_info), y;; x = y) {
+            count = x & PGC_COUNT_MASK;
+            base = (si || (x & PGC_RELEASED)) ? 0 : (count ? 1 : 0);
+            if (count <= base)
+                break;
             /* Someone else maps it: kept until their last reference goes. */
-            pg->count_info = (count - base) | PGC_HELD;
+            if ((y = cmpxchg(&pg->count_info, x, (count - base) | PGC_HELD)) == x)
+                break;
+        }
+        if (count > base) {
+            spin_lock(&d->page_alloc_lock);
             d->held_frames++;
+            spin_unlock(&d->page_alloc_lock);
             continue;
         }
         if (page_type_count(pg) || pg->spare) {
@@ -138,8 +144,10 @@ u64 pv_mm_teardown(struct domain *d)
             continue;
         if (pv_free_frame(pg, false)) {
             freed++;
+            spin_lock(&d->page_alloc_lock);
             if (d->tot_pages)
                 d->tot_pages--;
+            spin_unlock(&d->page_alloc_lock);
         }
     }
     if (bad)

@@ -8,6 +8,7 @@
  * any other type must flush the TLB, since mappings that gave up their
  * reference may still be cached.
  */
+#include <asm/atomic.h>
 #include <asm/io.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
@@ -27,31 +28,70 @@ mfn_t pv_frame_mfn(const struct page_info *pg)
     return page_to_mfn(&host_frames, pg);
 }
 
+/*
+ * Every change to count_info and type_info is a compare-and-swap on the
+ * whole word, so concurrent gets and puts on other CPUs lose nothing, and
+ * the decisions a put makes (free the frame, devalidate the table) are
+ * taken by exactly one CPU: the one whose swap reached zero.
+ */
+
+/* Drops a reference taken a moment ago by mistake; never the last one. */
+static void undo_get_page(struct page_info *pg)
+{
+    __atomic_fetch_sub(&pg->count_info, 1, __ATOMIC_SEQ_CST);
+}
+
+static bool owned_by(const struct page_info *pg, const struct domain *d)
+{
+    return page_state(pg) == PGS_ALLOCATED && READ_ONCE(pg->owner) == d->domid;
+}
+
 bool get_page(struct page_info *pg, const struct domain *d)
 {
-    if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+    u64 x, y;
+
+    if (!pg)
         return false;
-    if ((pg->count_info & PGC_COUNT_MASK) == PGC_COUNT_MASK)
+    y = READ_ONCE(pg->count_info);
+    do {
+        x = y;
+        if (!owned_by(pg, d) || (x & PGC_COUNT_MASK) == PGC_COUNT_MASK)
+            return false;
+        /* At 0 with these flags the last put is freeing the frame now. */
+        if (!(x & PGC_COUNT_MASK) && (x & (PGC_HELD | PGC_RELEASED)))
+            return false;
+    } while ((y = cmpxchg(&pg->count_info, x, x + 1)) != x);
+    /*
+     * Frees clear the owner before the count (pv_free_frame()), so an
+     * owner still right now, with our reference in, stays right.
+     */
+    if (!owned_by(pg, d)) {
+        undo_get_page(pg);
         return false;
-    pg->count_info++;
+    }
     return true;
 }
 
 void put_page(struct page_info *pg)
 {
-    if (!(pg->count_info & PGC_COUNT_MASK)) {
-        pr_err("mm: reference count underflow on frame %#llx\n",
-               (unsigned long long)pv_frame_mfn(pg));
-        return;
-    }
-    pg->count_info--;
-    if (pg->count_info & PGC_COUNT_MASK)
+    u64 x, nx, y = READ_ONCE(pg->count_info);
+
+    do {
+        x = y;
+        if (!(x & PGC_COUNT_MASK)) {
+            pr_err("mm: reference count underflow on frame %#llx\n",
+                   (unsigned long long)pv_frame_mfn(pg));
+            return;
+        }
+        nx = x - 1;
+    } while ((y = cmpxchg(&pg->count_info, x, nx)) != x);
+    if (nx & PGC_COUNT_MASK)
         return;
     /* The last reference to a dead domain's frame: it can go now. */
-    if (pg->count_info & PGC_HELD)
+    if (nx & PGC_HELD)
         pv_release_held_frame(pg);
     /* The last reference to a frame its owner gave back. */
-    else if (pg->count_info & PGC_RELEASED)
+    else if (nx & PGC_RELEASED)
         pv_release_last_reference(pg);
 }
 
@@ -60,57 +100,84 @@ static bool needs_validation(u64 type)
     return page_type_is_table(type) || type == PGT_SEG_DESC;
 }
 
+/*
+ * The first reference of a type is taken by swapping in "type, count 1,
+ * not validated"; validation then runs outside the swap, and others
+ * asking for the type meanwhile get -XEN_EBUSY (Mica does not wait for a
+ * validation on another CPU; on one CPU the only such case is a table
+ * reached through itself).  Only the validating CPU then sets
+ * PGT_VALIDATED or gives the type up.
+ */
 long get_page_type(struct page_info *pg, u64 type)
 {
-    u64 t = pg->type_info, count = t & PGT_COUNT_MASK;
+    u64 x, nx, y = READ_ONCE(pg->type_info);
     long rc;
 
-    if (count) {
-        if ((t & PGT_TYPE_MASK) != type)
-            return -XEN_EBUSY;
-        /* A table whose validation is under way (a loop through it). */
-        if (needs_validation(type) && !(t & PGT_VALIDATED))
-            return -XEN_EBUSY;
-        if (count == PGT_COUNT_MASK)
-            return -XEN_EBUSY;
-        pg->type_info++;
-        return 0;
-    }
+    do {
+        u64 count;
 
-    if ((t & PGT_TYPE_MASK) == PGT_WRITABLE && type != PGT_WRITABLE)
-        write_cr3(read_cr3());      /* one CPU runs guests: a local flush is global */
-    if (!needs_validation(type)) {
-        pg->type_info = type | 1;
+        x = y;
+        count = x & PGT_COUNT_MASK;
+        if (count) {
+            if ((x & PGT_TYPE_MASK) != type)
+                return -XEN_EBUSY;
+            /* A table whose validation is under way (a loop through it). */
+            if (needs_validation(type) && !(x & PGT_VALIDATED))
+                return -XEN_EBUSY;
+            if (count == PGT_COUNT_MASK)
+                return -XEN_EBUSY;
+            nx = x + 1;
+        } else {
+            /* Count 1 without the validated flag marks the validation in progress. */
+            nx = type | 1;
+        }
+    } while ((y = cmpxchg(&pg->type_info, x, nx)) != x);
+    if (x & PGT_COUNT_MASK)
         return 0;
-    }
-    /* Count 1 without the validated flag marks the validation in progress. */
-    pg->type_info = type | 1;
+
+    /*
+     * Ours is the first reference: the type is ours to set up.  The flush
+     * comes only now that the swap has made new writable references
+     * impossible: flushing before it would miss a writable mapping another
+     * CPU made and dropped in between (Xen's XSA-401).
+     */
+    if ((x & PGT_TYPE_MASK) == PGT_WRITABLE && type != PGT_WRITABLE)
+        write_cr3(read_cr3());      /* one CPU runs guests: a local flush is global */
+    if (!needs_validation(type))
+        return 0;
     rc = pt_validate(pg, type);
     if (rc) {
-        pg->type_info = PGT_NONE;
+        __atomic_store_n(&pg->type_info, PGT_NONE, __ATOMIC_SEQ_CST);
         return rc;
     }
-    pg->type_info |= PGT_VALIDATED;
+    __atomic_fetch_or(&pg->type_info, PGT_VALIDATED, __ATOMIC_SEQ_CST);
     return 0;
 }
 
 void put_page_type(struct page_info *pg)
 {
-    u64 t = pg->type_info, type = t & PGT_TYPE_MASK;
+    u64 x, nx, y = READ_ONCE(pg->type_info), type;
+    bool devalidate;
 
-    if (!(t & PGT_COUNT_MASK)) {
-        pr_err("mm: type count underflow on frame %#llx\n",
-               (unsigned long long)pv_frame_mfn(pg));
-        return;
-    }
-    if ((t & PGT_COUNT_MASK) == 1 && needs_validation(type) && (t & PGT_VALIDATED)) {
-        /* Still counted while its entries let go, so nothing re-enters it. */
-        pg->type_info = type | 1;
+    do {
+        x = y;
+        type = x & PGT_TYPE_MASK;
+        if (!(x & PGT_COUNT_MASK)) {
+            pr_err("mm: type count underflow on frame %#llx\n",
+                   (unsigned long long)pv_frame_mfn(pg));
+            return;
+        }
+        devalidate = (x & PGT_COUNT_MASK) == 1 && needs_validation(type) && (x & PGT_VALIDATED);
+        if (devalidate)
+            /* Still counted while its entries let go, so nothing re-enters it. */
+            nx = type | 1;
+        else
+            nx = (x - 1) & ~((x & PGT_COUNT_MASK) == 1 ? PGT_PINNED : 0);
+    } while ((y = cmpxchg(&pg->type_info, x, nx)) != x);
+    if (devalidate) {
         pt_devalidate(pg, type);
-        pg->type_info = PGT_NONE;
-        return;
+        __atomic_store_n(&pg->type_info, PGT_NONE, __ATOMIC_SEQ_CST);
     }
-    pg->type_info = (t - 1) & ~((t & PGT_COUNT_MASK) == 1 ? PGT_PINNED : 0);
 }
 
 long get_page_and_type(struct page_info *pg, const struct domain *d, u64 type)

@@ -20,6 +20,7 @@
 #include <asm/traps.h>
 #include <mica/event.h>
 #include <mica/lib.h>
+#include <mica/spinlock.h>
 #include <public/errno.h>
 #include <public/physdev.h>
 
@@ -39,21 +40,34 @@ struct pirq {
     unsigned gsi;
 };
 
+/*
+ * Guards pirqs[].  Taken inside d->event_lock (bind, unbind), so the
+ * interrupt path copies what it needs and lets go before it raises the
+ * event.  Interrupts reach Mica only in its idle loop, where a CPU holds
+ * no lock, so plain spin_lock() is enough.
+ */
+static DEFINE_SPINLOCK(pirq_lock, LOCK_ORDER_PIRQ);
 static struct pirq pirqs[NR_PIRQS];
 
 static void pirq_interrupt(struct cpu_regs *regs)
 {
     unsigned vector = (unsigned)regs->vector;
     struct pirq *p = &pirqs[vector - PIRQ_VECTOR_BASE];
-    struct domain *d = domain_by_id(p->owner);
+    struct domain *d;
+    domid_t owner;
+    u32 port;
 
+    spin_lock(&pirq_lock);
     if (p->level) {
         ioapic_mask(p->gsi, true);
         p->awaiting_eoi = true;
     }
+    owner = p->owner;
+    port = p->mapped ? p->port : 0;
+    spin_unlock(&pirq_lock);
     lapic_eoi();
-    if (d && p->mapped && p->port)
-        evtchn_raise(d, p->port);
+    if (port && (d = domain_by_id(owner)))
+        evtchn_raise(d, port);
 }
 
 /* Masks or unmasks the source behind p, whichever kind it is. */
@@ -173,7 +187,7 @@ static long pci_present_op(u16 seg, u8 bus, u8 devfn)
     return seg == 0 && pci_device_present(PCI_BDF(bus, devfn)) ? 0 : -XEN_ENODEV;
 }
 
-long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
+static long physdev_op_locked(struct domain *d, int cmd, u64 arg)
 {
     if (!d->is_privileged)
         return -XEN_EPERM;
@@ -320,32 +334,53 @@ long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
     }
 }
 
+long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
+{
+    long rc;
+
+    if (!d->is_privileged)
+        return -XEN_EPERM;
+    spin_lock(&pirq_lock);
+    rc = physdev_op_locked(d, cmd, arg);
+    spin_unlock(&pirq_lock);
+    return rc;
+}
+
 long pirq_bind(struct domain *d, u32 pirq, u32 port)
 {
     struct pirq *p;
+    long rc = 0;
 
     if (pirq >= NR_PIRQS)
         return -XEN_EINVAL;
     p = &pirqs[pirq];
-    if (!p->mapped || p->owner != d->domid)
-        return -XEN_EINVAL;
-    if (p->port)
-        return -XEN_EBUSY;
-    p->port = port;
-    p->awaiting_eoi = false;
-    if (p->routed || p->msi)
-        source_mask(p, false);
-    return 0;
+    spin_lock(&pirq_lock);
+    if (!p->mapped || p->owner != d->domid) {
+        rc = -XEN_EINVAL;
+    } else if (p->port) {
+        rc = -XEN_EBUSY;
+    } else {
+        p->port = port;
+        p->awaiting_eoi = false;
+        if (p->routed || p->msi)
+            source_mask(p, false);
+    }
+    spin_unlock(&pirq_lock);
+    return rc;
 }
 
 void pirq_unbind(struct domain *d, u32 pirq)
 {
     struct pirq *p;
 
-    if (pirq >= NR_PIRQS || pirqs[pirq].owner != d->domid)
+    if (pirq >= NR_PIRQS)
         return;
     p = &pirqs[pirq];
-    if (p->mapped)
-        source_mask(p, true);
-    p->port = 0;
+    spin_lock(&pirq_lock);
+    if (p->owner == d->domid) {
+        if (p->mapped)
+            source_mask(p, true);
+        p->port = 0;
+    }
+    spin_unlock(&pirq_lock);
 }

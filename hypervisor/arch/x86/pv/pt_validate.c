@@ -49,18 +49,19 @@ extern u64 idle_l4_entry(unsigned slot);
 
 static u64 nx_allowed(void)
 {
-    static int known = -1;
+    static int known = -1;          /* published once, whole: CPUs may race here */
 
-    if (known < 0) {
+    if (READ_ONCE(known) < 0) {
         u32 a, b, c, d;
+        int nx = 0;
         cpuid(0x80000000, 0, &a, &b, &c, &d);
-        known = 0;
         if (a >= 0x80000001) {
             cpuid(0x80000001, 0, &a, &b, &c, &d);
-            known = (d >> 20) & 1;
+            nx = (d >> 20) & 1;
         }
+        WRITE_ONCE(known, nx);
     }
-    return known ? PTE_NX : 0;
+    return READ_ONCE(known) ? PTE_NX : 0;
 }
 
 static bool is_mica_l4_slot(unsigned slot)
@@ -222,7 +223,7 @@ static long lne_get(const struct domain *d, struct page_info *tab, u64 type, u64
         /* Its own table, possibly under validation right now. */
         if (page_type_count(pg) == PGT_COUNT_MASK)
             goto refuse;
-        pg->type_info++;
+        page_type_hold(pg);
         return 0;
     }
     if (LINEAR_TARGETED(tab) || LINEAR_HELD(pg) || LINEAR_HELD(tab) == 0xffff ||
@@ -337,7 +338,7 @@ void pt_drop_linear(struct page_info *pg, u64 type)
 {
     u64 *t = table_va(pv_frame_mfn(pg));
 
-    pg->type_info++;            /* so no put below devalidates it mid-walk */
+    page_type_hold(pg);         /* so no put below devalidates it mid-walk */
     for (unsigned i = 0; i < 512; i++) {
         u64 e = t[i];
         if (!(e & PTE_P) || (type == PGT_L4 && is_mica_l4_slot(i)) ||
@@ -408,7 +409,7 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         return 0;
     }
     /* Hold the table while the old entry's references go (it may be its own target). */
-    tab->type_info++;
+    page_type_hold(tab);
     rc = type == PGT_L1 ? l1e_get(d, src, adj) : lne_get(d, tab, type, adj);
     if (!rc) {
         t[slot] = adj;

@@ -161,7 +161,7 @@ static enum op group1_op(unsigned ext)
     return ext == 1 ? OP_OR : ext == 4 ? OP_AND : ext == 6 ? OP_XOR : OP_MOV;
 }
 
-bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error)
+static bool ptwr_fault_locked(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error)
 {
     struct domain *d = v->domain;
     struct insn in = { .rip = regs->rip };
@@ -317,4 +317,14 @@ bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error)
         reg_write(regs, reg, size, rex, cur);
     regs->rip += in.len;
     return true;
+}
+
+bool pv_ptwr_fault(struct vcpu *v, struct cpu_regs *regs, u64 addr, u32 error)
+{
+    bool handled;
+
+    spin_lock(&v->domain->arch.pt_lock);
+    handled = ptwr_fault_locked(v, regs, addr, error);
+    spin_unlock(&v->domain->arch.pt_lock);
+    return handled;
 }

@@ -124,11 +124,26 @@ static long take_root(struct domain *d, u64 cr3, mfn_t *out)
 {
     mfn_t mfn = cr3 >> PAGE_SHIFT;
     struct page_info *pg = pv_frame(mfn);
+    long rc;
 
-    if (!pg || get_page_and_type(pg, d, PGT_L4))
+    if (!pg)
+        return -XEN_EINVAL;
+    /* Validating a new root walks d's tables: not while another vCPU updates them. */
+    spin_lock(&d->arch.pt_lock);
+    rc = get_page_and_type(pg, d, PGT_L4);
+    spin_unlock(&d->arch.pt_lock);
+    if (rc)
         return -XEN_EINVAL;
     *out = mfn;
     return 0;
+}
+
+/* Drops a root's reference; the last one devalidates the tree, under d's pt_lock. */
+static void put_root(struct domain *d, mfn_t mfn)
+{
+    spin_lock(&d->arch.pt_lock);
+    put_page_and_type(pv_frame(mfn));
+    spin_unlock(&d->arch.pt_lock);
 }
 
 static void load_registers(struct vcpu *v, const struct vcpu_guest_context *c)
@@ -201,7 +216,7 @@ static long take_tables(struct vcpu *v, const struct vcpu_guest_context *c)
     if ((rc = take_root(d, c->ctrlreg[3], &kernel_root)) ||
         (c->ctrlreg[1] && (rc = take_root(d, c->ctrlreg[1], &user_root)))) {
         if (kernel_root)
-            put_page_and_type(pv_frame(kernel_root));
+            put_root(d, kernel_root);
         pv_drop_gdt(v);
         return rc;
     }
@@ -312,9 +327,9 @@ void arch_reset_vcpu(struct vcpu *v)
     pv_destroy_ldt(v);
     pv_drop_gdt(v);
     if (v->arch.guest_table)
-        put_page_and_type(pv_frame(v->arch.guest_table));
+        put_root(v->domain, v->arch.guest_table);
     if (v->arch.guest_table_user)
-        put_page_and_type(pv_frame(v->arch.guest_table_user));
+        put_root(v->domain, v->arch.guest_table_user);
     v->arch.guest_table = 0;
     v->arch.guest_table_user = 0;
     v->arch.ldt_base = 0;

@@ -8,6 +8,7 @@
 
 #include <asm/regs.h>
 #include <asm/xstate.h>
+#include <mica/spinlock.h>
 #include <mica/types.h>
 
 struct guest_trap {
@@ -67,6 +68,20 @@ struct arch_domain {
     u64 *perdomain_l1[2];           /* 2 MiB each: 16 vCPUs of 128 KiB */
     bool shared_info_typed;         /* holds the builder's writable reference on it */
     u32 pci_cf8;                    /* dom0's last dword written to port 0xcf8 (asm/pci.h) */
+    /*
+     * Guards the contents of this domain's page-table frames and their
+     * validation: entry updates (mmu_update, update_va_mapping, writable
+     * page-table emulation, grant PTEs) and mmuext ops.  One lock per
+     * domain rather than Xen's per-page lock: simpler, at the price of
+     * serialising one guest's vCPUs on page-table updates.
+     */
+    spinlock_t pt_lock;
 };
+
+/* The arch part of a new domain's locks (called from domain_create()). */
+static inline void arch_domain_locks_init(struct arch_domain *a)
+{
+    spin_lock_init(&a->pt_lock, "d->arch.pt_lock", LOCK_ORDER_PAGE_TABLE);
+}
 
 #endif

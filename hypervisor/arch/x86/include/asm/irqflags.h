@@ -7,7 +7,7 @@
 
 #include <mica/types.h>
 
-#define X86_EFLAGS_IF (1UL << 9)
+#define IRQFLAGS_IF (1UL << 9)
 
 static inline unsigned long local_save_flags(void)
 {
@@ -28,13 +28,13 @@ static inline unsigned long local_irq_save(void)
 
 static inline void local_irq_restore(unsigned long f)
 {
-    if (f & X86_EFLAGS_IF)
+    if (f & IRQFLAGS_IF)
         __asm__ volatile("sti" ::: "memory");
 }
 
 static inline bool local_irq_is_enabled(void)
 {
-    return local_save_flags() & X86_EFLAGS_IF;
+    return local_save_flags() & IRQFLAGS_IF;
 }
 
 #endif

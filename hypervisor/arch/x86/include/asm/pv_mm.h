@@ -10,7 +10,9 @@
  * can never be mapped writable, and a writable-mapped frame can never
  * become one.  The rules are those of the Xen PV ABI guide, section 7.
  *
- * Callers serialise (Mica runs its hypercalls on one CPU at a time).
+ * The counts and flags change only by atomic operations (compare-and-swap
+ * loops in page_type.c, the helpers below), never by plain ++ or |=; see
+ * docs/smp.md for what is still serialised by running on one CPU.
  */
 #ifndef ASM_PV_MM_H
 #define ASM_PV_MM_H
@@ -43,6 +45,21 @@ static inline u64 page_type(const struct page_info *pg)
 static inline u64 page_type_count(const struct page_info *pg)
 {
     return pg->type_info & PGT_COUNT_MASK;
+}
+/* One more use of a type this caller already holds (a table's self-reference mid-walk). */
+static inline void page_type_hold(struct page_info *pg)
+{
+    __atomic_fetch_add(&pg->type_info, 1, __ATOMIC_SEQ_CST);
+}
+/* Sets PGT_PINNED; false when it was set already (someone else pinned). */
+static inline bool page_test_and_set_pinned(struct page_info *pg)
+{
+    return __atomic_fetch_or(&pg->type_info, PGT_PINNED, __ATOMIC_SEQ_CST) & PGT_PINNED;
+}
+/* Clears PGT_PINNED; true when it was set (the caller owns the pin's references). */
+static inline bool page_test_and_clear_pinned(struct page_info *pg)
+{
+    return __atomic_fetch_and(&pg->type_info, ~PGT_PINNED, __ATOMIC_SEQ_CST) & PGT_PINNED;
 }
 static inline bool page_type_is_table(u64 type)
 {
