@@ -24,8 +24,8 @@
 #include <mica/grant_table.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
-#include <mica/spinlock.h>
 #include <mica/sched.h>
+#include <mica/spinlock.h>
 #include <mica/unknown_op.h>
 #include <public/domctl.h>
 #include <public/errno.h>

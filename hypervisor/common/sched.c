@@ -30,6 +30,7 @@
  */
 #include <mica/rcu.h>
 #include <asm/current.h>
+#include <asm/io.h>
 #include <asm/lapic.h>
 #include <asm/smp.h>
 #include <asm/time.h>
@@ -224,9 +225,12 @@ void sched_request_resched(void)
     this_rq()->need_resched = true;
     if (!smp_active)
         return;
-    /* A domain-wide change (pause, shutdown) may concern any CPU's vCPU. */
+    /*
+     * A domain-wide change (pause, unpause, shutdown) may concern any CPU:
+     * one running the domain, or an idle one whose queue holds it.
+     */
     for_each_cpu(cpu, &cpu_online_map)
-        if (cpu != smp_processor_id() && per_cpu(runq, cpu).curr)
+        if (cpu != smp_processor_id())
             resched_cpu(cpu);
 }
 
@@ -250,7 +254,14 @@ void sched_sync_domain(struct domain *d)
         if (again) {
             spin_unlock(&sched_lock);
             udelay(10);
-            spin_lock(&sched_lock);
+            /*
+             * Taken back under the caller's inner locks (domctl_lock): by
+             * trylock, which the lock-order check allows.  No deadlock: a
+             * CPU holding sched_lock could only wait for domctl_lock from a
+             * vCPU of dom0, and dom0's vCPUs all share this CPU.
+             */
+            while (!spin_trylock(&sched_lock))
+                cpu_relax();
         }
     }
 }
@@ -505,6 +516,7 @@ static void idle_wait(u64 now)
 
     arch_set_timer(next_deadline(now));
     cpumask_set_cpu(smp_processor_id(), &idle_cpus);
+    rcu_quiescent();                    /* idle: no lookup results held */
     sched_lock_leave(held);
     rcu_quiescent();                /* idle: no lookup results held */
     arch_idle_wait();
@@ -638,6 +650,7 @@ void sched_start_secondary(void)
     while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         arch_idle_wait();
     sched_lock_enter();
+    rcu_cpu_online(smp_processor_id());     /* grace periods wait for this CPU from now */
     arch_enter_vcpu(switch_to_next(NULL, now_ns()));
 }
 
