@@ -330,9 +330,14 @@ static long msrs_from_guest(struct cpu_policy *p, u64 buf, u32 nr, u32 *err_msr)
 }
 
 /* Leaves past the (new) maximum leaves and subleaf count mean nothing: clear them. */
+static u32 first_past(u32 max, u32 nr)
+{
+    return max < nr ? max + 1 : nr;     /* no wrap-around for a max of ~0 */
+}
+
 static void clear_out_of_range(struct cpu_policy *p)
 {
-    for (u32 i = p->basic[0].a + 1; i < CPU_POLICY_NR_BASIC; i++) {
+    for (u32 i = first_past(p->basic[0].a, CPU_POLICY_NR_BASIC); i < CPU_POLICY_NR_BASIC; i++) {
         memset(&p->basic[i], 0, sizeof(p->basic[i]));
         if (i == 4)
             memset(p->cache, 0, sizeof(p->cache));
@@ -344,7 +349,7 @@ static void clear_out_of_range(struct cpu_policy *p)
             memset(p->xstate, 0, sizeof(p->xstate));
     }
     if (p->basic[0].a >= 7)
-        for (u32 i = p->feat[0].a + 1; i < CPU_POLICY_NR_FEAT; i++)
+        for (u32 i = first_past(p->feat[0].a, CPU_POLICY_NR_FEAT); i < CPU_POLICY_NR_FEAT; i++)
             memset(&p->feat[i], 0, sizeof(p->feat[i]));
     for (u32 i = (p->extd[0].a & 0xffff) + 1; i < CPU_POLICY_NR_EXTD; i++)
         memset(&p->extd[i], 0, sizeof(p->extd[i]));
