@@ -110,7 +110,7 @@ static int find_running(const struct vmctl_command *cmd, struct hv *hv, const ch
 }
 
 /* Connects and finds the running domain; VMCTL_EXIT_OK with *hv open. */
-static int connect_running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
+int connect_running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
                            uint32_t *domid)
 {
     int rc = defs_connect(cmd, hv);

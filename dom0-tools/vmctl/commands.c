@@ -128,6 +128,24 @@ const struct vmctl_command vmctl_commands[] = {
       "  --cap N     0 to 51200\n"
       NAME_ARG NEEDS_HV "Exit status: 0 shown, 1 the hypervisor refused, 4 no such running domain.\n",
       cmd_sched },
+    { "save", "[--timeout SECONDS] NAME FILE", "Save a running domain's state to a file",
+      "Asks the guest to suspend (control/shutdown = 'suspend', as 'xl save'),\n"
+      "writes its memory, vCPU state and definition to FILE (Xen's migration\n"
+      "stream v2 with a checksum after every record; docs/state-files.md) under\n"
+      "a temporary name, renames it into place and destroys the domain.  A\n"
+      "guest that does not suspend within the time-out (default 120 s) runs on;\n"
+      "any later failure removes the partial file and resumes the guest.\n"
+      "On a terminal the progress is shown as a percentage.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 saved, 1 failed (the domain runs on), 4 no such\n"
+      "running domain.\n",
+      cmd_save },
+    { "restore", "[--paused] FILE", "Check a saved state file (restoring: not yet)",
+      "Reads FILE written by 'vmctl save' and checks every record's checksum;\n"
+      "a damaged file is refused with the record number and offset.  Building\n"
+      "the domain from the file is not written yet: after the check, restore\n"
+      "says so and creates nothing (--paused is accepted for when it is).\n"
+      "Exit status: 3 damaged file, 1 otherwise (not yet able to restore).\n",
+      cmd_restore },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

@@ -117,6 +117,14 @@ struct hv_host {
 };
 enum hv_status hv_host_info(struct hv *hv, struct hv_host *out);
 
+/* For save and restore (cmd_save.c), which speak libmica directly: the
+   handle's privcmd connection, and its xenstore connection (NULL, with
+   the reason as hv_error(), when xenstored cannot be reached). */
+struct mica_hv;
+struct mica_xs;
+struct mica_hv *hv_mica(struct hv *hv);
+struct mica_xs *hv_xenstore(struct hv *hv);
+
 /* Records msg as the handle's error and returns st. */
 enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg);
 

@@ -534,3 +534,16 @@ enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg)
 {
     return fail(hv, st, "%s", msg);
 }
+
+struct mica_hv *hv_mica(struct hv *hv)
+{
+    return &hv->mica;
+}
+
+struct mica_xs *hv_xenstore(struct hv *hv)
+{
+    struct mica_xs *xs = xs_get(hv);
+    if (!xs)
+        fail(hv, HV_FAILED, "%s", hv->xs_why);
+    return xs;
+}
