@@ -9,9 +9,7 @@
  * suspended removes the partial file and resumes the guest as
  * "cancelled" (rax 1, resumedomain): it runs on.
  *
- * restore: verifies every record's checksum of the whole file first.
- * Building the domain from the file is not written yet; restore says so
- * after the verification and creates nothing.
+ * The file's reader side is cmd_restore.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,7 +29,6 @@
 #include "domctl.h"
 #include "domctl_save.h"
 #include "ms_pagetable.h"
-#include "ms_reader.h"
 #include "ms_writer.h"
 #include "privcmd.h"
 #include "xs.h"
@@ -76,7 +73,7 @@ static int copy_frames(struct save *s, const uint64_t *mfns, size_t n, void *dst
                        const char *what)
 {
     int rc;
-    void *m = mica_map_foreign(s->mica, s->domid, mfns, n, NULL, &rc);
+    void *m = mica_map_foreign_ro(s->mica, s->domid, mfns, n, NULL, &rc);
     if (!m)
         return save_fail(s, "mapping %s of domain %u failed: %s", what, s->domid,
                          strerror(-rc));
@@ -123,6 +120,12 @@ static int read_p2m(struct save *s, uint8_t shinfo[PAGE])
     if (copy_frames(s, s->p2m_frame_mfns, s->nr_p2m_frames, pages, "the p2m"))
         goto out;
     memcpy(s->p2m, pages, s->nr_pfns * sizeof(uint64_t));
+    /* Linux marks holes and identity ranges in its p2m with the top bits
+       (INVALID_P2M_ENTRY, IDENTITY_FRAME, FOREIGN_FRAME): none of them is
+       a frame of the guest's, so none is saved. */
+    for (uint64_t i = 0; i < s->nr_pfns; i++)
+        if (s->p2m[i] >> 62)
+            s->p2m[i] = INVALID_MFN;
     if (ms_m2p_build(&s->m2p, s->p2m, s->nr_pfns, s->err, sizeof(s->err)))
         goto out;
     rc = 0;
@@ -148,7 +151,10 @@ static void show_progress(struct save *s, uint64_t done)
 }
 
 /* Every PFN in batches: types from getpageframeinfo3, data through a
-   foreign mapping, page tables canonical, start_info's frames as PFNs. */
+   foreign mapping, page tables canonical.  start_info needs nothing: a
+   suspending Linux has written its store and console frames as PFNs
+   itself (xen_pv_pre_suspend), and has unmapped shared_info and the grant
+   table, so no L1 entry names a frame outside the guest. */
 static int write_pages(struct save *s)
 {
     uint64_t pfns[MS_MAX_BATCH], mfns[MS_MAX_BATCH], types[MS_MAX_BATCH];
@@ -203,14 +209,6 @@ static int write_pages(struct save *s)
                 ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
                                    sizeof(s->err)))
                 goto out;
-            if (pfns[i] == s->start_info_pfn) {
-                /* As Xen's saver: the store and console rings as PFNs. */
-                struct start_info *si = (void *)page;
-                if (to_pfn(s, si->store_mfn, &si->store_mfn, "start_info's store_mfn") ||
-                    to_pfn(s, si->console.domU.mfn, &si->console.domU.mfn,
-                           "start_info's console mfn"))
-                    goto out;
-            }
             type[i] = (uint8_t)ty;
             data[i] = page;
         }
@@ -484,36 +482,5 @@ out:
     free(s.p2m);
     free(s.p2m_frame_mfns);
     hv_close(s.hv);
-    return rc;
-}
-
-int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
-{
-    bool paused = false;
-    const struct cli_flag flags[] = { { .name = "paused", .value = &paused },
-                                      { .name = NULL } };
-    const char *file;
-    int status;
-    if (!cli_begin(cmd, argc, argv, flags, "FILE", &file, &status))
-        return status;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot open %s: %s", file, strerror(errno));
-    struct ms_reader r;
-    int e = ms_reader_open(&r, fd, file, MS_READ_REQUIRE_CHECKSUMS);
-    if (!e)
-        e = ms_reader_verify_all(&r);
-    int rc;
-    if (e)
-        rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored",
-                      ms_reader_error(&r));
-    else
-        /* No pretending: the file is good, the builder does not exist yet. */
-        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s verified (%llu records, every checksum "
-                      "matches), but building a domain from a state file is not written "
-                      "yet (docs/state-files.md, 'Still missing'); nothing was created",
-                      file, (unsigned long long)r.records);
-    ms_reader_close(&r);
-    close(fd);
     return rc;
 }
