@@ -147,7 +147,8 @@ static int collect(struct restore *r, struct ms_reader *rd)
                 if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN)
                     continue;
                 r->present[pfn] = 1;
-                if (t & MS_PAGE_PINNED)
+                /* XALLOC (0xe) has bit 3 too: only 0x9..0xc are pinned tables. */
+                if (t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB))
                     r->pin[pfn] = (uint8_t)(t & 7u);
             }
             break;
@@ -257,7 +258,7 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
             uint64_t page[512];
             memcpy(page, data + (size_t)k * PAGE, PAGE);
             unsigned level = t & 7u;
-            if (level >= 1 && level <= 4 &&
+            if (ms_page_type_has_data(t) == 1 && level >= 1 && level <= 4 &&
                 ms_pt_uncanonicalise(page, level, r->p2m, r->nr_pfns, r->err, sizeof(r->err)))
                 rc = -1;
             memcpy(m + (size_t)k * PAGE, page, PAGE);

@@ -139,12 +139,15 @@ const struct vmctl_command vmctl_commands[] = {
       NAME_ARG NEEDS_HV "Exit status: 0 saved, 1 failed (the domain runs on), 4 no such\n"
       "running domain.\n",
       cmd_save },
-    { "restore", "[--paused] FILE", "Check a saved state file (restoring: not yet)",
-      "Reads FILE written by 'vmctl save' and checks every record's checksum;\n"
-      "a damaged file is refused with the record number and offset.  Building\n"
-      "the domain from the file is not written yet: after the check, restore\n"
-      "says so and creates nothing (--paused is accepted for when it is).\n"
-      "Exit status: 3 damaged file, 1 otherwise (not yet able to restore).\n",
+    { "restore", "[--paused] FILE", "Start a domain again from a saved state file",
+      "Reads FILE written by 'vmctl save' and checks every record's checksum\n"
+      "first: a damaged file is refused with the record number and offset and\n"
+      "nothing is created.  Then builds the domain with the saved name and UUID,\n"
+      "its memory and vCPU state, writes its xenstore nodes and lets it run on\n"
+      "from where it was saved.  Any failure destroys the half-built domain.\n"
+      "  --paused  leave the restored domain paused ('vmctl unpause' lets it run)\n"
+      NEEDS_HV "Exit status: 0 restored, 1 failed, 3 damaged or unusable file, 6 a domain\n"
+      "of that name is running.\n",
       cmd_restore },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"

@@ -185,6 +185,9 @@ static void load_fpu(struct vcpu *v, const struct vcpu_guest_context *c)
         memcpy(area + FXSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
         /* XRSTOR loads only components named in XSTATE_BV. */
         memcpy(area + XSTATE_HDR_OFFSET, &bv, sizeof(bv));
+        /* A vCPU that never ran has no XCR0 yet (0 would #GP in XSETBV). */
+        if (!v->arch.xcr0)
+            v->arch.xcr0 = XSTATE_X87 | XSTATE_SSE;
         v->arch.fpu_initialised = true;
     }
 }
