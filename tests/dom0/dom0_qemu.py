@@ -56,7 +56,7 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-linux-shutdown-wait", "domu-linux-clean-poweroff",
                     "domu-linux-destroyed",
                     "domu-save", "domu-save-no-temp", "domu-restore-corrupt",
-                    "domu-restore-paused", "domu-restore-counts-on",
+                    "domu-restore-no-xsave", "domu-restore-paused",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
                     "domu-memory-back", "domu-no-leftovers"]
