@@ -388,19 +388,6 @@ static int set_vcpus(struct restore *r, uint64_t *si_mfn)
     return 0;
 }
 
-static bool name_running(struct hv *hv, const char *name)
-{
-    struct hv_domain *doms;
-    size_t n;
-    bool found = false;
-    if (hv_list(hv, &doms, &n) != HV_OK)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        found |= strcmp(doms[i].name, name) == 0;
-    free(doms);
-    return found;
-}
-
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool paused = false, without_xsave = false;
@@ -472,7 +459,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         cli_fail(cmd, rc, "%s", hv_error(hv));
         goto out;
     }
-    if (name_running(hv, r.name)) {
+    if (hv_name_running(hv, r.name)) {
         rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "a domain named '%s' is already running; "
                       "nothing was restored", r.name);
         goto out;

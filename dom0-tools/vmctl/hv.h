@@ -77,6 +77,9 @@ const char *hv_error(const struct hv *hv);
 /* Running domains; free *list with free(). */
 enum hv_status hv_list(struct hv *hv, struct hv_domain **list, size_t *count);
 
+/* Whether a running domain has this name (false if listing fails). */
+bool hv_name_running(struct hv *hv, const char *name);
+
 /* Builds and starts a domain; on failure nothing of it remains. */
 enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_t *domid);
 

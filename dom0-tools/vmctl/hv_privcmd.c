@@ -231,7 +231,7 @@ static void *slurp(const char *path, size_t *len, size_t max)
     return buf;
 }
 
-static bool name_running(struct hv *hv, const char *name)
+bool hv_name_running(struct hv *hv, const char *name)
 {
     struct hv_domain *doms;
     size_t n;
@@ -259,7 +259,7 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
 
     if (!xs)
         return fail(hv, HV_FAILED, "%s", hv->xs_why);
-    if (name_running(hv, cfg->name))
+    if (hv_name_running(hv, cfg->name))
         return fail(hv, HV_FAILED, "a domain named '%s' is already running", cfg->name);
     kernel = slurp(cfg->kernel, &kernel_len, MICA_BUILD_KERNEL_MAX);
     if (!kernel)
