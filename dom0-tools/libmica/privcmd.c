@@ -38,8 +38,8 @@ long mica_hypercall(struct mica_hv *hv, unsigned op, uint64_t a0, uint64_t a1, u
     return hv->hypercall(hv, &h);
 }
 
-void *mica_map_foreign(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, size_t n,
-                       int *errs, int *rc)
+static void *map_foreign(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, size_t n,
+                         int *errs, int *rc, int prot)
 {
     struct mica_privcmd_mmapbatch_v2 b;
     size_t len = n * (size_t)sysconf(_SC_PAGESIZE);
@@ -55,7 +55,7 @@ void *mica_map_foreign(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, s
         return NULL;
     }
     /* privcmd fills a shared mapping of its own file with the frames. */
-    addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, hv->fd, 0);
+    addr = mmap(NULL, len, prot, MAP_SHARED, hv->fd, 0);
     if (addr == MAP_FAILED) {
         *rc = -errno;
         free(own);
@@ -84,6 +84,18 @@ void *mica_map_foreign(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, s
     free(own);
     *rc = 0;
     return addr;
+}
+
+void *mica_map_foreign(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, size_t n,
+                       int *errs, int *rc)
+{
+    return map_foreign(hv, dom, mfns, n, errs, rc, PROT_READ | PROT_WRITE);
+}
+
+void *mica_map_foreign_ro(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, size_t n,
+                          int *errs, int *rc)
+{
+    return map_foreign(hv, dom, mfns, n, errs, rc, PROT_READ);
 }
 
 void mica_unmap_foreign(void *addr, size_t n)

@@ -64,6 +64,12 @@ long mica_hypercall(struct mica_hv *hv, unsigned op, uint64_t a0, uint64_t a1, u
  */
 void *mica_map_foreign(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, size_t n,
                        int *errs, int *rc);
+/* The same, read-only: what a save needs.  A writable mapping would take
+   a writable type reference on each frame, which Mica (as Xen) refuses for
+   page tables and descriptor pages and which would change the type of an
+   unpinned table of a suspended guest. */
+void *mica_map_foreign_ro(struct mica_hv *hv, uint16_t dom, const uint64_t *mfns, size_t n,
+                          int *errs, int *rc);
 void mica_unmap_foreign(void *addr, size_t n);
 
 #endif

@@ -158,6 +158,31 @@ const struct vmctl_command vmctl_commands[] = {
       "its vif off the bridge and removes it.\n"
       NAME_ARG NEEDS_HV "Exit status: 0 detached, 1 no such interface, 4 no such running domain.\n",
       cmd_detach_interface },
+    { "save", "[--timeout SECONDS] NAME FILE", "Save a running domain's state to a file",
+      "Asks the guest to suspend (control/shutdown = 'suspend', as 'xl save'),\n"
+      "writes its memory, vCPU state and definition to FILE (Xen's migration\n"
+      "stream v2 with a checksum after every record; docs/state-files.md) under\n"
+      "a temporary name, renames it into place and destroys the domain.  A\n"
+      "guest that does not suspend within the time-out (default 120 s) runs on;\n"
+      "any later failure removes the partial file and resumes the guest.\n"
+      "On a terminal the progress is shown as a percentage.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 saved, 1 failed (the domain runs on), 4 no such\n"
+      "running domain.\n",
+      cmd_save },
+    { "restore", "[--paused] [--without-xsave-state] FILE", "Start a domain again from a saved state file",
+      "Reads FILE written by 'vmctl save' and checks every record's checksum\n"
+      "first: a damaged file is refused with the record number and offset and\n"
+      "nothing is created.  Then builds the domain with the saved name and UUID,\n"
+      "its memory and vCPU state, writes its xenstore nodes and lets it run on\n"
+      "from where it was saved.  Any failure destroys the half-built domain.\n"
+      "Mica cannot save a guest's XSAVE state (XCR0, AVX) yet, so a restore is\n"
+      "refused unless --without-xsave-state is given: the guest then starts\n"
+      "with XCR0 x87|SSE and a Linux guest dies at its first AVX instruction.\n"
+      "  --paused               leave the restored domain paused\n"
+      "  --without-xsave-state  restore a file without XSAVE state anyway\n"
+      NEEDS_HV "Exit status: 0 restored, 1 failed, 3 damaged or unusable file, 6 a domain\n"
+      "of that name is running.\n",
+      cmd_restore },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

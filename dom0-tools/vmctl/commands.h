@@ -2,6 +2,8 @@
 #ifndef VMCTL_COMMANDS_H
 #define VMCTL_COMMANDS_H
 
+#include <stdint.h>
+
 #include "cli.h"
 
 int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv);
@@ -24,5 +26,8 @@ int cmd_attach_disk(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_detach_disk(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_attach_interface(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_detach_interface(const struct vmctl_command *cmd, int argc, char **argv);
+
+int cmd_save(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv);
 
 #endif

@@ -77,6 +77,9 @@ const char *hv_error(const struct hv *hv);
 /* Running domains; free *list with free(). */
 enum hv_status hv_list(struct hv *hv, struct hv_domain **list, size_t *count);
 
+/* Whether a running domain has this name (false if listing fails). */
+bool hv_name_running(struct hv *hv, const char *name);
+
 /* Builds and starts a domain with its disks and interfaces attached
    (devices.h); on failure nothing of it remains.  Problems with a device
    are printed as "ORIGIN:LINE: sentence", ORIGIN the definition's file as
@@ -130,6 +133,14 @@ struct hv_host {
     uint64_t total_pages, free_pages;
 };
 enum hv_status hv_host_info(struct hv *hv, struct hv_host *out);
+
+/* For save and restore (cmd_save.c), which speak libmica directly: the
+   handle's privcmd connection, and its xenstore connection (NULL, with
+   the reason as hv_error(), when xenstored cannot be reached). */
+struct mica_hv;
+struct mica_xs;
+struct mica_hv *hv_mica(struct hv *hv);
+struct mica_xs *hv_xenstore(struct hv *hv);
 
 /* Records msg as the handle's error and returns st. */
 enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg);

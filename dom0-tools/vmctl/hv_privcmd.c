@@ -239,7 +239,7 @@ static void *slurp(const char *path, size_t *len, size_t max)
     return buf;
 }
 
-static bool name_running(struct hv *hv, const char *name)
+bool hv_name_running(struct hv *hv, const char *name)
 {
     struct hv_domain *doms;
     size_t n;
@@ -272,7 +272,7 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
 
     if (!xs)
         return fail(hv, HV_FAILED, "%s", hv->xs_why);
-    if (name_running(hv, cfg->name))
+    if (hv_name_running(hv, cfg->name))
         return fail(hv, HV_FAILED, "a domain named '%s' is already running", cfg->name);
     /* Every device must be servable before the domain exists. */
     char origin[DOMCFG_NAME_MAX + 32];
@@ -616,4 +616,17 @@ enum hv_status hv_detach_nic(struct hv *hv, uint32_t domid, const char *mac)
 enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg)
 {
     return fail(hv, st, "%s", msg);
+}
+
+struct mica_hv *hv_mica(struct hv *hv)
+{
+    return &hv->mica;
+}
+
+struct mica_xs *hv_xenstore(struct hv *hv)
+{
+    struct mica_xs *xs = xs_get(hv);
+    if (!xs)
+        fail(hv, HV_FAILED, "%s", hv->xs_why);
+    return xs;
 }

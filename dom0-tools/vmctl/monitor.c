@@ -108,6 +108,7 @@ static int monitor_run(const struct domain_config *cfg, uint32_t domid)
     char err[512];
     time_t restarts[RESTART_BURST] = { 0 };
     unsigned nrestarts = 0;
+    bool suspended = false;
 
     if (hv_open(&hv, err, sizeof(err)) != HV_OK) {
         say("cannot reach the hypervisor: %s; domain %u is not monitored", err, domid);
@@ -129,9 +130,13 @@ static int monitor_run(const struct domain_config *cfg, uint32_t domid)
         if (st != HV_OK) {
             say("%s", hv_error(hv));
         } else if (life.shutdown && life.reason == HV_REASON_SUSPEND) {
-            say("domain %u suspended itself; vmctl has no save/restore, so it is left as it is",
-                domid);
-            break;
+            /* 'vmctl save' asked for it and takes it from here: it either
+               destroys the domain (saved) or resumes it (save failed), and
+               the monitor carries on watching it in the second case. */
+            if (!suspended)
+                say("domain %u suspended itself; left to 'vmctl save' (it destroys or "
+                    "resumes it)", domid);
+            suspended = true;
         } else if (life.shutdown) {
             const char *element;
             enum domcfg_action a = action_for(cfg, life.reason, &element);
@@ -167,6 +172,10 @@ static int monitor_run(const struct domain_config *cfg, uint32_t domid)
             say("'%s' restarted as domain %u", cfg->name, id);
             domid = id;
             continue;
+        }
+        if (suspended && st == HV_OK && !life.shutdown) {
+            say("domain %u resumed; monitoring it again", domid);
+            suspended = false;
         }
         if (!watching || hv_wait_release(hv, 5000) != HV_OK) {
             watching = false;

@@ -177,8 +177,11 @@ static void load_registers(struct vcpu *v, const struct vcpu_guest_context *c)
 
 /*
  * The FPU part: with VGCF_I387_VALID the FXSAVE image becomes the x87/SSE
- * state (XCR0 x87|SSE, as Xen does); otherwise the vCPU gets the power-on
- * state at its first switch-in (xstate.c).
+ * state (XSTATE_BV x87|SSE, the other components in their initial state);
+ * otherwise the vCPU gets the power-on state at its first switch-in
+ * (xstate.c).  XCR0 stays what the guest set, as on Xen 4.17
+ * (vcpu_setup_fpu leaves it alone): a Linux guest resumed after a
+ * cancelled save goes on using AVX, and a reset XCR0 made that #UD.
  */
 static void load_fpu(struct vcpu *v, const struct vcpu_guest_context *c)
 {
@@ -197,7 +200,9 @@ static void load_fpu(struct vcpu *v, const struct vcpu_guest_context *c)
         memcpy(area + FXSAVE_MXCSR, &mxcsr, sizeof(mxcsr));
         /* XRSTOR loads only components named in XSTATE_BV. */
         memcpy(area + XSTATE_HDR_OFFSET, &bv, sizeof(bv));
-        v->arch.xcr0 = XSTATE_X87 | XSTATE_SSE;
+        /* A vCPU that never ran has no XCR0 yet (0 would #GP in XSETBV). */
+        if (!v->arch.xcr0)
+            v->arch.xcr0 = XSTATE_X87 | XSTATE_SSE;
         v->arch.fpu_initialised = true;
     }
 }

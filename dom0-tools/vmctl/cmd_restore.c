@@ -1,0 +1,547 @@
+/*
+ * vmctl restore FILE [--paused] (docs/state-files.md).
+ *
+ * Pass 1 reads the whole file, checking every record's checksum, and
+ * collects what building needs (definition, which PFNs exist, p2m frame
+ * PFNs, vCPU records): a file damaged anywhere creates nothing.  Then the
+ * domain is created with the saved name and UUID, its frames populated
+ * (populate_physmap for it), and pass 2 writes the pages through foreign
+ * mappings with page tables turned back from PFNs into the new MFNs, the
+ * guest's p2m pages rewritten, start_info given the new shared_info,
+ * store and console frames and ports, the page tables pinned and vCPU 0's
+ * context set with rax 0 ("resumed in a new domain").  The xenstore nodes
+ * are written as 'vmctl create' does and the domain introduced.  Any
+ * failure destroys the half-built domain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "defs.h"
+#include "domcfg.h"
+#include "diag.h"
+#include "exitcodes.h"
+#include "hv.h"
+#include "monitor.h"
+#include "xs_nodes.h"
+
+#include "domctl.h"
+#include "domctl_save.h"
+#include "evtchn.h"
+#include "ms_pagetable.h"
+#include "ms_reader.h"
+#include "ms_writer.h"
+#include "privcmd.h"
+#include "xs.h"
+#include <public/memory.h>
+#include <public/xen.h>
+
+#define PAGE 4096u
+#define INVALID_MFN (~(uint64_t)0)
+#define MAX_VCPUS 64u
+
+struct restore {
+    const char *file;
+    int fd;
+    struct mica_hv *mica;
+    uint64_t nr_pfns;
+    uint8_t *present;                /* per PFN: populated */
+    uint8_t *pin;                    /* per PFN: 0, or the MS_PAGE_L*TAB level to pin */
+    uint64_t *p2m;                   /* PFN -> new MFN */
+    uint64_t *p2m_frames;            /* PFNs of the guest's p2m pages */
+    uint64_t nr_p2m_frames;
+    uint8_t uuid[16];
+    char *name, *xml;
+    size_t xml_len;
+    struct vcpu_guest_context ctx[MAX_VCPUS];
+    struct xen_domctl_ext_vcpucontext ext[MAX_VCPUS];
+    uint8_t have_ctx[MAX_VCPUS], have_ext[MAX_VCPUS];
+    bool have_xsave;                 /* an X86_PV_VCPU_XSAVE record (XCR0, AVX state) */
+    uint16_t domid;
+    char err[600];
+};
+
+static int rfail(struct restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rfail(struct restore *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof(r->err), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The PAGE_DATA record's pfn words (after its header). */
+static const uint64_t *page_words(const struct ms_record *rec, uint32_t *count)
+{
+    const struct ms_page_data_header *h = rec->body;
+    *count = h->count;
+    return (const uint64_t *)(const void *)((const uint8_t *)rec->body + sizeof(*h));
+}
+
+/* Pass 1: every checksum, and what building needs. */
+static int collect(struct restore *r, struct ms_reader *rd)
+{
+    struct ms_record rec;
+    int n;
+    while ((n = ms_reader_next(rd, &rec)) == 1) {
+        if (rec.layer != MS_LAYER_LIBXC)
+            continue;
+        switch (rec.type) {
+        case MS_MICA_INFO:
+            r->nr_pfns = rd->info.nr_pfns;
+            if (!r->nr_pfns || r->nr_pfns > (UINT64_C(1) << 28))
+                return rfail(r, "%s: record %llu: %llu PFNs is not a size vmctl restores",
+                             r->file, (unsigned long long)rec.number,
+                             (unsigned long long)r->nr_pfns);
+            r->present = calloc(r->nr_pfns, 1);
+            r->pin = calloc(r->nr_pfns, 1);
+            r->p2m = malloc(r->nr_pfns * sizeof(uint64_t));
+            if (!r->present || !r->pin || !r->p2m)
+                return rfail(r, "out of memory for %llu PFNs", (unsigned long long)r->nr_pfns);
+            break;
+        case MS_MICA_DEFINITION: {
+            const struct ms_mica_definition *d = rec.body;
+            if (rec.length < sizeof(*d) ||
+                (uint64_t)d->name_len + d->xml_len > rec.length - sizeof(*d) || !d->name_len)
+                return rfail(r, "%s: record %llu (MICA_DEFINITION) at offset %llu: lengths do "
+                             "not fit the record", r->file, (unsigned long long)rec.number,
+                             (unsigned long long)rec.offset);
+            memcpy(r->uuid, d->uuid, 16);
+            r->name = strndup((const char *)(d + 1), d->name_len);
+            r->xml_len = d->xml_len;
+            r->xml = malloc(d->xml_len + 1);
+            if (!r->name || !r->xml)
+                return rfail(r, "out of memory");
+            memcpy(r->xml, (const char *)(d + 1) + d->name_len, d->xml_len);
+            r->xml[d->xml_len] = 0;
+            break;
+        }
+        case MS_REC_X86_PV_P2M_FRAMES: {
+            const struct ms_x86_pv_p2m_frames *f = rec.body;
+            r->nr_p2m_frames = (rec.length - sizeof(*f)) / sizeof(uint64_t);
+            r->p2m_frames = malloc(r->nr_p2m_frames * sizeof(uint64_t) + 1);
+            if (!r->p2m_frames)
+                return rfail(r, "out of memory");
+            memcpy(r->p2m_frames, f + 1, r->nr_p2m_frames * sizeof(uint64_t));
+            break;
+        }
+        case MS_REC_PAGE_DATA: {
+            uint32_t count;
+            const uint64_t *w = page_words(&rec, &count);
+            if (!r->present)
+                return rfail(r, "%s: PAGE_DATA before MICA_INFO", r->file);
+            for (uint32_t i = 0; i < count; i++) {
+                uint64_t pfn = w[i] & MS_PFN_MASK;
+                unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
+                if (pfn >= r->nr_pfns)
+                    return rfail(r, "%s: record %llu (PAGE_DATA) at offset %llu: PFN %llu is "
+                                 "beyond the %llu the file announced", r->file,
+                                 (unsigned long long)rec.number, (unsigned long long)rec.offset,
+                                 (unsigned long long)pfn, (unsigned long long)r->nr_pfns);
+                if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN)
+                    continue;
+                r->present[pfn] = 1;
+                /* XALLOC (0xe) has bit 3 too: only 0x9..0xc are pinned tables. */
+                if (t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB))
+                    r->pin[pfn] = (uint8_t)(t & 7u);
+            }
+            break;
+        }
+        case MS_REC_X86_PV_VCPU_XSAVE:
+            r->have_xsave = true;
+            break;
+        case MS_REC_X86_PV_VCPU_BASIC:
+        case MS_REC_X86_PV_VCPU_EXTENDED: {
+            const struct ms_vcpu_header *vh = rec.body;
+            bool basic = rec.type == MS_REC_X86_PV_VCPU_BASIC;
+            size_t want = basic ? sizeof(r->ctx[0]) : sizeof(r->ext[0]);
+            if (vh->vcpu_id >= MAX_VCPUS || rec.length != sizeof(*vh) + want)
+                return rfail(r, "%s: record %llu at offset %llu: vCPU %u record of %u octets; "
+                             "this restore takes %zu-octet records of vCPUs below %u",
+                             r->file, (unsigned long long)rec.number,
+                             (unsigned long long)rec.offset, vh->vcpu_id, rec.length,
+                             sizeof(*vh) + want, MAX_VCPUS);
+            if (basic) {
+                memcpy(&r->ctx[vh->vcpu_id], vh + 1, want);
+                r->have_ctx[vh->vcpu_id] = 1;
+            } else {
+                memcpy(&r->ext[vh->vcpu_id], vh + 1, want);
+                r->have_ext[vh->vcpu_id] = 1;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (n < 0)
+        return rfail(r, "%s", ms_reader_error(rd));
+    if (!r->name || !r->present || !r->have_ctx[0] || !r->p2m_frames)
+        return rfail(r, "%s: %s is missing; not a file 'vmctl save' wrote", r->file,
+                     !r->name ? "the definition (MICA_DEFINITION)"
+                     : !r->present ? "MICA_INFO"
+                     : !r->p2m_frames ? "X86_PV_P2M_FRAMES" : "vCPU 0's context");
+    return 0;
+}
+
+static long hypercall4(struct mica_hv *hv, unsigned op, uint64_t a0, uint64_t a1, uint64_t a2,
+                       uint64_t a3)
+{
+    struct mica_privcmd_hypercall h = { .op = op, .arg = { a0, a1, a2, a3, 0 } };
+    return hv->hypercall(hv, &h);
+}
+
+/* populate_physmap for the new domain: every present PFN gets a frame. */
+static int populate(struct restore *r)
+{
+    uint64_t batch[1024];
+    uint64_t pfns[1024];
+    for (uint64_t i = 0; i < r->nr_pfns; i++)
+        r->p2m[i] = INVALID_MFN;
+    uint64_t pfn = 0;
+    while (pfn < r->nr_pfns) {
+        unsigned n = 0;
+        for (; pfn < r->nr_pfns && n < 1024; pfn++)
+            if (r->present[pfn]) {
+                pfns[n] = pfn;
+                batch[n++] = pfn;
+            }
+        if (!n)
+            break;
+        struct xen_memory_reservation res = { .extent_start = (uint64_t)(uintptr_t)batch,
+                                              .nr_extents = n, .domid = r->domid };
+        mlock(batch, sizeof(batch));
+        mlock(&res, sizeof(res));
+        long done = hypercall4(r->mica, __HYPERVISOR_memory_op, XENMEM_populate_physmap,
+                               (uint64_t)(uintptr_t)&res, 0, 0);
+        munlock(&res, sizeof(res));
+        munlock(batch, sizeof(batch));
+        if (done != (long)n)
+            return rfail(r, "populate_physmap for domain %u gave %ld of %u frames%s",
+                         r->domid, done, n, done >= 0 ? " (not enough free memory?)" : "");
+        for (unsigned k = 0; k < n; k++)
+            r->p2m[pfns[k]] = batch[k];
+    }
+    return 0;
+}
+
+/* Pass 2: page data into the new frames. */
+static int write_pages(struct restore *r, struct ms_reader *rd)
+{
+    struct ms_record rec;
+    int n;
+    uint64_t mfns[MS_MAX_BATCH];
+    while ((n = ms_reader_next(rd, &rec)) == 1) {
+        if (rec.layer != MS_LAYER_LIBXC || rec.type != MS_REC_PAGE_DATA)
+            continue;
+        uint32_t count, nd = 0;
+        const uint64_t *w = page_words(&rec, &count);
+        const uint8_t *data = (const uint8_t *)(w + count);
+        for (uint32_t i = 0; i < count; i++)
+            if (ms_page_type_has_data((unsigned)(w[i] >> MS_PFN_TYPE_SHIFT)) == 1)
+                mfns[nd++] = r->p2m[w[i] & MS_PFN_MASK];
+        if (!nd)
+            continue;
+        int rc;
+        uint8_t *m = mica_map_foreign(r->mica, r->domid, mfns, nd, NULL, &rc);
+        if (!m)
+            return rfail(r, "mapping %u new frames of domain %u failed: %s", nd, r->domid,
+                         strerror(-rc));
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < count && !rc; i++) {
+            unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
+            if (ms_page_type_has_data(t) != 1)
+                continue;
+            uint64_t page[512];
+            memcpy(page, data + (size_t)k * PAGE, PAGE);
+            unsigned level = t & 7u;
+            if (ms_page_type_has_data(t) == 1 && level >= 1 && level <= 4 &&
+                ms_pt_uncanonicalise(page, level, r->p2m, r->nr_pfns, r->err, sizeof(r->err)))
+                rc = -1;
+            memcpy(m + (size_t)k * PAGE, page, PAGE);
+            k++;
+        }
+        mica_unmap_foreign(m, nd);
+        if (rc)
+            return -1;
+    }
+    if (n < 0)
+        return rfail(r, "%s", ms_reader_error(rd));
+    return 0;
+}
+
+static int to_mfn(struct restore *r, uint64_t pfn, uint64_t *mfn, const char *what)
+{
+    if (pfn >= r->nr_pfns || r->p2m[pfn] == INVALID_MFN)
+        return rfail(r, "%s (PFN %#llx) is not a page of the saved domain", what,
+                     (unsigned long long)pfn);
+    *mfn = r->p2m[pfn];
+    return 0;
+}
+
+/* The guest's own p2m pages get the new MFNs; entries that named no frame
+   (holes, identity ranges) stay as the guest left them. */
+static int rewrite_p2m(struct restore *r)
+{
+    for (uint64_t i = 0; i < r->nr_p2m_frames; i++) {
+        uint64_t mfn;
+        int rc;
+        if (to_mfn(r, r->p2m_frames[i], &mfn, "a p2m frame"))
+            return -1;
+        uint64_t *m = mica_map_foreign(r->mica, r->domid, &mfn, 1, NULL, &rc);
+        if (!m)
+            return rfail(r, "mapping the guest's p2m page %llu failed: %s",
+                         (unsigned long long)i, strerror(-rc));
+        for (uint64_t j = 0; j < 512; j++) {
+            uint64_t pfn = i * 512 + j;
+            if (pfn < r->nr_pfns && r->p2m[pfn] != INVALID_MFN)
+                m[j] = r->p2m[pfn];
+            else if (!(m[j] >> 62))
+                m[j] = INVALID_MFN;
+        }
+        mica_unmap_foreign(m, 1);
+    }
+    return 0;
+}
+
+static int pin_tables(struct restore *r)
+{
+    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
+        if (!r->pin[pfn])
+            continue;
+        struct mmuext_op op = { .cmd = MMUEXT_PIN_L1_TABLE + r->pin[pfn] - 1u };
+        op.arg1.mfn = r->p2m[pfn];
+        mlock(&op, sizeof(op));
+        long rc = hypercall4(r->mica, __HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)&op, 1, 0,
+                             r->domid);
+        munlock(&op, sizeof(op));
+        if (rc)
+            return rfail(r, "pinning the L%u table at PFN %llu (MFN %#llx) for domain %u "
+                         "failed: %s (Mica's log says why)", r->pin[pfn],
+                         (unsigned long long)pfn, (unsigned long long)r->p2m[pfn], r->domid,
+                         strerror((int)-rc));
+    }
+    return 0;
+}
+
+/* start_info: the new shared_info, store and console frames and ports
+   (a suspending Linux left the frames as PFNs). */
+static int fix_start_info(struct restore *r, uint64_t si_mfn, uint64_t shinfo_mfn,
+                          uint32_t store_port, uint32_t console_port, uint64_t *store_mfn,
+                          uint64_t *console_mfn)
+{
+    int rc;
+    struct start_info *si = mica_map_foreign(r->mica, r->domid, &si_mfn, 1, NULL, &rc);
+    if (!si)
+        return rfail(r, "mapping start_info failed: %s", strerror(-rc));
+    rc = to_mfn(r, si->store_mfn, store_mfn, "start_info's store frame") ||
+         to_mfn(r, si->console.domU.mfn, console_mfn, "start_info's console frame");
+    if (!rc) {
+        si->shared_info = shinfo_mfn << 12;
+        si->store_mfn = *store_mfn;
+        si->store_evtchn = store_port;
+        si->console.domU.mfn = *console_mfn;
+        si->console.domU.evtchn = console_port;
+    }
+    mica_unmap_foreign(si, 1);
+    return rc ? -1 : 0;
+}
+
+static int set_vcpus(struct restore *r, uint64_t *si_mfn)
+{
+    for (uint32_t v = 0; v < MAX_VCPUS; v++) {
+        if (!r->have_ctx[v])
+            continue;
+        struct vcpu_guest_context c = r->ctx[v];
+        uint64_t mfn;
+        if (to_mfn(r, c.ctrlreg[3] >> 12, &mfn, "the vCPU's cr3"))
+            return -1;
+        c.ctrlreg[3] = mfn << 12;
+        if (c.ctrlreg[1]) {
+            if (to_mfn(r, c.ctrlreg[1] >> 12, &mfn, "the vCPU's user page table"))
+                return -1;
+            c.ctrlreg[1] = mfn << 12;
+        }
+        for (uint64_t i = 0; i < (c.gdt_ents + 511) / 512 && i < 16; i++)
+            if (to_mfn(r, c.gdt_frames[i], &c.gdt_frames[i], "a GDT frame"))
+                return -1;
+        if (v == 0) {
+            if (to_mfn(r, c.user_regs.rdx, &c.user_regs.rdx, "start_info (vCPU 0's rdx)"))
+                return -1;
+            *si_mfn = c.user_regs.rdx;
+            /* SCHEDOP_shutdown(suspend) returns 0: resumed in a new domain. */
+            c.user_regs.rax = 0;
+        }
+        int rc = mica_vcpu_context_set(r->mica, r->domid, v, &c);
+        if (rc)
+            return rfail(r, "setvcpucontext of vCPU %u failed: %s", v, strerror(-rc));
+        if (r->have_ext[v] && (rc = mica_vcpu_ext_context_set(r->mica, r->domid, v, &r->ext[v])))
+            return rfail(r, "set_ext_vcpucontext of vCPU %u failed: %s", v, strerror(-rc));
+    }
+    return 0;
+}
+
+int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    bool paused = false, without_xsave = false;
+    const struct cli_flag flags[] = { { .name = "paused", .value = &paused },
+                                      { .name = "without-xsave-state", .value = &without_xsave },
+                                      { .name = NULL } };
+    const char *file;
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, "FILE", &file, &status))
+        return status;
+
+    static struct restore r;
+    memset(&r, 0, sizeof(r));
+    r.file = file;
+    r.fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (r.fd < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot open %s: %s", file, strerror(errno));
+    struct ms_reader rd;
+    int rc = VMCTL_EXIT_FAILURE;
+    struct hv *hv = NULL;
+    struct domain_config cfg;
+    bool have_cfg = false, created = false, nodes = false, introduced = false;
+    struct mica_xs *xs = NULL;
+    memset(&cfg, 0, sizeof(cfg));
+
+    if (ms_reader_open(&rd, r.fd, file, MS_READ_REQUIRE_CHECKSUMS)) {
+        rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", ms_reader_error(&rd));
+        goto out_file;
+    }
+    int c = collect(&r, &rd);
+    ms_reader_close(&rd);
+    if (c) {
+        rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", r.err);
+        goto out_file;
+    }
+    /*
+     * Mica has no get/setvcpuextstate yet, so a save writes no XSAVE record
+     * and a new vCPU starts with XCR0 x87|SSE: a Linux guest that had
+     * enabled AVX resumes in its kernel and dies of #UD at its first AVX
+     * instruction in userspace (found by the dom0 test).  Refused unless
+     * asked for, before anything is created.
+     */
+    if (!r.have_xsave && !without_xsave) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s has no XSAVE state (XCR0, AVX registers) "
+                      "for its vCPUs: Mica cannot save or restore it yet (no "
+                      "get/setvcpuextstate), and a guest that uses AVX would die at its first "
+                      "AVX instruction after the restore; nothing was created "
+                      "(--without-xsave-state restores anyway)", file);
+        goto out_file;
+    }
+    struct domcfg_diags diags;
+    domcfg_diags_init(&diags, file);
+    if (domcfg_load_memory(r.xml, r.xml_len, file, 0, &cfg, &diags, NULL) != DOMCFG_OK) {
+        domcfg_diags_print(&diags, stderr, 10);
+        domcfg_diags_free(&diags);
+        rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s: the saved definition of '%s' is not "
+                      "usable%s; nothing was restored", file, r.name,
+                      r.xml_len ? "" : " (it was not a stored domain when saved)");
+        goto out_file;
+    }
+    domcfg_diags_free(&diags);
+    have_cfg = true;
+
+    if ((rc = defs_connect(cmd, &hv)) != VMCTL_EXIT_OK)
+        goto out_file;
+    rc = VMCTL_EXIT_FAILURE;
+    r.mica = hv_mica(hv);
+    if (!(xs = hv_xenstore(hv))) {
+        cli_fail(cmd, rc, "%s", hv_error(hv));
+        goto out;
+    }
+    if (hv_name_running(hv, r.name)) {
+        rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "a domain named '%s' is already running; "
+                      "nothing was restored", r.name);
+        goto out;
+    }
+    int e = mica_domain_create(r.mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r.uuid, &r.domid);
+    if (e) {
+        cli_fail(cmd, rc, "creating the domain failed: %s", strerror(-e));
+        goto out;
+    }
+    created = true;
+    struct xen_domctl_getdomaininfo info;
+    uint64_t si_mfn = 0, store_mfn = 0, console_mfn = 0;
+    int store_port, console_port;
+    if ((e = mica_domain_max_mem(r.mica, r.domid, cfg.memory_kib)) ||
+        (e = mica_domain_info(r.mica, r.domid, &info))) {
+        rfail(&r, "setting up domain %u failed: %s", r.domid, strerror(-e));
+        goto undo;
+    }
+    if ((console_port = mica_evtchn_alloc_unbound(r.mica, r.domid, 0)) < 0 ||
+        (store_port = mica_evtchn_alloc_unbound(r.mica, r.domid, 0)) < 0) {
+        rfail(&r, "opening the console and xenstore event channels failed");
+        goto undo;
+    }
+    /* Pass 2 over the same, already verified, file. */
+    if (lseek(r.fd, 0, SEEK_SET) < 0 || ms_reader_open(&rd, r.fd, file,
+                                                       MS_READ_REQUIRE_CHECKSUMS)) {
+        rfail(&r, "reading %s again failed", file);
+        goto undo;
+    }
+    e = populate(&r) || write_pages(&r, &rd);
+    ms_reader_close(&rd);
+    if (e || rewrite_p2m(&r) || pin_tables(&r))
+        goto undo;
+    /* vCPU 0's rdx names start_info; set_vcpus turns it into the new MFN. */
+    if (to_mfn(&r, r.ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
+        fix_start_info(&r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
+                       (uint32_t)console_port, &store_mfn, &console_mfn) ||
+        set_vcpus(&r, &si_mfn))
+        goto undo;
+    struct xs_domain_facts facts = { .domid = r.domid, .store_mfn = store_mfn,
+                                     .console_mfn = console_mfn,
+                                     .store_port = (uint32_t)store_port,
+                                     .console_port = (uint32_t)console_port };
+    memcpy(facts.uuid, r.uuid, 16);
+    memcpy(cfg.uuid, r.uuid, 16);
+    nodes = true;
+    if (xs_nodes_write(xs, &cfg, &facts, r.err, sizeof(r.err)))
+        goto undo;
+    if ((e = mica_xs_introduce(xs, r.domid, store_mfn, (uint32_t)store_port))) {
+        rfail(&r, "xenstored refused to introduce domain %u: %s", r.domid, strerror(-e));
+        goto undo;
+    }
+    introduced = true;
+    if (!paused && (e = mica_domain_unpause(r.mica, r.domid))) {
+        rfail(&r, "unpausing domain %u failed: %s", r.domid, strerror(-e));
+        goto undo;
+    }
+    monitor_spawn(cmd, &cfg, r.domid);
+    printf("Domain '%s' restored from %s as domain %u%s\n", r.name, file, r.domid,
+           paused ? " (paused)" : "");
+    rc = VMCTL_EXIT_OK;
+    goto out;
+undo:
+    cli_fail(cmd, rc, "restoring '%s' from %s failed: %s; the half-built domain %u is "
+             "destroyed", r.name, file, r.err, r.domid);
+    if (introduced)
+        mica_xs_release(xs, r.domid);
+    if (nodes)
+        xs_nodes_remove(xs, r.domid);
+    if (created)
+        mica_domain_destroy(r.mica, r.domid);
+out:
+    hv_close(hv);
+out_file:
+    if (have_cfg)
+        domcfg_free(&cfg);
+    close(r.fd);
+    free(r.present);
+    free(r.pin);
+    free(r.p2m);
+    free(r.p2m_frames);
+    free(r.name);
+    free(r.xml);
+    return rc;
+}

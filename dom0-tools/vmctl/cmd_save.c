@@ -1,0 +1,486 @@
+/*
+ * vmctl save NAME FILE and vmctl restore FILE (docs/state-files.md).
+ *
+ * save: asks the guest to suspend through control/shutdown, waits for its
+ * SHUTDOWN_suspend, reads its memory through foreign mappings (the p2m
+ * from the guest's own frame list in shared_info), writes the state file
+ * under a temporary name with page tables canonicalised to PFNs, renames
+ * it into place and destroys the domain.  Any failure after the guest has
+ * suspended removes the partial file and resumes the guest as
+ * "cancelled" (rax 1, resumedomain): it runs on.
+ *
+ * The file's reader side is cmd_restore.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "defs.h"
+#include "exitcodes.h"
+#include "hv.h"
+#include "store.h"
+
+#include "domctl.h"
+#include "domctl_save.h"
+#include "ms_pagetable.h"
+#include "ms_writer.h"
+#include "privcmd.h"
+#include "xs.h"
+#include <public/sched.h>
+#include <public/xen.h>
+
+#define PAGE 4096u
+#define ENTRIES_PER_PAGE 512u
+#define INVALID_MFN (~(uint64_t)0)
+
+struct save {
+    const struct vmctl_command *cmd;
+    struct hv *hv;
+    struct mica_hv *mica;
+    uint16_t domid;
+    const char *name;
+    struct xen_domctl_getdomaininfo info;
+    uint64_t *p2m;                   /* pfn -> mfn, nr_pfns entries */
+    uint64_t nr_pfns;
+    uint64_t *p2m_frame_mfns;        /* the guest's p2m pages */
+    uint64_t nr_p2m_frames;
+    struct ms_m2p m2p;
+    uint64_t start_info_pfn;
+    struct ms_writer w;
+    bool writer_open;
+    bool progress;                   /* a terminal: show the percentage */
+    char err[512];
+};
+
+static int save_fail(struct save *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int save_fail(struct save *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof(s->err), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Copies n frames of the guest into dst (n*PAGE octets). */
+static int copy_frames(struct save *s, const uint64_t *mfns, size_t n, void *dst,
+                       const char *what)
+{
+    int rc;
+    void *m = mica_map_foreign_ro(s->mica, s->domid, mfns, n, NULL, &rc);
+    if (!m)
+        return save_fail(s, "mapping %s of domain %u failed: %s", what, s->domid,
+                         strerror(-rc));
+    memcpy(dst, m, n * PAGE);
+    mica_unmap_foreign(m, n);
+    return 0;
+}
+
+/* The guest's p2m, through shared_info's three-level frame list. */
+static int read_p2m(struct save *s, uint8_t shinfo[PAGE])
+{
+    const struct shared_info *si = (const void *)shinfo;
+    uint64_t fll = si->arch.pfn_to_mfn_frame_list_list;
+    uint64_t max_pfn = si->arch.max_pfn;
+    uint64_t top[ENTRIES_PER_PAGE];
+
+    if (!fll || !max_pfn)
+        return save_fail(s, "the guest has not published its p2m (shared_info's "
+                            "pfn_to_mfn_frame_list_list %#llx, max_pfn %llu)",
+                         (unsigned long long)fll, (unsigned long long)max_pfn);
+    if (max_pfn > s->info.max_pages + (1u << 20))
+        return save_fail(s, "the guest's max_pfn %llu is far beyond its %llu pages",
+                         (unsigned long long)max_pfn, (unsigned long long)s->info.max_pages);
+    s->nr_pfns = max_pfn;
+    s->nr_p2m_frames = (max_pfn + ENTRIES_PER_PAGE - 1) / ENTRIES_PER_PAGE;
+    uint64_t nr_lists = (s->nr_p2m_frames + ENTRIES_PER_PAGE - 1) / ENTRIES_PER_PAGE;
+    if (nr_lists > ENTRIES_PER_PAGE)
+        return save_fail(s, "the guest's p2m (%llu frames) is larger than one frame list "
+                            "list holds", (unsigned long long)s->nr_p2m_frames);
+    if (copy_frames(s, &fll, 1, top, "the p2m frame list list"))
+        return -1;
+    uint64_t *lists = malloc(nr_lists * PAGE);
+    s->p2m_frame_mfns = malloc(s->nr_p2m_frames * sizeof(uint64_t));
+    uint64_t *pages = malloc(s->nr_p2m_frames * PAGE);
+    s->p2m = calloc(s->nr_pfns, sizeof(uint64_t));
+    int rc = -1;
+    if (!lists || !s->p2m_frame_mfns || !pages || !s->p2m) {
+        save_fail(s, "out of memory for the p2m");
+        goto out;
+    }
+    if (copy_frames(s, top, nr_lists, lists, "the p2m frame lists"))
+        goto out;
+    memcpy(s->p2m_frame_mfns, lists, s->nr_p2m_frames * sizeof(uint64_t));
+    if (copy_frames(s, s->p2m_frame_mfns, s->nr_p2m_frames, pages, "the p2m"))
+        goto out;
+    memcpy(s->p2m, pages, s->nr_pfns * sizeof(uint64_t));
+    /* Linux marks holes and identity ranges in its p2m with the top bits
+       (INVALID_P2M_ENTRY, IDENTITY_FRAME, FOREIGN_FRAME): none of them is
+       a frame of the guest's, so none is saved. */
+    for (uint64_t i = 0; i < s->nr_pfns; i++)
+        if (s->p2m[i] >> 62)
+            s->p2m[i] = INVALID_MFN;
+    if (ms_m2p_build(&s->m2p, s->p2m, s->nr_pfns, s->err, sizeof(s->err)))
+        goto out;
+    rc = 0;
+out:
+    free(lists);
+    free(pages);
+    return rc;
+}
+
+static int to_pfn(struct save *s, uint64_t mfn, uint64_t *pfn, const char *what)
+{
+    if (!ms_m2p_lookup(&s->m2p, mfn, pfn))
+        return save_fail(s, "%s (MFN %#llx) is not in the guest's p2m", what,
+                         (unsigned long long)mfn);
+    return 0;
+}
+
+static void show_progress(struct save *s, uint64_t done)
+{
+    if (s->progress)
+        fprintf(stderr, "\rSaving domain '%s': %3u%%", s->name,
+                (unsigned)(done * 100 / (s->nr_pfns ? s->nr_pfns : 1)));
+}
+
+/* Every PFN in batches: types from getpageframeinfo3, data through a
+   foreign mapping, page tables canonical.  start_info needs nothing: a
+   suspending Linux has written its store and console frames as PFNs
+   itself (xen_pv_pre_suspend), and has unmapped shared_info and the grant
+   table, so no L1 entry names a frame outside the guest. */
+static int write_pages(struct save *s)
+{
+    uint64_t pfns[MS_MAX_BATCH], mfns[MS_MAX_BATCH], types[MS_MAX_BATCH];
+    uint8_t type[MS_MAX_BATCH];
+    const void *data[MS_MAX_BATCH];
+    uint8_t *buf = malloc((size_t)MS_MAX_BATCH * PAGE);
+    int rc = -1;
+
+    if (!buf)
+        return save_fail(s, "out of memory for a page batch");
+    for (uint64_t base = 0; base < s->nr_pfns; base += MS_MAX_BATCH) {
+        uint32_t n = (uint32_t)(s->nr_pfns - base < MS_MAX_BATCH ? s->nr_pfns - base
+                                                                 : MS_MAX_BATCH);
+        size_t nmap = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            pfns[i] = base + i;
+            types[i] = s->p2m[base + i];
+        }
+        /* Unpopulated PFNs are XTAB and carry nothing; ask for the rest. */
+        for (uint32_t i = 0; i < n; i++)
+            if (types[i] != INVALID_MFN)
+                mfns[nmap++] = types[i];
+        uint64_t got[MS_MAX_BATCH];
+        memcpy(got, mfns, nmap * sizeof(uint64_t));
+        int r = mica_domain_frame_types(s->mica, s->domid, got, nmap);
+        if (r) {
+            save_fail(s, "getpageframeinfo3 for PFNs %llu.. failed: %s",
+                      (unsigned long long)base, strerror(-r));
+            goto out;
+        }
+        if (nmap && copy_frames(s, mfns, nmap, buf, "guest pages"))
+            goto out;
+        size_t k = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (types[i] == INVALID_MFN) {
+                type[i] = MS_PAGE_XTAB;
+                data[i] = NULL;
+                continue;
+            }
+            uint64_t t = got[k];
+            uint8_t *page = buf + k * PAGE;
+            k++;
+            unsigned ty = (unsigned)((t >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
+            if (ty == MS_PAGE_XTAB) {
+                save_fail(s, "PFN %llu (MFN %#llx) is in the guest's p2m but the hypervisor "
+                             "says it is not the guest's frame", (unsigned long long)pfns[i],
+                          (unsigned long long)types[i]);
+                goto out;
+            }
+            unsigned level = ty & 7u;
+            if (level >= 1 && level <= 4 &&
+                ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
+                                   sizeof(s->err)))
+                goto out;
+            type[i] = (uint8_t)ty;
+            data[i] = page;
+        }
+        uint32_t stored;
+        if ((r = ms_writer_pages(&s->w, n, pfns, type, data, &stored))) {
+            save_fail(s, "%s", ms_writer_error(&s->w));
+            goto out;
+        }
+        show_progress(s, base + n);
+    }
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+/* The vCPU's frames as PFNs, as the stream wants them. */
+static int canonical_context(struct save *s, struct vcpu_guest_context *c)
+{
+    uint64_t pfn;
+    if (to_pfn(s, c->ctrlreg[3] >> 12, &pfn, "the vCPU's cr3"))
+        return -1;
+    c->ctrlreg[3] = pfn << 12;
+    if (c->ctrlreg[1]) {
+        if (to_pfn(s, c->ctrlreg[1] >> 12, &pfn, "the vCPU's user page table"))
+            return -1;
+        c->ctrlreg[1] = pfn << 12;
+    }
+    for (uint64_t i = 0; i < (c->gdt_ents + 511) / 512 && i < 16; i++)
+        if (to_pfn(s, c->gdt_frames[i], &c->gdt_frames[i], "a GDT frame"))
+            return -1;
+    return 0;
+}
+
+static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
+                        const uint8_t shinfo[PAGE], uint32_t cpu_khz, const char *file)
+{
+    int r;
+    uint64_t nr_valid = 0;
+    for (uint64_t i = 0; i < s->nr_pfns; i++)
+        nr_valid += s->p2m[i] != INVALID_MFN;
+    /* nr_data_pages is an upper bound here (zero pages are not stored). */
+    if ((r = ms_writer_open(&s->w, file, s->nr_pfns, nr_valid, 4, 17)))
+        return save_fail(s, "%s", ms_writer_error(&s->w));
+    s->writer_open = true;
+
+    /* The definition: name and UUID; the stored XML when there is one. */
+    struct store st;
+    char *xml = NULL;
+    size_t xml_len = 0;
+    if (store_init(&st) == 0) {
+        char *path = store_path(&st, s->name);
+        FILE *f = path ? fopen(path, "r") : NULL;
+        if (f) {
+            char chunk[4096];
+            size_t got;
+            while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+                char *nx = realloc(xml, xml_len + got);
+                if (!nx)
+                    break;
+                xml = nx;
+                memcpy(xml + xml_len, chunk, got);
+                xml_len += got;
+            }
+            fclose(f);
+        }
+        free(path);
+        store_fini(&st);
+    }
+    struct ms_mica_definition def = { .name_len = (uint32_t)strlen(s->name),
+                                      .xml_len = (uint32_t)xml_len };
+    memcpy(def.uuid, s->info.handle, 16);
+    struct iovec dv[3] = { { &def, sizeof(def) }, { (void *)s->name, def.name_len },
+                           { xml, xml_len } };
+    r = ms_writer_record_iov(&s->w, MS_MICA_DEFINITION, dv, 3);
+    free(xml);
+    if (r)
+        return save_fail(s, "%s", ms_writer_error(&s->w));
+
+    struct ms_x86_pv_info pvi = { .guest_width = 8, .pt_levels = 4 };
+    if ((r = ms_writer_record(&s->w, MS_REC_X86_PV_INFO, &pvi, sizeof(pvi))))
+        return save_fail(s, "%s", ms_writer_error(&s->w));
+
+    uint64_t *frame_pfns = malloc(s->nr_p2m_frames * sizeof(uint64_t));
+    if (!frame_pfns)
+        return save_fail(s, "out of memory");
+    for (uint64_t i = 0; i < s->nr_p2m_frames; i++)
+        if (to_pfn(s, s->p2m_frame_mfns[i], &frame_pfns[i], "a p2m frame")) {
+            free(frame_pfns);
+            return -1;
+        }
+    struct ms_x86_pv_p2m_frames pf = { .start_pfn = 0, .end_pfn = (uint32_t)(s->nr_pfns - 1) };
+    struct iovec pv[2] = { { &pf, sizeof(pf) },
+                           { frame_pfns, s->nr_p2m_frames * sizeof(uint64_t) } };
+    r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_P2M_FRAMES, pv, 2);
+    free(frame_pfns);
+    if (r)
+        return save_fail(s, "%s", ms_writer_error(&s->w));
+
+    if (write_pages(s))
+        return -1;
+
+    /* Mica's PV guests read the host's TSC: mode 0 (default), the host's kHz. */
+    struct ms_tsc_info tsc = { .mode = 0, .khz = cpu_khz };
+    if ((r = ms_writer_record(&s->w, MS_REC_TSC_INFO, &tsc, sizeof(tsc))) ||
+        (r = ms_writer_record(&s->w, MS_REC_SHARED_INFO, shinfo, PAGE)))
+        return save_fail(s, "%s", ms_writer_error(&s->w));
+
+    for (uint32_t v = 0; v <= s->info.max_vcpu_id; v++) {
+        struct vcpu_guest_context c;
+        struct xen_domctl_ext_vcpucontext evc;
+        struct ms_vcpu_header vh = { .vcpu_id = v };
+        if (v == 0) {
+            c = *ctx0;
+        } else if ((r = mica_vcpu_context_get(s->mica, s->domid, v, &c))) {
+            return save_fail(s, "getvcpucontext of vCPU %u failed: %s", v, strerror(-r));
+        }
+        if (!(c.flags & VGCF_online))
+            continue;
+        if (canonical_context(s, &c))
+            return -1;
+        struct iovec cv[2] = { { &vh, sizeof(vh) }, { &c, sizeof(c) } };
+        if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_BASIC, cv, 2)))
+            return save_fail(s, "%s", ms_writer_error(&s->w));
+        if ((r = mica_vcpu_ext_context_get(s->mica, s->domid, v, &evc)))
+            return save_fail(s, "get_ext_vcpucontext of vCPU %u failed: %s", v,
+                             strerror(-r));
+        struct iovec ev[2] = { { &vh, sizeof(vh) }, { &evc, sizeof(evc) } };
+        if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_EXTENDED, ev, 2)))
+            return save_fail(s, "%s", ms_writer_error(&s->w));
+    }
+    if ((r = ms_writer_commit(&s->w)))
+        return save_fail(s, "%s", ms_writer_error(&s->w));
+    return 0;
+}
+
+/* Asks the guest to suspend and waits for SHUTDOWN_suspend; on time-out
+   the request is withdrawn and the guest runs on. */
+static int suspend_guest(struct save *s, unsigned long timeout_s)
+{
+    struct mica_xs *xs = hv_xenstore(s->hv);
+    char path[96];
+    int r;
+
+    if (!xs)
+        return save_fail(s, "%s", hv_error(s->hv));
+    if (hv_watch_release(s->hv) != HV_OK)
+        return save_fail(s, "%s", hv_error(s->hv));
+    snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", s->domid);
+    if ((r = mica_xs_write(xs, 0, path, "suspend")))
+        return save_fail(s, "writing %s failed: %s", path, strerror(-r));
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct hv_life life;
+        if (hv_life(s->hv, s->domid, &life) != HV_OK)
+            return save_fail(s, "%s", hv_error(s->hv));
+        if (life.shutdown && life.reason == HV_REASON_SUSPEND)
+            return 0;
+        if (life.shutdown || life.dying)
+            return save_fail(s, "domain %u shut down (%s) instead of suspending", s->domid,
+                             hv_reason_name(life.reason));
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((unsigned long)(now.tv_sec - start.tv_sec) >= timeout_s) {
+            mica_xs_write(xs, 0, path, "");
+            return save_fail(s, "domain %u did not suspend within %lu s (does its kernel "
+                                "answer control/shutdown = suspend?); it runs on, "
+                                "nothing was saved", s->domid, timeout_s);
+        }
+        if (hv_wait_release(s->hv, 1000) != HV_OK)
+            usleep(250 * 1000);
+    }
+}
+
+/* The guest carries on after a failed save: its suspend returns 1. */
+static void resume_cancelled(struct save *s, struct vcpu_guest_context *ctx0)
+{
+    int r;
+    ctx0->user_regs.rax = 1;
+    if ((r = mica_vcpu_context_set(s->mica, s->domid, 0, ctx0)) ||
+        (r = mica_domain_resume(s->mica, s->domid)))
+        fprintf(stderr, "vmctl save: resuming domain %u failed: %s; it stays suspended "
+                        "('vmctl destroy %s' ends it)\n", s->domid, strerror(-r), s->name);
+    else
+        fprintf(stderr, "vmctl save: domain '%s' resumed; it runs on\n", s->name);
+}
+
+int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *timeout_text = NULL, *file = NULL;
+    const struct cli_flag flags[] = { { .name = "timeout", .arg = &timeout_text },
+                                      { .name = NULL } };
+    const char *wanted;
+    int status;
+
+    /* Two positional arguments: NAME FILE.  cli_begin takes one, so the
+       last argument is the file. */
+    if (argc >= 3 && argv[argc - 1][0] != '-') {
+        file = argv[argc - 1];
+        argc--;
+    }
+    if (!cli_begin(cmd, argc, argv, flags, "NAME", &wanted, &status))
+        return status;
+    if (!file)
+        return cli_usage_error(cmd, "give the file to save into after NAME");
+    unsigned long timeout_s = 120;
+    if (timeout_text && !cli_number(cmd, "timeout", timeout_text, 1, 86400, &timeout_s))
+        return VMCTL_EXIT_USAGE;
+
+    struct save s = { .cmd = cmd, .name = wanted, .progress = isatty(2) };
+    uint32_t domid;
+    int rc = defs_connect_running(cmd, wanted, &s.hv, &domid);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    s.domid = (uint16_t)domid;
+    s.mica = hv_mica(s.hv);
+    int r;
+    struct hv_host host = { 0 };
+    if (domid == 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "domain 0 cannot be saved");
+        goto out;
+    }
+    if (hv_host_info(s.hv, &host) != HV_OK ||
+        (r = mica_domain_info(s.mica, s.domid, &s.info))) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "reading domain %u failed", domid);
+        goto out;
+    }
+    if (s.info.flags & XEN_DOMINF_shutdown) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "domain '%s' has already shut down", wanted);
+        goto out;
+    }
+    if (suspend_guest(&s, timeout_s)) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", s.err);
+        goto out;
+    }
+    /* Suspended: from here on a failure resumes the guest. */
+    struct vcpu_guest_context ctx0;
+    uint8_t shinfo[PAGE];
+    if ((r = mica_vcpu_context_get(s.mica, s.domid, 0, &ctx0))) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "getvcpucontext of vCPU 0 failed: %s; "
+                      "domain %u stays suspended", strerror(-r), domid);
+        goto out;
+    }
+    if (copy_frames(&s, &s.info.shared_info_frame, 1, shinfo, "shared_info") ||
+        read_p2m(&s, shinfo) ||
+        to_pfn(&s, ctx0.user_regs.rdx, &s.start_info_pfn, "start_info (the vCPU's rdx)")) {
+        rc = VMCTL_EXIT_FAILURE;
+    } else {
+        /* The suspend hypercall's argument: start_info as a PFN. */
+        struct vcpu_guest_context saved = ctx0;
+        saved.user_regs.rdx = s.start_info_pfn;
+        rc = write_stream(&s, &saved, shinfo, host.cpu_khz, file) ? VMCTL_EXIT_FAILURE
+                                                                  : VMCTL_EXIT_OK;
+    }
+    if (s.progress)
+        fputc('\n', stderr);
+    if (s.writer_open)
+        ms_writer_abort(&s.w);
+    if (rc != VMCTL_EXIT_OK) {
+        cli_fail(cmd, rc, "saving domain '%s' failed: %s; no file written", wanted, s.err);
+        resume_cancelled(&s, &ctx0);
+        goto out;
+    }
+    if (hv_destroy(s.hv, domid) != HV_OK)
+        cli_warn(cmd, "%s saved, but destroying domain %u failed: %s", file, domid,
+                 hv_error(s.hv));
+    printf("Domain '%s' (id %u) saved to %s (%llu pages)\n", wanted, domid, file,
+           (unsigned long long)s.nr_pfns);
+out:
+    ms_m2p_free(&s.m2p);
+    free(s.p2m);
+    free(s.p2m_frame_mfns);
+    hv_close(s.hv);
+    return rc;
+}
