@@ -192,7 +192,15 @@ static void notify_dom0_domain_exception(void)
 
 static void domain_free_rcu(struct rcu_head *head)
 {
-    xfree((struct domain *)((char *)head - __builtin_offsetof(struct domain, rcu)));
+    struct domain *d = (struct domain *)((char *)head - __builtin_offsetof(struct domain, rcu));
+
+    /*
+     * The vCPUs go with the domain, after the grace period: another CPU
+     * may have found d (and one of its vCPUs) before it was dying.
+     */
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        xfree(d->vcpus[i]);
+    xfree(d);
     /*
      * Whoever watches for dead domains (xenstored, through dom0) is told.
      * Here, with no lock held, rather than where the last held frame went
@@ -261,10 +269,6 @@ long domain_kill(struct domain *d, bool preemptible)
     }
     d->shared_info = NULL;
 
-    for (unsigned i = 0; i < d->max_vcpus; i++) {
-        xfree(d->vcpus[i]);
-        d->vcpus[i] = NULL;
-    }
     /* From here the last domain_release_held() frees d, or this does now. */
     spin_lock(&d->page_alloc_lock);
     d->teardown_done = true;

@@ -10,9 +10,15 @@
  * number is read once, at the first pin, and kept in the active entry.
  *
  * Pins are counted per kind (host/device, read/write) in the granter's
- * active entry; the mapper keeps one maptrack record per mapping.  All
- * grant state is per domain; Mica serialises hypercalls, so there are no
- * locks.  What touches frames and page tables is in asm/grant_map.h.
+ * active entry; the mapper keeps one maptrack record per mapping.
+ * Locks (docs/smp.md): the granter's gt->lock guards its entries' pins
+ * and status and is held across a map or unmap, PTE update included; the
+ * mapper's maptrack_lock guards its handles and is taken inside a
+ * granter's lock, so an unmap reads its record, locks the granter, and
+ * reads the record again.  Tables are freed after an RCU grace period, so
+ * a table pointer read under either lock stays valid (perhaps dead) until
+ * the hypercall ends.  What touches frames and page tables is in
+ * asm/grant_map.h.
  *
  * Not implemented, as Xen 4.17 can be configured: version 2 (set_version
  * answers -ENOSYS, as Xen does when a domain's max version is 1), page
@@ -28,6 +34,8 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/rcu.h>
+#include <mica/spinlock.h>
 #include <mica/unknown_op.h>
 #include <public/errno.h>
 #include <public/grant_table.h>
@@ -64,17 +72,21 @@ struct grant_map {
 _Static_assert(sizeof(struct grant_map) == 16, "maptrack records are 16 bytes");
 
 struct grant_table {
-    struct domain *d;           /* NULL once the domain is gone */
-    bool dead;
-    u32 nr_frames, max_frames, max_maptrack;
-    mfn_t frames[GRANT_MAX_FRAMES_DEFAULT];
-    struct grant_active *active[GRANT_MAX_FRAMES_DEFAULT];
-    u64 pins;                   /* pins on this table's entries, by anyone */
+    spinlock_t lock;
+    struct domain *d;           /* lock: NULL once the domain is gone */
+    bool dead;                  /* lock */
+    u32 nr_frames, max_frames;  /* lock */
+    u32 max_maptrack;           /* maptrack_lock */
+    mfn_t frames[GRANT_MAX_FRAMES_DEFAULT];                 /* lock */
+    struct grant_active *active[GRANT_MAX_FRAMES_DEFAULT];  /* lock, and the entries */
+    u64 pins;                   /* lock: pins on this table's entries, by anyone */
 
     /* This domain's mappings of others' grants. */
-    struct grant_map **maptrack;
-    u32 maptrack_frames;
-    u32 map_free;
+    spinlock_t maptrack_lock;
+    struct grant_map **maptrack;    /* maptrack_lock, and the records */
+    u32 maptrack_frames;            /* maptrack_lock */
+    u32 map_free;                   /* maptrack_lock */
+    struct rcu_head rcu;
 };
 
 /* ---- Mica's own pages for grant bookkeeping ---- */
@@ -164,6 +176,8 @@ long grant_table_create(struct domain *d)
 
     if (!gt)
         return -XEN_ENOMEM;
+    spin_lock_init(&gt->lock, "gt->lock", LOCK_ORDER_GRANT);
+    spin_lock_init(&gt->maptrack_lock, "gt->maptrack_lock", LOCK_ORDER_MAPTRACK);
     gt->d = d;
     gt->max_frames = GRANT_MAX_FRAMES_DEFAULT;
     gt->max_maptrack = MAPTRACK_MAX_FRAMES_DEFAULT;
@@ -185,14 +199,23 @@ long grant_table_set_limits(struct domain *d, s32 max_grant_frames, s32 max_mapt
         mf > MAPTRACK_MAX_FRAMES_DEFAULT)
         return -XEN_EINVAL;
     if (d) {
-        d->grant->max_frames = gf;
-        d->grant->max_maptrack = mf;
+        struct grant_table *gt = d->grant;
+
+        spin_lock(&gt->lock);
+        gt->max_frames = gf;
+        spin_unlock(&gt->lock);
+        spin_lock(&gt->maptrack_lock);
+        gt->max_maptrack = mf;
+        spin_unlock(&gt->maptrack_lock);
     }
     return 0;
 }
 
-static void free_table(struct grant_table *gt)
+static void free_table_rcu(struct rcu_head *head)
 {
+    struct grant_table *gt =
+        (struct grant_table *)((char *)head - __builtin_offsetof(struct grant_table, rcu));
+
     for (u32 i = 0; i < gt->nr_frames; i++)
         mica_pages_free(gt->active[i], ACTIVE_ORDER);
     for (u32 i = 0; i < gt->maptrack_frames; i++)
@@ -201,11 +224,30 @@ static void free_table(struct grant_table *gt)
     xfree(gt);
 }
 
-/* A dead granter's table goes with the last pin on it. */
-static void table_maybe_free(struct grant_table *gt)
+/* Other CPUs may hold gt, found under a lock, until their next quiescent point. */
+static void free_table(struct grant_table *gt)
 {
-    if (gt->dead && !gt->pins)
+    call_rcu(&gt->rcu, free_table_rcu);
+}
+
+/*
+ * Unlocks gt, then frees it if it is dead and unpinned: a dead granter's
+ * table goes with the last pin on it.  Pins only drop to 0 once, under
+ * the lock, and a dead table gains none, so one CPU alone sees it so.
+ */
+static void table_unlock(struct grant_table *gt)
+{
+    bool unused = gt->dead && !gt->pins;
+
+    spin_unlock(&gt->lock);
+    if (unused)
         free_table(gt);
+}
+
+/* d's table, NULL once d's teardown has detached it. */
+static struct grant_table *live_table(const struct domain *d)
+{
+    return READ_ONCE(d->grant);
 }
 
 /* ---- the shared entry's flags (the v1 status protocol) ---- */
@@ -258,7 +300,7 @@ static void reduce_status(struct grant_table *gt, u32 ref, const struct grant_ac
 
 /* ---- maptrack ---- */
 
-static u32 get_handle(struct grant_table *lgt)
+static u32 get_handle_locked(struct grant_table *lgt)
 {
     u32 h;
 
@@ -282,14 +324,25 @@ static u32 get_handle(struct grant_table *lgt)
     return h;
 }
 
-static struct grant_map *map_entry(const struct grant_table *lgt, u32 h)
+static u32 get_handle(struct grant_table *lgt)
 {
+    u32 h;
+
+    spin_lock(&lgt->maptrack_lock);
+    h = get_handle_locked(lgt);
+    spin_unlock(&lgt->maptrack_lock);
+    return h;
+}
+
+static struct grant_map *map_entry(struct grant_table *lgt, u32 h)
+{
+    ASSERT_SPIN_LOCKED(&lgt->maptrack_lock);
     if (h >= lgt->maptrack_frames * MAPS_PER_FRAME)
         return NULL;
     return &lgt->maptrack[h / MAPS_PER_FRAME][h % MAPS_PER_FRAME];
 }
 
-static void put_handle(struct grant_table *lgt, u32 h)
+static void put_handle_locked(struct grant_table *lgt, u32 h)
 {
     struct grant_map *m = map_entry(lgt, h);
 
@@ -297,6 +350,13 @@ static void put_handle(struct grant_table *lgt, u32 h)
     m->rgt = NULL;
     m->ref = lgt->map_free;
     lgt->map_free = h;
+}
+
+static void put_handle(struct grant_table *lgt, u32 h)
+{
+    spin_lock(&lgt->maptrack_lock);
+    put_handle_locked(lgt, h);
+    spin_unlock(&lgt->maptrack_lock);
 }
 
 /* ---- map ---- */
@@ -329,27 +389,35 @@ static void map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
         op->status = GNTST_no_space;
         return;
     }
-    rgt = rd->grant;
+    if (!(rgt = live_table(rd))) {
+        rc = GNTST_bad_domain;
+        goto out_handle;
+    }
+    spin_lock(&rgt->lock);
+    if (rgt->dead) {
+        rc = GNTST_bad_domain;
+        goto out_unlock;
+    }
     if (ref >= nr_entries(rgt)) {
         rc = GNTST_bad_gntref;
-        goto out_handle;
+        goto out_unlock;
     }
     act = active_entry(rgt, ref);
     before = pins_total(act);
     if (before && (act->domid != ld->domid || (dev && act->pin[kdev] >= PIN_LIMIT) ||
                    (host && act->pin[khost] >= PIN_LIMIT))) {
         rc = GNTST_general_error;
-        goto out_handle;
+        goto out_unlock;
     }
     if (!before || (!ro && !pins_writable(act))) {
         if ((rc = set_status(rgt, ref, before, ro, true, ld->domid)) != GNTST_okay)
-            goto out_handle;
+            goto out_unlock;
         if (!before) {
             mfn = read_frame(shared_entry(rgt, ref));
             if (!gnt_frame_owned_by(rd, mfn)) {
                 rc = GNTST_bad_page;
                 reduce_status(rgt, ref, act, ro);
-                goto out_handle;
+                goto out_unlock;
             }
             act->domid = ld->domid;
             act->mfn = mfn;
@@ -378,10 +446,13 @@ static void map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
             goto undo;
     }
 
+    spin_lock(&lgt->maptrack_lock);
     m = map_entry(lgt, handle);
     m->rgt = rgt;
     m->ref = ref;
     m->flags = (u16)op->flags;
+    spin_unlock(&lgt->maptrack_lock);
+    spin_unlock(&rgt->lock);
     op->dev_bus_addr = mfn << PAGE_SHIFT;
     op->handle = handle;
     op->status = GNTST_okay;
@@ -404,6 +475,8 @@ undo:
         rgt->pins--;
     }
     reduce_status(rgt, ref, act, ro);
+out_unlock:
+    spin_unlock(&rgt->lock);
 out_handle:
     put_handle(lgt, handle);
     op->status = (s16)rc;
@@ -416,24 +489,16 @@ struct unmap_req {
     u32 handle;
 };
 
-static s16 unmap_one(struct vcpu *v, const struct unmap_req *r)
+/* Under the granter's lock and lgt's maptrack lock, for a record in use. */
+static s16 unmap_locked(struct vcpu *v, struct grant_table *lgt, struct grant_map *m,
+                        const struct unmap_req *r)
 {
-    struct grant_table *lgt = v->domain->grant, *rgt;
-    struct grant_map *m = map_entry(lgt, r->handle);
-    struct grant_active *act;
-    u16 flags, done = 0;
-    bool ro;
-    u32 ref;
-    mfn_t mfn;
-
-    if (!m || !m->flags)
-        return GNTST_bad_handle;
-    rgt = m->rgt;
-    ref = m->ref;
-    flags = m->flags;
-    ro = flags & GNTMAP_readonly;
-    act = active_entry(rgt, ref);
-    mfn = act->mfn;
+    struct grant_table *rgt = m->rgt;
+    u32 ref = m->ref;
+    u16 flags = m->flags, done = 0;
+    bool ro = flags & GNTMAP_readonly;
+    struct grant_active *act = active_entry(rgt, ref);
+    mfn_t mfn = act->mfn;
 
     if (r->dev_bus_addr && (flags & GNTMAP_device_map) &&
         r->dev_bus_addr != mfn << PAGE_SHIFT)
@@ -449,7 +514,7 @@ static s16 unmap_one(struct vcpu *v, const struct unmap_req *r)
         done |= GNTMAP_device_map;
     }
     if (!(m->flags & (GNTMAP_device_map | GNTMAP_host_map)))
-        put_handle(lgt, r->handle);
+        put_handle_locked(lgt, r->handle);
     if (!done)
         return GNTST_okay;
 
@@ -469,8 +534,34 @@ static s16 unmap_one(struct vcpu *v, const struct unmap_req *r)
         rgt->pins--;
     }
     reduce_status(rgt, ref, act, ro);
-    table_maybe_free(rgt);
     return GNTST_okay;
+}
+
+/*
+ * The granter's lock comes before the maptrack lock: the record is read,
+ * the granter locked, and the record read again, since another vCPU of
+ * ours may have unmapped it meanwhile (the table stays valid: tables are
+ * freed after a grace period).
+ */
+static s16 unmap_one(struct vcpu *v, const struct unmap_req *r)
+{
+    struct grant_table *lgt = v->domain->grant, *rgt;
+    struct grant_map *m;
+    s16 rc = GNTST_bad_handle;
+
+    spin_lock(&lgt->maptrack_lock);
+    m = map_entry(lgt, r->handle);
+    rgt = m && m->flags ? m->rgt : NULL;
+    spin_unlock(&lgt->maptrack_lock);
+    if (!rgt)
+        return GNTST_bad_handle;
+    spin_lock(&rgt->lock);
+    spin_lock(&lgt->maptrack_lock);
+    if (m->flags && m->rgt == rgt)
+        rc = unmap_locked(v, lgt, m, r);
+    spin_unlock(&lgt->maptrack_lock);
+    table_unlock(rgt);
+    return rc;
 }
 
 /* ---- copy ---- */
@@ -496,9 +587,9 @@ static int copy_lock(const struct gnttab_copy_ptr *p, bool is_gref, struct domai
     return GNTST_okay;
 }
 
-static int acquire_for_copy(struct copy_buf *b, u32 ref, domid_t ldomid)
+/* Under gt->lock. */
+static int acquire_locked(struct copy_buf *b, struct grant_table *gt, u32 ref, domid_t ldomid)
 {
-    struct grant_table *gt = b->d->grant;
     bool ro = !b->writable;
     enum pin_kind k = ro ? PIN_HOST_R : PIN_HOST_W;
     struct grant_active *act;
@@ -544,17 +635,33 @@ static int acquire_for_copy(struct copy_buf *b, u32 ref, domid_t ldomid)
     return GNTST_okay;
 }
 
+static int acquire_for_copy(struct copy_buf *b, u32 ref, domid_t ldomid)
+{
+    struct grant_table *gt = live_table(b->d);
+    int rc;
+
+    if (!gt)
+        return GNTST_bad_domain;
+    spin_lock(&gt->lock);
+    rc = gt->dead ? GNTST_bad_domain : acquire_locked(b, gt, ref, ldomid);
+    spin_unlock(&gt->lock);
+    return rc;
+}
+
 static void copy_release(struct copy_buf *b)
 {
     if (!b->claimed)
         return;
     gnt_frame_put(b->mfn, b->typed);
     if (b->gt) {
-        struct grant_active *act = active_entry(b->gt, b->ref);
+        struct grant_active *act;
+
+        spin_lock(&b->gt->lock);
+        act = active_entry(b->gt, b->ref);
         act->pin[b->writable ? PIN_HOST_W : PIN_HOST_R]--;
         b->gt->pins--;
         reduce_status(b->gt, b->ref, act, !b->writable);
-        table_maybe_free(b->gt);
+        table_unlock(b->gt);
     }
     b->claimed = b->typed = false;
 }
@@ -613,7 +720,7 @@ out:
 
 /* ---- swap ---- */
 
-static s16 swap_one(struct grant_table *gt, u32 a, u32 b)
+static s16 swap_locked(struct grant_table *gt, u32 a, u32 b)
 {
     struct grant_entry_v1 *ea, *eb, t;
 
@@ -629,6 +736,16 @@ static s16 swap_one(struct grant_table *gt, u32 a, u32 b)
     *ea = *eb;
     *eb = t;
     return GNTST_okay;
+}
+
+static s16 swap_one(struct grant_table *gt, u32 a, u32 b)
+{
+    s16 rc;
+
+    spin_lock(&gt->lock);
+    rc = swap_locked(gt, a, b);
+    spin_unlock(&gt->lock);
+    return rc;
 }
 
 /*
@@ -648,8 +765,8 @@ static struct domain *target_domain(struct domain *cur, domid_t id, int *status)
 {
     struct domain *d = id == DOMID_SELF ? cur : domain_by_id(id);
 
-    if (!d) {
-        *status = GNTST_bad_domain;
+    if (!d || !live_table(d)) {
+        *status = GNTST_bad_domain;     /* a dying domain's table is gone */
         return NULL;
     }
     if (d != cur && !cur->is_privileged) {
@@ -675,19 +792,20 @@ static long setup_table(struct domain *cur, u64 uop, u64 count)
     if (!(d = target_domain(cur, op.dom, &status)))
         goto out;
     gt = d->grant;
-    if (op.nr_frames > gt->max_frames) {
-        status = GNTST_general_error;
+    spin_lock(&gt->lock);
+    if (gt->dead || op.nr_frames > gt->max_frames ||
+        (op.nr_frames > gt->nr_frames && grow_table(gt, op.nr_frames))) {
+        status = gt->dead ? GNTST_bad_domain : GNTST_general_error;
+        spin_unlock(&gt->lock);
         goto out;
     }
-    if (op.nr_frames > gt->nr_frames && grow_table(gt, op.nr_frames)) {
-        status = GNTST_general_error;
-        goto out;
-    }
+    /* Copies under the lock: they never sleep, and setup is rare. */
     for (u32 i = 0; i < op.nr_frames; i++) {
         xen_pfn_t f = gt->frames[i];
         if (copy_to_guest(op.frame_list + i * sizeof(f), &f, sizeof(f)))
             status = GNTST_bad_virt_addr;
     }
+    spin_unlock(&gt->lock);
 out:
     op.status = (s16)status;
     if (copy_to_guest(uop + __builtin_offsetof(struct gnttab_setup_table, status),
@@ -707,8 +825,12 @@ static long query_size(struct domain *cur, u64 uop, u64 count)
     if (copy_from_guest(&op, uop, sizeof(op)))
         return -XEN_EFAULT;
     if ((d = target_domain(cur, op.dom, &status))) {
-        op.nr_frames = d->grant->nr_frames;
-        op.max_nr_frames = d->grant->max_frames;
+        struct grant_table *gt = d->grant;
+
+        spin_lock(&gt->lock);
+        op.nr_frames = gt->nr_frames;
+        op.max_nr_frames = gt->max_frames;
+        spin_unlock(&gt->lock);
     }
     op.status = (s16)status;
     return copy_to_guest(uop, &op, sizeof(op)) ? -XEN_EFAULT : 0;
@@ -889,24 +1011,28 @@ long do_grant_table_op(u64 cmd64, u64 uop, u64 count64)
 
 /* ---- domain death ---- */
 
-void grant_domain_destroy(struct domain *d)
+/*
+ * Releases d's mapping with handle h, if any.  The record is read, the
+ * granter's table locked, and the record read again (lock order); the
+ * table stays valid meanwhile, as tables are freed after a grace period.
+ */
+static void release_dead_mapping(struct grant_table *gt, u32 h)
 {
-    struct grant_table *gt = d->grant;
+    struct grant_table *rgt;
+    struct grant_map *m;
 
-    if (!gt)
+    spin_lock(&gt->maptrack_lock);
+    m = map_entry(gt, h);
+    rgt = m->flags ? m->rgt : NULL;
+    spin_unlock(&gt->maptrack_lock);
+    if (!rgt)
         return;
-    d->grant = NULL;
-
-    /* The mappings d holds.  Host references belong to d's PTEs, which go with its tables. */
-    for (u32 h = 0; h < gt->maptrack_frames * MAPS_PER_FRAME; h++) {
-        struct grant_map *m = map_entry(gt, h);
-        struct grant_table *rgt = m->rgt;
-        struct grant_active *act;
+    spin_lock(&rgt->lock);
+    spin_lock(&gt->maptrack_lock);
+    if (m->flags && m->rgt == rgt) {
+        struct grant_active *act = active_entry(rgt, m->ref);
         bool ro = m->flags & GNTMAP_readonly;
 
-        if (!m->flags)
-            continue;
-        act = active_entry(rgt, m->ref);
         if (m->flags & GNTMAP_device_map) {
             gnt_frame_put(act->mfn, !ro);
             act->pin[ro ? PIN_DEV_R : PIN_DEV_W]--;
@@ -917,22 +1043,44 @@ void grant_domain_destroy(struct domain *d)
         rgt->pins -= ((m->flags & GNTMAP_device_map) ? 1 : 0) +
                      ((m->flags & GNTMAP_host_map) ? 1 : 0);
         m->flags = 0;
-        if (rgt != gt)
-            table_maybe_free(rgt);
     }
+    spin_unlock(&gt->maptrack_lock);
+    /* d's own table is not dead yet: it is freed below, not here. */
+    table_unlock(rgt);
+}
+
+void grant_domain_destroy(struct domain *d)
+{
+    struct grant_table *gt = d->grant;
+    u32 nr_maps;
+    bool unused;
+
+    if (!gt)
+        return;
+    WRITE_ONCE(d->grant, NULL);
+
+    /* The mappings d holds.  Host references belong to d's PTEs, which go with its tables. */
+    spin_lock(&gt->maptrack_lock);
+    nr_maps = gt->maptrack_frames * MAPS_PER_FRAME;
+    spin_unlock(&gt->maptrack_lock);
+    for (u32 h = 0; h < nr_maps; h++)
+        release_dead_mapping(gt, h);
 
     /*
      * d's own table: its frames go with d's memory (the MM teardown holds
      * back, and d with them, any frame others still map); the table stays
      * while other domains pin its entries, so they can unmap.
      */
+    spin_lock(&gt->lock);
     for (u32 i = 0; i < gt->nr_frames; i++)
         gnt_shared_frame_release(gt->frames[i]);
     gt->d = NULL;
     gt->dead = true;
-    if (!gt->pins)
-        free_table(gt);
-    else
+    unused = !gt->pins;
+    if (!unused)
         printk("d%u: grant table kept for %llu pins held by other domains\n", d->domid,
                (unsigned long long)gt->pins);
+    spin_unlock(&gt->lock);
+    if (unused)
+        free_table(gt);
 }

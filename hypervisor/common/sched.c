@@ -518,8 +518,9 @@ static void idle_wait(u64 now)
     cpumask_set_cpu(smp_processor_id(), &idle_cpus);
     rcu_quiescent();                    /* idle: no lookup results held */
     sched_lock_leave(held);
-    rcu_quiescent();                /* idle: no lookup results held */
+    rcu_idle_enter();               /* idle: no lookup results held */
     arch_idle_wait();
+    rcu_idle_exit();
     if (held)
         sched_lock_enter();
     cpumask_clear_cpu(smp_processor_id(), &idle_cpus);
@@ -646,9 +647,15 @@ void sched_start(void)
 
 void sched_start_secondary(void)
 {
-    /* sched_start() sends the reschedule IPI once smp_active is set. */
+    /*
+     * sched_start() sends the reschedule IPI once smp_active is set; with
+     * sched_smp=0 that never happens, and grace periods must not wait for
+     * this CPU meanwhile.
+     */
+    rcu_idle_enter();
     while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         arch_idle_wait();
+    rcu_idle_exit();
     sched_lock_enter();
     rcu_cpu_online(smp_processor_id());     /* grace periods wait for this CPU from now */
     arch_enter_vcpu(switch_to_next(NULL, now_ns()));

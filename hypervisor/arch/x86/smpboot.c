@@ -27,6 +27,7 @@
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/percpu.h>
+#include <mica/rcu.h>
 #include <mica/sched.h>
 
 #define AP_CALLIN_MS       5000    /* from the startup IPIs to the AP's first C */
@@ -292,6 +293,7 @@ void ap_start_c(void)
     wrmsr(MSR_PAT, bsp_pat);
     lapic_enable_this_cpu();
     pv_cpu_init();
+    rcu_cpu_online(cpu);        /* before any hypercall: grace periods wait for it */
     __atomic_store_n(&boot_state[cpu], CPU_ONLINE, __ATOMIC_RELEASE);
     sched_start_secondary();
 }

@@ -14,6 +14,7 @@
 #include <asm/traps.h>
 #include <mica/console.h>
 #include <mica/lib.h>
+#include <mica/rcu.h>
 #include <mica/sched.h>
 
 static const char *const exception_names[32] = {
@@ -117,7 +118,11 @@ static void dispatch_interrupt(struct cpu_regs *regs, unsigned v)
     if (v == SPURIOUS_VECTOR)
         return;
     if (irq_handlers[v]) {
+        /* A handler may look a domain up: it is no RCU quiescent state. */
+        bool was_idle = rcu_irq_enter();
+
         irq_handlers[v](regs);
+        rcu_irq_exit(was_idle);
         return;
     }
     pr_warn("interrupt on vector %#x with no handler; ignored\n", v);

@@ -46,6 +46,13 @@ static inline void cpumask_and(cpumask_t *dst, const cpumask_t *a, const cpumask
         dst->bits[i] = a->bits[i] & b->bits[i];
 }
 
+/* dst = a without b's CPUs */
+static inline void cpumask_andnot(cpumask_t *dst, const cpumask_t *a, const cpumask_t *b)
+{
+    for (unsigned int i = 0; i < CPUMASK_WORDS; i++)
+        dst->bits[i] = a->bits[i] & ~b->bits[i];
+}
+
 static inline bool cpumask_empty(const cpumask_t *m)
 {
     for (unsigned int i = 0; i < CPUMASK_WORDS; i++)

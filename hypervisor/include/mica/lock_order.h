@@ -18,8 +18,8 @@ enum lock_order {
     LOCK_ORDER_EVENT        = 20,  /* d->event_lock (+1: the second domain's) */
     LOCK_ORDER_PIRQ         = 24,  /* pirq_lock: the pirq table */
     LOCK_ORDER_MSI          = 26,  /* msi_lock: MSI device and vector tables */
-    LOCK_ORDER_GRANT        = 30,  /* gt->lock (+1: the second domain's) */
-    LOCK_ORDER_MAPTRACK     = 34,  /* d's maptrack free list */
+    LOCK_ORDER_GRANT        = 30,  /* gt->lock (a granter's table; never two at once) */
+    LOCK_ORDER_MAPTRACK     = 34,  /* gt->maptrack_lock: the mapper's handles */
     LOCK_ORDER_PAGE_TABLE   = 40,  /* d->arch.pt_lock: PV page-table updates */
     LOCK_ORDER_PAGE_ALLOC   = 50,  /* d->page_alloc_lock: page list, tot_pages */
     LOCK_ORDER_HEAP         = 60,  /* host_frames.lock: the frame allocator */

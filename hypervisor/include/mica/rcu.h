@@ -12,9 +12,17 @@
  * idle loop, and joins with rcu_cpu_online() before it handles hypercalls
  * (CPU 0 is in from the start); a CPU going down leaves with
  * rcu_cpu_offline() or grace periods stop ending.
+ *
+ * A CPU that halts with nothing to do brackets the halt with
+ * rcu_idle_enter() / rcu_idle_exit(): grace periods do not wait for it
+ * meanwhile.  An interrupt handler that runs during the halt may look
+ * pointers up, so the interrupt path brackets handlers with
+ * rcu_irq_enter() / rcu_irq_exit(), which leave idle for the handler.
  */
 #ifndef MICA_RCU_H
 #define MICA_RCU_H
+
+#include <mica/types.h>
 
 struct rcu_head {
     struct rcu_head *next;
@@ -28,5 +36,10 @@ void rcu_quiescent(void);
 void rcu_quiescent_cpu(unsigned int cpu);
 void rcu_cpu_online(unsigned int cpu);
 void rcu_cpu_offline(unsigned int cpu);
+void rcu_idle_enter(void);     /* runs callbacks: no lock may be held */
+void rcu_idle_exit(void);
+/* True if this CPU was idle; pass the answer to rcu_irq_exit(). */
+bool rcu_irq_enter(void);
+void rcu_irq_exit(bool was_idle);
 
 #endif

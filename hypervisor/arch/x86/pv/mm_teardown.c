@@ -164,14 +164,24 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
         unsigned step = d->arch.teardown_step;
         mfn_t mfn = d->arch.teardown_next, start = mfn;
 
+        /*
+         * Under d's page-table lock, as every other change to d's tables
+         * and their validation: another CPU may still be in a hypercall
+         * on d's behalf (a foreign mmu_update naming d's frames).  Taken
+         * per chunk of frames, so a long walk lets others in meanwhile.
+         */
+        spin_lock(&d->arch.pt_lock);
         if (step == TD_VCPU_REFS) {
             drop_vcpu_references(d);
         } else {
             for (; mfn < nr; mfn++) {
-                if (preemptible && mfn != start && mfn % TEARDOWN_FRAMES_PER_CHECK == 0 &&
-                    hypercall_preempt_check()) {
-                    d->arch.teardown_next = mfn;
-                    return HYPERCALL_CONTINUE;
+                if (mfn != start && mfn % TEARDOWN_FRAMES_PER_CHECK == 0) {
+                    spin_unlock(&d->arch.pt_lock);
+                    if (preemptible && hypercall_preempt_check()) {
+                        d->arch.teardown_next = mfn;
+                        return HYPERCALL_CONTINUE;
+                    }
+                    spin_lock(&d->arch.pt_lock);
                 }
                 switch (step) {
                 case TD_UNPIN:     unpin_frame(d, mfn); break;
@@ -182,6 +192,7 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
                 }
             }
         }
+        spin_unlock(&d->arch.pt_lock);
         d->arch.teardown_step = (u8)(step + 1);
         d->arch.teardown_next = 0;
     }
