@@ -309,8 +309,9 @@ static void draw(struct call *c, unsigned slot, unsigned depth)
     case __HYPERVISOR_update_va_mapping:
     case __HYPERVISOR_update_va_mapping_otherdomain:
         c->a[0] = chance(3) ? pointer(slot) : (uint64_t)arena[SLOTS + below(ARENA_PAGES - SLOTS)];
-        if (c->a[0] >= (uint64_t)arena[0] && c->a[0] < (uint64_t)arena[SLOTS])
-            c->a[0] += SLOTS * 4096;     /* the argument pages stay as they are */
+        if ((c->a[0] >= (uint64_t)arena[0] && c->a[0] < (uint64_t)arena[SLOTS]) ||
+            (c->a[0] >= (uint64_t)arena[MC_PAGE] && c->a[0] < (uint64_t)arena[GUARD_PAGE + 1]))
+            c->a[0] = (uint64_t)arena[SLOTS + below(ARENA_PAGES - SLOTS)];  /* not these */
         c->a[1] = chance(3) ? value(slot)
                             : (frame() << 12) | PTE_P | PTE_A | (chance(2) ? PTE_RW : 0) |
                               (chance(8) ? 1UL << 62 : 0) | (chance(8) ? 0x80 : 0);
@@ -401,8 +402,23 @@ static long issue(const struct call *c)
  * under a jump buffer, and an exception abandons it and goes on with the
  * next call.  Events stay masked, so nothing else is left half done.
  */
+/* Per hypercall number below 64: calls made, and how many returned >= 0
+ * (the end-of-run table shows the fuzzer got past the argument checks). */
+static uint32_t calls_made[64], calls_ok[64];
+
 static void *recover_buf[5];
 static unsigned long recoveries;
+
+/* The argument and multicall pages mapped writable over their own
+ * frames again, the guard unmapped again: mmu_update may have changed
+ * any entry of the L1 table that maps them. */
+static void repair(void)
+{
+    for (unsigned i = 0; i <= MC_PAGE; i++)
+        if (i < SLOTS || i == MC_PAGE)
+            map_mfn(arena[i], arena_mfn[i], PTE_P | PTE_RW | PTE_A | PTE_D);
+    HYPERVISOR_update_va_mapping((uint64_t)arena[GUARD_PAGE], 0, UVMF_INVLPG);
+}
 
 static bool recover(struct regs *r)
 {
@@ -436,6 +452,7 @@ static enum result fuzzer(void)
             printk("fuzz: call %lu: an exception in this domain; going on\n", n);
             HYPERVISOR_set_debugreg(7, 0);
             traps_install();
+            repair();
             continue;
         }
         draw(&c, 0, 0);
@@ -443,6 +460,10 @@ static enum result fuzzer(void)
             printk("fuzz: call %lu: op %#lx (%#lx, %#lx, %#lx, %#lx, %#lx)\n", n, c.nr,
                    c.a[0], c.a[1], c.a[2], c.a[3], c.a[4]);
         long rc = issue(&c);
+        if (c.nr < 64) {
+            calls_made[c.nr]++;
+            calls_ok[c.nr] += rc >= 0;
+        }
         /* Our own handlers back after a call that may have replaced them,
          * so the run goes on (what Mica does with the bad ones is tested
          * by then). */
@@ -454,6 +475,9 @@ static enum result fuzzer(void)
         if (n >= trace)
             printk("fuzz: call %lu returned %ld\n", n, rc);
     }
+    for (unsigned i = 0; i < 64; i++)
+        if (calls_made[i])
+            printk("fuzz: op %u: %u calls, %u returned >= 0\n", i, calls_made[i], calls_ok[i]);
     printk("fuzz: seed %lu: all %lu calls made, %lu exceptions of our own survived\n", seed,
            iterations, recoveries);
     return RESULT_SUCCESS;
