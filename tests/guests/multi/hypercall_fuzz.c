@@ -233,7 +233,7 @@ static unsigned pick_cmd(void)
 
 /* Turns what would stall only this domain into its harmless neighbour
  * (the header says why); everything else goes to Mica as drawn. */
-static void tame(struct call *c)
+static void tame(struct call *c, unsigned depth)
 {
     uint64_t *arg = (uint64_t *)c->a[1];
     bool arg_ours = c->a[1] >= (uint64_t)arena[0] &&
@@ -245,8 +245,10 @@ static void tame(struct call *c)
         if ((uint32_t)c->a[0] == SCHEDOP_block || (uint32_t)c->a[0] == SCHEDOP_shutdown)
             c->a[0] = SCHEDOP_yield;
         if ((uint32_t)c->a[0] == SCHEDOP_poll) {
-            if (arg_ours)
-                arg[2] = system_time_ns() + 100000;   /* a short poll, never endless */
+            /* A short poll, never endless; in a multicall an earlier entry
+             * could still rewrite the timeout, so none there. */
+            if (arg_ours && !depth)
+                arg[2] = system_time_ns() + 100000;
             else
                 c->a[0] = SCHEDOP_yield;
         }
@@ -268,7 +270,7 @@ static void draw(struct call *c, unsigned slot, unsigned depth);
 static void draw_multicall(struct call *c, unsigned depth)
 {
     struct multicall_entry *l = (struct multicall_entry *)arena[MC_PAGE] + (depth & 1) * 8;
-    unsigned n = 1 + below(8);
+    unsigned n = 1 + below(SLOTS - 1);     /* one argument page each */
 
     for (unsigned i = 0; i < n; i++) {
         struct call e;
@@ -279,7 +281,9 @@ static void draw_multicall(struct call *c, unsigned depth)
             l[i].args[j] = e.a[j];
         l[i].args[5] = rnd();
     }
-    c->a[0] = chance(8) ? pointer(0) : (uint64_t)l;
+    /* A list of other words would be untamed calls (SCHEDOP_block among
+     * them), so the other lists are ones Mica cannot read. */
+    c->a[0] = chance(8) ? hostile_ptrs[below(ARRAY_SIZE(hostile_ptrs))] : (uint64_t)l;
     c->a[1] = chance(8) ? edge() : n;
 }
 
@@ -386,7 +390,7 @@ static void draw(struct call *c, unsigned slot, unsigned depth)
     default:
         break;
     }
-    tame(c);
+    tame(c, depth);
 }
 
 static long issue(const struct call *c)
@@ -459,6 +463,7 @@ static enum result fuzzer(void)
         if (n % 1000 == 0 || n >= trace)
             printk("fuzz: call %lu: op %#lx (%#lx, %#lx, %#lx, %#lx, %#lx)\n", n, c.nr,
                    c.a[0], c.a[1], c.a[2], c.a[3], c.a[4]);
+        uint64_t t0 = n >= trace ? system_time_ns() : 0;
         long rc = issue(&c);
         if (c.nr < 64) {
             calls_made[c.nr]++;
@@ -473,7 +478,8 @@ static enum result fuzzer(void)
             c.nr == __HYPERVISOR_multicall)
             events_init();
         if (n >= trace)
-            printk("fuzz: call %lu returned %ld\n", n, rc);
+            printk("fuzz: call %lu returned %ld after %lu us\n", n, rc,
+                   (system_time_ns() - t0) / 1000);
     }
     for (unsigned i = 0; i < 64; i++)
         if (calls_made[i])
@@ -554,6 +560,8 @@ static bool run_seed(uint64_t seed, uint64_t iterations)
         if (system_time_ns() > end) {
             printk("watcher: seed %lu: d%u neither finished nor was ended in %lu s\n", seed, id,
                    WAIT_NS / 1000000000);
+            memset(&op, 0, sizeof(op));
+            domctl(XEN_DOMCTL_destroydomain, id);   /* so the next seeds start clean */
             return false;
         }
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
