@@ -412,6 +412,8 @@ static uint32_t calls_made[64], calls_ok[64];
 
 static void *recover_buf[5];
 static unsigned long recoveries;
+static uint64_t stuck_at = ~0UL;    /* the call whose recovery keeps faulting */
+static unsigned stuck;
 
 /* The argument and multicall pages mapped writable over their own
  * frames again, the guard unmapped again: mmu_update may have changed
@@ -453,6 +455,15 @@ static enum result fuzzer(void)
     printk("fuzz: seed %lu, %lu iterations\n", seed, iterations);
     for (volatile uint64_t n = 0; n < iterations; n++) {
         if (__builtin_setjmp(recover_buf)) {
+            /* Broken beyond repair (the exception comes back however we
+             * mend things): say so by crashing, without printk, which may
+             * be what faults. */
+            if (n == stuck_at && ++stuck > 8) {
+                struct sched_shutdown down = { .reason = SHUTDOWN_crash };
+                HYPERVISOR_sched_op(SCHEDOP_shutdown, &down);
+            }
+            if (n != stuck_at)
+                stuck_at = n, stuck = 0;
             printk("fuzz: call %lu: an exception in this domain; going on\n", n);
             HYPERVISOR_set_debugreg(7, 0);
             traps_install();
@@ -572,7 +583,7 @@ static bool run_seed(uint64_t seed, uint64_t iterations)
     uint64_t free1 = physinfo_free_pages();
     /* Any reason is fine: SCHEDOP_shutdown_code may have changed it. */
     printk("watcher: seed %lu: d%u %s (reason %u); destroyed; free pages %lu, %lu before\n",
-           seed, id, reason == SHUTDOWN_crash ? "was crashed by Mica" : "shut down", reason,
+           seed, id, reason == SHUTDOWN_crash ? "crashed (by Mica, or gave up)" : "shut down", reason,
            free1, free0);
     return free1 == free0;
 }
