@@ -66,7 +66,7 @@ static uint64_t arena_mfn[ARENA_PAGES];
 /* Machine addresses of the L1 entries that map the play pages (the
  * arena past the argument slots): mmu_update's favourite targets. */
 static uint64_t arena_pte_ma[ARENA_PAGES];
-static uint64_t l4mfn, unmapped_va;
+static uint64_t l4mfn, unmapped_va, pt_base;   /* read once at the start */
 
 static const uint64_t edge_ints[] = {
     0, 1, 2, 3, 7, 8, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 511, 512, 1023,
@@ -97,7 +97,7 @@ static uint64_t pointer(unsigned slot)
     case 0: return hostile_ptrs[below(ARRAY_SIZE(hostile_ptrs))];
     case 1: return hostile_ptrs[below(ARRAY_SIZE(hostile_ptrs))] + (below(64) << 12) + below(8);
     case 2: return unmapped_va + (below(16) << 12) + below(4096);
-    case 3: return start_info->pt_base + (below(4) << 12) + below(4096) * chance(2);
+    case 3: return pt_base + (below(4) << 12) + below(4096) * chance(2);
     case 4: return (uint64_t)arena[GUARD_PAGE] - 1 - below(64);   /* runs into the guard */
     case 5: return good + 1 + below(7);
     default: return good;
@@ -109,8 +109,7 @@ static uint64_t pointer(unsigned slot)
 static uint64_t frame(void)
 {
     switch (below(6)) {
-    case 0: return arena_mfn[below(ARENA_PAGES)];
-    case 1: return arena_mfn[below(ARENA_PAGES)];
+    case 0: case 1: return arena_mfn[below(ARENA_PAGES)];
     case 2: return below(4) ? edge() : l4mfn;
     case 3: return below(0x10000);
     default: return edge() & 0xfffffffffUL;
@@ -132,8 +131,8 @@ static uint64_t value(unsigned slot)
 /* ---------------------------------------------- argument structures */
 
 /* Fills slot's page with either random words or copies of one valid
- * structure for (op, cmd), then flips a few fields of it. */
-static void fill_arg(unsigned slot, unsigned op, unsigned cmd)
+ * structure for op, then flips a few fields of it. */
+static void fill_arg(unsigned slot, unsigned op)
 {
     uint64_t *w = (uint64_t *)arena[slot];
     unsigned n = 512;
@@ -183,7 +182,6 @@ static void fill_arg(unsigned slot, unsigned op, unsigned cmd)
             e[2] = below(16);
             break;
         }
-        (void)cmd;
     }
     for (unsigned k = 1 + below(4); k; k--) {
         unsigned i = below(64);
@@ -304,7 +302,7 @@ static void draw(struct call *c, unsigned slot, unsigned depth)
         return;
     case __HYPERVISOR_mmu_update:
     case __HYPERVISOR_mmuext_op:
-        fill_arg(slot, (unsigned)c->nr, 0);
+        fill_arg(slot, (unsigned)c->nr);
         c->a[0] = chance(6) ? pointer(slot) : (uint64_t)arena[slot];
         c->a[1] = chance(4) ? edge() : 1 + below(8);
         c->a[2] = chance(2) ? 0 : pointer(slot) + 2048;
@@ -340,7 +338,7 @@ static void draw(struct call *c, unsigned slot, unsigned depth)
     case __HYPERVISOR_nmi_op:
     case __HYPERVISOR_xenpmu_op: {
         unsigned cmd = pick_cmd();
-        fill_arg(slot, (unsigned)c->nr, cmd);
+        fill_arg(slot, (unsigned)c->nr);
         c->a[0] = cmd;
         if (c->nr == __HYPERVISOR_vcpu_op) {
             c->a[1] = chance(3) ? edge() : below(2);
@@ -357,7 +355,7 @@ static void draw(struct call *c, unsigned slot, unsigned depth)
     case __HYPERVISOR_sysctl:
     case __HYPERVISOR_domctl:
     case __HYPERVISOR_platform_op: {
-        fill_arg(slot, (unsigned)c->nr, 0);
+        fill_arg(slot, (unsigned)c->nr);
         uint32_t *w = (uint32_t *)arena[slot];
         w[0] = pick_cmd();
         if (!chance(4))
@@ -370,7 +368,7 @@ static void draw(struct call *c, unsigned slot, unsigned depth)
     }
     case __HYPERVISOR_set_trap_table:
     case __HYPERVISOR_set_gdt:
-        fill_arg(slot, (unsigned)c->nr, 0);
+        fill_arg(slot, (unsigned)c->nr);
         c->a[0] = chance(2) ? pointer(slot) : (uint64_t)arena[slot];
         if (c->nr == __HYPERVISOR_set_gdt) {
             ((uint64_t *)arena[slot])[0] = frame();
@@ -447,7 +445,8 @@ static enum result fuzzer(void)
         REQUIRE(slot_va, "arena page %u has no L1 entry", i);
         arena_pte_ma[i] = (va_to_mfn(slot_va) << 12) | ((uint64_t)slot_va & 0xff8);
     }
-    l4mfn = va_to_mfn((void *)start_info->pt_base);
+    pt_base = start_info->pt_base;
+    l4mfn = va_to_mfn((void *)pt_base);
     REQUIRE_EQ(HYPERVISOR_update_va_mapping((uint64_t)arena[GUARD_PAGE], 0, UVMF_INVLPG), 0);
     unmapped_va = bootstrap_end() + (64UL << 20);
     for (unsigned v = 0; v < 32; v++)
