@@ -520,6 +520,29 @@ static bool domain_info(domid_t id, struct xen_domctl_getdomaininfo *out)
     return true;
 }
 
+/* Where a domain that did not end is: its state and vCPU 0's registers.
+ * True when it is looping in its own code (a fault loop of its own making,
+ * e.g. its #PF handler's page taken away), which is no failure of Mica's. */
+static bool report_stuck(domid_t id, const struct xen_domctl_getdomaininfo *info)
+{
+    static struct vcpu_guest_context ctx;
+
+    printk("watcher: d%u flags %#x, cpu time %lu ns\n", id, info->flags, info->cpu_time);
+    memset(&op, 0, sizeof(op));
+    op.u.vcpucontext.vcpu = 0;
+    op.u.vcpucontext.ctxt = (uint64_t)&ctx;
+    if (domctl(XEN_DOMCTL_pausedomain, id) == 0) {
+        memset(&op, 0, sizeof(op));
+        op.u.vcpucontext.ctxt = (uint64_t)&ctx;
+        if (domctl(XEN_DOMCTL_getvcpucontext, id) == 0) {
+            printk("watcher: d%u vCPU 0 at rip %#lx rsp %#lx rax %#lx flags %#lx\n", id,
+                   ctx.user_regs.rip, ctx.user_regs.rsp, ctx.user_regs.rax, ctx.flags);
+            return ctx.user_regs.rip >= VIRT_BASE && ctx.user_regs.rip < bootstrap_end();
+        }
+    }
+    return false;
+}
+
 /* Builds, runs and destroys one fuzzer domain; false on a failure. */
 static bool run_seed(uint64_t seed, uint64_t iterations)
 {
@@ -570,9 +593,14 @@ static bool run_seed(uint64_t seed, uint64_t iterations)
         if (system_time_ns() > end) {
             printk("watcher: seed %lu: d%u neither finished nor was ended in %lu s\n", seed, id,
                    WAIT_NS / 1000000000);
+            bool own_loop = report_stuck(id, &info);
             memset(&op, 0, sizeof(op));
-            domctl(XEN_DOMCTL_destroydomain, id);   /* so the next seeds start clean */
-            return false;
+            REQUIRE_EQ(domctl(XEN_DOMCTL_destroydomain, id), 0);
+            uint64_t free1 = physinfo_free_pages();
+            printk("watcher: seed %lu: d%u %s; destroyed; free pages %lu, %lu before\n", seed, id,
+                   own_loop ? "loops in its own code (a stall of its own)" : "is stuck in Mica",
+                   free1, free0);
+            return own_loop && free1 == free0;
         }
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     }
