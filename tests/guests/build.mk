@@ -136,3 +136,9 @@ $(GUEST_OUT)/domu/%.elf: $(GUEST_OUT)/domu/%.o $(PVFRONT_OBJ) $(GUEST_LIBOBJ) $(
 -include $(PVFRONT_OBJ:.o=.d) $(patsubst %,$(GUEST_OUT)/domu/%.d,$(GUEST_DOMU_NAMES))
 .SECONDARY: $(PVFRONT_OBJ) $(patsubst %,$(GUEST_OUT)/domu/%.o,$(GUEST_DOMU_NAMES))
 guests: $(GUEST_DOMU_ELFS)
+
+# The hypercall fuzzer's long run with random seeds (docs/fuzzing.md); not
+# part of `make test`, which runs fixed seeds through run-multi-domain.
+.PHONY: fuzz-long
+fuzz-long:
+	$(Q)tests/fuzz/hypercall-fuzz-long $(FUZZ_MINUTES)
