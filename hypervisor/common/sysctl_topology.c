@@ -6,6 +6,7 @@
  * before it builds a domain.
  */
 #include <asm/guest_access.h>
+#include <asm/smp.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <mica/sysctl_ops.h>
@@ -17,7 +18,8 @@ extern struct frame_pool host_frames;
 
 unsigned host_cpu_count(void)
 {
-    return 1;                       /* Mica brings up one CPU so far (physinfo's nr_cpus) */
+    /* Online CPUs are numbered 0..n-1 (smpboot.c); physinfo's nr_cpus is the same. */
+    return num_online_cpus();
 }
 
 /*
