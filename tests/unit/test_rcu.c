@@ -9,7 +9,11 @@
 #include "unit.h"
 
 #include <mica/lib.h>
+#include <mica/percpu.h>
 #include <mica/rcu.h>
+
+/* The host test is one CPU whose per-CPU copies are the variables themselves. */
+unsigned long per_cpu_offset[NR_CPUS];
 
 static int ran[4];
 
