@@ -97,6 +97,18 @@ static void deliver_to_handler(unsigned port)
         evt_handlers[port](port);
 }
 
+bool evt_wait_count(evtchn_port_t port, unsigned target, uint64_t limit_ns)
+{
+    uint64_t end = system_time_ns() + limit_ns;
+
+    while (READ_ONCE(evt_counts[port]) < target) {
+        if (system_time_ns() > end)
+            return false;
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    return true;
+}
+
 void evtchn_do_upcall(struct regs *r);
 void evtchn_do_upcall(struct regs *r)
 {

@@ -188,6 +188,9 @@ void evtchn_scan(struct vcpu_info *vi, bool (*mine)(unsigned port),
                  void (*deliver)(unsigned port));
 /* Unmasks vi's events; one that arrived while masked is delivered now. */
 void events_enable_on(struct vcpu_info *vi);
+/* Waits, yielding between looks, until evt_counts[port] reaches target;
+   false once limit_ns has passed. */
+bool evt_wait_count(evtchn_port_t port, unsigned target, uint64_t limit_ns);
 long evtchn_alloc_unbound_self(evtchn_port_t *port);
 long evtchn_bind_ipi(unsigned vcpu, evtchn_port_t *port);
 long evtchn_bind_virq(unsigned virq, unsigned vcpu, evtchn_port_t *port);

@@ -23,36 +23,15 @@
 #define TIMER_EVENTS 50
 #define SPIN_LIMIT_NS 60000000000UL
 
-static volatile unsigned got;
-
-static void count_event(evtchn_port_t port)
-{
-    (void)port;
-    got++;
-}
-
-/* Waits until `got` reaches target, blocking between events. */
-static bool wait_events(unsigned target, uint64_t limit_ns)
-{
-    uint64_t end = system_time_ns() + limit_ns;
-
-    while (READ_ONCE(got) < target) {
-        if (system_time_ns() > end)
-            return false;
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    return true;
-}
 
 static enum result server(void)
 {
     struct evtchn_alloc_unbound a = { .dom = DOMID_SELF, .remote_dom = 1 };
 
     REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a), 0);
-    evt_handlers[a.port] = count_event;
     printk("server: port %u open for domain 1\n", a.port);
     for (unsigned i = 1; i <= PINGS; i++) {
-        if (!wait_events(i, 10000000000UL)) {
+        if (!evt_wait_count(a.port, i, 10000000000UL)) {
             printk("server: ping %u never came\n", i);
             return RESULT_FAILURE;
         }
@@ -60,9 +39,9 @@ static enum result server(void)
     }
     printk("server: %u round trips done; spinning without yielding\n", PINGS);
     uint64_t end = system_time_ns() + SPIN_LIMIT_NS;
-    while (READ_ONCE(got) < PINGS + 1 && system_time_ns() < end)
+    while (READ_ONCE(evt_counts[a.port]) < PINGS + 1 && system_time_ns() < end)
         __asm__ volatile("pause");
-    if (READ_ONCE(got) < PINGS + 1) {
+    if (READ_ONCE(evt_counts[a.port]) < PINGS + 1) {
         printk("server: no word from the client in 60 s of spinning\n");
         return RESULT_FAILURE;
     }
@@ -82,13 +61,12 @@ static enum result client(void)
            system_time_ns() < end)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     REQUIRE_EQ(rc, 0);
-    evt_handlers[b.local_port] = count_event;
     /* Binding raises the local port once; that event is not a reply. */
-    wait_events(1, 1000000000UL);
-    got = 0;
+    evt_wait_count(b.local_port, 1, 1000000000UL);
+    evt_counts[b.local_port] = 0;
     for (unsigned i = 1; i <= PINGS; i++) {
         CHECK_EQ(evtchn_send(b.local_port), 0);
-        if (!wait_events(i, 10000000000UL)) {
+        if (!evt_wait_count(b.local_port, i, 10000000000UL)) {
             printk("client: reply %u never came\n", i);
             return RESULT_FAILURE;
         }

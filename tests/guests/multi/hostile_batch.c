@@ -39,40 +39,20 @@
 #define P_SCRATCH 4
 #define WAIT_NS 60000000000UL
 
-static volatile unsigned got;
 static volatile bool done_seen, cut_at_syscall;
 static unsigned done;
 static evtchn_port_t port;
 
 void evtchn_do_upcall(struct regs *r);
 
-static void count_event(evtchn_port_t p)
-{
-    (void)p;
-    got++;
-}
-
-/* Waits until `got` reaches target, yielding between looks. */
-static bool wait_events(unsigned target, uint64_t limit_ns)
-{
-    uint64_t end = system_time_ns() + limit_ns;
-
-    while (READ_ONCE(got) < target) {
-        if (system_time_ns() > end)
-            return false;
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    return true;
-}
-
 /* The hostile domain's upcall: on "done", end the continued call. */
 static bool hostile_upcall(struct regs *r)
 {
     uint64_t stub = (uint64_t)hypercall_page + __HYPERVISOR_mmu_update * 32;
-    unsigned before = got;
+    unsigned before = evt_counts[port];
 
     evtchn_do_upcall(r);
-    if (got == before || done_seen)
+    if (evt_counts[port] == before || done_seen)
         return true;
     done_seen = true;
     if (r->rip >= stub && r->rip + 2 <= stub + 32 && ((const uint8_t *)r->rip)[0] == 0x0f &&
@@ -112,10 +92,9 @@ static enum result hostile(void)
 
     REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a), 0);
     port = a.port;
-    evt_handlers[port] = count_event;
     build_alias_list();
     printk("hostile: %u mmu_update requests in %u GiB of aliased list\n", BATCH, L3_SLOTS);
-    if (!wait_events(1, WAIT_NS)) {
+    if (!evt_wait_count(port, 1, WAIT_NS)) {
         printk("hostile: domain 1 never said it was ready\n");
         return RESULT_FAILURE;
     }
@@ -149,14 +128,13 @@ static enum result victim(void)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     REQUIRE_EQ(rc, 0);
     port = b.local_port;
-    evt_handlers[port] = count_event;
     /* Binding raises the local port once; that event is not "start". */
-    wait_events(1, 1000000000UL);
-    got = 0;
+    evt_wait_count(port, 1, 1000000000UL);
+    evt_counts[port] = 0;
     REQUIRE_EQ(evtchn_bind_virq(VIRQ_TIMER, 0, &tport), 0);
     CHECK_EQ(evtchn_send(port), 0);                 /* ready */
     printk("victim: ready\n");
-    if (!wait_events(1, WAIT_NS)) {
+    if (!evt_wait_count(port, 1, WAIT_NS)) {
         printk("victim: no start from dom0\n");
         return RESULT_FAILURE;
     }
