@@ -409,6 +409,27 @@ long cpu_policy_sysctl_featureset(struct xen_sysctl_cpu_featureset *op)
     return nr < CPU_FEATURESET_WORDS ? -XEN_ENOBUFS : 0;
 }
 
+/*
+ * The get calls' answer, as Xen's: a null buffer asks for the maximum
+ * count, otherwise the policy is serialised into it and the count says
+ * how much was written.
+ */
+static long policy_to_guest(const struct cpu_policy *p, u64 leaves, u32 *nr_leaves,
+                            u64 msrs, u32 *nr_msrs)
+{
+    long rc;
+
+    if (!leaves)
+        *nr_leaves = CPU_POLICY_MAX_LEAVES;
+    else if ((rc = leaves_to_guest(p, leaves, nr_leaves)))
+        return rc;
+    if (!msrs)
+        *nr_msrs = CPU_POLICY_MAX_MSRS;
+    else if ((rc = msrs_to_guest(p, msrs, nr_msrs)))
+        return rc;
+    return 0;
+}
+
 long cpu_policy_sysctl_get(struct xen_sysctl_cpu_policy *op)
 {
     struct cpu_policy p;
@@ -418,15 +439,7 @@ long cpu_policy_sysctl_get(struct xen_sysctl_cpu_policy *op)
         return -XEN_EINVAL;
     if ((rc = system_policy_by_index(op->index, &p)))
         return rc;
-    if (!op->leaves)
-        op->nr_leaves = CPU_POLICY_MAX_LEAVES;
-    else if ((rc = leaves_to_guest(&p, op->leaves, &op->nr_leaves)))
-        return rc;
-    if (!op->msrs)
-        op->nr_msrs = CPU_POLICY_MAX_MSRS;
-    else if ((rc = msrs_to_guest(&p, op->msrs, &op->nr_msrs)))
-        return rc;
-    return 0;
+    return policy_to_guest(&p, op->leaves, &op->nr_leaves, op->msrs, &op->nr_msrs);
 }
 
 /* d's policy: its own once set, else the PV default it starts with. */
@@ -444,13 +457,7 @@ long cpu_policy_domctl_get(struct domain *d, struct xen_domctl_cpu_policy *op, b
     long rc;
 
     domain_policy(d, &p);
-    if (!op->leaves)
-        op->nr_leaves = CPU_POLICY_MAX_LEAVES;
-    else if ((rc = leaves_to_guest(&p, op->leaves, &op->nr_leaves)))
-        return rc;
-    if (!op->msrs)
-        op->nr_msrs = CPU_POLICY_MAX_MSRS;
-    else if ((rc = msrs_to_guest(&p, op->msrs, &op->nr_msrs)))
+    if ((rc = policy_to_guest(&p, op->leaves, &op->nr_leaves, op->msrs, &op->nr_msrs)))
         return rc;
     *copyback = true;
     return 0;
