@@ -197,27 +197,45 @@ out:
  */
 long console_ring_read(struct xen_sysctl_readconsole *op)
 {
-    u32 prod = (u32)conring_prod;
-    u32 from = prod - conring_clear > CONRING_SIZE ? prod - CONRING_SIZE : conring_clear;
+    /*
+     * The ring moves while we read it, and copy_to_guest may fault: copy
+     * a bounded piece under console_lock into a buffer, then to the guest
+     * with the lock dropped, and work out afresh each time where the
+     * oldest readable byte is (printk may have overwritten it meanwhile).
+     */
+    char piece[256];
+    unsigned long flags;
     u32 done = 0;
+    u32 from = op->index;
+    bool first = true;
 
-    if (op->incremental && op->index - from <= prod - from && op->index != from)
-        from = op->index;
-    while (from != prod && done < op->count) {
-        u32 at = from & (CONRING_SIZE - 1);
-        u32 len = prod - from;
+    for (;;) {
+        u32 prod, oldest, len = 0;
 
-        if (at + len > CONRING_SIZE)
-            len = CONRING_SIZE - at;        /* up to the end of the array first */
-        if (len > op->count - done)
-            len = op->count - done;
-        if (copy_to_guest(op->buffer + done, &conring[at], len))
+        spin_lock_irqsave(&console_lock, flags);
+        prod = (u32)conring_prod;
+        oldest = prod - conring_clear > CONRING_SIZE ? prod - CONRING_SIZE : conring_clear;
+        if (first) {
+            if (!(op->incremental && from - oldest <= prod - oldest))
+                from = oldest;
+            first = false;
+        } else if (from - oldest > prod - oldest) {
+            from = oldest;              /* overwritten while we copied: skip ahead */
+        }
+        while (from + len != prod && done + len < op->count && len < sizeof(piece)) {
+            piece[len] = conring[(from + len) & (CONRING_SIZE - 1)];
+            len++;
+        }
+        if (len == 0 && op->clear)
+            conring_clear = from;
+        spin_unlock_irqrestore(&console_lock, flags);
+        if (len == 0)
+            break;
+        if (copy_to_guest(op->buffer + done, piece, len))
             return -XEN_EFAULT;
         done += len;
         from += len;
     }
-    if (op->clear)
-        conring_clear = from;
     op->count = done;
     op->index = from;
     return 0;
