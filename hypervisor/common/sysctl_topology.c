@@ -1,9 +1,10 @@
 /*
  * The host's CPU and NUMA topology as the toolstack sees it
  * (XEN_SYSCTL_cputopoinfo, XEN_SYSCTL_numainfo): one NUMA node holding
- * all memory and all of the CPUs Mica runs, each CPU its own core of
- * socket 0 (physinfo says the same).  libxl's NUMA placement reads both
- * before it builds a domain.
+ * all memory and all of the CPUs Mica runs; each CPU's core and socket
+ * come from its APIC ID, so they agree with physinfo's threads_per_core
+ * and cores_per_socket.  libxl's NUMA placement reads both before it
+ * builds a domain.
  */
 #include <asm/guest_access.h>
 #include <asm/smp.h>
@@ -50,7 +51,9 @@ long sysctl_cputopoinfo(struct xen_sysctl_cputopoinfo *ti)
         if (n > ti->num_cpus)
             n = ti->num_cpus;
         for (unsigned i = 0; i < n; i++) {
-            struct xen_sysctl_cputopo t = { .core = i, .socket = 0, .node = 0 };
+            struct xen_sysctl_cputopo t = { .node = 0 };
+
+            cpu_topology_ids(i, &t.core, &t.socket);
             if (copy_to_guest(ti->cputopo + (u64)i * sizeof(t), &t, sizeof(t)))
                 return -XEN_EFAULT;
         }

@@ -63,6 +63,7 @@ static u32 apic_of_cpu[CONFIG_MAX_CPUS];      /* written before the AP starts */
 static unsigned nr_online = 1;
 static unsigned highest_cpu;
 static u32 topo_threads_per_core = 1, topo_cores_per_socket = 1;
+static unsigned topo_smt_shift, topo_pkg_shift;   /* from CPUID 0xb; 0 without it */
 
 /* The boot CPU's settings every AP copies; written before any AP starts. */
 static u64 bsp_cr0, bsp_cr4, bsp_efer, bsp_pat;
@@ -130,6 +131,19 @@ static void topology_shifts(unsigned *smt_shift, unsigned *pkg_shift)
     }
 }
 
+/*
+ * A CPU's core within its package and its package, from its APIC ID, as
+ * Xen's cputopoinfo reports them (cpu_core_id, phys_proc_id).
+ */
+void cpu_topology_ids(unsigned cpu, u32 *core, u32 *socket)
+{
+    u32 id = apic_of_cpu[cpu];
+    u32 core_bits = topo_pkg_shift - topo_smt_shift;
+
+    *core = (id >> topo_smt_shift) & ((1u << core_bits) - 1);
+    *socket = id >> topo_pkg_shift;
+}
+
 /* Counts, among online CPUs, the threads of CPU 0's core and the cores of its package. */
 static void compute_topology(void)
 {
@@ -137,6 +151,8 @@ static void compute_topology(void)
     u32 me = apic_of_cpu[0];
 
     topology_shifts(&smt_shift, &pkg_shift);
+    topo_smt_shift = smt_shift;
+    topo_pkg_shift = pkg_shift;
     for (unsigned i = 0; i <= highest_cpu; i++) {
         u32 id = apic_of_cpu[i];
         bool new_core = true;

@@ -25,7 +25,7 @@ static uint8_t map[8];
 static char ring[16384];
 static uint32_t meminfo_dist[4];
 static struct xen_sysctl_meminfo meminfo[2];
-static struct xen_sysctl_cputopo topo[4];
+static struct xen_sysctl_cputopo topo[9];      /* 8 CPUs and a sentinel */
 
 static long sysctl(uint32_t cmd)
 {
@@ -137,7 +137,35 @@ static void check_scheduler(void)
     CHECK_EQ(sysctl(XEN_SYSCTL_scheduler_op), -XEN_EINVAL);
 }
 
-static void check_topology(uint32_t nr_cpus)
+/*
+ * cputopoinfo and physinfo describe one machine: the CPUs sharing CPU 0's
+ * core are threads_per_core, the cores of its socket cores_per_socket.
+ */
+static void check_topology_agrees(uint32_t nr_cpus, uint32_t threads, uint32_t cores)
+{
+    uint32_t same_core = 0, socket_cores = 0;
+
+    for (uint32_t i = 0; i < nr_cpus; i++) {
+        bool first_of_core = true;
+
+        if (topo[i].core == XEN_INVALID_CORE_ID)
+            return;                          /* Xen under QEMU: nothing to compare */
+        if (topo[i].socket != topo[0].socket)
+            continue;
+        if (topo[i].core == topo[0].core)
+            same_core++;
+        for (uint32_t j = 0; j < i; j++)
+            if (topo[j].socket == topo[i].socket && topo[j].core == topo[i].core)
+                first_of_core = false;
+        socket_cores += first_of_core;
+    }
+    printk("topology: %u threads in CPU 0's core, %u cores in its socket (physinfo %u, %u)\n",
+           same_core, socket_cores, threads, cores);
+    CHECK_EQ(same_core, threads);
+    CHECK_EQ(socket_cores, cores);
+}
+
+static void check_topology(uint32_t nr_cpus, uint32_t threads, uint32_t cores)
 {
     memset(&sop, 0, sizeof(sop));
     CHECK_EQ(sysctl(XEN_SYSCTL_numainfo), 0);
@@ -157,7 +185,7 @@ static void check_topology(uint32_t nr_cpus)
     CHECK_EQ(sop.u.cputopoinfo.num_cpus, nr_cpus);
     memset(topo, 0xa5, sizeof(topo));
     memset(&sop, 0, sizeof(sop));
-    sop.u.cputopoinfo.num_cpus = 4;
+    sop.u.cputopoinfo.num_cpus = 8;
     sop.u.cputopoinfo.cputopo = (uint64_t)topo;
     CHECK_EQ(sysctl(XEN_SYSCTL_cputopoinfo), 0);
     CHECK_EQ(sop.u.cputopoinfo.num_cpus, nr_cpus);
@@ -166,6 +194,7 @@ static void check_topology(uint32_t nr_cpus)
     CHECK_EQ(topo[0].socket, 0);
     CHECK_EQ(topo[0].node, 0);
     CHECK_EQ(topo[nr_cpus].core, 0xa5a5a5a5u);                   /* nothing past num_cpus */
+    check_topology_agrees(nr_cpus, threads, cores);
 }
 
 static void check_console_ring(void)
@@ -393,7 +422,7 @@ static void check_domain_settings(domid_t dom)
 
 enum result test_main(void)
 {
-    uint32_t sched_id, nr_cpus;
+    uint32_t sched_id, nr_cpus, threads, cores;
     domid_t dom;
 
     REQUIRE_EQ(traps_install(), 0);
@@ -405,13 +434,15 @@ enum result test_main(void)
     memset(&sop, 0, sizeof(sop));
     REQUIRE_EQ(sysctl(XEN_SYSCTL_physinfo), 0);
     nr_cpus = sop.u.physinfo.max_cpu_id + 1;
+    threads = sop.u.physinfo.threads_per_core;
+    cores = sop.u.physinfo.cores_per_socket;
     CHECK(sop.u.physinfo.capabilities & XEN_SYSCTL_PHYSCAP_gnttab_v1, "caps %#x",
           sop.u.physinfo.capabilities);
     REQUIRE(nr_cpus <= 8, "%u CPUs: the maps here have room for 8", nr_cpus);
 
     check_pools(sched_id, nr_cpus);
     check_scheduler();
-    check_topology(nr_cpus);
+    check_topology(nr_cpus, threads, cores);
     check_console_ring();
     check_system_policies();
 

@@ -33,6 +33,7 @@ static inline bool cpu_online(unsigned cpu)
 /* Highest CPU number in use (online or not), as sysctl physinfo's max_cpu_id. */
 unsigned smp_max_cpu_id(void);
 u32 cpu_apic_id(unsigned cpu);
+void cpu_topology_ids(unsigned cpu, u32 *core, u32 *socket);
 /* Topology of the online CPUs, as Xen's physinfo reports it. */
 void smp_topology(u32 *threads_per_core, u32 *cores_per_socket);
 
