@@ -1,9 +1,8 @@
 /* PV block front end (see blkfront.h). */
 #include "blkfront.h"
 
-#include <stdarg.h>
-
 #include "gnttab.h"
+#include "pv_error.h"
 #include "pv_wait.h"
 #include "xenbus.h"
 
@@ -17,16 +16,7 @@ const char *blkfront_error(void)
     return err;
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintk(err, sizeof(err), fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail(...) pv_fail(err, sizeof(err), __VA_ARGS__)
 
 int blkfront_connect(struct blkfront *b, const char *devid, unsigned wait_s)
 {

@@ -1,10 +1,9 @@
 /* PV network front end (see netfront.h). */
 #include "netfront.h"
 
-#include <stdarg.h>
-
 #include <pv/xenbus.h>
 #include "gnttab.h"
+#include "pv_error.h"
 #include "pv_wait.h"
 #include "xenbus.h"
 
@@ -22,16 +21,7 @@ const char *netfront_error(void)
     return err;
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintk(err, sizeof(err), fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail(...) pv_fail(err, sizeof(err), __VA_ARGS__)
 
 static int hexdigit(char c)
 {

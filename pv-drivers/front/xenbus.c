@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 
+#include "pv_error.h"
 #include "pv_wait.h"
 #include "xenstore_wire.h"
 
@@ -30,16 +31,7 @@ const char *xs_error(void)
     return err;
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintk(err, sizeof(err), fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail(...) pv_fail(err, sizeof(err), __VA_ARGS__)
 
 int xs_init(void)
 {
