@@ -22,11 +22,16 @@
  *      destruction only the teardown's clearing of linear entries drops
  *      its last reference (the fuzzer's leak, docs/fuzzing.md: Mica freed
  *      the L4 there before devalidating it and kept L3, L2 and L1);
- *   g. the same L4, given back and unpinned, so that its self entry is its
- *      last reference; dom0 then clears that entry with mmu_update (table-
- *      owner half): the L4 goes in the middle of its own update (Mica
- *      freed it there and then wrote into the freed frame);
- *   h. an L3 holding a linear entry to itself, given back.
+ *   g. the same L4, given back and unpinned: its self entry takes no
+ *      reference (Xen 4.17's rule), so the L4 and its tree go at once;
+ *      clearing that entry afterwards (mmu_update, table-owner half) is
+ *      -EINVAL.  (Mica's self entries held their table until this was
+ *      fixed: the L4 went only when dom0 cleared the entry, in the middle
+ *      of its own update, and Mica freed it there before devalidating it
+ *      and then wrote into the freed frame);
+ *   h. an L3 holding a linear entry to itself, given back;
+ *   i. an L4 with a self entry, unpinned (not given back): a plain frame
+ *      again, mappable writable.
  */
 #include "toolstack.h"
 
@@ -164,19 +169,17 @@ enum result test_main(void)
     CHECK_EQ(tot_pages(id), NR);
     end_domain("f", id, free_before);
 
-    /* ---- g: the same, its self entry the last reference, cleared ---- */
+    /* ---- g: the same, given back and unpinned: its self entry holds nothing ---- */
     free_before = physinfo_free_pages();
     REQUIRE_EQ(make_domain(&id, true, false), 0);
     CHECK_EQ(decrease(id, &m[0], 1), 1);
     CHECK_EQ(ts_ext(MMUEXT_UNPIN_TABLE, m[0], id), 0);
-    CHECK_EQ(tot_pages(id), NR);        /* the self entry holds it */
+    CHECK(TS_SETTLE(tot_pages(id) == NR - 1), "g: tot_pages %lu after the unpin, want %u",
+          tot_pages(id), NR - 1);
     {
         struct mmu_update u = { .ptr = (m[0] << 12) + 8 * LINEAR_SLOT, .val = 0 };
-        CHECK_EQ(HYPERVISOR_mmu_update(&u, 1, NULL, ((id + 1u) << 16) | id), 0);
+        CHECK_EQ(HYPERVISOR_mmu_update(&u, 1, NULL, ((id + 1u) << 16) | id), -XEN_EINVAL);
     }
-    /* The L4 went with its last reference, and its tree with it. */
-    CHECK(TS_SETTLE(tot_pages(id) == NR - 1), "g: tot_pages %lu after the clear, want %u",
-          tot_pages(id), NR - 1);
     /* L3, L2, L1 are plain frames again: mappable writable. */
     for (unsigned i = 1; i < 4; i++) {
         CHECK_EQ(ts_map_foreign(0, m[i], true, id), 0);
@@ -190,6 +193,17 @@ enum result test_main(void)
     CHECK_EQ(decrease(id, &m[1], 1), 1);
     CHECK_EQ(tot_pages(id), NR);
     end_domain("h", id, free_before);
+
+    /* ---- i: an L4 with a self entry, unpinned ---- */
+    free_before = physinfo_free_pages();
+    REQUIRE_EQ(make_domain(&id, true, false), 0);
+    CHECK_EQ(ts_ext(MMUEXT_UNPIN_TABLE, m[0], id), 0);
+    CHECK_EQ(tot_pages(id), NR);
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(ts_map_foreign(0, m[i], true, id), 0);
+        CHECK_EQ(ts_unmap_foreign(0), 0);
+    }
+    end_domain("i", id, free_before);
 
     return check_failures ? RESULT_FAILURE : RESULT_SUCCESS;
 }
