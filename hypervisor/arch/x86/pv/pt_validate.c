@@ -28,6 +28,7 @@
 #include <asm/layout.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <asm/spec_ctrl.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <public/errno.h>
@@ -284,6 +285,23 @@ static void entry_put(struct page_info *tab, u64 type, u64 e)
         lne_put(tab, type, e);
 }
 
+/*
+ * A non-present entry that could let the domain read host memory through
+ * L1TF (asm/spec_ctrl.h): the domain is crashed, as on Xen 4.17 without
+ * shadow paging; the caller leaves the entry unwritten or the table
+ * unvalidated.
+ */
+static bool l1tf_refuse(struct domain *d, u64 type, u64 e)
+{
+    unsigned level = (unsigned)(type >> PGT_TYPE_SHIFT);
+
+    if (!pv_l1tf_unsafe(d, level, e))
+        return false;
+    domain_crash(d, "L1TF-vulnerable L%u entry %#llx (non-present, naming host memory)",
+                 level, (unsigned long long)e);
+    return true;
+}
+
 /* Mica's own page of a domain never becomes a descriptor page either. */
 static long pv_shared_or_descriptors(struct domain *d, mfn_t mfn)
 {
@@ -314,6 +332,10 @@ long pt_validate(struct page_info *pg, u64 type)
             t[i] = i == L4_SLOT(PERDOMAIN_VIRT_START) && pv_perdomain_l4e(d)
                        ? pv_perdomain_l4e(d) : idle_l4_entry(i);
             continue;
+        }
+        if (!(e & PTE_P) && l1tf_refuse(d, type, e)) {
+            rc = -XEN_EINVAL;
+            break;
         }
         if ((rc = entry_get(d, pg, type, e, &adj)))
             break;
@@ -387,6 +409,8 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         t[slot] = val & ~PTE_G;
         return 0;
     }
+    if (!(val & PTE_P) && l1tf_refuse(d, type, val))
+        return -XEN_EINVAL;
     if ((rc = type == PGT_L1 ? l1e_check(d, src, val, &adj) : lne_check(type, val, &adj)))
         return rc;
 
