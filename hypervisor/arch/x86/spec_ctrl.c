@@ -14,6 +14,7 @@
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <mica/param.h>
+#include <mica/percpu.h>
 
 #define MSR_ARCH_CAPABILITIES 0x10a
 #define ARCH_CAPS_RDCL_NO     (1ULL << 0)
@@ -24,6 +25,19 @@
 
 /* -1: not given on the command line (the default is worked out at boot). */
 static int opt_pv_l1tf_hwdom = -1, opt_pv_l1tf_domu = -1;
+
+/*
+ * A crash decided under a page-table lock, carried out on this CPU's next
+ * return to a guest, where no lock is held (crashing notifies dom0, which
+ * takes event locks: they come before the page-table lock).
+ */
+struct l1tf_crash {
+    bool pending;
+    domid_t domid;
+    unsigned level;
+    u64 pte;
+};
+static DEFINE_PER_CPU(struct l1tf_crash, l1tf_crash);
 
 /* Set once at boot, read-only afterwards. */
 static bool cpu_has_bug_l1tf;
@@ -183,4 +197,30 @@ bool pv_l1tf_unsafe(const struct domain *d, unsigned level, u64 pte)
     /* Frame 0 is the real-mode IVT and BIOS data: nothing secret, as for Xen. */
     maddr = pte & l1tf_addr_mask;
     return maddr != 0 && maddr < l1tf_safe_maddr;
+}
+
+void pv_l1tf_defer_crash(const struct domain *d, unsigned level, u64 pte)
+{
+    struct l1tf_crash *c = &this_cpu(l1tf_crash);
+
+    if (c->pending)
+        return;                         /* the first one names the entry */
+    c->domid = d->domid;
+    c->level = level;
+    c->pte = pte;
+    c->pending = true;
+}
+
+void pv_l1tf_crash_deferred(void)
+{
+    struct l1tf_crash *c = &this_cpu(l1tf_crash);
+    struct domain *d;
+
+    if (!c->pending)
+        return;
+    c->pending = false;
+    d = domain_by_id(c->domid);
+    if (d && !d->is_dying)
+        domain_crash(d, "L1TF-vulnerable L%u entry %#llx (non-present, naming host memory)",
+                     c->level, (unsigned long long)c->pte);
 }

@@ -288,17 +288,16 @@ static void entry_put(struct page_info *tab, u64 type, u64 e)
 /*
  * A non-present entry that could let the domain read host memory through
  * L1TF (asm/spec_ctrl.h): the domain is crashed, as on Xen 4.17 without
- * shadow paging; the caller leaves the entry unwritten or the table
- * unvalidated.
+ * shadow paging, once this CPU leaves Mica (the page-table lock is held
+ * here); the caller leaves the entry unwritten or the table unvalidated.
  */
-static bool l1tf_refuse(struct domain *d, u64 type, u64 e)
+static bool l1tf_refuse(const struct domain *d, u64 type, u64 e)
 {
     unsigned level = (unsigned)(type >> PGT_TYPE_SHIFT);
 
     if (!pv_l1tf_unsafe(d, level, e))
         return false;
-    domain_crash(d, "L1TF-vulnerable L%u entry %#llx (non-present, naming host memory)",
-                 level, (unsigned long long)e);
+    pv_l1tf_defer_crash(d, level, e);
     return true;
 }
 

@@ -34,4 +34,13 @@ void spec_ctrl_init(const struct boot_info *bi);
  */
 bool pv_l1tf_unsafe(const struct domain *d, unsigned level, u64 pte);
 
+/*
+ * The crash, deferred: callers hold page-table locks, and a crash takes
+ * event locks, which come first.  pv_l1tf_defer_crash() records it for
+ * this CPU (the first entry of a call is the one reported);
+ * pv_l1tf_crash_deferred(), on every return to a guest, carries it out.
+ */
+void pv_l1tf_defer_crash(const struct domain *d, unsigned level, u64 pte);
+void pv_l1tf_crash_deferred(void);
+
 #endif
