@@ -19,6 +19,7 @@
 #include <asm/platform_op.h>
 #include <asm/pv.h>
 #include <asm/smp.h>
+#include <asm/spec_ctrl.h>
 #include <asm/time.h>
 #include <asm/uart.h>
 #include <mica/acpi.h>
@@ -255,6 +256,7 @@ void start_mica(u32 magic, u32 info_pa)
 
     paging_init(&boot_info);
     iomem_init(&boot_info);
+    spec_ctrl_init(&boot_info);
     memory_init();
     acpi_init();
 

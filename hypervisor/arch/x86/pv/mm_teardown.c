@@ -2,10 +2,11 @@
  * Releasing a PV domain's memory: every reference its page tables, roots,
  * pins and registered pages hold, then its frames.
  *
- * Ordinary unpinning cannot always get a table's type count to zero: a
- * table holding a linear entry to itself keeps itself validated.  Once
- * the pins and roots are gone, such entries are cleared (the domain is
- * dead), which lets the ordinary devalidation run.
+ * Once the roots and pins are gone every table devalidates in the
+ * ordinary cascade: a table's own linear entry takes no reference
+ * (pt_validate.c), and linear entries between tables cannot form a loop
+ * (a table holding one is never the target of another), so nothing keeps
+ * itself validated.
  *
  * Afterwards a frame still referenced can only be referenced from
  * outside: another domain's mapping of it (privcmd's foreign mappings).
@@ -89,20 +90,6 @@ static void unpin_frame(struct domain *d, mfn_t mfn)
         put_page_and_type(pg);
 }
 
-/*
- * What is still validated after the unpinning holds itself up through
- * linear entries; top level first, so that each level's cascade reaches
- * the next.
- */
-static void drop_linear_frame(struct domain *d, mfn_t mfn, u64 level)
-{
-    struct page_info *pg = pv_frame(mfn);
-
-    if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED &&
-        page_type(pg) == level && (pg->type_info & PGT_VALIDATED))
-        pt_drop_linear(pg, level);
-}
-
 static void free_frame(struct domain *d, mfn_t mfn)
 {
     struct page_info *pg = pv_frame(mfn);
@@ -150,7 +137,7 @@ static void free_frame(struct domain *d, mfn_t mfn)
  * teardown goes on.
  */
 enum teardown_step {
-    TD_VCPU_REFS, TD_UNPIN, TD_LINEAR_L4, TD_LINEAR_L3, TD_LINEAR_L2, TD_FREE, TD_DONE,
+    TD_VCPU_REFS, TD_UNPIN, TD_FREE, TD_DONE,
 };
 
 /* Frames walked between two preemption checks. */
@@ -184,11 +171,8 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
                     spin_lock(&d->arch.pt_lock);
                 }
                 switch (step) {
-                case TD_UNPIN:     unpin_frame(d, mfn); break;
-                case TD_LINEAR_L4: drop_linear_frame(d, mfn, PGT_L4); break;
-                case TD_LINEAR_L3: drop_linear_frame(d, mfn, PGT_L3); break;
-                case TD_LINEAR_L2: drop_linear_frame(d, mfn, PGT_L2); break;
-                default:           free_frame(d, mfn); break;
+                case TD_UNPIN: unpin_frame(d, mfn); break;
+                default:       free_frame(d, mfn); break;
                 }
             }
         }

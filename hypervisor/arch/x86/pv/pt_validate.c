@@ -28,6 +28,7 @@
 #include <asm/layout.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <asm/spec_ctrl.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <public/errno.h>
@@ -220,10 +221,14 @@ static long lne_get(const struct domain *d, struct page_info *tab, u64 type, u64
     if ((e & PTE_RW) || page_type(pg) != type || !page_type_count(pg))
         goto refuse;
     if (pg == tab) {
-        /* Its own table, possibly under validation right now. */
-        if (page_type_count(pg) == PGT_COUNT_MASK)
-            goto refuse;
-        page_type_hold(pg);
+        /*
+         * Its own table, possibly under validation right now.  The entry
+         * takes no reference, as in Xen 4.17: a table must not hold
+         * itself up, or unpinning it (or giving it back) would leave it
+         * validated, with its whole tree, until the domain dies.  The
+         * entry lives only as long as the table it is in.
+         */
+        put_page(pg);
         return 0;
     }
     if (LINEAR_TARGETED(tab) || LINEAR_HELD(pg) || LINEAR_HELD(tab) == 0xffff ||
@@ -246,7 +251,9 @@ static void lne_put(struct page_info *tab, u64 type, u64 e)
     if (!(e & PTE_P))
         return;
     pg = pv_frame(entry_mfn(e));
-    if (pg != tab && page_type(pg) == type) {
+    if (pg == tab)
+        return;                         /* a self entry holds nothing */
+    if (page_type(pg) == type) {
         tab->spare--;
         pg->spare -= 1u << 16;
     }
@@ -276,6 +283,22 @@ static void entry_put(struct page_info *tab, u64 type, u64 e)
         l1e_put(e);
     else
         lne_put(tab, type, e);
+}
+
+/*
+ * A non-present entry that could let the domain read host memory through
+ * L1TF (asm/spec_ctrl.h): the domain is crashed, as on Xen 4.17 without
+ * shadow paging, once this CPU leaves Mica (the page-table lock is held
+ * here); the caller leaves the entry unwritten or the table unvalidated.
+ */
+static bool l1tf_refuse(const struct domain *d, u64 type, u64 e)
+{
+    unsigned level = (unsigned)(type >> PGT_TYPE_SHIFT);
+
+    if (!pv_l1tf_unsafe(d, level, e))
+        return false;
+    pv_l1tf_defer_crash(d, level, e);
+    return true;
 }
 
 /* Mica's own page of a domain never becomes a descriptor page either. */
@@ -309,6 +332,10 @@ long pt_validate(struct page_info *pg, u64 type)
                        ? pv_perdomain_l4e(d) : idle_l4_entry(i);
             continue;
         }
+        if (!(e & PTE_P) && l1tf_refuse(d, type, e)) {
+            rc = -XEN_EINVAL;
+            break;
+        }
         if ((rc = entry_get(d, pg, type, e, &adj)))
             break;
         t[i] = adj;
@@ -332,22 +359,6 @@ void pt_devalidate(struct page_info *pg, u64 type)
         if (!(type == PGT_L4 && is_mica_l4_slot(i)))
             entry_put(pg, type, t[i]);
     }
-}
-
-void pt_drop_linear(struct page_info *pg, u64 type)
-{
-    u64 *t = table_va(pv_frame_mfn(pg));
-
-    page_type_hold(pg);         /* so no put below devalidates it mid-walk */
-    for (unsigned i = 0; i < 512; i++) {
-        u64 e = t[i];
-        if (!(e & PTE_P) || (type == PGT_L4 && is_mica_l4_slot(i)) ||
-            page_type(pv_frame(entry_mfn(e))) != type)
-            continue;
-        t[i] = 0;
-        lne_put(pg, type, e);
-    }
-    put_page_type(pg);
 }
 
 /*
@@ -397,6 +408,8 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         t[slot] = val & ~PTE_G;
         return 0;
     }
+    if (!(val & PTE_P) && l1tf_refuse(d, type, val))
+        return -XEN_EINVAL;
     if ((rc = type == PGT_L1 ? l1e_check(d, src, val, &adj) : lne_check(type, val, &adj)))
         return rc;
 
@@ -408,8 +421,15 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
             *flush = true;
         return 0;
     }
-    /* Hold the table while the old entry's references go (it may be its own target). */
-    page_type_hold(tab);
+    /*
+     * Hold the table, general and type reference, while the old entry's
+     * references go: whatever they cascade into, the table is neither
+     * devalidated nor freed under this update (one its domain gave back
+     * is freed only with its last reference; before self entries stopped
+     * counting, that could be the entry replaced here, and the frame was
+     * freed and then written).
+     */
+    page_table_hold(tab);
     rc = type == PGT_L1 ? l1e_get(d, src, adj) : lne_get(d, tab, type, adj);
     if (!rc) {
         t[slot] = adj;
@@ -417,7 +437,7 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         if (type != PGT_L1)
             *flush = true;
     }
-    put_page_type(tab);
+    put_page_and_type(tab);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
 #include <asm/paging.h>
+#include <asm/spec_ctrl.h>
 #include <mica/lib.h>
 #include <mica/sched.h>
 #include <mica/time_guest.h>
@@ -345,6 +346,7 @@ void pv_exit_to_guest(struct cpu_regs *regs)
 {
     struct vcpu *v;
 
+    pv_l1tf_crash_deferred();           /* before scheduling: it may stop this vCPU */
     sched_on_exit();                    /* may switch vCPU: regs now hold the next one */
     v = current_vcpu();
     maybe_update_vcpu_time(v, now_ns());

@@ -46,9 +46,17 @@ static inline u64 page_type_count(const struct page_info *pg)
 {
     return pg->type_info & PGT_COUNT_MASK;
 }
-/* One more use of a type this caller already holds (a table's self-reference mid-walk). */
-static inline void page_type_hold(struct page_info *pg)
+/*
+ * A validated table held across a change of its entries: a general and a
+ * type reference, both given back by put_page_and_type(), which
+ * devalidates the table before the general put can free it.  The caller
+ * already holds it validated, so neither count is 0.  (A type reference
+ * alone would let the last general put, of a frame its owner gave back,
+ * free the table before its devalidation: its tree leaked.)
+ */
+static inline void page_table_hold(struct page_info *pg)
 {
+    __atomic_fetch_add(&pg->count_info, 1, __ATOMIC_SEQ_CST);
     __atomic_fetch_add(&pg->type_info, 1, __ATOMIC_SEQ_CST);
 }
 /* Sets PGT_PINNED; false when it was set already (someone else pinned). */
@@ -73,8 +81,6 @@ void pt_devalidate(struct page_info *pg, u64 type);
 void pt_l1e_release(u64 e);
 /* The NX bit when the CPU has it, else 0. */
 u64 pt_nx_bit(void);
-/* Teardown: clears a validated table's linear entries, dropping their references. */
-void pt_drop_linear(struct page_info *pg, u64 type);
 
 /*
  * Replaces entry `slot` of the validated table at table_mfn (of type
