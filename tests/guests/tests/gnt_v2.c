@@ -3,7 +3,8 @@
  * own grants): set_version and get_version, get_status_frames, the
  * status frames reflecting reading and writing while a grant is mapped,
  * full-page and sub-page grants in map, copy and swap, transitive
- * grants refused where Xen refuses them, the reserved entries carried
+ * grants refused where Xen refuses them (and add_to_physmap's status
+ * space, which is for translated guests), the reserved entries carried
  * across version changes, and the rules for going back to version 1:
  * not while a grant is in use (-EBUSY), not while we map a status frame
  * (-EBUSY, the XSA-255 class), not with reserved entries version 1
@@ -11,6 +12,7 @@
  * longer ours to map.
  */
 #include "gnt_common.h"
+#include <public/memory.h>
 
 #define SRC   4
 #define DST   5
@@ -165,6 +167,11 @@ enum result test_main(void)
     gs.dom = 77;
     CHECK_EQ(gntop(GNTTABOP_get_status_frames, &gs, 1), 0);
     CHECK_EQ(gs.status, GNTST_bad_domain);
+    /* add_to_physmap's status space is for translated guests: -EACCES for PV, as on Xen. */
+    struct xen_add_to_physmap xatp = { .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table,
+                                       .idx = 0 | XENMAPIDX_grant_table_status,
+                                       .gpfn = 0x10000 };
+    CHECK_EQ(HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp), -XEN_EACCES);
     /* Ours to map (read-only, as Linux does). */
     REQUIRE_EQ(map_mfn(pool[STAT], sframes[0], PTE_P | PTE_US | PTE_A), 0);
     st = (volatile uint16_t *)pool[STAT];
