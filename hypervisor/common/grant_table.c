@@ -108,7 +108,7 @@ struct grant_table {
     spinlock_t lock;
     struct domain *d;           /* lock: NULL once the domain is gone */
     bool dead;                  /* lock */
-    u8 version;                 /* lock: 1 or 2 (read unlocked only by get_version) */
+    u8 version;                 /* lock: 1 or 2 */
     u8 max_version;             /* lock: from createdomain's grant_opts */
     u32 nr_frames, max_frames;  /* lock */
     u32 nr_status_frames;       /* lock: STATUS_FRAMES(nr_frames) in version 2, else 0 */
@@ -1207,8 +1207,12 @@ static long change_version(struct grant_table *gt, u32 to)
         if (pins_total(active_entry(gt, i)))
             return -XEN_EBUSY;
     if (gt->version == 1) {
-        if ((rc = populate_status(gt, gt->nr_frames)))
+        if ((rc = populate_status(gt, gt->nr_frames))) {
+            /* Nothing changes: the frames allocated so far were never listed. */
+            while (gt->nr_status_frames)
+                unseen_frame_free(gt->status[--gt->nr_status_frames]);
             return rc;
+        }
         memcpy(keep, shared_entry(gt, 0), sizeof(keep));
     } else {
         if (gt->v2_ops)
