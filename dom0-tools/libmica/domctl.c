@@ -34,7 +34,8 @@ int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uui
     op.u.createdomain.max_evtchn_port = 1023;
     op.u.createdomain.max_grant_frames = 32;
     op.u.createdomain.max_maptrack_frames = 1024;
-    op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
+    /* Grant tables up to version 2, as libxl asks of a hypervisor offering it. */
+    op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(2);
     if (uuid)
         memcpy(op.u.createdomain.handle, uuid, 16);
     rc = domctl(hv, &op, XEN_DOMCTL_createdomain, *domid);

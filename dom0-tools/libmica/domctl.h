@@ -19,7 +19,8 @@
    the modules that add operations (domctl_save.h). */
 int mica_domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd, uint16_t domid);
 
-/* A new paused PV domain with max_vcpus vCPUs; *domid in: wanted id or 0. */
+/* A new paused PV domain with max_vcpus vCPUs and grant tables up to
+   version 2; *domid in: wanted id or 0. */
 int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
                        uint16_t *domid);
 int mica_domain_destroy(struct mica_hv *hv, uint16_t domid);

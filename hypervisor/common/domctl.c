@@ -148,10 +148,11 @@ static long domctl_createdomain(struct xen_domctl *op)
         return -XEN_EINVAL;
     if (c->max_vcpus == 0 || c->max_vcpus > MAX_VIRT_CPUS)
         return -XEN_EINVAL;
-    /* Grant tables are version 1 only; sizes as Xen 4.17 bounds them. */
-    if (c->grant_opts != XEN_DOMCTL_GRANT_version(1))
+    /* A max grant version of 1 or 2 and no other option; sizes as Xen 4.17 bounds them. */
+    if (c->grant_opts & ~XEN_DOMCTL_GRANT_version_mask)
         return -XEN_EINVAL;
-    if (grant_table_set_limits(NULL, c->max_grant_frames, c->max_maptrack_frames))
+    if (grant_table_set_limits(NULL, c->max_grant_frames, c->max_maptrack_frames,
+                               c->grant_opts & XEN_DOMCTL_GRANT_version_mask))
         return -XEN_EINVAL;
     if (c->arch.emulation_flags || (c->arch.misc_flags & ~XEN_X86_MSR_RELAXED))
         return -XEN_EINVAL;
@@ -177,7 +178,8 @@ static long domctl_createdomain(struct xen_domctl *op)
         return -XEN_ENOMEM;
     }
     memcpy(d->handle, c->handle, sizeof(d->handle));
-    grant_table_set_limits(d, c->max_grant_frames, c->max_maptrack_frames);
+    grant_table_set_limits(d, c->max_grant_frames, c->max_maptrack_frames,
+                           c->grant_opts & XEN_DOMCTL_GRANT_version_mask);
     /* Born paused: the toolstack unpauses once it has built the domain. */
     domain_pause_by_controller(d);
     printk("Domain %u created (%u vCPUs)\n", id, c->max_vcpus);

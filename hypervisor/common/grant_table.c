@@ -1,13 +1,33 @@
 /*
- * Grant tables, version 1 (grant_table_op, hypercall 20), following Xen
- * 4.17's behaviour for PV guests: the same checks in the same order, the
- * same GNTST_* status per operation and the same errno for the call.
+ * Grant tables, versions 1 and 2 (grant_table_op, hypercall 20), following
+ * Xen 4.17's behaviour for PV guests: the same checks in the same order,
+ * the same GNTST_* status per operation and the same errno for the call.
  *
  * The shared entries are guest memory the granter may change at any
- * time.  The only word Mica changes there is the flags/domid word, with
- * a bounded compare-and-exchange loop (GTF_reading/GTF_writing go on
- * only if the entry still permits access to this domain); the frame
- * number is read once, at the first pin, and kept in the active entry.
+ * time.  In version 1 the only word Mica changes there is the
+ * flags/domid word, with a bounded compare-and-exchange loop
+ * (GTF_reading/GTF_writing go on only if the entry still permits access
+ * to this domain).  In version 2 Mica writes only the status frames (one
+ * grant_status_t per entry, Mica's frames the guest may map): the status
+ * is set first, then the entry is read again, and the status undone if
+ * the entry changed meanwhile.  The frame number (and a sub-page's
+ * bounds) are read once, at the first pin, and kept in the active entry.
+ *
+ * Version 2 adds sub-page grants and transitive grants; both are for
+ * copying only (map refuses them, as Xen does).  A transitive grant is
+ * followed one level (the entry it names must be an ordinary grant to
+ * the transitive granter); the two tables are never locked together:
+ * the first is unlocked while the second is pinned, then locked again
+ * and checked unchanged, else everything is undone and the copy restarts
+ * (a continuation).  gt->v2_ops counts sub-page and transitive pins and
+ * transitive pins under way: while any exists the table cannot go back
+ * to version 1 (-EAGAIN), as on Xen.
+ *
+ * Changing the version (set_version) needs no pins on entries past the
+ * 8 reserved ones (-EBUSY).  Going back to 1 gives the status frames
+ * back to Mica's allocator only if the guest no longer maps any of them
+ * (-EBUSY otherwise, nothing changed): a status frame is never freed
+ * while the guest can still reach it (the XSA-255 class).
  *
  * Pins are counted per kind (host/device, read/write) in the granter's
  * active entry; the mapper keeps one maptrack record per mapping.
@@ -20,10 +40,11 @@
  * the hypercall ends.  What touches frames and page tables is in
  * asm/grant_map.h.
  *
- * Not implemented, as Xen 4.17 can be configured: version 2 (set_version
- * answers -ENOSYS, as Xen does when a domain's max version is 1), page
- * transfer (-EOPNOTSUPP, as Xen with gnttab=no-transfer), cache_flush
- * (-ENOSYS).  dump_table is -ENOSYS on Xen 4.17 as well.
+ * Not implemented, as Xen 4.17 can be configured: page transfer
+ * (-EOPNOTSUPP, as Xen with gnttab=no-transfer), cache_flush (-ENOSYS).
+ * dump_table is -ENOSYS on Xen 4.17 as well.  A domain whose
+ * createdomain asked for max grant version 1 gets -ENOSYS from
+ * set_version(2), as on Xen.
  */
 #include <asm/current.h>
 #include <asm/grant_map.h>
@@ -42,27 +63,39 @@
 
 extern struct frame_pool host_frames;
 
+/* Active entries are indexed as v1 refs: 512 per shared frame in either version. */
 #define ENTRIES_PER_FRAME  (PAGE_SIZE / sizeof(struct grant_entry_v1))
+#define V2_PER_FRAME       (PAGE_SIZE / sizeof(union grant_entry_v2))
+#define STATUS_PER_FRAME   (PAGE_SIZE / sizeof(grant_status_t))
+/* Status frames for n shared frames of version 2 entries (8 for 64). */
+#define STATUS_FRAMES(n)   (((n) * V2_PER_FRAME + STATUS_PER_FRAME - 1) / STATUS_PER_FRAME)
+#define MAX_STATUS_FRAMES  STATUS_FRAMES(GRANT_MAX_FRAMES_DEFAULT)
 #define MAPS_PER_FRAME     (PAGE_SIZE / sizeof(struct grant_map))
-#define ACTIVE_ORDER       1            /* 512 active entries of 16 bytes */
+#define ACTIVE_ORDER       2            /* 512 active entries of 32 bytes */
 #define MAPTRACK_DIR_ORDER 1            /* 1024 leaf pointers */
 #define MAP_NONE           0xffffffffu
 /* Xen's 8-bit pin counters refuse an increment once the top bit is set. */
 #define PIN_LIMIT          128u
 /* Xen's GNTTABOP_CONTINUATION_ARG_SHIFT: cmd bits above it are cache_flush's. */
 #define CMD_ARG_SHIFT      12
+/* copy_one(): a transitive grant changed while unlocked; run the op again. */
+#define COPY_RESTART       1
 
 enum pin_kind { PIN_HOST_W, PIN_HOST_R, PIN_DEV_W, PIN_DEV_R, PIN_KINDS };
 
+struct grant_table;
 struct grant_active {
     u8 pin[PIN_KINDS];
     domid_t domid;              /* the domain holding the pins */
-    u16 _pad;
+    u8 sub_page;                /* pinned as a v2 sub-page or transitive grant: copy only */
+    u8 _pad;
     mfn_t mfn;                  /* the frame, read from the entry at first pin */
+    u16 start, length;          /* the bytes of mfn the pin covers */
+    u32 trans_ref;              /* transitive: the ref pinned in trans_gt */
+    struct grant_table *trans_gt; /* transitive: the original granter's table; else NULL */
 };
-_Static_assert(sizeof(struct grant_active) == 16, "active entries are packed 512 per 8 KiB");
+_Static_assert(sizeof(struct grant_active) == 32, "active entries are packed 512 per 16 KiB");
 
-struct grant_table;
 struct grant_map {
     struct grant_table *rgt;    /* the granter's table (kept alive while pinned) */
     u32 ref;                    /* grant ref; the next free handle while free */
@@ -75,9 +108,14 @@ struct grant_table {
     spinlock_t lock;
     struct domain *d;           /* lock: NULL once the domain is gone */
     bool dead;                  /* lock */
+    u8 version;                 /* lock: 1 or 2 */
+    u8 max_version;             /* lock: from createdomain's grant_opts */
     u32 nr_frames, max_frames;  /* lock */
+    u32 nr_status_frames;       /* lock: STATUS_FRAMES(nr_frames) in version 2, else 0 */
+    u32 v2_ops;                 /* lock: sub-page/transitive pins, transitive pins under way */
     u32 max_maptrack;           /* maptrack_lock */
     mfn_t frames[GRANT_MAX_FRAMES_DEFAULT];                 /* lock */
+    mfn_t status[MAX_STATUS_FRAMES];                        /* lock */
     struct grant_active *active[GRANT_MAX_FRAMES_DEFAULT];  /* lock, and the entries */
     u64 pins;                   /* lock: pins on this table's entries, by anyone */
 
@@ -119,19 +157,48 @@ static void mica_pages_free(void *va, unsigned order)
 
 static u32 nr_entries(const struct grant_table *gt)
 {
-    return gt->nr_frames * ENTRIES_PER_FRAME;
+    return gt->nr_frames * (gt->version == 1 ? ENTRIES_PER_FRAME : V2_PER_FRAME);
 }
 
+/* Entry ref of a version 1 table. */
 static struct grant_entry_v1 *shared_entry(const struct grant_table *gt, u32 ref)
 {
     return (struct grant_entry_v1 *)gnt_frame_va(gt->frames[ref / ENTRIES_PER_FRAME]) +
            ref % ENTRIES_PER_FRAME;
 }
 
-/* The guest may rewrite its entry at any time: the frame is read once. */
-static mfn_t read_frame(const struct grant_entry_v1 *e)
+/* Entry ref of a version 2 table. */
+static union grant_entry_v2 *shared_entry_v2(const struct grant_table *gt, u32 ref)
 {
-    return *(const volatile u32 *)&e->frame;
+    return (union grant_entry_v2 *)gnt_frame_va(gt->frames[ref / V2_PER_FRAME]) +
+           ref % V2_PER_FRAME;
+}
+
+/* The flags/domid word of entry ref: the same place in both versions. */
+static volatile u32 *entry_header(const struct grant_table *gt, u32 ref)
+{
+    if (gt->version == 1)
+        return (volatile u32 *)shared_entry(gt, ref);
+    return (volatile u32 *)&shared_entry_v2(gt, ref)->hdr;
+}
+
+/* Where Mica sets GTF_reading/GTF_writing: the entry's flags (v1) or its status (v2). */
+static u16 *status_entry(const struct grant_table *gt, u32 ref)
+{
+    if (gt->version == 1)
+        return &shared_entry(gt, ref)->flags;
+    return (u16 *)gnt_frame_va(gt->status[ref / STATUS_PER_FRAME]) + ref % STATUS_PER_FRAME;
+}
+
+/*
+ * The granted frame of entry ref.  The guest may rewrite its entry at
+ * any time: the frame (and a sub-page's bounds) are read once.
+ */
+static mfn_t read_frame(const struct grant_table *gt, u32 ref)
+{
+    if (gt->version == 1)
+        return *(const volatile u32 *)&shared_entry(gt, ref)->frame;
+    return *(const volatile u64 *)&shared_entry_v2(gt, ref)->full_page.frame;
 }
 
 static struct grant_active *active_entry(const struct grant_table *gt, u32 ref)
@@ -149,23 +216,58 @@ static bool pins_writable(const struct grant_active *a)
     return a->pin[PIN_HOST_W] || a->pin[PIN_DEV_W];
 }
 
+/*
+ * A frame Mica allocated for gt's domain that the guest has never seen:
+ * freeing it cannot fail.
+ */
+static void unseen_frame_free(mfn_t mfn)
+{
+    if (!gnt_shared_frame_free(mfn))
+        printk("grant: a fresh grant frame %#llx was referenced: leaked\n",
+               (unsigned long long)mfn);
+}
+
+/* In version 2, status frames for want shared frames.  Under gt->lock. */
+static long populate_status(struct grant_table *gt, u32 want)
+{
+    u32 need = STATUS_FRAMES(want);
+
+    while (gt->nr_status_frames < need) {
+        mfn_t mfn = gnt_shared_frame_alloc(gt->d);
+
+        if (mfn == INVALID_MFN)
+            return -XEN_ENOMEM;
+        gt->status[gt->nr_status_frames++] = mfn;
+    }
+    return 0;
+}
+
+/* Grows gt to want shared frames (and their status frames).  Under gt->lock. */
 static long grow_table(struct grant_table *gt, u32 want)
 {
     while (gt->nr_frames < want) {
-        u32 i = gt->nr_frames;
-        struct grant_active *act = mica_pages(ACTIVE_ORDER);
+        u32 i = gt->nr_frames, had_status = gt->nr_status_frames;
+        struct grant_active *act;
         mfn_t mfn;
 
-        if (!act)
-            return -XEN_ENOMEM;
+        if (gt->version == 2 && populate_status(gt, i + 1))
+            goto fail;
+        if (!(act = mica_pages(ACTIVE_ORDER)))
+            goto fail;
         mfn = gnt_shared_frame_alloc(gt->d);
         if (mfn == INVALID_MFN) {
             mica_pages_free(act, ACTIVE_ORDER);
-            return -XEN_ENOMEM;
+            goto fail;
         }
         gt->active[i] = act;
         gt->frames[i] = mfn;
         gt->nr_frames = i + 1;
+        continue;
+fail:
+        /* Status frames only this frame needed: the guest cannot know them yet. */
+        while (gt->nr_status_frames > had_status)
+            unseen_frame_free(gt->status[--gt->nr_status_frames]);
+        return -XEN_ENOMEM;
     }
     return 0;
 }
@@ -179,6 +281,8 @@ long grant_table_create(struct domain *d)
     spin_lock_init(&gt->lock, "gt->lock", LOCK_ORDER_GRANT);
     spin_lock_init(&gt->maptrack_lock, "gt->maptrack_lock", LOCK_ORDER_MAPTRACK);
     gt->d = d;
+    gt->version = 1;
+    gt->max_version = GRANT_MAX_VERSION;
     gt->max_frames = GRANT_MAX_FRAMES_DEFAULT;
     gt->max_maptrack = MAPTRACK_MAX_FRAMES_DEFAULT;
     gt->map_free = MAP_NONE;
@@ -190,11 +294,14 @@ long grant_table_create(struct domain *d)
     return 0;
 }
 
-long grant_table_set_limits(struct domain *d, s32 max_grant_frames, s32 max_maptrack_frames)
+long grant_table_set_limits(struct domain *d, s32 max_grant_frames, s32 max_maptrack_frames,
+                            u32 max_version)
 {
     u32 gf = max_grant_frames < 0 ? GRANT_MAX_FRAMES_DEFAULT : (u32)max_grant_frames;
     u32 mf = max_maptrack_frames < 0 ? MAPTRACK_MAX_FRAMES_DEFAULT : (u32)max_maptrack_frames;
 
+    if (max_version < 1 || max_version > GRANT_MAX_VERSION)
+        return -XEN_EINVAL;
     if (gf < GRANT_INITIAL_FRAMES || gf > GRANT_MAX_FRAMES_DEFAULT ||
         mf > MAPTRACK_MAX_FRAMES_DEFAULT)
         return -XEN_EINVAL;
@@ -203,6 +310,7 @@ long grant_table_set_limits(struct domain *d, s32 max_grant_frames, s32 max_mapt
 
         spin_lock(&gt->lock);
         gt->max_frames = gf;
+        gt->max_version = (u8)max_version;
         spin_unlock(&gt->lock);
         spin_lock(&gt->maptrack_lock);
         gt->max_maptrack = mf;
@@ -250,26 +358,74 @@ static struct grant_table *live_table(const struct domain *d)
     return READ_ONCE(d->grant);
 }
 
-/* ---- the shared entry's flags (the v1 status protocol) ---- */
+/* ---- the status protocol ---- */
+
+/*
+ * Whether an entry's flags let ldomid use it: GTF_permit_access (with
+ * GTF_sub_page clear for a mapping), or in version 2 GTF_transitive for
+ * a copy; and the entry names ldomid.
+ */
+static bool entry_permits(u32 word, bool v2, bool mapping, domid_t ldomid)
+{
+    u16 flags = (u16)word, mask = GTF_type_mask | (mapping ? GTF_sub_page : 0);
+
+    if ((u16)(word >> 16) != ldomid)
+        return false;
+    return (flags & mask) == GTF_permit_access ||
+           (v2 && !mapping && (flags & mask) == GTF_transitive);
+}
+
+/*
+ * Version 2: the status is set first, then the entry read again; if it
+ * no longer allows what was set, the status is undone.
+ */
+static int set_status_v2(struct grant_table *gt, u32 ref, bool pinned, bool readonly,
+                         bool mapping, domid_t ldomid)
+{
+    volatile u32 *word = entry_header(gt, ref);
+    u16 *status = status_entry(gt, ref);
+    u32 cur = *word;
+
+    if (!pinned && !entry_permits(cur, true, mapping, ldomid))
+        return GNTST_general_error;
+    if (!readonly && (cur & GTF_readonly))
+        return GNTST_general_error;
+    __atomic_fetch_or(status, (u16)(readonly ? GTF_reading : GTF_reading | GTF_writing),
+                      __ATOMIC_SEQ_CST);
+    cur = *word;
+    if (!pinned) {
+        if (!entry_permits(cur, true, mapping, ldomid) || (!readonly && (cur & GTF_readonly))) {
+            __atomic_fetch_and(status, (u16)~(GTF_reading | GTF_writing), __ATOMIC_SEQ_CST);
+            return GNTST_general_error;
+        }
+    } else if (cur & GTF_readonly) {
+        __atomic_fetch_and(status, (u16)~GTF_writing, __ATOMIC_SEQ_CST);
+        return GNTST_general_error;
+    }
+    return GNTST_okay;
+}
 
 /*
  * Marks entry ref in use for reading (and writing unless readonly) by
  * ldomid.  Unless already pinned, the entry must permit access to
- * ldomid (with GTF_sub_page clear for a mapping).  The guest may change
- * the word under us: retried at most four times, then refused.
+ * ldomid (with GTF_sub_page clear for a mapping).  Version 1: the guest
+ * may change the word under us: retried at most four times, then
+ * refused.
  */
 static int set_status(struct grant_table *gt, u32 ref, bool pinned, bool readonly,
                       bool mapping, domid_t ldomid)
 {
-    volatile u32 *word = (volatile u32 *)shared_entry(gt, ref);
-    u16 mask = GTF_type_mask | (mapping ? GTF_sub_page : 0);
-    u32 cur = *word;
+    volatile u32 *word = entry_header(gt, ref);
+    u32 cur;
 
+    if (gt->version == 2)
+        return set_status_v2(gt, ref, pinned, readonly, mapping, ldomid);
+    cur = *word;
     for (unsigned tries = 0;; tries++) {
-        u16 flags = (u16)cur, domid = (u16)(cur >> 16);
+        u16 flags = (u16)cur;
         u32 want, prev;
 
-        if (!pinned && ((flags & mask) != GTF_permit_access || domid != ldomid))
+        if (!pinned && !entry_permits(cur, false, mapping, ldomid))
             return GNTST_general_error;
         want = cur | GTF_reading;
         if (!readonly) {
@@ -295,7 +451,7 @@ static void reduce_status(struct grant_table *gt, u32 ref, const struct grant_ac
     if (!readonly && !pins_writable(act))
         clear |= GTF_writing;
     if (clear && !gt->dead)
-        __atomic_fetch_and(&shared_entry(gt, ref)->flags, (u16)~clear, __ATOMIC_SEQ_CST);
+        __atomic_fetch_and(status_entry(gt, ref), (u16)~clear, __ATOMIC_SEQ_CST);
 }
 
 /* ---- maptrack ---- */
@@ -404,8 +560,9 @@ static void map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
     }
     act = active_entry(rgt, ref);
     before = pins_total(act);
+    /* Sub-page and transitive pins are for copying: no mapping joins them. */
     if (before && (act->domid != ld->domid || (dev && act->pin[kdev] >= PIN_LIMIT) ||
-                   (host && act->pin[khost] >= PIN_LIMIT))) {
+                   (host && act->pin[khost] >= PIN_LIMIT) || act->sub_page)) {
         rc = GNTST_general_error;
         goto out_unlock;
     }
@@ -413,7 +570,7 @@ static void map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
         if ((rc = set_status(rgt, ref, before, ro, true, ld->domid)) != GNTST_okay)
             goto out_unlock;
         if (!before) {
-            mfn = read_frame(shared_entry(rgt, ref));
+            mfn = read_frame(rgt, ref);
             if (!gnt_frame_owned_by(rd, mfn)) {
                 rc = GNTST_bad_page;
                 reduce_status(rgt, ref, act, ro);
@@ -421,6 +578,10 @@ static void map_one(struct vcpu *v, struct gnttab_map_grant_ref *op)
             }
             act->domid = ld->domid;
             act->mfn = mfn;
+            act->sub_page = 0;
+            act->start = 0;
+            act->length = PAGE_SIZE;
+            act->trans_gt = NULL;
         }
     }
     if (dev) {
@@ -566,11 +727,22 @@ static s16 unmap_one(struct vcpu *v, const struct unmap_req *r)
 
 /* ---- copy ---- */
 
+/* One copy pin on a grant: the entry named, and for a transitive one the entry behind it. */
+struct copy_pin {
+    struct grant_table *gt;     /* the table named by the op */
+    u32 ref;
+    struct grant_table *tgt;    /* transitive: the original granter's table, else NULL */
+    u32 tref;
+    struct domain *owner;       /* who owns mfn (holds the frame reference) */
+    mfn_t mfn;
+    u16 start, len;             /* the bytes of mfn the grant covers */
+};
+
 struct copy_buf {
     struct domain *d;
-    struct grant_table *gt;     /* set when claimed by grant ref */
-    u32 ref;
+    struct copy_pin pin;        /* pin.gt set when claimed by grant ref */
     mfn_t mfn;
+    u16 start, len;
     bool writable;              /* the destination: a writing pin */
     bool claimed, typed;        /* holds a general (and a writable type) reference */
 };
@@ -587,63 +759,205 @@ static int copy_lock(const struct gnttab_copy_ptr *p, bool is_gref, struct domai
     return GNTST_okay;
 }
 
-/* Under gt->lock. */
-static int acquire_locked(struct copy_buf *b, struct grant_table *gt, u32 ref, domid_t ldomid)
+/* Drops one copy pin of entry ref in gt (locked): status, sub-page count. */
+static void unpin_copy_locked(struct grant_table *gt, u32 ref, bool ro)
 {
-    bool ro = !b->writable;
+    struct grant_active *act = active_entry(gt, ref);
+
+    act->pin[ro ? PIN_HOST_R : PIN_HOST_W]--;
+    gt->pins--;
+    reduce_status(gt, ref, act, ro);
+    if (!pins_total(act) && act->sub_page)
+        gt->v2_ops--;
+}
+
+/* Drops the pins acquire_for_copy() took (the caller drops the frame reference). */
+static void release_copy_pin(struct copy_pin *p, bool ro)
+{
+    spin_lock(&p->gt->lock);
+    unpin_copy_locked(p->gt, p->ref, ro);
+    table_unlock(p->gt);
+    if (p->tgt) {
+        spin_lock(&p->tgt->lock);
+        unpin_copy_locked(p->tgt, p->tref, ro);
+        table_unlock(p->tgt);
+    }
+}
+
+static int acquire_for_copy(struct domain *rd, u32 ref, domid_t ldomid, bool ro,
+                            bool allow_transitive, struct copy_pin *out);
+
+/*
+ * A transitive entry (version 2, under gt->lock, which is dropped and
+ * taken again): the entry it names is pinned for rd, then this one is
+ * checked unchanged.  *relocked says the lock is held again on return.
+ */
+static int acquire_transitive(struct grant_table *gt, struct domain *rd, u32 ref,
+                              domid_t ldomid, bool ro, bool allow_transitive,
+                              struct copy_pin *out)
+{
     enum pin_kind k = ro ? PIN_HOST_R : PIN_HOST_W;
-    struct grant_active *act;
-    unsigned before;
+    struct grant_active *act = active_entry(gt, ref);
+    union grant_entry_v2 *e = shared_entry_v2(gt, ref);
+    u8 old_pin[PIN_KINDS];
+    struct copy_pin inner;
+    struct domain *td;
+    domid_t tdomid;
+    u32 tref;
     int rc;
 
-    if (ref >= nr_entries(gt))
-        return GNTST_bad_gntref;
-    act = active_entry(gt, ref);
-    before = pins_total(act);
-    if (before && (act->domid != ldomid || act->pin[k] >= PIN_LIMIT))
+    memcpy(old_pin, act->pin, sizeof(old_pin));
+    if ((!pins_total(act) || (!ro && !pins_writable(act))) &&
+        (rc = set_status(gt, ref, pins_total(act), ro, false, ldomid)) != GNTST_okay)
+        return rc;
+    if (!allow_transitive) {
+        reduce_status(gt, ref, act, ro);
+        return GNTST_general_error;         /* one level only */
+    }
+    tdomid = *(volatile domid_t *)&e->transitive.trans_domid;
+    tref = *(volatile u32 *)&e->transitive.gref;
+    if (tdomid == rd->domid || !(td = domain_by_id(tdomid))) {
+        reduce_status(gt, ref, act, ro);    /* not itself, and a domain that exists */
         return GNTST_general_error;
+    }
+    gt->v2_ops++;                           /* no version change meanwhile */
+    spin_unlock(&gt->lock);
+
+    rc = acquire_for_copy(td, tref, rd->domid, ro, false, &inner);
+
+    spin_lock(&gt->lock);
+    if (rc != GNTST_okay) {
+        gt->v2_ops--;
+        reduce_status(gt, ref, act, ro);
+        return rc;
+    }
+    /* Unchanged while unlocked?  Otherwise undo all and run the op again. */
+    if (gt->dead || gt->version != 2 || memcmp(old_pin, act->pin, sizeof(old_pin)) ||
+        (pins_total(act) && (act->domid != ldomid || act->mfn != inner.mfn ||
+                             act->start != inner.start || act->length != inner.len ||
+                             act->trans_gt != inner.gt || act->trans_ref != inner.ref ||
+                             !act->sub_page))) {
+        spin_unlock(&gt->lock);
+        gnt_frame_put(inner.mfn, false);
+        release_copy_pin(&inner, ro);
+        spin_lock(&gt->lock);
+        gt->v2_ops--;
+        reduce_status(gt, ref, act, ro);
+        return COPY_RESTART;
+    }
+    if (!pins_total(act)) {
+        act->domid = ldomid;
+        act->mfn = inner.mfn;
+        act->start = inner.start;
+        act->length = inner.len;
+        act->trans_gt = inner.gt;
+        act->trans_ref = inner.ref;
+        act->sub_page = 1;                  /* keeps mappings out; counted in v2_ops */
+    } else {
+        gt->v2_ops--;
+    }
+    act->pin[k]++;
+    gt->pins++;
+    *out = (struct copy_pin){ .gt = gt, .ref = ref, .tgt = inner.gt, .tref = inner.ref,
+                              .owner = inner.owner, .mfn = inner.mfn,
+                              .start = inner.start, .len = inner.len };
+    return GNTST_okay;
+}
+
+/* An ordinary entry (either version), under gt->lock: pin, frame reference. */
+static int acquire_direct(struct grant_table *gt, struct domain *rd, u32 ref, domid_t ldomid,
+                          bool ro, struct copy_pin *out)
+{
+    enum pin_kind k = ro ? PIN_HOST_R : PIN_HOST_W;
+    struct grant_active *act = active_entry(gt, ref);
+    unsigned before = pins_total(act);
+    int rc;
+
     if (!before || (!ro && !pins_writable(act))) {
+        bool sub = false;
+        u16 start = 0, len = PAGE_SIZE;
         mfn_t mfn;
 
         if ((rc = set_status(gt, ref, before, ro, false, ldomid)) != GNTST_okay)
             return rc;
-        mfn = read_frame(shared_entry(gt, ref));
-        if (!gnt_frame_owned_by(b->d, mfn)) {
+        mfn = read_frame(gt, ref);
+        if (gt->version == 2 && (*entry_header(gt, ref) & GTF_sub_page)) {
+            union grant_entry_v2 *e = shared_entry_v2(gt, ref);
+
+            sub = true;
+            start = *(volatile u16 *)&e->sub_page.page_off;
+            len = *(volatile u16 *)&e->sub_page.length;
+        }
+        if (!gnt_frame_owned_by(rd, mfn)) {
             reduce_status(gt, ref, act, ro);
             return GNTST_bad_page;
         }
         if (!before) {
             act->domid = ldomid;
             act->mfn = mfn;
-        } else if (mfn != act->mfn) {
-            /* The entry now names another frame than the pinned one (XSA-500). */
+            act->sub_page = sub;
+            act->start = start;
+            act->length = len;
+            act->trans_gt = NULL;
+            if (sub)
+                gt->v2_ops++;
+        } else if (mfn != act->mfn || act->trans_gt ||
+                   (act->sub_page && (!sub || start != act->start || len != act->length))) {
+            /* The entry now names another frame or range than the pinned one (XSA-500). */
             reduce_status(gt, ref, act, ro);
             return GNTST_general_error;
         }
-    } else if (!gnt_frame_owned_by(b->d, act->mfn)) {
+    } else if (!gnt_frame_owned_by(rd, act->mfn)) {
         return GNTST_bad_domain;
     }
-    if ((rc = gnt_frame_get(b->d, act->mfn, false)) != GNTST_okay) {
+    if ((rc = gnt_frame_get(rd, act->mfn, false)) != GNTST_okay) {
         reduce_status(gt, ref, act, ro);
         return rc;
     }
     act->pin[k]++;
     gt->pins++;
-    b->gt = gt;
-    b->ref = ref;
-    b->mfn = act->mfn;
+    *out = (struct copy_pin){ .gt = gt, .ref = ref, .owner = rd, .mfn = act->mfn,
+                              .start = act->start, .len = act->length };
     return GNTST_okay;
 }
 
-static int acquire_for_copy(struct copy_buf *b, u32 ref, domid_t ldomid)
+/*
+ * One copy pin on rd's entry ref for ldomid, with a general reference on
+ * the frame.  GNTST_* or COPY_RESTART.
+ */
+static int acquire_for_copy(struct domain *rd, u32 ref, domid_t ldomid, bool ro,
+                            bool allow_transitive, struct copy_pin *out)
 {
-    struct grant_table *gt = live_table(b->d);
+    struct grant_table *gt = live_table(rd);
+    struct grant_active *act;
     int rc;
 
     if (!gt)
         return GNTST_bad_domain;
     spin_lock(&gt->lock);
-    rc = gt->dead ? GNTST_bad_domain : acquire_locked(b, gt, ref, ldomid);
+    if (gt->dead) {
+        rc = GNTST_bad_domain;
+        goto out;
+    }
+    if (ref >= nr_entries(gt)) {
+        rc = GNTST_bad_gntref;
+        goto out;
+    }
+    act = active_entry(gt, ref);
+    if (pins_total(act) &&
+        (act->domid != ldomid || act->pin[ro ? PIN_HOST_R : PIN_HOST_W] >= PIN_LIMIT)) {
+        rc = GNTST_general_error;
+        goto out;
+    }
+    if (gt->version == 2 && (*entry_header(gt, ref) & GTF_type_mask) == GTF_transitive)
+        rc = acquire_transitive(gt, rd, ref, ldomid, ro, allow_transitive, out);
+    else
+        rc = acquire_direct(gt, rd, ref, ldomid, ro, out);
+out:
+    /*
+     * No pin of gt was dropped here: if it is dead and unpinned, whoever
+     * made it so freed it (a transitive acquisition may see that happen).
+     */
     spin_unlock(&gt->lock);
     return rc;
 }
@@ -653,43 +967,49 @@ static void copy_release(struct copy_buf *b)
     if (!b->claimed)
         return;
     gnt_frame_put(b->mfn, b->typed);
-    if (b->gt) {
-        struct grant_active *act;
-
-        spin_lock(&b->gt->lock);
-        act = active_entry(b->gt, b->ref);
-        act->pin[b->writable ? PIN_HOST_W : PIN_HOST_R]--;
-        b->gt->pins--;
-        reduce_status(b->gt, b->ref, act, !b->writable);
-        table_unlock(b->gt);
-    }
+    if (b->pin.gt)
+        release_copy_pin(&b->pin, !b->writable);
     b->claimed = b->typed = false;
 }
 
 static int copy_claim(struct copy_buf *b, const struct gnttab_copy_ptr *p, bool is_gref,
                       domid_t ldomid)
 {
+    struct domain *owner = b->d;
     int rc;
 
     if (is_gref) {
-        if ((rc = acquire_for_copy(b, p->u.ref, ldomid)) != GNTST_okay)
+        if ((rc = acquire_for_copy(b->d, p->u.ref, ldomid, !b->writable, true, &b->pin)) !=
+            GNTST_okay)
             return rc;
+        owner = b->pin.owner;
+        b->mfn = b->pin.mfn;
+        b->start = b->pin.start;
+        b->len = b->pin.len;
     } else {
         mfn_t mfn = p->u.gmfn;          /* PV: a frame number is the machine frame */
         if ((rc = gnt_frame_get(b->d, mfn, false)) != GNTST_okay)
             return rc;
-        b->gt = NULL;
+        b->pin.gt = NULL;
         b->mfn = mfn;
+        b->start = 0;
+        b->len = PAGE_SIZE;
     }
     b->claimed = true;
     if (b->writable) {
         /* A frame that is a page table cannot be written, even by copy. */
-        if (gnt_frame_get(b->d, b->mfn, true) != GNTST_okay)
+        if (gnt_frame_get(owner, b->mfn, true) != GNTST_okay)
             return GNTST_general_error;
         gnt_frame_put(b->mfn, false);   /* one general reference is enough */
         b->typed = true;
     }
     return GNTST_okay;
+}
+
+/* Whether [off, off + len) lies in the part of the frame b may reach. */
+static bool copy_in_bounds(const struct copy_buf *b, u32 off, u32 len)
+{
+    return off >= b->start && off + len <= (u32)b->start + b->len;
 }
 
 static s16 copy_one(struct domain *ld, const struct gnttab_copy *op)
@@ -709,6 +1029,12 @@ static s16 copy_one(struct domain *ld, const struct gnttab_copy *op)
         rc = GNTST_bad_copy_arg;
         goto out;
     }
+    /* A sub-page grant reaches only its bytes. */
+    if (!copy_in_bounds(&src, op->source.offset, op->len) ||
+        !copy_in_bounds(&dst, op->dest.offset, op->len)) {
+        rc = GNTST_general_error;
+        goto out;
+    }
     memmove((u8 *)gnt_frame_va(dst.mfn) + op->dest.offset,
             (const u8 *)gnt_frame_va(src.mfn) + op->source.offset, op->len);
     rc = GNTST_okay;
@@ -720,21 +1046,32 @@ out:
 
 /* ---- swap ---- */
 
+/* Xen 4.17's order: bounds, the same ref (nothing to do), entries in use. */
 static s16 swap_locked(struct grant_table *gt, u32 a, u32 b)
 {
-    struct grant_entry_v1 *ea, *eb, t;
-
     if (a >= nr_entries(gt) || b >= nr_entries(gt))
         return GNTST_bad_gntref;
-    if (pins_total(active_entry(gt, a)) || pins_total(active_entry(gt, b)))
-        return GNTST_general_error;
     if (a == b)
         return GNTST_okay;
-    ea = shared_entry(gt, a);
-    eb = shared_entry(gt, b);
-    t = *ea;
-    *ea = *eb;
-    *eb = t;
+    if (pins_total(active_entry(gt, a)) || pins_total(active_entry(gt, b)))
+        return GNTST_eagain;
+    if (gt->version == 1) {
+        struct grant_entry_v1 *ea = shared_entry(gt, a), *eb = shared_entry(gt, b), t;
+
+        t = *ea;
+        *ea = *eb;
+        *eb = t;
+    } else {
+        union grant_entry_v2 *ea = shared_entry_v2(gt, a), *eb = shared_entry_v2(gt, b), t;
+        u16 *sa = status_entry(gt, a), *sb = status_entry(gt, b), st;
+
+        t = *ea;
+        *ea = *eb;
+        *eb = t;
+        st = *sa;
+        *sa = *sb;
+        *sb = st;
+    }
     return GNTST_okay;
 }
 
@@ -836,19 +1173,109 @@ static long query_size(struct domain *cur, u64 uop, u64 count)
     return copy_to_guest(uop, &op, sizeof(op)) ? -XEN_EFAULT : 0;
 }
 
+/* Gives back all status frames, or none if the guest still maps one (-XEN_EBUSY). */
+static long unpopulate_status(struct grant_table *gt)
+{
+    u32 i;
+
+    for (i = 0; i < gt->nr_status_frames; i++)
+        if (!gnt_shared_frame_reclaim(gt->status[i]))
+            break;
+    if (i < gt->nr_status_frames) {
+        while (i--)
+            gnt_shared_frame_unreclaim(gt->status[i]);
+        return -XEN_EBUSY;
+    }
+    for (i = 0; i < gt->nr_status_frames; i++)
+        gnt_shared_frame_reclaimed_free(gt->status[i]);
+    gt->nr_status_frames = 0;
+    return 0;
+}
+
+/*
+ * Xen 4.17's rules: the reserved entries (the toolstack's console and
+ * xenstore grants) may stay in use and keep their contents across the
+ * change; every other entry must be unpinned, and is cleared.
+ */
+static long change_version(struct grant_table *gt, u32 to)
+{
+    struct grant_entry_v1 keep[GNTTAB_NR_RESERVED_ENTRIES];
+    u32 n = nr_entries(gt);
+    long rc;
+
+    for (u32 i = GNTTAB_NR_RESERVED_ENTRIES; i < n; i++)
+        if (pins_total(active_entry(gt, i)))
+            return -XEN_EBUSY;
+    if (gt->version == 1) {
+        if ((rc = populate_status(gt, gt->nr_frames))) {
+            /* Nothing changes: the frames allocated so far were never listed. */
+            while (gt->nr_status_frames)
+                unseen_frame_free(gt->status[--gt->nr_status_frames]);
+            return rc;
+        }
+        memcpy(keep, shared_entry(gt, 0), sizeof(keep));
+    } else {
+        if (gt->v2_ops)
+            return -XEN_EAGAIN;     /* sub-page or transitive grants in use */
+        for (u32 i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++) {
+            union grant_entry_v2 *e = shared_entry_v2(gt, i);
+            u16 type = e->hdr.flags & GTF_type_mask;
+
+            /* What a v1 entry cannot say. */
+            if (type == GTF_transitive || (type == GTF_permit_access && e->full_page.frame >> 32))
+                return -XEN_ERANGE;
+        }
+        for (u32 i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++) {
+            union grant_entry_v2 *e = shared_entry_v2(gt, i);
+            u16 flags = e->hdr.flags;
+
+            if ((flags & GTF_type_mask) == GTF_permit_access)
+                keep[i] = (struct grant_entry_v1){ .flags = flags | *status_entry(gt, i),
+                                                   .domid = e->hdr.domid,
+                                                   .frame = (u32)e->full_page.frame };
+            else
+                keep[i] = (struct grant_entry_v1){ 0 };
+        }
+        if ((rc = unpopulate_status(gt)))
+            return rc;
+    }
+    for (u32 i = 0; i < gt->nr_frames; i++)
+        memset(gnt_frame_va(gt->frames[i]), 0, PAGE_SIZE);
+    gt->version = (u8)to;
+    if (to == 1) {
+        memcpy(shared_entry(gt, 0), keep, sizeof(keep));
+    } else {
+        for (u32 i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++) {
+            union grant_entry_v2 *e = shared_entry_v2(gt, i);
+
+            *status_entry(gt, i) = keep[i].flags & (GTF_reading | GTF_writing);
+            e->hdr.flags = keep[i].flags & (u16)~(GTF_reading | GTF_writing);
+            e->hdr.domid = keep[i].domid;
+            e->full_page.frame = keep[i].frame;
+        }
+    }
+    return 0;
+}
+
 static long set_version(struct domain *cur, u64 uop)
 {
+    struct grant_table *gt = cur->grant;
     struct gnttab_set_version op;
-    long rc = 0;
+    long rc;
 
     if (copy_from_guest(&op, uop, sizeof(op)))
         return -XEN_EFAULT;
+    spin_lock(&gt->lock);
     if (op.version != 1 && op.version != 2)
         rc = -XEN_EINVAL;
-    else if (op.version == 2)
-        rc = -XEN_ENOSYS;           /* Mica's maximum version is 1 */
-    (void)cur;
-    op.version = 1;                 /* the version in force */
+    else if (op.version == 2 && gt->max_version == 1)
+        rc = -XEN_ENOSYS;           /* as before set_version existed */
+    else if (op.version == gt->version)
+        rc = 0;
+    else
+        rc = change_version(gt, op.version);
+    op.version = gt->version;       /* the version in force */
+    spin_unlock(&gt->lock);
     if (copy_to_guest(uop, &op, sizeof(op)))
         rc = -XEN_EFAULT;
     return rc;
@@ -857,6 +1284,7 @@ static long set_version(struct domain *cur, u64 uop)
 static long get_version(struct domain *cur, u64 uop)
 {
     struct gnttab_get_version op;
+    struct grant_table *gt;
     struct domain *d;
     int status;
 
@@ -867,7 +1295,11 @@ static long get_version(struct domain *cur, u64 uop)
         return -XEN_ESRCH;
     if (!target_domain(cur, op.dom, &status))
         return -XEN_EPERM;
-    op.version = 1;
+    if (!(gt = live_table(d)))
+        return -XEN_ESRCH;
+    spin_lock(&gt->lock);
+    op.version = gt->version;
+    spin_unlock(&gt->lock);
     if (copy_to_guest(uop + __builtin_offsetof(struct gnttab_get_version, version),
                       &op.version, sizeof(op.version)))
         return -XEN_EFAULT;
@@ -877,6 +1309,8 @@ static long get_version(struct domain *cur, u64 uop)
 static long get_status_frames(struct domain *cur, u64 uop, u64 count)
 {
     struct gnttab_get_status_frames op;
+    struct grant_table *gt;
+    struct domain *d;
     int status = GNTST_okay;
 
     if (count != 1)
@@ -885,9 +1319,22 @@ static long get_status_frames(struct domain *cur, u64 uop, u64 count)
         return -XEN_EFAULT;
     if (!array_start_ok(op.frame_list, op.nr_frames))
         return -XEN_EFAULT;
-    /* Version 1 has no status frames: asking for any is an error. */
-    if (target_domain(cur, op.dom, &status) && op.nr_frames)
+    if (!(d = target_domain(cur, op.dom, &status)))
+        goto out;
+    gt = d->grant;
+    spin_lock(&gt->lock);
+    /* Version 1 has none: asking for any is an error there. */
+    if (gt->dead)
+        status = GNTST_bad_domain;
+    else if (op.nr_frames > gt->nr_status_frames)
         status = GNTST_general_error;
+    for (u32 i = 0; status == GNTST_okay && i < op.nr_frames; i++) {
+        u64 f = gt->status[i];
+        if (copy_to_guest(op.frame_list + i * sizeof(f), &f, sizeof(f)))
+            status = GNTST_bad_virt_addr;
+    }
+    spin_unlock(&gt->lock);
+out:
     op.status = (s16)status;
     if (copy_to_guest(uop + __builtin_offsetof(struct gnttab_get_status_frames, status),
                       &op.status, sizeof(op.status)))
@@ -909,7 +1356,10 @@ static size_t op_size(unsigned cmd)
     }
 }
 
-/* One element of a batch: read it, do it, write back what Xen writes back. */
+/*
+ * One element of a batch: read it, do it, write back what Xen writes
+ * back.  0, -errno, or COPY_RESTART (the element is to run again).
+ */
 static long batch_one(struct vcpu *v, unsigned cmd, u64 at)
 {
     union {
@@ -946,6 +1396,8 @@ static long batch_one(struct vcpu *v, unsigned cmd, u64 at)
         break;
     case GNTTABOP_copy:
         st = copy_one(v->domain, &u.copy);
+        if (st == COPY_RESTART)
+            return COPY_RESTART;        /* run again, nothing written back */
         st_at = at + __builtin_offsetof(struct gnttab_copy, status);
         break;
     default:    /* swap */
@@ -968,7 +1420,12 @@ static long run_batch(struct vcpu *v, unsigned cmd, u64 uop, u32 count)
             hypercall_continue_args(cmd, uop + (u64)i * size, count - i);
             return HYPERCALL_CONTINUE;
         }
-        if ((rc = batch_one(v, cmd, uop + (u64)i * size)))
+        if ((rc = batch_one(v, cmd, uop + (u64)i * size)) == COPY_RESTART) {
+            /* As Xen: a continuation that starts with this element. */
+            hypercall_continue_args(cmd, uop + (u64)i * size, count - i);
+            return HYPERCALL_CONTINUE;
+        }
+        if (rc)
             return rc;
     }
     return 0;
@@ -1074,6 +1531,8 @@ void grant_domain_destroy(struct domain *d)
     spin_lock(&gt->lock);
     for (u32 i = 0; i < gt->nr_frames; i++)
         gnt_shared_frame_release(gt->frames[i]);
+    for (u32 i = 0; i < gt->nr_status_frames; i++)
+        gnt_shared_frame_release(gt->status[i]);
     gt->d = NULL;
     gt->dead = true;
     unused = !gt->pins;

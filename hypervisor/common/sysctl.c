@@ -37,10 +37,11 @@ static void physinfo(struct xen_sysctl_physinfo *pi)
     pi->max_node_id = 0;
     pi->cpu_khz = (u32)tsc_khz();
     /*
-     * Grant tables version 1 only: libxl turns these bits into
-     * createdomain's grant_opts, which must name a version.
+     * Grant tables versions 1 and 2: libxl turns these bits into
+     * createdomain's grant_opts (the highest one, by default).
      */
-    pi->capabilities = XEN_SYSCTL_PHYSCAP_pv | XEN_SYSCTL_PHYSCAP_gnttab_v1;
+    pi->capabilities = XEN_SYSCTL_PHYSCAP_pv | XEN_SYSCTL_PHYSCAP_gnttab_v1 |
+                       XEN_SYSCTL_PHYSCAP_gnttab_v2;
     pi->total_pages = frame_pool_total_count(&host_frames);
     pi->free_pages = frame_pool_free_count(&host_frames);
     pi->max_mfn = host_frames.nr_frames ? host_frames.nr_frames - 1 : 0;

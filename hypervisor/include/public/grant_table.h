@@ -1,7 +1,8 @@
 /*
- * Mica guest ABI: grant tables, version 1 (grant_table_op, hypercall 20).
- * A domain's grant table is an array of grant_entry_v1 in frames it gets
- * from GNTTABOP_setup_table; it writes an entry to let another domain map
+ * Mica guest ABI: grant tables, versions 1 and 2 (grant_table_op, hypercall
+ * 20).  A domain's grant table is an array of grant_entry_v1 (or, after
+ * GNTTABOP_set_version 2, of grant_entry_v2) in frames it gets from
+ * GNTTABOP_setup_table; it writes an entry to let another domain map
  * or copy one of its frames.
  */
 #ifndef MICA_PUBLIC_GRANT_TABLE_H
@@ -21,6 +22,58 @@ XEN_ABI_SIZE(struct grant_entry_v1, 8);
 XEN_ABI_OFFSET(struct grant_entry_v1, flags, 0);
 XEN_ABI_OFFSET(struct grant_entry_v1, domid, 2);
 XEN_ABI_OFFSET(struct grant_entry_v1, frame, 4);
+
+/*
+ * Version 2 (GNTTABOP_set_version): 16-byte entries, and the flags the
+ * hypervisor sets (GTF_reading, GTF_writing) move out of the entry into
+ * separate status frames, one grant_status_t per entry
+ * (GNTTABOP_get_status_frames lists them).
+ */
+struct grant_entry_header {
+    uint16_t flags;              /* GTF_* other than reading/writing */
+    domid_t  domid;
+};
+XEN_ABI_SIZE(struct grant_entry_header, 4);
+XEN_ABI_OFFSET(struct grant_entry_header, flags, 0);
+XEN_ABI_OFFSET(struct grant_entry_header, domid, 2);
+
+union grant_entry_v2 {
+    struct grant_entry_header hdr;
+    /* GTF_permit_access without GTF_sub_page (or GTF_accept_transfer). */
+    struct {
+        struct grant_entry_header hdr;
+        uint32_t pad0;
+        uint64_t frame;
+    } full_page;
+    /* GTF_permit_access with GTF_sub_page: bytes [page_off, page_off+length). */
+    struct {
+        struct grant_entry_header hdr;
+        uint16_t page_off;
+        uint16_t length;
+        uint64_t frame;
+    } sub_page;
+    /* GTF_transitive: the grant gref of trans_domid, for copying only. */
+    struct {
+        struct grant_entry_header hdr;
+        domid_t  trans_domid;
+        uint16_t pad0;
+        grant_ref_t gref;
+    } transitive;
+    uint32_t __spacer[4];
+};
+XEN_ABI_SIZE(union grant_entry_v2, 16);
+XEN_ABI_OFFSET(union grant_entry_v2, hdr, 0);
+XEN_ABI_OFFSET(union grant_entry_v2, full_page.hdr, 0);
+XEN_ABI_OFFSET(union grant_entry_v2, full_page.pad0, 4);
+XEN_ABI_OFFSET(union grant_entry_v2, full_page.frame, 8);
+XEN_ABI_OFFSET(union grant_entry_v2, sub_page.page_off, 4);
+XEN_ABI_OFFSET(union grant_entry_v2, sub_page.length, 6);
+XEN_ABI_OFFSET(union grant_entry_v2, sub_page.frame, 8);
+XEN_ABI_OFFSET(union grant_entry_v2, transitive.trans_domid, 4);
+XEN_ABI_OFFSET(union grant_entry_v2, transitive.pad0, 6);
+XEN_ABI_OFFSET(union grant_entry_v2, transitive.gref, 8);
+
+typedef uint16_t grant_status_t;
 
 /* The first entries are reserved for the toolstack. */
 #define GNTTAB_NR_RESERVED_ENTRIES  8

@@ -227,6 +227,16 @@ enum result test_main(void)
     create_config(1);
     op.u.createdomain.flags = 0x80000000;
     CHECK_EQ(domctl_raw(&op), -XEN_EINVAL);
+    /* Grant options: a max version of 1 or 2 and nothing else. */
+    static const uint32_t bad_grant_opts[] = { 0, XEN_DOMCTL_GRANT_version(3),
+                                               XEN_DOMCTL_GRANT_version(15),
+                                               XEN_DOMCTL_GRANT_version(2) | 0x10 };
+    for (unsigned i = 0; i < sizeof(bad_grant_opts) / sizeof(bad_grant_opts[0]); i++) {
+        prepare(XEN_DOMCTL_createdomain, 0);
+        create_config(1);
+        op.u.createdomain.grant_opts = bad_grant_opts[i];
+        CHECK(domctl_raw(&op) == -XEN_EINVAL, "grant_opts %#x accepted", bad_grant_opts[i]);
+    }
 
     /* max_vcpus repeats the creation count, nothing else. */
     prepare(XEN_DOMCTL_max_vcpus, id);

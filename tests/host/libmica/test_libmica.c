@@ -167,7 +167,7 @@ int main(void)
     CHECK(fake.domctl.cmd == XEN_DOMCTL_createdomain &&
           fake.domctl.interface_version == XEN_DOMCTL_INTERFACE_VERSION, "create header");
     CHECK(fake.domctl.u.createdomain.max_vcpus == 1 &&
-          fake.domctl.u.createdomain.grant_opts == XEN_DOMCTL_GRANT_version(1) &&
+          fake.domctl.u.createdomain.grant_opts == XEN_DOMCTL_GRANT_version(2) &&
           fake.domctl.u.createdomain.handle[2] == 3, "create config");
     /* Refusals come back as the hypervisor's -errno. */
     reset(-EEXIST);

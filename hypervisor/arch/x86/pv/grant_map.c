@@ -12,6 +12,7 @@
 #include <asm/io.h>
 #include <asm/layout.h>
 #include <asm/m2p.h>
+#include <asm/mm_release.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <mica/lib.h>
@@ -82,6 +83,47 @@ mfn_t gnt_shared_frame_alloc(struct domain *d)
 void gnt_shared_frame_release(mfn_t mfn)
 {
     put_page_type(pv_frame(mfn));
+}
+
+/* The state of a grant frame only Mica references: the allocation, uncounted. */
+#define GNT_FRAME_IDLE     (1 | PGC_UNCOUNTED)
+/* Taken back: no reference, and get_page() refuses it (count 0 with PGC_RELEASED). */
+#define GNT_FRAME_TAKEN    (PGC_RELEASED | PGC_UNCOUNTED)
+
+bool gnt_shared_frame_reclaim(mfn_t mfn)
+{
+    struct page_info *pg = pv_frame(mfn);
+
+    /*
+     * Every mapping holds a general reference besides its type one, so
+     * a count of exactly the allocation means no PTE, pin or copy
+     * reaches the frame; the swap makes sure none can start.
+     */
+    return cmpxchg(&pg->count_info, GNT_FRAME_IDLE, GNT_FRAME_TAKEN) == GNT_FRAME_IDLE;
+}
+
+void gnt_shared_frame_unreclaim(mfn_t mfn)
+{
+    pv_frame(mfn)->count_info = GNT_FRAME_IDLE;
+}
+
+void gnt_shared_frame_reclaimed_free(mfn_t mfn)
+{
+    struct page_info *pg = pv_frame(mfn);
+
+    if ((pg->type_info & PGT_COUNT_MASK) != 1)
+        pr_err("grant: frame %#llx has type %#llx when given back\n",
+               (unsigned long long)mfn, (unsigned long long)pg->type_info);
+    /* Not in tot_pages: nothing to uncount.  Flushes any stale translation. */
+    pv_free_frame(pg, true);
+}
+
+bool gnt_shared_frame_free(mfn_t mfn)
+{
+    if (!gnt_shared_frame_reclaim(mfn))
+        return false;
+    gnt_shared_frame_reclaimed_free(mfn);
+    return true;
 }
 
 /* The PTE a mapping of mfn with GNTMAP_* flags gets. */

@@ -46,6 +46,19 @@ bool gnt_frame_owned_by(const struct domain *rd, mfn_t mfn);
 mfn_t gnt_shared_frame_alloc(struct domain *d);
 void gnt_shared_frame_release(mfn_t mfn);
 
+/*
+ * Giving a grant frame back to Mica's allocator while its domain lives
+ * (version 2's status frames when the table goes back to version 1):
+ * reclaim succeeds only if nothing but the allocation references the
+ * frame (the guest maps it nowhere), and from then on no reference can
+ * be taken; unreclaim undoes it, reclaimed_free frees it.  free does
+ * both steps, false (nothing changed) if the frame is still referenced.
+ */
+bool gnt_shared_frame_reclaim(mfn_t mfn);
+void gnt_shared_frame_unreclaim(mfn_t mfn);
+void gnt_shared_frame_reclaimed_free(mfn_t mfn);
+bool gnt_shared_frame_free(mfn_t mfn);
+
 void *gnt_frame_va(mfn_t mfn);
 
 /*
