@@ -62,7 +62,11 @@ struct restore {
     struct vcpu_guest_context ctx[MAX_VCPUS];
     struct xen_domctl_ext_vcpucontext ext[MAX_VCPUS];
     uint8_t have_ctx[MAX_VCPUS], have_ext[MAX_VCPUS];
-    bool have_xsave;                 /* an X86_PV_VCPU_XSAVE record (XCR0, AVX state) */
+    uint8_t *xsave[MAX_VCPUS];       /* X86_PV_VCPU_XSAVE: XCR0, XCR0_ACCUM, the area */
+    uint32_t xsave_len[MAX_VCPUS];
+    uint64_t nr_present;             /* PFNs with a frame: the pages the domain had */
+    uint64_t nr_data_pages, data_done; /* for the progress */
+    bool progress;                   /* a terminal: show the percentage */
     uint16_t domid;
     char err[600];
 };
@@ -96,6 +100,7 @@ static int collect(struct restore *r, struct ms_reader *rd)
         switch (rec.type) {
         case MS_MICA_INFO:
             r->nr_pfns = rd->info.nr_pfns;
+            r->nr_data_pages = rd->info.nr_data_pages;
             if (!r->nr_pfns || r->nr_pfns > (UINT64_C(1) << 28))
                 return rfail(r, "%s: record %llu: %llu PFNs is not a size vmctl restores",
                              r->file, (unsigned long long)rec.number,
@@ -147,6 +152,7 @@ static int collect(struct restore *r, struct ms_reader *rd)
                                  (unsigned long long)pfn, (unsigned long long)r->nr_pfns);
                 if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN)
                     continue;
+                r->nr_present += !r->present[pfn];
                 r->present[pfn] = 1;
                 /* XALLOC (0xe) has bit 3 too: only 0x9..0xc are pinned tables. */
                 if (t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB))
@@ -154,9 +160,22 @@ static int collect(struct restore *r, struct ms_reader *rd)
             }
             break;
         }
-        case MS_REC_X86_PV_VCPU_XSAVE:
-            r->have_xsave = true;
+        case MS_REC_X86_PV_VCPU_XSAVE: {
+            /* The reader checked 16 <= length - 8 <= MS_MAX_XSAVE. */
+            const struct ms_vcpu_header *vh = rec.body;
+            if (vh->vcpu_id >= MAX_VCPUS || r->xsave[vh->vcpu_id])
+                return rfail(r, "%s: record %llu (X86_PV_VCPU_XSAVE) at offset %llu: vCPU %u "
+                             "%s", r->file, (unsigned long long)rec.number,
+                             (unsigned long long)rec.offset, vh->vcpu_id,
+                             vh->vcpu_id >= MAX_VCPUS ? "is beyond what this restore takes"
+                                                      : "has a second XSAVE record");
+            uint32_t len = rec.length - (uint32_t)sizeof(*vh);
+            if (!(r->xsave[vh->vcpu_id] = malloc(len)))
+                return rfail(r, "out of memory");
+            memcpy(r->xsave[vh->vcpu_id], vh + 1, len);
+            r->xsave_len[vh->vcpu_id] = len;
             break;
+        }
         case MS_REC_X86_PV_VCPU_BASIC:
         case MS_REC_X86_PV_VCPU_EXTENDED: {
             const struct ms_vcpu_header *vh = rec.body;
@@ -271,7 +290,14 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
         mica_unmap_foreign(m, nd);
         if (rc)
             return -1;
+        r->data_done += nd;
+        if (r->progress)
+            fprintf(stderr, "\rRestoring domain '%s': %3u%%", r->name,
+                    (unsigned)(r->data_done * 100 /
+                               (r->nr_data_pages ? r->nr_data_pages : 1)));
     }
+    if (r->progress)
+        fputc('\n', stderr);
     if (n < 0)
         return rfail(r, "%s", ms_reader_error(rd));
     return 0;
@@ -384,15 +410,25 @@ static int set_vcpus(struct restore *r, uint64_t *si_mfn)
             return rfail(r, "setvcpucontext of vCPU %u failed: %s", v, strerror(-rc));
         if (r->have_ext[v] && (rc = mica_vcpu_ext_context_set(r->mica, r->domid, v, &r->ext[v])))
             return rfail(r, "set_ext_vcpucontext of vCPU %u failed: %s", v, strerror(-rc));
+        /* After the basic context, whose FXSAVE image it replaces (libxc's order). */
+        if (r->xsave[v] &&
+            (rc = mica_vcpu_extstate_set(r->mica, r->domid, v, r->xsave[v], r->xsave_len[v]))) {
+            uint64_t xcr0[2];
+            memcpy(xcr0, r->xsave[v], sizeof(xcr0));
+            return rfail(r, "setvcpuextstate of vCPU %u (XCR0 %#llx, XCR0_ACCUM %#llx, %u "
+                         "octets) failed: %s%s", v, (unsigned long long)xcr0[0],
+                         (unsigned long long)xcr0[1], r->xsave_len[v], strerror(-rc),
+                         rc == -EINVAL ? " (state this host's CPU or Mica does not offer "
+                                         "guests? Mica offers x87, SSE and AVX)" : "");
+        }
     }
     return 0;
 }
 
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 {
-    bool paused = false, without_xsave = false;
+    bool paused = false;
     const struct cli_flag flags[] = { { .name = "paused", .value = &paused },
-                                      { .name = "without-xsave-state", .value = &without_xsave },
                                       { .name = NULL } };
     const char *file;
     int status;
@@ -402,6 +438,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     static struct restore r;
     memset(&r, 0, sizeof(r));
     r.file = file;
+    r.progress = isatty(2);
     r.fd = open(file, O_RDONLY | O_CLOEXEC);
     if (r.fd < 0)
         return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot open %s: %s", file, strerror(errno));
@@ -421,21 +458,6 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     ms_reader_close(&rd);
     if (c) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", r.err);
-        goto out_file;
-    }
-    /*
-     * Mica has no get/setvcpuextstate yet, so a save writes no XSAVE record
-     * and a new vCPU starts with XCR0 x87|SSE: a Linux guest that had
-     * enabled AVX resumes in its kernel and dies of #UD at its first AVX
-     * instruction in userspace (found by the dom0 test).  Refused unless
-     * asked for, before anything is created.
-     */
-    if (!r.have_xsave && !without_xsave) {
-        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s has no XSAVE state (XCR0, AVX registers) "
-                      "for its vCPUs: Mica cannot save or restore it yet (no "
-                      "get/setvcpuextstate), and a guest that uses AVX would die at its first "
-                      "AVX instruction after the restore; nothing was created "
-                      "(--without-xsave-state restores anyway)", file);
         goto out_file;
     }
     struct domcfg_diags diags;
@@ -459,11 +481,29 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         cli_fail(cmd, rc, "%s", hv_error(hv));
         goto out;
     }
-    if (hv_name_running(hv, r.name)) {
-        rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "a domain named '%s' is already running; "
-                      "nothing was restored", r.name);
+    /* Restoring a file twice: the name or the UUID is taken. */
+    struct hv_domain *doms = NULL;
+    size_t ndoms = 0;
+    if (hv_list(hv, &doms, &ndoms) != HV_OK) {
+        cli_fail(cmd, rc, "%s", hv_error(hv));
         goto out;
     }
+    for (size_t i = 0; i < ndoms; i++) {
+        bool same_name = strcmp(doms[i].name, r.name) == 0;
+        if (same_name || memcmp(doms[i].uuid, r.uuid, 16) == 0) {
+            char uuid[37];
+            domcfg_format_uuid(r.uuid, uuid);
+            rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "%s: %s is in use by running domain %u "
+                          "('%s'; restored twice?); nothing was restored", file,
+                          same_name ? "the saved name" : "the saved UUID", doms[i].domid,
+                          doms[i].name);
+            if (!same_name)
+                fprintf(stderr, "vmctl restore: the saved UUID is %s\n", uuid);
+            free(doms);
+            goto out;
+        }
+    }
+    free(doms);
     int e = mica_domain_create(r.mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r.uuid, &r.domid);
     if (e) {
         cli_fail(cmd, rc, "creating the domain failed: %s", strerror(-e));
@@ -518,8 +558,12 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     monitor_spawn(cmd, &cfg, r.domid);
-    printf("Domain '%s' restored from %s as domain %u%s\n", r.name, file, r.domid,
-           paused ? " (paused)" : "");
+    /* Memory accounting: the new domain owns exactly the pages it had. */
+    if ((e = mica_domain_info(r.mica, r.domid, &info)) == 0 && info.tot_pages != r.nr_present)
+        cli_warn(cmd, "domain %u owns %llu pages; the file has %llu", r.domid,
+                 (unsigned long long)info.tot_pages, (unsigned long long)r.nr_present);
+    printf("Domain '%s' restored from %s as domain %u%s (%llu pages)\n", r.name, file,
+           r.domid, paused ? " (paused)" : "", e ? 0ULL : (unsigned long long)info.tot_pages);
     rc = VMCTL_EXIT_OK;
     goto out;
 undo:
@@ -543,5 +587,7 @@ out_file:
     free(r.p2m_frames);
     free(r.name);
     free(r.xml);
+    for (uint32_t v = 0; v < MAX_VCPUS; v++)
+        free(r.xsave[v]);
     return rc;
 }

@@ -317,6 +317,17 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
         (r = ms_writer_record(&s->w, MS_REC_SHARED_INFO, shinfo, PAGE)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
 
+    /* XSAVE state: the format's mask and the largest buffer, asked once.
+       A mask of 0 means the host offers guests no XSAVE: no XSAVE records,
+       as Xen's saver does. */
+    uint64_t xmask = 0, xmax = 0;
+    if ((r = mica_vcpu_extstate_query(s->mica, s->domid, 0, &xmask, &xmax)))
+        return save_fail(s, "getvcpuextstate's size query failed: %s", strerror(-r));
+    if (xmax < 16 || xmax > MS_MAX_XSAVE)
+        return save_fail(s, "getvcpuextstate says %llu octets of XSAVE state; this saver takes "
+                            "16 to %u", (unsigned long long)xmax, MS_MAX_XSAVE);
+    uint8_t xbuf[MS_MAX_XSAVE] __attribute__((aligned(64)));
+
     for (uint32_t v = 0; v <= s->info.max_vcpu_id; v++) {
         struct vcpu_guest_context c;
         struct xen_domctl_ext_vcpucontext evc;
@@ -338,6 +349,14 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
                              strerror(-r));
         struct iovec ev[2] = { { &vh, sizeof(vh) }, { &evc, sizeof(evc) } };
         if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_EXTENDED, ev, 2)))
+            return save_fail(s, "%s", ms_writer_error(&s->w));
+        if (!xmask)
+            continue;
+        uint64_t used = 0;
+        if ((r = mica_vcpu_extstate_get(s->mica, s->domid, v, xmask, xbuf, xmax, &used)))
+            return save_fail(s, "getvcpuextstate of vCPU %u failed: %s", v, strerror(-r));
+        struct iovec xv[2] = { { &vh, sizeof(vh) }, { xbuf, used } };
+        if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_XSAVE, xv, 2)))
             return save_fail(s, "%s", ms_writer_error(&s->w));
     }
     if ((r = ms_writer_commit(&s->w)))
@@ -472,11 +491,20 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
         resume_cancelled(&s, &ctx0);
         goto out;
     }
+    /* Memory accounting: every page the domain owns is one of its p2m's. */
+    uint64_t nr_valid = 0;
+    for (uint64_t i = 0; i < s.nr_pfns; i++)
+        nr_valid += s.p2m[i] != INVALID_MFN;
+    struct xen_domctl_getdomaininfo after;
+    if (mica_domain_info(s.mica, s.domid, &after) == 0 && after.tot_pages != nr_valid)
+        cli_warn(cmd, "domain %u owns %llu pages, its p2m names %llu: %lld pages are not in "
+                 "the file", domid, (unsigned long long)after.tot_pages,
+                 (unsigned long long)nr_valid, (long long)(after.tot_pages - nr_valid));
     if (hv_destroy(s.hv, domid) != HV_OK)
         cli_warn(cmd, "%s saved, but destroying domain %u failed: %s", file, domid,
                  hv_error(s.hv));
-    printf("Domain '%s' (id %u) saved to %s (%llu pages)\n", wanted, domid, file,
-           (unsigned long long)s.nr_pfns);
+    printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)\n", wanted, domid, file,
+           (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns);
 out:
     ms_m2p_free(&s.m2p);
     free(s.p2m);

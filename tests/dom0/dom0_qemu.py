@@ -56,7 +56,8 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-linux-shutdown-wait", "domu-linux-clean-poweroff",
                     "domu-linux-destroyed",
                     "domu-save", "domu-save-no-temp", "domu-restore-corrupt",
-                    "domu-restore-no-xsave", "domu-restore-paused",
+                    "domu-restore-paused", "domu-restore-memory", "domu-restore-twice",
+                    "domu-restore-counts",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
                     "domu-memory-back", "domu-no-leftovers",
@@ -71,6 +72,10 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-dev-hotplug-detach", "domu-dev-hotplug-vif",
                     "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
                     "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
+# domu-save: the save/restore checks of domu-tiny alone.
+CHECKS_SAVE = ["daemon-xenstored", "daemon-micaconsoled", "domu-save", "domu-save-no-temp",
+               "domu-restore-corrupt", "domu-restore-paused", "domu-restore-memory",
+               "domu-restore-twice", "domu-restore-counts", "domu-memory-back"]
 # The PV front ends of pv-drivers/front in our test kernels, against dom0's
 # xenstored, xen-netback and xen-blkback (dom0-tools/image/pvfront-checks):
 # part of domu-tiny, or alone as the pvfront test.
@@ -282,6 +287,8 @@ def main():
         require = CHECKS_XEN + CHECKS_DOMU_TINY
     elif a.test == "pvfront":
         require = CHECKS_XEN + CHECKS_PVFRONT
+    elif a.test == "domu-save":
+        require = CHECKS_XEN + CHECKS_SAVE
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)
