@@ -27,6 +27,7 @@
 #include "domcfg.h"
 #include "diag.h"
 #include "exitcodes.h"
+#include "devices.h"
 #include "hv.h"
 #include "monitor.h"
 #include "xs_nodes.h"
@@ -37,6 +38,7 @@
 #include "ms_pagetable.h"
 #include "ms_reader.h"
 #include "ms_writer.h"
+#include "ms_xenstore.h"
 #include "privcmd.h"
 #include "xs.h"
 #include <public/memory.h>
@@ -65,6 +67,8 @@ struct restore {
     uint8_t *xsave[MAX_VCPUS];       /* X86_PV_VCPU_XSAVE: XCR0, XCR0_ACCUM, the area */
     uint32_t xsave_len[MAX_VCPUS];
     uint64_t nr_present;             /* PFNs with a frame: the pages the domain had */
+    char *xs_body;                   /* MICA_XENSTORE: the guest's own nodes */
+    size_t xs_len;
     uint64_t nr_data_pages, data_done; /* for the progress */
     bool progress;                   /* a terminal: show the percentage */
     uint16_t domid;
@@ -158,6 +162,25 @@ static int collect(struct restore *r, struct ms_reader *rd)
                 if (t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB))
                     r->pin[pfn] = (uint8_t)(t & 7u);
             }
+            break;
+        }
+        case MS_MICA_XENSTORE: {
+            struct ms_xs_iter it;
+            const char *k, *v;
+            char why[200];
+            int rc;
+            ms_xs_iter_init(&it, rec.body, rec.length);
+            while ((rc = ms_xs_iter_next(&it, &k, &v, why, sizeof(why))) == 1)
+                ;
+            if (rc < 0)
+                return rfail(r, "%s: record %llu (MICA_XENSTORE) at offset %llu: %s", r->file,
+                             (unsigned long long)rec.number, (unsigned long long)rec.offset,
+                             why);
+            free(r->xs_body);
+            if (!(r->xs_body = malloc(rec.length ? rec.length : 1)))
+                return rfail(r, "out of memory");
+            memcpy(r->xs_body, rec.body, rec.length);
+            r->xs_len = rec.length;
             break;
         }
         case MS_REC_X86_PV_VCPU_XSAVE: {
@@ -425,6 +448,50 @@ static int set_vcpus(struct restore *r, uint64_t *si_mfn)
     return 0;
 }
 
+/* The saved MACs (device/vif/N/mac) for interfaces the definition leaves
+   to the builder, so that the guest keeps the MAC it had. */
+static void saved_macs(struct restore *r, struct domain_config *cfg)
+{
+    struct ms_xs_iter it;
+    const char *k, *v;
+    char why[200];
+    ms_xs_iter_init(&it, r->xs_body, r->xs_len);
+    while (ms_xs_iter_next(&it, &k, &v, why, sizeof(why)) == 1) {
+        unsigned n, m[6];
+        char tail;
+        if (sscanf(k, "device/vif/%u/ma%c", &n, &tail) != 2 || tail != 'c' ||
+            n >= cfg->n_nics || cfg->nics[n].has_mac ||
+            sscanf(v, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+            continue;
+        for (int i = 0; i < 6; i++)
+            cfg->nics[n].mac[i] = (uint8_t)m[i];
+        cfg->nics[n].has_mac = true;
+    }
+}
+
+/* The guest's own nodes back under its new home, owned by it; its device
+   nodes are the toolstack's (devices_attach_all writes them). */
+static int write_guest_nodes(struct restore *r, struct mica_xs *xs)
+{
+    struct ms_xs_iter it;
+    const char *k, *v;
+    char why[200], path[384], own[16];
+    const char *perm[1] = { own };
+    snprintf(own, sizeof(own), "n%u", r->domid);
+    ms_xs_iter_init(&it, r->xs_body, r->xs_len);
+    while (ms_xs_iter_next(&it, &k, &v, why, sizeof(why)) == 1) {
+        if (strncmp(k, "device/", 7) == 0)
+            continue;
+        snprintf(path, sizeof(path), "/local/domain/%u/%s", r->domid, k);
+        int rc = mica_xs_write(xs, 0, path, v);
+        if (!rc)
+            rc = mica_xs_set_perms(xs, 0, path, perm, 1);
+        if (rc)
+            return rfail(r, "writing the guest's node %s failed: %s", path, strerror(-rc));
+    }
+    return 0;
+}
+
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool paused = false;
@@ -446,7 +513,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     int rc = VMCTL_EXIT_FAILURE;
     struct hv *hv = NULL;
     struct domain_config cfg;
-    bool have_cfg = false, created = false, nodes = false, introduced = false;
+    bool have_cfg = false, created = false, nodes = false, introduced = false, devices = false;
     struct mica_xs *xs = NULL;
     memset(&cfg, 0, sizeof(cfg));
 
@@ -504,6 +571,20 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         }
     }
     free(doms);
+    /* Disks and interfaces as the definition has them, with the MACs the
+       guest had; every one must be servable before anything is made. */
+    saved_macs(&r, &cfg);
+    {
+        char origin[DOMCFG_NAME_MAX + 48];
+        snprintf(origin, sizeof(origin), "the definition of %s saved in %s", r.name, file);
+        struct devices_origin where = { .file = origin };
+        int bad = devices_check(xs, &cfg, &where);
+        if (bad) {
+            cli_fail(cmd, rc, "%d of the saved domain's devices cannot be attached (see "
+                     "above); nothing was restored", bad);
+            goto out;
+        }
+    }
     int e = mica_domain_create(r.mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r.uuid, &r.domid);
     if (e) {
         cli_fail(cmd, rc, "creating the domain failed: %s", strerror(-e));
@@ -553,6 +634,20 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     introduced = true;
+    if (write_guest_nodes(&r, xs))
+        goto undo;
+    /* The back-ends afresh: the guest's front-ends reconnect to them when
+       they resume (Linux's blkfront/netfront resume), as after xl restore. */
+    devices = true;
+    if ((e = devices_attach_all(xs, r.domid, &cfg, r.err, sizeof(r.err))))
+        goto undo;
+    if ((cfg.sched_weight || cfg.sched_cap) &&
+        (e = mica_domain_sched_set(r.mica, r.domid, (uint16_t)cfg.sched_weight,
+                                   cfg.sched_cap ? (uint16_t)cfg.sched_cap
+                                                 : MICA_SCHED_CAP_KEEP))) {
+        rfail(&r, "setting the scheduler weight/cap failed: %s", strerror(-e));
+        goto undo;
+    }
     if (!paused && (e = mica_domain_unpause(r.mica, r.domid))) {
         rfail(&r, "unpausing domain %u failed: %s", r.domid, strerror(-e));
         goto undo;
@@ -569,6 +664,8 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 undo:
     cli_fail(cmd, rc, "restoring '%s' from %s failed: %s; the half-built domain %u is "
              "destroyed", r.name, file, r.err, r.domid);
+    if (devices)
+        devices_detach_all(xs, r.domid, 0);
     if (introduced)
         mica_xs_release(xs, r.domid);
     if (nodes)
@@ -587,6 +684,7 @@ out_file:
     free(r.p2m_frames);
     free(r.name);
     free(r.xml);
+    free(r.xs_body);
     for (uint32_t v = 0; v < MAX_VCPUS; v++)
         free(r.xsave[v]);
     return rc;

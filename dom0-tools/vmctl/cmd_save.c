@@ -30,6 +30,7 @@
 #include "domctl_save.h"
 #include "ms_pagetable.h"
 #include "ms_writer.h"
+#include "ms_xenstore.h"
 #include "privcmd.h"
 #include "xs.h"
 #include <public/sched.h>
@@ -243,6 +244,90 @@ static int canonical_context(struct save *s, struct vcpu_guest_context *c)
     return 0;
 }
 
+/*
+ * The guest's own xenstore nodes, which a restored guest does not write
+ * again (Linux writes control/feature-* once, at boot): control/feature-*
+ * and the data, attr, drivers and feature trees.  Its device nodes are
+ * the toolstack's and are written afresh by the restore; only each vif's
+ * MAC is kept (device/vif/N/mac), so that a MAC picked at start stays.
+ */
+static int xs_walk(struct save *s, struct mica_xs *xs, const char *home, const char *rel,
+                   unsigned depth, struct ms_xs_blob *b)
+{
+    char path[512];
+    char *value = NULL, *names = NULL;
+    size_t len = 0;
+    int r;
+
+    snprintf(path, sizeof(path), "%s/%s", home, rel);
+    if ((r = mica_xs_read(xs, 0, path, &value)) == -ENOENT)
+        return 0;
+    if (r)
+        return save_fail(s, "reading %s failed: %s", path, strerror(-r));
+    r = ms_xs_blob_add(b, rel, value);
+    free(value);
+    if (r == -EINVAL)
+        return 0;                    /* not a node a restore could write back */
+    if (r)
+        return save_fail(s, "the guest's xenstore nodes are too many (%s)", strerror(-r));
+    int n = mica_xs_directory(xs, 0, path, &names, &len);
+    if (n < 0)
+        return n == -ENOENT ? 0 : save_fail(s, "listing %s failed: %s", path, strerror(-n));
+    for (size_t at = 0; at < len && depth < 8; at += strlen(names + at) + 1) {
+        char child[512];
+        snprintf(child, sizeof(child), "%s/%s", rel, names + at);
+        if (xs_walk(s, xs, home, child, depth + 1, b)) {
+            free(names);
+            return -1;
+        }
+    }
+    free(names);
+    return 0;
+}
+
+static int collect_xenstore(struct save *s, struct ms_xs_blob *b)
+{
+    struct mica_xs *xs = hv_xenstore(s->hv);
+    static const char *const trees[] = { "data", "attr", "drivers", "feature" };
+    static const char *const dirs[] = { "control", "device/vif" };
+    char home[64], path[384];
+
+    if (!xs)
+        return save_fail(s, "%s", hv_error(s->hv));
+    snprintf(home, sizeof(home), "/local/domain/%u", s->domid);
+    for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
+        if (xs_walk(s, xs, home, trees[i], 0, b))
+            return -1;
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *names = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof(path), "%s/%s", home, dirs[i]);
+        int n = mica_xs_directory(xs, 0, path, &names, &len);
+        if (n == -ENOENT)
+            continue;
+        if (n < 0)
+            return save_fail(s, "listing %s failed: %s", path, strerror(-n));
+        for (size_t at = 0; at < len; at += strlen(names + at) + 1) {
+            char rel[256], *value = NULL;
+            bool vif = i == 1;
+            if (!vif && strncmp(names + at, "feature-", 8) != 0)
+                continue;
+            snprintf(rel, sizeof(rel), "%s/%s%s", dirs[i], names + at, vif ? "/mac" : "");
+            snprintf(path, sizeof(path), "%s/%s", home, rel);
+            if (mica_xs_read(xs, 0, path, &value) == 0) {
+                int r = ms_xs_blob_add(b, rel, value);
+                free(value);
+                if (r && r != -EINVAL) {
+                    free(names);
+                    return save_fail(s, "the guest's xenstore nodes are too many");
+                }
+            }
+        }
+        free(names);
+    }
+    return 0;
+}
+
 static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
                         const uint8_t shinfo[PAGE], uint32_t cpu_khz, const char *file)
 {
@@ -359,6 +444,15 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
         if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_XSAVE, xv, 2)))
             return save_fail(s, "%s", ms_writer_error(&s->w));
     }
+    struct ms_xs_blob xsb = { 0 };
+    if (collect_xenstore(s, &xsb)) {
+        ms_xs_blob_free(&xsb);
+        return -1;
+    }
+    r = xsb.len ? ms_writer_record(&s->w, MS_MICA_XENSTORE, xsb.buf, (uint32_t)xsb.len) : 0;
+    ms_xs_blob_free(&xsb);
+    if (r)
+        return save_fail(s, "%s", ms_writer_error(&s->w));
     if ((r = ms_writer_commit(&s->w)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
     return 0;

@@ -75,7 +75,8 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
 # domu-save: the save/restore checks of domu-tiny alone.
 CHECKS_SAVE = ["daemon-xenstored", "daemon-micaconsoled", "domu-save", "domu-save-no-temp",
                "domu-restore-corrupt", "domu-restore-paused", "domu-restore-memory",
-               "domu-restore-twice", "domu-restore-counts", "domu-memory-back"]
+               "domu-restore-twice", "domu-restore-counts", "domu-save-devices",
+               "domu-restore-devices", "domu-restore-disk-written", "domu-memory-back"]
 # The PV front ends of pv-drivers/front in our test kernels, against dom0's
 # xenstored, xen-netback and xen-blkback (dom0-tools/image/pvfront-checks):
 # part of domu-tiny, or alone as the pvfront test.
