@@ -45,6 +45,7 @@ CHECKS_XEN = ["xen-capabilities", "xen-devices", "xen-sysfs",
 # domu-tiny: vmctl's life of a test-kernel domU (Mica only).
 CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-tiny-create", "domu-tiny-list", "domu-tiny-duplicate",
+                    "domu-save-timeout",
                     "domu-sched-create", "domu-sched-set", "domu-sched-bad",
                     "domu-tiny-shutdown", "domu-tiny-preserve", "domu-shutdown-twice",
                     "domu-linux-create", "domu-list-both",
@@ -74,7 +75,8 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
                     "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
 # domu-save: the save/restore checks of domu-tiny alone.
-CHECKS_SAVE = ["daemon-xenstored", "daemon-micaconsoled", "domu-save", "domu-save-no-temp",
+CHECKS_SAVE = ["daemon-xenstored", "daemon-micaconsoled", "domu-save-timeout",
+               "domu-save", "domu-save-no-temp",
                "domu-restore-corrupt", "domu-restore-paused", "domu-restore-memory",
                "domu-restore-twice", "domu-restore-counts", "domu-save-devices",
                "domu-restore-devices", "domu-restore-disk-written",
