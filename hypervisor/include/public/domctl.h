@@ -382,6 +382,7 @@ struct xen_domctl_vcpuextstate {
 };
 XEN_ABI_SIZE(struct xen_domctl_vcpuextstate, 32);
 XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, vcpu, 0);
+MICA_ABI_OFFSET(struct xen_domctl_vcpuextstate, _pad, 4);
 XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, xfeature_mask, 8);
 XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, size, 16);
 XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, buffer, 24);
