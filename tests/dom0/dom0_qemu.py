@@ -301,6 +301,8 @@ def main():
         require = CHECKS_XEN + CHECKS_PVFRONT
     elif a.test == "domu-save":
         require = CHECKS_XEN + CHECKS_SAVE
+    elif a.test == "xl-save":
+        require = ["xl-save"]
     elif a.test == "save-reboot-1":
         require = CHECKS_XEN + ["daemon-xenstored", "reboot-save"]
     elif a.test == "save-reboot-2":
