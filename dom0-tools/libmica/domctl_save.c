@@ -106,3 +106,58 @@ int mica_vcpu_ext_context_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
     op.u.ext_vcpucontext.size = sizeof(*evc);
     return mica_domctl(hv, &op, XEN_DOMCTL_set_ext_vcpucontext, domid);
 }
+
+int mica_vcpu_extstate_query(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                             uint64_t *mask, uint64_t *size)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!mask || !size || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.vcpuextstate.vcpu = vcpu;
+    rc = mica_domctl(hv, &op, XEN_DOMCTL_getvcpuextstate, domid);
+    if (rc == 0) {
+        *mask = op.u.vcpuextstate.xfeature_mask;
+        *size = op.u.vcpuextstate.size;
+    }
+    return rc;
+}
+
+int mica_vcpu_extstate_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu, uint64_t mask,
+                           void *buf, uint64_t cap, uint64_t *used)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!buf || !cap || !used || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.vcpuextstate.vcpu = vcpu;
+    op.u.vcpuextstate.xfeature_mask = mask;
+    op.u.vcpuextstate.size = cap;
+    op.u.vcpuextstate.buffer = (uint64_t)(uintptr_t)buf;
+    memset(buf, 0, cap);            /* resident before the hypercall writes it */
+    rc = locked_domctl(hv, &op, XEN_DOMCTL_getvcpuextstate, domid, buf, cap);
+    if (rc == 0) {
+        if (op.u.vcpuextstate.size > cap)
+            return -EIO;
+        *used = op.u.vcpuextstate.size;
+    }
+    return rc;
+}
+
+int mica_vcpu_extstate_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                           const void *buf, uint64_t size)
+{
+    struct xen_domctl op;
+
+    if (!buf || size < 16 || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.vcpuextstate.vcpu = vcpu;
+    op.u.vcpuextstate.size = size;
+    op.u.vcpuextstate.buffer = (uint64_t)(uintptr_t)buf;
+    return locked_domctl(hv, &op, XEN_DOMCTL_setvcpuextstate, domid, buf, size);
+}

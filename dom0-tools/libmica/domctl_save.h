@@ -29,4 +29,17 @@ int mica_vcpu_ext_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
 int mica_vcpu_ext_context_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
                               const struct xen_domctl_ext_vcpucontext *evc);
 
+/* XEN_DOMCTL_getvcpuextstate's size query: the feature mask that names
+   the format and the largest buffer any vCPU of the domain needs (16
+   octets and mask 0 when the host offers guests no XSAVE). */
+int mica_vcpu_extstate_query(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                             uint64_t *mask, uint64_t *size);
+/* The vCPU's XCR0, XCR0_ACCUM and XSAVE area into buf (cap octets, at
+   least the query's size); *used: the octets written. */
+int mica_vcpu_extstate_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu, uint64_t mask,
+                           void *buf, uint64_t cap, uint64_t *used);
+/* XEN_DOMCTL_setvcpuextstate with a buffer as get gave it. */
+int mica_vcpu_extstate_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                           const void *buf, uint64_t size);
+
 #endif

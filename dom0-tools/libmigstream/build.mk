@@ -4,7 +4,8 @@
 # libxxhash-dev header.
 
 MS_LIB_DIR     := dom0-tools/libmigstream
-MS_LIB_SRCS    := $(addprefix $(MS_LIB_DIR)/,ms_digest.c ms_writer.c ms_reader.c ms_pagetable.c)
+MS_LIB_SRCS    := $(addprefix $(MS_LIB_DIR)/,ms_digest.c ms_writer.c ms_reader.c ms_pagetable.c \
+                                            ms_xenstore.c)
 MS_LIB_CFLAGS  := $(HOST_CFLAGS) -I$(MS_LIB_DIR)
 MS_LIB         := $(BUILD)/libmigstream/libmigstream.a
 MS_SAN_LIB     := $(BUILD)/libmigstream-san/libmigstream.a

@@ -157,6 +157,13 @@ struct ms_vcpu_header {              /* BASIC, EXTENDED, XSAVE, MSRS: then the b
 };
 _Static_assert(sizeof(struct ms_vcpu_header) == 8, "vCPU record header is 8 octets");
 
+/* X86_PV_VCPU_XSAVE's blob is XEN_DOMCTL_getvcpuextstate's buffer: XCR0,
+   XCR0_ACCUM, then the XSAVE area in the standard format (as long as
+   XCR0_ACCUM's components need).  Mica's readers and savers take at most
+   this much (an AMX-sized area is about 11 KiB). */
+#define MS_MAX_XSAVE        16384u
+#define MS_XSAVE_HDR        16u
+
 struct ms_tsc_info {
     uint32_t mode;
     uint32_t khz;

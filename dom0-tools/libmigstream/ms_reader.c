@@ -265,6 +265,11 @@ static int check_libxc_record(struct ms_reader *r, const struct ms_record *rec)
             return bad_record(r, rec, "is %" PRIu32 " octets, shorter than its header", len);
         if (r->pv_stage == PV_NONE)
             return bad_record(r, rec, "comes before X86_PV_INFO");
+        if (rec->type == MS_REC_X86_PV_VCPU_XSAVE &&
+            (len < sizeof(struct ms_vcpu_header) + MS_XSAVE_HDR ||
+             len > sizeof(struct ms_vcpu_header) + MS_MAX_XSAVE))
+            return bad_record(r, rec, "is %" PRIu32 " octets; XSAVE state is XCR0, XCR0_ACCUM"
+                              " and at most %u octets in all", len, MS_MAX_XSAVE);
         return 0;
     case MS_REC_SHARED_INFO:
         if (len != 4096)

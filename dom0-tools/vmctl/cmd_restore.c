@@ -27,6 +27,7 @@
 #include "domcfg.h"
 #include "diag.h"
 #include "exitcodes.h"
+#include "devices.h"
 #include "hv.h"
 #include "monitor.h"
 #include "xs_nodes.h"
@@ -37,6 +38,7 @@
 #include "ms_pagetable.h"
 #include "ms_reader.h"
 #include "ms_writer.h"
+#include "ms_xenstore.h"
 #include "privcmd.h"
 #include "xs.h"
 #include <public/memory.h>
@@ -62,7 +64,13 @@ struct restore {
     struct vcpu_guest_context ctx[MAX_VCPUS];
     struct xen_domctl_ext_vcpucontext ext[MAX_VCPUS];
     uint8_t have_ctx[MAX_VCPUS], have_ext[MAX_VCPUS];
-    bool have_xsave;                 /* an X86_PV_VCPU_XSAVE record (XCR0, AVX state) */
+    uint8_t *xsave[MAX_VCPUS];       /* X86_PV_VCPU_XSAVE: XCR0, XCR0_ACCUM, the area */
+    uint32_t xsave_len[MAX_VCPUS];
+    uint64_t nr_present;             /* PFNs with a frame: the pages the domain had */
+    char *xs_body;                   /* MICA_XENSTORE: the guest's own nodes */
+    size_t xs_len;
+    uint64_t nr_data_pages, data_done; /* for the progress */
+    bool progress;                   /* a terminal: show the percentage */
     uint16_t domid;
     char err[600];
 };
@@ -96,6 +104,7 @@ static int collect(struct restore *r, struct ms_reader *rd)
         switch (rec.type) {
         case MS_MICA_INFO:
             r->nr_pfns = rd->info.nr_pfns;
+            r->nr_data_pages = rd->info.nr_data_pages;
             if (!r->nr_pfns || r->nr_pfns > (UINT64_C(1) << 28))
                 return rfail(r, "%s: record %llu: %llu PFNs is not a size vmctl restores",
                              r->file, (unsigned long long)rec.number,
@@ -147,6 +156,7 @@ static int collect(struct restore *r, struct ms_reader *rd)
                                  (unsigned long long)pfn, (unsigned long long)r->nr_pfns);
                 if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN)
                     continue;
+                r->nr_present += !r->present[pfn];
                 r->present[pfn] = 1;
                 /* XALLOC (0xe) has bit 3 too: only 0x9..0xc are pinned tables. */
                 if (t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB))
@@ -154,9 +164,41 @@ static int collect(struct restore *r, struct ms_reader *rd)
             }
             break;
         }
-        case MS_REC_X86_PV_VCPU_XSAVE:
-            r->have_xsave = true;
+        case MS_MICA_XENSTORE: {
+            struct ms_xs_iter it;
+            const char *k, *v;
+            char why[200];
+            int rc;
+            ms_xs_iter_init(&it, rec.body, rec.length);
+            while ((rc = ms_xs_iter_next(&it, &k, &v, why, sizeof(why))) == 1)
+                ;
+            if (rc < 0)
+                return rfail(r, "%s: record %llu (MICA_XENSTORE) at offset %llu: %s", r->file,
+                             (unsigned long long)rec.number, (unsigned long long)rec.offset,
+                             why);
+            free(r->xs_body);
+            if (!(r->xs_body = malloc(rec.length ? rec.length : 1)))
+                return rfail(r, "out of memory");
+            memcpy(r->xs_body, rec.body, rec.length);
+            r->xs_len = rec.length;
             break;
+        }
+        case MS_REC_X86_PV_VCPU_XSAVE: {
+            /* The reader checked 16 <= length - 8 <= MS_MAX_XSAVE. */
+            const struct ms_vcpu_header *vh = rec.body;
+            if (vh->vcpu_id >= MAX_VCPUS || r->xsave[vh->vcpu_id])
+                return rfail(r, "%s: record %llu (X86_PV_VCPU_XSAVE) at offset %llu: vCPU %u "
+                             "%s", r->file, (unsigned long long)rec.number,
+                             (unsigned long long)rec.offset, vh->vcpu_id,
+                             vh->vcpu_id >= MAX_VCPUS ? "is beyond what this restore takes"
+                                                      : "has a second XSAVE record");
+            uint32_t len = rec.length - (uint32_t)sizeof(*vh);
+            if (!(r->xsave[vh->vcpu_id] = malloc(len)))
+                return rfail(r, "out of memory");
+            memcpy(r->xsave[vh->vcpu_id], vh + 1, len);
+            r->xsave_len[vh->vcpu_id] = len;
+            break;
+        }
         case MS_REC_X86_PV_VCPU_BASIC:
         case MS_REC_X86_PV_VCPU_EXTENDED: {
             const struct ms_vcpu_header *vh = rec.body;
@@ -271,7 +313,14 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
         mica_unmap_foreign(m, nd);
         if (rc)
             return -1;
+        r->data_done += nd;
+        if (r->progress)
+            fprintf(stderr, "\rRestoring domain '%s': %3u%%", r->name,
+                    (unsigned)(r->data_done * 100 /
+                               (r->nr_data_pages ? r->nr_data_pages : 1)));
     }
+    if (r->progress)
+        fputc('\n', stderr);
     if (n < 0)
         return rfail(r, "%s", ms_reader_error(rd));
     return 0;
@@ -384,15 +433,69 @@ static int set_vcpus(struct restore *r, uint64_t *si_mfn)
             return rfail(r, "setvcpucontext of vCPU %u failed: %s", v, strerror(-rc));
         if (r->have_ext[v] && (rc = mica_vcpu_ext_context_set(r->mica, r->domid, v, &r->ext[v])))
             return rfail(r, "set_ext_vcpucontext of vCPU %u failed: %s", v, strerror(-rc));
+        /* After the basic context, whose FXSAVE image it replaces (libxc's order). */
+        if (r->xsave[v] &&
+            (rc = mica_vcpu_extstate_set(r->mica, r->domid, v, r->xsave[v], r->xsave_len[v]))) {
+            uint64_t xcr0[2];
+            memcpy(xcr0, r->xsave[v], sizeof(xcr0));
+            return rfail(r, "setvcpuextstate of vCPU %u (XCR0 %#llx, XCR0_ACCUM %#llx, %u "
+                         "octets) failed: %s%s", v, (unsigned long long)xcr0[0],
+                         (unsigned long long)xcr0[1], r->xsave_len[v], strerror(-rc),
+                         rc == -EINVAL ? " (state this host's CPU or Mica does not offer "
+                                         "guests? Mica offers x87, SSE and AVX)" : "");
+        }
+    }
+    return 0;
+}
+
+/* The saved MACs (device/vif/N/mac) for interfaces the definition leaves
+   to the builder, so that the guest keeps the MAC it had. */
+static void saved_macs(struct restore *r, struct domain_config *cfg)
+{
+    struct ms_xs_iter it;
+    const char *k, *v;
+    char why[200];
+    ms_xs_iter_init(&it, r->xs_body, r->xs_len);
+    while (ms_xs_iter_next(&it, &k, &v, why, sizeof(why)) == 1) {
+        unsigned n, m[6];
+        char tail;
+        if (sscanf(k, "device/vif/%u/ma%c", &n, &tail) != 2 || tail != 'c' ||
+            n >= cfg->n_nics || cfg->nics[n].has_mac ||
+            sscanf(v, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+            continue;
+        for (int i = 0; i < 6; i++)
+            cfg->nics[n].mac[i] = (uint8_t)m[i];
+        cfg->nics[n].has_mac = true;
+    }
+}
+
+/* The guest's own nodes back under its new home, owned by it; its device
+   nodes are the toolstack's (devices_attach_all writes them). */
+static int write_guest_nodes(struct restore *r, struct mica_xs *xs)
+{
+    struct ms_xs_iter it;
+    const char *k, *v;
+    char why[200], path[384], own[16];
+    const char *perm[1] = { own };
+    snprintf(own, sizeof(own), "n%u", r->domid);
+    ms_xs_iter_init(&it, r->xs_body, r->xs_len);
+    while (ms_xs_iter_next(&it, &k, &v, why, sizeof(why)) == 1) {
+        if (strncmp(k, "device/", 7) == 0)
+            continue;
+        snprintf(path, sizeof(path), "/local/domain/%u/%s", r->domid, k);
+        int rc = mica_xs_write(xs, 0, path, v);
+        if (!rc)
+            rc = mica_xs_set_perms(xs, 0, path, perm, 1);
+        if (rc)
+            return rfail(r, "writing the guest's node %s failed: %s", path, strerror(-rc));
     }
     return 0;
 }
 
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 {
-    bool paused = false, without_xsave = false;
+    bool paused = false;
     const struct cli_flag flags[] = { { .name = "paused", .value = &paused },
-                                      { .name = "without-xsave-state", .value = &without_xsave },
                                       { .name = NULL } };
     const char *file;
     int status;
@@ -402,6 +505,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     static struct restore r;
     memset(&r, 0, sizeof(r));
     r.file = file;
+    r.progress = isatty(2);
     r.fd = open(file, O_RDONLY | O_CLOEXEC);
     if (r.fd < 0)
         return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot open %s: %s", file, strerror(errno));
@@ -409,7 +513,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     int rc = VMCTL_EXIT_FAILURE;
     struct hv *hv = NULL;
     struct domain_config cfg;
-    bool have_cfg = false, created = false, nodes = false, introduced = false;
+    bool have_cfg = false, created = false, nodes = false, introduced = false, devices = false;
     struct mica_xs *xs = NULL;
     memset(&cfg, 0, sizeof(cfg));
 
@@ -421,21 +525,6 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     ms_reader_close(&rd);
     if (c) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", r.err);
-        goto out_file;
-    }
-    /*
-     * Mica has no get/setvcpuextstate yet, so a save writes no XSAVE record
-     * and a new vCPU starts with XCR0 x87|SSE: a Linux guest that had
-     * enabled AVX resumes in its kernel and dies of #UD at its first AVX
-     * instruction in userspace (found by the dom0 test).  Refused unless
-     * asked for, before anything is created.
-     */
-    if (!r.have_xsave && !without_xsave) {
-        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s has no XSAVE state (XCR0, AVX registers) "
-                      "for its vCPUs: Mica cannot save or restore it yet (no "
-                      "get/setvcpuextstate), and a guest that uses AVX would die at its first "
-                      "AVX instruction after the restore; nothing was created "
-                      "(--without-xsave-state restores anyway)", file);
         goto out_file;
     }
     struct domcfg_diags diags;
@@ -459,10 +548,42 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         cli_fail(cmd, rc, "%s", hv_error(hv));
         goto out;
     }
-    if (hv_name_running(hv, r.name)) {
-        rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "a domain named '%s' is already running; "
-                      "nothing was restored", r.name);
+    /* Restoring a file twice: the name or the UUID is taken. */
+    struct hv_domain *doms = NULL;
+    size_t ndoms = 0;
+    if (hv_list(hv, &doms, &ndoms) != HV_OK) {
+        cli_fail(cmd, rc, "%s", hv_error(hv));
         goto out;
+    }
+    for (size_t i = 0; i < ndoms; i++) {
+        bool same_name = strcmp(doms[i].name, r.name) == 0;
+        if (same_name || memcmp(doms[i].uuid, r.uuid, 16) == 0) {
+            char uuid[37];
+            domcfg_format_uuid(r.uuid, uuid);
+            rc = cli_fail(cmd, VMCTL_EXIT_EXISTS, "%s: %s is in use by running domain %u "
+                          "('%s'; restored twice?); nothing was restored", file,
+                          same_name ? "the saved name" : "the saved UUID", doms[i].domid,
+                          doms[i].name);
+            if (!same_name)
+                fprintf(stderr, "vmctl restore: the saved UUID is %s\n", uuid);
+            free(doms);
+            goto out;
+        }
+    }
+    free(doms);
+    /* Disks and interfaces as the definition has them, with the MACs the
+       guest had; every one must be servable before anything is made. */
+    saved_macs(&r, &cfg);
+    {
+        char origin[DOMCFG_NAME_MAX + 48];
+        snprintf(origin, sizeof(origin), "the definition of %s saved in %s", r.name, file);
+        struct devices_origin where = { .file = origin };
+        int bad = devices_check(xs, &cfg, &where);
+        if (bad) {
+            cli_fail(cmd, rc, "%d of the saved domain's devices cannot be attached (see "
+                     "above); nothing was restored", bad);
+            goto out;
+        }
     }
     int e = mica_domain_create(r.mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r.uuid, &r.domid);
     if (e) {
@@ -513,18 +634,38 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     introduced = true;
+    if (write_guest_nodes(&r, xs))
+        goto undo;
+    /* The back-ends afresh: the guest's front-ends reconnect to them when
+       they resume (Linux's blkfront/netfront resume), as after xl restore. */
+    devices = true;
+    if ((e = devices_attach_all(xs, r.domid, &cfg, r.err, sizeof(r.err))))
+        goto undo;
+    if ((cfg.sched_weight || cfg.sched_cap) &&
+        (e = mica_domain_sched_set(r.mica, r.domid, (uint16_t)cfg.sched_weight,
+                                   cfg.sched_cap ? (uint16_t)cfg.sched_cap
+                                                 : MICA_SCHED_CAP_KEEP))) {
+        rfail(&r, "setting the scheduler weight/cap failed: %s", strerror(-e));
+        goto undo;
+    }
     if (!paused && (e = mica_domain_unpause(r.mica, r.domid))) {
         rfail(&r, "unpausing domain %u failed: %s", r.domid, strerror(-e));
         goto undo;
     }
     monitor_spawn(cmd, &cfg, r.domid);
-    printf("Domain '%s' restored from %s as domain %u%s\n", r.name, file, r.domid,
-           paused ? " (paused)" : "");
+    /* Memory accounting: the new domain owns exactly the pages it had. */
+    if ((e = mica_domain_info(r.mica, r.domid, &info)) == 0 && info.tot_pages != r.nr_present)
+        cli_warn(cmd, "domain %u owns %llu pages; the file has %llu", r.domid,
+                 (unsigned long long)info.tot_pages, (unsigned long long)r.nr_present);
+    printf("Domain '%s' restored from %s as domain %u%s (%llu pages)\n", r.name, file,
+           r.domid, paused ? " (paused)" : "", e ? 0ULL : (unsigned long long)info.tot_pages);
     rc = VMCTL_EXIT_OK;
     goto out;
 undo:
     cli_fail(cmd, rc, "restoring '%s' from %s failed: %s; the half-built domain %u is "
              "destroyed", r.name, file, r.err, r.domid);
+    if (devices)
+        devices_detach_all(xs, r.domid, 0);
     if (introduced)
         mica_xs_release(xs, r.domid);
     if (nodes)
@@ -543,5 +684,8 @@ out_file:
     free(r.p2m_frames);
     free(r.name);
     free(r.xml);
+    free(r.xs_body);
+    for (uint32_t v = 0; v < MAX_VCPUS; v++)
+        free(r.xsave[v]);
     return rc;
 }

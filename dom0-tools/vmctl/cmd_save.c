@@ -30,6 +30,7 @@
 #include "domctl_save.h"
 #include "ms_pagetable.h"
 #include "ms_writer.h"
+#include "ms_xenstore.h"
 #include "privcmd.h"
 #include "xs.h"
 #include <public/sched.h>
@@ -243,6 +244,90 @@ static int canonical_context(struct save *s, struct vcpu_guest_context *c)
     return 0;
 }
 
+/*
+ * The guest's own xenstore nodes, which a restored guest does not write
+ * again (Linux writes control/feature-* once, at boot): control/feature-*
+ * and the data, attr, drivers and feature trees.  Its device nodes are
+ * the toolstack's and are written afresh by the restore; only each vif's
+ * MAC is kept (device/vif/N/mac), so that a MAC picked at start stays.
+ */
+static int xs_walk(struct save *s, struct mica_xs *xs, const char *home, const char *rel,
+                   unsigned depth, struct ms_xs_blob *b)
+{
+    char path[512];
+    char *value = NULL, *names = NULL;
+    size_t len = 0;
+    int r;
+
+    snprintf(path, sizeof(path), "%s/%s", home, rel);
+    if ((r = mica_xs_read(xs, 0, path, &value)) == -ENOENT)
+        return 0;
+    if (r)
+        return save_fail(s, "reading %s failed: %s", path, strerror(-r));
+    r = ms_xs_blob_add(b, rel, value);
+    free(value);
+    if (r == -EINVAL)
+        return 0;                    /* not a node a restore could write back */
+    if (r)
+        return save_fail(s, "the guest's xenstore nodes are too many (%s)", strerror(-r));
+    int n = mica_xs_directory(xs, 0, path, &names, &len);
+    if (n < 0)
+        return n == -ENOENT ? 0 : save_fail(s, "listing %s failed: %s", path, strerror(-n));
+    for (size_t at = 0; at < len && depth < 8; at += strlen(names + at) + 1) {
+        char child[512];
+        snprintf(child, sizeof(child), "%s/%s", rel, names + at);
+        if (xs_walk(s, xs, home, child, depth + 1, b)) {
+            free(names);
+            return -1;
+        }
+    }
+    free(names);
+    return 0;
+}
+
+static int collect_xenstore(struct save *s, struct ms_xs_blob *b)
+{
+    struct mica_xs *xs = hv_xenstore(s->hv);
+    static const char *const trees[] = { "data", "attr", "drivers", "feature" };
+    static const char *const dirs[] = { "control", "device/vif" };
+    char home[64], path[384];
+
+    if (!xs)
+        return save_fail(s, "%s", hv_error(s->hv));
+    snprintf(home, sizeof(home), "/local/domain/%u", s->domid);
+    for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
+        if (xs_walk(s, xs, home, trees[i], 0, b))
+            return -1;
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char *names = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof(path), "%s/%s", home, dirs[i]);
+        int n = mica_xs_directory(xs, 0, path, &names, &len);
+        if (n == -ENOENT)
+            continue;
+        if (n < 0)
+            return save_fail(s, "listing %s failed: %s", path, strerror(-n));
+        for (size_t at = 0; at < len; at += strlen(names + at) + 1) {
+            char rel[256], *value = NULL;
+            bool vif = i == 1;
+            if (!vif && strncmp(names + at, "feature-", 8) != 0)
+                continue;
+            snprintf(rel, sizeof(rel), "%s/%s%s", dirs[i], names + at, vif ? "/mac" : "");
+            snprintf(path, sizeof(path), "%s/%s", home, rel);
+            if (mica_xs_read(xs, 0, path, &value) == 0) {
+                int r = ms_xs_blob_add(b, rel, value);
+                free(value);
+                if (r && r != -EINVAL) {
+                    free(names);
+                    return save_fail(s, "the guest's xenstore nodes are too many");
+                }
+            }
+        }
+        free(names);
+    }
+    return 0;
+}
+
 static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
                         const uint8_t shinfo[PAGE], uint32_t cpu_khz, const char *file)
 {
@@ -317,6 +402,17 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
         (r = ms_writer_record(&s->w, MS_REC_SHARED_INFO, shinfo, PAGE)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
 
+    /* XSAVE state: the format's mask and the largest buffer, asked once.
+       A mask of 0 means the host offers guests no XSAVE: no XSAVE records,
+       as Xen's saver does. */
+    uint64_t xmask = 0, xmax = 0;
+    if ((r = mica_vcpu_extstate_query(s->mica, s->domid, 0, &xmask, &xmax)))
+        return save_fail(s, "getvcpuextstate's size query failed: %s", strerror(-r));
+    if (xmax < 16 || xmax > MS_MAX_XSAVE)
+        return save_fail(s, "getvcpuextstate says %llu octets of XSAVE state; this saver takes "
+                            "16 to %u", (unsigned long long)xmax, MS_MAX_XSAVE);
+    uint8_t xbuf[MS_MAX_XSAVE] __attribute__((aligned(64)));
+
     for (uint32_t v = 0; v <= s->info.max_vcpu_id; v++) {
         struct vcpu_guest_context c;
         struct xen_domctl_ext_vcpucontext evc;
@@ -339,7 +435,24 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
         struct iovec ev[2] = { { &vh, sizeof(vh) }, { &evc, sizeof(evc) } };
         if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_EXTENDED, ev, 2)))
             return save_fail(s, "%s", ms_writer_error(&s->w));
+        if (!xmask)
+            continue;
+        uint64_t used = 0;
+        if ((r = mica_vcpu_extstate_get(s->mica, s->domid, v, xmask, xbuf, xmax, &used)))
+            return save_fail(s, "getvcpuextstate of vCPU %u failed: %s", v, strerror(-r));
+        struct iovec xv[2] = { { &vh, sizeof(vh) }, { xbuf, used } };
+        if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_XSAVE, xv, 2)))
+            return save_fail(s, "%s", ms_writer_error(&s->w));
     }
+    struct ms_xs_blob xsb = { 0 };
+    if (collect_xenstore(s, &xsb)) {
+        ms_xs_blob_free(&xsb);
+        return -1;
+    }
+    r = xsb.len ? ms_writer_record(&s->w, MS_MICA_XENSTORE, xsb.buf, (uint32_t)xsb.len) : 0;
+    ms_xs_blob_free(&xsb);
+    if (r)
+        return save_fail(s, "%s", ms_writer_error(&s->w));
     if ((r = ms_writer_commit(&s->w)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
     return 0;
@@ -472,11 +585,20 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
         resume_cancelled(&s, &ctx0);
         goto out;
     }
+    /* Memory accounting: every page the domain owns is one of its p2m's. */
+    uint64_t nr_valid = 0;
+    for (uint64_t i = 0; i < s.nr_pfns; i++)
+        nr_valid += s.p2m[i] != INVALID_MFN;
+    struct xen_domctl_getdomaininfo after;
+    if (mica_domain_info(s.mica, s.domid, &after) == 0 && after.tot_pages != nr_valid)
+        cli_warn(cmd, "domain %u owns %llu pages, its p2m names %llu: %lld pages are not in "
+                 "the file", domid, (unsigned long long)after.tot_pages,
+                 (unsigned long long)nr_valid, (long long)(after.tot_pages - nr_valid));
     if (hv_destroy(s.hv, domid) != HV_OK)
         cli_warn(cmd, "%s saved, but destroying domain %u failed: %s", file, domid,
                  hv_error(s.hv));
-    printf("Domain '%s' (id %u) saved to %s (%llu pages)\n", wanted, domid, file,
-           (unsigned long long)s.nr_pfns);
+    printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)\n", wanted, domid, file,
+           (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns);
 out:
     ms_m2p_free(&s.m2p);
     free(s.p2m);

@@ -169,19 +169,19 @@ const struct vmctl_command vmctl_commands[] = {
       NAME_ARG NEEDS_HV "Exit status: 0 saved, 1 failed (the domain runs on), 4 no such\n"
       "running domain.\n",
       cmd_save },
-    { "restore", "[--paused] [--without-xsave-state] FILE", "Start a domain again from a saved state file",
+    { "restore", "[--paused] FILE", "Start a domain again from a saved state file",
       "Reads FILE written by 'vmctl save' and checks every record's checksum\n"
       "first: a damaged file is refused with the record number and offset and\n"
-      "nothing is created.  Then builds the domain with the saved name and UUID,\n"
-      "its memory and vCPU state, writes its xenstore nodes and lets it run on\n"
-      "from where it was saved.  Any failure destroys the half-built domain.\n"
-      "Mica cannot save a guest's XSAVE state (XCR0, AVX) yet, so a restore is\n"
-      "refused unless --without-xsave-state is given: the guest then starts\n"
-      "with XCR0 x87|SSE and a Linux guest dies at its first AVX instruction.\n"
-      "  --paused               leave the restored domain paused\n"
-      "  --without-xsave-state  restore a file without XSAVE state anyway\n"
+      "nothing is created.  Then builds the domain with the saved name, UUID,\n"
+      "memory and vCPU state (XSAVE/AVX included), writes its xenstore nodes and\n"
+      "the guest's own saved ones, attaches the definition's disks and\n"
+      "interfaces (with the MACs it had) and lets it run on from where it was\n"
+      "saved; its front-ends reconnect when it resumes.  A name or UUID in use\n"
+      "by a running domain is refused.  Any failure destroys the half-built\n"
+      "domain.  On a terminal the progress is shown as a percentage.\n"
+      "  --paused  leave the restored domain paused\n"
       NEEDS_HV "Exit status: 0 restored, 1 failed, 3 damaged or unusable file, 6 a domain\n"
-      "of that name is running.\n",
+      "of that name or UUID is running.\n",
       cmd_restore },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"

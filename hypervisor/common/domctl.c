@@ -399,6 +399,33 @@ static long domctl_ext_vcpucontext(struct domain *self, struct domain *d,
     return pv_set_ext_vcpucontext(v, evc);
 }
 
+/*
+ * As Xen 4.17: -ESRCH for a bad vCPU, -EINVAL for the caller's own running
+ * vCPU; get goes back whatever the result.  The target is paused around
+ * the copy when guests run on several CPUs, as for getvcpucontext.
+ */
+static long domctl_vcpuextstate(struct domain *self, struct domain *d, struct xen_domctl *op,
+                                bool *copyback)
+{
+    struct xen_domctl_vcpuextstate *evc = &op->u.vcpuextstate;
+    struct vcpu *v;
+    long rc;
+
+    if (op->cmd == XEN_DOMCTL_getvcpuextstate)
+        *copyback = true;
+    if (evc->vcpu >= d->max_vcpus || !(v = d->vcpus[evc->vcpu]))
+        return -XEN_ESRCH;
+    if (v == current_vcpu())
+        return -XEN_EINVAL;
+    bool paused = sched_guests_on_several_cpus() && d != self &&
+                  domain_pause_by_controller(d) == 0;
+    rc = op->cmd == XEN_DOMCTL_getvcpuextstate ? pv_get_vcpuextstate(v, evc)
+                                               : pv_set_vcpuextstate(v, evc);
+    if (paused)
+        domain_unpause_by_controller(d);
+    return rc;
+}
+
 /* Operations on an existing domain d; *copyback says whether op goes back. */
 static long domctl_on_domain(struct domain *self, struct domain *d,
                              struct xen_domctl *op, bool *copyback)
@@ -465,6 +492,9 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
     case XEN_DOMCTL_get_ext_vcpucontext:
     case XEN_DOMCTL_set_ext_vcpucontext:
         return domctl_ext_vcpucontext(self, d, op, copyback);
+    case XEN_DOMCTL_getvcpuextstate:
+    case XEN_DOMCTL_setvcpuextstate:
+        return domctl_vcpuextstate(self, d, op, copyback);
     case XEN_DOMCTL_getpageframeinfo3:
         return pv_getpageframeinfo3(d, op->u.getpageframeinfo3.num,
                                     op->u.getpageframeinfo3.array);

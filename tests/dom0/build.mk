@@ -8,6 +8,9 @@ SYSTEM_TESTS += tests/dom0/mica-dom0-test
 # Linux domU created, the Linux one read through vmctl console, both
 # destroyed, free memory back (Mica only).
 SYSTEM_TESTS += tests/dom0/mica-domu-test
+# Save a Linux domU on Mica, restart the machine (and Mica), restore it from
+# the file kept on dom0's disk: it counts on (docs/state-files.md).
+SYSTEM_TESTS += tests/dom0/mica-save-reboot-test
 # Debian's xl (xen-utils-4.17, with Xen's xenstored and xenconsoled) in that
 # dom0: xl info/dmesg/sched-credit, xl create of a Linux domU to its marker,
 # list (= vmctl list), pause, sched-credit, shutdown, destroy (docs/xl-compat.md).

@@ -55,8 +55,11 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-save-disk-full", "domu-save-resumed",
                     "domu-linux-shutdown-wait", "domu-linux-clean-poweroff",
                     "domu-linux-destroyed",
-                    "domu-save", "domu-save-no-temp", "domu-restore-corrupt",
-                    "domu-restore-no-xsave", "domu-restore-paused",
+                    "domu-save-timeout", "domu-save", "domu-save-no-temp",
+                    "domu-restore-corrupt",
+                    "domu-restore-paused", "domu-restore-memory", "domu-restore-twice",
+                    "domu-restore-counts", "domu-save-devices", "domu-restore-devices",
+                    "domu-restore-disk-written", "domu-save-devices-memory-back",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
                     "domu-memory-back", "domu-no-leftovers",
@@ -71,6 +74,13 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-dev-hotplug-detach", "domu-dev-hotplug-vif",
                     "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
                     "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
+# domu-save: the save/restore checks of domu-tiny alone.
+CHECKS_SAVE = ["daemon-xenstored", "daemon-micaconsoled", "domu-save-timeout",
+               "domu-save", "domu-save-no-temp",
+               "domu-restore-corrupt", "domu-restore-paused", "domu-restore-memory",
+               "domu-restore-twice", "domu-restore-counts", "domu-save-devices",
+               "domu-restore-devices", "domu-restore-disk-written",
+               "domu-save-devices-memory-back", "domu-memory-back"]
 # The PV front ends of pv-drivers/front in our test kernels, against dom0's
 # xenstored, xen-netback and xen-blkback (dom0-tools/image/pvfront-checks):
 # part of domu-tiny, or alone as the pvfront test.
@@ -134,13 +144,17 @@ def make_native_iso(out, cmdline):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def qemu_cmd(log, disk, mem, iso=None, test=None, cpus=1):
+def qemu_cmd(log, disk, mem, iso=None, test=None, cpus=1, extra_disk=None):
     cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg", "-cpu", CPU,
            "-m", str(mem), "-smp", str(cpus), "-display", "none", "-monitor", "none",
            "-serial", "file:" + log, "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-drive", "file=%s,if=virtio,format=raw,cache=unsafe" % disk,
            "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"]
+    if extra_disk:
+        # dom0's /dev/vdb, kept by the caller across boots (writeback: it
+        # must survive the QEMU process).
+        cmd += ["-drive", "file=%s,if=virtio,format=raw,cache=writeback" % extra_disk]
     if iso:
         cmd += ["-cdrom", iso]
     else:
@@ -262,6 +276,8 @@ def main():
                     help="physical CPUs under a hypervisor (QEMU's -smp; default "
                          "$MICA_QEMU_SMP or 1)")
     ap.add_argument("--out", default=os.path.join(TOP, "build", "tests", "dom0"))
+    ap.add_argument("--extra-disk", help="a raw image given to dom0 as /dev/vdb, kept as it is "
+                                         "(tests/dom0/mica-save-reboot-test)")
     a = ap.parse_args()
     for f in ("vmlinuz", "initrd.gz", "disk.img"):
         if not os.path.exists(os.path.join(IMAGE, f)):
@@ -275,13 +291,23 @@ def main():
     if a.hypervisor:
         iso = os.path.join(a.out, a.name + ".iso")
         make_iso(a.hypervisor, iso, a.dom0_mem, a.test, a.hv_opts, a.vcpus)
-    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test, cpus=a.vcpus if a.native else a.cpus)
+    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test, cpus=a.vcpus if a.native else a.cpus,
+                   extra_disk=a.extra_disk)
     end, marker_at, total, text = boot(cmd, log, a.timeout)
     # The dom0-xen test leaves devices out: only the Xen checks are owed.
     if a.test == "domu-tiny":
         require = CHECKS_XEN + CHECKS_DOMU_TINY
     elif a.test == "pvfront":
         require = CHECKS_XEN + CHECKS_PVFRONT
+    elif a.test == "domu-save":
+        require = CHECKS_XEN + CHECKS_SAVE
+    elif a.test == "xl-save":
+        require = ["xl-save"]
+    elif a.test == "save-reboot-1":
+        require = CHECKS_XEN + ["daemon-xenstored", "reboot-save"]
+    elif a.test == "save-reboot-2":
+        require = CHECKS_XEN + ["daemon-xenstored", "reboot-restore", "reboot-counts",
+                                "reboot-memory-back"]
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)

@@ -48,6 +48,8 @@ typedef uint8_t xen_domain_handle_t[16];
 #define XEN_DOMCTL_gettscinfo       59
 #define XEN_DOMCTL_settscinfo       60
 #define XEN_DOMCTL_getpageframeinfo3 61
+#define XEN_DOMCTL_setvcpuextstate  62
+#define XEN_DOMCTL_getvcpuextstate  63
 #define XEN_DOMCTL_setnodeaffinity  68
 #define XEN_DOMCTL_getnodeaffinity  69
 #define XEN_DOMCTL_get_cpu_policy   82
@@ -363,6 +365,29 @@ XEN_ABI_OFFSET(struct xen_domctl_getpageframeinfo3, num, 0);
 XEN_ABI_OFFSET(struct xen_domctl_getpageframeinfo3, array, 8);
 
 /* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_{set,get}vcpuextstate: a vCPU's XSAVE state.  The buffer  */
+/* holds the vCPU's XCR0, its XCR0_ACCUM (every component it has ever   */
+/* enabled) and then the XSAVE area in the standard (uncompressed)      */
+/* format, as long as XCR0_ACCUM's components need (nothing when it is  */
+/* 0).  get with size and xfeature_mask both 0, or no buffer, asks for  */
+/* the largest size and the feature mask that identifies the format;    */
+/* a real get must pass that mask back.  set ignores xfeature_mask.     */
+
+struct xen_domctl_vcpuextstate {
+    uint32_t vcpu;
+    uint32_t _pad;
+    uint64_t xfeature_mask;       /* get: in/out */
+    uint64_t size;                /* get: in (buffer) / out (used); set: in */
+    xen_guest_handle_t buffer;    /* uint64_t[] */
+};
+XEN_ABI_SIZE(struct xen_domctl_vcpuextstate, 32);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, vcpu, 0);
+MICA_ABI_OFFSET(struct xen_domctl_vcpuextstate, _pad, 4);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, xfeature_mask, 8);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, size, 16);
+XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, buffer, 24);
+
+/* ------------------------------------------------------------------ */
 /* XEN_DOMCTL_{set,get}_ext_vcpucontext: a vCPU's state beyond          */
 /* vcpu_guest_context: the 32-bit SYSCALL and SYSENTER callbacks and    */
 /* the virtual machine-check registers (none on Mica).                  */
@@ -481,6 +506,7 @@ struct xen_domctl {
         struct xen_domctl_scheduler_op  scheduler_op;
         struct xen_domctl_getpageframeinfo3 getpageframeinfo3;
         struct xen_domctl_ext_vcpucontext ext_vcpucontext;
+        struct xen_domctl_vcpuextstate  vcpuextstate;
         struct xen_domctl_address_size  address_size;
         struct xen_domctl_nodeaffinity  nodeaffinity;
         struct xen_domctl_tsc_info      tsc_info;
@@ -503,6 +529,7 @@ XEN_ABI_OFFSET(struct xen_domctl, u.max_vcpus, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.scheduler_op, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.getpageframeinfo3, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.ext_vcpucontext, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.vcpuextstate, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.address_size, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.nodeaffinity, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.tsc_info, 16);

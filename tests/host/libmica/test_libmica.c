@@ -97,6 +97,46 @@ static void answer_ext(struct mica_privcmd_hypercall *h)
     op->u.ext_vcpucontext.syscall32_callback_eip = 0x1234;
 }
 
+static void answer_extstate(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    op->u.vcpuextstate.xfeature_mask = 7;
+    op->u.vcpuextstate.size = 848;
+}
+
+/* vcpuextstate: the query, a get with a buffer, a set. */
+static void check_extstate_domctls(void)
+{
+    static uint64_t buf[128];
+    uint64_t mask = 0, size = 0, used = 0;
+
+    reset(0);
+    fake.edit = answer_extstate;
+    CHECK(mica_vcpu_extstate_query(&hv, 3, 1, &mask, &size) == 0 && mask == 7 && size == 848 &&
+          fake.domctl.cmd == XEN_DOMCTL_getvcpuextstate && fake.domctl.u.vcpuextstate.vcpu == 1 &&
+          fake.domctl.u.vcpuextstate.size == 0 && fake.domctl.u.vcpuextstate.buffer == 0,
+          "extstate query");
+    reset(0);
+    fake.edit = answer_extstate;
+    CHECK(mica_vcpu_extstate_get(&hv, 3, 0, 7, buf, sizeof(buf), &used) == 0 && used == 848 &&
+          fake.domctl.u.vcpuextstate.xfeature_mask == 7 &&
+          fake.domctl.u.vcpuextstate.size == sizeof(buf) &&
+          fake.domctl.u.vcpuextstate.buffer == (uint64_t)(uintptr_t)buf, "extstate get");
+    reset(0);
+    fake.edit = answer_extstate;
+    CHECK(mica_vcpu_extstate_get(&hv, 3, 0, 7, buf, 64, &used) == -EIO,
+          "extstate get: an answer longer than the buffer");
+    reset(0);
+    CHECK(mica_vcpu_extstate_set(&hv, 3, 2, buf, 848) == 0 &&
+          fake.domctl.cmd == XEN_DOMCTL_setvcpuextstate && fake.domctl.u.vcpuextstate.vcpu == 2 &&
+          fake.domctl.u.vcpuextstate.size == 848, "extstate set");
+    reset(0);
+    CHECK(mica_vcpu_extstate_set(&hv, 3, 0, buf, 8) == -EINVAL && fake.calls == 0,
+          "extstate set below 16 octets");
+    reset(-EINVAL);
+    CHECK(mica_vcpu_extstate_set(&hv, 3, 0, buf, 848) == -EINVAL, "extstate refusal passes");
+}
+
 /* The save/restore domctls (domctl_save.h). */
 static void check_save_domctls(void)
 {
@@ -147,6 +187,7 @@ static void check_save_domctls(void)
           fake.domctl.u.ext_vcpucontext.syscall32_callback_eip == 0x1234, "set ext context");
     reset(-ESRCH);
     CHECK(mica_vcpu_ext_context_get(&hv, 3, 0, &evc) == -ESRCH, "ext -ESRCH passes through");
+    check_extstate_domctls();
 }
 
 int main(void)

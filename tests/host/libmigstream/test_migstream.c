@@ -24,6 +24,7 @@
 
 #include "ms_reader.h"
 #include "ms_writer.h"
+#include "ms_xenstore.h"
 
 static char dir[64];
 static char path[128];
@@ -572,6 +573,43 @@ UNIT_TEST(unknown_mandatory_records_and_bad_order_are_refused)
     store(path, s.b, s.n);
     CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
     CHECK_STR(err, "over this reader's limit");
+}
+
+/* MICA_XENSTORE bodies: pairs go in and come out; bad keys and bodies are refused. */
+UNIT_TEST(xenstore_pairs_round_trip_and_bad_bodies_are_refused)
+{
+    struct ms_xs_blob b = { 0 };
+    CHECK_EQ(ms_xs_blob_add(&b, "control/feature-poweroff", "1"), 0);
+    CHECK_EQ(ms_xs_blob_add(&b, "data/empty", ""), 0);
+    CHECK_EQ(ms_xs_blob_add(&b, "/local/domain/0", "x"), -EINVAL);
+    CHECK_EQ(ms_xs_blob_add(&b, "data/../x", "x"), -EINVAL);
+    CHECK_EQ(ms_xs_blob_add(&b, "", "x"), -EINVAL);
+    struct ms_xs_iter it;
+    const char *k, *v;
+    char why[200];
+    ms_xs_iter_init(&it, b.buf, b.len);
+    CHECK_EQ(ms_xs_iter_next(&it, &k, &v, why, sizeof(why)), 1);
+    CHECK(strcmp(k, "control/feature-poweroff") == 0 && strcmp(v, "1") == 0);
+    CHECK_EQ(ms_xs_iter_next(&it, &k, &v, why, sizeof(why)), 1);
+    CHECK(strcmp(k, "data/empty") == 0 && strcmp(v, "") == 0);
+    CHECK_EQ(ms_xs_iter_next(&it, &k, &v, why, sizeof(why)), 0);
+    /* Cut anywhere inside a pair: refused, naming the pair. */
+    for (size_t cut = 1; cut < b.len; cut++) {
+        int rc;
+        ms_xs_iter_init(&it, b.buf, cut);
+        while ((rc = ms_xs_iter_next(&it, &k, &v, why, sizeof(why))) == 1)
+            ;
+        if (cut == strlen("control/feature-poweroff") + 3)
+            CHECK_EQ(rc, 0);            /* exactly the first pair */
+        else {
+            CHECK_EQ(rc, -EINVAL);
+            CHECK_STR(why, "pair ");
+        }
+    }
+    static const char bad[] = "../etc\0x";
+    ms_xs_iter_init(&it, bad, sizeof(bad));
+    CHECK_EQ(ms_xs_iter_next(&it, &k, &v, why, sizeof(why)), -EINVAL);
+    ms_xs_blob_free(&b);
 }
 
 UNIT_MAIN()

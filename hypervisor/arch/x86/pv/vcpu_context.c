@@ -203,6 +203,7 @@ static void load_fpu(struct vcpu *v, const struct vcpu_guest_context *c)
         /* A vCPU that never ran has no XCR0 yet (0 would #GP in XSETBV). */
         if (!v->arch.xcr0)
             v->arch.xcr0 = XSTATE_X87 | XSTATE_SSE;
+        v->arch.xcr0_accum |= v->arch.xcr0;
         v->arch.fpu_initialised = true;
     }
 }

@@ -58,6 +58,7 @@ struct arch_vcpu {
     bool fpu_initialised;           /* the area holds a state (set at first switch-in) */
     bool cr4_osxsave;               /* the guest's view of CR4.OSXSAVE */
     u64 xcr0;                       /* the guest's XCR0 */
+    u64 xcr0_accum;                 /* every XCR0 bit it has had (vcpuextstate) */
     u8 xsave_buf[XSTATE_BUF_SIZE] __attribute__((aligned(16)));
 };
 

@@ -46,4 +46,12 @@ int xstate_guest_xsetbv(struct vcpu *v, u32 index, u64 value);
 /* CPUID leaf 0xD for a guest running with its XCR0 loaded. */
 void xstate_guest_cpuid(u32 sub, u32 *a, u32 *b, u32 *c, u32 *d);
 
+/*
+ * XEN_DOMCTL_{get,set}vcpuextstate for a vCPU that is not running:
+ * Xen 4.17's buffer (XCR0, XCR0_ACCUM, standard-format area) and checks.
+ */
+struct xen_domctl_vcpuextstate;
+long pv_get_vcpuextstate(struct vcpu *v, struct xen_domctl_vcpuextstate *evc);
+long pv_set_vcpuextstate(struct vcpu *v, const struct xen_domctl_vcpuextstate *evc);
+
 #endif
