@@ -16,9 +16,10 @@
  *     destroyed, and physinfo's free pages must be exactly what they were
  *     before the round.  A hang anywhere is caught by the runner's
  *     time-out, a lock-order slip by its "LOCK VIOLATION" check.
- *   worker (domU): `iterations` steps of arithmetic, hypercalls
- *     (xen_version, an event sent to an unbound port of its own, console
- *     output now and then) and yields, then powers off.
+ *   worker (domU): `steps` steps, each 20000 rounds of arithmetic in
+ *     registers and one call into Mica (xen_version, extraversion, an
+ *     event sent to an unbound port of its own, a yield, in turn; console
+ *     output now and then), then powers off.
  *
  * dom0's result line is the test's.
  */
@@ -33,6 +34,26 @@
 #define MAX_WORKERS    8
 
 static struct xen_domctl op;
+static evtchn_port_t quiet_port;
+
+/*
+ * Waits about 20 ms without using the CPU (SCHEDOP_poll on a port nobody
+ * signals).  Yielding in a loop instead would have dom0 enter Mica
+ * continuously, and with sched_smp=1 every entry takes the one big
+ * scheduler lock the workers' hypercalls need too.
+ */
+static void nap(void)
+{
+    struct vcpu_info *vi = &shared->vcpu_info[0];
+    evtchn_port_t p = quiet_port;
+    struct sched_poll sp = { .nr_ports = 1, .timeout = system_time_ns() + 20000000 };
+
+    sp.ports = (uint64_t)&p;
+    WRITE_ONCE(vi->evtchn_upcall_mask, 1);
+    barrier();
+    HYPERVISOR_sched_op(SCHEDOP_poll, &sp);
+    events_enable_on(vi);
+}
 
 static long domctl(uint32_t cmd, domid_t dom)
 {
@@ -97,7 +118,7 @@ static domid_t create(void)
     return op.domain;
 }
 
-static void build(domid_t id, unsigned long iterations)
+static void build(domid_t id, unsigned long steps)
 {
     static char cmdline[96];
     struct mica_domctl_build_pv a;
@@ -106,7 +127,7 @@ static void build(domid_t id, unsigned long iterations)
     memset(&op, 0, sizeof(op));
     op.u.max_mem.max_memkb = WORKER_MEM_KB;
     REQUIRE_EQ(domctl(XEN_DOMCTL_max_mem, id), 0);
-    snprintk(cmdline, sizeof(cmdline), "role=worker iterations=%lu", iterations);
+    snprintk(cmdline, sizeof(cmdline), "role=worker steps=%lu", steps);
     a = (struct mica_domctl_build_pv){
         .kernel = start_info->mod_start, .kernel_len = start_info->mod_len,
         .cmdline = (uint64_t)cmdline, .cmdline_len = strlen(cmdline), .mem_kb = WORKER_MEM_KB,
@@ -150,7 +171,7 @@ struct worker {
     bool done, destroyed, seen_on_pin;
 };
 
-static bool run_round(unsigned round, unsigned ndom, unsigned ncpus, unsigned long iterations,
+static bool run_round(unsigned round, unsigned ndom, unsigned ncpus, unsigned long steps,
                       unsigned long *wrong_cpu)
 {
     struct worker w[MAX_WORKERS];
@@ -162,7 +183,9 @@ static bool run_round(unsigned round, unsigned ndom, unsigned ncpus, unsigned lo
     memset(w, 0, sizeof(w));
     for (unsigned i = 0; i < ndom; i++) {
         w[i].id = create();
-        build(w[i].id, iterations);
+        /* In odd rounds the last one is to be destroyed while it runs:
+           give it work enough to be still at it when dom0 looks. */
+        build(w[i].id, (round & 1) && i == ndom - 1 ? steps * 50 : steps);
         w[i].cpu = (round + i) % ncpus;
         REQUIRE_EQ(pin(w[i].id, 0, 1ULL << w[i].cpu), 0);
         w[i].pinned_at = system_time_ns();
@@ -228,7 +251,7 @@ static bool run_round(unsigned round, unsigned ndom, unsigned ncpus, unsigned lo
             ok = false;
             break;
         }
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+        nap();
     }
     for (unsigned i = 0; i < ndom; i++) {
         if (w[i].destroyed)
@@ -249,7 +272,7 @@ static enum result soak(void)
 {
     unsigned long rounds = cmdline_number("rounds", 6);
     unsigned long ndom = cmdline_number("domains", 3);
-    unsigned long iterations = cmdline_number("iterations", 200000);
+    unsigned long steps = cmdline_number("steps", 1000);
     unsigned ncpus = host_cpus(), bad = 0;
     unsigned long wrong_cpu = 0;
     uint64_t free0 = physinfo_free_pages();
@@ -258,11 +281,13 @@ static enum result soak(void)
             "needs this kernel's ELF as its initrd module");
     REQUIRE(ndom >= 1 && ndom <= MAX_WORKERS, "domains= must be 1 to %d", MAX_WORKERS);
     REQUIRE(ncpus >= 1 && ncpus <= 64, "physinfo says %u CPUs", ncpus);
+    map_shared_info();
+    REQUIRE_EQ(evtchn_alloc_unbound_self(&quiet_port), 0);
     printk("soak: %lu rounds of %lu workers on %u CPUs\n", rounds, ndom, ncpus);
     if (!check_refusals(ncpus))
         bad++;
     for (unsigned r = 0; r < rounds; r++)
-        if (!run_round(r, (unsigned)ndom, ncpus, iterations, &wrong_cpu))
+        if (!run_round(r, (unsigned)ndom, ncpus, steps, &wrong_cpu))
             bad++;
     uint64_t free1 = physinfo_free_pages();
     printk("soak: %lu rounds, %u failed; %lu samples on a CPU outside the pin; free pages %lu, "
@@ -276,26 +301,35 @@ static enum result soak(void)
 
 static enum result worker(void)
 {
-    unsigned long iterations = cmdline_number("iterations", 200000);
+    unsigned long steps = cmdline_number("steps", 1000);
     evtchn_port_t port;
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     char ver[16];
 
     REQUIRE_EQ(evtchn_alloc_unbound_self(&port), 0);
-    for (unsigned long i = 0; i < iterations; i++) {
-        h ^= h << 13;
-        h ^= h >> 7;
-        h ^= h << 17;
-        if (i % 64 == 0)
+    for (unsigned long i = 0; i < steps; i++) {
+        /* Mostly work in registers, then one call into Mica per step. */
+        for (unsigned j = 0; j < 20000; j++) {
+            h ^= h << 13;
+            h ^= h >> 7;
+            h ^= h << 17;
+        }
+        switch (i % 4) {
+        case 0:
             REQUIRE(HYPERVISOR_xen_version(XENVER_version, NULL) > 0, "xen_version failed");
-        if (i % 256 == 0)
+            break;
+        case 1:
             HYPERVISOR_xen_version(XENVER_extraversion, ver);
-        if (i % 1024 == 0)
+            break;
+        case 2:
             REQUIRE_EQ(evtchn_send(port), 0);
-        if (i % 4096 == 0)
+            break;
+        default:
             HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-        if (i % 50000 == 0)
-            printk("worker: step %lu of %lu\n", i, iterations);
+            break;
+        }
+        if (i % 250 == 0)
+            printk("worker: step %lu of %lu\n", i, steps);
     }
     printk("worker: done, hash %lx\n", h);
     return RESULT_SUCCESS;
