@@ -7,7 +7,8 @@
  *     alone, then two at once.  While it waits it sleeps in SCHEDOP_poll
  *     on a port nobody signals (100 ms at a time), so it takes next to no
  *     CPU from them.  Prints "BENCH one_domu_ms N", "BENCH two_domus_ms N"
- *     and each run's CPU time.  On one physical CPU two workers take about
+ *     and each run's CPU time.  With pin=1 worker i is pinned to CPU
+ *     (i + 1) mod the host's CPUs.  On one physical CPU two workers take about
  *     twice as long as one; with guests on two CPUs (sched_smp=1) about as
  *     long as one.
  *   worker (domU): `work` rounds of a xorshift step (registers only, no
@@ -16,6 +17,7 @@
 #include "guest.h"
 #include <public/domctl.h>
 #include <public/mica_domctl.h>
+#include <public/sysctl.h>
 
 #define WORKER_MEM_KB (8 * 1024)
 #define WAIT_NS       1200000000000UL
@@ -29,6 +31,26 @@ static long domctl(uint32_t cmd, domid_t dom)
     op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
     op.domain = dom;
     return HC(__HYPERVISOR_domctl, &op, 0, 0);
+}
+
+/* With pin=1: worker i of a run is pinned to CPU (i + 1) mod the CPUs,
+   so two workers on two CPUs never share one (the scheduler's own
+   placement and stealing are then out of the picture). */
+static bool pin_workers;
+static unsigned nr_cpus = 1;
+
+static void pin_to(domid_t id, unsigned cpu)
+{
+    static uint8_t bytes[8];
+
+    memset(bytes, 0, sizeof(bytes));
+    bytes[cpu / 8] = (uint8_t)(1u << (cpu % 8));
+    memset(&op, 0, sizeof(op));
+    op.u.vcpuaffinity.vcpu = 0;
+    op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
+    op.u.vcpuaffinity.cpumap_hard.bitmap = (uint64_t)bytes;
+    op.u.vcpuaffinity.cpumap_hard.nr_bits = 64;
+    REQUIRE_EQ(domctl(XEN_DOMCTL_setvcpuaffinity, id), 0);
 }
 
 static domid_t build_worker(unsigned long work)
@@ -103,8 +125,11 @@ static uint64_t timed_run(unsigned n, unsigned long work, uint64_t *cpu_ms)
     uint64_t t0, t1 = 0, deadline;
 
     *cpu_ms = 0;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         ids[i] = build_worker(work);
+        if (pin_workers)
+            pin_to(ids[i], (i + 1) % nr_cpus);
+    }
     t0 = system_time_ns();
     for (unsigned i = 0; i < n; i++) {
         memset(&op, 0, sizeof(op));
@@ -145,8 +170,17 @@ static enum result timer(void)
     unsigned long work = cmdline_number("work", 100000000);
     uint64_t one, two, cpu1, cpu2;
 
+    struct xen_sysctl sc;
+
     REQUIRE(start_info->mod_start && start_info->mod_len,
             "needs this kernel's ELF as its initrd module");
+    memset(&sc, 0, sizeof(sc));
+    sc.cmd = XEN_SYSCTL_physinfo;
+    sc.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    REQUIRE_EQ(HC(__HYPERVISOR_sysctl, &sc, 0, 0), 0);
+    nr_cpus = sc.u.physinfo.nr_cpus ? sc.u.physinfo.nr_cpus : 1;
+    REQUIRE(nr_cpus <= 64, "%u CPUs", nr_cpus);
+    pin_workers = cmdline_number("pin", 0) != 0;
     map_shared_info();
     REQUIRE_EQ(evtchn_alloc_unbound_self(&quiet_port), 0);
     one = timed_run(1, work, &cpu1);
