@@ -211,6 +211,29 @@ run define "$work/dump1.xml";   expect "define the dump" 0 stdout "(UUID $uuid)"
 run dumpxml good
 cmp -s "$work/out" "$work/dump1.xml" && pass "dumpxml round trip is stable" || fail "dumpxml round trip is stable" "$(diff "$work/dump1.xml" "$work/out" | head -5)"
 
+# vCPU pins (<vcpu cpuset>, <cputune><vcpupin>): kept by define, shown by
+# info, written back by dumpxml as given, and the dump defines again.
+write_domain "$work/pins.xml" pins "" "
+  <cputune>
+    <vcpupin vcpu='1' cpuset='2-3,^3'/>
+  </cputune>"
+sed -i "s|<vcpu>2</vcpu>|<vcpu cpuset='0-3,^2'>2</vcpu>|" "$work/pins.xml"
+run define "$work/pins.xml";    expect "define with vCPU pins" 0 stdout "Domain 'pins' defined"
+run info pins;                  expect "info shows the pins" 0 stdout "vCPU pins:      every vCPU: 0-1,3; vCPU 1: 2"
+run dumpxml pins;               expect "dumpxml keeps <vcpu cpuset>" 0 stdout '<vcpu cpuset="0-3,^2">2</vcpu>'
+grep -qF '<vcpupin vcpu="1" cpuset="2-3,^3"/>' "$work/out" && pass "dumpxml keeps <vcpupin>" || fail "dumpxml keeps <vcpupin>" "$out"
+cp "$work/out" "$work/pins-dump.xml"
+run undefine pins;              expect "undefine pins" 0
+run define "$work/pins-dump.xml"; expect "define the pins dump" 0 stdout "Domain 'pins' defined"
+run dumpxml pins
+cmp -s "$work/out" "$work/pins-dump.xml" && pass "pins round trip is stable" || fail "pins round trip is stable" "$(diff "$work/pins-dump.xml" "$work/out" | head -5)"
+run undefine pins;              expect "undefine pins again" 0
+write_domain "$work/badpin.xml" badpin "" "
+  <cputune>
+    <vcpupin vcpu='2' cpuset='0'/>
+  </cputune>"
+run define "$work/badpin.xml";  expect "define refuses a pin of an absent vCPU" 3 stderr "badpin.xml:19: <vcpupin vcpu='2'> pins a vCPU the domain does not have"
+
 # --- duplicates -----------------------------------------------------------
 before=$(state_snapshot)
 run define "$work/good.xml";    expect "duplicate name refused" 6 stderr "a domain named 'good' is already defined"
