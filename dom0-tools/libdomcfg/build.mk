@@ -2,7 +2,7 @@
 # libraries: one for the tools, one with the sanitizers for test programs.
 
 DOMCFG_DIR      := dom0-tools/libdomcfg
-DOMCFG_SRCS     := $(addprefix $(DOMCFG_DIR)/,diag.c units.c xmlload.c schema.c parse.c check.c domcfg.c)
+DOMCFG_SRCS     := $(addprefix $(DOMCFG_DIR)/,diag.c units.c xmlload.c schema.c parse.c check.c domcfg.c cpuset.c)
 DOMCFG_SCHEMA   := xml-schemas/domain.rng
 XML2_CFLAGS     := $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 XML2_LIBS       := $(shell pkg-config --libs libxml-2.0 2>/dev/null || echo -lxml2)

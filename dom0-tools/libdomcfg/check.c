@@ -51,15 +51,41 @@ static int check_memory(const struct domain_config *cfg, const struct domcfg_whe
     return errors;
 }
 
+/* Each <vcpupin> names a vCPU the domain has, at most once. */
+static int check_vcpupins(const struct domain_config *cfg, struct domcfg_diags *diags)
+{
+    int errors = 0;
+    for (size_t i = 0; i < cfg->n_vcpupins; i++) {
+        const struct domcfg_vcpupin *p = &cfg->vcpupins[i];
+        if (p->vcpu >= cfg->vcpus_max) {
+            domcfg_diag_add(diags, p->line, "<vcpupin vcpu='%u'> pins a vCPU the domain does "
+                            "not have: <vcpu> gives it %u (numbered 0 to %u)", p->vcpu,
+                            cfg->vcpus_max, cfg->vcpus_max - 1);
+            errors++;
+            continue;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (cfg->vcpupins[j].vcpu == p->vcpu) {
+                domcfg_diag_add(diags, p->line, "<vcpupin vcpu='%u'> again (first on line %d); "
+                                "keep one per vCPU", p->vcpu, cfg->vcpupins[j].line);
+                errors++;
+                break;
+            }
+        }
+    }
+    return errors;
+}
+
 static int check_vcpus(const struct domain_config *cfg, const struct domcfg_where *where,
                        struct domcfg_diags *diags)
 {
+    int errors = check_vcpupins(cfg, diags);
     if (cfg->vcpus_current <= cfg->vcpus_max)
-        return 0;
+        return errors;
     domcfg_diag_add(diags, where->vcpu, "<vcpu> current='%u' is more than the maximum %u; "
                     "current is how many of the maximum are online at start",
                     cfg->vcpus_current, cfg->vcpus_max);
-    return 1;
+    return errors + 1;
 }
 
 static int check_disks(const struct domain_config *cfg, struct domcfg_diags *diags)

@@ -116,7 +116,23 @@ void domcfg_free(struct domain_config *cfg)
         free(cfg->nics[i].target_dev);
     }
     free(cfg->nics);
+    free(cfg->vcpupins);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct domcfg_cpuset *domcfg_vcpu_affinity(const struct domain_config *cfg,
+                                                 unsigned vcpu, int *line)
+{
+    for (size_t i = 0; i < cfg->n_vcpupins; i++) {
+        if (cfg->vcpupins[i].vcpu == vcpu) {
+            if (line)
+                *line = cfg->vcpupins[i].line;
+            return &cfg->vcpupins[i].cpus;
+        }
+    }
+    if (line)
+        *line = cfg->cpuset_line;
+    return cfg->has_cpuset ? &cfg->cpuset : NULL;
 }
 
 int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16])

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpuset.h"
 #include "diag.h"
 
 /* Namespace of Mica's own elements; see docs/domain-xml.md. */
@@ -61,6 +62,13 @@ struct domcfg_nic {
     int line;
 };
 
+/* <cputune><vcpupin vcpu= cpuset=>: where one vCPU may run (hard affinity). */
+struct domcfg_vcpupin {
+    unsigned vcpu;
+    struct domcfg_cpuset cpus;
+    int line;
+};
+
 struct domain_config {
     char *name;
     bool has_uuid;
@@ -77,6 +85,14 @@ struct domain_config {
 
     unsigned vcpus_max;           /* <vcpu> content, default 1 */
     unsigned vcpus_current;       /* current= attribute, default vcpus_max */
+    /* Hard affinity, as in libvirt: <vcpu cpuset=> for every vCPU, a
+       <vcpupin> for one vCPU overrides it.  CPU numbers are the host's;
+       whether they exist is checked when the domain starts. */
+    bool has_cpuset;
+    struct domcfg_cpuset cpuset;
+    int cpuset_line;
+    struct domcfg_vcpupin *vcpupins;
+    size_t n_vcpupins;
 
     char *kernel;
     char *initrd;       /* NULL when absent */
@@ -143,5 +159,9 @@ void domcfg_document_free(struct domcfg_document *doc);
 void domcfg_format_uuid(const uint8_t uuid[16], char out[37]);
 bool domcfg_parse_uuid(const char *text, uint8_t uuid[16]);
 const char *domcfg_action_name(enum domcfg_action action);
+/* The CPUs vCPU vcpu is pinned to by the definition (its <vcpupin>, else
+   <vcpu cpuset>), or NULL for "anywhere"; *line (may be NULL) is where. */
+const struct domcfg_cpuset *domcfg_vcpu_affinity(const struct domain_config *cfg,
+                                                 unsigned vcpu, int *line);
 
 #endif

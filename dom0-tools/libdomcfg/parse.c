@@ -335,9 +335,20 @@ static void parse_memory(struct walk *w, const xmlNode *node, uint64_t *kib, uns
     xmlFree(unit);
 }
 
+/* A cpuset attribute (libvirt's syntax, no "all"); false after reporting. */
+static bool parse_cpuset_attr(struct walk *w, const xmlNode *node, const char *what,
+                              const char *text, struct domcfg_cpuset *out)
+{
+    char err[256];
+    if (domcfg_cpuset_parse(text, false, out, NULL, err, sizeof(err)) == 0)
+        return true;
+    report(w, line_of(node), "%s %s", what, err);
+    return false;
+}
+
 static void parse_vcpu(struct walk *w, const xmlNode *node)
 {
-    static const char *const attrs[] = { "placement", "current", NULL };
+    static const char *const attrs[] = { "placement", "current", "cpuset", NULL };
     check_attributes(w, node, attrs);
     char *placement = attribute(node, "placement");
     if (placement) {
@@ -356,6 +367,64 @@ static void parse_vcpu(struct walk *w, const xmlNode *node)
     if (current) {
         number_in_range(w, node, "<vcpu> current", current, 1, 512, &w->cfg->vcpus_current);
         xmlFree(current);
+    }
+    char *cpuset = attribute(node, "cpuset");
+    if (cpuset) {
+        w->cfg->cpuset_line = line_of(node);
+        w->cfg->has_cpuset = parse_cpuset_attr(w, node, "<vcpu> cpuset", cpuset,
+                                               &w->cfg->cpuset);
+        xmlFree(cpuset);
+    }
+}
+
+/* <cputune>: only <vcpupin vcpu= cpuset=> (libvirt's other children set
+   shares, periods and quotas, which Mica says with <mica:scheduler>). */
+static void parse_cputune(struct walk *w, const xmlNode *node)
+{
+    static const char *const no_attrs[] = { NULL };
+    check_attributes(w, node, no_attrs);
+    check_stray_text(w, node);
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (c->ns || strcmp(name_of(c), "vcpupin") != 0) {
+            report(w, line_of(c), "<%s> inside <cputune> is not supported by Mica; only "
+                   "<vcpupin vcpu='N' cpuset='...'/> is (weight and cap: <mica:scheduler>)",
+                   name_of(c));
+            continue;
+        }
+        static const char *const attrs[] = { "vcpu", "cpuset", NULL };
+        check_attributes(w, c, attrs);
+        expect_empty(w, c);
+        struct domcfg_vcpupin pin = { .line = line_of(c) };
+        char *vcpu = attribute(c, "vcpu"), *cpuset = attribute(c, "cpuset");
+        bool ok = true;
+        if (!vcpu) {
+            report(w, line_of(c), "<vcpupin> needs vcpu='N', the number of the vCPU it pins "
+                   "(0 is the first)");
+            ok = false;
+        } else {
+            ok = number_in_range(w, c, "<vcpupin> vcpu", vcpu, 0, 511, &pin.vcpu);
+        }
+        if (!cpuset) {
+            report(w, line_of(c), "<vcpupin> needs cpuset='...', the CPUs the vCPU may run "
+                   "on, e.g. cpuset='0-1'");
+            ok = false;
+        } else if (!parse_cpuset_attr(w, c, "<vcpupin> cpuset", cpuset, &pin.cpus)) {
+            ok = false;
+        }
+        xmlFree(vcpu);
+        xmlFree(cpuset);
+        if (!ok)
+            continue;
+        struct domcfg_vcpupin *grown =
+            realloc(w->cfg->vcpupins, (w->cfg->n_vcpupins + 1) * sizeof(*grown));
+        if (!grown) {
+            report(w, 0, "out of memory");
+            return;
+        }
+        w->cfg->vcpupins = grown;
+        grown[w->cfg->n_vcpupins++] = pin;
     }
 }
 
@@ -906,12 +975,13 @@ static void parse_mica(struct walk *w, const xmlNode *node, int *seen_scheduler,
 enum top_element {
     TOP_NAME, TOP_UUID, TOP_TITLE, TOP_DESCRIPTION, TOP_METADATA, TOP_MAX_MEMORY, TOP_MEMORY,
     TOP_CURRENT_MEMORY, TOP_VCPU, TOP_OS, TOP_CLOCK, TOP_ON_POWEROFF, TOP_ON_REBOOT,
-    TOP_ON_CRASH, TOP_DEVICES, TOP_COUNT
+    TOP_ON_CRASH, TOP_DEVICES, TOP_CPUTUNE, TOP_COUNT
 };
 
 static const char *const top_names[TOP_COUNT] = {
     "name", "uuid", "title", "description", "metadata", "maxMemory", "memory",
     "currentMemory", "vcpu", "os", "clock", "on_poweroff", "on_reboot", "on_crash", "devices",
+    "cputune",
 };
 
 static void parse_top(struct walk *w, const xmlNode *c, enum top_element which)
@@ -949,6 +1019,7 @@ static void parse_top(struct walk *w, const xmlNode *c, enum top_element which)
     case TOP_ON_REBOOT: parse_action(w, c, &cfg->on_reboot, false); break;
     case TOP_ON_CRASH: parse_action(w, c, &cfg->on_crash, true); break;
     case TOP_DEVICES: parse_devices(w, c); break;
+    case TOP_CPUTUNE: parse_cputune(w, c); break;
     case TOP_COUNT: break;
     }
 }

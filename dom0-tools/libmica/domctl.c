@@ -156,6 +156,68 @@ int mica_domain_list(struct mica_hv *hv, uint16_t first, struct xen_domctl_getdo
     return (int)s.u.getdomaininfolist.num_domains;
 }
 
+int mica_vcpu_info(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                   struct xen_domctl_getvcpuinfo *out)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!real_domid(domid) || !out)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.getvcpuinfo.vcpu = vcpu;
+    rc = domctl(hv, &op, XEN_DOMCTL_getvcpuinfo, domid);
+    if (rc == 0)
+        *out = op.u.getvcpuinfo;
+    return rc;
+}
+
+/* Bitmaps live in this process; the hypervisor copies them in and out
+   while the call runs, so keep them resident meanwhile. */
+static int vcpu_affinity(struct mica_hv *hv, uint32_t cmd, uint16_t domid, uint32_t vcpu,
+                         uint8_t *hard, uint8_t *soft, uint32_t nbytes)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!real_domid(domid) || (!hard && !soft) || nbytes == 0 || nbytes > 512)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.vcpuaffinity.vcpu = vcpu;
+    if (hard) {
+        op.u.vcpuaffinity.flags |= XEN_VCPUAFFINITY_HARD;
+        op.u.vcpuaffinity.cpumap_hard.bitmap = (uint64_t)(uintptr_t)hard;
+        op.u.vcpuaffinity.cpumap_hard.nr_bits = nbytes * 8;
+        mlock(hard, nbytes);
+    }
+    if (soft) {
+        op.u.vcpuaffinity.flags |= XEN_VCPUAFFINITY_SOFT;
+        op.u.vcpuaffinity.cpumap_soft.bitmap = (uint64_t)(uintptr_t)soft;
+        op.u.vcpuaffinity.cpumap_soft.nr_bits = nbytes * 8;
+        mlock(soft, nbytes);
+    }
+    rc = domctl(hv, &op, cmd, domid);
+    if (hard)
+        munlock(hard, nbytes);
+    if (soft)
+        munlock(soft, nbytes);
+    return rc;
+}
+
+int mica_vcpu_affinity_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu, uint8_t *hard,
+                           uint8_t *soft, uint32_t nbytes)
+{
+    return vcpu_affinity(hv, XEN_DOMCTL_getvcpuaffinity, domid, vcpu, hard, soft, nbytes);
+}
+
+int mica_vcpu_affinity_set_hard(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                                uint8_t *hard, uint32_t nbytes)
+{
+    if (!hard)
+        return -EINVAL;
+    return vcpu_affinity(hv, XEN_DOMCTL_setvcpuaffinity, domid, vcpu, hard, NULL, nbytes);
+}
+
 int mica_physinfo(struct mica_hv *hv, struct xen_sysctl_physinfo *out)
 {
     struct xen_sysctl s;

@@ -41,6 +41,17 @@ int mica_domain_shutdown(struct mica_hv *hv, uint16_t domid, uint32_t reason);
 #define MICA_SCHED_CAP_KEEP 0xffffu
 int mica_domain_sched_get(struct mica_hv *hv, uint16_t domid, uint16_t *weight, uint16_t *cap);
 int mica_domain_sched_set(struct mica_hv *hv, uint16_t domid, uint16_t weight, uint16_t cap);
+/* XEN_DOMCTL_getvcpuinfo: vCPU vcpu's state, CPU time and the CPU it is on. */
+int mica_vcpu_info(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                   struct xen_domctl_getvcpuinfo *out);
+/* XEN_DOMCTL_getvcpuaffinity: the hard and soft masks as Xen byte bitmaps
+   of nbytes bytes (bit n of byte n / 8 is CPU n); either may be NULL. */
+int mica_vcpu_affinity_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu, uint8_t *hard,
+                           uint8_t *soft, uint32_t nbytes);
+/* XEN_DOMCTL_setvcpuaffinity of the hard mask only (the soft one stays);
+   on success hard holds what Mica will use (the mask's online CPUs). */
+int mica_vcpu_affinity_set_hard(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                                uint8_t *hard, uint32_t nbytes);
 /* An unbound port of dom that remote may bind; the port or -errno. */
 int mica_evtchn_alloc_unbound(struct mica_hv *hv, uint16_t dom, uint16_t remote);
 

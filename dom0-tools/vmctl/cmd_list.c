@@ -219,6 +219,21 @@ static void print_info_text(const struct domain_config *cfg, const char *state,
     printf("Memory:         %llu KiB\n", (unsigned long long)cfg->memory_kib);
     printf("Current memory: %llu KiB\n", (unsigned long long)cfg->current_memory_kib);
     printf("vCPUs:          %u (maximum %u)\n", cfg->vcpus_current, cfg->vcpus_max);
+    if (cfg->has_cpuset || cfg->n_vcpupins) {
+        /* Where the definition lets the vCPUs run (hard affinity). */
+        char cpus[256];
+        printf("vCPU pins:     ");
+        if (cfg->has_cpuset) {
+            domcfg_cpuset_format(&cfg->cpuset, DOMCFG_CPUS_MAX, cpus, sizeof(cpus));
+            printf(" every vCPU: %s%s", cpus, cfg->n_vcpupins ? ";" : "");
+        }
+        for (size_t i = 0; i < cfg->n_vcpupins; i++) {
+            domcfg_cpuset_format(&cfg->vcpupins[i].cpus, DOMCFG_CPUS_MAX, cpus, sizeof(cpus));
+            printf(" vCPU %u: %s%s", cfg->vcpupins[i].vcpu, cpus,
+                   i + 1 < cfg->n_vcpupins ? ";" : "");
+        }
+        printf("\n");
+    }
     printf("Kernel:         %s\n", cfg->kernel);
     printf("Initrd:         %s\n", cfg->initrd ? cfg->initrd : "-");
     printf("Command line:   %s\n", cfg->cmdline ? cfg->cmdline : "-");

@@ -128,6 +128,25 @@ const struct vmctl_command vmctl_commands[] = {
       "  --cap N     0 to 51200\n"
       NAME_ARG NEEDS_HV "Exit status: 0 shown, 1 the hypervisor refused, 4 no such running domain.\n",
       cmd_sched },
+    { "vcpu-list", "[NAME]", "Show where each vCPU runs and may run",
+      "Lists the vCPUs of every running domain, or of NAME, in the columns of\n"
+      "'xl vcpu-list': Name, ID, VCPU, CPU (the physical CPU it runs or last ran\n"
+      "on; '-' when the vCPU is offline), State (r running, b blocked, p offline),\n"
+      "Time(s) of CPU used, and Affinity: the hard mask (where it may run) and the\n"
+      "soft one (where it prefers to), 'all' when every CPU of the host.\n"
+      NEEDS_HV "Exit status: 0 shown, 4 no such running domain.\n",
+      cmd_vcpu_list },
+    { "vcpu-pin", "NAME VCPU CPULIST", "Choose the CPUs a vCPU may run on",
+      "Sets the hard affinity of vCPU VCPU (a number from 0, or 'all') of the\n"
+      "running domain NAME, as 'xl vcpu-pin' does.  CPULIST is libvirt's and xl's\n"
+      "syntax: CPUs and ranges separated by commas, '^' to leave one out, e.g.\n"
+      "'0-3,^1', or 'all'.  A CPU the host does not have, a list that selects no\n"
+      "CPU and a vCPU the domain does not have are refused and nothing changes.\n"
+      "The definition's <vcpu cpuset> and <cputune><vcpupin> set it at start;\n"
+      "changes here last until the domain stops.  Prints the CPUs Mica will use.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 pinned, 1 refused, 2 bad arguments, 4 no such running\n"
+      "domain.\n",
+      cmd_vcpu_pin },
     { "attach-disk", "NAME SOURCE TARGET [--mode readonly]", "Give a running domain another disk",
       "Attaches the image file or block device SOURCE (an absolute path) to the\n"
       "running domain NAME as TARGET (xvdb, xvdc, ...), as 'virsh attach-disk'\n"

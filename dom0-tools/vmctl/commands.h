@@ -27,6 +27,10 @@ int cmd_detach_disk(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_attach_interface(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_detach_interface(const struct vmctl_command *cmd, int argc, char **argv);
 
+/* vcpu-list, vcpu-pin (cmd_vcpu.c). */
+int cmd_vcpu_list(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_vcpu_pin(const struct vmctl_command *cmd, int argc, char **argv);
+
 int cmd_save(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv);
 

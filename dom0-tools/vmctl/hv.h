@@ -128,11 +128,31 @@ enum hv_status hv_console(struct hv *hv, uint32_t domid);
 
 /* physinfo: the host's CPUs and memory. */
 struct hv_host {
-    uint32_t nr_cpus;
+    uint32_t nr_cpus;       /* online */
+    uint32_t max_cpu_id;    /* CPU numbers go from 0 to this */
     uint32_t cpu_khz;
     uint64_t total_pages, free_pages;
 };
 enum hv_status hv_host_info(struct hv *hv, struct hv_host *out);
+
+/* One vCPU, as xl vcpu-list shows it (getvcpuinfo, getvcpuaffinity). */
+struct hv_vcpu {
+    unsigned id;
+    bool online, blocked, running;
+    unsigned cpu;           /* where it runs or last ran */
+    double cpu_seconds;
+    struct domcfg_cpuset hard, soft;
+};
+/* Every vCPU of a running domain, 0 to its maximum; free *list. */
+enum hv_status hv_vcpu_list(struct hv *hv, uint32_t domid, struct hv_vcpu **list,
+                            size_t *count);
+/* The number of vCPUs the domain was created with (its maximum). */
+enum hv_status hv_vcpu_count(struct hv *hv, uint32_t domid, unsigned *count);
+/* Sets vCPU vcpu's hard affinity (XEN_DOMCTL_setvcpuaffinity); *effective
+   (may be NULL) gets the CPUs Mica will use.  The caller checks the CPUs
+   exist; Mica refuses a set without an online CPU, and says why in its log. */
+enum hv_status hv_vcpu_pin(struct hv *hv, uint32_t domid, unsigned vcpu,
+                           const struct domcfg_cpuset *cpus, struct domcfg_cpuset *effective);
 
 /* For save and restore (cmd_save.c), which speak libmica directly: the
    handle's privcmd connection, and its xenstore connection (NULL, with

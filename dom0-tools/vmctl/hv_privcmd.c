@@ -258,6 +258,63 @@ void hv_set_origin(struct hv *hv, const char *file)
     hv->origin = file;
 }
 
+/* A Mica PV domain has at most this many vCPUs (Xen's legacy limit,
+   which its shared_info holds; createdomain refuses more). */
+#define HV_MAX_VCPUS 32
+
+/*
+ * What the definition asks of the CPUs that depends on this host: the
+ * vCPU count against Mica's limit, and pinned CPUs that exist.  Problems
+ * go to stderr as "ORIGIN:LINE: sentence"; returns how many.
+ */
+static int check_cpus(struct hv *hv, const struct domain_config *cfg, const char *origin)
+{
+    struct hv_host host;
+    int bad = 0;
+
+    if (cfg->vcpus_max > HV_MAX_VCPUS) {
+        fprintf(stderr, "%s: <vcpu> asks for %u vCPUs; a Mica PV domain has at most %d\n",
+                origin, cfg->vcpus_max, HV_MAX_VCPUS);
+        bad++;
+    }
+    if (!cfg->has_cpuset && cfg->n_vcpupins == 0)
+        return bad;
+    if (hv_host_info(hv, &host) != HV_OK) {
+        fprintf(stderr, "%s: cannot check the pinned CPUs: %s\n", origin, hv->error);
+        return bad + 1;
+    }
+    unsigned nr = host.max_cpu_id + 1;
+    char have[64];
+    struct domcfg_cpuset all;
+    memset(&all, 0, sizeof(all));
+    for (unsigned c = 0; c < nr; c++)
+        domcfg_cpuset_set(&all, c);
+    domcfg_cpuset_format(&all, DOMCFG_CPUS_MAX, have, sizeof(have));
+    for (size_t i = 0; i <= cfg->n_vcpupins; i++) {
+        const struct domcfg_cpuset *set;
+        int line;
+        char what[48];
+        if (i < cfg->n_vcpupins) {
+            set = &cfg->vcpupins[i].cpus;
+            line = cfg->vcpupins[i].line;
+            snprintf(what, sizeof(what), "<vcpupin vcpu='%u'>", cfg->vcpupins[i].vcpu);
+        } else if (cfg->has_cpuset) {
+            set = &cfg->cpuset;
+            line = cfg->cpuset_line;
+            snprintf(what, sizeof(what), "<vcpu cpuset>");
+        } else {
+            break;
+        }
+        int last = domcfg_cpuset_last(set);
+        if (last >= 0 && (unsigned)last >= nr) {
+            fprintf(stderr, "%s:%d: %s names CPU %d, which this host does not have (its CPUs "
+                    "are %s); pin to those\n", origin, line, what, last, have);
+            bad++;
+        }
+    }
+    return bad;
+}
+
 enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_t *domid)
 {
     struct mica_build b;
@@ -279,6 +336,10 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
     snprintf(origin, sizeof(origin), "the definition of %s", cfg->name);
     struct devices_origin where = { .file = hv->origin ? hv->origin : origin };
     int bad = devices_check(xs, cfg, &where);
+    int bad_cpus = check_cpus(hv, cfg, where.file);
+    if (bad_cpus)
+        return fail(hv, HV_FAILED, "%d of its vCPU settings cannot be carried out (see "
+                    "above); no domain was made", bad_cpus);
     if (bad)
         return fail(hv, HV_FAILED, "%d of its devices cannot be attached (see above); no "
                     "domain was made", bad);
@@ -342,6 +403,17 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
     devices = true;
     if ((rc = devices_attach_all(xs, id, cfg, hv->error, sizeof(hv->error))))
         goto undo;
+    /* <vcpu cpuset>, <cputune><vcpupin>: hard affinity, before the first run. */
+    for (unsigned v = 0; v < cfg->vcpus_max; v++) {
+        int line;
+        const struct domcfg_cpuset *cpus = domcfg_vcpu_affinity(cfg, v, &line);
+        if (cpus && hv_vcpu_pin(hv, id, v, cpus, NULL) != HV_OK) {
+            /* The line in the definition, then Mica's answer. */
+            fprintf(stderr, "%s:%d: %s\n", where.file, line, hv->error);
+            fail(hv, HV_FAILED, "its vCPU %u could not be pinned (see above)", v);
+            goto undo;
+        }
+    }
     /* The definition's <mica:scheduler>; 0 means the hypervisor's default,
        and a fresh domain's cap is already 0 (none). */
     if ((cfg->sched_weight || cfg->sched_cap) &&
@@ -557,6 +629,7 @@ enum hv_status hv_host_info(struct hv *hv, struct hv_host *out)
     if (rc)
         return fail(hv, HV_FAILED, "physinfo failed: %s", strerror(-rc));
     out->nr_cpus = pi.nr_cpus;
+    out->max_cpu_id = pi.max_cpu_id;
     out->cpu_khz = pi.cpu_khz;
     out->total_pages = pi.total_pages;
     out->free_pages = pi.free_pages;
@@ -613,6 +686,89 @@ enum hv_status hv_detach_nic(struct hv *hv, uint32_t domid, const char *mac)
 }
 
 /* Lets console_client.c word its errors the same way. */
+enum hv_status hv_vcpu_count(struct hv *hv, uint32_t domid, unsigned *count)
+{
+    struct xen_domctl_getdomaininfo info;
+    int rc = mica_domain_info(&hv->mica, (uint16_t)domid, &info);
+
+    if (rc)
+        return result(hv, rc, "getdomaininfo", domid);
+    *count = info.max_vcpu_id + 1;
+    return HV_OK;
+}
+
+/* Bitmaps as long as the host's CPU numbers need (Xen's nr_cpu_ids). */
+static uint32_t cpumap_bytes(struct hv *hv)
+{
+    struct xen_sysctl_physinfo pi;
+
+    if (mica_physinfo(&hv->mica, &pi) != 0 || pi.max_cpu_id >= DOMCFG_CPUS_MAX)
+        return DOMCFG_CPUS_MAX / 8;
+    return (pi.max_cpu_id + 1 + 7) / 8;
+}
+
+enum hv_status hv_vcpu_list(struct hv *hv, uint32_t domid, struct hv_vcpu **list,
+                            size_t *count)
+{
+    unsigned n;
+    enum hv_status st = hv_vcpu_count(hv, domid, &n);
+    uint8_t hard[DOMCFG_CPUS_MAX / 8], soft[DOMCFG_CPUS_MAX / 8];
+    uint32_t bytes = cpumap_bytes(hv);
+
+    if (st != HV_OK)
+        return st;
+    struct hv_vcpu *out = calloc(n, sizeof(*out));
+    if (!out)
+        return fail(hv, HV_FAILED, "out of memory");
+    for (unsigned v = 0; v < n; v++) {
+        struct xen_domctl_getvcpuinfo info;
+        int rc = mica_vcpu_info(&hv->mica, (uint16_t)domid, v, &info);
+        if (!rc)
+            rc = mica_vcpu_affinity_get(&hv->mica, (uint16_t)domid, v, hard, soft, bytes);
+        if (rc) {
+            free(out);
+            char what[48];
+            snprintf(what, sizeof(what), "reading vCPU %u", v);
+            return result(hv, rc, what, domid);
+        }
+        out[v].id = v;
+        out[v].online = info.online;
+        out[v].blocked = info.blocked;
+        out[v].running = info.running;
+        out[v].cpu = info.cpu;
+        out[v].cpu_seconds = (double)info.cpu_time / 1e9;
+        domcfg_cpuset_from_bytes(&out[v].hard, hard, bytes);
+        domcfg_cpuset_from_bytes(&out[v].soft, soft, bytes);
+    }
+    *list = out;
+    *count = n;
+    return HV_OK;
+}
+
+enum hv_status hv_vcpu_pin(struct hv *hv, uint32_t domid, unsigned vcpu,
+                           const struct domcfg_cpuset *cpus, struct domcfg_cpuset *effective)
+{
+    uint8_t map[DOMCFG_CPUS_MAX / 8];
+    uint32_t bytes = cpumap_bytes(hv);
+    char text[128];
+
+    domcfg_cpuset_to_bytes(cpus, map, bytes);
+    int rc = mica_vcpu_affinity_set_hard(&hv->mica, (uint16_t)domid, vcpu, map, bytes);
+    if (rc == -ESRCH)
+        return fail(hv, HV_NO_DOMAIN, "domain %u is gone", domid);
+    if (rc) {
+        domcfg_cpuset_format(cpus, DOMCFG_CPUS_MAX, text, sizeof(text));
+        return fail(hv, HV_FAILED, "pinning vCPU %u to CPUs %s failed: %s%s", vcpu, text,
+                    strerror(-rc),
+                    rc == -EINVAL ? " (Mica refuses CPUs none of which is online, and, while "
+                    "it runs all of a domain's vCPUs on one CPU, pins that leave its vCPUs no "
+                    "CPU in common; its log says which)" : "");
+    }
+    if (effective)
+        domcfg_cpuset_from_bytes(effective, map, bytes);
+    return HV_OK;
+}
+
 enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg)
 {
     return fail(hv, st, "%s", msg);

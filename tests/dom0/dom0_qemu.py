@@ -62,6 +62,7 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-restore-disk-written", "domu-save-devices-memory-back",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
+                    "domu-pin-absent-cpu", "domu-too-many-vcpus",
                     "domu-memory-back", "domu-no-leftovers",
                     # PV disks and networks (docs/devices.md)
                     "domu-dev-create", "domu-dev-loops", "domu-dev-vif",
@@ -94,9 +95,11 @@ CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
              "xl-create-xl1", "xl-boot-xl1", "xl-list", "xl-pause-unpause",
-             "xl-sched-credit", "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy"]
+             "xl-sched-credit", "xl-vcpu-list", "xl-vcpu-pin", "xl-vcpu-pin-absent",
+             "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy"]
 # ... on Mica also: vmctl agrees with xl, and free memory comes back exactly.
-CHECKS_XL_MICA = ["xl-vmctl-list", "xl-memory-back"]
+CHECKS_XL_MICA = ["xl-vmctl-list", "xl-memory-back", "vmctl-vcpu-list", "vmctl-vcpu-pin",
+                  "vmctl-vcpu-pin-refused"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
 # Test-kernel domUs (the tiny one, the PV front ends) fail the run with any

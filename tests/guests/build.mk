@@ -94,6 +94,8 @@ guests: $(GUEST_MULTI_ELFS)
 SYSTEM_TESTS += tests/guests/run-multi-domain
 # The multi-domain cases and a few kernels again with guests on two CPUs.
 SYSTEM_TESTS += tests/guests/run-smp
+# The SMP soak: domains built, pinned, moved and destroyed on both CPUs.
+SYSTEM_TESTS += tests/guests/run-soak
 
 # Benchmark kernels (bench/), built like the tests but not run by them.
 GUEST_BENCH_NAMES := $(sort $(basename $(notdir $(wildcard tests/guests/bench/*.c))))

@@ -324,9 +324,9 @@ unsigned smp_boot_cpus(const struct acpi_info *acpi, const struct boot_info *bi)
     boot_state[0] = CPU_ONLINE;
     cpumask_set_cpu(0, &cpu_online_map);
     if (max_cpus_wanted == 0) {
-        pr_warn("SMP: maxcpus=0 would leave no CPU to run on; using the boot CPU only "
-                "(maxcpus=1)\n");
-        limit = 1;
+        /* Xen reads maxcpus=0 as "no limit" (set_nr_cpu_ids() in its setup.c). */
+        pr_warn("SMP: maxcpus=0 sets no limit, as on Xen: starting every CPU the MADT "
+                "lists (maxcpus=1 runs the boot CPU only)\n");
     } else if (max_cpus_wanted < limit) {
         limit = (unsigned)max_cpus_wanted;
     }

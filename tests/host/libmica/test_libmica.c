@@ -137,6 +137,58 @@ static void check_extstate_domctls(void)
     CHECK(mica_vcpu_extstate_set(&hv, 3, 0, buf, 848) == -EINVAL, "extstate refusal passes");
 }
 
+/* getvcpuaffinity: Mica writes the hard mask into the caller's bitmap. */
+static void answer_affinity(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    uint8_t *hard = (uint8_t *)(uintptr_t)op->u.vcpuaffinity.cpumap_hard.bitmap;
+    hard[0] = 0x05;
+}
+
+static void answer_vcpuinfo(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    op->u.getvcpuinfo.cpu = 1;
+    op->u.getvcpuinfo.running = 1;
+    op->u.getvcpuinfo.cpu_time = 42;
+}
+
+/* vcpu-list and vcpu-pin's domctls. */
+static void check_vcpu_domctls(void)
+{
+    struct xen_domctl_getvcpuinfo vi;
+    uint8_t hard[2] = { 0 }, soft[2] = { 0 };
+
+    reset(0);
+    fake.edit = answer_vcpuinfo;
+    CHECK(mica_vcpu_info(&hv, 3, 1, &vi) == 0 && fake.domctl.cmd == XEN_DOMCTL_getvcpuinfo &&
+          fake.domctl.domain == 3 && fake.domctl.u.getvcpuinfo.vcpu == 1 && vi.cpu == 1 &&
+          vi.running && vi.cpu_time == 42, "getvcpuinfo");
+    reset(0);
+    fake.edit = answer_affinity;
+    CHECK(mica_vcpu_affinity_get(&hv, 3, 0, hard, soft, 2) == 0 &&
+          fake.domctl.cmd == XEN_DOMCTL_getvcpuaffinity &&
+          fake.domctl.u.vcpuaffinity.flags == (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT) &&
+          fake.domctl.u.vcpuaffinity.cpumap_hard.nr_bits == 16 &&
+          fake.domctl.u.vcpuaffinity.cpumap_soft.nr_bits == 16 && hard[0] == 0x05,
+          "getvcpuaffinity");
+    reset(0);
+    hard[0] = 0x02;
+    CHECK(mica_vcpu_affinity_set_hard(&hv, 3, 1, hard, 2) == 0 &&
+          fake.domctl.cmd == XEN_DOMCTL_setvcpuaffinity &&
+          fake.domctl.u.vcpuaffinity.flags == XEN_VCPUAFFINITY_HARD &&
+          fake.domctl.u.vcpuaffinity.vcpu == 1 && fake.domctl.u.vcpuaffinity.cpumap_soft.bitmap == 0,
+          "setvcpuaffinity hard only");
+    reset(-EINVAL);
+    CHECK(mica_vcpu_affinity_set_hard(&hv, 3, 0, hard, 2) == -EINVAL, "refusal passed on");
+    reset(0);
+    CHECK(mica_vcpu_affinity_set_hard(&hv, 3, 0, NULL, 2) == -EINVAL &&
+          mica_vcpu_affinity_get(&hv, 3, 0, NULL, NULL, 2) == -EINVAL &&
+          mica_vcpu_affinity_get(&hv, 3, 0, hard, NULL, 0) == -EINVAL &&
+          mica_vcpu_affinity_get(&hv, DOMID_SELF, 0, hard, NULL, 2) == -EINVAL && fake.calls == 0,
+          "bad affinity arguments never reach the hypervisor");
+}
+
 /* The save/restore domctls (domctl_save.h). */
 static void check_save_domctls(void)
 {
@@ -319,6 +371,7 @@ int main(void)
     CHECK(mica_domain_build(&hv, 4, &b) == -ENOMEM, "build -ENOMEM passes through");
 
     check_save_domctls();
+    check_vcpu_domctls();
 
     /* Devices that are not there, and closed descriptors. */
     {

@@ -221,8 +221,61 @@ static void test_diagnostics(void)
     domcfg_diags_free(&diags);
 }
 
+/* cpusets: parsing (libvirt/xl syntax), xl's printing, the per-vCPU lookup. */
+static void test_cpusets(void)
+{
+    struct domcfg_cpuset set;
+    char err[256], text[64];
+    bool all;
+
+    int rc = domcfg_cpuset_parse("0-3,^2,6", false, &set, NULL, err, sizeof(err));
+    domcfg_cpuset_format(&set, 8, text, sizeof(text));
+    result(rc == 0 && strcmp(text, "0-1,3,6") == 0, "cpuset 0-3,^2,6", "rc %d, '%s'", rc, text);
+    domcfg_cpuset_format(&set, 2, text, sizeof(text));
+    result(strcmp(text, "all") == 0, "cpuset printed over 2 CPUs is all", "'%s'", text);
+    rc = domcfg_cpuset_parse("all", true, &set, &all, err, sizeof(err));
+    result(rc == 0 && all && domcfg_cpuset_last(&set) == DOMCFG_CPUS_MAX - 1, "cpuset all",
+           "rc %d", rc);
+    rc = domcfg_cpuset_parse("all", false, &set, NULL, err, sizeof(err));
+    result(rc == -1, "cpuset all refused where not allowed", "rc %d", rc);
+    rc = domcfg_cpuset_parse("1,^1", true, &set, NULL, err, sizeof(err));
+    result(rc == -1 && strstr(err, "selects no CPU"), "empty cpuset refused", "rc %d '%s'", rc, err);
+    rc = domcfg_cpuset_parse("", true, &set, NULL, err, sizeof(err));
+    result(rc == -1 && strstr(err, "empty"), "blank cpuset refused", "rc %d '%s'", rc, err);
+    rc = domcfg_cpuset_parse("99999999999999999999", false, &set, NULL, err, sizeof(err));
+    result(rc == -1 && strstr(err, "up to 4095"), "huge CPU number refused", "rc %d '%s'", rc, err);
+    memset(&set, 0, sizeof(set));
+    domcfg_cpuset_format(&set, 4, text, sizeof(text));
+    result(strcmp(text, "none") == 0, "empty set prints none", "'%s'", text);
+    uint8_t bytes[2];
+    domcfg_cpuset_parse("1,9", false, &set, NULL, err, sizeof(err));
+    domcfg_cpuset_to_bytes(&set, bytes, 2);
+    result(bytes[0] == 2 && bytes[1] == 2, "cpuset to Xen bitmap", "%02x %02x", bytes[0], bytes[1]);
+
+    struct domain_config cfg;
+    struct domcfg_diags diags;
+    enum domcfg_status st = load(DOC("<memory>1024</memory><vcpu cpuset='0-1'>3</vcpu>"
+                                     "<cputune><vcpupin vcpu='2' cpuset='3'/></cputune>" OS),
+                                 &cfg, &diags);
+    const struct domcfg_cpuset *a0 = st == DOMCFG_OK ? domcfg_vcpu_affinity(&cfg, 0, NULL) : NULL;
+    const struct domcfg_cpuset *a2 = st == DOMCFG_OK ? domcfg_vcpu_affinity(&cfg, 2, NULL) : NULL;
+    result(a0 && a2 && domcfg_cpuset_test(a0, 1) && !domcfg_cpuset_test(a0, 3) &&
+           domcfg_cpuset_test(a2, 3) && !domcfg_cpuset_test(a2, 0),
+           "vcpupin overrides vcpu cpuset", "status %d", st);
+    if (st == DOMCFG_OK)
+        domcfg_free(&cfg);
+    domcfg_diags_free(&diags);
+    st = load(DOC("<memory>1024</memory><vcpu>2</vcpu>" OS), &cfg, &diags);
+    result(st == DOMCFG_OK && !domcfg_vcpu_affinity(&cfg, 1, NULL), "no pin means anywhere",
+           "status %d", st);
+    if (st == DOMCFG_OK)
+        domcfg_free(&cfg);
+    domcfg_diags_free(&diags);
+}
+
 int main(void)
 {
+    test_cpusets();
     test_units();
     test_defaults();
     test_full_example();

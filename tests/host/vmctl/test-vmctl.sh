@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched attach-disk detach-disk attach-interface detach-interface validate"
+commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -95,6 +95,11 @@ for c in $commands; do
     attach-disk)
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing TARGET argument"
         run "$c" a /b xvdb d; expect "vmctl $c with four arguments" 2 stderr "unexpected argument 'd'" ;;
+    vcpu-list)
+        run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "unexpected argument 'b'" ;;
+    vcpu-pin)
+        run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing CPULIST argument"
+        run "$c" a 0 1 d; expect "vmctl $c with four arguments" 2 stderr "unexpected argument 'd'" ;;
     detach-disk|detach-interface)
         run "$c" a;      expect "vmctl $c with one argument" 2 stderr "missing"
         run "$c" a b c;  expect "vmctl $c with three arguments" 2 stderr "unexpected argument 'c'" ;;
@@ -122,6 +127,20 @@ run sched --cap ' 5' dom;      expect "sched --cap with a space" 2 stderr "not '
 run sched --weight 12x dom;    expect "sched --weight not a number" 2 stderr "not '12x'"
 run sched --weight=512 --cap 0 dom; expect "sched values parsed" 5 stderr "vmctl sched: cannot reach the Mica hypervisor"
 run sched dom;                 expect "sched read-only parsed" 5 stderr "cannot reach the Mica hypervisor"
+# vcpu-pin: the CPU list (libvirt/xl syntax) and the vCPU are checked before the hypervisor.
+run vcpu-pin dom 0 '^1';        expect "vcpu-pin refuses an empty affinity" 2 stderr "CPULIST '^1' selects no CPU"
+run vcpu-pin dom 0 '0,^0';      expect "vcpu-pin refuses a list that cancels out" 2 stderr "selects no CPU"
+run vcpu-pin dom 0 '';          expect "vcpu-pin refuses a blank list" 2 stderr "CPULIST must not be empty"
+run vcpu-pin dom 0 '2-1';       expect "vcpu-pin refuses a backwards range" 2 stderr "runs backwards"
+run vcpu-pin dom 0 '0-x';       expect "vcpu-pin refuses garbage" 2 stderr "expected a CPU number at 'x'"
+run vcpu-pin dom 0 5000;        expect "vcpu-pin refuses a CPU number past 4095" 2 stderr "CPU numbers go up to 4095"
+run vcpu-pin dom x 0;           expect "vcpu-pin refuses a VCPU that is not a number" 2 stderr "not 'x'"
+run vcpu-pin dom 512 0;         expect "vcpu-pin refuses a VCPU past 511" 2 stderr "from 0 to 511"
+run vcpu-pin dom 0;             expect "vcpu-pin needs three arguments" 2 stderr "Usage: vmctl vcpu-pin"
+run vcpu-pin dom all '0-3,^1';  expect "vcpu-pin all parsed" 5 stderr "vmctl vcpu-pin: cannot reach the Mica hypervisor"
+run vcpu-pin dom 1 all;         expect "vcpu-pin CPU list all parsed" 5 stderr "cannot reach the Mica hypervisor"
+run vcpu-list;                  expect "vcpu-list without a name parsed" 5 stderr "vmctl vcpu-list: cannot reach the Mica hypervisor"
+run vcpu-list dom extra;        expect "vcpu-list takes one name" 2 stderr "Usage: vmctl vcpu-list"
 run define --help "$work/never.xml"
 [ ! -e "$MICA_STATE_DIR" ] && pass "--help never acts" || fail "--help never acts" "state dir created"
 
@@ -191,6 +210,29 @@ run undefine good;              expect "undefine twice" 4 stderr "no domain name
 run define "$work/dump1.xml";   expect "define the dump" 0 stdout "(UUID $uuid)"
 run dumpxml good
 cmp -s "$work/out" "$work/dump1.xml" && pass "dumpxml round trip is stable" || fail "dumpxml round trip is stable" "$(diff "$work/dump1.xml" "$work/out" | head -5)"
+
+# vCPU pins (<vcpu cpuset>, <cputune><vcpupin>): kept by define, shown by
+# info, written back by dumpxml as given, and the dump defines again.
+write_domain "$work/pins.xml" pins "" "
+  <cputune>
+    <vcpupin vcpu='1' cpuset='2-3,^3'/>
+  </cputune>"
+sed -i "s|<vcpu>2</vcpu>|<vcpu cpuset='0-3,^2'>2</vcpu>|" "$work/pins.xml"
+run define "$work/pins.xml";    expect "define with vCPU pins" 0 stdout "Domain 'pins' defined"
+run info pins;                  expect "info shows the pins" 0 stdout "vCPU pins:      every vCPU: 0-1,3; vCPU 1: 2"
+run dumpxml pins;               expect "dumpxml keeps <vcpu cpuset>" 0 stdout '<vcpu cpuset="0-3,^2">2</vcpu>'
+grep -qF '<vcpupin vcpu="1" cpuset="2-3,^3"/>' "$work/out" && pass "dumpxml keeps <vcpupin>" || fail "dumpxml keeps <vcpupin>" "$out"
+cp "$work/out" "$work/pins-dump.xml"
+run undefine pins;              expect "undefine pins" 0
+run define "$work/pins-dump.xml"; expect "define the pins dump" 0 stdout "Domain 'pins' defined"
+run dumpxml pins
+cmp -s "$work/out" "$work/pins-dump.xml" && pass "pins round trip is stable" || fail "pins round trip is stable" "$(diff "$work/pins-dump.xml" "$work/out" | head -5)"
+run undefine pins;              expect "undefine pins again" 0
+write_domain "$work/badpin.xml" badpin "" "
+  <cputune>
+    <vcpupin vcpu='2' cpuset='0'/>
+  </cputune>"
+run define "$work/badpin.xml";  expect "define refuses a pin of an absent vCPU" 3 stderr "badpin.xml:19: <vcpupin vcpu='2'> pins a vCPU the domain does not have"
 
 # --- duplicates -----------------------------------------------------------
 before=$(state_snapshot)
