@@ -26,6 +26,7 @@
 #include <asm/io.h>
 #include <asm/iomem.h>
 #include <asm/layout.h>
+#include <asm/logdirty.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <mica/domain.h>
@@ -300,6 +301,8 @@ long pt_validate(struct page_info *pg, u64 type)
         return -XEN_EINVAL;
     if (pv_frame_is_shared_info(d, mfn))
         return -XEN_EINVAL;             /* Mica writes it: never a table */
+    if (type == PGT_L1)
+        pg->spare = 0;                  /* no log-dirty record yet (asm/logdirty.h) */
     for (i = 0; i < 512; i++) {
         u64 e = *(volatile u64 *)&t[i], adj;    /* read once */
 
@@ -328,6 +331,8 @@ void pt_devalidate(struct page_info *pg, u64 type)
 
     if (!page_type_is_table(type))
         return;
+    if (type == PGT_L1)
+        pv_logdirty_l1_devalidated(pg);     /* Mica's write-protect markers go with it */
     for (unsigned i = 0; i < 512; i++) {
         if (!(type == PGT_L4 && is_mica_l4_slot(i)))
             entry_put(pg, type, t[i]);
@@ -406,6 +411,8 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         t[slot] = adj;
         if (type != PGT_L1)
             *flush = true;
+        else
+            pv_logdirty_l1_write(d, tab, slot, old, adj, true);
         return 0;
     }
     /* Hold the table while the old entry's references go (it may be its own target). */
@@ -416,6 +423,8 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         entry_put(tab, type, old);
         if (type != PGT_L1)
             *flush = true;
+        else
+            pv_logdirty_l1_write(d, tab, slot, old, adj, false);
     }
     put_page_type(tab);
     return rc;
