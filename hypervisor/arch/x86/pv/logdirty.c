@@ -340,7 +340,8 @@ bool pv_logdirty_fault(struct vcpu *v, u64 addr, u32 error, bool hv)
     __atomic_fetch_or(&t[slot], PTE_RW, __ATOMIC_SEQ_CST);
     __asm__ volatile("invlpg (%0)" :: "r"(addr) : "memory");
     spin_lock(&d->arch.logdirty.lock);
-    d->arch.logdirty.fault_count++;
+    if (d->arch.logdirty.on)
+        d->arch.logdirty.fault_count++;
     spin_unlock(&d->arch.logdirty.lock);
     pv_mark_dirty(d, pv_frame_mfn(pg));
     done = true;
