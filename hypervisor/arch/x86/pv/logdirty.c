@@ -545,10 +545,11 @@ long pv_shadow_op(struct domain *self, struct domain *d, struct xen_domctl_shado
         return 0;
     case XEN_DOMCTL_SHADOW_OP_ENABLE_TEST:
     no_shadow:
+        /* Debian's Xen 4.17, built without shadow code, answers the same. */
         pr_info("d%u: shadow_op %u (mode %#x): Mica has no shadow paging; only log-dirty "
                 "(ENABLE_LOGDIRTY, or ENABLE with ENABLE_LOG_DIRTY) is available\n",
                 d->domid, sc->op, sc->mode);
-        return -XEN_EOPNOTSUPP;
+        return -XEN_EINVAL;
     default:
         return -XEN_EINVAL;
     }
