@@ -365,11 +365,11 @@ static void mark_hv_written(struct domain *d)
     }
 }
 
-/* Bits the bitmap needs: every PFN the M2P gives d's pages now, and max_pages. */
+/* Bits the bitmap needs: every PFN the M2P gives d's pages now, max_pages, the guest's max_pfn. */
 static u64 bitmap_bits(struct domain *d)
 {
     mfn_t nr = host_frames.nr_frames;
-    u64 limit = (d->max_pages > d->tot_pages ? d->max_pages : d->tot_pages), top = limit;
+    u64 limit = (d->max_pages > d->tot_pages ? d->max_pages : d->tot_pages), top = limit, pfn_hint;
 
     /* A PFN far past the domain's size is ignored here (and reported as overflow if dirtied). */
     limit = limit * 4 + 65536;
@@ -382,6 +382,10 @@ static u64 bitmap_bits(struct domain *d)
         if (pfn != INVALID_M2P_ENTRY && pfn < limit && pfn + 1 > top)
             top = pfn + 1;
     }
+    /* The guest's own P2M size (what libxc reads as p2m_size), within the same bound. */
+    pfn_hint = READ_ONCE(d->shared_info->arch.max_pfn);
+    if (pfn_hint < limit && pfn_hint > top)
+        top = pfn_hint;
     return (top + BITS_PER_WORD - 1) & ~(u64)(BITS_PER_WORD - 1);
 }
 
