@@ -29,4 +29,13 @@ int mica_vcpu_ext_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
 int mica_vcpu_ext_context_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
                               const struct xen_domctl_ext_vcpucontext *evc);
 
+/*
+ * XEN_DOMCTL_shadow_op for log-dirty (docs/migration.md): op is one of
+ * XEN_DOMCTL_SHADOW_OP_{ENABLE_LOGDIRTY,CLEAN,PEEK,OFF}; for CLEAN and
+ * PEEK, bitmap (NULL: stats only) holds `pages` bits, one per PFN, and
+ * stats (may be NULL) gets the fault and dirty counts.
+ */
+int mica_logdirty(struct mica_hv *hv, uint16_t domid, uint32_t op, uint32_t mode,
+                  uint8_t *bitmap, uint64_t pages, struct xen_domctl_shadow_op_stats *stats);
+
 #endif
