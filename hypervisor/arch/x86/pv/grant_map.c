@@ -51,6 +51,9 @@ int gnt_frame_get(const struct domain *rd, mfn_t mfn, bool writable)
         put_page(pg);
         return GNTST_general_error;
     }
+    /* Writable from now on: dirty now, and again when the use ends (gnt_frame_put). */
+    if (writable)
+        pv_mark_frame_dirty(mfn);
     return GNTST_okay;
 }
 

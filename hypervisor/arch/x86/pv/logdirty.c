@@ -51,6 +51,14 @@ extern struct frame_pool host_frames;
 
 #define BITS_PER_WORD 64
 
+/* Domains logging now: the hot paths below look no further while it is 0. */
+static u32 nr_logging;
+
+bool pv_logdirty_anywhere(void)
+{
+    return READ_ONCE(nr_logging) != 0;
+}
+
 static struct pv_logdirty *ld_of(struct domain *d)
 {
     return &d->arch.logdirty;
@@ -408,12 +416,14 @@ static long logdirty_enable(struct domain *d)
     ld->fault_count = ld->dirty_count = 0;
     ld->overflow = false;
     ld->on = true;
+    __atomic_fetch_add(&nr_logging, 1, __ATOMIC_SEQ_CST);
     spin_unlock(&ld->lock);
     rc = protect_all(d);
     if (rc) {
         /* Entries already protected stay marked and are given back on their first write. */
         spin_lock(&ld->lock);
         ld->on = false;
+        __atomic_fetch_sub(&nr_logging, 1, __ATOMIC_SEQ_CST);
         ld->bitmap = NULL;
         spin_unlock(&ld->lock);
         xfree(bm);
@@ -436,6 +446,8 @@ static void logdirty_disable(struct domain *d)
     spin_lock(&d->arch.pt_lock);
     spin_lock(&ld->lock);
     bm = ld->bitmap;
+    if (ld->on)
+        __atomic_fetch_sub(&nr_logging, 1, __ATOMIC_SEQ_CST);
     ld->on = false;
     ld->bitmap = NULL;
     ld->nr_bits = 0;
@@ -567,6 +579,8 @@ void pv_logdirty_free(struct domain *d)
     spin_lock(&ld->lock);
     bm = ld->bitmap;
     ld->bitmap = NULL;
+    if (ld->on)
+        __atomic_fetch_sub(&nr_logging, 1, __ATOMIC_SEQ_CST);
     ld->on = false;
     spin_unlock(&ld->lock);
     xfree(bm);

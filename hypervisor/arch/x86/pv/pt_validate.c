@@ -180,6 +180,13 @@ static void l1e_put(u64 e)
     pg = pv_frame(entry_mfn(e));
     if (!is_counted_frame(pg))
         return;                         /* I/O memory: no references were taken */
+    /*
+     * A writable mapping going away: if it was another domain's (a
+     * privcmd foreign mapping), its writes to a logging domain's page
+     * count now (the owner's own writable entries marked it already).
+     */
+    if ((e & PTE_RW) && pv_logdirty_anywhere())
+        pv_mark_frame_dirty(entry_mfn(e));
     if (e & PTE_RW)
         put_page_type(pg);
     put_page(pg);

@@ -71,6 +71,8 @@ void pv_mark_dirty(struct domain *d, mfn_t mfn);
 void pv_mark_pfn_dirty(struct domain *d, u64 pfn);
 /* Called with the domain's owner known from the frame (grant copies, unmaps). */
 void pv_mark_frame_dirty(mfn_t mfn);
+/* Whether any domain is logging (a cheap test for hot paths). */
+bool pv_logdirty_anywhere(void);
 
 /*
  * Slot `slot` of L1 table tab (owned by d, pt_lock held) is being given a
