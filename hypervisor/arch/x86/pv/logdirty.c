@@ -360,15 +360,24 @@ out:
 
 /* ---- the domctl ---- */
 
-/* Frames Mica writes behind the guest's back: dirty in every round. */
-static void mark_hv_written(struct domain *d)
+/*
+ * Frames Mica writes behind the guest's back: dirty in every round.  In
+ * the final round (LOGDIRTY_FINAL) also every page something holds a
+ * writable reference on: after the last CLEAN the domain's own writable
+ * entries are all of pages marked already, so what this adds is pages
+ * other domains map writable (grant and foreign mappings, whose writes
+ * are otherwise only counted when the mapping comes and goes).
+ */
+static void mark_hv_written(struct domain *d, bool final)
 {
     mfn_t nr = host_frames.nr_frames;
 
     for (mfn_t m = 0; m < nr; m++) {
         struct page_info *pg = pv_frame(m);
-        if (pg && page_state(pg) == PGS_ALLOCATED && pg->owner == d->domid &&
-            (pg->count_info & PGC_HV_WRITES))
+        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+            continue;
+        if ((pg->count_info & PGC_HV_WRITES) ||
+            (final && page_type(pg) == PGT_WRITABLE && page_type_count(pg)))
             pv_mark_dirty(d, m);
     }
 }
@@ -467,7 +476,7 @@ static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, boo
     long rc = 0;
 
     if (ld->on)
-        mark_hv_written(d);
+        mark_hv_written(d, sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
     spin_lock(&ld->lock);
     if (ld->overflow) {
         spin_unlock(&ld->lock);
