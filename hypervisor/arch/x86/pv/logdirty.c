@@ -106,8 +106,11 @@ void pv_mark_dirty(struct domain *d, mfn_t mfn)
 
 void pv_mark_frame_dirty(mfn_t mfn)
 {
-    struct page_info *pg = pv_frame(mfn);
+    struct page_info *pg;
 
+    if (!pv_logdirty_anywhere())
+        return;                 /* the common case: no domain lookup on every new mapping */
+    pg = pv_frame(mfn);
     if (!pg || page_state(pg) != PGS_ALLOCATED)
         return;
     pv_mark_dirty(domain_by_id(pg->owner), mfn);
