@@ -176,10 +176,12 @@ static long records_reserve(struct pv_logdirty *ld, u32 more)
 
 static struct ld_l1 *record_new(struct pv_logdirty *ld, struct page_info *tab)
 {
-    for (u32 i = 0; i < ld->nr_l1s; i++) {
+    /* From where the last one was found: a pass hands out records in order. */
+    for (u32 n = 0, i = ld->free_hint; n < ld->nr_l1s; n++, i = i + 1 < ld->nr_l1s ? i + 1 : 0) {
         if (!ld->l1s[i].mfn) {
             ld->l1s[i].mfn = pv_frame_mfn(tab);
             tab->spare = i + 1;
+            ld->free_hint = i + 1 < ld->nr_l1s ? i + 1 : 0;
             return &ld->l1s[i];
         }
     }
@@ -599,4 +601,5 @@ void pv_logdirty_free(struct domain *d)
     xfree(ld->l1s);
     ld->l1s = NULL;
     ld->nr_l1s = 0;
+    ld->free_hint = 0;
 }

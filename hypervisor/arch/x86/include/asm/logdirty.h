@@ -52,6 +52,7 @@ struct pv_logdirty {
      */
     struct ld_l1 *l1s;
     u32 nr_l1s;
+    u32 free_hint;              /* where record_new() looks first */
 };
 
 /* Teardown: frees the bitmap and the records (the tables are gone). */
