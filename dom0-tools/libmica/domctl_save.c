@@ -52,6 +52,25 @@ int mica_domain_frame_types(struct mica_hv *hv, uint16_t domid, uint64_t *frames
     return 0;
 }
 
+int mica_logdirty(struct mica_hv *hv, uint16_t domid, uint32_t sop, uint32_t mode,
+                  uint8_t *bitmap, uint64_t pages, struct xen_domctl_shadow_op_stats *stats)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (domid == 0 || (bitmap && !pages) || pages > (1ULL << 40))
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.shadow_op.op = sop;
+    op.u.shadow_op.mode = mode;
+    op.u.shadow_op.dirty_bitmap = (uint64_t)(uintptr_t)bitmap;
+    op.u.shadow_op.pages = pages;
+    rc = locked_domctl(hv, &op, XEN_DOMCTL_shadow_op, domid, bitmap, bitmap ? (pages + 7) / 8 : 0);
+    if (!rc && stats)
+        *stats = op.u.shadow_op.stats;
+    return rc;
+}
+
 static int vcpu_context(struct mica_hv *hv, uint32_t cmd, uint16_t domid, uint32_t vcpu,
                         const void *c)
 {

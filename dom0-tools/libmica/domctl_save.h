@@ -41,5 +41,13 @@ int mica_vcpu_extstate_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu, ui
 /* XEN_DOMCTL_setvcpuextstate with a buffer as get gave it. */
 int mica_vcpu_extstate_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
                            const void *buf, uint64_t size);
+/*
+ * XEN_DOMCTL_shadow_op for log-dirty (docs/migration.md): op is one of
+ * XEN_DOMCTL_SHADOW_OP_{ENABLE_LOGDIRTY,CLEAN,PEEK,OFF}; for CLEAN and
+ * PEEK, bitmap (NULL: stats only) holds `pages` bits, one per PFN, and
+ * stats (may be NULL) gets the fault and dirty counts.
+ */
+int mica_logdirty(struct mica_hv *hv, uint16_t domid, uint32_t op, uint32_t mode,
+                  uint8_t *bitmap, uint64_t pages, struct xen_domctl_shadow_op_stats *stats);
 
 #endif

@@ -170,6 +170,25 @@ int domain_pause_by_controller(struct domain *d)
     return 0;
 }
 
+/*
+ * Mica's own short pauses (a log-dirty round): the same count as the
+ * toolstack's, without ending the creation phase when it drops to 0.
+ * Only under domctl_lock, like the toolstack's.
+ */
+void domain_pause_internal(struct domain *d)
+{
+    d->controller_pause_count++;
+    domain_sync_vcpu_pause(d);
+    sched_sync_domain(d);
+}
+
+void domain_unpause_internal(struct domain *d)
+{
+    if (d->controller_pause_count)
+        d->controller_pause_count--;
+    domain_sync_vcpu_pause(d);
+}
+
 int domain_unpause_by_controller(struct domain *d)
 {
     if (d->controller_pause_count == 0)

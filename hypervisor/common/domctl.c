@@ -17,6 +17,7 @@
 #include <asm/descriptor.h>
 #include <asm/pv_ext_context.h>
 #include <asm/pv_frame_info.h>
+#include <asm/logdirty.h>
 #include <mica/context.h>
 #include <mica/domain.h>
 #include <mica/domctl_build.h>
@@ -505,6 +506,8 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
     case XEN_DOMCTL_setnodeaffinity:
     case XEN_DOMCTL_getnodeaffinity:
         return domctl_pv_setup(self, d, op, copyback);
+    case XEN_DOMCTL_shadow_op:
+        return pv_shadow_op(self, d, &op->u.shadow_op, copyback);
     case XEN_DOMCTL_get_cpu_policy:
         return cpu_policy_domctl_get(d, &op->u.cpu_policy, copyback);
     case XEN_DOMCTL_set_cpu_policy:

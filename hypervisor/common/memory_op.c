@@ -8,6 +8,7 @@
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
+#include <asm/logdirty.h>
 #include <asm/m2p.h>
 #include <asm/mm_release.h>
 #include <asm/paging.h>
@@ -165,8 +166,10 @@ static long grow(struct domain *self, u64 arg, bool populate, unsigned start)
         if (mfn == INVALID_MFN)
             return (long)i;
         if (populate)
-            for (u64 k = 0; k < (1ULL << r.extent_order); k++)
+            for (u64 k = 0; k < (1ULL << r.extent_order); k++) {
                 m2p_set(mfn + k, gpfn + k);
+                pv_mark_pfn_dirty(d, gpfn + k);     /* a new (zeroed) page at that PFN */
+            }
         /* The extent stays the domain's; the caller is told it was not done. */
         if (r.extent_start && copy_to_guest(slot, &mfn, sizeof(mfn)))
             return (long)i;
@@ -316,8 +319,10 @@ static long exchange_chunk(const struct exchange_plan *p, const struct xen_memor
             rc = -XEN_EFAULT;
             continue;
         }
-        for (u64 k = 0; k < (1ULL << x->out.extent_order); k++)
+        for (u64 k = 0; k < (1ULL << x->out.extent_order); k++) {
             m2p_set(mfn + k, gpfn + k);
+            pv_mark_pfn_dirty(p->d, gpfn + k);      /* a new page at that PFN */
+        }
         if (copy_to_guest(slot, &mfn, sizeof(mfn)))
             rc = -XEN_EFAULT;
     }

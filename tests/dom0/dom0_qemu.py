@@ -91,6 +91,11 @@ CHECKS_PVFRONT = (["daemon-xenstored", "pvfront-xenbus", "pvnet-arp", "pvblk-io"
                    for s in ("", "-then-good", "-nothing-left")] +
                   ["pvblk-ringidx-logged", "pvblk-memory-back", "pvblk-loops-released"])
 CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
+# Log-dirty rounds on a busy Linux domU (docs/migration.md): part of
+# domu-tiny, or alone as the logdirty test.
+CHECKS_LOGDIRTY = ["daemon-xenstored", "daemon-micaconsoled", "domu-logdirty-rounds",
+                   "domu-logdirty-fork"]
+CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
@@ -311,6 +316,8 @@ def main():
     elif a.test == "save-reboot-2":
         require = CHECKS_XEN + ["daemon-xenstored", "reboot-restore", "reboot-counts",
                                 "reboot-memory-back"]
+    elif a.test == "logdirty":
+        require = CHECKS_XEN + CHECKS_LOGDIRTY
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)

@@ -5,6 +5,7 @@
  * per `noreboot`.  Interrupts go to the handler registered for their
  * vector.
  */
+#include <asm/logdirty.h>
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
@@ -166,6 +167,10 @@ static void handle_trap(struct cpu_regs *regs)
         /* Mica loading a guest selector whose LDT page is not mapped yet. */
         if (v == 14 && pv_ldt_fault(current_vcpu(), read_cr2(), &(u64){ 0 }, &(u32){ 0 }) ==
                            PV_LDT_MAPPED)
+            return;
+        /* Mica's copy to a guest-kernel page log-dirty write-protected: retried. */
+        if (v == 14 && fixup &&
+            pv_logdirty_fault(current_vcpu(), read_cr2(), (u32)regs->error_code, true))
             return;
         if (fixup) {
             regs->rip = fixup;

@@ -174,6 +174,9 @@ struct domain *domain_next_from(domid_t first);
  */
 int domain_pause_by_controller(struct domain *d);
 int domain_unpause_by_controller(struct domain *d);
+/* Mica's own pause around an operation on d (under domctl_lock); never fails. */
+void domain_pause_internal(struct domain *d);
+void domain_unpause_internal(struct domain *d);
 
 /*
  * Tears d down at once: its vCPUs leave the scheduler and are freed, its

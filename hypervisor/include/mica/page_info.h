@@ -59,6 +59,13 @@
  * back, exchange it or retype it; Mica frees it at teardown.
  */
 #define PGC_UNCOUNTED   (1ULL << 61)
+/*
+ * Mica writes this frame through its own mapping, behind the guest's
+ * page tables (a registered vcpu_info, FIFO event pages): log-dirty
+ * reports it dirty in every round (pv/logdirty.c).  Set once, never
+ * cleared while the frame stays with its owner.
+ */
+#define PGC_HV_WRITES   (1ULL << 60)
 
 /*
  * type_info: the frame's current type in the top three bits (numbered as

@@ -33,6 +33,7 @@ typedef uint8_t xen_domain_handle_t[16];
 #define XEN_DOMCTL_unpausedomain     4
 #define XEN_DOMCTL_getdomaininfo     5
 #define XEN_DOMCTL_setvcpuaffinity   9
+#define XEN_DOMCTL_shadow_op        10
 #define XEN_DOMCTL_max_mem          11
 #define XEN_DOMCTL_setvcpucontext   12
 #define XEN_DOMCTL_getvcpucontext   13
@@ -487,6 +488,54 @@ XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, err_subleaf, 28);
 XEN_ABI_OFFSET(struct xen_domctl_cpu_policy, err_msr, 32);
 
 /* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_shadow_op: for a PV domain, log-dirty tracking (the live   */
+/* migration path of Xen's libxc) and the paging pool size queries.      */
+/* docs/migration.md says how Mica tracks dirty pages without shadow     */
+/* page tables.                                                          */
+
+#define XEN_DOMCTL_SHADOW_OP_OFF               0
+#define XEN_DOMCTL_SHADOW_OP_ENABLE_TEST       1   /* ENABLE with no mode bits */
+#define XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY   2   /* ENABLE with ENABLE_LOG_DIRTY */
+#define XEN_DOMCTL_SHADOW_OP_CLEAN            11   /* read the bitmap and stats, then clear both */
+#define XEN_DOMCTL_SHADOW_OP_PEEK             12   /* read them, leave them */
+#define XEN_DOMCTL_SHADOW_OP_GET_ALLOCATION   30
+#define XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION   31
+#define XEN_DOMCTL_SHADOW_OP_ENABLE           32
+
+/* mode bits of OP_ENABLE */
+#define XEN_DOMCTL_SHADOW_ENABLE_REFCOUNT   (1U << 1)
+#define XEN_DOMCTL_SHADOW_ENABLE_LOG_DIRTY  (1U << 2)
+#define XEN_DOMCTL_SHADOW_ENABLE_TRANSLATE  (1U << 3)
+#define XEN_DOMCTL_SHADOW_ENABLE_EXTERNAL   (1U << 4)
+/* mode bit of OP_CLEAN / OP_PEEK: the last round of a save */
+#define XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL    (1U << 0)
+
+struct xen_domctl_shadow_op_stats {
+    uint32_t fault_count;         /* write faults taken for tracking since the last CLEAN */
+    uint32_t dirty_count;         /* pages that became dirty since the last CLEAN */
+};
+XEN_ABI_SIZE(struct xen_domctl_shadow_op_stats, 8);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op_stats, fault_count, 0);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op_stats, dirty_count, 4);
+
+struct xen_domctl_shadow_op {
+    uint32_t op;                  /* XEN_DOMCTL_SHADOW_OP_* */
+    uint32_t mode;                /* ENABLE: ENABLE_* bits; CLEAN/PEEK: LOGDIRTY_* bits */
+    uint32_t mb;                  /* GET/SET_ALLOCATION: paging pool in MiB */
+                                  /* (4 bytes of padding: the handle is 8-aligned) */
+    xen_guest_handle_t dirty_bitmap;  /* CLEAN/PEEK: uint8_t[], one bit per PFN, may be null */
+    uint64_t pages;               /* in: bits the buffer holds; out: bits written */
+    struct xen_domctl_shadow_op_stats stats;  /* out */
+};
+XEN_ABI_SIZE(struct xen_domctl_shadow_op, 40);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op, op, 0);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op, mode, 4);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op, mb, 8);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op, dirty_bitmap, 16);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op, pages, 24);
+XEN_ABI_OFFSET(struct xen_domctl_shadow_op, stats, 32);
+
+/* ------------------------------------------------------------------ */
 /* The argument of every domctl.  Operations on an existing domain name */
 /* it in `domain` (a real id: DOMID_SELF is not accepted here).          */
 
@@ -511,6 +560,7 @@ struct xen_domctl {
         struct xen_domctl_nodeaffinity  nodeaffinity;
         struct xen_domctl_tsc_info      tsc_info;
         struct xen_domctl_cpu_policy    cpu_policy;
+        struct xen_domctl_shadow_op     shadow_op;
         uint8_t pad[128];         /* fixes the union's size for every op */
     } u;
 };
@@ -534,6 +584,7 @@ XEN_ABI_OFFSET(struct xen_domctl, u.address_size, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.nodeaffinity, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.tsc_info, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.cpu_policy, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.shadow_op, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.pad, 16);
 
 #endif

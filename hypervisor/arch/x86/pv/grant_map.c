@@ -8,6 +8,7 @@
  * grant PTE nor turn one into an ordinary mapping.
  */
 #include <asm/grant_map.h>
+#include <asm/logdirty.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
 #include <asm/layout.h>
@@ -51,12 +52,22 @@ int gnt_frame_get(const struct domain *rd, mfn_t mfn, bool writable)
         put_page(pg);
         return GNTST_general_error;
     }
+    /* Writable from now on: dirty now, and again when the use ends (gnt_frame_put). */
+    if (writable)
+        pv_mark_frame_dirty(mfn);
     return GNTST_okay;
 }
 
 void gnt_frame_put(mfn_t mfn, bool writable)
 {
     struct page_info *pg = pv_frame(mfn);
+
+    /*
+     * The end of a writable use (a grant copy's destination, an unmapped
+     * writable grant): the granter's page counts as written, as on Xen.
+     */
+    if (writable)
+        pv_mark_frame_dirty(mfn);
 
     if (writable)
         put_page_type(pg);
@@ -183,6 +194,7 @@ int gnt_pte_create(struct vcpu *v, u64 addr, mfn_t mfn, u32 flags)
     }
     old = *pl1e;
     *pl1e = grant_pte(mfn, flags);
+    pv_logdirty_l1e_replaced(v->domain, pl1e);
     spin_unlock(&v->domain->arch.pt_lock);
     /* Whatever was there lets go of its references (it may be a grant PTE too). */
     pt_l1e_release(old);
@@ -216,6 +228,8 @@ static int pte_destroy_locked(struct vcpu *v, u64 addr, mfn_t mfn, u64 new_addr,
         *pnew = 0;
     }
     *pl1e = repl;
+    if (pnew)
+        pv_logdirty_l1e_moved(v->domain, pnew, pl1e);
     return GNTST_okay;
 }
 

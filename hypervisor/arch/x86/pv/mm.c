@@ -14,6 +14,7 @@
 #include <asm/io.h>
 #include <asm/m2p.h>
 #include <asm/ldt.h>
+#include <asm/logdirty.h>
 #include <asm/paging.h>
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
@@ -39,7 +40,14 @@ bool pv_frame_is_shared_info(const struct domain *d, mfn_t mfn)
  */
 long domain_writable_frame(struct domain *d, u64 mfn)
 {
-    return get_page_and_type(pv_frame(mfn), d, PGT_WRITABLE) ? -XEN_EINVAL : 0;
+    struct page_info *pg = pv_frame(mfn);
+
+    if (get_page_and_type(pg, d, PGT_WRITABLE))
+        return -XEN_EINVAL;
+    /* Written behind the guest's page tables from now on: log-dirty reports it every round. */
+    __atomic_fetch_or(&pg->count_info, PGC_HV_WRITES, __ATOMIC_SEQ_CST);
+    pv_mark_dirty(d, mfn);
+    return 0;
 }
 
 void domain_put_writable_frame(struct domain *d, u64 mfn)
@@ -189,6 +197,7 @@ static long write_plain_frame(struct domain *d, struct page_info *pg, u64 addr, 
     if (get_page_and_type(pg, d, PGT_WRITABLE))
         return -XEN_EINVAL;
     *(u64 *)maddr_to_virt(addr) = val;
+    pv_mark_dirty(d, addr >> PAGE_SHIFT);
     put_page_and_type(pg);
     return 0;
 }
@@ -225,6 +234,7 @@ static long mmu_update_one(struct domain *self, struct domain *pt, const struct 
         if (!f->d || !pg || page_state(pg) != PGS_ALLOCATED || pg->owner != f->d->domid)
             return -XEN_EINVAL;
         m2p_set(mfn, req->val);
+        pv_mark_pfn_dirty(f->d, req->val);      /* as Xen: the PFN now names this page */
         return 0;
     default:
         return -XEN_ENOSYS;
@@ -405,6 +415,7 @@ static long writable_frame_op(struct domain *d, mfn_t dst, mfn_t src, bool copy)
         memcpy(maddr_to_virt(dst << PAGE_SHIFT), maddr_to_virt(src << PAGE_SHIFT), PAGE_SIZE);
     else
         memset(maddr_to_virt(dst << PAGE_SHIFT), 0, PAGE_SIZE);
+    pv_mark_dirty(d, dst);
     put_page_and_type(dpg);
     if (copy)
         put_page(spg);

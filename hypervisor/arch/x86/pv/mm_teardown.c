@@ -23,6 +23,7 @@
 #include <asm/atomic.h>
 #include <asm/descriptor.h>
 #include <asm/ldt.h>
+#include <asm/logdirty.h>
 #include <asm/m2p.h>
 #include <asm/mm_release.h>
 #include <asm/paging.h>
@@ -180,6 +181,8 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
         d->arch.teardown_step = (u8)(step + 1);
         d->arch.teardown_next = 0;
     }
+    /* Every L1 is devalidated now: its log-dirty record has gone with it. */
+    pv_logdirty_free(d);
     if (d->arch.teardown_bad)
         pr_err("d%u: %llu frames kept back at teardown\n", d->domid,
                (unsigned long long)d->arch.teardown_bad);

@@ -26,6 +26,7 @@
 #include <asm/io.h>
 #include <asm/iomem.h>
 #include <asm/layout.h>
+#include <asm/logdirty.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <asm/spec_ctrl.h>
@@ -180,6 +181,13 @@ static void l1e_put(u64 e)
     pg = pv_frame(entry_mfn(e));
     if (!is_counted_frame(pg))
         return;                         /* I/O memory: no references were taken */
+    /*
+     * A writable mapping going away: if it was another domain's (a
+     * privcmd foreign mapping), its writes to a logging domain's page
+     * count now (the owner's own writable entries marked it already).
+     */
+    if ((e & PTE_RW) && pv_logdirty_anywhere())
+        pv_mark_frame_dirty(entry_mfn(e));
     if (e & PTE_RW)
         put_page_type(pg);
     put_page(pg);
@@ -323,6 +331,8 @@ long pt_validate(struct page_info *pg, u64 type)
         return -XEN_EINVAL;
     if (pv_frame_is_shared_info(d, mfn))
         return -XEN_EINVAL;             /* Mica writes it: never a table */
+    if (type == PGT_L1)
+        pg->spare = 0;                  /* no log-dirty record yet (asm/logdirty.h) */
     for (i = 0; i < 512; i++) {
         u64 e = *(volatile u64 *)&t[i], adj;    /* read once */
 
@@ -355,6 +365,8 @@ void pt_devalidate(struct page_info *pg, u64 type)
 
     if (!page_type_is_table(type))
         return;
+    if (type == PGT_L1)
+        pv_logdirty_l1_devalidated(pg);     /* Mica's write-protect markers go with it */
     for (unsigned i = 0; i < 512; i++) {
         if (!(type == PGT_L4 && is_mica_l4_slot(i)))
             entry_put(pg, type, t[i]);
@@ -419,6 +431,8 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         t[slot] = adj;
         if (type != PGT_L1)
             *flush = true;
+        else
+            pv_logdirty_l1_write(d, tab, slot, old, adj, true);
         return 0;
     }
     /*
@@ -436,6 +450,8 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         entry_put(tab, type, old);
         if (type != PGT_L1)
             *flush = true;
+        else
+            pv_logdirty_l1_write(d, tab, slot, old, adj, false);
     }
     put_page_and_type(tab);
     return rc;

@@ -6,6 +6,7 @@
  * which one is running in arch.kernel_mode and keeps two page-table
  * roots.  A bounce to the guest kernel switches to kernel mode first.
  */
+#include <asm/logdirty.h>
 #include <asm/current.h>
 #include <asm/layout.h>
 #include <asm/desc.h>
@@ -215,6 +216,9 @@ void pv_exception(struct cpu_regs *regs)
     if (ldt == PV_LDT_GUEST_GP)
         vec = 13;
     if (vec == 14 && ldt == PV_LDT_NOT_LDT && pv_ptwr_fault(v, regs, cr2, error))
+        return;
+    /* A guest-kernel page log-dirty write-protected: writable again, retried. */
+    if (vec == 14 && ldt == PV_LDT_NOT_LDT && pv_logdirty_fault(v, cr2, error, false))
         return;
     if (vec == 14) {
         v->arch.cr2 = cr2;

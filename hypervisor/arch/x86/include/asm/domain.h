@@ -7,6 +7,7 @@
 #define ASM_DOMAIN_H
 
 #include <asm/cpu_policy.h>
+#include <asm/logdirty.h>
 #include <asm/regs.h>
 #include <asm/xstate.h>
 #include <mica/spinlock.h>
@@ -84,6 +85,8 @@ struct arch_domain {
      * serialising one guest's vCPUs on page-table updates.
      */
     spinlock_t pt_lock;
+    /* Log-dirty tracking (pv/logdirty.c); its own comments say which lock guards what. */
+    struct pv_logdirty logdirty;
     /* The toolstack's CPU policy for the guest's CPUID, once it has set one. */
     bool cpu_policy_set;
     struct cpu_policy cpu_policy;
@@ -93,6 +96,7 @@ struct arch_domain {
 static inline void arch_domain_locks_init(struct arch_domain *a)
 {
     spin_lock_init(&a->pt_lock, "d->arch.pt_lock", LOCK_ORDER_PAGE_TABLE);
+    spin_lock_init(&a->logdirty.lock, "d->arch.logdirty.lock", LOCK_ORDER_LOGDIRTY);
 }
 
 #endif
