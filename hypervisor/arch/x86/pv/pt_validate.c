@@ -7,7 +7,8 @@
  *                type reference when the mapping is writable;
  *   L2-L4 entry  a general and a type reference on the next-level table
  *                (validating it), or, for a read-only "linear" entry, on a
- *                table of the same level.
+ *                table of the same level; none for an entry naming its own
+ *                table (Xen 4.17's rule: a table never holds itself up).
  *
  * Only frames the table's owner owns may appear, unless an L1 update names
  * another owner (a privileged domain's foreign mapping, struct
