@@ -74,6 +74,11 @@ static struct sched_credit_params params = {
 #define RATELIMIT_NS ((u64)READ_ONCE(params.ratelimit_us) * 1000ULL)
 #define PERIOD_NS (3 * TIMESLICE_NS)
 #define MAX_CREDIT_NS (2 * PERIOD_NS)
+/*
+ * Credit never falls below this: a vCPU that ran flat out for a long time
+ * must not then lose its CPU for as long to one that just arrived.
+ */
+#define MIN_CREDIT_NS (-(s64)MAX_CREDIT_NS)
 
 struct run_queue {
     spinlock_t lock;
@@ -91,6 +96,7 @@ struct run_queue {
     u64 slice_end;                  /* this CPU only */
     u64 run_since;                  /* this CPU only: when curr was last chosen */
     u64 deadline;                   /* this CPU only: when its timer is due */
+    bool timers_changed;            /* this CPU only: its running vCPU set a timer */
 };
 
 static DEFINE_PER_CPU(struct run_queue, runq);
@@ -303,8 +309,7 @@ void sched_add_vcpu(struct vcpu *v)
     if (!v->on_runq)
         rq_link(rq, v);
     spin_unlock(&rq->lock);
-    if (cpu != smp_processor_id())
-        resched_cpu(cpu);
+    resched_cpu(cpu);           /* its timers count from now, on that CPU too */
 }
 
 void sched_remove_vcpu(struct vcpu *v)
@@ -443,17 +448,20 @@ void vcpu_wake(struct vcpu *v)
     spin_unlock(&rq->lock);
 }
 
+static void credit_add(struct vcpu *v, s64 amount);
+
 void vcpu_yield(struct vcpu *v)
 {
     /* Giving up the CPU costs half a slice in credit, and any boost. */
     struct run_queue *rq = vcpu_rq_lock(v);
 
     v->boosted = false;
-    __atomic_fetch_sub(&v->credit, (s64)TIMESLICE_NS / 2, __ATOMIC_RELAXED);
+    credit_add(v, -(s64)TIMESLICE_NS / 2);
     WRITE_ONCE(rq->need_resched, true);
     spin_unlock(&rq->lock);
 }
 
+/* Adds amount (of either sign) to v's credit, kept within its bounds. */
 static void credit_add(struct vcpu *v, s64 amount)
 {
     s64 old = __atomic_load_n(&v->credit, __ATOMIC_RELAXED), new;
@@ -462,6 +470,8 @@ static void credit_add(struct vcpu *v, s64 amount)
         new = old + amount;
         if (new > (s64)MAX_CREDIT_NS)
             new = MAX_CREDIT_NS;
+        if (new < MIN_CREDIT_NS)
+            new = MIN_CREDIT_NS;
     } while (!__atomic_compare_exchange_n(&v->credit, &old, new, false, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
 }
@@ -564,7 +574,7 @@ static void account(struct vcpu *v, u64 now)
         return;
     ran = now - v->run_start_ns;
     v->runtime_ns += ran;
-    __atomic_fetch_sub(&v->credit, (s64)ran, __ATOMIC_RELAXED);
+    credit_add(v, -(s64)ran);
     if (READ_ONCE(v->domain->sched_cap))
         __atomic_fetch_add(&v->domain->sched_spent_ns, ran, __ATOMIC_RELAXED);
     v->run_start_ns = now;
@@ -901,6 +911,16 @@ void sched_on_exit(void)
 
     rcu_quiescent();                    /* the hypercall or trap is over */
     account(cur, now);
+    /*
+     * Nothing due: no wake-up, pause, migration or affinity change for
+     * this CPU (they all set need_resched), no timer set by the guest, and
+     * the timer already armed for the earliest deadline (slice end, period,
+     * cap budget, the queue's guest timers).  The common exit takes no lock.
+     */
+    if (cur && !__atomic_load_n(&rq->need_resched, __ATOMIC_ACQUIRE) && !rq->timers_changed &&
+        now < rq->deadline)
+        return;
+    rq->timers_changed = false;
     sched_tick(now);
     spin_lock(&rq->lock);
     /*
@@ -1020,6 +1040,14 @@ bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu)
 bool sched_guests_on_several_cpus(void)
 {
     return __atomic_load_n(&smp_active, __ATOMIC_ACQUIRE);
+}
+
+void sched_timers_changed(struct vcpu *v)
+{
+    if (v == current_vcpu())
+        this_rq()->timers_changed = true;
+    else
+        resched_cpu(READ_ONCE(v->processor));
 }
 
 bool sched_vcpus_in_parallel(void)

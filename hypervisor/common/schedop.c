@@ -127,6 +127,7 @@ long do_set_timer_op(u64 timeout)
         v->singleshot_deadline = 0;
         send_timer_virq(v);
     }
+    sched_timers_changed(v);
     return 0;
 }
 
@@ -237,6 +238,7 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
             return -XEN_EINVAL;
         v->periodic_period = t.period_ns;
         v->periodic_next = now_ns() + t.period_ns;
+        sched_timers_changed(v);
         return 0;
     }
     case VCPUOP_stop_periodic_timer:

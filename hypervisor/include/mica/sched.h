@@ -92,6 +92,8 @@ void sched_vcpu_down(struct vcpu *v);
  * them).  Returns whether v blocked.
  */
 bool sched_poll_block(struct vcpu *v);
+/* v's guest timers changed (set_timer_op, VCPUOP_set_*_timer): its CPU looks again. */
+void sched_timers_changed(struct vcpu *v);
 /* sched_parallel=1 is in force: a domain's vCPUs may run on several CPUs at once. */
 bool sched_vcpus_in_parallel(void);
 
