@@ -11,6 +11,13 @@
  *   running on another CPU at the same time.  On one CPU no such round can
  *   exist; the test then fails at its (generous) deadline, never passes.
  *
+ *   Then dom0 pauses domain 1 while it spins on the other CPU, several
+ *   times: XEN_DOMCTL_pausedomain must return with domain 1 running
+ *   nowhere (getvcpuinfo), domain 1 must not answer while paused, and
+ *   must answer again once unpaused.  (The pause waits for the other CPU
+ *   to switch away while dom0 holds domctl_lock: docs/fuzzing.md's
+ *   lock-order finding, fixed by the per-CPU scheduler.)
+ *
  * One kernel, two roles chosen by start_info's flags.  dom0's result line
  * is the test's.
  */
@@ -22,6 +29,8 @@
 #define AT         12   /* where domain 1 maps it */
 #define WAIT_NS    60000000000UL
 #define ROUNDS_WANTED 100
+#define PAUSE_ROUNDS  20
+#define PAUSED_NS     20000000UL    /* how long dom0 watches a paused domain 1 */
 #define DONE       (~0UL)
 
 /* Words of the shared page. */
@@ -120,11 +129,33 @@ static enum result server(void)
             concurrent++;
         rounds++;
     }
-    p[W_SEQ] = DONE;
     printk("server: %lu of %lu rounds answered while this domain kept its CPU\n",
            concurrent, rounds);
     CHECK(concurrent >= ROUNDS_WANTED,
           "domain 1 did not run at the same time as dom0 (is sched_smp=1 on, with 2+ CPUs?)");
+
+    unsigned pauses = 0;
+    for (; pauses < PAUSE_ROUNDS && concurrent >= ROUNDS_WANTED; pauses++) {
+        uint64_t seq = 2 * rounds + 1, until;
+
+        REQUIRE_EQ(domctl(XEN_DOMCTL_pausedomain, 1), 0);
+        REQUIRE_EQ(domctl(XEN_DOMCTL_getvcpuinfo, 1), 0);      /* vCPU 0 */
+        CHECK(!op.u.getvcpuinfo.running, "domain 1 still running after pausedomain returned");
+        p[W_SEQ] = seq;
+        until = system_time_ns() + PAUSED_NS;
+        while (system_time_ns() < until && p[W_SEQ] == seq)
+            __asm__ volatile("pause");
+        CHECK(p[W_SEQ] == seq, "domain 1 answered while paused");
+        REQUIRE_EQ(domctl(XEN_DOMCTL_unpausedomain, 1), 0);
+        end = system_time_ns() + WAIT_NS;
+        while (p[W_SEQ] != seq + 1 && system_time_ns() < end)
+            __asm__ volatile("pause");
+        CHECK(p[W_SEQ] == seq + 1, "domain 1 did not answer after unpausedomain");
+        rounds++;
+    }
+    printk("server: paused and unpaused domain 1 %u times while it spun on another CPU\n",
+           pauses);
+    p[W_SEQ] = DONE;
 
     end = system_time_ns() + WAIT_NS;
     for (;;) {
