@@ -141,6 +141,9 @@ def qemu_cmd(log, disk, mem, iso=None, test=None, cpus=1):
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-drive", "file=%s,if=virtio,format=raw,cache=unsafe" % disk,
            "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"]
+    # MICA_QEMU_GDB=PORT: QEMU's gdbstub on that TCP port, to look inside a stalled run.
+    if os.environ.get("MICA_QEMU_GDB"):
+        cmd += ["-gdb", "tcp::" + os.environ["MICA_QEMU_GDB"]]
     if iso:
         cmd += ["-cdrom", iso]
     else:
