@@ -18,6 +18,11 @@
  *   to switch away while dom0 holds domctl_lock: docs/fuzzing.md's
  *   lock-order finding, fixed by the per-CPU scheduler.)
  *
+ *   Last, dom0 caps domain 1 at 20% of a CPU and watches its CPU time for
+ *   2 s while it keeps spinning alone on the other CPU: without the cap it
+ *   would use nearly all of it; with it, it must stay well under (60% is
+ *   allowed, for TCG's timer lateness), and above nothing.
+ *
  * One kernel, two roles chosen by start_info's flags.  dom0's result line
  * is the test's.
  */
@@ -31,6 +36,9 @@
 #define ROUNDS_WANTED 100
 #define PAUSE_ROUNDS  20
 #define PAUSED_NS     20000000UL    /* how long dom0 watches a paused domain 1 */
+#define CAP_PERCENT   20
+#define CAP_WATCH_NS  2000000000UL
+#define CAP_MAX_SEEN  60            /* percent of the watched time */
 #define DONE       (~0UL)
 
 /* Words of the shared page. */
@@ -90,6 +98,20 @@ static long domctl(uint32_t cmd, domid_t dom)
     op.cmd = cmd;
     op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
     op.domain = dom;
+    return HC(__HYPERVISOR_domctl, &op, 0, 0);
+}
+
+/* XEN_DOMCTL_scheduler_op putinfo: the credit cap of dom, weight kept. */
+static long set_cap(domid_t dom, uint16_t cap)
+{
+    memset(&op, 0, sizeof(op));
+    op.cmd = XEN_DOMCTL_scheduler_op;
+    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    op.domain = dom;
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
+    op.u.scheduler_op.u.credit.weight = 0;     /* keep */
+    op.u.scheduler_op.u.credit.cap = cap;
     return HC(__HYPERVISOR_domctl, &op, 0, 0);
 }
 
@@ -155,6 +177,26 @@ static enum result server(void)
     }
     printk("server: paused and unpaused domain 1 %u times while it spun on another CPU\n",
            pauses);
+
+    if (concurrent >= ROUNDS_WANTED) {
+        uint64_t t0, t1, c0, c1, pct;
+
+        REQUIRE_EQ(set_cap(1, CAP_PERCENT), 0);
+        REQUIRE_EQ(domctl(XEN_DOMCTL_getvcpuinfo, 1), 0);
+        c0 = op.u.getvcpuinfo.cpu_time;
+        t0 = system_time_ns();
+        while (system_time_ns() - t0 < CAP_WATCH_NS)
+            __asm__ volatile("pause");
+        REQUIRE_EQ(domctl(XEN_DOMCTL_getvcpuinfo, 1), 0);
+        c1 = op.u.getvcpuinfo.cpu_time;
+        t1 = system_time_ns();
+        REQUIRE_EQ(set_cap(1, 0), 0);
+        pct = (c1 - c0) * 100 / (t1 - t0);
+        printk("server: capped at %u%%, domain 1 used %lu%% of %lu ms\n", CAP_PERCENT, pct,
+               (t1 - t0) / 1000000);
+        CHECK(c1 > c0, "domain 1 did not run at all under its cap");
+        CHECK(pct <= CAP_MAX_SEEN, "domain 1 used more than its cap allows");
+    }
     p[W_SEQ] = DONE;
 
     end = system_time_ns() + WAIT_NS;
