@@ -106,8 +106,8 @@ static DEFINE_SPINLOCK(credit_lock, LOCK_ORDER_SCHED_CREDIT);
 static u64 next_period;             /* the end of the accounting period; read without the lock */
 static u32 refill_gen;
 
-/* sched_smp=1: run guests on every online CPU (docs/smp-boot.md). */
-static bool sched_smp_wanted;
+/* sched_smp=1 (the default): run guests on every online CPU (docs/smp-boot.md). */
+static bool sched_smp_wanted = true;
 boolean_param("sched_smp", sched_smp_wanted);
 /* sched_parallel=1: a domain's vCPUs on different CPUs at once (needs TLB shootdown). */
 static bool sched_parallel_wanted;
