@@ -27,14 +27,19 @@
  */
 #define WRITE_PIECE 32
 
+/*
+ * One write, so one console_lock hold: with guests on several CPUs another
+ * domain's output must not land in the middle of the line.
+ */
 static void guest_line_flush(struct domain *d)
 {
-    char prefix[16];
+    char line[16 + sizeof(d->console_line) + 1];
+    size_t n = (size_t)snprintf(line, 16, "(d%u) ", d->domid);
 
-    snprintf(prefix, sizeof(prefix), "(d%u) ", d->domid);
-    console_guest_write(prefix, strlen(prefix));
-    console_guest_write(d->console_line, d->console_len);
-    console_guest_write("\n", 1);
+    memcpy(line + n, d->console_line, d->console_len);
+    n += d->console_len;
+    line[n++] = '\n';
+    console_guest_write(line, n);
     d->console_len = 0;
 }
 
@@ -67,7 +72,12 @@ long do_console_io(int cmd, u64 count, u64 buf)
         u64 done = 0;
         count = (u32)count;             /* the ABI's count is an unsigned int */
         while (done < count) {
-            size_t n = MIN((u64)WRITE_PIECE, count - done);
+            /*
+             * A write that fits in one chunk goes out whole (one
+             * console_lock hold), so a line is not cut by another CPU's
+             * output; longer ones in pieces.
+             */
+            size_t n = count <= CHUNK ? (size_t)count : MIN((u64)WRITE_PIECE, count - done);
             if (done && hypercall_preempt_check()) {
                 hypercall_continue_args((u64)cmd, count - done, buf + done);
                 return HYPERCALL_CONTINUE;

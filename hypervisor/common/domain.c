@@ -113,6 +113,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     }
     for (unsigned i = max_vcpus; i < XEN_LEGACY_MAX_VCPUS; i++)
         d->shared_info->vcpu_info[i].evtchn_upcall_mask = 1;
+    sched_place_domain(d);
     if (grant_table_create(d)) {
         pr_err("out of memory creating the grant table of domain %u\n", domid);
         for (unsigned i = 0; i < max_vcpus; i++)
@@ -155,8 +156,7 @@ static void domain_sync_vcpu_pause(struct domain *d)
 
     for (unsigned i = 0; i < d->max_vcpus; i++)
         if (d->vcpus[i])
-            d->vcpus[i]->paused = paused;
-    sched_request_resched();
+            sched_set_paused(d->vcpus[i], paused);
 }
 
 int domain_pause_by_controller(struct domain *d)
@@ -262,10 +262,9 @@ long domain_kill(struct domain *d, bool preemptible)
         d->kill_in_progress = true;
         for (unsigned i = 0; i < d->max_vcpus; i++)
             if (d->vcpus[i]) {
-                d->vcpus[i]->paused = true;
+                sched_set_paused(d->vcpus[i], true);
                 sched_remove_vcpu(d->vcpus[i]);
             }
-        sched_request_resched();
         sched_sync_domain(d);   /* no CPU may still run d on the memory freed below */
 
         evtchn_domain_destroy(d);
@@ -372,17 +371,16 @@ static const char *shutdown_reason_name(u8 reason)
 
 void domain_shutdown(struct domain *d, u8 reason)
 {
-    if (d->is_shutdown)
+    /* Once, whichever CPU gets here first (two vCPUs may shut d down at once). */
+    if (__atomic_exchange_n(&d->is_shutdown, true, __ATOMIC_ACQ_REL))
         return;
-    d->is_shutdown = true;
     d->shutdown_reason = reason;
     printk("Domain %u shut down: %s%s\n", d->domid, shutdown_reason_name(reason),
            d->shutdown_code_set ? " (code recorded earlier)" : "");
     for (unsigned i = 0; i < d->max_vcpus; i++) {
-        d->vcpus[i]->paused = true;
+        sched_set_paused(d->vcpus[i], true);
         sched_remove_vcpu(d->vcpus[i]);
     }
-    sched_request_resched();
     /* As Xen does: dom0's xenstored learns of the shutdown and fires
      * @releaseDomain for the toolstack. */
     if (d->domid != 0)

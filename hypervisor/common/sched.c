@@ -1,32 +1,46 @@
 /*
- * Credit scheduler (see mica/sched.h).
+ * Credit scheduler (see mica/sched.h and docs/smp.md, "The scheduler").
  *
- * One run queue per CPU; the running vCPU is found through the CPU's own
- * cpu_info.  Credit is in nanoseconds of CPU time.  Every accounting
- * period each vCPU that wants a CPU earns its share of the period times
- * the number of CPUs in use, split by weight over every runnable vCPU on
- * every queue (at most one CPU's worth each); running spends credit.  On
- * each CPU the vCPU with the most credit runs next.  A capped domain whose
- * vCPUs spent more than cap% of the period waits for the next period.
+ * One run queue per CPU, each with its own lock; the vCPU a CPU runs is
+ * found through its cpu_info.  Credit is in nanoseconds of CPU time.
+ * Every accounting period each domain that wants a CPU earns its share of
+ * the period times the number of CPUs in use, split by weight over every
+ * domain with a runnable vCPU on any queue, and divided among its
+ * runnable vCPUs (at most one CPU's worth each); running spends credit.
+ * On each CPU the vCPU with the most credit runs next.  A capped domain
+ * whose vCPUs together spent more than cap% of one CPU in the period (on
+ * whatever CPUs they ran) waits until the period's budget comes back.
  *
- * Several CPUs (sched_smp=1, docs/smp-boot.md): all vCPUs of a domain
- * sit on one queue, the domain's sched_cpu, so they never run at the
- * same moment on two CPUs (Mica cannot yet flush other CPUs' TLBs when a
- * guest changes its page tables).  A CPU with nothing to run takes a
- * whole domain that waits on a busy CPU's queue (work stealing); a wake-up
- * for another CPU's queue kicks that CPU, and an idle one, with the
- * reschedule IPI.  Until the shared subsystems have their own locks, one
- * lock, sched_lock, is held whenever a CPU runs Mica code with guests on
- * several CPUs: from each entry from a guest to the return, and in the
- * idle loop except while halted.  Guests run in parallel; Mica's own code
- * does not.  With sched_smp=0 (the default) or one CPU, everything runs
- * on CPU 0 and the lock is never taken.
+ * Several CPUs (sched_smp=1): a vCPU sits on the queue of its CPU,
+ * v->processor, and only the holder of that queue's lock changes its
+ * scheduling state or moves it.  A vCPU moves to another CPU only while
+ * it is not running (v->is_running clear: its state is saved), under the
+ * locks of both queues.  A CPU with nothing to run takes work from a CPU
+ * busy with something else (work stealing, as Xen's credit does); a
+ * wake-up for another CPU's vCPU kicks that CPU, and an idle one that may
+ * steal it, with the reschedule IPI.
+ *
+ * Each domain's vCPUs still share one queue (they are "colocated") unless
+ * sched_parallel=1: running two vCPUs of one domain at the same moment
+ * needs cross-CPU TLB shootdown (MMUEXT_TLB_FLUSH_MULTI, page-type changes
+ * and grant unmaps reaching every CPU that ran the domain), which Mica
+ * does not have yet.  With colocation a whole domain moves at once, and
+ * only when none of its vCPUs runs.
  *
  * A vCPU woken from blocking is boosted: it runs ahead of vCPUs that
  * merely have credit, until it next gives up the CPU or has used up one
- * time slice.  That is what lets
- * a guest that mostly sleeps (waiting for timers or I/O) get its turn
- * promptly even when another vCPU spins through its whole time slice.
+ * time slice.  That is what lets a guest that mostly sleeps (waiting for
+ * timers or I/O) get its turn promptly even when another vCPU spins
+ * through its whole time slice.
+ *
+ * Locks (docs/smp.md): credit_lock (LOCK_ORDER_SCHED_CREDIT) is taken
+ * only by the CPU that refills credit, and takes run-queue locks inside
+ * it one at a time.  Run-queue locks (LOCK_ORDER_SCHED) nest only by
+ * trylock (stealing, evicting), so their order among themselves never
+ * matters.  Nothing is called under a run-queue lock that takes another
+ * lock except the console: timer events are gathered under the lock and
+ * sent after it is dropped.  No scheduler lock is held while waiting for
+ * another CPU (sched_sync_domain()).
  */
 #include <mica/rcu.h>
 #include <asm/current.h>
@@ -49,120 +63,169 @@
 /*
  * Scheduler-wide parameters (XEN_SYSCTL_scheduler_op): the time slice, and
  * the rate limit under which a running vCPU is not preempted by a wakeup.
- * Mica starts without a rate limit (Xen's credit default is 1 ms).
+ * Mica starts without a rate limit (Xen's credit default is 1 ms).  Read
+ * without a lock: each field is one aligned word, set by sysctl.
  */
 static struct sched_credit_params params = {
     .tslice_ms = CONFIG_SCHED_TIMESLICE_MS, .ratelimit_us = 0, .migr_delay_us = 0,
 };
 
-#define TIMESLICE_NS ((u64)params.tslice_ms * 1000000ULL)
-#define RATELIMIT_NS ((u64)params.ratelimit_us * 1000ULL)
+#define TIMESLICE_NS ((u64)READ_ONCE(params.tslice_ms) * 1000000ULL)
+#define RATELIMIT_NS ((u64)READ_ONCE(params.ratelimit_us) * 1000ULL)
 #define PERIOD_NS (3 * TIMESLICE_NS)
 #define MAX_CREDIT_NS (2 * PERIOD_NS)
+/*
+ * Credit never falls below this: a vCPU that ran flat out for a long time
+ * must not then lose its CPU for as long to one that just arrived.
+ */
+#define MIN_CREDIT_NS (-(s64)MAX_CREDIT_NS)
 
-/* Every field is guarded by sched_lock when SMP scheduling is on. */
 struct run_queue {
-    struct vcpu *vcpus;             /* all schedulable vCPUs of this CPU */
+    spinlock_t lock;
+    /*
+     * rq->lock guards: vcpus (the vCPUs whose processor is this CPU and
+     * that are schedulable) and nr_vcpus; for each vCPU whose processor is
+     * this CPU: processor itself, on_runq, runq_next, state, paused,
+     * polling, boosted, cpu_hard_affinity, is_running (set and cleared by
+     * this CPU only; others read it with an acquire load); and curr.
+     */
+    struct vcpu *vcpus;
+    unsigned nr_vcpus;
     struct vcpu *curr;              /* what the CPU runs (NULL: idle), for other CPUs to see */
-    bool need_resched;
-    u64 slice_end;
+    bool need_resched;              /* set by anyone (atomic store), cleared by this CPU */
+    u64 slice_end;                  /* this CPU only */
+    u64 run_since;                  /* this CPU only: when curr was last chosen */
+    u64 deadline;                   /* this CPU only: when its timer is due */
+    bool timers_changed;            /* this CPU only: its running vCPU set a timer */
 };
 
 static DEFINE_PER_CPU(struct run_queue, runq);
-static u64 next_period;             /* the end of the accounting period, for all CPUs */
 
-/* sched_smp=1: run guests on every online CPU (docs/smp-boot.md). */
-static bool sched_smp_wanted;
+/* credit_lock guards next_period's update, refill_gen and the domains' sched_refill_* fields. */
+static DEFINE_SPINLOCK(credit_lock, LOCK_ORDER_SCHED_CREDIT);
+static u64 next_period;             /* the end of the accounting period; read without the lock */
+static u32 refill_gen;
+
+/* sched_smp=1 (the default): run guests on every online CPU (docs/smp-boot.md). */
+static bool sched_smp_wanted = true;
 boolean_param("sched_smp", sched_smp_wanted);
+/* sched_parallel=1: a domain's vCPUs on different CPUs at once (needs TLB shootdown). */
+static bool sched_parallel_wanted;
+boolean_param("sched_parallel", sched_parallel_wanted);
 
 static bool smp_active;             /* set once by sched_start(): sched_smp=1 and CPUs > 1 */
-static DEFINE_SPINLOCK(sched_lock, LOCK_ORDER_SCHED_BIG);
-static DEFINE_PER_CPU(bool, sched_lock_held);
+static bool parallel;               /* set once before any vCPU is placed */
 static cpumask_t idle_cpus;         /* CPUs halted with nothing to run; atomic bit updates */
 
 #define this_rq() (&this_cpu(runq))
-
-bool sched_lock_enter(void)
-{
-    if (!__atomic_load_n(&smp_active, __ATOMIC_RELAXED) || this_cpu(sched_lock_held))
-        return false;
-    spin_lock(&sched_lock);
-    this_cpu(sched_lock_held) = true;
-    return true;
-}
-
-void sched_lock_leave(bool taken)
-{
-    if (!taken)
-        return;
-    this_cpu(sched_lock_held) = false;
-    spin_unlock(&sched_lock);
-}
-
-void sched_lock_before_guest(void)
-{
-    sched_lock_leave(this_cpu(sched_lock_held));
-}
+#define rq_of(cpu) (&per_cpu(runq, cpu))
 
 static void reschedule_interrupt(struct cpu_regs *regs)
 {
     /* The sender set need_resched; the exit path or idle loop acts on it. */
+    (void)regs;
     lapic_eoi();
 }
 
-/* Makes cpu look at its run queue again soon. */
+/* Makes cpu look at its run queue again soon.  Any lock may be held. */
 static void resched_cpu(unsigned cpu)
 {
-    per_cpu(runq, cpu).need_resched = true;
-    if (cpu != smp_processor_id() && smp_active)
+    __atomic_store_n(&rq_of(cpu)->need_resched, true, __ATOMIC_RELEASE);
+    if (cpu != smp_processor_id() && __atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         lapic_send_ipi(cpu_apic_id(cpu), RESCHEDULE_VECTOR);
 }
 
-/* Wakes one idle CPU (other than this one), which then looks for work to take. */
-static void kick_idle_cpu(void)
+/*
+ * Locks the queue v belongs to and returns it: v->processor may change
+ * until that queue's lock is held, so it is read again under the lock.
+ */
+static struct run_queue *vcpu_rq_lock(const struct vcpu *v)
 {
-    unsigned cpu, me = smp_processor_id();
+    for (;;) {
+        unsigned cpu = READ_ONCE(v->processor);
+        struct run_queue *rq = rq_of(cpu);
 
-    if (!smp_active)
-        return;
-    for_each_cpu(cpu, &idle_cpus)
-        if (cpu != me) {
-            resched_cpu(cpu);
-            return;
-        }
+        spin_lock(&rq->lock);
+        if (READ_ONCE(v->processor) == cpu)
+            return rq;
+        spin_unlock(&rq->lock);
+    }
+}
+
+static bool sched_smp_on(void)
+{
+    return sched_smp_wanted && num_online_cpus() > 1;
+}
+
+static bool can_run(const struct vcpu *v)
+{
+    return v->state == VCPU_RUNNABLE && !v->paused && !v->domain->is_shutdown;
+}
+
+/* The domain's cap budget for one period, in ns of one CPU (0: no cap). */
+static u64 cap_budget(const struct domain *d)
+{
+    return PERIOD_NS * READ_ONCE(d->sched_cap) / 100;
+}
+
+static bool over_cap(const struct vcpu *v)
+{
+    const struct domain *d = v->domain;
+    u64 budget = cap_budget(d);
+
+    return budget && __atomic_load_n(&d->sched_spent_ns, __ATOMIC_RELAXED) >= budget;
 }
 
 /*
- * The online CPUs every vCPU of d may run on (the domain's vCPUs share a
- * queue, so its CPU must suit them all).
+ * Whether v may run on cpu.  Colocated, the domain's vCPUs share a queue,
+ * so that CPU must suit every one of them.  Reads other vCPUs' affinity
+ * without their lock: a change is followed by a kick that looks again.
  */
-static void domain_cpus_allowed(const struct domain *d, cpumask_t *out)
+static bool may_run_on(const struct vcpu *v, unsigned cpu)
 {
-    cpumask_copy(out, &cpu_online_map);
-    for (unsigned i = 0; i < d->max_vcpus; i++)
-        if (d->vcpus[i])
-            cpumask_and(out, out, &d->vcpus[i]->cpu_hard_affinity);
-}
+    const struct domain *d = v->domain;
 
-static bool domain_may_run_on(const struct domain *d, unsigned cpu)
-{
+    if (parallel)
+        return cpumask_test_cpu(cpu, &v->cpu_hard_affinity);
     for (unsigned i = 0; i < d->max_vcpus; i++)
         if (d->vcpus[i] && !cpumask_test_cpu(cpu, &d->vcpus[i]->cpu_hard_affinity))
             return false;
     return true;
 }
 
-/* The CPU with the fewest queued vCPUs, among those d may run on. */
-static unsigned least_loaded_cpu(const struct domain *d)
+/* The online CPUs v may run on. */
+static void cpus_allowed(const struct vcpu *v, cpumask_t *out)
+{
+    const struct domain *d = v->domain;
+
+    cpumask_and(out, &cpu_online_map, &v->cpu_hard_affinity);
+    if (!parallel)
+        for (unsigned i = 0; i < d->max_vcpus; i++)
+            if (d->vcpus[i])
+                cpumask_and(out, out, &d->vcpus[i]->cpu_hard_affinity);
+}
+
+/* Wakes one idle CPU (other than this one) that may run v, to come and take it. */
+static void kick_idle_cpu(const struct vcpu *v)
+{
+    unsigned cpu, me = smp_processor_id();
+
+    if (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
+        return;
+    for_each_cpu(cpu, &idle_cpus)
+        if (cpu != me && may_run_on(v, cpu)) {
+            resched_cpu(cpu);
+            return;
+        }
+}
+
+/* The CPU with the fewest queued vCPUs among those allowed (a hint: read without locks). */
+static unsigned least_loaded_cpu(const cpumask_t *allowed, const unsigned *extra)
 {
     unsigned best = 0, best_n = ~0u, cpu;
-    cpumask_t allowed;
 
-    domain_cpus_allowed(d, &allowed);
-    for_each_cpu(cpu, &allowed) {
-        unsigned n = 0;
-        for (struct vcpu *w = per_cpu(runq, cpu).vcpus; w; w = w->runq_next)
-            n++;
+    for_each_cpu(cpu, allowed) {
+        unsigned n = READ_ONCE(rq_of(cpu)->nr_vcpus) + (extra ? extra[cpu] : 0);
         if (n < best_n) {
             best = cpu;
             best_n = n;
@@ -171,41 +234,112 @@ static unsigned least_loaded_cpu(const struct domain *d)
     return best;
 }
 
-static bool sched_smp_on(void)
+void sched_init(void)
 {
-    return sched_smp_wanted && num_online_cpus() > 1;
+    unsigned cpu;
+
+    for_each_cpu(cpu, &cpu_online_map)
+        spin_lock_init(&rq_of(cpu)->lock, "runq.lock", LOCK_ORDER_SCHED);
+    parallel = sched_smp_on() && sched_parallel_wanted;
+    if (parallel)
+        pr_warn("sched_parallel=1: a domain's vCPUs run on several CPUs at once, but Mica "
+                "has no cross-CPU TLB flush yet: a guest may see stale mappings (tests only)\n");
+    else if (sched_parallel_wanted)
+        pr_warn("sched_parallel=1 ignored: it needs sched_smp=1 and two or more CPUs\n");
+}
+
+void sched_init_vcpu(struct vcpu *v)
+{
+    /* As on Xen: every CPU, hard and soft, until the toolstack says otherwise. */
+    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
+        __cpumask_set_cpu(cpu, &v->cpu_hard_affinity);
+        __cpumask_set_cpu(cpu, &v->cpu_soft_affinity);
+    }
+    v->processor = 0;
+}
+
+/*
+ * Chooses where d's vCPUs start, before anyone else can see d (domain
+ * creation): colocated, all on the least loaded CPU; in parallel, each
+ * vCPU on the least loaded CPU counting its siblings placed before it.
+ */
+void sched_place_domain(struct domain *d)
+{
+    unsigned extra[NR_CPUS] = { 0 }, cpu = 0;
+
+    if (!sched_smp_on())
+        return;
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+        if (!v)
+            continue;
+        if (parallel || i == 0) {
+            cpu = least_loaded_cpu(&cpu_online_map, extra);
+            extra[cpu]++;
+        }
+        v->processor = cpu;
+    }
+}
+
+static void rq_link(struct run_queue *rq, struct vcpu *v)
+{
+    v->runq_next = rq->vcpus;
+    rq->vcpus = v;
+    rq->nr_vcpus++;
+    v->on_runq = true;
+}
+
+static void rq_unlink(struct run_queue *rq, struct vcpu *v)
+{
+    for (struct vcpu **p = &rq->vcpus; *p; p = &(*p)->runq_next)
+        if (*p == v) {
+            *p = v->runq_next;
+            v->runq_next = NULL;
+            rq->nr_vcpus--;
+            v->on_runq = false;
+            return;
+        }
 }
 
 void sched_add_vcpu(struct vcpu *v)
 {
-    struct domain *d = v->domain;
-    struct run_queue *rq;
+    struct run_queue *rq = vcpu_rq_lock(v);
+    unsigned cpu = v->processor;
 
-    if (!d->sched_placed) {
-        d->sched_cpu = sched_smp_on() ? least_loaded_cpu(d) : 0;
-        d->sched_placed = true;
-    }
-    rq = &per_cpu(runq, d->sched_cpu);
-    for (struct vcpu *w = rq->vcpus; w; w = w->runq_next)
-        if (w == v)
-            return;
-    v->runq_next = rq->vcpus;
-    rq->vcpus = v;
-    if (d->sched_cpu != smp_processor_id())
-        resched_cpu(d->sched_cpu);
+    if (!v->on_runq)
+        rq_link(rq, v);
+    spin_unlock(&rq->lock);
+    resched_cpu(cpu);           /* its timers count from now, on that CPU too */
 }
 
 void sched_remove_vcpu(struct vcpu *v)
 {
-    struct run_queue *rq = &per_cpu(runq, v->domain->sched_cpu);
+    struct run_queue *rq = vcpu_rq_lock(v);
 
-    for (struct vcpu **p = &rq->vcpus; *p; p = &(*p)->runq_next) {
-        if (*p == v) {
-            *p = v->runq_next;
-            v->runq_next = NULL;
-            return;
-        }
-    }
+    if (v->on_runq)
+        rq_unlink(rq, v);
+    spin_unlock(&rq->lock);
+}
+
+void sched_set_paused(struct vcpu *v, bool paused)
+{
+    struct run_queue *rq = vcpu_rq_lock(v);
+    unsigned cpu = v->processor;
+
+    v->paused = paused;
+    spin_unlock(&rq->lock);
+    resched_cpu(cpu);
+}
+
+void sched_vcpu_down(struct vcpu *v)
+{
+    struct run_queue *rq = vcpu_rq_lock(v);
+    unsigned cpu = v->processor;
+
+    v->state = VCPU_DOWN;
+    v->polling = false;
+    spin_unlock(&rq->lock);
+    resched_cpu(cpu);
 }
 
 void sched_credit_params_get(struct sched_credit_params *p)
@@ -215,15 +349,17 @@ void sched_credit_params_get(struct sched_credit_params *p)
 
 void sched_credit_params_set(const struct sched_credit_params *p)
 {
-    params = *p;
+    WRITE_ONCE(params.tslice_ms, p->tslice_ms);
+    WRITE_ONCE(params.ratelimit_us, p->ratelimit_us);
+    WRITE_ONCE(params.migr_delay_us, p->migr_delay_us);
 }
 
 void sched_request_resched(void)
 {
     unsigned cpu;
 
-    this_rq()->need_resched = true;
-    if (!smp_active)
+    __atomic_store_n(&this_rq()->need_resched, true, __ATOMIC_RELEASE);
+    if (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         return;
     /*
      * A domain-wide change (pause, unpause, shutdown) may concern any CPU:
@@ -236,333 +372,514 @@ void sched_request_resched(void)
 
 void sched_sync_domain(struct domain *d)
 {
-    bool again = true;
+    struct vcpu *self = current_vcpu();
 
-    if (!smp_active)
-        return;
-    while (again) {
-        unsigned cpu;
-        again = false;
-        for_each_cpu(cpu, &cpu_online_map) {
-            struct vcpu *c = __atomic_load_n(&per_cpu(runq, cpu).curr, __ATOMIC_ACQUIRE);
-            if (cpu == smp_processor_id() || !c || c->domain != d)
-                continue;
-            /* Let that CPU in to switch away: it needs the lock for that. */
-            resched_cpu(cpu);
-            again = true;
-        }
-        if (again) {
-            spin_unlock(&sched_lock);
-            udelay(10);
-            /*
-             * Taken back under the caller's inner locks (domctl_lock): by
-             * trylock, which the lock-order check allows.  No deadlock: a
-             * CPU holding sched_lock could only wait for domctl_lock from a
-             * vCPU of dom0, and dom0's vCPUs all share this CPU.
-             */
-            while (!spin_trylock(&sched_lock))
+    /*
+     * Waits with whatever locks the caller holds (domctl_lock) but no
+     * scheduler lock: the CPU running v switches away taking only its own
+     * queue's lock and event locks, never one a domctl holds.
+     */
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+
+        if (!v || v == self)
+            continue;
+        while (__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE)) {
+            resched_cpu(READ_ONCE(v->processor));
+            for (unsigned n = 0; n < 1000 && __atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE); n++)
                 cpu_relax();
         }
     }
 }
 
-static bool can_run(const struct vcpu *v)
-{
-    return v->state == VCPU_RUNNABLE && !v->paused && !v->domain->is_shutdown;
-}
-
 void vcpu_block(struct vcpu *v)
 {
+    struct run_queue *rq = vcpu_rq_lock(v);
+
     v->state = VCPU_BLOCKED;
-    /* An event that arrived before blocking must not be slept through. */
+    /*
+     * An event that arrived before blocking must not be slept through: the
+     * sender marks the event pending before it takes this lock to wake v.
+     */
+    smp_mb();
     if (event_pending(v))
         v->state = VCPU_RUNNABLE;
-    this_rq()->need_resched = true;
+    WRITE_ONCE(rq->need_resched, true);
+    spin_unlock(&rq->lock);
 }
 
-void vcpu_wake(struct vcpu *v)
+bool sched_poll_block(struct vcpu *v)
 {
-    unsigned cpu = v->domain->sched_cpu;
-    struct run_queue *rq = &per_cpu(runq, cpu);
+    struct run_queue *rq = vcpu_rq_lock(v);
+    bool blocked = v->polling;      /* cleared by a wake-up that came first */
+
+    if (blocked) {
+        v->state = VCPU_BLOCKED;
+        WRITE_ONCE(rq->need_resched, true);
+    }
+    spin_unlock(&rq->lock);
+    return blocked;
+}
+
+/* Called with v's queue locked. */
+static void wake_locked(struct run_queue *rq, struct vcpu *v)
+{
+    unsigned cpu = v->processor;
 
     v->polling = false;
     if (v->state == VCPU_BLOCKED) {
         v->state = VCPU_RUNNABLE;
         v->boosted = true;
         resched_cpu(cpu);
-        /* Its CPU is busy with another domain: an idle CPU may take this one. */
-        if (rq->curr && rq->curr->domain != v->domain)
-            kick_idle_cpu();
+        /* Its CPU is busy with someone else: an idle CPU may come and take it. */
+        if (rq->curr && rq->curr != v && (parallel || rq->curr->domain != v->domain))
+            kick_idle_cpu(v);
     } else if (cpu != smp_processor_id() && rq->curr == v) {
         /* Running elsewhere: interrupt it so it takes its event upcall now. */
         resched_cpu(cpu);
     }
 }
 
+void vcpu_wake(struct vcpu *v)
+{
+    struct run_queue *rq = vcpu_rq_lock(v);
+
+    wake_locked(rq, v);
+    spin_unlock(&rq->lock);
+}
+
+static void credit_add(struct vcpu *v, s64 amount);
+
 void vcpu_yield(struct vcpu *v)
 {
     /* Giving up the CPU costs half a slice in credit, and any boost. */
+    struct run_queue *rq = vcpu_rq_lock(v);
+
     v->boosted = false;
-    v->credit -= (s64)TIMESLICE_NS / 2;
-    this_rq()->need_resched = true;
+    credit_add(v, -(s64)TIMESLICE_NS / 2);
+    WRITE_ONCE(rq->need_resched, true);
+    spin_unlock(&rq->lock);
+}
+
+/* Adds amount (of either sign) to v's credit, kept within its bounds. */
+static void credit_add(struct vcpu *v, s64 amount)
+{
+    s64 old = __atomic_load_n(&v->credit, __ATOMIC_RELAXED), new;
+
+    do {
+        new = old + amount;
+        if (new > (s64)MAX_CREDIT_NS)
+            new = MAX_CREDIT_NS;
+        if (new < MIN_CREDIT_NS)
+            new = MIN_CREDIT_NS;
+    } while (!__atomic_compare_exchange_n(&v->credit, &old, new, false, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
 }
 
 /*
- * Earned credit for the period: the CPUs' combined time, split by weight
- * among runnable vCPUs on every queue, no vCPU earning more than the one
- * CPU it can use.
+ * A new accounting period, by whichever CPU gets there first: the CPUs'
+ * combined time is split by weight among the domains with a runnable vCPU
+ * on any queue, each domain's share among its runnable vCPUs, no vCPU
+ * earning more than the one CPU it can use; and each capped domain's
+ * spending is charged one period's budget.  The queues are locked one at
+ * a time, so a vCPU that changes queue in between may be counted twice or
+ * missed for one period.
  */
 static void refill_credit(u64 now)
 {
-    u64 total_weight = 0, ncpus = smp_active ? num_online_cpus() : 1;
+    u64 total_weight = 0, ncpus = __atomic_load_n(&smp_active, __ATOMIC_ACQUIRE) ? num_online_cpus() : 1;
     unsigned cpu;
+    u32 gen;
 
-    for_each_cpu(cpu, &cpu_online_map)
-        for (struct vcpu *v = per_cpu(runq, cpu).vcpus; v; v = v->runq_next)
-            if (can_run(v))
-                total_weight += v->domain->sched_weight;
-    for_each_cpu(cpu, &cpu_online_map) {
-        for (struct vcpu *v = per_cpu(runq, cpu).vcpus; v; v = v->runq_next) {
-            if (!can_run(v) || total_weight == 0)
-                continue;
-            v->credit += (s64)MIN(PERIOD_NS * ncpus * v->domain->sched_weight / total_weight,
-                                  PERIOD_NS);
-            if (v->credit > (s64)MAX_CREDIT_NS)
-                v->credit = MAX_CREDIT_NS;
-        }
+    if (!spin_trylock(&credit_lock))
+        return;                             /* another CPU is at it */
+    if (now < READ_ONCE(next_period)) {
+        spin_unlock(&credit_lock);
+        return;
     }
-    next_period = now + PERIOD_NS;
+    gen = ++refill_gen;
+    for_each_cpu(cpu, &cpu_online_map) {
+        struct run_queue *rq = rq_of(cpu);
+
+        spin_lock(&rq->lock);
+        for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
+            struct domain *d = v->domain;
+            if (d->sched_refill_gen != gen) {
+                u64 budget = cap_budget(d), spent;
+                d->sched_refill_gen = gen;
+                d->sched_refill_active = 0;
+                /* The cap's budget comes back; overspending is carried over. */
+                spent = __atomic_load_n(&d->sched_spent_ns, __ATOMIC_RELAXED);
+                __atomic_store_n(&d->sched_spent_ns, budget && spent > budget ? spent - budget : 0,
+                                 __ATOMIC_RELAXED);
+            }
+            if (!can_run(v))
+                continue;
+            if (d->sched_refill_active++ == 0)
+                total_weight += d->sched_weight;
+        }
+        spin_unlock(&rq->lock);
+    }
+    for_each_cpu(cpu, &cpu_online_map) {
+        struct run_queue *rq = rq_of(cpu);
+
+        spin_lock(&rq->lock);
+        for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
+            struct domain *d = v->domain;
+            u64 share;
+            if (!can_run(v) || total_weight == 0 || d->sched_refill_gen != gen ||
+                d->sched_refill_active == 0)
+                continue;
+            share = PERIOD_NS * ncpus * d->sched_weight / total_weight / d->sched_refill_active;
+            credit_add(v, (s64)MIN(share, PERIOD_NS));
+        }
+        spin_unlock(&rq->lock);
+    }
+    WRITE_ONCE(next_period, now + PERIOD_NS);
+    spin_unlock(&credit_lock);
+    /* Capped vCPUs parked on other CPUs may run again. */
+    if (__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
+        for_each_cpu(cpu, &cpu_online_map)
+            if (cpu != smp_processor_id())
+                resched_cpu(cpu);
 }
 
-static bool over_cap(const struct vcpu *v)
-{
-    const struct domain *d = v->domain;
-    /* Credit below -cap% of a period means the cap's share is spent. */
-    return d->sched_cap && v->credit < -(s64)(PERIOD_NS * d->sched_cap / 100);
-}
-
-static struct vcpu *pick_next(void)
+/* Called with rq locked: the best vCPU on it that this CPU may run now. */
+static struct vcpu *pick_next(struct run_queue *rq, unsigned me)
 {
     struct vcpu *best = NULL;
 
-    for (struct vcpu *v = this_rq()->vcpus; v; v = v->runq_next) {
-        if (!can_run(v) || over_cap(v))
+    for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
+        s64 c, bc;
+        if (!can_run(v) || over_cap(v) || !may_run_on(v, me))
             continue;
-        if (!best || (v->boosted && !best->boosted) ||
-            (v->boosted == best->boosted && v->credit > best->credit))
+        if (!best) {
+            best = v;
+            continue;
+        }
+        c = __atomic_load_n(&v->credit, __ATOMIC_RELAXED);
+        bc = __atomic_load_n(&best->credit, __ATOMIC_RELAXED);
+        if ((v->boosted && !best->boosted) || (v->boosted == best->boosted && c > bc))
             best = v;
     }
     return best;
 }
 
+/* The running CPU charges v for the time since it last looked. */
 static void account(struct vcpu *v, u64 now)
 {
-    if (!v)
+    u64 ran;
+
+    if (!v || now <= v->run_start_ns)
         return;
-    v->runtime_ns += now - v->run_start_ns;
-    v->credit -= (s64)(now - v->run_start_ns);
+    ran = now - v->run_start_ns;
+    v->runtime_ns += ran;
+    credit_add(v, -(s64)ran);
+    if (READ_ONCE(v->domain->sched_cap))
+        __atomic_fetch_add(&v->domain->sched_spent_ns, ran, __ATOMIC_RELAXED);
     v->run_start_ns = now;
 }
 
-/* Moves every vCPU of d from from's queue to cpu's, and d with them. */
-static void move_domain(struct domain *d, struct run_queue *from, unsigned cpu)
+/*
+ * Moves v from rq (cpu `from`, locked) to `to` (locked too): v must not be
+ * running.  Colocated, every vCPU of its domain goes, queued or not.
+ */
+static void migrate_locked(struct vcpu *v, struct run_queue *from, unsigned to)
 {
-    struct run_queue *to = &per_cpu(runq, cpu);
+    struct run_queue *dst = rq_of(to);
+    struct domain *d = v->domain;
 
-    for (struct vcpu **p = &from->vcpus; *p;) {
-        struct vcpu *w = *p;
-        if (w->domain != d) {
-            p = &w->runq_next;
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *w = d->vcpus[i];
+        if (!w || (parallel && w != v))
             continue;
+        if (w->on_runq) {
+            rq_unlink(from, w);
+            rq_link(dst, w);
         }
-        *p = w->runq_next;
-        w->runq_next = to->vcpus;
-        to->vcpus = w;
-    }
-    d->sched_cpu = cpu;
-}
-
-/*
- * Domains on this CPU's queue whose vCPUs' hard affinity no longer allows
- * it go to a CPU they allow.  Run where the queue's CPU is not running
- * them (their state is saved or is saved before sched_lock is released).
- */
-static void evict_disallowed(void)
-{
-    unsigned me = smp_processor_id();
-    struct run_queue *rq = this_rq();
-    bool moved = true;
-
-    while (moved) {
-        moved = false;
-        for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
-            cpumask_t allowed;
-            unsigned to;
-
-            if (domain_may_run_on(v->domain, me))
-                continue;
-            domain_cpus_allowed(v->domain, &allowed);
-            to = cpumask_first(&allowed);
-            if (to >= NR_CPUS)
-                continue;       /* refused by sched_set_hard_affinity(); cannot happen */
-            move_domain(v->domain, rq, to);
-            resched_cpu(to);
-            moved = true;
-            break;
-        }
+        WRITE_ONCE(w->processor, to);
     }
 }
 
 /*
- * Work stealing: an idle CPU takes a domain that waits on the queue of a
- * CPU busy with another domain, all its vCPUs at once (they share one
- * queue).  A domain none of whose vCPUs runs has its state saved (the
- * switch away saved it before curr changed), so this CPU may load it.
+ * Whether v (on rq, of cpu `from`, locked) can be moved now: not running
+ * and, colocated, no vCPU of its domain running either (they are all on
+ * this queue, so this lock covers them).
  */
-static struct vcpu *steal_work(void)
+static bool movable(const struct vcpu *v)
 {
-    unsigned me = smp_processor_id(), cpu;
+    const struct domain *d = v->domain;
 
-    if (!smp_active)
+    if (parallel)
+        return !__atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpus[i] && __atomic_load_n(&d->vcpus[i]->is_running, __ATOMIC_ACQUIRE))
+            return false;
+    return true;
+}
+
+/*
+ * vCPUs on this CPU's queue that may no longer run here (hard affinity
+ * changed) go to a CPU they may run on.  The destination's lock is only
+ * tried (two queue locks never wait for each other); a failure is retried
+ * at the next scheduling decision.  Called with rq locked.
+ */
+static void evict_disallowed(struct run_queue *rq, unsigned me)
+{
+    for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
+        cpumask_t allowed;
+        unsigned to;
+
+        if (may_run_on(v, me) || !movable(v))
+            continue;
+        cpus_allowed(v, &allowed);
+        to = cpumask_first(&allowed);
+        if (to >= NR_CPUS || to == me || !spin_trylock(&rq_of(to)->lock))
+            continue;
+        migrate_locked(v, rq, to);
+        spin_unlock(&rq_of(to)->lock);
+        resched_cpu(to);
+        return;                 /* the list changed under the walk: once per decision */
+    }
+}
+
+/*
+ * Work stealing, with this CPU's queue locked and nothing on it to run:
+ * take a vCPU (colocated: its whole domain) that waits on the queue of a
+ * CPU busy with something else, or that may not run where it is.  Other
+ * queues are only tried; *missed is set when one was busy.
+ */
+static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed)
+{
+    unsigned cpu;
+
+    if (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         return NULL;
     for_each_cpu(cpu, &cpu_online_map) {
-        struct run_queue *rq = &per_cpu(runq, cpu);
+        struct run_queue *rq = rq_of(cpu);
+        struct vcpu *take = NULL;
 
-        if (cpu == me || !rq->curr)
+        if (cpu == me)
             continue;
-        for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
-            struct domain *d = v->domain;
-            if (d == rq->curr->domain || !can_run(v) || over_cap(v) ||
-                !domain_may_run_on(d, me))
-                continue;
-            move_domain(d, rq, me);
-            return pick_next();
+        if (!READ_ONCE(rq->nr_vcpus))
+            continue;
+        if (!spin_trylock(&rq->lock)) {
+            *missed = true;
+            continue;
         }
+        for (struct vcpu *v = rq->vcpus; v && !take; v = v->runq_next) {
+            bool waits = rq->curr && rq->curr != v &&
+                         (parallel || rq->curr->domain != v->domain);
+            if (!can_run(v) || over_cap(v) || !may_run_on(v, me) || !movable(v))
+                continue;
+            if (waits || !may_run_on(v, cpu))
+                take = v;
+        }
+        if (take)
+            migrate_locked(take, rq, me);
+        spin_unlock(&rq->lock);
+        if (take)
+            return pick_next(mine, me);
     }
     return NULL;
 }
 
-/* The earliest moment this CPU must look at its timers and run queue. */
-static u64 earliest_deadline(void)
+/* The earliest moment this CPU must look at its timers and run queue; rq locked. */
+static u64 earliest_deadline(struct run_queue *rq)
 {
-    struct run_queue *rq = this_rq();
-    u64 d = next_period;
+    u64 d = READ_ONCE(next_period);
+    struct vcpu *cur = rq->curr;
 
     if (rq->slice_end && rq->slice_end < d)
         d = rq->slice_end;
     for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
-        if (v->singleshot_deadline && v->singleshot_deadline < d)
-            d = v->singleshot_deadline;
-        if (v->periodic_period && v->periodic_next < d)
-            d = v->periodic_next;
+        u64 t = READ_ONCE(v->singleshot_deadline);
+        if (t && t < d)
+            d = t;
+        if (READ_ONCE(v->periodic_period) && READ_ONCE(v->periodic_next) < d)
+            d = READ_ONCE(v->periodic_next);
         if (v->polling && v->poll_deadline && v->poll_deadline < d)
             d = v->poll_deadline;
+    }
+    /* A capped vCPU stops when its domain's budget would run out. */
+    if (cur && cap_budget(cur->domain)) {
+        u64 budget = cap_budget(cur->domain);
+        u64 spent = __atomic_load_n(&cur->domain->sched_spent_ns, __ATOMIC_RELAXED);
+        u64 until = cur->run_start_ns + (spent < budget ? budget - spent : 0);
+        if (until < d)
+            d = until;
     }
     return d;
 }
 
-static u64 next_deadline(u64 now)
+static void set_timer_locked(struct run_queue *rq, u64 now)
 {
-    u64 d = earliest_deadline();
+    u64 d = earliest_deadline(rq);
 
-    return d > now ? d : now + 1000;
+    if (d <= now)
+        d = now + 1000;
+    rq->deadline = d;
+    arch_set_timer(d);
 }
 
 bool sched_work_due(void)
 {
-    return READ_ONCE(this_rq()->need_resched) || now_ns() >= earliest_deadline();
+    struct run_queue *rq = this_rq();
+
+    return READ_ONCE(rq->need_resched) || now_ns() >= READ_ONCE(rq->deadline);
 }
 
+#define TIMER_BATCH 16
+
+/*
+ * This CPU's timer work: the accounting period, poll time-outs, and the
+ * guests' timers of the vCPUs on its queue.  Timer events are sent after
+ * the queue lock is dropped (they take event locks, which come first in
+ * the lock order); more than a batch at once are left for the next pass.
+ */
 void sched_tick(u64 now)
 {
     struct run_queue *rq = this_rq();
+    struct vcpu *fire[TIMER_BATCH];
+    unsigned n = 0;
 
-    for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
-        if (v->polling && v->poll_deadline && v->poll_deadline <= now)
-            vcpu_wake(v);
-        if (v->singleshot_deadline && v->singleshot_deadline <= now) {
-            v->singleshot_deadline = 0;
-            send_timer_virq(v);
-        }
-        if (v->periodic_period && v->periodic_next <= now) {
-            /* Missed periods collapse into one event, as on real timers. */
-            while (v->periodic_next <= now)
-                v->periodic_next += v->periodic_period;
-            send_timer_virq(v);
-        }
-    }
-    if (now >= next_period)
+    if (now >= READ_ONCE(next_period))
         refill_credit(now);
+    spin_lock(&rq->lock);
+    for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
+        bool due = false;
+        u64 t;
+
+        if (v->polling && v->poll_deadline && v->poll_deadline <= now)
+            wake_locked(rq, v);
+        if (n == TIMER_BATCH) {
+            WRITE_ONCE(rq->need_resched, true);
+            continue;
+        }
+        t = READ_ONCE(v->singleshot_deadline);
+        if (t && t <= now) {
+            WRITE_ONCE(v->singleshot_deadline, 0);
+            due = true;
+        }
+        if (READ_ONCE(v->periodic_period) && READ_ONCE(v->periodic_next) <= now) {
+            /* Missed periods collapse into one event, as on real timers. */
+            u64 next = READ_ONCE(v->periodic_next);
+            while (next <= now)
+                next += v->periodic_period;
+            WRITE_ONCE(v->periodic_next, next);
+            due = true;
+        }
+        if (due)
+            fire[n++] = v;
+    }
     if (rq->slice_end && now >= rq->slice_end)
-        rq->need_resched = true;
+        WRITE_ONCE(rq->need_resched, true);
+    spin_unlock(&rq->lock);
+    /* The vCPUs stay allocated: this CPU has not passed a quiescent point. */
+    for (unsigned i = 0; i < n; i++)
+        send_timer_virq(fire[i]);
 }
 
-/* Leaves prev (saving its state) for nothing: this CPU goes idle. */
+static int runstate_of(const struct vcpu *v)
+{
+    return v->state == VCPU_BLOCKED ? RUNSTATE_blocked :
+           v->state == VCPU_DOWN ? RUNSTATE_offline : RUNSTATE_runnable;
+}
+
+/*
+ * Leaves prev (saving its state) for nothing: this CPU goes idle.  No lock
+ * held; prev stays marked running (so nobody moves it) until it is saved.
+ */
 static void switch_to_idle(struct vcpu *prev, u64 now)
 {
-    vcpu_runstate_change(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
-                               prev->state == VCPU_DOWN ? RUNSTATE_offline :
-                               RUNSTATE_runnable, now);
+    prev->boosted = false;
+    vcpu_runstate_change(prev, runstate_of(prev), now);
     vcpu_runstate_publish(prev);
     arch_context_switch(prev, NULL);
     get_cpu_info()->current = NULL;
     __atomic_store_n(&this_rq()->curr, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&prev->is_running, false, __ATOMIC_RELEASE);
 }
 
-/* Halts until an interrupt; other CPUs may run Mica meanwhile. */
-static void idle_wait(u64 now)
+/*
+ * Halts until an interrupt.  Called with rq locked; returns with it
+ * locked.  A wake-up after the lock is dropped sets need_resched and sends
+ * the IPI, which ends the halt (or comes before it).
+ */
+static void idle_wait(struct run_queue *rq, u64 now)
 {
-    bool held = this_cpu(sched_lock_held);
+    unsigned me = smp_processor_id();
+    bool empty = !rq->vcpus;
 
-    arch_set_timer(next_deadline(now));
-    cpumask_set_cpu(smp_processor_id(), &idle_cpus);
-    rcu_quiescent();                    /* idle: no lookup results held */
-    sched_lock_leave(held);
-    rcu_idle_enter();               /* idle: no lookup results held */
-    arch_idle_wait();
+    rq->slice_end = 0;
+    set_timer_locked(rq, now);
+    cpumask_set_cpu(me, &idle_cpus);
+    spin_unlock(&rq->lock);
+    if (empty)
+        domain_check_machine_end();
+    rcu_quiescent();                /* idle: no lookup results held */
+    rcu_idle_enter();
+    if (!__atomic_load_n(&rq->need_resched, __ATOMIC_ACQUIRE))
+        arch_idle_wait();
     rcu_idle_exit();
-    if (held)
-        sched_lock_enter();
-    cpumask_clear_cpu(smp_processor_id(), &idle_cpus);
+    cpumask_clear_cpu(me, &idle_cpus);
+    sched_tick(now_ns());
+    spin_lock(&rq->lock);
 }
 
+/* Called with this CPU's queue locked; returns the vCPU to run, the lock dropped. */
 static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
 {
     struct run_queue *rq = this_rq();
+    unsigned me = smp_processor_id();
     struct vcpu *next;
 
     for (;;) {
-        sched_tick(now);
-        rq->need_resched = false;
-        if (smp_active)
-            evict_disallowed();
-        next = pick_next();
+        bool missed = false;
+
+        WRITE_ONCE(rq->need_resched, false);
+        if (__atomic_load_n(&smp_active, __ATOMIC_RELAXED))
+            evict_disallowed(rq, me);
+        next = pick_next(rq, me);
         if (!next && prev) {
-            /* Save prev before looking elsewhere: another CPU may take its domain. */
+            /* Save prev before looking elsewhere: another CPU may take it. */
+            spin_unlock(&rq->lock);
             switch_to_idle(prev, now);
             prev = NULL;
+            spin_lock(&rq->lock);
+            continue;
         }
         if (!next)
-            next = steal_work();
+            next = steal_work(rq, me, &missed);
         if (next)
             break;
-        if (!rq->vcpus)
-            domain_check_machine_end();
-        /* Idle: wait for an interrupt (a timer, a device, another CPU) to wake someone. */
-        rq->slice_end = 0;
-        idle_wait(now);
+        if (missed) {
+            /* A busy queue was skipped: look again rather than sleep on its work. */
+            spin_unlock(&rq->lock);
+            cpu_relax();
+            spin_lock(&rq->lock);
+            continue;
+        }
+        idle_wait(rq, now);
         now = now_ns();
     }
-    /* prev's domain waits while next's runs here: an idle CPU may take it. */
-    if (prev && next->domain != prev->domain && can_run(prev))
-        kick_idle_cpu();
+    /* prev's domain waits while next runs here: an idle CPU may take it. */
+    if (prev && prev != next && can_run(prev) && (parallel || next->domain != prev->domain))
+        kick_idle_cpu(prev);
+    if (next != prev)
+        __atomic_store_n(&next->is_running, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&rq->curr, next, __ATOMIC_RELEASE);
+    next->run_start_ns = now;
+    rq->run_since = now;
+    rq->slice_end = now + TIMESLICE_NS;
+    WRITE_ONCE(rq->need_resched, false);
+    set_timer_locked(rq, now);
+    spin_unlock(&rq->lock);
+
     if (next != prev) {
-        if (prev)
-            prev->boosted = false;
         if (prev) {
-            vcpu_runstate_change(prev, prev->state == VCPU_BLOCKED ? RUNSTATE_blocked :
-                                       prev->state == VCPU_DOWN ? RUNSTATE_offline :
-                                       RUNSTATE_runnable, now);
+            prev->boosted = false;
+            vcpu_runstate_change(prev, runstate_of(prev), now);
             vcpu_runstate_publish(prev);    /* prev's page tables are still live */
         }
         /*
@@ -572,7 +889,8 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
          */
         get_cpu_info()->current = next;
         arch_context_switch(prev, next);
-        __atomic_store_n(&rq->curr, next, __ATOMIC_RELEASE);
+        if (prev)
+            __atomic_store_n(&prev->is_running, false, __ATOMIC_RELEASE);
         vcpu_runstate_change(next, RUNSTATE_running, now);
         vcpu_runstate_publish(next);
         update_vcpu_time(next);
@@ -581,42 +899,54 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
         vcpu_runstate_change(next, RUNSTATE_running, now);
         vcpu_runstate_publish(next);
     }
-    next->run_start_ns = now;
-    rq->slice_end = now + TIMESLICE_NS;
-    rq->need_resched = false;
-    arch_set_timer(next_deadline(now));
     return next;
 }
 
 void sched_on_exit(void)
 {
     struct vcpu *cur = current_vcpu();
+    struct run_queue *rq = this_rq();
+    unsigned me = smp_processor_id();
     u64 now = now_ns();
 
     rcu_quiescent();                    /* the hypercall or trap is over */
     account(cur, now);
+    /*
+     * Nothing due: no wake-up, pause, migration or affinity change for
+     * this CPU (they all set need_resched), no timer set by the guest, and
+     * the timer already armed for the earliest deadline (slice end, period,
+     * cap budget, the queue's guest timers).  The common exit takes no lock.
+     */
+    if (cur && !__atomic_load_n(&rq->need_resched, __ATOMIC_ACQUIRE) && !rq->timers_changed &&
+        now < rq->deadline)
+        return;
+    rq->timers_changed = false;
     sched_tick(now);
+    spin_lock(&rq->lock);
     /*
      * A boost lasts one time slice at most (Xen's credit1 likewise ends it
      * at the next accounting): a woken vCPU that then spins, say waiting
      * for another vCPU of its domain, must not starve that vCPU.
      */
-    if (cur && cur->boosted && this_rq()->slice_end && now >= this_rq()->slice_end)
+    if (cur && cur->boosted && rq->slice_end && now >= rq->slice_end)
         cur->boosted = false;
-    if (!this_rq()->need_resched && cur && can_run(cur) && !over_cap(cur) &&
-        cur->domain->sched_cpu == smp_processor_id()) {
-        arch_set_timer(next_deadline(now));
-        return;
-    }
-    /*
-     * Rate limit: a vCPU that still could run and has run for less than the
-     * limit is not preempted yet (its slice cannot be over, the limit is
-     * below the slice); the switch happens at the first exit after it.
-     */
-    if (cur && can_run(cur) && !over_cap(cur) && now - cur->run_start_ns < RATELIMIT_NS) {
-        u64 d = next_deadline(now), until = cur->run_start_ns + RATELIMIT_NS;
-        arch_set_timer(until < d ? until : d);
-        return;
+    if (cur && can_run(cur) && !over_cap(cur) && cur->on_runq && may_run_on(cur, me)) {
+        /*
+         * Rate limit: a vCPU that still could run and has run for less
+         * than the limit is not preempted yet (its slice cannot be over,
+         * the limit is below the slice); the switch happens at the first
+         * exit after it.
+         */
+        bool limited = now - rq->run_since < RATELIMIT_NS;
+        if (!READ_ONCE(rq->need_resched) || limited) {
+            set_timer_locked(rq, now);
+            if (limited && rq->run_since + RATELIMIT_NS < rq->deadline) {
+                rq->deadline = rq->run_since + RATELIMIT_NS;
+                arch_set_timer(rq->deadline);
+            }
+            spin_unlock(&rq->lock);
+            return;
+        }
     }
     switch_to_next(cur, now);
 }
@@ -629,10 +959,11 @@ void sched_start(void)
     if (sched_smp_on()) {
         unsigned cpu;
 
-        printk("Scheduler: guests run on all %u online CPUs (sched_smp=1)\n", num_online_cpus());
+        printk("Scheduler: guests run on all %u online CPUs (sched_smp=1; %s)\n",
+               num_online_cpus(), parallel ? "a domain's vCPUs run in parallel"
+                                           : "a domain's vCPUs share one CPU at a time");
         set_irq_handler(RESCHEDULE_VECTOR, reschedule_interrupt);
         __atomic_store_n(&smp_active, true, __ATOMIC_RELEASE);
-        sched_lock_enter();
         /* Wake the other CPUs from sched_start_secondary()'s wait. */
         for_each_cpu(cpu, &cpu_online_map)
             resched_cpu(cpu);
@@ -640,7 +971,9 @@ void sched_start(void)
         printk("Scheduler: guests run on CPU 0 only; the other %u CPUs idle "
                "(sched_smp=1 runs guests on them, docs/smp-boot.md)\n", num_online_cpus() - 1);
     }
+    WRITE_ONCE(next_period, now);
     refill_credit(now);
+    spin_lock(&this_rq()->lock);
     next = switch_to_next(NULL, now);
     arch_enter_vcpu(next);
 }
@@ -656,24 +989,17 @@ void sched_start_secondary(void)
     while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
         arch_idle_wait();
     rcu_idle_exit();
-    sched_lock_enter();
     rcu_cpu_online(smp_processor_id());     /* grace periods wait for this CPU from now */
+    spin_lock(&this_rq()->lock);
     arch_enter_vcpu(switch_to_next(NULL, now_ns()));
-}
-
-void sched_init_vcpu(struct vcpu *v)
-{
-    /* As on Xen: every CPU, hard and soft, until the toolstack says otherwise. */
-    for (unsigned cpu = 0; cpu < NR_CPUS; cpu++) {
-        __cpumask_set_cpu(cpu, &v->cpu_hard_affinity);
-        __cpumask_set_cpu(cpu, &v->cpu_soft_affinity);
-    }
 }
 
 long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask)
 {
     struct domain *d = v->domain;
-    cpumask_t old = v->cpu_hard_affinity, allowed;
+    struct run_queue *rq;
+    cpumask_t old, allowed;
+    unsigned cpu;
 
     cpumask_and(&allowed, mask, &cpu_online_map);
     if (cpumask_empty(&allowed))
@@ -683,28 +1009,48 @@ long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask)
                 "(sched_smp=0 or one CPU)\n", d->domid, v->vcpu_id);
         return -XEN_EINVAL;
     }
+    rq = vcpu_rq_lock(v);
+    old = v->cpu_hard_affinity;
     v->cpu_hard_affinity = *mask;
-    domain_cpus_allowed(d, &allowed);
+    cpus_allowed(v, &allowed);
     if (cpumask_empty(&allowed)) {
         v->cpu_hard_affinity = old;
-        pr_warn("d%u v%u: affinity refused: Mica runs all of a domain's vCPUs on one CPU "
-                "for now, and no online CPU suits every vCPU of d%u\n",
+        spin_unlock(&rq->lock);
+        pr_warn("d%u v%u: affinity refused: a domain's vCPUs share one CPU at a time "
+                "(no sched_parallel=1), and no online CPU suits every vCPU of d%u\n",
                 d->domid, v->vcpu_id, d->domid);
         return -XEN_EINVAL;
     }
-    /* The CPU holding d moves it at its next scheduling decision. */
-    if (d->sched_placed && !cpumask_test_cpu(d->sched_cpu, &allowed))
-        resched_cpu(d->sched_cpu);
+    cpu = v->processor;
+    spin_unlock(&rq->lock);
+    /* The CPU holding v moves it at its next decision, or an allowed one takes it. */
+    if (!cpumask_test_cpu(cpu, &allowed)) {
+        resched_cpu(cpu);
+        resched_cpu(cpumask_first(&allowed));
+    }
     return 0;
 }
 
 bool sched_vcpu_where(const struct vcpu *v, unsigned *cpu)
 {
-    *cpu = v->domain->sched_cpu;
-    return __atomic_load_n(&per_cpu(runq, *cpu).curr, __ATOMIC_ACQUIRE) == v;
+    *cpu = READ_ONCE(v->processor);
+    return __atomic_load_n(&v->is_running, __ATOMIC_ACQUIRE);
 }
 
 bool sched_guests_on_several_cpus(void)
 {
     return __atomic_load_n(&smp_active, __ATOMIC_ACQUIRE);
+}
+
+void sched_timers_changed(struct vcpu *v)
+{
+    if (v == current_vcpu())
+        this_rq()->timers_changed = true;
+    else
+        resched_cpu(READ_ONCE(v->processor));
+}
+
+bool sched_vcpus_in_parallel(void)
+{
+    return parallel;
 }

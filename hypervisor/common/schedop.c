@@ -33,24 +33,29 @@ static long sched_poll(struct vcpu *v, u64 arg)
         return -XEN_EINVAL;
     if (copy_from_guest(v->poll_ports, p.ports, (size_t)p.nr_ports * sizeof(u32)))
         return -XEN_EFAULT;
-    for (u32 i = 0; i < p.nr_ports; i++) {
+    for (u32 i = 0; i < p.nr_ports; i++)
         if (!evtchn_port_valid(d, v->poll_ports[i]))
             return -XEN_EINVAL;
-        if (evtchn_port_pending(d, v->poll_ports[i]))
-            return 0;
-    }
     if (p.timeout && p.timeout <= now_ns())
         return 0;
     /*
-     * Sleep until a polled port becomes pending (deliver() checks) or the
-     * deadline passes (sched_tick() checks).  The guest's own timers are
-     * left alone.
+     * Sleep until a polled port becomes pending (deliver() checks, under
+     * the event lock, and wakes v) or the deadline passes (sched_tick()
+     * checks).  polling is published before the ports are looked at, so a
+     * send on another CPU either is seen here or sees polling and wakes v;
+     * a wake-up that comes before v blocks clears polling, and then v
+     * does not block.  The guest's own timers are left alone.
      */
     v->nr_poll_ports = p.nr_ports;
     v->poll_deadline = p.timeout;
-    v->polling = true;
-    v->state = VCPU_BLOCKED;
-    sched_request_resched();
+    __atomic_store_n(&v->polling, true, __ATOMIC_SEQ_CST);
+    smp_mb();
+    for (u32 i = 0; i < p.nr_ports; i++)
+        if (evtchn_port_pending(d, v->poll_ports[i])) {
+            __atomic_store_n(&v->polling, false, __ATOMIC_SEQ_CST);
+            return 0;
+        }
+    sched_poll_block(v);
     return 0;
 }
 
@@ -122,6 +127,7 @@ long do_set_timer_op(u64 timeout)
         v->singleshot_deadline = 0;
         send_timer_virq(v);
     }
+    sched_timers_changed(v);
     return 0;
 }
 
@@ -218,11 +224,8 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
             domain_shutdown(d, SHUTDOWN_poweroff);
             return 0;
         }
-        if (v->state != VCPU_DOWN) {
-            v->state = VCPU_DOWN;
-            v->polling = false;
-            sched_request_resched();
-        }
+        if (v->state != VCPU_DOWN)
+            sched_vcpu_down(v);
         return 0;
     }
     case VCPUOP_get_physid:
@@ -235,6 +238,7 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
             return -XEN_EINVAL;
         v->periodic_period = t.period_ns;
         v->periodic_next = now_ns() + t.period_ns;
+        sched_timers_changed(v);
         return 0;
     }
     case VCPUOP_stop_periodic_timer:

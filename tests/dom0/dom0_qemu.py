@@ -163,6 +163,9 @@ def qemu_cmd(log, disk, mem, iso=None, test=None, cpus=1, extra_disk=None):
         # dom0's /dev/vdb, kept by the caller across boots (writeback: it
         # must survive the QEMU process).
         cmd += ["-drive", "file=%s,if=virtio,format=raw,cache=writeback" % extra_disk]
+    # MICA_QEMU_GDB=PORT: QEMU's gdbstub on that TCP port, to look inside a stalled run.
+    if os.environ.get("MICA_QEMU_GDB"):
+        cmd += ["-gdb", "tcp::" + os.environ["MICA_QEMU_GDB"]]
     if iso:
         cmd += ["-cdrom", iso]
     else:

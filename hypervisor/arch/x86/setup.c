@@ -289,6 +289,7 @@ void start_mica(u32 magic, u32 info_pa)
     selftest_run();
     pv_cpu_init();
     smp_boot_cpus(&acpi, &boot_info);
+    sched_init();
 
     if (boot_info.nr_modules == 0) {
         printk("No dom0 kernel given (no multiboot2 module): nothing to run, powering off.\n");

@@ -181,16 +181,9 @@ static void handle_trap(struct cpu_regs *regs)
     dispatch_interrupt(regs, v);
 }
 
-/*
- * With guests on several CPUs, Mica's code runs under the scheduler lock
- * (sched.c); an NMI never waits for it (it may have interrupted the holder).
- */
 void do_trap(struct cpu_regs *regs)
 {
-    bool taken = regs->vector != 2 && sched_lock_enter();
-
     handle_trap(regs);
-    sched_lock_leave(taken);
 }
 
 void panic(const char *fmt, ...)

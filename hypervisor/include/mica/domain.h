@@ -32,9 +32,18 @@ enum vcpu_state {
 struct vcpu {
     unsigned vcpu_id;
     struct domain *domain;
+    /*
+     * Scheduler fields (common/sched.c): guarded by the run-queue lock of
+     * the CPU `processor` names, which only changes while v is not
+     * running, under that lock and the destination's.  is_running: v's
+     * state is loaded on that CPU (others read it with an acquire load).
+     */
     enum vcpu_state state;
     bool paused;                    /* by its domain's shutdown or the toolstack */
     struct vcpu *runq_next;         /* scheduler run queue */
+    unsigned processor;             /* the CPU whose queue holds v (or would) */
+    bool on_runq;
+    bool is_running;
     struct vcpu_info *vcpu_info;    /* in shared_info, or registered elsewhere */
     bool vcpu_info_registered;      /* moved by VCPUOP_register_vcpu_info */
 
@@ -68,11 +77,11 @@ struct vcpu {
     bool mc_call_preempted;
 
     /* Accounting. */
-    u64 run_start_ns;
     u64 runtime_ns;
-    s64 credit;                     /* credit scheduler, in ns */
-    bool boosted;                   /* just woken: runs ahead of credit order */
-    /* Physical CPUs it may run on, and prefers (recorded, not yet used); sched.c. */
+    u64 run_start_ns;               /* the running CPU's own */
+    s64 credit;                     /* credit scheduler, in ns; atomic updates */
+    bool boosted;                   /* just woken: runs ahead of credit order; run-queue lock */
+    /* Physical CPUs it may run on (run-queue lock), and prefers (recorded, not yet used). */
     cpumask_t cpu_hard_affinity;
     cpumask_t cpu_soft_affinity;
 
@@ -120,14 +129,9 @@ struct domain {
 
     u32 sched_weight;               /* credit scheduler weight (default 256) */
     u32 sched_cap;                  /* percent of one CPU, 0 = no cap */
-    /*
-     * The CPU whose run queue holds all of this domain's vCPUs (sched.c;
-     * changed only under the scheduler lock).  One queue per domain keeps
-     * its vCPUs from running at the same time on two CPUs, which needs
-     * cross-CPU TLB flushes Mica does not have yet.
-     */
-    unsigned sched_cpu;
-    bool sched_placed;              /* sched_cpu is chosen */
+    u64 sched_spent_ns;             /* CPU time used against the cap this period; atomic */
+    u32 sched_refill_gen;           /* credit_lock (sched.c): the refill that last counted d */
+    u32 sched_refill_active;        /* credit_lock: d's runnable vCPUs in that refill */
 
     /* Guards evtchn, evtchn_fifo and every port in them (common/event_channel.c). */
     spinlock_t event_lock;

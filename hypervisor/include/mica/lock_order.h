@@ -12,7 +12,6 @@
 #define MICA_LOCK_ORDER_H
 
 enum lock_order {
-    LOCK_ORDER_SCHED_BIG    = 2,   /* sched_lock: all of Mica while sched_smp=1 runs guests on several CPUs */
     LOCK_ORDER_DOMCTL       = 10,  /* domctl_lock: one domctl at a time, as Xen */
     LOCK_ORDER_SYSCTL       = 14,  /* sysctl_lock */
     LOCK_ORDER_EVENT        = 20,  /* d->event_lock (+1: the second domain's) */
@@ -24,7 +23,8 @@ enum lock_order {
     LOCK_ORDER_PAGE_ALLOC   = 50,  /* d->page_alloc_lock: page list, tot_pages */
     LOCK_ORDER_HEAP         = 60,  /* host_frames.lock: the frame allocator */
     LOCK_ORDER_XHEAP        = 62,  /* xheap_lock: xmalloc's heap */
-    LOCK_ORDER_SCHED        = 64,  /* the scheduler's run queues (SMP scheduler) */
+    LOCK_ORDER_SCHED_CREDIT = 63,  /* credit_lock: the credit refill (sched.c) */
+    LOCK_ORDER_SCHED        = 64,  /* a CPU's run-queue lock (sched.c); two only by trylock */
     LOCK_ORDER_DOMLIST      = 70,  /* domlist_lock: the domain list and id table */
     LOCK_ORDER_RCU          = 75,  /* rcu.lock: deferred-free batches */
     LOCK_ORDER_PCI_CONF     = 80,  /* pci_conf_lock: the 0xCF8/0xCFC latch */

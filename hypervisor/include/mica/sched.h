@@ -71,21 +71,31 @@ void sched_start(void) __attribute__((noreturn));
 void sched_start_secondary(void) __attribute__((noreturn));
 
 /*
- * The scheduler lock while guests run on several CPUs (sched.c): taken
- * on entry to Mica if this CPU does not hold it yet (returns whether it
- * was taken), given back with that result; sched_lock_before_guest()
- * drops it just before returning to a guest.  No-ops on one CPU.
- */
-bool sched_lock_enter(void);
-void sched_lock_leave(bool taken);
-void sched_lock_before_guest(void);
-
-/*
- * Returns once no vCPU of d runs on another CPU (d's vCPUs must already
- * be paused or off the run queues).  Called with the scheduler lock held;
- * drops it while waiting, so other CPUs can switch away.
+ * Returns once no vCPU of d (other than the caller's own) is running on
+ * any CPU; d's vCPUs must already be paused or off the run queues.  Holds
+ * no scheduler lock while it waits, so it may be called with domctl_lock
+ * held; it kicks the CPUs concerned.
  */
 void sched_sync_domain(struct domain *d);
+
+/* Run-queue locks and placement policy; before any domain is made (setup.c). */
+void sched_init(void);
+/* Chooses the CPUs of a new domain's vCPUs, before the domain is visible. */
+void sched_place_domain(struct domain *d);
+/* Pauses or unpauses one vCPU (its CPU is kicked to act on it). */
+void sched_set_paused(struct vcpu *v, bool paused);
+/* Takes v down (VCPUOP_down and the like). */
+void sched_vcpu_down(struct vcpu *v);
+/*
+ * SCHEDOP_poll's sleep: blocks v unless a wake-up already cleared
+ * v->polling (which the caller set, with the ports, before checking
+ * them).  Returns whether v blocked.
+ */
+bool sched_poll_block(struct vcpu *v);
+/* v's guest timers changed (set_timer_op, VCPUOP_set_*_timer): its CPU looks again. */
+void sched_timers_changed(struct vcpu *v);
+/* sched_parallel=1 is in force: a domain's vCPUs may run on several CPUs at once. */
+bool sched_vcpus_in_parallel(void);
 
 /* Accounting and timer work from the timer interrupt. */
 void sched_tick(u64 now);

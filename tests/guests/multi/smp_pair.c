@@ -11,6 +11,18 @@
  *   running on another CPU at the same time.  On one CPU no such round can
  *   exist; the test then fails at its (generous) deadline, never passes.
  *
+ *   Then dom0 pauses domain 1 while it spins on the other CPU, several
+ *   times: XEN_DOMCTL_pausedomain must return with domain 1 running
+ *   nowhere (getvcpuinfo), domain 1 must not answer while paused, and
+ *   must answer again once unpaused.  (The pause waits for the other CPU
+ *   to switch away while dom0 holds domctl_lock: docs/fuzzing.md's
+ *   lock-order finding, fixed by the per-CPU scheduler.)
+ *
+ *   Last, dom0 caps domain 1 at 20% of a CPU and watches its CPU time for
+ *   2 s while it keeps spinning alone on the other CPU: without the cap it
+ *   would use nearly all of it; with it, it must stay well under (60% is
+ *   allowed, for TCG's timer lateness), and above nothing.
+ *
  * One kernel, two roles chosen by start_info's flags.  dom0's result line
  * is the test's.
  */
@@ -22,6 +34,11 @@
 #define AT         12   /* where domain 1 maps it */
 #define WAIT_NS    60000000000UL
 #define ROUNDS_WANTED 100
+#define PAUSE_ROUNDS  20
+#define PAUSED_NS     20000000UL    /* how long dom0 watches a paused domain 1 */
+#define CAP_PERCENT   20
+#define CAP_WATCH_NS  2000000000UL
+#define CAP_MAX_SEEN  60            /* percent of the watched time */
 #define DONE       (~0UL)
 
 /* Words of the shared page. */
@@ -84,6 +101,20 @@ static long domctl(uint32_t cmd, domid_t dom)
     return HC(__HYPERVISOR_domctl, &op, 0, 0);
 }
 
+/* XEN_DOMCTL_scheduler_op putinfo: the credit cap of dom, weight kept. */
+static long set_cap(domid_t dom, uint16_t cap)
+{
+    memset(&op, 0, sizeof(op));
+    op.cmd = XEN_DOMCTL_scheduler_op;
+    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    op.domain = dom;
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
+    op.u.scheduler_op.u.credit.weight = 0;     /* keep */
+    op.u.scheduler_op.u.credit.cap = cap;
+    return HC(__HYPERVISOR_domctl, &op, 0, 0);
+}
+
 /* Nanoseconds this vCPU has spent not running, so far. */
 static uint64_t time_not_running(void)
 {
@@ -120,11 +151,53 @@ static enum result server(void)
             concurrent++;
         rounds++;
     }
-    p[W_SEQ] = DONE;
     printk("server: %lu of %lu rounds answered while this domain kept its CPU\n",
            concurrent, rounds);
     CHECK(concurrent >= ROUNDS_WANTED,
           "domain 1 did not run at the same time as dom0 (is sched_smp=1 on, with 2+ CPUs?)");
+
+    unsigned pauses = 0;
+    for (; pauses < PAUSE_ROUNDS && concurrent >= ROUNDS_WANTED; pauses++) {
+        uint64_t seq = 2 * rounds + 1, until;
+
+        REQUIRE_EQ(domctl(XEN_DOMCTL_pausedomain, 1), 0);
+        REQUIRE_EQ(domctl(XEN_DOMCTL_getvcpuinfo, 1), 0);      /* vCPU 0 */
+        CHECK(!op.u.getvcpuinfo.running, "domain 1 still running after pausedomain returned");
+        p[W_SEQ] = seq;
+        until = system_time_ns() + PAUSED_NS;
+        while (system_time_ns() < until && p[W_SEQ] == seq)
+            __asm__ volatile("pause");
+        CHECK(p[W_SEQ] == seq, "domain 1 answered while paused");
+        REQUIRE_EQ(domctl(XEN_DOMCTL_unpausedomain, 1), 0);
+        end = system_time_ns() + WAIT_NS;
+        while (p[W_SEQ] != seq + 1 && system_time_ns() < end)
+            __asm__ volatile("pause");
+        CHECK(p[W_SEQ] == seq + 1, "domain 1 did not answer after unpausedomain");
+        rounds++;
+    }
+    printk("server: paused and unpaused domain 1 %u times while it spun on another CPU\n",
+           pauses);
+
+    if (concurrent >= ROUNDS_WANTED) {
+        uint64_t t0, t1, c0, c1, pct;
+
+        REQUIRE_EQ(set_cap(1, CAP_PERCENT), 0);
+        REQUIRE_EQ(domctl(XEN_DOMCTL_getvcpuinfo, 1), 0);
+        c0 = op.u.getvcpuinfo.cpu_time;
+        t0 = system_time_ns();
+        while (system_time_ns() - t0 < CAP_WATCH_NS)
+            __asm__ volatile("pause");
+        REQUIRE_EQ(domctl(XEN_DOMCTL_getvcpuinfo, 1), 0);
+        c1 = op.u.getvcpuinfo.cpu_time;
+        t1 = system_time_ns();
+        REQUIRE_EQ(set_cap(1, 0), 0);
+        pct = (c1 - c0) * 100 / (t1 - t0);
+        printk("server: capped at %u%%, domain 1 used %lu%% of %lu ms\n", CAP_PERCENT, pct,
+               (t1 - t0) / 1000000);
+        CHECK(c1 > c0, "domain 1 did not run at all under its cap");
+        CHECK(pct <= CAP_MAX_SEEN, "domain 1 used more than its cap allows");
+    }
+    p[W_SEQ] = DONE;
 
     end = system_time_ns() + WAIT_NS;
     for (;;) {

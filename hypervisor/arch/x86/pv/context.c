@@ -109,7 +109,6 @@ void arch_enter_vcpu(struct vcpu *next)
 {
     (void)next;
     pv_exit_to_guest(guest_regs());
-    sched_lock_before_guest();
     pv_enter_frame(guest_regs());
 }
 

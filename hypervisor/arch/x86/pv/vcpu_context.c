@@ -251,11 +251,9 @@ static void set_online(struct vcpu *v, bool online)
         sched_add_vcpu(v);
         sched_request_resched();
     } else if (!online && v->state != VCPU_DOWN) {
-        v->state = VCPU_DOWN;
-        v->polling = false;
+        sched_vcpu_down(v);
         if (other)
             vcpu_runstate_change(v, RUNSTATE_offline, now_ns());
-        sched_request_resched();
     }
 }
 
