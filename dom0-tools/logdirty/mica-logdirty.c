@@ -18,10 +18,15 @@
 #include "domctl_save.h"
 #include "privcmd.h"
 
+static void print_usage(FILE *to)
+{
+    fprintf(to, "usage: mica-logdirty DOMID [ROUNDS [INTERVAL_MS]]\n"
+                "  ROUNDS 1-100000 (default 10), INTERVAL_MS 0-60000 (default 100)\n");
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: mica-logdirty DOMID [ROUNDS [INTERVAL_MS]]\n"
-                    "  ROUNDS 1-100000 (default 10), INTERVAL_MS 0-60000 (default 100)\n");
+    print_usage(stderr);
     exit(2);
 }
 
@@ -57,6 +62,10 @@ int main(int argc, char **argv)
     long domid, rounds = 10, interval = 100;
     int rc, failed = 0;
 
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        print_usage(stdout);
+        return 0;
+    }
     if (argc < 2 || argc > 4)
         usage();
     domid = number(argv[1], 1, 0x7fef, "DOMID");
