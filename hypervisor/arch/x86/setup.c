@@ -9,6 +9,7 @@
  */
 #include <asm/desc.h>
 #include <asm/io.h>
+#include <asm/ipi.h>
 #include <asm/iomem.h>
 #include <asm/ioapic.h>
 #include <asm/lapic.h>
@@ -273,6 +274,7 @@ void start_mica(u32 magic, u32 info_pa)
     selftest_run();
     pv_cpu_init();
     smp_boot_cpus(&acpi, &boot_info);
+    smp_ipi_boot_check();
 
     if (boot_info.nr_modules == 0) {
         printk("No dom0 kernel given (no multiboot2 module): nothing to run, powering off.\n");

@@ -8,6 +8,7 @@
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/ipi.h>
 #include <asm/ldt.h>
 #include <asm/pv.h>
 #include <asm/power.h>
@@ -147,7 +148,7 @@ static void handle_trap(struct cpu_regs *regs)
             pv_int80(regs);
         else if (v < FIRST_DYNAMIC_VECTOR)
             pv_exception(regs);
-        else
+        else if (v != CALL_FUNCTION_VECTOR)     /* answered in do_trap() */
             dispatch_interrupt(regs, v);
         pv_exit_to_guest(regs);
         return;
@@ -179,10 +180,20 @@ static void handle_trap(struct cpu_regs *regs)
 /*
  * With guests on several CPUs, Mica's code runs under the scheduler lock
  * (sched.c); an NMI never waits for it (it may have interrupted the holder).
+ * Nor does a call-function IPI: its sender may hold that lock while it
+ * waits for the answer (asm/ipi.h).  From idle that is all there is to
+ * do; from a guest the usual exit path follows (events, rescheduling).
  */
 void do_trap(struct cpu_regs *regs)
 {
-    bool taken = regs->vector != 2 && sched_lock_enter();
+    bool taken;
+
+    if (regs->vector == CALL_FUNCTION_VECTOR) {
+        smp_call_function_interrupt();
+        if ((regs->cs & 3) != 3)
+            return;
+    }
+    taken = regs->vector != 2 && sched_lock_enter();
 
     handle_trap(regs);
     sched_lock_leave(taken);
