@@ -114,8 +114,13 @@ static void binder(void)
             continue;
         }
         __atomic_store_n(&published, (r & 2) && b ? b : a, __ATOMIC_SEQ_CST);
-        for (unsigned k = 0; k < 200; k++)
-            __asm__ volatile("pause");
+        /* A moment published: spinning, or (every other round) yielding, so
+         * that the sender also gets a turn when both vCPUs share a CPU. */
+        if (r % 4 < 2)
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+        else
+            for (unsigned k = 0; k < 200; k++)
+                __asm__ volatile("pause");
         if (r % 4 == 3) {
             close_checked(a, r);            /* the published end's peer first */
             __atomic_store_n(&published, 0, __ATOMIC_SEQ_CST);
@@ -126,8 +131,6 @@ static void binder(void)
             if (b)
                 close_checked((r & 2) ? a : b, r);
         }
-        if (r % 16 == 0)
-            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     }
     __atomic_store_n(&closing_done, 1, __ATOMIC_SEQ_CST);
 }
