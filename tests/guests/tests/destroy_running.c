@@ -6,11 +6,13 @@
  * until the count moves, and destroys it in the middle of that.  On a
  * host with guests on several CPUs the domain runs on another CPU than
  * dom0's, and each round reports whether getvcpuinfo saw it running
- * there just before the destroy.  dom0 keeps a foreign mapping of the
+ * there just before the destroy.  Before that, dom0 changes an L2 entry
+ * of the running domain 40 times (mmu_update naming it as the table
+ * owner), each change flushing the CPUs it runs on.  dom0 keeps a foreign mapping of the
  * counter page across the destroy (so that frame is held, the others go
  * at once).
  *
- * Checked each round: destroydomain answers 0; the count, read through
+ * Checked each round: every L2 change answers 0; destroydomain answers 0; the count, read through
  * the foreign mapping, no longer moves afterwards (the vCPU stopped for
  * good, wherever it ran); and once the mapping is dropped, the domain is
  * gone and every page is back (physinfo; exactly on Mica).  A lost page,
@@ -18,12 +20,13 @@
  */
 #include "toolstack.h"
 
-#define ROUNDS 4
+#define ROUNDS 3
 #define NR 8            /* m[0..3] tables, m[4..7] mapped at VA 0: code 0x1000, data 0x2000 */
 #define CODE_VA 0x1000UL
 #define DATA_VA 0x2000UL
 #define STACK_TOP 0x4000UL
 #define WAIT_NS 20000000000UL
+#define TWEAKS 20
 
 static uint64_t m[NR];
 static struct vcpu_guest_context ctx;
@@ -118,13 +121,36 @@ static bool one_round(unsigned r, unsigned *elsewhere)
     memset(&ts_op, 0, sizeof(ts_op));
     REQUIRE_EQ(ts_domctl(XEN_DOMCTL_unpausedomain, id), 0);
 
-    if (!wait_count(200)) {
+    if (!wait_count(20)) {
         printk("round %u: d%u never counted (count %lu)\n", r, id, *counter());
         ok = false;
     }
+    /*
+     * Change its page tables under it, as a privileged builder may
+     * (mmu_update with the table owner in foreigndom's top half): an L2
+     * entry it never uses set to its L1 and cleared again.  Each is an
+     * upper-level change, so the CPUs where it runs flush at once (an
+     * IPI when that is another CPU, answered while it counts, takes its
+     * own hypercall, or waits for a lock this CPU holds).
+     */
+    unsigned tweaks = 0;
+    for (unsigned k = 0; k < 2 * TWEAKS; k++) {
+        struct mmu_update u = {
+            .ptr = (m[2] << 12) + 8,
+            .val = k & 1 ? 0 : (m[3] << 12) | PTE_P | PTE_RW | PTE_US | PTE_A,
+        };
+        long rc = HYPERVISOR_mmu_update(&u, 1, NULL, ((uint32_t)(id + 1) << 16) | id);
+        if (rc == 0)
+            tweaks++;
+        else if (ok)
+            printk("round %u: mmu_update of d%u's L2: %ld\n", r, id, rc);
+    }
+    CHECK_EQ(tweaks, 2 * TWEAKS);
+    ok &= tweaks == 2 * TWEAKS;
+
     /* A few more, then destroy it in the middle of counting. */
     uint64_t c0 = *counter();
-    wait_count(c0 + 20);
+    wait_count(c0 + 5);
     running = vcpu_running(id, &cpu);
     if (running)
         (*elsewhere)++;
