@@ -37,10 +37,15 @@ extern struct frame_pool host_frames;
  */
 static void flush_for_owner(const struct domain *owner)
 {
-    if (owner)
+    cpumask_t all;
+
+    if (owner) {
         flush_tlb_domain(owner);
-    else
-        flush_tlb_mask(&cpu_online_map);
+        return;
+    }
+    cpumask_copy(&all, &cpu_online_map);
+    cpumask_set_cpu(smp_processor_id(), &all);      /* also before the CPUs are counted */
+    flush_tlb_mask(&all);
 }
 
 bool pv_free_frame(struct page_info *pg, bool flush)
