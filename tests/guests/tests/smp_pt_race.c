@@ -24,6 +24,10 @@
  *    vCPU 1's next read must see the new page.  A flush that leaves the
  *    other CPU out shows the old page there.
  *
+ * Also the answers for an INVLPG of a non-guest address (0, nothing
+ * flushed) and for an unreadable vCPU bitmap (-EINVAL from mmuext_op,
+ * -EFAULT from update_va_mapping with the update made), as Xen 4.17.
+ *
  * At the end every table is unpinned and cleared, and each page can be
  * made writable and each data page pinned as an L1 (no type reference
  * left behind), with physinfo's free pages unchanged.
@@ -310,6 +314,25 @@ enum result test_main(void)
     if (!bad3)
         printk("phase 3: %u remaps, each seen at once by the other vCPU\n", R3);
     CHECK(!race_timed_out, "a wait timed out");
+
+    /* INVLPG of an address that is not the guest's: nothing flushed, no error (Xen 4.17). */
+    for (unsigned c = 0; c < 3; c++) {
+        struct mmuext_op op = {
+            .cmd = c == 0 ? MMUEXT_INVLPG_LOCAL : c == 1 ? MMUEXT_INVLPG_ALL : MMUEXT_INVLPG_MULTI,
+            .arg1.linear_addr = 0xffff800000001000UL,
+            .arg2.vcpumask = (uint64_t)&vmask_v1,
+        };
+        CHECK_EQ(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
+    }
+    /* An unreadable vCPU bitmap: -EINVAL from mmuext_op, -EFAULT from update_va_mapping
+     * (after the update, which stays). */
+    struct mmuext_op bad = { .cmd = MMUEXT_TLB_FLUSH_MULTI, .arg2.vcpumask = 0x1000 };
+    CHECK_EQ(HYPERVISOR_mmuext_op(&bad, 1, NULL, DOMID_SELF), -XEN_EINVAL);
+    CHECK_EQ(HYPERVISOR_update_va_mapping((uint64_t)slot_va(X_SLOT), (d_mfn(4) << 12) | RO,
+                                          UVMF_INVLPG | 0x1000), -XEN_EFAULT);
+    CHECK_EQ(pool_page(T_PAGE)[X_SLOT] & ~HV_BITS, (d_mfn(4) << 12) | (RO & ~HV_BITS));
+    /* Without a flush type the scope is not looked at. */
+    CHECK_EQ(HYPERVISOR_update_va_mapping((uint64_t)slot_va(X_SLOT), 0, UVMF_NONE | 0x1000), 0);
 
     /* Clean up: T emptied and unhooked, every page untyped. */
     for (unsigned s = 0; s < 512; s += 32) {
