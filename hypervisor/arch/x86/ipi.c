@@ -145,8 +145,12 @@ void on_selected_cpus(const cpumask_t *mask, ipi_fn_t fn, void *info)
             __atomic_fetch_add(&sent, 1, __ATOMIC_RELAXED);
         }
     }
-    if (here)
+    if (here) {
+        /* Under the same rules as on the targets (and the same check). */
+        in_function[me] = true;
         fn(info);
+        in_function[me] = false;
+    }
     if (cpumask_empty(&targets))
         return;
     start = now_ns();
