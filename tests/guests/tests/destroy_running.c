@@ -186,10 +186,12 @@ enum result test_main(void)
 
     REQUIRE_EQ(traps_install(), 0);
     map_shared_info();
-    for (unsigned r = 0; r < ROUNDS; r++)
+    /* On one CPU there is no race to lose: one round checks the rest. */
+    unsigned rounds = physinfo_nr_cpus() >= 2 ? ROUNDS : 1;
+    for (unsigned r = 0; r < rounds; r++)
         ok += one_round(r, &elsewhere);
     printk("%u of %u rounds destroyed the domain while getvcpuinfo showed it running "
-           "(on another CPU than dom0's)\n", elsewhere, ROUNDS);
-    CHECK_EQ(ok, ROUNDS);
+           "(on another CPU than dom0's)\n", elsewhere, rounds);
+    CHECK_EQ(ok, rounds);
     return RESULT_SUCCESS;
 }
