@@ -681,7 +681,7 @@ static s16 unmap_locked(struct vcpu *v, struct grant_table *lgt, struct grant_ma
 
     /* No stale translation may outlive the references below. */
     if (done & GNTMAP_host_map)
-        gnt_flush_tlb();
+        gnt_flush_tlb(v->domain);
     if (done & GNTMAP_device_map)
         gnt_frame_put(mfn, !ro);
     if (done & GNTMAP_host_map)

@@ -309,7 +309,7 @@ static long exchange_chunk(const struct exchange_plan *p, const struct xen_memor
 
     /* Committed: the old frames go, the new ones become the domain's. */
     while ((mfn = chunk_pop(&in)) != INVALID_MFN)
-        pv_free_stolen_page(mfn);
+        pv_free_stolen_page(p->d, mfn);
     for (u64 j = 0; (mfn = chunk_pop(&out)) != INVALID_MFN; j++) {
         u64 gpfn, slot = x->out.extent_start + ((chunk << p->out_chunk_order) + j) * sizeof(u64);
 

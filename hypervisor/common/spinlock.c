@@ -38,6 +38,10 @@ static void check_acquire(const void *lock, const char *name, unsigned int order
 
     if (READ_ONCE(lock_debug_stopped))
         return;
+    /* It runs in the middle of whatever this CPU was doing, locks held included. */
+    if (smp_in_ipi_function())
+        lock_violation("lock taken in a function run for another CPU (IPI)", lock, name,
+                       order, NULL, file, line);
     r = lock_check_acquire(&this_cpu(held_locks), lock, name, order, reader, trylock, &other);
     if (r != LOCK_CHECK_OK)
         lock_violation(lock_check_result_name(r), lock, name, order, other, file, line);

@@ -11,9 +11,13 @@
  *              on its IST stack, finds the real one, and boot goes on
  *              (a guest's RSP at the SYSCALL entry is such a stack, XSA-260)
  *   lock-order take two locks against the lock order (CONFIG_DEBUG_LOCKS)
+ *   ipi-lock   a function run by on_selected_cpus() takes a lock, which
+ *              such functions must not (CONFIG_DEBUG_LOCKS)
  */
 #include <asm/current.h>
 #include <asm/io.h>
+#include <asm/ipi.h>
+#include <asm/smp.h>
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/selftest.h>
@@ -38,6 +42,15 @@ static void take_locks_out_of_order(void)
 #ifndef CONFIG_DEBUG_LOCKS
     pr_err("selftest: lock-order needs CONFIG_DEBUG_LOCKS to be detected\n");
 #endif
+}
+
+static void ipi_fn_taking_lock(void *info)
+{
+    static DEFINE_SPINLOCK(selftest_ipi_lock, LOCK_ORDER_TEST);
+
+    (void)info;
+    spin_lock(&selftest_ipi_lock);
+    spin_unlock(&selftest_ipi_lock);
 }
 
 void selftest_run(void)
@@ -73,8 +86,17 @@ void selftest_run(void)
         panic("selftest: panic requested on the command line\n");
     } else if (!strcmp(opt_selftest, "lock-order")) {
         take_locks_out_of_order();
+    } else if (!strcmp(opt_selftest, "ipi-lock")) {
+        cpumask_t me;
+
+        cpumask_clear(&me);
+        cpumask_set_cpu(smp_processor_id(), &me);
+        on_selected_cpus(&me, ipi_fn_taking_lock, NULL);
+#ifndef CONFIG_DEBUG_LOCKS
+        pr_err("selftest: ipi-lock needs CONFIG_DEBUG_LOCKS to be detected\n");
+#endif
     } else {
-        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign panic lock-order)\n",
+        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign panic lock-order ipi-lock)\n",
                opt_selftest);
         return;
     }

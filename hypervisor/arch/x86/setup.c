@@ -9,6 +9,7 @@
  */
 #include <asm/desc.h>
 #include <asm/io.h>
+#include <asm/ipi.h>
 #include <asm/iomem.h>
 #include <asm/ioapic.h>
 #include <asm/lapic.h>
@@ -289,6 +290,7 @@ void start_mica(u32 magic, u32 info_pa)
     selftest_run();
     pv_cpu_init();
     smp_boot_cpus(&acpi, &boot_info);
+    smp_ipi_boot_check();
     sched_init();
 
     if (boot_info.nr_modules == 0) {

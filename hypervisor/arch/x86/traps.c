@@ -9,6 +9,7 @@
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/io.h>
+#include <asm/ipi.h>
 #include <asm/ldt.h>
 #include <asm/pv.h>
 #include <asm/power.h>
@@ -148,7 +149,7 @@ static void handle_trap(struct cpu_regs *regs)
             pv_int80(regs);
         else if (v < FIRST_DYNAMIC_VECTOR)
             pv_exception(regs);
-        else
+        else if (v != CALL_FUNCTION_VECTOR)     /* answered in do_trap() */
             dispatch_interrupt(regs, v);
         pv_exit_to_guest(regs);
         return;
@@ -181,8 +182,19 @@ static void handle_trap(struct cpu_regs *regs)
     dispatch_interrupt(regs, v);
 }
 
+/*
+ * Every CPU runs Mica's code at once, under the locks of docs/smp.md.  A
+ * call-function IPI is answered first: its sender may hold locks while it
+ * waits (asm/ipi.h).  From idle or from Mica's own code that is all there
+ * is to do; from a guest the usual exit path follows (events, rescheduling).
+ */
 void do_trap(struct cpu_regs *regs)
 {
+    if (regs->vector == CALL_FUNCTION_VECTOR) {
+        smp_call_function_interrupt();
+        if ((regs->cs & 3) != 3)
+            return;
+    }
     handle_trap(regs);
 }
 

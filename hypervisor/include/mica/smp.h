@@ -17,4 +17,14 @@ static inline unsigned int smp_processor_id(void)
     return (unsigned int)get_cpu_info()->processor_id;
 }
 
+/*
+ * True while this CPU runs a function another CPU asked it to run
+ * (an IPI call, arch code): such a function must take no lock.
+ */
+#ifndef MICA_HOST_TEST
+bool smp_in_ipi_function(void);
+#else
+static inline bool smp_in_ipi_function(void) { return false; }
+#endif
+
 #endif

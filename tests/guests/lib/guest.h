@@ -244,6 +244,7 @@ uint64_t best_of(unsigned batches, uint64_t (*batch)(void));
 
 /* sysctl physinfo's free_pages (privileged callers); error_exit on failure. */
 uint64_t physinfo_free_pages(void);
+unsigned physinfo_nr_cpus(void);
 /* Scales a TSC delta as the ABI says (shift, then 32.32 multiply). */
 uint64_t tsc_delta_to_ns(uint64_t delta, uint32_t mul, int8_t shift);
 /* Waits (blocking) until system time reaches deadline_ns or `cond`. */

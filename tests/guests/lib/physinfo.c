@@ -16,3 +16,16 @@ uint64_t physinfo_free_pages(void)
         error_exit("physinfo failed");
     return s.u.physinfo.free_pages;
 }
+
+/* Online physical CPUs (sysctl physinfo's nr_cpus). */
+unsigned physinfo_nr_cpus(void)
+{
+    struct xen_sysctl s;
+
+    memset(&s, 0, sizeof(s));
+    s.cmd = XEN_SYSCTL_physinfo;
+    s.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    if (HC(__HYPERVISOR_sysctl, &s, 0, 0))
+        error_exit("physinfo failed");
+    return s.u.physinfo.nr_cpus;
+}

@@ -11,6 +11,7 @@
 #include <asm/paging.h>
 #include <asm/pv.h>
 #include <asm/time.h>
+#include <asm/tlbflush.h>
 #include <asm/xstate.h>
 #include <mica/context.h>
 #include <mica/lib.h>
@@ -65,6 +66,31 @@ static void fpu_restore(struct vcpu *v)
     write_cr0_ts(v->arch.fpu_ts);
 }
 
+/*
+ * The dirty masks (asm/tlbflush.h): this CPU joins next's domain's mask
+ * before next's tables are loaded (the locked bit set orders it before
+ * the CR3 load, so a CPU that changes next's tables and then reads the
+ * mask either sees this CPU or is seen by the load), and leaves prev's
+ * once another address space is loaded.
+ */
+static void dirty_enter(struct vcpu *prev, struct vcpu *next)
+{
+    unsigned cpu = smp_processor_id();
+
+    if (!prev || prev->domain != next->domain)
+        cpumask_set_cpu(cpu, &next->domain->arch.dirty_cpumask);
+    __atomic_store_n(&next->arch.dirty_cpu, cpu + 1, __ATOMIC_SEQ_CST);
+}
+
+static void dirty_leave(struct vcpu *prev, struct vcpu *next)
+{
+    if (!prev)
+        return;
+    __atomic_store_n(&prev->arch.dirty_cpu, 0, __ATOMIC_SEQ_CST);
+    if (!next || prev->domain != next->domain)
+        cpumask_clear_cpu(smp_processor_id(), &prev->domain->arch.dirty_cpumask);
+}
+
 void arch_context_switch(struct vcpu *prev, struct vcpu *next)
 {
     struct cpu_regs *frame = guest_regs();
@@ -90,12 +116,15 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
         /* No selector may point into a GDT view that is about to go. */
         for (unsigned i = 0; i < 4; i++)
             load_data_selector(i, 0);
-        write_cr3(idle_cr3);
+        switch_cr3(idle_cr3);
+        dirty_leave(prev, NULL);
         return;
     }
     *frame = next->arch.regs;
-    write_cr3((next->arch.kernel_mode ? next->arch.guest_table : next->arch.guest_table_user)
-              << PAGE_SHIFT);
+    dirty_enter(prev, next);
+    switch_cr3((next->arch.kernel_mode ? next->arch.guest_table : next->arch.guest_table_user)
+               << PAGE_SHIFT);
+    dirty_leave(prev, next);
     pv_load_gdt(next);
     pv_load_ldt(next);
     load_data_selectors(next);

@@ -16,6 +16,7 @@
 #include <asm/mm_release.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <asm/tlbflush.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <public/grant_table.h>
@@ -25,9 +26,10 @@ extern struct frame_pool host_frames;
 #define PTE_AVAIL_SHIFT  9
 #define PTE_GUEST_KERNEL (1ULL << 52)
 
-void gnt_flush_tlb(void)
+/* As Xen's gnttab_flush_tlb(): every CPU where the mapper's tables are loaded. */
+void gnt_flush_tlb(const struct domain *mapper)
 {
-    write_cr3(read_cr3());      /* one CPU runs guests: a local flush is global */
+    flush_tlb_domain(mapper);
 }
 
 void *gnt_frame_va(mfn_t mfn)
@@ -199,7 +201,7 @@ int gnt_pte_create(struct vcpu *v, u64 addr, mfn_t mfn, u32 flags)
     /* Whatever was there lets go of its references (it may be a grant PTE too). */
     pt_l1e_release(old);
     if (old & PTE_P)
-        gnt_flush_tlb();
+        gnt_flush_tlb(v->domain);
     return GNTST_okay;
 }
 

@@ -240,12 +240,10 @@ static long protect_all(struct domain *d)
             return -XEN_ENOMEM;
     }
     /*
-     * Read-only now, but other CPUs may still hold writable translations.
-     * TODO(h-ipi): flush_tlb_mask(d's dirty CPU mask) once the IPI work
-     * lands; today d is paused and every CPU reloads CR3 when it switches
-     * to one of d's vCPUs, so the local flush covers the CPU we run on.
+     * Read-only now, but the CPUs that ran d may still hold writable
+     * translations: flush its dirty mask (safe under pt_lock, asm/tlbflush.h).
      */
-    flush_tlb_local();
+    flush_tlb_domain(d);
     return 0;
 }
 

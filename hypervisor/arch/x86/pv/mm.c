@@ -24,9 +24,37 @@
 #include <public/errno.h>
 #include <public/xen.h>
 
-static void flush_local_tlb(void)
+/*
+ * The physical CPUs the guest's vCPU bitmap names (Xen's
+ * vcpumask_to_pcpumask): those where a named vCPU's tables are loaded
+ * now.  One 64-bit word per 64 vCPUs, read only as far as max_vcpus
+ * reaches; a vCPU that is not loaded anywhere has nothing to flush.
+ */
+static long vcpumask_to_pcpumask(const struct domain *d, u64 bmap, cpumask_t *out)
 {
-    flush_tlb_local();              /* recorded: frames stamped before it need no more */
+    cpumask_clear(out);
+    for (unsigned base = 0; base < d->max_vcpus; base += 64) {
+        u64 word;
+
+        if (copy_from_guest(&word, bmap + base / 8, sizeof(word))) {
+            cpumask_clear(out);
+            return -XEN_EFAULT;
+        }
+        for (unsigned bit = 0; bit < 64 && word; bit++, word >>= 1) {
+            const struct vcpu *v;
+            unsigned cpu;
+
+            if (!(word & 1))
+                continue;
+            if (base + bit >= d->max_vcpus)
+                return 0;
+            v = d->vcpus[base + bit];
+            cpu = v ? __atomic_load_n(&v->arch.dirty_cpu, __ATOMIC_ACQUIRE) : 0;
+            if (cpu)
+                __cpumask_set_cpu(cpu - 1, out);
+        }
+    }
+    return 0;
 }
 
 bool pv_frame_is_shared_info(const struct domain *d, mfn_t mfn)
@@ -128,23 +156,39 @@ static bool may_name(const struct domain *self, const struct domain *target)
 
 /* ---- update_va_mapping ---- */
 
-static long flush_after(u64 va, u64 flags)
+/*
+ * The flush update_va_mapping's flags ask for, after the update (Xen
+ * 4.17's order): UVMF_LOCAL this CPU, UVMF_ALL the domain's dirty CPUs,
+ * anything else is a pointer to a vCPU bitmap.  Without a flush type the
+ * scope is not looked at.  An unreadable bitmap is -EFAULT, with the
+ * update done and nothing flushed, as on Xen.
+ */
+static long flush_after(struct domain *d, u64 va, u64 flags)
 {
-    u64 scope = flags & ~UVMF_FLUSHTYPE_MASK, mask;
+    u64 type = flags & UVMF_FLUSHTYPE_MASK, scope = flags & ~UVMF_FLUSHTYPE_MASK;
+    cpumask_t mask;
+    long rc = 0;
 
-    if (scope != UVMF_LOCAL && scope != UVMF_ALL &&
-        copy_from_guest(&mask, scope, sizeof(mask)))
-        return -XEN_EFAULT;
-    /* One CPU runs guests: every scope is a local flush. */
-    switch (flags & UVMF_FLUSHTYPE_MASK) {
-    case UVMF_TLB_FLUSH:
-        flush_local_tlb();
-        break;
-    case UVMF_INVLPG:
-        __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
-        break;
+    if (type != UVMF_TLB_FLUSH && type != UVMF_INVLPG)
+        return 0;
+    if (scope == UVMF_LOCAL) {
+        if (type == UVMF_TLB_FLUSH)
+            flush_tlb_local();
+        else
+            flush_tlb_one_local(va);
+        return 0;
     }
-    return 0;
+    if (scope == UVMF_ALL) {
+        smp_mb();               /* the update before the read of the mask */
+        cpumask_copy(&mask, &d->arch.dirty_cpumask);
+    } else {
+        rc = vcpumask_to_pcpumask(d, scope, &mask);
+    }
+    if (type == UVMF_TLB_FLUSH)
+        flush_tlb_mask(&mask);
+    else
+        flush_tlb_one_mask(&mask, va);
+    return rc;
 }
 
 static long update_va_mapping(u64 va, u64 val, u64 flags, const struct pv_pg_owner *src)
@@ -165,7 +209,7 @@ static long update_va_mapping(u64 va, u64 val, u64 flags, const struct pv_pg_own
     spin_unlock(&v->domain->arch.pt_lock);
     if (rc)
         return rc;
-    return flush_after(va, flags);
+    return flush_after(v->domain, va, flags);
 }
 
 long do_update_va_mapping(u64 va, u64 val, u64 flags)
@@ -335,9 +379,13 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
         if (rc)
             break;
     }
-    /* Upper-level changes drop translations the TLB may still cache. */
+    /*
+     * Upper-level changes drop translations the TLBs and paging-structure
+     * caches may still hold: every CPU where pt's tables are loaded
+     * flushes, now, before the next call of a multicall (as Xen).
+     */
     if (flush)
-        flush_local_tlb();
+        flush_tlb_domain(pt);
     if (rc == HYPERCALL_CONTINUE)
         return rc;
     return batch_end(&b, i, rc);
@@ -422,11 +470,15 @@ static long writable_frame_op(struct domain *d, mfn_t dst, mfn_t src, bool copy)
     return 0;
 }
 
-static long invlpg_one(u64 va)
+/* As Xen 4.17: an address outside the guest's range is not flushed, and that is no error. */
+static long invlpg_mask(const cpumask_t *mask, u64 va)
 {
     if (!guest_range_ok(va, 1))
-        return -XEN_EINVAL;
-    __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
+        return 0;
+    if (mask)
+        flush_tlb_one_mask(mask, va);
+    else
+        flush_tlb_one_local(va);
     return 0;
 }
 
@@ -459,7 +511,7 @@ static void pt_unlock_pair(struct domain *d, struct domain *owner)
 static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
-    u64 mask;
+    cpumask_t mask;
 
     switch (op->cmd) {
     case MMUEXT_PIN_L1_TABLE:
@@ -493,22 +545,31 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
         if (!v->arch.kernel_mode)
             write_cr3(v->arch.guest_table_user << PAGE_SHIFT);
         return 0;
-    case MMUEXT_TLB_FLUSH_MULTI:
-        if (copy_from_guest(&mask, op->arg2.vcpumask, sizeof(mask)))
-            return -XEN_EFAULT;
-        flush_local_tlb();          /* one CPU runs guests: every scope is local */
-        return 0;
+    /*
+     * TLB operations (Xen 4.17): LOCAL this CPU; MULTI the CPUs where the
+     * vCPUs in the guest's bitmap have their tables loaded (an unreadable
+     * bitmap is -EINVAL); ALL every CPU in d's dirty mask.
+     */
     case MMUEXT_TLB_FLUSH_LOCAL:
-    case MMUEXT_TLB_FLUSH_ALL:
-        flush_local_tlb();
+        flush_tlb_local();
         return 0;
-    case MMUEXT_INVLPG_MULTI:
-        if (copy_from_guest(&mask, op->arg2.vcpumask, sizeof(mask)))
-            return -XEN_EFAULT;
-        return invlpg_one(op->arg1.linear_addr);
     case MMUEXT_INVLPG_LOCAL:
+        return invlpg_mask(NULL, op->arg1.linear_addr);
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_INVLPG_MULTI:
+        if (vcpumask_to_pcpumask(d, op->arg2.vcpumask, &mask))
+            return -XEN_EINVAL;
+        if (op->cmd == MMUEXT_INVLPG_MULTI)
+            return invlpg_mask(&mask, op->arg1.linear_addr);
+        flush_tlb_mask(&mask);
+        return 0;
+    case MMUEXT_TLB_FLUSH_ALL:
+        flush_tlb_domain(d);
+        return 0;
     case MMUEXT_INVLPG_ALL:
-        return invlpg_one(op->arg1.linear_addr);
+        smp_mb();
+        cpumask_copy(&mask, &d->arch.dirty_cpumask);
+        return invlpg_mask(&mask, op->arg1.linear_addr);
     case MMUEXT_FLUSH_CACHE:
     case MMUEXT_FLUSH_CACHE_GLOBAL:
         /* Only a domain driving hardware has a reason to write back caches. */

@@ -10,7 +10,10 @@
  * A freed frame may still sit in the TLB of the domain that owned it (L1
  * changes leave flushing to the guest, and a writable type lapses without
  * a flush); before the allocator can hand it to anyone, the TLB is
- * flushed.  One CPU runs guests, so a local flush is a global one.
+ * flushed on every CPU where the owner's tables are loaded
+ * (asm/tlbflush.h).  Xen instead stamps freed frames and flushes, filtered
+ * by the stamp, when the allocator hands them out again; Mica flushes at
+ * once, which costs IPIs only while the owner runs on other CPUs.
  */
 #include <asm/atomic.h>
 #include <asm/io.h>
@@ -18,16 +21,40 @@
 #include <asm/mm_release.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <asm/smp.h>
+#include <asm/tlbflush.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <public/errno.h>
 
 extern struct frame_pool host_frames;
 
+/*
+ * The CPUs that may cache a mapping of a frame owner gives up: owner's
+ * dirty ones (grant mappers flushed at their unmap; a privileged
+ * domain's foreign mappings are its own to flush, as on Xen); every CPU
+ * when the owner is not known.
+ */
+static void flush_for_owner(const struct domain *owner)
+{
+    cpumask_t all;
+
+    if (owner) {
+        flush_tlb_domain(owner);
+        return;
+    }
+    cpumask_copy(&all, &cpu_online_map);
+    cpumask_set_cpu(smp_processor_id(), &all);      /* also before the CPUs are counted */
+    flush_tlb_mask(&all);
+}
+
 bool pv_free_frame(struct page_info *pg, bool flush)
 {
     mfn_t mfn = pv_frame_mfn(pg);
 
+    /* First the flush, so no stale writable mapping writes after the scrub. */
+    if (flush)
+        flush_for_owner(domain_by_id_any(READ_ONCE(pg->owner)));
     /* Nothing of the old owner may reach the next one. */
     memset(maddr_to_virt(mfn << PAGE_SHIFT), 0, PAGE_SIZE);
     /* Owner first: get_page() rechecks it after counting itself in. */
@@ -38,8 +65,6 @@ bool pv_free_frame(struct page_info *pg, bool flush)
     pg->spare = 0;
     if (mfn < m2p_nr_frames())
         m2p_set(mfn, INVALID_M2P_ENTRY);
-    if (flush)
-        write_cr3(read_cr3());
     return free_frames(&host_frames, mfn, 0) == FRAME_OK;
 }
 
@@ -122,7 +147,9 @@ void pv_unsteal_page(struct domain *d, mfn_t mfn)
     WRITE_ONCE(pg->owner, d->domid);
 }
 
-void pv_free_stolen_page(mfn_t mfn)
+void pv_free_stolen_page(struct domain *d, mfn_t mfn)
 {
-    pv_free_frame(pv_frame(mfn), true);
+    /* Owned by nobody since the steal: d is who may still cache it. */
+    flush_for_owner(d);
+    pv_free_frame(pv_frame(mfn), false);
 }

@@ -28,6 +28,7 @@
 #include <asm/mm_release.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
+#include <asm/tlbflush.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
@@ -148,6 +149,14 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
 {
     mfn_t nr = host_frames.nr_frames;
 
+    /*
+     * No CPU runs d any more (the destroyer waited for that), and each
+     * flushed d's translations when it switched away, so d's dirty mask
+     * is empty: this flush is the rule (frames leave only once no CPU may
+     * cache them), free when the rule already holds.  The frames freed
+     * below need no flush of their own.
+     */
+    flush_tlb_domain(d);
     while (d->arch.teardown_step != TD_DONE) {
         unsigned step = d->arch.teardown_step;
         mfn_t mfn = d->arch.teardown_next, start = mfn;

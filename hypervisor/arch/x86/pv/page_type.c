@@ -13,6 +13,7 @@
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
+#include <mica/domain.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <public/errno.h>
@@ -144,9 +145,14 @@ long get_page_type(struct page_info *pg, u64 type)
      * flush comes only now that the swap has made new references of the
      * old type impossible: flushing before it would miss a writable
      * mapping another CPU made and dropped in between (Xen's XSA-401).
+     * As Xen, the CPUs flushed are the owner's dirty ones not flushed
+     * since the stamp: other domains' mappings of the frame are grant
+     * mappings, whose unmap flushes the mapper, or a privileged domain's
+     * foreign mappings, which that domain flushes itself.
      */
     if ((x & PGT_STAMPED) && ((x & PGT_TYPE_MASK) != type || type != PGT_WRITABLE))
-        tlbflush_before_retype(READ_ONCE(pg->tlbflush_stamp));
+        tlbflush_before_retype(domain_by_id_any(READ_ONCE(pg->owner)),
+                               READ_ONCE(pg->tlbflush_stamp));
     if (!needs_validation(type))
         return 0;
     rc = pt_validate(pg, type);

@@ -10,6 +10,7 @@
 #include <asm/logdirty.h>
 #include <asm/regs.h>
 #include <asm/xstate.h>
+#include <mica/cpumask.h>
 #include <mica/spinlock.h>
 #include <mica/types.h>
 
@@ -61,10 +62,25 @@ struct arch_vcpu {
     u64 xcr0;                       /* the guest's XCR0 */
     u64 xcr0_accum;                 /* every XCR0 bit it has had (vcpuextstate) */
     u8 xsave_buf[XSTATE_BUF_SIZE] __attribute__((aligned(16)));
+    /*
+     * 1 + the CPU that has this vCPU's page tables loaded, 0 for none
+     * (Xen's dirty_cpu): written by that CPU in arch_context_switch(),
+     * read without a lock (MMUEXT_*_MULTI, UVMF_MULTI).
+     */
+    unsigned dirty_cpu;
 };
 
 struct arch_domain {
     u64 vm_assist;                  /* VMASST_TYPE_* bits */
+    /*
+     * The CPUs that may hold this domain's translations: a CPU sets its
+     * bit before it loads one of the domain's page tables and clears it
+     * after loading another domain's (or Mica's idle tables; guest
+     * mappings are never global, so that load flushes them), both in
+     * arch_context_switch().  Atomic bit updates by each CPU for itself,
+     * read without a lock (asm/tlbflush.h).
+     */
+    cpumask_t dirty_cpumask;
     /*
      * The per-domain area (L4 slot 260, Mica-only): each vCPU's GDT view.
      * perdomain_l4e is what every L4 of the domain carries in that slot.

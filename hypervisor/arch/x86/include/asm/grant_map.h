@@ -76,6 +76,8 @@ int gnt_pte_create(struct vcpu *v, u64 addr, mfn_t mfn, u32 flags);
  */
 int gnt_pte_destroy(struct vcpu *v, u64 addr, mfn_t mfn, u64 new_addr, u32 flags);
 
-void gnt_flush_tlb(void);
+/* Flushes every CPU that may hold the mapper's translations (before a grant
+ * mapping's references go). */
+void gnt_flush_tlb(const struct domain *mapper);
 
 #endif

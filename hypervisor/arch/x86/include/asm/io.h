@@ -11,7 +11,19 @@ static inline u8 inb(u16 port) { u8 v; __asm__ volatile("inb %1, %0" : "=a"(v) :
 static inline u16 inw(u16 port) { u16 v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline u32 inl(u16 port) { u32 v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+void smp_ipi_poll(void);
+/*
+ * Every busy-wait calls this: besides the pause hint, it runs the calls
+ * other CPUs queued for this one (asm/ipi.h), since Mica waits with
+ * interrupts off and a caller may be waiting for this CPU.
+ */
+static inline void cpu_relax(void)
+{
+    __asm__ volatile("pause" ::: "memory");
+#ifndef MICA_HOST_TEST
+    smp_ipi_poll();
+#endif
+}
 static inline void local_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void local_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void halt(void) { __asm__ volatile("hlt" ::: "memory"); }

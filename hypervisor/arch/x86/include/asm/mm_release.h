@@ -32,7 +32,7 @@ long pv_release_page(struct domain *d, mfn_t mfn);
  */
 long pv_steal_page(struct domain *d, mfn_t mfn);
 void pv_unsteal_page(struct domain *d, mfn_t mfn);
-void pv_free_stolen_page(mfn_t mfn);
+void pv_free_stolen_page(struct domain *d, mfn_t mfn);
 
 /*
  * Scrubs and frees a frame nobody references any more: page_info reset,

@@ -9,6 +9,7 @@
 #define LAPIC_TIMER_VECTOR   0xf0
 #define UART_VECTOR          0xf1
 #define RESCHEDULE_VECTOR    0xf2   /* another CPU made work for this one */
+#define CALL_FUNCTION_VECTOR 0xf3   /* another CPU waits for this one to run a function (asm/ipi.h) */
 
 typedef void (*irq_handler_t)(struct cpu_regs *regs);
 
