@@ -7,6 +7,7 @@
 #   make iso           bootable ISO (build/mica.iso) with GRUB multiboot2
 #   make run           build, then boot the demo in QEMU on this terminal
 #   make test          every test; last line "N passed, N failed"
+#   make deb           Debian packages in build/deb/ (docs/packaging.md)
 #
 # Each component adds itself through a build.mk fragment; see docs/build.md.
 
@@ -31,6 +32,7 @@ SYSTEM_TESTS  :=
 include scripts/kconfig.mk
 include hypervisor/build.mk
 include scripts/iso.mk
+include packaging/build.mk
 include $(sort $(wildcard dom0-tools/build.mk dom0-tools/*/build.mk \
                           pv-drivers/build.mk pv-drivers/*/build.mk \
                           xml-schemas/build.mk tests/*/build.mk))

@@ -364,6 +364,20 @@ static int listen_at(const char *path)
     return fd;
 }
 
+static bool answering(const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(a.sun_path))
+        return false;
+    strcpy(a.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool live = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return live;
+}
+
 static int mkdirs(const char *dir)
 {
     char tmp[512];
@@ -424,6 +438,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* A second daemon would take the consoles' rings and the socket from
+       the first: refuse before touching anything. */
+    if (answering(sock)) {
+        say("already running: another micaconsoled serves %s", sock);
+        return 1;
+    }
 
     snprintf(path, sizeof(path), "%s/privcmd", devdir);
     if ((rc = mica_hv_open(&g.hv, path)) < 0) {
@@ -476,6 +496,12 @@ int main(int argc, char **argv)
         }
     }
     if (pid_file) {
+        snprintf(path, sizeof(path), "%s", pid_file);
+        slash = strrchr(path, '/');
+        if (slash && slash != path) {
+            *slash = 0;
+            mkdirs(path);
+        }
         FILE *f = fopen(pid_file, "w");
         if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
             say("cannot write %s", pid_file);

@@ -64,6 +64,25 @@ int cmd_create(const struct vmctl_command *cmd, int argc, char **argv)
     return rc;
 }
 
+/* Starts the stored domain name (wanted: as the user spelt it). */
+static int start_stored(const struct vmctl_command *cmd, const struct store *store,
+                        const char *name, const char *wanted)
+{
+    /* Files are checked again: a kernel may have been removed since the
+       domain was defined. */
+    struct domain_config cfg;
+    int rc = defs_load_stored(cmd, store, name, DOMCFG_CHECK_FILES, &cfg);
+    if (rc == VMCTL_EXIT_NOT_FOUND)
+        rc = defs_not_found(cmd, wanted);
+    if (rc == VMCTL_EXIT_OK) {
+        char *path = store_path(store, name);
+        rc = boot(cmd, path ? path : name, &cfg);
+        free(path);
+        domcfg_free(&cfg);
+    }
+    return rc;
+}
+
 int cmd_start(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *wanted;
@@ -72,19 +91,83 @@ int cmd_start(const struct vmctl_command *cmd, int argc, char **argv)
     int rc;
     if (!defs_begin_named(cmd, argc, argv, NULL, false, &store, &wanted, &name, &rc))
         return rc;
-    /* Files are checked again: a kernel may have been removed since the
-       domain was defined. */
-    struct domain_config cfg;
-    rc = defs_load_stored(cmd, &store, name, DOMCFG_CHECK_FILES, &cfg);
-    if (rc == VMCTL_EXIT_NOT_FOUND)
-        rc = defs_not_found(cmd, wanted);
-    if (rc == VMCTL_EXIT_OK) {
-        char *path = store_path(&store, name);
-        rc = boot(cmd, path ? path : name, &cfg);
-        free(path);
-        domcfg_free(&cfg);
-    }
+    rc = start_stored(cmd, &store, name, wanted);
     free(name);
+    store_fini(&store);
+    return rc;
+}
+
+int cmd_autostart(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    bool disable = false;
+    const struct cli_flag flags[] = { { "disable", &disable, NULL, 0 }, { NULL, NULL, NULL, 0 } };
+    const char *wanted;
+    char *name, err[512];
+    struct store store;
+    int rc;
+    if (!defs_begin_named(cmd, argc, argv, flags, true, &store, &wanted, &name, &rc))
+        return rc;
+    if (store_autostart_set(&store, name, !disable, err, sizeof(err)) < 0)
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+    else
+        printf("Domain '%s' %s as autostarted\n", name, disable ? "unmarked" : "marked");
+    free(name);
+    store_fini(&store);
+    return rc;
+}
+
+/* What mica-autostart.service runs at boot, as libvirtd does when it
+   starts: every stored domain marked for autostart that is not running. */
+int cmd_start_autostart(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    int rc;
+    if (!cli_begin(cmd, argc, argv, NULL, NULL, NULL, &rc))
+        return rc;
+    struct store store;
+    if ((rc = defs_store_open(cmd, &store)) != VMCTL_EXIT_OK)
+        return rc;
+    char **names = NULL, err[512];
+    size_t count = 0, marked = 0, failed = 0;
+    struct hv *hv = NULL;
+    struct hv_domain *running = NULL;
+    size_t n_running = 0;
+    if (store_list(&store, &names, &count, err, sizeof(err)) < 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
+        goto out;
+    }
+    for (size_t i = 0; i < count; i++)
+        marked += store_autostart_get(&store, names[i]);
+    if (!marked) {
+        printf("No domain is marked for autostart\n");
+        goto out;
+    }
+    if ((rc = defs_connect(cmd, &hv)) != VMCTL_EXIT_OK)
+        goto out;
+    if (hv_list(hv, &running, &n_running) != HV_OK) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
+        hv_close(hv);
+        goto out;
+    }
+    hv_close(hv);
+    for (size_t i = 0; i < count; i++) {
+        if (!store_autostart_get(&store, names[i]))
+            continue;
+        bool up = false;
+        for (size_t j = 0; j < n_running && !up; j++)
+            up = strcmp(running[j].name, names[i]) == 0;
+        if (up) {
+            printf("Domain '%s' is already running\n", names[i]);
+            continue;
+        }
+        if (start_stored(cmd, &store, names[i], names[i]) != VMCTL_EXIT_OK)
+            failed++;
+    }
+    if (failed)
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%zu of %zu domains marked for autostart did "
+                      "not start", failed, marked);
+out:
+    free(running);
+    store_free_names(names, count);
     store_fini(&store);
     return rc;
 }

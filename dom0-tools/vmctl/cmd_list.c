@@ -201,6 +201,7 @@ struct info_live {
     uint32_t domid;
     bool has_sched;
     unsigned weight, cap;
+    bool autostart;     /* marked with vmctl autostart */
 };
 
 static void print_info_text(const struct domain_config *cfg, const char *state,
@@ -214,6 +215,7 @@ static void print_info_text(const struct domain_config *cfg, const char *state,
         printf("Title:          %s\n", cfg->title);
     printf("State:          %s\n", state);
     printf("Persistent:     yes\n");
+    printf("Autostart:      %s\n", live->autostart ? "yes" : "no");
     if (cfg->has_max_memory)
         printf("Max memory:     %llu KiB\n", (unsigned long long)cfg->max_memory_kib);
     printf("Memory:         %llu KiB\n", (unsigned long long)cfg->memory_kib);
@@ -283,7 +285,8 @@ static void print_info_json(const struct domain_config *cfg, const char *state,
     json_string(stdout, cfg->title);
     printf(", \"state\": ");
     json_string(stdout, state);
-    printf(", \"persistent\": true, \"memory_kib\": %llu, \"current_memory_kib\": %llu",
+    printf(", \"persistent\": true, \"autostart\": %s", live->autostart ? "true" : "false");
+    printf(", \"memory_kib\": %llu, \"current_memory_kib\": %llu",
            (unsigned long long)cfg->memory_kib, (unsigned long long)cfg->current_memory_kib);
     if (cfg->has_max_memory)
         printf(", \"max_memory_kib\": %llu", (unsigned long long)cfg->max_memory_kib);
@@ -353,7 +356,7 @@ int cmd_info(const struct vmctl_command *cmd, int argc, char **argv)
     struct hv *hv;
     char err[512];
     const char *state = "unknown";
-    struct info_live live = { .running = false };
+    struct info_live live = { .running = false, .autostart = store_autostart_get(&store, name) };
     if (hv_open(&hv, err, sizeof(err)) != HV_OK) {
         cli_warn(cmd, "state unknown: cannot reach the Mica hypervisor: %s", err);
     } else {

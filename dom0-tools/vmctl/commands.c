@@ -37,6 +37,25 @@ const struct vmctl_command vmctl_commands[] = {
       "Exit status: 0 started, 3 stored definition no longer valid, 4 no such\n"
       "definition, 5 hypervisor unreachable.\n",
       cmd_start },
+    { "autostart", "NAME [--disable]", "Start a stored domain when the host boots",
+      "Marks the stored domain NAME (a name or UUID) to be started when dom0\n"
+      "boots, as 'virsh autostart' does: at boot the mica-autostart service runs\n"
+      "'vmctl start-autostart', which starts each marked domain that is not\n"
+      "running.  Marking does not start the domain now.  'vmctl undefine' drops\n"
+      "the mark with the definition.  The mark is a symbolic link\n"
+      "$MICA_STATE_DIR/autostart/NAME.xml to the stored definition.\n"
+      "  --disable  remove the mark instead\n"
+      "Does not need the hypervisor.\n"
+      "Exit status: 0 marked or unmarked, 4 no such definition.\n",
+      cmd_autostart },
+    { "start-autostart", "", "Start every domain marked for autostart",
+      "Starts every stored domain marked with 'vmctl autostart' that is not\n"
+      "running, as libvirtd does when it starts; the mica-autostart service\n"
+      "runs it once at boot.  A running one is left alone and said so.\n"
+      NEEDS_HV
+      "Exit status: 0 all marked domains run, 1 one or more did not start\n"
+      "(each is said), 5 hypervisor unreachable.\n",
+      cmd_start_autostart },
     { "list", "[--all | --inactive] [--json]", "List domains",
       "Without options: running domains, with the columns of 'xl list': Name,\n"
       "ID, Mem (MiB), VCPUs, State (r running, b blocked, p paused, s shut down,\n"

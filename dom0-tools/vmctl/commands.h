@@ -15,6 +15,8 @@ int cmd_info(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_hostinfo(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_create(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_start(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_autostart(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_start_autostart(const struct vmctl_command *cmd, int argc, char **argv);
 /* shutdown and reboot: one function, the command's name says which. */
 int cmd_shutdown(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_sched(const struct vmctl_command *cmd, int argc, char **argv);

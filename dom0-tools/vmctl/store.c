@@ -26,10 +26,14 @@ int store_init(struct store *store)
     store->lock_fd = -1;
     store->dir = strdup(dir);
     store->domains_dir = NULL;
-    if (!store->dir || asprintf(&store->domains_dir, "%s/domains", dir) < 0) {
+    store->autostart_dir = NULL;
+    if (!store->dir || asprintf(&store->domains_dir, "%s/domains", dir) < 0 ||
+        asprintf(&store->autostart_dir, "%s/autostart", dir) < 0) {
         free(store->dir);
+        free(store->domains_dir);
         store->dir = NULL;
         store->domains_dir = NULL;
+        store->autostart_dir = NULL;
         return -1;
     }
     return 0;
@@ -40,7 +44,8 @@ void store_fini(struct store *store)
     store_unlock(store);
     free(store->dir);
     free(store->domains_dir);
-    store->dir = store->domains_dir = NULL;
+    free(store->autostart_dir);
+    store->dir = store->domains_dir = store->autostart_dir = NULL;
 }
 
 static int make_dir(const char *path, char *err, size_t err_len)
@@ -264,7 +269,57 @@ int store_remove(struct store *store, const char *name, char *err, size_t err_le
         errno = saved;
     } else {
         sync_dir(store->domains_dir);
+        /* As libvirt's undefine: the mark goes with the definition. */
+        if (store_autostart_set(store, name, false, err, err_len) < 0)
+            rc = -1;
     }
     free(path);
+    return rc;
+}
+
+static char *autostart_path(const struct store *store, const char *name)
+{
+    char *path;
+    return asprintf(&path, "%s/%s.xml", store->autostart_dir, name) < 0 ? NULL : path;
+}
+
+bool store_autostart_get(const struct store *store, const char *name)
+{
+    char *path = autostart_path(store, name);
+    struct stat st;
+    bool on = path && lstat(path, &st) == 0;
+    free(path);
+    return on;
+}
+
+int store_autostart_set(struct store *store, const char *name, bool on, char *err,
+                        size_t err_len)
+{
+    char *path = autostart_path(store, name), *target = NULL;
+    int rc = -1;
+    if (!path || asprintf(&target, "../domains/%s.xml", name) < 0) {
+        snprintf(err, err_len, "out of memory");
+        goto out;
+    }
+    if (!on) {
+        if (unlink(path) < 0 && errno != ENOENT) {
+            snprintf(err, err_len, "cannot remove %s: %s", path, strerror(errno));
+            goto out;
+        }
+        sync_dir(store->autostart_dir);
+        rc = 0;
+        goto out;
+    }
+    if (make_dir(store->autostart_dir, err, err_len) < 0)
+        goto out;
+    if (symlink(target, path) < 0 && errno != EEXIST) {
+        snprintf(err, err_len, "cannot create %s: %s", path, strerror(errno));
+        goto out;
+    }
+    sync_dir(store->autostart_dir);
+    rc = 0;
+out:
+    free(path);
+    free(target);
     return rc;
 }

@@ -16,6 +16,8 @@
 struct store {
     char *dir;          /* the state directory */
     char *domains_dir;  /* dir/domains */
+    char *autostart_dir; /* dir/autostart: one symlink NAME.xml -> ../domains/NAME.xml
+                            per domain to start at boot, as libvirt marks them */
     int lock_fd;        /* -1 when not locked */
 };
 
@@ -43,8 +45,16 @@ void store_free_names(char **names, size_t count);
 int store_write(struct store *store, const char *name, const char *data, size_t len,
                 char *err, size_t err_len);
 
-/* Removes NAME's definition.  Caller holds the lock.  -1 with errno
-   ENOENT when there is none. */
+/* Removes NAME's definition and its autostart mark.  Caller holds the
+   lock.  -1 with errno ENOENT when there is none. */
 int store_remove(struct store *store, const char *name, char *err, size_t err_len);
+
+/* Is NAME marked for autostart (vmctl autostart)?  Needs no lock. */
+bool store_autostart_get(const struct store *store, const char *name);
+
+/* Marks or unmarks NAME for autostart; unmarking an unmarked domain is
+   fine.  Caller holds the lock.  -1 with a message in err. */
+int store_autostart_set(struct store *store, const char *name, bool on, char *err,
+                        size_t err_len);
 
 #endif

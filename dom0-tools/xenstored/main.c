@@ -117,6 +117,17 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* Before anything touches the hypervisor: a second daemon would take
+       dom0's store ring and event channel from the first. */
+    if (xs_server_answering(socket_path)) {
+        fprintf(stderr, "xenstored: already running: another xenstored serves %s\n", socket_path);
+        return 1;
+    }
+    char mkwhy[512];
+    if (xs_server_make_parent(socket_path, mkwhy, sizeof(mkwhy)) != 0) {
+        fprintf(stderr, "xenstored: %s\n", mkwhy);
+        return 1;
+    }
 
     struct xs_daemon d;
     if (xs_daemon_init(&d) != 0) {
@@ -160,7 +171,8 @@ int main(int argc, char **argv)
         unlink(socket_path);
         return 1;
     }
-    if (pid_file && write_pid_file(pid_file) != 0) {
+    if (pid_file && (xs_server_make_parent(pid_file, mkwhy, sizeof(mkwhy)) != 0 ||
+                     write_pid_file(pid_file) != 0)) {
         fprintf(stderr, "xenstored: cannot write pid file %s: %s\n", pid_file, strerror(errno));
         unlink(socket_path);
         return 1;

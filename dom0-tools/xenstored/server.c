@@ -33,6 +33,46 @@ static int fill_addr(struct sockaddr_un *a, const char *path)
     return 0;
 }
 
+bool xs_server_answering(const char *path)
+{
+    struct sockaddr_un addr;
+    if (fill_addr(&addr, path) != 0)
+        return false;
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return false;
+    bool live = connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+    close(probe);
+    return live;
+}
+
+int xs_server_make_parent(const char *path, char *why, size_t whysz)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+        snprintf(why, whysz, "socket path %s is too long", path);
+        return -1;
+    }
+    char *end = strrchr(dir, '/');
+    if (!end || end == dir)
+        return 0;
+    *end = '\0';
+    for (char *p = dir + 1; ; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            snprintf(why, whysz, "cannot create %s for the socket: %s", dir, strerror(errno));
+            return -1;
+        }
+        *p = c;
+        if (!c)
+            break;
+    }
+    return 0;
+}
+
 int xs_server_listen(const char *path, char *why, size_t whysz)
 {
     struct sockaddr_un addr, tmp;
@@ -53,7 +93,7 @@ int xs_server_listen(const char *path, char *why, size_t whysz)
         int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
             close(probe);
-            snprintf(why, whysz, "another xenstored is already serving %s", path);
+            snprintf(why, whysz, "xenstored is already running: another one serves %s", path);
             return -1;
         }
         if (probe >= 0)

@@ -4,6 +4,7 @@
 #define XS_SERVER_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "daemon.h"
@@ -13,6 +14,13 @@
  * A stale socket nobody listens on is replaced; a live one is an error.
  * Returns the listening fd, or -1 with a reason. */
 int xs_server_listen(const char *path, char *why, size_t whysz);
+
+/* Is a daemon answering at path (a second xenstored must not start)? */
+bool xs_server_answering(const char *path);
+
+/* Creates the directories above path (mode 0755) that are missing, as a
+ * missing /var/run/xenstored must not stop the daemon.  -1 with a reason. */
+int xs_server_make_parent(const char *path, char *why, size_t whysz);
 
 /* Serves until *stop becomes non-zero (set from a signal handler; the
  * handled signals must be blocked by the caller, they are only let in

@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface validate"
+commands="create define undefine start autostart start-autostart list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -90,7 +90,7 @@ for c in $commands; do
     run "$c" --bogus-option x
     expect "vmctl $c unknown option" 2 stderr "unknown option '--bogus-option'"
     case $c in
-    list|hostinfo)
+    list|hostinfo|start-autostart)
         run $c extra;    expect "vmctl $c extra argument" 2 stderr "unexpected argument 'extra'" ;;
     attach-disk)
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing TARGET argument"
@@ -203,9 +203,24 @@ run list --inactive --json;     expect "list --json" 0 stdout "\"name\": \"good\
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["mem_mib"]==64 and d[0]["id"] is None' "$work/out" 2>/dev/null \
     && pass "list --json content" || fail "list --json content" "$out"
 
+# autostart marks a stored domain as libvirt does, without the hypervisor.
+run autostart nosuch;           expect "autostart unknown domain" 4 stderr "no domain named 'nosuch'"
+run autostart good;             expect "autostart" 0 stdout "Domain 'good' marked as autostarted"
+[ "$(readlink "$MICA_STATE_DIR/autostart/good.xml")" = ../domains/good.xml ] \
+    && pass "autostart mark is a link to the definition" || fail "autostart mark is a link to the definition" "$(ls -l "$MICA_STATE_DIR/autostart" 2>&1)"
+run info good;                  expect "info shows autostart" 0 stdout "Autostart:      yes"
+run autostart good;             expect "autostart twice" 0 stdout "marked as autostarted"
+run autostart good --disable;   expect "autostart --disable" 0 stdout "Domain 'good' unmarked as autostarted"
+[ ! -e "$MICA_STATE_DIR/autostart/good.xml" ] && pass "autostart --disable removes the mark" || fail "autostart --disable removes the mark" "still there"
+run autostart good --disable;   expect "autostart --disable twice" 0 stdout "unmarked"
+run start-autostart;            expect "start-autostart with nothing marked" 0 stdout "No domain is marked for autostart"
+run autostart good
+run start-autostart;            expect "start-autostart without the hypervisor" 5 stderr "cannot reach the Mica hypervisor"
+
 # Round trip: the dump defines the same domain again, byte for byte.
 run undefine good;              expect "undefine" 0 stdout "Domain 'good' undefined"
 [ ! -e "$MICA_STATE_DIR/domains/good.xml" ] && pass "undefine removes the file" || fail "undefine removes the file" "still there"
+[ ! -e "$MICA_STATE_DIR/autostart/good.xml" ] && pass "undefine drops the autostart mark" || fail "undefine drops the autostart mark" "still there"
 run undefine good;              expect "undefine twice" 4 stderr "no domain named 'good'"
 run define "$work/dump1.xml";   expect "define the dump" 0 stdout "(UUID $uuid)"
 run dumpxml good

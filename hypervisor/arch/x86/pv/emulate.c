@@ -292,6 +292,55 @@ static void merge_result(u64 *reg, unsigned size, u32 val)
     else *reg = (*reg & ~0xffULL) | (val & 0xff);
 }
 
+/*
+ * INS and OUTS, with or without REP, as Xen emulates them for a PV kernel:
+ * Linux's ioread*_rep/iowrite*_rep use them (QEMU's fw_cfg driver, which
+ * udev loads in a Debian dom0; ata_piix's PIO transfers).  Each element
+ * goes through the same port rules as IN/OUT; guest memory is at RDI
+ * (INS) or RSI (OUTS), flat in 64-bit mode, through copy_to/from_guest;
+ * RFLAGS.DF picks the direction.  A REP does at most STRING_IO_BATCH
+ * elements per trap: with RCX left, RIP stays on the instruction, the
+ * guest traps again and the rest follows, so a huge RCX cannot hold Mica.
+ * A bad guest address stops it there (registers say how far it got) and
+ * the guest gets #GP.
+ */
+#define STRING_IO_BATCH 1024u
+#define RFLAGS_DF (1ULL << 10)
+
+static bool emulate_string_io(struct vcpu *v, struct cpu_regs *r, u8 op, bool opsize16, bool rep,
+                              unsigned len)
+{
+    unsigned size = (op & 1) ? (opsize16 ? 2 : 4) : 1;
+    bool out = (op & 2) != 0;
+    u16 port = (u16)r->rdx;
+    u64 step = (r->rflags & RFLAGS_DF) ? (u64)-(s64)size : size;
+    u64 left = rep ? r->rcx : 1;
+
+    if (!io_permitted(v, port, size))
+        return false;
+    for (unsigned n = 0; left && n < STRING_IO_BATCH; n++) {
+        u32 val = 0;
+        if (out) {
+            if (copy_from_guest(&val, r->rsi, size))
+                return false;
+            if (hw_ports_permitted(v))
+                port_out(v->domain, port, size, val);
+            r->rsi += step;
+        } else {
+            val = hw_ports_permitted(v) ? port_in(v->domain, port, size) : ~0u;
+            if (copy_to_guest(r->rdi, &val, size))
+                return false;
+            r->rdi += step;
+        }
+        left--;
+        if (rep)
+            r->rcx = left;
+    }
+    if (!left)
+        r->rip += len;
+    return true;
+}
+
 /* MOV to/from CRn: register operands only (ModRM mod 11), REX extends both. */
 u64 pv_guest_cr0(const struct vcpu *v)
 {
@@ -319,7 +368,7 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
 {
     u8 insn[MAX_INSN];
     unsigned i = 0, rex = 0;
-    bool opsize16 = false;
+    bool opsize16 = false, rep = false;
     u64 *reg;
 
     if (copy_from_guest(insn, r->rip, sizeof(insn)) &&
@@ -329,6 +378,8 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
     for (; i < 4; i++) {
         if (insn[i] == 0x66) {
             opsize16 = true;
+        } else if (insn[i] == 0xf3 || insn[i] == 0xf2) {
+            rep = true;                 /* only INS/OUTS take it, below */
         } else if ((insn[i] & 0xf0) == 0x40) {
             rex = insn[i++];
             break;
@@ -337,7 +388,12 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         }
     }
 
+    if (rep && (insn[i] < 0x6c || insn[i] > 0x6f))
+        return false;
     switch (insn[i]) {
+    case 0x6c: case 0x6d:               /* ins: port DX -> [rdi] */
+    case 0x6e: case 0x6f:               /* outs: [rsi] -> port DX */
+        return emulate_string_io(v, r, insn[i], opsize16, rep, i + 1);
     case 0xfa:                          /* cli: virtual IF is the event mask */
     case 0xfb:                          /* sti */
         if (!iopl_permitted(v))
