@@ -20,12 +20,12 @@
  * wake-up for another CPU's vCPU kicks that CPU, and an idle one that may
  * steal it, with the reschedule IPI.
  *
- * Each domain's vCPUs still share one queue (they are "colocated") unless
- * sched_parallel=1: running two vCPUs of one domain at the same moment
- * needs cross-CPU TLB shootdown (MMUEXT_TLB_FLUSH_MULTI, page-type changes
- * and grant unmaps reaching every CPU that ran the domain), which Mica
- * does not have yet.  With colocation a whole domain moves at once, and
- * only when none of its vCPUs runs.
+ * A domain's vCPUs run on different CPUs at the same moment (sched_parallel,
+ * on by default): the TLB shootdown (arch/x86 flush_tlb_mask and each
+ * domain's dirty CPU mask) makes MMUEXT_TLB_FLUSH_MULTI, page-type changes
+ * and grant unmaps reach every CPU that ran the domain.  sched_parallel=0
+ * keeps each domain's vCPUs on one queue ("colocated"): a whole domain then
+ * moves at once, and only when none of its vCPUs runs.
  *
  * A vCPU woken from blocking is boosted: it runs ahead of vCPUs that
  * merely have credit, until it next gives up the CPU or has used up one
@@ -109,8 +109,8 @@ static u32 refill_gen;
 /* sched_smp=1 (the default): run guests on every online CPU (docs/smp-boot.md). */
 static bool sched_smp_wanted = true;
 boolean_param("sched_smp", sched_smp_wanted);
-/* sched_parallel=1: a domain's vCPUs on different CPUs at once (needs TLB shootdown). */
-static bool sched_parallel_wanted;
+/* sched_parallel=1 (the default): a domain's vCPUs on different CPUs at once. */
+static bool sched_parallel_wanted = true;
 boolean_param("sched_parallel", sched_parallel_wanted);
 
 static bool smp_active;             /* set once by sched_start(): sched_smp=1 and CPUs > 1 */
@@ -241,11 +241,6 @@ void sched_init(void)
     for_each_cpu(cpu, &cpu_online_map)
         spin_lock_init(&rq_of(cpu)->lock, "runq.lock", LOCK_ORDER_SCHED);
     parallel = sched_smp_on() && sched_parallel_wanted;
-    if (parallel)
-        pr_warn("sched_parallel=1: a domain's vCPUs run on several CPUs at once, but Mica "
-                "has no cross-CPU TLB flush yet: a guest may see stale mappings (tests only)\n");
-    else if (sched_parallel_wanted)
-        pr_warn("sched_parallel=1 ignored: it needs sched_smp=1 and two or more CPUs\n");
 }
 
 void sched_init_vcpu(struct vcpu *v)
@@ -1017,7 +1012,7 @@ long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask)
         v->cpu_hard_affinity = old;
         spin_unlock(&rq->lock);
         pr_warn("d%u v%u: affinity refused: a domain's vCPUs share one CPU at a time "
-                "(no sched_parallel=1), and no online CPU suits every vCPU of d%u\n",
+                "(sched_parallel=0), and no online CPU suits every vCPU of d%u\n",
                 d->domid, v->vcpu_id, d->domid);
         return -XEN_EINVAL;
     }
