@@ -25,13 +25,7 @@
 static struct xen_domctl op;
 static evtchn_port_t quiet_port;
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_call(&op, cmd, dom); }
 
 /* With pin=1: worker i of a run is pinned to CPU (i + 1) mod the CPUs,
    so two workers on two CPUs never share one (the scheduler's own
@@ -56,35 +50,10 @@ static void pin_to(domid_t id, unsigned cpu)
 static domid_t build_worker(unsigned long work)
 {
     static char cmdline[64];
-    struct mica_domctl_build_pv a;
-    struct evtchn_alloc_unbound ub;
-    domid_t id;
+    domid_t id = domain_create_small(&op);
 
-    memset(&op, 0, sizeof(op));
-    op.u.createdomain.max_vcpus = 1;
-    op.u.createdomain.max_evtchn_port = 1023;
-    op.u.createdomain.max_grant_frames = -1;
-    op.u.createdomain.max_maptrack_frames = -1;
-    op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
-    REQUIRE_EQ(domctl(XEN_DOMCTL_createdomain, 0), 0);
-    id = op.domain;
-    memset(&op, 0, sizeof(op));
-    op.u.max_mem.max_memkb = WORKER_MEM_KB;
-    REQUIRE_EQ(domctl(XEN_DOMCTL_max_mem, id), 0);
     snprintk(cmdline, sizeof(cmdline), "role=worker work=%lu", work);
-    a = (struct mica_domctl_build_pv){
-        .kernel = start_info->mod_start, .kernel_len = start_info->mod_len,
-        .cmdline = (uint64_t)cmdline, .cmdline_len = strlen(cmdline), .mem_kb = WORKER_MEM_KB,
-    };
-    ub = (struct evtchn_alloc_unbound){ .dom = id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &ub), 0);
-    a.console_port = ub.port;
-    ub = (struct evtchn_alloc_unbound){ .dom = id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &ub), 0);
-    a.store_port = ub.port;
-    memset(&op, 0, sizeof(op));
-    memcpy(op.u.pad, &a, sizeof(a));
-    REQUIRE_EQ(domctl(MICA_DOMCTL_build_pv, id), 0);
+    domain_build_from_module(&op, id, cmdline, WORKER_MEM_KB, WORKER_MEM_KB);
     return id;
 }
 

@@ -245,6 +245,30 @@ uint64_t best_of(unsigned batches, uint64_t (*batch)(void));
 /* sysctl physinfo's free_pages (privileged callers); error_exit on failure. */
 uint64_t physinfo_free_pages(void);
 unsigned physinfo_nr_cpus(void);
+
+/*
+ * A test kernel as toolstack (lib/domctl.c; privileged callers).  op is
+ * the caller's: it holds the answer afterwards.  Failures marked "ends
+ * the test" fail it with the call named, as REQUIRE does.
+ */
+struct xen_domctl;
+/* cmd on dom with op's other fields as the caller set them. */
+long domctl_call(struct xen_domctl *op, uint32_t cmd, domid_t dom);
+/* The same with op zeroed first. */
+long domctl_fresh(struct xen_domctl *op, uint32_t cmd, domid_t dom);
+/* A new domain: one vCPU, 1023 ports, default grant frames, grant v1; ends the test on failure. */
+domid_t domain_create_small(struct xen_domctl *op);
+/* An unbound port of id's for dom0 (a console or store port); ends the test on failure. */
+evtchn_port_t port_for_domain(domid_t id);
+/* max_mem max_kb, then Mica's build domctl from this kernel's own module
+   with cmdline and mem_kb, fresh console and store ports; ends the test on failure. */
+void domain_build_from_module(struct xen_domctl *op, domid_t id, const char *cmdline,
+                              uint64_t mem_kb, uint64_t max_kb);
+/* Returns once dom has shut down (op: its getdomaininfo); ends the test
+   after timeout_ns or on a failed call. */
+void domain_wait_shutdown(struct xen_domctl *op, domid_t dom, uint64_t timeout_ns);
+/* Yields until *word == value; false after timeout_ns. */
+bool wait_word(volatile uint64_t *word, uint64_t value, uint64_t timeout_ns);
 /* Scales a TSC delta as the ABI says (shift, then 32.32 multiply). */
 uint64_t tsc_delta_to_ns(uint64_t delta, uint32_t mul, int8_t shift);
 /* Waits (blocking) until system time reaches deadline_ns or `cond`. */

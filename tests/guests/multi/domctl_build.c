@@ -33,13 +33,7 @@
 static struct xen_domctl op;
 static uint8_t garbage[8192];
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_call(&op, cmd, dom); }
 
 /* The domain's info if it exists (getdomaininfo answers the next one up). */
 static bool domain_info(domid_t id, struct xen_domctl_getdomaininfo *out)
@@ -66,25 +60,13 @@ struct fresh {
 static struct fresh make_domain(uint64_t max_kb)
 {
     struct fresh f;
-    struct evtchn_alloc_unbound a;
 
-    memset(&op, 0, sizeof(op));
-    op.u.createdomain.max_vcpus = 1;
-    op.u.createdomain.max_evtchn_port = 1023;
-    op.u.createdomain.max_grant_frames = -1;
-    op.u.createdomain.max_maptrack_frames = -1;
-    op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
-    REQUIRE_EQ(domctl(XEN_DOMCTL_createdomain, 0), 0);
-    f.id = op.domain;
+    f.id = domain_create_small(&op);
     memset(&op, 0, sizeof(op));
     op.u.max_mem.max_memkb = max_kb;
     REQUIRE_EQ(domctl(XEN_DOMCTL_max_mem, f.id), 0);
-    a = (struct evtchn_alloc_unbound){ .dom = f.id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a), 0);
-    f.console_port = a.port;
-    a = (struct evtchn_alloc_unbound){ .dom = f.id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a), 0);
-    f.store_port = a.port;
+    f.console_port = port_for_domain(f.id);
+    f.store_port = port_for_domain(f.id);
     return f;
 }
 

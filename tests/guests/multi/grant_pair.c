@@ -28,17 +28,6 @@
 
 static volatile uint64_t *peer(void) { return (volatile uint64_t *)pool[AT]; }
 
-static bool wait_for(volatile uint64_t *w, uint64_t v)
-{
-    uint64_t end = system_time_ns() + WAIT_NS;
-
-    while (*w != v) {
-        if (system_time_ns() > end)
-            return false;
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    return true;
-}
 
 /* Maps domain dom's ref at AT, retrying while the peer is still setting up. */
 static int16_t map_peer(uint16_t dom, uint32_t ref, uint32_t *h, uint64_t *bus)
@@ -93,7 +82,7 @@ static enum result client(void)
     /* Mapped again, and kept so: our death must release it. */
     REQUIRE_EQ(map_peer(0, 8, &h, &bus), GNTST_okay);
     q[0] = 1;
-    if (!wait_for(&q[0], 2)) {
+    if (!wait_word(&q[0], 2, WAIT_NS)) {
         printk("client: dom0 never answered\n");
         return RESULT_FAILURE;
     }
@@ -103,14 +92,7 @@ static enum result client(void)
 
 static struct xen_domctl op;
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    memset(&op, 0, sizeof(op));
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_fresh(&op, cmd, dom); }
 
 static uint64_t extents[512];
 
@@ -127,7 +109,7 @@ static enum result server(void)
     gnt_grant(8, 1, pool_mfn(PG_P), GTF_permit_access);
 
     REQUIRE_EQ(map_peer(1, 8, &h, &qbus), GNTST_okay);
-    if (!wait_for(&peer()[0], 1)) {
+    if (!wait_word(&peer()[0], 1, WAIT_NS)) {
         printk("server: domain 1 never got ready\n");
         return RESULT_FAILURE;
     }
@@ -140,17 +122,7 @@ static enum result server(void)
     peer()[0] = 2;
 
     /* Wait for domain 1 to shut down, then destroy it. */
-    uint64_t end = system_time_ns() + WAIT_NS;
-    for (;;) {
-        REQUIRE_EQ(domctl(XEN_DOMCTL_getdomaininfo, 1), 0);
-        if (op.domain == 1 && (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown))
-            break;
-        if (system_time_ns() > end) {
-            printk("server: domain 1 did not shut down\n");
-            return RESULT_FAILURE;
-        }
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
+    domain_wait_shutdown(&op, 1, WAIT_NS);
     REQUIRE_EQ(domctl(XEN_DOMCTL_destroydomain, 1), 0);
     printk("server: domain 1 destroyed with dom0's page mapped and its own page mapped by dom0\n");
 

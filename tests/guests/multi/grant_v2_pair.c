@@ -37,17 +37,6 @@ static uint64_t stat_home;
 
 static volatile uint64_t *peer(void) { return (volatile uint64_t *)pool[AT]; }
 
-static bool wait_for(volatile uint64_t *w, uint64_t v)
-{
-    uint64_t end = system_time_ns() + WAIT_NS;
-
-    while (*w != v) {
-        if (system_time_ns() > end)
-            return false;
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    return true;
-}
 
 static bool wait_status(unsigned ref, uint16_t v)
 {
@@ -137,13 +126,13 @@ static enum result client(void)
     REQUIRE(wait_status(8, GTF_reading | GTF_writing), "dom0 never mapped our grant");
     CHECK_EQ(set_version(1), -XEN_EBUSY);
     q[0] = 1;
-    if (!wait_for(&q[0], 2)) {
+    if (!wait_word(&q[0], 2, WAIT_NS)) {
         printk("client: dom0 never finished its copies\n");
         return RESULT_FAILURE;
     }
     CHECK_EQ(gnt_unmap((uint64_t)pool[AT], 0, h), GNTST_okay);
     q[0] = 3;
-    if (!wait_for(&q[0], 4)) {
+    if (!wait_word(&q[0], 4, WAIT_NS)) {
         printk("client: dom0 never went back to version 1\n");
         return RESULT_FAILURE;
     }
@@ -153,14 +142,7 @@ static enum result client(void)
 
 static struct xen_domctl op;
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    memset(&op, 0, sizeof(op));
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_fresh(&op, cmd, dom); }
 
 static enum result server(void)
 {
@@ -181,7 +163,7 @@ static enum result server(void)
     grant_full(8, 1, pool_mfn(PG_P), 0);
 
     REQUIRE_EQ(map_peer(1, 8, &h), GNTST_okay);
-    if (!wait_for(&peer()[0], 1)) {
+    if (!wait_word(&peer()[0], 1, WAIT_NS)) {
         printk("server: domain 1 never got ready\n");
         return RESULT_FAILURE;
     }
@@ -240,7 +222,7 @@ static enum result server(void)
     peer()[0] = 2;
 
     /* Domain 1 unmaps P; with our status frame unmapped we go back to 1. */
-    if (!wait_for(&peer()[0], 3)) {
+    if (!wait_word(&peer()[0], 3, WAIT_NS)) {
         printk("server: domain 1 never unmapped our page\n");
         return RESULT_FAILURE;
     }
@@ -253,17 +235,7 @@ static enum result server(void)
     peer()[0] = 4;
 
     /* Wait for domain 1 to shut down, then destroy it. */
-    uint64_t end = system_time_ns() + WAIT_NS;
-    for (;;) {
-        REQUIRE_EQ(domctl(XEN_DOMCTL_getdomaininfo, 1), 0);
-        if (op.domain == 1 && (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown))
-            break;
-        if (system_time_ns() > end) {
-            printk("server: domain 1 did not shut down\n");
-            return RESULT_FAILURE;
-        }
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
+    domain_wait_shutdown(&op, 1, WAIT_NS);
     REQUIRE_EQ(domctl(XEN_DOMCTL_destroydomain, 1), 0);
     CHECK_EQ(peer()[100], 0x3333000000000064UL);
     CHECK_EQ(gnt_unmap((uint64_t)pool[AT], 0, h), GNTST_okay);

@@ -503,13 +503,7 @@ static enum result fuzzer(void)
 
 static struct xen_domctl op;
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_call(&op, cmd, dom); }
 
 static bool domain_info(domid_t id, struct xen_domctl_getdomaininfo *out)
 {
@@ -547,38 +541,15 @@ static bool report_stuck(domid_t id, const struct xen_domctl_getdomaininfo *info
 static bool run_seed(uint64_t seed, uint64_t iterations)
 {
     static char cmdline[128];
-    struct mica_domctl_build_pv a;
     struct xen_domctl_getdomaininfo info;
-    struct evtchn_alloc_unbound ub;
     uint64_t free0 = physinfo_free_pages(), end;
     domid_t id;
 
-    memset(&op, 0, sizeof(op));
-    op.u.createdomain.max_vcpus = 1;
-    op.u.createdomain.max_evtchn_port = 1023;
-    op.u.createdomain.max_grant_frames = -1;
-    op.u.createdomain.max_maptrack_frames = -1;
-    op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
-    REQUIRE_EQ(domctl(XEN_DOMCTL_createdomain, 0), 0);
-    id = op.domain;
-    memset(&op, 0, sizeof(op));
-    op.u.max_mem.max_memkb = FUZZ_MEM_KB + 1024;   /* room to grow a little */
-    REQUIRE_EQ(domctl(XEN_DOMCTL_max_mem, id), 0);
+    id = domain_create_small(&op);
     snprintk(cmdline, sizeof(cmdline), "role=fuzz seed=%lu iterations=%lu trace=%lu", seed,
              iterations, cmdline_number("trace", ~0UL));
-    a = (struct mica_domctl_build_pv){
-        .kernel = start_info->mod_start, .kernel_len = start_info->mod_len,
-        .cmdline = (uint64_t)cmdline, .cmdline_len = strlen(cmdline), .mem_kb = FUZZ_MEM_KB,
-    };
-    ub = (struct evtchn_alloc_unbound){ .dom = id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &ub), 0);
-    a.console_port = ub.port;
-    ub = (struct evtchn_alloc_unbound){ .dom = id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &ub), 0);
-    a.store_port = ub.port;
-    memset(&op, 0, sizeof(op));
-    memcpy(op.u.pad, &a, sizeof(a));
-    REQUIRE_EQ(domctl(MICA_DOMCTL_build_pv, id), 0);
+    /* max_mem leaves it room to grow a little. */
+    domain_build_from_module(&op, id, cmdline, FUZZ_MEM_KB, FUZZ_MEM_KB + 1024);
     memset(&op, 0, sizeof(op));
     REQUIRE_EQ(domctl(XEN_DOMCTL_unpausedomain, id), 0);
 

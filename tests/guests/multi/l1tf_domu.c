@@ -18,14 +18,7 @@
 
 static struct xen_domctl op;
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    memset(&op, 0, sizeof(op));
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_fresh(&op, cmd, dom); }
 
 static uint64_t pool0_l1e_ma(uint64_t **slot)
 {
@@ -58,17 +51,7 @@ static enum result dom0(void)
     CHECK_EQ(*slot, unsafe);
     CHECK_EQ(pool_rw(0), 0);
 
-    uint64_t end = system_time_ns() + WAIT_NS;
-    for (;;) {
-        REQUIRE_EQ(domctl(XEN_DOMCTL_getdomaininfo, 1), 0);
-        if (op.domain == 1 && (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown))
-            break;
-        if (system_time_ns() > end) {
-            printk("dom0: domain 1 did not end\n");
-            return RESULT_FAILURE;
-        }
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
+    domain_wait_shutdown(&op, 1, WAIT_NS);
     unsigned reason = (op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
                       XEN_DOMINF_shutdownmask;
     uint64_t tot = op.u.getdomaininfo.tot_pages;

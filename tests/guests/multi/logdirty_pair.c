@@ -47,17 +47,6 @@ static volatile uint64_t *vpage(unsigned i)
     return (volatile uint64_t *)pool[i];
 }
 
-static bool wait_for(volatile uint64_t *w, uint64_t v)
-{
-    uint64_t end = system_time_ns() + WAIT_NS;
-
-    while (*w != v) {
-        if (system_time_ns() > end)
-            return false;
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    return true;
-}
 
 /* ---- domain 1 ---- */
 
@@ -128,19 +117,19 @@ static enum result client(void)
     ctl[C_PHASE] = 1;
 
     /* Round 1, after dom0 enabled log-dirty and cleaned once. */
-    if (!wait_for(&ctl[C_PHASE], 2))
+    if (!wait_word(&ctl[C_PHASE], 2, WAIT_NS))
         goto lost;
     dirty_routes(0x1001);
     ctl[C_USER_FAULTS] = user_faults;
     ctl[C_PHASE] = 3;
     /* Round 2, after a CLEAN: every route is caught again. */
-    if (!wait_for(&ctl[C_PHASE], 4))
+    if (!wait_word(&ctl[C_PHASE], 4, WAIT_NS))
         goto lost;
     dirty_routes(0x2002);
     ctl[C_USER_FAULTS] = user_faults;
     ctl[C_PHASE] = 5;
     /* Logging is off: every page writable again, through both halves. */
-    if (!wait_for(&ctl[C_PHASE], 6))
+    if (!wait_word(&ctl[C_PHASE], 6, WAIT_NS))
         goto lost;
     dirty_routes(0x3003);
     CHECK_EQ(vpage(PG_K)[7], 0x3003);
@@ -165,14 +154,11 @@ static uint8_t bitmap[8192];
 static long shadow(uint16_t dom, uint32_t sop, uint32_t mode, uint8_t *bm, uint64_t pages)
 {
     memset(&op, 0, sizeof(op));
-    op.cmd = XEN_DOMCTL_shadow_op;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
     op.u.shadow_op.op = sop;
     op.u.shadow_op.mode = mode;
     op.u.shadow_op.dirty_bitmap = (uint64_t)bm;
     op.u.shadow_op.pages = pages;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
+    return domctl_call(&op, XEN_DOMCTL_shadow_op, dom);
 }
 
 static uint64_t nr_pages, pfns[NR_ROUTES];
@@ -229,7 +215,7 @@ static enum result server(void)
            system_time_ns() < end)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     REQUIRE_EQ(st, GNTST_okay);
-    if (!wait_for(&ctl[C_PHASE], 1)) {
+    if (!wait_word(&ctl[C_PHASE], 1, WAIT_NS)) {
         printk("server: domain 1 never got ready\n");
         return RESULT_FAILURE;
     }
@@ -263,7 +249,7 @@ static enum result server(void)
 
     /* Round 1: domain 1's routes, then dom0's two. */
     ctl[C_PHASE] = 2;
-    if (!wait_for(&ctl[C_PHASE], 3))
+    if (!wait_word(&ctl[C_PHASE], 3, WAIT_NS))
         goto lost;
     struct gnttab_copy c = { .source = { .u.gmfn = va_to_mfn(pool[PG_PEER + 1]), .domid = DOMID_SELF },
                              .dest = { .u.ref = REF_GC, .domid = 1, .offset = 24 }, .len = 8,
@@ -291,7 +277,7 @@ static enum result server(void)
 
     /* Round 2: the guest's routes are write-protected again. */
     ctl[C_PHASE] = 4;
-    if (!wait_for(&ctl[C_PHASE], 5))
+    if (!wait_word(&ctl[C_PHASE], 5, WAIT_NS))
         goto lost;
     read_bitmap(XEN_DOMCTL_SHADOW_OP_PEEK, "peek, round 2");
     expect_routes(BIT(R_K) | BIT(R_U) | BIT(R_H) | BIT(R_CTL), ALL_ROUTES, "round 2");
@@ -321,34 +307,16 @@ static enum result server(void)
     CHECK_EQ(shadow(1, XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, 0, NULL, 0), 0);
 
     ctl[C_PHASE] = 6;
-    if (!wait_for(&ctl[C_PHASE], 7))
+    if (!wait_word(&ctl[C_PHASE], 7, WAIT_NS))
         goto lost;
     read_bitmap(XEN_DOMCTL_SHADOW_OP_PEEK, "peek after off, guest wrote everything");
     CHECK_EQ(count_bits(), 0);
     printk("server: domain 1 saw %lu user-half write faults\n", (unsigned long)ctl[C_USER_FAULTS]);
 
     /* Destroy it with its write-protect records still there. */
-    end = system_time_ns() + WAIT_NS;
     CHECK_EQ(gnt_unmap((uint64_t)ctl, 0, h), GNTST_okay);
-    for (;;) {
-        memset(&op, 0, sizeof(op));
-        op.cmd = XEN_DOMCTL_getdomaininfo;
-        op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-        op.domain = 1;
-        REQUIRE_EQ(HC(__HYPERVISOR_domctl, &op, 0, 0), 0);
-        if (op.domain == 1 && (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown))
-            break;
-        if (system_time_ns() > end) {
-            printk("server: domain 1 did not shut down\n");
-            return RESULT_FAILURE;
-        }
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    memset(&op, 0, sizeof(op));
-    op.cmd = XEN_DOMCTL_destroydomain;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = 1;
-    CHECK_EQ(HC(__HYPERVISOR_domctl, &op, 0, 0), 0);
+    domain_wait_shutdown(&op, 1, WAIT_NS);
+    CHECK_EQ(domctl_fresh(&op, XEN_DOMCTL_destroydomain, 1), 0);
     printk("server: domain 1 destroyed\n");
     return RESULT_SUCCESS;
 lost:

@@ -45,17 +45,6 @@
 #define W_SEQ      0    /* dom0 writes odd numbers, domain 1 the next even one */
 #define W_READY    1    /* domain 1 has mapped the page */
 
-static bool wait_for(volatile uint64_t *w, uint64_t v)
-{
-    uint64_t end = system_time_ns() + WAIT_NS;
-
-    while (*w != v) {
-        if (system_time_ns() > end)
-            return false;
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    return true;
-}
 
 static enum result client(void)
 {
@@ -92,27 +81,17 @@ static enum result client(void)
 
 static struct xen_domctl op;
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    memset(&op, 0, sizeof(op));
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_fresh(&op, cmd, dom); }
 
 /* XEN_DOMCTL_scheduler_op putinfo: the credit cap of dom, weight kept. */
 static long set_cap(domid_t dom, uint16_t cap)
 {
     memset(&op, 0, sizeof(op));
-    op.cmd = XEN_DOMCTL_scheduler_op;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
     op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
     op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
     op.u.scheduler_op.u.credit.weight = 0;     /* keep */
     op.u.scheduler_op.u.credit.cap = cap;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
+    return domctl_call(&op, XEN_DOMCTL_scheduler_op, dom);
 }
 
 /* Nanoseconds this vCPU has spent not running, so far. */
@@ -133,7 +112,7 @@ static enum result server(void)
     REQUIRE_EQ(gnt_init(), 0);
     memset((void *)p, 0, 4096);
     gnt_grant(8, 1, pool_mfn(PG_SHARED), GTF_permit_access);
-    if (!wait_for(&p[W_READY], 1)) {
+    if (!wait_word(&p[W_READY], 1, WAIT_NS)) {
         printk("server: domain 1 never mapped the page\n");
         return RESULT_FAILURE;
     }
@@ -199,17 +178,7 @@ static enum result server(void)
     }
     p[W_SEQ] = DONE;
 
-    end = system_time_ns() + WAIT_NS;
-    for (;;) {
-        REQUIRE_EQ(domctl(XEN_DOMCTL_getdomaininfo, 1), 0);
-        if (op.domain == 1 && (op.u.getdomaininfo.flags & XEN_DOMINF_shutdown))
-            break;
-        if (system_time_ns() > end) {
-            printk("server: domain 1 did not shut down\n");
-            return RESULT_FAILURE;
-        }
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
+    domain_wait_shutdown(&op, 1, WAIT_NS);
     printk("server: domain 1 finished\n");
     return RESULT_SUCCESS;
 }

@@ -55,13 +55,7 @@ static void nap(void)
     events_enable_on(vi);
 }
 
-static long domctl(uint32_t cmd, domid_t dom)
-{
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return HC(__HYPERVISOR_domctl, &op, 0, 0);
-}
+static long domctl(uint32_t cmd, domid_t dom) { return domctl_call(&op, cmd, dom); }
 
 static unsigned host_cpus(void)
 {
@@ -106,41 +100,12 @@ static uint64_t hard_mask(domid_t id, uint32_t vcpu)
     return mask;
 }
 
-static domid_t create(void)
-{
-    memset(&op, 0, sizeof(op));
-    op.u.createdomain.max_vcpus = 1;
-    op.u.createdomain.max_evtchn_port = 1023;
-    op.u.createdomain.max_grant_frames = -1;
-    op.u.createdomain.max_maptrack_frames = -1;
-    op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(1);
-    REQUIRE_EQ(domctl(XEN_DOMCTL_createdomain, 0), 0);
-    return op.domain;
-}
-
 static void build(domid_t id, unsigned long steps)
 {
     static char cmdline[96];
-    struct mica_domctl_build_pv a;
-    struct evtchn_alloc_unbound ub;
 
-    memset(&op, 0, sizeof(op));
-    op.u.max_mem.max_memkb = WORKER_MEM_KB;
-    REQUIRE_EQ(domctl(XEN_DOMCTL_max_mem, id), 0);
     snprintk(cmdline, sizeof(cmdline), "role=worker steps=%lu", steps);
-    a = (struct mica_domctl_build_pv){
-        .kernel = start_info->mod_start, .kernel_len = start_info->mod_len,
-        .cmdline = (uint64_t)cmdline, .cmdline_len = strlen(cmdline), .mem_kb = WORKER_MEM_KB,
-    };
-    ub = (struct evtchn_alloc_unbound){ .dom = id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &ub), 0);
-    a.console_port = ub.port;
-    ub = (struct evtchn_alloc_unbound){ .dom = id, .remote_dom = 0 };
-    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &ub), 0);
-    a.store_port = ub.port;
-    memset(&op, 0, sizeof(op));
-    memcpy(op.u.pad, &a, sizeof(a));
-    REQUIRE_EQ(domctl(MICA_DOMCTL_build_pv, id), 0);
+    domain_build_from_module(&op, id, cmdline, WORKER_MEM_KB, WORKER_MEM_KB);
 }
 
 /* The refusals, on a fresh (never run) domain; it is destroyed after. */
@@ -149,7 +114,7 @@ static bool check_refusals(unsigned ncpus)
     uint64_t free0 = physinfo_free_pages();
     uint64_t absent = ncpus < 64 ? 1ULL << ncpus : 0, online = absent - 1;
     unsigned before = check_failures;
-    domid_t id = create();
+    domid_t id = domain_create_small(&op);
 
     CHECK_EQ(pin(id, 0, absent), -XEN_EINVAL);          /* only a CPU the host lacks */
     CHECK_EQ(pin(id, 0, 0), -XEN_EINVAL);               /* an empty mask */
@@ -182,7 +147,7 @@ static bool run_round(unsigned round, unsigned ndom, unsigned ncpus, unsigned lo
 
     memset(w, 0, sizeof(w));
     for (unsigned i = 0; i < ndom; i++) {
-        w[i].id = create();
+        w[i].id = domain_create_small(&op);
         /* In odd rounds the last one is to be destroyed while it runs:
            give it work enough to be still at it when dom0 looks. */
         build(w[i].id, (round & 1) && i == ndom - 1 ? steps * 50 : steps);
