@@ -91,11 +91,8 @@ static bool one_round(unsigned r, unsigned *elsewhere)
     uint64_t before = physinfo_free_pages();
     unsigned cpu = 0;
 
-    REQUIRE_EQ(ts_create(), 0);
-    domid_t id = ts_op.domain;
-    REQUIRE_EQ(ts_max_mem(id, NR), 0);
-    REQUIRE_EQ(ts_populate(id, m, NR), NR);
-    REQUIRE_EQ(ts_build_tables(id, m, NR), 0);
+    domid_t id = 0;
+    REQUIRE_EQ(ts_create_with_tables(&id, m, NR, NR), 0);
     REQUIRE_EQ(ts_map_foreign(0, m[5], true, id), 0);
     memset(pool[0], 0, 4096);
     memcpy(pool[0], code, sizeof(code));

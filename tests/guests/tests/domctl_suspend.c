@@ -87,12 +87,9 @@ enum result test_main(void)
     map_shared_info();
     REQUIRE_EQ(evtchn_bind_virq(VIRQ_DOM_EXC, 0, &dom_exc), 0);
     uint64_t free_before = physinfo_free_pages();
-    REQUIRE_EQ(ts_create(), 0);
-    domid_t id = ts_op.domain;
+    domid_t id = 0;
+    REQUIRE_EQ(ts_create_with_tables(&id, m, NR, NR - 1), 0);
     printk("created d%u\n", id);
-    REQUIRE_EQ(ts_max_mem(id, NR), 0);
-    REQUIRE_EQ(ts_populate(id, m, NR), NR);
-    REQUIRE_EQ(ts_build_tables(id, m, NR - 1), 0);
     REQUIRE_EQ(ts_map_foreign(0, m[5], true, id), 0);
     memcpy(pool[0], code, sizeof(code));
     REQUIRE_EQ(ts_unmap_foreign(0), 0);

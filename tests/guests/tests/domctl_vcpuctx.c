@@ -160,12 +160,9 @@ enum result test_main(void)
     REQUIRE_EQ(traps_install(), 0);
     map_shared_info();                  /* the clock, for waiting */
     uint64_t free_before = physinfo_free_pages();
-    REQUIRE_EQ(ts_create(), 0);
-    domid_t id = ts_op.domain;
+    domid_t id = 0;
+    REQUIRE_EQ(ts_create_with_tables(&id, m, NR, NR - 1), 0);
     printk("created d%u\n", id);
-    REQUIRE_EQ(ts_max_mem(id, NR), 0);
-    REQUIRE_EQ(ts_populate(id, m, NR), NR);
-    REQUIRE_EQ(ts_build_tables(id, m, NR - 1), 0);
 
     /* Code at CODE_VA, the reason's first half at DATA_VA (the FS base). */
     REQUIRE_EQ(ts_map_foreign(0, m[5], true, id), 0);

@@ -78,14 +78,7 @@ static long make_domain(domid_t *id, bool l4_self, bool l3_self)
     const uint64_t ro = PTE_P | PTE_US | PTE_A;
     long rc;
 
-    if ((rc = ts_create()))
-        return rc;
-    *id = ts_op.domain;
-    if ((rc = ts_max_mem(*id, NR)))
-        return rc;
-    if ((rc = ts_populate(*id, m, NR)) != NR)
-        return rc < 0 ? rc : -1;
-    if ((rc = ts_build_tables(*id, m, NR)))
+    if ((rc = ts_create_with_tables(id, m, NR, NR)))
         return rc;
     if (l4_self && (rc = poke_raw(*id, 0, LINEAR_SLOT, (m[0] << 12) | ro)))
         return rc;

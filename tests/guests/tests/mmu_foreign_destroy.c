@@ -25,14 +25,7 @@ static long make_domain(domid_t *id)
 {
     long rc;
 
-    if ((rc = ts_create()))
-        return rc;
-    *id = ts_op.domain;
-    if ((rc = ts_max_mem(*id, NR)))
-        return rc;
-    if ((rc = ts_populate(*id, m, NR)) != NR)
-        return rc < 0 ? rc : -1;
-    if ((rc = ts_build_tables(*id, m, NR)))
+    if ((rc = ts_create_with_tables(id, m, NR, NR)))
         return rc;
     return ts_ext(MMUEXT_PIN_L4_TABLE, m[0], *id);
 }

@@ -188,4 +188,22 @@ static inline long ts_build_tables(domid_t dom, const uint64_t *m, unsigned n)
     return 0;
 }
 
+/*
+ * A new domain (ts_create) of nr frames m[0..nr-1], max_mem nr, with the
+ * ts_build_tables tree over m[0..mapped-1]; *id is set once it exists.
+ */
+static inline long ts_create_with_tables(domid_t *id, uint64_t *m, unsigned nr, unsigned mapped)
+{
+    long rc;
+
+    if ((rc = ts_create()))
+        return rc;
+    *id = ts_op.domain;
+    if ((rc = ts_max_mem(*id, nr)))
+        return rc;
+    if ((rc = ts_populate(*id, m, nr)) != (long)nr)
+        return rc < 0 ? rc : -1;
+    return ts_build_tables(*id, m, mapped);
+}
+
 #endif
