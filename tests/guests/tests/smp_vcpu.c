@@ -286,9 +286,16 @@ enum result test_main(void)
     CHECK_EQ(smp_evt_counts[0][tmr1], 0);
     CHECK_EQ(smp_evt_counts[1][tmr0], 0);
 
-    /* vCPU 1 takes itself down; up again resumes it after its hypercall. */
+    /*
+     * vCPU 1 takes itself down; up again resumes it after its hypercall.
+     * On two CPUs at once it reads as down before its CPU has switched
+     * away from it (its runstate still "running"), on Xen as on Mica:
+     * wait for both.
+     */
     uint64_t deadline = system_time_ns() + WAIT_NS;
-    while (HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 && system_time_ns() < deadline)
+    while ((HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL) != 0 ||
+            HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &ri) != 0 ||
+            ri.state != RUNSTATE_offline) && system_time_ns() < deadline)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     REQUIRE_EQ(HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, NULL), 0);
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &ri), 0);
