@@ -23,25 +23,33 @@ def kernel_path(name):
     return os.path.join(TOP, "build/tests/guests/bench/%s.elf" % name)
 
 
+def boot_iso(iso, log, smp=1, timeout=300):
+    """Boots iso in QEMU (TCG, smp CPUs) until the kernel's "Test result:"
+    line, QEMU's exit or timeout seconds; returns the serial log's text."""
+    proc = subprocess.Popen(["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg",
+                             "-cpu", CPU, "-smp", str(smp), "-m", "256", "-display", "none",
+                             "-monitor", "none", "-serial", "file:" + log, "-no-reboot",
+                             "-cdrom", iso],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start, text = time.monotonic(), ""
+    while time.monotonic() - start < timeout:
+        if os.path.exists(log):
+            with open(log, "rb") as f:
+                text = f.read().decode(errors="replace")
+        if re.search(r"(?m)^Test result: \w+", text) or proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    return text
+
+
 def run(label, image, name):
     tmp = tempfile.mkdtemp()
     iso, log = os.path.join(tmp, "b.iso"), os.path.join(tmp, "serial.log")
     subprocess.run([os.path.join(TOP, "scripts/mkiso"), iso, image, OPTS, kernel_path(name),
                     "%s test=%s" % (name, name)], check=True, stdout=subprocess.DEVNULL)
-    proc = subprocess.Popen(["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg",
-                             "-cpu", CPU, "-m", "256", "-display", "none", "-monitor", "none",
-                             "-serial", "file:" + log, "-no-reboot", "-cdrom", iso],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    start, text = time.monotonic(), ""
-    while time.monotonic() - start < 300:
-        if os.path.exists(log):
-            with open(log, "rb") as f:
-                text = f.read().decode(errors="replace")
-        if re.search(r"Test result: \w+", text) or proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    proc.kill()
-    proc.wait()
+    text = boot_iso(iso, log)
     found = dict(re.findall(r"BENCH (\w+) (\d+)", text))
     if not found:
         print("%s: no results (see the log: %s)" % (label, log))

@@ -10,15 +10,8 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OPTS = "console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1"
-CPU = os.environ.get("MICA_QEMU_CPU", "max,-smap,-smep,-pku,-la57")
-
-
-def kernel_path(name):
-    return os.path.join(TOP, "build/tests/guests/bench/%s.elf" % name)
+from guest_bench import OPTS, TOP, boot_iso, kernel_path
 
 
 def build(*names):
@@ -36,21 +29,7 @@ def run(name, smp=1, hv_opts="", args="", initrd_self=False, timeout=900):
     subprocess.run([os.path.join(TOP, "scripts/mkiso"), iso, os.path.join(TOP, "build/mica.gz"),
                     (OPTS + " " + hv_opts).strip()] + mods, check=True,
                    stdout=subprocess.DEVNULL)
-    proc = subprocess.Popen(["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg",
-                             "-cpu", CPU, "-smp", str(smp), "-m", "256", "-display", "none",
-                             "-monitor", "none", "-serial", "file:" + log, "-no-reboot",
-                             "-cdrom", iso],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    start, text = time.monotonic(), ""
-    while time.monotonic() - start < timeout:
-        if os.path.exists(log):
-            with open(log, "rb") as f:
-                text = f.read().decode(errors="replace")
-        if re.search(r"(?m)^Test result: \w+", text) or proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    proc.kill()
-    proc.wait()
+    text = boot_iso(iso, log, smp, timeout)
     found = dict(re.findall(r"BENCH (\w+) (\d+)", text))
     if not found or not re.search(r"(?m)^Test result: SUCCESS", text):
         print("%s -smp %d %s: no results (see the log: %s)" % (name, smp, hv_opts, log))
