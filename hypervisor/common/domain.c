@@ -78,6 +78,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     d->domid = domid;
     spin_lock_init(&d->page_alloc_lock, "d->page_alloc_lock", LOCK_ORDER_PAGE_ALLOC);
     spin_lock_init(&d->event_lock, "d->event_lock", LOCK_ORDER_EVENT);
+    spin_lock_init(&d->console_rate_lock, "d->console_rate_lock", LOCK_ORDER_GUEST_CONSOLE);
     arch_domain_locks_init(&d->arch);
     d->is_privileged = privileged;
     d->max_vcpus = max_vcpus;

@@ -9,6 +9,7 @@
 #define MICA_DOMAIN_H
 
 #include <asm/domain.h>
+#include <mica/console_limit.h>
 #include <mica/cpumask.h>
 #include <mica/rcu.h>
 #include <mica/spinlock.h>
@@ -142,6 +143,9 @@ struct domain {
     /* An unprivileged guest's console_io output, gathered into lines. */
     char console_line[120];
     u32 console_len;
+    /* What of those lines reaches the console (common/console_io.c). */
+    spinlock_t console_rate_lock;
+    struct line_bucket console_rate;    /* guarded by console_rate_lock */
 
     struct arch_domain arch;
     struct domain *next;            /* list of all domains; guarded by domlist_lock */

@@ -29,6 +29,7 @@ enum lock_order {
     LOCK_ORDER_RCU          = 75,  /* rcu.lock: deferred-free batches */
     LOCK_ORDER_PCI_CONF     = 80,  /* pci_conf_lock: the 0xCF8/0xCFC latch */
     LOCK_ORDER_UNKNOWN_OP   = 85,  /* unknown_op_lock: the unknown-call report table */
+    LOCK_ORDER_GUEST_CONSOLE = 87, /* d->console_rate_lock: a domU's console rate limit */
     LOCK_ORDER_CONSOLE      = 90,  /* console_lock: ring and UART */
     LOCK_ORDER_LOGDIRTY     = 95,  /* d->arch.logdirty.lock: the dirty bitmap; innermost (no printing under it) */
     LOCK_ORDER_TEST         = 100, /* unit tests and self tests only */
