@@ -16,6 +16,24 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 XEN_GZ = "/boot/xen-4.17-amd64.gz"
 OPTS = "console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1"
+
+# Xen 4.17 is booted with the speculative-execution mitigations Mica lacks
+# turned off, and with the one Mica always does (eager FPU switching)
+# turned on, so that no ratio comes from one side doing less
+# (docs/spec-ctrl.md, "Benchmarks: the same mitigations on both").
+# Left at their defaults on both: pv-l1tf (same rule and default on both),
+# smt and tsx (neither changes them on this CPU model).  Compiled into
+# Xen and not switchable: HARDEN_ARRAY and HARDEN_GUEST_ACCESS (index and
+# guest-pointer masking on hypercall paths).
+# Xen cuts an option's value at 127 characters (MAX_PARAM_SIZE), hence two
+# spec-ctrl= options; each is applied in turn.
+XEN_MITIGATION_PARITY = (
+    "spec-ctrl=msr-sc=0,rsb=0,verw=0,ibpb-entry=0,bhb-entry=0,bti-thunk=jmp,ibrs=0,ibpb=0 "
+    "spec-ctrl=ssbd=0,psfd=0,branch-harden=0,gds-mit=0,div-scrub=0,bhi-dis-s=0,"
+    "bp-spec-reduce=0,eager-fpu=1 xpti=0")
+assert all(len(o) < 128 for o in XEN_MITIGATION_PARITY.split())
+
+XEN_OPTS = OPTS + " " + XEN_MITIGATION_PARITY
 CPU = os.environ.get("MICA_QEMU_CPU", "max,-smap,-smep,-pku,-la57")
 
 
@@ -44,10 +62,10 @@ def boot_iso(iso, log, smp=1, timeout=300):
     return text
 
 
-def run(label, image, name):
+def run(label, image, name, opts=OPTS):
     tmp = tempfile.mkdtemp()
     iso, log = os.path.join(tmp, "b.iso"), os.path.join(tmp, "serial.log")
-    subprocess.run([os.path.join(TOP, "scripts/mkiso"), iso, image, OPTS, kernel_path(name),
+    subprocess.run([os.path.join(TOP, "scripts/mkiso"), iso, image, opts, kernel_path(name),
                     "%s test=%s" % (name, name)], check=True, stdout=subprocess.DEVNULL)
     text = boot_iso(iso, log)
     found = dict(re.findall(r"BENCH (\w+) (\d+)", text))
@@ -61,7 +79,7 @@ def compare(name, keys, unit="guest TSC cycles"):
     subprocess.run(["make", "-s", "-C", TOP, "build/mica.gz",
                     os.path.relpath(kernel_path(name), TOP)], check=True)
     mica = run("Mica", os.path.join(TOP, "build/mica.gz"), name)
-    xen = run("Xen 4.17", XEN_GZ, name) if os.path.exists(XEN_GZ) else {}
+    xen = run("Xen 4.17", XEN_GZ, name, XEN_OPTS) if os.path.exists(XEN_GZ) else {}
     if not xen:
         print("Xen 4.17 not available (apt-get install xen-hypervisor-4.17-amd64): no ratios")
     print("%-24s %12s %12s %10s" % (unit, "Mica", "Xen 4.17", "Mica/Xen"))

@@ -74,10 +74,46 @@ static void read_cpu(const struct boot_info *bi, struct l1tf_cpu *c)
         c->mmap_end = bi->mmap[bi->nr_mmap - 1].addr + bi->mmap[bi->nr_mmap - 1].len;
 }
 
+/*
+ * The speculation controls the CPU advertises, printed as Xen's
+ * "Hardware features" line is, so a log shows what a mitigation could have
+ * used.  Mica uses none of them yet (docs/spec-ctrl.md); under QEMU's TCG
+ * the list is empty.
+ */
+static void print_spec_features(void)
+{
+    static const struct { u32 leaf; u8 reg, bit; const char *name; } bits[] = {
+        { 7, 3, 26, "IBRS/IBPB" }, { 7, 3, 27, "STIBP" }, { 7, 3, 28, "L1D_FLUSH" },
+        { 7, 3, 29, "ARCH_CAPS" }, { 7, 3, 31, "SSBD" }, { 7, 3, 10, "MD_CLEAR" },
+        { 0x80000008, 1, 12, "IBPB" }, { 0x80000008, 1, 14, "IBRS" },
+        { 0x80000008, 1, 15, "STIBP" }, { 0x80000008, 1, 24, "AMD_SSBD" },
+        { 0x80000008, 1, 25, "VIRT_SSBD" },
+    };
+    char line[160];
+    size_t n = 0;
+    u32 max, max_ext, r[4];
+
+    cpuid(0, 0, &max, &r[1], &r[2], &r[3]);
+    cpuid(0x80000000, 0, &max_ext, &r[1], &r[2], &r[3]);
+    line[0] = '\0';
+    for (unsigned i = 0; i < ARRAY_SIZE(bits); i++) {
+        if (bits[i].leaf < 0x80000000 ? max < bits[i].leaf : max_ext < bits[i].leaf)
+            continue;
+        cpuid(bits[i].leaf, 0, &r[0], &r[1], &r[2], &r[3]);
+        if ((r[bits[i].reg] >> bits[i].bit) & 1)
+            n += (size_t)snprintf(line + n, sizeof(line) - n, " %s", bits[i].name);
+        if (n >= sizeof(line))
+            break;
+    }
+    printk("Speculation controls the CPU offers:%s (Mica uses none of them)\n",
+           line[0] ? line : " none");
+}
+
 void spec_ctrl_init(const struct boot_info *bi)
 {
     struct l1tf_cpu cpu;
 
+    print_spec_features();
     read_cpu(bi, &cpu);
     l1tf_compute(&cpu, &l1tf);
     /* Xen 4.17's defaults: dom0 is trusted, domUs checked where it matters. */
