@@ -11,10 +11,11 @@
  *                      disks and EDID: -ESRCH (none known), EFI: -ENOSYS
  *   set_processor_pminfo  _PDC negotiation as Xen does it with no PM
  *                      driver; Cx/Px/Tx descriptions -ENOSYS
+ *   enter_acpi_sleep   S5 (Linux's power off) powers the machine off;
+ *                      other states refused with Xen's errors
  *
  * Everything else is -ENOSYS, as for a command Xen does not know; in
- * particular enter_acpi_sleep (dom0 powers off through SCHEDOP_shutdown)
- * and the MTRR, microcode, hotplug and symbol-table commands.
+ * particular the MTRR, microcode, hotplug and symbol-table commands.
  */
 #include <asm/current.h>
 #include <asm/guest_access.h>
@@ -22,6 +23,7 @@
 #include <asm/lapic.h>
 #include <asm/paging.h>
 #include <asm/platform_op.h>
+#include <asm/power.h>
 #include <mica/acpi.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
@@ -30,6 +32,7 @@
 #include <mica/unknown_op.h>
 #include <public/errno.h>
 #include <public/platform.h>
+#include <public/sched.h>
 
 /* _PDC capability bits (ACPI processor driver interface, Intel's layout). */
 #define PDC_REVISION_ID    1
@@ -177,6 +180,45 @@ static long set_processor_pminfo(const struct xenpf_set_processor_pminfo *pm)
     }
 }
 
+/*
+ * XENPF_enter_acpi_sleep: a Linux dom0 issues it from its ACPI power-off
+ * path (S5) just before it would write PM1 control itself.  Xen 4.17's
+ * checks and errors, in its order: S3 needs a firmware waking vector
+ * (Mica resumes from nothing: -EOPNOTSUPP, Xen's answer without one); the
+ * extended (hardware-reduced) sleep registers -EPERM (Mica does not read
+ * them from the FADT, Xen's answer when the FADT has none, as QEMU's pc);
+ * no PM1a control block -EPERM; SLP_EN differing between the PM1a and
+ * PM1b values or any flag -EINVAL; a state outside S1-S5 -EINVAL.  Xen
+ * then freezes the domains and enters the state: S5 writes dom0's values
+ * to PM1 control, S1, S2 and S4 end in -EINVAL.  Mica powers off its own
+ * way for S5: dom0 is shut down with SHUTDOWN_poweroff and the machine
+ * follows it (domain_check_machine_end), writing the SLP_TYP Mica read
+ * from \_S5, so every CPU leaves its guests first.
+ */
+static long enter_acpi_sleep(const struct xenpf_enter_acpi_sleep *s)
+{
+    struct domain *d = current_vcpu()->domain;
+
+    if (s->sleep_state == 3)
+        return -XEN_EOPNOTSUPP;
+    if (s->flags & XENPF_ACPI_SLEEP_EXTENDED)
+        return -XEN_EPERM;
+    if (!machine_has_acpi_s5())
+        return -XEN_EPERM;
+    if (s->val_b && ((s->val_a ^ s->val_b) & ACPI_PM1_SLP_EN))
+        return -XEN_EINVAL;
+    if (s->flags)
+        return -XEN_EINVAL;
+    if (s->sleep_state != 5)
+        return -XEN_EINVAL;             /* S0, S1, S2, S4 and beyond */
+    if (d->domid != 0)
+        return -XEN_EPERM;              /* a second control domain cannot power off the host */
+    printk("d%u: ACPI S5 requested (XENPF_enter_acpi_sleep): shutting dom0 down, powering off\n",
+           d->domid);
+    domain_shutdown(d, SHUTDOWN_poweroff);
+    return 0;
+}
+
 static long copy_field_back(u64 arg, const struct xen_platform_op *op, u64 offset, u64 len)
 {
     return copy_to_guest(arg + offset, (const u8 *)op + offset, len) ? -XEN_EFAULT : 0;
@@ -217,6 +259,8 @@ long do_platform_op(u64 arg)
         return rc;
     case XENPF_set_processor_pminfo:
         return set_processor_pminfo(&op.u.set_pminfo);
+    case XENPF_enter_acpi_sleep:
+        return enter_acpi_sleep(&op.u.enter_acpi_sleep);
     default:
         return unknown_op(__HYPERVISOR_platform_op, op.cmd);
     }

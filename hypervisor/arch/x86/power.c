@@ -40,6 +40,11 @@ void power_init(const struct acpi_info *info)
     reset_value = info->reset_value;
 }
 
+bool machine_has_acpi_s5(void)
+{
+    return have_s5;
+}
+
 /* PM1 control is a 16-bit register: keep its other bits, set SLP_TYP and SLP_EN. */
 static void pm1_write(const struct acpi_gas *reg, u16 value)
 {

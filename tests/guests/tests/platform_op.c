@@ -249,6 +249,35 @@ static void check_pdc(void)
     CHECK_EQ(platform_op(&op), -XEN_EINVAL);
 }
 
+/*
+ * enter_acpi_sleep's refusals, in Xen 4.17's order; only those that are
+ * safe on Xen (QEMU's pc has a PM1a control block and an S3 waking
+ * vector, so S3, S4 and S5 would be entered or attempted: not tried).
+ */
+static void check_acpi_sleep(void)
+{
+    struct xen_platform_op op;
+    const uint16_t slp_en = 1u << 13;
+
+    prepare(&op, XENPF_enter_acpi_sleep);
+    op.u.enter_acpi_sleep.sleep_state = 5;
+    op.u.enter_acpi_sleep.flags = 2;                    /* an unknown flag */
+    CHECK_EQ(platform_op(&op), -XEN_EINVAL);
+    op.u.enter_acpi_sleep.flags = 1;                    /* extended: the FADT has no such registers */
+    CHECK_EQ(platform_op(&op), -XEN_EPERM);
+    op.u.enter_acpi_sleep.flags = 0;
+    op.u.enter_acpi_sleep.val_a = (5u << 10) | slp_en;  /* SLP_EN in PM1a but not PM1b */
+    op.u.enter_acpi_sleep.val_b = 5u << 10;
+    CHECK_EQ(platform_op(&op), -XEN_EINVAL);
+    op.u.enter_acpi_sleep.val_a = op.u.enter_acpi_sleep.val_b = 0;
+    op.u.enter_acpi_sleep.sleep_state = 0;              /* S0 is no sleep state */
+    CHECK_EQ(platform_op(&op), -XEN_EINVAL);
+    op.u.enter_acpi_sleep.sleep_state = 6;
+    CHECK_EQ(platform_op(&op), -XEN_EINVAL);
+    op.u.enter_acpi_sleep.sleep_state = 0xffffffff;
+    CHECK_EQ(platform_op(&op), -XEN_EINVAL);
+}
+
 enum result test_main(void)
 {
     struct xen_platform_op op;
@@ -260,6 +289,7 @@ enum result test_main(void)
     check_cpus();
     check_firmware_info();
     check_pdc();
+    check_acpi_sleep();
 
     /* Unknown commands, and one Xen retired (platform_quirk's neighbour 40). */
     prepare(&op, 0);

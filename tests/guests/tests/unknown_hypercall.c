@@ -1,6 +1,9 @@
 /*
  * Hypercall numbers with no handler, through the page and through a raw
  * SYSCALL beyond its 128 slots: -ENOSYS, and the guest carries on.
+ * Two that a Linux guest issues and Xen 4.17 as Debian builds it answers
+ * without doing anything: xsm_op (no XSM: -ENOSYS) and xenpmu_op (vPMU
+ * off by default: -EOPNOTSUPP, whatever the sub-op and argument).
  */
 #include "guest.h"
 
@@ -21,6 +24,12 @@ enum result test_main(void)
         if (rc != -XEN_ENOSYS)
             check_failed(__FILE__, __LINE__, "raw hypercall %#lx returned %ld", raw[i], rc);
     }
+    CHECK_EQ(hypercall5(__HYPERVISOR_xsm_op, 0, 0, 0, 0, 0), -XEN_ENOSYS);
+    static unsigned long pmu_params[4];
+    for (unsigned long sub = 0; sub < 8; sub++)     /* XENPMU_mode_get .. lvtpc_set, and past */
+        CHECK_EQ(hypercall5(__HYPERVISOR_xenpmu_op, sub, (unsigned long)pmu_params, 0, 0, 0),
+                 -XEN_EOPNOTSUPP);
+    CHECK_EQ(hypercall5(__HYPERVISOR_xenpmu_op, 2, 0x1000, 0, 0, 0), -XEN_EOPNOTSUPP);
     /* A known one through the raw path still works after all that. */
     CHECK_EQ(hypercall_raw(__HYPERVISOR_xen_version, XENVER_pagesize, 0, 0), 4096);
     return RESULT_SUCCESS;

@@ -409,6 +409,14 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
         return do_update_va_mapping_otherdomain(a[0], a[1], a[2], a[3]);
     case __HYPERVISOR_mmuext_op:        return do_mmuext_op(a[0], a[1], a[2], a[3]);
     case __HYPERVISOR_mmu_update:       return do_mmu_update(a[0], a[1], a[2], a[3]);
+    /*
+     * Xen 4.17's own answers with Debian's build: no XSM (xsm_op is the
+     * dummy policy's -ENOSYS) and no vPMU (`vpmu=` is off by default, so
+     * every xenpmu_op is -EOPNOTSUPP; Linux asks at each vCPU's start).
+     * Not logged as unknown: they are the answers, not gaps.
+     */
+    case __HYPERVISOR_xsm_op:           return -XEN_ENOSYS;
+    case __HYPERVISOR_xenpmu_op:        return -XEN_EOPNOTSUPP;
     default:                            return unknown_op(nr, UNKNOWN_OP_NO_SUB);
     }
 }

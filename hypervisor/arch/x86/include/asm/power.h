@@ -9,6 +9,9 @@ struct acpi_info;
 /* Remembers how ACPI says to enter S5 and to reset (info may be NULL). */
 void power_init(const struct acpi_info *info);
 
+/* True when ACPI told Mica how to enter S5 (PM1 control registers and \_S5). */
+bool machine_has_acpi_s5(void);
+
 void machine_power_off(void) __noreturn;
 void machine_restart(void) __noreturn;
 void machine_halt(void) __noreturn;
