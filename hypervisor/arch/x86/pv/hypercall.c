@@ -231,6 +231,8 @@ static long do_physdev_op(int cmd, u64 arg)
     if (pirq_physdev_handles(cmd))
         return pirq_physdev_op(v->domain, cmd, arg);
     switch (cmd) {
+    case PHYSDEVOP_pirq_eoi_gmfn_v2:
+        return pirq_eoi_map_register(v->domain, arg);
     case PHYSDEVOP_set_iopl: {
         u32 iopl;
         if (copy_from_guest(&iopl, arg, sizeof(iopl)))

@@ -27,6 +27,7 @@
 #include <asm/m2p.h>
 #include <asm/mm_release.h>
 #include <asm/paging.h>
+#include <asm/pirq.h>
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
 #include <mica/hypercall.h>
@@ -76,6 +77,7 @@ static void drop_vcpu_references(struct domain *d)
             v->vcpu_info_registered = false;
         }
     }
+    pirq_eoi_map_release(d);
     /* Only a builder-made domain took a writable reference on shared_info. */
     if (d->arch.shared_info_typed) {
         put_page_and_type(pv_frame(d->shared_info_mfn));

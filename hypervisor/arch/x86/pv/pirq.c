@@ -17,6 +17,8 @@
 #include <asm/msi.h>
 #include <asm/pci.h>
 #include <asm/pirq.h>
+#include <asm/pv.h>
+#include <asm/paging.h>
 #include <asm/traps.h>
 #include <mica/event.h>
 #include <mica/lib.h>
@@ -346,6 +348,60 @@ long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
     return rc;
 }
 
+/*
+ * The "needs EOI" bitmap of PHYSDEVOP_pirq_eoi_gmfn_v2: Linux registers a
+ * page at boot (xen_init_IRQ) and then reads pirq n's bit instead of
+ * asking irq_status_query, to decide whether to EOI it by hypercall.  As
+ * Xen 4.17 the bit is set when the pirq is bound to an event channel if
+ * the pirq needs one (here: a level-triggered GSI, as irq_status_query
+ * says) and cleared otherwise.  Under pirq_lock.
+ */
+static void eoi_map_update(struct domain *d, u32 pirq, bool needs_eoi)
+{
+    u64 mfn = READ_ONCE(d->arch.pirq_eoi_mfn);
+    u64 *map;
+
+    if (!mfn)
+        return;
+    map = maddr_to_virt(mfn << PAGE_SHIFT);
+    if (needs_eoi)
+        __atomic_fetch_or(&map[pirq / 64], 1ULL << (pirq % 64), __ATOMIC_SEQ_CST);
+    else
+        __atomic_fetch_and(&map[pirq / 64], ~(1ULL << (pirq % 64)), __ATOMIC_SEQ_CST);
+}
+
+/*
+ * PHYSDEVOP_pirq_eoi_gmfn_v2, for any PV domain (domUs ask too), with
+ * Xen 4.17's errors: the frame must be the domain's and take a writable
+ * type reference (-EINVAL), and only one may be registered (-EBUSY).
+ * Xen's v1 also makes PHYSDEVOP_eoi unmask the pirq's event channel;
+ * Mica does not offer v1 (-ENOSYS: Linux asks for v2 first).
+ */
+long pirq_eoi_map_register(struct domain *d, u64 arg)
+{
+    struct physdev_pirq_eoi_gmfn g;
+    u64 none = 0;
+
+    if (copy_from_guest(&g, arg, sizeof(g)))
+        return -XEN_EFAULT;
+    if (g.gmfn == 0 || domain_writable_frame(d, g.gmfn))
+        return -XEN_EINVAL;
+    if (!__atomic_compare_exchange_n(&d->arch.pirq_eoi_mfn, &none, (u64)g.gmfn, false,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        domain_put_writable_frame(d, g.gmfn);
+        return -XEN_EBUSY;
+    }
+    return 0;
+}
+
+void pirq_eoi_map_release(struct domain *d)
+{
+    u64 mfn = __atomic_exchange_n(&d->arch.pirq_eoi_mfn, 0, __ATOMIC_SEQ_CST);
+
+    if (mfn)
+        domain_put_writable_frame(d, mfn);
+}
+
 long pirq_bind(struct domain *d, u32 pirq, u32 port)
 {
     struct pirq *p;
@@ -362,6 +418,7 @@ long pirq_bind(struct domain *d, u32 pirq, u32 port)
     } else {
         p->port = port;
         p->awaiting_eoi = false;
+        eoi_map_update(d, pirq, p->level && !p->msi);
         if (p->routed || p->msi)
             source_mask(p, false);
     }

@@ -88,6 +88,13 @@ struct arch_domain {
     u64 perdomain_l4e;
     u64 *perdomain_l1[2];           /* 2 MiB each: 16 vCPUs of 128 KiB */
     bool shared_info_typed;         /* holds the builder's writable reference on it */
+    /*
+     * PHYSDEVOP_pirq_eoi_gmfn_v2: the guest page whose bit n says pirq n
+     * needs an EOI hypercall; 0 while none.  Set once (compare-and-swap),
+     * held with a writable type reference until the teardown drops it;
+     * its bits are written under pirq_lock (pv/pirq.c).
+     */
+    u64 pirq_eoi_mfn;
     u32 pci_cf8;                    /* dom0's last dword written to port 0xcf8 (asm/pci.h) */
     /* Teardown (pv/mm_teardown.c): where a preempted one goes on. */
     u8 teardown_step;

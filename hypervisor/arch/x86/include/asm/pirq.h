@@ -14,6 +14,9 @@ long pirq_physdev_op(struct domain *d, int cmd, u64 arg);
 /* For event_channel.c: bind/unbind pirq of d to port; 0 or -XEN_E*. */
 long pirq_bind(struct domain *d, u32 pirq, u32 port);
 void pirq_unbind(struct domain *d, u32 pirq);
+/* PHYSDEVOP_pirq_eoi_gmfn_v2 (any PV domain); the teardown's release of that page. */
+long pirq_eoi_map_register(struct domain *d, u64 arg);
+void pirq_eoi_map_release(struct domain *d);
 
 /* True when cmd is one of the interrupt-routing physdev ops handled here. */
 bool pirq_physdev_handles(int cmd);
