@@ -219,6 +219,8 @@ static void domain_free_rcu(struct rcu_head *head)
      */
     for (unsigned i = 0; i < d->max_vcpus; i++)
         xfree(d->vcpus[i]);
+    /* Nobody can set or read it now: the grace period covers both. */
+    xfree(d->memory_map);
     xfree(d);
     /*
      * Whoever watches for dead domains (xenstored, through dom0) is told.

@@ -14,9 +14,11 @@
 #include <asm/paging.h>
 #include <mica/bootinfo.h>
 #include <mica/domain.h>
+#include <mica/heap.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/rcu.h>
 #include <mica/unknown_op.h>
 #include <public/arch-x86_64.h>
 #include <public/errno.h>
@@ -451,6 +453,85 @@ static long machine_memory_map(struct domain *self, u64 arg)
     return copy_to_guest(arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
 }
 
+/*
+ * XENMEM_set_memory_map and XENMEM_memory_map: the E820 map a toolstack
+ * gives a PV guest and the guest reads back at boot.  libxl sets one RAM
+ * entry the size of the domain's maximum plus its slack
+ * (xc_domain_set_memmap_limit) before it builds a PV domain; Linux sizes
+ * its RAM and its balloon's room from it.  A guest no toolstack gave a map
+ * gets -ENOSYS and assumes its nr_pages of RAM, as on Xen.
+ *
+ * Xen 4.17's rules: at most E820MAX (1024) entries, else -EINVAL; the
+ * domain by id or DOMID_SELF (-ESRCH when there is none); a guest may set
+ * its own map, only a privileged caller another's (-EPERM); the entries
+ * are taken as given (the toolstack's statement to its guest: Mica
+ * neither uses nor checks them); a new map replaces the old one whole.
+ * With no entries, the domain is back to having none (Xen keeps an empty
+ * map, which its XENMEM_memory_map answers with -ENOSYS all the same).
+ */
+#define GUEST_E820_MAX 1024u
+
+struct guest_memory_map {
+    struct rcu_head rcu;
+    u32 nr;
+    struct e820entry entry[];
+};
+
+static void memory_map_free_rcu(struct rcu_head *head)
+{
+    xfree((char *)head - __builtin_offsetof(struct guest_memory_map, rcu));
+}
+
+static long set_memory_map(struct domain *self, u64 arg)
+{
+    struct xen_foreign_memory_map f;
+    struct guest_memory_map *map = NULL, *old;
+    struct domain *d;
+
+    if (copy_from_guest(&f, arg, sizeof(f)))
+        return -XEN_EFAULT;
+    if (f.map.nr_entries > GUEST_E820_MAX)
+        return -XEN_EINVAL;
+    d = (f.domid == DOMID_SELF) ? self : domain_by_id(f.domid);
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != self && !self->is_privileged)
+        return -XEN_EPERM;
+    if (f.map.nr_entries) {
+        size_t bytes = (size_t)f.map.nr_entries * sizeof(struct e820entry);
+
+        map = xmalloc(sizeof(*map) + bytes);
+        if (!map)
+            return -XEN_ENOMEM;
+        map->nr = f.map.nr_entries;
+        if (copy_from_guest(map->entry, f.map.buffer, bytes)) {
+            xfree(map);
+            return -XEN_EFAULT;
+        }
+    }
+    old = __atomic_exchange_n(&d->memory_map, map, __ATOMIC_ACQ_REL);
+    if (old)
+        call_rcu(&old->rcu, memory_map_free_rcu);
+    return 0;
+}
+
+static long memory_map(struct domain *self, u64 arg)
+{
+    const struct guest_memory_map *map = __atomic_load_n(&self->memory_map, __ATOMIC_ACQUIRE);
+    struct xen_memory_map m;
+    u32 n;
+
+    if (copy_from_guest(&m, arg, sizeof(m)))
+        return -XEN_EFAULT;
+    if (!map)
+        return -XEN_ENOSYS;
+    n = MIN(m.nr_entries, map->nr);
+    if (copy_to_guest(m.buffer, map->entry, (size_t)n * sizeof(struct e820entry)))
+        return -XEN_EFAULT;
+    m.nr_entries = n;
+    return copy_to_guest(arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
+}
+
 static long machphys_mfn_list(u64 arg)
 {
     struct xen_machphys_mfn_list l;
@@ -495,7 +576,9 @@ long do_memory_op(u64 cmd, u64 arg)
     case XENMEM_machphys_mfn_list:
         return machphys_mfn_list(arg);
     case XENMEM_memory_map:
-        return -XEN_ENOSYS;     /* no toolstack-set map: the guest assumes nr_pages of RAM */
+        return memory_map(d, arg);
+    case XENMEM_set_memory_map:
+        return set_memory_map(d, arg);
     case XENMEM_machine_memory_map:
         return machine_memory_map(d, arg);
     case XENMEM_add_to_physmap:

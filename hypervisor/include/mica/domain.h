@@ -139,6 +139,14 @@ struct domain {
     struct evtchn_fifo *evtchn_fifo;    /* NULL: 2-level ABI (mica/event_fifo.h); event_lock */
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */
 
+    /*
+     * The memory map the toolstack gave the guest (XENMEM_set_memory_map;
+     * common/memory_op.c), NULL until then.  Replaced whole by an atomic
+     * exchange, the old one freed after an RCU grace period; readers load
+     * it once and use it until they leave the hypervisor (mica/rcu.h).
+     */
+    struct guest_memory_map *memory_map;
+
     /* An unprivileged guest's console_io output, gathered into lines. */
     char console_line[120];
     u32 console_len;

@@ -257,6 +257,25 @@ static void check_system_policies(void)
     CHECK_EQ(system_policy(XEN_SYSCTL_cpu_policy_host, 0, 0, 0, 0), 0);
     CHECK_EQ(sop.u.cpu_policy.nr_leaves, MAX_LEAVES);
     CHECK_EQ(sop.u.cpu_policy.nr_msrs, MAX_MSRS);
+    /*
+     * physinfo's hw_cap[8]: the host CPU's first eight featureset words
+     * (libvirt's libxl driver reads the host CPU's features from them).
+     * Xen fills them from its boot CPU's capability words, which lack the
+     * leaf 1 EDX bits its host featureset also mirrors into word 2
+     * (0x80000001 EDX) on this CPU: each word is within the host
+     * featureset's, the leaf 1 and leaf 7 words are the same.
+     */
+    static uint32_t host_fs[FS_WORDS];
+    sop.u.cpu_featureset.features = (uint64_t)host_fs;
+    CHECK_EQ(sysctl(XEN_SYSCTL_get_cpu_featureset), 0);
+    memset(&sop, 0, sizeof(sop));
+    REQUIRE_EQ(sysctl(XEN_SYSCTL_physinfo), 0);
+    for (unsigned i = 0; i < 8; i++)
+        CHECK((sop.u.physinfo.hw_cap[i] & ~host_fs[i]) == 0 &&
+              (sop.u.physinfo.hw_cap[i] == host_fs[i] || (i != 0 && i != 1 && i != 5)),
+              "physinfo hw_cap[%u] %#x, host featureset word %#x",
+              i, sop.u.physinfo.hw_cap[i], host_fs[i]);
+    CHECK(host_fs[5] != 0, "host featureset word 5 (CPUID 7:0 EBX) is 0");
     /* Bad index, reserved field. */
     CHECK_EQ(system_policy(6, 0, 0, 0, 0), -XEN_EINVAL);
     sop.u.cpu_policy._rsvd = 1;
