@@ -108,7 +108,8 @@ CHECKS_XL_MICA = ["xl-vmctl-list", "xl-memory-back", "vmctl-vcpu-list", "vmctl-v
 # libvirt: Debian's libvirtd (libxl driver) and virsh (tests/dom0/mica-libvirt-test).
 CHECKS_LIBVIRT = ["bench-xenstored", "bench-xenconsoled", "libvirtd-start", "virsh-nodeinfo",
                   "virsh-capabilities", "virsh-define", "virsh-start", "virsh-boot",
-                  "virsh-list", "virsh-dominfo", "virsh-xl-vmctl-list", "virsh-shutdown",
+                  "virsh-list", "virsh-dominfo", "virsh-xl-vmctl-list", "virsh-suspend-resume",
+                  "virsh-vcpuinfo", "virsh-schedinfo", "virsh-shutdown",
                   "virsh-destroy", "virsh-undefine"]
 CHECKS_LIBVIRT_MICA = ["virsh-memory-back", "vmctl-dumpxml-virsh", "virsh-xl-vmctl-list-2",
                        "vmctl-dumpxml-devices"]
