@@ -73,10 +73,14 @@ static bool frame_limit(u32 mem_flags, mfn_t *limit)
     return true;
 }
 
-/* 2^order zeroed frames below `limit` (0: anywhere), nobody's yet. */
-static mfn_t alloc_extent(unsigned order, mfn_t limit)
+/*
+ * 2^order zeroed frames below `limit` (0: anywhere), nobody's yet; for
+ * domain `for_d` (or NULL), which may use its claim (XENMEM_claim_pages).
+ */
+static mfn_t alloc_extent(unsigned order, mfn_t limit, struct domain *for_d)
 {
-    mfn_t mfn = limit ? alloc_frames_below(&host_frames, order, limit)
+    mfn_t mfn = for_d ? alloc_frames_claimed(&host_frames, order, limit, &for_d->outstanding_pages)
+              : limit ? alloc_frames_below(&host_frames, order, limit)
                       : alloc_frames(&host_frames, order);
 
     if (mfn == INVALID_MFN)
@@ -110,7 +114,7 @@ static mfn_t give_extent(struct domain *d, unsigned order, mfn_t limit)
     }
     d->tot_pages += 1ULL << order;
     spin_unlock(&d->page_alloc_lock);
-    mfn = alloc_extent(order, limit);
+    mfn = alloc_extent(order, limit, d);
     if (mfn == INVALID_MFN) {
         spin_lock(&d->page_alloc_lock);
         d->tot_pages -= 1ULL << order;
@@ -295,7 +299,7 @@ static long exchange_chunk(const struct exchange_plan *p, const struct xen_memor
     }
     /* Allocate the out-extents. */
     for (u64 j = 0; j < (1ULL << p->out_chunk_order) && !rc; j++) {
-        mfn = p->no_memory ? INVALID_MFN : alloc_extent(x->out.extent_order, p->limit);
+        mfn = p->no_memory ? INVALID_MFN : alloc_extent(x->out.extent_order, p->limit, NULL);
         if (mfn == INVALID_MFN)
             rc = -XEN_ENOMEM;
         else
@@ -515,6 +519,43 @@ static long set_memory_map(struct domain *self, u64 arg)
     return 0;
 }
 
+/*
+ * XENMEM_claim_pages: the toolstack stakes a claim on free memory for the
+ * domain it is about to build (libxl with xl.conf's claim_mode, the
+ * default), so that the build cannot fail half way for want of memory
+ * another domain took meanwhile; nr_extents 0 drops it (libxc does once
+ * the domain is built).  Xen 4.17's rules: start 0, no extent list, order
+ * 0 and no flags, else -EINVAL; an unknown domain -EINVAL; a privileged
+ * caller only (-EPERM); the rest is frame_pool_claim's (one claim at a
+ * time, above the domain's frames and not above its maximum, within the
+ * unclaimed free memory).  The claim shrinks as the domain is given
+ * frames, and goes when it dies.
+ */
+static long claim_pages(struct domain *self, u64 arg, unsigned start)
+{
+    struct xen_memory_reservation r;
+    struct domain *d;
+    long rc;
+
+    if (start)
+        return -XEN_EINVAL;
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    if (r.extent_start || r.extent_order || r.mem_flags)
+        return -XEN_EINVAL;
+    d = domain_by_id(r.domid);
+    if (!d)
+        return -XEN_EINVAL;
+    if (!self->is_privileged)
+        return -XEN_EPERM;
+    spin_lock(&d->page_alloc_lock);
+    rc = d->is_dying ? -XEN_EINVAL
+                     : frame_pool_claim(&host_frames, &d->outstanding_pages, r.nr_extents,
+                                        d->tot_pages, d->max_pages);
+    spin_unlock(&d->page_alloc_lock);
+    return rc;
+}
+
 static long memory_map(struct domain *self, u64 arg)
 {
     const struct guest_memory_map *map = __atomic_load_n(&self->memory_map, __ATOMIC_ACQUIRE);
@@ -579,6 +620,8 @@ long do_memory_op(u64 cmd, u64 arg)
         return memory_map(d, arg);
     case XENMEM_set_memory_map:
         return set_memory_map(d, arg);
+    case XENMEM_claim_pages:
+        return claim_pages(d, arg, start);
     case XENMEM_machine_memory_map:
         return machine_memory_map(d, arg);
     case XENMEM_add_to_physmap:

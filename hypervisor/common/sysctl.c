@@ -42,6 +42,7 @@ static void physinfo(struct xen_sysctl_physinfo *pi)
                        XEN_SYSCTL_PHYSCAP_gnttab_v2;
     pi->total_pages = frame_pool_total_count(&host_frames);
     pi->free_pages = frame_pool_free_count(&host_frames);
+    pi->outstanding_pages = READ_ONCE(host_frames.outstanding_claims);   /* a report */
     pi->max_mfn = host_frames.nr_frames ? host_frames.nr_frames - 1 : 0;
     /*
      * Host feature words 0-7 of the featureset: 1.edx, 1.ecx, e1.edx,

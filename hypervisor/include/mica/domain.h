@@ -106,6 +106,8 @@ struct domain {
     /* domain_destroy() has released all it can: the last held frame frees d. */
     bool teardown_done;
     u64 max_pages;
+    /* XENMEM_claim_pages: frames promised, not yet given; host_frames.lock (mica/page_alloc.h). */
+    u64 outstanding_pages;
 
     struct shared_info *shared_info;
     mfn_t shared_info_mfn;
