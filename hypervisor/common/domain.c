@@ -220,6 +220,8 @@ static void domain_free_rcu(struct rcu_head *head)
      */
     for (unsigned i = 0; i < d->max_vcpus; i++)
         xfree(d->vcpus[i]);
+    /* Nobody can set or read it now: the grace period covers both. */
+    xfree(d->memory_map);
     xfree(d);
     /*
      * Whoever watches for dead domains (xenstored, through dom0) is told.
@@ -267,6 +269,11 @@ long domain_kill(struct domain *d, bool preemptible)
                 sched_remove_vcpu(d->vcpus[i]);
             }
         sched_sync_domain(d);   /* no CPU may still run d on the memory freed below */
+
+        /* Its claim goes (under the lock claim_pages checks is_dying under). */
+        spin_lock(&d->page_alloc_lock);
+        frame_pool_claim(&host_frames, &d->outstanding_pages, 0, 0, 0);
+        spin_unlock(&d->page_alloc_lock);
 
         evtchn_domain_destroy(d);
         /* Before the memory: the mappings d holds go, its grant table is detached. */

@@ -105,6 +105,8 @@ void domctl_domain_info(const struct domain *d, struct xen_domctl_getdomaininfo 
     info->flags = flags;
     info->tot_pages = d->tot_pages;
     info->max_pages = d->max_pages;
+    /* A report: one aligned 64-bit read, without host_frames.lock. */
+    info->outstanding_pages = READ_ONCE(d->outstanding_pages);
     info->shared_info_frame = d->shared_info_mfn;   /* PV: GMFN == MFN */
     info->cpu_time = cpu_time;
     info->nr_online_vcpus = online;

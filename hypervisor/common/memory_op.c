@@ -14,9 +14,11 @@
 #include <asm/paging.h>
 #include <mica/bootinfo.h>
 #include <mica/domain.h>
+#include <mica/heap.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/rcu.h>
 #include <mica/unknown_op.h>
 #include <public/arch-x86_64.h>
 #include <public/errno.h>
@@ -71,10 +73,14 @@ static bool frame_limit(u32 mem_flags, mfn_t *limit)
     return true;
 }
 
-/* 2^order zeroed frames below `limit` (0: anywhere), nobody's yet. */
-static mfn_t alloc_extent(unsigned order, mfn_t limit)
+/*
+ * 2^order zeroed frames below `limit` (0: anywhere), nobody's yet; for
+ * domain `for_d` (or NULL), which may use its claim (XENMEM_claim_pages).
+ */
+static mfn_t alloc_extent(unsigned order, mfn_t limit, struct domain *for_d)
 {
-    mfn_t mfn = limit ? alloc_frames_below(&host_frames, order, limit)
+    mfn_t mfn = for_d ? alloc_frames_claimed(&host_frames, order, limit, &for_d->outstanding_pages)
+              : limit ? alloc_frames_below(&host_frames, order, limit)
                       : alloc_frames(&host_frames, order);
 
     if (mfn == INVALID_MFN)
@@ -108,7 +114,7 @@ static mfn_t give_extent(struct domain *d, unsigned order, mfn_t limit)
     }
     d->tot_pages += 1ULL << order;
     spin_unlock(&d->page_alloc_lock);
-    mfn = alloc_extent(order, limit);
+    mfn = alloc_extent(order, limit, d);
     if (mfn == INVALID_MFN) {
         spin_lock(&d->page_alloc_lock);
         d->tot_pages -= 1ULL << order;
@@ -293,7 +299,7 @@ static long exchange_chunk(const struct exchange_plan *p, const struct xen_memor
     }
     /* Allocate the out-extents. */
     for (u64 j = 0; j < (1ULL << p->out_chunk_order) && !rc; j++) {
-        mfn = p->no_memory ? INVALID_MFN : alloc_extent(x->out.extent_order, p->limit);
+        mfn = p->no_memory ? INVALID_MFN : alloc_extent(x->out.extent_order, p->limit, NULL);
         if (mfn == INVALID_MFN)
             rc = -XEN_ENOMEM;
         else
@@ -451,6 +457,122 @@ static long machine_memory_map(struct domain *self, u64 arg)
     return copy_to_guest(arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
 }
 
+/*
+ * XENMEM_set_memory_map and XENMEM_memory_map: the E820 map a toolstack
+ * gives a PV guest and the guest reads back at boot.  libxl sets one RAM
+ * entry the size of the domain's maximum plus its slack
+ * (xc_domain_set_memmap_limit) before it builds a PV domain; Linux sizes
+ * its RAM and its balloon's room from it.  A guest no toolstack gave a map
+ * gets -ENOSYS and assumes its nr_pages of RAM, as on Xen.
+ *
+ * Xen 4.17's rules: at most E820MAX (1024) entries, else -EINVAL; the
+ * domain by id or DOMID_SELF (-ESRCH when there is none); a guest may set
+ * its own map, only a privileged caller another's (-EPERM); the entries
+ * are taken as given (the toolstack's statement to its guest: Mica
+ * neither uses nor checks them); a new map replaces the old one whole.
+ * With no entries, the domain is back to having none (Xen keeps an empty
+ * map, which its XENMEM_memory_map answers with -ENOSYS all the same).
+ */
+#define GUEST_E820_MAX 1024u
+
+struct guest_memory_map {
+    struct rcu_head rcu;
+    u32 nr;
+    struct e820entry entry[];
+};
+
+static void memory_map_free_rcu(struct rcu_head *head)
+{
+    xfree((char *)head - __builtin_offsetof(struct guest_memory_map, rcu));
+}
+
+static long set_memory_map(struct domain *self, u64 arg)
+{
+    struct xen_foreign_memory_map f;
+    struct guest_memory_map *map = NULL, *old;
+    struct domain *d;
+
+    if (copy_from_guest(&f, arg, sizeof(f)))
+        return -XEN_EFAULT;
+    if (f.map.nr_entries > GUEST_E820_MAX)
+        return -XEN_EINVAL;
+    d = (f.domid == DOMID_SELF) ? self : domain_by_id(f.domid);
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != self && !self->is_privileged)
+        return -XEN_EPERM;
+    if (f.map.nr_entries) {
+        size_t bytes = (size_t)f.map.nr_entries * sizeof(struct e820entry);
+
+        map = xmalloc(sizeof(*map) + bytes);
+        if (!map)
+            return -XEN_ENOMEM;
+        map->nr = f.map.nr_entries;
+        if (copy_from_guest(map->entry, f.map.buffer, bytes)) {
+            xfree(map);
+            return -XEN_EFAULT;
+        }
+    }
+    old = __atomic_exchange_n(&d->memory_map, map, __ATOMIC_ACQ_REL);
+    if (old)
+        call_rcu(&old->rcu, memory_map_free_rcu);
+    return 0;
+}
+
+/*
+ * XENMEM_claim_pages: the toolstack stakes a claim on free memory for the
+ * domain it is about to build (libxl with xl.conf's claim_mode, the
+ * default), so that the build cannot fail half way for want of memory
+ * another domain took meanwhile; nr_extents 0 drops it (libxc does once
+ * the domain is built).  Xen 4.17's rules: start 0, no extent list, order
+ * 0 and no flags, else -EINVAL; an unknown domain -EINVAL; a privileged
+ * caller only (-EPERM); the rest is frame_pool_claim's (one claim at a
+ * time, above the domain's frames and not above its maximum, within the
+ * unclaimed free memory).  The claim shrinks as the domain is given
+ * frames, and goes when it dies.
+ */
+static long claim_pages(struct domain *self, u64 arg, unsigned start)
+{
+    struct xen_memory_reservation r;
+    struct domain *d;
+    long rc;
+
+    if (start)
+        return -XEN_EINVAL;
+    if (copy_from_guest(&r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    if (r.extent_start || r.extent_order || r.mem_flags)
+        return -XEN_EINVAL;
+    d = domain_by_id(r.domid);
+    if (!d)
+        return -XEN_EINVAL;
+    if (!self->is_privileged)
+        return -XEN_EPERM;
+    spin_lock(&d->page_alloc_lock);
+    rc = d->is_dying ? -XEN_EINVAL
+                     : frame_pool_claim(&host_frames, &d->outstanding_pages, r.nr_extents,
+                                        d->tot_pages, d->max_pages);
+    spin_unlock(&d->page_alloc_lock);
+    return rc;
+}
+
+static long memory_map(struct domain *self, u64 arg)
+{
+    const struct guest_memory_map *map = __atomic_load_n(&self->memory_map, __ATOMIC_ACQUIRE);
+    struct xen_memory_map m;
+    u32 n;
+
+    if (copy_from_guest(&m, arg, sizeof(m)))
+        return -XEN_EFAULT;
+    if (!map)
+        return -XEN_ENOSYS;
+    n = MIN(m.nr_entries, map->nr);
+    if (copy_to_guest(m.buffer, map->entry, (size_t)n * sizeof(struct e820entry)))
+        return -XEN_EFAULT;
+    m.nr_entries = n;
+    return copy_to_guest(arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
+}
+
 static long machphys_mfn_list(u64 arg)
 {
     struct xen_machphys_mfn_list l;
@@ -495,7 +617,11 @@ long do_memory_op(u64 cmd, u64 arg)
     case XENMEM_machphys_mfn_list:
         return machphys_mfn_list(arg);
     case XENMEM_memory_map:
-        return -XEN_ENOSYS;     /* no toolstack-set map: the guest assumes nr_pages of RAM */
+        return memory_map(d, arg);
+    case XENMEM_set_memory_map:
+        return set_memory_map(d, arg);
+    case XENMEM_claim_pages:
+        return claim_pages(d, arg, start);
     case XENMEM_machine_memory_map:
         return machine_memory_map(d, arg);
     case XENMEM_add_to_physmap:

@@ -12,6 +12,7 @@
 #include <mica/types.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <public/errno.h>
 
 static unsigned zone_of(mfn_t mfn)
 {
@@ -115,6 +116,7 @@ void frame_pool_init(struct frame_pool *p, struct page_info *table, mfn_t nr_fra
     p->nr_frames = nr_frames;
     p->free_frames = 0;
     p->total_frames = 0;
+    p->outstanding_claims = 0;
     for (unsigned o = 0; o <= MAX_ORDER; o++) {
         p->free_blocks[o] = 0;
         p->zones_with_free[o] = 0;
@@ -224,14 +226,28 @@ static mfn_t alloc_in_zones(struct frame_pool *p, unsigned want, u64 zone_mask)
     return INVALID_MFN;   /* unreachable: candidates said otherwise */
 }
 
+/*
+ * Whether 2^order frames may go now (p->lock held): outside the claims,
+ * or covered by the caller's own claim (claim NULL: it holds none).
+ */
+static bool claims_allow(const struct frame_pool *p, unsigned order, const u64 *claim)
+{
+    u64 count = 1ULL << order;
+
+    if (p->outstanding_claims + count <= p->free_frames)
+        return true;
+    return claim && *claim >= count;
+}
+
 mfn_t alloc_frames(struct frame_pool *p, unsigned order)
 {
-    mfn_t mfn;
+    mfn_t mfn = INVALID_MFN;
 
     if (order > MAX_ORDER)
         return INVALID_MFN;
     spin_lock(&p->lock);
-    mfn = alloc_in_zones(p, order, ~0ULL);
+    if (claims_allow(p, order, NULL))
+        mfn = alloc_in_zones(p, order, ~0ULL);
     spin_unlock(&p->lock);
     return mfn;
 }
@@ -262,12 +278,63 @@ static mfn_t alloc_below_locked(struct frame_pool *p, unsigned order, mfn_t limi
 
 mfn_t alloc_frames_below(struct frame_pool *p, unsigned order, mfn_t limit)
 {
-    mfn_t mfn;
+    mfn_t mfn = INVALID_MFN;
 
     spin_lock(&p->lock);
-    mfn = alloc_below_locked(p, order, limit);
+    if (order <= MAX_ORDER && claims_allow(p, order, NULL))
+        mfn = alloc_below_locked(p, order, limit);
     spin_unlock(&p->lock);
     return mfn;
+}
+
+mfn_t alloc_frames_claimed(struct frame_pool *p, unsigned order, mfn_t limit, u64 *claim)
+{
+    mfn_t mfn = INVALID_MFN;
+
+    if (order > MAX_ORDER)
+        return INVALID_MFN;
+    spin_lock(&p->lock);
+    if (claims_allow(p, order, claim)) {
+        mfn = limit ? alloc_below_locked(p, order, limit) : alloc_in_zones(p, order, ~0ULL);
+        if (mfn != INVALID_MFN && *claim) {
+            u64 taken = MIN(*claim, 1ULL << order);
+
+            *claim -= taken;
+            p->outstanding_claims -= taken;
+        }
+    }
+    spin_unlock(&p->lock);
+    return mfn;
+}
+
+int frame_pool_claim(struct frame_pool *p, u64 *claim, u64 pages, u64 held, u64 max)
+{
+    int rc = 0;
+
+    spin_lock(&p->lock);
+    if (!pages) {
+        p->outstanding_claims -= *claim;
+        *claim = 0;
+    } else if (*claim || pages <= held || pages > max) {
+        rc = -XEN_EINVAL;
+    } else if (pages - held > p->free_frames - MIN(p->outstanding_claims, p->free_frames)) {
+        rc = -XEN_ENOMEM;
+    } else {
+        *claim = pages - held;
+        p->outstanding_claims += *claim;
+    }
+    spin_unlock(&p->lock);
+    return rc;
+}
+
+u64 frame_pool_claim_of(struct frame_pool *p, const u64 *claim)
+{
+    u64 v;
+
+    spin_lock(&p->lock);
+    v = *claim;
+    spin_unlock(&p->lock);
+    return v;
 }
 
 int frame_pool_check_free(const struct frame_pool *p, mfn_t mfn, unsigned order)

@@ -26,8 +26,6 @@ extern struct frame_pool host_frames;
 
 static void physinfo(struct xen_sysctl_physinfo *pi)
 {
-    u32 a, b, c, d, max_ext;
-
     memset(pi, 0, sizeof(*pi));
     /* One NUMA node: Mica does not read the SRAT. */
     smp_topology(&pi->threads_per_core, &pi->cores_per_socket);
@@ -44,17 +42,14 @@ static void physinfo(struct xen_sysctl_physinfo *pi)
                        XEN_SYSCTL_PHYSCAP_gnttab_v2;
     pi->total_pages = frame_pool_total_count(&host_frames);
     pi->free_pages = frame_pool_free_count(&host_frames);
+    pi->outstanding_pages = READ_ONCE(host_frames.outstanding_claims);   /* a report */
     pi->max_mfn = host_frames.nr_frames ? host_frames.nr_frames - 1 : 0;
-    /* Host feature words, in the ABI's order: 1.edx, 1.ecx, e1.edx, e1.ecx. */
-    cpuid(1, 0, &a, &b, &c, &d);
-    pi->hw_cap[0] = d;
-    pi->hw_cap[1] = c;
-    cpuid(0x80000000, 0, &max_ext, &b, &c, &d);
-    if (max_ext >= 0x80000001) {
-        cpuid(0x80000001, 0, &a, &b, &c, &d);
-        pi->hw_cap[2] = d;
-        pi->hw_cap[3] = c;
-    }
+    /*
+     * Host feature words 0-7 of the featureset: 1.edx, 1.ecx, e1.edx,
+     * e1.ecx, 0xd:1.eax, 7:0.ebx, 7:0.ecx, e7.edx (libvirt's libxl driver
+     * describes the host CPU from them).
+     */
+    cpu_policy_host_featureset(pi->hw_cap, 8);
 }
 
 static long getdomaininfolist(struct xen_sysctl_getdomaininfolist *l)

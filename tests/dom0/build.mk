@@ -15,3 +15,8 @@ SYSTEM_TESTS += tests/dom0/mica-save-reboot-test
 # dom0: xl info/dmesg/sched-credit, xl create of a Linux domU to its marker,
 # list (= vmctl list), pause, sched-credit, shutdown, destroy (docs/xl-compat.md).
 SYSTEM_TESTS += tests/dom0/mica-xl-test
+# Debian's libvirtd (libvirt-daemon-driver-xen: the libxl driver) and virsh
+# in that dom0: virsh define/start/list/dominfo/shutdown/destroy/undefine of
+# a Linux domU, virsh list = xl list = vmctl list, vmctl dumpxml's output
+# through virsh define (docs/libvirt.md).
+SYSTEM_TESTS += tests/dom0/mica-libvirt-test

@@ -105,6 +105,14 @@ CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-
 # ... on Mica also: vmctl agrees with xl, and free memory comes back exactly.
 CHECKS_XL_MICA = ["xl-vmctl-list", "xl-memory-back", "vmctl-vcpu-list", "vmctl-vcpu-pin",
                   "vmctl-vcpu-pin-refused"]
+# libvirt: Debian's libvirtd (libxl driver) and virsh (tests/dom0/mica-libvirt-test).
+CHECKS_LIBVIRT = ["bench-xenstored", "bench-xenconsoled", "libvirtd-start", "virsh-nodeinfo",
+                  "virsh-capabilities", "virsh-define", "virsh-start", "virsh-boot",
+                  "virsh-list", "virsh-dominfo", "virsh-xl-vmctl-list", "virsh-suspend-resume",
+                  "virsh-vcpuinfo", "virsh-schedinfo", "virsh-shutdown",
+                  "virsh-destroy", "virsh-undefine"]
+CHECKS_LIBVIRT_MICA = ["virsh-memory-back", "vmctl-dumpxml-virsh", "virsh-xl-vmctl-list-2",
+                       "vmctl-dumpxml-devices"]
 # ... and the guest's own verdict, which it prints on Mica's console.
 DOMU_VERDICT = re.compile(r"^\(d[1-9][0-9]*\) Test result: SUCCESS", re.M)
 # Test-kernel domUs (the tiny one, the PV front ends) fail the run with any
@@ -321,6 +329,9 @@ def main():
                                 "reboot-memory-back"]
     elif a.test == "logdirty":
         require = CHECKS_XEN + CHECKS_LOGDIRTY
+    elif a.test == "libvirt":
+        on_xen = os.path.basename(a.hypervisor).startswith("xen")
+        require = CHECKS_LIBVIRT + ([] if on_xen else CHECKS_LIBVIRT_MICA)
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)

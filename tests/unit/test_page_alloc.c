@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <public/errno.h>
 
 static struct frame_pool pool;
 static struct page_info *table;
@@ -410,6 +411,49 @@ UNIT_TEST(check_catches_corruption)
     table[200] = table_copy[200];
 
     CHECK(unchanged());
+    CHECK_EQ(frame_pool_check(&pool), FRAME_OK);
+}
+
+/*
+ * Claims (XENMEM_claim_pages): claimed frames stay free for their holder,
+ * its allocations count off its claim, refusals change nothing.
+ */
+UNIT_TEST(claims)
+{
+    u64 a = 0, b = 0;
+
+    setup(256);
+    CHECK_EQ(frame_pool_add_free(&pool, 128, 256), FRAME_OK);     /* 128 free */
+    /* Not above what the holder has, above its maximum, too much: refused. */
+    snapshot();
+    CHECK_EQ(frame_pool_claim(&pool, &a, 10, 10, 100), -XEN_EINVAL);
+    CHECK_EQ(frame_pool_claim(&pool, &a, 101, 10, 100), -XEN_EINVAL);
+    CHECK_EQ(frame_pool_claim(&pool, &a, 200, 0, 1000), -XEN_ENOMEM);
+    CHECK(unchanged());
+    /* 100 frames, 4 of which it has: a claim of 96. */
+    CHECK_EQ(frame_pool_claim(&pool, &a, 100, 4, 100), 0);
+    CHECK_EQ(a, 96);
+    CHECK_EQ(pool.outstanding_claims, 96);
+    CHECK_EQ(frame_pool_claim(&pool, &a, 100, 4, 100), -XEN_EINVAL);  /* one at a time */
+    CHECK_EQ(frame_pool_claim(&pool, &b, 40, 0, 100), -XEN_ENOMEM);   /* 32 unclaimed */
+    CHECK_EQ(frame_pool_claim(&pool, &b, 16, 0, 100), 0);
+    /* 16 unclaimed: others get them, then nothing more. */
+    CHECK(alloc_frames(&pool, 4) != INVALID_MFN);
+    CHECK_EQ(alloc_frames(&pool, 0), INVALID_MFN);
+    CHECK_EQ(alloc_frames_below(&pool, 0, 256), INVALID_MFN);
+    /* A holder takes from its own claim, within it. */
+    CHECK_EQ(alloc_frames_claimed(&pool, 5, 0, &b), INVALID_MFN);     /* 32 > its 16 */
+    CHECK(alloc_frames_claimed(&pool, 4, 0, &b) != INVALID_MFN);
+    CHECK_EQ(b, 0);
+    CHECK(alloc_frames_claimed(&pool, 6, 256, &a) != INVALID_MFN);
+    CHECK_EQ(a, 32);
+    CHECK_EQ(pool.outstanding_claims, 32);
+    CHECK_EQ(pool.free_frames, 32);
+    /* Dropping a claim frees its frames for everyone. */
+    CHECK_EQ(frame_pool_claim(&pool, &a, 0, 0, 0), 0);
+    CHECK_EQ(a, 0);
+    CHECK_EQ(pool.outstanding_claims, 0);
+    CHECK(alloc_frames(&pool, 5) != INVALID_MFN);
     CHECK_EQ(frame_pool_check(&pool), FRAME_OK);
 }
 

@@ -107,6 +107,8 @@ struct domain {
     /* domain_destroy() has released all it can: the last held frame frees d. */
     bool teardown_done;
     u64 max_pages;
+    /* XENMEM_claim_pages: frames promised, not yet given; host_frames.lock (mica/page_alloc.h). */
+    u64 outstanding_pages;
 
     struct shared_info *shared_info;
     mfn_t shared_info_mfn;
@@ -139,6 +141,14 @@ struct domain {
     struct evtchn_table *evtchn;    /* NULL until first used; guarded by event_lock */
     struct evtchn_fifo *evtchn_fifo;    /* NULL: 2-level ABI (mica/event_fifo.h); event_lock */
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */
+
+    /*
+     * The memory map the toolstack gave the guest (XENMEM_set_memory_map;
+     * common/memory_op.c), NULL until then.  Replaced whole by an atomic
+     * exchange, the old one freed after an RCU grace period; readers load
+     * it once and use it until they leave the hypervisor (mica/rcu.h).
+     */
+    struct guest_memory_map *memory_map;
 
     /* An unprivileged guest's console_io output, gathered into lines. */
     char console_line[120];

@@ -50,6 +50,13 @@ struct frame_pool {
      * a refused operation leaves the pool intact.
      */
     bool panic_on_misuse;
+    /*
+     * Frames promised to domains by XENMEM_claim_pages and not yet given
+     * to them: the sum of every claim (frame_pool_claim).  An allocation
+     * that would leave fewer free frames than this fails, unless it is
+     * the claimant's and its own claim covers it (Xen 4.17's rule).
+     */
+    u64 outstanding_claims;
     /* Guards everything above, and the allocator's fields of the frames. */
     spinlock_t lock;
 };
@@ -90,6 +97,26 @@ mfn_t alloc_frames_below(struct frame_pool *p, unsigned order, mfn_t limit);
  * when panic_on_misuse); the return value says why.
  */
 int free_frames(struct frame_pool *p, mfn_t mfn, unsigned order);
+
+/*
+ * Claims (XENMEM_claim_pages).  *claim is one holder's outstanding claim
+ * (a domain's outstanding_pages), guarded by p->lock.
+ *
+ * frame_pool_claim: pages == 0 drops the holder's claim; otherwise stakes
+ * one for pages - held frames (the holder's tot_pages), as Xen's
+ * domain_set_outstanding_pages: -XEN_EINVAL when it already has one or
+ * when pages is not above held or is above max; -XEN_ENOMEM when it is
+ * more than the free frames not already claimed.  0 on success.
+ */
+int frame_pool_claim(struct frame_pool *p, u64 *claim, u64 pages, u64 held, u64 max);
+/* The holder's current claim (read under p->lock). */
+u64 frame_pool_claim_of(struct frame_pool *p, const u64 *claim);
+/*
+ * alloc_frames / alloc_frames_below (limit != 0) for the holder of
+ * *claim: may take claimed frames as far as its own claim covers the
+ * request, and what it takes is counted off its claim.
+ */
+mfn_t alloc_frames_claimed(struct frame_pool *p, unsigned order, mfn_t limit, u64 *claim);
 
 /* What free_frames() would say, without doing anything. */
 int frame_pool_check_free(const struct frame_pool *p, mfn_t mfn, unsigned order);

@@ -6,7 +6,8 @@
  * the console ring, featuresets and CPU policies (sizes, the serialised
  * form, a domain's policy set back, refusals with err_leaf/err_msr,
  * features beyond the maximum dropped), TSC info, address size and node
- * affinity of a fresh domain.  docs/xl-compat.md.
+ * affinity of a fresh domain, memory claims (XENMEM_claim_pages) for one.
+ * docs/xl-compat.md.
  */
 #include "guest.h"
 #include "toolstack.h"
@@ -257,6 +258,25 @@ static void check_system_policies(void)
     CHECK_EQ(system_policy(XEN_SYSCTL_cpu_policy_host, 0, 0, 0, 0), 0);
     CHECK_EQ(sop.u.cpu_policy.nr_leaves, MAX_LEAVES);
     CHECK_EQ(sop.u.cpu_policy.nr_msrs, MAX_MSRS);
+    /*
+     * physinfo's hw_cap[8]: the host CPU's first eight featureset words
+     * (libvirt's libxl driver reads the host CPU's features from them).
+     * Xen fills them from its boot CPU's capability words, which lack the
+     * leaf 1 EDX bits its host featureset also mirrors into word 2
+     * (0x80000001 EDX) on this CPU: each word is within the host
+     * featureset's, the leaf 1 and leaf 7 words are the same.
+     */
+    static uint32_t host_fs[FS_WORDS];
+    sop.u.cpu_featureset.features = (uint64_t)host_fs;
+    CHECK_EQ(sysctl(XEN_SYSCTL_get_cpu_featureset), 0);
+    memset(&sop, 0, sizeof(sop));
+    REQUIRE_EQ(sysctl(XEN_SYSCTL_physinfo), 0);
+    for (unsigned i = 0; i < 8; i++)
+        CHECK((sop.u.physinfo.hw_cap[i] & ~host_fs[i]) == 0 &&
+              (sop.u.physinfo.hw_cap[i] == host_fs[i] || (i != 0 && i != 1 && i != 5)),
+              "physinfo hw_cap[%u] %#x, host featureset word %#x",
+              i, sop.u.physinfo.hw_cap[i], host_fs[i]);
+    CHECK(host_fs[5] != 0, "host featureset word 5 (CPUID 7:0 EBX) is 0");
     /* Bad index, reserved field. */
     CHECK_EQ(system_policy(6, 0, 0, 0, 0), -XEN_EINVAL);
     sop.u.cpu_policy._rsvd = 1;
@@ -420,6 +440,67 @@ static void check_domain_settings(domid_t dom)
     CHECK_EQ(pool_op(XEN_SYSCTL_CPUPOOL_OP_MOVEDOMAIN, 5, dom, 0), -XEN_ENOENT);
 }
 
+/* XENMEM_claim_pages for dom (nr_extents pages), with the other fields as given. */
+static long claim(domid_t dom, uint64_t pages, uint32_t order, uint64_t list)
+{
+    struct xen_memory_reservation r = {
+        .extent_start = list, .nr_extents = pages, .extent_order = order, .domid = dom,
+    };
+    return HYPERVISOR_memory_op(XENMEM_claim_pages, &r);
+}
+
+static uint64_t outstanding(domid_t dom)
+{
+    struct xen_domctl_getdomaininfo di;
+
+    return ts_info(dom, &di) ? ~0ULL : di.outstanding_pages;
+}
+
+static uint64_t host_outstanding(void)
+{
+    memset(&sop, 0, sizeof(sop));
+    return sysctl(XEN_SYSCTL_physinfo) ? ~0ULL : sop.u.physinfo.outstanding_pages;
+}
+
+/*
+ * Claims as libxc makes them (xl.conf's claim_mode): a claim for a new
+ * domain, counted down as it is given frames, dropped with 0, released
+ * when the domain dies; bad requests refused.
+ */
+static void check_claims(void)
+{
+    static uint64_t mfns[16];
+    domid_t dom;
+
+    REQUIRE_EQ(ts_create(), 0);
+    dom = ts_op.domain;
+    CHECK_EQ(ts_max_mem(dom, 128), 0);
+    CHECK_EQ(claim(dom, 64, 1, 0), -XEN_EINVAL);            /* order must be 0 */
+    CHECK_EQ(claim(dom, 64, 0, (uint64_t)mfns), -XEN_EINVAL);   /* no extent list */
+    CHECK_EQ(claim(0x7000, 64, 0, 0), -XEN_EINVAL);         /* no such domain */
+    CHECK_EQ(claim(dom, 129, 0, 0), -XEN_EINVAL);           /* above its maximum */
+    CHECK_EQ(claim(dom, 0, 0, 0), 0);                       /* none to drop */
+    CHECK_EQ(claim(dom, 64, 0, 0), 0);
+    CHECK_EQ(outstanding(dom), 64);
+    CHECK_EQ(host_outstanding(), 64);
+    CHECK_EQ(claim(dom, 64, 0, 0), -XEN_EINVAL);            /* one at a time */
+    CHECK_EQ(ts_populate(dom, mfns, 16), 16);
+    CHECK_EQ(outstanding(dom), 48);
+    CHECK_EQ(host_outstanding(), 48);
+    CHECK_EQ(claim(dom, 0, 0, 0), 0);
+    CHECK_EQ(outstanding(dom), 0);
+    CHECK_EQ(host_outstanding(), 0);
+    CHECK_EQ(claim(dom, 16, 0, 0), -XEN_EINVAL);            /* not above its 16 frames */
+    uint64_t free = physinfo_free_pages();
+    CHECK_EQ(ts_max_mem(dom, free + 4096), 0);
+    CHECK_EQ(claim(dom, free + 2048, 0, 0), -XEN_ENOMEM);   /* more than is free */
+    CHECK_EQ(claim(dom, 32, 0, 0), 0);
+    CHECK_EQ(outstanding(dom), 16);
+    CHECK_EQ(ts_destroy(dom), 0);
+    CHECK(TS_SETTLE(host_outstanding() == 0), "claim outstanding after destroy: %lu",
+          host_outstanding());
+}
+
 enum result test_main(void)
 {
     uint32_t sched_id, nr_cpus, threads, cores;
@@ -445,6 +526,7 @@ enum result test_main(void)
     check_topology(nr_cpus, threads, cores);
     check_console_ring();
     check_system_policies();
+    check_claims();
 
     REQUIRE_EQ(ts_create(), 0);
     dom = ts_op.domain;

@@ -377,6 +377,15 @@ static long system_policy_by_index(u32 index, struct cpu_policy *p)
     }
 }
 
+void cpu_policy_host_featureset(u32 *words, unsigned n)
+{
+    struct cpu_policy p;
+
+    system_policy(&p, false, false);
+    for (unsigned i = 0; i < n && i < CPU_FEATURESET_WORDS; i++)
+        words[i] = *feature_word(&p, i);
+}
+
 long cpu_policy_sysctl_featureset(struct xen_sysctl_cpu_featureset *op)
 {
     struct cpu_policy p;

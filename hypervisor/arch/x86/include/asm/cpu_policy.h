@@ -60,6 +60,12 @@ struct xen_sysctl_cpu_policy;
 struct xen_domctl_cpu_policy;
 struct domain;
 
+/*
+ * The first n words of the host's featureset (Xen's FEATURESET_* order):
+ * physinfo's hw_cap[8], which Xen fills with its boot CPU's first eight
+ * capability words, the same words in the same order.
+ */
+void cpu_policy_host_featureset(u32 *words, unsigned n);
 long cpu_policy_sysctl_featureset(struct xen_sysctl_cpu_featureset *op);
 long cpu_policy_sysctl_get(struct xen_sysctl_cpu_policy *op);
 /* *copyback: whether the domctl goes back to the caller (as on Xen). */
