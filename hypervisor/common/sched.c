@@ -56,6 +56,7 @@
 #include <mica/param.h>
 #include <mica/percpu.h>
 #include <mica/sched.h>
+#include <mica/selftest.h>
 #include <mica/spinlock.h>
 #include <mica/time_guest.h>
 #include <public/errno.h>
@@ -986,8 +987,10 @@ void sched_start_secondary(void)
      * this CPU meanwhile.
      */
     rcu_idle_enter();
-    while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
+    while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE)) {
+        selftest_secondary();   /* selftest=panic-smp: CPU 1's part (never returns) */
         arch_idle_wait();
+    }
     rcu_idle_exit();
     rcu_cpu_online(smp_processor_id());     /* grace periods wait for this CPU from now */
     spin_lock(&this_rq()->lock);

@@ -7,6 +7,7 @@
  * so a test run ends instead of hanging.
  */
 #include <asm/io.h>
+#include <asm/ipi.h>
 #include <asm/power.h>
 #include <asm/time.h>
 #include <mica/acpi.h>
@@ -97,7 +98,13 @@ void machine_restart(void)
 
 void machine_crash_stop(void)
 {
+    char stop[160];
+
     local_irq_disable();
+    /* Already done (nothing printed) when a panic got here; else the others stop now. */
+    smp_crash_stop_others(stop, sizeof(stop));
+    if (stop[0])
+        printk("%s\n", stop);
     if (opt_noreboot) {
         printk("Manual reset required ('noreboot' specified)\n");
         machine_halt();
