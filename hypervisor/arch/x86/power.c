@@ -11,6 +11,7 @@
 #include <asm/power.h>
 #include <asm/time.h>
 #include <mica/acpi.h>
+#include <mica/console.h>
 #include <mica/param.h>
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
@@ -52,6 +53,7 @@ static void pm1_write(const struct acpi_gas *reg, u16 value)
 void machine_halt(void)
 {
     local_irq_disable();
+    console_end_hold();
     for (;;)
         halt();
 }
@@ -103,6 +105,7 @@ void machine_crash_stop(void)
     local_irq_disable();
     /* Already done (nothing printed) when a panic got here; else the others stop now. */
     smp_crash_stop_others(stop, sizeof(stop));
+    console_end_hold();
     if (stop[0])
         printk("%s\n", stop);
     if (opt_noreboot) {
