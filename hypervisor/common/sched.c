@@ -650,14 +650,19 @@ static void evict_disallowed(struct run_queue *rq, unsigned me)
  * CPU busy with something else, or that may not run where it is.  Other
  * queues are only tried; *missed is set when one was busy.
  *
- * under_only: this CPU does have something, but it has used up its credit
- * (OVER, in Xen's credit terms); only a vCPU that still has credit is
- * taken, as Xen's credit balancer does.  Without it, weights would hold
- * only among vCPUs that happen to share a CPU: a light domain alone on
- * one CPU would run flat out while a heavy one waits behind another
- * domain on the other.
+ * With `better` set, this CPU does have something, but its best has used
+ * up its credit (OVER, in Xen's credit terms): only a waiting vCPU whose
+ * credit is above *better (the local best's plus one time slice, so two
+ * CPUs do not pass vCPUs back and forth over small differences) is taken,
+ * as Xen's credit balancer takes UNDER work from its peers.  Without it,
+ * weights would hold only among vCPUs that happen to share a CPU: a light
+ * domain alone on one CPU would run flat out while a heavy one waits
+ * behind another domain on the other.  (Not "credit above zero": a heavy
+ * vCPU that runs all the time spends what it earns, so it hovers around
+ * zero, while light ones sit far below.)
  */
-static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed, bool under_only)
+static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed,
+                               const s64 *better)
 {
     unsigned cpu;
 
@@ -680,7 +685,7 @@ static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed
                          (parallel || rq->curr->domain != v->domain);
             if (!can_run(v) || over_cap(v) || !may_run_on(v, me) || !movable(v))
                 continue;
-            if (under_only && __atomic_load_n(&v->credit, __ATOMIC_RELAXED) <= 0)
+            if (better && __atomic_load_n(&v->credit, __ATOMIC_RELAXED) <= *better)
                 continue;
             if (waits || !may_run_on(v, cpu))
                 take = v;
@@ -860,12 +865,13 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
             continue;
         }
         if (!next) {
-            next = steal_work(rq, me, &missed, false);
+            next = steal_work(rq, me, &missed, NULL);
         } else if (__atomic_load_n(&next->credit, __ATOMIC_RELAXED) < 0 && !next->boosted) {
-            /* The best here is OVER: a vCPU with credit waiting elsewhere comes first. */
-            struct vcpu *better = steal_work(rq, me, &missed, true);
-            if (better)
-                next = better;
+            /* The best here is OVER: a vCPU with more credit waiting elsewhere comes first. */
+            s64 above = __atomic_load_n(&next->credit, __ATOMIC_RELAXED) + (s64)TIMESLICE_NS;
+            struct vcpu *stolen = steal_work(rq, me, &missed, &above);
+            if (stolen)
+                next = stolen;
         }
         if (next)
             break;
