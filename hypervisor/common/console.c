@@ -5,6 +5,7 @@
  * from a guest's on a shared serial line, as Xen does with "(XEN) ".
  */
 #include <asm/guest_access.h>
+#include <asm/time.h>
 #include <mica/console.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
@@ -17,8 +18,9 @@
 #define LINE_PREFIX "(MICA) "
 
 /*
- * Guards conring, conring_prod, devices and at_line_start, and so the
- * UART: Mica's messages and guests' console_io output come out whole.
+ * Guards conring, conring_prod, devices, at_line_start, line_owner and
+ * the held output below, and so the UART: Mica's messages and guests'
+ * console_io output come out whole.
  * Innermost of all locks, since anything may print; taken with
  * interrupts off, as interrupt handlers print too.
  */
@@ -30,6 +32,26 @@ static u64 conring_prod;         /* total bytes ever written */
 static u32 conring_clear;        /* readconsole's clear mark, in the 32-bit index space */
 static struct console_device *devices;
 static bool at_line_start = true;
+/* Who wrote the open line (at_line_start false): a domid, or Mica. */
+#define OWNER_MICA (-1)
+static int line_owner = OWNER_MICA;
+
+/*
+ * A guest's write longer than one chunk goes out in pieces (console_io.c),
+ * each under its own hold of console_lock.  While such a write is under
+ * way with its line open, output for the devices from anyone else waits
+ * here and goes out when the write ends, on a line of its own: Mica's
+ * messages (which still reach the ring at once) and other domains' lines.
+ * Bounded: when `held` is full, or after HOLD_MAX_NS (the writer stalled
+ * in the middle of its write), the line is broken and the rest goes out.
+ */
+#define HELD_SIZE 2048
+#define HOLD_MAX_NS 200000000ULL
+static int hold_owner = -2;             /* the domid writing, or -2: no hold */
+static u64 hold_since;
+static char held[HELD_SIZE];
+static size_t held_len;
+static bool held_at_line_start = true;
 
 static enum log_level loglevel = CONFIG_LOGLEVEL_DEFAULT;
 static char opt_console[64] = "com1";
@@ -98,12 +120,43 @@ static void emit_to_devices(const char *s, size_t n)
         d->write(s, n);
 }
 
+/* Ends the hold: a newline if the holder's line is open, then what waited. */
+static void hold_release(void)
+{
+    if (hold_owner == -2)
+        return;
+    hold_owner = -2;
+    if (!held_len)
+        return;
+    if (!at_line_start)
+        emit_to_devices("\n", 1);
+    emit_to_devices(held, held_len);
+    at_line_start = held_at_line_start;
+    line_owner = OWNER_MICA;
+    held_len = 0;
+}
+
+/* Output for the devices from anyone but the holder while a hold lasts. */
+static void hold_add(const char *s, size_t n)
+{
+    if (held_len + n > sizeof(held) || now_ns() - hold_since > HOLD_MAX_NS) {
+        hold_release();
+        emit_to_devices(s, n);
+        return;
+    }
+    memcpy(held + held_len, s, n);
+    held_len += n;
+}
+
 static void emit(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         conring[(conring_prod + i) & (CONRING_SIZE - 1)] = s[i];
     conring_prod += n;
-    emit_to_devices(s, n);
+    if (hold_owner != -2)
+        hold_add(s, n);
+    else
+        emit_to_devices(s, n);
 }
 
 static void emit_with_prefixes(const char *s)
@@ -111,30 +164,68 @@ static void emit_with_prefixes(const char *s)
     while (*s) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        bool holding = hold_owner != -2;
 
-        if (at_line_start)
+        /* A guest's open line is the guest's: Mica starts a line of its own. */
+        if (!holding && !at_line_start && line_owner != OWNER_MICA) {
+            emit_to_devices("\n", 1);
+            at_line_start = true;
+        }
+        if (holding ? held_at_line_start : at_line_start)
             emit(LINE_PREFIX, sizeof(LINE_PREFIX) - 1);
         emit(s, len);
-        at_line_start = nl != NULL;
+        if (hold_owner != -2) {
+            held_at_line_start = nl != NULL;
+        } else {                /* no hold, or it ended in emit() (full, or too long) */
+            at_line_start = nl != NULL;
+            line_owner = OWNER_MICA;
+        }
         s += len;
     }
 }
 
 /*
- * Guest text goes out unprefixed; Mica's next message starts on a line
- * of its own so the two never share a line.  It stays out of the ring, as
- * on Xen (without console_to_ring): the ring is the hypervisor's own log,
- * which `xl dmesg` reads, and dom0's boot would push Mica's out of it.
+ * Guest text goes out unprefixed; Mica's next message, or another
+ * domain's text, starts on a line of its own so they never share a line.
+ * It stays out of the ring, as on Xen (without console_to_ring): the ring
+ * is the hypervisor's own log, which `xl dmesg` reads, and dom0's boot
+ * would push Mica's out of it.
  */
-void console_guest_write(const char *s, size_t n)
+void console_guest_write(unsigned domid, const char *s, size_t n, bool more)
 {
     unsigned long flags;
 
     if (n == 0)
         return;
     spin_lock_irqsave(&console_lock, flags);
+    if (hold_owner != -2 && hold_owner != (int)domid) {
+        /* Another domain's write is under way with its line open: wait. */
+        if (held_len && !held_at_line_start)
+            hold_add("\n", 1);
+        hold_add(s, n);
+        if (hold_owner != -2) {
+            held_at_line_start = s[n - 1] == '\n';
+        } else {
+            at_line_start = s[n - 1] == '\n';
+            line_owner = (int)domid;
+        }
+        goto out;
+    }
+    if (!at_line_start && line_owner != (int)domid)
+        emit_to_devices("\n", 1);
     emit_to_devices(s, n);
     at_line_start = s[n - 1] == '\n';
+    line_owner = (int)domid;
+    if (more && !at_line_start) {
+        if (hold_owner == -2) {
+            hold_owner = (int)domid;
+            hold_since = now_ns();
+            held_at_line_start = true;
+        }
+    } else {
+        hold_release();
+    }
+out:
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
@@ -241,12 +332,22 @@ long console_ring_read(struct xen_sysctl_readconsole *op)
     return 0;
 }
 
+void console_end_hold(void)
+{
+    unsigned long flags;
+
+    spin_lock_irqsave(&console_lock, flags);
+    hold_release();
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
 void console_force_unlock(void)
 {
     /* A panic may come while this CPU (or a stuck one) holds the lock. */
     lock_debug_stop();
     spin_lock_init(&console_lock, "console_lock", LOCK_ORDER_CONSOLE);
     spin_lock_init(&input_lock, "console input_lock", LOCK_ORDER_CONSOLE);
+    hold_release();             /* what waited for a guest's line goes out before the report */
 }
 
 /*

@@ -101,7 +101,7 @@ static void guest_line_flush(struct domain *d)
     memcpy(line + n, d->console_line, d->console_len);
     n += d->console_len;
     line[n++] = '\n';
-    console_guest_write(line, n);
+    console_guest_write(d->domid, line, n, false);
     d->console_len = 0;
 }
 
@@ -136,8 +136,10 @@ long do_console_io(int cmd, u64 count, u64 buf)
         while (done < count) {
             /*
              * A write that fits in one chunk goes out whole (one
-             * console_lock hold), so a line is not cut by another CPU's
-             * output; longer ones in pieces.
+             * console_lock hold); longer ones in pieces, and while a
+             * piece leaves the line open the console holds other
+             * output back until the write's end, so a line is not cut
+             * by another CPU's output either way.
              */
             size_t n = count <= CHUNK ? (size_t)count : MIN((u64)WRITE_PIECE, count - done);
             if (done && hypercall_preempt_check()) {
@@ -147,7 +149,7 @@ long do_console_io(int cmd, u64 count, u64 buf)
             if (copy_from_guest(chunk, buf + done, n))
                 return -XEN_EFAULT;
             if (d->is_privileged)
-                console_guest_write(chunk, n);
+                console_guest_write(d->domid, chunk, n, done + n < count);
             else
                 unprivileged_write(d, chunk, n);
             done += n;

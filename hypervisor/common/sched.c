@@ -20,12 +20,12 @@
  * wake-up for another CPU's vCPU kicks that CPU, and an idle one that may
  * steal it, with the reschedule IPI.
  *
- * With sched_parallel=1 a domain's vCPUs run on different CPUs at the same
- * moment: the TLB shootdown (arch/x86 flush_tlb_mask and each
+ * A domain's vCPUs run on different CPUs at the same moment (sched_parallel,
+ * on by default): the TLB shootdown (arch/x86 flush_tlb_mask and each
  * domain's dirty CPU mask) makes MMUEXT_TLB_FLUSH_MULTI, page-type changes
- * and grant unmaps reach every CPU that ran the domain.  By default each
- * domain's vCPUs share one queue ("colocated"): a whole domain then moves
- * at once, and only when none of its vCPUs runs.
+ * and grant unmaps reach every CPU that ran the domain.  sched_parallel=0
+ * keeps each domain's vCPUs on one queue ("colocated"): a whole domain then
+ * moves at once, and only when none of its vCPUs runs.
  *
  * A vCPU woken from blocking is boosted: it runs ahead of vCPUs that
  * merely have credit, until it next gives up the CPU or has used up one
@@ -56,6 +56,7 @@
 #include <mica/param.h>
 #include <mica/percpu.h>
 #include <mica/sched.h>
+#include <mica/selftest.h>
 #include <mica/spinlock.h>
 #include <mica/time_guest.h>
 #include <public/errno.h>
@@ -110,12 +111,12 @@ static u32 refill_gen;
 static bool sched_smp_wanted = true;
 boolean_param("sched_smp", sched_smp_wanted);
 /*
- * sched_parallel=1: a domain's vCPUs on different CPUs at once.  Off by
- * default for now: with it, a Linux dom0's two vCPUs probing PCI at once
- * crash QEMU 7.2's TCG (a NULL region in memory_region_dispatch_write),
- * which is how make test runs Mica; docs/smp.md.
+ * sched_parallel=1 (the default): a domain's vCPUs on different CPUs at
+ * once.  (It was off for a while because QEMU 7.2's TCG crashed in Linux
+ * dom0 boots; PCI configuration writes now hold the other CPUs, which
+ * avoids that: arch/x86/pci_conf.c, docs/smp.md.)
  */
-static bool sched_parallel_wanted;
+static bool sched_parallel_wanted = true;
 boolean_param("sched_parallel", sched_parallel_wanted);
 
 static bool smp_active;             /* set once by sched_start(): sched_smp=1 and CPUs > 1 */
@@ -648,8 +649,20 @@ static void evict_disallowed(struct run_queue *rq, unsigned me)
  * take a vCPU (colocated: its whole domain) that waits on the queue of a
  * CPU busy with something else, or that may not run where it is.  Other
  * queues are only tried; *missed is set when one was busy.
+ *
+ * With `better` set, this CPU does have something, but its best has used
+ * up its credit (OVER, in Xen's credit terms): only a waiting vCPU whose
+ * credit is above *better (the local best's plus one time slice, so two
+ * CPUs do not pass vCPUs back and forth over small differences) is taken,
+ * as Xen's credit balancer takes UNDER work from its peers.  Without it,
+ * weights would hold only among vCPUs that happen to share a CPU: a light
+ * domain alone on one CPU would run flat out while a heavy one waits
+ * behind another domain on the other.  (Not "credit above zero": a heavy
+ * vCPU that runs all the time spends what it earns, so it hovers around
+ * zero, while light ones sit far below.)
  */
-static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed)
+static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed,
+                               const s64 *better)
 {
     unsigned cpu;
 
@@ -671,6 +684,8 @@ static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed
             bool waits = rq->curr && rq->curr != v &&
                          (parallel || rq->curr->domain != v->domain);
             if (!can_run(v) || over_cap(v) || !may_run_on(v, me) || !movable(v))
+                continue;
+            if (better && __atomic_load_n(&v->credit, __ATOMIC_RELAXED) <= *better)
                 continue;
             if (waits || !may_run_on(v, cpu))
                 take = v;
@@ -849,8 +864,15 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
             spin_lock(&rq->lock);
             continue;
         }
-        if (!next)
-            next = steal_work(rq, me, &missed);
+        if (!next) {
+            next = steal_work(rq, me, &missed, NULL);
+        } else if (__atomic_load_n(&next->credit, __ATOMIC_RELAXED) < 0 && !next->boosted) {
+            /* The best here is OVER: a vCPU with more credit waiting elsewhere comes first. */
+            s64 above = __atomic_load_n(&next->credit, __ATOMIC_RELAXED) + (s64)TIMESLICE_NS;
+            struct vcpu *stolen = steal_work(rq, me, &missed, &above);
+            if (stolen)
+                next = stolen;
+        }
         if (next)
             break;
         if (missed) {
@@ -986,8 +1008,10 @@ void sched_start_secondary(void)
      * this CPU meanwhile.
      */
     rcu_idle_enter();
-    while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE))
+    while (!__atomic_load_n(&smp_active, __ATOMIC_ACQUIRE)) {
+        selftest_secondary();   /* selftest=panic-smp: CPU 1's part (never returns) */
         arch_idle_wait();
+    }
     rcu_idle_exit();
     rcu_cpu_online(smp_processor_id());     /* grace periods wait for this CPU from now */
     spin_lock(&this_rq()->lock);
@@ -1017,7 +1041,7 @@ long sched_set_hard_affinity(struct vcpu *v, const cpumask_t *mask)
         v->cpu_hard_affinity = old;
         spin_unlock(&rq->lock);
         pr_warn("d%u v%u: affinity refused: a domain's vCPUs share one CPU at a time "
-                "(no sched_parallel=1), and no online CPU suits every vCPU of d%u\n",
+                "(sched_parallel=0), and no online CPU suits every vCPU of d%u\n",
                 d->domid, v->vcpu_id, d->domid);
         return -XEN_EINVAL;
     }

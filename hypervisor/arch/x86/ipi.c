@@ -82,11 +82,16 @@ static void run_inbox(unsigned me)
     in_function[me] = false;
 }
 
+/* The CPU reporting a crash (smp_crash_stop_others), or -1; set once. */
+static int crash_cpu = -1;
+
 void smp_ipi_poll(void)
 {
     unsigned me = smp_processor_id();
 
-    if (me < NR_CPUS && !cpumask_empty(&inbox[me]))
+    /* A CPU reporting a crash runs nobody's functions: it may be stopping their senders. */
+    if (me < NR_CPUS && !cpumask_empty(&inbox[me]) &&
+        __atomic_load_n(&crash_cpu, __ATOMIC_RELAXED) != (int)me)
         run_inbox(me);
 }
 
@@ -121,40 +126,43 @@ static void report_slow(const struct call_record *r, u64 waited_s, bool give_up)
             CALL_GIVE_UP_S);
 }
 
-void on_selected_cpus(const cpumask_t *mask, ipi_fn_t fn, void *info)
+/*
+ * Queues fn(info) for every online CPU of mask but this one and sends them
+ * the IPI; leaves the set of CPUs asked in *targets (empty: nobody).
+ */
+static void call_send(const cpumask_t *mask, ipi_fn_t fn, void *info, cpumask_t *targets)
 {
     unsigned me = smp_processor_id(), cpu;
     struct call_record *r = &records[me];
-    cpumask_t targets;
-    bool here;
-    u64 start, reported = 0;
 
     /* A function runs in the middle of another CPU's work: it must not call out itself. */
     ASSERT(!in_function[me]);
-    here = cpumask_test_cpu(me, mask);
-    cpumask_and(&targets, mask, &cpu_online_map);
-    __cpumask_clear_cpu(me, &targets);
-    if (!cpumask_empty(&targets)) {
-        r->fn = fn;
-        r->info = info;
-        cpumask_copy(&r->waiting, &targets);
-        smp_mb();               /* the record before any target can see its inbox bit */
-        for_each_cpu(cpu, &targets) {
-            cpumask_set_cpu(me, &inbox[cpu]);
-            lapic_send_ipi(cpu_apic_id(cpu), CALL_FUNCTION_VECTOR);
-            __atomic_fetch_add(&sent, 1, __ATOMIC_RELAXED);
-        }
-    }
-    if (here) {
-        /* Under the same rules as on the targets (and the same check). */
-        in_function[me] = true;
-        fn(info);
-        in_function[me] = false;
-    }
-    if (cpumask_empty(&targets))
+    cpumask_and(targets, mask, &cpu_online_map);
+    __cpumask_clear_cpu(me, targets);
+    if (cpumask_empty(targets))
         return;
-    start = now_ns();
-    while (!cpumask_empty(&r->waiting)) {
+    r->fn = fn;
+    r->info = info;
+    cpumask_copy(&r->waiting, targets);
+    smp_mb();                   /* the record before any target can see its inbox bit */
+    for_each_cpu(cpu, targets) {
+        cpumask_set_cpu(me, &inbox[cpu]);
+        lapic_send_ipi(cpu_apic_id(cpu), CALL_FUNCTION_VECTOR);
+        __atomic_fetch_add(&sent, 1, __ATOMIC_RELAXED);
+    }
+}
+
+/*
+ * Waits, answering calls for this CPU meanwhile, until done(arg) says so;
+ * reports the CPUs still in this CPU's record after CALL_REPORT_S and
+ * stops Mica after CALL_GIVE_UP_S.
+ */
+static void call_wait(bool (*done)(void *arg), void *arg)
+{
+    const struct call_record *r = &records[smp_processor_id()];
+    u64 start = now_ns(), reported = 0;
+
+    while (!done(arg)) {
         u64 waited_s;
 
         cpu_relax();            /* answers calls for this CPU meanwhile */
@@ -167,6 +175,152 @@ void on_selected_cpus(const cpumask_t *mask, ipi_fn_t fn, void *info)
         }
     }
     smp_mb();                   /* the targets' work before whatever the caller does next */
+}
+
+static bool all_answered(void *arg)
+{
+    return cpumask_empty(&((struct call_record *)arg)->waiting);
+}
+
+void on_selected_cpus(const cpumask_t *mask, ipi_fn_t fn, void *info)
+{
+    unsigned me = smp_processor_id();
+    cpumask_t targets;
+
+    call_send(mask, fn, info, &targets);
+    if (cpumask_test_cpu(me, mask)) {
+        /* Under the same rules as on the targets (and the same check). */
+        in_function[me] = true;
+        fn(info);
+        in_function[me] = false;
+    }
+    if (!cpumask_empty(&targets))
+        call_wait(all_answered, &records[me]);
+}
+
+/*
+ * Holding the other CPUs (smp_call_others_held): each target runs
+ * hold_fn, which counts itself in and waits, in Mica's code and touching
+ * no device, until the holder lets go.  One hold at a time (`holding`);
+ * the holder waits for all of them to return before it returns, so the
+ * next hold starts from a clean state.
+ */
+static struct {
+    bool holding;               /* a hold is under way (atomic exchange) */
+    unsigned stopped;           /* targets that have reached hold_fn (atomic) */
+    unsigned want;              /* how many targets the holder waits for */
+    bool released;              /* the holder is done; targets return */
+} hold __attribute__((aligned(64)));
+
+static void hold_fn(void *info)
+{
+    (void)info;
+    __atomic_fetch_add(&hold.stopped, 1, __ATOMIC_SEQ_CST);
+    while (!__atomic_load_n(&hold.released, __ATOMIC_ACQUIRE))
+        __asm__ volatile("pause" ::: "memory");
+}
+
+static bool all_stopped(void *arg)
+{
+    (void)arg;
+    return __atomic_load_n(&hold.stopped, __ATOMIC_ACQUIRE) == hold.want;
+}
+
+void smp_call_others_held(ipi_fn_t fn, void *info)
+{
+    unsigned me = smp_processor_id(), cpu;
+    cpumask_t targets;
+
+    if (__atomic_exchange_n(&hold.holding, true, __ATOMIC_ACQUIRE))
+        panic("IPI: CPU %u began a hold of the other CPUs while another was under way\n", me);
+    hold.stopped = 0;
+    __atomic_store_n(&hold.released, false, __ATOMIC_RELEASE);
+    call_send(&cpu_online_map, hold_fn, NULL, &targets);
+    hold.want = 0;
+    for_each_cpu(cpu, &targets)
+        hold.want++;
+    if (hold.want)
+        call_wait(all_stopped, NULL);
+    fn(info);
+    __atomic_store_n(&hold.released, true, __ATOMIC_SEQ_CST);
+    if (hold.want)
+        call_wait(all_answered, &records[me]);
+    __atomic_store_n(&hold.holding, false, __ATOMIC_RELEASE);
+}
+
+/*
+ * ---- Stopping the other CPUs on a crash ----
+ *
+ * The first CPU to crash (panic, fatal exception, machine_crash_stop)
+ * claims crash_cpu and sends every other online CPU an NMI, which reaches
+ * it whatever it is doing, interrupts off or in a guest; the NMI handler
+ * (smp_crash_nmi(), first thing in do_trap()) sees crash_cpu set, marks
+ * its CPU in crash_stopped and halts for good.  The crashing CPU waits
+ * (bounded) for them before it prints, so its report is the last thing on
+ * the console.  A second CPU that crashes meanwhile halts too, silently.
+ */
+#define CRASH_STOP_WAIT_NS 2000000000ULL
+
+static cpumask_t crash_stopped;         /* CPUs halted for the crash (atomic bits) */
+
+static void __attribute__((noreturn)) crash_halt(void)
+{
+    cpumask_set_cpu(smp_processor_id(), &crash_stopped);
+    for (;;)
+        __asm__ volatile("cli; hlt" ::: "memory");
+}
+
+bool smp_crash_nmi(void)
+{
+    int who = __atomic_load_n(&crash_cpu, __ATOMIC_ACQUIRE);
+
+    if (who < 0 || who == (int)smp_processor_id())
+        return false;
+    crash_halt();
+}
+
+void smp_crash_stop_others(char *report, size_t size)
+{
+    unsigned me = smp_processor_id(), cpu, asked = 0, stopped = 0;
+    int nobody = -1;
+    cpumask_t others;
+    u64 start;
+    size_t len;
+
+    report[0] = 0;
+    if (!__atomic_compare_exchange_n(&crash_cpu, &nobody, (int)me, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        if (nobody != (int)me)
+            crash_halt();       /* another CPU is reporting its crash */
+        return;                 /* a crash while reporting one: go on with it */
+    }
+    cpumask_copy(&others, &cpu_online_map);
+    __cpumask_clear_cpu(me, &others);
+    if (cpumask_empty(&others))
+        return;
+    for_each_cpu(cpu, &others) {
+        lapic_send_nmi(cpu_apic_id(cpu));
+        asked++;
+    }
+    start = now_ns();
+    for (;;) {
+        stopped = 0;
+        for_each_cpu(cpu, &others)
+            if (cpumask_test_cpu(cpu, &crash_stopped))
+                stopped++;
+        if (stopped == asked || now_ns() - start > CRASH_STOP_WAIT_NS)
+            break;
+        __asm__ volatile("pause" ::: "memory");
+    }
+    len = (size_t)snprintf(report, size, "CPU %u stopped %u of the other %u online CPU(s)",
+                           me, stopped, asked);
+    if (stopped != asked) {
+        len += (size_t)snprintf(report + len, size > len ? size - len : 0,
+                                "; still running after 2 s:");
+        for_each_cpu(cpu, &others)
+            if (!cpumask_test_cpu(cpu, &crash_stopped) && len + 8 < size)
+                len += (size_t)snprintf(report + len, size - len, " %u", cpu);
+    }
 }
 
 /* ---- boot check ---- */

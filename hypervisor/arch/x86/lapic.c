@@ -33,6 +33,7 @@ enum {
 #define ICR_TRIGGER_LEVEL (1u << 15)
 #define ICR_MODE_INIT (5u << 8)
 #define ICR_MODE_STARTUP (6u << 8)
+#define ICR_MODE_NMI (4u << 8)
 #define APIC_BASE_ENABLE (1ULL << 11)
 #define APIC_BASE_ADDR_MASK 0x000ffffffffff000ULL
 
@@ -184,4 +185,9 @@ bool lapic_send_startup(u32 apic_id, paddr_t entry)
 void lapic_send_ipi(u32 apic_id, unsigned vector)
 {
     icr_send(apic_id, ICR_LEVEL_ASSERT | vector);
+}
+
+bool lapic_send_nmi(u32 apic_id)
+{
+    return icr_send(apic_id, ICR_LEVEL_ASSERT | ICR_MODE_NMI);
 }

@@ -7,9 +7,11 @@
  * so a test run ends instead of hanging.
  */
 #include <asm/io.h>
+#include <asm/ipi.h>
 #include <asm/power.h>
 #include <asm/time.h>
 #include <mica/acpi.h>
+#include <mica/console.h>
 #include <mica/param.h>
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
@@ -56,6 +58,7 @@ static void pm1_write(const struct acpi_gas *reg, u16 value)
 void machine_halt(void)
 {
     local_irq_disable();
+    console_end_hold();
     for (;;)
         halt();
 }
@@ -102,7 +105,14 @@ void machine_restart(void)
 
 void machine_crash_stop(void)
 {
+    char stop[160];
+
     local_irq_disable();
+    /* Already done (nothing printed) when a panic got here; else the others stop now. */
+    smp_crash_stop_others(stop, sizeof(stop));
+    console_end_hold();
+    if (stop[0])
+        printk("%s\n", stop);
     if (opt_noreboot) {
         printk("Manual reset required ('noreboot' specified)\n");
         machine_halt();

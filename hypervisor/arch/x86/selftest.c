@@ -13,11 +13,16 @@
  *   lock-order take two locks against the lock order (CONFIG_DEBUG_LOCKS)
  *   ipi-lock   a function run by on_selected_cpus() takes a lock, which
  *              such functions must not (CONFIG_DEBUG_LOCKS)
+ *   panic-smp  once the CPUs are up: CPU 1 prints numbered ticks with
+ *              interrupts off and answering no IPI, and CPU 0 panics
+ *              while it does; the panic must stop CPU 1 (by NMI) before
+ *              its report, so no tick follows the report
  */
 #include <asm/current.h>
 #include <asm/io.h>
 #include <asm/ipi.h>
 #include <asm/smp.h>
+#include <asm/time.h>
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/selftest.h>
@@ -53,10 +58,67 @@ static void ipi_fn_taking_lock(void *info)
     spin_unlock(&selftest_ipi_lock);
 }
 
+static unsigned ticks;           /* CPU 1's ticks printed so far (atomic) */
+static bool ticks_wanted;       /* CPU 0 asks CPU 1 to tick (atomic) */
+
+#define TICKER_CPU 1
+
+void selftest_secondary(void)
+{
+    unsigned me = smp_processor_id();
+
+    if (me != TICKER_CPU || !__atomic_load_n(&ticks_wanted, __ATOMIC_ACQUIRE))
+        return;
+    /* Interrupts stay off and nothing here answers an IPI: only an NMI stops this. */
+    for (unsigned n = 1;; n++) {
+        u64 until;
+
+        printk("selftest: CPU%u tick %u\n", me, n);
+        __atomic_store_n(&ticks, n, __ATOMIC_RELEASE);
+        until = now_ns() + 2000000;
+        while (now_ns() < until)
+            __asm__ volatile("pause" ::: "memory");
+    }
+}
+
+static void wake_fn(void *info)
+{
+    (void)info;
+}
+
+void selftest_run_smp(void)
+{
+    unsigned me = smp_processor_id();
+    cpumask_t ticker;
+    u64 give_up;
+
+    if (strcmp(opt_selftest, "panic-smp"))
+        return;
+    if (num_online_cpus() <= TICKER_CPU || !cpu_online(TICKER_CPU)) {
+        pr_err("selftest: panic-smp needs CPU %u online (QEMU -smp 2 or more)\n", TICKER_CPU);
+        return;
+    }
+    __atomic_store_n(&ticks_wanted, true, __ATOMIC_RELEASE);
+    cpumask_clear(&ticker);
+    cpumask_set_cpu(TICKER_CPU, &ticker);
+    on_selected_cpus(&ticker, wake_fn, NULL);   /* wakes it from its wait for the scheduler */
+    give_up = now_ns() + 30000000000ULL;
+    while (__atomic_load_n(&ticks, __ATOMIC_ACQUIRE) < 3) {
+        if (now_ns() > give_up) {
+            pr_err("selftest: CPU %u never printed 3 ticks\n", TICKER_CPU);
+            return;
+        }
+        cpu_relax();
+    }
+    panic("selftest: panic on CPU %u while CPU %u prints with interrupts off\n", me, TICKER_CPU);
+}
+
 void selftest_run(void)
 {
     if (!opt_selftest[0])
         return;
+    if (!strcmp(opt_selftest, "panic-smp"))
+        return;                 /* selftest_run_smp(), once the CPUs are up */
     printk("selftest: triggering '%s'\n", opt_selftest);
     if (!strcmp(opt_selftest, "fault-pf")) {
         volatile u64 *p = (volatile u64 *)0xffff87fffffff000ULL;
@@ -96,7 +158,7 @@ void selftest_run(void)
         pr_err("selftest: ipi-lock needs CONFIG_DEBUG_LOCKS to be detected\n");
 #endif
     } else {
-        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign panic lock-order ipi-lock)\n",
+        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign panic lock-order ipi-lock panic-smp)\n",
                opt_selftest);
         return;
     }

@@ -291,6 +291,7 @@ void start_mica(u32 magic, u32 info_pa)
     pv_cpu_init();
     smp_boot_cpus(&acpi, &boot_info);
     smp_ipi_boot_check();
+    selftest_run_smp();
     sched_init();
 
     if (boot_info.nr_modules == 0) {

@@ -100,10 +100,14 @@ void show_registers(const struct cpu_regs *r)
 static void fatal_exception(struct cpu_regs *regs)
 {
     unsigned v = (unsigned)regs->vector;
+    char stop[160];
 
+    smp_crash_stop_others(stop, sizeof(stop));
     console_force_unlock();
     printk("\n*** MICA PANIC: unexpected exception %u: %s, error code %#llx ***\n",
            v, exception_names[v], (unsigned long long)regs->error_code);
+    if (stop[0])
+        printk("%s\n", stop);
     if (v == 14)
         printk("Page fault address (CR2): %016llx (%s, %s, %s)\n",
                (unsigned long long)read_cr2(),
@@ -190,6 +194,9 @@ static void handle_trap(struct cpu_regs *regs)
  */
 void do_trap(struct cpu_regs *regs)
 {
+    /* Another CPU is reporting a crash: this one stops here (does not return). */
+    if (regs->vector == 2)
+        smp_crash_nmi();
     if (regs->vector == CALL_FUNCTION_VECTOR) {
         smp_call_function_interrupt();
         if ((regs->cs & 3) != 3)
@@ -200,11 +207,12 @@ void do_trap(struct cpu_regs *regs)
 
 void panic(const char *fmt, ...)
 {
-    char msg[256];
+    char msg[256], stop[160];
     va_list ap;
     u64 rbp;
 
     local_irq_disable();
+    smp_crash_stop_others(stop, sizeof(stop));
     console_force_unlock();
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -212,6 +220,8 @@ void panic(const char *fmt, ...)
     printk("\n*** MICA PANIC: %s", msg);
     if (!*msg || msg[strlen(msg) - 1] != '\n')
         printk("\n");
+    if (stop[0])
+        printk("%s\n", stop);
     __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
     show_stack_trace((u64)(uintptr_t)__builtin_return_address(0), rbp);
     machine_crash_stop();

@@ -35,6 +35,11 @@ void debug_key(char c);
 
 /* After a panic: drop locks and rate limits, just print. */
 void console_force_unlock(void);
+/*
+ * Sends out what waits for a guest's open line (console.c), before a last
+ * message: the machine is about to stop, the guest will not finish it.
+ */
+void console_end_hold(void);
 
 /* XEN_SYSCTL_readconsole on Mica's console ring (see console.c). */
 struct xen_sysctl_readconsole;

@@ -43,7 +43,13 @@ void hypercall_continue_args(u64 a0, u64 a1, u64 a2);
 /* A continuation that re-issues the call with its arguments as they are. */
 void hypercall_continue_unchanged(void);
 
-/* Guest output on the console (dom0's console_io, later domU consoles). */
-void console_guest_write(const char *s, size_t n);
+/*
+ * Guest output on the console (dom0's console_io, domU lines): domid's
+ * text as it is.  more: this is a piece of a longer write whose next
+ * piece follows (console_io.c); while such a write leaves its line open,
+ * other output (Mica's messages, other domains' lines) waits, so the
+ * guest's line is not cut (console.c).
+ */
+void console_guest_write(unsigned domid, const char *s, size_t n, bool more);
 
 #endif

@@ -42,6 +42,17 @@ struct boot_param {
 #define string_param(name, var)  DEFINE_PARAM(name, PARAM_STRING, var, sizeof(var), NULL)
 #define custom_param(name, fn) \
     static const struct boot_param __param_##fn __boot_param = { name, PARAM_CUSTOM, NULL, 0, fn }
+#else
+/* Host unit tests: no command line; the option is only marked used. */
+#define DEFINE_PARAM(n, k, v, s, p) \
+    static const struct boot_param __param_##v __attribute__((unused)) = { n, k, &(v), s, p }
+#define boolean_param(name, var) DEFINE_PARAM(name, PARAM_BOOL, var, sizeof(var), NULL)
+#define integer_param(name, var) DEFINE_PARAM(name, PARAM_UINT, var, sizeof(var), NULL)
+#define size_param(name, var)    DEFINE_PARAM(name, PARAM_SIZE, var, sizeof(var), NULL)
+#define string_param(name, var)  DEFINE_PARAM(name, PARAM_STRING, var, sizeof(var), NULL)
+#define custom_param(name, fn) \
+    static const struct boot_param __param_##fn __attribute__((unused)) = \
+        { name, PARAM_CUSTOM, NULL, 0, fn }
 #endif
 
 /*

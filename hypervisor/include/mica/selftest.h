@@ -7,8 +7,14 @@
 
 #ifdef CONFIG_BOOT_SELFTEST
 void selftest_run(void);
+/* After the other CPUs are up and answer IPIs (the SMP cases). */
+void selftest_run_smp(void);
+/* A secondary CPU waiting for the scheduler: its part of an SMP case, if any. */
+void selftest_secondary(void);
 #else
 static inline void selftest_run(void) { }
+static inline void selftest_run_smp(void) { }
+static inline void selftest_secondary(void) { }
 #endif
 
 #endif

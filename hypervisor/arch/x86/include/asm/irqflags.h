@@ -9,6 +9,13 @@
 
 #define IRQFLAGS_IF (1UL << 9)
 
+#ifdef MICA_HOST_TEST
+/* Host unit tests run in user mode: no interrupt flag to change. */
+static inline unsigned long local_save_flags(void) { return 0; }
+static inline unsigned long local_irq_save(void) { return 0; }
+static inline void local_irq_restore(unsigned long f) { (void)f; }
+static inline bool local_irq_is_enabled(void) { return false; }
+#else
 static inline unsigned long local_save_flags(void)
 {
     unsigned long f;
@@ -36,5 +43,6 @@ static inline bool local_irq_is_enabled(void)
 {
     return local_save_flags() & IRQFLAGS_IF;
 }
+#endif
 
 #endif

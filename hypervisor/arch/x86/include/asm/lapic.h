@@ -14,6 +14,8 @@ bool lapic_send_init(u32 apic_id);
 bool lapic_send_startup(u32 apic_id, paddr_t entry);   /* entry: 4 KiB aligned, below 1 MiB */
 /* A fixed interrupt on vector to one CPU. */
 void lapic_send_ipi(u32 apic_id, unsigned vector);
+/* An NMI to apic_id (stopping CPUs on a crash); false if the ICR stayed busy. */
+bool lapic_send_nmi(u32 apic_id);
 void lapic_eoi(void);
 /* Timer ticks (after the divider) per millisecond. */
 u32 lapic_timer_ticks_per_ms(void);
