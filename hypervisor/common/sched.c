@@ -55,6 +55,7 @@
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/percpu.h>
+#include <mica/perfc.h>
 #include <mica/sched.h>
 #include <mica/spinlock.h>
 #include <mica/time_guest.h>
@@ -396,6 +397,7 @@ void vcpu_block(struct vcpu *v)
 {
     struct run_queue *rq = vcpu_rq_lock(v);
 
+    perfc_inc(vcpu_block);
     v->state = VCPU_BLOCKED;
     /*
      * An event that arrived before blocking must not be slept through: the
@@ -428,6 +430,7 @@ static void wake_locked(struct run_queue *rq, struct vcpu *v)
 
     v->polling = false;
     if (v->state == VCPU_BLOCKED) {
+        perfc_inc(vcpu_wake_blocked);
         v->state = VCPU_RUNNABLE;
         v->boosted = true;
         resched_cpu(cpu);
@@ -743,6 +746,7 @@ void sched_tick(u64 now)
     struct vcpu *fire[TIMER_BATCH];
     unsigned n = 0;
 
+    perfc_tick(now);
     if (now >= READ_ONCE(next_period))
         refill_credit(now);
     spin_lock(&rq->lock);
@@ -819,8 +823,15 @@ static void idle_wait(struct run_queue *rq, u64 now)
         domain_check_machine_end();
     rcu_quiescent();                /* idle: no lookup results held */
     rcu_idle_enter();
+#ifdef CONFIG_PERF_COUNTERS
+    u64 t0 = perfc_cycles();
+    perfc_inc(sched_idle);
+#endif
     if (!__atomic_load_n(&rq->need_resched, __ATOMIC_ACQUIRE))
         arch_idle_wait();
+#ifdef CONFIG_PERF_COUNTERS
+    perfc_add(sched_idle_cycles, perfc_cycles() - t0);
+#endif
     rcu_idle_exit();
     cpumask_clear_cpu(me, &idle_cpus);
     sched_tick(now_ns());
@@ -878,6 +889,11 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
 
     if (next != prev) {
         if (prev) {
+            perfc_inc(sched_switch);
+            if (prev->domain != next->domain)
+                perfc_inc(sched_switch_domain);
+            if (can_run(prev))
+                perfc_inc(sched_preempt);
             prev->boosted = false;
             vcpu_runstate_change(prev, runstate_of(prev), now);
             vcpu_runstate_publish(prev);    /* prev's page tables are still live */
