@@ -64,12 +64,26 @@
 /*
  * Scheduler-wide parameters (XEN_SYSCTL_scheduler_op): the time slice, and
  * the rate limit under which a running vCPU is not preempted by a wakeup.
- * Mica starts without a rate limit (Xen's credit default is 1 ms).  Read
- * without a lock: each field is one aligned word, set by sysctl.
+ * Read without a lock: each field is one aligned word, set by sysctl (and
+ * the rate limit once at boot, sched_init()).
  */
 static struct sched_credit_params params = {
     .tslice_ms = CONFIG_SCHED_TIMESLICE_MS, .ratelimit_us = 0, .migr_delay_us = 0,
 };
+
+/*
+ * sched_ratelimit_us=N (Xen's option, and Xen's default of 1000 for both
+ * credit and credit2): a vCPU that has run for less than N us keeps the
+ * CPU when another one wakes; the woken one (boosted) runs when the limit
+ * is up, or sooner if the running one blocks.  0 preempts at once.
+ * Without it a back-end and its front-end on one CPU preempt each other
+ * at every notification: bench/blk-throughput's random reads switched
+ * twice per I/O, one request per turn; with it each side gets through
+ * what the other queued meanwhile (docs/benchmarks.md, "PV block and
+ * network").  At most the time slice.
+ */
+static unsigned boot_ratelimit_us = 1000;
+integer_param("sched_ratelimit_us", boot_ratelimit_us);
 
 #define TIMESLICE_NS ((u64)READ_ONCE(params.tslice_ms) * 1000000ULL)
 #define RATELIMIT_NS ((u64)READ_ONCE(params.ratelimit_us) * 1000ULL)
@@ -247,6 +261,12 @@ void sched_init(void)
     for_each_cpu(cpu, &cpu_online_map)
         spin_lock_init(&rq_of(cpu)->lock, "runq.lock", LOCK_ORDER_SCHED);
     parallel = sched_smp_on() && sched_parallel_wanted;
+    if ((u64)boot_ratelimit_us * 1000 > (u64)params.tslice_ms * 1000000) {
+        pr_warn("sched_ratelimit_us=%u is above the %u ms time slice: using %u\n",
+                boot_ratelimit_us, params.tslice_ms, params.tslice_ms * 1000);
+        boot_ratelimit_us = params.tslice_ms * 1000;
+    }
+    params.ratelimit_us = boot_ratelimit_us;
 }
 
 void sched_init_vcpu(struct vcpu *v)
