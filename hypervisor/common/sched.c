@@ -112,6 +112,7 @@ struct run_queue {
     u64 run_since;                  /* this CPU only: when curr was last chosen */
     u64 deadline;                   /* this CPU only: when its timer is due */
     bool timers_changed;            /* this CPU only: its running vCPU set a timer */
+    bool yielded;                   /* this CPU only: its running vCPU yielded (no rate limit) */
 };
 
 static DEFINE_PER_CPU(struct run_queue, runq);
@@ -480,6 +481,9 @@ void vcpu_yield(struct vcpu *v)
 
     v->boosted = false;
     credit_add(v, -(s64)TIMESLICE_NS / 2);
+    /* As on Xen: the rate limit does not hold a vCPU that gives the CPU away. */
+    if (v == current_vcpu())
+        rq->yielded = true;
     WRITE_ONCE(rq->need_resched, true);
     spin_unlock(&rq->lock);
 }
@@ -865,6 +869,7 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
     unsigned me = smp_processor_id();
     struct vcpu *next;
 
+    rq->yielded = false;
     for (;;) {
         bool missed = false;
 
@@ -973,7 +978,7 @@ void sched_on_exit(void)
          * the limit is below the slice); the switch happens at the first
          * exit after it.
          */
-        bool limited = now - rq->run_since < RATELIMIT_NS;
+        bool limited = !rq->yielded && now - rq->run_since < RATELIMIT_NS;
         if (!READ_ONCE(rq->need_resched) || limited) {
             set_timer_locked(rq, now);
             if (limited && rq->run_since + RATELIMIT_NS < rq->deadline) {
