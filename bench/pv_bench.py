@@ -8,6 +8,10 @@ The image is build/dom0-image-pvbench: the dom0 image built with
 fetched at build time into the .deb cache) and --xen-toolstack (xl for the
 Xen 4.17 peer).  Both peers boot it from a GRUB ISO in the same QEMU (pc,
 TCG, same -cpu and -m, same dom0 memory).
+
+$MICA_BENCH_OPTS adds options to Mica's command line only (for example
+`perfc=5` with a CONFIG_PERF_COUNTERS build: counters every 5 s in the
+serial log kept in build/bench/).
 """
 import os
 import re
@@ -54,6 +58,8 @@ def run_peer(name, hv, pv, secs, mib, mem, dom0_mem, timeout):
         opts = "%s dom0_max_vcpus=1 dom0_mem=%dM,max:%dM" % (dq.HV_OPTS, dom0_mem, dom0_mem)
         if name == "xen":
             opts += " " + XEN_MITIGATION_PARITY      # docs/spec-ctrl.md
+        if name == "mica" and os.environ.get("MICA_BENCH_OPTS"):
+            opts += " " + os.environ["MICA_BENCH_OPTS"]
         cmdline = dq.dom0_cmdline(False, "pv-bench", "mica.bench.pv=%s mica.bench.secs=%d "
                                   "mica.bench.mib=%d" % (pv, secs, mib))
         subprocess.run([os.path.join(TOP, "scripts", "mkiso"), iso, hv, opts,

@@ -5,6 +5,13 @@
 #include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
+
+#ifdef CONFIG_PERF_COUNTERS
+#define IS_ENABLED_PERFC 1
+#else
+#define IS_ENABLED_PERFC 0
+#endif
 
 static const char *const state_names[] = { "down", "runnable", "blocked" };
 
@@ -34,10 +41,16 @@ void debug_key(char c)
     case 'd':
         show_domains();
         break;
+#ifdef CONFIG_PERF_COUNTERS
+    case 'p':
+        perfc_dump("debug key");
+        break;
+#endif
     case 'h':
     default:
-        printk("Mica debug keys: 'd' domains and vCPUs, 'h' this help; "
-               "Ctrl-A three times gives input back to dom0\n");
+        printk("Mica debug keys: 'd' domains and vCPUs, %s'h' this help; "
+               "Ctrl-A three times gives input back to dom0\n",
+               IS_ENABLED_PERFC ? "'p' performance counters since the last dump, " : "");
         break;
     }
 }

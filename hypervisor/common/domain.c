@@ -7,6 +7,7 @@
 #include <mica/heap.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
 #include <mica/page_alloc.h>
 #include <mica/rcu.h>
 #include <mica/sched.h>
@@ -260,6 +261,11 @@ long domain_kill(struct domain *d, bool preemptible)
     if (d->is_dying && !d->kill_in_progress)
         return 0;
     if (!d->is_dying) {
+        if (d->domid != 0) {
+            char why[40];
+            snprintf(why, sizeof(why), "d%u destroyed", d->domid);
+            perfc_dump(why);
+        }
         /* From here on lookups (domain_by_id, event delivery) no longer see d. */
         d->is_dying = true;
         d->kill_in_progress = true;
@@ -434,6 +440,7 @@ void domain_check_machine_end(void)
 
     if (!d0 || !d0->is_shutdown)
         return;
+    perfc_dump("machine end");
     switch (d0->shutdown_code_set ? d0->shutdown_code : d0->shutdown_reason) {
     case SHUTDOWN_poweroff:
         printk("Domain 0 powered off: powering off the machine\n");

@@ -24,6 +24,7 @@
 #include <mica/event_fifo.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
 #include <mica/sched.h>
 #include <mica/unknown_op.h>
 #include <public/errno.h>
@@ -376,6 +377,7 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
     domid_t peer;
     u32 rport;
 
+    perfc_inc(evtchn_send);
     spin_lock(&d->event_lock);
     c = port_ptr(d, port);
     if (!c) {
@@ -406,6 +408,7 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
         return -XEN_EINVAL;
     }
     spin_unlock(&d->event_lock);
+    perfc_inc(evtchn_send_remote);
     /* The peer's side, under its own lock only: does it still point back here? */
     rd = domain_by_id(peer);
     if (!rd)

@@ -54,6 +54,8 @@
 #include <mica/heap.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/percpu.h>
+#include <mica/perfc.h>
 #include <mica/page_alloc.h>
 #include <mica/rcu.h>
 #include <mica/spinlock.h>
@@ -645,14 +647,48 @@ out_handle:
 
 /* ---- unmap ---- */
 
+/*
+ * An unmap happens in two steps, as on Xen: the mapping goes (PTE
+ * cleared, maptrack record updated, status written back to the guest)
+ * for up to UNMAP_BATCH elements of a call, then one TLB flush of every
+ * CPU where the mapper's tables are loaded covers them all, and only then
+ * are the frame references and pins dropped (unmap_complete()).  Until
+ * then the pins keep the granter's active entry, its frame and its table
+ * as they were, so nothing can reuse the frame while a stale translation
+ * may still reach it.  Xen 4.17 flushes once per 32 unmaps the same way
+ * (GNTTAB_UNMAP_BATCH_SIZE); Mica used to flush after every one, which
+ * cost netback (batches of up to a ring's worth of unmaps) a full TLB
+ * flush per packet fragment.
+ */
+#define UNMAP_BATCH 32
+
 struct unmap_req {
     u64 host_addr, dev_bus_addr, new_addr;
     u32 handle;
 };
 
-/* Under the granter's lock and lgt's maptrack lock, for a record in use. */
+/* What an unmap's first step let go of, for its second. */
+struct unmap_done {
+    struct grant_table *rgt;
+    u32 ref;
+    u16 done;                   /* GNTMAP_host_map and/or GNTMAP_device_map released */
+    bool ro;
+    mfn_t mfn;
+};
+
+/* The first steps of one call's unmaps since its last flush; the calling CPU's own. */
+struct unmap_batch {
+    unsigned n;
+    struct unmap_done d[UNMAP_BATCH];
+};
+
+/*
+ * Under the granter's lock and lgt's maptrack lock, for a record in use:
+ * the first step.  *out says what the second must release (done 0:
+ * nothing).
+ */
 static s16 unmap_locked(struct vcpu *v, struct grant_table *lgt, struct grant_map *m,
-                        const struct unmap_req *r)
+                        const struct unmap_req *r, struct unmap_done *out)
 {
     struct grant_table *rgt = m->rgt;
     u32 ref = m->ref;
@@ -660,6 +696,8 @@ static s16 unmap_locked(struct vcpu *v, struct grant_table *lgt, struct grant_ma
     bool ro = flags & GNTMAP_readonly;
     struct grant_active *act = active_entry(rgt, ref);
     mfn_t mfn = act->mfn;
+
+    out->done = 0;
 
     if (r->dev_bus_addr && (flags & GNTMAP_device_map) &&
         r->dev_bus_addr != mfn << PAGE_SHIFT)
@@ -676,26 +714,54 @@ static s16 unmap_locked(struct vcpu *v, struct grant_table *lgt, struct grant_ma
     }
     if (!(m->flags & (GNTMAP_device_map | GNTMAP_host_map)))
         put_handle_locked(lgt, r->handle);
-    if (!done)
-        return GNTST_okay;
-
-    /* No stale translation may outlive the references below. */
-    if (done & GNTMAP_host_map)
-        gnt_flush_tlb(v->domain);
-    if (done & GNTMAP_device_map)
-        gnt_frame_put(mfn, !ro);
-    if (done & GNTMAP_host_map)
-        gnt_frame_put(mfn, !ro);
-    if (done & GNTMAP_device_map) {
-        act->pin[ro ? PIN_DEV_R : PIN_DEV_W]--;
-        rgt->pins--;
-    }
-    if (done & GNTMAP_host_map) {
-        act->pin[ro ? PIN_HOST_R : PIN_HOST_W]--;
-        rgt->pins--;
-    }
-    reduce_status(rgt, ref, act, ro);
+    *out = (struct unmap_done){ .rgt = rgt, .ref = ref, .done = done, .ro = ro, .mfn = mfn };
     return GNTST_okay;
+}
+
+/*
+ * The second step, after the flush: the references and pins the first
+ * step left in place go.  The pins kept rgt (perhaps dead by now) and
+ * the active entry as they were.
+ */
+static void unmap_complete(const struct unmap_done *u)
+{
+    struct grant_table *rgt = u->rgt;
+    struct grant_active *act;
+
+    spin_lock(&rgt->lock);
+    act = active_entry(rgt, u->ref);
+    if (u->done & GNTMAP_device_map) {
+        gnt_frame_put(u->mfn, !u->ro);
+        act->pin[u->ro ? PIN_DEV_R : PIN_DEV_W]--;
+        rgt->pins--;
+    }
+    if (u->done & GNTMAP_host_map) {
+        gnt_frame_put(u->mfn, !u->ro);
+        act->pin[u->ro ? PIN_HOST_R : PIN_HOST_W]--;
+        rgt->pins--;
+    }
+    reduce_status(rgt, u->ref, act, u->ro);
+    table_unlock(rgt);
+}
+
+/*
+ * Ends the batch's first steps: one flush (if a host mapping went; no
+ * stale translation may outlive the references), then the second steps.
+ */
+static void unmap_batch_finish(struct vcpu *v, struct unmap_batch *b)
+{
+    bool flush = false;
+
+    for (unsigned i = 0; i < b->n; i++)
+        if (b->d[i].done & GNTMAP_host_map)
+            flush = true;
+    if (flush) {
+        perfc_inc(gnt_unmap_flush);
+        gnt_flush_tlb(v->domain);
+    }
+    for (unsigned i = 0; i < b->n; i++)
+        unmap_complete(&b->d[i]);
+    b->n = 0;
 }
 
 /*
@@ -704,11 +770,12 @@ static s16 unmap_locked(struct vcpu *v, struct grant_table *lgt, struct grant_ma
  * ours may have unmapped it meanwhile (the table stays valid: tables are
  * freed after a grace period).
  */
-static s16 unmap_one(struct vcpu *v, const struct unmap_req *r)
+static s16 unmap_one(struct vcpu *v, const struct unmap_req *r, struct unmap_batch *b)
 {
     struct grant_table *lgt = v->domain->grant, *rgt;
     struct grant_map *m;
     s16 rc = GNTST_bad_handle;
+    struct unmap_done out = { .done = 0 };
 
     spin_lock(&lgt->maptrack_lock);
     m = map_entry(lgt, r->handle);
@@ -719,9 +786,12 @@ static s16 unmap_one(struct vcpu *v, const struct unmap_req *r)
     spin_lock(&rgt->lock);
     spin_lock(&lgt->maptrack_lock);
     if (m->flags && m->rgt == rgt)
-        rc = unmap_locked(v, lgt, m, r);
+        rc = unmap_locked(v, lgt, m, r, &out);
     spin_unlock(&lgt->maptrack_lock);
+    /* Not freed here: if it released anything, it holds pins until the second step. */
     table_unlock(rgt);
+    if (out.done)
+        b->d[b->n++] = out;
     return rc;
 }
 
@@ -1360,7 +1430,7 @@ static size_t op_size(unsigned cmd)
  * One element of a batch: read it, do it, write back what Xen writes
  * back.  0, -errno, or COPY_RESTART (the element is to run again).
  */
-static long batch_one(struct vcpu *v, unsigned cmd, u64 at)
+static long batch_one(struct vcpu *v, unsigned cmd, u64 at, struct unmap_batch *ub)
 {
     union {
         struct gnttab_map_grant_ref map;
@@ -1378,23 +1448,28 @@ static long batch_one(struct vcpu *v, unsigned cmd, u64 at)
         return -XEN_EFAULT;
     switch (cmd) {
     case GNTTABOP_map_grant_ref:
+        perfc_inc(gnt_map);
         map_one(v, &u.map);
         return copy_to_guest(at, &u.map, size) ? -XEN_EFAULT : 0;
     case GNTTABOP_unmap_grant_ref:
         r.host_addr = u.unmap.host_addr;
         r.dev_bus_addr = u.unmap.dev_bus_addr;
         r.handle = u.unmap.handle;
-        st = unmap_one(v, &r);
+        perfc_inc(gnt_unmap);
+        st = unmap_one(v, &r, ub);
         st_at = at + __builtin_offsetof(struct gnttab_unmap_grant_ref, status);
         break;
     case GNTTABOP_unmap_and_replace:
         r.host_addr = u.repl.host_addr;
         r.new_addr = u.repl.new_addr;
         r.handle = u.repl.handle;
-        st = unmap_one(v, &r);
+        perfc_inc(gnt_unmap);
+        st = unmap_one(v, &r, ub);
         st_at = at + __builtin_offsetof(struct gnttab_unmap_and_replace, status);
         break;
     case GNTTABOP_copy:
+        perfc_inc(gnt_copy);
+        perfc_add(gnt_copy_bytes, u.copy.len);
         st = copy_one(v->domain, &u.copy);
         if (st == COPY_RESTART)
             return COPY_RESTART;        /* run again, nothing written back */
@@ -1408,27 +1483,43 @@ static long batch_one(struct vcpu *v, unsigned cmd, u64 at)
     return copy_to_guest(st_at, &st, sizeof(st)) ? -XEN_EFAULT : 0;
 }
 
+/*
+ * Each CPU's unmap batch (a hypercall runs to its end, or to a
+ * continuation, on one CPU; the batch is always finished before it
+ * returns), kept off the hypervisor stack.
+ */
+static DEFINE_PER_CPU(struct unmap_batch, unmap_batches);
+
 static long run_batch(struct vcpu *v, unsigned cmd, u64 uop, u32 count)
 {
+    struct unmap_batch *ub = &this_cpu(unmap_batches);
     size_t size = op_size(cmd);
-    long rc;
+    long rc = 0;
 
     if (!array_start_ok(uop, count))
         return -XEN_EFAULT;
+    perfc_inc_idx(gnt_batch, cmd);
+    ub->n = 0;
     for (u32 i = 0; i < count; i++) {
+        if (ub->n == UNMAP_BATCH)
+            unmap_batch_finish(v, ub);
         if (i && hypercall_preempt_check()) {
             hypercall_continue_args(cmd, uop + (u64)i * size, count - i);
-            return HYPERCALL_CONTINUE;
+            rc = HYPERCALL_CONTINUE;
+            break;
         }
-        if ((rc = batch_one(v, cmd, uop + (u64)i * size)) == COPY_RESTART) {
+        if ((rc = batch_one(v, cmd, uop + (u64)i * size, ub)) == COPY_RESTART) {
             /* As Xen: a continuation that starts with this element. */
             hypercall_continue_args(cmd, uop + (u64)i * size, count - i);
-            return HYPERCALL_CONTINUE;
+            rc = HYPERCALL_CONTINUE;
+            break;
         }
         if (rc)
-            return rc;
+            break;
     }
-    return 0;
+    /* Whatever ends the call (the end, an error, a continuation): the batch's second steps. */
+    unmap_batch_finish(v, ub);
+    return rc;
 }
 
 long do_grant_table_op(u64 cmd64, u64 uop, u64 count64)

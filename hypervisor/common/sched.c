@@ -55,6 +55,7 @@
 #include <mica/lib.h>
 #include <mica/param.h>
 #include <mica/percpu.h>
+#include <mica/perfc.h>
 #include <mica/sched.h>
 #include <mica/selftest.h>
 #include <mica/spinlock.h>
@@ -64,12 +65,26 @@
 /*
  * Scheduler-wide parameters (XEN_SYSCTL_scheduler_op): the time slice, and
  * the rate limit under which a running vCPU is not preempted by a wakeup.
- * Mica starts without a rate limit (Xen's credit default is 1 ms).  Read
- * without a lock: each field is one aligned word, set by sysctl.
+ * Read without a lock: each field is one aligned word, set by sysctl (and
+ * the rate limit once at boot, sched_init()).
  */
 static struct sched_credit_params params = {
     .tslice_ms = CONFIG_SCHED_TIMESLICE_MS, .ratelimit_us = 0, .migr_delay_us = 0,
 };
+
+/*
+ * sched_ratelimit_us=N (Xen's option, and Xen's default of 1000 for both
+ * credit and credit2): a vCPU that has run for less than N us keeps the
+ * CPU when another one wakes; the woken one (boosted) runs when the limit
+ * is up, or sooner if the running one blocks.  0 preempts at once.
+ * Without it a back-end and its front-end on one CPU preempt each other
+ * at every notification: bench/blk-throughput's random reads switched
+ * twice per I/O, one request per turn; with it each side gets through
+ * what the other queued meanwhile (docs/benchmarks.md, "PV block and
+ * network").  At most the time slice.
+ */
+static unsigned boot_ratelimit_us = 1000;
+integer_param("sched_ratelimit_us", boot_ratelimit_us);
 
 #define TIMESLICE_NS ((u64)READ_ONCE(params.tslice_ms) * 1000000ULL)
 #define RATELIMIT_NS ((u64)READ_ONCE(params.ratelimit_us) * 1000ULL)
@@ -98,6 +113,7 @@ struct run_queue {
     u64 run_since;                  /* this CPU only: when curr was last chosen */
     u64 deadline;                   /* this CPU only: when its timer is due */
     bool timers_changed;            /* this CPU only: its running vCPU set a timer */
+    bool yielded;                   /* this CPU only: its running vCPU yielded (no rate limit) */
 };
 
 static DEFINE_PER_CPU(struct run_queue, runq);
@@ -247,6 +263,12 @@ void sched_init(void)
     for_each_cpu(cpu, &cpu_online_map)
         spin_lock_init(&rq_of(cpu)->lock, "runq.lock", LOCK_ORDER_SCHED);
     parallel = sched_smp_on() && sched_parallel_wanted;
+    if ((u64)boot_ratelimit_us * 1000 > (u64)params.tslice_ms * 1000000) {
+        pr_warn("sched_ratelimit_us=%u is above the %u ms time slice: using %u\n",
+                boot_ratelimit_us, params.tslice_ms, params.tslice_ms * 1000);
+        boot_ratelimit_us = params.tslice_ms * 1000;
+    }
+    params.ratelimit_us = boot_ratelimit_us;
 }
 
 void sched_init_vcpu(struct vcpu *v)
@@ -397,6 +419,7 @@ void vcpu_block(struct vcpu *v)
 {
     struct run_queue *rq = vcpu_rq_lock(v);
 
+    perfc_inc(vcpu_block);
     v->state = VCPU_BLOCKED;
     /*
      * An event that arrived before blocking must not be slept through: the
@@ -429,6 +452,7 @@ static void wake_locked(struct run_queue *rq, struct vcpu *v)
 
     v->polling = false;
     if (v->state == VCPU_BLOCKED) {
+        perfc_inc(vcpu_wake_blocked);
         v->state = VCPU_RUNNABLE;
         v->boosted = true;
         resched_cpu(cpu);
@@ -458,6 +482,9 @@ void vcpu_yield(struct vcpu *v)
 
     v->boosted = false;
     credit_add(v, -(s64)TIMESLICE_NS / 2);
+    /* As on Xen: the rate limit does not hold a vCPU that gives the CPU away. */
+    if (v == current_vcpu())
+        rq->yielded = true;
     WRITE_ONCE(rq->need_resched, true);
     spin_unlock(&rq->lock);
 }
@@ -758,6 +785,7 @@ void sched_tick(u64 now)
     struct vcpu *fire[TIMER_BATCH];
     unsigned n = 0;
 
+    perfc_tick(now);
     if (now >= READ_ONCE(next_period))
         refill_credit(now);
     spin_lock(&rq->lock);
@@ -834,8 +862,15 @@ static void idle_wait(struct run_queue *rq, u64 now)
         domain_check_machine_end();
     rcu_quiescent();                /* idle: no lookup results held */
     rcu_idle_enter();
+#ifdef CONFIG_PERF_COUNTERS
+    u64 t0 = perfc_cycles();
+    perfc_inc(sched_idle);
+#endif
     if (!__atomic_load_n(&rq->need_resched, __ATOMIC_ACQUIRE))
         arch_idle_wait();
+#ifdef CONFIG_PERF_COUNTERS
+    perfc_add(sched_idle_cycles, perfc_cycles() - t0);
+#endif
     rcu_idle_exit();
     cpumask_clear_cpu(me, &idle_cpus);
     sched_tick(now_ns());
@@ -849,6 +884,7 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
     unsigned me = smp_processor_id();
     struct vcpu *next;
 
+    rq->yielded = false;
     for (;;) {
         bool missed = false;
 
@@ -900,6 +936,11 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
 
     if (next != prev) {
         if (prev) {
+            perfc_inc(sched_switch);
+            if (prev->domain != next->domain)
+                perfc_inc(sched_switch_domain);
+            if (can_run(prev))
+                perfc_inc(sched_preempt);
             prev->boosted = false;
             vcpu_runstate_change(prev, runstate_of(prev), now);
             vcpu_runstate_publish(prev);    /* prev's page tables are still live */
@@ -959,7 +1000,7 @@ void sched_on_exit(void)
          * the limit is below the slice); the switch happens at the first
          * exit after it.
          */
-        bool limited = now - rq->run_since < RATELIMIT_NS;
+        bool limited = !rq->yielded && now - rq->run_since < RATELIMIT_NS;
         if (!READ_ONCE(rq->need_resched) || limited) {
             set_timer_locked(rq, now);
             if (limited && rq->run_since + RATELIMIT_NS < rq->deadline) {

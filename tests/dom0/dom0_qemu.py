@@ -174,6 +174,10 @@ def qemu_cmd(log, disk, mem, iso=None, test=None, cpus=1, extra_disk=None):
     # MICA_QEMU_GDB=PORT: QEMU's gdbstub on that TCP port, to look inside a stalled run.
     if os.environ.get("MICA_QEMU_GDB"):
         cmd += ["-gdb", "tcp::" + os.environ["MICA_QEMU_GDB"]]
+    # MICA_QEMU_EXTRA="ARG ...": more QEMU arguments, e.g. "-icount shift=0,sleep=off"
+    # (guest time counts instructions, so a benchmark's numbers stop
+    # depending on the host's load; docs/benchmarks.md).
+    cmd += os.environ.get("MICA_QEMU_EXTRA", "").split()
     if iso:
         cmd += ["-cdrom", iso]
     else:

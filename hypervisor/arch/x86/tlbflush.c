@@ -17,6 +17,7 @@
 #include <asm/tlbflush.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
 
 /* The clock: atomic updates only. */
 static u32 clock = 1;
@@ -56,6 +57,7 @@ void switch_cr3(u64 cr3)
 
 void flush_tlb_local(void)
 {
+    perfc_inc(tlb_flush_full);
     switch_cr3(read_cr3());
 }
 
@@ -94,16 +96,32 @@ static void flush_all_fn(void *arg)
 
 static void flush_one_fn(void *arg)
 {
+    perfc_inc(tlb_flush_one);
     flush_tlb_one_local(*(const u64 *)arg);
 }
 
+#ifdef CONFIG_PERF_COUNTERS
+static void count_ipis(const cpumask_t *mask)
+{
+    unsigned cpu;
+
+    for_each_cpu(cpu, mask)
+        if (cpu != smp_processor_id() && cpumask_test_cpu(cpu, &cpu_online_map))
+            perfc_inc(tlb_flush_ipi);
+}
+#else
+static void count_ipis(const cpumask_t *mask) { (void)mask; }
+#endif
+
 void flush_tlb_mask(const cpumask_t *mask)
 {
+    count_ipis(mask);
     on_selected_cpus(mask, flush_all_fn, NULL);
 }
 
 void flush_tlb_one_mask(const cpumask_t *mask, u64 va)
 {
+    count_ipis(mask);
     on_selected_cpus(mask, flush_one_fn, &va);
 }
 
@@ -114,6 +132,7 @@ void flush_tlb_domain(const struct domain *d)
     /* Ordered after the caller's page-table writes: a CPU that loads d's
      * tables after this read sees them (arch_context_switch sets its bit
      * before its CR3 load). */
+    perfc_inc(tlb_flush_domain);
     smp_mb();
     cpumask_copy(&mask, &d->arch.dirty_cpumask);
     if (!cpumask_empty(&mask))

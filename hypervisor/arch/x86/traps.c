@@ -16,6 +16,7 @@
 #include <asm/traps.h>
 #include <mica/console.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
 #include <mica/rcu.h>
 #include <mica/sched.h>
 
@@ -145,6 +146,10 @@ static void handle_trap(struct cpu_regs *regs)
     bool from_guest = (regs->cs & 3) == 3;
 
     if (from_guest) {
+#ifdef CONFIG_PERF_COUNTERS
+        u64 t0 = perfc_cycles(), idle0 = perfc_read(sched_idle_cycles), spent;
+        bool dom0 = current_vcpu()->domain->domid == 0;
+#endif
         if (v == SYSCALL_VECTOR)
             pv_syscall(regs);
         else if (v == SYSENTER_VECTOR)
@@ -156,6 +161,21 @@ static void handle_trap(struct cpu_regs *regs)
         else if (v != CALL_FUNCTION_VECTOR)     /* answered in do_trap() */
             dispatch_interrupt(regs, v);
         pv_exit_to_guest(regs);
+#ifdef CONFIG_PERF_COUNTERS
+        spent = perfc_cycles() - t0 - (perfc_read(sched_idle_cycles) - idle0);
+        if (dom0)
+            perfc_add(hv_cycles_dom0, spent);
+        else
+            perfc_add(hv_cycles_domu, spent);
+        if (v < 32) {
+            perfc_inc_idx(guest_exc, v);
+            if (!dom0)
+                perfc_inc_idx(guest_exc_domu, v);
+            perfc_add_idx(guest_exc_cycles, v, spent);
+        } else if (v >= FIRST_DYNAMIC_VECTOR && v < 256) {
+            perfc_inc(guest_irq);
+        }
+#endif
         return;
     }
     if (v < FIRST_DYNAMIC_VECTOR) {

@@ -20,6 +20,7 @@
 #include <asm/pv.h>
 #include <asm/xstate.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
 
 #define MSR_FS_BASE         0xc0000100
 #define MSR_GS_BASE         0xc0000101
@@ -390,6 +391,7 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
 
     if (rep && (insn[i] < 0x6c || insn[i] > 0x6f))
         return false;
+    perfc_inc_idx(emulate_insn, insn[i] == 0x0f ? 256u + insn[i + 1] : insn[i]);
     switch (insn[i]) {
     case 0x6c: case 0x6d:               /* ins: port DX -> [rdi] */
     case 0x6e: case 0x6f:               /* outs: [rsi] -> port DX */
@@ -408,6 +410,7 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         u16 port = (insn[i] & 8) ? (u16)r->rdx : insn[i + 1];
         if (!io_permitted(v, port, size))
             return false;
+        perfc_inc_idx(emulate_port, port);
         if (insn[i] & 2) {
             if (hw_ports_permitted(v))
                 port_out(v->domain, port, size, (u32)r->rax);

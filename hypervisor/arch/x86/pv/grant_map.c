@@ -18,6 +18,7 @@
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
 #include <mica/page_alloc.h>
 #include <public/grant_table.h>
 
@@ -200,8 +201,10 @@ int gnt_pte_create(struct vcpu *v, u64 addr, mfn_t mfn, u32 flags)
     spin_unlock(&v->domain->arch.pt_lock);
     /* Whatever was there lets go of its references (it may be a grant PTE too). */
     pt_l1e_release(old);
-    if (old & PTE_P)
+    if (old & PTE_P) {
+        perfc_inc(gnt_map_flush);
         gnt_flush_tlb(v->domain);
+    }
     return GNTST_okay;
 }
 

@@ -20,6 +20,7 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/percpu.h>
+#include <mica/perfc.h>
 #include <mica/sched.h>
 #include <mica/unknown_op.h>
 #include <public/callback.h>
@@ -350,6 +351,7 @@ static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
             return -XEN_EFAULT;
         v->mc_call = &e;
         v->mc_call_preempted = false;
+        perfc_inc_idx(multicall_sub, e.op);
         e.result = (u64)dispatch(regs, e.op, e.args, true);
         v->mc_call = NULL;
         if (v->mc_call_preempted) {
@@ -428,11 +430,24 @@ void pv_hypercall(struct cpu_regs *regs)
     const u64 args[5] = { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8 };
     struct vcpu *v = current_vcpu();
     u64 nr = regs->rax;
+    u64 t0 = perfc_cycles();
     long rc;
 
     v->in_hypercall = true;
     rc = dispatch(regs, nr, args, false);
     v->in_hypercall = false;
+    perfc_inc_idx(hypercall, nr);
+    perfc_add_idx(hypercall_cycles, nr, perfc_cycles() - t0);
+    if (v->domain->domid == 0) {
+        perfc_inc(hc_dom0);
+        if (nr == __HYPERVISOR_sched_op)
+            perfc_inc_idx(sched_op_dom0, args[0]);
+    } else {
+        perfc_inc(hc_domu);
+        perfc_inc_idx(hypercall_domu, nr);
+        if (nr == __HYPERVISOR_sched_op)
+            perfc_inc_idx(sched_op_domu, args[0]);
+    }
     if (rc == HYPERCALL_CONTINUE) {
         /*
          * Re-execute SYSCALL (RAX still holds nr) with the arguments the

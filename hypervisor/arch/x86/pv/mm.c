@@ -19,6 +19,7 @@
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
+#include <mica/perfc.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <public/errno.h>
@@ -169,8 +170,11 @@ static long flush_after(struct domain *d, u64 va, u64 flags)
     cpumask_t mask;
     long rc = 0;
 
-    if (type != UVMF_TLB_FLUSH && type != UVMF_INVLPG)
+    if (type != UVMF_TLB_FLUSH && type != UVMF_INVLPG) {
+        perfc_inc_idx(uvm_flush, 0);
         return 0;
+    }
+    perfc_inc_idx(uvm_flush, scope != UVMF_LOCAL ? 3 : type == UVMF_TLB_FLUSH ? 1 : 2);
     if (scope == UVMF_LOCAL) {
         if (type == UVMF_TLB_FLUSH)
             flush_tlb_local();
@@ -373,6 +377,7 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
         /* An earlier request may have let a dying foreigndom go (its last held frame). */
         if (i && (rc = foreign_decode(d, (domid_t)foreigndom, &f)))
             break;
+        perfc_inc(mmu_update_req);
         spin_lock(&pt->arch.pt_lock);
         rc = mmu_update_one(d, pt, &f, &req, &flush);
         spin_unlock(&pt->arch.pt_lock);
@@ -610,6 +615,7 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         /* As in mmu_update: a dying foreigndom may be gone since the last op. */
         if (i && (rc = foreign_decode(v->domain, (domid_t)foreigndom, &f)))
             break;
+        perfc_inc_idx(mmuext, op.cmd);
         pt_lock_pair(v->domain, f.d);
         rc = mmuext_one(v, f.d, &op);
         pt_unlock_pair(v->domain, f.d);

@@ -18,6 +18,7 @@
 #include <asm/paging.h>
 #include <asm/spec_ctrl.h>
 #include <mica/lib.h>
+#include <mica/perfc.h>
 #include <mica/sched.h>
 #include <mica/time_guest.h>
 #include <asm/time.h>
@@ -201,8 +202,10 @@ void pv_exception(struct cpu_regs *regs)
     unsigned vec = (unsigned)regs->vector;
     u32 error = (u32)regs->error_code;
 
-    if ((vec == 13 || vec == 6) && pv_emulate(v, regs))
+    if ((vec == 13 || vec == 6) && pv_emulate(v, regs)) {
+        perfc_inc(emulate_gp);
         return;
+    }
     /* Emulation may have found that the guest is owed a different fault. */
     vec = (unsigned)regs->vector;
     error = (u32)regs->error_code;
@@ -215,8 +218,10 @@ void pv_exception(struct cpu_regs *regs)
         return;
     if (ldt == PV_LDT_GUEST_GP)
         vec = 13;
-    if (vec == 14 && ldt == PV_LDT_NOT_LDT && pv_ptwr_fault(v, regs, cr2, error))
+    if (vec == 14 && ldt == PV_LDT_NOT_LDT && pv_ptwr_fault(v, regs, cr2, error)) {
+        perfc_inc(ptwr_emul);
         return;
+    }
     /* A guest-kernel page log-dirty write-protected: writable again, retried. */
     if (vec == 14 && ldt == PV_LDT_NOT_LDT && pv_logdirty_fault(v, cr2, error, false))
         return;
@@ -288,6 +293,9 @@ void pv_syscall(struct cpu_regs *regs)
         pv_exception(regs);
         return;
     }
+    perfc_inc(guest_syscall_bounce);
+    if (v->domain->domid)
+        perfc_inc(syscall_bounce_domu);
     pv_bounce(v, regs, handler, false, 0, v->arch.syscall_cb.mask_events);
     regs->rflags &= ~(u64)X86_EFLAGS_DF;
 }
@@ -342,6 +350,9 @@ static void deliver_events(struct vcpu *v, struct cpu_regs *regs)
         domain_crash(v->domain, "event upcall due but no event callback registered");
         return;
     }
+    perfc_inc(evtchn_upcall);
+    if (v->domain->domid)
+        perfc_inc(upcall_domu);
     pv_bounce(v, regs, v->arch.event_cb.address, false, 0, true);
 }
 
