@@ -18,6 +18,7 @@
 #include <asm/pci.h>
 #include <asm/pit_ch2.h>
 #include <asm/pv.h>
+#include <asm/pv_msrs.h>
 #include <asm/xstate.h>
 #include <mica/lib.h>
 
@@ -134,7 +135,7 @@ void pv_cpuid_base(bool privileged, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u
  * kernel's forced (emulated) CPUID: Linux relies on seeing it there
  * before it sets CR4.OSXSAVE.
  */
-static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
     const struct domain *dom = v->domain;
 
@@ -174,7 +175,7 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
     case MSR_EFER_: *val = rdmsr(MSR_EFER_); return true;
     case MSR_PAT: *val = rdmsr(MSR_PAT); return true;
     case MSR_MISC_ENABLE: *val = 0; return true;
-    default: return false;
+    default: return pv_msr_read(v, msr, val);
     }
 }
 
@@ -202,7 +203,7 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
     case MSR_MISC_ENABLE:
         return true;                    /* accepted and ignored, as harmless */
     default:
-        return false;
+        return pv_msr_write(v, msr, val);
     }
 }
 

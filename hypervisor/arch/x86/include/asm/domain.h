@@ -43,6 +43,7 @@ struct arch_vcpu {
     u64 cr2;                        /* virtual CR2 */
     u8 iopl;                        /* virtual IOPL (physdev set_iopl), 0-3 */
     u64 debugreg[8];
+    u32 tsc_aux;                    /* TSC_AUX (pv/msrs.c says who writes it when) */
     bool debug_pending;             /* a #DB hit inside Mica, owed to the guest */
     u64 iobmp_va;                   /* physdev set_iobitmap: guest VA, 0 = none */
     u32 iobmp_ports;

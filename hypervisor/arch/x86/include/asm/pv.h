@@ -5,6 +5,9 @@
 #include <asm/regs.h>
 #include <mica/domain.h>
 
+/* The CPUID answer v's guest gets for (leaf, sub) (pv/emulate.c). */
+void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d);
+
 /* Sets up SYSCALL/SYSRET MSRs and the per-CPU entry state. */
 void pv_cpu_init(void);
 
