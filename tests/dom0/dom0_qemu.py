@@ -97,7 +97,9 @@ CHECKS_LOGDIRTY = ["daemon-xenstored", "daemon-micaconsoled", "domu-logdirty-rou
                    "domu-logdirty-fork"]
 CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
 # xl save / xl restore of xl1 (part of xl-compat; alone: the xl-saverestore test).
-CHECKS_XL_SAVE = ["xl-save", "xl-restore", "xl-restore-counts"]
+CHECKS_XL_SAVE = ["xl-save", "xl-restore", "xl-restore-counts",
+                  "xl-save-2vcpus", "xl-save-msrs-2vcpus", "xl-restore-2vcpus",
+                  "xl-restore-counts-2vcpus"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
@@ -326,7 +328,8 @@ def main():
     elif a.test == "xl-restore-file":
         require = ["xl-restore-file", "xl-restore-file-counts"]
     elif a.test == "xl-saverestore":
-        require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1"] + CHECKS_XL_SAVE
+        require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1", "xl-create-xl2",
+                                   "xl-boot-xl2"] + CHECKS_XL_SAVE
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)
