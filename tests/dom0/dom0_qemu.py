@@ -98,8 +98,7 @@ CHECKS_LOGDIRTY = ["daemon-xenstored", "daemon-micaconsoled", "domu-logdirty-rou
 CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
 # xl save / xl restore of xl1 (part of xl-compat; alone: the xl-saverestore test).
 CHECKS_XL_SAVE = ["xl-save", "xl-restore", "xl-restore-counts",
-                  "xl-save-2vcpus", "xl-save-msrs-2vcpus", "xl-restore-2vcpus",
-                  "xl-restore-counts-2vcpus"]
+                  "xl-save-2vcpus", "xl-restore-2vcpus", "xl-restore-counts-2vcpus"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
