@@ -134,6 +134,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
                                               : next->arch.gs_base_user);
     fpu_restore(next);
     pv_msrs_switch_to(next);
+    pv_fsgsbase_load(next);
 }
 
 void arch_enter_vcpu(struct vcpu *next)
