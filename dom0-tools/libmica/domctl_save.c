@@ -180,3 +180,43 @@ int mica_vcpu_extstate_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
     op.u.vcpuextstate.buffer = (uint64_t)(uintptr_t)buf;
     return locked_domctl(hv, &op, XEN_DOMCTL_setvcpuextstate, domid, buf, size);
 }
+
+int mica_vcpu_msrs_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                       struct xen_domctl_vcpu_msr *msrs, uint32_t cap, uint32_t *count)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!msrs || !cap || !count || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.vcpu_msrs.vcpu = vcpu;
+    op.u.vcpu_msrs.msr_count = cap;
+    op.u.vcpu_msrs.msrs = (uint64_t)(uintptr_t)msrs;
+    memset(msrs, 0, cap * sizeof(*msrs));   /* resident before the hypercall writes it */
+    rc = locked_domctl(hv, &op, XEN_DOMCTL_get_vcpu_msrs, domid, msrs, cap * sizeof(*msrs));
+    if (rc == 0) {
+        if (op.u.vcpu_msrs.msr_count > cap)
+            return -EIO;
+        *count = op.u.vcpu_msrs.msr_count;
+    }
+    return rc;
+}
+
+int mica_vcpu_msrs_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                       const struct xen_domctl_vcpu_msr *msrs, uint32_t count, uint32_t *bad)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if (!msrs || !count || vcpu >= 32)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.vcpu_msrs.vcpu = vcpu;
+    op.u.vcpu_msrs.msr_count = count;
+    op.u.vcpu_msrs.msrs = (uint64_t)(uintptr_t)msrs;
+    rc = locked_domctl(hv, &op, XEN_DOMCTL_set_vcpu_msrs, domid, msrs, count * sizeof(*msrs));
+    if (rc == -EINVAL && bad)
+        *bad = op.u.vcpu_msrs.msr_count;
+    return rc;
+}

@@ -42,6 +42,17 @@ int mica_vcpu_extstate_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu, ui
 int mica_vcpu_extstate_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
                            const void *buf, uint64_t size);
 /*
+ * XEN_DOMCTL_get_vcpu_msrs: the vCPU's MSRs that save/restore carries
+ * (X86_PV_VCPU_MSRS: only those it has, only non-zero ones) into msrs,
+ * which holds cap entries; *count: the entries written (0: no record).
+ */
+int mica_vcpu_msrs_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                       struct xen_domctl_vcpu_msr *msrs, uint32_t cap, uint32_t *count);
+/* XEN_DOMCTL_set_vcpu_msrs; on -EINVAL, *bad (may be NULL) is the index
+   of the entry the hypervisor refused (those before it were taken). */
+int mica_vcpu_msrs_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
+                       const struct xen_domctl_vcpu_msr *msrs, uint32_t count, uint32_t *bad);
+/*
  * XEN_DOMCTL_shadow_op for log-dirty (docs/migration.md): op is one of
  * XEN_DOMCTL_SHADOW_OP_{ENABLE_LOGDIRTY,CLEAN,PEEK,OFF}; for CLEAN and
  * PEEK, bitmap (NULL: stats only) holds `pages` bits, one per PFN, and

@@ -162,6 +162,18 @@ _Static_assert(sizeof(struct ms_vcpu_header) == 8, "vCPU record header is 8 octe
    XCR0_ACCUM's components need).  Mica's readers and savers take at most
    this much (an AMX-sized area is about 11 KiB). */
 #define MS_MAX_XSAVE        16384u
+
+/* X86_PV_VCPU_MSRS's blob: XEN_DOMCTL_get_vcpu_msrs's entries (Xen 4.17
+   sends at most 11: SPEC_CTRL, MISC_FEATURES_ENABLES, TSC_AUX and AMD's
+   four DR address masks); at least one, at most MS_MAX_VCPU_MSRS. */
+struct ms_vcpu_msr {
+    uint32_t index;
+    uint32_t reserved;                  /* 0 */
+    uint64_t value;
+};
+_Static_assert(sizeof(struct ms_vcpu_msr) == 16, "an MSR entry is 16 octets");
+_Static_assert(__builtin_offsetof(struct ms_vcpu_msr, value) == 8, "value at 8");
+#define MS_MAX_VCPU_MSRS    64u
 #define MS_XSAVE_HDR        16u
 
 struct ms_tsc_info {

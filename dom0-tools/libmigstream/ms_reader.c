@@ -270,6 +270,13 @@ static int check_libxc_record(struct ms_reader *r, const struct ms_record *rec)
              len > sizeof(struct ms_vcpu_header) + MS_MAX_XSAVE))
             return bad_record(r, rec, "is %" PRIu32 " octets; XSAVE state is XCR0, XCR0_ACCUM"
                               " and at most %u octets in all", len, MS_MAX_XSAVE);
+        if (rec->type == MS_REC_X86_PV_VCPU_MSRS &&
+            (len == sizeof(struct ms_vcpu_header) ||
+             (len - sizeof(struct ms_vcpu_header)) % sizeof(struct ms_vcpu_msr) ||
+             len > sizeof(struct ms_vcpu_header) + MS_MAX_VCPU_MSRS * sizeof(struct ms_vcpu_msr)))
+            return bad_record(r, rec, "is %" PRIu32 " octets; MSRs are 1 to %u entries of %zu"
+                              " octets after the vCPU id", len, MS_MAX_VCPU_MSRS,
+                              sizeof(struct ms_vcpu_msr));
         return 0;
     case MS_REC_SHARED_INFO:
         if (len != 4096)

@@ -44,6 +44,9 @@
 #include <public/memory.h>
 #include <public/xen.h>
 
+_Static_assert(sizeof(struct ms_vcpu_msr) == sizeof(struct xen_domctl_vcpu_msr),
+               "X86_PV_VCPU_MSRS entries are get_vcpu_msrs entries");
+
 #define PAGE 4096u
 #define INVALID_MFN (~(uint64_t)0)
 #define MAX_VCPUS 64u
@@ -66,6 +69,10 @@ struct restore {
     uint8_t have_ctx[MAX_VCPUS], have_ext[MAX_VCPUS];
     uint8_t *xsave[MAX_VCPUS];       /* X86_PV_VCPU_XSAVE: XCR0, XCR0_ACCUM, the area */
     uint32_t xsave_len[MAX_VCPUS];
+    /* X86_PV_VCPU_MSRS: the entries as get_vcpu_msrs gave them (the record's
+       entries are the domctl's: ms_format.h's struct ms_vcpu_msr). */
+    struct xen_domctl_vcpu_msr *msrs[MAX_VCPUS];
+    uint32_t nmsrs[MAX_VCPUS];
     uint64_t nr_present;             /* PFNs with a frame: the pages the domain had */
     char *xs_body;                   /* MICA_XENSTORE: the guest's own nodes */
     size_t xs_len;
@@ -197,6 +204,22 @@ static int collect(struct restore *r, struct ms_reader *rd)
                 return rfail(r, "out of memory");
             memcpy(r->xsave[vh->vcpu_id], vh + 1, len);
             r->xsave_len[vh->vcpu_id] = len;
+            break;
+        }
+        case MS_REC_X86_PV_VCPU_MSRS: {
+            /* The reader checked 1 to MS_MAX_VCPU_MSRS whole entries. */
+            const struct ms_vcpu_header *vh = rec.body;
+            if (vh->vcpu_id >= MAX_VCPUS || r->msrs[vh->vcpu_id])
+                return rfail(r, "%s: record %llu (X86_PV_VCPU_MSRS) at offset %llu: vCPU %u "
+                             "%s", r->file, (unsigned long long)rec.number,
+                             (unsigned long long)rec.offset, vh->vcpu_id,
+                             vh->vcpu_id >= MAX_VCPUS ? "is beyond what this restore takes"
+                                                      : "has a second MSRS record");
+            uint32_t len = rec.length - (uint32_t)sizeof(*vh);
+            if (!(r->msrs[vh->vcpu_id] = malloc(len)))
+                return rfail(r, "out of memory");
+            memcpy(r->msrs[vh->vcpu_id], vh + 1, len);
+            r->nmsrs[vh->vcpu_id] = len / (uint32_t)sizeof(struct ms_vcpu_msr);
             break;
         }
         case MS_REC_X86_PV_VCPU_BASIC:
@@ -444,6 +467,18 @@ static int set_vcpus(struct restore *r, uint64_t *si_mfn)
                          rc == -EINVAL ? " (state this host's CPU or Mica does not offer "
                                          "guests? Mica offers x87, SSE and AVX)" : "");
         }
+        uint32_t bad = 0;
+        if (r->msrs[v] &&
+            (rc = mica_vcpu_msrs_set(r->mica, r->domid, v, r->msrs[v], r->nmsrs[v], &bad))) {
+            const struct xen_domctl_vcpu_msr *m = rc == -EINVAL && bad < r->nmsrs[v]
+                                                      ? &r->msrs[v][bad] : NULL;
+            if (m)
+                return rfail(r, "set_vcpu_msrs of vCPU %u refused MSR %#x = %#llx (entry %u of "
+                             "%u): this vCPU does not have that MSR or value (Mica's PV vCPUs "
+                             "have TSC_AUX alone, when the CPU offers RDTSCP or RDPID)", v,
+                             m->index, (unsigned long long)m->value, bad, r->nmsrs[v]);
+            return rfail(r, "set_vcpu_msrs of vCPU %u failed: %s", v, strerror(-rc));
+        }
     }
     return 0;
 }
@@ -685,7 +720,9 @@ out_file:
     free(r.name);
     free(r.xml);
     free(r.xs_body);
-    for (uint32_t v = 0; v < MAX_VCPUS; v++)
+    for (uint32_t v = 0; v < MAX_VCPUS; v++) {
         free(r.xsave[v]);
+        free(r.msrs[v]);
+    }
     return rc;
 }

@@ -435,14 +435,24 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
         struct iovec ev[2] = { { &vh, sizeof(vh) }, { &evc, sizeof(evc) } };
         if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_EXTENDED, ev, 2)))
             return save_fail(s, "%s", ms_writer_error(&s->w));
-        if (!xmask)
-            continue;
-        uint64_t used = 0;
-        if ((r = mica_vcpu_extstate_get(s->mica, s->domid, v, xmask, xbuf, xmax, &used)))
-            return save_fail(s, "getvcpuextstate of vCPU %u failed: %s", v, strerror(-r));
-        struct iovec xv[2] = { { &vh, sizeof(vh) }, { xbuf, used } };
-        if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_XSAVE, xv, 2)))
-            return save_fail(s, "%s", ms_writer_error(&s->w));
+        if (xmask) {
+            uint64_t used = 0;
+            if ((r = mica_vcpu_extstate_get(s->mica, s->domid, v, xmask, xbuf, xmax, &used)))
+                return save_fail(s, "getvcpuextstate of vCPU %u failed: %s", v, strerror(-r));
+            struct iovec xv[2] = { { &vh, sizeof(vh) }, { xbuf, used } };
+            if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_XSAVE, xv, 2)))
+                return save_fail(s, "%s", ms_writer_error(&s->w));
+        }
+        /* MSRs (TSC_AUX on Mica): a record only when the vCPU has some set, as Xen's saver. */
+        struct xen_domctl_vcpu_msr msrs[MS_MAX_VCPU_MSRS];
+        uint32_t nmsrs = 0;
+        if ((r = mica_vcpu_msrs_get(s->mica, s->domid, v, msrs, MS_MAX_VCPU_MSRS, &nmsrs)))
+            return save_fail(s, "get_vcpu_msrs of vCPU %u failed: %s", v, strerror(-r));
+        if (nmsrs) {
+            struct iovec mv[2] = { { &vh, sizeof(vh) }, { msrs, nmsrs * sizeof(msrs[0]) } };
+            if ((r = ms_writer_record_iov(&s->w, MS_REC_X86_PV_VCPU_MSRS, mv, 2)))
+                return save_fail(s, "%s", ms_writer_error(&s->w));
+        }
     }
     struct ms_xs_blob xsb = { 0 };
     if (collect_xenstore(s, &xsb)) {

@@ -17,6 +17,7 @@
 #include <asm/descriptor.h>
 #include <asm/pv_ext_context.h>
 #include <asm/pv_frame_info.h>
+#include <asm/pv_msrs.h>
 #include <asm/logdirty.h>
 #include <mica/context.h>
 #include <mica/domain.h>
@@ -429,6 +430,36 @@ static long domctl_vcpuextstate(struct domain *self, struct domain *d, struct xe
     return rc;
 }
 
+/*
+ * As Xen 4.17: -ESRCH for a bad vCPU, -EINVAL for the caller's own running
+ * vCPU; get goes back on success and on -ENOBUFS/-EFAULT alike (the count
+ * is what the caller learns).  The target is paused around the access when
+ * guests run on several CPUs, as for vcpuextstate.
+ */
+static long domctl_vcpu_msrs(struct domain *self, struct domain *d, struct xen_domctl *op,
+                             bool *copyback)
+{
+    struct xen_domctl_vcpu_msrs *m = &op->u.vcpu_msrs;
+    struct vcpu *v;
+    long rc;
+
+    if (m->vcpu >= d->max_vcpus || !(v = d->vcpus[m->vcpu]))
+        return -XEN_ESRCH;
+    if (v == current_vcpu())
+        return -XEN_EINVAL;
+    bool paused = sched_guests_on_several_cpus() && d != self &&
+                  domain_pause_by_controller(d) == 0;
+    if (op->cmd == XEN_DOMCTL_get_vcpu_msrs) {
+        *copyback = true;
+        rc = pv_get_vcpu_msrs(v, m);
+    } else {
+        rc = pv_set_vcpu_msrs(v, m, copyback);
+    }
+    if (paused)
+        domain_unpause_by_controller(d);
+    return rc;
+}
+
 /* Operations on an existing domain d; *copyback says whether op goes back. */
 static long domctl_on_domain(struct domain *self, struct domain *d,
                              struct xen_domctl *op, bool *copyback)
@@ -498,6 +529,9 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
     case XEN_DOMCTL_getvcpuextstate:
     case XEN_DOMCTL_setvcpuextstate:
         return domctl_vcpuextstate(self, d, op, copyback);
+    case XEN_DOMCTL_get_vcpu_msrs:
+    case XEN_DOMCTL_set_vcpu_msrs:
+        return domctl_vcpu_msrs(self, d, op, copyback);
     case XEN_DOMCTL_getpageframeinfo3:
         return pv_getpageframeinfo3(d, op->u.getpageframeinfo3.num,
                                     op->u.getpageframeinfo3.array);

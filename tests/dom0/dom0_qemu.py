@@ -96,12 +96,15 @@ CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
 CHECKS_LOGDIRTY = ["daemon-xenstored", "daemon-micaconsoled", "domu-logdirty-rounds",
                    "domu-logdirty-fork"]
 CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
+# xl save / xl restore of xl1 (part of xl-compat; alone: the xl-saverestore test).
+CHECKS_XL_SAVE = ["xl-save", "xl-restore", "xl-restore-counts",
+                  "xl-save-2vcpus", "xl-restore-2vcpus", "xl-restore-counts-2vcpus"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
              "xl-create-xl1", "xl-boot-xl1", "xl-list", "xl-pause-unpause",
              "xl-sched-credit", "xl-vcpu-list", "xl-vcpu-pin", "xl-vcpu-pin-absent",
-             "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy"]
+             "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy"] + CHECKS_XL_SAVE
 # ... on Mica also: vmctl agrees with xl, and free memory comes back exactly.
 CHECKS_XL_MICA = ["xl-vmctl-list", "xl-memory-back", "vmctl-vcpu-list", "vmctl-vcpu-pin",
                   "vmctl-vcpu-pin-refused"]
@@ -336,6 +339,11 @@ def main():
     elif a.test == "libvirt":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_LIBVIRT + ([] if on_xen else CHECKS_LIBVIRT_MICA)
+    elif a.test == "xl-restore-file":
+        require = ["xl-restore-file", "xl-restore-file-counts"]
+    elif a.test == "xl-saverestore":
+        require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1", "xl-create-xl2",
+                                   "xl-boot-xl2"] + CHECKS_XL_SAVE
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)

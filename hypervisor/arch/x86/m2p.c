@@ -14,6 +14,7 @@ extern struct frame_pool host_frames;
 static u64 *m2p;
 static mfn_t m2p_frames;
 static mfn_t m2p_first_mfn;
+static mfn_t m2p_block_frames;          /* the whole block, written once at boot */
 
 void m2p_init(mfn_t nr_frames)
 {
@@ -32,6 +33,7 @@ void m2p_init(mfn_t nr_frames)
     m2p = maddr_to_virt(mfn << PAGE_SHIFT);
     m2p_frames = nr_frames;
     m2p_first_mfn = mfn;
+    m2p_block_frames = 1ULL << order;
     memset(m2p, 0xff, PAGE_SIZE << order);
     for (u64 i = 0; i < (1ULL << order); i++)
         mfn_to_page(&host_frames, mfn + i)->owner = PAGE_OWNER_MICA;
@@ -52,6 +54,11 @@ u64 m2p_get(mfn_t mfn)
 mfn_t m2p_nr_frames(void)
 {
     return m2p_frames;
+}
+
+bool m2p_is_table_frame(mfn_t mfn)
+{
+    return m2p_block_frames && mfn >= m2p_first_mfn && mfn - m2p_first_mfn < m2p_block_frames;
 }
 
 mfn_t m2p_chunk_mfn(unsigned i)

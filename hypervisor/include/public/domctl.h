@@ -53,6 +53,8 @@ typedef uint8_t xen_domain_handle_t[16];
 #define XEN_DOMCTL_getvcpuextstate  63
 #define XEN_DOMCTL_setnodeaffinity  68
 #define XEN_DOMCTL_getnodeaffinity  69
+#define XEN_DOMCTL_get_vcpu_msrs    72
+#define XEN_DOMCTL_set_vcpu_msrs    73
 #define XEN_DOMCTL_get_cpu_policy   82
 #define XEN_DOMCTL_set_cpu_policy   83
 
@@ -389,6 +391,36 @@ XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, size, 16);
 XEN_ABI_OFFSET(struct xen_domctl_vcpuextstate, buffer, 24);
 
 /* ------------------------------------------------------------------ */
+/* XEN_DOMCTL_{get,set}_vcpu_msrs: the MSRs of a PV vCPU that           */
+/* vcpu_guest_context does not carry (save/restore's X86_PV_VCPU_MSRS).  */
+/* get with a zero `msrs` handle answers the most entries there can be  */
+/* in msr_count; otherwise msr_count is the array's length in, and the  */
+/* entries written out (only MSRs the vCPU has, and only non-zero       */
+/* ones), -ENOBUFS with the count needed when it is too short.  set     */
+/* takes msr_count entries; on an entry it cannot take it stops with    */
+/* -EINVAL and msr_count the index of that entry.                       */
+
+struct xen_domctl_vcpu_msr {
+    uint32_t index;
+    uint32_t reserved;            /* must be 0 */
+    uint64_t value;
+};
+XEN_ABI_SIZE(struct xen_domctl_vcpu_msr, 16);
+XEN_ABI_OFFSET(struct xen_domctl_vcpu_msr, index, 0);
+XEN_ABI_OFFSET(struct xen_domctl_vcpu_msr, reserved, 4);
+XEN_ABI_OFFSET(struct xen_domctl_vcpu_msr, value, 8);
+
+struct xen_domctl_vcpu_msrs {
+    uint32_t vcpu;
+    uint32_t msr_count;           /* in/out */
+    xen_guest_handle_t msrs;      /* struct xen_domctl_vcpu_msr[] */
+};
+XEN_ABI_SIZE(struct xen_domctl_vcpu_msrs, 16);
+XEN_ABI_OFFSET(struct xen_domctl_vcpu_msrs, vcpu, 0);
+XEN_ABI_OFFSET(struct xen_domctl_vcpu_msrs, msr_count, 4);
+XEN_ABI_OFFSET(struct xen_domctl_vcpu_msrs, msrs, 8);
+
+/* ------------------------------------------------------------------ */
 /* XEN_DOMCTL_{set,get}_ext_vcpucontext: a vCPU's state beyond          */
 /* vcpu_guest_context: the 32-bit SYSCALL and SYSENTER callbacks and    */
 /* the virtual machine-check registers (none on Mica).                  */
@@ -556,6 +588,7 @@ struct xen_domctl {
         struct xen_domctl_getpageframeinfo3 getpageframeinfo3;
         struct xen_domctl_ext_vcpucontext ext_vcpucontext;
         struct xen_domctl_vcpuextstate  vcpuextstate;
+        struct xen_domctl_vcpu_msrs     vcpu_msrs;
         struct xen_domctl_address_size  address_size;
         struct xen_domctl_nodeaffinity  nodeaffinity;
         struct xen_domctl_tsc_info      tsc_info;
@@ -580,6 +613,7 @@ XEN_ABI_OFFSET(struct xen_domctl, u.scheduler_op, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.getpageframeinfo3, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.ext_vcpucontext, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.vcpuextstate, 16);
+XEN_ABI_OFFSET(struct xen_domctl, u.vcpu_msrs, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.address_size, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.nodeaffinity, 16);
 XEN_ABI_OFFSET(struct xen_domctl, u.tsc_info, 16);

@@ -8,7 +8,8 @@
  * max_vcpus, our own running vCPU, a set on our own domain and an
  * unknown domain (-ESRCH, as Xen 4.17 answers them).  The machine-check
  * part a get returns is accepted back by set (Xen's values there depend
- * on the host, so they are not compared).
+ * on the host, so they are not compared), and so is Xen's default one
+ * (two banks, nothing configured), which files saved on Xen carry.
  */
 #include "toolstack.h"
 
@@ -70,6 +71,14 @@ enum result test_main(void)
     CHECK_EQ(ext_ctx(XEN_DOMCTL_set_ext_vcpucontext, id, &whole), 0);
     CHECK_EQ(ext_ctx(XEN_DOMCTL_get_ext_vcpucontext, id, &set), 0);
     CHECK_EQ(got.sysenter_disables_events, 1);
+
+    /* ---- the vMCE state every vCPU has on Xen (two banks, nothing set),
+       as a file saved there carries it: taken ---- */
+    struct xen_domctl_ext_vcpucontext xenvmce = set;
+    xenvmce.size = sizeof(xenvmce);
+    memset(&xenvmce.vmce, 0, sizeof(xenvmce.vmce));
+    xenvmce.vmce.caps = 2;
+    CHECK_EQ(ext_ctx(XEN_DOMCTL_set_ext_vcpucontext, id, &xenvmce), 0);
 
     /* ---- refused, nothing changed ---- */
     struct xen_domctl_ext_vcpucontext bad = set;

@@ -575,6 +575,39 @@ UNIT_TEST(unknown_mandatory_records_and_bad_order_are_refused)
     CHECK_STR(err, "over this reader's limit");
 }
 
+/* X86_PV_VCPU_MSRS: whole 16-octet entries after the vCPU header, 1 to MS_MAX_VCPU_MSRS. */
+UNIT_TEST(vcpu_msrs_records_take_whole_entries)
+{
+    fresh_dir();
+    static struct raw s;
+    static struct { struct ms_vcpu_header h; struct ms_vcpu_msr m[MS_MAX_VCPU_MSRS + 1]; } rec;
+    char err[400];
+    const uint32_t sizes_ok[] = { 8 + 16, 8 + 16 * 3, 8 + 16 * MS_MAX_VCPU_MSRS };
+    const uint32_t sizes_bad[] = { 8, 8 + 15, 8 + 16 + 8, 8 + 16 * (MS_MAX_VCPU_MSRS + 1) };
+
+    rec.h.vcpu_id = 1;
+    rec.m[0].index = 0xc0000103u;
+    rec.m[0].value = 1;
+    for (unsigned i = 0; i < sizeof(sizes_ok) / sizeof(sizes_ok[0]); i++) {
+        raw_start(&s);
+        raw_pv_prefix(&s);
+        raw_rec(&s, MS_REC_X86_PV_VCPU_MSRS, &rec, sizes_ok[i]);
+        raw_finish(&s);
+        store(path, s.b, s.n);
+        CHECK_EQ(read_file_rc(path, 0, err, sizeof(err)), 0);
+    }
+    for (unsigned i = 0; i < sizeof(sizes_bad) / sizeof(sizes_bad[0]); i++) {
+        raw_start(&s);
+        raw_pv_prefix(&s);
+        raw_rec(&s, MS_REC_X86_PV_VCPU_MSRS, &rec, sizes_bad[i]);
+        raw_finish(&s);
+        store(path, s.b, s.n);
+        CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+        CHECK_STR(err, "(X86_PV_VCPU_MSRS)");
+        CHECK_STR(err, "MSRs are 1 to 64 entries of 16 octets");
+    }
+}
+
 /* MICA_XENSTORE bodies: pairs go in and come out; bad keys and bodies are refused. */
 UNIT_TEST(xenstore_pairs_round_trip_and_bad_bodies_are_refused)
 {

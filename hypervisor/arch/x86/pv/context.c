@@ -10,6 +10,7 @@
 #include <asm/ldt.h>
 #include <asm/paging.h>
 #include <asm/pv.h>
+#include <asm/pv_msrs.h>
 #include <asm/time.h>
 #include <asm/tlbflush.h>
 #include <asm/xstate.h>
@@ -132,6 +133,8 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
     wrmsr(MSR_GS_BASE, next->arch.kernel_mode ? next->arch.gs_base_kernel
                                               : next->arch.gs_base_user);
     fpu_restore(next);
+    pv_msrs_switch_to(next);
+    pv_fsgsbase_load(next);
 }
 
 void arch_enter_vcpu(struct vcpu *next)

@@ -121,6 +121,14 @@ static void system_policy(struct cpu_policy *p, bool pv, bool privileged)
     const struct cpuid_source src = { pv, privileged };
 
     build_policy(p, &src);
+    /*
+     * Mica's PV view goes up to the last extended leaf it describes, the
+     * leaves past the CPU's own maximum reading 0, as Xen 4.17's does
+     * (0x80000021): a policy saved on Xen, with that maximum, is then
+     * within Mica's and its restore is not refused for it.
+     */
+    if (pv && (p->extd[0].a & 0xffff0000) == EXTD_BASE)
+        p->extd[0].a = EXTD_BASE + CPU_POLICY_NR_EXTD - 1;
 }
 
 /* Featureset word i (Xen's FEATURESET_* numbering) inside policy p. */

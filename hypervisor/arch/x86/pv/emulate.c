@@ -18,6 +18,7 @@
 #include <asm/pci.h>
 #include <asm/pit_ch2.h>
 #include <asm/pv.h>
+#include <asm/pv_msrs.h>
 #include <asm/xstate.h>
 #include <mica/lib.h>
 #include <mica/perfc.h>
@@ -46,6 +47,8 @@ static u64 *gpr(struct cpu_regs *r, unsigned n)
 
 
 #define CR4_OSXSAVE         (1ULL << 18)
+#define CR4_FSGSBASE        (1ULL << 16)
+#define CPUID7_FSGSBASE     (1u << 0)
 #define CPUID1_FMA          (1u << 12)
 #define CPUID1_XSAVE        (1u << 26)
 #define CPUID1_OSXSAVE      (1u << 27)
@@ -94,10 +97,11 @@ void pv_cpuid_base(bool privileged, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u
     case 7:
         if (sub == 0) {
             /*
-             * FSGSBASE, TSC_ADJUST, AVX2, SMEP, INVPCID, AVX-512 (all), SMAP:
-             * ring-0 features, or state Mica does not switch.
+             * TSC_ADJUST, AVX2, SMEP, INVPCID, AVX-512 (all), SMAP: ring-0
+             * features, or state Mica does not switch.  FSGSBASE stays (as
+             * on Xen 4.17): the guest enables it in its CR4 view.
              */
-            *b &= ~((1u << 0) | (1u << 1) | (1u << 5) | (1u << 7) | (1u << 10) | (1u << 16) |
+            *b &= ~((1u << 1) | (1u << 5) | (1u << 7) | (1u << 10) | (1u << 16) |
                     (1u << 17) | (1u << 20) | (1u << 21) | (1u << 26) | (1u << 27) |
                     (1u << 28) | (1u << 30) | (1u << 31));
             /* AVX-512 VBMI, UMIP, PKU, OSPKE, more AVX-512, LA57 */
@@ -135,7 +139,7 @@ void pv_cpuid_base(bool privileged, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u
  * kernel's forced (emulated) CPUID: Linux relies on seeing it there
  * before it sets CR4.OSXSAVE.
  */
-static void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
     const struct domain *dom = v->domain;
 
@@ -175,7 +179,7 @@ static bool msr_read(struct vcpu *v, u32 msr, u64 *val)
     case MSR_EFER_: *val = rdmsr(MSR_EFER_); return true;
     case MSR_PAT: *val = rdmsr(MSR_PAT); return true;
     case MSR_MISC_ENABLE: *val = 0; return true;
-    default: return false;
+    default: return pv_msr_read(v, msr, val);
     }
 }
 
@@ -203,7 +207,7 @@ static bool msr_write(struct vcpu *v, u32 msr, u64 val)
     case MSR_MISC_ENABLE:
         return true;                    /* accepted and ignored, as harmless */
     default:
-        return false;
+        return pv_msr_write(v, msr, val);
     }
 }
 
@@ -348,11 +352,53 @@ u64 pv_guest_cr0(const struct vcpu *v)
     return (read_cr0() & ~CR0_TS) | (v->arch.fpu_ts ? CR0_TS : 0);
 }
 
-/* The host's CR4 less PGE, SMEP and SMAP (Mica's own business); OSXSAVE is the guest's view. */
+/*
+ * The host's CR4 less PGE, SMEP and SMAP (Mica's own business); OSXSAVE
+ * and FSGSBASE are the guest's view.
+ */
 u64 pv_guest_cr4(const struct vcpu *v)
 {
-    return (read_cr4() & ~((1ULL << 7) | (1ULL << 20) | (1ULL << 21) | CR4_OSXSAVE)) |
-           (v->arch.cr4_osxsave ? CR4_OSXSAVE : 0);
+    return (read_cr4() & ~((1ULL << 7) | (1ULL << 20) | (1ULL << 21) | CR4_OSXSAVE |
+                           CR4_FSGSBASE)) |
+           (v->arch.cr4_osxsave ? CR4_OSXSAVE : 0) | (v->arch.cr4_fsgsbase ? CR4_FSGSBASE : 0);
+}
+
+bool pv_guest_has_fsgsbase(const struct vcpu *v)
+{
+    u32 a, b, c, d;
+
+    pv_cpuid(v, 0, 0, &a, &b, &c, &d);
+    if (a < 7)
+        return false;
+    pv_cpuid(v, 7, 0, &a, &b, &c, &d);
+    return b & CPUID7_FSGSBASE;
+}
+
+/* Whether the CPU has FSGSBASE (CR4.FSGSBASE may be set). */
+static bool host_has_fsgsbase(void)
+{
+    static int known = -1;          /* published once, whole: CPUs may race here */
+
+    if (READ_ONCE(known) < 0) {
+        u32 a, b, c, d;
+        int has = 0;
+        cpuid(0, 0, &a, &b, &c, &d);
+        if (a >= 7) {
+            cpuid(7, 0, &a, &b, &c, &d);
+            has = (b & CPUID7_FSGSBASE) != 0;
+        }
+        WRITE_ONCE(known, has);
+    }
+    return READ_ONCE(known);
+}
+
+void pv_fsgsbase_load(const struct vcpu *v)
+{
+    if (!host_has_fsgsbase())
+        return;
+    u64 cr4 = read_cr4(), want = v->arch.cr4_fsgsbase ? cr4 | CR4_FSGSBASE : cr4 & ~CR4_FSGSBASE;
+    if (want != cr4)
+        write_cr4(want);
 }
 
 static bool decode_cr_operands(struct cpu_regs *r, u8 modrm, unsigned rex, unsigned *cr, u64 **reg)
@@ -474,8 +520,10 @@ static bool emulate_privileged(struct vcpu *v, struct cpu_regs *r)
         case 2:
             v->arch.cr2 = *reg;
             break;
-        case 4:                         /* only OSXSAVE is the guest's to choose */
+        case 4:                         /* only OSXSAVE and FSGSBASE are the guest's to choose */
             v->arch.cr4_osxsave = (*reg & CR4_OSXSAVE) && xstate_guest_xcr0_max();
+            v->arch.cr4_fsgsbase = (*reg & CR4_FSGSBASE) && pv_guest_has_fsgsbase(v);
+            pv_fsgsbase_load(v);
             break;
         default:
             return false;               /* CR3 changes go through mmuext_op */

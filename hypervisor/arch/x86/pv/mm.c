@@ -126,6 +126,7 @@ static long foreign_decode(struct domain *self, domid_t id, struct foreign *f)
     f->is_io = false;
     f->src.ram = NULL;
     f->src.io = false;
+    f->src.xen_ro = false;
     if (id == self->domid)
         return -XEN_ESRCH;
     switch (id) {
@@ -138,6 +139,8 @@ static long foreign_decode(struct domain *self, domid_t id, struct foreign *f)
         f->is_io = f->src.io = true;
         return 0;
     case DOMID_XEN:
+        /* The M2P's frames, read-only, for the control domain (libxc's save). */
+        f->src.xen_ro = self->is_privileged;
         return 0;
     default:
         /* A dying domain still answers, as on Xen; only its held frames are left. */

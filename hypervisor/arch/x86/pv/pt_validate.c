@@ -28,6 +28,7 @@
 #include <asm/iomem.h>
 #include <asm/layout.h>
 #include <asm/logdirty.h>
+#include <asm/m2p.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <asm/spec_ctrl.h>
@@ -154,6 +155,9 @@ static long l1e_get(const struct domain *d, const struct pv_pg_owner *src, u64 e
         /* Free RAM is nobody's (Xen: -EBUSY); anything else is I/O refused. */
         return pg && page_state(pg) == PGS_FREE ? -XEN_EBUSY : -XEN_EPERM;
     }
+    /* Xen shares the M2P's frames read-only with the control domain. */
+    if (src->xen_ro && m2p_is_table_frame(entry_mfn(e)))
+        return (e & PTE_RW) ? -XEN_EBUSY : 0;
     if (!src->ram || !get_page(pg, src->ram))
         return -XEN_EBUSY;              /* not the named owner's, or Mica's own */
     if ((e & PTE_RW) && get_page_type(pg, PGT_WRITABLE)) {
@@ -180,8 +184,8 @@ static void l1e_put(u64 e)
     if (!(e & PTE_P))
         return;
     pg = pv_frame(entry_mfn(e));
-    if (!is_counted_frame(pg))
-        return;                         /* I/O memory: no references were taken */
+    if (!is_counted_frame(pg) || m2p_is_table_frame(entry_mfn(e)))
+        return;                         /* I/O memory or the M2P: no references were taken */
     /*
      * A writable mapping going away: if it was another domain's (a
      * privcmd foreign mapping), its writes to a logging domain's page

@@ -43,6 +43,13 @@ void pv_toggle_guest_mode(struct vcpu *v)
 {
     struct arch_vcpu *a = &v->arch;
 
+    /* With FSGSBASE the guest may have changed its GS base with WRGSBASE. */
+    if (a->cr4_fsgsbase) {
+        if (a->kernel_mode)
+            a->gs_base_kernel = rdmsr(MSR_GS_BASE);
+        else
+            a->gs_base_user = rdmsr(MSR_GS_BASE);
+    }
     a->kernel_mode = !a->kernel_mode;
     wrmsr(MSR_GS_BASE, a->kernel_mode ? a->gs_base_kernel : a->gs_base_user);
     write_cr3((a->kernel_mode ? a->guest_table : a->guest_table_user) << PAGE_SHIFT);

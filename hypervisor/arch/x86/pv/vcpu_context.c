@@ -36,6 +36,7 @@
 /* Flags a guest may start with: arithmetic, TF, DF, AC, ID (no VM/NT/RF/IOPL). */
 #define RFLAGS_GUEST    0x240dd5ULL
 #define RFLAGS_FIXED1   (1ULL << 1)
+#define CR4_FSGSBASE    (1ULL << 16)
 #define CR0_TS          (1ULL << 3)
 /* The FXSAVE image (Intel SDM vol. 1, 10.5.1) and the power-on FPU state. */
 #define FXSAVE_SIZE     512
@@ -278,6 +279,8 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
     v->arch.gs_base_kernel = c->gs_base_kernel;
     v->arch.gs_base_user = c->gs_base_user;
     v->arch.cr2 = c->ctrlreg[2];
+    /* As Xen's pv_fixup_guest_cr4: FSGSBASE when the guest's CPUID offers it. */
+    v->arch.cr4_fsgsbase = (c->ctrlreg[4] & CR4_FSGSBASE) && pv_guest_has_fsgsbase(v);
     for (unsigned i = 0; i < 256; i++) {
         const struct trap_info *t = &c->trap_ctxt[i];
         /* The array is the virtual IDT indexed by vector (its vector field is not used). */
@@ -339,6 +342,7 @@ void arch_reset_vcpu(struct vcpu *v)
     v->arch.ldt_base = 0;
     v->arch.ldt_ents = 0;
     v->arch.fpu_initialised = false;
+    v->arch.cr4_fsgsbase = false;
     set_online(v, false);
     v->initialised = false;
 }

@@ -43,6 +43,7 @@ struct arch_vcpu {
     u64 cr2;                        /* virtual CR2 */
     u8 iopl;                        /* virtual IOPL (physdev set_iopl), 0-3 */
     u64 debugreg[8];
+    u32 tsc_aux;                    /* TSC_AUX (pv/msrs.c says who writes it when) */
     bool debug_pending;             /* a #DB hit inside Mica, owed to the guest */
     u64 iobmp_va;                   /* physdev set_iobitmap: guest VA, 0 = none */
     u32 iobmp_ports;
@@ -59,6 +60,13 @@ struct arch_vcpu {
     /* FPU/XSAVE state (asm/xstate.h): valid while descheduled. */
     bool fpu_initialised;           /* the area holds a state (set at first switch-in) */
     bool cr4_osxsave;               /* the guest's view of CR4.OSXSAVE */
+    /*
+     * The guest's view of CR4.FSGSBASE (pv/emulate.c): loaded into the
+     * real CR4 while the vCPU runs, so RD/WR{FS,GS}BASE work for it
+     * exactly when it enabled them.  Written by the vCPU itself (MOV to
+     * CR4) or by setvcpucontext while it is not running.
+     */
+    bool cr4_fsgsbase;
     u64 xcr0;                       /* the guest's XCR0 */
     u64 xcr0_accum;                 /* every XCR0 bit it has had (vcpuextstate) */
     u8 xsave_buf[XSTATE_BUF_SIZE] __attribute__((aligned(16)));

@@ -18,5 +18,12 @@ u64 m2p_get(mfn_t mfn);
 mfn_t m2p_chunk_mfn(unsigned i);
 /* Highest frame number the table covers, plus one. */
 mfn_t m2p_nr_frames(void);
+/*
+ * Whether mfn is one of the frames holding the table itself: the frames
+ * Xen's ABI shares read-only with the control domain (owner DOMID_XEN),
+ * which libxc's save maps to translate page tables (xc_map_m2p).  They
+ * are never freed, so such a mapping takes no reference.
+ */
+bool m2p_is_table_frame(mfn_t mfn);
 
 #endif

@@ -5,6 +5,17 @@
 #include <asm/regs.h>
 #include <mica/domain.h>
 
+/* The CPUID answer v's guest gets for (leaf, sub) (pv/emulate.c). */
+void pv_cpuid(const struct vcpu *v, u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d);
+
+/*
+ * FSGSBASE for PV guests: whether v's CPUID view offers it (then the
+ * guest may set CR4.FSGSBASE), and the real CR4 bit made v's view (at
+ * switch-in and after the guest changes it).
+ */
+bool pv_guest_has_fsgsbase(const struct vcpu *v);
+void pv_fsgsbase_load(const struct vcpu *v);
+
 /* Sets up SYSCALL/SYSRET MSRs and the per-CPU entry state. */
 void pv_cpu_init(void);
 

@@ -98,10 +98,14 @@ long pt_update_entry(struct domain *d, mfn_t table_mfn, unsigned slot, u64 val,
  * for DOMID_IO and DOMID_XEN), and I/O memory when `io` is set and the
  * table's owner may map it.  The references a mapping takes are on the
  * frame whatever its owner, so dropping the entry releases them.
+ * `xen_ro`: DOMID_XEN named by the control domain, which may map the
+ * M2P table's own frames read-only (asm/m2p.h), and nothing else of
+ * Mica's; those mappings take no reference.
  */
 struct pv_pg_owner {
     const struct domain *ram;
     bool io;
+    bool xen_ro;
 };
 
 /*
