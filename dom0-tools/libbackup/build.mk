@@ -39,3 +39,12 @@ $(BUILD)/tests/libbackup/test_backup: tests/host/libbackup/test_backup.c \
 	$(Q)$(HOSTCC) $(BK_LIB_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(BK_SAN_LIB)
 
 UNIT_TESTS += $(BUILD)/tests/libbackup/test_backup
+
+# vmctl backup / backup-verify / backup-restore on the host (a stored
+# domain that is not running, --offline), against vmctl's sanitizer build.
+$(BUILD)/tests/vmctl/test-backup: tests/host/vmctl/test-backup.sh $(BUILD)/tests/vmctl/vmctl
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)sed 's#^TOP=.*#TOP=$(TOP)#' $< >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+HOST_TESTS += $(BUILD)/tests/vmctl/test-backup

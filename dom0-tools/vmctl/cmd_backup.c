@@ -174,9 +174,9 @@ static void do_thaw(void *ctx)
 
 static void human(uint64_t n, char *out, size_t len)
 {
-    if (n >= (10ull << 20))
+    if (n >= (1ull << 20))
         snprintf(out, len, "%.1f MiB", (double)n / (1 << 20));
-    else if (n >= (10ull << 10))
+    else if (n >= (1ull << 10))
         snprintf(out, len, "%.1f KiB", (double)n / (1 << 10));
     else
         snprintf(out, len, "%llu octets", (unsigned long long)n);
