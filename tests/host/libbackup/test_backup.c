@@ -480,6 +480,58 @@ UNIT_TEST(restore_refuses_existing_targets)
     CHECK_STR(err, "has no backup 9 (it has 1 to 1)");
 }
 
+/* Every single-octet change and every truncation of a manifest, and every
+   single-octet change of the directory header, is refused by name. */
+UNIT_TEST(every_octet_of_manifest_and_header_is_checked)
+{
+    setup();
+    write_disk("a.img", 2, 100, pat_distinct);
+    write_disk("b.img", 1, 0, pat_distinct);
+    char err[512], p[300];
+    struct bk_backup_result r;
+    CHECK_EQ(run_backup(false, &r, err, sizeof(err)), BK_OK);
+    path_of(p, sizeof(p), "bk/000001.manifest");
+    FILE *f = fopen(p, "rb");
+    CHECK(f != NULL);
+    uint8_t orig[4096];
+    size_t len = fread(orig, 1, sizeof(orig), f);
+    fclose(f);
+    CHECK(len > 300 && len < sizeof(orig));
+    struct bk_dir d;
+    struct bk_manifest m;
+    CHECK_EQ(bk_dir_open(dir, &d, err, sizeof(err)), BK_OK);
+    for (size_t at = 0; at < len; at++) {
+        uint8_t copy[4096];
+        memcpy(copy, orig, len);
+        copy[at] ^= (uint8_t)(1u << (at % 8));
+        f = fopen(p, "wb");
+        CHECK(f && fwrite(copy, 1, len, f) == len && fclose(f) == 0);
+        if (bk_load_chain(&d, 1, &m, err, sizeof(err)) == BK_OK) {
+            fprintf(stderr, "  octet %zu changed, accepted\n", at);
+            CHECK(0);
+        }
+        CHECK_STR(err, "000001.manifest");
+    }
+    for (size_t cut = 0; cut < len; cut++) {
+        f = fopen(p, "wb");
+        CHECK(f && fwrite(orig, 1, cut, f) == cut && fclose(f) == 0);
+        CHECK(bk_load_chain(&d, 1, &m, err, sizeof(err)) != BK_OK);
+    }
+    f = fopen(p, "wb");
+    CHECK(f && fwrite(orig, 1, len, f) == len && fclose(f) == 0);
+    CHECK_EQ(bk_load_chain(&d, 1, &m, err, sizeof(err)), BK_OK);
+    bk_manifest_free(&m);
+    bk_dir_close(&d);
+    for (size_t at = 0; at < sizeof(struct bk_dir_header); at++) {
+        poke("bk/mica-backup", at, (uint8_t)(peek("bk/mica-backup", at) ^ 0x10));
+        CHECK(bk_dir_open(dir, &d, err, sizeof(err)) == BK_UNUSABLE);
+        CHECK_STR(err, "mica-backup");
+        poke("bk/mica-backup", at, (uint8_t)(peek("bk/mica-backup", at) ^ 0x10));
+    }
+    CHECK_EQ(bk_dir_open(dir, &d, err, sizeof(err)), BK_OK);
+    bk_dir_close(&d);
+}
+
 UNIT_TEST(zz_cleanup)
 {
     char cmd[300];
