@@ -3,19 +3,19 @@
 
 VMCTL_DIR     := dom0-tools/vmctl
 VMCTL_SRCS    := $(addprefix $(VMCTL_DIR)/,main.c cli.c commands.c output.c store.c defs.c \
-                   hv_privcmd.c xs_nodes.c devices.c console_client.c monitor.c cmd_config.c cmd_list.c cmd_lifecycle.c cmd_devices.c cmd_save.c cmd_restore.c cmd_vcpu.c)
-VMCTL_CFLAGS  := $(HOST_CFLAGS) $(XML2_CFLAGS) -I$(VMCTL_DIR) -I$(DOMCFG_DIR) -I$(MICA_LIB_DIR) -I$(MS_LIB_DIR) -Ihypervisor/include -Idom0-tools/include
-VMCTL_DEPS    := $(VMCTL_SRCS) $(wildcard $(VMCTL_DIR)/*.h) $(DOMCFG_HEADERS) $(MICA_LIB_HEADERS) $(MS_LIB_HEADERS)
+                   hv_privcmd.c xs_nodes.c devices.c console_client.c monitor.c cmd_config.c cmd_list.c cmd_lifecycle.c cmd_devices.c cmd_save.c cmd_restore.c cmd_vcpu.c cmd_backup.c)
+VMCTL_CFLAGS  := $(HOST_CFLAGS) $(XML2_CFLAGS) -I$(VMCTL_DIR) -I$(DOMCFG_DIR) -I$(MICA_LIB_DIR) -I$(MS_LIB_DIR) -I$(BK_LIB_DIR) -Ihypervisor/include -Idom0-tools/include
+VMCTL_DEPS    := $(VMCTL_SRCS) $(wildcard $(VMCTL_DIR)/*.h) $(DOMCFG_HEADERS) $(MICA_LIB_HEADERS) $(MS_LIB_HEADERS) $(BK_LIB_HEADERS)
 
-$(BUILD)/vmctl: $(VMCTL_DEPS) $(DOMCFG_LIB) $(MICA_LIB) $(MS_LIB)
+$(BUILD)/vmctl: $(VMCTL_DEPS) $(DOMCFG_LIB) $(MICA_LIB) $(MS_LIB) $(BK_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) -o $@ $(VMCTL_SRCS) $(DOMCFG_LIB) $(MICA_LIB) $(MS_LIB) $(XML2_LIBS)
+	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) -o $@ $(VMCTL_SRCS) $(DOMCFG_LIB) $(MICA_LIB) $(MS_LIB) $(BK_LIB) $(XML2_LIBS)
 
-$(BUILD)/tests/vmctl/vmctl: $(VMCTL_DEPS) $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(MS_SAN_LIB)
+$(BUILD)/tests/vmctl/vmctl: $(VMCTL_DEPS) $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(MS_SAN_LIB) $(BK_SAN_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) $(SAN_FLAGS) -o $@ $(VMCTL_SRCS) $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(MS_SAN_LIB) $(XML2_LIBS)
+	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) $(SAN_FLAGS) -o $@ $(VMCTL_SRCS) $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(MS_SAN_LIB) $(BK_SAN_LIB) $(XML2_LIBS)
 
 ALL_TARGETS += $(BUILD)/vmctl
 

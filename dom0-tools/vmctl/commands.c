@@ -221,6 +221,47 @@ const struct vmctl_command vmctl_commands[] = {
       NEEDS_HV "Exit status: 0 restored, 1 failed, 3 damaged or unusable file, 6 a domain\n"
       "of that name or UUID is running.\n",
       cmd_restore },
+    { "backup", "[--full] [--offline] NAME DIR", "Back up a domain's definition and disks",
+      "Backs up the stored domain NAME (its definition and every disk: raw image\n"
+      "files and block devices; qcow2 images are refused) into DIR, a directory\n"
+      "made for it (new or empty at the first backup).  A running domain is\n"
+      "paused while its disks are read, so the copy is crash-consistent, and\n"
+      "unpaused after.  The first backup is full; later ones are incremental:\n"
+      "blocks (64 KiB) are fingerprinted with XXH3-128 and only those not\n"
+      "already stored are written; blocks that repeat are stored once.  Files\n"
+      "are written under temporary names and renamed; a failure leaves DIR as\n"
+      "it was.  Format and choices: docs/backups.md.\n"
+      "  --full     start a new chain that needs no earlier backup\n"
+      "  --offline  the domain is not running: go on without the hypervisor\n"
+      "Exit status: 0 backed up, 1 failed, 3 DIR is not a backup directory, is\n"
+      "another domain's or its chain is damaged or has a hole (--full starts\n"
+      "anew), 4 no such domain, 5 hypervisor unreachable (without --offline).\n",
+      cmd_backup },
+    { "backup-verify", "DIR", "Re-hash every block and manifest of a backup directory",
+      "Reads every manifest and block in DIR written by 'vmctl backup', checks\n"
+      "each against its XXH3-128 fingerprint and each backup's chain, and prints\n"
+      "every problem (file, block, offset, expected and actual hash) and one\n"
+      "line per backup.  Changes nothing.  Does not need the hypervisor.\n"
+      "Exit status: 0 all match, 3 damage found or DIR is not a backup directory.\n",
+      cmd_backup_verify },
+    { "backup-restore", "[--name NEW] [--at N] [--disk-dir DIR2] DIR",
+      "Define a domain again from a backup, with its disks",
+      "Rebuilds the definition and the disks of backup N (default: the latest)\n"
+      "in DIR and stores the definition, as 'vmctl define' does; 'vmctl start'\n"
+      "then starts it.  Every block is checked against its fingerprint as it is\n"
+      "read; disks are written under temporary names and renamed once all are\n"
+      "complete, so a failure leaves nothing.  Without --name the domain gets\n"
+      "its name, UUID and disk paths back, and each must be free.  With --name\n"
+      "NEW the disks go next to the originals as NEW-xvdX.img, and when the\n"
+      "original domain still exists NEW gets a fresh UUID and MACs.\n"
+      "  --name NEW      restore as domain NEW\n"
+      "  --at N          restore backup N instead of the latest\n"
+      "  --disk-dir DIR2 write the disks as DIR2/NAME-xvdX.img (needed for disks\n"
+      "                  that were block devices)\n"
+      "Does not need the hypervisor.\n"
+      "Exit status: 0 restored, 1 failed, 3 not a backup directory or damaged\n"
+      "(or a chain with a hole), 6 the name, UUID or a disk path is in use.\n",
+      cmd_backup_restore },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

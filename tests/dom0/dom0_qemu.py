@@ -82,6 +82,12 @@ CHECKS_SAVE = ["daemon-xenstored", "daemon-micaconsoled", "domu-save-timeout",
                "domu-restore-twice", "domu-restore-counts", "domu-save-devices",
                "domu-restore-devices", "domu-restore-disk-written",
                "domu-save-devices-memory-back", "domu-memory-back"]
+# vmctl backup end to end (dom0-tools/image/backup-checks, docs/backups.md):
+# part of domu-tiny and of domu-save.
+CHECKS_BACKUP = ["domu-backup-full", "domu-backup-incremental", "domu-backup-verify",
+                 "domu-backup-restore", "domu-backup-restored-boots"]
+CHECKS_DOMU_TINY += CHECKS_BACKUP
+CHECKS_SAVE += CHECKS_BACKUP
 # The PV front ends of pv-drivers/front in our test kernels, against dom0's
 # xenstored, xen-netback and xen-blkback (dom0-tools/image/pvfront-checks):
 # part of domu-tiny, or alone as the pvfront test.
