@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Where qemu-nbd --connect puts its server socket (its default,
+   /var/lock, may not exist in dom0). */
+#define NBD_SOCKET_DIR "/run/mica/nbd"
+
 /* How long qemu-nbd may take to connect, and to end after a disconnect. */
 #define NBD_CONNECT_MS 10000
 #define NBD_RELEASE_MS 5000
@@ -125,6 +129,10 @@ int nbd_attach(const char *source, bool readonly, char dev[32], dev_t *rdev, cha
     if (access(source, readonly ? R_OK : R_OK | W_OK) < 0)
         return failf(err, errlen, -errno, "cannot open %s%s: %s", source,
                      readonly ? "" : " for writing", strerror(errno));
+    if ((mkdir("/run/mica", 0755) < 0 && errno != EEXIST) ||
+        (mkdir(NBD_SOCKET_DIR, 0700) < 0 && errno != EEXIST))
+        return failf(err, errlen, -errno, "cannot make %s for qemu-nbd: %s", NBD_SOCKET_DIR,
+                     strerror(errno));
     char path[96], msg[400];
     int tries = 0;
     for (int n = 0; tries < 8; n++) {
@@ -136,9 +144,10 @@ int nbd_attach(const char *source, bool readonly, char dev[32], dev_t *rdev, cha
         if (served_by(dev))
             continue;
         tries++;
-        char conn[48];
+        char conn[48], sock[80];
         snprintf(conn, sizeof(conn), "--connect=%s", dev);
-        char *argv[] = { (char *)qemu_nbd(), conn, "--format=qcow2", "--cache=writeback",
+        snprintf(sock, sizeof(sock), "--socket=%s/%s.sock", NBD_SOCKET_DIR, dev + 5);
+        char *argv[] = { (char *)qemu_nbd(), conn, sock, "--format=qcow2", "--cache=writeback",
                          readonly ? "--read-only" : (char *)source, readonly ? (char *)source : NULL,
                          NULL };
         int rc = run_qemu_nbd(argv, msg, sizeof(msg));

@@ -96,6 +96,14 @@ CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
 CHECKS_LOGDIRTY = ["daemon-xenstored", "daemon-micaconsoled", "domu-logdirty-rounds",
                    "domu-logdirty-fork"]
 CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
+# Snapshots and clones (docs/snapshots.md, dom0-tools/image/snapshot-checks):
+# part of domu-tiny, or alone as the domu-snap test.
+CHECKS_SNAP = ["daemon-xenstored", "daemon-micaconsoled", "snap-qcow2-served", "snap-create",
+               "snap-list", "snap-revert-memory", "snap-revert-disk", "snap-revert-missing",
+               "snap-delete-middle", "snap-delete-keeps-others", "snap-delete-all",
+               "snap-nothing-left", "clone-template-refused", "clone-make", "clone-boot",
+               "clone-disk-use", "clone-nothing-left"]
+CHECKS_DOMU_TINY += CHECKS_SNAP[2:]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
@@ -321,6 +329,8 @@ def main():
                                 "reboot-memory-back"]
     elif a.test == "logdirty":
         require = CHECKS_XEN + CHECKS_LOGDIRTY
+    elif a.test == "domu-snap":
+        require = CHECKS_XEN + CHECKS_SNAP
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)
