@@ -102,7 +102,7 @@ CHECKS_SNAP = ["daemon-xenstored", "daemon-micaconsoled", "snap-qcow2-served", "
                "snap-list", "snap-revert-memory", "snap-revert-disk", "snap-revert-missing",
                "snap-delete-middle", "snap-delete-keeps-others", "snap-delete-all",
                "snap-nothing-left", "clone-template-refused", "clone-make", "clone-boot",
-               "clone-disk-use", "clone-nothing-left"]
+               "clone-disk-use", "clone-nothing-left", "clone-memory-back"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
