@@ -163,6 +163,34 @@ int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16]
     return 0;
 }
 
+int domcfg_document_set_template(struct domcfg_document *doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
+    if (!root)
+        return -1;
+    for (xmlNodePtr c = root->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
+            xmlStrEqual(c->ns->href, BAD_CAST DOMCFG_MICA_NS) &&
+            xmlStrEqual(c->name, BAD_CAST "template"))
+            return 0;
+    xmlNsPtr ns = xmlSearchNsByHref(doc->xml, root, BAD_CAST DOMCFG_MICA_NS);
+    if (!ns)
+        ns = xmlNewNs(root, BAD_CAST DOMCFG_MICA_NS, BAD_CAST "mica");
+    if (!ns)
+        return -1;
+    xmlNodePtr element = xmlNewDocNode(doc->xml, ns, BAD_CAST "template", NULL);
+    if (!element)
+        return -1;
+    if (!xmlAddChild(root, element)) {
+        xmlFreeNode(element);
+        return -1;
+    }
+    xmlNodePtr nl = xmlNewDocText(doc->xml, BAD_CAST "\n");
+    if (nl && !xmlAddChild(root, nl))
+        xmlFreeNode(nl);
+    return 0;
+}
+
 char *domcfg_document_to_xml(struct domcfg_document *doc, size_t *len)
 {
     xmlChar *mem = NULL;

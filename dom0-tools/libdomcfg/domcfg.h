@@ -39,10 +39,14 @@ enum domcfg_clock { DOMCFG_CLOCK_UTC, DOMCFG_CLOCK_LOCALTIME };
 
 enum domcfg_disk_type { DOMCFG_DISK_FILE, DOMCFG_DISK_BLOCK };
 enum domcfg_disk_driver { DOMCFG_DRIVER_DEFAULT, DOMCFG_DRIVER_FILE, DOMCFG_DRIVER_PHY };
+/* <driver type=>: raw is served by blkback through a loop device, qcow2
+   through qemu-nbd's /dev/nbdN (docs/snapshots.md). */
+enum domcfg_disk_format { DOMCFG_FORMAT_RAW, DOMCFG_FORMAT_QCOW2 };
 
 struct domcfg_disk {
     enum domcfg_disk_type type;
     enum domcfg_disk_driver driver;
+    enum domcfg_disk_format format;
     bool cdrom;
     bool readonly;
     bool shareable;
@@ -108,6 +112,8 @@ struct domain_config {
     bool has_console;
 
     /* Mica namespace; 0 means "hypervisor default". */
+    /* <mica:template/>: only for cloning (vmctl clone), never started. */
+    bool is_template;
     unsigned sched_weight;
     unsigned sched_cap;
     unsigned max_grant_frames;
@@ -149,6 +155,10 @@ void domcfg_free(struct domain_config *cfg);
 
 /* Adds <uuid> right after <name> in a document that has none. */
 int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16]);
+
+/* Adds <mica:template/> (declaring the Mica namespace on <domain> when it
+   is not yet); nothing when the document has one.  0, or -1 (no memory). */
+int domcfg_document_set_template(struct domcfg_document *doc);
 
 /* The document as XML text (malloc'd, NUL-terminated); NULL on ENOMEM. */
 char *domcfg_document_to_xml(struct domcfg_document *doc, size_t *len);

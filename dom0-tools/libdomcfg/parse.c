@@ -658,7 +658,8 @@ static void parse_disk(struct walk *w, const xmlNode *node)
             static const char *const dattrs[] = { "name", "type", NULL };
             static const struct choice names[] = {
                 { "file", DOMCFG_DRIVER_FILE }, { "phy", DOMCFG_DRIVER_PHY }, { NULL, 0 } };
-            static const struct choice formats[] = { { "raw", 0 }, { NULL, 0 } };
+            static const struct choice formats[] = {
+                { "raw", DOMCFG_FORMAT_RAW }, { "qcow2", DOMCFG_FORMAT_QCOW2 }, { NULL, 0 } };
             check_attributes(w, c, dattrs);
             expect_empty(w, c);
             int value;
@@ -667,9 +668,9 @@ static void parse_disk(struct walk *w, const xmlNode *node)
                 disk->driver = (enum domcfg_disk_driver)value;
             xmlFree(dname);
             char *format = attribute(c, "type");
-            if (format)
-                pick(w, c, "<driver> type (image format; Mica's block back-end reads raw "
-                     "images only)", format, formats, &value);
+            if (format && pick(w, c, "<driver> type (image format: raw through a loop "
+                               "device, qcow2 through qemu-nbd)", format, formats, &value))
+                disk->format = (enum domcfg_disk_format)value;
             xmlFree(format);
         } else if (strcmp(n, "source") == 0) {
             if (!first_time(w, c, &seen_source))
@@ -946,10 +947,18 @@ static void parse_mica_attribute(struct walk *w, const xmlNode *node, const char
     xmlFree(value);
 }
 
-static void parse_mica(struct walk *w, const xmlNode *node, int *seen_scheduler, int *seen_limits)
+static void parse_mica(struct walk *w, const xmlNode *node, int *seen_scheduler, int *seen_limits,
+                       int *seen_template)
 {
     const char *n = name_of(node);
-    if (strcmp(n, "scheduler") == 0) {
+    if (strcmp(n, "template") == 0) {
+        if (!first_time(w, node, seen_template))
+            return;
+        static const char *const attrs[] = { NULL };
+        check_attributes(w, node, attrs);
+        expect_empty(w, node);
+        w->cfg->is_template = true;
+    } else if (strcmp(n, "scheduler") == 0) {
         if (!first_time(w, node, seen_scheduler))
             return;
         static const char *const attrs[] = { "weight", "cap", NULL };
@@ -968,7 +977,7 @@ static void parse_mica(struct walk *w, const xmlNode *node, int *seen_scheduler,
                              &w->cfg->max_event_channels);
     } else {
         report(w, line_of(node), "<mica:%s> is not a Mica setting; known: mica:scheduler, "
-               "mica:limits", n);
+               "mica:limits, mica:template", n);
     }
 }
 
@@ -1067,12 +1076,12 @@ int domcfg_parse_tree(xmlDocPtr doc, struct domain_config *cfg,
     check_stray_text(&w, root);
 
     int seen[TOP_COUNT] = { 0 };
-    int seen_scheduler = 0, seen_limits = 0;
+    int seen_scheduler = 0, seen_limits = 0, seen_template = 0;
     for (const xmlNode *c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
         if (is_mica(c)) {
-            parse_mica(&w, c, &seen_scheduler, &seen_limits);
+            parse_mica(&w, c, &seen_scheduler, &seen_limits, &seen_template);
             continue;
         }
         if (c->ns) {

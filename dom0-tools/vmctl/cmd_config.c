@@ -76,7 +76,12 @@ int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *file;
     int status;
-    if (!cli_begin(cmd, argc, argv, NULL, "FILE.xml", &file, &status))
+    bool template = false;
+    const struct cli_flag flags[] = {
+        { .name = "template", .value = &template },
+        { .name = NULL },
+    };
+    if (!cli_begin(cmd, argc, argv, flags, "FILE.xml", &file, &status))
         return status;
 
     struct domain_config cfg;
@@ -108,6 +113,14 @@ int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
         }
         cfg.has_uuid = true;
     }
+    /* A template is only cloned from (vmctl clone), never started. */
+    if (template && !cfg.is_template) {
+        if (domcfg_document_set_template(doc) < 0) {
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+            goto out;
+        }
+        cfg.is_template = true;
+    }
     xml = domcfg_document_to_xml(doc, &len);
     if (!xml) {
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
@@ -119,7 +132,8 @@ int cmd_define(const struct vmctl_command *cmd, int argc, char **argv)
     }
     char uuid[37];
     domcfg_format_uuid(cfg.uuid, uuid);
-    printf("Domain '%s' defined (UUID %s)\n", cfg.name, uuid);
+    printf("%s '%s' defined (UUID %s)\n", cfg.is_template ? "Template" : "Domain", cfg.name,
+           uuid);
 out:
     free(xml);
     store_fini(&store);

@@ -20,6 +20,10 @@
 static int boot(const struct vmctl_command *cmd, const char *source, struct domain_config *cfg)
 {
     struct hv *hv;
+    if (cfg->is_template)
+        return cli_fail(cmd, VMCTL_EXIT_INVALID, "'%s' is a template (<mica:template/> in %s): "
+                        "it is only cloned from, never started; make a domain of it with "
+                        "'vmctl clone %s NEWNAME' and start that", cfg->name, source, cfg->name);
     int rc = monitor_check_actions(cmd, source, cfg);
     if (rc != VMCTL_EXIT_OK)
         return rc;

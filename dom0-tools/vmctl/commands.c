@@ -17,11 +17,13 @@ const struct vmctl_command vmctl_commands[] = {
       NEEDS_HV
       "Exit status: 0 started, 3 invalid definition, 5 hypervisor unreachable.\n",
       cmd_create },
-    { "define", "FILE.xml", "Store a domain definition for later 'start'",
+    { "define", "[--template] FILE.xml", "Store a domain definition for later 'start'",
       "Validates FILE.xml (including that kernel, initrd and disk sources exist)\n"
       "and stores it under $MICA_STATE_DIR/domains/ (default /var/lib/mica).  A\n"
       "definition without <uuid> gets a random one.  A name or UUID that is\n"
       "already defined is refused; 'vmctl undefine' the old one first.\n"
+      "  --template  store it as a template (<mica:template/>): 'vmctl clone'\n"
+      "              makes domains of it; it cannot be started itself\n"
       "Does not need the hypervisor.\n"
       "Exit status: 0 defined, 3 invalid definition, 6 name or UUID taken.\n",
       cmd_define },
@@ -262,6 +264,61 @@ const struct vmctl_command vmctl_commands[] = {
       "Exit status: 0 restored, 1 failed, 3 not a backup directory or damaged\n"
       "(or a chain with a hole), 6 the name, UUID or a disk path is in use.\n",
       cmd_backup_restore },
+    { "snapshot-create", "[--disk-only] [--description TEXT] NAME [SNAP]",
+      "Take a snapshot of a domain's disks and memory",
+      "Freezes every writable disk of the stored domain NAME (qcow2 image files\n"
+      "only): the image becomes the snapshot's layer, IMAGE.snap-SNAP, and a new\n"
+      "overlay on it takes the image's place.  A running domain is also saved\n"
+      "to $MICA_STATE_DIR/snapshots/NAME/SNAP.state, as 'vmctl save' does,\n"
+      "before the disks freeze and restored right after (it runs on, under a\n"
+      "new ID).  The metadata is libvirt's <domainsnapshot> XML next to it.\n"
+      "SNAP defaults to the time in seconds.  Read-only disks are not frozen.\n"
+      "  --disk-only           no memory image (the domain is saved only for\n"
+      "                        the moment the disks freeze)\n"
+      "  --description TEXT   kept in the metadata\n"
+      NEEDS_HV "Exit status: 0 made, 1 failed (nothing changed), 4 no such domain,\n"
+      "6 the snapshot exists.\n",
+      cmd_snapshot_create },
+    { "snapshot-list", "NAME", "List a domain's snapshots",
+      "Lists the snapshots of the stored domain NAME, oldest first: name,\n"
+      "creation time, state (running: with memory; shutoff; disk-snapshot) and\n"
+      "parent.  '*' marks the current one (the domain's disks sit on it).\n"
+      "Exit status: 0 listed, 4 no such domain.\n",
+      cmd_snapshot_list },
+    { "snapshot-revert", "[--paused] NAME SNAP", "Go back to a snapshot",
+      "Brings the domain NAME back to snapshot SNAP: its disks are as they were\n"
+      "then (whatever was written since is gone) and, for a snapshot with\n"
+      "memory, the domain runs on from that moment.  A running domain is\n"
+      "destroyed first.  Without memory the domain is left shut off.  A\n"
+      "missing snapshot or missing snapshot files are refused, nothing changed.\n"
+      "  --paused  leave the restored domain paused\n"
+      NEEDS_HV "Exit status: 0 reverted, 1 failed, 4 no such domain or snapshot.\n",
+      cmd_snapshot_revert },
+    { "snapshot-delete", "NAME SNAP", "Delete a snapshot, keeping the others",
+      "Removes snapshot SNAP of NAME.  Whatever sits on its layers (the layers\n"
+      "of its child snapshots, the domain's images when it is the current one)\n"
+      "is rebased onto the layer below with 'qemu-img rebase', so every other\n"
+      "snapshot stays valid; its children get its parent.  A running domain\n"
+      "whose images sit on it is saved meanwhile and restored after.\n"
+      NEEDS_HV "Exit status: 0 deleted, 1 failed (nothing changed), 4 no such domain\n"
+      "or snapshot.\n",
+      cmd_snapshot_delete },
+    { "snapshot-dumpxml", "NAME SNAP", "Print a snapshot's metadata",
+      "Prints the <domainsnapshot> XML of snapshot SNAP of NAME (checked against\n"
+      "xml-schemas/domainsnapshot.rng).\n"
+      "Exit status: 0 printed, 4 no such domain or snapshot.\n",
+      cmd_snapshot_dumpxml },
+    { "clone", "SOURCE NEW", "Make a new domain from a template or a stopped domain",
+      "Defines NEW from the stored definition of SOURCE (a template, see 'define\n"
+      "--template', or a domain that is not running) with a fresh name, UUID and\n"
+      "MACs.  Each writable disk becomes a qcow2 overlay,\n"
+      "$MICA_STATE_DIR/images/NEW.TARGET.qcow2, on SOURCE's image, so a clone\n"
+      "costs only what it writes.  A domain's (not a template's) image is first\n"
+      "frozen under an overlay of its own, so that it can run on without\n"
+      "changing its clones.  Read-only disks are shared.\n"
+      "Exit status: 0 cloned, 1 failed (nothing changed), 4 no such domain,\n"
+      "6 NEW exists.\n",
+      cmd_clone },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

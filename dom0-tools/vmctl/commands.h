@@ -40,5 +40,12 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_backup(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_backup_verify(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_backup_restore(const struct vmctl_command *cmd, int argc, char **argv);
+/* Snapshots and clones (cmd_snapshot.c, cmd_clone.c; docs/snapshots.md). */
+int cmd_snapshot_create(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_snapshot_list(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_snapshot_revert(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_snapshot_delete(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_snapshot_dumpxml(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_clone(const struct vmctl_command *cmd, int argc, char **argv);
 
 #endif

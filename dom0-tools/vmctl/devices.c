@@ -1,5 +1,6 @@
 /* PV disks and network interfaces of a domain (see devices.h, docs/devices.md). */
 #include "devices.h"
+#include "nbd.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -274,6 +275,12 @@ static int loop_release(const char *dev)
     return rc;
 }
 
+/* A loop device, or an nbd device serving a qcow2 image (nbd.c). */
+static int node_release(const char *dev)
+{
+    return nbd_is_node(dev) ? nbd_release(dev) : loop_release(dev);
+}
+
 /* ---- network interfaces (what vif-bridge does with ip and brctl) ---- */
 
 static bool is_bridge(const char *name)
@@ -503,7 +510,7 @@ int devices_check(struct mica_xs *xs, const struct domain_config *cfg,
 /* What a disk needs in dom0 before its nodes are written. */
 struct vbd_prep {
     long devid;
-    char node[32];      /* loop device vmctl bound, "" for a block device */
+    char node[32];      /* loop or nbd device vmctl bound, "" for a block device */
     dev_t rdev;
 };
 
@@ -516,6 +523,8 @@ static int vbd_prepare(const struct domcfg_disk *d, struct vbd_prep *p, char *er
     if (p->devid < 0)
         return failf(err, errlen, -EINVAL, "'%s' is not a Xen PV disk name (xvda, xvdb, ...)",
                      d->target);
+    if (d->format == DOMCFG_FORMAT_QCOW2)
+        return nbd_attach(d->source, d->readonly || d->cdrom, p->node, &p->rdev, err, errlen);
     if (d->type == DOMCFG_DISK_BLOCK) {
         if (stat(d->source, &st) < 0 || !S_ISBLK(st.st_mode))
             return failf(err, errlen, -ENODEV, "%s is not a block device", d->source);
@@ -727,7 +736,7 @@ int devices_attach_all(struct mica_xs *xs, uint32_t domid, const struct domain_c
 undo_loops:
     for (size_t i = 0; i < prepared; i++)
         if (preps[i].node[0])
-            loop_release(preps[i].node);
+            node_release(preps[i].node);
     free(preps);
     return rc;
 }
@@ -743,7 +752,7 @@ int devices_attach_disk(struct mica_xs *xs, uint32_t domid, const struct domcfg_
         return rc;
     rc = write_devices(xs, domid, disk, &prep, 1, NULL, 0, 0, err, errlen);
     if (rc && prep.node[0])
-        loop_release(prep.node);
+        node_release(prep.node);
     return rc;
 }
 
@@ -844,7 +853,7 @@ int devices_detach(struct mica_xs *xs, uint32_t domid, enum devices_kind kind, u
     else if (rm_fe && rm_fe != -ENOENT)
         rc = failf(err, errlen, rm_fe, "xenstore rm %s failed: %s", fe, strerror(-rm_fe));
     if (node) {
-        int lrc = loop_release(node);
+        int lrc = node_release(node);
         if (lrc && !rc)
             rc = failf(err, errlen, lrc, "releasing %s failed: %s", node, strerror(-lrc));
     }

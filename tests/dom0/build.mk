@@ -20,3 +20,6 @@ SYSTEM_TESTS += tests/dom0/mica-xl-test
 # a Linux domU, virsh list = xl list = vmctl list, vmctl dumpxml's output
 # through virsh define (docs/libvirt.md).
 SYSTEM_TESTS += tests/dom0/mica-libvirt-test
+# Snapshots (qcow2 through qemu-nbd, with memory), templates and 5 clones
+# at once, in a boot of their own (docs/snapshots.md).
+SYSTEM_TESTS += tests/dom0/mica-snapshot-test

@@ -105,6 +105,13 @@ CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
 # xl save / xl restore of xl1 (part of xl-compat; alone: the xl-saverestore test).
 CHECKS_XL_SAVE = ["xl-save", "xl-restore", "xl-restore-counts",
                   "xl-save-2vcpus", "xl-restore-2vcpus", "xl-restore-counts-2vcpus"]
+# Snapshots and clones (docs/snapshots.md, dom0-tools/image/snapshot-checks):
+# part of domu-tiny, or alone as the domu-snap test.
+CHECKS_SNAP = ["daemon-xenstored", "daemon-micaconsoled", "snap-qcow2-served", "snap-create",
+               "snap-list", "snap-revert-memory", "snap-revert-disk", "snap-revert-missing",
+               "snap-delete-middle", "snap-delete-keeps-others", "snap-delete-all",
+               "snap-nothing-left", "clone-template-refused", "clone-make", "clone-boot",
+               "clone-disk-use", "clone-nothing-left", "clone-memory-back"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
@@ -350,6 +357,8 @@ def main():
     elif a.test == "xl-saverestore":
         require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1", "xl-create-xl2",
                                    "xl-boot-xl2"] + CHECKS_XL_SAVE
+    elif a.test == "domu-snap":
+        require = CHECKS_XEN + CHECKS_SNAP
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)

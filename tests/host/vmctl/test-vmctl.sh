@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start autostart start-autostart list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface validate"
+commands="create define undefine start autostart start-autostart list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface snapshot-create snapshot-list snapshot-revert snapshot-delete snapshot-dumpxml clone validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -100,7 +100,10 @@ for c in $commands; do
     vcpu-pin)
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing CPULIST argument"
         run "$c" a 0 1 d; expect "vmctl $c with four arguments" 2 stderr "unexpected argument 'd'" ;;
-    detach-disk|detach-interface)
+    snapshot-create)
+        run "$c";        expect "vmctl $c without argument" 2 stderr "missing NAME"
+        run "$c" a b c;  expect "vmctl $c with three arguments" 2 stderr "unexpected argument 'c'" ;;
+    detach-disk|detach-interface|snapshot-revert|snapshot-delete|snapshot-dumpxml|clone)
         run "$c" a;      expect "vmctl $c with one argument" 2 stderr "missing"
         run "$c" a b c;  expect "vmctl $c with three arguments" 2 stderr "unexpected argument 'c'" ;;
     *)
