@@ -35,5 +35,7 @@ int cmd_vcpu_pin(const struct vmctl_command *cmd, int argc, char **argv);
 
 int cmd_save(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv);
 
 #endif

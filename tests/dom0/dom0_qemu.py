@@ -96,6 +96,11 @@ CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
 CHECKS_LOGDIRTY = ["daemon-xenstored", "daemon-micaconsoled", "domu-logdirty-rounds",
                    "domu-logdirty-fork"]
 CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
+# Live migration to the same host (docs/migration.md): part of domu-tiny,
+# or alone as the domu-migrate test.
+CHECKS_MIGRATE = ["daemon-xenstored", "daemon-micaconsoled", "domu-migrate-not-mica",
+                  "domu-migrate-cut", "domu-migrate", "domu-migrate-counts",
+                  "domu-migrate-memory", "domu-migrate-memory-back"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
@@ -319,6 +324,8 @@ def main():
     elif a.test == "save-reboot-2":
         require = CHECKS_XEN + ["daemon-xenstored", "reboot-restore", "reboot-counts",
                                 "reboot-memory-back"]
+    elif a.test == "domu-migrate":
+        require = CHECKS_XEN + CHECKS_MIGRATE
     elif a.test == "logdirty":
         require = CHECKS_XEN + CHECKS_LOGDIRTY
     elif a.test == "xl-compat":
