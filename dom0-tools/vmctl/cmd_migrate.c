@@ -843,6 +843,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     struct domain_config cfg;
     bool have_cfg = false, created = false, nodes = false, introduced = false, devices = false;
     bool temp_name = false, answered_ok = false;
+    uint32_t leaving = 0;
     char *real_name = NULL;
     int rc = VMCTL_EXIT_FAILURE, e;
     struct ms_reader rd;
@@ -912,6 +913,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                 bool same_uuid = memcmp(doms[i].uuid, r->uuid, 16) == 0;
                 if (same_name && same_uuid && leaving_here(xs, doms[i].domid, token)) {
                     temp_name = true;    /* migrating to the same host */
+                    leaving = doms[i].domid;
                     continue;
                 }
                 if (same_name || same_uuid) {
@@ -937,7 +939,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
             saved_macs(r, &cfg);
             char origin[DOMCFG_NAME_MAX + 48];
             snprintf(origin, sizeof(origin), "the definition of %s (migrating)", r->name);
-            struct devices_origin where = { .file = origin };
+            struct devices_origin where = { .file = origin, .skip_domain = temp_name,
+                                            .skip_domid = leaving };
             if (devices_check(xs, &cfg, &where)) {
                 rfail(r, "the domain's disks or interfaces cannot be attached on this host "
                       "(see the destination's messages)");
@@ -1062,6 +1065,9 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                     "gone; domain %u keeps the name '%s'\n", r->domid, cfg.name);
         }
     }
+    /* The monitor must not hold the answer pipe (ssh would wait for it). */
+    close(out);
+    out = -1;
     monitor_spawn(cmd, &cfg, r->domid);
     if ((e = mica_domain_info(r->mica, r->domid, &info)) == 0 && info.tot_pages != r->nr_present)
         cli_warn(cmd, "domain %u owns %llu pages; the stream had %llu", r->domid,
@@ -1088,7 +1094,8 @@ undo:
     if (created)
         mica_domain_destroy(r->mica, r->domid);
 out:
-    close(out);
+    if (out >= 0)
+        close(out);
     hv_close(hv);
     if (have_cfg)
         domcfg_free(&cfg);
