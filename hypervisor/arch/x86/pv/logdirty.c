@@ -576,13 +576,16 @@ static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, boo
 
     bool final = clean && (sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
 
+    if (ld->on)
+        mark_hv_written(d, sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
+    /* After mark_hv_written: the writable references given back here are
+       the guest's own mappings of pages it did not write (Linux's direct
+       map covers all its RAM), not writes by anyone. */
     if (ld->on && final) {
         spin_lock(&d->arch.pt_lock);
         unprotect_kernel_half(d);
         spin_unlock(&d->arch.pt_lock);
     }
-    if (ld->on)
-        mark_hv_written(d, sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
     spin_lock(&ld->lock);
     if (ld->overflow) {
         spin_unlock(&ld->lock);
