@@ -607,10 +607,10 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         if (!strncmp(m.answer, "error: ", 7)) {
             goto fail;
         }
-        cli_fail(cmd, rc, "migrating '%s' to %s: %s after the order to resume it there; the "
-                 "domain stays suspended here (domain %u): check %s, then 'vmctl destroy %s' "
-                 "here or 'vmctl unpause' is not enough: it must be resumed by hand",
-                 wanted, dest, s->err, domid, dest, wanted);
+        cli_fail(cmd, rc, "migrating '%s' to %s: %s after the order to resume it there; it "
+                 "may be running there now, so it stays suspended here (domain %u): if it "
+                 "runs on %s, 'vmctl destroy %s' here; if not, it is lost there and this "
+                 "suspended copy is the only one", wanted, dest, s->err, domid, dest, wanted);
         end_receiver(&m, false);
         goto out;
     }
