@@ -602,7 +602,12 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         fputc('\n', stderr);
     if (expect(&m, "built", 600))
         goto fail;
-    if (write_line(m.to, "go") || expect(&m, "resumed", 120)) {
+    if (write_line(m.to, "go")) {
+        /* The order never left: the receiver destroys what it built. */
+        save_fail(s, "the connection to the destination was lost before the order to resume");
+        goto fail;
+    }
+    if (expect(&m, "resumed", 120)) {
         /* After "go" the receiver may have unpaused it: never run it twice. */
         if (!strncmp(m.answer, "error: ", 7)) {
             goto fail;
