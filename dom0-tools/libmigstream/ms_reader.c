@@ -509,7 +509,8 @@ static int next_record(struct ms_reader *r, struct ms_record *rec)
         unsigned char extra;
         size_t got;
         uint64_t at = r->offset;
-        if ((rc = take(r, &extra, 1, 0, &got)) < 0)
+        rc = r->flags & MS_READ_STOP_AT_END ? 0 : take(r, &extra, 1, 0, &got);
+        if (rc < 0)
             return rc;
         if (rc > 0)
             return fail(r, EINVAL, "data after the END record (record %" PRIu64 ") at offset %"

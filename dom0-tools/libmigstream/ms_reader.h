@@ -25,6 +25,11 @@ enum ms_layer { MS_LAYER_LIBXL, MS_LAYER_LIBXC };
 /* Refuse a stream without Mica's checksums (vmctl restore does). */
 #define MS_READ_REQUIRE_CHECKSUMS (1u << 0)
 
+/* A stream over a pipe or socket that carries more after the final END
+   (live migration's answers): do not read past END to check that nothing
+   follows it. */
+#define MS_READ_STOP_AT_END (1u << 1)
+
 /* A body is at most this long: a full PAGE_DATA batch fits. */
 #define MS_MAX_BODY (8u << 20)
 

@@ -129,6 +129,9 @@ int ms_writer_record(struct ms_writer *w, uint32_t type, const void *body, uint3
     return ms_writer_record_iov(w, type, &iov, 1);
 }
 
+static int write_heads(struct ms_writer *w, uint64_t nr_pfns, uint64_t nr_data_pages,
+                       uint32_t xen_major, uint32_t xen_minor);
+
 int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
                    uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor)
 {
@@ -148,7 +151,26 @@ int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
         w->tmp_path = NULL;
         return fail(w, err, "cannot create a file next to %s: %s", path, strerror(err));
     }
+    return write_heads(w, nr_pfns, nr_data_pages, xen_major, xen_minor);
+}
 
+int ms_writer_open_fd(struct ms_writer *w, int fd, const char *name, uint64_t nr_pfns,
+                      uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor)
+{
+    memset(w, 0, sizeof(*w));
+    w->fd = fd;
+    w->borrowed_fd = 1;
+    w->path = strdup(name);
+    w->tmp_path = strdup(name);      /* messages name it; nothing is removed */
+    w->buf = malloc(OUT_BUF_SIZE);
+    if (!w->path || !w->tmp_path || !w->buf || ms_digest_init(&w->digest))
+        return fail(w, ENOMEM, "out of memory");
+    return write_heads(w, nr_pfns, nr_data_pages, xen_major, xen_minor);
+}
+
+static int write_heads(struct ms_writer *w, uint64_t nr_pfns, uint64_t nr_data_pages,
+                       uint32_t xen_major, uint32_t xen_minor)
+{
     struct ms_libxl_header lh = {
         .ident = htobe64(MS_LIBXL_IDENT),
         .version = htobe32(MS_LIBXL_VERSION),
@@ -230,7 +252,7 @@ int ms_writer_pages(struct ms_writer *w, uint32_t n, const uint64_t *pfn, const 
 
 static void close_writer(struct ms_writer *w)
 {
-    if (w->fd >= 0)
+    if (w->fd >= 0 && !w->borrowed_fd)
         close(w->fd);
     w->fd = -1;
     free(w->buf);
@@ -268,10 +290,27 @@ int ms_writer_commit(struct ms_writer *w)
     return rc;
 }
 
+int ms_writer_flush(struct ms_writer *w)
+{
+    return flush_out(w);
+}
+
+int ms_writer_finish(struct ms_writer *w)
+{
+    struct ms_rec_header end = { MS_REC_END, 0 };
+    int rc = emit(w, &end, sizeof(end));        /* libxc END */
+    if (!rc)
+        rc = emit(w, &end, sizeof(end));        /* libxl END */
+    if (!rc)
+        rc = flush_out(w);
+    close_writer(w);
+    return rc;
+}
+
 void ms_writer_abort(struct ms_writer *w)
 {
     close_writer(w);
-    if (w->tmp_path)
+    if (w->tmp_path && !w->borrowed_fd)
         unlink(w->tmp_path);
     free(w->tmp_path);
     w->tmp_path = NULL;

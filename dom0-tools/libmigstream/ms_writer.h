@@ -33,6 +33,7 @@ struct ms_writer {
     uint64_t checksums;              /* checksum records written */
     uint64_t records;                /* records written, checksums included */
     struct ms_digest digest;
+    int borrowed_fd;                 /* ms_writer_open_fd: fd is the caller's */
     char error[256];
 };
 
@@ -45,6 +46,20 @@ struct ms_writer {
    stream. */
 int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
                    uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor);
+
+/* The same stream onto an open file descriptor (a pipe or socket, for
+   live migration): nothing is created or renamed; name is used in
+   messages.  The writer does not close fd.  End with ms_writer_finish. */
+int ms_writer_open_fd(struct ms_writer *w, int fd, const char *name, uint64_t nr_pfns,
+                      uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor);
+
+/* Writes out what is buffered (a stream over a pipe: before waiting for
+   the other side's answer). */
+int ms_writer_flush(struct ms_writer *w);
+
+/* For a writer from ms_writer_open_fd: the two END records, flushed.  The
+   writer is released afterwards (fd stays open), whatever the result. */
+int ms_writer_finish(struct ms_writer *w);
 
 /* One libxc record with its checksum. */
 int ms_writer_record(struct ms_writer *w, uint32_t type, const void *body, uint32_t len);

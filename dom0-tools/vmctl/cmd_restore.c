@@ -31,6 +31,7 @@
 #include "hv.h"
 #include "monitor.h"
 #include "xs_nodes.h"
+#include "statefile.h"
 
 #include "domctl.h"
 #include "domctl_save.h"
@@ -49,41 +50,10 @@ _Static_assert(sizeof(struct ms_vcpu_msr) == sizeof(struct xen_domctl_vcpu_msr),
 
 #define PAGE 4096u
 #define INVALID_MFN (~(uint64_t)0)
-#define MAX_VCPUS 64u
 
-struct restore {
-    const char *file;
-    int fd;
-    struct mica_hv *mica;
-    uint64_t nr_pfns;
-    uint8_t *present;                /* per PFN: populated */
-    uint8_t *pin;                    /* per PFN: 0, or the MS_PAGE_L*TAB level to pin */
-    uint64_t *p2m;                   /* PFN -> new MFN */
-    uint64_t *p2m_frames;            /* PFNs of the guest's p2m pages */
-    uint64_t nr_p2m_frames;
-    uint8_t uuid[16];
-    char *name, *xml;
-    size_t xml_len;
-    struct vcpu_guest_context ctx[MAX_VCPUS];
-    struct xen_domctl_ext_vcpucontext ext[MAX_VCPUS];
-    uint8_t have_ctx[MAX_VCPUS], have_ext[MAX_VCPUS];
-    uint8_t *xsave[MAX_VCPUS];       /* X86_PV_VCPU_XSAVE: XCR0, XCR0_ACCUM, the area */
-    uint32_t xsave_len[MAX_VCPUS];
-    /* X86_PV_VCPU_MSRS: the entries as get_vcpu_msrs gave them (the record's
-       entries are the domctl's: ms_format.h's struct ms_vcpu_msr). */
-    struct xen_domctl_vcpu_msr *msrs[MAX_VCPUS];
-    uint32_t nmsrs[MAX_VCPUS];
-    uint64_t nr_present;             /* PFNs with a frame: the pages the domain had */
-    char *xs_body;                   /* MICA_XENSTORE: the guest's own nodes */
-    size_t xs_len;
-    uint64_t nr_data_pages, data_done; /* for the progress */
-    bool progress;                   /* a terminal: show the percentage */
-    uint16_t domid;
-    char err[600];
-};
 
-static int rfail(struct restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int rfail(struct restore *r, const char *fmt, ...)
+int rfail(struct restore *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int rfail(struct restore *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -105,9 +75,30 @@ static int collect(struct restore *r, struct ms_reader *rd)
 {
     struct ms_record rec;
     int n;
-    while ((n = ms_reader_next(rd, &rec)) == 1) {
-        if (rec.layer != MS_LAYER_LIBXC)
-            continue;
+    while ((n = ms_reader_next(rd, &rec)) == 1)
+        if (restore_record(r, rd, &rec))
+            return -1;
+    if (n < 0)
+        return rfail(r, "%s", ms_reader_error(rd));
+    return restore_complete(r);
+}
+
+int restore_complete(struct restore *r)
+{
+    if (!r->name || !r->present || !r->have_ctx[0] || !r->p2m_frames)
+        return rfail(r, "%s: %s is missing; not a file 'vmctl save' wrote", r->file,
+                     !r->name ? "the definition (MICA_DEFINITION)"
+                     : !r->present ? "MICA_INFO"
+                     : !r->p2m_frames ? "X86_PV_P2M_FRAMES" : "vCPU 0's context");
+    return 0;
+}
+
+int restore_record(struct restore *r, struct ms_reader *rd, const struct ms_record *recp)
+{
+    const struct ms_record rec = *recp;
+    if (rec.layer != MS_LAYER_LIBXC)
+        return 0;
+    {
         switch (rec.type) {
         case MS_MICA_INFO:
             r->nr_pfns = rd->info.nr_pfns;
@@ -246,17 +237,10 @@ static int collect(struct restore *r, struct ms_reader *rd)
             break;
         }
     }
-    if (n < 0)
-        return rfail(r, "%s", ms_reader_error(rd));
-    if (!r->name || !r->present || !r->have_ctx[0] || !r->p2m_frames)
-        return rfail(r, "%s: %s is missing; not a file 'vmctl save' wrote", r->file,
-                     !r->name ? "the definition (MICA_DEFINITION)"
-                     : !r->present ? "MICA_INFO"
-                     : !r->p2m_frames ? "X86_PV_P2M_FRAMES" : "vCPU 0's context");
     return 0;
 }
 
-static long hypercall4(struct mica_hv *hv, unsigned op, uint64_t a0, uint64_t a1, uint64_t a2,
+long hypercall4(struct mica_hv *hv, unsigned op, uint64_t a0, uint64_t a1, uint64_t a2,
                        uint64_t a3)
 {
     struct mica_privcmd_hypercall h = { .op = op, .arg = { a0, a1, a2, a3, 0 } };
@@ -349,7 +333,7 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
     return 0;
 }
 
-static int to_mfn(struct restore *r, uint64_t pfn, uint64_t *mfn, const char *what)
+int to_mfn(struct restore *r, uint64_t pfn, uint64_t *mfn, const char *what)
 {
     if (pfn >= r->nr_pfns || r->p2m[pfn] == INVALID_MFN)
         return rfail(r, "%s (PFN %#llx) is not a page of the saved domain", what,
@@ -360,7 +344,7 @@ static int to_mfn(struct restore *r, uint64_t pfn, uint64_t *mfn, const char *wh
 
 /* The guest's own p2m pages get the new MFNs; entries that named no frame
    (holes, identity ranges) stay as the guest left them. */
-static int rewrite_p2m(struct restore *r)
+int rewrite_p2m(struct restore *r)
 {
     for (uint64_t i = 0; i < r->nr_p2m_frames; i++) {
         uint64_t mfn;
@@ -383,7 +367,7 @@ static int rewrite_p2m(struct restore *r)
     return 0;
 }
 
-static int pin_tables(struct restore *r)
+int pin_tables(struct restore *r)
 {
     for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
         if (!r->pin[pfn])
@@ -405,7 +389,7 @@ static int pin_tables(struct restore *r)
 
 /* start_info: the new shared_info, store and console frames and ports
    (a suspending Linux left the frames as PFNs). */
-static int fix_start_info(struct restore *r, uint64_t si_mfn, uint64_t shinfo_mfn,
+int fix_start_info(struct restore *r, uint64_t si_mfn, uint64_t shinfo_mfn,
                           uint32_t store_port, uint32_t console_port, uint64_t *store_mfn,
                           uint64_t *console_mfn)
 {
@@ -426,7 +410,7 @@ static int fix_start_info(struct restore *r, uint64_t si_mfn, uint64_t shinfo_mf
     return rc ? -1 : 0;
 }
 
-static int set_vcpus(struct restore *r, uint64_t *si_mfn)
+int set_vcpus(struct restore *r, uint64_t *si_mfn)
 {
     for (uint32_t v = 0; v < MAX_VCPUS; v++) {
         if (!r->have_ctx[v])
@@ -485,7 +469,7 @@ static int set_vcpus(struct restore *r, uint64_t *si_mfn)
 
 /* The saved MACs (device/vif/N/mac) for interfaces the definition leaves
    to the builder, so that the guest keeps the MAC it had. */
-static void saved_macs(struct restore *r, struct domain_config *cfg)
+void saved_macs(struct restore *r, struct domain_config *cfg)
 {
     struct ms_xs_iter it;
     const char *k, *v;
@@ -506,7 +490,7 @@ static void saved_macs(struct restore *r, struct domain_config *cfg)
 
 /* The guest's own nodes back under its new home, owned by it; its device
    nodes are the toolstack's (devices_attach_all writes them). */
-static int write_guest_nodes(struct restore *r, struct mica_xs *xs)
+int write_guest_nodes(struct restore *r, struct mica_xs *xs)
 {
     struct ms_xs_iter it;
     const char *k, *v;

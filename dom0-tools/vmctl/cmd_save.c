@@ -25,6 +25,7 @@
 #include "exitcodes.h"
 #include "hv.h"
 #include "store.h"
+#include "statefile.h"
 
 #include "domctl.h"
 #include "domctl_save.h"
@@ -40,27 +41,9 @@
 #define ENTRIES_PER_PAGE 512u
 #define INVALID_MFN (~(uint64_t)0)
 
-struct save {
-    const struct vmctl_command *cmd;
-    struct hv *hv;
-    struct mica_hv *mica;
-    uint16_t domid;
-    const char *name;
-    struct xen_domctl_getdomaininfo info;
-    uint64_t *p2m;                   /* pfn -> mfn, nr_pfns entries */
-    uint64_t nr_pfns;
-    uint64_t *p2m_frame_mfns;        /* the guest's p2m pages */
-    uint64_t nr_p2m_frames;
-    struct ms_m2p m2p;
-    uint64_t start_info_pfn;
-    struct ms_writer w;
-    bool writer_open;
-    bool progress;                   /* a terminal: show the percentage */
-    char err[512];
-};
 
-static int save_fail(struct save *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int save_fail(struct save *s, const char *fmt, ...)
+int save_fail(struct save *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int save_fail(struct save *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -70,7 +53,7 @@ static int save_fail(struct save *s, const char *fmt, ...)
 }
 
 /* Copies n frames of the guest into dst (n*PAGE octets). */
-static int copy_frames(struct save *s, const uint64_t *mfns, size_t n, void *dst,
+int copy_frames(struct save *s, const uint64_t *mfns, size_t n, void *dst,
                        const char *what)
 {
     int rc;
@@ -84,7 +67,7 @@ static int copy_frames(struct save *s, const uint64_t *mfns, size_t n, void *dst
 }
 
 /* The guest's p2m, through shared_info's three-level frame list. */
-static int read_p2m(struct save *s, uint8_t shinfo[PAGE])
+int read_p2m(struct save *s, uint8_t shinfo[PAGE])
 {
     const struct shared_info *si = (const void *)shinfo;
     uint64_t fll = si->arch.pfn_to_mfn_frame_list_list;
@@ -136,7 +119,7 @@ out:
     return rc;
 }
 
-static int to_pfn(struct save *s, uint64_t mfn, uint64_t *pfn, const char *what)
+int to_pfn(struct save *s, uint64_t mfn, uint64_t *pfn, const char *what)
 {
     if (!ms_m2p_lookup(&s->m2p, mfn, pfn))
         return save_fail(s, "%s (MFN %#llx) is not in the guest's p2m", what,
@@ -227,7 +210,7 @@ out:
 }
 
 /* The vCPU's frames as PFNs, as the stream wants them. */
-static int canonical_context(struct save *s, struct vcpu_guest_context *c)
+int canonical_context(struct save *s, struct vcpu_guest_context *c)
 {
     uint64_t pfn;
     if (to_pfn(s, c->ctrlreg[3] >> 12, &pfn, "the vCPU's cr3"))
@@ -285,7 +268,7 @@ static int xs_walk(struct save *s, struct mica_xs *xs, const char *home, const c
     return 0;
 }
 
-static int collect_xenstore(struct save *s, struct ms_xs_blob *b)
+int collect_xenstore(struct save *s, struct ms_xs_blob *b)
 {
     struct mica_xs *xs = hv_xenstore(s->hv);
     static const char *const trees[] = { "data", "attr", "drivers", "feature" };
@@ -339,6 +322,16 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
     if ((r = ms_writer_open(&s->w, file, s->nr_pfns, nr_valid, 4, 17)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
     s->writer_open = true;
+    if (save_stream_head(s) || write_pages(s) || save_stream_tail(s, ctx0, shinfo, cpu_khz))
+        return -1;
+    if ((r = ms_writer_commit(&s->w)))
+        return save_fail(s, "%s", ms_writer_error(&s->w));
+    return 0;
+}
+
+int save_stream_head(struct save *s)
+{
+    int r;
 
     /* The definition: name and UUID; the stored XML when there is one. */
     struct store st;
@@ -392,10 +385,13 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
     free(frame_pfns);
     if (r)
         return save_fail(s, "%s", ms_writer_error(&s->w));
+    return 0;
+}
 
-    if (write_pages(s))
-        return -1;
-
+int save_stream_tail(struct save *s, const struct vcpu_guest_context *ctx0,
+                     const uint8_t shinfo[PAGE], uint32_t cpu_khz)
+{
+    int r;
     /* Mica's PV guests read the host's TSC: mode 0 (default), the host's kHz. */
     struct ms_tsc_info tsc = { .mode = 0, .khz = cpu_khz };
     if ((r = ms_writer_record(&s->w, MS_REC_TSC_INFO, &tsc, sizeof(tsc))) ||
@@ -463,14 +459,12 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
     ms_xs_blob_free(&xsb);
     if (r)
         return save_fail(s, "%s", ms_writer_error(&s->w));
-    if ((r = ms_writer_commit(&s->w)))
-        return save_fail(s, "%s", ms_writer_error(&s->w));
     return 0;
 }
 
 /* Asks the guest to suspend and waits for SHUTDOWN_suspend; on time-out
    the request is withdrawn and the guest runs on. */
-static int suspend_guest(struct save *s, unsigned long timeout_s)
+int suspend_guest(struct save *s, unsigned long timeout_s)
 {
     struct mica_xs *xs = hv_xenstore(s->hv);
     char path[96];
@@ -507,7 +501,7 @@ static int suspend_guest(struct save *s, unsigned long timeout_s)
 }
 
 /* The guest carries on after a failed save: its suspend returns 1. */
-static void resume_cancelled(struct save *s, struct vcpu_guest_context *ctx0)
+void resume_cancelled(struct save *s, struct vcpu_guest_context *ctx0)
 {
     int r;
     ctx0->user_regs.rax = 1;

@@ -319,6 +319,32 @@ const struct vmctl_command vmctl_commands[] = {
       "Exit status: 0 cloned, 1 failed (nothing changed), 4 no such domain,\n"
       "6 NEW exists.\n",
       cmd_clone },
+    { "migrate", "[--live|--offline] [--max-downtime MS] [--max-rounds N] [--ssh-command CMD] "
+      "[--timeout SECONDS] NAME DESTINATION", "Move a running domain to another Mica host",
+      "Runs 'ssh DESTINATION vmctl migrate-receive' (as 'xl migrate' does) and\n"
+      "sends the domain over it in the stream 'vmctl save' writes.  --live (the\n"
+      "default): log-dirty on, every page sent while the guest runs, then rounds\n"
+      "of the pages it dirtied meanwhile, until the rest fits --max-downtime\n"
+      "(default 300 ms at the measured speed), stops shrinking, or --max-rounds\n"
+      "(default 30) is reached; then the guest is suspended, the last pages and\n"
+      "its vCPU state sent, and it resumes on DESTINATION.  --offline: suspend\n"
+      "first and send everything once (save + restore).  DESTINATION may be this\n"
+      "host (localhost): the incoming domain is built as NAME--incoming and\n"
+      "renamed when this one is gone.  Any failure before the destination\n"
+      "resumed it leaves the guest running here and nothing on the destination.\n"
+      "On a terminal: round, pages left and dirty rate.  The summary line gives\n"
+      "the downtime (suspend to resumed, the toolstack's view).\n"
+      "  --ssh-command CMD  run CMD instead of 'ssh -o BatchMode=yes' (through sh)\n"
+      "  --timeout S        how long the guest may take to suspend (default 120)\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 migrated, 1 failed (the domain runs on here), 4 no\n"
+      "such running domain.\n",
+      cmd_migrate },
+    { "migrate-receive", "[--token T]", "The receiving side of 'vmctl migrate'",
+      "Reads a migration stream on standard input and answers on standard\n"
+      "output; 'vmctl migrate' runs it on the destination through ssh.  Not\n"
+      "meant to be run by hand.\n"
+      NEEDS_HV "Exit status: 0 received and running, 1 failed (nothing is left).\n",
+      cmd_migrate_receive },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

@@ -355,6 +355,8 @@ struct scan {
     char other_mode[4];
     /* vif: the MAC being checked */
     const char *mac;
+    /* domid + 1 of a domain not to look at, or 0 */
+    unsigned long skip;
 };
 
 static bool same_object(const struct stat *a, const struct stat *b)
@@ -395,6 +397,8 @@ static void scan_domain(void *ctx, unsigned domid)
 {
     struct scan *s = ctx;
     char path[96];
+    if (s->skip && domid + 1ul == s->skip)
+        return;
     s->domid = domid;
     snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", s->kind, domid);
     each_number(s->xs, path, scan_device, s);
@@ -420,7 +424,8 @@ static void domain_label(struct mica_xs *xs, unsigned domid, char *buf, size_t l
 }
 
 /* A disk's problem as a sentence, or 0. */
-static int check_disk(struct mica_xs *xs, const struct domcfg_disk *d, char *err, size_t errlen)
+static int check_disk(struct mica_xs *xs, const struct domcfg_disk *d, unsigned long skip,
+                      char *err, size_t errlen)
 {
     struct stat st;
     if (devices_vbd_number(d->target) < 0)
@@ -442,7 +447,7 @@ static int check_disk(struct mica_xs *xs, const struct domcfg_disk *d, char *err
                                    : "", strerror(errno));
     if (d->shareable)
         return 0;
-    struct scan s = { .xs = xs, .kind = "vbd", .want = st, .want_rw = rw };
+    struct scan s = { .xs = xs, .kind = "vbd", .want = st, .want_rw = rw, .skip = skip };
     scan_all(&s);
     if (s.found) {
         char who[96];
@@ -456,7 +461,8 @@ static int check_disk(struct mica_xs *xs, const struct domcfg_disk *d, char *err
     return 0;
 }
 
-static int check_nic(struct mica_xs *xs, const struct domcfg_nic *n, char *err, size_t errlen)
+static int check_nic(struct mica_xs *xs, const struct domcfg_nic *n, unsigned long skip,
+                     char *err, size_t errlen)
 {
     if (n->type == DOMCFG_NIC_ETHERNET)
         return failf(err, errlen, -EINVAL, "<interface type='ethernet'> (a routed vif) is "
@@ -472,7 +478,7 @@ static int check_nic(struct mica_xs *xs, const struct domcfg_nic *n, char *err, 
     if (n->has_mac) {
         char mac[18];
         format_mac(n->mac, mac);
-        struct scan s = { .xs = xs, .kind = "vif", .mac = mac };
+        struct scan s = { .xs = xs, .kind = "vif", .mac = mac, .skip = skip };
         scan_all(&s);
         if (s.found) {
             char who[96];
@@ -490,14 +496,15 @@ int devices_check(struct mica_xs *xs, const struct domain_config *cfg,
 {
     char err[512];
     int bad = 0;
+    unsigned long skip = origin->skip_domain ? origin->skip_domid + 1ul : 0;
     for (size_t i = 0; i < cfg->n_disks; i++) {
-        if (check_disk(xs, &cfg->disks[i], err, sizeof(err))) {
+        if (check_disk(xs, &cfg->disks[i], skip, err, sizeof(err))) {
             fprintf(stderr, "%s:%d: %s\n", origin->file, cfg->disks[i].line, err);
             bad++;
         }
     }
     for (size_t i = 0; i < cfg->n_nics; i++) {
-        if (check_nic(xs, &cfg->nics[i], err, sizeof(err))) {
+        if (check_nic(xs, &cfg->nics[i], skip, err, sizeof(err))) {
             fprintf(stderr, "%s:%d: %s\n", origin->file, cfg->nics[i].line, err);
             bad++;
         }
@@ -745,7 +752,7 @@ int devices_attach_disk(struct mica_xs *xs, uint32_t domid, const struct domcfg_
                         char *err, size_t errlen)
 {
     struct vbd_prep prep;
-    int rc = check_disk(xs, disk, err, errlen);
+    int rc = check_disk(xs, disk, 0, err, errlen);
     if (rc)
         return rc;
     if ((rc = vbd_prepare(disk, &prep, err, errlen)))
@@ -779,7 +786,7 @@ unsigned devices_next_vif(struct mica_xs *xs, uint32_t domid)
 int devices_attach_nic(struct mica_xs *xs, uint32_t domid, const struct domcfg_nic *nic,
                        unsigned devid, char *err, size_t errlen)
 {
-    int rc = check_nic(xs, nic, err, errlen);
+    int rc = check_nic(xs, nic, 0, err, errlen);
     if (rc)
         return rc;
     if ((rc = write_devices(xs, domid, NULL, NULL, 0, nic, 1, devid, err, errlen)))

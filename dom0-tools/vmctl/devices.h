@@ -26,6 +26,10 @@ long devices_vbd_number(const char *target);
 /* Where a definition came from, for messages ("debian.xml"). */
 struct devices_origin {
     const char *file;
+    /* A domain whose disks and MACs do not count as taken (a migration to
+       the same host: the domain leaving hands them over). */
+    bool skip_domain;
+    uint32_t skip_domid;
 };
 
 /*

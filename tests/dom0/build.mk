@@ -23,3 +23,7 @@ SYSTEM_TESTS += tests/dom0/mica-libvirt-test
 # Snapshots (qcow2 through qemu-nbd, with memory), templates and 5 clones
 # at once, in a boot of their own (docs/snapshots.md).
 SYSTEM_TESTS += tests/dom0/mica-snapshot-test
+# Live migration (vmctl migrate through ssh to the same host: pre-copy
+# rounds, a cut stream and a non-Mica destination refused), in a boot of
+# its own (docs/migration.md).
+SYSTEM_TESTS += tests/dom0/mica-migrate-test

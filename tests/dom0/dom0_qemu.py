@@ -112,6 +112,11 @@ CHECKS_SNAP = ["daemon-xenstored", "daemon-micaconsoled", "snap-qcow2-served", "
                "snap-delete-middle", "snap-delete-keeps-others", "snap-delete-all",
                "snap-nothing-left", "clone-template-refused", "clone-make", "clone-boot",
                "clone-disk-use", "clone-nothing-left", "clone-memory-back"]
+# Live migration to the same host (docs/migration.md): part of domu-tiny,
+# or alone as the domu-migrate test.
+CHECKS_MIGRATE = ["daemon-xenstored", "daemon-micaconsoled", "domu-migrate-not-mica",
+                  "domu-migrate-cut", "domu-migrate", "domu-migrate-counts",
+                  "domu-migrate-memory", "domu-migrate-memory-back"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
@@ -347,6 +352,8 @@ def main():
     elif a.test == "save-reboot-2":
         require = CHECKS_XEN + ["daemon-xenstored", "reboot-restore", "reboot-counts",
                                 "reboot-memory-back"]
+    elif a.test == "domu-migrate":
+        require = CHECKS_XEN + CHECKS_MIGRATE
     elif a.test == "logdirty":
         require = CHECKS_XEN + CHECKS_LOGDIRTY
     elif a.test == "libvirt":

@@ -355,10 +355,106 @@ bool pv_logdirty_fault(struct vcpu *v, u64 addr, u32 error, bool hv)
         d->arch.logdirty.fault_count++;
     spin_unlock(&d->arch.logdirty.lock);
     pv_mark_dirty(d, pv_frame_mfn(pg));
+    /* The table changed too: a copy of it sent while the entry was
+       read-only must go again (a migration's destination has no markers). */
+    pv_mark_dirty(d, l1);
     done = true;
 out:
     spin_unlock(&d->arch.pt_lock);
     return done;
+}
+
+/* ---- the final round ---- */
+
+#define L4_MICA_FIRST 256u          /* slots 256-271: Mica's own part of every L4 */
+#define L4_MICA_LAST  271u
+#define SEEN_L3S      256u
+
+/* Gives RW back to one L1's marked entries (pt_lock held); marks the table if it changed. */
+static void unprotect_l1(struct domain *d, mfn_t l1)
+{
+    struct page_info *tab = pv_frame(l1);
+    struct ld_l1 *r;
+    u64 *t;
+    bool changed = false;
+
+    if (!is_validated_l1_of(d, tab) || !tab->spare || !(r = record_of(d, tab)))
+        return;
+    t = maddr_to_virt(l1 << PAGE_SHIFT);
+    for (unsigned slot = 0; slot < 512; slot++) {
+        u64 e;
+        struct page_info *pg;
+
+        if (!marked(r, slot))
+            continue;
+        unmark(r, slot);
+        e = READ_ONCE(t[slot]);
+        pg = pv_frame((e & PTE_ADDR_MASK) >> PAGE_SHIFT);
+        /* Become a page table since: read-only is right for it now. */
+        if (!(e & PTE_P) || !frame_is_tracked(d, pg) || get_page_type(pg, PGT_WRITABLE))
+            continue;
+        __atomic_fetch_or(&t[slot], PTE_RW, __ATOMIC_SEQ_CST);
+        changed = true;
+    }
+    if (changed)
+        pv_mark_dirty(d, l1);
+}
+
+/*
+ * LOGDIRTY_FINAL, the guest suspended: every write-protected entry that
+ * maps a guest-kernel address gets RW back, and its table is marked dirty
+ * so that it is sent once more.  A migration's destination has no
+ * markers: a kernel store through an entry left read-only there would be
+ * an oops (user entries are fine: the guest resolves those faults, as
+ * while logging).  The kernel half is found from every validated L4's
+ * slots 272-511 (the walk this file avoids in the fault path is affordable
+ * once, with the domain paused); Linux shares its kernel L3s among all
+ * L4s, so each L3 is walked once.
+ */
+static void unprotect_kernel_half(struct domain *d)
+{
+    mfn_t nr = host_frames.nr_frames;
+    mfn_t seen[SEEN_L3S];
+    unsigned nseen = 0;
+
+    ASSERT_SPIN_LOCKED(&d->arch.pt_lock);
+    for (mfn_t m = 0; m < nr; m++) {
+        struct page_info *pg = pv_frame(m);
+        u64 *l4;
+
+        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid ||
+            page_type(pg) != PGT_L4 || !(pg->type_info & PGT_VALIDATED))
+            continue;
+        l4 = maddr_to_virt(m << PAGE_SHIFT);
+        for (unsigned i4 = L4_MICA_LAST + 1; i4 < 512; i4++) {
+            u64 e4 = READ_ONCE(l4[i4]);
+            mfn_t l3m = (e4 & PTE_ADDR_MASK) >> PAGE_SHIFT;
+            u64 *l3;
+            bool dup = false;
+
+            if (!(e4 & PTE_P))
+                continue;
+            for (unsigned k = 0; k < nseen && !dup; k++)
+                dup = seen[k] == l3m;
+            if (dup)
+                continue;
+            if (nseen < SEEN_L3S)
+                seen[nseen++] = l3m;
+            l3 = maddr_to_virt(l3m << PAGE_SHIFT);
+            for (unsigned i3 = 0; i3 < 512; i3++) {
+                u64 e3 = READ_ONCE(l3[i3]), *l2;
+                if (!(e3 & PTE_P))
+                    continue;
+                l2 = maddr_to_virt(((e3 & PTE_ADDR_MASK) >> PAGE_SHIFT) << PAGE_SHIFT);
+                for (unsigned i2 = 0; i2 < 512; i2++) {
+                    u64 e2 = READ_ONCE(l2[i2]);
+                    if (e2 & PTE_P)
+                        unprotect_l1(d, (e2 & PTE_ADDR_MASK) >> PAGE_SHIFT);
+                }
+            }
+        }
+    }
+    flush_tlb_domain(d);
 }
 
 /* ---- the domctl ---- */
@@ -478,8 +574,18 @@ static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, boo
     u64 bytes = (sc->pages + 7) / 8;
     long rc = 0;
 
+    bool final = clean && (sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
+
     if (ld->on)
         mark_hv_written(d, sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
+    /* After mark_hv_written: the writable references given back here are
+       the guest's own mappings of pages it did not write (Linux's direct
+       map covers all its RAM), not writes by anyone. */
+    if (ld->on && final) {
+        spin_lock(&d->arch.pt_lock);
+        unprotect_kernel_half(d);
+        spin_unlock(&d->arch.pt_lock);
+    }
     spin_lock(&ld->lock);
     if (ld->overflow) {
         spin_unlock(&ld->lock);
@@ -522,7 +628,9 @@ static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, boo
     }
     if (rc)
         return rc;
-    if (clean && ld->on) {
+    /* After the final round nothing is protected again: the guest stays
+       suspended until it is destroyed or resumed (a cancelled migration). */
+    if (clean && ld->on && !final) {
         spin_lock(&d->arch.pt_lock);
         rc = protect_all(d);
         spin_unlock(&d->arch.pt_lock);

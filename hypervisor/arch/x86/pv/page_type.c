@@ -10,6 +10,7 @@
  */
 #include <asm/atomic.h>
 #include <asm/io.h>
+#include <asm/logdirty.h>
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
@@ -161,6 +162,10 @@ long get_page_type(struct page_info *pg, u64 type)
         return rc;
     }
     __atomic_fetch_or(&pg->type_info, PGT_VALIDATED, __ATOMIC_SEQ_CST);
+    /* A page becoming a table is dirty for log-dirty (as Xen's
+       alloc_page_type): a migration round may have sent it as plain data
+       before the guest pinned it, and its frames must go again as PFNs. */
+    pv_mark_frame_dirty(pv_frame_mfn(pg));
     return 0;
 }
 
@@ -190,6 +195,8 @@ void put_page_type(struct page_info *pg)
     } while ((y = cmpxchg(&pg->type_info, x, nx)) != x);
     if (devalidate) {
         pt_devalidate(pg, type);
+        /* And a table becoming plain again (Xen's free_page_type). */
+        pv_mark_frame_dirty(pv_frame_mfn(pg));
         __atomic_store_n(&pg->tlbflush_stamp, tlbflush_now(), __ATOMIC_SEQ_CST);
         __atomic_store_n(&pg->type_info, PGT_NONE | PGT_STAMPED, __ATOMIC_SEQ_CST);
     }

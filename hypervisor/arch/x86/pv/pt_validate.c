@@ -423,6 +423,7 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
         if (!(old & PTE_P) || !(old & PTE_GNTTAB) || ((old ^ val) & ~FAST_PATH_BITS))
             return -XEN_EINVAL;
         t[slot] = val & ~PTE_G;
+        pv_mark_dirty(d, table_mfn);
         return 0;
     }
     if (!(val & PTE_P) && l1tf_refuse(d, type, val))
@@ -438,6 +439,7 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
             *flush = true;
         else
             pv_logdirty_l1_write(d, tab, slot, old, adj, true);
+        pv_mark_dirty(d, table_mfn);    /* the table page itself changed (log-dirty) */
         return 0;
     }
     /*
@@ -457,6 +459,7 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
             *flush = true;
         else
             pv_logdirty_l1_write(d, tab, slot, old, adj, false);
+        pv_mark_dirty(d, table_mfn);
     }
     put_page_and_type(tab);
     return rc;

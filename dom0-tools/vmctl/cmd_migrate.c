@@ -1,0 +1,1123 @@
+/*
+ * vmctl migrate NAME DESTINATION and vmctl migrate-receive (docs/migration.md).
+ *
+ * The sender runs `ssh DESTINATION vmctl migrate-receive` (or the command
+ * --ssh-command names) and talks to it over the pipe pair: the stream is
+ * the one `vmctl save` writes (Xen's migration stream v2 with a checksum
+ * after every record), sent with pre-copy rounds while the guest runs;
+ * the receiver's answers are lines on its standard output:
+ *
+ *   receiver: "MICA-MIGRATE 1 ready"     (a Mica host with vmctl; else not)
+ *   sender:   stream head (MICA_INFO, MICA_DEFINITION, X86_PV_INFO, P2M frames)
+ *   receiver: "ok" | "error: ..."        (name/UUID clash, memory, devices)
+ *   sender:   PAGE_DATA rounds; suspend; the last dirty pages; vCPUs, END
+ *   receiver: "built" | "error: ..."     (the domain is complete and paused)
+ *   sender:   "go"
+ *   receiver: "resumed" | "error: ..."   (unpaused)
+ *   sender:   destroys the source domain, "gone"; the receiver renames a
+ *             temporary name (a migration to the same host) to the real one.
+ *
+ * As in Xen's libxc stream spec, a page sent again in a later round is
+ * simply another PAGE_DATA entry for the same PFN: the receiver keeps the
+ * last one.  Until the receiver said "resumed" every failure leaves the
+ * guest running on the source (resumed "cancelled" if it was suspended)
+ * and the receiver destroys what it built.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "defs.h"
+#include "devices.h"
+#include "exitcodes.h"
+#include "hv.h"
+#include "monitor.h"
+#include "statefile.h"
+#include "xs_nodes.h"
+
+#include "evtchn.h"
+#include <public/memory.h>
+#include <public/sched.h>
+
+#define PAGE STATEFILE_PAGE
+#define INVALID_MFN (~(uint64_t)0)
+#define HELLO "MICA-MIGRATE 1 ready"
+#define INCOMING_SUFFIX "--incoming"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* One line from fd (unbuffered, so nothing past it is taken), within
+   timeout_s; 1, 0 at end of file or time-out (*timed_out), -1 on error. */
+static int read_line(int fd, char *buf, size_t len, int timeout_s, bool *timed_out)
+{
+    size_t n = 0;
+    double end = now_s() + timeout_s;
+    *timed_out = false;
+    while (n + 1 < len) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int left = (int)((end - now_s()) * 1000);
+        if (left <= 0) {
+            *timed_out = true;
+            break;
+        }
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            continue;
+        char c;
+        ssize_t got = read(fd, &c, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (c == '\n') {
+            buf[n] = 0;
+            return 1;
+        }
+        buf[n++] = c;
+    }
+    buf[n] = 0;
+    return 0;
+}
+
+static int write_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int write_line(int fd, const char *fmt, ...)
+{
+    char buf[700];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n > sizeof(buf) - 2)
+        n = (int)sizeof(buf) - 2;
+    /* One line: no newline inside an answer. */
+    for (int i = 0; i < n; i++)
+        if (buf[i] == '\n')
+            buf[i] = ' ';
+    buf[n++] = '\n';
+    for (int done = 0; done < n;) {
+        ssize_t w = write(fd, buf + done, (size_t)(n - done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        done += (int)w;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ sender */
+
+struct mig {
+    struct save s;
+    const char *dest;
+    pid_t child;
+    int to, from;                    /* the receiver's stdin and stdout */
+    uint8_t *dirty;                  /* one bit per PFN: to send */
+    uint8_t *deferred;               /* page tables that could not be canonicalised yet */
+    uint64_t bm_bits;                /* bits in both */
+    uint64_t pages_sent, rounds;
+    bool live;
+    char answer[600];
+};
+
+static bool bit(const uint8_t *b, uint64_t i) { return (b[i / 8] >> (i % 8)) & 1; }
+static void set_bit(uint8_t *b, uint64_t i) { b[i / 8] |= (uint8_t)(1u << (i % 8)); }
+
+static uint64_t count_bits(const uint8_t *b, uint64_t n)
+{
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < n / 8; i++)
+        c += (uint64_t)__builtin_popcount(b[i]);
+    for (uint64_t i = n / 8 * 8; i < n; i++)
+        c += bit(b, i);
+    return c;
+}
+
+/*
+ * Sends every PFN set in m->dirty (and those deferred), then clears both.
+ * In a live round a page table naming a frame that is not the guest's
+ * (Linux maps shared_info and grant frames while it runs) cannot be made
+ * canonical: it is kept for the final round, as libxc does; in the final
+ * round every failure is fatal.
+ */
+static int send_dirty(struct mig *m, bool final)
+{
+    struct save *s = &m->s;
+    uint64_t pfns[MS_MAX_BATCH], mfns[MS_MAX_BATCH], got[MS_MAX_BATCH], bpfn[MS_MAX_BATCH];
+    uint8_t type[MS_MAX_BATCH];
+    const void *data[MS_MAX_BATCH];
+    uint8_t *buf = malloc((size_t)MS_MAX_BATCH * PAGE);
+    int rc = -1;
+
+    if (!buf)
+        return save_fail(s, "out of memory for a page batch");
+    for (uint64_t i = 0; i < m->bm_bits / 8; i++) {
+        m->dirty[i] |= m->deferred[i];
+        m->deferred[i] = 0;
+    }
+    uint64_t pfn = 0;
+    while (pfn < s->nr_pfns) {
+        uint32_t n = 0;
+        size_t nmap = 0;
+        for (; pfn < s->nr_pfns && n < MS_MAX_BATCH; pfn++)
+            if (bit(m->dirty, pfn)) {
+                pfns[n++] = pfn;
+                if (s->p2m[pfn] != INVALID_MFN)
+                    mfns[nmap++] = s->p2m[pfn];
+            }
+        if (!n)
+            break;
+        memcpy(got, mfns, nmap * sizeof(uint64_t));
+        int r = nmap ? mica_domain_frame_types(s->mica, s->domid, got, nmap) : 0;
+        if (r) {
+            save_fail(s, "getpageframeinfo3 for %zu pages failed: %s", nmap, strerror(-r));
+            goto out;
+        }
+        if (nmap && copy_frames(s, mfns, nmap, buf, "guest pages"))
+            goto out;
+        uint32_t nb = 0;
+        size_t k = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t p = pfns[i];
+            if (s->p2m[p] == INVALID_MFN) {
+                bpfn[nb] = p;
+                type[nb] = MS_PAGE_XTAB;
+                data[nb++] = NULL;
+                continue;
+            }
+            uint8_t *page = buf + k * PAGE;
+            unsigned ty = (unsigned)((got[k] >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
+            k++;
+            if (ty == MS_PAGE_XTAB) {
+                if (!final) {
+                    set_bit(m->deferred, p);
+                    continue;
+                }
+                save_fail(s, "PFN %" PRIu64 " (MFN %#" PRIx64 ") is in the guest's p2m but the "
+                          "hypervisor says it is not the guest's frame", p, s->p2m[p]);
+                goto out;
+            }
+            unsigned level = ty & 7u;
+            if (level >= 1 && level <= 4 &&
+                ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
+                                   sizeof(s->err))) {
+                if (!final) {
+                    set_bit(m->deferred, p);
+                    continue;
+                }
+                goto out;
+            }
+            bpfn[nb] = p;
+            type[nb] = (uint8_t)ty;
+            data[nb++] = page;
+        }
+        uint32_t stored;
+        if (nb && (r = ms_writer_pages(&s->w, nb, bpfn, type, data, &stored))) {
+            save_fail(s, "%s", ms_writer_error(&s->w));
+            goto out;
+        }
+        m->pages_sent += nb;
+    }
+    memset(m->dirty, 0, m->bm_bits / 8);
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+/* Waits for the receiver's answer `want`; its "error: ..." otherwise. */
+static int expect(struct mig *m, const char *want, int timeout_s)
+{
+    bool timed_out;
+    int r = read_line(m->from, m->answer, sizeof(m->answer), timeout_s, &timed_out);
+    if (r == 1 && strcmp(m->answer, want) == 0)
+        return 0;
+    if (r == 1 && strncmp(m->answer, "error: ", 7) == 0)
+        return save_fail(&m->s, "the destination refused: %s", m->answer + 7);
+    if (r == 1)
+        return save_fail(&m->s, "the destination answered \"%.200s\" where \"%s\" was due",
+                         m->answer, want);
+    return save_fail(&m->s, "%s", timed_out ? "the destination did not answer in time"
+                                            : "the connection to the destination was lost "
+                                              "(its messages, if any, are above)");
+}
+
+static int spawn_receiver(struct mig *m, const char *ssh, const char *token)
+{
+    int in[2], out[2];
+    char *cmdline = NULL;
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+        return save_fail(&m->s, "pipe: %s", strerror(errno));
+    if (asprintf(&cmdline, "exec %s %s vmctl migrate-receive --token %s", ssh, m->dest,
+                 token) < 0)
+        return save_fail(&m->s, "out of memory");
+    m->child = fork();
+    if (m->child < 0)
+        return save_fail(&m->s, "fork: %s", strerror(errno));
+    if (m->child == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        execl("/bin/sh", "sh", "-c", cmdline, (char *)NULL);
+        _exit(127);
+    }
+    free(cmdline);
+    close(in[0]);
+    close(out[1]);
+    m->to = in[1];
+    m->from = out[0];
+    return 0;
+}
+
+static void end_receiver(struct mig *m, bool kill_it)
+{
+    if (m->to >= 0)
+        close(m->to);
+    m->to = -1;
+    if (m->child > 0) {
+        if (kill_it)
+            kill(m->child, SIGTERM);
+        int st;
+        waitpid(m->child, &st, 0);
+        m->child = 0;
+    }
+    if (m->from >= 0)
+        close(m->from);
+    m->from = -1;
+}
+
+static int logdirty(struct mig *m, uint32_t op, uint32_t mode, uint8_t *bm,
+                    struct xen_domctl_shadow_op_stats *st)
+{
+    int r = mica_logdirty(m->s.mica, m->s.domid, op, mode, bm, bm ? m->bm_bits : 0, st);
+    if (r)
+        return save_fail(&m->s, "log-dirty (shadow_op %u) for domain %u failed: %s", op,
+                         m->s.domid, strerror(-r));
+    return 0;
+}
+
+/* The p2m read again in the final round: PFNs whose frame changed while the
+   guest ran (exchanges, ballooning) are sent again. */
+static int reread_p2m(struct mig *m, const uint8_t shinfo[PAGE])
+{
+    struct save *s = &m->s;
+    uint64_t *old = s->p2m, old_n = s->nr_pfns;
+    ms_m2p_free(&s->m2p);
+    free(s->p2m_frame_mfns);
+    s->p2m = NULL;
+    s->p2m_frame_mfns = NULL;
+    int r = read_p2m(s, (uint8_t *)shinfo);
+    if (!r && s->nr_pfns != old_n)
+        r = save_fail(s, "the guest's p2m changed size during the migration (%" PRIu64
+                      " to %" PRIu64 " PFNs); not supported", old_n, s->nr_pfns);
+    for (uint64_t i = 0; !r && i < s->nr_pfns; i++)
+        if (old[i] != s->p2m[i])
+            set_bit(m->dirty, i);
+    free(old);
+    return r;
+}
+
+static void progress(struct mig *m, const char *what, uint64_t left, double rate)
+{
+    if (isatty(2))
+        fprintf(stderr, "\rMigrating '%s': %s, %" PRIu64 " pages left, dirtying %.0f pages/s   ",
+                m->s.name, what, left, rate);
+}
+
+int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *downtime_text = NULL, *rounds_text = NULL, *ssh_text = NULL,
+               *timeout_text = NULL, *dest = NULL;
+    bool offline = false, live = false;
+    const struct cli_flag flags[] = { { .name = "live", .value = &live },
+                                      { .name = "offline", .value = &offline },
+                                      { .name = "max-downtime", .arg = &downtime_text },
+                                      { .name = "max-rounds", .arg = &rounds_text },
+                                      { .name = "ssh-command", .arg = &ssh_text },
+                                      { .name = "timeout", .arg = &timeout_text },
+                                      { .name = NULL } };
+    const char *wanted;
+    int status;
+
+    if (argc >= 3 && argv[argc - 1][0] != '-') {
+        dest = argv[argc - 1];
+        argc--;
+    }
+    if (!cli_begin(cmd, argc, argv, flags, "NAME", &wanted, &status))
+        return status;
+    if (!dest)
+        return cli_usage_error(cmd, "give the destination host after NAME");
+    if (live && offline)
+        return cli_usage_error(cmd, "--live and --offline exclude each other");
+    /* A host name for ssh, never an option or shell text. */
+    if (!dest[0] || dest[0] == '-' || strspn(dest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                   "0123456789.-_:@[]") != strlen(dest))
+        return cli_usage_error(cmd, "'%s' is not a host name ssh can take (letters, digits, "
+                               "'.', '-', '_', ':', '@', '[', ']')", dest);
+    unsigned long max_downtime = 300, max_rounds = 30, timeout_s = 120;
+    if (downtime_text && !cli_number(cmd, "max-downtime", downtime_text, 1, 600000, &max_downtime))
+        return VMCTL_EXIT_USAGE;
+    if (rounds_text && !cli_number(cmd, "max-rounds", rounds_text, 1, 1000, &max_rounds))
+        return VMCTL_EXIT_USAGE;
+    if (timeout_text && !cli_number(cmd, "timeout", timeout_text, 1, 86400, &timeout_s))
+        return VMCTL_EXIT_USAGE;
+    const char *ssh = ssh_text ? ssh_text : "ssh -o BatchMode=yes";
+    signal(SIGPIPE, SIG_IGN);
+
+    static struct mig m;
+    memset(&m, 0, sizeof(m));
+    m.to = m.from = -1;
+    m.dest = dest;
+    m.live = !offline;
+    struct save *s = &m.s;
+    s->cmd = cmd;
+    s->name = wanted;
+    uint32_t domid;
+    int rc = defs_connect_running(cmd, wanted, &s->hv, &domid);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    s->domid = (uint16_t)domid;
+    s->mica = hv_mica(s->hv);
+    struct hv_host host = { 0 };
+    struct mica_xs *xs = hv_xenstore(s->hv);
+    char token[40], token_path[96];
+    bool logging = false, suspended = false, token_set = false;
+    struct vcpu_guest_context ctx0;
+    uint8_t shinfo[PAGE];
+    double t_start = now_s(), t_suspend = 0, t_resumed = 0;
+    int r;
+    rc = VMCTL_EXIT_FAILURE;
+
+    if (domid == 0) {
+        cli_fail(cmd, rc, "domain 0 cannot be migrated");
+        goto out;
+    }
+    if (!xs || hv_host_info(s->hv, &host) != HV_OK ||
+        (r = mica_domain_info(s->mica, s->domid, &s->info))) {
+        cli_fail(cmd, rc, "reading domain %u failed: %s", domid, hv_error(s->hv));
+        goto out;
+    }
+    if (s->info.flags & XEN_DOMINF_shutdown) {
+        cli_fail(cmd, rc, "domain '%s' has shut down; there is nothing to migrate", wanted);
+        goto out;
+    }
+    /* The token tells a receiver on this same host that the domain of the
+       same name and UUID it sees is the one leaving (no clash). */
+    {
+        uint8_t rnd[8] = { 0 };
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
+            if (fd >= 0)
+                close(fd);
+            cli_fail(cmd, rc, "reading /dev/urandom failed");
+            goto out;
+        }
+        close(fd);
+        for (int i = 0; i < 8; i++)
+            snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+        snprintf(token_path, sizeof(token_path), "/local/domain/0/mica/migrating/%u", domid);
+        if ((r = mica_xs_write(xs, 0, token_path, token))) {
+            cli_fail(cmd, rc, "writing %s failed: %s", token_path, strerror(-r));
+            goto out;
+        }
+        token_set = true;
+    }
+    if (spawn_receiver(&m, ssh, token))
+        goto fail;
+    {
+        bool timed_out;
+        r = read_line(m.from, m.answer, sizeof(m.answer), 60, &timed_out);
+        if (r != 1 || strcmp(m.answer, HELLO) != 0) {
+            if (r == 1)
+                save_fail(s, "%s is not a Mica host ready to receive: it answered \"%.200s\"",
+                          dest, m.answer);
+            else
+                save_fail(s, "%s did not answer as a Mica host (%s; ssh's or the remote "
+                          "vmctl's messages, if any, are above)", dest,
+                          timed_out ? "no answer within 60 s" : "the connection closed");
+            goto fail;
+        }
+    }
+
+    if (!m.live) {
+        /* --offline: save and restore through the same stream. */
+        t_suspend = now_s();
+        if (suspend_guest(s, timeout_s))
+            goto fail;
+        suspended = true;
+    }
+    if ((r = mica_vcpu_context_get(s->mica, s->domid, 0, &ctx0))) {
+        save_fail(s, "getvcpucontext of vCPU 0 failed: %s", strerror(-r));
+        goto fail;
+    }
+    if (m.live) {
+        /* As libxc: if a stale log-dirty is on, OFF and ENABLE again. */
+        if (mica_logdirty(s->mica, s->domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, 0, NULL, 0,
+                          NULL) &&
+            (logdirty(&m, XEN_DOMCTL_SHADOW_OP_OFF, 0, NULL, NULL) ||
+             logdirty(&m, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, 0, NULL, NULL)))
+            goto fail;
+        logging = true;
+    }
+    if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info") ||
+        read_p2m(s, shinfo))
+        goto fail;
+    m.bm_bits = (s->nr_pfns + 63) / 64 * 64;
+    m.dirty = calloc(m.bm_bits / 8, 1);
+    m.deferred = calloc(m.bm_bits / 8, 1);
+    if (!m.dirty || !m.deferred) {
+        save_fail(s, "out of memory for the dirty bitmaps");
+        goto fail;
+    }
+    uint64_t nr_valid = 0;
+    for (uint64_t i = 0; i < s->nr_pfns; i++)
+        nr_valid += s->p2m[i] != INVALID_MFN;
+    char sname[300];
+    snprintf(sname, sizeof(sname), "the migration stream to %s", dest);
+    if ((r = ms_writer_open_fd(&s->w, m.to, sname, s->nr_pfns, nr_valid, 4, 17))) {
+        save_fail(s, "%s", ms_writer_error(&s->w));
+        goto fail;
+    }
+    s->writer_open = true;
+    if (save_stream_head(s))
+        goto fail;
+    if ((r = ms_writer_flush(&s->w))) {
+        save_fail(s, "%s", ms_writer_error(&s->w));
+        goto fail;
+    }
+    if (expect(&m, "ok", 120))
+        goto fail;
+
+    /* Round 0: every PFN.  Then rounds of what was dirtied meanwhile. */
+    memset(m.dirty, 0xff, m.bm_bits / 8);
+    for (uint64_t i = s->nr_pfns; i < m.bm_bits; i++)
+        m.dirty[i / 8] &= (uint8_t)~(1u << (i % 8));
+    uint64_t prev_dirty = UINT64_MAX, last_dirty = nr_valid;
+    unsigned not_shrinking = 0;
+    double rate = 0, bw = 0;          /* pages/s dirtied, pages/s sent */
+    const char *why_stop = "one pass (--offline)";
+    for (m.rounds = 0; m.live; m.rounds++) {
+        double t0 = now_s();
+        uint64_t before = m.pages_sent;
+        char what[48];
+        snprintf(what, sizeof(what), "round %" PRIu64, m.rounds);
+        progress(&m, what, last_dirty, rate);
+        if (send_dirty(&m, false))
+            goto fail;
+        double t1 = now_s();
+        if (t1 - t0 > 0.001 && m.pages_sent > before)
+            bw = (double)(m.pages_sent - before) / (t1 - t0);
+        struct xen_domctl_shadow_op_stats st;
+        if (logdirty(&m, XEN_DOMCTL_SHADOW_OP_CLEAN, 0, m.dirty, &st))
+            goto fail;
+        uint64_t nd = count_bits(m.dirty, s->nr_pfns) + count_bits(m.deferred, s->nr_pfns);
+        double t2 = now_s();
+        rate = t2 - t0 > 0.001 ? (double)nd / (t2 - t0) : 0;
+        last_dirty = nd;
+        /* Stop when the rest fits the allowed downtime at the measured
+           speed, when it stops shrinking, or at the round limit. */
+        double est_ms = bw > 0 ? (double)nd / bw * 1000 : 1e9;
+        not_shrinking = nd * 10 >= prev_dirty * 9 ? not_shrinking + 1 : 0;
+        prev_dirty = nd;
+        if (est_ms <= (double)max_downtime) {
+            why_stop = "the rest fits --max-downtime";
+            m.rounds++;
+            break;
+        }
+        if (not_shrinking >= 3) {
+            why_stop = "the dirty set stopped shrinking";
+            m.rounds++;
+            break;
+        }
+        if (m.rounds + 1 >= max_rounds) {
+            why_stop = "--max-rounds reached";
+            m.rounds++;
+            break;
+        }
+    }
+    if (m.live) {
+        progress(&m, "suspending", last_dirty, rate);
+        t_suspend = now_s();
+        if (suspend_guest(s, timeout_s))
+            goto fail;
+        suspended = true;
+        if ((r = mica_vcpu_context_get(s->mica, s->domid, 0, &ctx0))) {
+            save_fail(s, "getvcpucontext of vCPU 0 failed: %s", strerror(-r));
+            goto fail;
+        }
+        if (logdirty(&m, XEN_DOMCTL_SHADOW_OP_CLEAN, XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL, m.dirty,
+                     NULL))
+            goto fail;
+        /* shared_info, the p2m: as they are now. */
+        if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info") ||
+            reread_p2m(&m, shinfo))
+            goto fail;
+    } else {
+        /* Offline: everything once, the guest suspended. */
+    }
+    nr_valid = 0;
+    for (uint64_t i = 0; i < s->nr_pfns; i++)
+        nr_valid += s->p2m[i] != INVALID_MFN;
+    uint64_t final_pages = count_bits(m.dirty, s->nr_pfns) + count_bits(m.deferred, s->nr_pfns);
+    progress(&m, "last round", final_pages, rate);
+    if (send_dirty(&m, true))
+        goto fail;
+    if (to_pfn(s, ctx0.user_regs.rdx, &s->start_info_pfn, "start_info (the vCPU's rdx)"))
+        goto fail;
+    {
+        struct vcpu_guest_context saved = ctx0;
+        saved.user_regs.rdx = s->start_info_pfn;
+        if (save_stream_tail(s, &saved, shinfo, host.cpu_khz))
+            goto fail;
+    }
+    r = ms_writer_finish(&s->w);
+    s->writer_open = false;
+    if (r) {
+        save_fail(s, "%s", ms_writer_error(&s->w));
+        goto fail;
+    }
+    if (isatty(2))
+        fputc('\n', stderr);
+    if (expect(&m, "built", 600))
+        goto fail;
+    if (write_line(m.to, "go")) {
+        /* The order never left: the receiver destroys what it built. */
+        save_fail(s, "the connection to the destination was lost before the order to resume");
+        goto fail;
+    }
+    if (expect(&m, "resumed", 120)) {
+        /* After "go" the receiver may have unpaused it: never run it twice. */
+        if (!strncmp(m.answer, "error: ", 7)) {
+            goto fail;
+        }
+        cli_fail(cmd, rc, "migrating '%s' to %s: %s after the order to resume it there; it "
+                 "may be running there now, so it stays suspended here (domain %u): if it "
+                 "runs on %s, 'vmctl destroy %s' here; if not, it is lost there and this "
+                 "suspended copy is the only one", wanted, dest, s->err, domid, dest, wanted);
+        end_receiver(&m, false);
+        goto out;
+    }
+    t_resumed = now_s();
+    /* Memory accounting: every page the domain owned was one of its p2m's. */
+    struct xen_domctl_getdomaininfo after;
+    if (mica_domain_info(s->mica, s->domid, &after) == 0 && after.tot_pages != nr_valid)
+        cli_warn(cmd, "domain %u owns %llu pages, its p2m names %llu: %lld pages were not "
+                 "sent", domid, (unsigned long long)after.tot_pages,
+                 (unsigned long long)nr_valid, (long long)(after.tot_pages - nr_valid));
+    if (hv_destroy(s->hv, domid) != HV_OK)
+        cli_warn(cmd, "the domain runs on %s, but destroying domain %u here failed: %s", dest,
+                 domid, hv_error(s->hv));
+    write_line(m.to, "gone");
+    end_receiver(&m, false);
+    printf("Domain '%s' migrated to %s: %s, %" PRIu64 " round%s (%s), %" PRIu64 " pages sent "
+           "for %" PRIu64 ", %" PRIu64 " in the last round; downtime %.0f ms (suspend to "
+           "resumed), total %.1f s\n", wanted, dest, m.live ? "live" : "offline", m.rounds,
+           m.rounds == 1 ? "" : "s", why_stop, m.pages_sent, nr_valid, final_pages,
+           (t_resumed - t_suspend) * 1000, t_resumed - t_start);
+    rc = VMCTL_EXIT_OK;
+    goto out;
+
+fail:
+    if (isatty(2))
+        fputc('\n', stderr);
+    if (s->writer_open)
+        ms_writer_abort(&s->w);
+    s->writer_open = false;
+    end_receiver(&m, true);
+    if (logging)
+        mica_logdirty(s->mica, s->domid, XEN_DOMCTL_SHADOW_OP_OFF, 0, NULL, 0, NULL);
+    cli_fail(cmd, rc, "migrating '%s' to %s failed: %s", wanted, dest, s->err);
+    if (suspended)
+        resume_cancelled(s, &ctx0);
+    else
+        fprintf(stderr, "vmctl migrate: domain '%s' runs on here\n", wanted);
+out:
+    if (token_set)
+        mica_xs_rm(xs, 0, token_path);
+    if (s->writer_open)
+        ms_writer_abort(&s->w);
+    ms_m2p_free(&s->m2p);
+    free(s->p2m);
+    free(s->p2m_frame_mfns);
+    free(m.dirty);
+    free(m.deferred);
+    hv_close(s->hv);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- receiver */
+
+struct recv {
+    struct restore r;
+    uint8_t **pt;                    /* per PFN: the last page-table copy (canonical) */
+    uint8_t *pt_level;
+    uint64_t populated;
+};
+
+/* populate_physmap for the PFNs of one batch that have no frame yet. */
+static int populate_some(struct recv *v, const uint64_t *pfns, uint32_t n)
+{
+    struct restore *r = &v->r;
+    uint64_t batch[MS_MAX_BATCH], want[MS_MAX_BATCH];
+    unsigned k = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (r->p2m[pfns[i]] == INVALID_MFN) {
+            bool dup = false;
+            for (unsigned j = 0; j < k && !dup; j++)
+                dup = want[j] == pfns[i];
+            if (!dup) {
+                want[k] = pfns[i];
+                batch[k++] = pfns[i];
+            }
+        }
+    if (!k)
+        return 0;
+    struct xen_memory_reservation res = { .extent_start = (uint64_t)(uintptr_t)batch,
+                                          .nr_extents = k, .domid = r->domid };
+    mlock(batch, sizeof(batch));
+    mlock(&res, sizeof(res));
+    long done = hypercall4(r->mica, __HYPERVISOR_memory_op, XENMEM_populate_physmap,
+                           (uint64_t)(uintptr_t)&res, 0, 0);
+    munlock(&res, sizeof(res));
+    munlock(batch, sizeof(batch));
+    if (done != (long)k)
+        return rfail(r, "populate_physmap for domain %u gave %ld of %u frames%s", r->domid,
+                     done, k, done >= 0 ? " (not enough free memory?)" : "");
+    for (unsigned j = 0; j < k; j++)
+        r->p2m[want[j]] = batch[j];
+    v->populated += k;
+    return 0;
+}
+
+/* One PAGE_DATA record: frames for new PFNs, data written; page tables
+   kept (canonical) until every frame exists, written at the end. */
+static int recv_pages(struct recv *v, const struct ms_record *rec)
+{
+    struct restore *r = &v->r;
+    const struct ms_page_data_header *h = rec->body;
+    const uint64_t *w = (const uint64_t *)(const void *)((const uint8_t *)rec->body + sizeof(*h));
+    const uint8_t *data = (const uint8_t *)(w + h->count);
+    uint64_t pfns[MS_MAX_BATCH], mfns[MS_MAX_BATCH];
+    const uint8_t *src[MS_MAX_BATCH];
+    uint32_t n = 0, nd = 0, k = 0;
+
+    if (h->count > MS_MAX_BATCH)
+        return rfail(r, "a PAGE_DATA record of %u pages; at most %u are taken", h->count,
+                     MS_MAX_BATCH);
+    for (uint32_t i = 0; i < h->count; i++) {
+        uint64_t pfn = w[i] & MS_PFN_MASK;
+        unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
+        int has = ms_page_type_has_data(t);
+        const uint8_t *page = has == 1 ? data + (size_t)k++ * PAGE : NULL;
+        if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN)
+            continue;                /* restore_record checked pfn < nr_pfns */
+        pfns[n++] = pfn;
+        unsigned level = t & 7u;
+        r->pin[pfn] = t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB)
+                          ? (uint8_t)level : 0;
+        bool table = has == 1 && level >= 1 && level <= 4;
+        if (table) {
+            if (!v->pt[pfn] && !(v->pt[pfn] = malloc(PAGE)))
+                return rfail(r, "out of memory for page tables");
+            memcpy(v->pt[pfn], page, PAGE);
+            v->pt_level[pfn] = (uint8_t)level;
+            continue;
+        }
+        free(v->pt[pfn]);
+        v->pt[pfn] = NULL;
+        v->pt_level[pfn] = 0;
+        if (has == 1) {
+            src[nd] = page;
+            mfns[nd++] = pfn;        /* as a PFN until populated */
+        } else if (t == MS_PAGE_XALLOC && r->p2m[pfn] != INVALID_MFN) {
+            /* A zero page over data sent before: zero it. */
+            src[nd] = NULL;
+            mfns[nd++] = pfn;
+        }
+    }
+    if (populate_some(v, pfns, n))
+        return -1;
+    if (!nd)
+        return 0;
+    for (uint32_t i = 0; i < nd; i++)
+        mfns[i] = r->p2m[mfns[i]];
+    int rc;
+    uint8_t *m = mica_map_foreign(r->mica, r->domid, mfns, nd, NULL, &rc);
+    if (!m)
+        return rfail(r, "mapping %u frames of domain %u failed: %s", nd, r->domid,
+                     strerror(-rc));
+    for (uint32_t i = 0; i < nd; i++) {
+        if (src[i])
+            memcpy(m + (size_t)i * PAGE, src[i], PAGE);
+        else
+            memset(m + (size_t)i * PAGE, 0, PAGE);
+    }
+    mica_unmap_foreign(m, nd);
+    return 0;
+}
+
+static int write_tables(struct recv *v)
+{
+    struct restore *r = &v->r;
+    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
+        if (!v->pt[pfn])
+            continue;
+        uint64_t page[512], mfn = r->p2m[pfn];
+        int rc;
+        memcpy(page, v->pt[pfn], PAGE);
+        if (ms_pt_uncanonicalise(page, v->pt_level[pfn], r->p2m, r->nr_pfns, r->err,
+                                 sizeof(r->err)))
+            return -1;
+        uint8_t *m = mica_map_foreign(r->mica, r->domid, &mfn, 1, NULL, &rc);
+        if (!m)
+            return rfail(r, "mapping the page table at PFN %" PRIu64 " failed: %s", pfn,
+                         strerror(-rc));
+        memcpy(m, page, PAGE);
+        mica_unmap_foreign(m, 1);
+    }
+    return 0;
+}
+
+/* Is the running domain `d` the one leaving this very host with `token`? */
+static bool leaving_here(struct mica_xs *xs, uint32_t domid, const char *token)
+{
+    char path[96], *val = NULL;
+    snprintf(path, sizeof(path), "/local/domain/0/mica/migrating/%u", domid);
+    if (!token || mica_xs_read(xs, 0, path, &val))
+        return false;
+    bool same = strcmp(val, token) == 0;
+    free(val);
+    return same;
+}
+
+static int rename_domain(struct mica_xs *xs, uint32_t domid, const uint8_t uuid[16],
+                         const char *name)
+{
+    char path[128], u[37];
+    snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+    int e = mica_xs_write(xs, 0, path, name);
+    domcfg_format_uuid(uuid, u);
+    snprintf(path, sizeof(path), "/vm/%s/name", u);
+    if (!e)
+        e = mica_xs_write(xs, 0, path, name);
+    return e;
+}
+
+int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *token = NULL;
+    const struct cli_flag flags[] = { { .name = "token", .arg = &token }, { .name = NULL } };
+    int status;
+    if (!cli_begin(cmd, argc, argv, flags, NULL, NULL, &status))
+        return status;
+    signal(SIGPIPE, SIG_IGN);
+    /* Answers go on stdout; everything else on stderr. */
+    int out = dup(1);
+    if (out < 0 || dup2(2, 1) < 0)
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "dup: %s", strerror(errno));
+
+    static struct recv v;
+    memset(&v, 0, sizeof(v));
+    struct restore *r = &v.r;
+    r->file = "the incoming migration stream";
+    r->fd = 0;
+    struct hv *hv = NULL;
+    struct mica_xs *xs = NULL;
+    struct domain_config cfg;
+    bool have_cfg = false, created = false, nodes = false, introduced = false, devices = false;
+    bool temp_name = false, answered_ok = false;
+    uint32_t leaving = 0;
+    char *real_name = NULL;
+    int rc = VMCTL_EXIT_FAILURE, e;
+    struct ms_reader rd;
+    struct ms_record rec;
+    bool reader_open = false;
+    memset(&cfg, 0, sizeof(cfg));
+
+    if ((rc = defs_connect(cmd, &hv)) != VMCTL_EXIT_OK) {
+        write_line(out, "error: this host cannot receive: vmctl cannot reach Mica here");
+        close(out);
+        return rc;
+    }
+    rc = VMCTL_EXIT_FAILURE;
+    r->mica = hv_mica(hv);
+    if (!(xs = hv_xenstore(hv))) {
+        rfail(r, "%s", hv_error(hv));
+        goto undo;
+    }
+    if (write_line(out, HELLO))
+        goto undo;
+    if (ms_reader_open(&rd, 0, r->file, MS_READ_REQUIRE_CHECKSUMS | MS_READ_STOP_AT_END)) {
+        rfail(r, "%s", ms_reader_error(&rd));
+        goto undo;
+    }
+    reader_open = true;
+
+    int n;
+    int console_port = -1, store_port = -1;
+    while ((n = ms_reader_next(&rd, &rec)) == 1) {
+        if (restore_record(r, &rd, &rec))
+            goto undo;
+        if (rec.layer != MS_LAYER_LIBXC)
+            continue;
+        if (rec.type == MS_MICA_INFO) {
+            for (uint64_t i = 0; i < r->nr_pfns; i++)
+                r->p2m[i] = INVALID_MFN;
+            v.pt = calloc(r->nr_pfns, sizeof(*v.pt));
+            v.pt_level = calloc(r->nr_pfns, 1);
+            if (!v.pt || !v.pt_level) {
+                rfail(r, "out of memory for %" PRIu64 " PFNs", r->nr_pfns);
+                goto undo;
+            }
+        } else if (rec.type == MS_MICA_DEFINITION && !created) {
+            /* Checked before anything is made: the answer "ok" lets the
+               sender start sending pages. */
+            struct domcfg_diags diags;
+            domcfg_diags_init(&diags, r->file);
+            if (domcfg_load_memory(r->xml, r->xml_len, r->file, 0, &cfg, &diags, NULL) !=
+                DOMCFG_OK) {
+                domcfg_diags_print(&diags, stderr, 10);
+                domcfg_diags_free(&diags);
+                rfail(r, "the definition of '%s' is not usable here%s", r->name,
+                      r->xml_len ? " (see the destination's messages)"
+                                 : " (it was not a stored domain: vmctl define it first)");
+                goto undo;
+            }
+            domcfg_diags_free(&diags);
+            have_cfg = true;
+            struct hv_domain *doms = NULL;
+            size_t ndoms = 0;
+            if (hv_list(hv, &doms, &ndoms) != HV_OK) {
+                rfail(r, "%s", hv_error(hv));
+                goto undo;
+            }
+            for (size_t i = 0; i < ndoms; i++) {
+                bool same_name = strcmp(doms[i].name, r->name) == 0;
+                bool same_uuid = memcmp(doms[i].uuid, r->uuid, 16) == 0;
+                if (same_name && same_uuid && leaving_here(xs, doms[i].domid, token)) {
+                    temp_name = true;    /* migrating to the same host */
+                    leaving = doms[i].domid;
+                    continue;
+                }
+                if (same_name || same_uuid) {
+                    rfail(r, "%s is in use on this host by domain %u ('%s')",
+                          same_name ? "the name" : "the UUID", doms[i].domid, doms[i].name);
+                    free(doms);
+                    goto undo;
+                }
+            }
+            free(doms);
+            struct hv_host host;
+            if (hv_host_info(hv, &host) != HV_OK) {
+                rfail(r, "%s", hv_error(hv));
+                goto undo;
+            }
+            /* The pages it has, and a little for its page-table growth. */
+            uint64_t need = r->nr_data_pages + r->nr_data_pages / 64 + 256;
+            if (host.free_pages < need) {
+                rfail(r, "not enough free memory: the domain needs about %" PRIu64 " MiB, "
+                      "this host has %" PRIu64 " MiB free", need / 256, host.free_pages / 256);
+                goto undo;
+            }
+            saved_macs(r, &cfg);
+            char origin[DOMCFG_NAME_MAX + 48];
+            snprintf(origin, sizeof(origin), "the definition of %s (migrating)", r->name);
+            struct devices_origin where = { .file = origin, .skip_domain = temp_name,
+                                            .skip_domid = leaving };
+            if (devices_check(xs, &cfg, &where)) {
+                rfail(r, "the domain's disks or interfaces cannot be attached on this host "
+                      "(see the destination's messages)");
+                goto undo;
+            }
+            if (temp_name) {
+                real_name = cfg.name;
+                if (asprintf(&cfg.name, "%s" INCOMING_SUFFIX, real_name) < 0) {
+                    cfg.name = real_name;
+                    real_name = NULL;
+                    rfail(r, "out of memory");
+                    goto undo;
+                }
+            }
+            if ((e = mica_domain_create(r->mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r->uuid,
+                                        &r->domid))) {
+                rfail(r, "creating the domain failed: %s", strerror(-e));
+                goto undo;
+            }
+            created = true;
+            if ((e = mica_domain_max_mem(r->mica, r->domid, cfg.memory_kib))) {
+                rfail(r, "setting up domain %u failed: %s", r->domid, strerror(-e));
+                goto undo;
+            }
+            if ((console_port = mica_evtchn_alloc_unbound(r->mica, r->domid, 0)) < 0 ||
+                (store_port = mica_evtchn_alloc_unbound(r->mica, r->domid, 0)) < 0) {
+                rfail(r, "opening the console and xenstore event channels failed");
+                goto undo;
+            }
+            if (write_line(out, "ok"))
+                goto undo;
+            answered_ok = true;
+        } else if (rec.type == MS_REC_PAGE_DATA) {
+            if (!created) {
+                rfail(r, "page data before the domain's definition");
+                goto undo;
+            }
+            if (recv_pages(&v, &rec))
+                goto undo;
+        } else if (rec.type == MS_REC_END) {
+            /* The libxc END; the libxl END follows and ends the loop. */
+        }
+    }
+    if (n < 0) {
+        rfail(r, "%s", ms_reader_error(&rd));
+        goto undo;
+    }
+    ms_reader_close(&rd);
+    reader_open = false;
+    if (!created || restore_complete(r))
+        goto undo;
+
+    struct xen_domctl_getdomaininfo info;
+    uint64_t si_mfn = 0, store_mfn = 0, console_mfn = 0;
+    if ((e = mica_domain_info(r->mica, r->domid, &info))) {
+        rfail(r, "reading domain %u failed: %s", r->domid, strerror(-e));
+        goto undo;
+    }
+    if (write_tables(&v) || rewrite_p2m(r) || pin_tables(r))
+        goto undo;
+    if (to_mfn(r, r->ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
+        fix_start_info(r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
+                       (uint32_t)console_port, &store_mfn, &console_mfn) ||
+        set_vcpus(r, &si_mfn))
+        goto undo;
+    struct xs_domain_facts facts = { .domid = r->domid, .store_mfn = store_mfn,
+                                     .console_mfn = console_mfn,
+                                     .store_port = (uint32_t)store_port,
+                                     .console_port = (uint32_t)console_port };
+    memcpy(facts.uuid, r->uuid, 16);
+    memcpy(cfg.uuid, r->uuid, 16);
+    nodes = true;
+    if (xs_nodes_write(xs, &cfg, &facts, r->err, sizeof(r->err)))
+        goto undo;
+    if ((e = mica_xs_introduce(xs, r->domid, store_mfn, (uint32_t)store_port))) {
+        rfail(r, "xenstored refused to introduce domain %u: %s", r->domid, strerror(-e));
+        goto undo;
+    }
+    introduced = true;
+    if (write_guest_nodes(r, xs))
+        goto undo;
+    devices = true;
+    if ((e = devices_attach_all(xs, r->domid, &cfg, r->err, sizeof(r->err))))
+        goto undo;
+    if ((cfg.sched_weight || cfg.sched_cap) &&
+        (e = mica_domain_sched_set(r->mica, r->domid, (uint16_t)cfg.sched_weight,
+                                   cfg.sched_cap ? (uint16_t)cfg.sched_cap
+                                                 : MICA_SCHED_CAP_KEEP))) {
+        rfail(r, "setting the scheduler weight/cap failed: %s", strerror(-e));
+        goto undo;
+    }
+    if (write_line(out, "built"))
+        goto undo;
+    {
+        char line[64];
+        bool timed_out;
+        if (read_line(0, line, sizeof(line), 600, &timed_out) != 1 || strcmp(line, "go")) {
+            rfail(r, "the sender did not give the order to resume (connection lost?)");
+            goto undo;
+        }
+    }
+    if ((e = mica_domain_unpause(r->mica, r->domid))) {
+        rfail(r, "unpausing domain %u failed: %s", r->domid, strerror(-e));
+        goto undo;
+    }
+    write_line(out, "resumed");
+    {
+        /* The source is destroyed now; a temporary name becomes the real one. */
+        char line[64];
+        bool timed_out;
+        bool gone = read_line(0, line, sizeof(line), 120, &timed_out) == 1 &&
+                    strcmp(line, "gone") == 0;
+        if (temp_name && gone) {
+            free(cfg.name);
+            cfg.name = real_name;
+            real_name = NULL;
+            if ((e = rename_domain(xs, r->domid, r->uuid, cfg.name)))
+                fprintf(stderr, "vmctl migrate-receive: renaming domain %u to '%s' failed: "
+                        "%s\n", r->domid, cfg.name, strerror(-e));
+        } else if (temp_name) {
+            fprintf(stderr, "vmctl migrate-receive: the sender did not say the source is "
+                    "gone; domain %u keeps the name '%s'\n", r->domid, cfg.name);
+        }
+    }
+    /* The monitor must not hold the answer pipe (ssh would wait for it). */
+    close(out);
+    out = -1;
+    monitor_spawn(cmd, &cfg, r->domid);
+    if ((e = mica_domain_info(r->mica, r->domid, &info)) == 0 && info.tot_pages != r->nr_present)
+        cli_warn(cmd, "domain %u owns %llu pages; the stream had %llu", r->domid,
+                 (unsigned long long)info.tot_pages, (unsigned long long)r->nr_present);
+    fprintf(stderr, "vmctl migrate-receive: domain '%s' runs here as domain %u (%llu pages)\n",
+            cfg.name, r->domid, e ? 0ULL : (unsigned long long)info.tot_pages);
+    rc = VMCTL_EXIT_OK;
+    goto out;
+
+undo:
+    if (reader_open)
+        ms_reader_close(&rd);
+    reader_open = false;
+    write_line(out, "error: %s", r->err[0] ? r->err : "failed");
+    fprintf(stderr, "vmctl migrate-receive: %s%s\n", r->err,
+            created ? "; the half-built domain is destroyed" : "; nothing was built");
+    (void)answered_ok;
+    if (devices)
+        devices_detach_all(xs, r->domid, 0);
+    if (introduced)
+        mica_xs_release(xs, r->domid);
+    if (nodes)
+        xs_nodes_remove(xs, r->domid);
+    if (created)
+        mica_domain_destroy(r->mica, r->domid);
+out:
+    if (out >= 0)
+        close(out);
+    hv_close(hv);
+    if (have_cfg)
+        domcfg_free(&cfg);
+    free(real_name);
+    if (v.pt)
+        for (uint64_t i = 0; i < r->nr_pfns; i++)
+            free(v.pt[i]);
+    free(v.pt);
+    free(v.pt_level);
+    free(r->present);
+    free(r->pin);
+    free(r->p2m);
+    free(r->p2m_frames);
+    free(r->name);
+    free(r->xml);
+    free(r->xs_body);
+    for (uint32_t i = 0; i < MAX_VCPUS; i++)
+        free(r->xsave[i]);
+    return rc;
+}
