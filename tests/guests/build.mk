@@ -69,6 +69,7 @@ test-guests-mica: deps
 GUEST_MICA_ENABLED := $(strip $(shell sed -e 's/\#.*//' tests/guests/mica-enabled.list 2>/dev/null))
 ifneq ($(GUEST_MICA_ENABLED),)
 SYSTEM_TESTS += tests/guests/run-mica-enabled
+SYSTEM_TESTS += tests/guests/run-mica-enabled-smp2
 endif
 
 # Keep objects between runs (they are intermediate to the pattern rules).

@@ -263,17 +263,20 @@ enum result test_main(void)
     CHECK_EQ(domctl(XEN_DOMCTL_getvcpuinfo, id), -XEN_EINVAL);
 
     /*
-     * vCPU affinity on this one-CPU machine.  By default every CPU: CPU 0
-     * is all there is, and bytes past the host's CPUs come back zero.
+     * vCPU affinity.  By default every CPU of the host (up to 7 here), and
+     * bytes past the host's CPUs come back zero.
      */
+    unsigned ncpus = physinfo_nr_cpus();
+    CHECK(ncpus >= 1 && ncpus <= 7, "this check wants 1 to 7 host CPUs");
+    uint8_t all = (uint8_t)((1u << ncpus) - 1);
     uint8_t hard[8], soft[8];
     memset(hard, 0xee, sizeof(hard));
     memset(soft, 0xee, sizeof(soft));
     CHECK_EQ(affinity(XEN_DOMCTL_getvcpuaffinity, id, 1, XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT,
                       hard, 64, soft, 12), 0);
-    CHECK_EQ(hard[0], 0x01);
+    CHECK_EQ(hard[0], all);
     CHECK_EQ(hard[1] | hard[2] | hard[7], 0);
-    CHECK_EQ(soft[0], 0x01);
+    CHECK_EQ(soft[0], all);
     CHECK_EQ(soft[1], 0);
     CHECK_EQ(soft[2], 0xee);                        /* 12 bits: two bytes written */
     /* Pinning to CPU 0: the effective mask comes back. */
@@ -281,16 +284,17 @@ enum result test_main(void)
     hard[0] = 0x01;
     CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_HARD, hard, 8, NULL, 0), 0);
     CHECK_EQ(hard[0], 0x01);
-    /* A soft mask naming CPUs that do not exist: kept as far as CPUs exist. */
+    /* A soft mask naming CPUs that do not exist: kept as far as CPUs exist
+       (the effective soft affinity is within the hard one: CPU 0). */
     memset(soft, 0xff, sizeof(soft));
     CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_SOFT, NULL, 0, soft, 16), 0);
     CHECK_EQ(soft[0], 0x01);
     CHECK_EQ(soft[1], 0);
     memset(soft, 0xee, sizeof(soft));
     CHECK_EQ(affinity(XEN_DOMCTL_getvcpuaffinity, id, 0, XEN_VCPUAFFINITY_SOFT, NULL, 0, soft, 8), 0);
-    CHECK_EQ(soft[0], 0x01);
+    CHECK_EQ(soft[0], all);
     /* Refused: only a CPU that does not exist, an empty mask, no flags, null maps, bad vCPUs. */
-    hard[0] = 0x02;
+    hard[0] = (uint8_t)(1u << ncpus);
     CHECK_EQ(affinity(XEN_DOMCTL_setvcpuaffinity, id, 0, XEN_VCPUAFFINITY_HARD, hard, 8, NULL, 0),
              -XEN_EINVAL);
     hard[0] = 0x01;
