@@ -37,9 +37,7 @@
 /* How long a released loop device may stay held by a closing blkback. */
 #define LOOP_RELEASE_MS 5000
 
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
+int devices_failf(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -48,10 +46,11 @@ static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
-static void sleep_ms(int ms)
+void devices_sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
 }
 
 /* ---- names and numbers ---- */
@@ -197,13 +196,13 @@ static int loop_attach(const char *source, bool readonly, char dev[32], dev_t *r
 {
     int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
     if (ctl < 0)
-        return failf(err, errlen, -errno, "cannot open /dev/loop-control: %s (is the loop "
+        return devices_failf(err, errlen, -errno, "cannot open /dev/loop-control: %s (is the loop "
                      "module loaded in dom0?)", strerror(errno));
     int file = open(source, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (file < 0) {
         int e = errno;
         close(ctl);
-        return failf(err, errlen, -e, "cannot open %s%s: %s", source,
+        return devices_failf(err, errlen, -e, "cannot open %s%s: %s", source,
                      readonly ? "" : " for writing", strerror(e));
     }
     int rc = -EBUSY;
@@ -211,18 +210,18 @@ static int loop_attach(const char *source, bool readonly, char dev[32], dev_t *r
     for (int tries = 0; tries < 8 && rc == -EBUSY; tries++) {
         int n = ioctl(ctl, LOOP_CTL_GET_FREE);
         if (n < 0) {
-            rc = failf(err, errlen, -errno, "no free loop device: %s", strerror(errno));
+            rc = devices_failf(err, errlen, -errno, "no free loop device: %s", strerror(errno));
             break;
         }
         snprintf(dev, 32, "/dev/loop%d", n);
         int lfd = open(dev, O_RDWR | O_CLOEXEC);
         if (lfd < 0) {
-            rc = failf(err, errlen, -errno, "cannot open %s: %s", dev, strerror(errno));
+            rc = devices_failf(err, errlen, -errno, "cannot open %s: %s", dev, strerror(errno));
             break;
         }
         if (ioctl(lfd, LOOP_SET_FD, file) < 0) {
             rc = errno == EBUSY ? -EBUSY
-                                : failf(err, errlen, -errno, "binding %s to %s failed: %s",
+                                : devices_failf(err, errlen, -errno, "binding %s to %s failed: %s",
                                         source, dev, strerror(errno));
             close(lfd);
             continue;
@@ -232,7 +231,7 @@ static int loop_attach(const char *source, bool readonly, char dev[32], dev_t *r
         snprintf((char *)info.lo_file_name, sizeof(info.lo_file_name), "%s", source);
         struct stat st;
         if (ioctl(lfd, LOOP_SET_STATUS64, &info) < 0 || fstat(lfd, &st) < 0) {
-            rc = failf(err, errlen, -errno, "setting up %s for %s failed: %s", dev, source,
+            rc = devices_failf(err, errlen, -errno, "setting up %s for %s failed: %s", dev, source,
                        strerror(errno));
             ioctl(lfd, LOOP_CLR_FD, 0);
         } else {
@@ -242,7 +241,7 @@ static int loop_attach(const char *source, bool readonly, char dev[32], dev_t *r
         close(lfd);
     }
     if (rc == -EBUSY)
-        failf(err, errlen, rc, "every free loop device was taken before vmctl could use it");
+        devices_failf(err, errlen, rc, "every free loop device was taken before vmctl could use it");
     close(file);
     close(ctl);
     return rc;
@@ -269,7 +268,7 @@ static int loop_release(const char *dev)
     int rc = ioctl(fd, LOOP_CLR_FD, 0) < 0 && errno != ENXIO ? -errno : 0;
     close(fd);
     for (int waited = 0; rc == 0 && loop_bound(dev) && waited < LOOP_RELEASE_MS; waited += 50)
-        sleep_ms(50);
+        devices_sleep_ms(50);
     if (rc == 0 && loop_bound(dev))
         rc = -EBUSY;
     return rc;
@@ -429,20 +428,20 @@ static int check_disk(struct mica_xs *xs, const struct domcfg_disk *d, unsigned 
 {
     struct stat st;
     if (devices_vbd_number(d->target) < 0)
-        return failf(err, errlen, -EINVAL, "<target dev='%s'> is not a Xen PV disk name; use "
+        return devices_failf(err, errlen, -EINVAL, "<target dev='%s'> is not a Xen PV disk name; use "
                      "xvd followed by 1 to 3 letters (xvda, xvdb, ..., xvdaa)", d->target);
     if (stat(d->source, &st) < 0)
-        return failf(err, errlen, -errno, "the disk source %s cannot be used: %s", d->source,
+        return devices_failf(err, errlen, -errno, "the disk source %s cannot be used: %s", d->source,
                      strerror(errno));
     if (d->type == DOMCFG_DISK_FILE && !S_ISREG(st.st_mode))
-        return failf(err, errlen, -EINVAL, "the disk source %s is not a regular file; for a "
+        return devices_failf(err, errlen, -EINVAL, "the disk source %s is not a regular file; for a "
                      "block device write <disk type='block'> with <source dev=...>", d->source);
     if (d->type == DOMCFG_DISK_BLOCK && !S_ISBLK(st.st_mode))
-        return failf(err, errlen, -EINVAL, "the disk source %s is not a block device; for an "
+        return devices_failf(err, errlen, -EINVAL, "the disk source %s is not a block device; for an "
                      "image file write <disk type='file'> with <source file=...>", d->source);
     bool rw = !d->readonly && !d->cdrom;
     if (access(d->source, rw ? R_OK | W_OK : R_OK) < 0)
-        return failf(err, errlen, -errno, "the disk source %s cannot be opened%s: %s",
+        return devices_failf(err, errlen, -errno, "the disk source %s cannot be opened%s: %s",
                      d->source, rw ? " for writing (add <readonly/> if it is meant read-only)"
                                    : "", strerror(errno));
     if (d->shareable)
@@ -452,7 +451,7 @@ static int check_disk(struct mica_xs *xs, const struct domcfg_disk *d, unsigned 
     if (s.found) {
         char who[96];
         domain_label(xs, s.other, who, sizeof(who));
-        return failf(err, errlen, -EBUSY, "the disk source %s is already attached %s to %s; "
+        return devices_failf(err, errlen, -EBUSY, "the disk source %s is already attached %s to %s; "
                      "a disk may be shared only read-only by all (<readonly/>) or with "
                      "<shareable/>", d->source, strcmp(s.other_mode, "w") == 0 ? "read-write"
                                                                               : "read-only",
@@ -465,15 +464,15 @@ static int check_nic(struct mica_xs *xs, const struct domcfg_nic *n, unsigned lo
                      char *err, size_t errlen)
 {
     if (n->type == DOMCFG_NIC_ETHERNET)
-        return failf(err, errlen, -EINVAL, "<interface type='ethernet'> (a routed vif) is "
+        return devices_failf(err, errlen, -EINVAL, "<interface type='ethernet'> (a routed vif) is "
                      "not served by vmctl; use <interface type='bridge'> with <source "
                      "bridge='...'/>");
     if (!is_bridge(n->bridge))
-        return failf(err, errlen, -ENODEV, "the bridge '%s' does not exist in dom0 (make it "
+        return devices_failf(err, errlen, -ENODEV, "the bridge '%s' does not exist in dom0 (make it "
                      "with 'ip link add %s type bridge' or 'brctl addbr %s')", n->bridge,
                      n->bridge, n->bridge);
     if (n->target_dev && iface_exists(n->target_dev))
-        return failf(err, errlen, -EEXIST, "<target dev='%s'>: dom0 already has an interface "
+        return devices_failf(err, errlen, -EEXIST, "<target dev='%s'>: dom0 already has an interface "
                      "of that name", n->target_dev);
     if (n->has_mac) {
         char mac[18];
@@ -483,7 +482,7 @@ static int check_nic(struct mica_xs *xs, const struct domcfg_nic *n, unsigned lo
         if (s.found) {
             char who[96];
             domain_label(xs, s.other, who, sizeof(who));
-            return failf(err, errlen, -EEXIST, "the MAC address %s is already used by %s; "
+            return devices_failf(err, errlen, -EEXIST, "the MAC address %s is already used by %s; "
                          "give this interface another <mac address=...> or leave it out", mac,
                          who);
         }
@@ -528,13 +527,13 @@ static int vbd_prepare(const struct domcfg_disk *d, struct vbd_prep *p, char *er
     memset(p, 0, sizeof(*p));
     p->devid = devices_vbd_number(d->target);
     if (p->devid < 0)
-        return failf(err, errlen, -EINVAL, "'%s' is not a Xen PV disk name (xvda, xvdb, ...)",
+        return devices_failf(err, errlen, -EINVAL, "'%s' is not a Xen PV disk name (xvda, xvdb, ...)",
                      d->target);
     if (d->format == DOMCFG_FORMAT_QCOW2)
         return nbd_attach(d->source, d->readonly || d->cdrom, p->node, &p->rdev, err, errlen);
     if (d->type == DOMCFG_DISK_BLOCK) {
         if (stat(d->source, &st) < 0 || !S_ISBLK(st.st_mode))
-            return failf(err, errlen, -ENODEV, "%s is not a block device", d->source);
+            return devices_failf(err, errlen, -ENODEV, "%s is not a block device", d->source);
         p->rdev = st.st_rdev;
         return 0;
     }
@@ -642,30 +641,30 @@ static int vif_plug(struct mica_xs *xs, uint32_t domid, const struct domcfg_nic 
     const char *name = made;
     int waited = 0;
     while (!iface_exists(made) && waited < VIF_APPEAR_MS) {
-        sleep_ms(20);
+        devices_sleep_ms(20);
         waited += 20;
     }
     if (!iface_exists(made))
-        return failf(err, errlen, -ETIMEDOUT, "dom0's netback made no interface %s within %d "
+        return devices_failf(err, errlen, -ETIMEDOUT, "dom0's netback made no interface %s within %d "
                      "s (is the xen-netback module loaded in dom0?)", made,
                      VIF_APPEAR_MS / 1000);
     int rc;
     if (n->target_dev) {
         if ((rc = iface_rename(made, n->target_dev)))
-            return failf(err, errlen, rc, "renaming %s to %s failed: %s", made, n->target_dev,
+            return devices_failf(err, errlen, rc, "renaming %s to %s failed: %s", made, n->target_dev,
                          strerror(-rc));
         name = n->target_dev;
     }
     if ((rc = iface_up(name)))
-        return failf(err, errlen, rc, "bringing %s up failed: %s", name, strerror(-rc));
+        return devices_failf(err, errlen, rc, "bringing %s up failed: %s", name, strerror(-rc));
     if ((rc = bridge_port(n->bridge, name, true)))
-        return failf(err, errlen, rc, "adding %s to bridge %s failed: %s", name, n->bridge,
+        return devices_failf(err, errlen, rc, "adding %s to bridge %s failed: %s", name, n->bridge,
                      strerror(-rc));
     backend_dir(be, sizeof(be), "vif", domid, devid);
     snprintf(path, sizeof(path), "%s/hotplug-status", be);
     if ((rc = mica_xs_write(xs, 0, path, "connected"))) {
         bridge_port(n->bridge, name, false);
-        return failf(err, errlen, rc, "xenstore write %s failed: %s", path, strerror(-rc));
+        return devices_failf(err, errlen, rc, "xenstore write %s failed: %s", path, strerror(-rc));
     }
     return 0;
 }
@@ -681,7 +680,7 @@ static int write_devices(struct mica_xs *xs, uint32_t domid, const struct domcfg
     for (int tries = 0; tries < 5 && rc == -EAGAIN; tries++) {
         struct writer w = { .xs = xs, .err = err, .errlen = errlen };
         if ((rc = mica_xs_tx_start(xs, &w.tx)))
-            return failf(err, errlen, rc, "xenstore transaction start failed: %s",
+            return devices_failf(err, errlen, rc, "xenstore transaction start failed: %s",
                          strerror(-rc));
         for (size_t i = 0; i < n_disks; i++) {
             char be[128];
@@ -689,7 +688,7 @@ static int write_devices(struct mica_xs *xs, uint32_t domid, const struct domcfg
             backend_dir(be, sizeof(be), "vbd", domid, (unsigned)preps[i].devid);
             if ((old = read_at(xs, be, "frontend"))) {
                 free(old);
-                w.rc = failf(err, errlen, -EEXIST, "the domain already has a disk %s",
+                w.rc = devices_failf(err, errlen, -EEXIST, "the domain already has a disk %s",
                              disks[i].target);
             }
             vbd_write(&w, domid, &disks[i], &preps[i]);
@@ -703,9 +702,9 @@ static int write_devices(struct mica_xs *xs, uint32_t domid, const struct domcfg
         rc = mica_xs_tx_end(xs, w.tx, true);
     }
     if (rc == -EAGAIN)
-        return failf(err, errlen, rc, "xenstore transaction kept conflicting; gave up");
+        return devices_failf(err, errlen, rc, "xenstore transaction kept conflicting; gave up");
     if (rc)
-        return failf(err, errlen, rc, "xenstore transaction commit failed: %s", strerror(-rc));
+        return devices_failf(err, errlen, rc, "xenstore transaction commit failed: %s", strerror(-rc));
     return 0;
 }
 
@@ -716,11 +715,11 @@ int devices_attach_all(struct mica_xs *xs, uint32_t domid, const struct domain_c
     size_t prepared = 0;
     int rc = 0;
     if (!preps)
-        return failf(err, errlen, -ENOMEM, "out of memory");
+        return devices_failf(err, errlen, -ENOMEM, "out of memory");
     for (; prepared < cfg->n_disks && !rc; prepared++) {
         char why[400];
         if ((rc = vbd_prepare(&cfg->disks[prepared], &preps[prepared], why, sizeof(why))))
-            failf(err, errlen, rc, "disk %s: %s", cfg->disks[prepared].target, why);
+            devices_failf(err, errlen, rc, "disk %s: %s", cfg->disks[prepared].target, why);
     }
     if (rc) {
         prepared--;
@@ -733,7 +732,7 @@ int devices_attach_all(struct mica_xs *xs, uint32_t domid, const struct domain_c
     for (size_t i = 0; i < cfg->n_nics && !rc; i++) {
         char why[400];
         if ((rc = vif_plug(xs, domid, &cfg->nics[i], (unsigned)i, why, sizeof(why))))
-            failf(err, errlen, rc, "interface %u (line %d): %s", (unsigned)i,
+            devices_failf(err, errlen, rc, "interface %u (line %d): %s", (unsigned)i,
                   cfg->nics[i].line, why);
     }
     if (rc)
@@ -793,7 +792,7 @@ int devices_attach_nic(struct mica_xs *xs, uint32_t domid, const struct domcfg_n
         return rc;
     char why[400];
     if ((rc = vif_plug(xs, domid, nic, devid, why, sizeof(why)))) {
-        failf(err, errlen, rc, "%s", why);
+        devices_failf(err, errlen, rc, "%s", why);
         devices_detach(xs, domid, DEVICES_VIF, devid, 0, why, sizeof(why));
     }
     return rc;
@@ -818,7 +817,7 @@ int devices_detach(struct mica_xs *xs, uint32_t domid, enum devices_kind kind, u
     frontend_dir(fe, sizeof(fe), k, domid, devid);
     char *fe_named = read_at(xs, be, "frontend");
     if (!fe_named)
-        return failf(err, errlen, -ENOENT, "domain %u has no %s %u", domid, k, devid);
+        return devices_failf(err, errlen, -ENOENT, "domain %u has no %s %u", domid, k, devid);
     free(fe_named);
     char *node = read_at(xs, be, "node");
     char *bridge = read_at(xs, be, "bridge");
@@ -837,7 +836,7 @@ int devices_detach(struct mica_xs *xs, uint32_t domid, enum devices_kind kind, u
             mica_xs_tx_end(xs, tx, true);
         }
         for (int waited = 0; waited < wait_ms && state_of(xs, be) != XB_CLOSED; waited += 50)
-            sleep_ms(50);
+            devices_sleep_ms(50);
     } else {
         snprintf(path, sizeof(path), "%s/online", be);
         mica_xs_write(xs, 0, path, "0");
@@ -856,13 +855,13 @@ int devices_detach(struct mica_xs *xs, uint32_t domid, enum devices_kind kind, u
     int rm_fe = mica_xs_rm(xs, 0, fe);
     int rm_be = mica_xs_rm(xs, 0, be);
     if (rm_be && rm_be != -ENOENT)
-        rc = failf(err, errlen, rm_be, "xenstore rm %s failed: %s", be, strerror(-rm_be));
+        rc = devices_failf(err, errlen, rm_be, "xenstore rm %s failed: %s", be, strerror(-rm_be));
     else if (rm_fe && rm_fe != -ENOENT)
-        rc = failf(err, errlen, rm_fe, "xenstore rm %s failed: %s", fe, strerror(-rm_fe));
+        rc = devices_failf(err, errlen, rm_fe, "xenstore rm %s failed: %s", fe, strerror(-rm_fe));
     if (node) {
         int lrc = node_release(node);
         if (lrc && !rc)
-            rc = failf(err, errlen, lrc, "releasing %s failed: %s", node, strerror(-lrc));
+            rc = devices_failf(err, errlen, lrc, "releasing %s failed: %s", node, strerror(-lrc));
     }
     free(node);
     free(bridge);

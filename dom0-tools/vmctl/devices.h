@@ -81,4 +81,10 @@ void devices_detach_all(struct mica_xs *xs, uint32_t domid, int wait_ms);
 /* The vif handle whose mac is MAC ("00:16:3e:..."), or -ENOENT. */
 int devices_find_vif(struct mica_xs *xs, uint32_t domid, const char *mac);
 
+/* Shared by the device back-end helpers (devices.c, nbd.c): format into
+   err and return rc; sleep ms milliseconds (through signals). */
+int devices_failf(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void devices_sleep_ms(int ms);
+
 #endif

@@ -1,6 +1,7 @@
 /* qcow2 disks through qemu-nbd (see nbd.h, docs/snapshots.md). */
 #define _GNU_SOURCE
 #include "nbd.h"
+#include "devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,24 +24,6 @@
 #define NBD_RELEASE_MS 5000
 /* How long a closing blkback may keep requests in flight on the device. */
 #define NBD_DRAIN_MS 2000
-
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 static const char *qemu_nbd(void)
 {
@@ -124,14 +107,14 @@ int nbd_attach(const char *source, bool readonly, char dev[32], dev_t *rdev, cha
                size_t errlen)
 {
     if (access("/sys/block/nbd0", F_OK) < 0)
-        return failf(err, errlen, -ENODEV, "no /dev/nbd0 for the qcow2 image %s: load dom0's "
+        return devices_failf(err, errlen, -ENODEV, "no /dev/nbd0 for the qcow2 image %s: load dom0's "
                      "nbd module (modprobe nbd)", source);
     if (access(source, readonly ? R_OK : R_OK | W_OK) < 0)
-        return failf(err, errlen, -errno, "cannot open %s%s: %s", source,
+        return devices_failf(err, errlen, -errno, "cannot open %s%s: %s", source,
                      readonly ? "" : " for writing", strerror(errno));
     if ((mkdir("/run/mica", 0755) < 0 && errno != EEXIST) ||
         (mkdir(NBD_SOCKET_DIR, 0700) < 0 && errno != EEXIST))
-        return failf(err, errlen, -errno, "cannot make %s for qemu-nbd: %s", NBD_SOCKET_DIR,
+        return devices_failf(err, errlen, -errno, "cannot make %s for qemu-nbd: %s", NBD_SOCKET_DIR,
                      strerror(errno));
     char path[96], msg[400];
     int tries = 0;
@@ -139,7 +122,7 @@ int nbd_attach(const char *source, bool readonly, char dev[32], dev_t *rdev, cha
         snprintf(dev, 32, "/dev/nbd%d", n);
         sys_path(path, sizeof(path), dev, NULL);
         if (access(path, F_OK) < 0)
-            return failf(err, errlen, -EBUSY, "no free nbd device for %s (all %d in use; "
+            return devices_failf(err, errlen, -EBUSY, "no free nbd device for %s (all %d in use; "
                          "load nbd with a larger nbds_max)", source, n);
         if (served_by(dev))
             continue;
@@ -155,22 +138,22 @@ int nbd_attach(const char *source, bool readonly, char dev[32], dev_t *rdev, cha
             /* Another vmctl may have taken the device first: try the next. */
             if (served_by(dev) && rc > 0)
                 continue;
-            return failf(err, errlen, -EIO, "qemu-nbd could not serve %s on %s: %s", source,
+            return devices_failf(err, errlen, -EIO, "qemu-nbd could not serve %s on %s: %s", source,
                          dev, msg[0] ? msg : rc == 127 ? "qemu-nbd is not installed" :
                          "it failed without saying why");
         }
         for (int waited = 0; !served_by(dev) && waited < NBD_CONNECT_MS; waited += 50)
-            sleep_ms(50);
+            devices_sleep_ms(50);
         struct stat st;
         if (!served_by(dev) || stat(dev, &st) < 0 || !S_ISBLK(st.st_mode)) {
             nbd_release(dev);
-            return failf(err, errlen, -EIO, "qemu-nbd said it serves %s on %s, but the "
+            return devices_failf(err, errlen, -EIO, "qemu-nbd said it serves %s on %s, but the "
                          "device is not connected%s%s", source, dev, msg[0] ? ": " : "", msg);
         }
         *rdev = st.st_rdev;
         return 0;
     }
-    return failf(err, errlen, -EBUSY, "every free nbd device was taken before vmctl could use it");
+    return devices_failf(err, errlen, -EBUSY, "every free nbd device was taken before vmctl could use it");
 }
 
 /* Requests blkback has not finished yet ("0 0": none). */
@@ -196,7 +179,7 @@ int nbd_release(const char *dev)
     if (!pid)
         return 0;
     for (int waited = 0; inflight(dev) && waited < NBD_DRAIN_MS; waited += 50)
-        sleep_ms(50);
+        devices_sleep_ms(50);
     char msg[256];
     char *argv[] = { (char *)qemu_nbd(), "--disconnect", (char *)dev, NULL };
     int rc = run_qemu_nbd(argv, msg, sizeof(msg));
@@ -209,7 +192,7 @@ int nbd_release(const char *dev)
     snprintf(proc, sizeof(proc), "/proc/%ld", pid);
     int waited = 0;
     for (; (served_by(dev) || access(proc, F_OK) == 0) && waited < NBD_RELEASE_MS; waited += 50)
-        sleep_ms(50);
+        devices_sleep_ms(50);
     if (served_by(dev) || access(proc, F_OK) == 0)
         return -EBUSY;
     return 0;
