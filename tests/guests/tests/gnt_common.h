@@ -8,7 +8,9 @@
 #ifndef GNT_COMMON_H
 #define GNT_COMMON_H
 
+#ifndef MMU_POOL_PAGES
 #define MMU_POOL_PAGES 24
+#endif
 #include "mmu_common.h"
 #include <public/grant_table.h>
 
