@@ -205,6 +205,14 @@ void lapic_self_ipi_from_nmi(unsigned vector)
     icr_wait_idle();
 }
 
+volatile u32 *lapic_nmi_icr_prepare(u32 apic_id, u32 *low)
+{
+    icr_wait_idle();
+    lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+    *low = ICR_LEVEL_ASSERT | ICR_MODE_NMI;
+    return (volatile u32 *)((uintptr_t)lapic + LAPIC_ICR_LOW);
+}
+
 bool lapic_send_nmi(u32 apic_id)
 {
     return icr_send(apic_id, ICR_LEVEL_ASSERT | ICR_MODE_NMI);

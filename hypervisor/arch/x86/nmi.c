@@ -142,22 +142,21 @@ void do_nmi(struct cpu_regs *regs)
     r->rsp = regs->rsp;
     __atomic_store_n(&r->seen, r->seen + 1, __ATOMIC_RELEASE);
 
-    if (__atomic_load_n(&nmi_work_ready, __ATOMIC_ACQUIRE) &&
-        cpumask_test_cpu(cpu, &cpu_online_map))
+    /* Every LAPIC is mapped and enabled before its CPU can take an NMI that is not a crash stop. */
+    if (__atomic_load_n(&nmi_work_ready, __ATOMIC_ACQUIRE))
         lapic_self_ipi_from_nmi(NMI_WORK_VECTOR);
 }
 
 /* Gives dom0's vCPU 0 the virtual NMI noted for it (Xen's nmi_hwdom_report + softirq). */
-static void forward_to_dom0(u64 bits)
+static bool forward_to_dom0(u64 bits)
 {
     struct domain *d = domain_by_id(0);
-    struct vcpu *v0;
 
     if (!d || !d->max_vcpus || !d->vcpus[0])
-        return;
+        return false;
     __atomic_fetch_or(&d->shared_info->arch.nmi_reason, bits, __ATOMIC_RELEASE);
-    v0 = d->vcpus[0];
-    arch_vcpu_send_nmi(v0);
+    arch_vcpu_send_nmi(d->vcpus[0]);
+    return true;
 }
 
 static void nmi_work_interrupt(struct cpu_regs *regs)
@@ -166,12 +165,13 @@ static void nmi_work_interrupt(struct cpu_regs *regs)
     struct nmi_record *r = &per_cpu(nmi_record, cpu), copy;
     u32 seen, missed;
     u64 bits;
+    bool no_dom0 = false;
 
     (void)regs;
     lapic_eoi();
     bits = __atomic_exchange_n(&nmi_forward_bits, 0, __ATOMIC_ACQ_REL);
     if (bits)
-        forward_to_dom0(bits);
+        no_dom0 = !forward_to_dom0(bits);
 
     do {
         seen = __atomic_load_n(&r->seen, __ATOMIC_ACQUIRE);
@@ -194,6 +194,8 @@ static void nmi_work_interrupt(struct cpu_regs *regs)
         snprintf(what, sizeof(what), "dropped (platform NMIs are CPU%u's)", NMI_CPU);
     else if (copy.action == NMI_IGNORED)
         snprintf(what, sizeof(what), "port 0x61 = %#x, ignored (nmi=%s)", copy.reason, opt_nmi);
+    else if (no_dom0)
+        snprintf(what, sizeof(what), "port 0x61 = %#x, no dom0 to send it to (nmi=dom0)", copy.reason);
     else
         snprintf(what, sizeof(what), "port 0x61 = %#x, sent to d0 v0 (nmi=dom0)", copy.reason);
     pr_info("NMI #%u on CPU%u interrupted %s %s at rip %#llx rsp %#llx: %s%s\n", seen, cpu, who,
@@ -201,6 +203,11 @@ static void nmi_work_interrupt(struct cpu_regs *regs)
             what, missed ? " (and earlier ones not reported)" : "");
     if (this_cpu(nmi_lines) == NMI_LOG_LINES)
         pr_info("CPU%u: further NMIs are not logged\n", cpu);
+}
+
+const volatile u32 *nmi_seen_counter(void)
+{
+    return &this_cpu(nmi_record).seen;
 }
 
 void arch_vcpu_send_nmi(struct vcpu *v)

@@ -21,6 +21,8 @@ void do_trap(struct cpu_regs *regs);
 
 /* NMI handling (nmi.c): called from do_trap() on the NMI's own stack or the guest frame. */
 void do_nmi(struct cpu_regs *regs);
+/* NMIs taken on this CPU so far (self tests wait for one). */
+const volatile u32 *nmi_seen_counter(void);
 /* Sets up the deferred half of NMI handling; after lapic_init(). */
 void nmi_init(void);
 /* Reports regs as a fatal event headed by line and stops the machine. */
