@@ -20,6 +20,9 @@
  *  4. Platform NMI with the callback, while vCPU 0 spins in kernel mode
  *     and vCPU 1 makes hypercalls: exactly one NMI, on vCPU 0, interrupting
  *     the spin loop; none on vCPU 1.
+ *  5. The same while vCPU 0 spins in guest user mode: the NMI arrives on
+ *     the stack_switch stack with the user frame (CS RPL 3), and its iret
+ *     goes back to user mode.
  * On Mica, run-guests also checks Mica's log (tests/guests/expected-log):
  * its NMI handler names the domain and vCPU each CPU was running.
  */
@@ -28,11 +31,17 @@
 #define LOOP_BOUND (1UL << 32)          /* iterations: a hang ends as a failure */
 
 extern char trap_entry_2[], spin_loop_start[], spin_loop_end[];
+extern char user_spin_start[], user_spin_end[], kernel_resume[];
 
 static uint8_t stack1[16384] __attribute__((aligned(16)));
 static struct vcpu_guest_context ctx;
 
-static volatile unsigned nmi_count[SMP_MAX_VCPUS], nmi_nested, in_nmi;
+/* Not static: the user-mode loop below reads them by name. */
+volatile unsigned nmi_count[SMP_MAX_VCPUS], user_target;
+uint64_t kern_rsp;
+static volatile unsigned nmi_nested, in_nmi;
+static char kstack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
+static char ustack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static volatile int resend_inside;
 static volatile long resend_rc = 1;
 static volatile unsigned count_inside_after_resend;
@@ -86,6 +95,64 @@ static __attribute__((noinline)) void spin_for_count(volatile unsigned *p, unsig
                      ".globl spin_loop_end\n"
                      "spin_loop_end:"
                      : "+r"(left) : "r"(p), "r"(target) : "memory", "cc");
+}
+
+/* Guest user mode: spins until vCPU 0 has seen user_target NMIs, then leaves by #UD. */
+__asm__(".text\n"
+        ".globl user_spin_start\n"
+        "user_spin_start:\n\t"
+        "1: movl nmi_count(%rip), %eax\n\t"
+        "cmpl user_target(%rip), %eax\n\t"
+        "jae 2f\n\t"
+        "pause\n\t"
+        "jmp 1b\n"
+        "2:\n"
+        ".globl user_spin_end\n"
+        "user_spin_end:\n\t"
+        "ud2\n");
+
+static bool ud_hook(struct regs *r)
+{
+    if (r->rip != (uint64_t)user_spin_end)
+        return false;
+    /* Back to the kernel where enter_user_mode() left it. */
+    r->rip = (uint64_t)kernel_resume;
+    r->cs = FLAT_KERNEL_CS & ~3;
+    r->rsp = kern_rsp;
+    r->ss = FLAT_KERNEL_SS;
+    r->rflags = 0x002;
+    return true;
+}
+
+static void enter_user_mode(void)
+{
+    __asm__ volatile(
+        "pushq %%rbp\n\t"
+        "pushq %%rbx\n\t"
+        "pushq %%r12\n\t"
+        "pushq %%r13\n\t"
+        "pushq %%r14\n\t"
+        "pushq %%r15\n\t"
+        "movq %%rsp, kern_rsp(%%rip)\n\t"
+        "pushq $0xe02b\n\t"                  /* ss */
+        "pushq %[usp]\n\t"                   /* rsp */
+        "pushq $0x202\n\t"                   /* rflags */
+        "pushq $0xe033\n\t"                  /* cs: RPL 3 = user mode */
+        "pushq %[uip]\n\t"                   /* rip */
+        "pushq $0\n\t"                       /* flags */
+        "jmp hypercall_page + 23 * 32\n"
+        ".globl kernel_resume\n"
+        "kernel_resume:\n\t"
+        "movq kern_rsp(%%rip), %%rsp\n\t"
+        "popq %%r15\n\t"
+        "popq %%r14\n\t"
+        "popq %%r13\n\t"
+        "popq %%r12\n\t"
+        "popq %%rbx\n\t"
+        "popq %%rbp\n\t"
+        :
+        : [usp] "r"((uint64_t)(ustack + sizeof(ustack))), [uip] "r"((uint64_t)user_spin_start)
+        : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 
 static void vcpu1_main(uint64_t arg, uint64_t arg2)
@@ -183,8 +250,10 @@ enum result test_main(void)
     mask_before = vcpu0->evtchn_upcall_mask;
     printk("QEMU-MONITOR-REQUEST nmi\n");
     spin_for_count(&nmi_count[0], 4);
-    struct nmi_seen seen = { last_nmi.rip, last_nmi.cs, last_nmi.rflags, last_nmi.rsp,
-                             last_nmi.mask_inside, last_nmi.cpu };
+    struct nmi_seen seen;
+
+    seen = (struct nmi_seen){ last_nmi.rip, last_nmi.cs, last_nmi.rflags, last_nmi.rsp,
+                              last_nmi.mask_inside, last_nmi.cpu };
     /* run-guests matches this rip and rsp with the ones Mica logged (expected-log). */
     printk("platform NMI 2: %u on vCPU 0 at rip %#lx rsp %#lx (spin loop %#lx-%#lx), cs %#lx, "
            "%u on vCPU 1 (%lu hypercalls)\n", nmi_count[0], seen.rip, seen.rsp,
@@ -202,6 +271,35 @@ enum result test_main(void)
     CHECK_EQ((seen.cs >> 32) & 0xff, mask_before);      /* the saved event mask */
     CHECK_EQ(seen.mask_inside, 1);
     CHECK(shared->arch.nmi_reason & XEN_NMIREASON_unknown, "nmi_reason %#lx", shared->arch.nmi_reason);
+
+    /* 5. The same with vCPU 0 in guest user mode. */
+    struct mmuext_op op = { .cmd = MMUEXT_NEW_USER_BASEPTR,
+                            .arg1.mfn = va_to_mfn((void *)start_info->pt_base) };
+    REQUIRE_EQ(HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);
+    REQUIRE_EQ(HYPERVISOR_stack_switch(FLAT_KERNEL_SS, (uint64_t)(kstack + sizeof(kstack))), 0);
+    trap_hooks[6] = ud_hook;
+    user_target = 5;
+    last_nmi.rsp = 0;
+    printk("QEMU-MONITOR-REQUEST nmi\n");
+    enter_user_mode();
+    trap_hooks[6] = NULL;
+    seen = (struct nmi_seen){ last_nmi.rip, last_nmi.cs, last_nmi.rflags, last_nmi.rsp,
+                              last_nmi.mask_inside, last_nmi.cpu };
+    printk("platform NMI 3: %u on vCPU 0 at rip %#lx rsp %#lx (user loop %#lx-%#lx), cs %#lx, "
+           "%u on vCPU 1\n", nmi_count[0], seen.rip, seen.rsp, (uint64_t)user_spin_start,
+           (uint64_t)user_spin_end, seen.cs, nmi_count[1]);
+    settle();
+    CHECK_EQ(nmi_count[0], 5);
+    CHECK_EQ(nmi_count[1], 1);
+    CHECK_EQ(nmi_nested, 0);
+    CHECK_EQ(seen.cpu, 0);
+    /* The iret hypercall into user mode may return to the first instruction with the NMI. */
+    CHECK(seen.rip >= (uint64_t)user_spin_start && seen.rip <= (uint64_t)user_spin_end,
+          "rip %#lx", seen.rip);
+    CHECK_EQ(seen.cs & 0xffff, FLAT_USER_CS);
+    CHECK(seen.rsp > (uint64_t)ustack && seen.rsp <= (uint64_t)(ustack + sizeof(ustack)),
+          "rsp %#lx", seen.rsp);
+    CHECK_EQ(seen.mask_inside, 1);
 
     v1_stop = 1;
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_down, 1, NULL), 0);
