@@ -80,11 +80,31 @@ static bool nmi_work_ready;
 
 #define NMI_LOG_LINES 32        /* per CPU; the count of later ones is still kept */
 
+/* MCA banks of the boot CPU (0: no MCA, the MSRs are not read). */
+static unsigned mca_banks;
+
+#define MSR_MCG_CAP     0x179
+#define MSR_MCG_STATUS  0x17a
+#define MSR_MC_STATUS(i) (0x401 + 4 * (i))
+#define MSR_MC_ADDR(i)  (0x402 + 4 * (i))
+#define MCI_STATUS_VAL  (1ULL << 63)
+#define CR4_MCE         (1u << 6)
+
 static bool rsp_in_this_block(u64 rsp)
 {
     u64 top = (u64)(uintptr_t)get_cpu_info() + CPU_INFO_SIZE;
 
     return rsp >= top - STACK_SIZE && rsp < top;
+}
+
+/* What an IST handler interrupted, from the frame and this CPU's current vCPU. */
+static u8 interrupted(const struct cpu_regs *regs, const struct vcpu *v)
+{
+    if ((regs->cs & 3) == 3)
+        return v && v->arch.kernel_mode ? NMI_GUEST_KERNEL : NMI_GUEST_USER;
+    if (!rsp_in_this_block(regs->rsp))
+        return NMI_MICA_FOREIGN_STACK;
+    return v ? NMI_MICA : NMI_IDLE;
 }
 
 void do_nmi(struct cpu_regs *regs)
@@ -93,15 +113,8 @@ void do_nmi(struct cpu_regs *regs)
     unsigned cpu = (unsigned)ci->processor_id;
     struct nmi_record *r = &per_cpu(nmi_record, cpu);
     struct vcpu *v = ci->current;
-    u8 reason = 0, where;
+    u8 reason = 0, where = interrupted(regs, v);
     u64 bits = 0;
-
-    if ((regs->cs & 3) == 3)
-        where = v && v->arch.kernel_mode ? NMI_GUEST_KERNEL : NMI_GUEST_USER;
-    else if (!rsp_in_this_block(regs->rsp))
-        where = NMI_MICA_FOREIGN_STACK;
-    else
-        where = v ? NMI_MICA : NMI_IDLE;
 
     if (cpu == NMI_CPU) {
         reason = inb(0x61);
@@ -114,13 +127,15 @@ void do_nmi(struct cpu_regs *regs)
         if (!(reason & 0xc0))
             bits |= XEN_NMIREASON_unknown;
         if (opt_nmi[0] != 'd' && opt_nmi[0] != 'i') {
-            char line[160];
+            char line[200], who[24] = "no vCPU";
 
+            if (v)
+                snprintf(who, sizeof(who), "d%u v%u", v->domain->domid, v->vcpu_id);
             snprintf(line, sizeof(line),
-                     "NMI on CPU%u (%s; port 0x61 = %#x) while %s, with nmi=%s",
+                     "NMI on CPU%u (%s; port 0x61 = %#x) while %s %s, with nmi=%s",
                      cpu, reason & 0x80 ? "PCI system error (SERR)" :
                           reason & 0x40 ? "I/O check error" : "unknown reason",
-                     reason, where_names[where], opt_nmi);
+                     reason, who, where_names[where], opt_nmi);
             fatal_trap_report(regs, line);
         }
         if (reason & 0x40) {
@@ -205,6 +220,48 @@ static void nmi_work_interrupt(struct cpu_regs *regs)
         pr_info("CPU%u: further NMIs are not logged\n", cpu);
 }
 
+/*
+ * A machine check, wherever it struck: Mica recovers from none, so it
+ * stops the machine with the CPU and vCPU (found from the #MC IST stack,
+ * as for NMIs), MCG_STATUS and the first bank holding a valid error.
+ * Xen 4.17 does more (mcheck: corrected errors logged and polled, a
+ * recoverable one in a guest's memory handed to it as a vMCE); Mica does
+ * not, and says so.
+ */
+void do_machine_check(struct cpu_regs *regs)
+{
+    struct cpu_info *ci = get_cpu_info();
+    struct vcpu *v = ci->current;
+    char line[256], who[24] = "no vCPU";
+    u64 mcg = 0, status = 0, addr = 0;
+    unsigned bank = 0;
+
+    if (v)
+        snprintf(who, sizeof(who), "d%u v%u", v->domain->domid, v->vcpu_id);
+    if (mca_banks) {
+        mcg = rdmsr(MSR_MCG_STATUS);
+        for (bank = 0; bank < mca_banks; bank++) {
+            status = rdmsr(MSR_MC_STATUS(bank));
+            if (status & MCI_STATUS_VAL)
+                break;
+        }
+        if (bank < mca_banks && (status & (1ULL << 58)))       /* ADDRV */
+            addr = rdmsr(MSR_MC_ADDR(bank));
+    }
+    if (bank < mca_banks)
+        snprintf(line, sizeof(line),
+                 "machine check on CPU%u while %s %s: MCG_STATUS %#llx, bank %u status %#llx "
+                 "addr %#llx; Mica recovers from no machine check", (unsigned)ci->processor_id,
+                 who, where_names[interrupted(regs, v)], (unsigned long long)mcg, bank,
+                 (unsigned long long)status, (unsigned long long)addr);
+    else
+        snprintf(line, sizeof(line),
+                 "machine check on CPU%u while %s %s: MCG_STATUS %#llx, no bank holds a valid "
+                 "error; Mica recovers from no machine check", (unsigned)ci->processor_id, who,
+                 where_names[interrupted(regs, v)], (unsigned long long)mcg);
+    fatal_trap_report(regs, line);
+}
+
 const volatile u32 *nmi_seen_counter(void)
 {
     return &this_cpu(nmi_record).seen;
@@ -223,5 +280,16 @@ void nmi_init(void)
         pr_warn("nmi=%s: not dom0, ignore or fatal; taken as %s (its first letter decides, as on Xen)\n",
                 opt_nmi, opt_nmi[0] == 'd' ? "dom0" : opt_nmi[0] == 'i' ? "ignore" : "fatal");
     set_irq_handler(NMI_WORK_VECTOR, nmi_work_interrupt);
+    /*
+     * Machine checks reach do_machine_check() instead of shutting the CPU
+     * down (CR4.MCE off); secondary CPUs copy this CR4.  CPUID.1 EDX: MCE
+     * bit 7, MCA bit 14.
+     */
+    u32 a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    if (d & (1u << 14))
+        mca_banks = (unsigned)(rdmsr(MSR_MCG_CAP) & 0xff);
+    if (d & (1u << 7))
+        write_cr4(read_cr4() | CR4_MCE);
     __atomic_store_n(&nmi_work_ready, true, __ATOMIC_RELEASE);
 }

@@ -15,6 +15,9 @@
  *              CPU from its IST stack, logs what it interrupted and acts
  *              per `nmi=` (dom0 with no dom0 yet, ignore: boot goes on;
  *              fatal: the report)
+ *   mce-foreign waits on the same kind of foreign stack for a machine
+ *              check (QEMU's monitor command `mce`, sent by the boot
+ *              test): the report must name CPU0 and the bank
  *   lock-order take two locks against the lock order (CONFIG_DEBUG_LOCKS)
  *   ipi-lock   a function run by on_selected_cpus() takes a lock, which
  *              such functions must not (CONFIG_DEBUG_LOCKS)
@@ -182,6 +185,22 @@ void selftest_run(void)
         local_irq_disable();
         printk("selftest: NMI on a foreign stack handled, boot goes on\n");
         return;
+    } else if (!strcmp(opt_selftest, "mce-foreign")) {
+        u64 left = 1ULL << 32;
+
+        memset(foreign_stack + STACK_SIZE - CPU_INFO_SIZE, 0xa5, CPU_INFO_SIZE);
+        printk("selftest: waiting on a foreign stack for a machine check (QEMU monitor: mce)\n");
+        __asm__ volatile("mov %%rsp, %%rbx\n\t"
+                         "mov %[stack], %%rsp\n"
+                         "1:\tpause\n\t"
+                         "dec %[left]\n\t"
+                         "jnz 1b\n\t"
+                         "mov %%rbx, %%rsp"
+                         : [left] "+r"(left)
+                         : [stack] "r"(foreign_stack + STACK_SIZE / 2)
+                         : "rbx", "memory", "cc");
+        pr_err("selftest: no machine check arrived\n");
+        return;
     } else if (!strcmp(opt_selftest, "panic")) {
         panic("selftest: panic requested on the command line\n");
     } else if (!strcmp(opt_selftest, "lock-order")) {
@@ -196,7 +215,7 @@ void selftest_run(void)
         pr_err("selftest: ipi-lock needs CONFIG_DEBUG_LOCKS to be detected\n");
 #endif
     } else {
-        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign nmi-foreign panic lock-order ipi-lock panic-smp)\n",
+        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign nmi-foreign mce-foreign panic lock-order ipi-lock panic-smp)\n",
                opt_selftest);
         return;
     }

@@ -239,6 +239,9 @@ void do_trap(struct cpu_regs *regs)
         do_nmi(regs);
         return;
     }
+    /* #MC from a guest is the host's, never the guest's to handle. */
+    if (regs->vector == 18)
+        do_machine_check(regs);
     if (regs->vector == CALL_FUNCTION_VECTOR) {
         smp_call_function_interrupt();
         if ((regs->cs & 3) != 3)

@@ -23,6 +23,8 @@
  *  5. The same while vCPU 0 spins in guest user mode: the NMI arrives on
  *     the stack_switch stack with the user frame (CS RPL 3), and its iret
  *     goes back to user mode.
+ * With mce_wait=1 on its command line (boot test mce-guest only) it just
+ * spins in kernel mode for the machine check the boot test injects.
  * On Mica, run-guests also checks Mica's log (tests/guests/expected-log):
  * its NMI handler names the domain and vCPU each CPU was running.
  */
@@ -190,6 +192,14 @@ enum result test_main(void)
     unsigned c0;
     uint8_t mask_before;
 
+    if (cmdline_number("mce_wait", 0)) {
+        uint64_t left = LOOP_BOUND;
+
+        printk("waiting in guest kernel mode for a machine check\n");
+        while (--left)
+            __asm__ volatile("pause");
+        error_exit("no machine check arrived");
+    }
     REQUIRE_EQ(traps_install(), 0);     /* vector 2 included: our NMI callback */
     REQUIRE_EQ(events_init(), 0);
     REQUIRE_EQ(smp_init_boot_cpu(), 0);

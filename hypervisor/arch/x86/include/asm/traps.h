@@ -21,6 +21,8 @@ void do_trap(struct cpu_regs *regs);
 
 /* NMI handling (nmi.c): called from do_trap() on the NMI's own stack or the guest frame. */
 void do_nmi(struct cpu_regs *regs);
+/* #MC (nmi.c): a fatal report naming what it interrupted; does not return. */
+void do_machine_check(struct cpu_regs *regs) __attribute__((noreturn));
 /* NMIs taken on this CPU so far (self tests wait for one). */
 const volatile u32 *nmi_seen_counter(void);
 /* Sets up the deferred half of NMI handling; after lapic_init(). */
