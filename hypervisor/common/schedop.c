@@ -259,8 +259,13 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
             return -XEN_EINVAL;
         v->singleshot_deadline = 0;
         return 0;
-    case VCPUOP_register_vcpu_time_memory_area:
     case VCPUOP_send_nmi:
+        /* Any vCPU of the caller's domain, no argument (Xen: -EINVAL otherwise). */
+        if (arg)
+            return -XEN_EINVAL;
+        arch_vcpu_send_nmi(v);
+        return 0;
+    case VCPUOP_register_vcpu_time_memory_area:
         return -XEN_ENOSYS;     /* not implemented yet */
     default:
         return unknown_op(__HYPERVISOR_vcpu_op, (u32)cmd);

@@ -14,8 +14,10 @@ of scripts/run-tests) and, on failure, the tail of the log.
 import argparse
 import os
 import re
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 DEFAULT_CPU = "max,-smap,-smep,-pku,-la57"
@@ -42,13 +44,26 @@ def main():
                     help="exit: QEMU must end by itself; stopped: a --stop-on line must end it")
     ap.add_argument("--allow-crash", action="store_true",
                     help="crash markers are expected, not failures")
+    ap.add_argument("--monitor-on", action="append", default=[], metavar="REGEX=>COMMAND",
+                    help="once REGEX appears in the log, send COMMAND to QEMU's monitor")
     ap.add_argument("qemu_args", nargs="*")
     a = ap.parse_args()
 
+    triggers = []
+    for t in a.monitor_on:
+        if "=>" not in t:
+            print("FAIL: %s: --monitor-on wants REGEX=>COMMAND, got %r" % (a.name, t))
+            return 1
+        r, c = t.split("=>", 1)
+        triggers.append([re.compile(r), c, False])
+    mondir = tempfile.mkdtemp(prefix="mica-mon-")
+    monitor = os.path.join(mondir, "monitor")
     cmd = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg",
            "-cpu", os.environ.get("MICA_QEMU_CPU", DEFAULT_CPU),
            "-m", a.mem, "-smp", a.smp, "-display", "none",
-           "-serial", "file:" + a.log, "-monitor", "none", "-no-reboot",
+           "-serial", "file:" + a.log,
+           "-monitor", ("unix:%s,server=on,wait=off" % monitor) if triggers else "none",
+           "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-cdrom", a.iso] + a.qemu_args
     if os.path.exists(a.log):
@@ -57,6 +72,7 @@ def main():
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     end_kind = None
+    monitor_problems = []
     stop_res = [re.compile(p) for p in a.stop_on]
     if not a.allow_crash:
         stop_res += [re.compile(p) for p in CRASH_MARKERS]
@@ -69,6 +85,12 @@ def main():
             end_kind = "runaway output"
             break
         text = read_log(a.log)
+        for t in triggers:
+            if not t[2] and t[0].search(text):
+                t[2] = True
+                why = monitor_command(monitor, t[1])
+                if why:
+                    monitor_problems.append(why)
         if any(r.search(text) for r in stop_res):
             time.sleep(0.3)     # let the rest of the message reach the log
             end_kind = "stopped"
@@ -80,10 +102,16 @@ def main():
     if proc.poll() is None:
         proc.kill()
     qemu_out = proc.communicate()[0].decode(errors="replace")
+    if os.path.exists(monitor):
+        os.unlink(monitor)
+    os.rmdir(mondir)
     elapsed = time.monotonic() - start
     text = read_log(a.log)
 
-    problems = []
+    problems = list(monitor_problems)
+    for t in triggers:
+        if not t[2]:
+            problems.append("never sent %r: %r did not appear" % (t[1], t[0].pattern))
     if end_kind == "timeout":
         problems.append("timed out after %.0f s" % a.timeout)
     elif end_kind != a.end:
@@ -110,6 +138,30 @@ def main():
         return 1
     print("PASS: %s" % a.name)
     return 0
+
+
+def monitor_command(path, command):
+    """Sends one command to QEMU's human monitor at path; '' or why not."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(path)
+            buf = b""
+            while b"(qemu)" not in buf:
+                data = s.recv(4096)
+                if not data:
+                    return "the monitor closed before its prompt"
+                buf += data
+            s.sendall(command.encode() + b"\n")
+            buf = b""
+            while b"(qemu)" not in buf:
+                data = s.recv(4096)
+                if not data:
+                    break
+                buf += data
+    except OSError as e:
+        return "monitor %s: %s" % (path, e)
+    return ""
 
 
 def read_log(path):

@@ -21,6 +21,7 @@ enum {
     LAPIC_ICR_LOW = 0x300,
     LAPIC_ICR_HIGH = 0x310,
     LAPIC_LVT_TIMER = 0x320,
+    LAPIC_LVT_LINT1 = 0x360,
     LAPIC_TIMER_INITIAL = 0x380,
     LAPIC_TIMER_CURRENT = 0x390,
     LAPIC_TIMER_DIVIDE = 0x3e0,
@@ -34,6 +35,7 @@ enum {
 #define ICR_MODE_INIT (5u << 8)
 #define ICR_MODE_STARTUP (6u << 8)
 #define ICR_MODE_NMI (4u << 8)
+#define ICR_DEST_SELF (1u << 18)
 #define APIC_BASE_ENABLE (1ULL << 11)
 #define APIC_BASE_ADDR_MASK 0x000ffffffffff000ULL
 
@@ -99,6 +101,8 @@ void lapic_enable_this_cpu(void)
     lapic_write(LAPIC_TPR, 0);
     lapic_write(LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
     lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LAPIC_TIMER_VECTOR);
+    /* Platform NMIs (LINT1) reach CPU 0 only, as on Xen: lapic_init() unmasks its own. */
+    lapic_write(LAPIC_LVT_LINT1, LVT_MASKED | ICR_MODE_NMI);
 }
 
 void lapic_init(void)
@@ -112,6 +116,7 @@ void lapic_init(void)
               (unsigned long long)(base & APIC_BASE_ADDR_MASK));
 
     lapic_enable_this_cpu();
+    lapic_write(LAPIC_LVT_LINT1, ICR_MODE_NMI);        /* CPU 0 takes platform NMIs (nmi.c) */
     time_calibrate_window(window_ms, timer_start, timer_stop);
     u64 window_ns = tsc_to_ns(timer_tsc_stop - timer_tsc_start);
     ticks_per_ms = window_ns ? (u32)((u64)(0xffffffffu - timer_end) * 1000000 / window_ns)
@@ -185,6 +190,27 @@ bool lapic_send_startup(u32 apic_id, paddr_t entry)
 void lapic_send_ipi(u32 apic_id, unsigned vector)
 {
     icr_send(apic_id, ICR_LEVEL_ASSERT | vector);
+}
+
+/*
+ * Written from an NMI handler: only the low half of the ICR (the "self"
+ * shorthand ignores the destination in the high half), so code the NMI
+ * interrupted between its two ICR writes still sends where it meant to;
+ * the ICR is idle again before the handler returns.
+ */
+void lapic_self_ipi_from_nmi(unsigned vector)
+{
+    icr_wait_idle();
+    lapic_write(LAPIC_ICR_LOW, ICR_DEST_SELF | ICR_LEVEL_ASSERT | vector);
+    icr_wait_idle();
+}
+
+volatile u32 *lapic_nmi_icr_prepare(u32 apic_id, u32 *low)
+{
+    icr_wait_idle();
+    lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+    *low = ICR_LEVEL_ASSERT | ICR_MODE_NMI;
+    return (volatile u32 *)((uintptr_t)lapic + LAPIC_ICR_LOW);
 }
 
 bool lapic_send_nmi(u32 apic_id)

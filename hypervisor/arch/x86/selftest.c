@@ -10,6 +10,14 @@
  *              whose top holds a poisoned struct cpu_info: the handler runs
  *              on its IST stack, finds the real one, and boot goes on
  *              (a guest's RSP at the SYSCALL entry is such a stack, XSA-260)
+ *   nmi-foreign an NMI (sent to this CPU through its local APIC) taken
+ *              on the same kind of foreign stack: the handler finds its
+ *              CPU from its IST stack, logs what it interrupted and acts
+ *              per `nmi=` (dom0 with no dom0 yet, ignore: boot goes on;
+ *              fatal: the report)
+ *   mce-foreign waits on the same kind of foreign stack for a machine
+ *              check (QEMU's monitor command `mce`, sent by the boot
+ *              test): the report must name CPU0 and the bank
  *   lock-order take two locks against the lock order (CONFIG_DEBUG_LOCKS)
  *   ipi-lock   a function run by on_selected_cpus() takes a lock, which
  *              such functions must not (CONFIG_DEBUG_LOCKS)
@@ -21,7 +29,9 @@
 #include <asm/current.h>
 #include <asm/io.h>
 #include <asm/ipi.h>
+#include <asm/lapic.h>
 #include <asm/smp.h>
+#include <asm/traps.h>
 #include <asm/time.h>
 #include <mica/lib.h>
 #include <mica/param.h>
@@ -144,6 +154,53 @@ void selftest_run(void)
                          :: "r"(foreign_stack + STACK_SIZE / 2) : "rbx", "memory");
         printk("selftest: #DB on a foreign stack handled, boot goes on\n");
         return;
+    } else if (!strcmp(opt_selftest, "nmi-foreign")) {
+        const volatile u32 *seen = nmi_seen_counter();
+        u32 before = *seen, low;
+        volatile u32 *icr = lapic_nmi_icr_prepare(lapic_id(), &low);
+        u64 left = 1ULL << 32;
+
+        memset(foreign_stack + STACK_SIZE - CPU_INFO_SIZE, 0xa5, CPU_INFO_SIZE);
+        /* Sent and waited for on the foreign stack, calling nothing there. */
+        __asm__ volatile("mov %%rsp, %%rbx\n\t"
+                         "mov %[stack], %%rsp\n\t"
+                         "movl %[low], (%[icr])\n"
+                         "1:\tcmpl %[before], (%[seen])\n\t"
+                         "jne 2f\n\t"
+                         "pause\n\t"
+                         "dec %[left]\n\t"
+                         "jnz 1b\n"
+                         "2:\tmov %%rbx, %%rsp"
+                         : [left] "+r"(left)
+                         : [stack] "r"(foreign_stack + STACK_SIZE / 2), [low] "r"(low),
+                           [icr] "r"(icr), [before] "r"(before), [seen] "r"(seen)
+                         : "rbx", "memory", "cc");
+        if (*seen == before) {
+            pr_err("selftest: the NMI sent to this CPU never arrived\n");
+            return;
+        }
+        /* Its report comes from NMI_WORK_VECTOR, once interrupts are on. */
+        local_irq_enable();
+        udelay(10000);
+        local_irq_disable();
+        printk("selftest: NMI on a foreign stack handled, boot goes on\n");
+        return;
+    } else if (!strcmp(opt_selftest, "mce-foreign")) {
+        u64 left = 1ULL << 32;
+
+        memset(foreign_stack + STACK_SIZE - CPU_INFO_SIZE, 0xa5, CPU_INFO_SIZE);
+        printk("selftest: waiting on a foreign stack for a machine check (QEMU monitor: mce)\n");
+        __asm__ volatile("mov %%rsp, %%rbx\n\t"
+                         "mov %[stack], %%rsp\n"
+                         "1:\tpause\n\t"
+                         "dec %[left]\n\t"
+                         "jnz 1b\n\t"
+                         "mov %%rbx, %%rsp"
+                         : [left] "+r"(left)
+                         : [stack] "r"(foreign_stack + STACK_SIZE / 2)
+                         : "rbx", "memory", "cc");
+        pr_err("selftest: no machine check arrived\n");
+        return;
     } else if (!strcmp(opt_selftest, "panic")) {
         panic("selftest: panic requested on the command line\n");
     } else if (!strcmp(opt_selftest, "lock-order")) {
@@ -158,7 +215,7 @@ void selftest_run(void)
         pr_err("selftest: ipi-lock needs CONFIG_DEBUG_LOCKS to be detected\n");
 #endif
     } else {
-        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign panic lock-order ipi-lock panic-smp)\n",
+        pr_err("selftest: unknown test '%s' (known: fault-pf fault-ud fault-gp fault-de fault-df db-foreign nmi-foreign mce-foreign panic lock-order ipi-lock panic-smp)\n",
                opt_selftest);
         return;
     }

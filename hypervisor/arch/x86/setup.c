@@ -33,6 +33,7 @@
 #include <mica/param.h>
 #include <mica/sched.h>
 #include <mica/selftest.h>
+#include <asm/traps.h>
 #include <mica/version.h>
 
 #define MAX_USABLE_RANGES (BOOT_MAX_MMAP + BOOT_MAX_MODULES + 8)
@@ -279,6 +280,7 @@ void start_mica(u32 magic, u32 info_pa)
     ioapic_init(acpi.have_madt ? &acpi : NULL);
     time_init(acpi.have_hpet ? acpi.hpet_addr : 0);
     lapic_init();
+    nmi_init();
     uart_input_start();         /* routes through the I/O APIC to this CPU's LAPIC */
 
     print_banner();

@@ -120,6 +120,21 @@ static void fatal_exception(struct cpu_regs *regs)
     machine_crash_stop();
 }
 
+/* A fatal event that is no exception (nmi=fatal): the line, then as above. */
+void fatal_trap_report(struct cpu_regs *regs, const char *line)
+{
+    char stop[160];
+
+    smp_crash_stop_others(stop, sizeof(stop));
+    console_force_unlock();
+    printk("\n*** MICA PANIC: %s ***\n", line);
+    if (stop[0])
+        printk("%s\n", stop);
+    show_registers(regs);
+    show_stack_trace(regs->rip, regs->rbp);
+    machine_crash_stop();
+}
+
 static void dispatch_interrupt(struct cpu_regs *regs, unsigned v)
 {
     if (v == SPURIOUS_VECTOR)
@@ -214,9 +229,19 @@ static void handle_trap(struct cpu_regs *regs)
  */
 void do_trap(struct cpu_regs *regs)
 {
-    /* Another CPU is reporting a crash: this one stops here (does not return). */
-    if (regs->vector == 2)
+    /*
+     * NMI: another CPU reporting a crash stops this one here; any other
+     * is handled on the spot and returns straight to what it interrupted
+     * (arch/x86/nmi.c), whose IRETQ lets the next NMI in.
+     */
+    if (regs->vector == 2) {
         smp_crash_nmi();
+        do_nmi(regs);
+        return;
+    }
+    /* #MC from a guest is the host's, never the guest's to handle. */
+    if (regs->vector == 18)
+        do_machine_check(regs);
     if (regs->vector == CALL_FUNCTION_VECTOR) {
         smp_call_function_interrupt();
         if ((regs->cs & 3) != 3)

@@ -16,6 +16,12 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next);
 /* Enters next's saved frame; never returns. */
 void arch_enter_vcpu(struct vcpu *next) __attribute__((noreturn));
 
+/*
+ * VCPUOP_send_nmi: marks a virtual NMI pending for v (one at most) and
+ * kicks it, so it is delivered at v's next return to the guest.
+ */
+void arch_vcpu_send_nmi(struct vcpu *v);
+
 /* Waits for an interrupt with interrupts enabled, then disables them. */
 void arch_idle_wait(void);
 

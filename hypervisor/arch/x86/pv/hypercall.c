@@ -70,6 +70,43 @@ static long do_stack_switch(u64 ss, u64 sp)
     return 0;
 }
 
+/*
+ * The NMI callback is vector 2 of the virtual IDT, as on Xen 4.17: events
+ * masked on entry, kernel CS.  A vCPU 0 whose domain has an NMI reason
+ * noted (nmi=dom0) gets the NMI it may have missed while it had none.
+ */
+static long register_nmi_callback(struct vcpu *v, u64 address)
+{
+    if (!guest_code_address_ok(address))
+        return -XEN_EINVAL;
+    v->arch.traps[2] = (struct guest_trap){
+        .address = address,
+        .cs = RING3_CS64,
+        .flags = GUEST_TRAP_MASK_EVENTS,
+    };
+    if (v->vcpu_id == 0 && READ_ONCE(v->domain->shared_info->arch.nmi_reason))
+        __atomic_store_n(&v->arch.nmi_pending, true, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static long do_nmi_op(unsigned cmd, u64 arg)
+{
+    struct vcpu *v = current_vcpu();
+    struct xennmi_callback cb;
+
+    switch (cmd) {
+    case XENNMI_register_callback:
+        if (copy_from_guest(&cb, arg, sizeof(cb)))
+            return -XEN_EFAULT;
+        return register_nmi_callback(v, cb.handler_address);
+    case XENNMI_unregister_callback:
+        v->arch.traps[2] = (struct guest_trap){ 0 };
+        return 0;
+    default:
+        return -XEN_ENOSYS;
+    }
+}
+
 static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64 address)
 {
     bool mask = flags & CALLBACKF_mask_events;
@@ -87,8 +124,7 @@ static long register_callback(struct vcpu *v, unsigned type, unsigned flags, u64
         v->arch.syscall_cb = (struct guest_callback){ address, mask };
         return 0;
     case CALLBACKTYPE_nmi:
-        v->arch.nmi_cb = (struct guest_callback){ address, true };
-        return 0;
+        return register_nmi_callback(v, address);
     case CALLBACKTYPE_syscall32:
         v->arch.syscall32_cb = (struct guest_callback){ address, mask };
         return 0;
@@ -133,7 +169,7 @@ static long do_callback_op(int cmd, u64 arg)
             return -XEN_EFAULT;
         if (u.type != CALLBACKTYPE_nmi)
             return -XEN_EINVAL;
-        v->arch.nmi_cb.address = 0;
+        v->arch.traps[2] = (struct guest_trap){ 0 };
         return 0;
     }
     default:
@@ -223,6 +259,7 @@ static void do_iret(struct cpu_regs *regs)
     }
     regs->rax = c.rax;
     v->vcpu_info->evtchn_upcall_mask = !(c.rflags & (1u << 9));
+    v->arch.nmi_masked = false;     /* any iret ends a virtual NMI, as on Xen */
 }
 
 static long do_physdev_op(int cmd, u64 arg)
@@ -404,6 +441,7 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
     case __HYPERVISOR_set_segment_base: return do_set_segment_base((unsigned)a[0], a[1]);
     case __HYPERVISOR_sched_op:         return do_sched_op((int)a[0], a[1]);
     case __HYPERVISOR_callback_op:      return do_callback_op((int)a[0], a[1]);
+    case __HYPERVISOR_nmi_op:           return do_nmi_op((unsigned)a[0], a[1]);
     case __HYPERVISOR_event_channel_op: return do_event_channel_op((int)a[0], a[1]);
     case __HYPERVISOR_physdev_op:       return do_physdev_op((int)a[0], a[1]);
     case __HYPERVISOR_sysctl:           return do_sysctl(a[0]);

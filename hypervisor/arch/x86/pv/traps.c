@@ -346,6 +346,33 @@ bool pv_sysenter_single_step(struct cpu_regs *regs)
     return true;
 }
 
+/*
+ * A virtual NMI (nmi=dom0, VCPUOP_send_nmi) goes to the NMI callback,
+ * vector 2 of the virtual IDT, unless one is being handled: then it waits
+ * for the guest's iret hypercall (Xen 4.17's async_exception_mask).  With
+ * no callback it is dropped, as on Xen (which logs "Unhandled" the same way).
+ */
+static void deliver_nmi(struct vcpu *v, struct cpu_regs *regs)
+{
+    const struct guest_trap *t = &v->arch.traps[2];
+
+    if (v->arch.nmi_masked || !__atomic_load_n(&v->arch.nmi_pending, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&v->arch.nmi_pending, false, __ATOMIC_RELEASE);
+    if (!t->address) {
+        static unsigned reported;
+
+        if (reported < 8) {
+            reported++;
+            pr_warn("d%u v%u: virtual NMI with no NMI callback registered: dropped\n",
+                    v->domain->domid, v->vcpu_id);
+        }
+        return;
+    }
+    if (pv_bounce(v, regs, t->address, false, 0, t->flags & GUEST_TRAP_MASK_EVENTS))
+        v->arch.nmi_masked = true;
+}
+
 /* Delivers a pending event upcall if the guest has events unmasked. */
 static void deliver_events(struct vcpu *v, struct cpu_regs *regs)
 {
@@ -373,6 +400,7 @@ void pv_exit_to_guest(struct cpu_regs *regs)
     v = current_vcpu();
     maybe_update_vcpu_time(v, now_ns());
     pv_deliver_pending_debug(v, regs);
+    deliver_nmi(v, regs);
     deliver_events(v, regs);
     /*
      * A hypercall by a SYSCALL in the last bytes below the canonical

@@ -295,7 +295,6 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
         c->failsafe_callback_eip, (c->flags & VGCF_failsafe_disables_events) != 0 };
     v->arch.syscall_cb = (struct guest_callback){
         c->syscall_callback_eip, (c->flags & VGCF_syscall_disables_events) != 0 };
-    v->arch.nmi_cb = (struct guest_callback){ 0, true };
     /* As on Xen, debug registers the rules refuse are simply left clear. */
     memset(v->arch.debugreg, 0, sizeof(v->arch.debugreg));
     v->arch.debugreg[6] = DR6_DEFAULT;

@@ -53,7 +53,17 @@ struct arch_vcpu {
     u64 ldt_base;                   /* MMUEXT_SET_LDT: guest linear address */
     u32 ldt_ents;
     mfn_t ldt_frames[16];           /* LDT pages mapped in the view (seg_desc), 0 = none */
-    struct guest_callback event_cb, failsafe_cb, syscall_cb, nmi_cb;
+    /* The NMI callback is traps[2], as on Xen (CALLBACKTYPE_nmi, nmi_op or set_trap_table). */
+    struct guest_callback event_cb, failsafe_cb, syscall_cb;
+    /*
+     * Virtual NMI (arch/x86/nmi.c, pv/traps.c): nmi_pending is set by any
+     * CPU with an atomic exchange (nmi=dom0's forwarding, VCPUOP_send_nmi)
+     * and cleared by the CPU that delivers it while running this vCPU;
+     * nmi_masked is the vCPU's own (set when an NMI is delivered, cleared
+     * by its iret hypercall), touched only while it runs or by its setup.
+     */
+    bool nmi_pending;
+    bool nmi_masked;
     struct guest_callback syscall32_cb, sysenter_cb;    /* 32-bit user code */
     /* Their code selectors: only kept, for ext_vcpucontext (save/restore). */
     u16 syscall32_cs, sysenter_cs;

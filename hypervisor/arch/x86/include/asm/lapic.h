@@ -16,6 +16,14 @@ bool lapic_send_startup(u32 apic_id, paddr_t entry);   /* entry: 4 KiB aligned, 
 void lapic_send_ipi(u32 apic_id, unsigned vector);
 /* An NMI to apic_id (stopping CPUs on a crash); false if the ICR stayed busy. */
 bool lapic_send_nmi(u32 apic_id);
+/* A fixed interrupt on vector to this CPU, safe to send from an NMI handler. */
+void lapic_self_ipi_from_nmi(unsigned vector);
+/*
+ * Self tests: addresses the next ICR command to apic_id and returns the
+ * ICR's low half and, in *low, the value that sends it an NMI, for code
+ * that must send it without calling anything (on a foreign stack).
+ */
+volatile u32 *lapic_nmi_icr_prepare(u32 apic_id, u32 *low);
 void lapic_eoi(void);
 /* Timer ticks (after the divider) per millisecond. */
 u32 lapic_timer_ticks_per_ms(void);

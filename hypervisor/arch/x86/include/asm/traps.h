@@ -10,6 +10,7 @@
 #define UART_VECTOR          0xf1
 #define RESCHEDULE_VECTOR    0xf2   /* another CPU made work for this one */
 #define CALL_FUNCTION_VECTOR 0xf3   /* another CPU waits for this one to run a function (asm/ipi.h) */
+#define NMI_WORK_VECTOR      0xf4   /* an NMI handler left work for this CPU (nmi.c) */
 
 typedef void (*irq_handler_t)(struct cpu_regs *regs);
 
@@ -17,6 +18,17 @@ typedef void (*irq_handler_t)(struct cpu_regs *regs);
 void set_irq_handler(unsigned vector, irq_handler_t handler);
 
 void do_trap(struct cpu_regs *regs);
+
+/* NMI handling (nmi.c): called from do_trap() on the NMI's own stack or the guest frame. */
+void do_nmi(struct cpu_regs *regs);
+/* #MC (nmi.c): a fatal report naming what it interrupted; does not return. */
+void do_machine_check(struct cpu_regs *regs) __attribute__((noreturn));
+/* NMIs taken on this CPU so far (self tests wait for one). */
+const volatile u32 *nmi_seen_counter(void);
+/* Sets up the deferred half of NMI handling; after lapic_init(). */
+void nmi_init(void);
+/* Reports regs as a fatal event headed by line and stops the machine. */
+void fatal_trap_report(struct cpu_regs *regs, const char *line) __attribute__((noreturn));
 
 /* Prints a stack trace starting from the frame pointer rbp. */
 void show_stack_trace(u64 rip, u64 rbp);
