@@ -145,17 +145,28 @@ out_cfg:
 
 int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv)
 {
+    bool drop_snapshots = false;
+    const struct cli_flag flags[] = { { "snapshots-metadata", &drop_snapshots, NULL, 0 },
+                                      { NULL, NULL, NULL, 0 } };
     const char *wanted;
     char *name;
     struct store store;
-    int rc;
-    if (!defs_begin_named(cmd, argc, argv, NULL, true, &store, &wanted, &name, &rc))
+    int rc, lock_fd;
+    if (!defs_begin_named(cmd, argc, argv, flags, true, &store, &wanted, &name, &rc))
         return rc;
+    if ((rc = snapshots_undefine_begin(cmd, &store, name, drop_snapshots, &lock_fd)) !=
+        VMCTL_EXIT_OK)
+        goto out;
     char err[512];
-    if (store_remove(&store, name, err, sizeof(err)) < 0)
+    bool undefined = store_remove(&store, name, err, sizeof(err)) == 0;
+    if (!undefined)
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", err);
-    else
+    int snap_rc = snapshots_undefine_finish(cmd, &store, name, lock_fd, undefined);
+    if (undefined) {
         printf("Domain '%s' undefined\n", name);
+        rc = snap_rc;
+    }
+out:
     free(name);
     store_fini(&store);
     return rc;

@@ -12,6 +12,7 @@
  * The file's reader side is cmd_restore.c.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,17 @@
 #define ENTRIES_PER_PAGE 512u
 #define INVALID_MFN (~(uint64_t)0)
 
+
+/* The signal (SIGINT, SIGTERM, SIGHUP) that asked vmctl save to stop, or
+   0.  Set by the handler cmd_save installs; read where the save can stop
+   cleanly: while waiting for the suspend, and between page batches.
+   Other users of these functions (vmctl migrate) install no handler. */
+static volatile sig_atomic_t save_signal;
+
+static void on_save_signal(int sig)
+{
+    save_signal = sig;
+}
 
 int save_fail(struct save *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int save_fail(struct save *s, const char *fmt, ...)
@@ -150,6 +162,12 @@ static int write_pages(struct save *s)
     if (!buf)
         return save_fail(s, "out of memory for a page batch");
     for (uint64_t base = 0; base < s->nr_pfns; base += MS_MAX_BATCH) {
+        if (save_signal) {
+            save_fail(s, "interrupted by signal %d (%s) after %llu of %llu PFNs",
+                      (int)save_signal, strsignal(save_signal), (unsigned long long)base,
+                      (unsigned long long)s->nr_pfns);
+            goto out;
+        }
         uint32_t n = (uint32_t)(s->nr_pfns - base < MS_MAX_BATCH ? s->nr_pfns - base
                                                                  : MS_MAX_BATCH);
         size_t nmap = 0;
@@ -462,13 +480,42 @@ int save_stream_tail(struct save *s, const struct vcpu_guest_context *ctx0,
     return 0;
 }
 
+/* After a signal while the suspend request is pending: withdraw it, unless
+   the guest has already taken it (Linux's handler reads control/shutdown
+   and writes "" back in one transaction, then suspends).  Our read and
+   write are one transaction too, so exactly one side takes the request.
+   0: withdrawn, the guest runs on; 1: the guest took it and suspends. */
+static int withdraw_suspend(struct mica_xs *xs, const char *path)
+{
+    for (int tries = 0; tries < 20; tries++) {
+        uint32_t tx;
+        char *v = NULL;
+        if (mica_xs_tx_start(xs, &tx))
+            break;
+        int r = mica_xs_read(xs, tx, path, &v);
+        bool pending = r == 0 && v && strcmp(v, "suspend") == 0;
+        free(v);
+        if (pending)
+            mica_xs_write(xs, tx, path, "");
+        r = mica_xs_tx_end(xs, tx, true);
+        if (r == -EAGAIN)
+            continue;
+        return r == 0 && pending ? 0 : 1;
+    }
+    return 1; /* cannot tell: wait for the suspend, then resume */
+}
+
 /* Asks the guest to suspend and waits for SHUTDOWN_suspend; on time-out
-   the request is withdrawn and the guest runs on. */
+   the request is withdrawn and the guest runs on.  After a signal
+   (save_signal), the request is withdrawn if the guest has not taken it
+   yet (failure, nothing to resume); if it has, this still waits for the
+   suspend and returns 0, and the caller resumes the guest. */
 int suspend_guest(struct save *s, unsigned long timeout_s)
 {
     struct mica_xs *xs = hv_xenstore(s->hv);
     char path[96];
     int r;
+    bool taken = false;
 
     if (!xs)
         return save_fail(s, "%s", hv_error(s->hv));
@@ -488,6 +535,14 @@ int suspend_guest(struct save *s, unsigned long timeout_s)
         if (life.shutdown || life.dying)
             return save_fail(s, "domain %u shut down (%s) instead of suspending", s->domid,
                              hv_reason_name(life.reason));
+        if (save_signal && !taken) {
+            if (withdraw_suspend(xs, path) == 0)
+                return save_fail(s, "interrupted by signal %d (%s) before domain %u "
+                                    "suspended; the request was withdrawn, it runs on, "
+                                    "nothing was saved", (int)save_signal,
+                                 strsignal(save_signal), s->domid);
+            taken = true; /* it is suspending: wait, then the caller resumes it */
+        }
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((unsigned long)(now.tv_sec - start.tv_sec) >= timeout_s) {
             mica_xs_write(xs, 0, path, "");
@@ -495,7 +550,7 @@ int suspend_guest(struct save *s, unsigned long timeout_s)
                                 "answer control/shutdown = suspend?); it runs on, "
                                 "nothing was saved", s->domid, timeout_s);
         }
-        if (hv_wait_release(s->hv, 1000) != HV_OK)
+        if (hv_wait_release(s->hv, save_signal ? 100 : 1000) != HV_OK)
             usleep(250 * 1000);
     }
 }
@@ -540,6 +595,15 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
     int rc = defs_connect_running(cmd, wanted, &s.hv, &domid);
     if (rc != VMCTL_EXIT_OK)
         return rc;
+    /* From the suspend request on, SIGINT/SIGTERM/SIGHUP stop the save
+       cleanly (request withdrawn, or partial file removed and the guest
+       resumed) instead of ending vmctl with the guest suspended.  SIGKILL
+       (the OOM killer) cannot be caught: see docs/state-files.md. */
+    struct sigaction sa = { .sa_handler = on_save_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     s.domid = (uint16_t)domid;
     s.mica = hv_mica(s.hv);
     int r;
@@ -584,6 +648,12 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
         fputc('\n', stderr);
     if (s.writer_open)
         ms_writer_abort(&s.w);
+    if (rc == VMCTL_EXIT_OK && save_signal) {
+        /* The file is whole; the guest is still suspended: keep both as a
+           completed save would, and say so. */
+        cli_warn(cmd, "signal %d (%s) came after %s was complete; finishing the save",
+                 (int)save_signal, strsignal(save_signal), file);
+    }
     if (rc != VMCTL_EXIT_OK) {
         cli_fail(cmd, rc, "saving domain '%s' failed: %s; no file written", wanted, s.err);
         resume_cancelled(&s, &ctx0);

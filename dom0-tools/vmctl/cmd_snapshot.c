@@ -738,3 +738,70 @@ int cmd_snapshot_dumpxml(const struct vmctl_command *cmd, int argc, char **argv)
     snap_cmd_end(&c);
     return rc;
 }
+
+/* ---- vmctl undefine and the snapshot directory ---- */
+
+int snapshots_undefine_begin(const struct vmctl_command *cmd, const struct store *store,
+                             const char *domain, bool drop_metadata, int *lock_fd)
+{
+    struct snapdir sd;
+    *lock_fd = -1;
+    int rc = snapdir_open(cmd, store, domain, false, &sd);
+    if (sd.lock_fd < 0) {
+        snapdir_free(&sd);
+        return rc; /* no snapshot directory, or it could not be opened/locked */
+    }
+    if (rc != VMCTL_EXIT_OK && !drop_metadata) {
+        snapdir_free(&sd);
+        return cli_fail(cmd, rc, "'%s' is still defined; undefine it with --snapshots-metadata "
+                        "to remove %s as it is", domain, sd.dir);
+    }
+    if (rc == VMCTL_EXIT_OK && sd.n && !drop_metadata) {
+        char names[300] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < sd.n && used < sizeof(names) - 40; i++)
+            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+                                     sd.metas[i].name);
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot undefine '%s': it has %zu snapshot%s (%s%s); "
+                      "delete them with 'vmctl snapshot-delete', or give --snapshots-metadata to "
+                      "remove their metadata and memory images from %s (the disk images and their "
+                      "snapshot layers stay); nothing was changed", domain, sd.n,
+                      sd.n == 1 ? "" : "s", names, used >= sizeof(names) - 40 ? ", ..." : "",
+                      sd.dir);
+        snapdir_free(&sd);
+        return rc;
+    }
+    *lock_fd = sd.lock_fd;
+    sd.lock_fd = -1;
+    snapdir_free(&sd);
+    return VMCTL_EXIT_OK;
+}
+
+int snapshots_undefine_finish(const struct vmctl_command *cmd, const struct store *store,
+                              const char *domain, int lock_fd, bool undefined)
+{
+    int rc = VMCTL_EXIT_OK;
+    if (lock_fd < 0)
+        return rc;
+    if (undefined) {
+        char dir[2048], path[SNAP_PATH_MAX + 300];
+        snprintf(dir, sizeof(dir), "%s/snapshots/%s", store->dir, domain);
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, ".lock")) {
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                if (unlink(path) < 0 && rc == VMCTL_EXIT_OK)
+                    rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "the definition is gone, but %s could "
+                                  "not be removed: %s", path, strerror(errno));
+            }
+        if (d)
+            closedir(d);
+        snprintf(path, sizeof(path), "%s/.lock", dir);
+        if (rc == VMCTL_EXIT_OK && (unlink(path) < 0 || rmdir(dir) < 0))
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "the definition is gone, but %s could not be "
+                          "removed: %s", dir, strerror(errno));
+    }
+    close(lock_fd);
+    return rc;
+}

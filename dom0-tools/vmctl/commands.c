@@ -27,10 +27,16 @@ const struct vmctl_command vmctl_commands[] = {
       "Does not need the hypervisor.\n"
       "Exit status: 0 defined, 3 invalid definition, 6 name or UUID taken.\n",
       cmd_define },
-    { "undefine", "NAME", "Remove a stored definition",
+    { "undefine", "[--snapshots-metadata] NAME", "Remove a stored definition",
       "Removes the stored definition of NAME (a name or UUID).  A running domain\n"
-      "keeps running.  Does not need the hypervisor.\n"
-      "Exit status: 0 removed, 4 no such definition.\n",
+      "keeps running.  As virsh undefine, a domain that has snapshots is refused\n"
+      "(nothing changes) unless:\n"
+      "  --snapshots-metadata  also remove its snapshots' metadata and memory\n"
+      "                        images ($MICA_STATE_DIR/snapshots/NAME/); its disk\n"
+      "                        images and their snapshot layers stay\n"
+      "An empty snapshot directory goes with the definition.\n"
+      "Does not need the hypervisor.\n"
+      "Exit status: 0 removed, 1 refused or failed, 4 no such definition.\n",
       cmd_undefine },
     { "start", "NAME", "Start a stored domain",
       "Starts the domain stored as NAME (a name or UUID), checking again that\n"

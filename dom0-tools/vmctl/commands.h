@@ -2,6 +2,7 @@
 #ifndef VMCTL_COMMANDS_H
 #define VMCTL_COMMANDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cli.h"
@@ -9,6 +10,16 @@
 int cmd_validate(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_define(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_undefine(const struct vmctl_command *cmd, int argc, char **argv);
+/* vmctl undefine and a domain's snapshot directory (cmd_snapshot.c), as
+   virsh undefine: a domain with snapshots is refused unless drop_metadata
+   (--snapshots-metadata).  begin locks the directory (*lock_fd, -1 when
+   there is none); finish, after the definition is removed (undefined),
+   removes the directory, and unlocks.  vmctl exit statuses. */
+struct store;
+int snapshots_undefine_begin(const struct vmctl_command *cmd, const struct store *store,
+                             const char *domain, bool drop_metadata, int *lock_fd);
+int snapshots_undefine_finish(const struct vmctl_command *cmd, const struct store *store,
+                              const char *domain, int lock_fd, bool undefined);
 int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_list(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_info(const struct vmctl_command *cmd, int argc, char **argv);

@@ -33,7 +33,7 @@
 /* xc_domain_get_native_protocol() of a 64-bit PV domain. */
 #define PROTOCOL_X86_64 "x86_64-abi"
 /* How long netback may take to make vifD.N after the nodes appear. */
-#define VIF_APPEAR_MS 10000
+#define VIF_APPEAR_MS 30000
 /* How long a released loop device may stay held by a closing blkback. */
 #define LOOP_RELEASE_MS 5000
 
@@ -631,6 +631,67 @@ static void vif_write(struct writer *w, uint32_t domid, const struct domcfg_nic 
     put(w, be, "hotplug-status", "");
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What netback wrote with xenbus_dev_fatal() for this back-end, if anything
+   ("error/backend/vif/D/N/error" under dom0's home), or NULL. */
+static char *backend_fatal(struct mica_xs *xs, uint32_t domid, unsigned devid)
+{
+    char dir[160];
+    snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/vif/%u/%u", domid, devid);
+    return read_at(xs, dir, "error");
+}
+
+/* Waits until the kernel finds the network interface by name.  netback
+   registers vifD.N in its probe; register_netdevice() adds the sysfs
+   entry (and sends the "add" uevent) before it puts the device on the
+   list that name lookups search, so /sys/class/net/NAME can exist while
+   SIOCGIFFLAGS on NAME still fails with ENODEV.  Xen's hotplug scripts
+   never see that window: they run on netback's "online" uevent, sent after
+   register_netdev() has returned.  Here the name lookup (SIOCGIFINDEX,
+   through if_nametoindex) is the test.  Gives up early if netback reported
+   a fatal error for the back-end. */
+static int vif_wait(struct mica_xs *xs, uint32_t domid, unsigned devid, const char *name,
+                    char *err, size_t errlen)
+{
+    long long deadline = now_ms() + VIF_APPEAR_MS;
+    for (unsigned polls = 0;; polls++) {
+        if (if_nametoindex(name))
+            return 0;
+        if (polls % 25 == 24) {
+            char *fatal = backend_fatal(xs, domid, devid);
+            if (fatal) {
+                int rc = devices_failf(err, errlen, -EIO, "dom0's netback gave up on the "
+                                       "back-end of %s: %s", name, fatal);
+                free(fatal);
+                return rc;
+            }
+        }
+        if (now_ms() >= deadline)
+            break;
+        devices_sleep_ms(20);
+    }
+    return devices_failf(err, errlen, -ETIMEDOUT, "dom0's netback made no interface %s within "
+                         "%d s (is the xen-netback module loaded in dom0? is dom0 short of "
+                         "memory?)", name, VIF_APPEAR_MS / 1000);
+}
+
+/* Sets IFF_UP; an ENODEV (the name not yet, or no longer, found) is retried
+   until the deadline of vif_wait. */
+static int iface_up_wait(const char *name)
+{
+    long long deadline = now_ms() + VIF_APPEAR_MS;
+    int rc;
+    while ((rc = iface_up(name)) == -ENODEV && now_ms() < deadline)
+        devices_sleep_ms(20);
+    return rc;
+}
+
 /* netback makes vifDOMID.HANDLE when it sees the nodes; vmctl then does
    vif-bridge's part: rename (<target dev>), up, onto the bridge. */
 static int vif_plug(struct mica_xs *xs, uint32_t domid, const struct domcfg_nic *n,
@@ -639,23 +700,16 @@ static int vif_plug(struct mica_xs *xs, uint32_t domid, const struct domcfg_nic 
     char made[IFNAMSIZ], be[128], path[160];
     snprintf(made, sizeof(made), "vif%u.%u", domid, devid);
     const char *name = made;
-    int waited = 0;
-    while (!iface_exists(made) && waited < VIF_APPEAR_MS) {
-        devices_sleep_ms(20);
-        waited += 20;
-    }
-    if (!iface_exists(made))
-        return devices_failf(err, errlen, -ETIMEDOUT, "dom0's netback made no interface %s within %d "
-                     "s (is the xen-netback module loaded in dom0?)", made,
-                     VIF_APPEAR_MS / 1000);
     int rc;
+    if ((rc = vif_wait(xs, domid, devid, made, err, errlen)))
+        return rc;
     if (n->target_dev) {
         if ((rc = iface_rename(made, n->target_dev)))
             return devices_failf(err, errlen, rc, "renaming %s to %s failed: %s", made, n->target_dev,
                          strerror(-rc));
         name = n->target_dev;
     }
-    if ((rc = iface_up(name)))
+    if ((rc = iface_up_wait(name)))
         return devices_failf(err, errlen, rc, "bringing %s up failed: %s", name, strerror(-rc));
     if ((rc = bridge_port(n->bridge, name, true)))
         return devices_failf(err, errlen, rc, "adding %s to bridge %s failed: %s", name, n->bridge,

@@ -109,7 +109,8 @@ CHECKS_XL_SAVE = ["xl-save", "xl-restore", "xl-restore-counts",
 # part of domu-tiny, or alone as the domu-snap test.
 CHECKS_SNAP = ["daemon-xenstored", "daemon-micaconsoled", "snap-qcow2-served", "snap-create",
                "snap-list", "snap-revert-memory", "snap-revert-disk", "snap-revert-missing",
-               "snap-delete-middle", "snap-delete-keeps-others", "snap-delete-all",
+               "snap-delete-middle", "snap-delete-keeps-others", "snap-undefine-refused",
+               "snap-delete-all", "snap-undefine-metadata",
                "snap-nothing-left", "clone-template-refused", "clone-make", "clone-boot",
                "clone-disk-use", "clone-nothing-left", "clone-memory-back"]
 # Live migration to the same host (docs/migration.md): part of domu-tiny,

@@ -229,6 +229,26 @@ run define "$work/dump1.xml";   expect "define the dump" 0 stdout "(UUID $uuid)"
 run dumpxml good
 cmp -s "$work/out" "$work/dump1.xml" && pass "dumpxml round trip is stable" || fail "dumpxml round trip is stable" "$(diff "$work/dump1.xml" "$work/out" | head -5)"
 
+# undefine as virsh undefine: refused while the domain has snapshots,
+# unless --snapshots-metadata, which removes the snapshot directory too.
+sd=$MICA_STATE_DIR/snapshots/good
+mkdir -p "$sd"
+printf '%s' "<domainsnapshot><name>s1</name><state>disk-snapshot</state><creationTime>1</creationTime><memory snapshot='no'/><disks><disk name='xvda' snapshot='no'/></disks><domain><name>good</name><uuid>$uuid</uuid></domain></domainsnapshot>" > "$sd/s1.xml"
+run undefine good;              expect "undefine with a snapshot refused" 1 stderr "cannot undefine 'good': it has 1 snapshot (s1)"
+[ -e "$MICA_STATE_DIR/domains/good.xml" ] && [ -e "$sd/s1.xml" ] && pass "refused undefine changes nothing" || fail "refused undefine changes nothing" "$(ls -R "$MICA_STATE_DIR")"
+run undefine --snapshots-metadata good; expect "undefine --snapshots-metadata" 0 stdout "Domain 'good' undefined"
+[ ! -e "$MICA_STATE_DIR/domains/good.xml" ] && [ ! -e "$sd" ] && pass "undefine --snapshots-metadata removes the snapshot directory" || fail "undefine --snapshots-metadata removes the snapshot directory" "$(ls -R "$MICA_STATE_DIR")"
+run define "$work/dump1.xml";   expect "define again after undefine --snapshots-metadata" 0 stdout "(UUID $uuid)"
+mkdir -p "$sd"; : > "$sd/.lock"; echo s9 > "$sd/current"
+run undefine good;              expect "undefine with an empty snapshot directory" 0 stdout "Domain 'good' undefined"
+[ ! -e "$sd" ] && pass "an empty snapshot directory goes with the definition" || fail "an empty snapshot directory goes with the definition" "$(ls -A "$sd")"
+run define "$work/dump1.xml";   expect "define again" 0 stdout "(UUID $uuid)"
+
+# A file from Xen's xl save (xl's header first) is named as such.
+printf 'Xen saved domain, xl format\n \0 \r\4\3\2\1' > "$work/xen.save"
+head -c 4096 /dev/zero >> "$work/xen.save"
+run restore "$work/xen.save";   expect "restore of an xl save file" 3 stderr "was written by Xen's 'xl save'"
+
 # vCPU pins (<vcpu cpuset>, <cputune><vcpupin>): kept by define, shown by
 # info, written back by dumpxml as given, and the dump defines again.
 write_domain "$work/pins.xml" pins "" "
