@@ -118,15 +118,20 @@ CHECKS_SNAP = ["daemon-xenstored", "daemon-micaconsoled", "snap-qcow2-served", "
 CHECKS_MIGRATE = ["daemon-xenstored", "daemon-micaconsoled", "domu-migrate-not-mica",
                   "domu-migrate-cut", "domu-migrate", "domu-migrate-counts",
                   "domu-migrate-memory", "domu-migrate-memory-back"]
+# xl migrate xl1 localhost (part of xl-compat; alone: the xl-migrate test),
+# and on Mica the exact free memory after it.
+CHECKS_XL_MIGRATE = ["xl-migrate", "xl-migrate-counts"]
 # xl-compat: Debian's xl on a Linux domU (tests/dom0/mica-xl-test).
 CHECKS_XL = ["bench-xenstored", "bench-xenconsoled", "xl-info", "xl-dmesg", "xl-dmesg-clear",
              "xl-sched-global", "xl-sched-global-range",
              "xl-create-xl1", "xl-boot-xl1", "xl-list", "xl-pause-unpause",
              "xl-sched-credit", "xl-vcpu-list", "xl-vcpu-pin", "xl-vcpu-pin-absent",
-             "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy"] + CHECKS_XL_SAVE
+             "xl-console", "xl-mem-set-down", "xl-mem-set-up", "xl-reboot",
+             "xl-shutdown", "xl-create-xl2", "xl-boot-xl2", "xl-destroy"] + CHECKS_XL_SAVE + \
+    CHECKS_XL_MIGRATE
 # ... on Mica also: vmctl agrees with xl, and free memory comes back exactly.
 CHECKS_XL_MICA = ["xl-vmctl-list", "xl-memory-back", "vmctl-vcpu-list", "vmctl-vcpu-pin",
-                  "vmctl-vcpu-pin-refused"]
+                  "vmctl-vcpu-pin-refused", "xl-migrate-memory"]
 # libvirt: Debian's libvirtd (libxl driver) and virsh (tests/dom0/mica-libvirt-test).
 CHECKS_LIBVIRT = ["bench-xenstored", "bench-xenconsoled", "libvirtd-start", "virsh-nodeinfo",
                   "virsh-capabilities", "virsh-define", "virsh-start", "virsh-boot",
@@ -365,6 +370,10 @@ def main():
     elif a.test == "xl-saverestore":
         require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1", "xl-create-xl2",
                                    "xl-boot-xl2"] + CHECKS_XL_SAVE
+    elif a.test == "xl-migrate":
+        on_xen = os.path.basename(a.hypervisor).startswith("xen")
+        require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1"] + CHECKS_XL_MIGRATE + \
+            ([] if on_xen else ["xl-migrate-memory"])
     elif a.test == "domu-snap":
         require = CHECKS_XEN + CHECKS_SNAP
     elif a.test == "xl-compat":
