@@ -674,6 +674,7 @@ struct recv {
     uint8_t **pt;                    /* per PFN: the last page-table copy (canonical) */
     uint8_t *pt_level;
     uint64_t populated;
+    uint32_t *rec_of;                /* per PFN: the record that sent its last copy */
 };
 
 /* populate_physmap for the PFNs of one batch that have no frame yet. */
@@ -731,8 +732,17 @@ static int recv_pages(struct recv *v, const struct ms_record *rec)
         unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
         int has = ms_page_type_has_data(t);
         const uint8_t *page = has == 1 ? data + (size_t)k++ * PAGE : NULL;
-        if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN)
-            continue;                /* restore_record checked pfn < nr_pfns */
+        v->rec_of[pfn] = (uint32_t)rec->number;
+        if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN) {
+            /* restore_record checked pfn < nr_pfns.  No longer the guest's
+               page: a table copy sent in an earlier round is neither
+               written nor pinned (its entries are stale). */
+            free(v->pt[pfn]);
+            v->pt[pfn] = NULL;
+            v->pt_level[pfn] = 0;
+            r->pin[pfn] = 0;
+            continue;
+        }
         pfns[n++] = pfn;
         unsigned level = t & 7u;
         r->pin[pfn] = t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB)
@@ -776,6 +786,68 @@ static int recv_pages(struct recv *v, const struct ms_record *rec)
     }
     mica_unmap_foreign(m, nd);
     return 0;
+}
+
+/*
+ * After a pin failed: what in the stream's last copies contradicts
+ * itself, i.e. a PFN an upper table names as a lower-level table while
+ * an L1 maps it writable, or while its own last copy is not such a table.
+ * Each with the PAGE_DATA record that sent the copies, so a copy that was
+ * not sent again after a change shows.  Appended to r->err (at most 3).
+ */
+static void explain_tables(struct recv *v)
+{
+    struct restore *r = &v->r;
+    uint8_t *need = calloc(r->nr_pfns, 1);
+    uint64_t *by = calloc(r->nr_pfns, sizeof(uint64_t)), *rw = calloc(r->nr_pfns, sizeof(uint64_t));
+    size_t len = strlen(r->err);
+    unsigned shown = 0;
+
+    if (!need || !by || !rw)
+        goto out;
+    /* by/rw: (PFN << 9 | slot) + 1 of the first upper entry / writable L1 entry naming it. */
+    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
+        const uint64_t *t = (const uint64_t *)(const void *)v->pt[pfn];
+        unsigned level = v->pt_level[pfn];
+        if (!t)
+            continue;
+        for (unsigned i = 0; i < 512; i++) {
+            uint64_t e = t[i], to = (e & UINT64_C(0x000ffffffffff000)) >> 12;
+            if (!(e & 1) || to >= r->nr_pfns || (level == 4 && i >= 256 && i < 272))
+                continue;
+            if (level == 1 && (e & 2) && !rw[to])
+                rw[to] = (pfn << 9 | i) + 1;
+            if (level > 1 && !(to == pfn) && !by[to]) {
+                need[to] = (uint8_t)(level - 1);
+                by[to] = (pfn << 9 | i) + 1;
+            }
+        }
+    }
+    for (uint64_t pfn = 0; pfn < r->nr_pfns && shown < 3 && len + 200 < sizeof(r->err); pfn++) {
+        if (!need[pfn])
+            continue;
+        uint64_t up = (by[pfn] - 1) >> 9, w = (rw[pfn] - 1) >> 9;
+        int k = 0;
+        if (rw[pfn])
+            k = snprintf(r->err + len, sizeof(r->err) - len, "; in the stream, the L%u at PFN %#"
+                         PRIx64 " (record %u) names PFN %#" PRIx64 " (record %u) as an L%u "
+                         "while the L1 at PFN %#" PRIx64 " (record %u) slot %u maps it "
+                         "writable", need[pfn] + 1u, up, v->rec_of[up], pfn, v->rec_of[pfn],
+                         need[pfn], w, v->rec_of[w], (unsigned)((rw[pfn] - 1) & 511));
+        else if (v->pt_level[pfn] != need[pfn])
+            k = snprintf(r->err + len, sizeof(r->err) - len, "; in the stream, the L%u at PFN %#"
+                         PRIx64 " (record %u) names PFN %#" PRIx64 " as an L%u, but its last "
+                         "copy (record %u) is %s", need[pfn] + 1u, up, v->rec_of[up], pfn,
+                         need[pfn], v->rec_of[pfn], v->pt_level[pfn] ? "another level" : "data");
+        if (k > 0) {
+            len += (size_t)k < sizeof(r->err) - len ? (size_t)k : sizeof(r->err) - len - 1;
+            shown++;
+        }
+    }
+out:
+    free(need);
+    free(by);
+    free(rw);
 }
 
 static int write_tables(struct recv *v)
@@ -887,7 +959,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                 r->p2m[i] = INVALID_MFN;
             v.pt = calloc(r->nr_pfns, sizeof(*v.pt));
             v.pt_level = calloc(r->nr_pfns, 1);
-            if (!v.pt || !v.pt_level) {
+            v.rec_of = calloc(r->nr_pfns, sizeof(*v.rec_of));
+            if (!v.pt || !v.pt_level || !v.rec_of) {
                 rfail(r, "out of memory for %" PRIu64 " PFNs", r->nr_pfns);
                 goto undo;
             }
@@ -1004,8 +1077,12 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(r, "reading domain %u failed: %s", r->domid, strerror(-e));
         goto undo;
     }
-    if (write_tables(&v) || rewrite_p2m(r) || pin_tables(r))
+    if (write_tables(&v) || rewrite_p2m(r))
         goto undo;
+    if (pin_tables(r)) {
+        explain_tables(&v);
+        goto undo;
+    }
     if (to_mfn(r, r->ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
         fix_start_info(r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
                        (uint32_t)console_port, &store_mfn, &console_mfn) ||
@@ -1109,6 +1186,7 @@ out:
         for (uint64_t i = 0; i < r->nr_pfns; i++)
             free(v.pt[i]);
     free(v.pt);
+    free(v.rec_of);
     free(v.pt_level);
     free(r->present);
     free(r->pin);
