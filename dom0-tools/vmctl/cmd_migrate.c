@@ -139,6 +139,12 @@ struct mig {
     uint8_t *deferred;               /* page tables that could not be canonicalised yet */
     uint64_t bm_bits;                /* bits in both */
     uint64_t pages_sent, rounds;
+    uint8_t *sent_type;              /* per PFN: the type its last copy was sent with (0xff: never) */
+    uint8_t *sent_round;             /* per PFN: the round of that copy (the final one: 255) */
+    uint64_t *sent_hash;             /* per PFN: a hash of that copy, as read (tables only) */
+    bool final_sent;
+    uint64_t round_rec[32];          /* the writer's record count when each round began */
+    unsigned nround_rec;
     bool live;
     char answer[600];
 };
@@ -154,6 +160,24 @@ static uint64_t count_bits(const uint8_t *b, uint64_t n)
     for (uint64_t i = n / 8 * 8; i < n; i++)
         c += bit(b, i);
     return c;
+}
+
+/*
+ * A hash of a page table's entries without the bits that change behind
+ * log-dirty's back by design: accessed and dirty (set by the CPU) and
+ * writable (taken away by log-dirty's own write protection).
+ */
+static uint64_t page_hash(const uint8_t *p)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (unsigned i = 0; i < PAGE / 8; i++) {
+        uint64_t e;
+        memcpy(&e, p + i * 8, 8);
+        e &= ~UINT64_C(0x62);
+        for (unsigned b = 0; b < 8; b++)
+            h = (h ^ ((e >> (8 * b)) & 0xff)) * UINT64_C(0x100000001b3);
+    }
+    return h;
 }
 
 /*
@@ -174,6 +198,8 @@ static int send_dirty(struct mig *m, bool final)
 
     if (!buf)
         return save_fail(s, "out of memory for a page batch");
+    if (m->nround_rec < 32)
+        m->round_rec[m->nround_rec++] = s->w.records;
     for (uint64_t i = 0; i < m->bm_bits / 8; i++) {
         m->dirty[i] |= m->deferred[i];
         m->deferred[i] = 0;
@@ -206,6 +232,8 @@ static int send_dirty(struct mig *m, bool final)
                 bpfn[nb] = p;
                 type[nb] = MS_PAGE_XTAB;
                 data[nb++] = NULL;
+                m->sent_type[p] = MS_PAGE_XTAB;
+                m->sent_round[p] = final ? 255 : (uint8_t)(m->rounds < 254 ? m->rounds : 254);
                 continue;
             }
             uint8_t *page = buf + k * PAGE;
@@ -221,6 +249,7 @@ static int send_dirty(struct mig *m, bool final)
                 goto out;
             }
             unsigned level = ty & 7u;
+            uint64_t raw_hash = level >= 1 && level <= 4 ? page_hash(page) : 0;
             if (level >= 1 && level <= 4 &&
                 ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
                                    sizeof(s->err))) {
@@ -233,6 +262,9 @@ static int send_dirty(struct mig *m, bool final)
             bpfn[nb] = p;
             type[nb] = (uint8_t)ty;
             data[nb++] = page;
+            m->sent_type[p] = (uint8_t)ty;
+            m->sent_round[p] = final ? 255 : (uint8_t)(m->rounds < 254 ? m->rounds : 254);
+            m->sent_hash[p] = raw_hash;
         }
         uint32_t stored;
         if (nb && (r = ms_writer_pages(&s->w, nb, bpfn, type, data, &stored))) {
@@ -242,6 +274,102 @@ static int send_dirty(struct mig *m, bool final)
         m->pages_sent += nb;
     }
     memset(m->dirty, 0, m->bm_bits / 8);
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+static const char *type_word(unsigned t)
+{
+    static const char *const w[16] = { "data", "L1", "L2", "L3", "L4", "?5", "?6", "?7",
+                                       "?8", "pinned L1", "pinned L2", "pinned L3",
+                                       "pinned L4", "broken", "zero", "not the guest's" };
+    return t == 0xff ? "never sent" : w[t & 15];
+}
+
+/*
+ * The guest suspended and the last round sent: every page table as it is
+ * now must be what the stream holds (a table's type, pin and contents;
+ * log-dirty must have reported every change).  A page that differs was
+ * changed without being reported dirty, a bug in Mica's log-dirty (or the
+ * stream would build a domain that cannot run): it is named, and sent
+ * again so that the destination gets the tables as they are.  Only tables
+ * are checked (data pages would need all memory read again).
+ */
+static int verify_tables(struct mig *m)
+{
+    struct save *s = &m->s;
+    uint64_t mfns[MS_MAX_BATCH], got[MS_MAX_BATCH], pfns[MS_MAX_BATCH];
+    uint8_t *buf = malloc((size_t)MS_MAX_BATCH * PAGE);
+    uint64_t bad = 0;
+    char first[3][200];
+    int rc = -1;
+
+    if (!buf)
+        return save_fail(s, "out of memory for a page batch");
+    memset(m->dirty, 0, m->bm_bits / 8);
+    for (uint64_t pfn = 0; pfn < s->nr_pfns;) {
+        size_t n = 0;
+        for (; pfn < s->nr_pfns && n < MS_MAX_BATCH; pfn++)
+            if (s->p2m[pfn] != INVALID_MFN) {
+                pfns[n] = pfn;
+                mfns[n++] = s->p2m[pfn];
+            }
+        if (!n)
+            break;
+        memcpy(got, mfns, n * sizeof(uint64_t));
+        int r = mica_domain_frame_types(s->mica, s->domid, got, n);
+        if (r) {
+            save_fail(s, "getpageframeinfo3 for %zu pages failed: %s", n, strerror(-r));
+            goto out;
+        }
+        /* Only tables (now or as sent) are read again. */
+        size_t nc = 0;
+        for (size_t k = 0; k < n; k++) {
+            unsigned now = (unsigned)((got[k] >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
+            unsigned was = m->sent_type[pfns[k]];
+            bool table_now = (now & 7u) >= 1 && (now & 7u) <= 4;
+            bool table_was = was != 0xff && (was & 7u) >= 1 && (was & 7u) <= 4 &&
+                             was != MS_PAGE_XALLOC && was != MS_PAGE_XTAB;
+            if (!table_now && !table_was)
+                continue;
+            pfns[nc] = pfns[k];
+            mfns[nc] = mfns[k];
+            got[nc++] = now;
+        }
+        if (nc && copy_frames(s, mfns, nc, buf, "guest page tables"))
+            goto out;
+        for (size_t k = 0; k < nc; k++) {
+            uint64_t p = pfns[k];
+            unsigned now = (unsigned)got[k];
+            unsigned was = m->sent_type[p];
+            if (now == was && page_hash(buf + k * PAGE) == m->sent_hash[p])
+                continue;
+            if (bad < 3) {
+                char when[24];
+                if (m->sent_round[p] == 255)
+                    snprintf(when, sizeof(when), "the last round");
+                else
+                    snprintf(when, sizeof(when), "round %u", m->sent_round[p]);
+                snprintf(first[bad], sizeof(first[bad]), "PFN %#" PRIx64 " sent in %s as %s "
+                         "is %s now%s", p, when, type_word(was), type_word(now),
+                         now == was ? " with other contents" : "");
+            }
+            bad++;
+            set_bit(m->dirty, p);
+        }
+    }
+    if (bad) {
+        fprintf(stderr, "vmctl migrate: warning: %" PRIu64 " page-table page%s changed after "
+                "being sent without being reported dirty (a log-dirty bug; sent again):",
+                bad, bad == 1 ? "" : "s");
+        for (uint64_t i = 0; i < bad && i < 3; i++)
+            fprintf(stderr, "%s %s", i ? ";" : "", first[i]);
+        fputc('\n', stderr);
+        if (send_dirty(m, true))
+            goto out;
+    }
     rc = 0;
 out:
     free(buf);
@@ -487,7 +615,12 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     m.bm_bits = (s->nr_pfns + 63) / 64 * 64;
     m.dirty = calloc(m.bm_bits / 8, 1);
     m.deferred = calloc(m.bm_bits / 8, 1);
-    if (!m.dirty || !m.deferred) {
+    m.sent_type = malloc(s->nr_pfns);
+    m.sent_round = calloc(s->nr_pfns, 1);
+    m.sent_hash = calloc(s->nr_pfns, sizeof(uint64_t));
+    if (m.sent_type)
+        memset(m.sent_type, 0xff, s->nr_pfns);
+    if (!m.dirty || !m.deferred || !m.sent_type || !m.sent_round || !m.sent_hash) {
         save_fail(s, "out of memory for the dirty bitmaps");
         goto fail;
     }
@@ -567,9 +700,25 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
             save_fail(s, "getvcpucontext of vCPU 0 failed: %s", strerror(-r));
             goto fail;
         }
-        if (logdirty(&m, XEN_DOMCTL_SHADOW_OP_CLEAN, XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL, m.dirty,
-                     NULL))
+        /*
+         * m.dirty still holds what the last live round's CLEAN reported
+         * (pages written while that round was sent): the final CLEAN's
+         * bitmap is added to it, never written over it.  (It was, once:
+         * those pages were then never sent, data and page tables alike.)
+         */
+        uint8_t *fin = calloc(m.bm_bits / 8, 1);
+        if (!fin) {
+            save_fail(s, "out of memory for the dirty bitmap");
             goto fail;
+        }
+        if (logdirty(&m, XEN_DOMCTL_SHADOW_OP_CLEAN, XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL, fin,
+                     NULL)) {
+            free(fin);
+            goto fail;
+        }
+        for (uint64_t i = 0; i < m.bm_bits / 8; i++)
+            m.dirty[i] |= fin[i];
+        free(fin);
         /* shared_info, the p2m: as they are now. */
         if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info") ||
             reread_p2m(&m, shinfo))
@@ -582,7 +731,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         nr_valid += s->p2m[i] != INVALID_MFN;
     uint64_t final_pages = count_bits(m.dirty, s->nr_pfns) + count_bits(m.deferred, s->nr_pfns);
     progress(&m, "last round", final_pages, rate);
-    if (send_dirty(&m, true))
+    if (send_dirty(&m, true) || (m.live && verify_tables(&m)))
         goto fail;
     if (to_pfn(s, ctx0.user_regs.rdx, &s->start_info_pfn, "start_info (the vCPU's rdx)"))
         goto fail;
@@ -649,6 +798,15 @@ fail:
     if (logging)
         mica_logdirty(s->mica, s->domid, XEN_DOMCTL_SHADOW_OP_OFF, 0, NULL, 0, NULL);
     cli_fail(cmd, rc, "migrating '%s' to %s failed: %s", wanted, dest, s->err);
+    if (m.nround_rec) {
+        /* Which round sent a record the destination names (its numbers
+           count from the file's first record; these from the writer's). */
+        fprintf(stderr, "vmctl migrate: the rounds began after stream record");
+        for (unsigned i = 0; i < m.nround_rec; i++)
+            fprintf(stderr, " %" PRIu64 "%s", m.round_rec[i],
+                    i + 1 == m.nround_rec && suspended ? " (the last, guest suspended)" : "");
+        fputc('\n', stderr);
+    }
     if (suspended)
         resume_cancelled(s, &ctx0);
     else
@@ -663,6 +821,9 @@ out:
     free(s->p2m_frame_mfns);
     free(m.dirty);
     free(m.deferred);
+    free(m.sent_type);
+    free(m.sent_round);
+    free(m.sent_hash);
     hv_close(s->hv);
     return rc;
 }
@@ -674,6 +835,7 @@ struct recv {
     uint8_t **pt;                    /* per PFN: the last page-table copy (canonical) */
     uint8_t *pt_level;
     uint64_t populated;
+    uint32_t *rec_of;                /* per PFN: the record that sent its last copy */
 };
 
 /* populate_physmap for the PFNs of one batch that have no frame yet. */
@@ -731,8 +893,17 @@ static int recv_pages(struct recv *v, const struct ms_record *rec)
         unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
         int has = ms_page_type_has_data(t);
         const uint8_t *page = has == 1 ? data + (size_t)k++ * PAGE : NULL;
-        if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN)
-            continue;                /* restore_record checked pfn < nr_pfns */
+        v->rec_of[pfn] = (uint32_t)rec->number;
+        if (t == MS_PAGE_XTAB || t == MS_PAGE_BROKEN) {
+            /* restore_record checked pfn < nr_pfns.  No longer the guest's
+               page: a table copy sent in an earlier round is neither
+               written nor pinned (its entries are stale). */
+            free(v->pt[pfn]);
+            v->pt[pfn] = NULL;
+            v->pt_level[pfn] = 0;
+            r->pin[pfn] = 0;
+            continue;
+        }
         pfns[n++] = pfn;
         unsigned level = t & 7u;
         r->pin[pfn] = t >= (MS_PAGE_PINNED | MS_PAGE_L1TAB) && t <= (MS_PAGE_PINNED | MS_PAGE_L4TAB)
@@ -776,6 +947,68 @@ static int recv_pages(struct recv *v, const struct ms_record *rec)
     }
     mica_unmap_foreign(m, nd);
     return 0;
+}
+
+/*
+ * After a pin failed: what in the stream's last copies contradicts
+ * itself, i.e. a PFN an upper table names as a lower-level table while
+ * an L1 maps it writable, or while its own last copy is not such a table.
+ * Each with the PAGE_DATA record that sent the copies, so a copy that was
+ * not sent again after a change shows.  Appended to r->err (at most 3).
+ */
+static void explain_tables(struct recv *v)
+{
+    struct restore *r = &v->r;
+    uint8_t *need = calloc(r->nr_pfns, 1);
+    uint64_t *by = calloc(r->nr_pfns, sizeof(uint64_t)), *rw = calloc(r->nr_pfns, sizeof(uint64_t));
+    size_t len = strlen(r->err);
+    unsigned shown = 0;
+
+    if (!need || !by || !rw)
+        goto out;
+    /* by/rw: (PFN << 9 | slot) + 1 of the first upper entry / writable L1 entry naming it. */
+    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
+        const uint64_t *t = (const uint64_t *)(const void *)v->pt[pfn];
+        unsigned level = v->pt_level[pfn];
+        if (!t)
+            continue;
+        for (unsigned i = 0; i < 512; i++) {
+            uint64_t e = t[i], to = (e & UINT64_C(0x000ffffffffff000)) >> 12;
+            if (!(e & 1) || to >= r->nr_pfns || (level == 4 && i >= 256 && i < 272))
+                continue;
+            if (level == 1 && (e & 2) && !rw[to])
+                rw[to] = (pfn << 9 | i) + 1;
+            if (level > 1 && !(to == pfn) && !by[to]) {
+                need[to] = (uint8_t)(level - 1);
+                by[to] = (pfn << 9 | i) + 1;
+            }
+        }
+    }
+    for (uint64_t pfn = 0; pfn < r->nr_pfns && shown < 3 && len + 200 < sizeof(r->err); pfn++) {
+        if (!need[pfn])
+            continue;
+        uint64_t up = (by[pfn] - 1) >> 9, w = (rw[pfn] - 1) >> 9;
+        int k = 0;
+        if (rw[pfn])
+            k = snprintf(r->err + len, sizeof(r->err) - len, "; in the stream, the L%u at PFN %#"
+                         PRIx64 " (record %u) names PFN %#" PRIx64 " (record %u) as an L%u "
+                         "while the L1 at PFN %#" PRIx64 " (record %u) slot %u maps it "
+                         "writable", need[pfn] + 1u, up, v->rec_of[up], pfn, v->rec_of[pfn],
+                         need[pfn], w, v->rec_of[w], (unsigned)((rw[pfn] - 1) & 511));
+        else if (v->pt_level[pfn] != need[pfn])
+            k = snprintf(r->err + len, sizeof(r->err) - len, "; in the stream, the L%u at PFN %#"
+                         PRIx64 " (record %u) names PFN %#" PRIx64 " as an L%u, but its last "
+                         "copy (record %u) is %s", need[pfn] + 1u, up, v->rec_of[up], pfn,
+                         need[pfn], v->rec_of[pfn], v->pt_level[pfn] ? "another level" : "data");
+        if (k > 0) {
+            len += (size_t)k < sizeof(r->err) - len ? (size_t)k : sizeof(r->err) - len - 1;
+            shown++;
+        }
+    }
+out:
+    free(need);
+    free(by);
+    free(rw);
 }
 
 static int write_tables(struct recv *v)
@@ -887,7 +1120,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                 r->p2m[i] = INVALID_MFN;
             v.pt = calloc(r->nr_pfns, sizeof(*v.pt));
             v.pt_level = calloc(r->nr_pfns, 1);
-            if (!v.pt || !v.pt_level) {
+            v.rec_of = calloc(r->nr_pfns, sizeof(*v.rec_of));
+            if (!v.pt || !v.pt_level || !v.rec_of) {
                 rfail(r, "out of memory for %" PRIu64 " PFNs", r->nr_pfns);
                 goto undo;
             }
@@ -1004,8 +1238,12 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(r, "reading domain %u failed: %s", r->domid, strerror(-e));
         goto undo;
     }
-    if (write_tables(&v) || rewrite_p2m(r) || pin_tables(r))
+    if (write_tables(&v) || rewrite_p2m(r))
         goto undo;
+    if (pin_tables(r)) {
+        explain_tables(&v);
+        goto undo;
+    }
     if (to_mfn(r, r->ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
         fix_start_info(r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
                        (uint32_t)console_port, &store_mfn, &console_mfn) ||
@@ -1109,6 +1347,7 @@ out:
         for (uint64_t i = 0; i < r->nr_pfns; i++)
             free(v.pt[i]);
     free(v.pt);
+    free(v.rec_of);
     free(v.pt_level);
     free(r->present);
     free(r->pin);

@@ -83,6 +83,28 @@ static bool guest_line_allowed(struct domain *d)
     return v == LINE_PRINT;
 }
 
+#define REFUSAL_LINE_INTERVAL_MS 1000
+#define REFUSAL_LINE_BURST       20
+
+bool domain_refusal_log_allowed(struct domain *d)
+{
+    static const struct loglvl_thresh limited = { .lower = 0, .upper = LOGLVL_THRESH_ALL };
+    unsigned long flags;
+    enum line_verdict v;
+    u64 lost;
+
+    if (!d)
+        return true;
+    spin_lock_irqsave(&d->console_rate_lock, flags);
+    v = line_bucket_check(&d->refusal_rate, &limited, 2, now_ns() / 1000000,
+                          REFUSAL_LINE_INTERVAL_MS, REFUSAL_LINE_BURST, &lost);
+    spin_unlock_irqrestore(&d->console_rate_lock, flags);
+    if (v == LINE_PRINT && lost)
+        printk("d%u: %llu lines about refused requests suppressed (rate limit)\n", d->domid,
+               (unsigned long long)lost);
+    return v == LINE_PRINT;
+}
+
 /*
  * One write, so one console_lock hold: with guests on several CPUs another
  * domain's output must not land in the middle of the line.

@@ -14,6 +14,16 @@ struct console_device {
     struct console_device *next;
 };
 
+struct domain;
+/*
+ * May Mica print one more line about a request of d it refused (why a
+ * page table or a pin was refused)?  At the default log level, so that a
+ * failure explains itself, but rate-limited per domain (a burst, then one
+ * a second), so a guest that provokes refusals floods nothing.  Lines
+ * dropped are counted in the next one allowed.
+ */
+bool domain_refusal_log_allowed(struct domain *d);
+
 /* Starts sending output to dev, first replaying what the ring holds. */
 void console_register(struct console_device *dev);
 

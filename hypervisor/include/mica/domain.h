@@ -156,6 +156,9 @@ struct domain {
     /* What of those lines reaches the console (common/console_io.c). */
     spinlock_t console_rate_lock;
     struct line_bucket console_rate;    /* guarded by console_rate_lock */
+    /* Mica's own lines about this domain's refused requests (a page table
+       or pin refused: domain_refusal_log_allowed()). */
+    struct line_bucket refusal_rate;    /* guarded by console_rate_lock */
 
     struct arch_domain arch;
     struct domain *next;            /* list of all domains; guarded by domlist_lock */

@@ -19,6 +19,7 @@
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
+#include <mica/console.h>
 #include <mica/perfc.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
@@ -403,14 +404,47 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
 
 static const u64 pin_types[4] = { PGT_L1, PGT_L2, PGT_L3, PGT_L4 };
 
+/* Why a pin of mfn as `type` for d failed (rate-limited; the table's own line, if any, came first). */
+static void log_pin_refusal(struct domain *d, mfn_t mfn, u64 type, long rc)
+{
+    struct page_info *pg = pv_frame(mfn);
+    char what[160];
+    const char *why;
+
+    if (!domain_refusal_log_allowed(d))
+        return;
+    pv_frame_describe(what, sizeof(what), mfn);
+    if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+        why = "it is not one of the domain's frames";
+    else if (pg->type_info & PGT_PINNED && rc == 0)
+        why = "it is pinned already";
+    else if (page_type_count(pg) && page_type(pg) != type)
+        why = "it has another type (a writable mapping or another table's entry holds it)";
+    else if (page_type_count(pg) && !(pg->type_info & PGT_VALIDATED))
+        why = "its validation is under way elsewhere";
+    else if (!page_type_count(pg))
+        why = "an entry was refused (the line before says which and why)";
+    else
+        why = "no reference could be taken";
+    pr_info("d%u: pinning %s as %s failed (error %ld): %s\n", d->domid, what, pv_type_name(type),
+            rc, why);
+}
+
 static long pin_table(struct domain *d, mfn_t mfn, u64 type)
 {
     struct page_info *pg = pv_frame(mfn);
+    long rc;
 
-    if (!d || !pg || pg->owner != d->domid || (pg->type_info & PGT_PINNED))
+    if (!d)
         return -XEN_EINVAL;
-    if (get_page_and_type(pg, d, type))
+    if (!pg || pg->owner != d->domid || (pg->type_info & PGT_PINNED)) {
+        log_pin_refusal(d, mfn, type, 0);
         return -XEN_EINVAL;
+    }
+    if ((rc = get_page_and_type(pg, d, type))) {
+        log_pin_refusal(d, mfn, type, rc);
+        return -XEN_EINVAL;
+    }
     /*
      * A dying owner's teardown may be past its unpinning walk (it is
      * preemptible): as on Xen, the pin is dropped again at once.

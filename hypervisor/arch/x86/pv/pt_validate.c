@@ -32,6 +32,7 @@
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <asm/spec_ctrl.h>
+#include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <public/errno.h>
@@ -322,6 +323,120 @@ static long pv_shared_or_descriptors(struct domain *d, mfn_t mfn)
     return pv_validate_descriptor_page(mfn);
 }
 
+/* ---- why a table was refused (logged, rate-limited per domain) ---- */
+
+const char *pv_type_name(u64 type)
+{
+    switch (type) {
+    case PGT_NONE:     return "untyped";
+    case PGT_L1:       return "an L1 table";
+    case PGT_L2:       return "an L2 table";
+    case PGT_L3:       return "an L3 table";
+    case PGT_L4:       return "an L4 table";
+    case PGT_SEG_DESC: return "a descriptor (GDT/LDT) page";
+    case PGT_WRITABLE: return "writable";
+    default:           return "of an unknown type";
+    }
+}
+
+void pv_frame_describe(char *buf, size_t len, mfn_t mfn)
+{
+    const struct page_info *pg = pv_frame(mfn);
+    u64 ti, pfn;
+
+    if (!pg) {
+        snprintf(buf, len, "frame %#llx (beyond the host's memory)", (unsigned long long)mfn);
+        return;
+    }
+    if (page_state(pg) != PGS_ALLOCATED) {
+        snprintf(buf, len, "frame %#llx (%s)", (unsigned long long)mfn,
+                 page_state(pg) == PGS_FREE ? "free memory, nobody's" : "not RAM Mica hands out");
+        return;
+    }
+    ti = READ_ONCE(pg->type_info);
+    pfn = m2p_get(mfn);
+    snprintf(buf, len, "frame %#llx (PFN %#llx, d%u's) %s with %llu type reference%s%s%s",
+             (unsigned long long)mfn, (unsigned long long)pfn, pg->owner,
+             pv_type_name(ti & PGT_TYPE_MASK), (unsigned long long)(ti & PGT_COUNT_MASK),
+             (ti & PGT_COUNT_MASK) == 1 ? "" : "s", ti & PGT_PINNED ? ", pinned" : "",
+             page_type_is_table(ti & PGT_TYPE_MASK) && (ti & PGT_COUNT_MASK) &&
+                     !(ti & PGT_VALIDATED) ? ", being validated" : "");
+}
+
+/* Which rule refused L1 entry e of d (the checks of l1e_check/l1e_get, read only). */
+static void l1e_why(const struct domain *d, u64 e, char *why, size_t len)
+{
+    u64 allowed = BASE_ALLOWED | PTE_G | nx_allowed() | (d->is_privileged ? L1_CACHE_BITS : 0);
+    mfn_t mfn = entry_mfn(e);
+    const struct page_info *pg = pv_frame(mfn);
+    char what[160];
+
+    pv_frame_describe(what, sizeof(what), mfn);
+    if (!(e & PTE_P))
+        snprintf(why, len, "is not present but names host memory (L1TF: the domain is crashed)");
+    else if (e & ~(allowed | PTE_ADDR_MASK))
+        snprintf(why, len, "has bits %#llx no guest L1 entry may have%s",
+                 (unsigned long long)(e & ~(allowed | PTE_ADDR_MASK)),
+                 (e & L1_CACHE_BITS & ~allowed) ? " (cache attributes: only a domain with "
+                                                  "hardware to drive)" : "");
+    else if (e & PTE_GNTTAB)
+        snprintf(why, len, "carries the grant marker (bit 62), which only Mica's grant code sets");
+    else if (!is_counted_frame(pg))
+        snprintf(why, len, "maps %s, which this domain may not map", what);
+    else if (pg->owner != d->domid)
+        snprintf(why, len, "maps %s, not one of this domain's frames", what);
+    else if ((e & PTE_RW) && page_type(pg) != PGT_WRITABLE && page_type_count(pg))
+        snprintf(why, len, "maps %s writable", what);
+    else
+        snprintf(why, len, "maps %s: no reference could be taken", what);
+}
+
+/* Which rule refused entry e of an L2-L4 table tab of d. */
+static void lne_why(const struct domain *d, const struct page_info *tab, u64 type, u64 e,
+                    char *why, size_t len)
+{
+    mfn_t mfn = entry_mfn(e);
+    const struct page_info *pg = pv_frame(mfn);
+    unsigned below = (unsigned)(level_below(type) >> PGT_TYPE_SHIFT);
+    char what[160];
+
+    pv_frame_describe(what, sizeof(what), mfn);
+    if (!(e & PTE_P))
+        snprintf(why, len, "is not present but names host memory (L1TF: the domain is crashed)");
+    else if (e & ~(BASE_ALLOWED | nx_allowed() | PTE_ADDR_MASK))
+        snprintf(why, len, "has bits %#llx no L%u entry may have (superpage, global, cache "
+                 "attributes, reserved)",
+                 (unsigned long long)(e & ~(BASE_ALLOWED | nx_allowed() | PTE_ADDR_MASK)),
+                 (unsigned)(type >> PGT_TYPE_SHIFT));
+    else if (!is_counted_frame(pg) || pg->owner != d->domid)
+        snprintf(why, len, "names %s, not one of this domain's frames", what);
+    else if (!page_type_count(pg))
+        snprintf(why, len, "names %s, whose validation as an L%u table failed (the line "
+                 "before says why)", what, below);
+    else if (page_type(pg) == type && !(e & PTE_RW) && pg != tab)
+        snprintf(why, len, "is a linear entry to %s that the rules refuse (no chains, XSA-240)",
+                 what);
+    else
+        snprintf(why, len, "names %s where an L%u table is needed", what, below);
+}
+
+static void log_refusal(struct domain *d, const struct page_info *tab, u64 type, unsigned slot,
+                        u64 e)
+{
+    char why[320];
+    mfn_t mfn = pv_frame_mfn(tab);
+
+    if (!domain_refusal_log_allowed(d))
+        return;
+    if (type == PGT_L1)
+        l1e_why(d, e, why, sizeof(why));
+    else
+        lne_why(d, tab, type, e, why, sizeof(why));
+    pr_info("d%u: L%u table at frame %#llx (PFN %#llx) refused: entry %u = %#018llx %s\n",
+            d->domid, (unsigned)(type >> PGT_TYPE_SHIFT), (unsigned long long)mfn,
+            (unsigned long long)m2p_get(mfn), slot, (unsigned long long)e, why);
+}
+
 long pt_validate(struct page_info *pg, u64 type)
 {
     struct domain *d = domain_by_id(pg->owner);
@@ -329,6 +444,7 @@ long pt_validate(struct page_info *pg, u64 type)
     u64 *t = table_va(mfn);
     unsigned i;
     long rc = 0;
+    u64 refused = 0;
 
     if (d && type == PGT_SEG_DESC)
         return pv_shared_or_descriptors(d, mfn);
@@ -347,6 +463,7 @@ long pt_validate(struct page_info *pg, u64 type)
                        ? pv_perdomain_l4e(d) : idle_l4_entry(i);
             continue;
         }
+        refused = e;
         if (!(e & PTE_P) && l1tf_refuse(d, type, e)) {
             rc = -XEN_EINVAL;
             break;
@@ -357,6 +474,7 @@ long pt_validate(struct page_info *pg, u64 type)
     }
     if (!rc)
         return 0;
+    log_refusal(d, pg, type, i, refused);
     while (i--) {
         if (!(type == PGT_L4 && is_mica_l4_slot(i)))
             entry_put(pg, type, t[i]);

@@ -77,6 +77,9 @@ static inline bool page_type_is_table(u64 type)
 /* Validation (pt_validate.c), called by the type code above. */
 long pt_validate(struct page_info *pg, u64 type);
 void pt_devalidate(struct page_info *pg, u64 type);
+/* For log lines: "untyped", "an L1 table", ... and one frame's state in words. */
+const char *pv_type_name(u64 type);
+void pv_frame_describe(char *buf, size_t len, mfn_t mfn);
 /* Drops the references of L1 entry e (as when it leaves a validated table). */
 void pt_l1e_release(u64 e);
 /* The NX bit when the CPU has it, else 0. */
