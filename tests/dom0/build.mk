@@ -21,7 +21,7 @@ SYSTEM_TESTS += tests/dom0/mica-xl-test
 # through virsh define (docs/libvirt.md).
 SYSTEM_TESTS += tests/dom0/mica-libvirt-test
 # vmctl migrate to the same host through ssh (docs/migration.md), a dom0
-# boot of its own (3.5 to 5.5 minutes).  Its stress variant,
+# boot of its own (3.5 to 7.5 minutes).  Its stress variant,
 # tests/dom0/mica-migrate-stress-test (six migrations, about 12 minutes),
 # is not in make test.
 SYSTEM_TESTS += tests/dom0/mica-migrate-test
