@@ -360,6 +360,8 @@ def main():
                                 "reboot-memory-back"]
     elif a.test == "domu-migrate":
         require = CHECKS_XEN + CHECKS_MIGRATE
+    elif a.test == "domu-migrate-stress":
+        require = CHECKS_XEN + CHECKS_MIGRATE + ["domu-migrate-again-%d" % k for k in range(2, 7)]
     elif a.test == "logdirty":
         require = CHECKS_XEN + CHECKS_LOGDIRTY
     elif a.test == "libvirt":
