@@ -25,6 +25,7 @@
 #include "defs.h"
 #include "exitcodes.h"
 #include "hv.h"
+#include "monitor.h"
 #include "store.h"
 #include "statefile.h"
 
@@ -606,7 +607,7 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     s.domid = (uint16_t)domid;
     s.mica = hv_mica(s.hv);
-    int r;
+    int r, mark_fd = -1;
     struct hv_host host = { 0 };
     if (domid == 0) {
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "domain 0 cannot be saved");
@@ -621,6 +622,9 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "domain '%s' has already shut down", wanted);
         goto out;
     }
+    /* Held until the domain is destroyed or resumed: if vmctl dies in
+       between, the domain's monitor resumes the guest (monitor.h). */
+    mark_fd = monitor_save_mark(domid, file);
     if (suspend_guest(&s, timeout_s)) {
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", s.err);
         goto out;
@@ -674,6 +678,7 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
     printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)\n", wanted, domid, file,
            (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns);
 out:
+    monitor_save_unmark(domid, mark_fd);
     ms_m2p_free(&s.m2p);
     free(s.p2m);
     free(s.p2m_frame_mfns);

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <sys/file.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,95 @@
 
 #include "exitcodes.h"
 #include "hv.h"
+
+#include "domctl_save.h"
+
+#define SAVING_DIR "/run/mica/saving"
+
+static void mark_path(char *path, size_t len, uint32_t domid)
+{
+    snprintf(path, len, SAVING_DIR "/%u", domid);
+}
+
+int monitor_save_mark(uint32_t domid, const char *file)
+{
+    char path[64];
+    if ((mkdir("/run/mica", 0755) < 0 && errno != EEXIST) ||
+        (mkdir(SAVING_DIR, 0755) < 0 && errno != EEXIST))
+        return -1;
+    mark_path(path, sizeof(path), domid);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0 || ftruncate(fd, 0) < 0) {
+        close(fd);
+        return -1;
+    }
+    /* The absolute path, so that the monitor (another directory) finds it. */
+    char *abs = file[0] == '/' ? NULL : realpath(".", NULL);
+    dprintf(fd, "%s%s%s\n", abs ? abs : "", abs ? "/" : "", file);
+    free(abs);
+    return fd;
+}
+
+void monitor_save_unmark(uint32_t domid, int fd)
+{
+    char path[64];
+    if (fd < 0)
+        return;
+    mark_path(path, sizeof(path), domid);
+    unlink(path);
+    close(fd);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The suspended domain's save died: true when it was resumed here. */
+static bool resume_orphaned_save(struct hv *hv, uint32_t domid)
+{
+    char path[64], file[4096] = "";
+    mark_path(path, sizeof(path), domid);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return false; /* not a vmctl save */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        close(fd);
+        return false; /* the save runs */
+    }
+    ssize_t n = read(fd, file, sizeof(file) - 1);
+    file[n > 0 ? n : 0] = '\0';
+    file[strcspn(file, "\n")] = '\0';
+    struct mica_hv *m = hv_mica(hv);
+    struct vcpu_guest_context ctx;
+    int r;
+    if ((r = mica_vcpu_context_get(m, (uint16_t)domid, 0, &ctx)) == 0) {
+        ctx.user_regs.rax = 1; /* the guest's suspend hypercall returns "cancelled" */
+        if ((r = mica_vcpu_context_set(m, (uint16_t)domid, 0, &ctx)) == 0)
+            r = mica_domain_resume(m, (uint16_t)domid);
+    }
+    if (r) {
+        say("domain %u: its 'vmctl save' ended without finishing, and resuming it failed: %s; "
+            "it stays suspended ('vmctl destroy' ends it)", domid, strerror(-r));
+        close(fd);
+        return false;
+    }
+    say("domain %u: its 'vmctl save' to %s ended without finishing (killed?); the guest was "
+        "resumed and runs on", domid, file[0] ? file : "?");
+    if (file[0]) {
+        char pattern[4200];
+        glob_t g;
+        snprintf(pattern, sizeof(pattern), "%s.tmp-??????", file);
+        if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+            for (size_t i = 0; i < g.gl_pathc; i++)
+                if (unlink(g.gl_pathv[i]) == 0)
+                    say("removed the partial %s", g.gl_pathv[i]);
+            globfree(&g);
+        }
+    }
+    unlink(path);
+    close(fd);
+    return true;
+}
 
 /* How long a destroyed domain may stay dying (until xenstored and the
    console daemon have unmapped its pages) before a restart goes ahead
@@ -137,6 +228,8 @@ static int monitor_run(const struct domain_config *cfg, uint32_t domid)
                 say("domain %u suspended itself; left to 'vmctl save' (it destroys or "
                     "resumes it)", domid);
             suspended = true;
+            if (resume_orphaned_save(hv, domid))
+                continue;
         } else if (life.shutdown) {
             const char *element;
             enum domcfg_action a = action_for(cfg, life.reason, &element);

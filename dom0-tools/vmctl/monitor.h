@@ -26,4 +26,16 @@ int monitor_check_actions(const struct vmctl_command *cmd, const char *file,
 int monitor_spawn(const struct vmctl_command *cmd, const struct domain_config *cfg,
                   uint32_t domid);
 
+/* A running `vmctl save` marks its domain: /run/mica/saving/DOMID, locked
+   (flock) for as long as the save runs and naming the file it writes.
+   When the monitor finds its domain suspended, the mark there and the
+   lock free, the save died without cleaning up (SIGKILL, e.g. the OOM
+   killer): it resumes the guest as a cancelled suspend, removes the
+   partial FILE.tmp-* and the mark.  A suspend without a mark (xl save,
+   vmctl migrate) is left alone.  save_mark returns the locked descriptor
+   (-1 when the mark could not be made: the save goes on without it);
+   save_unmark removes the mark and closes it. */
+int monitor_save_mark(uint32_t domid, const char *file);
+void monitor_save_unmark(uint32_t domid, int fd);
+
 #endif
