@@ -25,6 +25,7 @@
  * changes how far the call got.
  */
 #include "../tests/mmu_common.h"
+#include <public/domctl.h>
 
 #define TIMER_EVENTS 20
 #define L3_SLOTS 8
@@ -113,6 +114,13 @@ static enum result hostile(void)
     if (check_failures)
         return RESULT_FAILURE;
     printk("hostile: domain 1 had its timers while this domain's call ran\n");
+    /*
+     * Domain 1 says "done" before it prints its own result; on two CPUs
+     * it runs alongside, and dom0's return powers the machine off, which
+     * could cut that line.  Wait for it to shut down first.
+     */
+    struct xen_domctl op;
+    domain_wait_shutdown(&op, 1, WAIT_NS);
     return RESULT_SUCCESS;
 }
 
