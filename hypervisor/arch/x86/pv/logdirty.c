@@ -315,18 +315,21 @@ bool pv_logdirty_fault(struct vcpu *v, u64 addr, u32 error, bool hv)
     if (addr < GUEST_KERNEL_HALF || (!hv && !v->arch.kernel_mode))
         return false;
     d = v->domain;
-    if (hv) {
-        /*
-         * Mica's own copy, possibly under other locks (the scheduler's, an
-         * event lock): a trylock cannot deadlock, and fails only when this
-         * CPU holds the lock itself (several CPUs run guests only under
-         * the big scheduler lock).  Then the copy fails as it always did.
-         */
-        if (!spin_trylock(&d->arch.pt_lock))
-            return false;
-    } else {
-        spin_lock(&d->arch.pt_lock);
-    }
+    /*
+     * Mica's own copies (hv) wait for the lock like the guest's faults do.
+     * Another vCPU of d may hold it on another CPU (its mmu_update, ptwr,
+     * a grant map into d): a trylock made Mica's write fail then (a
+     * hypercall's -EFAULT, a lost runstate update, a domain crashed for
+     * a bounce frame it could not write).  Waiting is safe because no
+     * copy to guest memory is made under d's pt_lock or under a lock of
+     * a later class (docs/smp.md, "The lock order": copies run with no
+     * lock, or under domctl, sysctl, event or grant-table locks, all
+     * earlier), and a CPU waiting for a spin lock answers IPIs, so a
+     * holder's TLB flush completes.  CONFIG_DEBUG_LOCKS checks the order
+     * here before the wait: a copy under a later lock would be reported
+     * ("LOCK VIOLATION"), not hung in.
+     */
+    spin_lock(&d->arch.pt_lock);
     l1 = pt_find_l1(v, addr, true);
     tab = l1 == INVALID_MFN ? NULL : pv_frame(l1);
     if (!is_validated_l1_of(d, tab))
