@@ -125,6 +125,17 @@ extern struct shared_info *shared;
 extern struct vcpu_info *vcpu0;   /* moves if VCPUOP_register_vcpu_info */
 struct shared_info *map_shared_info(void);
 
+/* ---- guest user mode (user.c) ---- */
+/*
+ * Enters user mode at rip with rsp on cs (FLAT_USER_CS64, or
+ * FLAT_USER_CS32 for compatibility mode; SS follows), events unmasked,
+ * through the iret hypercall; returns once a trap hook has called
+ * user_mode_leave() on its frame.
+ */
+void user_mode_run(uint64_t rip, uint64_t rsp, uint16_t cs);
+/* In a trap hook: the hook's return resumes the kernel after user_mode_run(). */
+void user_mode_leave(struct regs *r);
+
 /* ---- traps ---- */
 struct trap_record {
     int64_t vector;       /* -1: nothing caught since trap_clear() */

@@ -25,11 +25,10 @@
 #define VEC_UD 6
 
 static char kstack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
-uint64_t compat_kern_rsp;
 extern char syscall_entry[];
 
 extern char c32_start[], c32_syscall[], c32_after_syscall[], c32_int80[], c32_after_int80[],
-    c32_sysenter[], c32_after_sysenter[], c32_ud2[], c32_end[], compat_kernel_resume[];
+    c32_sysenter[], c32_after_sysenter[], c32_ud2[], c32_end[];
 
 __asm__(
     ".text\n"
@@ -100,11 +99,7 @@ static bool any_hook(struct regs *r)
     record(r);
     if (r->vector == VEC_UD && r->rip == uva(c32_ud2)) {
         /* The end: resume the kernel where it entered user mode. */
-        r->rip = (uint64_t)compat_kernel_resume;
-        r->cs = FLAT_KERNEL_CS & ~3;
-        r->rsp = compat_kern_rsp;
-        r->ss = FLAT_KERNEL_SS;
-        r->rflags = 0x002;
+        user_mode_leave(r);
         return true;
     }
     if (r->vector == VEC_UD && r->rip == uva(c32_syscall)) {
@@ -121,36 +116,6 @@ static bool any_hook(struct regs *r)
         return true;
     }
     return true;    /* syscall32 and int 0x80 callbacks: the frame returns after the instruction */
-}
-
-static void run_user(void)
-{
-    __asm__ volatile(
-        "pushq %%rbp\n\t"
-        "pushq %%rbx\n\t"
-        "pushq %%r12\n\t"
-        "pushq %%r13\n\t"
-        "pushq %%r14\n\t"
-        "pushq %%r15\n\t"
-        "movq %%rsp, compat_kern_rsp(%%rip)\n\t"
-        "pushq $0xe02b\n\t"                  /* ss: FLAT_USER_SS32 */
-        "pushq %[usp]\n\t"                   /* rsp */
-        "pushq $0x202\n\t"                   /* rflags: events unmasked in user mode */
-        "pushq $0xe023\n\t"                  /* cs: FLAT_USER_CS32 */
-        "pushq %[uip]\n\t"                   /* rip */
-        "pushq $0\n\t"                       /* flags */
-        "jmp hypercall_page + 23 * 32\n"
-        "compat_kernel_resume:\n\t"
-        "movq compat_kern_rsp(%%rip), %%rsp\n\t"
-        "popq %%r15\n\t"
-        "popq %%r14\n\t"
-        "popq %%r13\n\t"
-        "popq %%r12\n\t"
-        "popq %%rbx\n\t"
-        "popq %%rbp\n\t"
-        :
-        : [usp] "r"((uint64_t)LOW_STACK), [uip] "r"(uva(c32_start))
-        : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 
 /* L3 (pool 0) -> L2 (pool 1) -> L1 (pool 2) -> code (pool 3), stack (pool 4). */
@@ -227,7 +192,7 @@ enum result test_main(void)
         trap_hooks[i] = any_hook;
 
     /* Phase 1: nothing registered for 32-bit system calls. */
-    run_user();
+    user_mode_run(uva(c32_start), LOW_STACK, FLAT_USER_CS32);
     REQUIRE_EQ(nev, 4);
     CHECK_EQ(ev[0].vector, VEC_UD);
     CHECK_EQ(ev[0].rip, uva(c32_syscall));
@@ -254,7 +219,7 @@ enum result test_main(void)
                                      .address = (uint64_t)syscall_entry };
     REQUIRE_EQ(HYPERVISOR_callback_op(CALLBACKOP_register, &cb), 0);
     nev = 0;
-    run_user();
+    user_mode_run(uva(c32_start), LOW_STACK, FLAT_USER_CS32);
     REQUIRE_EQ(nev, 4);
     /* SYSCALL: RIP and RCX are the next instruction, R11 the flags. */
     CHECK_EQ(ev[0].vector, VEC_SYSCALL);

@@ -21,9 +21,9 @@ static char kstack[8192] __attribute__((aligned(4096), section(".bss.page_aligne
 static char ustack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static uint64_t kword = 0x4b4b4b4b, kword2 = 0x4b4b0002, uword = 0x75757575, uword2 = 0x75750002;
 static uint64_t fs_word = 0x46464646;
-uint64_t fsg_kern_rsp, fsg_uword2_addr;
+uint64_t fsg_uword2_addr;
 
-extern char fsg_user_entry[], fsg_kernel_resume[];
+extern char fsg_user_entry[];
 
 static struct {
     uint64_t user_gs_before, user_gs_after, kernel_gs_base, shadow_gs, kernel_gs_value;
@@ -87,11 +87,7 @@ static bool bp_hook(struct regs *r)
 static bool ud_hook(struct regs *r)
 {
     /* Leave user mode for good: resume the kernel where it left off. */
-    r->rip = (uint64_t)fsg_kernel_resume;
-    r->cs = FLAT_KERNEL_CS & ~3;
-    r->rsp = fsg_kern_rsp;
-    r->ss = FLAT_KERNEL_SS;
-    r->rflags = 0x002;
+    user_mode_leave(r);
     return true;
 }
 
@@ -106,36 +102,6 @@ __asm__(
     "int3\n\t"
     "ud2\n\t"
     "jmp .\n");
-
-static void enter_user_mode(void)
-{
-    __asm__ volatile(
-        "pushq %%rbp\n\t"
-        "pushq %%rbx\n\t"
-        "pushq %%r12\n\t"
-        "pushq %%r13\n\t"
-        "pushq %%r14\n\t"
-        "pushq %%r15\n\t"
-        "movq %%rsp, fsg_kern_rsp(%%rip)\n\t"
-        "pushq $0xe02b\n\t"                  /* ss */
-        "pushq %[usp]\n\t"                   /* rsp */
-        "pushq $0x202\n\t"                   /* rflags */
-        "pushq $0xe033\n\t"                  /* cs: RPL 3 = user mode */
-        "pushq %[uip]\n\t"                   /* rip */
-        "pushq $0\n\t"                       /* flags */
-        "jmp hypercall_page + 23 * 32\n"
-        "fsg_kernel_resume:\n\t"
-        "movq fsg_kern_rsp(%%rip), %%rsp\n\t"
-        "popq %%r15\n\t"
-        "popq %%r14\n\t"
-        "popq %%r13\n\t"
-        "popq %%r12\n\t"
-        "popq %%rbx\n\t"
-        "popq %%rbp\n\t"
-        :
-        : [usp] "r"((uint64_t)(ustack + sizeof(ustack))), [uip] "r"((uint64_t)fsg_user_entry)
-        : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
-}
 
 enum result test_main(void)
 {
@@ -191,7 +157,7 @@ enum result test_main(void)
     fsg_uword2_addr = (uint64_t)&uword2;
     trap_hooks[3] = bp_hook;
     trap_hooks[6] = ud_hook;
-    enter_user_mode();
+    user_mode_run((uint64_t)fsg_user_entry, (uint64_t)(ustack + sizeof(ustack)), FLAT_USER_CS64);
     trap_hooks[3] = trap_hooks[6] = NULL;
 
     CHECK(seen.bp, "no int3 from user mode");

@@ -33,14 +33,13 @@
 #define LOOP_BOUND (1UL << 32)          /* iterations: a hang ends as a failure */
 
 extern char trap_entry_2[], spin_loop_start[], spin_loop_end[];
-extern char user_spin_start[], user_spin_end[], kernel_resume[];
+extern char user_spin_start[], user_spin_end[];
 
 static uint8_t stack1[16384] __attribute__((aligned(16)));
 static struct vcpu_guest_context ctx;
 
 /* Not static: the user-mode loop below reads them by name. */
 volatile unsigned nmi_count[SMP_MAX_VCPUS], user_target;
-uint64_t kern_rsp;
 static volatile unsigned nmi_nested, in_nmi;
 static char kstack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static char ustack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
@@ -117,44 +116,9 @@ static bool ud_hook(struct regs *r)
 {
     if (r->rip != (uint64_t)user_spin_end)
         return false;
-    /* Back to the kernel where enter_user_mode() left it. */
-    r->rip = (uint64_t)kernel_resume;
-    r->cs = FLAT_KERNEL_CS & ~3;
-    r->rsp = kern_rsp;
-    r->ss = FLAT_KERNEL_SS;
-    r->rflags = 0x002;
+    /* Back to the kernel where user_mode_run() left it. */
+    user_mode_leave(r);
     return true;
-}
-
-static void enter_user_mode(void)
-{
-    __asm__ volatile(
-        "pushq %%rbp\n\t"
-        "pushq %%rbx\n\t"
-        "pushq %%r12\n\t"
-        "pushq %%r13\n\t"
-        "pushq %%r14\n\t"
-        "pushq %%r15\n\t"
-        "movq %%rsp, kern_rsp(%%rip)\n\t"
-        "pushq $0xe02b\n\t"                  /* ss */
-        "pushq %[usp]\n\t"                   /* rsp */
-        "pushq $0x202\n\t"                   /* rflags */
-        "pushq $0xe033\n\t"                  /* cs: RPL 3 = user mode */
-        "pushq %[uip]\n\t"                   /* rip */
-        "pushq $0\n\t"                       /* flags */
-        "jmp hypercall_page + 23 * 32\n"
-        ".globl kernel_resume\n"
-        "kernel_resume:\n\t"
-        "movq kern_rsp(%%rip), %%rsp\n\t"
-        "popq %%r15\n\t"
-        "popq %%r14\n\t"
-        "popq %%r13\n\t"
-        "popq %%r12\n\t"
-        "popq %%rbx\n\t"
-        "popq %%rbp\n\t"
-        :
-        : [usp] "r"((uint64_t)(ustack + sizeof(ustack))), [uip] "r"((uint64_t)user_spin_start)
-        : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 
 static void vcpu1_main(uint64_t arg, uint64_t arg2)
@@ -291,7 +255,7 @@ enum result test_main(void)
     user_target = 5;
     last_nmi.rsp = 0;
     printk("QEMU-MONITOR-REQUEST nmi\n");
-    enter_user_mode();
+    user_mode_run((uint64_t)user_spin_start, (uint64_t)(ustack + sizeof(ustack)), FLAT_USER_CS64);
     trap_hooks[6] = NULL;
     seen = (struct nmi_seen){ last_nmi.rip, last_nmi.cs, last_nmi.rflags, last_nmi.rsp,
                               last_nmi.mask_inside, last_nmi.cpu };

@@ -11,9 +11,8 @@
 static char kstack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static char ustack[8192] __attribute__((aligned(4096), section(".bss.page_aligned")));
 static uint64_t kword = 0x4b4b4b4b, uword = 0x75757575;
-uint64_t kern_rsp;
 
-extern char user_entry[], user_syscall_ret[], kernel_resume[], syscall_entry[];
+extern char user_entry[], user_syscall_ret[], syscall_entry[];
 
 static struct {
     bool on_kstack[4];
@@ -62,11 +61,7 @@ static bool ud_hook(struct regs *r)
     seen.on_kstack[3] = on_kstack(r);
     seen.ud_cs = r->cs;
     /* Leave user mode for good: resume the kernel where it left off. */
-    r->rip = (uint64_t)kernel_resume;
-    r->cs = FLAT_KERNEL_CS & ~3;
-    r->rsp = kern_rsp;
-    r->ss = FLAT_KERNEL_SS;
-    r->rflags = 0x002;
+    user_mode_leave(r);
     return true;
 }
 
@@ -81,36 +76,6 @@ __asm__(
     ".byte 0x48, 0x8b, 0x04, 0x25, 0x00, 0x10, 0x00, 0x00\n\t"   /* movq 0x1000, %rax */
     "ud2\n\t"
     "jmp .\n");
-
-static void enter_user_mode(void)
-{
-    __asm__ volatile(
-        "pushq %%rbp\n\t"
-        "pushq %%rbx\n\t"
-        "pushq %%r12\n\t"
-        "pushq %%r13\n\t"
-        "pushq %%r14\n\t"
-        "pushq %%r15\n\t"
-        "movq %%rsp, kern_rsp(%%rip)\n\t"
-        "pushq $0xe02b\n\t"                  /* ss */
-        "pushq %[usp]\n\t"                   /* rsp */
-        "pushq $0x202\n\t"                   /* rflags */
-        "pushq $0xe033\n\t"                  /* cs: RPL 3 = user mode */
-        "pushq %[uip]\n\t"                   /* rip */
-        "pushq $0\n\t"                       /* flags */
-        "jmp hypercall_page + 23 * 32\n"
-        "kernel_resume:\n\t"
-        "movq kern_rsp(%%rip), %%rsp\n\t"
-        "popq %%r15\n\t"
-        "popq %%r14\n\t"
-        "popq %%r13\n\t"
-        "popq %%r12\n\t"
-        "popq %%rbx\n\t"
-        "popq %%rbp\n\t"
-        :
-        : [usp] "r"((uint64_t)(ustack + sizeof(ustack))), [uip] "r"((uint64_t)user_entry)
-        : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
-}
 
 enum result test_main(void)
 {
@@ -131,7 +96,7 @@ enum result test_main(void)
     trap_hooks[3] = bp_hook;
     trap_hooks[14] = pf_hook;
     trap_hooks[6] = ud_hook;
-    enter_user_mode();
+    user_mode_run((uint64_t)user_entry, (uint64_t)(ustack + sizeof(ustack)), FLAT_USER_CS64);
     trap_hooks[VEC_SYSCALL] = trap_hooks[3] = trap_hooks[14] = trap_hooks[6] = NULL;
 
     /* Back in kernel mode: hypercalls work again, GS is the kernel's. */
