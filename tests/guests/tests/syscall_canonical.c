@@ -8,6 +8,11 @@
  *
  * The page 0x00007ffffffff000 is mapped (tables built from pool pages,
  * hooked into L4 slot 255) with SYSCALL at its last two bytes.
+ *
+ * The IRET path too: the iret hypercall back to kernel mode with RIP
+ * 0x0000800000000000 gets #GP(0) at that RIP on Xen 4.17 (its IRETQ
+ * faults and the fault is the guest's); Mica crashed the domain there
+ * until 2026-12.
  */
 #define MMU_POOL_PAGES 8
 #include "mmu_common.h"
@@ -52,6 +57,27 @@ static long syscall_at_top(void)
     return ret;
 }
 
+/* The iret hypercall back to kernel mode at a non-canonical RIP. */
+static void iret_to_noncanon(void)
+{
+    __asm__ volatile("leaq 1f(%%rip), %%r11\n\t"
+                     "movq %%r11, trap_resume(%%rip)\n\t"
+                     "movq %%rsp, %%rdx\n\t"
+                     "pushq %[ss]\n\t"                /* ss */
+                     "pushq %%rdx\n\t"                /* rsp: where we are */
+                     "pushq $0x2\n\t"                 /* rflags */
+                     "pushq %[cs]\n\t"                /* cs: RPL 0 = kernel mode */
+                     "movabs %[at], %%rax\n\t"
+                     "pushq %%rax\n\t"                /* rip */
+                     "pushq $0\n\t"                   /* flags */
+                     "jmp hypercall_page + 23 * 32\n"
+                     "1:\n\t"
+                     "movq $0, trap_resume(%%rip)"
+                     :
+                     : [ss] "i"(FLAT_KERNEL_SS), [cs] "i"(FLAT_KERNEL_CS & ~3), [at] "i"(NONCANON)
+                     : "rax", "rcx", "rdx", "r11", "memory", "cc");
+}
+
 enum result test_main(void)
 {
     long expect, got;
@@ -83,5 +109,16 @@ enum result test_main(void)
     CHECK_EQ(got, expect);
 
     REQUIRE_EQ(mmu1((l4_mfn() << 12) + 255 * 8, 0), 0);
+
+    /* The IRET path: the iret hypercall to a non-canonical RIP in kernel mode. */
+    gp_count = 0;
+    gp_rip = gp_error = gp_cs = 0;
+    iret_to_noncanon();
+    printk("iret to %#lx: #GP %u at rip %#lx (error %#lx, cs %#lx)\n", NONCANON, gp_count,
+           gp_rip, gp_error, gp_cs);
+    CHECK_EQ(gp_count, 1);
+    CHECK_EQ(gp_error, 0);
+    CHECK_EQ(gp_rip, NONCANON);
+    CHECK_EQ(gp_cs & 0xffff, FLAT_KERNEL_CS & ~3);
     return check_failures ? RESULT_FAILURE : RESULT_SUCCESS;
 }

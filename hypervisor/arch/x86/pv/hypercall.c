@@ -241,9 +241,16 @@ static void do_iret(struct cpu_regs *regs)
         }
         pv_toggle_guest_mode(v);
     }
-    if (!is_canonical(c.rip) || !is_canonical(c.rsp)) {
-        domain_crash(v->domain, "iret to non-canonical rip %#llx / rsp %#llx",
-                     (unsigned long long)c.rip, (unsigned long long)c.rsp);
+    /*
+     * A non-canonical RIP is the guest's own fault: the exit path gives it
+     * the #GP(0) the return raises, on that frame, as Xen 4.17 does (its
+     * IRETQ faults and the fault is the guest's; XSA-7 class, test
+     * syscall_canonical).  A non-canonical RSP leaves nowhere to put that
+     * frame: the domain is crashed.
+     */
+    if (!is_canonical(c.rsp)) {
+        domain_crash(v->domain, "iret to non-canonical rsp %#llx (rip %#llx)",
+                     (unsigned long long)c.rsp, (unsigned long long)c.rip);
         return;
     }
     if (v->domain->arch.vm_assist & (1ULL << VMASST_TYPE_architectural_iopl))
