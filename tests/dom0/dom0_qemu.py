@@ -32,7 +32,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 IMAGE = os.environ.get("DOM0_IMAGE_DIR") or os.path.join(TOP, "build", "dom0-image")
 CPU = os.environ.get("MICA_QEMU_CPU", "max,-smap,-smep,-pku,-la57")
 MARKER = re.compile(r"mica-dom0: userspace up")
-CRASH = re.compile(r"Kernel panic|Panic on CPU|\(XEN\) \*\*\*\*|MICA PANIC|Mica cannot boot|LOCK VIOLATION"
+CRASH = re.compile(r"Kernel panic|Panic on CPU|\(XEN\) \*\*\*\*|MICA PANIC|Mica cannot boot|LOCK VIOLATION|MICA BUG"
                    r"|BUG: |Oops: |general protection fault|Attempted to kill init"
                    r"|Could not construct domain 0")
 HV_OPTS = "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"

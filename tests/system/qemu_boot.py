@@ -21,7 +21,8 @@ import tempfile
 import time
 
 DEFAULT_CPU = "max,-smap,-smep,-pku,-la57"
-CRASH_MARKERS = [r"MICA PANIC", r"Mica cannot boot", r"LOCK VIOLATION"]
+# "MICA BUG": a reference, type or tot_pages count gone wrong (reported, not fatal).
+CRASH_MARKERS = [r"MICA PANIC", r"Mica cannot boot", r"LOCK VIOLATION", r"MICA BUG"]
 # A boot log larger than this means output ran away (a loop printing).
 MAX_LOG_BYTES = 4 << 20
 

@@ -78,7 +78,7 @@ void pv_uncount_frame(struct domain *d)
         d->tot_pages--;
     spin_unlock(&d->page_alloc_lock);
     if (!before)
-        pr_err("d%u: a frame leaves with tot_pages already 0: Mica's frame accounting is wrong\n",
+        pr_err("MICA BUG: d%u: a frame leaves with tot_pages already 0: frame accounting is wrong\n",
                d->domid);
 }
 

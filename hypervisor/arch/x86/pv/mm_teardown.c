@@ -51,7 +51,7 @@ void pv_release_held_frame(struct page_info *pg)
 
     pv_free_frame(pg, false);
     if (!d) {
-        pr_err("mm: held frame %#llx had no dying owner\n",
+        pr_err("MICA BUG: mm: held frame %#llx had no dying owner\n",
                (unsigned long long)pv_frame_mfn(pg));
         return;
     }
@@ -122,7 +122,7 @@ static void free_frame(struct domain *d, mfn_t mfn)
         return;
     }
     if (page_type_count(pg) || pg->spare) {
-        pr_err("d%u: frame %#llx still typed at teardown (count %llu, type %#llx)\n",
+        pr_err("MICA BUG: d%u: frame %#llx still typed at teardown (count %llu, type %#llx)\n",
                d->domid, (unsigned long long)mfn, (unsigned long long)count,
                (unsigned long long)pg->type_info);
         d->arch.teardown_bad++;
@@ -195,7 +195,7 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
     /* Every L1 is devalidated now: its log-dirty record has gone with it. */
     pv_logdirty_free(d);
     if (d->arch.teardown_bad)
-        pr_err("d%u: %llu frames kept back at teardown\n", d->domid,
+        pr_err("MICA BUG: d%u: %llu frames kept back at teardown\n", d->domid,
                (unsigned long long)d->arch.teardown_bad);
     if (d->held_frames)
         printk("d%u: %llu frames held by other domains' mappings\n", d->domid,

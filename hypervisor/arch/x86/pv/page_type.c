@@ -82,7 +82,7 @@ void put_page(struct page_info *pg)
     do {
         x = y;
         if (!(x & PGC_COUNT_MASK)) {
-            pr_err("mm: reference count underflow on frame %#llx\n",
+            pr_err("MICA BUG: mm: reference count underflow on frame %#llx\n",
                    (unsigned long long)pv_frame_mfn(pg));
             return;
         }
@@ -178,7 +178,7 @@ void put_page_type(struct page_info *pg)
         x = y;
         type = x & PGT_TYPE_MASK;
         if (!(x & PGT_COUNT_MASK)) {
-            pr_err("mm: type count underflow on frame %#llx\n",
+            pr_err("MICA BUG: mm: type count underflow on frame %#llx\n",
                    (unsigned long long)pv_frame_mfn(pg));
             return;
         }
