@@ -383,6 +383,8 @@ def main():
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)
     else:
         require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
+        # dom0 uses FIFO event channels, on Xen 4.17 and on Mica (issue 12).
+        require += [] if a.native else ["xen-evtchn-fifo"]
         require += ["cpus-online"] + (["cpu-unplug", "cpu-plug"] if a.vcpus > 1 else [])
     return judge(a.name, end, marker_at, total, text, require, a.timeout,
                  want_domu_verdict=a.test in ("domu-tiny", "pvfront"))
