@@ -15,6 +15,7 @@
 #include <public/vcpu.h>
 #include <public/version.h>
 #include <public/sysctl.h>
+#include <public/xen_mca.h>
 #include <pv/blkif.h>
 #include <pv/netif.h>
 #include <pv/xenbus.h>

@@ -100,6 +100,11 @@ u32 cpu_apic_id(unsigned cpu)
     return apic_of_cpu[cpu];
 }
 
+u32 cpu_thread_id(unsigned cpu)
+{
+    return apic_of_cpu[cpu] & ((1u << topo_smt_shift) - 1);
+}
+
 void smp_topology(u32 *threads_per_core, u32 *cores_per_socket)
 {
     *threads_per_core = topo_threads_per_core;

@@ -6,6 +6,7 @@
  * Numbers, argument order and semantics follow the Xen x86-64 PV ABI:
  * RAX = number, arguments in RDI, RSI, RDX, R10, R8, result in RAX.
  */
+#include <asm/mca.h>
 #include <asm/current.h>
 #include <asm/descriptor.h>
 #include <asm/layout.h>
@@ -464,6 +465,7 @@ static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_mult
      * every xenpmu_op is -EOPNOTSUPP; Linux asks at each vCPU's start).
      * Not logged as unknown: they are the answers, not gaps.
      */
+    case __HYPERVISOR_mca:              return do_mca(a[0]);
     case __HYPERVISOR_xsm_op:           return -XEN_ENOSYS;
     case __HYPERVISOR_xenpmu_op:        return -XEN_EOPNOTSUPP;
     default:                            return unknown_op(nr, UNKNOWN_OP_NO_SUB);

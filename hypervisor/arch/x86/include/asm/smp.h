@@ -34,6 +34,8 @@ static inline bool cpu_online(unsigned cpu)
 unsigned smp_max_cpu_id(void);
 u32 cpu_apic_id(unsigned cpu);
 void cpu_topology_ids(unsigned cpu, u32 *core, u32 *socket);
+/* The thread within its core (the APIC ID's SMT bits; 0 without CPUID leaf 0xb). */
+u32 cpu_thread_id(unsigned cpu);
 /* Topology of the online CPUs, as Xen's physinfo reports it. */
 void smp_topology(u32 *threads_per_core, u32 *cores_per_socket);
 
