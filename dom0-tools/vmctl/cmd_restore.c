@@ -679,6 +679,24 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
                  "version %u from Xen %u.%u): its framing and record layouts were checked, "
                  "its page data cannot be", file, image_version, saved_on.xen_major,
                  saved_on.xen_minor);
+    /* Xen's file has none of the guest's own xenstore nodes, and Linux
+       writes control/feature-* only at boot.  The guest did answer xl's
+       suspend request on control/shutdown (a PV Linux has no other way to
+       be saved), so it listens there; libxl takes that of every PV guest.
+       Written back as the guest's, as a Mica file's saved nodes are, so
+       that 'vmctl shutdown'/'reboot'/'save' of it work as before the save. */
+    if (xl && !r.xs_body) {
+        struct ms_xs_blob b = { 0 };
+        if (ms_xs_blob_add(&b, "control/feature-poweroff", "1") ||
+            ms_xs_blob_add(&b, "control/feature-reboot", "1") ||
+            ms_xs_blob_add(&b, "control/feature-suspend", "1")) {
+            ms_xs_blob_free(&b);
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+            goto out_file;
+        }
+        r.xs_body = b.buf;
+        r.xs_len = b.len;
+    }
     if (xl && *xlc.not_taken)
         cli_warn(cmd, "xl's configuration in %s also has %s, which vmctl restore does not "
                  "attach: the guest comes back without them", file, xlc.not_taken);

@@ -290,7 +290,6 @@ head -c 40 "$work/xl.save" > "$work/xl-cut.save"
 run restore "$work/xl-cut.save";   expect "restore of a truncated xl header" 3 stderr "xl's header is truncated: the file ends at offset 40"
 head -c 200 "$work/xl.save" > "$work/xl-cut.save"
 run restore "$work/xl-cut.save";   expect "restore: xl's optional data past the end" 3 stderr "optional data length"
-[ -z "$(ls -A "$MICA_STATE_DIR/running" 2>/dev/null)" ] && pass "refused xl files leave nothing" || fail "refused xl files leave nothing" "$(ls -A "$MICA_STATE_DIR/running")"
 head -c 20000 "$work/xl.save" > "$work/xl-cut.save"
 run restore "$work/xl-cut.save";   expect "restore of an xl file cut short" 3 stderr "truncated: the file ends at offset 20000 inside record"
 make_xl_file "$work/xl-bad.save" '{"c_info": {"name": "a"}, "b_info": {"max_memkb": 1024,}}'
