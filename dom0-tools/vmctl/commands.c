@@ -215,7 +215,7 @@ const struct vmctl_command vmctl_commands[] = {
       NAME_ARG NEEDS_HV "Exit status: 0 saved, 1 failed (the domain runs on), 4 no such\n"
       "running domain.\n",
       cmd_save },
-    { "restore", "[--paused] FILE", "Start a domain again from a saved state file",
+    { "restore", "[--paused] [--check] FILE", "Start a domain again from a saved state file",
       "Reads FILE written by 'vmctl save' and checks every record's checksum\n"
       "first: a damaged file is refused with the record number and offset and\n"
       "nothing is created.  Then builds the domain with the saved name, UUID,\n"
@@ -225,7 +225,13 @@ const struct vmctl_command vmctl_commands[] = {
       "saved; its front-ends reconnect when it resumes.  A name or UUID in use\n"
       "by a running domain is refused.  Any failure destroys the half-built\n"
       "domain.  On a terminal the progress is shown as a percentage.\n"
+      "A file from Xen's 'xl save' (xl's header first) is read too: the\n"
+      "definition is made from xl's JSON configuration in that header, its saved\n"
+      "CPU policy is applied, and since such a file has no checksums only its\n"
+      "framing and record layouts can be checked (said on stderr).\n"
       "  --paused  leave the restored domain paused\n"
+      "  --check   read and check the whole file, print what it holds (for an xl\n"
+      "            file, the definition made from its configuration); create nothing\n"
       NEEDS_HV "Exit status: 0 restored, 1 failed, 3 damaged or unusable file, 6 a domain\n"
       "of that name or UUID is running.\n",
       cmd_restore },
