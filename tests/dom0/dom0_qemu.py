@@ -373,7 +373,8 @@ def main():
         require = CHECKS_XEN + ["daemon-xenstored", "daemon-micaconsoled",
                                 "vmctl-restore-xlfile-cut", "vmctl-restore-xlfile",
                                 "vmctl-restore-xlfile-no-checksums", "vmctl-restore-xlfile-memory",
-                                "vmctl-restore-xlfile-counts", "vmctl-restore-xlfile-memory-back"]
+                                "vmctl-restore-xlfile-counts", "vmctl-restore-xlfile-shutdown",
+                                "vmctl-restore-xlfile-memory-back"]
     elif a.test == "xl-saverestore":
         require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1", "xl-create-xl2",
                                    "xl-boot-xl2"] + CHECKS_XL_SAVE
