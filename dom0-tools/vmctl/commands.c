@@ -204,7 +204,8 @@ const struct vmctl_command vmctl_commands[] = {
       "its vif off the bridge and removes it.\n"
       NAME_ARG NEEDS_HV "Exit status: 0 detached, 1 no such interface, 4 no such running domain.\n",
       cmd_detach_interface },
-    { "save", "[--timeout SECONDS] NAME FILE", "Save a running domain's state to a file",
+    { "save", "[--timeout SECONDS] [--xl-format] NAME FILE",
+      "Save a running domain's state to a file",
       "Asks the guest to suspend (control/shutdown = 'suspend', as 'xl save'),\n"
       "writes its memory, vCPU state and definition to FILE (Xen's migration\n"
       "stream v2 with a checksum after every record; docs/state-files.md) under\n"
@@ -212,6 +213,10 @@ const struct vmctl_command vmctl_commands[] = {
       "guest that does not suspend within the time-out (default 120 s) runs on;\n"
       "any later failure removes the partial file and resumes the guest.\n"
       "On a terminal the progress is shown as a percentage.\n"
+      "  --timeout SECONDS  how long the guest has to suspend (default 120)\n"
+      "  --xl-format        put xl's header first, with the stored definition as\n"
+      "                     libxl's JSON configuration, so that Xen's 'xl restore'\n"
+      "                     reads the file too (vmctl restore still does)\n"
       NAME_ARG NEEDS_HV "Exit status: 0 saved, 1 failed (the domain runs on), 4 no such\n"
       "running domain.\n",
       cmd_save },

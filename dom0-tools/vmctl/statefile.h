@@ -40,6 +40,8 @@ struct save {
     struct ms_writer w;
     bool writer_open;
     bool progress;                   /* a terminal: show the percentage */
+    void *prefix;                    /* --xl-format: xl's header, written first */
+    size_t prefix_len;
     char err[512];
 };
 

@@ -168,3 +168,103 @@ char *xlconfig_to_xml(const struct ms_xl_config *c, size_t *len, char *err, size
     *len = size;
     return buf;
 }
+
+/* ---- the other way: a definition as libxl's JSON (vmctl save --xl-format) ---- */
+
+static void put_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static const char *libxl_action(enum domcfg_action a)
+{
+    switch (a) {
+    case DOMCFG_ACTION_DESTROY: return "destroy";
+    case DOMCFG_ACTION_RESTART: return "restart";
+    case DOMCFG_ACTION_PRESERVE: return "preserve";
+    case DOMCFG_ACTION_RENAME_RESTART: return "restart_rename";
+    case DOMCFG_ACTION_COREDUMP_DESTROY: return "coredump_destroy";
+    case DOMCFG_ACTION_COREDUMP_RESTART: return "coredump_restart";
+    }
+    return "destroy";
+}
+
+char *xlconfig_json(const struct domain_config *cfg, const uint8_t uuid[16],
+                    const uint8_t (*macs)[6], char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    char u[37];
+    domcfg_format_uuid(uuid, u);
+    unsigned vmax = cfg->vcpus_max ? cfg->vcpus_max : 1;
+    unsigned vcur = cfg->vcpus_current ? cfg->vcpus_current : vmax;
+    fputs("{\n    \"c_info\": {\n        \"type\": \"pv\",\n        \"name\": ", f);
+    put_json_string(f, cfg->name);
+    fprintf(f, ",\n        \"uuid\": \"%s\"\n    },\n    \"b_info\": {\n"
+            "        \"max_vcpus\": %u,\n        \"avail_vcpus\": [", u, vmax);
+    for (unsigned i = 0; i < vcur; i++)
+        fprintf(f, "%s%u", i ? ", " : "", i);
+    fprintf(f, "],\n        \"max_memkb\": %llu,\n        \"target_memkb\": %llu,\n",
+            (unsigned long long)cfg->memory_kib,
+            (unsigned long long)(cfg->current_memory_kib ? cfg->current_memory_kib
+                                                         : cfg->memory_kib));
+    const char *keys[3] = { "kernel", "ramdisk", "cmdline" };
+    const char *vals[3] = { cfg->kernel, cfg->initrd, cfg->cmdline };
+    for (int i = 0; i < 3; i++)
+        if (vals[i]) {
+            fprintf(f, "        \"%s\": ", keys[i]);
+            put_json_string(f, vals[i]);
+            fputs(",\n", f);
+        }
+    fputs("        \"type.pv\": {\n        }\n    },\n    \"disks\": [", f);
+    for (size_t i = 0; i < cfg->n_disks; i++) {
+        const struct domcfg_disk *d = &cfg->disks[i];
+        fprintf(f, "%s\n        {\n            \"pdev_path\": ", i ? "," : "");
+        put_json_string(f, d->source);
+        fprintf(f, ",\n            \"vdev\": \"%s\",\n            \"format\": \"%s\",\n"
+                "            \"readwrite\": %d,\n            \"is_cdrom\": %d\n        }",
+                d->target, d->format == DOMCFG_FORMAT_QCOW2 ? "qcow2" : "raw", !d->readonly,
+                d->cdrom);
+    }
+    fputs("\n    ],\n    \"nics\": [", f);
+    for (size_t i = 0; i < cfg->n_nics; i++) {
+        const struct domcfg_nic *n = &cfg->nics[i];
+        const uint8_t *m = n->has_mac ? n->mac : macs ? macs[i] : NULL;
+        fprintf(f, "%s\n        {\n            \"devid\": %zu", i ? "," : "", i);
+        if (m)
+            fprintf(f, ",\n            \"mac\": \"%02x:%02x:%02x:%02x:%02x:%02x\"", m[0], m[1],
+                    m[2], m[3], m[4], m[5]);
+        if (n->type == DOMCFG_NIC_BRIDGE && n->bridge) {
+            fputs(",\n            \"bridge\": ", f);
+            put_json_string(f, n->bridge);
+        }
+        if (n->target_dev) {
+            fputs(",\n            \"ifname\": ", f);
+            put_json_string(f, n->target_dev);
+        }
+        fputs("\n        }", f);
+    }
+    fprintf(f, "\n    ],\n    \"on_poweroff\": \"%s\",\n    \"on_reboot\": \"%s\",\n"
+            "    \"on_crash\": \"%s\"\n}\n", libxl_action(cfg->on_poweroff),
+            libxl_action(cfg->on_reboot), libxl_action(cfg->on_crash));
+    if (fclose(f) || !buf) {
+        free(buf);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return buf;
+}

@@ -11,11 +11,21 @@
 #define VMCTL_XLCONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ms_xl.h"
 
 /* The definition as XML text (malloc'd, NUL-terminated, *len octets), or
    NULL with err saying which member Mica cannot express and where. */
 char *xlconfig_to_xml(const struct ms_xl_config *c, size_t *len, char *err, size_t errlen);
+
+/* The other way, for vmctl save --xl-format: a definition as libxl's
+   domain configuration JSON (what xl save writes and xl restore reads),
+   with the running domain's UUID; macs[i] (may be NULL) is the MAC for
+   interface i when the definition leaves it to the builder.  NULL only
+   when out of memory. */
+struct domain_config;
+char *xlconfig_json(const struct domain_config *cfg, const uint8_t uuid[16],
+                    const uint8_t (*macs)[6], char *err, size_t errlen);
 
 #endif

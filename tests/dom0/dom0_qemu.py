@@ -369,6 +369,9 @@ def main():
         require = CHECKS_LIBVIRT + ([] if on_xen else CHECKS_LIBVIRT_MICA)
     elif a.test == "xl-restore-file":
         require = ["xl-restore-file", "xl-restore-file-counts"]
+    elif a.test == "vmctl-save-xlformat":
+        require = CHECKS_XEN + ["daemon-xenstored", "daemon-micaconsoled", "vmctl-save-xlformat",
+                                "vmctl-save-xlformat-check", "vmctl-save-xlformat-disk"]
     elif a.test == "vmctl-restore-xlfile":
         require = CHECKS_XEN + ["daemon-xenstored", "daemon-micaconsoled",
                                 "vmctl-restore-xlfile-cut", "vmctl-restore-xlfile",
