@@ -722,9 +722,10 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     if (check) {
         char uuid[37];
         domcfg_format_uuid(r.uuid, uuid);
+        /* The definition alone on stdout: 'vmctl define' takes it. */
         if (xl)
             printf("%s", r.xml);
-        printf("%s: '%s' (UUID %s), %llu pages of %llu PFNs, %u vCPU%s, libxc image version %u "
+        fprintf(stderr, "%s: '%s' (UUID %s), %llu pages of %llu PFNs, %u vCPU%s, libxc image version %u "
                "from Xen %u.%u, %s%s; checked, nothing was restored (--check)\n", file, r.name,
                uuid, (unsigned long long)r.nr_present, (unsigned long long)r.nr_pfns,
                cfg.vcpus_max ? cfg.vcpus_max : 1, cfg.vcpus_max > 1 ? "s" : "", image_version,

@@ -235,8 +235,9 @@ const struct vmctl_command vmctl_commands[] = {
       "CPU policy is applied, and since such a file has no checksums only its\n"
       "framing and record layouts can be checked (said on stderr).\n"
       "  --paused  leave the restored domain paused\n"
-      "  --check   read and check the whole file, print what it holds (for an xl\n"
-      "            file, the definition made from its configuration); create nothing\n"
+      "  --check   read and check the whole file, say what it holds; for an xl\n"
+      "            file print the definition made from its configuration (stdout,\n"
+      "            for 'vmctl define'); create nothing\n"
       NEEDS_HV "Exit status: 0 restored, 1 failed, 3 damaged or unusable file, 6 a domain\n"
       "of that name or UUID is running.\n",
       cmd_restore },

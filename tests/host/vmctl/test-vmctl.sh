@@ -253,13 +253,14 @@ run define "$work/dump1.xml";   expect "define again" 0 stdout "(UUID $uuid)"
 # short are refused (status 3) naming what and the offset.
 make_xl_file() {   # make_xl_file OUT [JSON]
     python3 - "$@" <<'EOF'
-import struct, sys
+import os, struct, sys
 out = sys.argv[1]
+files = os.environ["XL_FILES"]
 cfg = sys.argv[2] if len(sys.argv) > 2 else (
     '{"c_info": {"type": "pv", "name": "xlguest", "uuid": "2ac017f2-5f6f-4b88-bc03-9ff4bfa5aa5e"},'
     ' "b_info": {"max_vcpus": 2, "avail_vcpus": [0], "max_memkb": 16384, "target_memkb": 8192,'
-    ' "kernel": "/boot/vmlinuz-x", "cmdline": "console=hvc0 ro", "sched_params": {"weight": 512}},'
-    ' "disks": [{"pdev_path": "/srv/xl guest.img", "vdev": "xvda", "format": "raw", "readwrite": 1}],'
+    ' "kernel": "' + files + '/vmlinuz", "cmdline": "console=hvc0 ro", "sched_params": {"weight": 512}},'
+    ' "disks": [{"pdev_path": "' + files + '/xl guest.img", "vdev": "xvda", "format": "raw", "readwrite": 1}],'
     ' "nics": [{"mac": "00:16:3e:01:02:03", "bridge": "xenbr0"}], "on_reboot": "restart"}\n')
 cfg = cfg.encode() + b"\0"
 def rec(t, body):
@@ -279,13 +280,18 @@ f += rec(0, b"") + rec(0, b"")
 open(out, "wb").write(f)
 EOF
 }
+export XL_FILES=$work/files
+echo disk > "$work/files/xl guest.img"
 make_xl_file "$work/xl.save"
 run restore --check "$work/xl.save"
-expect "restore --check of an xl save file" 0 stdout "'xlguest' (UUID 2ac017f2-5f6f-4b88-bc03-9ff4bfa5aa5e), 4 pages of 4 PFNs, 2 vCPUs, libxc image version 3 from Xen 4.17, no checksums, a saved CPU policy; checked, nothing was restored" &&
+expect "restore --check of an xl save file" 0 stderr "'xlguest' (UUID 2ac017f2-5f6f-4b88-bc03-9ff4bfa5aa5e), 4 pages of 4 PFNs, 2 vCPUs, libxc image version 3 from Xen 4.17, no checksums, a saved CPU policy; checked, nothing was restored" &&
     expect "an xl save file says it has no checksums" 0 stderr "carries no checksums (written by Xen's 'xl save'" &&
-    expect "the definition from xl's JSON" 0 stdout "<source file='/srv/xl guest.img'/>" &&
+    expect "the definition from xl's JSON" 0 stdout "<source file='$work/files/xl guest.img'/>" &&
     expect "the definition from xl's JSON: memory" 0 stdout "<currentMemory unit='KiB'>8192</currentMemory>" &&
-    expect "the definition from xl's JSON: vif" 0 stdout "<mac address='00:16:3e:01:02:03'/>"
+    expect "the definition from xl's JSON: vif" 0 stdout "<mac address='00:16:3e:01:02:03'/>" &&
+    cp "$work/out" "$work/fromxl.xml" && run define "$work/fromxl.xml" &&
+    expect "the definition --check printed defines" 0 stdout "Domain 'xlguest' defined"
+run undefine xlguest >/dev/null
 head -c 40 "$work/xl.save" > "$work/xl-cut.save"
 run restore "$work/xl-cut.save";   expect "restore of a truncated xl header" 3 stderr "xl's header is truncated: the file ends at offset 40"
 head -c 200 "$work/xl.save" > "$work/xl-cut.save"
