@@ -332,6 +332,51 @@ UNIT_TEST(header_round_trip_and_refusals)
     }
 }
 
+/* Every cut of xl's real configuration short of its closing brace is
+   refused, and every octet changed to one of a few troublesome ones
+   either still parses or is refused with an offset: under ASan/UBSan,
+   never a crash or a read past the text. */
+UNIT_TEST(json_cuts_and_changes)
+{
+    size_t len = strlen(xen417), close = (size_t)(strrchr(xen417, '}') - xen417);
+    for (size_t cut = 0; cut <= len; cut++) {
+        char *t = malloc(cut ? cut : 1);     /* exactly cut octets: ASan sees overreads */
+        CHECK(t != NULL);
+        memcpy(t, xen417, cut);
+        struct ms_xl_config c;
+        int rc = ms_xl_config_parse(t, cut, 0, &c, err, sizeof(err));
+        free(t);
+        if (cut <= close) {
+            if (rc == 0) {
+                fprintf(stderr, "  a cut at %zu parsed\n", cut);
+                CHECK(0);
+            }
+            CHECK_STR(err, "offset");
+        } else {
+            CHECK_EQ(rc, 0);
+            ms_xl_config_free(&c);
+        }
+    }
+    static const char subs[] = { '"', '{', '}', '[', '\\', ',', ':', 0, (char)0xff, 'x', '1' };
+    for (size_t at = 0; at < len; at++)
+        for (size_t k = 0; k < sizeof(subs); k++) {
+            char *t = malloc(len);
+            CHECK(t != NULL);
+            memcpy(t, xen417, len);
+            t[at] = subs[k];
+            struct ms_xl_config c;
+            err[0] = 0;
+            if (ms_xl_config_parse(t, len, 0, &c, err, sizeof(err)) == 0)
+                ms_xl_config_free(&c);
+            else if (!strstr(err, "xl's configuration")) {
+                fprintf(stderr, "  octet %zu = %#x: %s\n", at, (unsigned char)subs[k], err);
+                free(t);
+                CHECK(0);
+            }
+            free(t);
+        }
+}
+
 /* vmctl save --xl-format: xl's header, then a checksummed Mica stream
    whose spans start after it; the reader, opened at the header's end,
    checks every checksum, and a changed octet anywhere after the header
