@@ -220,3 +220,34 @@ int mica_vcpu_msrs_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
         *bad = op.u.vcpu_msrs.msr_count;
     return rc;
 }
+
+int mica_domain_cpu_policy_set(struct mica_hv *hv, uint16_t domid,
+                               const struct xen_cpuid_leaf *leaves, uint32_t nr_leaves,
+                               const struct xen_msr_entry *msrs, uint32_t nr_msrs,
+                               uint32_t *err_leaf, uint32_t *err_subleaf, uint32_t *err_msr)
+{
+    struct xen_domctl op;
+    int rc;
+
+    if ((nr_leaves && !leaves) || (nr_msrs && !msrs) || domid == 0)
+        return -EINVAL;
+    memset(&op, 0, sizeof(op));
+    op.u.cpu_policy.nr_leaves = nr_leaves;
+    op.u.cpu_policy.nr_msrs = nr_msrs;
+    op.u.cpu_policy.leaves = (uint64_t)(uintptr_t)leaves;
+    op.u.cpu_policy.msrs = (uint64_t)(uintptr_t)msrs;
+    op.u.cpu_policy.err_leaf = op.u.cpu_policy.err_subleaf = op.u.cpu_policy.err_msr = ~0u;
+    if (nr_msrs)
+        mlock(msrs, nr_msrs * sizeof(*msrs));
+    rc = locked_domctl(hv, &op, XEN_DOMCTL_set_cpu_policy, domid, leaves,
+                       nr_leaves * sizeof(*leaves));
+    if (nr_msrs)
+        munlock(msrs, nr_msrs * sizeof(*msrs));
+    if (err_leaf)
+        *err_leaf = op.u.cpu_policy.err_leaf;
+    if (err_subleaf)
+        *err_subleaf = op.u.cpu_policy.err_subleaf;
+    if (err_msr)
+        *err_msr = op.u.cpu_policy.err_msr;
+    return rc;
+}

@@ -53,6 +53,16 @@ int mica_vcpu_msrs_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
 int mica_vcpu_msrs_set(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
                        const struct xen_domctl_vcpu_msr *msrs, uint32_t count, uint32_t *bad);
 /*
+ * XEN_DOMCTL_set_cpu_policy: the domain's CPUID leaves and MSRs (a saved
+ * policy, as libxc's restore applies X86_CPUID_POLICY/X86_MSR_POLICY),
+ * before the domain first runs.  On -EINVAL the hypervisor names what it
+ * refused: *err_leaf and *err_subleaf (~0 when none) or *err_msr (~0 when none).
+ */
+int mica_domain_cpu_policy_set(struct mica_hv *hv, uint16_t domid,
+                               const struct xen_cpuid_leaf *leaves, uint32_t nr_leaves,
+                               const struct xen_msr_entry *msrs, uint32_t nr_msrs,
+                               uint32_t *err_leaf, uint32_t *err_subleaf, uint32_t *err_msr);
+/*
  * XEN_DOMCTL_shadow_op for log-dirty (docs/migration.md): op is one of
  * XEN_DOMCTL_SHADOW_OP_{ENABLE_LOGDIRTY,CLEAN,PEEK,OFF}; for CLEAN and
  * PEEK, bitmap (NULL: stats only) holds `pages` bits, one per PFN, and

@@ -5,7 +5,7 @@
 
 MS_LIB_DIR     := dom0-tools/libmigstream
 MS_LIB_SRCS    := $(addprefix $(MS_LIB_DIR)/,ms_digest.c ms_writer.c ms_reader.c ms_pagetable.c \
-                                            ms_xenstore.c)
+                                            ms_xenstore.c ms_json.c ms_xl.c)
 MS_LIB_CFLAGS  := $(HOST_CFLAGS) -I$(MS_LIB_DIR)
 MS_LIB         := $(BUILD)/libmigstream/libmigstream.a
 MS_SAN_LIB     := $(BUILD)/libmigstream-san/libmigstream.a
@@ -48,3 +48,13 @@ $(BUILD)/tests/libmigstream/test_pagetable: tests/host/libmigstream/test_pagetab
 	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(MS_SAN_LIB)
 
 UNIT_TESTS += $(BUILD)/tests/libmigstream/test_pagetable
+
+# xl's save-file header and its JSON configuration (ms_xl.h), and the
+# strict JSON reader under it (ms_json.h): every refusal names the offset.
+$(BUILD)/tests/libmigstream/test_xl: tests/host/libmigstream/test_xl.c \
+        $(MS_SAN_LIB) $(MS_LIB_HEADERS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(MS_SAN_LIB)
+
+UNIT_TESTS += $(BUILD)/tests/libmigstream/test_xl

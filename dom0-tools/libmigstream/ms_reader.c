@@ -117,22 +117,23 @@ static int take_or_truncated(struct ms_reader *r, void *dst, size_t n, int hash,
 static int read_headers_libxl(struct ms_reader *r)
 {
     struct ms_libxl_header h;
+    uint64_t at = r->offset;
     int rc = take_or_truncated(r, &h, sizeof(h), 1, "the libxl stream header");
     if (rc)
         return rc;
     if (be64toh(h.ident) != MS_LIBXL_IDENT)
-        return fail(r, EINVAL, "not a Xen/Mica state file: offset 0 holds %#018" PRIx64
-                    ", not the libxl stream ident \"LibxlFmt\"", be64toh(h.ident));
+        return fail(r, EINVAL, "not a Xen/Mica state file: offset %" PRIu64 " holds %#018"
+                    PRIx64 ", not the libxl stream ident \"LibxlFmt\"", at, be64toh(h.ident));
     if (be32toh(h.version) != MS_LIBXL_VERSION)
-        return fail(r, EINVAL, "libxl stream version %" PRIu32 " at offset 8; this reader"
-                    " reads version %u", be32toh(h.version), MS_LIBXL_VERSION);
+        return fail(r, EINVAL, "libxl stream version %" PRIu32 " at offset %" PRIu64 "; this"
+                    " reader reads version %u", be32toh(h.version), at + 8, MS_LIBXL_VERSION);
     uint32_t opt = be32toh(h.options);
     if (opt & MS_LIBXL_OPT_BIG_ENDIAN)
-        return fail(r, EINVAL, "the libxl stream header (offset 12) says big-endian;"
-                    " only little-endian (x86) images are read");
+        return fail(r, EINVAL, "the libxl stream header (offset %" PRIu64 ") says big-endian;"
+                    " only little-endian (x86) images are read", at + 12);
     if (opt & MS_LIBXL_OPT_LEGACY)
-        return fail(r, EINVAL, "the libxl stream header (offset 12) marks a stream converted"
-                    " from Xen's legacy format, which Mica does not read");
+        return fail(r, EINVAL, "the libxl stream header (offset %" PRIu64 ") marks a stream"
+                    " converted from Xen's legacy format, which Mica does not read", at + 12);
     return 0;
 }
 
@@ -438,7 +439,14 @@ static int verify_checksum(struct ms_reader *r, const struct ms_record *covered)
 
 int ms_reader_open(struct ms_reader *r, int fd, const char *name, unsigned flags)
 {
+    return ms_reader_open_at(r, fd, name, flags, 0);
+}
+
+int ms_reader_open_at(struct ms_reader *r, int fd, const char *name, unsigned flags,
+                      uint64_t base)
+{
     memset(r, 0, sizeof(*r));
+    r->offset = r->span_start = base;
     r->fd = fd;
     r->flags = flags;
     r->name = strdup(name);

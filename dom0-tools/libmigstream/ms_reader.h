@@ -68,6 +68,11 @@ struct ms_reader {
 
 /* name is used in messages only.  0 or -errno. */
 int ms_reader_open(struct ms_reader *r, int fd, const char *name, unsigned flags);
+/* The stream starts at file offset base (after xl's header, ms_xl.h) and
+   fd is positioned there: offsets in records and messages are the file's,
+   and the first checksum span of a checksummed stream starts at base. */
+int ms_reader_open_at(struct ms_reader *r, int fd, const char *name, unsigned flags,
+                      uint64_t base);
 /* 1: *rec is the next record; 0: the final END was read and nothing
    follows it; -EINVAL/-EIO/-ENOMEM: see ms_reader_error. */
 int ms_reader_next(struct ms_reader *r, struct ms_record *rec);

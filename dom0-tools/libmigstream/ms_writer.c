@@ -135,6 +135,14 @@ static int write_heads(struct ms_writer *w, uint64_t nr_pfns, uint64_t nr_data_p
 int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
                    uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor)
 {
+    return ms_writer_open_prefixed(w, path, NULL, 0, nr_pfns, nr_data_pages, xen_major,
+                                   xen_minor);
+}
+
+int ms_writer_open_prefixed(struct ms_writer *w, const char *path, const void *prefix,
+                            size_t prefix_len, uint64_t nr_pfns, uint64_t nr_data_pages,
+                            uint32_t xen_major, uint32_t xen_minor)
+{
     memset(w, 0, sizeof(*w));
     w->fd = -1;
     w->path = strdup(path);
@@ -150,6 +158,13 @@ int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
         free(w->tmp_path);
         w->tmp_path = NULL;
         return fail(w, err, "cannot create a file next to %s: %s", path, strerror(err));
+    }
+    /* In no checksum span: the reader starts its first span after it. */
+    if (prefix_len) {
+        int rc = write_raw(w, prefix, prefix_len);
+        if (rc)
+            return rc;
+        w->span_start = w->offset;
     }
     return write_heads(w, nr_pfns, nr_data_pages, xen_major, xen_minor);
 }

@@ -47,6 +47,13 @@ struct ms_writer {
 int ms_writer_open(struct ms_writer *w, const char *path, uint64_t nr_pfns,
                    uint64_t nr_data_pages, uint32_t xen_major, uint32_t xen_minor);
 
+/* The same, after prefix_len octets of prefix (xl's header, ms_xl.h, for
+   a file Xen's `xl restore` reads): the prefix lies in no checksum span,
+   and the first span starts after it (ms_reader_open_at's base). */
+int ms_writer_open_prefixed(struct ms_writer *w, const char *path, const void *prefix,
+                            size_t prefix_len, uint64_t nr_pfns, uint64_t nr_data_pages,
+                            uint32_t xen_major, uint32_t xen_minor);
+
 /* The same stream onto an open file descriptor (a pipe or socket, for
    live migration): nothing is created or renamed; name is used in
    messages.  The writer does not close fd.  End with ms_writer_finish. */

@@ -15,11 +15,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -32,6 +36,7 @@
 #include "monitor.h"
 #include "xs_nodes.h"
 #include "statefile.h"
+#include "xlconfig.h"
 
 #include "domctl.h"
 #include "domctl_save.h"
@@ -40,6 +45,7 @@
 #include "ms_reader.h"
 #include "ms_writer.h"
 #include "ms_xenstore.h"
+#include "ms_xl.h"
 #include "privcmd.h"
 #include "xs.h"
 #include <public/memory.h>
@@ -86,10 +92,57 @@ static int collect(struct restore *r, struct ms_reader *rd)
 int restore_complete(struct restore *r)
 {
     if (!r->name || !r->present || !r->have_ctx[0] || !r->p2m_frames)
-        return rfail(r, "%s: %s is missing; not a file 'vmctl save' wrote", r->file,
+        return rfail(r, "%s: %s is missing; not a file 'vmctl save' or 'xl save' wrote", r->file,
                      !r->name ? "the definition (MICA_DEFINITION)"
-                     : !r->present ? "MICA_INFO"
+                     : !r->present ? "MICA_INFO or X86_PV_P2M_FRAMES"
                      : !r->p2m_frames ? "X86_PV_P2M_FRAMES" : "vCPU 0's context");
+    return 0;
+}
+
+/* The PFN arrays for nr_pfns PFNs (from MICA_INFO, or for a file without
+   it, such as Xen's, from X86_PV_P2M_FRAMES: libxc's p2m size). */
+static int alloc_pfns(struct restore *r, const struct ms_record *rec, uint64_t nr_pfns)
+{
+    r->nr_pfns = nr_pfns;
+    if (!r->nr_pfns || r->nr_pfns > (UINT64_C(1) << 28))
+        return rfail(r, "%s: record %llu: %llu PFNs is not a size vmctl restores",
+                     r->file, (unsigned long long)rec->number,
+                     (unsigned long long)r->nr_pfns);
+    r->present = calloc(r->nr_pfns, 1);
+    r->pin = calloc(r->nr_pfns, 1);
+    r->p2m = malloc(r->nr_pfns * sizeof(uint64_t));
+    if (!r->present || !r->pin || !r->p2m)
+        return rfail(r, "out of memory for %llu PFNs", (unsigned long long)r->nr_pfns);
+    return 0;
+}
+
+/* X86_CPUID_POLICY or X86_MSR_POLICY: arrays of the domctl's entries. */
+static int keep_policy(struct restore *r, const struct ms_record *rec)
+{
+    bool cpuid = rec->type == MS_REC_X86_CPUID_POLICY;
+    size_t each = cpuid ? sizeof(struct xen_cpuid_leaf) : sizeof(struct xen_msr_entry);
+    if (rec->length % each || rec->length / each > 4096 || (cpuid ? r->have_cpuid
+                                                                   : r->have_msr))
+        return rfail(r, "%s: record %llu (%s) at offset %llu: %s", r->file,
+                     (unsigned long long)rec->number, cpuid ? "X86_CPUID_POLICY"
+                                                            : "X86_MSR_POLICY",
+                     (unsigned long long)rec->offset,
+                     (cpuid ? r->have_cpuid : r->have_msr)
+                         ? "appears twice"
+                         : "its length is not a whole number (at most 4096) of entries");
+    void *copy = malloc(rec->length ? rec->length : 1);
+    if (!copy)
+        return rfail(r, "out of memory");
+    memcpy(copy, rec->body, rec->length);
+    if (cpuid) {
+        r->cpuid = copy;
+        r->nr_cpuid = rec->length / (uint32_t)each;
+        r->have_cpuid = true;
+    } else {
+        r->msr = copy;
+        r->nr_msr = rec->length / (uint32_t)each;
+        r->have_msr = true;
+    }
     return 0;
 }
 
@@ -101,17 +154,18 @@ int restore_record(struct restore *r, struct ms_reader *rd, const struct ms_reco
     {
         switch (rec.type) {
         case MS_MICA_INFO:
-            r->nr_pfns = rd->info.nr_pfns;
             r->nr_data_pages = rd->info.nr_data_pages;
-            if (!r->nr_pfns || r->nr_pfns > (UINT64_C(1) << 28))
-                return rfail(r, "%s: record %llu: %llu PFNs is not a size vmctl restores",
-                             r->file, (unsigned long long)rec.number,
-                             (unsigned long long)r->nr_pfns);
-            r->present = calloc(r->nr_pfns, 1);
-            r->pin = calloc(r->nr_pfns, 1);
-            r->p2m = malloc(r->nr_pfns * sizeof(uint64_t));
-            if (!r->present || !r->pin || !r->p2m)
-                return rfail(r, "out of memory for %llu PFNs", (unsigned long long)r->nr_pfns);
+            if (r->present)
+                return rfail(r, "%s: record %llu (MICA_INFO) at offset %llu comes after the "
+                             "PFNs were sized", r->file, (unsigned long long)rec.number,
+                             (unsigned long long)rec.offset);
+            if (alloc_pfns(r, &rec, rd->info.nr_pfns))
+                return -1;
+            break;
+        case MS_REC_X86_CPUID_POLICY:
+        case MS_REC_X86_MSR_POLICY:
+            if (keep_policy(r, &rec))
+                return -1;
             break;
         case MS_MICA_DEFINITION: {
             const struct ms_mica_definition *d = rec.body;
@@ -121,6 +175,8 @@ int restore_record(struct restore *r, struct ms_reader *rd, const struct ms_reco
                              "not fit the record", r->file, (unsigned long long)rec.number,
                              (unsigned long long)rec.offset);
             memcpy(r->uuid, d->uuid, 16);
+            free(r->name);
+            free(r->xml);
             r->name = strndup((const char *)(d + 1), d->name_len);
             r->xml_len = d->xml_len;
             r->xml = malloc(d->xml_len + 1);
@@ -132,6 +188,14 @@ int restore_record(struct restore *r, struct ms_reader *rd, const struct ms_reco
         }
         case MS_REC_X86_PV_P2M_FRAMES: {
             const struct ms_x86_pv_p2m_frames *f = rec.body;
+            /* Without MICA_INFO (Xen's files) the p2m's size is libxc's:
+               end_pfn + 1, as its restore sizes its p2m. */
+            if (!r->present && alloc_pfns(r, &rec, (uint64_t)f->end_pfn + 1))
+                return -1;
+            if (r->p2m_frames)
+                return rfail(r, "%s: record %llu (X86_PV_P2M_FRAMES) at offset %llu appears "
+                             "twice", r->file, (unsigned long long)rec.number,
+                             (unsigned long long)rec.offset);
             r->nr_p2m_frames = (rec.length - sizeof(*f)) / sizeof(uint64_t);
             r->p2m_frames = malloc(r->nr_p2m_frames * sizeof(uint64_t) + 1);
             if (!r->p2m_frames)
@@ -513,8 +577,9 @@ int write_guest_nodes(struct restore *r, struct mica_xs *xs)
 
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 {
-    bool paused = false;
+    bool paused = false, check = false;
     const struct cli_flag flags[] = { { .name = "paused", .value = &paused },
+                                      { .name = "check", .value = &check },
                                       { .name = NULL } };
     const char *file;
     int status;
@@ -537,41 +602,139 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
 
     /* A file from Xen's `xl save` starts with xl's own header (its magic,
-       then xl's configuration as libxl JSON) in front of the libxl stream.
-       vmctl restore does not read those yet (docs/state-files.md, "Xen
-       4.17's files"): say so rather than "not a libxl stream". */
-    static const char xl_magic[32] = "Xen saved domain, xl format\n \0 \r";
-    char head[sizeof(xl_magic)];
-    if (pread(r.fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
-        memcmp(head, xl_magic, sizeof(head)) == 0) {
-        rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s was written by Xen's 'xl save' (xl's header "
-                      "at offset 0): vmctl restore cannot read it yet (no Mica definition or "
-                      "checksums in it); restore it on Mica with Debian's 'xl restore %s' "
-                      "(docs/state-files.md); nothing was restored", file, file);
+       then xl's configuration as libxl JSON) in front of the libxl stream
+       (docs/state-files.md, "Xen 4.17's files"): the definition comes
+       from that configuration, and the stream after it has no checksums
+       unless it announces them (MICA_INFO).  Mica's own files keep
+       requiring their checksums. */
+    struct stat st;
+    uint64_t file_size = UINT64_MAX;
+    bool blockdev = false;
+    if (fstat(r.fd, &st) == 0) {
+        blockdev = S_ISBLK(st.st_mode);
+        if (S_ISREG(st.st_mode))
+            file_size = (uint64_t)st.st_size;
+        else if (blockdev && ioctl(r.fd, BLKGETSIZE64, &file_size))
+            file_size = UINT64_MAX;
+    }
+    struct ms_xl_file xlf;
+    struct ms_xl_config xlc;
+    memset(&xlc, 0, sizeof(xlc));
+    int xl = ms_xl_header_read(r.fd, file_size, &xlf, r.err, sizeof(r.err));
+    if (xl < 0) {
+        rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s: %s; nothing was restored", file, r.err);
         goto out_file;
     }
-    if (ms_reader_open(&rd, r.fd, file, MS_READ_REQUIRE_CHECKSUMS)) {
+    unsigned rflags = MS_READ_REQUIRE_CHECKSUMS;
+    uint64_t base = 0;
+    if (xl) {
+        int bad = !xlf.config
+            ? rfail(&r, "xl's header has no configuration (optional data length %u at offset "
+                    "44): vmctl restore takes the definition from it", xlf.optional_data_len)
+            : ms_xl_config_parse(xlf.config, xlf.config_len, xlf.config_offset, &xlc, r.err,
+                                 sizeof(r.err));
+        if (!bad && !(r.xml = xlconfig_to_xml(&xlc, &r.xml_len, r.err, sizeof(r.err))))
+            bad = -1;
+        if (!bad && !(r.name = strdup(xlc.name)))
+            bad = rfail(&r, "out of memory");
+        base = xlf.stream_offset;
+        ms_xl_file_free(&xlf);
+        if (bad) {
+            rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s (written by Xen's 'xl save'): %s; "
+                          "nothing was restored", file, r.err);
+            goto out_file;
+        }
+        if (xlc.has_uuid)
+            memcpy(r.uuid, xlc.uuid, 16);
+        else if (getrandom(r.uuid, 16, 0) == 16) {
+            r.uuid[6] = (uint8_t)((r.uuid[6] & 0x0f) | 0x40);
+            r.uuid[8] = (uint8_t)((r.uuid[8] & 0x3f) | 0x80);
+        }
+        /* Checksums when the stream announces them, not otherwise; a block
+           device (xl restore /dev/sdX) is read up to the END record. */
+        rflags = blockdev ? MS_READ_STOP_AT_END : 0;
+        if (lseek(r.fd, (off_t)base, SEEK_SET) < 0) {
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s: cannot seek to offset %llu: %s", file,
+                          (unsigned long long)base, strerror(errno));
+            goto out_file;
+        }
+    }
+    if (ms_reader_open_at(&rd, r.fd, file, rflags, base)) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", ms_reader_error(&rd));
         goto out_file;
     }
     int c = collect(&r, &rd);
+    bool checksummed = rd.checksummed;
+    uint32_t image_version = rd.image_version;
+    struct ms_domain_header saved_on = rd.domain;
+    if (!r.nr_data_pages)
+        r.nr_data_pages = rd.data_pages;
     ms_reader_close(&rd);
     if (c) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", r.err);
         goto out_file;
     }
+    if (!checksummed)
+        cli_warn(cmd, "%s carries no checksums (written by Xen's 'xl save', libxc image "
+                 "version %u from Xen %u.%u): its framing and record layouts were checked, "
+                 "its page data cannot be", file, image_version, saved_on.xen_major,
+                 saved_on.xen_minor);
+    /* Xen's file has none of the guest's own xenstore nodes, and Linux
+       writes control/feature-* only at boot.  The guest did answer xl's
+       suspend request on control/shutdown (a PV Linux has no other way to
+       be saved), so it listens there; libxl takes that of every PV guest.
+       Written back as the guest's, as a Mica file's saved nodes are, so
+       that 'vmctl shutdown'/'reboot'/'save' of it work as before the save. */
+    if (xl && !r.xs_body) {
+        struct ms_xs_blob b = { 0 };
+        if (ms_xs_blob_add(&b, "control/feature-poweroff", "1") ||
+            ms_xs_blob_add(&b, "control/feature-reboot", "1") ||
+            ms_xs_blob_add(&b, "control/feature-suspend", "1")) {
+            ms_xs_blob_free(&b);
+            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "out of memory");
+            goto out_file;
+        }
+        r.xs_body = b.buf;
+        r.xs_len = b.len;
+    }
+    if (xl && *xlc.not_taken)
+        cli_warn(cmd, "xl's configuration in %s also has %s, which vmctl restore does not "
+                 "attach: the guest comes back without them", file, xlc.not_taken);
     struct domcfg_diags diags;
-    domcfg_diags_init(&diags, file);
-    if (domcfg_load_memory(r.xml, r.xml_len, file, 0, &cfg, &diags, NULL) != DOMCFG_OK) {
+    char origin[300];
+    snprintf(origin, sizeof(origin), xl ? "%s (the definition made from xl's configuration)"
+                                        : "%s", file);
+    domcfg_diags_init(&diags, origin);
+    if (domcfg_load_memory(r.xml, r.xml_len, origin, 0, &cfg, &diags, NULL) != DOMCFG_OK) {
         domcfg_diags_print(&diags, stderr, 10);
         domcfg_diags_free(&diags);
+        if (xl)
+            fprintf(stderr, "vmctl restore: the definition made from xl's configuration:\n%s",
+                    r.xml);
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s: the saved definition of '%s' is not "
                       "usable%s; nothing was restored", file, r.name,
-                      r.xml_len ? "" : " (it was not a stored domain when saved)");
+                      xl ? " (made from xl's configuration)"
+                      : r.xml_len ? "" : " (it was not a stored domain when saved)");
         goto out_file;
     }
     domcfg_diags_free(&diags);
     have_cfg = true;
+    if (check) {
+        char uuid[37];
+        domcfg_format_uuid(r.uuid, uuid);
+        /* The definition alone on stdout: 'vmctl define' takes it. */
+        if (xl)
+            printf("%s", r.xml);
+        fprintf(stderr, "%s: '%s' (UUID %s), %llu pages of %llu PFNs, %u vCPU%s, libxc image version %u "
+               "from Xen %u.%u, %s%s; checked, nothing was restored (--check)\n", file, r.name,
+               uuid, (unsigned long long)r.nr_present, (unsigned long long)r.nr_pfns,
+               cfg.vcpus_max ? cfg.vcpus_max : 1, cfg.vcpus_max > 1 ? "s" : "", image_version,
+               saved_on.xen_major, saved_on.xen_minor,
+               checksummed ? "every record's checksum matched" : "no checksums",
+               r.have_cpuid ? ", a saved CPU policy" : "");
+        rc = VMCTL_EXIT_OK;
+        goto out_file;
+    }
 
     if ((rc = defs_connect(cmd, &hv)) != VMCTL_EXIT_OK)
         goto out_file;
@@ -632,14 +795,31 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(&r, "setting up domain %u failed: %s", r.domid, strerror(-e));
         goto undo;
     }
+    /* The saved CPU policy (Xen's files), as libxc's restore applies it:
+       before the vCPUs' state is set and the domain first runs. */
+    if (r.have_cpuid || r.have_msr) {
+        uint32_t el = ~0u, es = ~0u, em = ~0u;
+        e = mica_domain_cpu_policy_set(r.mica, r.domid, r.cpuid, r.nr_cpuid, r.msr, r.nr_msr,
+                                       &el, &es, &em);
+        if (e) {
+            char what[80] = "";
+            if (el != ~0u)
+                snprintf(what, sizeof(what), " (refused: CPUID leaf %#x subleaf %#x)", el, es);
+            else if (em != ~0u)
+                snprintf(what, sizeof(what), " (refused: MSR %#x)", em);
+            rfail(&r, "set_cpu_policy with the saved policy (%u CPUID leaves, %u MSRs) failed: "
+                  "%s%s", r.nr_cpuid, r.nr_msr, strerror(-e), what);
+            goto undo;
+        }
+    }
     if ((console_port = mica_evtchn_alloc_unbound(r.mica, r.domid, 0)) < 0 ||
         (store_port = mica_evtchn_alloc_unbound(r.mica, r.domid, 0)) < 0) {
         rfail(&r, "opening the console and xenstore event channels failed");
         goto undo;
     }
     /* Pass 2 over the same, already verified, file. */
-    if (lseek(r.fd, 0, SEEK_SET) < 0 || ms_reader_open(&rd, r.fd, file,
-                                                       MS_READ_REQUIRE_CHECKSUMS)) {
+    if (lseek(r.fd, (off_t)base, SEEK_SET) < 0 ||
+        ms_reader_open_at(&rd, r.fd, file, rflags, base)) {
         rfail(&r, "reading %s again failed", file);
         goto undo;
     }
@@ -690,8 +870,9 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     if ((e = mica_domain_info(r.mica, r.domid, &info)) == 0 && info.tot_pages != r.nr_present)
         cli_warn(cmd, "domain %u owns %llu pages; the file has %llu", r.domid,
                  (unsigned long long)info.tot_pages, (unsigned long long)r.nr_present);
-    printf("Domain '%s' restored from %s as domain %u%s (%llu pages)\n", r.name, file,
-           r.domid, paused ? " (paused)" : "", e ? 0ULL : (unsigned long long)info.tot_pages);
+    printf("Domain '%s' restored from %s%s as domain %u%s (%llu pages)\n", r.name, file,
+           xl ? " (Xen's 'xl save')" : "", r.domid, paused ? " (paused)" : "",
+           e ? 0ULL : (unsigned long long)info.tot_pages);
     rc = VMCTL_EXIT_OK;
     goto out;
 undo:
@@ -718,6 +899,9 @@ out_file:
     free(r.name);
     free(r.xml);
     free(r.xs_body);
+    free(r.cpuid);
+    free(r.msr);
+    ms_xl_config_free(&xlc);
     for (uint32_t v = 0; v < MAX_VCPUS; v++) {
         free(r.xsave[v]);
         free(r.msrs[v]);

@@ -28,12 +28,14 @@
 #include "monitor.h"
 #include "store.h"
 #include "statefile.h"
+#include "xlconfig.h"
 
 #include "domctl.h"
 #include "domctl_save.h"
 #include "ms_pagetable.h"
 #include "ms_writer.h"
 #include "ms_xenstore.h"
+#include "ms_xl.h"
 #include "privcmd.h"
 #include "xs.h"
 #include <public/sched.h>
@@ -338,7 +340,8 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
     for (uint64_t i = 0; i < s->nr_pfns; i++)
         nr_valid += s->p2m[i] != INVALID_MFN;
     /* nr_data_pages is an upper bound here (zero pages are not stored). */
-    if ((r = ms_writer_open(&s->w, file, s->nr_pfns, nr_valid, 4, 17)))
+    if ((r = ms_writer_open_prefixed(&s->w, file, s->prefix, s->prefix_len, s->nr_pfns,
+                                     nr_valid, 4, 17)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
     s->writer_open = true;
     if (save_stream_head(s) || write_pages(s) || save_stream_tail(s, ctx0, shinfo, cpu_khz))
@@ -569,10 +572,84 @@ void resume_cancelled(struct save *s, struct vcpu_guest_context *ctx0)
         fprintf(stderr, "vmctl save: domain '%s' resumed; it runs on\n", s->name);
 }
 
+/*
+ * --xl-format: xl's header with the stored definition as libxl's JSON
+ * configuration, so that Xen's `xl restore FILE` reads the file (xl takes
+ * the domain's configuration from it); the Mica stream follows unchanged,
+ * its checksums in optional libxc records that Xen's libxc skips.
+ * Before the suspend: a domain without a stored definition is refused.
+ */
+static int xl_prefix(struct save *s, char *err, size_t errlen)
+{
+    struct store st;
+    char *xml = NULL;
+    size_t len = 0;
+    if (store_init(&st) == 0) {
+        char *path = store_path(&st, s->name);
+        FILE *f = path ? fopen(path, "r") : NULL;
+        if (f) {
+            FILE *m = open_memstream(&xml, &len);
+            char chunk[4096];
+            size_t got;
+            while (m && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                fwrite(chunk, 1, got, m);
+            if (m)
+                fclose(m);
+            fclose(f);
+        }
+        free(path);
+        store_fini(&st);
+    }
+    if (!xml) {
+        snprintf(err, errlen, "--xl-format needs the stored definition of '%s' (xl restore "
+                 "takes the domain's configuration from the file): 'vmctl define' it first; "
+                 "nothing was saved", s->name);
+        return -1;
+    }
+    struct domain_config cfg;
+    struct domcfg_diags diags;
+    domcfg_diags_init(&diags, s->name);
+    int bad = domcfg_load_memory(xml, len, s->name, 0, &cfg, &diags, NULL) != DOMCFG_OK;
+    domcfg_diags_free(&diags);
+    free(xml);
+    if (bad) {
+        snprintf(err, errlen, "the stored definition of '%s' does not load ('vmctl validate' "
+                 "says why); nothing was saved", s->name);
+        return -1;
+    }
+    /* MACs the definition leaves to the builder: the ones the vifs have. */
+    uint8_t (*macs)[6] = cfg.n_nics ? calloc(cfg.n_nics, 6) : NULL;
+    struct mica_xs *xs = hv_xenstore(s->hv);
+    for (size_t i = 0; macs && xs && i < cfg.n_nics; i++) {
+        char path[96], *v = NULL;
+        unsigned m[6];
+        snprintf(path, sizeof(path), "/local/domain/%u/device/vif/%zu/mac", s->domid, i);
+        if (!cfg.nics[i].has_mac && mica_xs_read(xs, 0, path, &v) == 0 &&
+            sscanf(v, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6)
+            for (int k = 0; k < 6; k++)
+                macs[i][k] = (uint8_t)m[k];
+        free(v);
+    }
+    char *json = xlconfig_json(&cfg, s->info.handle, (const uint8_t (*)[6])macs, err, errlen);
+    free(macs);
+    domcfg_free(&cfg);
+    if (!json)
+        return -1;
+    s->prefix = ms_xl_header_build(json, &s->prefix_len);
+    free(json);
+    if (!s->prefix) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *timeout_text = NULL, *file = NULL;
+    bool xl_format = false;
     const struct cli_flag flags[] = { { .name = "timeout", .arg = &timeout_text },
+                                      { .name = "xl-format", .value = &xl_format },
                                       { .name = NULL } };
     const char *wanted;
     int status;
@@ -620,6 +697,10 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
     }
     if (s.info.flags & XEN_DOMINF_shutdown) {
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "domain '%s' has already shut down", wanted);
+        goto out;
+    }
+    if (xl_format && xl_prefix(&s, s.err, sizeof(s.err))) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", s.err);
         goto out;
     }
     /* Held until the domain is destroyed or resumed: if vmctl dies in
@@ -675,13 +756,15 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
     if (hv_destroy(s.hv, domid) != HV_OK)
         cli_warn(cmd, "%s saved, but destroying domain %u failed: %s", file, domid,
                  hv_error(s.hv));
-    printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)\n", wanted, domid, file,
-           (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns);
+    printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)%s\n", wanted, domid,
+           file, (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns,
+           xl_format ? " with xl's header: Xen's 'xl restore' reads it" : "");
 out:
     monitor_save_unmark(domid, mark_fd);
     ms_m2p_free(&s.m2p);
     free(s.p2m);
     free(s.p2m_frame_mfns);
+    free(s.prefix);
     hv_close(s.hv);
     return rc;
 }

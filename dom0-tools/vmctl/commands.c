@@ -204,7 +204,8 @@ const struct vmctl_command vmctl_commands[] = {
       "its vif off the bridge and removes it.\n"
       NAME_ARG NEEDS_HV "Exit status: 0 detached, 1 no such interface, 4 no such running domain.\n",
       cmd_detach_interface },
-    { "save", "[--timeout SECONDS] NAME FILE", "Save a running domain's state to a file",
+    { "save", "[--timeout SECONDS] [--xl-format] NAME FILE",
+      "Save a running domain's state to a file",
       "Asks the guest to suspend (control/shutdown = 'suspend', as 'xl save'),\n"
       "writes its memory, vCPU state and definition to FILE (Xen's migration\n"
       "stream v2 with a checksum after every record; docs/state-files.md) under\n"
@@ -212,10 +213,14 @@ const struct vmctl_command vmctl_commands[] = {
       "guest that does not suspend within the time-out (default 120 s) runs on;\n"
       "any later failure removes the partial file and resumes the guest.\n"
       "On a terminal the progress is shown as a percentage.\n"
+      "  --timeout SECONDS  how long the guest has to suspend (default 120)\n"
+      "  --xl-format        put xl's header first, with the stored definition as\n"
+      "                     libxl's JSON configuration, so that Xen's 'xl restore'\n"
+      "                     reads the file too (vmctl restore still does)\n"
       NAME_ARG NEEDS_HV "Exit status: 0 saved, 1 failed (the domain runs on), 4 no such\n"
       "running domain.\n",
       cmd_save },
-    { "restore", "[--paused] FILE", "Start a domain again from a saved state file",
+    { "restore", "[--paused] [--check] FILE", "Start a domain again from a saved state file",
       "Reads FILE written by 'vmctl save' and checks every record's checksum\n"
       "first: a damaged file is refused with the record number and offset and\n"
       "nothing is created.  Then builds the domain with the saved name, UUID,\n"
@@ -225,7 +230,14 @@ const struct vmctl_command vmctl_commands[] = {
       "saved; its front-ends reconnect when it resumes.  A name or UUID in use\n"
       "by a running domain is refused.  Any failure destroys the half-built\n"
       "domain.  On a terminal the progress is shown as a percentage.\n"
+      "A file from Xen's 'xl save' (xl's header first) is read too: the\n"
+      "definition is made from xl's JSON configuration in that header, its saved\n"
+      "CPU policy is applied, and since such a file has no checksums only its\n"
+      "framing and record layouts can be checked (said on stderr).\n"
       "  --paused  leave the restored domain paused\n"
+      "  --check   read and check the whole file, say what it holds; for an xl\n"
+      "            file print the definition made from its configuration (stdout,\n"
+      "            for 'vmctl define'); create nothing\n"
       NEEDS_HV "Exit status: 0 restored, 1 failed, 3 damaged or unusable file, 6 a domain\n"
       "of that name or UUID is running.\n",
       cmd_restore },

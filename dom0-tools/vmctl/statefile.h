@@ -40,6 +40,8 @@ struct save {
     struct ms_writer w;
     bool writer_open;
     bool progress;                   /* a terminal: show the percentage */
+    void *prefix;                    /* --xl-format: xl's header, written first */
+    size_t prefix_len;
     char err[512];
 };
 
@@ -88,6 +90,13 @@ struct restore {
     char *xs_body;                   /* MICA_XENSTORE: the guest's own nodes */
     size_t xs_len;
     uint64_t nr_data_pages, data_done; /* for the progress */
+    /* X86_CPUID_POLICY / X86_MSR_POLICY (image version 3, from Xen): the
+       saved policy, applied with set_cpu_policy before the vCPUs are set. */
+    struct xen_cpuid_leaf *cpuid;
+    uint32_t nr_cpuid;
+    struct xen_msr_entry *msr;
+    uint32_t nr_msr;
+    bool have_cpuid, have_msr;
     bool progress;                   /* a terminal: show the percentage */
     uint16_t domid;
     char err[600];

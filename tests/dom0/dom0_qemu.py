@@ -369,6 +369,15 @@ def main():
         require = CHECKS_LIBVIRT + ([] if on_xen else CHECKS_LIBVIRT_MICA)
     elif a.test == "xl-restore-file":
         require = ["xl-restore-file", "xl-restore-file-counts"]
+    elif a.test == "vmctl-save-xlformat":
+        require = CHECKS_XEN + ["daemon-xenstored", "daemon-micaconsoled", "vmctl-save-xlformat",
+                                "vmctl-save-xlformat-check", "vmctl-save-xlformat-disk"]
+    elif a.test == "vmctl-restore-xlfile":
+        require = CHECKS_XEN + ["daemon-xenstored", "daemon-micaconsoled",
+                                "vmctl-restore-xlfile-cut", "vmctl-restore-xlfile",
+                                "vmctl-restore-xlfile-no-checksums", "vmctl-restore-xlfile-memory",
+                                "vmctl-restore-xlfile-counts", "vmctl-restore-xlfile-shutdown",
+                                "vmctl-restore-xlfile-memory-back"]
     elif a.test == "xl-saverestore":
         require = CHECKS_XL[:2] + ["xl-create-xl1", "xl-boot-xl1", "xl-create-xl2",
                                    "xl-boot-xl2"] + CHECKS_XL_SAVE

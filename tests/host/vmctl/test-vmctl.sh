@@ -244,10 +244,64 @@ run undefine good;              expect "undefine with an empty snapshot director
 [ ! -e "$sd" ] && pass "an empty snapshot directory goes with the definition" || fail "an empty snapshot directory goes with the definition" "$(ls -A "$sd")"
 run define "$work/dump1.xml";   expect "define again" 0 stdout "(UUID $uuid)"
 
-# A file from Xen's xl save (xl's header first) is named as such.
-printf 'Xen saved domain, xl format\n \0 \r\4\3\2\1' > "$work/xen.save"
-head -c 4096 /dev/zero >> "$work/xen.save"
-run restore "$work/xen.save";   expect "restore of an xl save file" 3 stderr "was written by Xen's 'xl save'"
+# Files from Xen's xl save (docs/state-files.md, "Xen 4.17's files"): a
+# small synthetic one laid out as Xen 4.17 writes them (xl's header and
+# JSON configuration, libxc image version 3 with a CPU policy, no
+# checksums) is read whole by --check, which prints the definition made
+# from the JSON and creates nothing; a truncated xl header, optional data
+# past the end, JSON that is not JSON or lacks a name, and a stream cut
+# short are refused (status 3) naming what and the offset.
+make_xl_file() {   # make_xl_file OUT [JSON]
+    python3 - "$@" <<'EOF'
+import os, struct, sys
+out = sys.argv[1]
+files = os.environ["XL_FILES"]
+cfg = sys.argv[2] if len(sys.argv) > 2 else (
+    '{"c_info": {"type": "pv", "name": "xlguest", "uuid": "2ac017f2-5f6f-4b88-bc03-9ff4bfa5aa5e"},'
+    ' "b_info": {"max_vcpus": 2, "avail_vcpus": [0], "max_memkb": 16384, "target_memkb": 8192,'
+    ' "kernel": "' + files + '/vmlinuz", "cmdline": "console=hvc0 ro", "sched_params": {"weight": 512}},'
+    ' "disks": [{"pdev_path": "' + files + '/xl guest.img", "vdev": "xvda", "format": "raw", "readwrite": 1}],'
+    ' "nics": [{"mac": "00:16:3e:01:02:03", "bridge": "xenbr0"}], "on_reboot": "restart"}\n')
+cfg = cfg.encode() + b"\0"
+def rec(t, body):
+    return struct.pack("<II", t, len(body)) + body + b"\0" * (-len(body) % 8)
+opt = struct.pack("<I", len(cfg)) + cfg
+f = b"Xen saved domain, xl format\n \0 \r" + struct.pack("<IIII", 0x01020304, 3, 0, len(opt)) + opt
+f += b"LibxlFmt" + struct.pack(">II", 2, 0) + rec(1, b"")
+f += struct.pack(">QIIH6x", 2**64 - 1, 0x58454e46, 3, 0) + struct.pack("<IHHII", 1, 12, 0, 4, 17)
+f += rec(2, struct.pack("<BB6x", 8, 4))
+f += rec(0x11, struct.pack("<IIIIII", 0, 0xffffffff, 0xd, 0, 0, 0))
+f += rec(0x12, b"") + rec(0x10, b"")
+f += rec(3, struct.pack("<IIQ", 0, 3, 0))
+f += rec(1, struct.pack("<II", 4, 0) + b"".join(struct.pack("<Q", p) for p in range(4)) + b"\0" * 4 * 4096)
+f += rec(8, b"\0" * 24) + rec(7, b"\0" * 4096)
+f += rec(4, struct.pack("<II", 0, 0) + b"\0" * 5168)
+f += rec(0, b"") + rec(0, b"")
+open(out, "wb").write(f)
+EOF
+}
+export XL_FILES=$work/files
+echo disk > "$work/files/xl guest.img"
+make_xl_file "$work/xl.save"
+run restore --check "$work/xl.save"
+expect "restore --check of an xl save file" 0 stderr "'xlguest' (UUID 2ac017f2-5f6f-4b88-bc03-9ff4bfa5aa5e), 4 pages of 4 PFNs, 2 vCPUs, libxc image version 3 from Xen 4.17, no checksums, a saved CPU policy; checked, nothing was restored" &&
+    expect "an xl save file says it has no checksums" 0 stderr "carries no checksums (written by Xen's 'xl save'" &&
+    expect "the definition from xl's JSON" 0 stdout "<source file='$work/files/xl guest.img'/>" &&
+    expect "the definition from xl's JSON: memory" 0 stdout "<currentMemory unit='KiB'>8192</currentMemory>" &&
+    expect "the definition from xl's JSON: vif" 0 stdout "<mac address='00:16:3e:01:02:03'/>" &&
+    cp "$work/out" "$work/fromxl.xml" && run define "$work/fromxl.xml" &&
+    expect "the definition --check printed defines" 0 stdout "Domain 'xlguest' defined"
+run undefine xlguest >/dev/null
+head -c 40 "$work/xl.save" > "$work/xl-cut.save"
+run restore "$work/xl-cut.save";   expect "restore of a truncated xl header" 3 stderr "xl's header is truncated: the file ends at offset 40"
+head -c 200 "$work/xl.save" > "$work/xl-cut.save"
+run restore "$work/xl-cut.save";   expect "restore: xl's optional data past the end" 3 stderr "optional data length"
+head -c 20000 "$work/xl.save" > "$work/xl-cut.save"
+run restore "$work/xl-cut.save";   expect "restore of an xl file cut short" 3 stderr "truncated: the file ends at offset 20000 inside record"
+make_xl_file "$work/xl-bad.save" '{"c_info": {"name": "a"}, "b_info": {"max_memkb": 1024,}}'
+run restore "$work/xl-bad.save";   expect "restore: xl's JSON not valid" 3 stderr "xl's configuration is not valid JSON: JSON at offset 107 (line 1, column 56)"
+make_xl_file "$work/xl-bad.save" '{"c_info": {"type": "pv"}, "b_info": {"max_memkb": 1024}}'
+run restore "$work/xl-bad.save";   expect "restore: xl's JSON without a name" 3 stderr "has no c_info.name"
 
 # vCPU pins (<vcpu cpuset>, <cputune><vcpupin>): kept by define, shown by
 # info, written back by dumpxml as given, and the dump defines again.
