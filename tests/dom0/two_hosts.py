@@ -52,7 +52,7 @@ def ssh_keygen():
     if found:
         return found
     # The one build-dom0-image unpacked (Debian's openssh-client).
-    alt = os.path.join(dq.IMAGE, "unpacked", "ssh", "usr", "bin", "ssh-keygen")
+    alt = os.path.join(dq.IMAGE, "unpacked", "ssh", "openssh-client", "usr", "bin", "ssh-keygen")
     return alt if os.path.exists(alt) else None
 
 
@@ -65,7 +65,7 @@ def keys_disk(out):
     keygen = ssh_keygen()
     if not keygen:
         raise RuntimeError("no ssh-keygen (Debian's openssh-client) on this machine or in "
-                           "build/dom0-image/unpacked/ssh")
+                           "build/dom0-image/unpacked/ssh/openssh-client")
     shutil.rmtree(kdir, ignore_errors=True)
     os.makedirs(kdir)
     for key, comment in (("id_ed25519", "root@mica-2host"), ("host-a", "mica-a"),
