@@ -474,6 +474,14 @@ static void progress(struct mig *m, const char *what, uint64_t left, double rate
                 m->s.name, what, left, rate);
 }
 
+/* A host name for ssh, never an option or shell text. */
+static bool host_name_ok(const char *dest)
+{
+    return dest[0] && dest[0] != '-' &&
+           strspn(dest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789.-_:@[]") == strlen(dest);
+}
+
 int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *downtime_text = NULL, *rounds_text = NULL, *ssh_text = NULL,
@@ -499,9 +507,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "give the destination host after NAME");
     if (live && offline)
         return cli_usage_error(cmd, "--live and --offline exclude each other");
-    /* A host name for ssh, never an option or shell text. */
-    if (!dest[0] || dest[0] == '-' || strspn(dest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                   "0123456789.-_:@[]") != strlen(dest))
+    if (!host_name_ok(dest))
         return cli_usage_error(cmd, "'%s' is not a host name ssh can take (letters, digits, "
                                "'.', '-', '_', ':', '@', '[', ']')", dest);
     unsigned long max_downtime = 300, max_rounds = 30, timeout_s = 120;
@@ -1129,14 +1135,18 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
             /* Checked before anything is made: the answer "ok" lets the
                sender start sending pages. */
             struct domcfg_diags diags;
+            if (!r->xml_len) {
+                rfail(r, "the definition of '%s' is not usable here (it was not a stored "
+                      "domain: vmctl define it first)", r->name);
+                goto undo;
+            }
             domcfg_diags_init(&diags, r->file);
             if (domcfg_load_memory(r->xml, r->xml_len, r->file, 0, &cfg, &diags, NULL) !=
                 DOMCFG_OK) {
                 domcfg_diags_print(&diags, stderr, 10);
                 domcfg_diags_free(&diags);
-                rfail(r, "the definition of '%s' is not usable here%s", r->name,
-                      r->xml_len ? " (see the destination's messages)"
-                                 : " (it was not a stored domain: vmctl define it first)");
+                rfail(r, "the definition of '%s' is not usable here (see the destination's "
+                      "messages)", r->name);
                 goto undo;
             }
             domcfg_diags_free(&diags);
@@ -1358,5 +1368,219 @@ out:
     free(r->xs_body);
     for (uint32_t i = 0; i < MAX_VCPUS; i++)
         free(r->xsave[i]);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- evacuate */
+
+static int by_domid(const void *a, const void *b)
+{
+    const struct hv_domain *x = a, *y = b;
+    return x->domid < y->domid ? -1 : x->domid > y->domid;
+}
+
+/* The domains evacuate moves: every one but dom0 that has not shut down
+   (nor is an incoming same-host migration), in order of domain ID. */
+static int movable_domains(struct hv *hv, struct hv_domain **out, size_t *count)
+{
+    struct hv_domain *doms = NULL;
+    size_t n = 0, k = 0;
+    if (hv_list(hv, &doms, &n) != HV_OK)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(doms[i].name), sl = strlen(INCOMING_SUFFIX);
+        if (doms[i].domid == 0 ||
+            (doms[i].state & (HV_STATE_SHUTDOWN | HV_STATE_CRASHED | HV_STATE_DYING)) ||
+            (len > sl && strcmp(doms[i].name + len - sl, INCOMING_SUFFIX) == 0))
+            continue;
+        doms[k++] = doms[i];
+    }
+    qsort(doms, k, sizeof(*doms), by_domid);
+    *out = doms;
+    *count = k;
+    return 0;
+}
+
+/* Appends ", NAME" (or "NAME") to a list of names, as far as it fits. */
+static void add_name(char *list, size_t len, const char *name)
+{
+    size_t used = strlen(list);
+    snprintf(list + used, len - used, "%s%s", used ? ", " : "", name);
+}
+
+/*
+ * vmctl evacuate DESTINATION: every running domain of this host goes to
+ * DESTINATION with 'vmctl migrate', one at a time in order of domain ID
+ * (each migration is this same program run as 'vmctl migrate', so its
+ * messages and guarantees are migrate's).  The first failure stops it:
+ * that domain and every one not yet moved run on here.
+ */
+int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
+{
+    const char *downtime_text = NULL, *rounds_text = NULL, *ssh_text = NULL,
+               *timeout_text = NULL, *dest = NULL;
+    bool offline = false, live = false, dry_run = false;
+    const struct cli_flag flags[] = { { .name = "live", .value = &live },
+                                      { .name = "offline", .value = &offline },
+                                      { .name = "dry-run", .value = &dry_run },
+                                      { .name = "max-downtime", .arg = &downtime_text },
+                                      { .name = "max-rounds", .arg = &rounds_text },
+                                      { .name = "ssh-command", .arg = &ssh_text },
+                                      { .name = "timeout", .arg = &timeout_text },
+                                      { .name = NULL } };
+    int status;
+    unsigned long number;
+
+    if (!cli_begin(cmd, argc, argv, flags, "DESTINATION", &dest, &status))
+        return status;
+    if (live && offline)
+        return cli_usage_error(cmd, "--live and --offline exclude each other");
+    if (!host_name_ok(dest))
+        return cli_usage_error(cmd, "'%s' is not a host name ssh can take (letters, digits, "
+                               "'.', '-', '_', ':', '@', '[', ']')", dest);
+    /* Checked here as migrate checks them, so that a bad value stops
+       everything before the first domain moves. */
+    if ((downtime_text && !cli_number(cmd, "max-downtime", downtime_text, 1, 600000, &number)) ||
+        (rounds_text && !cli_number(cmd, "max-rounds", rounds_text, 1, 1000, &number)) ||
+        (timeout_text && !cli_number(cmd, "timeout", timeout_text, 1, 86400, &number)))
+        return VMCTL_EXIT_USAGE;
+
+    struct hv *hv;
+    int rc = defs_connect(cmd, &hv);
+    if (rc != VMCTL_EXIT_OK)
+        return rc;
+    struct hv_domain *plan = NULL;
+    size_t nplan = 0;
+    if (movable_domains(hv, &plan, &nplan)) {
+        rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "listing the domains failed: %s", hv_error(hv));
+        hv_close(hv);
+        return rc;
+    }
+    if (!nplan) {
+        printf("No domain to evacuate: only Domain-0 runs here\n");
+        free(plan);
+        hv_close(hv);
+        return VMCTL_EXIT_OK;
+    }
+    char list[1024] = "";
+    for (size_t i = 0; i < nplan; i++)
+        add_name(list, sizeof(list), plan[i].name);
+    printf("Evacuating %zu domain%s to %s, one at a time in order of domain ID: %s\n", nplan,
+           nplan == 1 ? "" : "s", dest, list);
+    fflush(stdout);
+    if (dry_run) {
+        free(plan);
+        hv_close(hv);
+        return VMCTL_EXIT_OK;
+    }
+
+    /* 'vmctl migrate' with the options given, for each domain in turn. */
+    const char *margs[16];
+    int na = 0;
+    margs[na++] = "vmctl";
+    margs[na++] = "migrate";
+    if (offline)
+        margs[na++] = "--offline";
+    if (downtime_text) {
+        margs[na++] = "--max-downtime";
+        margs[na++] = downtime_text;
+    }
+    if (rounds_text) {
+        margs[na++] = "--max-rounds";
+        margs[na++] = rounds_text;
+    }
+    if (ssh_text) {
+        margs[na++] = "--ssh-command";
+        margs[na++] = ssh_text;
+    }
+    if (timeout_text) {
+        margs[na++] = "--timeout";
+        margs[na++] = timeout_text;
+    }
+    int name_at = na;
+    margs[na++] = NULL;    /* the domain's name */
+    margs[na++] = dest;
+    margs[na] = NULL;
+
+    char moved[1024] = "", skipped[1024] = "", left[1024] = "";
+    size_t nmoved = 0, stop_at = nplan;
+    char why[400] = "";
+    for (size_t i = 0; i < nplan; i++) {
+        /* As it is now: it may have shut down, or been paused, meanwhile. */
+        struct hv_domain *now = NULL;
+        size_t nnow = 0;
+        bool running = false, paused = false;
+        if (movable_domains(hv, &now, &nnow)) {
+            snprintf(why, sizeof(why), "listing the domains failed: %s", hv_error(hv));
+            stop_at = i;
+            break;
+        }
+        for (size_t j = 0; j < nnow; j++)
+            if (now[j].domid == plan[i].domid && strcmp(now[j].name, plan[i].name) == 0) {
+                running = true;
+                paused = (now[j].state & HV_STATE_PAUSED) != 0;
+            }
+        free(now);
+        if (!running) {
+            add_name(skipped, sizeof(skipped), plan[i].name);
+            continue;
+        }
+        if (paused) {
+            snprintf(why, sizeof(why), "it is paused, and a paused guest cannot suspend "
+                     "itself to be moved ('vmctl unpause %s', then evacuate again)",
+                     plan[i].name);
+            stop_at = i;
+            break;
+        }
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        if (pid < 0) {
+            snprintf(why, sizeof(why), "fork: %s", strerror(errno));
+            stop_at = i;
+            break;
+        }
+        if (pid == 0) {
+            margs[name_at] = plan[i].name;
+            execv("/proc/self/exe", (char **)margs);
+            fprintf(stderr, "vmctl evacuate: cannot run vmctl migrate (/proc/self/exe): %s\n",
+                    strerror(errno));
+            _exit(VMCTL_EXIT_FAILURE);
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (code == VMCTL_EXIT_OK) {
+            add_name(moved, sizeof(moved), plan[i].name);
+            nmoved++;
+        } else if (code == VMCTL_EXIT_NOT_FOUND) {
+            /* It shut down between the check and the migration. */
+            add_name(skipped, sizeof(skipped), plan[i].name);
+        } else {
+            snprintf(why, sizeof(why), "'vmctl migrate %s %s' failed (exit %d; its messages "
+                     "are above)", plan[i].name, dest, code);
+            stop_at = i;
+            break;
+        }
+    }
+    if (stop_at < nplan) {
+        for (size_t i = stop_at; i < nplan; i++)
+            add_name(left, sizeof(left), plan[i].name);
+        cli_fail(cmd, VMCTL_EXIT_FAILURE, "stopped at '%s' (domain %u): %s.  Moved to %s: %s.  "
+                 "Still here (running unless they stopped on their own): %s%s%s",
+                 plan[stop_at].name, plan[stop_at].domid, why, dest, nmoved ? moved : "none",
+                 left, skipped[0] ? ".  No longer running, skipped: " : "", skipped);
+        rc = VMCTL_EXIT_FAILURE;
+    } else {
+        printf("Evacuated to %s: %zu domain%s migrated%s%s%s\n", dest, nmoved,
+               nmoved == 1 ? "" : "s", nmoved ? " (" : "", nmoved ? moved : "",
+               nmoved ? ")" : "");
+        if (skipped[0])
+            printf("No longer running, skipped: %s\n", skipped);
+        rc = VMCTL_EXIT_OK;
+    }
+    free(plan);
+    hv_close(hv);
     return rc;
 }

@@ -363,6 +363,20 @@ const struct vmctl_command vmctl_commands[] = {
       "meant to be run by hand.\n"
       NEEDS_HV "Exit status: 0 received and running, 1 failed (nothing is left).\n",
       cmd_migrate_receive },
+    { "evacuate", "[--live|--offline] [--dry-run] [--max-downtime MS] [--max-rounds N] "
+      "[--ssh-command CMD] [--timeout SECONDS] DESTINATION",
+      "Move every running domain of this host to another Mica host",
+      "Migrates every domain that runs here (all but Domain-0; not those that\n"
+      "have shut down) to DESTINATION, one at a time in order of domain ID, each\n"
+      "with 'vmctl migrate' and the options given (see 'vmctl help migrate').\n"
+      "The first failure stops it: that domain and the ones not yet moved run on\n"
+      "here, and the message says which moved and which are left.  A paused\n"
+      "domain is a failure (a paused guest cannot suspend itself to be moved);\n"
+      "a domain that stopped on its own meanwhile is skipped.\n"
+      "  --dry-run  print the domains and their order, move nothing\n"
+      NEEDS_HV "Exit status: 0 every domain migrated (or none to move), 1 stopped at a\n"
+      "failure (the rest run on here).\n",
+      cmd_evacuate },
     { "validate", "[--no-file-checks] FILE.xml", "Check a domain definition",
       "Checks FILE.xml against the Mica domain schema and the rules a schema\n"
       "cannot express (memory <= maxMemory, currentMemory <= memory, vCPU\n"

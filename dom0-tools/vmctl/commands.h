@@ -48,6 +48,7 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv);
 
 /* backup, backup-verify, backup-restore (cmd_backup.c, docs/backups.md). */
 int cmd_backup(const struct vmctl_command *cmd, int argc, char **argv);

@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start autostart start-autostart list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface snapshot-create snapshot-list snapshot-revert snapshot-delete snapshot-dumpxml clone validate"
+commands="create define undefine start autostart start-autostart list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface snapshot-create snapshot-list snapshot-revert snapshot-delete snapshot-dumpxml clone evacuate validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -431,6 +431,18 @@ run detach-disk dom xvd1
 expect "detach-disk refuses a bad target" 2 stderr "is not a Xen PV disk name"
 run attach-disk dom /img.raw xvdb --mode readonly
 expect "attach-disk without the hypervisor" 5 stderr "cannot reach the Mica hypervisor"
+
+# --- evacuate: its arguments are checked before anything moves ----------------
+run evacuate
+expect "evacuate needs a destination" 2 stderr "missing DESTINATION argument"
+run evacuate 'host;reboot'
+expect "evacuate refuses shell text as a host" 2 stderr "is not a host name ssh can take"
+run evacuate --max-downtime 0 host
+expect "evacuate checks --max-downtime first" 2 stderr "--max-downtime wants a whole number"
+run evacuate --live --offline host
+expect "evacuate: --live and --offline" 2 stderr "exclude each other"
+run evacuate host
+expect "evacuate without the hypervisor" 5 stderr "cannot reach the Mica hypervisor"
 
 # --- man page and completion -------------------------------------------------
 if command -v man >/dev/null; then
