@@ -2,8 +2,10 @@
  * micaconsoled: the PV console back end in dom0.
  *
  * It learns of domains from xenstore (@introduceDomain / @releaseDomain
- * watches, then /local/domain/N/console/{ring-ref,port} and name, which the
- * toolstack writes before it introduces a domain), maps each console page
+ * watches, then /local/domain/N/console/{ring-ref,port} and name; vmctl
+ * writes them before it introduces a domain, libxl (xl, libvirt) after,
+ * so an introduced domain without them has its console directory
+ * watched until they come), maps each console page
  * by MFN through privcmd, binds its event channel through /dev/xen/evtchn,
  * appends everything the guest writes to LOGDIR/<name>.log and relays it to
  * `vmctl console` clients on a unix socket and to a pseudo-terminal per
@@ -76,6 +78,10 @@ static struct {
     struct dom *doms;
     struct client clients[MAX_CLIENTS];
     size_t nclients;
+    /* Introduced domains whose console nodes are not there yet: their
+     * /local/domain/N/console is watched. */
+    uint32_t *waiting;
+    size_t nwaiting, capwaiting;
     bool verbose;
 } g;
 
@@ -295,7 +301,56 @@ static void detach(struct dom *d)
     free(d);
 }
 
-/* After any introduce/release: serve introduced domains, drop the rest. */
+static void console_dir(char *path, size_t len, uint32_t domid)
+{
+    snprintf(path, len, "/local/domain/%u/console", domid);
+}
+
+static bool is_waiting(uint32_t domid)
+{
+    for (size_t i = 0; i < g.nwaiting; i++)
+        if (g.waiting[i] == domid)
+            return true;
+    return false;
+}
+
+/* Watches the console directory of an introduced domain that has no
+ * console nodes yet: libxl writes them after it introduces the domain. */
+static int wait_for_console(uint32_t domid)
+{
+    char path[64];
+    int rc;
+
+    if (is_waiting(domid))
+        return 0;
+    if (g.nwaiting == g.capwaiting) {
+        size_t cap = g.capwaiting ? 2 * g.capwaiting : 16;
+        uint32_t *w = realloc(g.waiting, cap * sizeof(*w));
+        if (!w)
+            return -ENOMEM;
+        g.waiting = w;
+        g.capwaiting = cap;
+    }
+    console_dir(path, sizeof(path), domid);
+    if ((rc = mica_xs_watch(&g.xs, path, "console")) < 0)
+        return rc;
+    g.waiting[g.nwaiting++] = domid;
+    return 0;
+}
+
+static int stop_waiting(size_t i)
+{
+    char path[64];
+    int rc;
+
+    console_dir(path, sizeof(path), g.waiting[i]);
+    g.waiting[i] = g.waiting[--g.nwaiting];
+    rc = mica_xs_unwatch(&g.xs, path, "console");
+    return rc == -ENOENT ? 0 : rc;
+}
+
+/* After any introduce/release or console write: serve introduced domains
+ * with console nodes, wait for those without, drop the rest. */
 static int rescan(void)
 {
     char *names = NULL;
@@ -310,6 +365,13 @@ static int rescan(void)
         else if (rc < 0)
             return rc;
     }
+    for (size_t i = g.nwaiting; i-- > 0;) {
+        rc = find_dom(g.waiting[i]) ? 0 : mica_xs_is_introduced(&g.xs, g.waiting[i]);
+        if (rc < 0)
+            return rc;
+        if (rc == 0 && (rc = stop_waiting(i)) < 0)
+            return rc;
+    }
     n = mica_xs_directory(&g.xs, 0, "/local/domain", &names, &len);
     if (n == -ENOENT)
         return 0;
@@ -320,8 +382,13 @@ static int rescan(void)
         unsigned long id = strtoul(names + off, &end, 10);
         if (*end || id == 0 || id >= 0x7ff0 || find_dom((uint32_t)id))
             continue;
-        if (mica_xs_is_introduced(&g.xs, (uint32_t)id) == 1)
-            attach((uint32_t)id);
+        if (mica_xs_is_introduced(&g.xs, (uint32_t)id) != 1)
+            continue;
+        attach((uint32_t)id);
+        if (!find_dom((uint32_t)id) && (rc = wait_for_console((uint32_t)id)) < 0) {
+            free(names);
+            return rc;
+        }
     }
     free(names);
     return 0;
@@ -684,6 +751,7 @@ int main(int argc, char **argv)
     }
 
     free(p);
+    free(g.waiting);
     while (g.doms)
         detach(g.doms);
     while (g.nclients)
