@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -83,7 +84,11 @@ UNIT_TEST(client_comes_and_goes)
     int c = open_client(&p);
     CHECK(c >= 0);
     close(c);
-    /* The daemon's own slave keeps the master usable. */
+    /* The daemon's own slave keeps the master usable: no hang-up or error
+     * for its poll (micaconsoled would make a new pty on one). */
+    struct pollfd pf = { .fd = p.master, .events = POLLIN | POLLOUT };
+    CHECK(poll(&pf, 1, 0) == 1);
+    CHECK((pf.revents & (POLLHUP | POLLERR | POLLNVAL)) == 0);
     CHECK(cons_pty_output(&p, "after\n", 6) == 0);
     CHECK(cons_pty_input(&p, buf, sizeof(buf)) == 0);
     c = open_client(&p);
