@@ -6,7 +6,7 @@
 # This file is read before libmica's, so libmica's paths are spelt out.
 
 CONSD_DIR    := dom0-tools/consoled
-CONSD_SRC    := $(CONSD_DIR)/consoled.c $(CONSD_DIR)/cons_ring.c
+CONSD_SRC    := $(CONSD_DIR)/consoled.c $(CONSD_DIR)/cons_ring.c $(CONSD_DIR)/cons_pty.c
 CONSD_CFLAGS := $(HOST_CFLAGS) -I$(CONSD_DIR) -Idom0-tools/libmica -Ihypervisor/include \
                 -Idom0-tools/include
 
@@ -24,3 +24,11 @@ $(BUILD)/tests/consoled/test_cons_ring: $(CONSD_DIR)/tests/test_cons_ring.c $(CO
 
 ALL_TARGETS += $(BUILD)/micaconsoled
 UNIT_TESTS  += $(BUILD)/tests/consoled/test_cons_ring
+
+$(BUILD)/tests/consoled/test_cons_pty: $(CONSD_DIR)/tests/test_cons_pty.c $(CONSD_DIR)/cons_pty.c \
+        $(CONSD_DIR)/cons_pty.h tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(CONSD_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(CONSD_DIR)/cons_pty.c
+
+UNIT_TESTS  += $(BUILD)/tests/consoled/test_cons_pty

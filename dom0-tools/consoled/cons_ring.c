@@ -58,3 +58,10 @@ long cons_ring_write_input(struct cons_interface *intf, const void *src, size_t 
     publish(&intf->in_prod, prod + space);
     return space;
 }
+
+long cons_ring_input_space(struct cons_interface *intf)
+{
+    uint32_t used = load(&intf->in_prod) - load(&intf->in_cons);
+
+    return used > CONS_IN_SIZE ? -1 : (long)(CONS_IN_SIZE - used);
+}

@@ -35,4 +35,7 @@ long cons_ring_read_output(struct cons_interface *intf, void *dst, size_t max);
  * corrupt indexes as above. */
 long cons_ring_write_input(struct cons_interface *intf, const void *src, size_t len);
 
+/* Free bytes in the input ring now, or -1 on corrupt indexes. */
+long cons_ring_input_space(struct cons_interface *intf);
+
 #endif

@@ -2,12 +2,16 @@
  * micaconsoled: the PV console back end in dom0.
  *
  * It learns of domains from xenstore (@introduceDomain / @releaseDomain
- * watches, then /local/domain/N/console/{ring-ref,port} and name, which the
- * toolstack writes before it introduces a domain), maps each console page
+ * watches, then /local/domain/N/console/{ring-ref,port} and name; vmctl
+ * writes them before it introduces a domain, libxl (xl, libvirt) after,
+ * so an introduced domain without them has its console directory
+ * watched until they come), maps each console page
  * by MFN through privcmd, binds its event channel through /dev/xen/evtchn,
  * appends everything the guest writes to LOGDIR/<name>.log and relays it to
- * `vmctl console` clients on a unix socket; what they type goes into the
- * guest's input ring.
+ * `vmctl console` clients on a unix socket and to a pseudo-terminal per
+ * domain, whose slave it names in /local/domain/N/console/tty as Xen's
+ * xenconsoled does (for `xl console` and libvirt); what clients type goes
+ * into the guest's input ring.
  *
  * Client protocol (ours, vmctl is the only client): the client sends the
  * domain id in decimal and a newline; the daemon answers "OK\n" and then
@@ -30,6 +34,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cons_pty.h"
 #include "cons_ring.h"
 #include "evtchn.h"
 #include "privcmd.h"
@@ -52,6 +57,8 @@ struct dom {
     bool broken;
     char *unread;              /* UNREAD_MAX bytes, the newest output */
     size_t unread_len;
+    struct cons_pty pty;       /* master -1: none (its creation failed) */
+    int pty_pfd;               /* its slot in this round's poll array, or -1 */
     struct dom *next;
 };
 
@@ -71,6 +78,10 @@ static struct {
     struct dom *doms;
     struct client clients[MAX_CLIENTS];
     size_t nclients;
+    /* Introduced domains whose console nodes are not there yet: their
+     * /local/domain/N/console is watched. */
+    uint32_t *waiting;
+    size_t nwaiting, capwaiting;
     bool verbose;
 } g;
 
@@ -121,9 +132,40 @@ static void keep_unread(struct dom *d, const char *buf, size_t n)
     d->unread_len += n;
 }
 
+/* A pty for the domain and its slave's name in console/tty, as
+ * xenconsoled does.  Without one the console is still logged and served
+ * on the socket. */
+static void pty_start(struct dom *d)
+{
+    char path[96];
+    int rc = cons_pty_open(&d->pty);
+
+    if (rc < 0) {
+        say("domain %u: cannot make a pty for its console: %s (no console/tty)", d->domid,
+            strerror(-rc));
+        return;
+    }
+    snprintf(path, sizeof(path), "/local/domain/%u/console/tty", d->domid);
+    rc = mica_xs_write(&g.xs, 0, path, d->pty.path);
+    if (rc < 0) {
+        say("domain %u: cannot write %s: %s (no pty for it)", d->domid, path, strerror(-rc));
+        cons_pty_close(&d->pty);
+    }
+}
+
+/* A pty whose master reports an error: closed and made again (a new
+ * console/tty), as xenconsoled does for a live domain. */
+static void pty_broken(struct dom *d, int err)
+{
+    say("domain %u: its pty %s broke (%s); making a new one", d->domid, d->pty.path,
+        strerror(err));
+    cons_pty_close(&d->pty);
+    pty_start(d);
+}
+
 /* Guest output: to the log, then to every attached client (a client that
  * cannot take it now loses it; the log has everything), or, with none
- * attached, kept for the next one. */
+ * attached, kept for the next one; and to the domain's pty. */
 static void drain(struct dom *d)
 {
     char buf[CONS_OUT_SIZE];
@@ -144,6 +186,9 @@ static void drain(struct dom *d)
             }
         if (!delivered)
             keep_unread(d, buf, (size_t)n);
+        int rc = cons_pty_output(&d->pty, buf, (size_t)n);
+        if (rc < 0)
+            pty_broken(d, -rc);
         /* The guest may be waiting for room. */
         mica_evtchn_notify(g.evtchn_fd, (uint32_t)d->local_port);
     }
@@ -193,6 +238,8 @@ static void attach(uint32_t domid)
         return;
     d->domid = domid;
     d->log_fd = -1;
+    d->pty_pfd = -1;
+    cons_pty_init(&d->pty);
     d->unread = malloc(UNREAD_MAX);   /* without it, only the log keeps early output */
     snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
     mica_xs_read(&g.xs, 0, path, &name);
@@ -221,9 +268,11 @@ static void attach(uint32_t domid)
     if (d->log_fd < 0)
         say("domain %u: cannot open %s: %s (output goes to clients only)", domid, logpath,
             strerror(errno));
+    pty_start(d);
     d->next = g.doms;
     g.doms = d;
-    say("domain %u (%s): console attached, logging to %s", domid, d->name, logpath);
+    say("domain %u (%s): console attached, logging to %s%s%s", domid, d->name, logpath,
+        d->pty.master >= 0 ? ", pty " : "", d->pty.master >= 0 ? d->pty.path : "");
     drain(d);
 }
 
@@ -239,6 +288,10 @@ static void detach(struct dom *d)
     if (d->log_fd >= 0)
         close(d->log_fd);
     free(d->unread);
+    if (d->pty.dropped)
+        say("domain %u: %llu bytes of output did not fit its pty (nobody read it)", d->domid,
+            d->pty.dropped);
+    cons_pty_close(&d->pty);
     say("domain %u (%s): console detached", d->domid, d->name);
     for (struct dom **pp = &g.doms; *pp; pp = &(*pp)->next)
         if (*pp == d) {
@@ -248,7 +301,56 @@ static void detach(struct dom *d)
     free(d);
 }
 
-/* After any introduce/release: serve introduced domains, drop the rest. */
+static void console_dir(char *path, size_t len, uint32_t domid)
+{
+    snprintf(path, len, "/local/domain/%u/console", domid);
+}
+
+static bool is_waiting(uint32_t domid)
+{
+    for (size_t i = 0; i < g.nwaiting; i++)
+        if (g.waiting[i] == domid)
+            return true;
+    return false;
+}
+
+/* Watches the console directory of an introduced domain that has no
+ * console nodes yet: libxl writes them after it introduces the domain. */
+static int wait_for_console(uint32_t domid)
+{
+    char path[64];
+    int rc;
+
+    if (is_waiting(domid))
+        return 0;
+    if (g.nwaiting == g.capwaiting) {
+        size_t cap = g.capwaiting ? 2 * g.capwaiting : 16;
+        uint32_t *w = realloc(g.waiting, cap * sizeof(*w));
+        if (!w)
+            return -ENOMEM;
+        g.waiting = w;
+        g.capwaiting = cap;
+    }
+    console_dir(path, sizeof(path), domid);
+    if ((rc = mica_xs_watch(&g.xs, path, "console")) < 0)
+        return rc;
+    g.waiting[g.nwaiting++] = domid;
+    return 0;
+}
+
+static int stop_waiting(size_t i)
+{
+    char path[64];
+    int rc;
+
+    console_dir(path, sizeof(path), g.waiting[i]);
+    g.waiting[i] = g.waiting[--g.nwaiting];
+    rc = mica_xs_unwatch(&g.xs, path, "console");
+    return rc == -ENOENT ? 0 : rc;
+}
+
+/* After any introduce/release or console write: serve introduced domains
+ * with console nodes, wait for those without, drop the rest. */
 static int rescan(void)
 {
     char *names = NULL;
@@ -263,6 +365,13 @@ static int rescan(void)
         else if (rc < 0)
             return rc;
     }
+    for (size_t i = g.nwaiting; i-- > 0;) {
+        rc = find_dom(g.waiting[i]) ? 0 : mica_xs_is_introduced(&g.xs, g.waiting[i]);
+        if (rc < 0)
+            return rc;
+        if (rc == 0 && (rc = stop_waiting(i)) < 0)
+            return rc;
+    }
     n = mica_xs_directory(&g.xs, 0, "/local/domain", &names, &len);
     if (n == -ENOENT)
         return 0;
@@ -273,8 +382,13 @@ static int rescan(void)
         unsigned long id = strtoul(names + off, &end, 10);
         if (*end || id == 0 || id >= 0x7ff0 || find_dom((uint32_t)id))
             continue;
-        if (mica_xs_is_introduced(&g.xs, (uint32_t)id) == 1)
-            attach((uint32_t)id);
+        if (mica_xs_is_introduced(&g.xs, (uint32_t)id) != 1)
+            continue;
+        attach((uint32_t)id);
+        if (!find_dom((uint32_t)id) && (rc = wait_for_console((uint32_t)id)) < 0) {
+            free(names);
+            return rc;
+        }
     }
     free(names);
     return 0;
@@ -336,6 +450,31 @@ static void client_input(size_t i)
     /* What does not fit now is dropped, as a full UART would. */
     if (cons_ring_write_input(d->intf, buf, (size_t)n) > 0)
         mica_evtchn_notify(g.evtchn_fd, (uint32_t)d->local_port);
+}
+
+/* The domain's pty had poll events: keystrokes to the guest (as much as
+ * its input ring has room for), pending output out. */
+static void pty_events(struct dom *d, short revents)
+{
+    char buf[CONS_IN_SIZE];
+    long space, n;
+    int rc;
+
+    if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        pty_broken(d, EIO);
+        return;
+    }
+    if ((revents & POLLIN) && !d->broken && (space = cons_ring_input_space(d->intf)) > 0) {
+        n = cons_pty_input(&d->pty, buf, (size_t)space < sizeof(buf) ? (size_t)space : sizeof(buf));
+        if (n < 0) {
+            pty_broken(d, (int)-n);
+            return;
+        }
+        if (n > 0 && cons_ring_write_input(d->intf, buf, (size_t)n) > 0)
+            mica_evtchn_notify(g.evtchn_fd, (uint32_t)d->local_port);
+    }
+    if ((revents & POLLOUT) && (rc = cons_pty_flush(&d->pty)) < 0)
+        pty_broken(d, -rc);
 }
 
 static int listen_at(const char *path)
@@ -517,9 +656,10 @@ int main(int argc, char **argv)
     say("serving %s, logs in %s", sock, g.logdir);
 
     rc = 0;
+    struct pollfd *p = NULL;
+    size_t pcap = 0;
     while (!stop_requested) {
-        struct pollfd p[3 + MAX_CLIENTS];
-        size_t n = 0;
+        size_t n = 0, want = 3 + g.nclients;
         char *wpath, *token;
         int e;
 
@@ -543,11 +683,37 @@ int main(int argc, char **argv)
         if (mica_xs_event_pending(&g.xs))
             continue;
 
+        for (struct dom *d = g.doms; d; d = d->next)
+            want++;
+        if (want > pcap) {
+            struct pollfd *np = realloc(p, want * sizeof(*p));
+            if (!np) {
+                say("out of memory for %zu poll entries; stopping", want);
+                rc = 1;
+                break;
+            }
+            p = np;
+            pcap = want;
+        }
         p[n++] = (struct pollfd){ .fd = g.xs.fd, .events = POLLIN };
         p[n++] = (struct pollfd){ .fd = g.evtchn_fd, .events = POLLIN };
         p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
         for (size_t i = 0; i < g.nclients; i++)
             p[n++] = (struct pollfd){ .fd = g.clients[i].fd, .events = POLLIN };
+        /* A pty is read only while the guest's input ring has room (the
+         * guest's event after it consumes input brings us back here). */
+        for (struct dom *d = g.doms; d; d = d->next) {
+            short ev = 0;
+            d->pty_pfd = -1;
+            if (d->pty.master < 0)
+                continue;
+            if (!d->broken && cons_ring_input_space(d->intf) > 0)
+                ev |= POLLIN;
+            if (cons_pty_has_pending(&d->pty))
+                ev |= POLLOUT;
+            d->pty_pfd = (int)n;
+            p[n++] = (struct pollfd){ .fd = d->pty.master, .events = ev };
+        }
         if (poll(p, n, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -564,6 +730,10 @@ int main(int argc, char **argv)
                 mica_evtchn_unmask(g.evtchn_fd, (uint32_t)port);
             }
         }
+        /* Before the clients: a client's departure reorders them, not the ptys. */
+        for (struct dom *d = g.doms; d; d = d->next)
+            if (d->pty_pfd >= 0 && p[d->pty_pfd].fd == d->pty.master && p[d->pty_pfd].revents)
+                pty_events(d, p[d->pty_pfd].revents);
         size_t polled = g.nclients;
         for (size_t i = polled; i-- > 0;)
             if (p[3 + i].revents)
@@ -580,6 +750,8 @@ int main(int argc, char **argv)
         }
     }
 
+    free(p);
+    free(g.waiting);
     while (g.doms)
         detach(g.doms);
     while (g.nclients)

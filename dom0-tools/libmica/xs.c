@@ -332,6 +332,12 @@ int mica_xs_watch(struct mica_xs *xs, const char *path, const char *token)
     return simple(xs, XSW_WATCH, 0, parts, 2, NULL);
 }
 
+int mica_xs_unwatch(struct mica_xs *xs, const char *path, const char *token)
+{
+    const char *parts[] = { path, token };
+    return simple(xs, XSW_UNWATCH, 0, parts, 2, NULL);
+}
+
 bool mica_xs_event_pending(const struct mica_xs *xs)
 {
     return xs->events != NULL;

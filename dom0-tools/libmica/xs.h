@@ -56,6 +56,8 @@ int mica_xs_release(struct mica_xs *xs, uint32_t domid);
 int mica_xs_is_introduced(struct mica_xs *xs, uint32_t domid);
 
 int mica_xs_watch(struct mica_xs *xs, const char *path, const char *token);
+/* Removes the watch set with the same path and token; -ENOENT if none. */
+int mica_xs_unwatch(struct mica_xs *xs, const char *path, const char *token);
 
 /* The next watch event: one kept from earlier, else one read from the
  * socket if wait is true or bytes are ready.  1 with *path and *token

@@ -99,4 +99,19 @@ UNIT_TEST(input_corrupt_indexes_refused)
     free(c);
 }
 
+UNIT_TEST(input_space)
+{
+    struct cons_interface *c = calloc(1, sizeof(*c));
+    char got[1000] = { 0 };
+    c->in_cons = c->in_prod = 0xffffff80u;
+    CHECK(cons_ring_input_space(c) == CONS_IN_SIZE);
+    CHECK(cons_ring_write_input(c, got, 1000) == 1000);       /* across the wrap */
+    CHECK(cons_ring_input_space(c) == CONS_IN_SIZE - 1000);
+    CHECK(guest_read(c, got, 300) == 300);
+    CHECK(cons_ring_input_space(c) == CONS_IN_SIZE - 700);
+    c->in_prod = c->in_cons + CONS_IN_SIZE + 1;               /* claims more than a ring */
+    CHECK(cons_ring_input_space(c) == -1);
+    free(c);
+}
+
 UNIT_MAIN()

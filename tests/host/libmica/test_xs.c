@@ -153,6 +153,27 @@ UNIT_TEST(watch_events_kept_across_requests)
     mica_xs_close(&b);
 }
 
+UNIT_TEST(unwatch_stops_events)
+{
+    struct mica_xs a;
+    char *path, *token;
+    CHECK(mica_xs_open(&a, sock) == 0);
+    CHECK(mica_xs_watch(&a, "/w/console", "con") == 0);
+    CHECK(mica_xs_event(&a, true, &path, &token) == 1);   /* the initial event */
+    free(path), free(token);
+    CHECK(mica_xs_write(&a, 0, "/w/console/ring-ref", "5") == 0);
+    CHECK(mica_xs_event(&a, true, &path, &token) == 1);
+    CHECK(strcmp(path, "/w/console/ring-ref") == 0 && strcmp(token, "con") == 0);
+    free(path), free(token);
+    CHECK(mica_xs_unwatch(&a, "/w/console", "other") == -ENOENT);
+    CHECK(mica_xs_unwatch(&a, "/w/console", "con") == 0);
+    CHECK(mica_xs_write(&a, 0, "/w/console/port", "3") == 0);
+    usleep(50000);
+    CHECK(mica_xs_event(&a, false, &path, &token) == 0);
+    mica_xs_rm(&a, 0, "/w");
+    mica_xs_close(&a);
+}
+
 UNIT_TEST(domain_nodes_as_xl_writes_them)
 {
     struct mica_xs xs;
