@@ -31,7 +31,7 @@ SYSTEM_TESTS += tests/dom0/mica-snapshot-test
 SYSTEM_TESTS += tests/dom0/mica-migrate-test
 # Live migration between two hosts (docs/migration.md): two QEMU machines
 # booted at once on one socket network, the domU's disk on NBD, A -> B -> A
-# and vmctl evacuate (about 8.5 minutes on a loaded 2-core machine).
+# and vmctl evacuate (about 8.5 minutes on the loaded 2-core build machine).
 SYSTEM_TESTS += tests/dom0/mica-migrate-2host-test
 
 # Both migration tests alone.
