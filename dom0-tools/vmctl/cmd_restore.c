@@ -30,6 +30,7 @@
 #include "devices.h"
 #include "hv.h"
 #include "monitor.h"
+#include "profile.h"
 #include "xs_nodes.h"
 #include "statefile.h"
 
@@ -287,7 +288,9 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
     struct ms_record rec;
     int n;
     uint64_t mfns[MS_MAX_BATCH];
+    prof_lap("populate");
     while ((n = ms_reader_next(rd, &rec)) == 1) {
+        prof_lap("pass 2 read+verify");
         if (rec.layer != MS_LAYER_LIBXC || rec.type != MS_REC_PAGE_DATA)
             continue;
         uint32_t count, nd = 0;
@@ -303,6 +306,7 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
         if (!m)
             return rfail(r, "mapping %u new frames of domain %u failed: %s", nd, r->domid,
                          strerror(-rc));
+        prof_lap("pass 2 map");
         uint32_t k = 0;
         for (uint32_t i = 0; i < count && !rc; i++) {
             unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
@@ -317,7 +321,9 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
             memcpy(m + (size_t)k * PAGE, page, PAGE);
             k++;
         }
+        prof_lap("pass 2 copy+uncanonicalise");
         mica_unmap_foreign(m, nd);
+        prof_lap("pass 2 unmap");
         if (rc)
             return -1;
         r->data_done += nd;
@@ -550,12 +556,14 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
                       "(docs/state-files.md); nothing was restored", file, file);
         goto out_file;
     }
+    prof_begin();
     if (ms_reader_open(&rd, r.fd, file, MS_READ_REQUIRE_CHECKSUMS)) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", ms_reader_error(&rd));
         goto out_file;
     }
     int c = collect(&r, &rd);
     ms_reader_close(&rd);
+    prof_lap("pass 1 read+verify");
     if (c) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", r.err);
         goto out_file;
@@ -637,6 +645,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(&r, "opening the console and xenstore event channels failed");
         goto undo;
     }
+    prof_lap("checks+create");
     /* Pass 2 over the same, already verified, file. */
     if (lseek(r.fd, 0, SEEK_SET) < 0 || ms_reader_open(&rd, r.fd, file,
                                                        MS_READ_REQUIRE_CHECKSUMS)) {
@@ -645,14 +654,19 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     }
     e = populate(&r) || write_pages(&r, &rd);
     ms_reader_close(&rd);
-    if (e || rewrite_p2m(&r) || pin_tables(&r))
+    if (e)
         goto undo;
+    prof_lap("pass 2, other");
+    if (rewrite_p2m(&r) || pin_tables(&r))
+        goto undo;
+    prof_lap("p2m+pin");
     /* vCPU 0's rdx names start_info; set_vcpus turns it into the new MFN. */
     if (to_mfn(&r, r.ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
         fix_start_info(&r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
                        (uint32_t)console_port, &store_mfn, &console_mfn) ||
         set_vcpus(&r, &si_mfn))
         goto undo;
+    prof_lap("vcpus");
     struct xs_domain_facts facts = { .domid = r.domid, .store_mfn = store_mfn,
                                      .console_mfn = console_mfn,
                                      .store_port = (uint32_t)store_port,
@@ -671,9 +685,11 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     /* The back-ends afresh: the guest's front-ends reconnect to them when
        they resume (Linux's blkfront/netfront resume), as after xl restore. */
+    prof_lap("xenstore");
     devices = true;
     if ((e = devices_attach_all(xs, r.domid, &cfg, r.err, sizeof(r.err))))
         goto undo;
+    prof_lap("devices");
     if ((cfg.sched_weight || cfg.sched_cap) &&
         (e = mica_domain_sched_set(r.mica, r.domid, (uint16_t)cfg.sched_weight,
                                    cfg.sched_cap ? (uint16_t)cfg.sched_cap
@@ -685,13 +701,16 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(&r, "unpausing domain %u failed: %s", r.domid, strerror(-e));
         goto undo;
     }
+    prof_lap("sched+unpause");
     monitor_spawn(cmd, &cfg, r.domid);
+    prof_lap("monitor");
     /* Memory accounting: the new domain owns exactly the pages it had. */
     if ((e = mica_domain_info(r.mica, r.domid, &info)) == 0 && info.tot_pages != r.nr_present)
         cli_warn(cmd, "domain %u owns %llu pages; the file has %llu", r.domid,
                  (unsigned long long)info.tot_pages, (unsigned long long)r.nr_present);
     printf("Domain '%s' restored from %s as domain %u%s (%llu pages)\n", r.name, file,
            r.domid, paused ? " (paused)" : "", e ? 0ULL : (unsigned long long)info.tot_pages);
+    prof_end("vmctl restore");
     rc = VMCTL_EXIT_OK;
     goto out;
 undo:

@@ -26,6 +26,7 @@
 #include "exitcodes.h"
 #include "hv.h"
 #include "monitor.h"
+#include "profile.h"
 #include "store.h"
 #include "statefile.h"
 
@@ -188,8 +189,10 @@ static int write_pages(struct save *s)
                       (unsigned long long)base, strerror(-r));
             goto out;
         }
+        prof_lap("page types");
         if (nmap && copy_frames(s, mfns, nmap, buf, "guest pages"))
             goto out;
+        prof_lap("map+copy");
         size_t k = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (types[i] == INVALID_MFN) {
@@ -216,10 +219,12 @@ static int write_pages(struct save *s)
             data[i] = page;
         }
         uint32_t stored;
+        prof_lap("canonicalise");
         if ((r = ms_writer_pages(&s->w, n, pfns, type, data, &stored))) {
             save_fail(s, "%s", ms_writer_error(&s->w));
             goto out;
         }
+        prof_lap("hash+write");
         show_progress(s, base + n);
     }
     rc = 0;
@@ -341,10 +346,16 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
     if ((r = ms_writer_open(&s->w, file, s->nr_pfns, nr_valid, 4, 17)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
     s->writer_open = true;
-    if (save_stream_head(s) || write_pages(s) || save_stream_tail(s, ctx0, shinfo, cpu_khz))
+    prof_lap("p2m");
+    if (save_stream_head(s) || write_pages(s))
         return -1;
+    prof_lap("pages, other");
+    if (save_stream_tail(s, ctx0, shinfo, cpu_khz))
+        return -1;
+    prof_lap("vcpu+tail records");
     if ((r = ms_writer_commit(&s->w)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
+    prof_lap("commit");
     return 0;
 }
 
@@ -625,10 +636,12 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
     /* Held until the domain is destroyed or resumed: if vmctl dies in
        between, the domain's monitor resumes the guest (monitor.h). */
     mark_fd = monitor_save_mark(domid, file);
+    prof_begin();
     if (suspend_guest(&s, timeout_s)) {
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", s.err);
         goto out;
     }
+    prof_lap("suspend");
     /* Suspended: from here on a failure resumes the guest. */
     struct vcpu_guest_context ctx0;
     uint8_t shinfo[PAGE];
@@ -672,9 +685,12 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
         cli_warn(cmd, "domain %u owns %llu pages, its p2m names %llu: %lld pages are not in "
                  "the file", domid, (unsigned long long)after.tot_pages,
                  (unsigned long long)nr_valid, (long long)(after.tot_pages - nr_valid));
+    prof_lap("accounting");
     if (hv_destroy(s.hv, domid) != HV_OK)
         cli_warn(cmd, "%s saved, but destroying domain %u failed: %s", file, domid,
                  hv_error(s.hv));
+    prof_lap("destroy");
+    prof_end("vmctl save");
     printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)\n", wanted, domid, file,
            (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns);
 out:
