@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -312,13 +313,18 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
             unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
             if (ms_page_type_has_data(t) != 1)
                 continue;
-            uint64_t page[512];
-            memcpy(page, data + (size_t)k * PAGE, PAGE);
             unsigned level = t & 7u;
-            if (ms_page_type_has_data(t) == 1 && level >= 1 && level <= 4 &&
-                ms_pt_uncanonicalise(page, level, r->p2m, r->nr_pfns, r->err, sizeof(r->err)))
-                rc = -1;
-            memcpy(m + (size_t)k * PAGE, page, PAGE);
+            if (level >= 1 && level <= 4) {
+                /* A page table: its entries back to the new frames. */
+                uint64_t page[512];
+                memcpy(page, data + (size_t)k * PAGE, PAGE);
+                if (ms_pt_uncanonicalise(page, level, r->p2m, r->nr_pfns, r->err,
+                                         sizeof(r->err)))
+                    rc = -1;
+                memcpy(m + (size_t)k * PAGE, page, PAGE);
+            } else {
+                memcpy(m + (size_t)k * PAGE, data + (size_t)k * PAGE, PAGE);
+            }
             k++;
         }
         prof_lap("pass 2 copy+uncanonicalise");
@@ -517,6 +523,19 @@ int write_guest_nodes(struct restore *r, struct mica_xs *xs)
     return 0;
 }
 
+/* Pass 2 does not hash again what pass 1 verified (MS_READ_VERIFIED):
+   the file must be the same, unchanged, around both passes.  Any write to
+   it changes its ctime. */
+static bool file_unchanged(int fd, const struct stat *was)
+{
+    struct stat now;
+    return fstat(fd, &now) == 0 && now.st_dev == was->st_dev && now.st_ino == was->st_ino &&
+           now.st_size == was->st_size && now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
+           now.st_ctim.tv_sec == was->st_ctim.tv_sec &&
+           now.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
+}
+
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool paused = false;
@@ -534,6 +553,12 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     r.fd = open(file, O_RDONLY | O_CLOEXEC);
     if (r.fd < 0)
         return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot open %s: %s", file, strerror(errno));
+    struct stat st_pass1;
+    if (fstat(r.fd, &st_pass1) < 0) {
+        int err = errno;
+        close(r.fd);
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot stat %s: %s", file, strerror(err));
+    }
     struct ms_reader rd;
     int rc = VMCTL_EXIT_FAILURE;
     struct hv *hv = NULL;
@@ -646,9 +671,14 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     prof_lap("checks+create");
-    /* Pass 2 over the same, already verified, file. */
-    if (lseek(r.fd, 0, SEEK_SET) < 0 || ms_reader_open(&rd, r.fd, file,
-                                                       MS_READ_REQUIRE_CHECKSUMS)) {
+    /* Pass 2 over the same, already verified, file: framing and layout
+       checked again, the checksums' spans not hashed again. */
+    if (!file_unchanged(r.fd, &st_pass1)) {
+        rfail(&r, "%s changed after its checksums were verified", file);
+        goto undo;
+    }
+    if (lseek(r.fd, 0, SEEK_SET) < 0 ||
+        ms_reader_open(&rd, r.fd, file, MS_READ_REQUIRE_CHECKSUMS | MS_READ_VERIFIED)) {
         rfail(&r, "reading %s again failed", file);
         goto undo;
     }
@@ -656,6 +686,10 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     ms_reader_close(&rd);
     if (e)
         goto undo;
+    if (!file_unchanged(r.fd, &st_pass1)) {
+        rfail(&r, "%s changed while it was being restored", file);
+        goto undo;
+    }
     prof_lap("pass 2, other");
     if (rewrite_p2m(&r) || pin_tables(&r))
         goto undo;

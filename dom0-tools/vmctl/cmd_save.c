@@ -190,9 +190,16 @@ static int write_pages(struct save *s)
             goto out;
         }
         prof_lap("page types");
-        if (nmap && copy_frames(s, mfns, nmap, buf, "guest pages"))
+        /* The guest is suspended: its pages are written to the file
+           straight from the mapping; only page tables are copied (to be
+           made canonical). */
+        uint8_t *m = NULL;
+        if (nmap && !(m = mica_map_foreign_ro(s->mica, s->domid, mfns, nmap, NULL, &r))) {
+            save_fail(s, "mapping guest pages of domain %u failed: %s", s->domid,
+                      strerror(-r));
             goto out;
-        prof_lap("map+copy");
+        }
+        prof_lap("map");
         size_t k = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (types[i] == INVALID_MFN) {
@@ -201,30 +208,40 @@ static int write_pages(struct save *s)
                 continue;
             }
             uint64_t t = got[k];
-            uint8_t *page = buf + k * PAGE;
+            uint8_t *page = m + k * PAGE;
             k++;
             unsigned ty = (unsigned)((t >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
             if (ty == MS_PAGE_XTAB) {
                 save_fail(s, "PFN %llu (MFN %#llx) is in the guest's p2m but the hypervisor "
                              "says it is not the guest's frame", (unsigned long long)pfns[i],
                           (unsigned long long)types[i]);
+                mica_unmap_foreign(m, nmap);
                 goto out;
             }
             unsigned level = ty & 7u;
-            if (level >= 1 && level <= 4 &&
-                ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
-                                   sizeof(s->err)))
-                goto out;
+            if (level >= 1 && level <= 4) {
+                memcpy(buf + (k - 1) * PAGE, page, PAGE);
+                page = buf + (k - 1) * PAGE;
+                if (ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
+                                       sizeof(s->err))) {
+                    mica_unmap_foreign(m, nmap);
+                    goto out;
+                }
+            }
             type[i] = (uint8_t)ty;
             data[i] = page;
         }
         uint32_t stored;
         prof_lap("canonicalise");
-        if ((r = ms_writer_pages(&s->w, n, pfns, type, data, &stored))) {
+        r = ms_writer_pages(&s->w, n, pfns, type, data, &stored);
+        prof_lap("hash+write");
+        if (m)
+            mica_unmap_foreign(m, nmap);
+        prof_lap("unmap");
+        if (r) {
             save_fail(s, "%s", ms_writer_error(&s->w));
             goto out;
         }
-        prof_lap("hash+write");
         show_progress(s, base + n);
     }
     rc = 0;
