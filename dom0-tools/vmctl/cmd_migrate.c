@@ -696,9 +696,11 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     if (m.live) {
         progress(&m, "suspending", last_dirty, rate);
         t_suspend = now_s();
+        prof_begin();
         if (suspend_guest(s, timeout_s))
             goto fail;
         suspended = true;
+        prof_lap("suspend");
         if ((r = mica_vcpu_context_get(s->mica, s->domid, 0, &ctx0))) {
             save_fail(s, "getvcpucontext of vCPU 0 failed: %s", strerror(-r));
             goto fail;
