@@ -1,12 +1,13 @@
 /*
- * memdirty ALLOC_MIB WSS_MIB RATE: the busy process of the state benches
+ * memdirty ALLOC_MIB WSS_MIB RATE [WORDS]: the busy process of the state benches
  * (bench/save-restore, bench/migrate; docs/benchmarks.md), run in the
  * Linux domU's busybox initramfs (mica.domu=dirty).
  *
  * Allocates ALLOC_MIB MiB, fills every page with non-zero data (so that a
  * save stores them), then writes one 8-octet word into each page of the
  * first WSS_MIB MiB in turn, round and round, at RATE pages per second
- * (0: as fast as it can).  Every 2 s it prints how many pages it wrote
+ * (0: as fast as it can), WORDS 8-octet words per page visit (default 1;
+ * 512 writes the whole page).  Every 2 s it prints how many pages it wrote
  * and its rate over those 2 s:
  *     memdirty: t 12 pages 24576 rate 2048 pages/s
  * A save and restore or a migration must leave the count going on; with
@@ -104,11 +105,12 @@ static void sleep_us(u64 us)
 
 static int run(int argc, char **argv)
 {
-    u64 alloc, wss, rate;
-    if (argc != 4 || number(argv[1], &alloc) || number(argv[2], &wss) ||
-        number(argv[3], &rate) || !alloc || !wss || wss > alloc || alloc > 65536) {
-        say("usage: memdirty ALLOC_MIB WSS_MIB RATE (pages/s, 0: no limit); "
-            "0 < WSS_MIB <= ALLOC_MIB\n");
+    u64 alloc, wss, rate, words = 1;
+    if ((argc != 4 && argc != 5) || number(argv[1], &alloc) || number(argv[2], &wss) ||
+        number(argv[3], &rate) || (argc == 5 && number(argv[4], &words)) || !alloc || !wss ||
+        wss > alloc || alloc > 65536 || !words || words > PAGE / 8) {
+        say("usage: memdirty ALLOC_MIB WSS_MIB RATE [WORDS] (RATE pages/s, 0: no limit; "
+            "WORDS per page 1-512); 0 < WSS_MIB <= ALLOC_MIB\n");
         return 2;
     }
     u64 npages = alloc << 8, nwss = wss << 8;
@@ -141,7 +143,12 @@ static int run(int argc, char **argv)
     u64 step = rate ? (rate / 50 ? rate / 50 : 1) : 4096;
     for (;;) {
         for (u64 k = 0; k < step; k++) {
-            mem[at * (PAGE / 8) + (pages & 511)] = pages;
+            volatile u64 *pg = mem + at * (PAGE / 8);
+            if (words == 1)
+                pg[pages & 511] = pages;
+            else
+                for (u64 w = 0; w < words; w++)
+                    pg[w] = pages + w;
             pages++;
             if (++at == nwss)
                 at = 0;
