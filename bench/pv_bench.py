@@ -49,7 +49,7 @@ def build(no_build):
     return None
 
 
-def run_peer(name, hv, pv, secs, mib, mem, dom0_mem, timeout):
+def run_peer(name, hv, pv, secs, mib, mem, dom0_mem, timeout, extra=""):
     """[(where, tool, rest of line)] from one boot, or None after saying
     where it stopped.  The serial log is kept in build/bench/."""
     tmp = tempfile.mkdtemp(prefix="pv-bench.")
@@ -61,7 +61,7 @@ def run_peer(name, hv, pv, secs, mib, mem, dom0_mem, timeout):
         if name == "mica" and os.environ.get("MICA_BENCH_OPTS"):
             opts += " " + os.environ["MICA_BENCH_OPTS"]
         cmdline = dq.dom0_cmdline(False, "pv-bench", "mica.bench.pv=%s mica.bench.secs=%d "
-                                  "mica.bench.mib=%d" % (pv, secs, mib))
+                                  "mica.bench.mib=%d %s" % (pv, secs, mib, extra))
         subprocess.run([os.path.join(TOP, "scripts", "mkiso"), iso, hv, opts,
                         os.path.join(IMAGE, "vmlinuz"), cmdline,
                         os.path.join(IMAGE, "initrd.gz"), ""], check=True)

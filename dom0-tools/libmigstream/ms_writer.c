@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ms_writer.h"
@@ -72,6 +73,46 @@ static int emit(struct ms_writer *w, const void *p, size_t n)
     return write_raw(w, p, n);
 }
 
+/* Large parts of a record (page data) go to the file straight from the
+   caller's memory, hashed on the way, after what is buffered: one copy
+   of every page less than through the output buffer.  Up to IOV_BATCH
+   parts per writev. */
+#define IOV_BATCH 1024
+static int emit_direct(struct ms_writer *w, const struct iovec *iov, int n)
+{
+    for (int i = 0; i < n; i++)
+        ms_digest_update(&w->digest, iov[i].iov_base, iov[i].iov_len);
+    int rc = flush_out(w);
+    if (rc)
+        return rc;
+    struct iovec cur[IOV_BATCH];
+    for (int i = 0; i < n;) {
+        int k = n - i < IOV_BATCH ? n - i : IOV_BATCH;
+        memcpy(cur, iov + i, (size_t)k * sizeof(cur[0]));
+        i += k;
+        struct iovec *p = cur;
+        while (k) {
+            ssize_t got = writev(w->fd, p, k);
+            if (got < 0) {
+                if (errno == EINTR)
+                    continue;
+                return fail(w, errno, "writing %s: %s", w->tmp_path, strerror(errno));
+            }
+            w->offset += (uint64_t)got;
+            while (k && (size_t)got >= p->iov_len) {
+                got -= (ssize_t)p->iov_len;
+                p++;
+                k--;
+            }
+            if (k && got) {
+                p->iov_base = (unsigned char *)p->iov_base + got;
+                p->iov_len -= (size_t)got;
+            }
+        }
+    }
+    return 0;
+}
+
 static int put_checksum(struct ms_writer *w)
 {
     struct ms_rec_header h = { MS_MICA_CHECKSUM, sizeof(struct ms_mica_checksum) };
@@ -108,8 +149,18 @@ static int put_record(struct ms_writer *w, uint32_t type, const struct iovec *io
 
     struct ms_rec_header h = { type, (uint32_t)len };
     int rc = emit(w, &h, sizeof(h));
-    for (int i = 0; !rc && i < n; i++)
-        rc = emit(w, iov[i].iov_base, iov[i].iov_len);
+    for (int i = 0; !rc && i < n;) {
+        if (iov[i].iov_len < MS_PAGE_SIZE) {
+            rc = emit(w, iov[i].iov_base, iov[i].iov_len);
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < n && iov[j].iov_len >= MS_PAGE_SIZE)
+            j++;
+        rc = emit_direct(w, iov + i, j - i);
+        i = j;
+    }
     if (!rc && ms_padded(len) != len)
         rc = emit(w, zeros, ms_padded(len) - len);
     if (!rc)

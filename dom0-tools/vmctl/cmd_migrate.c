@@ -44,6 +44,7 @@
 #include "exitcodes.h"
 #include "hv.h"
 #include "monitor.h"
+#include "profile.h"
 #include "statefile.h"
 #include "xs_nodes.h"
 
@@ -598,9 +599,11 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     if (!m.live) {
         /* --offline: save and restore through the same stream. */
         t_suspend = now_s();
+        prof_begin();
         if (suspend_guest(s, timeout_s))
             goto fail;
         suspended = true;
+        prof_lap("suspend");
     }
     if ((r = mica_vcpu_context_get(s->mica, s->domid, 0, &ctx0))) {
         save_fail(s, "getvcpucontext of vCPU 0 failed: %s", strerror(-r));
@@ -699,9 +702,11 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     if (m.live) {
         progress(&m, "suspending", last_dirty, rate);
         t_suspend = now_s();
+        prof_begin();
         if (suspend_guest(s, timeout_s))
             goto fail;
         suspended = true;
+        prof_lap("suspend");
         if ((r = mica_vcpu_context_get(s->mica, s->domid, 0, &ctx0))) {
             save_fail(s, "getvcpucontext of vCPU 0 failed: %s", strerror(-r));
             goto fail;
@@ -729,6 +734,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info") ||
             reread_p2m(&m, shinfo))
             goto fail;
+        prof_lap("final CLEAN+p2m");
     } else {
         /* Offline: everything once, the guest suspended. */
     }
@@ -737,8 +743,12 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         nr_valid += s->p2m[i] != INVALID_MFN;
     uint64_t final_pages = count_bits(m.dirty, s->nr_pfns) + count_bits(m.deferred, s->nr_pfns);
     progress(&m, "last round", final_pages, rate);
-    if (send_dirty(&m, true) || (m.live && verify_tables(&m)))
+    if (send_dirty(&m, true))
         goto fail;
+    prof_lap("last pages");
+    if (m.live && verify_tables(&m))
+        goto fail;
+    prof_lap("table check");
     if (to_pfn(s, ctx0.user_regs.rdx, &s->start_info_pfn, "start_info (the vCPU's rdx)"))
         goto fail;
     {
@@ -755,8 +765,10 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     }
     if (isatty(2))
         fputc('\n', stderr);
+    prof_lap("vcpu+tail records");
     if (expect(&m, "built", 600))
         goto fail;
+    prof_lap("receiver builds");
     if (write_line(m.to, "go")) {
         /* The order never left: the receiver destroys what it built. */
         save_fail(s, "the connection to the destination was lost before the order to resume");
@@ -774,6 +786,8 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         end_receiver(&m, false);
         goto out;
     }
+    prof_lap("go, resumed");
+    prof_end("vmctl migrate (from the suspend)");
     t_resumed = now_s();
     /* Memory accounting: every page the domain owned was one of its p2m's. */
     struct xen_domctl_getdomaininfo after;

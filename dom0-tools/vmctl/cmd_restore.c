@@ -34,6 +34,7 @@
 #include "devices.h"
 #include "hv.h"
 #include "monitor.h"
+#include "profile.h"
 #include "xs_nodes.h"
 #include "statefile.h"
 #include "xlconfig.h"
@@ -351,7 +352,9 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
     struct ms_record rec;
     int n;
     uint64_t mfns[MS_MAX_BATCH];
+    prof_lap("populate");
     while ((n = ms_reader_next(rd, &rec)) == 1) {
+        prof_lap("pass 2 read+verify");
         if (rec.layer != MS_LAYER_LIBXC || rec.type != MS_REC_PAGE_DATA)
             continue;
         uint32_t count, nd = 0;
@@ -367,21 +370,29 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
         if (!m)
             return rfail(r, "mapping %u new frames of domain %u failed: %s", nd, r->domid,
                          strerror(-rc));
+        prof_lap("pass 2 map");
         uint32_t k = 0;
         for (uint32_t i = 0; i < count && !rc; i++) {
             unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
             if (ms_page_type_has_data(t) != 1)
                 continue;
-            uint64_t page[512];
-            memcpy(page, data + (size_t)k * PAGE, PAGE);
             unsigned level = t & 7u;
-            if (ms_page_type_has_data(t) == 1 && level >= 1 && level <= 4 &&
-                ms_pt_uncanonicalise(page, level, r->p2m, r->nr_pfns, r->err, sizeof(r->err)))
-                rc = -1;
-            memcpy(m + (size_t)k * PAGE, page, PAGE);
+            if (level >= 1 && level <= 4) {
+                /* A page table: its entries back to the new frames. */
+                uint64_t page[512];
+                memcpy(page, data + (size_t)k * PAGE, PAGE);
+                if (ms_pt_uncanonicalise(page, level, r->p2m, r->nr_pfns, r->err,
+                                         sizeof(r->err)))
+                    rc = -1;
+                memcpy(m + (size_t)k * PAGE, page, PAGE);
+            } else {
+                memcpy(m + (size_t)k * PAGE, data + (size_t)k * PAGE, PAGE);
+            }
             k++;
         }
+        prof_lap("pass 2 copy+uncanonicalise");
         mica_unmap_foreign(m, nd);
+        prof_lap("pass 2 unmap");
         if (rc)
             return -1;
         r->data_done += nd;
@@ -575,6 +586,19 @@ int write_guest_nodes(struct restore *r, struct mica_xs *xs)
     return 0;
 }
 
+/* Pass 2 does not hash again what pass 1 verified (MS_READ_VERIFIED):
+   the file must be the same, unchanged, around both passes.  Any write to
+   it changes its ctime. */
+static bool file_unchanged(int fd, const struct stat *was)
+{
+    struct stat now;
+    return fstat(fd, &now) == 0 && now.st_dev == was->st_dev && now.st_ino == was->st_ino &&
+           now.st_size == was->st_size && now.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
+           now.st_ctim.tv_sec == was->st_ctim.tv_sec &&
+           now.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
+}
+
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
 {
     bool paused = false, check = false;
@@ -593,6 +617,12 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     r.fd = open(file, O_RDONLY | O_CLOEXEC);
     if (r.fd < 0)
         return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot open %s: %s", file, strerror(errno));
+    struct stat st_pass1;
+    if (fstat(r.fd, &st_pass1) < 0) {
+        int err = errno;
+        close(r.fd);
+        return cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot stat %s: %s", file, strerror(err));
+    }
     struct ms_reader rd;
     int rc = VMCTL_EXIT_FAILURE;
     struct hv *hv = NULL;
@@ -625,6 +655,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s: %s; nothing was restored", file, r.err);
         goto out_file;
     }
+    prof_begin();
     unsigned rflags = MS_READ_REQUIRE_CHECKSUMS;
     uint64_t base = 0;
     if (xl) {
@@ -670,6 +701,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     if (!r.nr_data_pages)
         r.nr_data_pages = rd.data_pages;
     ms_reader_close(&rd);
+    prof_lap("pass 1 read+verify");
     if (c) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", r.err);
         goto out_file;
@@ -817,22 +849,37 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(&r, "opening the console and xenstore event channels failed");
         goto undo;
     }
-    /* Pass 2 over the same, already verified, file. */
+    prof_lap("checks+create");
+    /* Pass 2 over the same, already verified, file: framing and layout
+       checked again, the checksums' spans not hashed again. */
+    if (!file_unchanged(r.fd, &st_pass1)) {
+        rfail(&r, "%s changed after its checksums were verified", file);
+        goto undo;
+    }
     if (lseek(r.fd, (off_t)base, SEEK_SET) < 0 ||
-        ms_reader_open_at(&rd, r.fd, file, rflags, base)) {
+        ms_reader_open_at(&rd, r.fd, file, rflags | MS_READ_VERIFIED, base)) {
         rfail(&r, "reading %s again failed", file);
         goto undo;
     }
     e = populate(&r) || write_pages(&r, &rd);
     ms_reader_close(&rd);
-    if (e || rewrite_p2m(&r) || pin_tables(&r))
+    if (e)
         goto undo;
+    if (!file_unchanged(r.fd, &st_pass1)) {
+        rfail(&r, "%s changed while it was being restored", file);
+        goto undo;
+    }
+    prof_lap("pass 2, other");
+    if (rewrite_p2m(&r) || pin_tables(&r))
+        goto undo;
+    prof_lap("p2m+pin");
     /* vCPU 0's rdx names start_info; set_vcpus turns it into the new MFN. */
     if (to_mfn(&r, r.ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
         fix_start_info(&r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
                        (uint32_t)console_port, &store_mfn, &console_mfn) ||
         set_vcpus(&r, &si_mfn))
         goto undo;
+    prof_lap("vcpus");
     struct xs_domain_facts facts = { .domid = r.domid, .store_mfn = store_mfn,
                                      .console_mfn = console_mfn,
                                      .store_port = (uint32_t)store_port,
@@ -851,9 +898,11 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     /* The back-ends afresh: the guest's front-ends reconnect to them when
        they resume (Linux's blkfront/netfront resume), as after xl restore. */
+    prof_lap("xenstore");
     devices = true;
     if ((e = devices_attach_all(xs, r.domid, &cfg, r.err, sizeof(r.err))))
         goto undo;
+    prof_lap("devices");
     if ((cfg.sched_weight || cfg.sched_cap) &&
         (e = mica_domain_sched_set(r.mica, r.domid, (uint16_t)cfg.sched_weight,
                                    cfg.sched_cap ? (uint16_t)cfg.sched_cap
@@ -865,7 +914,9 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(&r, "unpausing domain %u failed: %s", r.domid, strerror(-e));
         goto undo;
     }
+    prof_lap("sched+unpause");
     monitor_spawn(cmd, &cfg, r.domid);
+    prof_lap("monitor");
     /* Memory accounting: the new domain owns exactly the pages it had. */
     if ((e = mica_domain_info(r.mica, r.domid, &info)) == 0 && info.tot_pages != r.nr_present)
         cli_warn(cmd, "domain %u owns %llu pages; the file has %llu", r.domid,
@@ -873,6 +924,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     printf("Domain '%s' restored from %s%s as domain %u%s (%llu pages)\n", r.name, file,
            xl ? " (Xen's 'xl save')" : "", r.domid, paused ? " (paused)" : "",
            e ? 0ULL : (unsigned long long)info.tot_pages);
+    prof_end("vmctl restore");
     rc = VMCTL_EXIT_OK;
     goto out;
 undo:

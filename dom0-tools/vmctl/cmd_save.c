@@ -26,6 +26,7 @@
 #include "exitcodes.h"
 #include "hv.h"
 #include "monitor.h"
+#include "profile.h"
 #include "store.h"
 #include "statefile.h"
 #include "xlconfig.h"
@@ -190,8 +191,17 @@ static int write_pages(struct save *s)
                       (unsigned long long)base, strerror(-r));
             goto out;
         }
-        if (nmap && copy_frames(s, mfns, nmap, buf, "guest pages"))
+        prof_lap("page types");
+        /* The guest is suspended: its pages are written to the file
+           straight from the mapping; only page tables are copied (to be
+           made canonical). */
+        uint8_t *m = NULL;
+        if (nmap && !(m = mica_map_foreign_ro(s->mica, s->domid, mfns, nmap, NULL, &r))) {
+            save_fail(s, "mapping guest pages of domain %u failed: %s", s->domid,
+                      strerror(-r));
             goto out;
+        }
+        prof_lap("map");
         size_t k = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (types[i] == INVALID_MFN) {
@@ -200,25 +210,37 @@ static int write_pages(struct save *s)
                 continue;
             }
             uint64_t t = got[k];
-            uint8_t *page = buf + k * PAGE;
+            uint8_t *page = m + k * PAGE;
             k++;
             unsigned ty = (unsigned)((t >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
             if (ty == MS_PAGE_XTAB) {
                 save_fail(s, "PFN %llu (MFN %#llx) is in the guest's p2m but the hypervisor "
                              "says it is not the guest's frame", (unsigned long long)pfns[i],
                           (unsigned long long)types[i]);
+                mica_unmap_foreign(m, nmap);
                 goto out;
             }
             unsigned level = ty & 7u;
-            if (level >= 1 && level <= 4 &&
-                ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
-                                   sizeof(s->err)))
-                goto out;
+            if (level >= 1 && level <= 4) {
+                memcpy(buf + (k - 1) * PAGE, page, PAGE);
+                page = buf + (k - 1) * PAGE;
+                if (ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
+                                       sizeof(s->err))) {
+                    mica_unmap_foreign(m, nmap);
+                    goto out;
+                }
+            }
             type[i] = (uint8_t)ty;
             data[i] = page;
         }
         uint32_t stored;
-        if ((r = ms_writer_pages(&s->w, n, pfns, type, data, &stored))) {
+        prof_lap("canonicalise");
+        r = ms_writer_pages(&s->w, n, pfns, type, data, &stored);
+        prof_lap("hash+write");
+        if (m)
+            mica_unmap_foreign(m, nmap);
+        prof_lap("unmap");
+        if (r) {
             save_fail(s, "%s", ms_writer_error(&s->w));
             goto out;
         }
@@ -344,10 +366,16 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
                                      nr_valid, 4, 17)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
     s->writer_open = true;
-    if (save_stream_head(s) || write_pages(s) || save_stream_tail(s, ctx0, shinfo, cpu_khz))
+    prof_lap("p2m");
+    if (save_stream_head(s) || write_pages(s))
         return -1;
+    prof_lap("pages, other");
+    if (save_stream_tail(s, ctx0, shinfo, cpu_khz))
+        return -1;
+    prof_lap("vcpu+tail records");
     if ((r = ms_writer_commit(&s->w)))
         return save_fail(s, "%s", ms_writer_error(&s->w));
+    prof_lap("commit");
     return 0;
 }
 
@@ -706,10 +734,12 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
     /* Held until the domain is destroyed or resumed: if vmctl dies in
        between, the domain's monitor resumes the guest (monitor.h). */
     mark_fd = monitor_save_mark(domid, file);
+    prof_begin();
     if (suspend_guest(&s, timeout_s)) {
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", s.err);
         goto out;
     }
+    prof_lap("suspend");
     /* Suspended: from here on a failure resumes the guest. */
     struct vcpu_guest_context ctx0;
     uint8_t shinfo[PAGE];
@@ -753,9 +783,12 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
         cli_warn(cmd, "domain %u owns %llu pages, its p2m names %llu: %lld pages are not in "
                  "the file", domid, (unsigned long long)after.tot_pages,
                  (unsigned long long)nr_valid, (long long)(after.tot_pages - nr_valid));
+    prof_lap("accounting");
     if (hv_destroy(s.hv, domid) != HV_OK)
         cli_warn(cmd, "%s saved, but destroying domain %u failed: %s", file, domid,
                  hv_error(s.hv));
+    prof_lap("destroy");
+    prof_end("vmctl save");
     printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)%s\n", wanted, domid,
            file, (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns,
            xl_format ? " with xl's header: Xen's 'xl restore' reads it" : "");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -303,6 +304,22 @@ static void detach_stdio(const char *name)
     }
 }
 
+/* Every descriptor but stdin, stdout and stderr: the monitor is forked,
+   not exec'd, so O_CLOEXEC does not close what its starter had open.
+   'vmctl restore' had its state file open: the monitor kept a deleted
+   file's pages in dom0's tmpfs for as long as the domain lived, and
+   migrate-receive's privcmd and xenstore descriptors likewise. */
+static void close_inherited(void)
+{
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
+        return;
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536)
+        max = 65536;
+    for (long fd = 3; fd < max; fd++)
+        close((int)fd);
+}
+
 int monitor_spawn(const struct vmctl_command *cmd, const struct domain_config *cfg,
                   uint32_t domid)
 {
@@ -322,6 +339,7 @@ int monitor_spawn(const struct vmctl_command *cmd, const struct domain_config *c
         if (mon != 0)
             _exit(mon < 0 ? 1 : 0);
         detach_stdio(cfg->name);
+        close_inherited();
         _exit(monitor_run(cfg, domid));
     }
     int status;
