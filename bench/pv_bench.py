@@ -11,7 +11,9 @@ TCG, same -cpu and -m, same dom0 memory).
 
 $MICA_BENCH_OPTS adds options to Mica's command line only (for example
 `perfc=5` with a CONFIG_PERF_COUNTERS build: counters every 5 s in the
-serial log kept in build/bench/).
+serial log kept in build/bench/).  $MICA_BENCH_CPUS (default 1) is QEMU's
+-smp, the physical CPUs both hypervisors get (dom0 keeps one vCPU, so
+with 2 the back end and a front end can run at the same moment).
 """
 import os
 import re
@@ -69,7 +71,9 @@ def run_peer(name, hv, pv, secs, mib, mem, dom0_mem, timeout, extra=""):
         disk = os.path.join(tmp, "disk.img")
         with open(os.path.join(IMAGE, "disk.img"), "rb") as src, open(disk, "wb") as dst:
             dst.write(src.read())
-        end, _marker, total, text = dq.boot(dq.qemu_cmd(log, disk, mem, iso=iso), log, timeout)
+        cpus = int(os.environ.get("MICA_BENCH_CPUS", "1"))
+        end, _marker, total, text = dq.boot(dq.qemu_cmd(log, disk, mem, iso=iso, cpus=cpus), log,
+                                            timeout)
     finally:
         for f in os.listdir(tmp):
             os.unlink(os.path.join(tmp, f))
@@ -96,3 +100,7 @@ def run_peer(name, hv, pv, secs, mib, mem, dom0_mem, timeout, extra=""):
 
 def host_load():
     return open("/proc/loadavg").read().split()[0]
+
+
+def cpus():
+    return int(os.environ.get("MICA_BENCH_CPUS", "1"))

@@ -415,8 +415,11 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
         return 0;
     spin_lock(&rd->event_lock);
     rc = port_ptr(rd, rport);
-    if (rc && rc->state == ECS_INTERDOMAIN && rc->remote_dom == d->domid && rc->remote_port == port)
+    if (rc && rc->state == ECS_INTERDOMAIN && rc->remote_dom == d->domid && rc->remote_port == port) {
+        sched_guest_notify_begin();     /* a vCPU it wakes here may wait for the sender */
         deliver(rd, rport);
+        sched_guest_notify_end();
+    }
     spin_unlock(&rd->event_lock);
     return 0;
 }

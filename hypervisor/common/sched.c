@@ -28,10 +28,21 @@
  * moves at once, and only when none of its vCPUs runs.
  *
  * A vCPU woken from blocking is boosted: it runs ahead of vCPUs that
- * merely have credit, until it next gives up the CPU or has used up one
- * time slice.  That is what lets a guest that mostly sleeps (waiting for
- * timers or I/O) get its turn promptly even when another vCPU spins
- * through its whole time slice.
+ * merely have credit, until it next gives up the CPU or has run for one
+ * boost period (a third of a time slice: Xen's credit1 takes the boost
+ * away at its next 10 ms tick).  That is what lets a guest that mostly
+ * sleeps (waiting for timers or I/O) get its turn promptly even when
+ * another vCPU spins through its whole time slice.  One exception: a
+ * vCPU woken by an event the running vCPU of another domain on its CPU
+ * sends it is held back, rather than preempting, if the sender is
+ * boosted itself (credit1 preempts only for a higher priority) or
+ * started its run less than the rate limit ago (credit2, Xen 4.17's
+ * default, does not preempt then, nor later for that wake-up).  It then
+ * waits until the sender blocks, yields or has run for one boost
+ * period.  So two guests that feed each other (a front end and its back
+ * end on one CPU) each get through what the other queued, instead of
+ * handing the CPU over at almost every notification (docs/benchmarks.md,
+ * "PV block and network"; docs/smp.md, "Wake-ups and preemption").
  *
  * Locks (docs/smp.md): credit_lock (LOCK_ORDER_SCHED_CREDIT) is taken
  * only by the CPU that refills credit, and takes run-queue locks inside
@@ -89,6 +100,8 @@ integer_param("sched_ratelimit_us", boot_ratelimit_us);
 #define TIMESLICE_NS ((u64)READ_ONCE(params.tslice_ms) * 1000000ULL)
 #define RATELIMIT_NS ((u64)READ_ONCE(params.ratelimit_us) * 1000ULL)
 #define PERIOD_NS (3 * TIMESLICE_NS)
+/* How long a boosted vCPU keeps its boost while it runs (credit1's tick: a third of a slice). */
+#define BOOST_NS (TIMESLICE_NS / 3)
 #define MAX_CREDIT_NS (2 * PERIOD_NS)
 /*
  * Credit never falls below this: a vCPU that ran flat out for a long time
@@ -100,10 +113,11 @@ struct run_queue {
     spinlock_t lock;
     /*
      * rq->lock guards: vcpus (the vCPUs whose processor is this CPU and
-     * that are schedulable) and nr_vcpus; for each vCPU whose processor is
-     * this CPU: processor itself, on_runq, runq_next, state, paused,
+     * that are schedulable) and nr_vcpus; for each vCPU whose processor
+     * is this CPU: processor itself, on_runq, runq_next, state, paused,
      * polling, boosted, cpu_hard_affinity, is_running (set and cleared by
-     * this CPU only; others read it with an acquire load); and curr.
+     * this CPU only; others read it with an acquire load); and curr,
+     * on_since and wake_held.
      */
     struct vcpu *vcpus;
     unsigned nr_vcpus;
@@ -111,6 +125,8 @@ struct run_queue {
     bool need_resched;              /* set by anyone (atomic store), cleared by this CPU */
     u64 slice_end;                  /* this CPU only */
     u64 run_since;                  /* this CPU only: when curr was last chosen */
+    u64 on_since;                   /* when curr was switched to (its boost and a hold count from here) */
+    bool wake_held;                 /* a woken vCPU waits without preempting curr (held_back()) */
     u64 deadline;                   /* this CPU only: when its timer is due */
     bool timers_changed;            /* this CPU only: its running vCPU set a timer */
     bool yielded;                   /* this CPU only: its running vCPU yielded (no rate limit) */
@@ -445,6 +461,51 @@ bool sched_poll_block(struct vcpu *v)
     return blocked;
 }
 
+#ifdef CONFIG_PERF_COUNTERS
+/* The perfc bucket of a duration in ns (the buckets of wake_latency in mica/perfc.h). */
+static unsigned perfc_us_bucket(u64 ns)
+{
+    static const u64 limit_us[] = { 10, 50, 200, 1000, 2000, 5000, 20000 };
+    unsigned i = 0;
+
+    while (i < ARRAY_SIZE(limit_us) && ns >= limit_us[i] * 1000)
+        i++;
+    return i;
+}
+#endif
+
+/* Set while this CPU delivers an event its running vCPU sends to another domain. */
+static DEFINE_PER_CPU(bool, guest_notifying);
+
+void sched_guest_notify_begin(void)
+{
+    this_cpu(guest_notifying) = true;
+}
+
+void sched_guest_notify_end(void)
+{
+    this_cpu(guest_notifying) = false;
+}
+
+/*
+ * Whether v, just woken, waits behind what its CPU runs rather than
+ * preempting it (wake_locked(); the top of this file): only when that is
+ * the vCPU running here, of another domain, and it is sending v an event
+ * (it produced work for v, and will likely produce more), and it is
+ * boosted itself (credit1 preempts only for a higher priority) or
+ * started its run less than the rate limit ago (credit2 does not preempt
+ * then, nor later for that wake-up).  rq is v's queue, locked.
+ */
+static bool held_back(const struct run_queue *rq, const struct vcpu *v)
+{
+    const struct vcpu *cur = rq->curr;
+
+    if (!this_cpu(guest_notifying) || !cur || cur != current_vcpu() || cur == v ||
+        cur->domain == v->domain)
+        return false;
+    return cur->boosted || now_ns() - rq->on_since < RATELIMIT_NS;
+}
+
 /* Called with v's queue locked. */
 static void wake_locked(struct run_queue *rq, struct vcpu *v)
 {
@@ -453,14 +514,39 @@ static void wake_locked(struct run_queue *rq, struct vcpu *v)
     v->polling = false;
     if (v->state == VCPU_BLOCKED) {
         perfc_inc(vcpu_wake_blocked);
+#ifdef CONFIG_PERF_COUNTERS
+        v->woken_ns = now_ns();
+        if (rq->curr && rq->curr != v) {
+            perfc_inc(wake_cpu_busy);
+            if (rq->curr->boosted)
+                perfc_inc(wake_cpu_busy_boosted);
+        }
+        else
+            perfc_inc(wake_cpu_idle);
+        if (cpu != smp_processor_id())
+            perfc_inc(wake_remote_ipi);
+#endif
         v->state = VCPU_RUNNABLE;
         v->boosted = true;
-        resched_cpu(cpu);
+        /*
+         * Held back, v waits until the running vCPU blocks or yields, or
+         * at the latest until it has run for one boost period: the exit
+         * of its hypercall re-arms this CPU's timer for that
+         * (earliest_deadline(), sched_on_exit()).
+         */
+        if (held_back(rq, v)) {
+            rq->wake_held = true;
+            rq->timers_changed = true;
+            perfc_inc(wake_deferred);
+        } else {
+            resched_cpu(cpu);
+        }
         /* Its CPU is busy with someone else: an idle CPU may come and take it. */
         if (rq->curr && rq->curr != v && (parallel || rq->curr->domain != v->domain))
             kick_idle_cpu(v);
     } else if (cpu != smp_processor_id() && rq->curr == v) {
         /* Running elsewhere: interrupt it so it takes its event upcall now. */
+        perfc_inc(event_running_ipi);
         resched_cpu(cpu);
     }
 }
@@ -727,13 +813,16 @@ static struct vcpu *steal_work(struct run_queue *mine, unsigned me, bool *missed
 }
 
 /* The earliest moment this CPU must look at its timers and run queue; rq locked. */
-static u64 earliest_deadline(struct run_queue *rq)
+static u64 earliest_deadline(struct run_queue *rq, u64 now)
 {
     u64 d = READ_ONCE(next_period);
     struct vcpu *cur = rq->curr;
 
     if (rq->slice_end && rq->slice_end < d)
         d = rq->slice_end;
+    /* A woken vCPU held back gets its turn one boost period into the run (sched_on_exit()). */
+    if (cur && rq->wake_held && rq->on_since + BOOST_NS > now && rq->on_since + BOOST_NS < d)
+        d = rq->on_since + BOOST_NS;
     for (struct vcpu *v = rq->vcpus; v; v = v->runq_next) {
         u64 t = READ_ONCE(v->singleshot_deadline);
         if (t && t < d)
@@ -756,7 +845,7 @@ static u64 earliest_deadline(struct run_queue *rq)
 
 static void set_timer_locked(struct run_queue *rq, u64 now)
 {
-    u64 d = earliest_deadline(rq);
+    u64 d = earliest_deadline(rq, now);
 
     if (d <= now)
         d = now + 1000;
@@ -835,10 +924,15 @@ static int runstate_of(const struct vcpu *v)
  */
 static void switch_to_idle(struct vcpu *prev, u64 now)
 {
-    prev->boosted = false;
     vcpu_runstate_change(prev, runstate_of(prev), now);
     vcpu_runstate_publish(prev);
+#ifdef CONFIG_PERF_COUNTERS
+    u64 t0 = perfc_cycles();
+#endif
     arch_context_switch(prev, NULL);
+#ifdef CONFIG_PERF_COUNTERS
+    perfc_add(sched_switch_cycles, perfc_cycles() - t0);
+#endif
     get_cpu_info()->current = NULL;
     __atomic_store_n(&this_rq()->curr, NULL, __ATOMIC_RELEASE);
     __atomic_store_n(&prev->is_running, false, __ATOMIC_RELEASE);
@@ -894,6 +988,10 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
         next = pick_next(rq, me);
         if (!next && prev) {
             /* Save prev before looking elsewhere: another CPU may take it. */
+#ifdef CONFIG_PERF_COUNTERS
+            perfc_inc_idx(run_blocked, perfc_us_bucket(now - rq->on_since));
+#endif
+            prev->boosted = false;
             spin_unlock(&rq->lock);
             switch_to_idle(prev, now);
             prev = NULL;
@@ -927,6 +1025,24 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
     if (next != prev)
         __atomic_store_n(&next->is_running, true, __ATOMIC_RELEASE);
     __atomic_store_n(&rq->curr, next, __ATOMIC_RELEASE);
+#ifdef CONFIG_PERF_COUNTERS
+    if (next != prev && next->woken_ns) {
+        u64 lat = now > next->woken_ns ? now - next->woken_ns : 0;
+        perfc_inc_idx(wake_latency, perfc_us_bucket(lat));
+        perfc_add(wake_latency_ns, lat);
+    }
+    next->woken_ns = 0;
+    if (next != prev && prev && can_run(prev))
+        perfc_inc_idx(run_preempted, perfc_us_bucket(now - rq->on_since));
+    else if (next != prev && prev)
+        perfc_inc_idx(run_blocked, perfc_us_bucket(now - rq->on_since));
+#endif
+    if (next != prev) {
+        rq->on_since = now;
+        rq->wake_held = false;
+        if (prev)
+            prev->boosted = false;
+    }
     next->run_start_ns = now;
     rq->run_since = now;
     rq->slice_end = now + TIMESLICE_NS;
@@ -941,7 +1057,6 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
                 perfc_inc(sched_switch_domain);
             if (can_run(prev))
                 perfc_inc(sched_preempt);
-            prev->boosted = false;
             vcpu_runstate_change(prev, runstate_of(prev), now);
             vcpu_runstate_publish(prev);    /* prev's page tables are still live */
         }
@@ -951,7 +1066,13 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
          * is next's to resolve, not prev's.
          */
         get_cpu_info()->current = next;
+#ifdef CONFIG_PERF_COUNTERS
+        u64 t0 = perfc_cycles();
+#endif
         arch_context_switch(prev, next);
+#ifdef CONFIG_PERF_COUNTERS
+        perfc_add(sched_switch_cycles, perfc_cycles() - t0);
+#endif
         if (prev)
             __atomic_store_n(&prev->is_running, false, __ATOMIC_RELEASE);
         vcpu_runstate_change(next, RUNSTATE_running, now);
@@ -987,12 +1108,17 @@ void sched_on_exit(void)
     sched_tick(now);
     spin_lock(&rq->lock);
     /*
-     * A boost lasts one time slice at most (Xen's credit1 likewise ends it
-     * at the next accounting): a woken vCPU that then spins, say waiting
-     * for another vCPU of its domain, must not starve that vCPU.
+     * A boost lasts one boost period of running at most (Xen's credit1
+     * likewise ends it at its next tick): a woken vCPU that then spins,
+     * say waiting for another vCPU of its domain, must not starve that
+     * vCPU, nor a boosted vCPU that waits behind it.
      */
-    if (cur && cur->boosted && rq->slice_end && now >= rq->slice_end)
+    if (cur && now >= rq->on_since + BOOST_NS) {
+        if (rq->wake_held)
+            WRITE_ONCE(rq->need_resched, true);
         cur->boosted = false;
+        rq->wake_held = false;
+    }
     if (cur && can_run(cur) && !over_cap(cur) && cur->on_runq && may_run_on(cur, me)) {
         /*
          * Rate limit: a vCPU that still could run and has run for less

@@ -189,6 +189,7 @@ static void handle_trap(struct cpu_regs *regs)
             perfc_add_idx(guest_exc_cycles, v, spent);
         } else if (v >= FIRST_DYNAMIC_VECTOR && v < 256) {
             perfc_inc(guest_irq);
+            perfc_add(guest_irq_cycles, spent);
         }
 #endif
         return;

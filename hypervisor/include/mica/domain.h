@@ -82,6 +82,9 @@ struct vcpu {
     u64 run_start_ns;               /* the running CPU's own */
     s64 credit;                     /* credit scheduler, in ns; atomic updates */
     bool boosted;                   /* just woken: runs ahead of credit order; run-queue lock */
+#ifdef CONFIG_PERF_COUNTERS
+    u64 woken_ns;                   /* perfc: when last woken from blocking (0: not waiting); run-queue lock */
+#endif
     /* Physical CPUs it may run on (run-queue lock), and prefers (recorded, not yet used). */
     cpumask_t cpu_hard_affinity;
     cpumask_t cpu_soft_affinity;

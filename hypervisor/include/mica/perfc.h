@@ -56,7 +56,19 @@
     X(sched_switch_domain, 1)   /* ... of different domains */ \
     X(sched_preempt, 1)         /* switches away from a vCPU that could still run */ \
     X(sched_idle, 1)            /* times a CPU went idle */ \
+    X(wake_cpu_idle, 1)         /* blocked vCPUs woken whose CPU was idle */ \
+    X(wake_cpu_busy, 1)         /* ... whose CPU ran another vCPU (it waits behind it) */ \
+    X(wake_remote_ipi, 1)       /* ... on another CPU than the waker's (reschedule IPI sent) */ \
+    X(event_running_ipi, 1)     /* events for a vCPU running on another CPU (IPI at once) */ \
+    X(wake_latency, 8)          /* woken -> running, us: <10 <50 <200 <1000 <2000 <5000 <20000 more */ \
+    X(wake_latency_ns, 1)       /* the sum of those latencies, ns */ \
+    X(run_preempted, 8)         /* run lengths ended by preemption, same buckets */ \
+    X(run_blocked, 8)           /* run lengths ended by blocking (or going down), same buckets */ \
     X(sched_idle_cycles, 1)     /* cycles idle */ \
+    X(sched_switch_cycles, 1)   /* cycles in the context switches (arch_context_switch) */ \
+    X(guest_irq_cycles, 1)      /* cycles handling interrupts taken while a guest ran (entry to exit) */ \
+    X(wake_cpu_busy_boosted, 1) /* wake_cpu_busy where the running vCPU was boosted itself */ \
+    X(wake_deferred, 1)         /* woken vCPUs held back behind the sender of their event (sched.c held_back()) */ \
     X(hv_cycles_dom0, 1)        /* cycles in Mica on entries from dom0 (idle excluded) */ \
     X(hv_cycles_domu, 1)        /* cycles in Mica on entries from other domains */
 

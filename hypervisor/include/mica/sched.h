@@ -53,6 +53,14 @@ bool sched_work_due(void);
 void vcpu_block(struct vcpu *v);
 /* Makes a blocked vCPU runnable (an event arrived). */
 void vcpu_wake(struct vcpu *v);
+/*
+ * Brackets the delivery of an event the running vCPU sends to another
+ * domain (EVTCHNOP_send): a vCPU it wakes on this CPU may wait for it
+ * instead of preempting it (common/sched.c, docs/smp.md "Wake-ups and
+ * preemption").  Not nested.
+ */
+void sched_guest_notify_begin(void);
+void sched_guest_notify_end(void);
 void vcpu_yield(struct vcpu *v);
 
 /*
