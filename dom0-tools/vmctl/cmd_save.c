@@ -379,33 +379,39 @@ static int write_stream(struct save *s, const struct vcpu_guest_context *ctx0,
     return 0;
 }
 
-int save_stream_head(struct save *s)
+/* The stored definition of NAME, whole (NULL when none is stored or it
+   cannot be read); *len its length. */
+static char *read_stored_definition(const char *name, size_t *len)
 {
-    int r;
-
-    /* The definition: name and UUID; the stored XML when there is one. */
     struct store st;
     char *xml = NULL;
-    size_t xml_len = 0;
+    *len = 0;
     if (store_init(&st) == 0) {
-        char *path = store_path(&st, s->name);
+        char *path = store_path(&st, name);
         FILE *f = path ? fopen(path, "r") : NULL;
         if (f) {
+            FILE *m = open_memstream(&xml, len);
             char chunk[4096];
             size_t got;
-            while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-                char *nx = realloc(xml, xml_len + got);
-                if (!nx)
-                    break;
-                xml = nx;
-                memcpy(xml + xml_len, chunk, got);
-                xml_len += got;
-            }
+            while (m && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+                fwrite(chunk, 1, got, m);
+            if (m)
+                fclose(m);
             fclose(f);
         }
         free(path);
         store_fini(&st);
     }
+    return xml;
+}
+
+int save_stream_head(struct save *s)
+{
+    int r;
+
+    /* The definition: name and UUID; the stored XML when there is one. */
+    size_t xml_len = 0;
+    char *xml = read_stored_definition(s->name, &xml_len);
     struct ms_mica_definition def = { .name_len = (uint32_t)strlen(s->name),
                                       .xml_len = (uint32_t)xml_len };
     memcpy(def.uuid, s->info.handle, 16);
@@ -609,25 +615,8 @@ void resume_cancelled(struct save *s, struct vcpu_guest_context *ctx0)
  */
 static int xl_prefix(struct save *s, char *err, size_t errlen)
 {
-    struct store st;
-    char *xml = NULL;
     size_t len = 0;
-    if (store_init(&st) == 0) {
-        char *path = store_path(&st, s->name);
-        FILE *f = path ? fopen(path, "r") : NULL;
-        if (f) {
-            FILE *m = open_memstream(&xml, &len);
-            char chunk[4096];
-            size_t got;
-            while (m && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                fwrite(chunk, 1, got, m);
-            if (m)
-                fclose(m);
-            fclose(f);
-        }
-        free(path);
-        store_fini(&st);
-    }
+    char *xml = read_stored_definition(s->name, &len);
     if (!xml) {
         snprintf(err, errlen, "--xl-format needs the stored definition of '%s' (xl restore "
                  "takes the domain's configuration from the file): 'vmctl define' it first; "
