@@ -511,7 +511,7 @@ static long evtchn_close(struct domain *d, u32 port)
     return 0;
 }
 
-static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
+static long evtchn_send(struct domain *d, u32 port)
 {
     struct evtchn *c, *rc;
     struct domain *rd;
@@ -565,13 +565,20 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
     return 0;
 }
 
+/* Gives a newly allocated port its binding; its FIFO state stays. */
+static void set_binding(struct evtchn *c, struct evtchn init)
+{
+    init.fifo = c->fifo;
+    *c = init;
+}
+
 /* A new port of d in the given state; 0 or the allocation error. */
 static long open_port(struct domain *d, struct evtchn init, u32 *port)
 {
     long rc = alloc_port(d, port);
 
     if (!rc)
-        *port_ptr(d, *port) = init;
+        set_binding(port_ptr(d, *port), init);
     return rc;
 }
 
@@ -622,10 +629,10 @@ long do_event_channel_op(int cmd, u64 arg)
             spin_unlock(&owner->event_lock);
             return rc;
         }
-        *port_ptr(owner, port) = (struct evtchn){
+        set_binding(port_ptr(owner, port), (struct evtchn){
             .state = ECS_UNBOUND,
             .remote_dom = a.remote_dom == DOMID_SELF ? d->domid : a.remote_dom,
-        };
+        });
         spin_unlock(&owner->event_lock);
         a.port = port;
         if (copy_to_guest(arg, &a, sizeof(a))) {
@@ -728,7 +735,7 @@ long do_event_channel_op(int cmd, u64 arg)
         struct evtchn_send s;
         if (copy_from_guest(&s, arg, sizeof(s)))
             return -XEN_EFAULT;
-        return evtchn_send(d, cur, s.port);
+        return evtchn_send(d, s.port);
     }
     case EVTCHNOP_status: {
         struct evtchn_status s;
