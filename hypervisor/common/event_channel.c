@@ -746,13 +746,16 @@ long do_event_channel_op(int cmd, u64 arg)
         td = resolve_dom(s.dom, d);
         if (!td)
             return d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
-        if (s.port >= MAX_PORTS)
-            return -XEN_EINVAL;
         spin_lock(&td->event_lock);
         c = port_ptr(td, s.port);
+        if (!c) {
+            /* As Xen 4.17: a port past the buckets set up so far is refused. */
+            spin_unlock(&td->event_lock);
+            return -XEN_EINVAL;
+        }
         memset(&s.u, 0, sizeof(s.u));
-        s.vcpu = c ? c->notify_vcpu : 0;
-        switch (c ? c->state : ECS_FREE) {
+        s.vcpu = c->notify_vcpu;
+        switch (c->state) {
         case ECS_FREE:
         case ECS_RESERVED: s.status = EVTCHNSTAT_closed; break;
         case ECS_UNBOUND: s.status = EVTCHNSTAT_unbound; s.u.unbound.dom = c->remote_dom; break;

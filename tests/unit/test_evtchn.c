@@ -196,13 +196,17 @@ UNIT_TEST(two_level_stops_at_4096)
     CHECK_EQ(bind_ipi(d, &p), 0);
     CHECK_EQ(p, 1000);
     CHECK_EQ(bind_ipi(d, &p), -XEN_ENOSPC);
-    /* No bucket past the limit, nothing valid there. */
-    struct evtchn_status st = { .dom = DOMID_SELF, .port = 4096 };
+    /* No bucket past the limit: those ports are refused (Xen: not valid). */
+    struct evtchn_status st = { .dom = DOMID_SELF, .port = 4095 };
     CHECK_EQ(op(d, EVTCHNOP_status, &st), 0);
-    CHECK_EQ(st.status, EVTCHNSTAT_closed);
+    CHECK_EQ(st.status, EVTCHNSTAT_ipi);
+    st.port = 4096;
+    CHECK_EQ(op(d, EVTCHNOP_status, &st), -XEN_EINVAL);
     st.port = EVTCHN_FIFO_NR_CHANNELS;
     CHECK_EQ(op(d, EVTCHNOP_status, &st), -XEN_EINVAL);
     CHECK_EQ(send(d, 4096), -XEN_EINVAL);
+    struct evtchn_unmask um = { .port = 4096 };
+    CHECK_EQ(op(d, EVTCHNOP_unmask, &um), -XEN_EINVAL);
     CHECK_EQ(reset(d), 0);
     CHECK_EQ(d->evtchn->nr_open, 0);
     free_domain(d);
