@@ -105,8 +105,9 @@ static long evtchn_close(struct domain *d, u32 port);
  * Closes d's ports, port 1 up; with preemptible, gives the CPU back
  * every CLOSE_BATCH ports when asked (HYPERCALL_CONTINUE, the place kept
  * in close_next, 0 meaning no pass under way).  0 when a pass reached
- * the end of the table.  Called without d->event_lock (evtchn_close()
- * takes it, and the peer's).
+ * the end of the table (or the table went: a reset by another domain
+ * while d's teardown freed it).  Called without d->event_lock
+ * (evtchn_close() takes it, and the peer's).
  */
 static long close_all_ports(struct domain *d, bool preemptible)
 {
@@ -114,6 +115,10 @@ static long close_all_ports(struct domain *d, bool preemptible)
         u32 p, end;
 
         spin_lock(&d->event_lock);
+        if (!d->evtchn) {
+            spin_unlock(&d->event_lock);
+            return 0;
+        }
         p = d->evtchn->close_next;
         if (p < 1)
             p = 1;
@@ -127,7 +132,8 @@ static long close_all_ports(struct domain *d, bool preemptible)
             if (evtchn_port_valid(d, p))
                 evtchn_close(d, p);
         spin_lock(&d->event_lock);
-        d->evtchn->close_next = p;
+        if (d->evtchn)
+            d->evtchn->close_next = p;
         spin_unlock(&d->event_lock);
         if (p < end && preemptible && hypercall_preempt_check())
             return HYPERCALL_CONTINUE;
@@ -835,7 +841,9 @@ long do_event_channel_op(int cmd, u64 arg)
             return HYPERCALL_CONTINUE;
         }
         spin_lock(&td->event_lock);
-        if (td->evtchn->nr_open) {
+        if (!td->evtchn) {
+            rc = 0;             /* td died meanwhile: its teardown closed everything */
+        } else if (td->evtchn->nr_open) {
             rc = -XEN_EAGAIN;   /* a port bound meanwhile (Xen 4.17 too) */
         } else {
             /* As on Xen, a reset goes back to the 2-level ABI. */
