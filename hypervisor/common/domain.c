@@ -83,6 +83,8 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     arch_domain_locks_init(&d->arch);
     d->is_privileged = privileged;
     d->max_vcpus = max_vcpus;
+    /* No limit but the ABI's, as Xen's dom0 (createdomain sets its own). */
+    d->max_evtchn_port = ~0u;
     d->sched_weight = 256;
     d->shared_info_mfn = si;
     d->shared_info = maddr_to_virt(si << PAGE_SHIFT);
@@ -280,11 +282,13 @@ long domain_kill(struct domain *d, bool preemptible)
         spin_lock(&d->page_alloc_lock);
         frame_pool_claim(&host_frames, &d->outstanding_pages, 0, 0, 0);
         spin_unlock(&d->page_alloc_lock);
-
-        evtchn_domain_destroy(d);
-        /* Before the memory: the mappings d holds go, its grant table is detached. */
-        grant_domain_destroy(d);
     }
+    /* Its ports (preemptible: up to 2^17 with FIFO), then, before the
+     * memory, the mappings it holds go and its grant table is detached.
+     * Both do nothing once done. */
+    if (evtchn_domain_destroy(d, preemptible))
+        return HYPERCALL_CONTINUE;
+    grant_domain_destroy(d);
     if (pv_domain_relinquish_memory(d, preemptible))
         return HYPERCALL_CONTINUE;
     d->kill_in_progress = false;

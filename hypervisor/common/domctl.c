@@ -182,6 +182,7 @@ static long domctl_createdomain(struct xen_domctl *op)
         return -XEN_ENOMEM;
     }
     memcpy(d->handle, c->handle, sizeof(d->handle));
+    d->max_evtchn_port = c->max_evtchn_port;
     grant_table_set_limits(d, c->max_grant_frames, c->max_maptrack_frames,
                            c->grant_opts & XEN_DOMCTL_GRANT_version_mask);
     /* Born paused: the toolstack unpauses once it has built the domain. */

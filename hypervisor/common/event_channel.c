@@ -4,8 +4,15 @@
  * and mask state handled by event_fifo.c instead.
  *
  * Ports live in buckets of 64, allocated as a domain uses them, so an
- * idle domain costs one small table.  Port 0 is reserved; allocation
- * takes the lowest free port.  Raising a port follows the ABI's protocol
+ * idle domain costs one small table; 64 bucket pointers make a group
+ * (4096 ports), and the table holds one pointer per group: 32 groups
+ * cover the FIFO ABI's 2^17 ports.  Buckets are added from port 0 up
+ * (allocation takes the lowest free port), only when a port is bound
+ * (never on delivery), and are freed with the domain only.  A port below
+ * t->nr_ports has its bucket.  The ports a domain may use stop at its
+ * createdomain max_evtchn_port and at its ABI's size (4096 for 2-level,
+ * 2^17 for FIFO), as on Xen 4.17: past it binding answers -ENOSPC.
+ * Port 0 is reserved.  Raising a port follows the ABI's protocol
  * exactly (see deliver()): guests rely on the order in which the pending
  * bit, the selector bit and upcall_pending become visible.
  *
@@ -23,6 +30,7 @@
 #include <mica/event.h>
 #include <mica/event_fifo.h>
 #include <mica/heap.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/perfc.h>
 #include <mica/sched.h>
@@ -33,9 +41,13 @@
 enum ecs { ECS_FREE, ECS_RESERVED, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_PIRQ, ECS_VIRQ, ECS_IPI };
 
 #define BUCKET_PORTS 64
-#define NR_PORTS EVTCHN_2L_NR_CHANNELS
-#define NR_BUCKETS (NR_PORTS / BUCKET_PORTS)
+#define GROUP_BUCKETS 64
+#define GROUP_PORTS (BUCKET_PORTS * GROUP_BUCKETS)
+#define MAX_PORTS EVTCHN_FIFO_NR_CHANNELS
+#define NR_GROUPS (MAX_PORTS / GROUP_PORTS)
 #define BITS_PER_WORD 64
+/* Ports closed between two preemption checks (teardown, EVTCHNOP_reset). */
+#define CLOSE_BATCH 256
 
 struct evtchn {
     u8 state;               /* enum ecs */
@@ -43,10 +55,17 @@ struct evtchn {
     u16 remote_dom;         /* UNBOUND: who may bind; INTERDOMAIN: peer */
     u32 remote_port;        /* INTERDOMAIN: peer port */
     u32 virq;               /* VIRQ: which; PIRQ: the pirq */
+    struct evtchn_fifo_port fifo;   /* event_fifo.c's, kept across close */
 };
+_Static_assert(sizeof(struct evtchn) == 16, "struct evtchn: 4 per 64-byte line");
 
+/* All guarded by the owning domain's event_lock. */
 struct evtchn_table {
-    struct evtchn *buckets[NR_BUCKETS];
+    struct evtchn **groups[NR_GROUPS];          /* each GROUP_BUCKETS bucket pointers */
+    u32 nr_ports;               /* ports with a bucket: [0, nr_ports) */
+    u32 nr_open;                /* ports neither free nor reserved */
+    u32 free_hint;              /* every port below it is in use */
+    u32 close_next;             /* where teardown / EVTCHNOP_reset goes on */
     u32 virq_port[MAX_VIRT_CPUS][NR_VIRQS];     /* 0: not bound */
 };
 
@@ -55,6 +74,8 @@ static bool virq_is_per_vcpu(unsigned virq)
     return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF ||
            virq == VIRQ_XENPMU;
 }
+
+static int add_bucket(struct domain *d);
 
 /* Called with d->event_lock held. */
 int evtchn_domain_init(struct domain *d)
@@ -67,41 +88,96 @@ int evtchn_domain_init(struct domain *d)
 
     if (!t)
         return -XEN_ENOMEM;
-    t->buckets[0] = xzalloc(sizeof(struct evtchn) * BUCKET_PORTS);
-    if (!t->buckets[0]) {
+    d->evtchn = t;
+    if (add_bucket(d)) {
+        d->evtchn = NULL;
         xfree(t);
         return -XEN_ENOMEM;
     }
-    t->buckets[0][0].state = ECS_RESERVED;
-    d->evtchn = t;
+    t->groups[0][0][0].state = ECS_RESERVED;
+    t->free_hint = 1;
     return 0;
 }
 
 static long evtchn_close(struct domain *d, u32 port);
 
-void evtchn_domain_destroy(struct domain *d)
+/*
+ * Closes d's ports, port 1 up; with preemptible, gives the CPU back
+ * every CLOSE_BATCH ports when asked (HYPERCALL_CONTINUE, the place kept
+ * in close_next, 0 meaning no pass under way).  0 when a pass reached
+ * the end of the table (or the table went: a reset by another domain
+ * while d's teardown freed it).  Called without d->event_lock
+ * (evtchn_close() takes it, and the peer's).
+ */
+static long close_all_ports(struct domain *d, bool preemptible)
+{
+    for (;;) {
+        u32 p, end;
+
+        spin_lock(&d->event_lock);
+        if (!d->evtchn) {
+            spin_unlock(&d->event_lock);
+            return 0;
+        }
+        p = d->evtchn->close_next;
+        if (p < 1)
+            p = 1;
+        end = d->evtchn->nr_ports;
+        if (p >= end)
+            d->evtchn->close_next = 0;
+        spin_unlock(&d->event_lock);
+        if (p >= end)
+            return 0;
+        for (u32 n = 0; p < end && n < CLOSE_BATCH; p++, n++)
+            if (evtchn_port_valid(d, p))
+                evtchn_close(d, p);
+        spin_lock(&d->event_lock);
+        if (d->evtchn)
+            d->evtchn->close_next = p;
+        spin_unlock(&d->event_lock);
+        if (p < end && preemptible && hypercall_preempt_check())
+            return HYPERCALL_CONTINUE;
+    }
+}
+
+long evtchn_domain_destroy(struct domain *d, bool preemptible)
 {
     struct evtchn_table *t;
 
+    if (!READ_ONCE(d->evtchn))
+        return 0;
     /*
      * Closed one by one first, while the table is still there: an
      * interdomain peer goes back to unbound, naming d, as on Xen; left
      * bound, a later domain with d's id would get its notifications.
      * d is dying, so nothing binds new ports meanwhile.
      */
-    for (u32 p = 1; p < NR_PORTS; p++)
-        if (evtchn_port_valid(d, p))
-            evtchn_close(d, p);
+    if (close_all_ports(d, preemptible))
+        return HYPERCALL_CONTINUE;
     spin_lock(&d->event_lock);
+    if (d->evtchn->nr_open) {
+        /*
+         * A pass that started late (a reset preempted and never
+         * continued left close_next behind): once more from port 1.
+         */
+        spin_unlock(&d->event_lock);
+        if (close_all_ports(d, preemptible))
+            return HYPERCALL_CONTINUE;
+        spin_lock(&d->event_lock);
+    }
     evtchn_fifo_destroy(d);
     t = d->evtchn;
     d->evtchn = NULL;
     spin_unlock(&d->event_lock);
-    if (!t)
-        return;
-    for (unsigned b = 0; b < NR_BUCKETS; b++)
-        xfree(t->buckets[b]);
+    for (unsigned g = 0; g < NR_GROUPS; g++) {
+        if (!t->groups[g])
+            continue;
+        for (unsigned b = 0; b < GROUP_BUCKETS; b++)
+            xfree(t->groups[g][b]);
+        xfree(t->groups[g]);
+    }
     xfree(t);
+    return 0;
 }
 
 /* Both domains' event locks, lower id first (one lock when a == b). */
@@ -127,9 +203,22 @@ static void unlock_pair(struct domain *a, struct domain *b)
 
 static struct evtchn *port_ptr(struct domain *d, u32 port)
 {
-    if (!d->evtchn || port >= NR_PORTS || !d->evtchn->buckets[port / BUCKET_PORTS])
+    struct evtchn_table *t = d->evtchn;
+
+    if (!t || port >= t->nr_ports)
         return NULL;
-    return &d->evtchn->buckets[port / BUCKET_PORTS][port % BUCKET_PORTS];
+    return &t->groups[port / GROUP_PORTS][port / BUCKET_PORTS % GROUP_BUCKETS][port % BUCKET_PORTS];
+}
+
+struct evtchn_fifo_port *evtchn_fifo_port(struct domain *d, u32 port)
+{
+    struct evtchn *c = port_ptr(d, port);
+    return c ? &c->fifo : NULL;
+}
+
+u32 evtchn_table_ports(struct domain *d)
+{
+    return d->evtchn ? d->evtchn->nr_ports : 0;
 }
 
 bool evtchn_port_valid_locked(struct domain *d, u32 port)
@@ -160,21 +249,71 @@ bool evtchn_port_unbound_for(struct domain *d, u32 port, domid_t remote)
     return ok;
 }
 
+/*
+ * The number of ports d may use now: its ABI's (2-level 4096, FIFO 2^17)
+ * capped by createdomain's max_evtchn_port, as Xen 4.17.
+ */
+static u32 port_limit(struct domain *d)
+{
+    u32 abi = d->evtchn_fifo ? EVTCHN_FIFO_NR_CHANNELS : EVTCHN_2L_NR_CHANNELS;
+
+    return d->max_evtchn_port < abi - 1 ? d->max_evtchn_port + 1 : abi;
+}
+
+/* One more bucket at the end of d's table (and its group if new).  event_lock held. */
+static int add_bucket(struct domain *d)
+{
+    struct evtchn_table *t = d->evtchn;
+    u32 port = t->nr_ports;
+    struct evtchn ***group = &t->groups[port / GROUP_PORTS];
+    struct evtchn *b;
+    bool new_group = false;
+
+    if (port >= MAX_PORTS)
+        return -XEN_ENOSPC;
+    if (!*group) {
+        *group = xzalloc(sizeof(struct evtchn *) * GROUP_BUCKETS);
+        if (!*group)
+            return -XEN_ENOMEM;
+        new_group = true;
+    }
+    b = xzalloc(sizeof(struct evtchn) * BUCKET_PORTS);
+    if (!b) {
+        if (new_group) {
+            xfree(*group);
+            *group = NULL;
+        }
+        return -XEN_ENOMEM;
+    }
+    for (u32 i = 0; i < BUCKET_PORTS; i++)
+        b[i].fifo.priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
+    (*group)[port / BUCKET_PORTS % GROUP_BUCKETS] = b;
+    t->nr_ports = port + BUCKET_PORTS;
+    return 0;
+}
+
+/* The lowest free port below d's limit, its bucket added if need be.  event_lock held. */
 static int alloc_port(struct domain *d, u32 *out)
 {
-    for (u32 b = 0; b < NR_BUCKETS; b++) {
-        if (!d->evtchn->buckets[b]) {
-            d->evtchn->buckets[b] = xzalloc(sizeof(struct evtchn) * BUCKET_PORTS);
-            if (!d->evtchn->buckets[b])
-                return -XEN_ENOMEM;
+    struct evtchn_table *t = d->evtchn;
+    u32 limit = port_limit(d);
+
+    for (u32 port = t->free_hint; port < limit; port++) {
+        struct evtchn *c;
+        int rc;
+
+        if (port >= t->nr_ports && (rc = add_bucket(d)))
+            return rc;
+        c = port_ptr(d, port);
+        if (c->state != ECS_FREE) {
+            t->free_hint = port + 1;
+            continue;
         }
-        for (u32 i = 0; i < BUCKET_PORTS; i++) {
-            if (d->evtchn->buckets[b][i].state == ECS_FREE) {
-                *out = b * BUCKET_PORTS + i;
-                evtchn_fifo_port_init(d, *out);
-                return 0;
-            }
-        }
+        c->fifo.priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
+        t->free_hint = port + 1;
+        t->nr_open++;
+        *out = port;
+        return 0;
     }
     return -XEN_ENOSPC;
 }
@@ -236,6 +375,8 @@ static void deliver(struct domain *d, u32 port)
         if (evtchn_fifo_set_pending(d, v, port))
             return;
     } else {
+        if (port >= EVTCHN_2L_NR_CHANNELS)
+            return;             /* no bit for it in 2-level */
         if (test_and_set((volatile u64 *)&s->evtchn_pending[port / BITS_PER_WORD],
                          port % BITS_PER_WORD))
             return;
@@ -258,8 +399,8 @@ void evtchn_raise(struct domain *d, u32 port)
 bool evtchn_port_pending(struct domain *d, u32 port)
 {
     if (d->evtchn_fifo)
-        return port < NR_PORTS && evtchn_fifo_is_pending(d, port);
-    return port < NR_PORTS &&
+        return port < MAX_PORTS && evtchn_fifo_is_pending(d, port);
+    return port < EVTCHN_2L_NR_CHANNELS &&
            test_bit(&d->shared_info->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD);
 }
 
@@ -299,11 +440,17 @@ static void free_port(struct domain *d, u32 port)
 {
     struct evtchn *c = port_ptr(d, port);
 
-    *c = (struct evtchn){ .state = ECS_FREE };
+    /* The FIFO state stays: the port may still be a queue's tail. */
+    *c = (struct evtchn){ .state = ECS_FREE, .fifo = c->fifo };
+    d->evtchn->nr_open--;
+    if (port < d->evtchn->free_hint)
+        d->evtchn->free_hint = port;
     if (d->evtchn_fifo) {
         evtchn_fifo_clear_pending(d, port);
         return;
     }
+    if (port >= EVTCHN_2L_NR_CHANNELS)
+        return;
     test_and_clear((volatile u64 *)&d->shared_info->evtchn_pending[port / BITS_PER_WORD],
                    port % BITS_PER_WORD);
 }
@@ -370,7 +517,7 @@ static long evtchn_close(struct domain *d, u32 port)
     return 0;
 }
 
-static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
+static long evtchn_send(struct domain *d, u32 port)
 {
     struct evtchn *c, *rc;
     struct domain *rd;
@@ -424,13 +571,20 @@ static long evtchn_send(struct domain *d, struct vcpu *cur, u32 port)
     return 0;
 }
 
+/* Gives a newly allocated port its binding; its FIFO state stays. */
+static void set_binding(struct evtchn *c, struct evtchn init)
+{
+    init.fifo = c->fifo;
+    *c = init;
+}
+
 /* A new port of d in the given state; 0 or the allocation error. */
 static long open_port(struct domain *d, struct evtchn init, u32 *port)
 {
     long rc = alloc_port(d, port);
 
     if (!rc)
-        *port_ptr(d, *port) = init;
+        set_binding(port_ptr(d, *port), init);
     return rc;
 }
 
@@ -481,10 +635,10 @@ long do_event_channel_op(int cmd, u64 arg)
             spin_unlock(&owner->event_lock);
             return rc;
         }
-        *port_ptr(owner, port) = (struct evtchn){
+        set_binding(port_ptr(owner, port), (struct evtchn){
             .state = ECS_UNBOUND,
             .remote_dom = a.remote_dom == DOMID_SELF ? d->domid : a.remote_dom,
-        };
+        });
         spin_unlock(&owner->event_lock);
         a.port = port;
         if (copy_to_guest(arg, &a, sizeof(a))) {
@@ -587,7 +741,7 @@ long do_event_channel_op(int cmd, u64 arg)
         struct evtchn_send s;
         if (copy_from_guest(&s, arg, sizeof(s)))
             return -XEN_EFAULT;
-        return evtchn_send(d, cur, s.port);
+        return evtchn_send(d, s.port);
     }
     case EVTCHNOP_status: {
         struct evtchn_status s;
@@ -598,13 +752,16 @@ long do_event_channel_op(int cmd, u64 arg)
         td = resolve_dom(s.dom, d);
         if (!td)
             return d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
-        if (s.port >= NR_PORTS)
-            return -XEN_EINVAL;
         spin_lock(&td->event_lock);
         c = port_ptr(td, s.port);
+        if (!c) {
+            /* As Xen 4.17: a port past the buckets set up so far is refused. */
+            spin_unlock(&td->event_lock);
+            return -XEN_EINVAL;
+        }
         memset(&s.u, 0, sizeof(s.u));
-        s.vcpu = c ? c->notify_vcpu : 0;
-        switch (c ? c->state : ECS_FREE) {
+        s.vcpu = c->notify_vcpu;
+        switch (c->state) {
         case ECS_FREE:
         case ECS_RESERVED: s.status = EVTCHNSTAT_closed; break;
         case ECS_UNBOUND: s.status = EVTCHNSTAT_unbound; s.u.unbound.dom = c->remote_dom; break;
@@ -646,7 +803,7 @@ long do_event_channel_op(int cmd, u64 arg)
             return -XEN_EFAULT;
         spin_lock(&d->event_lock);
         c = port_ptr(d, u.port);
-        if (!c || u.port >= NR_PORTS) {
+        if (!c) {
             spin_unlock(&d->event_lock);
             return -XEN_EINVAL;
         }
@@ -656,7 +813,8 @@ long do_event_channel_op(int cmd, u64 arg)
             spin_unlock(&d->event_lock);
             return 0;
         }
-        if (test_and_clear((volatile u64 *)&s->evtchn_mask[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
+        if (u.port < EVTCHN_2L_NR_CHANNELS &&
+            test_and_clear((volatile u64 *)&s->evtchn_mask[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
             test_bit(&s->evtchn_pending[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
             c->notify_vcpu < d->max_vcpus)
             mark_upcall(d->vcpus[c->notify_vcpu], u.port);
@@ -673,15 +831,27 @@ long do_event_channel_op(int cmd, u64 arg)
             return d->is_privileged ? -XEN_ESRCH : -XEN_EPERM;
         if (!READ_ONCE(td->evtchn))
             return 0;
-        /* Port by port: evtchn_close() takes the locks (and the peer's) itself. */
-        for (u32 p = 1; p < NR_PORTS; p++)
-            if (evtchn_port_valid(td, p))
-                evtchn_close(td, p);
-        /* As on Xen, a reset goes back to the 2-level ABI. */
+        /*
+         * Port by port (evtchn_close() takes the locks, and the peer's,
+         * itself), giving the CPU back between batches: the continuation
+         * is the same call, which goes on from close_next.
+         */
+        if (close_all_ports(td, true)) {
+            hypercall_continue_unchanged();
+            return HYPERCALL_CONTINUE;
+        }
         spin_lock(&td->event_lock);
-        evtchn_fifo_destroy(td);
+        if (!td->evtchn) {
+            rc = 0;             /* td died meanwhile: its teardown closed everything */
+        } else if (td->evtchn->nr_open) {
+            rc = -XEN_EAGAIN;   /* a port bound meanwhile (Xen 4.17 too) */
+        } else {
+            /* As on Xen, a reset goes back to the 2-level ABI. */
+            evtchn_fifo_destroy(td);
+            rc = 0;
+        }
         spin_unlock(&td->event_lock);
-        return 0;
+        return rc;
     }
     case EVTCHNOP_init_control: {
         struct evtchn_init_control ic;

@@ -17,10 +17,16 @@
  *   remembered and raised when the page arrives; switching from 2-level
  *   carries each port's pending bit over the same way.
  *
- * Mica's ports stop at 4096 (event_channel.c), so the array has at most
- * 4 pages; Xen allows up to 128.  d->event_lock guards d->evtchn_fifo and
- * everything in it: every entry point here runs with it held
- * (event_channel.c takes it).  The guest's own event words and control
+ * - Up to 2^17 ports (the LINK field's size), in an array of up to 128
+ *   pages, as Xen 4.17; event_channel.c caps the ports at createdomain's
+ *   max_evtchn_port.
+ *
+ * The per-port state (priority, the queue last appended to, a pending
+ * raise waiting for its word) lives in the port's struct evtchn in
+ * event_channel.c's buckets (struct evtchn_fifo_port), so it costs
+ * nothing for ports a domain never uses.  d->event_lock guards
+ * d->evtchn_fifo, that per-port state and everything here: every entry
+ * point runs with it held (event_channel.c takes it).  The guest's own event words and control
  * blocks change under the guest's feet, hence the compare-and-exchange.
  */
 #include <asm/paging.h>
@@ -32,8 +38,8 @@
 #include <public/errno.h>
 
 #define WORDS_PER_PAGE  (PAGE_SIZE / sizeof(u32))
-#define MAX_PORTS       EVTCHN_2L_NR_CHANNELS
-#define MAX_ARRAY_PAGES (MAX_PORTS / WORDS_PER_PAGE)
+#define MAX_PORTS       EVTCHN_FIFO_NR_CHANNELS
+#define MAX_ARRAY_PAGES (MAX_PORTS / WORDS_PER_PAGE)     /* 128, Xen's EVTCHN_FIFO_MAX_EVENT_ARRAY_PAGES */
 
 _Static_assert(sizeof(struct evtchn_fifo_control_block) == 72, "control block size");
 
@@ -52,11 +58,6 @@ struct evtchn_fifo {
     u64 array_mfn[MAX_ARRAY_PAGES];
     u32 nr_words;                   /* ports with an event word */
     struct fifo_vcpu vcpu[MAX_VIRT_CPUS];
-    u8 priority[MAX_PORTS];
-    /* The queue a port was last appended to (a tail must be in it). */
-    u8 last_vcpu[MAX_PORTS];
-    u8 last_priority[MAX_PORTS];
-    u64 saved_pending[MAX_PORTS / 64];      /* raised before its word existed */
 };
 
 static volatile u32 *word_of(struct evtchn_fifo *f, u32 port)
@@ -101,13 +102,19 @@ bool evtchn_fifo_set_pending(struct domain *d, struct vcpu *v, u32 port)
     struct evtchn_fifo *f = d->evtchn_fifo;
     volatile u32 *w = word_of(f, port);
     struct fifo_vcpu *fv = &f->vcpu[v->vcpu_id];
-    u8 prio = f->priority[port];
-    struct fifo_queue *q = &fv->q[prio];
-    struct fifo_queue *old_q = &f->vcpu[f->last_vcpu[port]].q[f->last_priority[port]];
+    struct evtchn_fifo_port *fp = evtchn_fifo_port(d, port);
+    u8 prio;
+    struct fifo_queue *q, *old_q;
     bool was_pending, linked = true;
 
+    if (!fp)
+        return false;           /* not a port of d's table: cannot be bound */
+    prio = fp->priority;
+    q = &fv->q[prio];
+    /* The queue a port was last appended to (a tail must be in it). */
+    old_q = &f->vcpu[fp->last_vcpu].q[fp->last_priority];
     if (!w) {
-        f->saved_pending[port / 64] |= 1ULL << (port % 64);
+        fp->saved_pending = 1;
         return false;
     }
     was_pending = bit_test_and_set(w, EVTCHN_FIFO_PENDING);
@@ -118,8 +125,8 @@ bool evtchn_fifo_set_pending(struct domain *d, struct vcpu *v, u32 port)
         /* As the tail of its old queue, it leaves that queue empty. */
         if (old_q->tail == port)
             old_q->tail = 0;
-        f->last_vcpu[port] = (u8)v->vcpu_id;
-        f->last_priority[port] = prio;
+        fp->last_vcpu = (u8)v->vcpu_id;
+        fp->last_priority = prio;
         linked = false;
         if (q->tail) {
             volatile u32 *tw = word_of(f, q->tail);
@@ -137,11 +144,13 @@ bool evtchn_fifo_set_pending(struct domain *d, struct vcpu *v, u32 port)
 void evtchn_fifo_clear_pending(struct domain *d, u32 port)
 {
     volatile u32 *w = word_of(d->evtchn_fifo, port);
+    struct evtchn_fifo_port *fp = evtchn_fifo_port(d, port);
 
     /* The guest unlinks and skips events that are no longer pending. */
     if (w)
         bit_clear(w, EVTCHN_FIFO_PENDING);
-    d->evtchn_fifo->saved_pending[port / 64] &= ~(1ULL << (port % 64));
+    if (fp)
+        fp->saved_pending = 0;
 }
 
 bool evtchn_fifo_is_pending(struct domain *d, u32 port)
@@ -162,12 +171,6 @@ void evtchn_fifo_unmask(struct domain *d, struct vcpu *v, u32 port)
         evtchn_fifo_set_pending(d, v, port);
 }
 
-void evtchn_fifo_port_init(struct domain *d, u32 port)
-{
-    if (d->evtchn_fifo && port < MAX_PORTS)
-        d->evtchn_fifo->priority[port] = EVTCHN_FIFO_PRIORITY_DEFAULT;
-}
-
 long evtchn_fifo_set_priority(struct domain *d, u32 port, u32 priority)
 {
     if (!d->evtchn_fifo)
@@ -175,7 +178,10 @@ long evtchn_fifo_set_priority(struct domain *d, u32 port, u32 priority)
     if (priority > EVTCHN_FIFO_PRIORITY_MIN)
         return -XEN_EINVAL;
     /* Future events only: one already queued stays where it is. */
-    d->evtchn_fifo->priority[port] = (u8)priority;
+    struct evtchn_fifo_port *fp = evtchn_fifo_port(d, port);
+    if (!fp)
+        return -XEN_EINVAL;
+    fp->priority = (u8)priority;
     return 0;
 }
 
@@ -189,12 +195,14 @@ static void *take_guest_page(struct domain *d, u64 gfn)
 
 static void reraise_saved(struct domain *d, u32 from, u32 to)
 {
-    struct evtchn_fifo *f = d->evtchn_fifo;
+    u32 end = evtchn_table_ports(d);
 
-    for (u32 port = from; port < to; port++) {
-        if (!(f->saved_pending[port / 64] & (1ULL << (port % 64))))
+    /* Ports past the table were never bound, so never raised. */
+    for (u32 port = from; port < to && port < end; port++) {
+        struct evtchn_fifo_port *fp = evtchn_fifo_port(d, port);
+        if (!fp->saved_pending)
             continue;
-        f->saved_pending[port / 64] &= ~(1ULL << (port % 64));
+        fp->saved_pending = 0;
         struct vcpu *v = evtchn_notify_vcpu(d, port);
         if (v)
             evtchn_fifo_set_pending(d, v, port);
@@ -238,14 +246,19 @@ long evtchn_fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
         evtchn_fifo_destroy(d);
         return rc;
     }
-    /* Ports bound under 2-level keep their pending state, at default priority. */
-    for (u32 port = 1; port < MAX_PORTS; port++) {
-        d->evtchn_fifo->priority[port] = EVTCHN_FIFO_PRIORITY_DEFAULT;
-        if (evtchn_port_valid_locked(d, port) &&
+    /*
+     * Ports bound under 2-level keep their pending state, at default
+     * priority; the table's ports only (the rest have no state yet).
+     * A table left bigger than 4096 by an earlier FIFO spell (reset back
+     * to 2-level) has nothing open past 4096: reset closed it all.
+     */
+    for (u32 port = 0, end = evtchn_table_ports(d); port < end; port++) {
+        struct evtchn_fifo_port *fp = evtchn_fifo_port(d, port);
+        *fp = (struct evtchn_fifo_port){ .priority = EVTCHN_FIFO_PRIORITY_DEFAULT };
+        if (port < EVTCHN_2L_NR_CHANNELS && evtchn_port_valid_locked(d, port) &&
             (d->shared_info->evtchn_pending[port / 64] >> (port % 64) & 1))
-            d->evtchn_fifo->saved_pending[port / 64] |= 1ULL << (port % 64);
+            fp->saved_pending = 1;
     }
-    d->evtchn_fifo->priority[0] = EVTCHN_FIFO_PRIORITY_DEFAULT;
     return 0;
 }
 

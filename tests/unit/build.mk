@@ -13,9 +13,12 @@ UNIT_CFLAGS  := $(HOST_CFLAGS) $(SAN_FLAGS) -DMICA_HOST_TEST \
                 -I$(BUILD)/include -Itests/unit -include $(AUTOCONF_H)
 
 unit_sources_of = $(shell sed -n 's/.*unit-sources:\(.*\)/\1/p' $(1) | sed 's/\*\///')
+# Sources a test #includes itself (to reach static functions): rebuilt on change only.
+#     unit-includes: hypervisor/common/foo.c
+unit_includes_of = $(shell sed -n 's/.*unit-includes:\(.*\)/\1/p' $(1) | sed 's/\*\///')
 
 define UNIT_PROG_RULE
-$(UNIT_DIR)/$(1): tests/unit/$(1).c $(call unit_sources_of,tests/unit/$(1).c) tests/unit/unit.h $(AUTOCONF_H)
+$(UNIT_DIR)/$(1): tests/unit/$(1).c $(call unit_sources_of,tests/unit/$(1).c) $(call unit_includes_of,tests/unit/$(1).c) tests/unit/unit.h $(AUTOCONF_H)
 	@mkdir -p $$(dir $$@)
 	@echo "  HOSTCC  $$@"
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -MMD -MP -o $$@ tests/unit/$(1).c $(call unit_sources_of,tests/unit/$(1).c)

@@ -143,6 +143,8 @@ struct domain {
     spinlock_t event_lock;
     struct evtchn_table *evtchn;    /* NULL until first used; guarded by event_lock */
     struct evtchn_fifo *evtchn_fifo;    /* NULL: 2-level ABI (mica/event_fifo.h); event_lock */
+    /* Highest event channel port d may use (createdomain's max_evtchn_port); set at creation. */
+    u32 max_evtchn_port;
     struct grant_table *grant;      /* common/grant_table.c; made with the domain */
 
     /*

@@ -15,7 +15,11 @@ struct evtchn;
 struct evtchn_table;
 
 int evtchn_domain_init(struct domain *d);
-void evtchn_domain_destroy(struct domain *d);
+/*
+ * Closes every port of the dying d and frees its table; preemptible:
+ * may stop part-way with HYPERCALL_CONTINUE (call again to go on).
+ */
+long evtchn_domain_destroy(struct domain *d, bool preemptible);
 
 /* EVTCHNOP_* from the current vCPU; arg is the guest address of the struct. */
 long do_event_channel_op(int cmd, u64 arg);

@@ -14,6 +14,19 @@
 /* Per-domain FIFO state (d->evtchn_fifo; NULL while d uses 2-level). */
 struct evtchn_fifo;
 
+/*
+ * Per-port FIFO state, kept in the port's struct evtchn (the port
+ * table's buckets, event_channel.c), guarded by d->event_lock like the
+ * rest of the port.  It outlives a close: a closed port may still be the
+ * tail of the queue it was last appended to.
+ */
+struct evtchn_fifo_port {
+    u8 priority;                /* for the next time it is queued */
+    u8 last_vcpu;               /* the queue it was last appended to */
+    u8 last_priority;
+    u8 saved_pending;           /* raised before its event word existed */
+};
+
 /* EVTCHNOP_init_control from d; sets ic->link_bits.  Xen 4.17's errors. */
 long evtchn_fifo_init_control(struct domain *d, struct evtchn_init_control *ic);
 /* EVTCHNOP_expand_array: one more page of 1024 event words. */
@@ -21,8 +34,6 @@ long evtchn_fifo_expand_array(struct domain *d, u64 array_gfn);
 /* EVTCHNOP_set_priority of a port of d (FIFO domains only). */
 long evtchn_fifo_set_priority(struct domain *d, u32 port, u32 priority);
 
-/* A port of d was (re)opened: default priority. */
-void evtchn_fifo_port_init(struct domain *d, u32 port);
 /*
  * Marks port pending for vCPU v and queues it if unmasked and not queued
  * yet; returns whether it was pending already.
@@ -38,6 +49,10 @@ void evtchn_fifo_destroy(struct domain *d);
 
 /* From event_channel.c, for the FIFO code. */
 struct vcpu *evtchn_notify_vcpu(struct domain *d, u32 port);
+/* The FIFO state of port of d; NULL outside d's port table.  event_lock held. */
+struct evtchn_fifo_port *evtchn_fifo_port(struct domain *d, u32 port);
+/* Ports with a bucket in d's table (all below it are in the table).  event_lock held. */
+u32 evtchn_table_ports(struct domain *d);
 void evtchn_mark_events_pending(struct vcpu *v);
 
 #endif

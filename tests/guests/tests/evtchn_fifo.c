@@ -5,10 +5,16 @@
  * them in its event words and control block: HEAD and READY per
  * priority, LINK from the old tail, masked ports left unqueued until
  * EVTCHNOP_unmask, PENDING cleared by close, and EVTCHNOP_reset going
- * back to 2-level.  Events stay masked for the whole test (the library's
+ * back to 2-level.  Then the port limits (Xen 4.17's): 2-level stops at
+ * port 4095 (-ENOSPC); with FIFO, ports past 4096 bind, queue and are
+ * delivered (IPI and an interdomain loopback pair), a port raised before
+ * its array page exists is queued when the page comes, the array stops at
+ * 128 pages (-ENOSPC); a domain made with max_evtchn_port 1023 gets ports
+ * up to 1023 only.  Events stay masked for the whole test (the library's
  * upcall speaks 2-level): the test reads the structures itself.
  */
 #include "guest.h"
+#include <public/domctl.h>
 
 #define PENDING (1u << EVTCHN_FIFO_PENDING)
 #define MASKED  (1u << EVTCHN_FIFO_MASKED)
@@ -19,6 +25,12 @@ static uint8_t cb_page[4096] __attribute__((aligned(4096), section(".bss.page_al
 static uint32_t array_page[1024] __attribute__((aligned(4096), section(".bss.page_aligned")));
 
 static struct evtchn_fifo_control_block *cb = (struct evtchn_fifo_control_block *)cb_page;
+
+/* Event array pages 0-5 (ports 0-6143) for the part past 4096, and one page to repeat. */
+#define BIG_PAGES 6
+static uint32_t big_array[BIG_PAGES][1024] __attribute__((aligned(4096), section(".bss.page_aligned")));
+static uint32_t filler_page[1024] __attribute__((aligned(4096), section(".bss.page_aligned")));
+static struct xen_domctl op;
 
 static long init_control(uint64_t gfn, uint32_t offset, uint32_t vcpu, uint8_t *link_bits)
 {
@@ -57,6 +69,141 @@ static void reset_view(void)
 {
     memset(cb_page, 0, sizeof(cb_page));
     WRITE_ONCE(vcpu0->evtchn_upcall_pending, 0);
+}
+
+static uint32_t big_word(uint32_t port)
+{
+    return READ_ONCE(big_array[port / 1024][port % 1024]);
+}
+
+/* IPIs bound until the last one is port `last`; all below are taken then. */
+static void bind_up_to(evtchn_port_t last)
+{
+    evtchn_port_t p = 0;
+
+    while (p < last) {
+        evtchn_port_t prev = p;
+        REQUIRE_EQ(evtchn_bind_ipi(0, &p), 0);
+        REQUIRE(p > prev, "port %u bound after %u: not the lowest free", p, prev);
+    }
+    REQUIRE_EQ(p, last);
+}
+
+/* 2-level: ports 1-4095 only. */
+static void two_level_limit(void)
+{
+    struct evtchn_reset rs = { .dom = DOMID_SELF };
+    evtchn_port_t p = 0, last = 0;
+    long rc;
+
+    while ((rc = evtchn_bind_ipi(0, &p)) == 0) {
+        REQUIRE(p > last && p < 8192, "2-level bound port %u after %u", p, last);
+        last = p;
+    }
+    CHECK_EQ(rc, -XEN_ENOSPC);
+    CHECK_EQ(last, EVTCHN_2L_NR_CHANNELS - 1);
+    CHECK_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_reset, &rs), 0);
+}
+
+/* FIFO: ports past 4096 bound, queued and delivered; the array's 128-page bound. */
+static void fifo_past_4096(uint64_t cb_mfn)
+{
+    struct evtchn_reset rs = { .dom = DOMID_SELF };
+    struct evtchn_status st;
+    evtchn_port_t a, b, late;
+    unsigned pages = 0;
+
+    memset(cb_page, 0, sizeof(cb_page));
+    WRITE_ONCE(vcpu0->evtchn_upcall_pending, 0);
+    cb = (struct evtchn_fifo_control_block *)cb_page;
+    REQUIRE_EQ(init_control(cb_mfn, 0, 0, NULL), 0);
+    for (; pages < BIG_PAGES - 1; pages++)
+        REQUIRE_EQ(expand(va_to_mfn(big_array[pages])), 0);
+
+    /* Ports 1-4199 IPIs, then an interdomain loopback pair 4200 <-> 4201. */
+    bind_up_to(4199);
+    REQUIRE_EQ(evtchn_alloc_unbound_self(&a), 0);
+    CHECK_EQ(a, 4200);
+    struct evtchn_bind_interdomain bi = { .remote_dom = DOMID_SELF, .remote_port = a };
+    REQUIRE_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bi), 0);
+    b = bi.local_port;
+    CHECK_EQ(b, 4201);
+    CHECK_EQ(evtchn_status(b, &st), 0);
+    CHECK_EQ(st.status, EVTCHNSTAT_interdomain);
+    CHECK_EQ(st.u.interdomain.port, a);
+    /* Binding raises the new local port at once (the ABI): b is queued already. */
+    CHECK_EQ(big_word(b), PENDING | LINKED);
+    CHECK_EQ(READ_ONCE(cb->head[EVTCHN_FIFO_PRIORITY_DEFAULT]), b);
+    __atomic_fetch_and(&big_array[b / 1024][b % 1024], ~(PENDING | LINKED | LINK), __ATOMIC_SEQ_CST);
+    memset(cb_page, 0, sizeof(cb_page));
+    WRITE_ONCE(vcpu0->evtchn_upcall_pending, 0);
+
+    /* Priorities and queues past 4096. */
+    CHECK_EQ(set_priority(b, 3), 0);
+    CHECK_EQ(evtchn_send(a), 0);                    /* raises b */
+    CHECK_EQ(big_word(b), PENDING | LINKED);
+    CHECK_EQ(READ_ONCE(cb->head[3]), b);
+    CHECK_EQ(READ_ONCE(cb->ready), 1u << 3);
+    CHECK_EQ(READ_ONCE(vcpu0->evtchn_upcall_pending), 1);
+    CHECK_EQ(evtchn_send(b), 0);                    /* raises a */
+    CHECK_EQ(big_word(a), PENDING | LINKED);
+    CHECK_EQ(READ_ONCE(cb->head[EVTCHN_FIFO_PRIORITY_DEFAULT]), a);
+    CHECK_EQ(evtchn_send(4199), 0);                 /* after a, by LINK */
+    CHECK_EQ(big_word(a), PENDING | LINKED | 4199);
+    CHECK_EQ(big_word(4199), PENDING | LINKED);
+
+    /* Raised before its array page exists: queued when the page comes. */
+    bind_up_to(5125);
+    late = 5125;
+    CHECK_EQ(evtchn_send(late), 0);
+    CHECK_EQ(big_word(4199), PENDING | LINKED);     /* nothing appended yet */
+    REQUIRE_EQ(expand(va_to_mfn(big_array[pages])), 0);
+    pages++;
+    CHECK_EQ(big_word(late), PENDING | LINKED);
+    CHECK_EQ(big_word(4199) & LINK, late);
+
+    /* Closing past 4096 clears PENDING as below it. */
+    CHECK_EQ(evtchn_close(b), 0);
+    CHECK_EQ(big_word(b), LINKED);
+    CHECK_EQ(evtchn_status(a, &st), 0);
+    CHECK_EQ(st.status, EVTCHNSTAT_unbound);
+
+    /* The event array stops at 128 pages (2^17 ports). */
+    while (pages < EVTCHN_FIFO_NR_CHANNELS / 1024) {
+        REQUIRE_EQ(expand(va_to_mfn(filler_page)), 0);
+        pages++;
+    }
+    CHECK_EQ(expand(va_to_mfn(filler_page)), -XEN_ENOSPC);
+
+    /* Reset: every port closed, 2-level again, ports past 4096 gone. */
+    CHECK_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_reset, &rs), 0);
+    CHECK_EQ(evtchn_status(a, &st), 0);
+    CHECK_EQ(st.status, EVTCHNSTAT_closed);
+    CHECK_EQ(set_priority(1, 3), -XEN_ENOSYS);
+    REQUIRE_EQ(evtchn_bind_ipi(0, &a), 0);
+    CHECK(a < EVTCHN_2L_NR_CHANNELS, "port %u after reset to 2-level", a);
+    CHECK_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_reset, &rs), 0);
+}
+
+/* createdomain's max_evtchn_port (1023 here, as xl's default) caps the ports. */
+static void domain_limit(void)
+{
+    struct evtchn_alloc_unbound ub;
+    domid_t id = domain_create_small(&op);
+    evtchn_port_t last = 0;
+    long rc;
+
+    for (;;) {
+        ub = (struct evtchn_alloc_unbound){ .dom = id, .remote_dom = 0 };
+        if ((rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &ub)))
+            break;
+        REQUIRE(ub.port > last && ub.port < 8192, "port %u after %u", ub.port, last);
+        last = ub.port;
+    }
+    CHECK_EQ(rc, -XEN_ENOSPC);
+    CHECK_EQ(last, 1023);
+    /* Its 1023 unbound ports are closed by the (preemptible) teardown. */
+    CHECK_EQ(domctl_fresh(&op, XEN_DOMCTL_destroydomain, id), 0);
 }
 
 enum result test_main(void)
@@ -158,5 +305,9 @@ enum result test_main(void)
     CHECK_EQ(word(p), PENDING | LINKED);
     CHECK_EQ(READ_ONCE(cb->head[EVTCHN_FIFO_PRIORITY_DEFAULT]), p);
     CHECK_EQ(HYPERVISOR_event_channel_op(EVTCHNOP_reset, &rs), 0);
+
+    two_level_limit();
+    fifo_past_4096(cb_mfn);
+    domain_limit();
     return RESULT_SUCCESS;
 }
