@@ -972,8 +972,10 @@ static void parse_mica(struct walk *w, const xmlNode *node, int *seen_scheduler,
         static const char *const attrs[] = { "max-grant-frames", "max-event-channels", NULL };
         check_attributes(w, node, attrs);
         expect_empty(w, node);
-        parse_mica_attribute(w, node, "max-grant-frames", 1, 4096, &w->cfg->max_grant_frames);
-        parse_mica_attribute(w, node, "max-event-channels", 1, 4096,
+        /* The hypervisor's bounds: Xen's default gnttab_max_frames (64)
+           and the FIFO ABI's 2^17 ports (the highest is 2^17 - 1). */
+        parse_mica_attribute(w, node, "max-grant-frames", 1, 64, &w->cfg->max_grant_frames);
+        parse_mica_attribute(w, node, "max-event-channels", 1, 131071,
                              &w->cfg->max_event_channels);
     } else {
         report(w, line_of(node), "<mica:%s> is not a Mica setting; known: mica:scheduler, "

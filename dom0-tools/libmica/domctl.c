@@ -21,8 +21,8 @@ static int real_domid(uint16_t domid)
     return domid < DOMID_FIRST_RESERVED;
 }
 
-int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
-                       uint16_t *domid)
+int mica_domain_create_limited(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
+                               const struct mica_domain_limits *limits, uint16_t *domid)
 {
     struct xen_domctl op;
     int rc;
@@ -31,8 +31,11 @@ int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uui
         return -EINVAL;
     memset(&op, 0, sizeof(op));
     op.u.createdomain.max_vcpus = max_vcpus;
-    op.u.createdomain.max_evtchn_port = 1023;
-    op.u.createdomain.max_grant_frames = 32;
+    /* xl's defaults: event_channels=1023 and 32 grant frames. */
+    op.u.createdomain.max_evtchn_port =
+        limits && limits->max_evtchn_port ? limits->max_evtchn_port : 1023;
+    op.u.createdomain.max_grant_frames =
+        limits && limits->max_grant_frames ? (int32_t)limits->max_grant_frames : 32;
     op.u.createdomain.max_maptrack_frames = 1024;
     /* Grant tables up to version 2, as libxl asks of a hypervisor offering it. */
     op.u.createdomain.grant_opts = XEN_DOMCTL_GRANT_version(2);
@@ -42,6 +45,12 @@ int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uui
     if (rc == 0)
         *domid = op.domain;
     return rc;
+}
+
+int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
+                       uint16_t *domid)
+{
+    return mica_domain_create_limited(hv, max_vcpus, uuid, NULL, domid);
 }
 
 static int simple(struct mica_hv *hv, uint32_t cmd, uint16_t domid)

@@ -19,8 +19,17 @@
    the modules that add operations (domctl_save.h). */
 int mica_domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd, uint16_t domid);
 
+/* createdomain's per-domain limits; 0 in a field means xl's default
+   (32 grant-table frames, event-channel ports up to 1023). */
+struct mica_domain_limits {
+    uint32_t max_grant_frames;
+    uint32_t max_evtchn_port;
+};
+
 /* A new paused PV domain with max_vcpus vCPUs and grant tables up to
-   version 2; *domid in: wanted id or 0. */
+   version 2; *domid in: wanted id or 0; limits may be NULL (defaults). */
+int mica_domain_create_limited(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
+                               const struct mica_domain_limits *limits, uint16_t *domid);
 int mica_domain_create(struct mica_hv *hv, uint32_t max_vcpus, const uint8_t uuid[16],
                        uint16_t *domid);
 int mica_domain_destroy(struct mica_hv *hv, uint16_t domid);

@@ -1218,8 +1218,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                     goto undo;
                 }
             }
-            if ((e = mica_domain_create(r->mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r->uuid,
-                                        &r->domid))) {
+            if ((e = hv_create_domain_for(r->mica, &cfg, r->uuid, &r->domid))) {
                 rfail(r, "creating the domain failed: %s", strerror(-e));
                 goto undo;
             }

@@ -813,7 +813,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
             goto out;
         }
     }
-    int e = mica_domain_create(r.mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r.uuid, &r.domid);
+    int e = hv_create_domain_for(r.mica, &cfg, r.uuid, &r.domid);
     if (e) {
         cli_fail(cmd, rc, "creating the domain failed: %s", strerror(-e));
         goto out;

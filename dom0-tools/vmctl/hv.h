@@ -162,6 +162,11 @@ struct mica_xs;
 struct mica_hv *hv_mica(struct hv *hv);
 struct mica_xs *hv_xenstore(struct hv *hv);
 
+/* createdomain for cfg (create, restore, migrate-receive): its vCPUs and
+   its <mica:limits>; *domid in: wanted id or 0.  0 or -errno. */
+int hv_create_domain_for(struct mica_hv *mica, const struct domain_config *cfg,
+                         const uint8_t uuid[16], uint16_t *domid);
+
 /* Records msg as the handle's error and returns st. */
 enum hv_status hv_fail(struct hv *hv, enum hv_status st, const char *msg);
 

@@ -351,8 +351,7 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
         goto out;
     }
 
-    rc = mica_domain_create(&hv->mica, cfg->vcpus_max ? cfg->vcpus_max : 1,
-                            cfg->has_uuid ? cfg->uuid : NULL, &id);
+    rc = hv_create_domain_for(&hv->mica, cfg, cfg->has_uuid ? cfg->uuid : NULL, &id);
     if (rc) {
         fail(hv, HV_FAILED, "creating the domain failed: %s", strerror(-rc));
         goto out;
@@ -785,4 +784,16 @@ struct mica_xs *hv_xenstore(struct hv *hv)
     if (!xs)
         fail(hv, HV_FAILED, "%s", hv->xs_why);
     return xs;
+}
+
+int hv_create_domain_for(struct mica_hv *mica, const struct domain_config *cfg,
+                         const uint8_t uuid[16], uint16_t *domid)
+{
+    /* As libxl: event_channels is the highest port the domain may bind. */
+    const struct mica_domain_limits limits = {
+        .max_grant_frames = cfg->max_grant_frames,
+        .max_evtchn_port = cfg->max_event_channels,
+    };
+    return mica_domain_create_limited(mica, cfg->vcpus_max ? cfg->vcpus_max : 1, uuid, &limits,
+                                      domid);
 }

@@ -262,6 +262,20 @@ int main(void)
     CHECK(fake.domctl.u.createdomain.max_vcpus == 1 &&
           fake.domctl.u.createdomain.grant_opts == XEN_DOMCTL_GRANT_version(2) &&
           fake.domctl.u.createdomain.handle[2] == 3, "create config");
+    CHECK(fake.domctl.u.createdomain.max_evtchn_port == 1023 &&
+          fake.domctl.u.createdomain.max_grant_frames == 32, "create: xl's default limits");
+    /* A definition's <mica:limits> reach createdomain; 0 keeps a default. */
+    reset(0);
+    fake.edit = answer_create;
+    id = 0;
+    const struct mica_domain_limits lim = { .max_grant_frames = 64, .max_evtchn_port = 0 };
+    CHECK(mica_domain_create_limited(&hv, 2, NULL, &lim, &id) == 0, "create with limits");
+    CHECK(fake.domctl.u.createdomain.max_grant_frames == 64 &&
+          fake.domctl.u.createdomain.max_evtchn_port == 1023, "limits: frames given, port default");
+    const struct mica_domain_limits lim2 = { .max_evtchn_port = 131071 };
+    CHECK(mica_domain_create_limited(&hv, 2, NULL, &lim2, &id) == 0 &&
+          fake.domctl.u.createdomain.max_evtchn_port == 131071 &&
+          fake.domctl.u.createdomain.max_grant_frames == 32, "limits: port given, frames default");
     /* Refusals come back as the hypervisor's -errno. */
     reset(-EEXIST);
     id = 5;
