@@ -75,12 +75,18 @@ static uint64_t rnd(void)
     return rng_state;
 }
 
-/* Guest page pfn: every fourth one all zeros, the others a pattern. */
+/* Guest page pfn: every fourth one all zeros, the others a pattern, but
+   for some that are zero except for their last or their first octet
+   (the writer's zero test must store those). */
 static void make_page(uint64_t pfn, uint8_t *page)
 {
     memset(page, 0, MS_PAGE_SIZE);
     if (pfn % 4 == 3)
         return;
+    if (pfn % 16 == 6 || pfn % 16 == 10) {
+        page[pfn % 16 == 6 ? MS_PAGE_SIZE - 1 : 0] = 0x80;
+        return;
+    }
     for (unsigned i = 0; i < MS_PAGE_SIZE; i++)
         page[i] = (uint8_t)(pfn * 131 + i * 7 + (i >> 8));
 }
