@@ -926,7 +926,11 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     printf("Domain '%s' restored from %s%s as domain %u%s (%llu pages)\n", r.name, file,
            xl ? " (Xen's 'xl save')" : "", r.domid, paused ? " (paused)" : "",
            e ? 0ULL : (unsigned long long)info.tot_pages);
-    prof_end("vmctl restore");
+    {
+        char what[48];
+        snprintf(what, sizeof(what), "vmctl restore (XXH3 %s)", ms_digest_impl_name());
+        prof_end(what);
+    }
     rc = VMCTL_EXIT_OK;
     goto out;
 undo:
