@@ -4,22 +4,24 @@
 # libxxhash-dev header.
 
 MS_LIB_DIR     := dom0-tools/libmigstream
-MS_LIB_SRCS    := $(addprefix $(MS_LIB_DIR)/,ms_digest.c ms_writer.c ms_reader.c ms_pagetable.c \
+MS_LIB_SRCS    := $(addprefix $(MS_LIB_DIR)/,ms_digest.c ms_digest_avx2.c ms_writer.c ms_reader.c ms_pagetable.c \
                                             ms_xenstore.c ms_json.c ms_xl.c)
 MS_LIB_CFLAGS  := $(HOST_CFLAGS) -I$(MS_LIB_DIR)
 MS_LIB         := $(BUILD)/libmigstream/libmigstream.a
 MS_SAN_LIB     := $(BUILD)/libmigstream-san/libmigstream.a
 MS_LIB_HEADERS := $(wildcard $(MS_LIB_DIR)/*.h)
+# The AVX2 copy of the XXH3 code, chosen at run time (ms_digest.c).
+MS_ISA_ms_digest_avx2 := -mavx2
 
 $(BUILD)/libmigstream/%.o: $(MS_LIB_DIR)/%.c $(MS_LIB_HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) -O2 -c -o $@ $<
+	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) -O2 $(MS_ISA_$*) -c -o $@ $<
 
 $(BUILD)/libmigstream-san/%.o: $(MS_LIB_DIR)/%.c $(MS_LIB_HEADERS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(Q)$(HOSTCC) $(MS_LIB_CFLAGS) $(SAN_FLAGS) $(MS_ISA_$*) -c -o $@ $<
 
 $(MS_LIB): $(patsubst $(MS_LIB_DIR)/%.c,$(BUILD)/libmigstream/%.o,$(MS_LIB_SRCS))
 	@echo "  AR      $@"

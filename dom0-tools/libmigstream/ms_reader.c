@@ -3,13 +3,17 @@
  * hashes those inside checksum spans.  A record's checksum is checked
  * before the record is handed to the caller.
  */
+#define _GNU_SOURCE
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ms_reader.h"
@@ -69,11 +73,92 @@ static void span_add(struct ms_reader *r, const void *p, size_t n)
         ms_digest_update(&r->digest, p, n);
 }
 
+/*
+ * MS_READ_MAP.  One file at a time is mapped (a second reader reads with
+ * read()).  A file truncated under the mapping would kill the process with
+ * SIGBUS in the middle of a restore, leaving a half-built domain; instead
+ * the handler maps zero pages over the lost part, notes it, and the access
+ * is repeated: the reader then fails on the checksum (the zeros are not
+ * what was hashed), and a caller copying mapped bodies learns it from
+ * ms_reader_map_lost() and its own check that the file is unchanged.
+ */
+static const unsigned char *volatile mapped_start;
+static volatile size_t mapped_len;
+static volatile sig_atomic_t map_lost;
+static struct sigaction old_bus;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    uintptr_t a = (uintptr_t)si->si_addr, s = (uintptr_t)mapped_start;
+    (void)uc;
+    if (s && a >= s && a < s + mapped_len) {
+        uintptr_t page = a & ~(uintptr_t)4095;
+        size_t len = (size_t)(s + mapped_len - page);
+        if (mmap((void *)page, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                 0) != MAP_FAILED) {
+            map_lost = 1;
+            return;
+        }
+    }
+    /* Not ours, or no zeros to be had: the default action on return. */
+    sigaction(sig, &old_bus, NULL);
+}
+
+int ms_reader_map_lost(void)
+{
+    return map_lost;
+}
+
+static void map_file(struct ms_reader *r)
+{
+    struct stat st;
+    if (mapped_start || fstat(r->fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uint64_t)st.st_size < r->offset || (uint64_t)st.st_size > SIZE_MAX)
+        return;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, r->fd, 0);
+    if (m == MAP_FAILED)
+        return;
+    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    mapped_len = (size_t)st.st_size;
+    mapped_start = m;
+    map_lost = 0;
+    if (sigaction(SIGBUS, &sa, &old_bus)) {
+        mapped_start = NULL;
+        munmap(m, (size_t)st.st_size);
+        return;
+    }
+    r->map = m;
+    r->map_len = (size_t)st.st_size;
+    /* The mapping is the input buffer, positioned at the stream's start. */
+    free(r->in);
+    r->in = m;
+    r->in_pos = (size_t)r->offset;
+    r->in_len = r->map_len;
+}
+
+static void unmap_file(struct ms_reader *r)
+{
+    if (!r->map)
+        return;
+    sigaction(SIGBUS, &old_bus, NULL);
+    munmap((void *)r->map, r->map_len);
+    mapped_start = NULL;
+    mapped_len = 0;
+    r->map = NULL;
+}
+
 /* Octets available in the input buffer, refilling it; 0 at end of file. */
 static ssize_t fill(struct ms_reader *r)
 {
     if (r->in_pos < r->in_len)
         return (ssize_t)(r->in_len - r->in_pos);
+    if (r->map)
+        return 0;
     for (;;) {
         ssize_t n = read(r->fd, r->in, IN_BUF_SIZE);
         if (n < 0 && errno == EINTR)
@@ -94,7 +179,7 @@ static int take(struct ms_reader *r, void *dst, size_t n, int hash, size_t *got)
     unsigned char *d = dst;
     *got = 0;
     while (*got < n) {
-        if (r->in_pos == r->in_len && n - *got >= IN_BUF_SIZE) {
+        if (!r->map && r->in_pos == r->in_len && n - *got >= IN_BUF_SIZE) {
             /* A large body (page data): straight into dst, one copy less. */
             ssize_t k = read(r->fd, d + *got, n - *got);
             if (k < 0 && errno == EINTR)
@@ -400,6 +485,9 @@ static int read_header(struct ms_reader *r, struct ms_record *rec, int hash, con
                     got ? " (part of its header is there)" : "");
     if (hash && h.type != MS_MICA_CHECKSUM)
         span_add(r, &h, sizeof(h));
+    if (map_lost && r->map)
+        return fail(r, EIO, "the file became shorter while it was read (at offset %" PRIu64
+                    ")", rec->offset);
     r->records++;
     rec->number = r->records;
     rec->layer = r->layer;
@@ -415,6 +503,16 @@ static int read_body(struct ms_reader *r, struct ms_record *rec, void *dst)
     if (rec->length > MS_MAX_BODY)
         return bad_record(r, rec, "body length %" PRIu32 " is over this reader's limit of %u"
                           " (a corrupt length?)", rec->length, MS_MAX_BODY);
+    if (r->map && dst == r->body && padded <= r->in_len - r->in_pos &&
+        ((uintptr_t)(r->in + r->in_pos) & 7) == 0) {
+        /* Mapped: the body is where it lies in the file. */
+        rec->body = r->in + r->in_pos;
+        if (rec->type != MS_MICA_CHECKSUM)
+            span_add(r, rec->body, padded);
+        r->in_pos += padded;
+        r->offset += padded;
+        return 0;
+    }
     snprintf(what, sizeof(what), "record %" PRIu64 " (%s) from offset %" PRIu64, rec->number,
              ms_record_name(rec->layer, rec->type, tn), rec->offset);
     int rc = take_or_truncated(r, dst, padded, rec->type != MS_MICA_CHECKSUM, what);
@@ -480,6 +578,8 @@ int ms_reader_open_at(struct ms_reader *r, int fd, const char *name, unsigned fl
         snprintf(r->error, sizeof(r->error), "%s: out of memory", name);
         return -ENOMEM;
     }
+    if (flags & MS_READ_MAP)
+        map_file(r);
     return 0;
 }
 
@@ -582,6 +682,10 @@ const char *ms_reader_error(const struct ms_reader *r)
 
 void ms_reader_close(struct ms_reader *r)
 {
+    if (r->map) {
+        r->in = NULL;
+        unmap_file(r);
+    }
     free(r->name);
     free(r->in);
     free(r->body);

@@ -38,6 +38,14 @@ enum ms_layer { MS_LAYER_LIBXL, MS_LAYER_LIBXC };
    cannot happen to an unchanged file between two reads. */
 #define MS_READ_VERIFIED (1u << 2)
 
+/* A regular file is read through one read-only mapping of it (no copy
+   through the kernel; record bodies point into the mapping) instead of
+   read().  A file that shrinks while it is mapped reads as zeros past its
+   new end (a SIGBUS handler maps zeros there), so its checksums fail, and
+   ms_reader_map_lost() says so; vmctl restore also checks the file
+   unchanged around both passes.  Other files (pipes, block devices) are
+   read as without the flag. */
+#define MS_READ_MAP (1u << 3)
 /* A body is at most this long: a full PAGE_DATA batch fits. */
 #define MS_MAX_BODY (8u << 20)
 
@@ -57,6 +65,8 @@ struct ms_reader {
     unsigned char *in;               /* input buffer */
     size_t in_len, in_pos;
     uint64_t offset;                 /* octets consumed */
+    const unsigned char *map;        /* MS_READ_MAP: the whole file, or NULL */
+    size_t map_len;
     unsigned char *body;             /* grows to the longest body read */
     size_t body_cap;
     enum ms_layer layer;
@@ -87,6 +97,9 @@ int ms_reader_next(struct ms_reader *r, struct ms_record *rec);
 const char *ms_reader_error(const struct ms_reader *r);
 void ms_reader_close(struct ms_reader *r);
 
+/* True once a mapped file (MS_READ_MAP) was found shorter than when it was
+   mapped: what lay past its new end read as zeros. */
+int ms_reader_map_lost(void);
 /* Reads the whole stream, checking everything; 0 or -errno. */
 int ms_reader_verify_all(struct ms_reader *r);
 

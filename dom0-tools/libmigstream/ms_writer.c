@@ -275,13 +275,13 @@ static int write_heads(struct ms_writer *w, uint64_t nr_pfns, uint64_t nr_data_p
     return ms_writer_record(w, MS_MICA_INFO, &info, sizeof(info));
 }
 
+/* The page equals itself shifted by one octet and starts with a zero:
+   libc's vectorised memcmp does the scan (a word loop took four times the
+   instructions, docs/benchmarks.md). */
 static int all_zero(const void *page)
 {
-    const uint64_t *q = page;
-    for (unsigned i = 0; i < MS_PAGE_SIZE / sizeof(*q); i++)
-        if (q[i])
-            return 0;
-    return 1;
+    const unsigned char *p = page;
+    return p[0] == 0 && memcmp(p, p + 1, MS_PAGE_SIZE - 1) == 0;
 }
 
 int ms_writer_pages(struct ms_writer *w, uint32_t n, const uint64_t *pfn, const uint8_t *type,

@@ -656,7 +656,9 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto out_file;
     }
     prof_begin();
-    unsigned rflags = MS_READ_REQUIRE_CHECKSUMS;
+    /* A regular file is read through a mapping (MS_READ_MAP): no copy of
+       it through the kernel in either pass. */
+    unsigned rflags = MS_READ_REQUIRE_CHECKSUMS | MS_READ_MAP;
     uint64_t base = 0;
     if (xl) {
         int bad = !xlf.config
@@ -683,7 +685,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         }
         /* Checksums when the stream announces them, not otherwise; a block
            device (xl restore /dev/sdX) is read up to the END record. */
-        rflags = blockdev ? MS_READ_STOP_AT_END : 0;
+        rflags = blockdev ? MS_READ_STOP_AT_END : MS_READ_MAP;
         if (lseek(r.fd, (off_t)base, SEEK_SET) < 0) {
             rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s: cannot seek to offset %llu: %s", file,
                           (unsigned long long)base, strerror(errno));
@@ -865,7 +867,7 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     ms_reader_close(&rd);
     if (e)
         goto undo;
-    if (!file_unchanged(r.fd, &st_pass1)) {
+    if (!file_unchanged(r.fd, &st_pass1) || ms_reader_map_lost()) {
         rfail(&r, "%s changed while it was being restored", file);
         goto undo;
     }
@@ -924,7 +926,11 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
     printf("Domain '%s' restored from %s%s as domain %u%s (%llu pages)\n", r.name, file,
            xl ? " (Xen's 'xl save')" : "", r.domid, paused ? " (paused)" : "",
            e ? 0ULL : (unsigned long long)info.tot_pages);
-    prof_end("vmctl restore");
+    {
+        char what[48];
+        snprintf(what, sizeof(what), "vmctl restore (XXH3 %s)", ms_digest_impl_name());
+        prof_end(what);
+    }
     rc = VMCTL_EXIT_OK;
     goto out;
 undo:

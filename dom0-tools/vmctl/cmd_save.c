@@ -777,7 +777,11 @@ int cmd_save(const struct vmctl_command *cmd, int argc, char **argv)
         cli_warn(cmd, "%s saved, but destroying domain %u failed: %s", file, domid,
                  hv_error(s.hv));
     prof_lap("destroy");
-    prof_end("vmctl save");
+    {
+        char what[48];
+        snprintf(what, sizeof(what), "vmctl save (XXH3 %s)", ms_digest_impl_name());
+        prof_end(what);
+    }
     printf("Domain '%s' (id %u) saved to %s (%llu pages of %llu PFNs)%s\n", wanted, domid,
            file, (unsigned long long)nr_valid, (unsigned long long)s.nr_pfns,
            xl_format ? " with xl's header: Xen's 'xl restore' reads it" : "");
