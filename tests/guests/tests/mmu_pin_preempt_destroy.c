@@ -10,6 +10,13 @@
  * 0, the id is free) and every frame must come back (Mica: exactly; Xen
  * keeps a few in its caches, toolstack.h).
  *
+ * Then again, destroyed with an event pending so that the teardown itself
+ * is continued (tests/destroy_continued.c): in the upcall on the domctl's
+ * SYSCALL, before the teardown has reached its partial tables, dom0 pins
+ * the partly validated L2 and L4 once more (the dying domain's validation
+ * must give back what the partial tables held, whatever the pins answer), and
+ * the destruction goes on: the domain goes, every frame comes back.
+ *
  * An interrupt between arming and the SYSCALL delivers the upcall before
  * the call (then the pin finishes); it is unpinned and made again, up to
  * ATTEMPTS times.
@@ -29,8 +36,9 @@
 static uint64_t m[FRAMES];
 static evtchn_port_t ipi;
 static struct mmuext_op pin_op;
-static struct { unsigned upcalls; uint64_t rip, rsi; long map_rc; } seen;
+static struct { unsigned upcalls; uint64_t rip, rsi; long map_rc, pin_rc, pin_rc4; } seen;
 static domid_t id;
+static bool pin_in_destroy;
 
 void evtchn_do_upcall(struct regs *r);
 
@@ -52,6 +60,12 @@ static bool upcall_hook(struct regs *r)
             seen.map_rc = ts_map_foreign(MAP, m[0], true, id);
             r->rip += 2;                /* past the SYSCALL: nobody goes on */
             r->rax = SKIPPED;
+        } else if (pin_in_destroy && in_stub(r->rip, __HYPERVISOR_domctl)) {
+            /* The teardown is part way: take the partial tables over again
+               (the L2 first: it stopped after its first entry, so it holds
+               a validated L1 that must be given back). */
+            seen.pin_rc = ts_ext(MMUEXT_PIN_L2_TABLE, m[2], id);
+            seen.pin_rc4 = ts_ext(MMUEXT_PIN_L4_TABLE, m[0], id);
         }
     }
     evtchn_do_upcall(r);
@@ -90,14 +104,9 @@ static void fill(unsigned f, unsigned first, unsigned count)
     }
 }
 
-enum result test_main(void)
+/* A new domain whose L4 pin was abandoned part way; false if it never was. */
+static bool abandoned_tree(void)
 {
-    REQUIRE_EQ(traps_install(), 0);
-    REQUIRE_EQ(events_init(), 0);
-    REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
-    trap_hooks[VEC_EVENT] = upcall_hook;
-
-    uint64_t before = physinfo_free_pages();
     REQUIRE_EQ(ts_create(), 0);
     id = ts_op.domain;
     REQUIRE_EQ(ts_max_mem(id, FRAMES), 0);
@@ -134,10 +143,41 @@ enum result test_main(void)
               "a writable mapping of the abandoned partly validated L4 succeeded");
         REQUIRE_EQ(ts_unmap_foreign(MAP), 0);
     }
+    return at_syscall;
+}
+
+enum result test_main(void)
+{
+    REQUIRE_EQ(traps_install(), 0);
+    REQUIRE_EQ(events_init(), 0);
+    REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
+    trap_hooks[VEC_EVENT] = upcall_hook;
+
+    uint64_t before = physinfo_free_pages();
 
     /* Destroyed with its tree partly validated: it goes, and so does every frame. */
+    abandoned_tree();
     CHECK_EQ(ts_destroy(id), 0);
     CHECK(ts_gone(id), "d%u still exists after destroydomain", id);
     CHECK(ts_memory_back(before), "free pages %lu, before %lu", physinfo_free_pages(), before);
+
+    /* The same, the partial L4 pinned again while the teardown is part way. */
+    if (abandoned_tree()) {
+        pin_in_destroy = true;
+        arm();
+        long rc = ts_destroy(id);
+        events_disable();
+        pin_in_destroy = false;
+        CHECK_EQ(rc, 0);
+        if (!in_stub(seen.rip, __HYPERVISOR_domctl))
+            printk("the upcall came at %#lx, not on the domctl's SYSCALL: no pin during the "
+                   "teardown this time\n", seen.rip);
+        else
+            printk("pins of the partial L2 and L4 during the teardown answered %ld, %ld\n",
+                   seen.pin_rc, seen.pin_rc4);
+        CHECK(ts_gone(id), "d%u still exists after destroydomain", id);
+        CHECK(ts_memory_back(before), "free pages %lu, before %lu", physinfo_free_pages(),
+              before);
+    }
     return RESULT_SUCCESS;
 }

@@ -486,12 +486,17 @@ long pt_validate(struct page_info *pg, u64 type, unsigned *next)
     long rc = 0;
     u64 refused = 0;
 
-    if (d && type == PGT_SEG_DESC)
+    if (d && type == PGT_SEG_DESC && !start)
         return pv_shared_or_descriptors(d, mfn);
-    if (!d || !page_type_is_table(type) || start >= 512 || (start && type == PGT_L1))
+    /* Not a table, or Mica's own shared page (Mica writes it), or the
+       owner is dying (domain_by_id no longer finds it). */
+    if (!d || !page_type_is_table(type) || start >= 512 || (start && type == PGT_L1) ||
+        pv_frame_is_shared_info(d, mfn)) {
+        /* A table taken over part way gives back what its entries held. */
+        if (start && start < 512 && page_type_is_table(type) && type != PGT_L1)
+            pt_release_entries(pg, type, start);
         return -XEN_EINVAL;
-    if (pv_frame_is_shared_info(d, mfn))
-        return -XEN_EINVAL;             /* Mica writes it: never a table */
+    }
     if (type == PGT_L1)
         pg->spare = 0;                  /* no log-dirty record yet (asm/logdirty.h) */
     for (i = start; i < 512; i++) {
