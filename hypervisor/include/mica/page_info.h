@@ -69,8 +69,9 @@
 
 /*
  * type_info: the frame's current type in the top three bits (numbered as
- * the ABI guide lists them), a pinned and a validated flag, and the type
- * reference count in the low bits.  Only the constants live here; the
+ * the ABI guide lists them), a pinned and a validated flag, a partial
+ * flag with its progress (bits 47-56), and the type reference count in
+ * the low bits.  Only the constants live here; the
  * rules for changing types belong to the memory-management code.
  */
 #define PGT_TYPE_SHIFT  61
@@ -87,7 +88,17 @@
 #define PGT_VALIDATED   (1ULL << 59)
 /* The type count went to 0 at tlbflush_stamp: a new type waits for a TLB flush. */
 #define PGT_STAMPED     (1ULL << 58)
-#define PGT_COUNT_WIDTH 48
+/*
+ * A table (L2-L4) whose validation a hypercall stopped part way to give
+ * the CPU back (docs/pv-mm.md, "Partly validated tables"): type count 1,
+ * not validated, entries [0, progress) hold their references, the frame
+ * holds one general reference of its own; the next request for its type
+ * goes on from `progress`.  Never used as a validated table.
+ */
+#define PGT_PARTIAL          (1ULL << 47)
+#define PGT_PROGRESS_SHIFT   48
+#define PGT_PROGRESS_MASK    (0x1ffULL << PGT_PROGRESS_SHIFT)
+#define PGT_COUNT_WIDTH 47
 #define PGT_COUNT_MASK  ((1ULL << PGT_COUNT_WIDTH) - 1)
 
 struct page_info {

@@ -32,6 +32,10 @@ static u64 frame_type(struct domain *d, u64 mfn)
     }
     if (pg->type_info & PGT_PINNED)
         type |= XEN_DOMCTL_PFINFO_LPINTAB;
+    /* As Xen: a table not (yet) validated, partly validated ones
+       included, is plain memory to the toolstack. */
+    else if (!(pg->type_info & PGT_VALIDATED))
+        type = XEN_DOMCTL_PFINFO_NOTAB;
     put_page(pg);
     return type;
 }

@@ -336,6 +336,22 @@ static bool batch_yield(const struct batch *b, u32 i, long *rc)
     return true;
 }
 
+/*
+ * Op i asked for a continuation of itself (a table validation that
+ * stopped part way): the continued call starts again at op i, which goes
+ * on with the partly validated table.
+ */
+static long batch_continue_at(const struct batch *b, u32 i)
+{
+    u32 total = b->done_before + i;
+
+    if (b->pdone && copy_to_guest(b->pdone, &total, sizeof(total)))
+        return -XEN_EFAULT;
+    hypercall_continue_args(b->list + (u64)i * b->size, (b->n - i) | MMU_UPDATE_PREEMPTED,
+                            b->pdone);
+    return HYPERCALL_CONTINUE;
+}
+
 static long batch_end(const struct batch *b, u32 i, long rc)
 {
     u32 total = b->done_before + i;
@@ -383,8 +399,17 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
             break;
         perfc_inc(mmu_update_req);
         spin_lock(&pt->arch.pt_lock);
+        /*
+         * A new upper-level entry may validate a whole tree: it may stop,
+         * except in a dying domain, whose teardown may be past releasing
+         * partly validated tables (read under the lock its walk takes).
+         */
+        pt_validation_preemptible(!pt->is_dying);
         rc = mmu_update_one(d, pt, &f, &req, &flush);
+        pt_validation_preemptible(false);
         spin_unlock(&pt->arch.pt_lock);
+        if (rc == HYPERCALL_CONTINUE)
+            rc = batch_continue_at(&b, i);
         if (rc)
             break;
     }
@@ -441,7 +466,11 @@ static long pin_table(struct domain *d, mfn_t mfn, u64 type)
         log_pin_refusal(d, mfn, type, 0);
         return -XEN_EINVAL;
     }
-    if ((rc = get_page_and_type(pg, d, type))) {
+    /* (A dying owner's tables validate to the end: do_mmuext_op.) */
+    rc = get_page_and_type(pg, d, type);
+    if (rc == HYPERCALL_CONTINUE)
+        return rc;              /* partly validated: the continued call goes on */
+    if (rc) {
         log_pin_refusal(d, mfn, type, rc);
         return -XEN_EINVAL;
     }
@@ -479,8 +508,10 @@ static long set_root(struct domain *d, mfn_t *root, mfn_t mfn, bool allow_none)
     if (!mfn && allow_none) {
         *root = 0;
     } else {
-        if (get_page_and_type(pv_frame(mfn), d, PGT_L4))
-            return -XEN_EINVAL;
+        long rc = get_page_and_type(pv_frame(mfn), d, PGT_L4);
+
+        if (rc)
+            return rc == HYPERCALL_CONTINUE ? rc : -XEN_EINVAL;
         *root = mfn;
     }
     if (old)
@@ -554,6 +585,7 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
 {
     struct domain *d = v->domain;
     cpumask_t mask;
+    long rc;
 
     switch (op->cmd) {
     case MMUEXT_PIN_L1_TABLE:
@@ -576,14 +608,14 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
         return -XEN_EPERM;
     switch (op->cmd) {
     case MMUEXT_NEW_BASEPTR:
-        if (set_root(d, &v->arch.guest_table, op->arg1.mfn, false))
-            return -XEN_EINVAL;
+        if ((rc = set_root(d, &v->arch.guest_table, op->arg1.mfn, false)))
+            return rc;
         if (v->arch.kernel_mode)
             write_cr3(v->arch.guest_table << PAGE_SHIFT);
         return 0;
     case MMUEXT_NEW_USER_BASEPTR:
-        if (set_root(d, &v->arch.guest_table_user, op->arg1.mfn, true))
-            return -XEN_EINVAL;
+        if ((rc = set_root(d, &v->arch.guest_table_user, op->arg1.mfn, true)))
+            return rc;
         if (!v->arch.kernel_mode)
             write_cr3(v->arch.guest_table_user << PAGE_SHIFT);
         return 0;
@@ -654,8 +686,14 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
             break;
         perfc_inc_idx(mmuext, op.cmd);
         pt_lock_pair(v->domain, f.d);
+        /* Pins and new roots validate whole trees: they may stop part
+           way, except in a dying domain (as in mmu_update). */
+        pt_validation_preemptible(!(f.d && f.d->is_dying));
         rc = mmuext_one(v, f.d, &op);
+        pt_validation_preemptible(false);
         pt_unlock_pair(v->domain, f.d);
+        if (rc == HYPERCALL_CONTINUE)
+            rc = batch_continue_at(&b, i);
         if (rc)
             break;
     }

@@ -141,8 +141,24 @@ static void free_frame(struct domain *d, mfn_t mfn)
  * teardown goes on.
  */
 enum teardown_step {
-    TD_VCPU_REFS, TD_UNPIN, TD_FREE, TD_DONE,
+    TD_VCPU_REFS, TD_UNPIN, TD_PARTIAL, TD_FREE, TD_DONE,
 };
+
+/*
+ * A table a continued hypercall left partly validated belongs to nobody
+ * but itself (page_type.c): its entries' references and its own general
+ * one go here, after the unpinning (so nothing takes it over again: a
+ * pin of a dying domain's table validates to the end) and before frames
+ * are freed.  Its entries hold only validated tables, never a partial
+ * one, so the order among partial tables does not matter.
+ */
+static void abandon_partial(struct domain *d, mfn_t mfn)
+{
+    struct page_info *pg = pv_frame(mfn);
+
+    if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED)
+        page_abandon_partial(pg);
+}
 
 /* Frames walked between two preemption checks. */
 #define TEARDOWN_FRAMES_PER_CHECK 4096
@@ -184,6 +200,7 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
                 }
                 switch (step) {
                 case TD_UNPIN: unpin_frame(d, mfn); break;
+                case TD_PARTIAL: abandon_partial(d, mfn); break;
                 default:       free_frame(d, mfn); break;
                 }
             }

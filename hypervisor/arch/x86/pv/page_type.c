@@ -15,6 +15,7 @@
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
 #include <mica/domain.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 #include <public/errno.h>
@@ -109,11 +110,23 @@ static bool needs_validation(u64 type)
  * asking for the type meanwhile get -XEN_EBUSY (Mica does not wait for a
  * validation on another CPU; on one CPU the only such case is a table
  * reached through itself).  Only the validating CPU then sets
- * PGT_VALIDATED or gives the type up.
+ * PGT_VALIDATED, gives the type up, or leaves the table partly validated.
+ *
+ * Partly validated (PGT_PARTIAL, L2-L4 only): a preemptible validation
+ * (pt_validation_preemptible) stopped to let the hypercall be continued.
+ * Nobody holds such a table; its type count of 1 and one general
+ * reference belong to the partial state itself.  The next request for
+ * that type takes it over with the same swap as a first reference (so the
+ * requester owns the type count, as if it had started) and goes on from
+ * the entry recorded; it then drops the partial state's general
+ * reference, unless the validation stops again and keeps it.  A request
+ * for another type fails (-XEN_EBUSY) as for any typed frame.
  */
 long get_page_type(struct page_info *pg, u64 type)
 {
     u64 x, nx, y = READ_ONCE(pg->type_info);
+    unsigned next = 0;
+    bool resume;
     long rc;
 
     do {
@@ -121,52 +134,104 @@ long get_page_type(struct page_info *pg, u64 type)
 
         x = y;
         count = x & PGT_COUNT_MASK;
+        resume = false;
         if (count) {
             if ((x & PGT_TYPE_MASK) != type)
                 return -XEN_EBUSY;
-            /* A table whose validation is under way (a loop through it). */
-            if (needs_validation(type) && !(x & PGT_VALIDATED))
-                return -XEN_EBUSY;
-            if (count == PGT_COUNT_MASK)
-                return -XEN_EBUSY;
-            nx = x + 1;
+            if (needs_validation(type) && !(x & PGT_VALIDATED)) {
+                /* A table whose validation is under way (a loop through it). */
+                if (!(x & PGT_PARTIAL))
+                    return -XEN_EBUSY;
+                /* Stopped part way: ours to go on with. */
+                nx = type | 1;
+                resume = true;
+            } else {
+                if (count == PGT_COUNT_MASK)
+                    return -XEN_EBUSY;
+                nx = x + 1;
+            }
         } else {
             /* Count 1 without the validated flag marks the validation in progress. */
             nx = type | 1;
         }
     } while ((y = cmpxchg(&pg->type_info, x, nx)) != x);
-    if (x & PGT_COUNT_MASK)
+    if (!resume && (x & PGT_COUNT_MASK))
         return 0;
 
-    /*
-     * Ours is the first reference: the type is ours to set up.  A frame
-     * that left a table type may still be walked as one by stale
-     * paging-structure caches, a lapsed writable one written through a
-     * stale TLB entry: no other type until those caches are flushed.  The
-     * flush comes only now that the swap has made new references of the
-     * old type impossible: flushing before it would miss a writable
-     * mapping another CPU made and dropped in between (Xen's XSA-401).
-     * As Xen, the CPUs flushed are the owner's dirty ones not flushed
-     * since the stamp: other domains' mappings of the frame are grant
-     * mappings, whose unmap flushes the mapper, or a privileged domain's
-     * foreign mappings, which that domain flushes itself.
-     */
-    if ((x & PGT_STAMPED) && ((x & PGT_TYPE_MASK) != type || type != PGT_WRITABLE))
-        tlbflush_before_retype(domain_by_id_any(READ_ONCE(pg->owner)),
-                               READ_ONCE(pg->tlbflush_stamp));
-    if (!needs_validation(type))
-        return 0;
-    rc = pt_validate(pg, type);
-    if (rc) {
-        __atomic_store_n(&pg->type_info, PGT_NONE, __ATOMIC_SEQ_CST);
+    if (resume) {
+        next = (unsigned)((x & PGT_PROGRESS_MASK) >> PGT_PROGRESS_SHIFT);
+    } else {
+        /*
+         * Ours is the first reference: the type is ours to set up.  A
+         * frame that left a table type may still be walked as one by
+         * stale paging-structure caches, a lapsed writable one written
+         * through a stale TLB entry: no other type until those caches are
+         * flushed.  The flush comes only now that the swap has made new
+         * references of the old type impossible: flushing before it would
+         * miss a writable mapping another CPU made and dropped in between
+         * (Xen's XSA-401).  As Xen, the CPUs flushed are the owner's dirty
+         * ones not flushed since the stamp: other domains' mappings of the
+         * frame are grant mappings, whose unmap flushes the mapper, or a
+         * privileged domain's foreign mappings, which that domain flushes
+         * itself.
+         */
+        if ((x & PGT_STAMPED) && ((x & PGT_TYPE_MASK) != type || type != PGT_WRITABLE))
+            tlbflush_before_retype(domain_by_id_any(READ_ONCE(pg->owner)),
+                                   READ_ONCE(pg->tlbflush_stamp));
+        if (!needs_validation(type))
+            return 0;
+    }
+    rc = pt_validate(pg, type, &next);
+    if (rc == HYPERCALL_CONTINUE) {
+        /*
+         * Stopped at entry `next`: the table stays partly validated, with
+         * a general reference of its own (a resumed one keeps the one it
+         * had), so it outlives every holder until it is taken over again
+         * or its domain's teardown releases it.  Our caller holds a
+         * general reference, so the count is not 0 here.
+         */
+        if (!resume)
+            __atomic_fetch_add(&pg->count_info, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&pg->type_info,
+                         type | PGT_PARTIAL | 1 | ((u64)next << PGT_PROGRESS_SHIFT),
+                         __ATOMIC_SEQ_CST);
         return rc;
     }
-    __atomic_fetch_or(&pg->type_info, PGT_VALIDATED, __ATOMIC_SEQ_CST);
-    /* A page becoming a table is dirty for log-dirty (as Xen's
-       alloc_page_type): a migration round may have sent it as plain data
-       before the guest pinned it, and its frames must go again as PFNs. */
-    pv_mark_frame_dirty(pv_frame_mfn(pg));
-    return 0;
+    if (rc) {
+        __atomic_store_n(&pg->type_info, PGT_NONE, __ATOMIC_SEQ_CST);
+    } else {
+        __atomic_fetch_or(&pg->type_info, PGT_VALIDATED, __ATOMIC_SEQ_CST);
+        /* A page becoming a table is dirty for log-dirty (as Xen's
+           alloc_page_type): a migration round may have sent it as plain
+           data before the guest pinned it, and its frames must go again
+           as PFNs. */
+        pv_mark_frame_dirty(pv_frame_mfn(pg));
+    }
+    /* The partial state's own reference; our caller still holds one. */
+    if (resume)
+        put_page(pg);
+    return rc;
+}
+
+/*
+ * Teardown: gives up a partly validated table of a dying domain (its
+ * entries' references, its own general reference).  False if the frame
+ * is not partly validated.
+ */
+bool page_abandon_partial(struct page_info *pg)
+{
+    u64 x = READ_ONCE(pg->type_info), type = x & PGT_TYPE_MASK;
+
+    if (!(x & PGT_PARTIAL))
+        return false;
+    /* Taken over as a resumption would, so nobody else goes on with it. */
+    if (cmpxchg(&pg->type_info, x, type | 1) != x)
+        return false;
+    pt_release_entries(pg, type, (unsigned)((x & PGT_PROGRESS_MASK) >> PGT_PROGRESS_SHIFT));
+    __atomic_store_n(&pg->tlbflush_stamp, tlbflush_now(), __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pg->type_info, PGT_NONE | PGT_STAMPED, __ATOMIC_SEQ_CST);
+    put_page(pg);
+    return true;
 }
 
 void put_page_type(struct page_info *pg)
@@ -179,6 +244,12 @@ void put_page_type(struct page_info *pg)
         type = x & PGT_TYPE_MASK;
         if (!(x & PGT_COUNT_MASK)) {
             pr_err("MICA BUG: mm: type count underflow on frame %#llx\n",
+                   (unsigned long long)pv_frame_mfn(pg));
+            return;
+        }
+        /* Nobody holds a partly validated table: nobody may drop it. */
+        if (x & PGT_PARTIAL) {
+            pr_err("MICA BUG: mm: type reference dropped on partly validated frame %#llx\n",
                    (unsigned long long)pv_frame_mfn(pg));
             return;
         }

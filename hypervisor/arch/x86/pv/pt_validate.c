@@ -34,7 +34,9 @@
 #include <asm/spec_ctrl.h>
 #include <mica/console.h>
 #include <mica/domain.h>
+#include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/percpu.h>
 #include <public/errno.h>
 
 extern u64 idle_l4_entry(unsigned slot);
@@ -230,6 +232,11 @@ static long lne_get(const struct domain *d, struct page_info *tab, u64 type, u64
     rc = get_page_type(pg, level_below(type));
     if (!rc)
         return 0;
+    if (rc == HYPERCALL_CONTINUE) {
+        /* The table below stopped part way; this entry holds nothing yet. */
+        put_page(pg);
+        return rc;
+    }
 
     /* A linear entry: read-only, to a table of the same level. */
     if ((e & PTE_RW) || page_type(pg) != type || !page_type_count(pg))
@@ -245,6 +252,10 @@ static long lne_get(const struct domain *d, struct page_info *tab, u64 type, u64
         put_page(pg);
         return 0;
     }
+    /* Only a validated table is a linear target: a partly validated one
+       is never taken over (and so never grown) through a linear entry. */
+    if (!(READ_ONCE(pg->type_info) & PGT_VALIDATED))
+        goto refuse;
     if (LINEAR_TARGETED(tab) || LINEAR_HELD(pg) || LINEAR_HELD(tab) == 0xffff ||
         LINEAR_TARGETED(pg) == 0xffff)
         goto refuse;
@@ -359,7 +370,8 @@ void pv_frame_describe(char *buf, size_t len, mfn_t mfn)
              (unsigned long long)mfn, (unsigned long long)pfn, pg->owner,
              pv_type_name(ti & PGT_TYPE_MASK), (unsigned long long)(ti & PGT_COUNT_MASK),
              (ti & PGT_COUNT_MASK) == 1 ? "" : "s", ti & PGT_PINNED ? ", pinned" : "",
-             page_type_is_table(ti & PGT_TYPE_MASK) && (ti & PGT_COUNT_MASK) &&
+             (ti & PGT_PARTIAL) ? ", partly validated (a continued hypercall goes on with it)"
+             : page_type_is_table(ti & PGT_TYPE_MASK) && (ti & PGT_COUNT_MASK) &&
                      !(ti & PGT_VALIDATED) ? ", being validated" : "");
 }
 
@@ -437,26 +449,65 @@ static void log_refusal(struct domain *d, const struct page_info *tab, u64 type,
             (unsigned long long)m2p_get(mfn), slot, (unsigned long long)e, why);
 }
 
-long pt_validate(struct page_info *pg, u64 type)
+/*
+ * Whether a validation on this CPU may stop part way (set by the
+ * hypercalls that can be continued at the request that asked for the
+ * type: mmu_update, mmuext_op's pins and new roots).  Everyone else
+ * validates to the end, also a table another call left partly validated.
+ */
+static DEFINE_PER_CPU(bool, validation_preemptible);
+
+bool pt_validation_preemptible(bool on)
+{
+    bool was = this_cpu(validation_preemptible);
+
+    this_cpu(validation_preemptible) = on;
+    return was;
+}
+
+/*
+ * Validates entries [*next, 512) of pg as `type` (entries before *next
+ * already hold their references: a table taken over part way).  0 when
+ * done; an error with every entry's references released; or, for
+ * L2-L4, HYPERCALL_CONTINUE with *next the first entry not yet done
+ * (the caller leaves the table partly validated).  It stops only when
+ * this CPU's validation is preemptible, a hypercall preemption check
+ * says so, and at least one entry was done in this table since it was
+ * taken, or an entry's own table below stopped (which did some work):
+ * every continuation makes progress.  The work between two checks is
+ * one entry, at most one L1 table's 512 entries below it.
+ */
+long pt_validate(struct page_info *pg, u64 type, unsigned *next)
 {
     struct domain *d = domain_by_id(pg->owner);
     mfn_t mfn = pv_frame_mfn(pg);
     u64 *t = table_va(mfn);
-    unsigned i;
+    unsigned i, start = *next;
     long rc = 0;
     u64 refused = 0;
 
-    if (d && type == PGT_SEG_DESC)
+    if (d && type == PGT_SEG_DESC && !start)
         return pv_shared_or_descriptors(d, mfn);
-    if (!d || !page_type_is_table(type))
+    /* Not a table, or Mica's own shared page (Mica writes it), or the
+       owner is dying (domain_by_id no longer finds it). */
+    if (!d || !page_type_is_table(type) || start >= 512 || (start && type == PGT_L1) ||
+        pv_frame_is_shared_info(d, mfn)) {
+        /* A table taken over part way gives back what its entries held. */
+        if (start && start < 512 && page_type_is_table(type) && type != PGT_L1)
+            pt_release_entries(pg, type, start);
         return -XEN_EINVAL;
-    if (pv_frame_is_shared_info(d, mfn))
-        return -XEN_EINVAL;             /* Mica writes it: never a table */
+    }
     if (type == PGT_L1)
         pg->spare = 0;                  /* no log-dirty record yet (asm/logdirty.h) */
-    for (i = 0; i < 512; i++) {
-        u64 e = *(volatile u64 *)&t[i], adj;    /* read once */
+    for (i = start; i < 512; i++) {
+        u64 e, adj;
 
+        if (type != PGT_L1 && i > start && this_cpu(validation_preemptible) &&
+            hypercall_preempt_check()) {
+            *next = i;
+            return HYPERCALL_CONTINUE;
+        }
+        e = *(volatile u64 *)&t[i];     /* read once */
         if (type == PGT_L4 && is_mica_l4_slot(i)) {
             /* Mica's slots; the per-domain one carries this domain's area. */
             t[i] = i == L4_SLOT(PERDOMAIN_VIRT_START) && pv_perdomain_l4e(d)
@@ -468,18 +519,29 @@ long pt_validate(struct page_info *pg, u64 type)
             rc = -XEN_EINVAL;
             break;
         }
-        if ((rc = entry_get(d, pg, type, e, &adj)))
+        if ((rc = entry_get(d, pg, type, e, &adj)) == HYPERCALL_CONTINUE) {
+            *next = i;
+            return rc;
+        }
+        if (rc)
             break;
         t[i] = adj;
     }
     if (!rc)
         return 0;
     log_refusal(d, pg, type, i, refused);
-    while (i--) {
-        if (!(type == PGT_L4 && is_mica_l4_slot(i)))
-            entry_put(pg, type, t[i]);
-    }
+    pt_release_entries(pg, type, i);
     return rc;
+}
+
+void pt_release_entries(struct page_info *pg, u64 type, unsigned n)
+{
+    u64 *t = table_va(pv_frame_mfn(pg));
+
+    while (n--) {
+        if (!(type == PGT_L4 && is_mica_l4_slot(n)))
+            entry_put(pg, type, t[n]);
+    }
 }
 
 void pt_devalidate(struct page_info *pg, u64 type)

@@ -74,9 +74,23 @@ static inline bool page_type_is_table(u64 type)
     return type == PGT_L1 || type == PGT_L2 || type == PGT_L3 || type == PGT_L4;
 }
 
-/* Validation (pt_validate.c), called by the type code above. */
-long pt_validate(struct page_info *pg, u64 type);
+/*
+ * Validation (pt_validate.c), called by the type code above.  pt_validate
+ * goes on from entry *next and may stop with HYPERCALL_CONTINUE (L2-L4,
+ * only while pt_validation_preemptible is on), *next then saying where.
+ */
+long pt_validate(struct page_info *pg, u64 type, unsigned *next);
 void pt_devalidate(struct page_info *pg, u64 type);
+/* Drops the references of entries [0, n) of a table (a partial one given up). */
+void pt_release_entries(struct page_info *pg, u64 type, unsigned n);
+/*
+ * Lets this CPU's validations stop part way (on) or not; returns the old
+ * setting.  Only callers that turn HYPERCALL_CONTINUE from
+ * get_page_type() into a continuation of the request turn it on.
+ */
+bool pt_validation_preemptible(bool on);
+/* Teardown: releases a partly validated table (false: it is not one). */
+bool page_abandon_partial(struct page_info *pg);
 /* For log lines: "untyped", "an L1 table", ... and one frame's state in words. */
 const char *pv_type_name(u64 type);
 void pv_frame_describe(char *buf, size_t len, mfn_t mfn);
