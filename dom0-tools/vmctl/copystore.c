@@ -405,6 +405,9 @@ static int nbd_connect(struct copystore *cs, struct cs_disk *d)
             continue;
         if (ioctl(fd, NBD_SET_BLKSIZE, 512UL) < 0 || ioctl(fd, NBD_SET_SIZE, (unsigned long)d->bytes) < 0 ||
             ioctl(fd, NBD_SET_TIMEOUT, (unsigned long)NBD_TIMEOUT_S) < 0 ||
+            /* Discards pass (blkback advertises them for a read-write
+               disk; a mirror leg without them would fail the guest's). */
+            ioctl(fd, NBD_SET_FLAGS, (unsigned long)(NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_TRIM)) < 0 ||
             ioctl(fd, NBD_SET_SOCK, (unsigned long)d->sock) < 0) {
             int e = errno;
             close(fd);
@@ -874,6 +877,14 @@ int cs_disk_server(const char *token, const char *target)
             } else if (write_all(1, &rp, sizeof(rp)) || write_all(1, buf, len)) {
                 return 1;
             }
+        } else if (type == NBD_CMD_TRIM) {
+            /* The range reads as zeros afterwards (the source's loop
+               device punches holes for a discard too). */
+            if (!in_range || (len && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                                               (off_t)from, (off_t)len) < 0))
+                rp.error = htobe32(in_range ? EIO : EINVAL);
+            if (write_all(1, &rp, sizeof(rp)))
+                return 1;
         } else if (type == NBD_CMD_FLUSH) {
             if (fdatasync(fd) < 0)
                 rp.error = htobe32(EIO);
