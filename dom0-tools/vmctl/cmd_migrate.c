@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "copystore.h"
 #include "defs.h"
 #include "devices.h"
 #include "exitcodes.h"
@@ -394,14 +395,15 @@ static int expect(struct mig *m, const char *want, int timeout_s)
                                               "(its messages, if any, are above)");
 }
 
-static int spawn_receiver(struct mig *m, const char *ssh, const char *token)
+static int spawn_receiver(struct mig *m, const char *ssh, const char *token,
+                          const char *extra)
 {
     int in[2], out[2];
     char *cmdline = NULL;
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
         return save_fail(&m->s, "pipe: %s", strerror(errno));
-    if (asprintf(&cmdline, "exec %s %s vmctl migrate-receive --token %s", ssh, m->dest,
-                 token) < 0)
+    if (asprintf(&cmdline, "exec %s %s vmctl migrate-receive --token %s%s", ssh, m->dest,
+                 token, extra) < 0)
         return save_fail(&m->s, "out of memory");
     m->child = fork();
     if (m->child < 0)
@@ -487,8 +489,9 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *downtime_text = NULL, *rounds_text = NULL, *ssh_text = NULL,
                *timeout_text = NULL, *dest = NULL;
-    bool offline = false, live = false;
+    bool offline = false, live = false, copy_storage = false;
     const struct cli_flag flags[] = { { .name = "live", .value = &live },
+                                      { .name = "copy-storage", .value = &copy_storage },
                                       { .name = "offline", .value = &offline },
                                       { .name = "max-downtime", .arg = &downtime_text },
                                       { .name = "max-rounds", .arg = &rounds_text },
@@ -579,7 +582,17 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         }
         token_set = true;
     }
-    if (spawn_receiver(&m, ssh, token))
+    static struct copystore cs;
+    memset(&cs, 0, sizeof(cs));
+    cs.ssh = ssh;
+    cs.dest = dest;
+    cs.token = token;
+    if (copy_storage && cs_plan(&cs, xs, domid)) {
+        cli_fail(cmd, rc, "migrating '%s' with --copy-storage: %s; nothing was done, it runs "
+                 "on here", wanted, cs.err);
+        goto out;
+    }
+    if (spawn_receiver(&m, ssh, token, copy_storage ? " --copy-storage" : ""))
         goto fail;
     {
         bool timed_out;
@@ -594,6 +607,10 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
                           timed_out ? "no answer within 60 s" : "the connection closed");
             goto fail;
         }
+    }
+    if (copy_storage && cs_announce(&cs, m.to)) {
+        save_fail(s, "%s", cs.err);
+        goto fail;
     }
 
     if (!m.live) {
@@ -651,6 +668,10 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     }
     if (expect(&m, "ok", 120))
         goto fail;
+    if (copy_storage && cs_start(&cs)) {
+        save_fail(s, "%s", cs.err);
+        goto fail;
+    }
 
     /* Round 0: every PFN.  Then rounds of what was dirtied meanwhile. */
     memset(m.dirty, 0xff, m.bm_bits / 8);
@@ -742,6 +763,12 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     for (uint64_t i = 0; i < s->nr_pfns; i++)
         nr_valid += s->p2m[i] != INVALID_MFN;
     uint64_t final_pages = count_bits(m.dirty, s->nr_pfns) + count_bits(m.deferred, s->nr_pfns);
+    /* The guest is suspended: the disks' last writes, the copies complete. */
+    if (copy_storage && cs_finish(&cs)) {
+        save_fail(s, "%s", cs.err);
+        goto fail;
+    }
+    prof_lap("disk copies finished");
     progress(&m, "last round", final_pages, rate);
     if (send_dirty(&m, true))
         goto fail;
@@ -805,6 +832,9 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
            "resumed), total %.1f s\n", wanted, dest, m.live ? "live" : "offline", m.rounds,
            m.rounds == 1 ? "" : "s", why_stop, m.pages_sent, nr_valid, final_pages,
            (t_resumed - t_suspend) * 1000, t_resumed - t_start);
+    for (size_t i = 0; i < cs.n; i++)
+        printf("Disk %s copied to %s:%s (%" PRIu64 " bytes%s)\n", cs.d[i].target, dest,
+               cs.d[i].path, cs.d[i].bytes, cs.d[i].readonly ? ", read-only: copied once" : "");
     rc = VMCTL_EXIT_OK;
     goto out;
 
@@ -814,6 +844,7 @@ fail:
     if (s->writer_open)
         ms_writer_abort(&s->w);
     s->writer_open = false;
+    cs_abort(&cs);
     end_receiver(&m, true);
     if (logging)
         mica_logdirty(s->mica, s->domid, XEN_DOMCTL_SHADOW_OP_OFF, 0, NULL, 0, NULL);
@@ -844,6 +875,7 @@ out:
     free(m.sent_type);
     free(m.sent_round);
     free(m.sent_hash);
+    cs_free(&cs);
     hv_close(s->hv);
     return rc;
 }
@@ -1080,11 +1112,16 @@ static int rename_domain(struct mica_xs *xs, uint32_t domid, const uint8_t uuid[
 
 int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
 {
-    const char *token = NULL;
-    const struct cli_flag flags[] = { { .name = "token", .arg = &token }, { .name = NULL } };
+    const char *token = NULL, *disk = NULL;
+    bool copy_storage = false;
+    const struct cli_flag flags[] = { { .name = "token", .arg = &token },
+                                      { .name = "copy-storage", .value = &copy_storage },
+                                      { .name = "disk", .arg = &disk }, { .name = NULL } };
     int status;
     if (!cli_begin(cmd, argc, argv, flags, NULL, NULL, &status))
         return status;
+    if (disk)
+        return cs_disk_server(token, disk);
     signal(SIGPIPE, SIG_IGN);
     /* Answers go on stdout; everything else on stderr. */
     int out = dup(1);
@@ -1107,6 +1144,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     struct ms_reader rd;
     struct ms_record rec;
     bool reader_open = false;
+    static struct cs_recv csr;
+    memset(&csr, 0, sizeof(csr));
     memset(&cfg, 0, sizeof(cfg));
 
     if ((rc = defs_connect(cmd, &hv)) != VMCTL_EXIT_OK) {
@@ -1121,6 +1160,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     if (write_line(out, HELLO))
+        goto undo;
+    if (copy_storage && cs_recv_lines(&csr, 0, r->err, sizeof(r->err)))
         goto undo;
     if (ms_reader_open(&rd, 0, r->file, MS_READ_REQUIRE_CHECKSUMS | MS_READ_STOP_AT_END)) {
         rfail(r, "%s", ms_reader_error(&rd));
@@ -1204,6 +1245,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
             snprintf(origin, sizeof(origin), "the definition of %s (migrating)", r->name);
             struct devices_origin where = { .file = origin, .skip_domain = temp_name,
                                             .skip_domid = leaving };
+            if (csr.n && cs_recv_create(&csr, &cfg, token, r->err, sizeof(r->err)))
+                goto undo;
             if (devices_check(xs, &cfg, &where)) {
                 rfail(r, "the domain's disks or interfaces cannot be attached on this host "
                       "(see the destination's messages)");
@@ -1340,6 +1383,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                  (unsigned long long)info.tot_pages, (unsigned long long)r->nr_present);
     fprintf(stderr, "vmctl migrate-receive: domain '%s' runs here as domain %u (%llu pages)\n",
             cfg.name, r->domid, e ? 0ULL : (unsigned long long)info.tot_pages);
+    cs_recv_done(&csr);
     rc = VMCTL_EXIT_OK;
     goto out;
 
@@ -1359,6 +1403,7 @@ undo:
         xs_nodes_remove(xs, r->domid);
     if (created)
         mica_domain_destroy(r->mica, r->domid);
+    cs_recv_undo(&csr);
 out:
     if (out >= 0)
         close(out);

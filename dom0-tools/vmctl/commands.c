@@ -337,8 +337,8 @@ const struct vmctl_command vmctl_commands[] = {
       "Exit status: 0 cloned, 1 failed (nothing changed), 4 no such domain,\n"
       "6 NEW exists.\n",
       cmd_clone },
-    { "migrate", "[--live|--offline] [--max-downtime MS] [--max-rounds N] [--ssh-command CMD] "
-      "[--timeout SECONDS] NAME DESTINATION", "Move a running domain to another Mica host",
+    { "migrate", "[--live|--offline] [--copy-storage] [--max-downtime MS] [--max-rounds N] "
+      "[--ssh-command CMD] [--timeout SECONDS] NAME DESTINATION", "Move a running domain to another Mica host",
       "Runs 'ssh DESTINATION vmctl migrate-receive' (as 'xl migrate' does) and\n"
       "sends the domain over it in the stream 'vmctl save' writes.  --live (the\n"
       "default): log-dirty on, every page sent while the guest runs, then rounds\n"
@@ -352,12 +352,20 @@ const struct vmctl_command vmctl_commands[] = {
       "resumed it leaves the guest running here and nothing on the destination.\n"
       "On a terminal: round, pages left and dirty rate.  The summary line gives\n"
       "the downtime (suspend to resumed, the toolstack's view).\n"
+      "  --copy-storage     also copy every disk image file to the same path on\n"
+      "                     DESTINATION (created there; it must not exist and\n"
+      "                     must fit): read-write images through a dm-mirror whose\n"
+      "                     second leg is the destination's copy, over ssh, while\n"
+      "                     the guest runs; read-only images once.  Block-device\n"
+      "                     and qcow2 disks are refused (shared storage instead).\n"
+      "                     On failure the destination's copies are removed.\n"
       "  --ssh-command CMD  run CMD instead of 'ssh -o BatchMode=yes' (through sh)\n"
       "  --timeout S        how long the guest may take to suspend (default 120)\n"
       NAME_ARG NEEDS_HV "Exit status: 0 migrated, 1 failed (the domain runs on here), 4 no\n"
       "such running domain.\n",
       cmd_migrate },
-    { "migrate-receive", "[--token T]", "The receiving side of 'vmctl migrate'",
+    { "migrate-receive", "[--token T] [--copy-storage] [--disk TARGET]",
+      "The receiving side of 'vmctl migrate'",
       "Reads a migration stream on standard input and answers on standard\n"
       "output; 'vmctl migrate' runs it on the destination through ssh.  Not\n"
       "meant to be run by hand.\n"

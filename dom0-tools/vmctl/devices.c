@@ -1,11 +1,13 @@
 /* PV disks and network interfaces of a domain (see devices.h, docs/devices.md). */
 #include "devices.h"
+#include "dmdev.h"
 #include "nbd.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <linux/fs.h>
 #include <linux/loop.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -257,11 +259,16 @@ static bool loop_bound(const char *dev)
 
 /* Unbinds a loop device vmctl bound; one the back-end still holds is
    unbound by the kernel when it lets go (LOOP_CLR_FD then only marks it),
-   which is waited for. */
+   which is waited for.  The dm-linear device over it (a read-write image,
+   dm_over_loop) goes first: removed now, or when blkback closes it. */
 static int loop_release(const char *dev)
 {
     if (strncmp(dev, "/dev/loop", 9) != 0)
         return -EINVAL;
+    char dmname[64];
+    dm_name_for_loop(dev, dmname);
+    if (dm_available())
+        dm_remove(dmname);
     int fd = open(dev, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
@@ -272,6 +279,41 @@ static int loop_release(const char *dev)
     if (rc == 0 && loop_bound(dev))
         rc = -EBUSY;
     return rc;
+}
+
+/* A read-write image's loop device is served through a dm-linear device
+   "mica-loopN" over it (dmdev.h), so that vmctl migrate --copy-storage can
+   switch the table to a mirror while the guest runs (docs/migration.md).
+   Without device-mapper in dom0 the loop device is served as it is (and
+   --copy-storage says so).  0 with *rdev and path, or -errno. */
+static int dm_over_loop(const char *loopdev, dev_t loop_rdev, dev_t *rdev, char path[32],
+                        char *err, size_t errlen)
+{
+    if (!dm_available())
+        return 0;
+    int fd = open(loopdev, O_RDONLY | O_CLOEXEC);
+    uint64_t bytes = 0;
+    if (fd < 0 || ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return devices_failf(err, errlen, -e, "reading the size of %s failed: %s", loopdev,
+                             strerror(e));
+    }
+    close(fd);
+    if (bytes < 512)
+        return 0;       /* nothing to map; blkback serves the empty loop device */
+    char name[64], params[64], why[300];
+    dm_name_for_loop(loopdev, name);
+    dm_remove(name);    /* a stale one from a vmctl that died mid-way */
+    snprintf(params, sizeof(params), "%u:%u 0", major(loop_rdev), minor(loop_rdev));
+    dev_t d;
+    int rc = dm_create(name, bytes / 512, "linear", params, &d, why, sizeof(why));
+    if (rc)
+        return devices_failf(err, errlen, rc, "%s", why);
+    *rdev = d;
+    snprintf(path, 32, "/dev/dm-%u", minor(d));
+    return 0;
 }
 
 /* A loop device, or an nbd device serving a qcow2 image (nbd.c). */
@@ -517,6 +559,7 @@ int devices_check(struct mica_xs *xs, const struct domain_config *cfg,
 struct vbd_prep {
     long devid;
     char node[32];      /* loop or nbd device vmctl bound, "" for a block device */
+    char path[32];      /* what blkback opens when it is not node: the dm device */
     dev_t rdev;
 };
 
@@ -537,7 +580,15 @@ static int vbd_prepare(const struct domcfg_disk *d, struct vbd_prep *p, char *er
         p->rdev = st.st_rdev;
         return 0;
     }
-    return loop_attach(d->source, d->readonly || d->cdrom, p->node, &p->rdev, err, errlen);
+    bool ro = d->readonly || d->cdrom;
+    int rc = loop_attach(d->source, ro, p->node, &p->rdev, err, errlen);
+    if (rc || ro)
+        return rc;
+    if ((rc = dm_over_loop(p->node, p->rdev, &p->rdev, p->path, err, errlen))) {
+        loop_release(p->node);
+        p->node[0] = 0;
+    }
+    return rc;
 }
 
 static void vbd_write(struct writer *w, uint32_t domid, const struct domcfg_disk *d,
@@ -581,7 +632,7 @@ static void vbd_write(struct writer *w, uint32_t domid, const struct domcfg_disk
        minor in hex) once it appears. */
     snprintf(buf, sizeof(buf), "%x:%x", major(p->rdev), minor(p->rdev));
     put(w, be, "physical-device", buf);
-    put(w, be, "physical-device-path", p->node[0] ? p->node : d->source);
+    put(w, be, "physical-device-path", p->path[0] ? p->path : p->node[0] ? p->node : d->source);
     if (p->node[0])
         put(w, be, "node", p->node);
     put(w, be, "hotplug-status", "connected");

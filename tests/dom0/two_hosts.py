@@ -39,12 +39,13 @@ ADDRS = {"a": ("mica-a", "10.99.0.1"), "b": ("mica-b", "10.99.0.3")}
 
 # Two-host migration: the checks of migrate2-checks, on A's console.
 CHECKS_MIGRATE2 = ["daemon-xenstored", "daemon-micaconsoled", "m2-host-a", "m2-ssh", "m2-nbd",
-                   "m2-start", "m2-unreachable", "m2-no-memory",
+                   "m2-start", "m2-unreachable", "m2-copy-blockdev", "m2-no-memory",
                    "m2-migrate-ab", "m2-pages-ab", "m2-stream-ab", "m2-vif-ab",
                    "m2-migrate-ba", "m2-pages-ba", "m2-stream-ba", "m2-vif-ba",
                    "m2-disk", "m2-evacuate-paused", "m2-evacuate-refused",
                    "m2-migrate-evacuate", "m2-pages-evacuate", "m2-stream-evacuate",
-                   "m2-vif-evacuate", "m2-counts", "m2-memory-a", "m2-memory-b"]
+                   "m2-vif-evacuate", "m2-counts", "m2-memory-a", "m2-memory-b",
+                   "m2-copy-exists", "m2-copy-storage", "m2-copy-disk"]
 
 
 def ssh_keygen():
