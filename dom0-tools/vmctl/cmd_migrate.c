@@ -400,8 +400,12 @@ static int spawn_receiver(struct mig *m, const char *ssh, const char *token)
     char *cmdline = NULL;
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
         return save_fail(&m->s, "pipe: %s", strerror(errno));
-    if (asprintf(&cmdline, "exec %s %s vmctl migrate-receive --token %s", ssh, m->dest,
-                 token) < 0)
+    /* MICA_VMCTL_PROFILE goes along, so that the receiver prints its
+       phases too (through ssh's stderr). */
+    const char *prof_env = getenv("MICA_VMCTL_PROFILE");
+    bool prof_on = prof_env && *prof_env && strcmp(prof_env, "0") != 0;
+    if (asprintf(&cmdline, "exec %s %s %svmctl migrate-receive --token %s", ssh, m->dest,
+                 prof_on ? "MICA_VMCTL_PROFILE=1 " : "", token) < 0)
         return save_fail(&m->s, "out of memory");
     m->child = fork();
     if (m->child < 0)
@@ -1236,6 +1240,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
             if (write_line(out, "ok"))
                 goto undo;
             answered_ok = true;
+            prof_begin();
         } else if (rec.type == MS_REC_PAGE_DATA) {
             if (!created) {
                 rfail(r, "page data before the domain's definition");
@@ -1253,6 +1258,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     }
     ms_reader_close(&rd);
     reader_open = false;
+    prof_lap("stream until END");
     if (!created || restore_complete(r))
         goto undo;
 
@@ -1264,15 +1270,18 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     }
     if (write_tables(&v) || rewrite_p2m(r))
         goto undo;
+    prof_lap("tables+p2m written");
     if (pin_tables(r)) {
         explain_tables(&v);
         goto undo;
     }
+    prof_lap("pin");
     if (to_mfn(r, r->ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
         fix_start_info(r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
                        (uint32_t)console_port, &store_mfn, &console_mfn) ||
         set_vcpus(r, &si_mfn))
         goto undo;
+    prof_lap("start_info+vcpus");
     struct xs_domain_facts facts = { .domid = r->domid, .store_mfn = store_mfn,
                                      .console_mfn = console_mfn,
                                      .store_port = (uint32_t)store_port,
@@ -1289,9 +1298,11 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     introduced = true;
     if (write_guest_nodes(r, xs))
         goto undo;
+    prof_lap("xenstore+introduce");
     devices = true;
     if ((e = devices_attach_all(xs, r->domid, &cfg, r->err, sizeof(r->err))))
         goto undo;
+    prof_lap("devices");
     if ((cfg.sched_weight || cfg.sched_cap) &&
         (e = mica_domain_sched_set(r->mica, r->domid, (uint16_t)cfg.sched_weight,
                                    cfg.sched_cap ? (uint16_t)cfg.sched_cap
@@ -1301,6 +1312,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     }
     if (write_line(out, "built"))
         goto undo;
+    prof_lap("sched, built");
     {
         char line[64];
         bool timed_out;
@@ -1314,6 +1326,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     write_line(out, "resumed");
+    prof_lap("wait for go, unpause");
+    prof_end("vmctl migrate-receive (from ok)");
     {
         /* The source is destroyed now; a temporary name becomes the real one. */
         char line[64];
