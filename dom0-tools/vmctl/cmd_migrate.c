@@ -405,7 +405,7 @@ static int spawn_receiver(struct mig *m, const char *ssh, const char *token)
     const char *prof_env = getenv("MICA_VMCTL_PROFILE");
     bool prof_on = prof_env && *prof_env && strcmp(prof_env, "0") != 0;
     if (asprintf(&cmdline, "exec %s %s %svmctl migrate-receive --token %s", ssh, m->dest,
-                 prof_on ? "MICA_VMCTL_PROFILE=1 " : "", token) < 0)
+                 prof_on ? "env MICA_VMCTL_PROFILE=1 " : "", token) < 0)
         return save_fail(&m->s, "out of memory");
     m->child = fork();
     if (m->child < 0)
@@ -683,11 +683,17 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         rate = t2 - t0 > 0.001 ? (double)nd / (t2 - t0) : 0;
         last_dirty = nd;
         /* Stop when the rest fits the allowed downtime at the measured
-           speed, when it stops shrinking, or at the round limit. */
+           speed, when it stops shrinking, or at the round limit.  A rest
+           that fits but is still above libxc's 50 pages goes round once
+           more while the rounds at least halve it: a round of a few
+           hundred pages costs the guest nothing, while in the last round
+           each page is downtime (an idle guest: round 0's leftovers,
+           about 200 pages here, were half of the last round). */
         double est_ms = bw > 0 ? (double)nd / bw * 1000 : 1e9;
+        bool halving = prev_dirty == UINT64_MAX ? nd * 2 < nr_valid : nd * 2 < prev_dirty;
         not_shrinking = nd * 10 >= prev_dirty * 9 ? not_shrinking + 1 : 0;
         prev_dirty = nd;
-        if (est_ms <= (double)max_downtime) {
+        if (est_ms <= (double)max_downtime && (nd <= 50 || !halving)) {
             why_stop = "the rest fits --max-downtime";
             m.rounds++;
             break;
@@ -731,6 +737,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
             free(fin);
             goto fail;
         }
+        prof_lap("final CLEAN");
         for (uint64_t i = 0; i < m.bm_bits / 8; i++)
             m.dirty[i] |= fin[i];
         free(fin);
@@ -738,7 +745,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info") ||
             reread_p2m(&m, shinfo))
             goto fail;
-        prof_lap("final CLEAN+p2m");
+        prof_lap("shared_info+p2m again");
     } else {
         /* Offline: everything once, the guest suspended. */
     }
@@ -1057,6 +1064,23 @@ static int write_tables(struct recv *v)
     return 0;
 }
 
+/* The new domain's home, dom0's and readable by the guest, before its
+   device directories: nodes made under it inherit that (xs_nodes_write
+   writes it again later with the rest). */
+static int write_home(struct restore *r, struct mica_xs *xs)
+{
+    char home[48], ro[16];
+    const char *perm[2] = { "n0", ro };
+    snprintf(home, sizeof(home), "/local/domain/%u", r->domid);
+    snprintf(ro, sizeof(ro), "r%u", r->domid);
+    int e = mica_xs_write(xs, 0, home, "");
+    if (!e)
+        e = mica_xs_set_perms(xs, 0, home, perm, 2);
+    if (e)
+        return rfail(r, "writing %s failed: %s", home, strerror(-e));
+    return 0;
+}
+
 /* Is the running domain `d` the one leaving this very host with `token`? */
 static bool leaving_here(struct mica_xs *xs, uint32_t domid, const char *token)
 {
@@ -1222,6 +1246,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                     goto undo;
                 }
             }
+            prof_begin();
             if ((e = mica_domain_create(r->mica, cfg.vcpus_max ? cfg.vcpus_max : 1, r->uuid,
                                         &r->domid))) {
                 rfail(r, "creating the domain failed: %s", strerror(-e));
@@ -1237,10 +1262,34 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                 rfail(r, "opening the console and xenstore event channels failed");
                 goto undo;
             }
+            /*
+             * The disks and interfaces now, before the first page, not
+             * after the last record: the back-ends reach InitWait and the
+             * vifs join their bridges while the guest still runs on the
+             * source, so none of it is in the downtime (libxl attaches
+             * them only after the stream, xl's downtime includes it).
+             * The guest's front-ends find them waiting when its xenbus
+             * resumes, as at a first boot.  The home goes first so that
+             * device/ under it inherits "n0 rN" (the guest must read it).
+             * A failure here is an answer before any page is sent.
+             */
+            nodes = true;
+            if (write_home(r, xs))
+                goto undo;
+            devices = true;
+            if ((e = devices_attach_all(xs, r->domid, &cfg, r->err, sizeof(r->err))))
+                goto undo;
+            if ((cfg.sched_weight || cfg.sched_cap) &&
+                (e = mica_domain_sched_set(r->mica, r->domid, (uint16_t)cfg.sched_weight,
+                                           cfg.sched_cap ? (uint16_t)cfg.sched_cap
+                                                         : MICA_SCHED_CAP_KEEP))) {
+                rfail(r, "setting the scheduler weight/cap failed: %s", strerror(-e));
+                goto undo;
+            }
+            prof_lap("create, devices (before the pages)");
             if (write_line(out, "ok"))
                 goto undo;
             answered_ok = true;
-            prof_begin();
         } else if (rec.type == MS_REC_PAGE_DATA) {
             if (!created) {
                 rfail(r, "page data before the domain's definition");
@@ -1288,7 +1337,6 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                                      .console_port = (uint32_t)console_port };
     memcpy(facts.uuid, r->uuid, 16);
     memcpy(cfg.uuid, r->uuid, 16);
-    nodes = true;
     if (xs_nodes_write(xs, &cfg, &facts, r->err, sizeof(r->err)))
         goto undo;
     if ((e = mica_xs_introduce(xs, r->domid, store_mfn, (uint32_t)store_port))) {
@@ -1299,20 +1347,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     if (write_guest_nodes(r, xs))
         goto undo;
     prof_lap("xenstore+introduce");
-    devices = true;
-    if ((e = devices_attach_all(xs, r->domid, &cfg, r->err, sizeof(r->err))))
-        goto undo;
-    prof_lap("devices");
-    if ((cfg.sched_weight || cfg.sched_cap) &&
-        (e = mica_domain_sched_set(r->mica, r->domid, (uint16_t)cfg.sched_weight,
-                                   cfg.sched_cap ? (uint16_t)cfg.sched_cap
-                                                 : MICA_SCHED_CAP_KEEP))) {
-        rfail(r, "setting the scheduler weight/cap failed: %s", strerror(-e));
-        goto undo;
-    }
     if (write_line(out, "built"))
         goto undo;
-    prof_lap("sched, built");
     {
         char line[64];
         bool timed_out;
