@@ -1339,14 +1339,16 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     memcpy(cfg.uuid, r->uuid, 16);
     if (xs_nodes_write(xs, &cfg, &facts, r->err, sizeof(r->err)))
         goto undo;
+    prof_lap("xenstore nodes");
     if ((e = mica_xs_introduce(xs, r->domid, store_mfn, (uint32_t)store_port))) {
         rfail(r, "xenstored refused to introduce domain %u: %s", r->domid, strerror(-e));
         goto undo;
     }
     introduced = true;
+    prof_lap("introduce");
     if (write_guest_nodes(r, xs))
         goto undo;
-    prof_lap("xenstore+introduce");
+    prof_lap("guest's nodes");
     if (write_line(out, "built"))
         goto undo;
     {
