@@ -1045,40 +1045,41 @@ out:
 static int write_tables(struct recv *v)
 {
     struct restore *r = &v->r;
-    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
-        if (!v->pt[pfn])
-            continue;
-        uint64_t page[512], mfn = r->p2m[pfn];
-        int rc;
-        memcpy(page, v->pt[pfn], PAGE);
-        if (ms_pt_uncanonicalise(page, v->pt_level[pfn], r->p2m, r->nr_pfns, r->err,
-                                 sizeof(r->err)))
-            return -1;
-        uint8_t *m = mica_map_foreign(r->mica, r->domid, &mfn, 1, NULL, &rc);
-        if (!m)
-            return rfail(r, "mapping the page table at PFN %" PRIu64 " failed: %s", pfn,
-                         strerror(-rc));
-        memcpy(m, page, PAGE);
-        mica_unmap_foreign(m, 1);
+    /* In batches: one foreign mapping for up to 64 tables, not one each. */
+    enum { TB = 64 };
+    uint64_t mfns[TB];
+    uint64_t *pages = malloc((size_t)TB * PAGE);
+    int rc = -1;
+    if (!pages)
+        return rfail(r, "out of memory for page tables");
+    for (uint64_t pfn = 0; pfn < r->nr_pfns;) {
+        unsigned n = 0;
+        for (; pfn < r->nr_pfns && n < TB; pfn++) {
+            if (!v->pt[pfn])
+                continue;
+            uint64_t *page = pages + (size_t)n * 512;
+            memcpy(page, v->pt[pfn], PAGE);
+            if (ms_pt_uncanonicalise(page, v->pt_level[pfn], r->p2m, r->nr_pfns, r->err,
+                                     sizeof(r->err)))
+                goto out;
+            mfns[n++] = r->p2m[pfn];
+        }
+        if (!n)
+            break;
+        int e;
+        uint8_t *m = mica_map_foreign(r->mica, r->domid, mfns, n, NULL, &e);
+        if (!m) {
+            rfail(r, "mapping %u page tables (up to PFN %" PRIu64 ") failed: %s", n, pfn - 1,
+                  strerror(-e));
+            goto out;
+        }
+        memcpy(m, pages, (size_t)n * PAGE);
+        mica_unmap_foreign(m, n);
     }
-    return 0;
-}
-
-/* The new domain's home, dom0's and readable by the guest, before its
-   device directories: nodes made under it inherit that (xs_nodes_write
-   writes it again later with the rest). */
-static int write_home(struct restore *r, struct mica_xs *xs)
-{
-    char home[48], ro[16];
-    const char *perm[2] = { "n0", ro };
-    snprintf(home, sizeof(home), "/local/domain/%u", r->domid);
-    snprintf(ro, sizeof(ro), "r%u", r->domid);
-    int e = mica_xs_write(xs, 0, home, "");
-    if (!e)
-        e = mica_xs_set_perms(xs, 0, home, perm, 2);
-    if (e)
-        return rfail(r, "writing %s failed: %s", home, strerror(-e));
-    return 0;
+    rc = 0;
+out:
+    free(pages);
+    return rc;
 }
 
 /* Is the running domain `d` the one leaving this very host with `token`? */
@@ -1269,13 +1270,22 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
              * source, so none of it is in the downtime (libxl attaches
              * them only after the stream, xl's downtime includes it).
              * The guest's front-ends find them waiting when its xenbus
-             * resumes, as at a first boot.  The home goes first so that
-             * device/ under it inherits "n0 rN" (the guest must read it).
-             * A failure here is an answer before any page is sent.
+             * resumes, as at a first boot.  The domain's own nodes go
+             * first, as for 'vmctl start' (device/ is the guest's), all
+             * but the store and console ring frames, known only from
+             * start_info at the end.  A failure here is an answer before
+             * any page is sent.
              */
-            nodes = true;
-            if (write_home(r, xs))
-                goto undo;
+            {
+                struct xs_domain_facts early = { .domid = r->domid,
+                                                 .store_port = (uint32_t)store_port,
+                                                 .console_port = (uint32_t)console_port };
+                memcpy(early.uuid, r->uuid, 16);
+                memcpy(cfg.uuid, r->uuid, 16);
+                nodes = true;
+                if (xs_nodes_write(xs, &cfg, &early, r->err, sizeof(r->err)))
+                    goto undo;
+            }
             devices = true;
             if ((e = devices_attach_all(xs, r->domid, &cfg, r->err, sizeof(r->err))))
                 goto undo;
@@ -1336,10 +1346,9 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                                      .store_port = (uint32_t)store_port,
                                      .console_port = (uint32_t)console_port };
     memcpy(facts.uuid, r->uuid, 16);
-    memcpy(cfg.uuid, r->uuid, 16);
-    if (xs_nodes_write(xs, &cfg, &facts, r->err, sizeof(r->err)))
+    if (xs_nodes_write_rings(xs, &facts, r->err, sizeof(r->err)))
         goto undo;
-    prof_lap("xenstore nodes");
+    prof_lap("ring-ref nodes");
     if ((e = mica_xs_introduce(xs, r->domid, store_mfn, (uint32_t)store_port))) {
         rfail(r, "xenstored refused to introduce domain %u: %s", r->domid, strerror(-e));
         goto undo;
