@@ -402,8 +402,12 @@ static int spawn_receiver(struct mig *m, const char *ssh, const char *token,
     char *cmdline = NULL;
     if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
         return save_fail(&m->s, "pipe: %s", strerror(errno));
-    if (asprintf(&cmdline, "exec %s %s vmctl migrate-receive --token %s%s", ssh, m->dest,
-                 token, extra) < 0)
+    /* MICA_VMCTL_PROFILE goes along, so that the receiver prints its
+       phases too (through ssh's stderr). */
+    const char *prof_env = getenv("MICA_VMCTL_PROFILE");
+    bool prof_on = prof_env && *prof_env && strcmp(prof_env, "0") != 0;
+    if (asprintf(&cmdline, "exec %s %s %svmctl migrate-receive --token %s%s", ssh, m->dest,
+                 prof_on ? "env MICA_VMCTL_PROFILE=1 " : "", token, extra) < 0)
         return save_fail(&m->s, "out of memory");
     m->child = fork();
     if (m->child < 0)
@@ -700,11 +704,17 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         rate = t2 - t0 > 0.001 ? (double)nd / (t2 - t0) : 0;
         last_dirty = nd;
         /* Stop when the rest fits the allowed downtime at the measured
-           speed, when it stops shrinking, or at the round limit. */
+           speed, when it stops shrinking, or at the round limit.  A rest
+           that fits but is still above libxc's 50 pages goes round once
+           more while the rounds at least halve it: a round of a few
+           hundred pages costs the guest nothing, while in the last round
+           each page is downtime (an idle guest: round 0's leftovers,
+           about 200 pages here, were half of the last round). */
         double est_ms = bw > 0 ? (double)nd / bw * 1000 : 1e9;
+        bool halving = prev_dirty == UINT64_MAX ? nd * 2 < nr_valid : nd * 2 < prev_dirty;
         not_shrinking = nd * 10 >= prev_dirty * 9 ? not_shrinking + 1 : 0;
         prev_dirty = nd;
-        if (est_ms <= (double)max_downtime) {
+        if (est_ms <= (double)max_downtime && (nd <= 50 || !halving)) {
             why_stop = "the rest fits --max-downtime";
             m.rounds++;
             break;
@@ -748,6 +758,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
             free(fin);
             goto fail;
         }
+        prof_lap("final CLEAN");
         for (uint64_t i = 0; i < m.bm_bits / 8; i++)
             m.dirty[i] |= fin[i];
         free(fin);
@@ -755,7 +766,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info") ||
             reread_p2m(&m, shinfo))
             goto fail;
-        prof_lap("final CLEAN+p2m");
+        prof_lap("shared_info+p2m again");
     } else {
         /* Offline: everything once, the guest suspended. */
     }
@@ -1066,23 +1077,41 @@ out:
 static int write_tables(struct recv *v)
 {
     struct restore *r = &v->r;
-    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
-        if (!v->pt[pfn])
-            continue;
-        uint64_t page[512], mfn = r->p2m[pfn];
-        int rc;
-        memcpy(page, v->pt[pfn], PAGE);
-        if (ms_pt_uncanonicalise(page, v->pt_level[pfn], r->p2m, r->nr_pfns, r->err,
-                                 sizeof(r->err)))
-            return -1;
-        uint8_t *m = mica_map_foreign(r->mica, r->domid, &mfn, 1, NULL, &rc);
-        if (!m)
-            return rfail(r, "mapping the page table at PFN %" PRIu64 " failed: %s", pfn,
-                         strerror(-rc));
-        memcpy(m, page, PAGE);
-        mica_unmap_foreign(m, 1);
+    /* In batches: one foreign mapping for up to 64 tables, not one each. */
+    enum { TB = 64 };
+    uint64_t mfns[TB];
+    uint64_t *pages = malloc((size_t)TB * PAGE);
+    int rc = -1;
+    if (!pages)
+        return rfail(r, "out of memory for page tables");
+    for (uint64_t pfn = 0; pfn < r->nr_pfns;) {
+        unsigned n = 0;
+        for (; pfn < r->nr_pfns && n < TB; pfn++) {
+            if (!v->pt[pfn])
+                continue;
+            uint64_t *page = pages + (size_t)n * 512;
+            memcpy(page, v->pt[pfn], PAGE);
+            if (ms_pt_uncanonicalise(page, v->pt_level[pfn], r->p2m, r->nr_pfns, r->err,
+                                     sizeof(r->err)))
+                goto out;
+            mfns[n++] = r->p2m[pfn];
+        }
+        if (!n)
+            break;
+        int e;
+        uint8_t *m = mica_map_foreign(r->mica, r->domid, mfns, n, NULL, &e);
+        if (!m) {
+            rfail(r, "mapping %u page tables (up to PFN %" PRIu64 ") failed: %s", n, pfn - 1,
+                  strerror(-e));
+            goto out;
+        }
+        memcpy(m, pages, (size_t)n * PAGE);
+        mica_unmap_foreign(m, n);
     }
-    return 0;
+    rc = 0;
+out:
+    free(pages);
+    return rc;
 }
 
 /* Is the running domain `d` the one leaving this very host with `token`? */
@@ -1261,6 +1290,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                     goto undo;
                 }
             }
+            prof_begin();
             if ((e = hv_create_domain_for(r->mica, &cfg, r->uuid, &r->domid))) {
                 rfail(r, "creating the domain failed: %s", strerror(-e));
                 goto undo;
@@ -1275,6 +1305,40 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
                 rfail(r, "opening the console and xenstore event channels failed");
                 goto undo;
             }
+            /*
+             * The disks and interfaces now, before the first page, not
+             * after the last record: the back-ends reach InitWait and the
+             * vifs join their bridges while the guest still runs on the
+             * source, so none of it is in the downtime (libxl attaches
+             * them only after the stream, xl's downtime includes it).
+             * The guest's front-ends find them waiting when its xenbus
+             * resumes, as at a first boot.  The domain's own nodes go
+             * first, as for 'vmctl start' (device/ is the guest's), all
+             * but the store and console ring frames, known only from
+             * start_info at the end.  A failure here is an answer before
+             * any page is sent.
+             */
+            {
+                struct xs_domain_facts early = { .domid = r->domid,
+                                                 .store_port = (uint32_t)store_port,
+                                                 .console_port = (uint32_t)console_port };
+                memcpy(early.uuid, r->uuid, 16);
+                memcpy(cfg.uuid, r->uuid, 16);
+                nodes = true;
+                if (xs_nodes_write(xs, &cfg, &early, r->err, sizeof(r->err)))
+                    goto undo;
+            }
+            devices = true;
+            if ((e = devices_attach_all(xs, r->domid, &cfg, r->err, sizeof(r->err))))
+                goto undo;
+            if ((cfg.sched_weight || cfg.sched_cap) &&
+                (e = mica_domain_sched_set(r->mica, r->domid, (uint16_t)cfg.sched_weight,
+                                           cfg.sched_cap ? (uint16_t)cfg.sched_cap
+                                                         : MICA_SCHED_CAP_KEEP))) {
+                rfail(r, "setting the scheduler weight/cap failed: %s", strerror(-e));
+                goto undo;
+            }
+            prof_lap("create, devices (before the pages)");
             if (write_line(out, "ok"))
                 goto undo;
             answered_ok = true;
@@ -1295,6 +1359,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     }
     ms_reader_close(&rd);
     reader_open = false;
+    prof_lap("stream until END");
     if (!created || restore_complete(r))
         goto undo;
 
@@ -1306,41 +1371,35 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     }
     if (write_tables(&v) || rewrite_p2m(r))
         goto undo;
+    prof_lap("tables+p2m written");
     if (pin_tables(r)) {
         explain_tables(&v);
         goto undo;
     }
+    prof_lap("pin");
     if (to_mfn(r, r->ctx[0].user_regs.rdx, &si_mfn, "start_info (vCPU 0's rdx)") ||
         fix_start_info(r, si_mfn, info.shared_info_frame, (uint32_t)store_port,
                        (uint32_t)console_port, &store_mfn, &console_mfn) ||
         set_vcpus(r, &si_mfn))
         goto undo;
+    prof_lap("start_info+vcpus");
     struct xs_domain_facts facts = { .domid = r->domid, .store_mfn = store_mfn,
                                      .console_mfn = console_mfn,
                                      .store_port = (uint32_t)store_port,
                                      .console_port = (uint32_t)console_port };
     memcpy(facts.uuid, r->uuid, 16);
-    memcpy(cfg.uuid, r->uuid, 16);
-    nodes = true;
-    if (xs_nodes_write(xs, &cfg, &facts, r->err, sizeof(r->err)))
+    if (xs_nodes_write_rings(xs, &facts, r->err, sizeof(r->err)))
         goto undo;
+    prof_lap("ring-ref nodes");
     if ((e = mica_xs_introduce(xs, r->domid, store_mfn, (uint32_t)store_port))) {
         rfail(r, "xenstored refused to introduce domain %u: %s", r->domid, strerror(-e));
         goto undo;
     }
     introduced = true;
+    prof_lap("introduce");
     if (write_guest_nodes(r, xs))
         goto undo;
-    devices = true;
-    if ((e = devices_attach_all(xs, r->domid, &cfg, r->err, sizeof(r->err))))
-        goto undo;
-    if ((cfg.sched_weight || cfg.sched_cap) &&
-        (e = mica_domain_sched_set(r->mica, r->domid, (uint16_t)cfg.sched_weight,
-                                   cfg.sched_cap ? (uint16_t)cfg.sched_cap
-                                                 : MICA_SCHED_CAP_KEEP))) {
-        rfail(r, "setting the scheduler weight/cap failed: %s", strerror(-e));
-        goto undo;
-    }
+    prof_lap("guest's nodes");
     if (write_line(out, "built"))
         goto undo;
     {
@@ -1356,6 +1415,8 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     write_line(out, "resumed");
+    prof_lap("wait for go, unpause");
+    prof_end("vmctl migrate-receive (from ok)");
     {
         /* The source is destroyed now; a temporary name becomes the real one. */
         char line[64];

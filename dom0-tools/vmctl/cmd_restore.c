@@ -578,7 +578,9 @@ int write_guest_nodes(struct restore *r, struct mica_xs *xs)
             continue;
         snprintf(path, sizeof(path), "/local/domain/%u/%s", r->domid, k);
         int rc = mica_xs_write(xs, 0, path, v);
-        if (!rc)
+        /* Under a directory the guest owns already, the node inherits
+           that (one xenstore round trip less per node). */
+        if (!rc && !xs_nodes_guest_owned(k))
             rc = mica_xs_set_perms(xs, 0, path, perm, 1);
         if (rc)
             return rfail(r, "writing the guest's node %s failed: %s", path, strerror(-rc));

@@ -66,10 +66,19 @@ static inline void prof_end(const char *what)
     if (!prof.on)
         return;
     prof_lap("rest");
-    fprintf(stderr, "%s: profile: total %.3f s:", what, prof.last - prof.start);
-    for (int i = 0; i < prof.n; i++)
-        fprintf(stderr, " %s %.3f s (%lu)%s", prof.name[i], prof.sec[i], prof.count[i],
-                i + 1 < prof.n ? "," : "\n");
+    /* One write: another process's profile (a migration's receiver,
+       through ssh) may share the terminal or pipe. */
+    char line[2048];
+    size_t len = 0;
+    int k = snprintf(line, sizeof(line), "%s: profile: total %.3f s:", what,
+                     prof.last - prof.start);
+    for (int i = 0; k > 0 && i < prof.n; i++) {
+        len += (size_t)k < sizeof(line) - len ? (size_t)k : sizeof(line) - len - 1;
+        k = snprintf(line + len, sizeof(line) - len, " %s %.3f s (%lu)%s", prof.name[i],
+                     prof.sec[i], prof.count[i], i + 1 < prof.n ? "," : "\n");
+    }
+    fputs(line, stderr);
+    fflush(stderr);
 }
 
 #endif

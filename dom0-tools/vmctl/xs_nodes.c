@@ -89,9 +89,13 @@ static int write_once(struct mica_xs *xs, const struct domain_config *cfg,
     }
     put(&w, "control/platform-feature-multiprocessor-suspend", "1");
     put(&w, "control/platform-feature-xs_reset_watches", "1");
-    putf(&w, "store/ring-ref", "%llu", f->store_mfn);
+    /* A ring frame of 0 is not known yet (a migration's receiver writes
+       the nodes before the pages): xs_nodes_write_rings adds it later. */
+    if (f->store_mfn)
+        putf(&w, "store/ring-ref", "%llu", f->store_mfn);
     putf(&w, "store/port", "%llu", f->store_port);
-    putf(&w, "console/ring-ref", "%llu", f->console_mfn);
+    if (f->console_mfn)
+        putf(&w, "console/ring-ref", "%llu", f->console_mfn);
     putf(&w, "console/port", "%llu", f->console_port);
     put(&w, "console/type", "xenconsoled");
     put(&w, "console/limit", "1048576");
@@ -138,6 +142,34 @@ int xs_nodes_write(struct mica_xs *xs, const struct domain_config *cfg,
     if (rc == -EAGAIN)
         snprintf(err, errlen, "xenstore transaction kept conflicting; gave up");
     return rc;
+}
+
+int xs_nodes_write_rings(struct mica_xs *xs, const struct xs_domain_facts *f, char *err,
+                         size_t errlen)
+{
+    const char *rel[2] = { "store/ring-ref", "console/ring-ref" };
+    uint64_t mfn[2] = { f->store_mfn, f->console_mfn };
+    for (int i = 0; i < 2; i++) {
+        char path[96], v[32];
+        snprintf(path, sizeof(path), "/local/domain/%u/%s", f->domid, rel[i]);
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)mfn[i]);
+        int rc = mica_xs_write(xs, 0, path, v);
+        if (rc) {
+            snprintf(err, errlen, "xenstore write %s failed: %s", path, strerror(-rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+bool xs_nodes_guest_owned(const char *rel)
+{
+    for (size_t i = 0; i < sizeof(guest_owned) / sizeof(guest_owned[0]); i++) {
+        size_t n = strlen(guest_owned[i]);
+        if (strncmp(rel, guest_owned[i], n) == 0 && (rel[n] == 0 || rel[n] == '/'))
+            return true;
+    }
+    return false;
 }
 
 int xs_nodes_remove(struct mica_xs *xs, uint32_t domid)

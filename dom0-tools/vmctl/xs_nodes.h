@@ -8,6 +8,7 @@
 #ifndef VMCTL_XS_NODES_H
 #define VMCTL_XS_NODES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,15 @@ struct xs_domain_facts {
 /* 0, or -errno with a sentence in err. */
 int xs_nodes_write(struct mica_xs *xs, const struct domain_config *cfg,
                    const struct xs_domain_facts *f, char *err, size_t errlen);
+/* store/ring-ref and console/ring-ref, for nodes written with 0 frames
+   (not known yet) by xs_nodes_write; 0 or -errno with a sentence in err. */
+int xs_nodes_write_rings(struct mica_xs *xs, const struct xs_domain_facts *f, char *err,
+                         size_t errlen);
+/* Is REL (relative to the domain's home) one of the nodes xs_nodes_write
+   gives the domain, or under one?  A node dom0 writes there inherits that
+   owner (xenstored: a privileged writer's new node takes its parent's
+   permissions), so it needs no set-perms of its own. */
+bool xs_nodes_guest_owned(const char *rel);
 /* Removes /local/domain/N and the /vm path it names; missing ones are fine. */
 int xs_nodes_remove(struct mica_xs *xs, uint32_t domid);
 /* /local/domain/N/name into buf; 0 or -errno. */
