@@ -22,6 +22,9 @@
 
 extern const char *boot_cmdline(void);
 
+_Static_assert(sizeof(((struct domain *)0)->handle) == sizeof(xen_domain_handle_t),
+               "XENVER_guest_handle copies the domain's handle whole");
+
 static u32 features_submap0(const struct domain *d)
 {
     u32 f = (1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_pae_pgdir_above_4gb) |
@@ -79,11 +82,14 @@ long do_xen_version(int cmd, u64 arg)
     }
     case XENVER_pagesize:
         return PAGE_SIZE;
-    case XENVER_guest_handle: {
-        xen_domain_handle_t h;
-        memset(h, 0, sizeof(h));
-        return copy_to_guest(arg, h, sizeof(h)) ? -XEN_EFAULT : 0;
-    }
+    case XENVER_guest_handle:
+        /*
+         * The caller's own handle, the UUID its toolstack gave it at
+         * createdomain (dom0's is all zeros).  Linux shows it as
+         * /sys/hypervisor/uuid when xenstore has no "vm" node for it.
+         * Written before the domain first runs, never changed after.
+         */
+        return copy_to_guest(arg, d->handle, sizeof(xen_domain_handle_t)) ? -XEN_EFAULT : 0;
     case XENVER_commandline:
         /* Only the control domain may read Mica's command line. */
         if (!d->is_privileged)

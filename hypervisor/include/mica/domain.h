@@ -126,7 +126,7 @@ struct domain {
      */
     u32 controller_pause_count;
     bool creation_finished;         /* first toolstack unpause done (Xen's flag of that name) */
-    u8 handle[16];                  /* the toolstack's handle (UUID) for it */
+    u8 handle[16];                  /* the toolstack's handle (UUID); set at creation, never changed */
 
     /* Set by the toolstack before it builds the domain (common/domctl_pv_setup.c). */
     u32 tsc_mode;                   /* XEN_DOMCTL_settscinfo's mode: native TSC modes only */

@@ -72,7 +72,16 @@ enum result test_main(void)
 
     CHECK_EQ(HYPERVISOR_xen_version(XENVER_pagesize, NULL), 4096);
 
+    /* The caller's own handle: dom0's is all zeros (no toolstack made it). */
+    memset(&u, 0x55, sizeof(u));
     CHECK_EQ(HYPERVISOR_xen_version(XENVER_guest_handle, &u), 0);
+    {
+        const unsigned char *h = (const unsigned char *)&u;
+        unsigned int nz = 0;
+        for (unsigned int i = 0; i < 16; i++)
+            nz += h[i] != 0;
+        CHECK(nz == 0, "dom0's handle has %u non-zero bytes", nz);
+    }
 
     memset(&u, 0x55, sizeof(u));
     CHECK_EQ(HYPERVISOR_xen_version(XENVER_commandline, &u), 0);
