@@ -394,6 +394,8 @@ def main():
         require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
         # dom0 uses FIFO event channels, on Xen 4.17 and on Mica (issue 12).
         require += [] if a.native else ["xen-evtchn-fifo"]
+        # No W+X kernel mapping left by the start-of-day layout (INIT_P2M).
+        require += [] if a.native else ["xen-no-wx"]
         require += ["cpus-online"] + (["cpu-unplug", "cpu-plug"] if a.vcpus > 1 else [])
     return judge(a.name, end, marker_at, total, text, require, a.timeout,
                  want_domu_verdict=a.test in ("domu-tiny", "pvfront"))

@@ -8,7 +8,8 @@
  *   VIRT_BASE ... kernel image (from its ELF PT_LOADs)
  *                 initrd (second module), unless the kernel asks for it
  *                   by frame number (MOD_START_PFN note)
- *                 p2m list: u64[nr_pages], pfn -> mfn
+ *                 p2m list: u64[nr_pages], pfn -> mfn, unless the kernel
+ *                   names its own address for it (INIT_P2M note, below)
  *                 start_info page
  *                 bootstrap page tables (mapped read-only)
  *                 boot stack page
@@ -17,6 +18,17 @@
  * The whole region maps VA = VIRT_BASE + pfn * 4 KiB.  Frames come from
  * the frame allocator in as few extents as possible; each is zeroed
  * before the guest sees it.
+ *
+ * With an INIT_P2M note (Linux asks for 0x8000000000) the p2m list is not
+ * in the region: its frames take the pfns after the region (and after an
+ * initrd passed by frame number), first the list itself, then the L3, L2
+ * and L1 tables that map it at the note's address, hung off the same L4.
+ * start_info's first_p2m_pfn/nr_p2m_frames name those pfns, so the guest
+ * can tell them from free memory; mfn_list is the note's address.  Xen
+ * 4.17 does the same in both of its builders (its dom0 builder may use
+ * 2 MiB/1 GiB pages for a big list; Mica maps it with 4 KiB pages).  A
+ * domU's note is used only below VIRT_BASE, as Xen's toolstack builder
+ * does; above, the list stays in the region.
  */
 #include <asm/current.h>
 #include <asm/descriptor.h>
@@ -140,13 +152,19 @@ struct extent {
     u64 count;
 };
 
+/* Frames set aside for page tables: pfns [pfn, pfn + nr), used in order. */
+struct table_pool {
+    u64 pfn, nr, used;
+};
+
 struct builder {
     struct domain *d;
     struct extent ext[MAX_EXTENTS];
     unsigned nr_ext;
     u64 nr_pages;
     u64 v_start, v_end;
-    u64 pt_pfn, nr_pt, pt_used;
+    struct table_pool pt;           /* the region's tables, L4 first */
+    struct table_pool p2m_pt;       /* INIT_P2M: the tables mapping the p2m list */
 };
 
 static mfn_t pfn_to_mfn(const struct builder *b, u64 pfn)
@@ -210,22 +228,40 @@ static u64 count_tables(u64 start, u64 end)
            ((last >> 21) - (start >> 21) + 1);
 }
 
-static u64 *new_table(struct builder *b, u64 *pfn_out)
+/*
+ * Tables needed to map [start, end) that the region's tree [r_start,
+ * r_end) does not have already (the L4 is always shared).
+ */
+static u64 count_extra_tables(u64 start, u64 end, u64 r_start, u64 r_end)
 {
-    u64 pfn = b->pt_pfn + b->pt_used++;
+    u64 n = 0;
 
-    ASSERT(b->pt_used <= b->nr_pt);
+    for (unsigned shift = 39; shift >= 21; shift -= 9) {
+        u64 a = start >> shift, z = (end - 1) >> shift;
+        u64 ra = r_start >> shift, rz = (r_end - 1) >> shift;
+        u64 lo = MAX(a, ra), hi = MIN(z, rz);
+
+        n += z - a + 1 - (lo <= hi ? hi - lo + 1 : 0);
+    }
+    return n;
+}
+
+static u64 *new_table(struct builder *b, struct table_pool *pool, u64 *pfn_out)
+{
+    u64 pfn = pool->pfn + pool->used++;
+
+    ASSERT(pool->used <= pool->nr);
     *pfn_out = pfn;
     return pfn_to_virt(b, pfn);
 }
 
 /* Types and references come later, from validating the finished tree. */
-static u64 *table_below(struct builder *b, u64 *entry)
+static u64 *table_below(struct builder *b, struct table_pool *pool, u64 *entry)
 {
     u64 pfn;
 
     if (!(*entry & PTE_P)) {
-        new_table(b, &pfn);
+        new_table(b, pool, &pfn);
         *entry = (pfn_to_mfn(b, pfn) << PAGE_SHIFT) | GUEST_TABLE_FLAGS;
     }
     return maddr_to_virt(*entry & PTE_ADDR_MASK);
@@ -233,13 +269,26 @@ static u64 *table_below(struct builder *b, u64 *entry)
 
 static bool is_pt_pfn(const struct builder *b, u64 pfn)
 {
-    return pfn >= b->pt_pfn && pfn < b->pt_pfn + b->nr_pt;
+    return pfn >= b->pt.pfn && pfn < b->pt.pfn + b->pt.nr;
+}
+
+/* Map nr frames from pfn at va (writable), with tables from pool. */
+static void map_extra(struct builder *b, u64 *l4, struct table_pool *pool, u64 va, u64 pfn,
+                      u64 nr)
+{
+    for (u64 i = 0; i < nr; i++, va += PAGE_SIZE) {
+        u64 *l3 = table_below(b, pool, &l4[L4_SLOT(va)]);
+        u64 *l2 = table_below(b, pool, &l3[L3_SLOT(va)]);
+        u64 *l1 = table_below(b, pool, &l2[L2_SLOT(va)]);
+
+        l1[L1_SLOT(va)] = (pfn_to_mfn(b, pfn + i) << PAGE_SHIFT) | GUEST_L1_FLAGS;
+    }
 }
 
 static mfn_t build_page_tables(struct builder *b)
 {
     u64 l4_pfn;
-    u64 *l4 = new_table(b, &l4_pfn);
+    u64 *l4 = new_table(b, &b->pt, &l4_pfn);
     mfn_t l4_mfn = pfn_to_mfn(b, l4_pfn);
 
     /* Mica's own slots, out of the guest's reach (no user bit). */
@@ -248,9 +297,9 @@ static mfn_t build_page_tables(struct builder *b)
 
     for (u64 va = b->v_start; va < b->v_end; va += PAGE_SIZE) {
         u64 pfn = (va - b->v_start) >> PAGE_SHIFT;
-        u64 *l3 = table_below(b, &l4[L4_SLOT(va)]);
-        u64 *l2 = table_below(b, &l3[L3_SLOT(va)]);
-        u64 *l1 = table_below(b, &l2[L2_SLOT(va)]);
+        u64 *l3 = table_below(b, &b->pt, &l4[L4_SLOT(va)]);
+        u64 *l2 = table_below(b, &b->pt, &l3[L3_SLOT(va)]);
+        u64 *l1 = table_below(b, &b->pt, &l2[L2_SLOT(va)]);
         u64 flags = GUEST_L1_FLAGS;
 
         if (is_pt_pfn(b, pfn))
@@ -368,6 +417,9 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
     };
     struct load_ctx lctx = { &b };
     u64 cursor, v_initrd = 0, initrd_pfn = 0, v_p2m, v_si, v_store = 0, v_cons = 0, v_stack;
+    u64 p2m_pages = ALIGN_UP(nr_pages * sizeof(u64), PAGE_SIZE) >> PAGE_SHIFT;
+    u64 first_p2m_pfn = 0, nr_p2m_frames = 0, v_p2m_end;
+    bool init_p2m;
     struct start_info *si;
     struct vcpu *v;
     mfn_t l4;
@@ -381,6 +433,19 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
     b.nr_pages = nr_pages;
     b.d = d;
 
+    /*
+     * INIT_P2M: dom0 takes the note wherever it points (outside the
+     * region, checked below); a domU only below VIRT_BASE, as Xen's
+     * toolstack builder does (it ignores the note otherwise).
+     */
+    init_p2m = info.init_p2m != ELF_PV_UNSET;
+    if (init_p2m && !privileged && info.init_p2m >= info.virt_base) {
+        printk("d%u: INIT_P2M %#llx is not below VIRT_BASE %#llx: ignored, the p2m list "
+               "goes into the kernel's region\n", domid, (unsigned long long)info.init_p2m,
+               (unsigned long long)info.virt_base);
+        init_p2m = false;
+    }
+
     /* Lay out the bootstrap region (see the comment at the top). */
     b.v_start = info.virt_base;
     cursor = ALIGN_UP(info.virt_kend, PAGE_SIZE);
@@ -388,8 +453,9 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
         v_initrd = cursor;
         cursor += ALIGN_UP(initrd_len, PAGE_SIZE);
     }
-    v_p2m = cursor;
-    cursor += ALIGN_UP(b.nr_pages * sizeof(u64), PAGE_SIZE);
+    v_p2m = init_p2m ? info.init_p2m : cursor;
+    if (!init_p2m)
+        cursor += p2m_pages << PAGE_SHIFT;
     v_si = cursor;
     cursor += PAGE_SIZE;
     if (rings) {
@@ -398,18 +464,18 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
         v_cons = cursor + PAGE_SIZE;
         cursor += 2 * PAGE_SIZE;
     }
-    b.pt_pfn = (cursor - b.v_start) >> PAGE_SHIFT;
-    b.nr_pt = 1;
+    b.pt.pfn = (cursor - b.v_start) >> PAGE_SHIFT;
+    b.pt.nr = 1;
     for (;;) {
-        u64 end = ALIGN_UP(cursor + b.nr_pt * PAGE_SIZE + PAGE_SIZE + PADDING_MIN, REGION_ALIGN);
+        u64 end = ALIGN_UP(cursor + b.pt.nr * PAGE_SIZE + PAGE_SIZE + PADDING_MIN, REGION_ALIGN);
         u64 need = count_tables(b.v_start, end);
-        if (need <= b.nr_pt) {
+        if (need <= b.pt.nr) {
             b.v_end = end;
             break;
         }
-        b.nr_pt = need;
+        b.pt.nr = need;
     }
-    v_stack = cursor + b.nr_pt * PAGE_SIZE;
+    v_stack = cursor + b.pt.nr * PAGE_SIZE;
     if (((b.v_end - b.v_start) >> PAGE_SHIFT) > b.nr_pages) {
         pr_err("d%u: the kernel's start-of-day region needs %llu MiB, more than its %llu MiB\n",
                domid, (unsigned long long)((b.v_end - b.v_start) >> 20),
@@ -423,6 +489,37 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
             return -XEN_EINVAL;
         }
     }
+    v_p2m_end = v_p2m + (p2m_pages << PAGE_SHIFT);
+    if (init_p2m) {
+        /* The whole list, not only its start, must be a usable guest range. */
+        bool low = v_p2m < HYPERVISOR_AREA_START;
+
+        if (v_p2m_end <= v_p2m || (low && v_p2m_end > (1ULL << 47)) ||
+            (!low && v_p2m < HYPERVISOR_AREA_END) ||
+            (v_p2m < b.v_end && v_p2m_end > b.v_start)) {
+            pr_err("d%u: INIT_P2M: a p2m list of %llu pages at %#llx-%#llx would not be in "
+                   "canonical guest space outside the kernel's region %#llx-%#llx; the "
+                   "kernel's note asks for an address Mica cannot honour\n", domid,
+                   (unsigned long long)p2m_pages, (unsigned long long)v_p2m,
+                   (unsigned long long)v_p2m_end, (unsigned long long)b.v_start,
+                   (unsigned long long)b.v_end);
+            return -XEN_EINVAL;
+        }
+        /* Its frames come after the region and an initrd passed by frame number. */
+        first_p2m_pfn = (b.v_end - b.v_start) >> PAGE_SHIFT;
+        if (info.mod_start_pfn && initrd)
+            first_p2m_pfn += ALIGN_UP(initrd_len, PAGE_SIZE) >> PAGE_SHIFT;
+        b.p2m_pt.pfn = first_p2m_pfn + p2m_pages;
+        b.p2m_pt.nr = count_extra_tables(v_p2m, v_p2m_end, b.v_start, b.v_end);
+        nr_p2m_frames = p2m_pages + b.p2m_pt.nr;
+        if (first_p2m_pfn + nr_p2m_frames > b.nr_pages) {
+            pr_err("d%u: no room for the p2m list (%llu frames with its tables) after the "
+                   "kernel's region in the domain's %llu MiB\n", domid,
+                   (unsigned long long)nr_p2m_frames,
+                   (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)));
+            return -XEN_EINVAL;
+        }
+    }
     if (info.virt_hypercall != ELF_PV_UNSET &&
         (info.virt_hypercall < b.v_start || info.virt_hypercall >= b.v_end)) {
         pr_err("d%u: HYPERCALL_PAGE %#llx lies outside the kernel's region\n",
@@ -433,6 +530,11 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
     if ((rc = allocate_memory(&b)))
         return rc;
     l4 = build_page_tables(&b);
+    if (init_p2m) {
+        map_extra(&b, maddr_to_virt(l4 << PAGE_SHIFT), &b.p2m_pt, v_p2m, first_p2m_pfn,
+                  p2m_pages);
+        ASSERT(b.p2m_pt.used == b.p2m_pt.nr);
+    }
 
     if (elf_pv_load(image, image_len, &info, write_guest_va, &lctx)) {
         pr_err("d%u: loading the kernel image failed\n", domid);
@@ -444,7 +546,11 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
     }
     for (u64 pfn = 0; pfn < b.nr_pages; pfn++) {
         u64 mfn = pfn_to_mfn(&b, pfn);
-        write_guest_va(&lctx, v_p2m + pfn * sizeof(u64), &mfn, sizeof(mfn));
+        u64 at = pfn * sizeof(u64);
+        u64 list_pfn = init_p2m ? first_p2m_pfn + (at >> PAGE_SHIFT)
+                                : (v_p2m - b.v_start + at) >> PAGE_SHIFT;
+
+        ((u64 *)pfn_to_virt(&b, list_pfn))[(at & (PAGE_SIZE - 1)) / sizeof(u64)] = mfn;
         m2p_set(mfn, pfn);
     }
     if (info.virt_hypercall != ELF_PV_UNSET)
@@ -456,9 +562,11 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
     si->shared_info = b.d->shared_info_mfn << PAGE_SHIFT;
     si->flags = (privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0) |
                 (info.mod_start_pfn && initrd ? SIF_MOD_START_PFN : 0);
-    si->pt_base = b.v_start + (b.pt_pfn << PAGE_SHIFT);
-    si->nr_pt_frames = b.nr_pt;
+    si->pt_base = b.v_start + (b.pt.pfn << PAGE_SHIFT);
+    si->nr_pt_frames = b.pt.nr;
     si->mfn_list = v_p2m;
+    si->first_p2m_pfn = first_p2m_pfn;
+    si->nr_p2m_frames = nr_p2m_frames;
     si->mod_start = !initrd ? 0 : info.mod_start_pfn ? initrd_pfn : v_initrd;
     si->mod_len = initrd ? initrd_len : 0;
     if (rings) {
@@ -501,11 +609,18 @@ static long build_from_elf(struct domain *d, const void *image, size_t image_len
            (unsigned long long)(b.nr_pages >> (20 - PAGE_SHIFT)), b.nr_ext,
            d->max_vcpus, d->max_vcpus == 1 ? "" : "s",
            (unsigned long long)info.virt_entry);
-    printk("d%u: region %#llx-%#llx: p2m %#llx, start_info %#llx, %llu page tables at %#llx, stack %#llx\n",
+    printk("d%u: region %#llx-%#llx: %s %#llx, start_info %#llx, %llu page tables at %#llx, stack %#llx\n",
            domid, (unsigned long long)b.v_start, (unsigned long long)b.v_end,
+           init_p2m ? "p2m outside the region (INIT_P2M), at" : "p2m",
            (unsigned long long)v_p2m, (unsigned long long)v_si,
-           (unsigned long long)b.nr_pt, (unsigned long long)si->pt_base,
+           (unsigned long long)b.pt.nr, (unsigned long long)si->pt_base,
            (unsigned long long)v_stack);
+    if (init_p2m)
+        printk("d%u: p2m list %#llx-%#llx in pfns %#llx-%#llx (%llu list pages, %llu page tables)\n",
+               domid, (unsigned long long)v_p2m, (unsigned long long)v_p2m_end,
+               (unsigned long long)first_p2m_pfn,
+               (unsigned long long)(first_p2m_pfn + nr_p2m_frames - 1),
+               (unsigned long long)p2m_pages, (unsigned long long)b.p2m_pt.nr);
     return 0;
 }
 
