@@ -60,7 +60,7 @@ def run_peer(name, hv, pv, secs, mib, mem, dom0_mem, timeout, extra=""):
         opts = "%s dom0_max_vcpus=1 dom0_mem=%dM,max:%dM" % (dq.HV_OPTS, dom0_mem, dom0_mem)
         if name == "xen":
             opts += " " + XEN_MITIGATION_PARITY      # docs/spec-ctrl.md
-        if name == "mica" and os.environ.get("MICA_BENCH_OPTS"):
+        if name.startswith("mica") and os.environ.get("MICA_BENCH_OPTS"):
             opts += " " + os.environ["MICA_BENCH_OPTS"]
         cmdline = dq.dom0_cmdline(False, "pv-bench", "mica.bench.pv=%s mica.bench.secs=%d "
                                   "mica.bench.mib=%d %s" % (pv, secs, mib, extra))

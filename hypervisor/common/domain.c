@@ -347,8 +347,15 @@ void domain_release_held(struct domain *d)
 
 void vcpu_runstate_change(struct vcpu *v, int state, u64 now)
 {
-    if (now > v->runstate_entry_ns)
+    if (now > v->runstate_entry_ns) {
         v->runstate_time[v->runstate] += now - v->runstate_entry_ns;
+        if (v->runstate == RUNSTATE_running) {
+            if (v->domain->domid == 0)
+                perfc_add(run_ns_dom0, now - v->runstate_entry_ns);
+            else
+                perfc_add(run_ns_domu, now - v->runstate_entry_ns);
+        }
+    }
     v->runstate = state;
     v->runstate_entry_ns = now;
 }

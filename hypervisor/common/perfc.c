@@ -24,7 +24,7 @@ static DEFINE_PER_CPU(u64[PERFC_NR], perfc_counts);
 
 /* The sums printed last time; only the dumping CPU (dumping held) touches them. */
 static u64 last_sum[PERFC_NR];
-static u64 last_tsc;
+static u64 last_tsc, last_ns;
 static bool dumping;
 
 /* perfc=N: a dump every N seconds (0: none). */
@@ -60,7 +60,7 @@ void perfc_dump(const char *why)
 {
     static u64 sum[PERFC_NR];
     unsigned cpu;
-    u64 now = rdtsc();
+    u64 now = rdtsc(), ns = now_ns();
 
     if (__atomic_exchange_n(&dumping, true, __ATOMIC_ACQUIRE))
         return;
@@ -68,8 +68,8 @@ void perfc_dump(const char *why)
     for_each_cpu(cpu, &cpu_online_map)
         for (unsigned i = 0; i < PERFC_NR; i++)
             sum[i] += per_cpu(perfc_counts, cpu)[i];
-    printk("perfc: --- %s: %llu TSC cycles since the last dump ---\n", why,
-           (unsigned long long)(now - last_tsc));
+    printk("perfc: --- %s: %llu TSC cycles since the last dump (%llu ns) ---\n", why,
+           (unsigned long long)(now - last_tsc), (unsigned long long)(ns - last_ns));
     for (unsigned c = 0; c < ARRAY_SIZE(counters); c++)
         for (unsigned s = 0; s < counters[c].slots; s++) {
             unsigned i = counters[c].first + s;
@@ -84,6 +84,7 @@ void perfc_dump(const char *why)
     printk("perfc: --- end ---\n");
     memcpy(last_sum, sum, sizeof(sum));
     last_tsc = now;
+    last_ns = ns;
     __atomic_store_n(&dumping, false, __ATOMIC_RELEASE);
 }
 

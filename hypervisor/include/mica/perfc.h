@@ -70,7 +70,9 @@
     X(wake_cpu_busy_boosted, 1) /* wake_cpu_busy where the running vCPU was boosted itself */ \
     X(wake_deferred, 1)         /* woken vCPUs held back behind the sender of their event (sched.c held_back()) */ \
     X(hv_cycles_dom0, 1)        /* cycles in Mica on entries from dom0 (idle excluded) */ \
-    X(hv_cycles_domu, 1)        /* cycles in Mica on entries from other domains */
+    X(hv_cycles_domu, 1)        /* cycles in Mica on entries from other domains */ \
+    X(run_ns_dom0, 1)           /* ns dom0's vCPUs ran (runstate running: Mica's time on their entries included) */ \
+    X(run_ns_domu, 1)           /* the same for other domains' vCPUs */
 
 enum perfc_id {
 #define PERFC_ENUM(n, slots) PERFC_##n, PERFC_##n##_end_ = PERFC_##n + (slots) - 1,
