@@ -43,6 +43,7 @@
 #include "defs.h"
 #include "devices.h"
 #include "exitcodes.h"
+#include "fdio.h"
 #include "hv.h"
 #include "monitor.h"
 #include "profile.h"
@@ -57,50 +58,6 @@
 #define INVALID_MFN (~(uint64_t)0)
 #define HELLO "MICA-MIGRATE 1 ready"
 #define INCOMING_SUFFIX "--incoming"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* One line from fd (unbuffered, so nothing past it is taken), within
-   timeout_s; 1, 0 at end of file or time-out (*timed_out), -1 on error. */
-static int read_line(int fd, char *buf, size_t len, int timeout_s, bool *timed_out)
-{
-    size_t n = 0;
-    double end = now_s() + timeout_s;
-    *timed_out = false;
-    while (n + 1 < len) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int left = (int)((end - now_s()) * 1000);
-        if (left <= 0) {
-            *timed_out = true;
-            break;
-        }
-        int r = poll(&p, 1, left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            continue;
-        char c;
-        ssize_t got = read(fd, &c, 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        if (c == '\n') {
-            buf[n] = 0;
-            return 1;
-        }
-        buf[n++] = c;
-    }
-    buf[n] = 0;
-    return 0;
-}
 
 static int write_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int write_line(int fd, const char *fmt, ...)
@@ -382,7 +339,7 @@ out:
 static int expect(struct mig *m, const char *want, int timeout_s)
 {
     bool timed_out;
-    int r = read_line(m->from, m->answer, sizeof(m->answer), timeout_s, &timed_out);
+    int r = fdio_read_line(m->from, m->answer, sizeof(m->answer), timeout_s, &timed_out);
     if (r == 1 && strcmp(m->answer, want) == 0)
         return 0;
     if (r == 1 && strncmp(m->answer, "error: ", 7) == 0)
@@ -548,7 +505,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     bool logging = false, suspended = false, token_set = false;
     struct vcpu_guest_context ctx0;
     uint8_t shinfo[PAGE];
-    double t_start = now_s(), t_suspend = 0, t_resumed = 0;
+    double t_start = fdio_now_s(), t_suspend = 0, t_resumed = 0;
     int r;
     rc = VMCTL_EXIT_FAILURE;
 
@@ -600,7 +557,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         goto fail;
     {
         bool timed_out;
-        r = read_line(m.from, m.answer, sizeof(m.answer), 60, &timed_out);
+        r = fdio_read_line(m.from, m.answer, sizeof(m.answer), 60, &timed_out);
         if (r != 1 || strcmp(m.answer, HELLO) != 0) {
             if (r == 1)
                 save_fail(s, "%s is not a Mica host ready to receive: it answered \"%.200s\"",
@@ -619,7 +576,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
 
     if (!m.live) {
         /* --offline: save and restore through the same stream. */
-        t_suspend = now_s();
+        t_suspend = fdio_now_s();
         prof_begin();
         if (suspend_guest(s, timeout_s))
             goto fail;
@@ -686,21 +643,21 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     double rate = 0, bw = 0;          /* pages/s dirtied, pages/s sent */
     const char *why_stop = "one pass (--offline)";
     for (m.rounds = 0; m.live; m.rounds++) {
-        double t0 = now_s();
+        double t0 = fdio_now_s();
         uint64_t before = m.pages_sent;
         char what[48];
         snprintf(what, sizeof(what), "round %" PRIu64, m.rounds);
         progress(&m, what, last_dirty, rate);
         if (send_dirty(&m, false))
             goto fail;
-        double t1 = now_s();
+        double t1 = fdio_now_s();
         if (t1 - t0 > 0.001 && m.pages_sent > before)
             bw = (double)(m.pages_sent - before) / (t1 - t0);
         struct xen_domctl_shadow_op_stats st;
         if (logdirty(&m, XEN_DOMCTL_SHADOW_OP_CLEAN, 0, m.dirty, &st))
             goto fail;
         uint64_t nd = count_bits(m.dirty, s->nr_pfns) + count_bits(m.deferred, s->nr_pfns);
-        double t2 = now_s();
+        double t2 = fdio_now_s();
         rate = t2 - t0 > 0.001 ? (double)nd / (t2 - t0) : 0;
         last_dirty = nd;
         /* Stop when the rest fits the allowed downtime at the measured
@@ -732,7 +689,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     }
     if (m.live) {
         progress(&m, "suspending", last_dirty, rate);
-        t_suspend = now_s();
+        t_suspend = fdio_now_s();
         prof_begin();
         if (suspend_guest(s, timeout_s))
             goto fail;
@@ -826,7 +783,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     }
     prof_lap("go, resumed");
     prof_end("vmctl migrate (from the suspend)");
-    t_resumed = now_s();
+    t_resumed = fdio_now_s();
     /* Memory accounting: every page the domain owned was one of its p2m's. */
     struct xen_domctl_getdomaininfo after;
     if (mica_domain_info(s->mica, s->domid, &after) == 0 && after.tot_pages != nr_valid)
@@ -1405,7 +1362,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
     {
         char line[64];
         bool timed_out;
-        if (read_line(0, line, sizeof(line), 600, &timed_out) != 1 || strcmp(line, "go")) {
+        if (fdio_read_line(0, line, sizeof(line), 600, &timed_out) != 1 || strcmp(line, "go")) {
             rfail(r, "the sender did not give the order to resume (connection lost?)");
             goto undo;
         }
@@ -1421,7 +1378,7 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
         /* The source is destroyed now; a temporary name becomes the real one. */
         char line[64];
         bool timed_out;
-        bool gone = read_line(0, line, sizeof(line), 120, &timed_out) == 1 &&
+        bool gone = fdio_read_line(0, line, sizeof(line), 120, &timed_out) == 1 &&
                     strcmp(line, "gone") == 0;
         if (temp_name && gone) {
             free(cfg.name);

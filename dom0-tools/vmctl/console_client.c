@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "fdio.h"
 
 #define DEFAULT_CONSOLE_SOCKET "/run/mica/console.sock"
 #define ESCAPE_CHAR 0x1d   /* Ctrl-] */
@@ -25,20 +26,6 @@ static const char *console_socket(void)
 {
     const char *p = getenv("MICA_CONSOLE_SOCKET");
     return p && *p ? p : DEFAULT_CONSOLE_SOCKET;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* The daemon's one-line answer, read byte by byte so nothing after it is lost. */
@@ -81,7 +68,7 @@ enum hv_status hv_console(struct hv *hv, uint32_t domid)
         return hv_fail(hv, HV_FAILED, msg);
     }
     snprintf(msg, sizeof(msg), "%u\n", domid);
-    if (write_all(fd, msg, strlen(msg)) < 0 || read_answer(fd, answer, sizeof(answer)) < 0) {
+    if (fdio_write_all(fd, msg, strlen(msg)) < 0 || read_answer(fd, answer, sizeof(answer)) < 0) {
         close(fd);
         return hv_fail(hv, HV_FAILED, "the console daemon closed the connection");
     }
@@ -113,7 +100,7 @@ enum hv_status hv_console(struct hv *hv, uint32_t domid)
             n = read(fd, buf, sizeof(buf));
             if (n <= 0)
                 break;   /* the domain's console went away */
-            if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+            if (fdio_write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
                 break;
         }
         if (p[1].revents) {
@@ -125,7 +112,7 @@ enum hv_status hv_console(struct hv *hv, uint32_t domid)
             char *esc = memchr(buf, ESCAPE_CHAR, (size_t)n);
             if (esc)
                 n = esc - buf;
-            if (n > 0 && write_all(fd, buf, (size_t)n) < 0)
+            if (n > 0 && fdio_write_all(fd, buf, (size_t)n) < 0)
                 break;
             if (esc)
                 break;

@@ -27,6 +27,7 @@
 
 #include "copystore.h"
 #include "dmdev.h"
+#include "fdio.h"
 
 #define DISK_HELLO "MICA-DISK 1 ready"
 #define REGISTRY_DIR "/run/mica/migrate-in"
@@ -42,13 +43,6 @@
 
 _Static_assert(sizeof(struct nbd_request) == 28, "NBD request header");
 _Static_assert(sizeof(struct nbd_reply) == 16, "NBD simple reply");
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int csfail(struct copystore *cs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int csfail(struct copystore *cs, const char *fmt, ...)
@@ -70,21 +64,6 @@ static int failf(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* 1 read all, 0 end of file first, -1 error. */
 static int read_all(int fd, void *buf, size_t len)
 {
@@ -101,37 +80,6 @@ static int read_all(int fd, void *buf, size_t len)
         len -= (size_t)r;
     }
     return 1;
-}
-
-/* One line, unbuffered, within timeout_s: 1, or 0 (end, time-out). */
-static int get_line(int fd, char *buf, size_t len, int timeout_s)
-{
-    size_t n = 0;
-    double end = now_s() + timeout_s;
-    while (n + 1 < len) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int left = (int)((end - now_s()) * 1000);
-        if (left <= 0)
-            break;
-        int r = poll(&p, 1, left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            continue;
-        char c;
-        ssize_t got = read(fd, &c, 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        if (c == '\n') {
-            buf[n] = 0;
-            return 1;
-        }
-        buf[n++] = c;
-    }
-    buf[n] = 0;
-    return 0;
 }
 
 static char *xs_get(struct mica_xs *xs, const char *dir, const char *name)
@@ -246,10 +194,10 @@ int cs_announce(struct copystore *cs, int fd)
     for (size_t i = 0; i < cs->n; i++) {
         int n = snprintf(line, sizeof(line), "copy-disk %s %" PRIu64 "\n", cs->d[i].target,
                          cs->d[i].bytes);
-        if (write_all(fd, line, (size_t)n))
+        if (fdio_write_all(fd, line, (size_t)n))
             return csfail(cs, "the connection to the destination was lost");
     }
-    if (write_all(fd, "copy-end\n", 9))
+    if (fdio_write_all(fd, "copy-end\n", 9))
         return csfail(cs, "the connection to the destination was lost");
     return 0;
 }
@@ -286,7 +234,7 @@ static int spawn_disk_ssh(struct copystore *cs, struct cs_disk *d)
     d->sock = sv[0];
     char line[128], want[64];
     snprintf(want, sizeof(want), DISK_HELLO " %" PRIu64, d->bytes);
-    if (get_line(d->sock, line, sizeof(line), 90) != 1 || strcmp(line, want) != 0)
+    if (fdio_read_line(d->sock, line, sizeof(line), 90, NULL) != 1 || strcmp(line, want) != 0)
         return csfail(cs, "the destination did not take the copy of disk %s (%s%s%s; its "
                       "messages, if any, are above)", d->target, line[0] ? "it said \"" : "",
                       line[0] ? line : "no answer", line[0] ? "\"" : "");
@@ -353,7 +301,7 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
         handle++;
         memcpy(rq.handle, &handle, sizeof(rq.handle));
         struct nbd_reply rp;
-        if (write_all(d->sock, &rq, sizeof(rq)) || write_all(d->sock, buf, n) ||
+        if (fdio_write_all(d->sock, &rq, sizeof(rq)) || fdio_write_all(d->sock, buf, n) ||
             read_all(d->sock, &rp, sizeof(rp)) != 1) {
             csfail(cs, "the copy of disk %s to the destination broke off at %" PRIu64
                    " of %" PRIu64 " bytes", d->target, off, d->bytes);
@@ -367,7 +315,7 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
     }
     struct nbd_request disc = { .magic = htobe32(NBD_REQUEST_MAGIC),
                                 .type = htobe32(NBD_CMD_DISC) };
-    if (write_all(d->sock, &disc, sizeof(disc))) {
+    if (fdio_write_all(d->sock, &disc, sizeof(disc))) {
         csfail(cs, "the copy of disk %s to the destination broke off at its end", d->target);
         goto out;
     }
@@ -538,7 +486,7 @@ int cs_start(struct copystore *cs)
     }
     /* Until every region is in sync on every disk. */
     uint64_t best = 0;
-    double last_progress = now_s();
+    double last_progress = fdio_now_s();
     for (;;) {
         uint64_t in = 0, all = 0;
         for (size_t i = 0; i < cs->n; i++) {
@@ -565,8 +513,8 @@ int cs_start(struct copystore *cs)
             break;
         if (in > best) {
             best = in;
-            last_progress = now_s();
-        } else if (now_s() - last_progress > STALL_S) {
+            last_progress = fdio_now_s();
+        } else if (fdio_now_s() - last_progress > STALL_S) {
             return csfail(cs, "copying the disks made no progress for %d s (%" PRIu64 " of %"
                           PRIu64 " regions in sync)", STALL_S, in, all);
         }
@@ -660,7 +608,7 @@ int cs_recv_lines(struct cs_recv *v, int fd, char *err, size_t errlen)
 {
     char line[128];
     for (;;) {
-        if (get_line(fd, line, sizeof(line), 120) != 1)
+        if (fdio_read_line(fd, line, sizeof(line), 120, NULL) != 1)
             return failf(err, errlen, "the sender's list of disks to copy never ended");
         if (strcmp(line, "copy-end") == 0)
             return 0;
@@ -827,7 +775,7 @@ int cs_disk_server(const char *token, const char *target)
         return 1;
     char hello[64];
     int n = snprintf(hello, sizeof(hello), DISK_HELLO " %" PRIu64 "\n", bytes);
-    if (write_all(1, hello, (size_t)n))
+    if (fdio_write_all(1, hello, (size_t)n))
         return 1;
     for (;;) {
         struct nbd_request rq;
@@ -867,14 +815,14 @@ int cs_disk_server(const char *token, const char *target)
                 rp.error = htobe32(EINVAL);
             else if (pwrite(fd, buf, len, (off_t)from) != (ssize_t)len)
                 rp.error = htobe32(EIO);
-            if (write_all(1, &rp, sizeof(rp)))
+            if (fdio_write_all(1, &rp, sizeof(rp)))
                 return 1;
         } else if (type == NBD_CMD_READ) {
             if (!in_range || pread(fd, buf, len, (off_t)from) != (ssize_t)len) {
                 rp.error = htobe32(in_range ? EIO : EINVAL);
-                if (write_all(1, &rp, sizeof(rp)))
+                if (fdio_write_all(1, &rp, sizeof(rp)))
                     return 1;
-            } else if (write_all(1, &rp, sizeof(rp)) || write_all(1, buf, len)) {
+            } else if (fdio_write_all(1, &rp, sizeof(rp)) || fdio_write_all(1, buf, len)) {
                 return 1;
             }
         } else if (type == NBD_CMD_TRIM) {
@@ -883,16 +831,16 @@ int cs_disk_server(const char *token, const char *target)
             if (!in_range || (len && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                                                (off_t)from, (off_t)len) < 0))
                 rp.error = htobe32(in_range ? EIO : EINVAL);
-            if (write_all(1, &rp, sizeof(rp)))
+            if (fdio_write_all(1, &rp, sizeof(rp)))
                 return 1;
         } else if (type == NBD_CMD_FLUSH) {
             if (fdatasync(fd) < 0)
                 rp.error = htobe32(EIO);
-            if (write_all(1, &rp, sizeof(rp)))
+            if (fdio_write_all(1, &rp, sizeof(rp)))
                 return 1;
         } else {
             rp.error = htobe32(EINVAL);
-            if (write_all(1, &rp, sizeof(rp)))
+            if (fdio_write_all(1, &rp, sizeof(rp)))
                 return 1;
         }
     }

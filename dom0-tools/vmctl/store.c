@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* asprintf */
 #include "store.h"
+#include "fdio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -186,24 +187,6 @@ void store_free_names(char **names, size_t count)
     free(names);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0) {
-            errno = EIO;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Makes the rename durable: without it a crash can forget the entry. */
 static void sync_dir(const char *path)
 {
@@ -231,7 +214,7 @@ int store_write(struct store *store, const char *name, const char *data, size_t 
                  strerror(errno));
         goto out;
     }
-    if (fchmod(fd, 0644) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, 0644) < 0 || fdio_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
         snprintf(err, err_len, "cannot write %s: %s", temp, strerror(errno));
         close(fd);
         unlink(temp);
