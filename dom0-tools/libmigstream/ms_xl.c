@@ -285,6 +285,17 @@ static const char *const formats[] = { "unknown", "qcow", "qcow2", "vhd", "raw",
                                        "qed", NULL };
 static const char *const types[] = { "hvm", "pv", "pvh", NULL };
 
+/* An item of disks[] or nics[] (path names it): an object, or an error. */
+static bool is_object_item(struct cx *cx, const struct ms_json *item, const char *path)
+{
+    if (item->type == MS_JSON_OBJECT)
+        return true;
+    cx->failed = xerr(cx->err, cx->errlen, "xl's configuration: %s at offset %llu is %s; it"
+                      " must be an object", path, (unsigned long long)item->offset,
+                      ms_json_type_name(item->type));
+    return false;
+}
+
 static void parse_disks(struct cx *cx, const struct ms_json *arr, struct ms_xl_config *c)
 {
     if (!arr || !arr->n)
@@ -300,12 +311,8 @@ static void parse_disks(struct cx *cx, const struct ms_json *arr, struct ms_xl_c
         uint64_t v = 0;
         snprintf(path, sizeof(path), "disks[%zu]", i);
         o->offset = d->offset;
-        if (d->type != MS_JSON_OBJECT) {
-            cx->failed = xerr(cx->err, cx->errlen, "xl's configuration: %s at offset %llu is"
-                              " %s; it must be an object", path, (unsigned long long)d->offset,
-                              ms_json_type_name(d->type));
+        if (!is_object_item(cx, d, path))
             return;
-        }
         o->path = str_member(cx, d, path, "pdev_path");
         o->vdev = str_member(cx, d, path, "vdev");
         snprintf(o->format, sizeof(o->format), "unknown");
@@ -344,12 +351,8 @@ static void parse_nics(struct cx *cx, const struct ms_json *arr, struct ms_xl_co
         uint64_t v = 0;
         snprintf(path, sizeof(path), "nics[%zu]", i);
         o->offset = d->offset;
-        if (d->type != MS_JSON_OBJECT) {
-            cx->failed = xerr(cx->err, cx->errlen, "xl's configuration: %s at offset %llu is"
-                              " %s; it must be an object", path, (unsigned long long)d->offset,
-                              ms_json_type_name(d->type));
+        if (!is_object_item(cx, d, path))
             return;
-        }
         const struct ms_json *mac = member(cx, d, path, "mac", MS_JSON_STRING);
         if (mac) {
             if (!parse_mac(mac->str, o->mac)) {
