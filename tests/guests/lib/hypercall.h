@@ -21,6 +21,17 @@
 
 extern char hypercall_page[4096];
 
+/* True when rip is on the SYSCALL of hypercall nr's page slot: where an
+ * upcall lands when the hypervisor preempted the call to continue it
+ * (the guest re-executes the SYSCALL). */
+static inline int rip_on_hypercall_syscall(unsigned long rip, unsigned nr)
+{
+    unsigned long stub = (unsigned long)hypercall_page + nr * 32;
+    const unsigned char *insn = (const unsigned char *)rip;
+
+    return rip >= stub && rip + 2 <= stub + 32 && insn[0] == 0x0f && insn[1] == 0x05;
+}
+
 static inline long hypercall5(unsigned nr, unsigned long a1, unsigned long a2,
                               unsigned long a3, unsigned long a4,
                               unsigned long a5)

@@ -111,8 +111,7 @@ static bool check_at_syscall(unsigned nr, const char *what)
     uint64_t stub = (uint64_t)hypercall_page + nr * 32;
     const uint8_t *insn = (const uint8_t *)seen.rip;
 
-    if (seen.upcalls >= 1 && seen.rip >= stub && seen.rip + 2 <= stub + 32 &&
-        insn[0] == 0x0f && insn[1] == 0x05)
+    if (seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, nr))
         return true;
     if (!last_attempt) {
         printk("%s: upcall at rip %#lx, not on the call's SYSCALL (an interrupt in the window "

@@ -64,21 +64,13 @@ static uint64_t l1(uint64_t k) { return table_mfn(2 + nr_l2 + k); }
 
 #define TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A)
 
-static bool in_stub(uint64_t rip, unsigned nr)
-{
-    uint64_t stub = (uint64_t)hypercall_page + nr * 32;
-    const uint8_t *insn = (const uint8_t *)rip;
-
-    return rip >= stub && rip + 2 <= stub + 32 && insn[0] == 0x0f && insn[1] == 0x05;
-}
-
 static bool upcall_hook(struct regs *r)
 {
     if (!seen.upcalls++) {
         seen.rip = r->rip;
         seen.rdi = r->rdi;
         seen.rsi = r->rsi;
-        if (in_stub(r->rip, __HYPERVISOR_mmuext_op)) {
+        if (rip_on_hypercall_syscall(r->rip, __HYPERVISOR_mmuext_op)) {
             /* The L4 is partly validated now: neither a table nor memory. */
             seen.mmu_rc = mmu1((l4() << 12) + 3 * 8, 0);
             seen.map_rc = map_mfn(pool_page(WINDOW), l4(), PTE_P | PTE_RW | PTE_US | PTE_A);
@@ -168,7 +160,7 @@ static bool pin_armed(long *rc)
     arm();
     *rc = HYPERVISOR_mmuext_op(&pin_op, 1, &done, DOMID_SELF);
     events_disable();
-    return seen.upcalls >= 1 && in_stub(seen.rip, __HYPERVISOR_mmuext_op);
+    return seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_mmuext_op);
 }
 
 static void continued_case(void)

@@ -42,25 +42,17 @@ static bool pin_in_destroy;
 
 void evtchn_do_upcall(struct regs *r);
 
-static bool in_stub(uint64_t rip, unsigned nr)
-{
-    uint64_t stub = (uint64_t)hypercall_page + nr * 32;
-    const uint8_t *insn = (const uint8_t *)rip;
-
-    return rip >= stub && rip + 2 <= stub + 32 && insn[0] == 0x0f && insn[1] == 0x05;
-}
-
 static bool upcall_hook(struct regs *r)
 {
     if (!seen.upcalls++) {
         seen.rip = r->rip;
         seen.rsi = r->rsi;
-        if (in_stub(r->rip, __HYPERVISOR_mmuext_op)) {
+        if (rip_on_hypercall_syscall(r->rip, __HYPERVISOR_mmuext_op)) {
             /* Partly validated: no writable mapping of the L4. */
             seen.map_rc = ts_map_foreign(MAP, m[0], true, id);
             r->rip += 2;                /* past the SYSCALL: nobody goes on */
             r->rax = SKIPPED;
-        } else if (pin_in_destroy && in_stub(r->rip, __HYPERVISOR_domctl)) {
+        } else if (pin_in_destroy && rip_on_hypercall_syscall(r->rip, __HYPERVISOR_domctl)) {
             /* The teardown is part way: take the partial tables over again
                (the L2 first: it stopped after its first entry, so it holds
                a validated L1 that must be given back). */
@@ -126,7 +118,7 @@ static bool abandoned_tree(void)
         arm();
         rc = HYPERVISOR_mmuext_op(&pin_op, 1, NULL, id);
         events_disable();
-        at_syscall = seen.upcalls >= 1 && in_stub(seen.rip, __HYPERVISOR_mmuext_op);
+        at_syscall = seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_mmuext_op);
         if (!at_syscall) {
             printk("attempt %u: upcall at %#lx, not on the pin's SYSCALL: again\n", a, seen.rip);
             CHECK_EQ(rc, 0);
@@ -169,7 +161,7 @@ enum result test_main(void)
         events_disable();
         pin_in_destroy = false;
         CHECK_EQ(rc, 0);
-        if (!in_stub(seen.rip, __HYPERVISOR_domctl))
+        if (!rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_domctl))
             printk("the upcall came at %#lx, not on the domctl's SYSCALL: no pin during the "
                    "teardown this time\n", seen.rip);
         else
