@@ -125,6 +125,26 @@ long evtchn_alloc_unbound_self(evtchn_port_t *port)
     return rc;
 }
 
+long evtchn_bind_peer(domid_t dom, evtchn_port_t remote_port, uint64_t limit_ns,
+                      evtchn_port_t *port)
+{
+    struct evtchn_bind_interdomain b = { .remote_dom = dom, .remote_port = remote_port };
+    uint64_t end = system_time_ns() + limit_ns;
+    long rc;
+
+    /* The peer may not have opened its port yet. */
+    while ((rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &b)) == -XEN_EINVAL &&
+           system_time_ns() < end)
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    if (rc)
+        return rc;
+    /* Binding raises the local port once; that event is not the peer's. */
+    evt_wait_count(b.local_port, 1, 1000000000UL);
+    evt_counts[b.local_port] = 0;
+    *port = b.local_port;
+    return 0;
+}
+
 long evtchn_bind_ipi(unsigned vcpu, evtchn_port_t *port)
 {
     struct evtchn_bind_ipi b = { .vcpu = vcpu };

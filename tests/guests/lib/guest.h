@@ -203,6 +203,10 @@ void events_enable_on(struct vcpu_info *vi);
    false once limit_ns has passed. */
 bool evt_wait_count(evtchn_port_t port, unsigned target, uint64_t limit_ns);
 long evtchn_alloc_unbound_self(evtchn_port_t *port);
+/* Binds to dom's remote_port, retrying until limit_ns while it is not
+ * open yet; the binding's own event is taken off the new port's count. */
+long evtchn_bind_peer(domid_t dom, evtchn_port_t remote_port, uint64_t limit_ns,
+                      evtchn_port_t *port);
 long evtchn_bind_ipi(unsigned vcpu, evtchn_port_t *port);
 long evtchn_bind_virq(unsigned virq, unsigned vcpu, evtchn_port_t *port);
 long evtchn_send(evtchn_port_t port);
