@@ -1,0 +1,284 @@
+/*
+ * De-validating a huge page-table tree is preemptible (docs/pv-mm.md,
+ * "Partly de-validated tables"; Xen's XSA-45 class), as validating it is
+ * (mmu_pin_preempt, whose tree this builds: one L4, one L3, the L2s, and
+ * L1s whose 512 entries all map one data page read-only).  Each case
+ * drops the last type reference of the tree with an event left pending
+ * and unmasked behind the hypervisor's back (as tests/continuation.c), so
+ * the de-validation must stop after a bounded piece of work; the request
+ * itself counts as done, and the call is continued to finish the tree
+ * (Xen 4.17's old_guest_table):
+ *
+ * 1. unpin, the only request: the upcall arrives on mmuext_op's SYSCALL
+ *    with the list gone (NULL, count MMU_UPDATE_PREEMPTED alone, the
+ *    result 0 in foreigndom); *pdone says 1 already.  In the upcall the
+ *    L4 is partly de-validated: no writable mapping of it.
+ * 2. unpin followed by a second request: continued at that request
+ *    (list + 1, 1 | MMU_UPDATE_PREEMPTED); *pdone 2 in the end.
+ * 3. MMUEXT_NEW_BASEPTR away from the tree, whose only reference was the
+ *    CR3 one.
+ * 4. mmu_update clearing the L4's entry for the L3, its last reference:
+ *    the L3's tree goes, the L4 stays.
+ * 5. abandoned: the unpin's continuation is skipped (RIP past the
+ *    SYSCALL); the L4 stays partly de-validated until the next mmuext_op,
+ *    which finishes it first.
+ *
+ * After each, every frame of the tree is writable again (no type left),
+ * and the tree can be pinned and used again.  An interrupt between arming
+ * and the SYSCALL delivers the upcall before the call (then the tree
+ * goes at once): it is set up again, up to ATTEMPTS times.
+ */
+#define MMU_POOL_PAGES 4
+#include "mmu_common.h"
+
+#define WINDOW     0       /* pool page remapped onto each frame to fill it */
+#define DATA       1       /* the page every L1 entry maps */
+#define KERNEL_SLOT 511
+#define TREE_SLOT  2
+#define TREE_VA    ((uint64_t)TREE_SLOT << 39)
+#define PREEMPTED  0x80000000u
+#define ATTEMPTS   4
+#define MARKER     0x5eed5eed12345678UL
+#define SKIPPED    0x7777UL
+#define MAX_TABLES 4096
+
+enum how { UNPIN, UNPIN_THEN_FLUSH, BASEPTR, CLEAR_ENTRY, UNPIN_ABANDONED };
+
+static uint64_t first_pfn, nr_tables, nr_l2, nr_l1, old_root;
+static evtchn_port_t ipi;
+static unsigned done;
+static struct mmuext_op ops[2];
+static struct mmu_update upd;
+static unsigned expect_nr;
+static bool abandon;
+
+static struct {
+    unsigned upcalls;
+    uint64_t rip, rdi, rsi, r10;
+    long map_rc;
+} seen;
+
+void evtchn_do_upcall(struct regs *r);
+
+static uint64_t table_mfn(uint64_t n) { return pfn_to_mfn(first_pfn + n); }
+/* Frame roles: 0 the L4, 1 the L3, 2.. the L2s, then the L1s. */
+static uint64_t l4(void) { return table_mfn(0); }
+static uint64_t l3(void) { return table_mfn(1); }
+static uint64_t l2(uint64_t j) { return table_mfn(2 + j); }
+static uint64_t l1(uint64_t k) { return table_mfn(2 + nr_l2 + k); }
+
+#define TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A)
+
+static bool upcall_hook(struct regs *r)
+{
+    if (!seen.upcalls++) {
+        seen.rip = r->rip;
+        seen.rdi = r->rdi;
+        seen.rsi = r->rsi;
+        seen.r10 = r->r10;
+        if (rip_on_hypercall_syscall(r->rip, expect_nr)) {
+            /* update_va_mapping: no continuation of ours goes on in it. */
+            seen.map_rc = map_mfn(pool_page(WINDOW), l4(), PTE_P | PTE_RW | PTE_US | PTE_A);
+            if (abandon) {
+                r->rip += 2;            /* past the SYSCALL: the stub returns */
+                r->rax = SKIPPED;
+            }
+        }
+    }
+    evtchn_do_upcall(r);
+    return true;
+}
+
+static void arm(void)
+{
+    memset(&seen, 0, sizeof(seen));
+    events_disable();
+    REQUIRE_EQ(evtchn_send(ipi), 0);
+    REQUIRE(READ_ONCE(vcpu0->evtchn_upcall_pending), "the IPI did not mark an upcall pending");
+    barrier();
+    WRITE_ONCE(vcpu0->evtchn_upcall_mask, 0);
+    barrier();
+}
+
+/* Writes frame mfn through the window: zeroes, then the entries given. */
+static void fill(uint64_t mfn, uint64_t first, uint64_t count, uint64_t (*entry)(uint64_t))
+{
+    uint64_t *w = pool_page(WINDOW);
+
+    REQUIRE_EQ(map_mfn(w, mfn, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D), 0);
+    memset(w, 0, 4096);
+    for (uint64_t i = 0; i < count; i++)
+        w[i] = entry(first + i);
+}
+
+static uint64_t data_entry(uint64_t i) { (void)i; return (pool_mfn(DATA) << 12) | PTE_P | PTE_US | PTE_A; }
+static uint64_t l1_entry(uint64_t k) { return (l1(k) << 12) | TABLE_FLAGS; }
+static uint64_t l2_entry(uint64_t j) { return (l2(j) << 12) | TABLE_FLAGS; }
+
+static void build(void)
+{
+    const uint64_t *boot = (const uint64_t *)start_info->pt_base;
+
+    for (uint64_t k = 0; k < nr_l1; k++)
+        fill(l1(k), 0, 512, data_entry);
+    for (uint64_t j = 0; j < nr_l2; j++) {
+        uint64_t first = j * 512, n = nr_l1 - first < 512 ? nr_l1 - first : 512;
+        fill(l2(j), first, n, l1_entry);
+    }
+    fill(l3(), 0, nr_l2, l2_entry);
+    fill(l4(), 0, 0, NULL);
+    pool_page(WINDOW)[KERNEL_SLOT] = boot[KERNEL_SLOT];
+    pool_page(WINDOW)[TREE_SLOT] = (l3() << 12) | TABLE_FLAGS;
+    REQUIRE_EQ(pool_rw(WINDOW), 0);     /* the window back on its own frame */
+}
+
+/* Table frames with a type left (not mappable writable). */
+static unsigned typed_frames(void)
+{
+    unsigned typed = 0;
+
+    for (uint64_t n = 0; n < nr_tables; n++)
+        typed += map_mfn(pool_page(WINDOW), table_mfn(n), PTE_P | PTE_RW | PTE_US | PTE_A) != 0;
+    REQUIRE_EQ(pool_rw(WINDOW), 0);
+    return typed;
+}
+
+/* The tree as CR3: the last L1's last entry shows the data page. */
+static void use_tree(void)
+{
+    uint64_t k = nr_l1 - 1;
+    volatile uint64_t *va = (volatile uint64_t *)(TREE_VA + (k << 21) + (511UL << 12));
+
+    REQUIRE_EQ(ext1(MMUEXT_NEW_BASEPTR, l4()), 0);
+    uint64_t v = *va;
+    REQUIRE_EQ(ext1(MMUEXT_NEW_BASEPTR, old_root), 0);
+    CHECK_EQ(v, MARKER);
+}
+
+/* The tree's last type reference is one `how` drops. */
+static void set_up(enum how how)
+{
+    if (how == BASEPTR)
+        REQUIRE_EQ(ext1(MMUEXT_NEW_BASEPTR, l4()), 0);
+    else
+        REQUIRE_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
+}
+
+/* Drops it with the event armed; true when the upcall came on the call's SYSCALL. */
+static bool drop_armed(enum how how, long *rc)
+{
+    unsigned n = 1;
+
+    memset(ops, 0, sizeof(ops));
+    ops[0] = (struct mmuext_op){ .cmd = MMUEXT_UNPIN_TABLE, .arg1.mfn = l4() };
+    if (how == UNPIN_THEN_FLUSH) {
+        ops[1] = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+        n = 2;
+    } else if (how == BASEPTR) {
+        ops[0] = (struct mmuext_op){ .cmd = MMUEXT_NEW_BASEPTR, .arg1.mfn = old_root };
+    }
+    upd = (struct mmu_update){ .ptr = (l4() << 12) + TREE_SLOT * 8, .val = 0 };
+    expect_nr = how == CLEAR_ENTRY ? __HYPERVISOR_mmu_update : __HYPERVISOR_mmuext_op;
+    abandon = how == UNPIN_ABANDONED;
+    done = 0;
+    arm();
+    if (how == CLEAR_ENTRY)
+        *rc = HYPERVISOR_mmu_update(&upd, 1, &done, DOMID_SELF);
+    else
+        *rc = HYPERVISOR_mmuext_op(ops, n, &done, DOMID_SELF);
+    events_disable();
+    abandon = false;
+    return seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, expect_nr);
+}
+
+static const char *const names[] = { "unpin", "unpin + flush", "new baseptr", "mmu_update",
+                                     "unpin, abandoned" };
+
+static void one_case(enum how how)
+{
+    bool at_syscall = false;
+    long rc = 0;
+
+    printk("case: %s\n", names[how]);
+    build();
+    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
+        set_up(how);
+        at_syscall = drop_armed(how, &rc);
+        if (!at_syscall) {
+            printk("attempt %u: upcall at %#lx, not on the call's SYSCALL: again\n", a, seen.rip);
+            CHECK_EQ(rc, 0);
+            if (how == CLEAR_ENTRY) {
+                CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
+                build();
+            }
+        }
+    }
+    CHECK(at_syscall, "%s of %lu tables was never continued (upcall at %#lx)", names[how],
+          (unsigned long)nr_tables, seen.rip);
+    if (!at_syscall)
+        return;
+    /* In the upcall the top table was not done yet: never writable then. */
+    if (how != CLEAR_ENTRY)
+        CHECK(seen.map_rc != 0, "%s: a writable mapping of the partly de-validated L4 succeeded",
+              names[how]);
+    if (how == UNPIN_THEN_FLUSH) {
+        CHECK_EQ(seen.rdi, (uint64_t)&ops[1]);
+        CHECK_EQ((uint32_t)seen.rsi, 1 | PREEMPTED);
+        CHECK_EQ(rc, 0);
+        CHECK_EQ(done, 2);
+    } else {
+        /* All requests done: the list gone, the result carried in foreigndom. */
+        CHECK_EQ(seen.rdi, 0);
+        CHECK_EQ((uint32_t)seen.rsi, PREEMPTED);
+        CHECK_EQ((uint32_t)seen.r10, 0);
+        CHECK_EQ(done, 1);
+        CHECK_EQ(rc, how == UNPIN_ABANDONED ? (long)SKIPPED : 0);
+    }
+    if (how == UNPIN_ABANDONED) {
+        /* Nobody went on: still not writable, until the next mmuext_op finishes it. */
+        CHECK(map_mfn(pool_page(WINDOW), l4(), PTE_P | PTE_RW | PTE_US | PTE_A) != 0,
+              "the abandoned partly de-validated L4 could be mapped writable");
+        REQUIRE_EQ(pool_rw(WINDOW), 0);
+        CHECK_EQ(ext1(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
+    }
+    if (how == CLEAR_ENTRY) {
+        CHECK_EQ(typed_frames(), 1);    /* the L4, still pinned */
+        CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
+    }
+    CHECK_EQ(typed_frames(), 0);
+    /* The same tree validates and works again. */
+    build();
+    CHECK_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
+    use_tree();
+    CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
+    CHECK_EQ(typed_frames(), 0);
+}
+
+enum result test_main(void)
+{
+    REQUIRE_EQ(traps_install(), 0);
+    REQUIRE_EQ(events_init(), 0);
+    REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
+    trap_hooks[VEC_EVENT] = upcall_hook;
+    old_root = l4_mfn();
+
+    /* Our frames past the bootstrap region: mapped nowhere, used for nothing. */
+    first_pfn = va_to_pfn((void *)bootstrap_end());
+    REQUIRE(first_pfn + 64 < start_info->nr_pages, "only %lu frames past the bootstrap region",
+            (unsigned long)(start_info->nr_pages - first_pfn));
+    nr_tables = start_info->nr_pages - first_pfn;
+    if (nr_tables > MAX_TABLES)
+        nr_tables = MAX_TABLES;
+    nr_l2 = (nr_tables - 2 + 512) / 513;
+    nr_l1 = nr_tables - 2 - nr_l2;
+    REQUIRE(nr_l2 <= 512, "%lu L2 tables do not fit one L3", (unsigned long)nr_l2);
+    pool_page(DATA)[0] = MARKER;
+    printk("tree: 1 L4, 1 L3, %lu L2, %lu L1 tables (%lu L1 entries)\n", (unsigned long)nr_l2,
+           (unsigned long)nr_l1, (unsigned long)(nr_l1 * 512));
+    one_case(UNPIN);
+    one_case(UNPIN_THEN_FLUSH);
+    one_case(BASEPTR);
+    one_case(CLEAR_ENTRY);
+    one_case(UNPIN_ABANDONED);
+    return RESULT_SUCCESS;
+}
