@@ -367,9 +367,10 @@ static long batch_end(const struct batch *b, u32 i, long rc)
  * A request's own put of a table's last type reference (an unpin, an old
  * root, an old upper-level entry) de-validates the table's whole tree;
  * it may stop part way (page_type.c), the table then kept in the vCPU's
- * old_guest_table.  The request itself counts as done: the call is
- * continued after it (at the next request, or, after the last, with the
- * list gone and the result carried in foreigndom, as Xen 4.17 does), and
+ * old_guest_table.  The request itself counts as done (but a new root,
+ * mmuext_one): the call is continued after it (at the next request, or,
+ * after the last, with the list gone and the result carried in
+ * foreigndom, as Xen 4.17 does), and
  * every continued or new mmu_update/mmuext_op finishes the table first.
  * Only for the caller's own tables in a live domain: a foreign owner's
  * teardown could not find the table, and a dying domain's may be past the
@@ -679,19 +680,24 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
     if (owner != d && (op->cmd <= MMUEXT_SET_LDT || op->cmd == MMUEXT_NEW_USER_BASEPTR ||
                        op->cmd == MMUEXT_FLUSH_CACHE_GLOBAL))
         return -XEN_EPERM;
+    /*
+     * A new root whose old one stopped de-validating is continued at this
+     * request itself, as on Xen 4.17: the re-run finds the root in place
+     * (its reference taken and dropped again) and counts it done.
+     */
     switch (op->cmd) {
     case MMUEXT_NEW_BASEPTR:
         if ((rc = set_root(d, &v->arch.guest_table, op->arg1.mfn, false)))
             return rc;
         if (v->arch.kernel_mode)
             write_cr3(v->arch.guest_table << PAGE_SHIFT);
-        return 0;
+        return v->arch.old_guest_table ? HYPERCALL_CONTINUE : 0;
     case MMUEXT_NEW_USER_BASEPTR:
         if ((rc = set_root(d, &v->arch.guest_table_user, op->arg1.mfn, true)))
             return rc;
         if (!v->arch.kernel_mode)
             write_cr3(v->arch.guest_table_user << PAGE_SHIFT);
-        return 0;
+        return v->arch.old_guest_table ? HYPERCALL_CONTINUE : 0;
     /*
      * TLB operations (Xen 4.17): LOCAL this CPU; MULTI the CPUs where the
      * vCPUs in the guest's bitmap have their tables loaded (an unreadable
