@@ -70,9 +70,9 @@
 /*
  * type_info: the frame's current type in the top three bits (numbered as
  * the ABI guide lists them), a pinned and a validated flag, a partial
- * flag with its progress (bits 47-56) and direction (bit 57), and the type reference count in
- * the low bits.  Only the constants live here; the
- * rules for changing types belong to the memory-management code.
+ * flag with its progress (bits 47-56) and direction (bit 57), and the
+ * type reference count in the low bits.  Only the constants live here;
+ * the rules for changing types belong to the memory-management code.
  */
 #define PGT_TYPE_SHIFT  61
 #define PGT_TYPE_MASK   (7ULL << PGT_TYPE_SHIFT)
