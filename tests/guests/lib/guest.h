@@ -187,6 +187,14 @@ long events_init(void);
 /* Clears the upcall mask and forces delivery of anything pending. */
 void events_enable(void);
 void events_disable(void);
+/*
+ * An event pending and unmasked without the hypervisor having been told
+ * (masked, an IPI to ourselves on `ipi`, the mask cleared behind its
+ * back): its next preemption check says yes, and the upcall lands where
+ * it next returns to us, a continued hypercall's SYSCALL included.  0,
+ * the IPI's error, or -1 when no upcall became pending.
+ */
+long events_arm_pending(evtchn_port_t ipi);
 static inline void sync_set_bit(unsigned nr, volatile uint64_t *words)
 { __asm__ volatile("lock btsq %1, %0" : "+m"(words[nr / 64]) : "r"((uint64_t)(nr % 64)) : "memory"); }
 static inline void sync_clear_bit(unsigned nr, volatile uint64_t *words)
