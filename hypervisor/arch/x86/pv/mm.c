@@ -370,8 +370,8 @@ static long batch_end(const struct batch *b, u32 i, long rc)
  * old_guest_table.  The request itself counts as done (but a new root,
  * mmuext_one): the call is continued after it (at the next request, or,
  * after the last, with the list gone and the result carried in
- * foreigndom, as Xen 4.17 does), and
- * every continued or new mmu_update/mmuext_op finishes the table first.
+ * foreigndom, as Xen 4.17 does), and every continued or new
+ * mmu_update/mmuext_op finishes the table first.
  * Only for the caller's own tables in a live domain: a foreign owner's
  * teardown could not find the table, and a dying domain's may be past the
  * partial tables already.
