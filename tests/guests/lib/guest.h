@@ -286,6 +286,13 @@ void domain_build_from_module(struct xen_domctl *op, domid_t id, const char *cmd
 /* Returns once dom has shut down (op: its getdomaininfo); ends the test
    after timeout_ns or on a failed call. */
 void domain_wait_shutdown(struct xen_domctl *op, domid_t dom, uint64_t timeout_ns);
+/*
+ * Waits for domain dom to shut down, destroys it and checks (CHECK) that
+ * it goes with at least free_before + its tot_pages free again.  Its
+ * shutdown reason; *tot its tot_pages.
+ */
+unsigned domain_reap(struct xen_domctl *op, domid_t dom, uint64_t free_before,
+                     uint64_t timeout_ns, uint64_t *tot);
 /* Yields until *word == value; false after timeout_ns. */
 bool wait_word(volatile uint64_t *word, uint64_t value, uint64_t timeout_ns);
 /* Scales a TSC delta as the ABI says (shift, then 32.32 multiply). */

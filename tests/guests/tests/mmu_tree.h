@@ -24,15 +24,15 @@
 
 static uint64_t first_pfn, nr_tables, nr_l2, nr_l1;
 
-static uint64_t table_mfn(uint64_t n) { return pfn_to_mfn(first_pfn + n); }
+static inline uint64_t table_mfn(uint64_t n) { return pfn_to_mfn(first_pfn + n); }
 /* Frame roles: 0 the L4, 1 the L3, 2.. the L2s, then the L1s. */
-static uint64_t l4(void) { return table_mfn(0); }
-static uint64_t l3(void) { return table_mfn(1); }
-static uint64_t l2(uint64_t j) { return table_mfn(2 + j); }
-static uint64_t l1(uint64_t k) { return table_mfn(2 + nr_l2 + k); }
+static inline uint64_t l4(void) { return table_mfn(0); }
+static inline uint64_t l3(void) { return table_mfn(1); }
+static inline uint64_t l2(uint64_t j) { return table_mfn(2 + j); }
+static inline uint64_t l1(uint64_t k) { return table_mfn(2 + nr_l2 + k); }
 
 /* Writes frame mfn through the window: zeroes, then the entries given. */
-static void tree_fill(uint64_t mfn, uint64_t first, uint64_t count, uint64_t (*entry)(uint64_t))
+static inline void tree_fill(uint64_t mfn, uint64_t first, uint64_t count, uint64_t (*entry)(uint64_t))
 {
     uint64_t *w = pool_page(WINDOW);
 
@@ -42,12 +42,12 @@ static void tree_fill(uint64_t mfn, uint64_t first, uint64_t count, uint64_t (*e
         w[i] = entry(first + i);
 }
 
-static uint64_t tree_data_entry(uint64_t i) { (void)i; return (pool_mfn(DATA) << 12) | PTE_P | PTE_US | PTE_A; }
-static uint64_t tree_l1_entry(uint64_t k) { return (l1(k) << 12) | TABLE_FLAGS; }
-static uint64_t tree_l2_entry(uint64_t j) { return (l2(j) << 12) | TABLE_FLAGS; }
+static inline uint64_t tree_data_entry(uint64_t i) { (void)i; return (pool_mfn(DATA) << 12) | PTE_P | PTE_US | PTE_A; }
+static inline uint64_t tree_l1_entry(uint64_t k) { return (l1(k) << 12) | TABLE_FLAGS; }
+static inline uint64_t tree_l2_entry(uint64_t j) { return (l2(j) << 12) | TABLE_FLAGS; }
 
 /* The L4 alone: the kernel's slot and the tree's. */
-static void tree_build_l4(void)
+static inline void tree_build_l4(void)
 {
     const uint64_t *boot = (const uint64_t *)start_info->pt_base;
 
@@ -57,7 +57,7 @@ static void tree_build_l4(void)
     REQUIRE_EQ(pool_rw(WINDOW), 0);     /* the window back on its own frame */
 }
 
-static void tree_build(void)
+static inline void tree_build(void)
 {
     for (uint64_t k = 0; k < nr_l1; k++)
         tree_fill(l1(k), 0, 512, tree_data_entry);
@@ -70,7 +70,7 @@ static void tree_build(void)
 }
 
 /* Sizes the tree (at most max_tables frames) and writes it. */
-static void tree_init(uint64_t max_tables)
+static inline void tree_init(uint64_t max_tables)
 {
     first_pfn = va_to_pfn((void *)bootstrap_end());
     REQUIRE(first_pfn + 64 < start_info->nr_pages, "only %lu frames past the bootstrap region",
@@ -88,7 +88,7 @@ static void tree_init(uint64_t max_tables)
 }
 
 /* Table frames with a type left (not mappable writable). */
-static unsigned tree_typed_frames(void)
+static inline unsigned tree_typed_frames(void)
 {
     unsigned typed = 0;
 
@@ -99,7 +99,7 @@ static unsigned tree_typed_frames(void)
 }
 
 /* The tree as CR3, then `back` again: the last L1's last entry shows the data page. */
-static void tree_use(uint64_t back)
+static inline void tree_use(uint64_t back)
 {
     uint64_t k = nr_l1 - 1;
     volatile uint64_t *va = (volatile uint64_t *)(TREE_VA + (k << 21) + (511UL << 12));
