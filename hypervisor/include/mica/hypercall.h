@@ -40,6 +40,8 @@ long do_memory_op(u64 cmd, u64 arg);
 #define HYPERCALL_CONTINUE (-85L)    /* XEN_ERESTART: never seen by a guest */
 bool hypercall_preempt_check(void);
 void hypercall_continue_args(u64 a0, u64 a1, u64 a2);
+/* The same with the fourth argument too (Xen's "carry the result" continuations). */
+void hypercall_continue_args4(u64 a0, u64 a1, u64 a2, u64 a3);
 /* A continuation that re-issues the call with its arguments as they are. */
 void hypercall_continue_unchanged(void);
 

@@ -70,9 +70,9 @@
 /*
  * type_info: the frame's current type in the top three bits (numbered as
  * the ABI guide lists them), a pinned and a validated flag, a partial
- * flag with its progress (bits 47-56), and the type reference count in
- * the low bits.  Only the constants live here; the
- * rules for changing types belong to the memory-management code.
+ * flag with its progress (bits 47-56) and direction (bit 57), and the
+ * type reference count in the low bits.  Only the constants live here;
+ * the rules for changing types belong to the memory-management code.
  */
 #define PGT_TYPE_SHIFT  61
 #define PGT_TYPE_MASK   (7ULL << PGT_TYPE_SHIFT)
@@ -96,6 +96,17 @@
  * goes on from `progress`.  Never used as a validated table.
  */
 #define PGT_PARTIAL          (1ULL << 47)
+/*
+ * With PGT_PARTIAL: the table's de-validation (its last type reference
+ * went) stopped part way instead (docs/pv-mm.md, "Partly de-validated
+ * tables").  The same rule for entries: [0, progress) still hold their
+ * references, the rest hold none; entry `progress` may name a lower table
+ * whose own de-validation stopped (it is finished first).  Nobody may take
+ * the type again (-EBUSY) until the de-validation is finished: by the
+ * hypercall continuation of the vCPU that stopped it
+ * (arch_vcpu.old_guest_table), or by the teardown of its domain.
+ */
+#define PGT_DOWN             (1ULL << 57)
 #define PGT_PROGRESS_SHIFT   48
 #define PGT_PROGRESS_MASK    (0x1ffULL << PGT_PROGRESS_SHIFT)
 #define PGT_COUNT_WIDTH 47

@@ -77,6 +77,32 @@ void domain_wait_shutdown(struct xen_domctl *op, domid_t dom, uint64_t timeout_n
     }
 }
 
+unsigned domain_reap(struct xen_domctl *op, domid_t dom, uint64_t free_before,
+                     uint64_t timeout_ns, uint64_t *tot)
+{
+    unsigned reason;
+    uint64_t want;
+    bool back = false;
+
+    domain_wait_shutdown(op, dom, timeout_ns);
+    reason = (op->u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+    *tot = op->u.getdomaininfo.tot_pages;
+    REQUIRE_EQ(domctl_fresh(op, XEN_DOMCTL_destroydomain, dom), 0);
+    /* Its memory was allocated before free_before was measured: at least
+     * that comes back (its shared_info and grant frames are not in
+     * tot_pages), and it is gone. */
+    want = free_before + *tot;
+    for (int i = 0; i < 100 && !back; i++) {
+        back = physinfo_free_pages() >= want &&
+               (domctl_fresh(op, XEN_DOMCTL_getdomaininfo, dom) != 0 || op->domain != dom);
+        if (!back)
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    CHECK(back, "free pages %lu after destroying domain %u, want at least %lu",
+          physinfo_free_pages(), dom, want);
+    return reason;
+}
+
 bool wait_word(volatile uint64_t *word, uint64_t value, uint64_t timeout_ns)
 {
     uint64_t end = system_time_ns() + timeout_ns;

@@ -54,6 +54,21 @@ void events_disable(void)
     barrier();
 }
 
+long events_arm_pending(evtchn_port_t ipi)
+{
+    long rc;
+
+    events_disable();
+    if ((rc = evtchn_send(ipi)))
+        return rc;
+    if (!READ_ONCE(vcpu0->evtchn_upcall_pending))
+        return -1;
+    barrier();
+    WRITE_ONCE(vcpu0->evtchn_upcall_mask, 0);
+    barrier();
+    return 0;
+}
+
 void events_enable_on(struct vcpu_info *vi)
 {
     barrier();

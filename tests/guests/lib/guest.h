@@ -187,6 +187,14 @@ long events_init(void);
 /* Clears the upcall mask and forces delivery of anything pending. */
 void events_enable(void);
 void events_disable(void);
+/*
+ * An event pending and unmasked without the hypervisor having been told
+ * (masked, an IPI to ourselves on `ipi`, the mask cleared behind its
+ * back): its next preemption check says yes, and the upcall lands where
+ * it next returns to us, a continued hypercall's SYSCALL included.  0,
+ * the IPI's error, or -1 when no upcall became pending.
+ */
+long events_arm_pending(evtchn_port_t ipi);
 static inline void sync_set_bit(unsigned nr, volatile uint64_t *words)
 { __asm__ volatile("lock btsq %1, %0" : "+m"(words[nr / 64]) : "r"((uint64_t)(nr % 64)) : "memory"); }
 static inline void sync_clear_bit(unsigned nr, volatile uint64_t *words)
@@ -282,6 +290,13 @@ void domain_build_from_module(struct xen_domctl *op, domid_t id, const char *cmd
 /* Returns once dom has shut down (op: its getdomaininfo); ends the test
    after timeout_ns or on a failed call. */
 void domain_wait_shutdown(struct xen_domctl *op, domid_t dom, uint64_t timeout_ns);
+/*
+ * Waits for domain dom to shut down, destroys it and checks (CHECK) that
+ * it goes with at least free_before + its tot_pages free again.  Its
+ * shutdown reason; *tot its tot_pages.
+ */
+unsigned domain_reap(struct xen_domctl *op, domid_t dom, uint64_t free_before,
+                     uint64_t timeout_ns, uint64_t *tot);
 /* Yields until *word == value; false after timeout_ns. */
 bool wait_word(volatile uint64_t *word, uint64_t value, uint64_t timeout_ns);
 /* Scales a TSC delta as the ABI says (shift, then 32.32 multiply). */

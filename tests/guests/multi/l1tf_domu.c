@@ -18,7 +18,6 @@
 
 static struct xen_domctl op;
 
-static long domctl(uint32_t cmd, domid_t dom) { return domctl_fresh(&op, cmd, dom); }
 
 static uint64_t pool0_l1e_ma(uint64_t **slot)
 {
@@ -51,23 +50,10 @@ static enum result dom0(void)
     CHECK_EQ(*slot, unsafe);
     CHECK_EQ(pool_rw(0), 0);
 
-    domain_wait_shutdown(&op, 1, WAIT_NS);
-    unsigned reason = (op.u.getdomaininfo.flags >> XEN_DOMINF_shutdownshift) &
-                      XEN_DOMINF_shutdownmask;
-    uint64_t tot = op.u.getdomaininfo.tot_pages;
+    uint64_t tot;
+    unsigned reason = domain_reap(&op, 1, free_before, WAIT_NS, &tot);
+
     CHECK_EQ(reason, SHUTDOWN_crash);
-    REQUIRE_EQ(domctl(XEN_DOMCTL_destroydomain, 1), 0);
-    /* Its memory was allocated before we measured: at least that comes back
-     * (its shared_info and grant frames are not in tot_pages), and it is gone. */
-    uint64_t want = free_before + tot;
-    bool back = false;
-    for (int i = 0; i < 100 && !back; i++) {
-        back = physinfo_free_pages() >= want &&
-               (domctl(XEN_DOMCTL_getdomaininfo, 1) != 0 || op.domain != 1);
-        if (!back)
-            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    }
-    CHECK(back, "free pages %lu after destroying domain 1, want at least %lu", physinfo_free_pages(), want);
     printk("dom0: unchecked itself; domain 1 crashed (reason %u), destroyed, %lu pages back\n",
            reason, tot);
     return check_failures ? RESULT_FAILURE : RESULT_SUCCESS;

@@ -28,20 +28,12 @@
  * ATTEMPTS times.
  */
 #define MMU_POOL_PAGES 4
-#include "mmu_common.h"
+#include "mmu_tree.h"
 
-#define WINDOW     0       /* pool page remapped onto each frame to fill it */
-#define DATA       1       /* the page every L1 entry maps */
-#define KERNEL_SLOT 511
-#define TREE_SLOT  2
-#define TREE_VA    ((uint64_t)TREE_SLOT << 39)
-#define PREEMPTED  0x80000000u
 #define ATTEMPTS   4
-#define MARKER     0x5eed5eed12345678UL
 #define SKIPPED    0x7777UL
 #define MAX_TABLES 4096
 
-static uint64_t first_pfn, nr_tables, nr_l2, nr_l1;
 static evtchn_port_t ipi;
 static unsigned done;
 static struct mmuext_op pin_op;
@@ -54,15 +46,6 @@ static struct {
 } seen;
 
 void evtchn_do_upcall(struct regs *r);
-
-static uint64_t table_mfn(uint64_t n) { return pfn_to_mfn(first_pfn + n); }
-/* Frame roles: 0 the L4, 1 the L3, 2.. the L2s, then the L1s. */
-static uint64_t l4(void) { return table_mfn(0); }
-static uint64_t l3(void) { return table_mfn(1); }
-static uint64_t l2(uint64_t j) { return table_mfn(2 + j); }
-static uint64_t l1(uint64_t k) { return table_mfn(2 + nr_l2 + k); }
-
-#define TABLE_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A)
 
 static bool upcall_hook(struct regs *r)
 {
@@ -87,68 +70,13 @@ static bool upcall_hook(struct regs *r)
 static void arm(void)
 {
     memset(&seen, 0, sizeof(seen));
-    events_disable();
-    REQUIRE_EQ(evtchn_send(ipi), 0);
-    REQUIRE(READ_ONCE(vcpu0->evtchn_upcall_pending), "the IPI did not mark an upcall pending");
-    barrier();
-    WRITE_ONCE(vcpu0->evtchn_upcall_mask, 0);
-    barrier();
+    REQUIRE_EQ(events_arm_pending(ipi), 0);
 }
 
-/* Writes frame mfn through the window: zeroes, then the entries given. */
-static void fill(uint64_t mfn, uint64_t first, uint64_t count, uint64_t (*entry)(uint64_t))
-{
-    uint64_t *w = pool_page(WINDOW);
-
-    REQUIRE_EQ(map_mfn(w, mfn, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D), 0);
-    memset(w, 0, 4096);
-    for (uint64_t i = 0; i < count; i++)
-        w[i] = entry(first + i);
-}
-
-static uint64_t data_entry(uint64_t i) { (void)i; return (pool_mfn(DATA) << 12) | PTE_P | PTE_US | PTE_A; }
-static uint64_t l1_entry(uint64_t k) { return (l1(k) << 12) | TABLE_FLAGS; }
-static uint64_t l2_entry(uint64_t j) { return (l2(j) << 12) | TABLE_FLAGS; }
-
-static void build(void)
-{
-    const uint64_t *boot = (const uint64_t *)start_info->pt_base;
-
-    for (uint64_t k = 0; k < nr_l1; k++)
-        fill(l1(k), 0, 512, data_entry);
-    for (uint64_t j = 0; j < nr_l2; j++) {
-        uint64_t first = j * 512, n = nr_l1 - first < 512 ? nr_l1 - first : 512;
-        fill(l2(j), first, n, l1_entry);
-    }
-    fill(l3(), 0, nr_l2, l2_entry);
-    fill(l4(), 0, 0, NULL);
-    pool_page(WINDOW)[KERNEL_SLOT] = boot[KERNEL_SLOT];
-    pool_page(WINDOW)[TREE_SLOT] = (l3() << 12) | TABLE_FLAGS;
-    REQUIRE_EQ(pool_rw(WINDOW), 0);     /* the window back on its own frame */
-}
-
-/* Every table frame writable again: no type reference was left behind. */
-static unsigned typed_frames(void)
-{
-    unsigned typed = 0;
-
-    for (uint64_t n = 0; n < nr_tables; n++)
-        typed += map_mfn(pool_page(WINDOW), table_mfn(n), PTE_P | PTE_RW | PTE_US | PTE_A) != 0;
-    REQUIRE_EQ(pool_rw(WINDOW), 0);
-    return typed;
-}
-
-/* The tree as CR3: the last L1's last entry shows the data page. */
+/* The tree works as CR3, and validated it takes entry updates. */
 static void use_tree(void)
 {
-    uint64_t old = l4_mfn(), k = nr_l1 - 1;
-    volatile uint64_t *va = (volatile uint64_t *)(TREE_VA + (k << 21) + (511UL << 12));
-
-    REQUIRE_EQ(ext1(MMUEXT_NEW_BASEPTR, l4()), 0);
-    uint64_t v = *va;
-    REQUIRE_EQ(ext1(MMUEXT_NEW_BASEPTR, old), 0);
-    CHECK_EQ(v, MARKER);
-    /* Validated: the L4 takes entry updates now. */
+    tree_use(l4_mfn());
     CHECK_EQ(mmu1((l4() << 12) + 3 * 8, 0), 0);
 }
 
@@ -188,7 +116,7 @@ static void continued_case(void)
     }
     use_tree();
     CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
-    CHECK_EQ(typed_frames(), 0);
+    CHECK_EQ(tree_typed_frames(), 0);
 }
 
 static void abandoned_case(void)
@@ -196,7 +124,7 @@ static void abandoned_case(void)
     long rc;
     bool at_syscall = false;
 
-    build();                    /* the L4's slot 3 changed above; the same tree again */
+    tree_build();               /* the L4's slot 3 changed above; the same tree again */
     abandon = true;
     for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
         at_syscall = pin_armed(&rc);
@@ -222,7 +150,7 @@ static void abandoned_case(void)
     CHECK_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
     use_tree();
     CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
-    CHECK_EQ(typed_frames(), 0);
+    CHECK_EQ(tree_typed_frames(), 0);
 }
 
 enum result test_main(void)
@@ -232,20 +160,7 @@ enum result test_main(void)
     REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
     trap_hooks[VEC_EVENT] = upcall_hook;
 
-    /* Our frames past the bootstrap region: mapped nowhere, used for nothing. */
-    first_pfn = va_to_pfn((void *)bootstrap_end());
-    REQUIRE(first_pfn + 64 < start_info->nr_pages, "only %lu frames past the bootstrap region",
-            (unsigned long)(start_info->nr_pages - first_pfn));
-    nr_tables = start_info->nr_pages - first_pfn;
-    if (nr_tables > MAX_TABLES)
-        nr_tables = MAX_TABLES;
-    nr_l2 = (nr_tables - 2 + 512) / 513;
-    nr_l1 = nr_tables - 2 - nr_l2;
-    REQUIRE(nr_l2 <= 512, "%lu L2 tables do not fit one L3", (unsigned long)nr_l2);
-    pool_page(DATA)[0] = MARKER;
-    printk("tree: 1 L4, 1 L3, %lu L2, %lu L1 tables (%lu L1 entries)\n", (unsigned long)nr_l2,
-           (unsigned long)nr_l1, (unsigned long)(nr_l1 * 512));
-    build();
+    tree_init(MAX_TABLES);
     continued_case();
     abandoned_case();
     return RESULT_SUCCESS;

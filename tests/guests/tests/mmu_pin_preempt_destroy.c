@@ -67,12 +67,7 @@ static bool upcall_hook(struct regs *r)
 static void arm(void)
 {
     memset(&seen, 0, sizeof(seen));
-    events_disable();
-    REQUIRE_EQ(evtchn_send(ipi), 0);
-    REQUIRE(READ_ONCE(vcpu0->evtchn_upcall_pending), "the IPI did not mark an upcall pending");
-    barrier();
-    WRITE_ONCE(vcpu0->evtchn_upcall_mask, 0);
-    barrier();
+    REQUIRE_EQ(events_arm_pending(ipi), 0);
 }
 
 /* Writes dom's frame f through a foreign mapping: zeroes, then entries. */

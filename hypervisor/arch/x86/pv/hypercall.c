@@ -337,6 +337,17 @@ void hypercall_continue_args(u64 a0, u64 a1, u64 a2)
     regs->rdx = a2;
 }
 
+void hypercall_continue_args4(u64 a0, u64 a1, u64 a2, u64 a3)
+{
+    struct vcpu *v = current_vcpu();
+
+    hypercall_continue_args(a0, a1, a2);
+    if (v->mc_call)
+        v->mc_call->args[3] = a3;
+    else
+        guest_regs()->r10 = a3;
+}
+
 void hypercall_continue_unchanged(void)
 {
     struct vcpu *v = current_vcpu();

@@ -361,6 +361,67 @@ static long batch_end(const struct batch *b, u32 i, long rc)
     return rc;
 }
 
+/* ---- de-validations stopped part way (Xen's old_guest_table) ---- */
+
+/*
+ * A request's own put of a table's last type reference (an unpin, an old
+ * root, an old upper-level entry) de-validates the table's whole tree;
+ * it may stop part way (page_type.c), the table then kept in the vCPU's
+ * old_guest_table.  The request itself counts as done (but a new root,
+ * mmuext_one): the call is continued after it (at the next request, or,
+ * after the last, with the list gone and the result carried in
+ * foreigndom, as Xen 4.17 does), and every continued or new
+ * mmu_update/mmuext_op finishes the table first.
+ * Only for the caller's own tables in a live domain: a foreign owner's
+ * teardown could not find the table, and a dying domain's may be past the
+ * partial tables already.
+ */
+long pv_finish_old_table(struct vcpu *v, bool preemptible)
+{
+    mfn_t mfn = v->arch.old_guest_table;
+
+    if (!mfn)
+        return 0;
+    if (page_finish_devalidation(pv_frame(mfn), preemptible) == HYPERCALL_CONTINUE)
+        return HYPERCALL_CONTINUE;
+    v->arch.old_guest_table = 0;
+    put_page(pv_frame(mfn));
+    return 0;
+}
+
+/* At the start of mmu_update and mmuext_op: HYPERCALL_CONTINUE if still not done. */
+static long finish_old_table(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    long rc;
+
+    if (!v->arch.old_guest_table)
+        return 0;
+    spin_lock(&d->arch.pt_lock);
+    rc = pv_finish_old_table(v, !d->is_dying);
+    spin_unlock(&d->arch.pt_lock);
+    if (rc == HYPERCALL_CONTINUE)
+        hypercall_continue_unchanged();
+    return rc;
+}
+
+/*
+ * Xen's continuation for a call whose requests are all done but whose
+ * vCPU keeps a stopped de-validation: no list (count MMU_UPDATE_PREEMPTED
+ * alone), the result in foreigndom; the continued call finishes the
+ * table and returns that result.
+ */
+static long continue_with_result(long rc)
+{
+    hypercall_continue_args4(0, MMU_UPDATE_PREEMPTED, 0, (u64)(u32)(s32)rc);
+    return HYPERCALL_CONTINUE;
+}
+
+static bool is_result_carrier(u64 list, u64 count)
+{
+    return !list && (u32)count == MMU_UPDATE_PREEMPTED;
+}
+
 /*
  * foreigndom (32 bits, as Xen reads it): the low half names whose frames
  * new L1 entries map; a non-zero top half is 1 + the id of the domain
@@ -378,6 +439,10 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
     long rc;
     u32 i;
 
+    if ((rc = finish_old_table(current_vcpu())))
+        return rc;
+    if (is_result_carrier(reqs, count))
+        return (long)(s32)(u32)foreigndom;
     if ((rc = batch_start(&b, reqs, count, pdone, sizeof(req))))
         return rc;
     /* As on Xen: an unknown table owner leaves *pdone alone, the rest write it. */
@@ -405,13 +470,21 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
          * partly validated tables (read under the lock its walk takes).
          */
         pt_validation_preemptible(!pt->is_dying);
+        pt_devalidation_slot(pt == d && !d->is_dying ? &current_vcpu()->arch.old_guest_table
+                                                     : NULL);
         rc = mmu_update_one(d, pt, &f, &req, &flush);
+        pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);
         spin_unlock(&pt->arch.pt_lock);
         if (rc == HYPERCALL_CONTINUE)
             rc = batch_continue_at(&b, i);
         if (rc)
             break;
+        /* An old entry's tree stopped de-validating: the rest after it. */
+        if (current_vcpu()->arch.old_guest_table && i + 1 < b.n) {
+            rc = batch_continue_at(&b, ++i);
+            break;
+        }
     }
     /*
      * Upper-level changes drop translations the TLBs and paging-structure
@@ -422,7 +495,8 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
         flush_tlb_domain(pt);
     if (rc == HYPERCALL_CONTINUE)
         return rc;
-    return batch_end(&b, i, rc);
+    rc = batch_end(&b, i, rc);
+    return current_vcpu()->arch.old_guest_table ? continue_with_result(rc) : rc;
 }
 
 /* ---- mmuext_op ---- */
@@ -606,19 +680,24 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
     if (owner != d && (op->cmd <= MMUEXT_SET_LDT || op->cmd == MMUEXT_NEW_USER_BASEPTR ||
                        op->cmd == MMUEXT_FLUSH_CACHE_GLOBAL))
         return -XEN_EPERM;
+    /*
+     * A new root whose old one stopped de-validating is continued at this
+     * request itself, as on Xen 4.17: the re-run finds the root in place
+     * (its reference taken and dropped again) and counts it done.
+     */
     switch (op->cmd) {
     case MMUEXT_NEW_BASEPTR:
         if ((rc = set_root(d, &v->arch.guest_table, op->arg1.mfn, false)))
             return rc;
         if (v->arch.kernel_mode)
             write_cr3(v->arch.guest_table << PAGE_SHIFT);
-        return 0;
+        return v->arch.old_guest_table ? HYPERCALL_CONTINUE : 0;
     case MMUEXT_NEW_USER_BASEPTR:
         if ((rc = set_root(d, &v->arch.guest_table_user, op->arg1.mfn, true)))
             return rc;
         if (!v->arch.kernel_mode)
             write_cr3(v->arch.guest_table_user << PAGE_SHIFT);
-        return 0;
+        return v->arch.old_guest_table ? HYPERCALL_CONTINUE : 0;
     /*
      * TLB operations (Xen 4.17): LOCAL this CPU; MULTI the CPUs where the
      * vCPUs in the guest's bitmap have their tables loaded (an unreadable
@@ -667,6 +746,10 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
     long rc;
     u32 i;
 
+    if ((rc = finish_old_table(v)))
+        return rc;
+    if (is_result_carrier(ops, count))
+        return (long)(s32)(u32)foreigndom;
     if ((rc = batch_start(&b, ops, count, pdone, sizeof(op))))
         return rc;
     if ((rc = foreign_decode(v->domain, (domid_t)foreigndom, &f)))
@@ -689,15 +772,24 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         /* Pins and new roots validate whole trees: they may stop part
            way, except in a dying domain (as in mmu_update). */
         pt_validation_preemptible(!(f.d && f.d->is_dying));
+        /* Unpins, old roots: their de-validation may stop (own tables only). */
+        pt_devalidation_slot(f.d == v->domain && !f.d->is_dying ? &v->arch.old_guest_table
+                                                                 : NULL);
         rc = mmuext_one(v, f.d, &op);
+        pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);
         pt_unlock_pair(v->domain, f.d);
         if (rc == HYPERCALL_CONTINUE)
             rc = batch_continue_at(&b, i);
         if (rc)
             break;
+        if (v->arch.old_guest_table && i + 1 < b.n) {
+            rc = batch_continue_at(&b, ++i);
+            break;
+        }
     }
     if (rc == HYPERCALL_CONTINUE)
         return rc;
-    return batch_end(&b, i, rc);
+    rc = batch_end(&b, i, rc);
+    return v->arch.old_guest_table ? continue_with_result(rc) : rc;
 }

@@ -71,6 +71,11 @@ static void drop_vcpu_references(struct domain *d)
         pv_drop_gdt(v);
         drop_root(&v->arch.guest_table);
         drop_root(&v->arch.guest_table_user);
+        /* A stopped de-validation: its table is released with the partial ones. */
+        if (v->arch.old_guest_table) {
+            put_page(pv_frame(v->arch.old_guest_table));
+            v->arch.old_guest_table = 0;
+        }
         if (v->vcpu_info_registered) {
             put_page_and_type(pv_frame(virt_to_maddr(v->vcpu_info) >> PAGE_SHIFT));
             v->vcpu_info = &d->shared_info->vcpu_info[i < XEN_LEGACY_MAX_VCPUS ? i : 0];
@@ -145,12 +150,14 @@ enum teardown_step {
 };
 
 /*
- * A table a continued hypercall left partly validated belongs to nobody
- * but itself (page_type.c): its entries' references and its own general
- * one go here, after the unpinning (so nothing takes it over again: a
- * pin of a dying domain's table validates to the end) and before frames
- * are freed.  Its entries hold only validated tables, never a partial
- * one, so the order among partial tables does not matter.
+ * A table a continued hypercall left partly validated, or partly
+ * de-validated, belongs to nobody but itself (page_type.c): its entries'
+ * references and its own general one go here, after the unpinning (so
+ * nothing takes it over again: a pin of a dying domain's table validates
+ * to the end) and before frames are freed.  Its entries below `progress`
+ * hold only validated tables, never a partial one (a lower table whose
+ * de-validation stopped is on its own, met by this walk too), and these
+ * puts run to the end, so the order among partial tables does not matter.
  */
 static void abandon_partial(struct domain *d, mfn_t mfn)
 {

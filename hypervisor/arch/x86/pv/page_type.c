@@ -18,6 +18,7 @@
 #include <mica/hypercall.h>
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
+#include <mica/percpu.h>
 #include <public/errno.h>
 
 extern struct frame_pool host_frames;
@@ -139,8 +140,12 @@ long get_page_type(struct page_info *pg, u64 type)
             if ((x & PGT_TYPE_MASK) != type)
                 return -XEN_EBUSY;
             if (needs_validation(type) && !(x & PGT_VALIDATED)) {
-                /* A table whose validation is under way (a loop through it). */
-                if (!(x & PGT_PARTIAL))
+                /*
+                 * A table whose validation is under way (a loop through
+                 * it), or whose de-validation is (here or stopped part
+                 * way: only its continuation or teardown goes on with it).
+                 */
+                if (!(x & PGT_PARTIAL) || (x & PGT_DOWN))
                     return -XEN_EBUSY;
                 /* Stopped part way: ours to go on with. */
                 nx = type | 1;
@@ -214,9 +219,10 @@ long get_page_type(struct page_info *pg, u64 type)
 }
 
 /*
- * Teardown: gives up a partly validated table of a dying domain (its
- * entries' references, its own general reference).  False if the frame
- * is not partly validated.
+ * Teardown: gives up a partly validated or partly de-validated table of a
+ * dying domain (its entries' references, its own general reference; for
+ * both, entries [0, progress) hold references).  False if the frame is
+ * neither.
  */
 bool page_abandon_partial(struct page_info *pg)
 {
@@ -234,7 +240,40 @@ bool page_abandon_partial(struct page_info *pg)
     return true;
 }
 
-void put_page_type(struct page_info *pg)
+/*
+ * De-validation (Xen's free_page_type; docs/pv-mm.md, "Partly de-validated
+ * tables").  The CPU whose put took the last type reference of a
+ * validated table owns its type count of 1 (not validated: nobody takes
+ * the type meanwhile) and lets the entries go, from the top entry down.
+ * When `preemptible`, an L2-L4 table may stop part way: it is left
+ * PGT_PARTIAL | PGT_DOWN with the entries still holding their references
+ * below `progress`, and a general reference of its own (our caller holds
+ * one, so the count is not 0 when we add it).  `resumed`: the table was
+ * taken over in that state, and owns that general reference already.
+ */
+static long devalidate_from(struct page_info *pg, u64 type, unsigned next, bool preemptible,
+                            bool resumed)
+{
+    long rc = pt_devalidate(pg, type, &next, preemptible);
+
+    if (rc == HYPERCALL_CONTINUE) {
+        if (!resumed)
+            __atomic_fetch_add(&pg->count_info, 1, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&pg->type_info,
+                         type | PGT_PARTIAL | PGT_DOWN | 1 | ((u64)next << PGT_PROGRESS_SHIFT),
+                         __ATOMIC_SEQ_CST);
+        return rc;
+    }
+    /* A table becoming plain again is dirty for log-dirty (Xen's free_page_type). */
+    pv_mark_frame_dirty(pv_frame_mfn(pg));
+    __atomic_store_n(&pg->tlbflush_stamp, tlbflush_now(), __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pg->type_info, PGT_NONE | PGT_STAMPED, __ATOMIC_SEQ_CST);
+    if (resumed)
+        put_page(pg);
+    return 0;
+}
+
+static long put_type(struct page_info *pg, bool preemptible)
 {
     u64 x, nx, y = READ_ONCE(pg->type_info), type;
     bool devalidate;
@@ -245,13 +284,13 @@ void put_page_type(struct page_info *pg)
         if (!(x & PGT_COUNT_MASK)) {
             pr_err("MICA BUG: mm: type count underflow on frame %#llx\n",
                    (unsigned long long)pv_frame_mfn(pg));
-            return;
+            return 0;
         }
-        /* Nobody holds a partly validated table: nobody may drop it. */
+        /* Nobody holds a partly (de-)validated table: nobody may drop it. */
         if (x & PGT_PARTIAL) {
             pr_err("MICA BUG: mm: type reference dropped on partly validated frame %#llx\n",
                    (unsigned long long)pv_frame_mfn(pg));
-            return;
+            return 0;
         }
         devalidate = (x & PGT_COUNT_MASK) == 1 && needs_validation(type) && (x & PGT_VALIDATED);
         if (devalidate)
@@ -264,13 +303,67 @@ void put_page_type(struct page_info *pg)
         } else
             nx = x - 1;
     } while ((y = cmpxchg(&pg->type_info, x, nx)) != x);
-    if (devalidate) {
-        pt_devalidate(pg, type);
-        /* And a table becoming plain again (Xen's free_page_type). */
-        pv_mark_frame_dirty(pv_frame_mfn(pg));
-        __atomic_store_n(&pg->tlbflush_stamp, tlbflush_now(), __ATOMIC_SEQ_CST);
-        __atomic_store_n(&pg->type_info, PGT_NONE | PGT_STAMPED, __ATOMIC_SEQ_CST);
+    if (!devalidate)
+        return 0;
+    return devalidate_from(pg, type, 512, preemptible && type != PGT_L1 && type != PGT_SEG_DESC,
+                           false);
+}
+
+long page_finish_devalidation(struct page_info *pg, bool preemptible)
+{
+    u64 x = READ_ONCE(pg->type_info), y;
+
+    for (;; x = y) {
+        if ((x & (PGT_PARTIAL | PGT_DOWN)) != (PGT_PARTIAL | PGT_DOWN))
+            return 0;           /* finished (by whoever met it first) */
+        /* Taken over as a fresh de-validation holds it: count 1, not validated. */
+        if ((y = cmpxchg(&pg->type_info, x, (x & PGT_TYPE_MASK) | 1)) == x)
+            break;
     }
+    return devalidate_from(pg, x & PGT_TYPE_MASK,
+                           (unsigned)((x & PGT_PROGRESS_MASK) >> PGT_PROGRESS_SHIFT), preemptible,
+                           true);
+}
+
+long put_page_and_type_preemptible(struct page_info *pg, bool preemptible)
+{
+    long rc = put_type(pg, preemptible);
+
+    put_page(pg);
+    return rc;
+}
+
+/*
+ * Where this CPU's current hypercall keeps a de-validation that stopped
+ * part way (the calling vCPU's old_guest_table), NULL when none may stop.
+ * Set only by mmu_update and mmuext_op around one request, under the
+ * page-table lock of the domain that owns both the vCPU and the tables.
+ */
+static DEFINE_PER_CPU(mfn_t *, devalidation_slot);
+
+mfn_t *pt_devalidation_slot(mfn_t *slot)
+{
+    mfn_t *was = this_cpu(devalidation_slot);
+
+    this_cpu(devalidation_slot) = slot;
+    return was;
+}
+
+/*
+ * The puts a request makes itself (an unpin, an old root, an old entry)
+ * may stop when the request can hand the rest to its vCPU: one table per
+ * vCPU, which gets a general reference of its own there (the caller
+ * still holds one).  A second stop in the same request cannot be handed
+ * over, so while the slot is taken puts run to the end.
+ */
+void put_page_type(struct page_info *pg)
+{
+    mfn_t *slot = this_cpu(devalidation_slot);
+
+    if (put_type(pg, slot && !*slot) != HYPERCALL_CONTINUE)
+        return;
+    __atomic_fetch_add(&pg->count_info, 1, __ATOMIC_SEQ_CST);
+    *slot = pv_frame_mfn(pg);
 }
 
 long get_page_and_type(struct page_info *pg, const struct domain *d, u64 type)

@@ -269,20 +269,29 @@ refuse:
     return rc ? rc : -XEN_EINVAL;
 }
 
-static void lne_put(struct page_info *tab, u64 type, u64 e)
+/*
+ * Drops entry e's references.  `nested`: tab is being de-validated, and
+ * the table below may stop part way when `preemptible`
+ * (HYPERCALL_CONTINUE); otherwise the put is the request's own
+ * (put_page_and_type: its vCPU may keep a stop, page_type.c).
+ */
+static long lne_put(struct page_info *tab, u64 type, u64 e, bool nested, bool preemptible)
 {
     struct page_info *pg;
 
     if (!(e & PTE_P))
-        return;
+        return 0;
     pg = pv_frame(entry_mfn(e));
     if (pg == tab)
-        return;                         /* a self entry holds nothing */
+        return 0;                       /* a self entry holds nothing */
     if (page_type(pg) == type) {
         tab->spare--;
         pg->spare -= 1u << 16;
     }
+    if (nested)
+        return put_page_and_type_preemptible(pg, preemptible);
     put_page_and_type(pg);
+    return 0;
 }
 
 /* ---- either level ---- */
@@ -307,7 +316,7 @@ static void entry_put(struct page_info *tab, u64 type, u64 e)
     if (type == PGT_L1)
         l1e_put(e);
     else
-        lne_put(tab, type, e);
+        lne_put(tab, type, e, false, false);
 }
 
 /*
@@ -370,7 +379,9 @@ void pv_frame_describe(char *buf, size_t len, mfn_t mfn)
              (unsigned long long)mfn, (unsigned long long)pfn, pg->owner,
              pv_type_name(ti & PGT_TYPE_MASK), (unsigned long long)(ti & PGT_COUNT_MASK),
              (ti & PGT_COUNT_MASK) == 1 ? "" : "s", ti & PGT_PINNED ? ", pinned" : "",
-             (ti & PGT_PARTIAL) ? ", partly validated (a continued hypercall goes on with it)"
+             (ti & PGT_PARTIAL) && (ti & PGT_DOWN)
+                 ? ", partly de-validated (its vCPU's continued hypercall finishes it)"
+             : (ti & PGT_PARTIAL) ? ", partly validated (a continued hypercall goes on with it)"
              : page_type_is_table(ti & PGT_TYPE_MASK) && (ti & PGT_COUNT_MASK) &&
                      !(ti & PGT_VALIDATED) ? ", being validated" : "");
 }
@@ -544,18 +555,82 @@ void pt_release_entries(struct page_info *pg, u64 type, unsigned n)
     }
 }
 
-void pt_devalidate(struct page_info *pg, u64 type)
+/*
+ * A de-validation taken over part way first finishes the table its entry
+ * `i` (the last one released) names, if that table's own de-validation
+ * stopped (the reason this one stopped there).  Only a lower table, or
+ * one of the same level (a linear entry), of the same owner: whatever the
+ * entry names now, nothing is done that its own continuation would not
+ * do.  Deeper than a chain can be (L4, L3, L2 with a linear hop each) is
+ * not followed, so stale entries cannot recurse without bound.
+ */
+static DEFINE_PER_CPU(unsigned, frontier_depth);
+
+static long finish_frontier(struct page_info *pg, u64 type, u64 e, unsigned i, bool preemptible,
+                            bool *worked)
+{
+    struct page_info *c;
+    long rc;
+
+    if (!(e & PTE_P) || (type == PGT_L4 && is_mica_l4_slot(i)))
+        return 0;
+    c = pv_frame(entry_mfn(e));
+    if (!c || c == pg || page_state(c) != PGS_ALLOCATED || READ_ONCE(c->owner) != pg->owner)
+        return 0;
+    if (page_type(c) != level_below(type) && page_type(c) != type)
+        return 0;
+    if (this_cpu(frontier_depth) >= 8 || !(READ_ONCE(c->type_info) & PGT_DOWN))
+        return 0;
+    *worked = true;
+    this_cpu(frontier_depth)++;
+    rc = page_finish_devalidation(c, preemptible);
+    this_cpu(frontier_depth)--;
+    return rc;
+}
+
+long pt_devalidate(struct page_info *pg, u64 type, unsigned *next, bool preemptible)
 {
     u64 *t = table_va(pv_frame_mfn(pg));
+    unsigned i = *next;
+    bool worked = false;
+    long rc;
 
     if (!page_type_is_table(type))
-        return;
-    if (type == PGT_L1)
+        return 0;
+    if (type == PGT_L1) {
+        /* 512 entries, no table below: never stops (as Xen). */
         pv_logdirty_l1_devalidated(pg);     /* Mica's write-protect markers go with it */
-    for (unsigned i = 0; i < 512; i++) {
-        if (!(type == PGT_L4 && is_mica_l4_slot(i)))
-            entry_put(pg, type, t[i]);
+        for (i = 0; i < 512; i++)
+            l1e_put(t[i]);
+        return 0;
     }
+    if (i > 512)
+        i = 512;
+    if (i < 512) {
+        if ((rc = finish_frontier(pg, type, *(volatile u64 *)&t[i], i, preemptible, &worked)))
+            return rc;
+    }
+    /*
+     * Between two entries (never before the first of this call) the call
+     * may give the CPU back; the work between two checks is one entry,
+     * with at most one L1 table's 512 entries below it.
+     */
+    while (i--) {
+        if (type == PGT_L4 && is_mica_l4_slot(i))
+            continue;
+        if (worked && preemptible && hypercall_preempt_check()) {
+            *next = i + 1;
+            return HYPERCALL_CONTINUE;
+        }
+        rc = lne_put(pg, type, t[i], true, preemptible);
+        worked = true;
+        if (rc == HYPERCALL_CONTINUE) {
+            /* The table below stopped: this one stops at it, entry i given up. */
+            *next = i;
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /*

@@ -139,6 +139,20 @@ static long take_root(struct domain *d, u64 cr3, mfn_t *out)
     return 0;
 }
 
+/*
+ * A de-validation the vCPU's hypercall stopped part way is finished here,
+ * to the end, when its registers (which held that continuation) are
+ * replaced or the vCPU is reset, as Xen's vCPU reset does.
+ */
+static void finish_old_table(struct vcpu *v)
+{
+    if (!v->arch.old_guest_table)
+        return;
+    spin_lock(&v->domain->arch.pt_lock);
+    pv_finish_old_table(v, false);
+    spin_unlock(&v->domain->arch.pt_lock);
+}
+
 /* Drops a root's reference; the last one devalidates the tree, under d's pt_lock. */
 static void put_root(struct domain *d, mfn_t mfn)
 {
@@ -271,6 +285,7 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
         return rc;
     }
 
+    finish_old_table(v);
     load_registers(v, c);
     load_fpu(v, c);
     v->arch.kernel_mode = c->flags & VGCF_in_kernel;
@@ -330,6 +345,7 @@ long arch_set_vcpu_context(struct vcpu *v, u64 arg)
 
 void arch_reset_vcpu(struct vcpu *v)
 {
+    finish_old_table(v);
     pv_destroy_ldt(v);
     pv_drop_gdt(v);
     if (v->arch.guest_table)

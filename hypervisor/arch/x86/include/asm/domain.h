@@ -32,6 +32,15 @@ struct arch_vcpu {
     bool kernel_mode;               /* the PV "kernel mode" flag (both run in ring 3) */
     mfn_t guest_table;              /* kernel L4 */
     mfn_t guest_table_user;         /* user L4, 0 for none */
+    /*
+     * A table whose de-validation this vCPU's mmu_update or mmuext_op
+     * stopped part way (PGT_PARTIAL | PGT_DOWN), 0 for none; it holds a
+     * general reference on the frame.  Its continuation finishes it first
+     * (pv_finish_old_table), as do a reset of the vCPU and the domain's
+     * teardown.  Read and written only under the domain's pt_lock, by
+     * the vCPU's own hypercalls, or while the vCPU cannot run.
+     */
+    mfn_t old_guest_table;
     u64 kernel_sp;                  /* from stack_switch */
     u64 fs_base;
     u64 gs_base_kernel;

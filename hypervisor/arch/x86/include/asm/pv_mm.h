@@ -80,7 +80,32 @@ static inline bool page_type_is_table(u64 type)
  * only while pt_validation_preemptible is on), *next then saying where.
  */
 long pt_validate(struct page_info *pg, u64 type, unsigned *next);
-void pt_devalidate(struct page_info *pg, u64 type);
+/*
+ * De-validation: releases entries [0, *next) of pg, top down (512: a
+ * whole table; less: a table taken over part way, whose entry *next may
+ * name a lower table left partly de-validated, finished first).  0 when
+ * done, or (L2-L4, `preemptible`) HYPERCALL_CONTINUE with entries
+ * [0, *next) still holding their references.
+ */
+long pt_devalidate(struct page_info *pg, u64 type, unsigned *next, bool preemptible);
+/*
+ * put_page_and_type() for the entries of a table being de-validated: the
+ * last type reference of a validated L2-L4 table may stop part way when
+ * `preemptible` (HYPERCALL_CONTINUE: the table is then PGT_PARTIAL |
+ * PGT_DOWN and owns a general reference; the caller's is dropped).
+ */
+long put_page_and_type_preemptible(struct page_info *pg, bool preemptible);
+/*
+ * Goes on with a partly de-validated table (0 if it is not one any more:
+ * somebody finished it); HYPERCALL_CONTINUE if it stopped again.
+ */
+long page_finish_devalidation(struct page_info *pg, bool preemptible);
+/*
+ * Lets the puts of this CPU's current request stop part way, keeping the
+ * table in *slot (NULL: none may stop); returns the old setting.  Only
+ * mmu_update and mmuext_op, for their own vCPU (pv_finish_old_table).
+ */
+mfn_t *pt_devalidation_slot(mfn_t *slot);
 /* Drops the references of entries [0, n) of a table (a partial one given up). */
 void pt_release_entries(struct page_info *pg, u64 type, unsigned n);
 /*
@@ -89,7 +114,7 @@ void pt_release_entries(struct page_info *pg, u64 type, unsigned n);
  * get_page_type() into a continuation of the request turn it on.
  */
 bool pt_validation_preemptible(bool on);
-/* Teardown: releases a partly validated table (false: it is not one). */
+/* Teardown: releases a partly (de-)validated table (false: it is neither). */
 bool page_abandon_partial(struct page_info *pg);
 /* For log lines: "untyped", "an L1 table", ... and one frame's state in words. */
 const char *pv_type_name(u64 type);
@@ -145,6 +170,12 @@ bool pv_frame_is_shared_info(const struct domain *d, mfn_t mfn);
  * ordinary memory for the domain's life.
  */
 long pv_mm_domain_init(struct domain *d, mfn_t l4);
+/*
+ * Finishes the de-validation v->arch.old_guest_table holds (0, or
+ * HYPERCALL_CONTINUE when `preemptible` and it stopped again); the
+ * caller holds v's domain's pt_lock and v is current or cannot run.
+ */
+long pv_finish_old_table(struct vcpu *v, bool preemptible);
 
 /*
  * Releases every page-table reference and frame of d (pins, CR3 roots,
