@@ -20,6 +20,9 @@ static int locked_domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd
     return rc;
 }
 
+/* A frame's octets in a copy_frames buffer. */
+#define FRAME_SIZE 4096u
+
 /* Xen's limit per getpageframeinfo3 call. */
 #define FRAME_TYPES_BATCH 1024
 
@@ -50,6 +53,65 @@ int mica_domain_frame_types(struct mica_hv *hv, uint16_t domid, uint64_t *frames
             return rc;
     }
     return 0;
+}
+
+int mica_frames_copy(struct mica_hv *hv, uint16_t domid, const uint64_t *mfns, size_t n,
+                     void *buf, bool to_domain, size_t *stopped)
+{
+    struct mica_domctl_copy_frames c;
+    struct xen_domctl op;
+
+    if (stopped)
+        *stopped = 0;
+    if (domid == 0 || (n && (!mfns || !buf)))
+        return -EINVAL;
+    for (size_t done = 0; done < n; done += MICA_COPY_FRAMES_MAX) {
+        size_t k = n - done < MICA_COPY_FRAMES_MAX ? n - done : MICA_COPY_FRAMES_MAX;
+        memset(&c, 0, sizeof(c));
+        c.frames = (uint64_t)(uintptr_t)(mfns + done);
+        c.buffer = (uint64_t)(uintptr_t)((uint8_t *)buf + done * FRAME_SIZE);
+        c.nr = (uint32_t)k;
+        c.direction = to_domain ? MICA_COPY_TO_DOMAIN : MICA_COPY_FROM_DOMAIN;
+        memset(&op, 0, sizeof(op));
+        memcpy(op.u.pad, &c, sizeof(c));
+        /* The MFN array is the caller's (often its stack); buf is locked. */
+        int rc = locked_domctl(hv, &op, MICA_DOMCTL_copy_frames, domid, mfns + done,
+                               k * sizeof(*mfns));
+        if (rc) {
+            memcpy(&c, op.u.pad, sizeof(c));
+            if (stopped)
+                *stopped = done + (c.done < k ? c.done : k);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void *mica_frame_buffer_alloc(size_t pages)
+{
+    if (!pages || pages > SIZE_MAX / FRAME_SIZE) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* Locked, hence resident for the hypervisor's copies (MAP_LOCKED alone
+       may leave pages out: mlock says whether all are in). */
+    void *p = mmap(NULL, pages * FRAME_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (mlock(p, pages * FRAME_SIZE)) {
+        int e = errno;
+        munmap(p, pages * FRAME_SIZE);
+        errno = e;
+        return NULL;
+    }
+    return p;
+}
+
+void mica_frame_buffer_free(void *buf, size_t pages)
+{
+    if (buf)
+        munmap(buf, pages * FRAME_SIZE);
 }
 
 int mica_logdirty(struct mica_hv *hv, uint16_t domid, uint32_t sop, uint32_t mode,

@@ -6,6 +6,7 @@
 #ifndef MICA_DOMCTL_SAVE_H
 #define MICA_DOMCTL_SAVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,20 @@ int mica_domain_resume(struct mica_hv *hv, uint16_t domid);
 /* frames[i]: an MFN of the domain in, its XEN_DOMCTL_PFINFO_* type out;
    any n, asked in batches of 1024. */
 int mica_domain_frame_types(struct mica_hv *hv, uint16_t domid, uint64_t *frames, size_t n);
+
+/*
+ * MICA_DOMCTL_copy_frames (public/mica_domctl.h): n frames (any n, asked
+ * in batches of MICA_COPY_FRAMES_MAX) of a paused or shut-down domain,
+ * mfns[i] to or from buf + i * 4096, without mapping them.  buf must be
+ * resident: take it from mica_frame_buffer_alloc.  On failure *stopped
+ * (may be NULL) is the index of the frame the hypervisor refused or could
+ * not copy; the frames before it are copied.
+ */
+int mica_frames_copy(struct mica_hv *hv, uint16_t domid, const uint64_t *mfns, size_t n,
+                     void *buf, bool to_domain, size_t *stopped);
+/* pages * 4096 octets, resident and locked; NULL with errno set. */
+void *mica_frame_buffer_alloc(size_t pages);
+void mica_frame_buffer_free(void *buf, size_t pages);
 
 int mica_vcpu_context_get(struct mica_hv *hv, uint16_t domid, uint32_t vcpu,
                           struct vcpu_guest_context *c);

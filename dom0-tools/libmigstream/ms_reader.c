@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,11 +110,37 @@ int ms_reader_map_lost(void)
     return map_lost;
 }
 
+/* A mapping a closed MS_READ_KEEP_MAP reader left for the next reader of
+   the same file (mapped_start then set, no reader using it). */
+static bool map_kept;
+static dev_t kept_dev;
+static ino_t kept_ino;
+
+static void use_map(struct ms_reader *r, const unsigned char *m, size_t len)
+{
+    r->map = m;
+    r->map_len = len;
+    /* The mapping is the input buffer, positioned at the stream's start. */
+    free(r->in);
+    r->in = (unsigned char *)m;
+    r->in_pos = (size_t)r->offset;
+    r->in_len = r->map_len;
+}
+
 static void map_file(struct ms_reader *r)
 {
     struct stat st;
-    if (mapped_start || fstat(r->fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+    if (fstat(r->fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
         (uint64_t)st.st_size < r->offset || (uint64_t)st.st_size > SIZE_MAX)
+        return;
+    if (map_kept && st.st_dev == kept_dev && st.st_ino == kept_ino &&
+        (size_t)st.st_size == mapped_len) {
+        /* Its pages are still in this process's page tables: no faults. */
+        map_kept = false;
+        use_map(r, mapped_start, mapped_len);
+        return;
+    }
+    if (mapped_start)
         return;
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, r->fd, 0);
     if (m == MAP_FAILED)
@@ -132,24 +159,35 @@ static void map_file(struct ms_reader *r)
         munmap(m, (size_t)st.st_size);
         return;
     }
-    r->map = m;
-    r->map_len = (size_t)st.st_size;
-    /* The mapping is the input buffer, positioned at the stream's start. */
-    free(r->in);
-    r->in = m;
-    r->in_pos = (size_t)r->offset;
-    r->in_len = r->map_len;
+    kept_dev = st.st_dev;
+    kept_ino = st.st_ino;
+    use_map(r, m, (size_t)st.st_size);
+}
+
+static void drop_map(void)
+{
+    sigaction(SIGBUS, &old_bus, NULL);
+    munmap((void *)mapped_start, mapped_len);
+    mapped_start = NULL;
+    mapped_len = 0;
+    map_kept = false;
 }
 
 static void unmap_file(struct ms_reader *r)
 {
     if (!r->map)
         return;
-    sigaction(SIGBUS, &old_bus, NULL);
-    munmap((void *)r->map, r->map_len);
-    mapped_start = NULL;
-    mapped_len = 0;
+    if (r->flags & MS_READ_KEEP_MAP)
+        map_kept = true;
+    else
+        drop_map();
     r->map = NULL;
+}
+
+void ms_reader_drop_kept_map(void)
+{
+    if (map_kept)
+        drop_map();
 }
 
 /* Octets available in the input buffer, refilling it; 0 at end of file. */

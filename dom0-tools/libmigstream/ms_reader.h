@@ -46,6 +46,14 @@ enum ms_layer { MS_LAYER_LIBXL, MS_LAYER_LIBXC };
    unchanged around both passes.  Other files (pipes, block devices) are
    read as without the flag. */
 #define MS_READ_MAP (1u << 3)
+/* With MS_READ_MAP: closing the reader leaves the mapping (and the SIGBUS
+   handler) in place, and the next reader with MS_READ_MAP of the same file
+   (device, inode and size) takes it over: a second pass without mapping
+   the file again (in a PV dom0 every PTE set and cleared is a trap into
+   the hypervisor) and without faulting its pages in again.  Whoever keeps
+   a mapping gives it back with ms_reader_drop_kept_map() if no reader
+   takes it over; a reader without the flag unmaps it when closed. */
+#define MS_READ_KEEP_MAP (1u << 4)
 /* A body is at most this long: a full PAGE_DATA batch fits. */
 #define MS_MAX_BODY (8u << 20)
 
@@ -100,6 +108,9 @@ void ms_reader_close(struct ms_reader *r);
 /* True once a mapped file (MS_READ_MAP) was found shorter than when it was
    mapped: what lay past its new end read as zeros. */
 int ms_reader_map_lost(void);
+/* Unmaps a mapping MS_READ_KEEP_MAP left that no reader took over (no-op
+   when there is none). */
+void ms_reader_drop_kept_map(void);
 /* Reads the whole stream, checking everything; 0 or -errno. */
 int ms_reader_verify_all(struct ms_reader *r);
 

@@ -5,8 +5,8 @@
  * collects what building needs (definition, which PFNs exist, p2m frame
  * PFNs, vCPU records): a file damaged anywhere creates nothing.  Then the
  * domain is created with the saved name and UUID, its frames populated
- * (populate_physmap for it), and pass 2 writes the pages through foreign
- * mappings with page tables turned back from PFNs into the new MFNs, the
+ * (populate_physmap for it), and pass 2 has the hypervisor copy the pages
+ * into them (MICA_DOMCTL_copy_frames) with page tables turned back from PFNs into the new MFNs, the
  * guest's p2m pages rewritten, start_info given the new shared_info,
  * store and console frames and ports, the page tables pinned and vCPU 0's
  * context set with rax 0 ("resumed in a new domain").  The xenstore nodes
@@ -346,13 +346,40 @@ static int populate(struct restore *r)
     return 0;
 }
 
-/* Pass 2: page data into the new frames. */
+/* nd pages of buf into the new frames mfns[0..nd), by the hypervisor's
+   copy (MICA_DOMCTL_copy_frames: no mapping of the frames in dom0, whose
+   every PTE set and cleared would be a trap into Mica). */
+static int copy_in(struct restore *r, const uint64_t *mfns, uint32_t nd, void *buf)
+{
+    size_t stopped;
+    int e = mica_frames_copy(r->mica, r->domid, mfns, nd, buf, true, &stopped);
+    if (e)
+        return rfail(r, "copying %u pages into the new frames of domain %u failed at MFN "
+                     "%#llx: %s", nd, r->domid,
+                     (unsigned long long)mfns[stopped < nd ? stopped : 0], strerror(-e));
+    r->data_done += nd;
+    if (r->progress)
+        fprintf(stderr, "\rRestoring domain '%s': %3u%%", r->name,
+                (unsigned)(r->data_done * 100 / (r->nr_data_pages ? r->nr_data_pages : 1)));
+    return 0;
+}
+
+/* Pass 2: page data into the new frames, through a buffer of up to
+   MS_MAX_BATCH pages (a record may carry more: the reader allows bodies
+   up to MS_MAX_BODY), page tables turned back to the new frames there.
+   The new frames are not typed yet: the tables are pinned after all are
+   written. */
 static int write_pages(struct restore *r, struct ms_reader *rd)
 {
     struct ms_record rec;
     int n;
     uint64_t mfns[MS_MAX_BATCH];
+    uint8_t *buf = mica_frame_buffer_alloc(MS_MAX_BATCH);
+    int rc = -1;
+
     prof_lap("populate");
+    if (!buf)
+        return rfail(r, "no resident buffer for a page batch: %s", strerror(errno));
     while ((n = ms_reader_next(rd, &rec)) == 1) {
         prof_lap("pass 2 read+verify");
         if (rec.layer != MS_LAYER_LIBXC || rec.type != MS_REC_PAGE_DATA)
@@ -360,52 +387,42 @@ static int write_pages(struct restore *r, struct ms_reader *rd)
         uint32_t count, nd = 0;
         const uint64_t *w = page_words(&rec, &count);
         const uint8_t *data = (const uint8_t *)(w + count);
-        for (uint32_t i = 0; i < count; i++)
-            if (ms_page_type_has_data((unsigned)(w[i] >> MS_PFN_TYPE_SHIFT)) == 1)
-                mfns[nd++] = r->p2m[w[i] & MS_PFN_MASK];
-        if (!nd)
-            continue;
-        int rc;
-        uint8_t *m = mica_map_foreign(r->mica, r->domid, mfns, nd, NULL, &rc);
-        if (!m)
-            return rfail(r, "mapping %u new frames of domain %u failed: %s", nd, r->domid,
-                         strerror(-rc));
-        prof_lap("pass 2 map");
-        uint32_t k = 0;
-        for (uint32_t i = 0; i < count && !rc; i++) {
+        for (uint32_t i = 0; i < count; i++) {
             unsigned t = (unsigned)(w[i] >> MS_PFN_TYPE_SHIFT);
             if (ms_page_type_has_data(t) != 1)
                 continue;
+            uint8_t *page = buf + (size_t)nd * PAGE;
+            memcpy(page, data, PAGE);
+            data += PAGE;
             unsigned level = t & 7u;
-            if (level >= 1 && level <= 4) {
-                /* A page table: its entries back to the new frames. */
-                uint64_t page[512];
-                memcpy(page, data + (size_t)k * PAGE, PAGE);
-                if (ms_pt_uncanonicalise(page, level, r->p2m, r->nr_pfns, r->err,
-                                         sizeof(r->err)))
-                    rc = -1;
-                memcpy(m + (size_t)k * PAGE, page, PAGE);
-            } else {
-                memcpy(m + (size_t)k * PAGE, data + (size_t)k * PAGE, PAGE);
+            if (level >= 1 && level <= 4 &&
+                ms_pt_uncanonicalise((uint64_t *)(void *)page, level, r->p2m, r->nr_pfns,
+                                     r->err, sizeof(r->err)))
+                goto out;
+            mfns[nd++] = r->p2m[w[i] & MS_PFN_MASK];
+            if (nd == MS_MAX_BATCH) {
+                prof_lap("pass 2 copy+uncanonicalise");
+                if (copy_in(r, mfns, nd, buf))
+                    goto out;
+                prof_lap("pass 2 copy in");
+                nd = 0;
             }
-            k++;
         }
         prof_lap("pass 2 copy+uncanonicalise");
-        mica_unmap_foreign(m, nd);
-        prof_lap("pass 2 unmap");
-        if (rc)
-            return -1;
-        r->data_done += nd;
-        if (r->progress)
-            fprintf(stderr, "\rRestoring domain '%s': %3u%%", r->name,
-                    (unsigned)(r->data_done * 100 /
-                               (r->nr_data_pages ? r->nr_data_pages : 1)));
+        if (nd && copy_in(r, mfns, nd, buf))
+            goto out;
+        prof_lap("pass 2 copy in");
     }
     if (r->progress)
         fputc('\n', stderr);
-    if (n < 0)
-        return rfail(r, "%s", ms_reader_error(rd));
-    return 0;
+    if (n < 0) {
+        rfail(r, "%s", ms_reader_error(rd));
+        goto out;
+    }
+    rc = 0;
+out:
+    mica_frame_buffer_free(buf, MS_MAX_BATCH);
+    return rc;
 }
 
 int to_mfn(struct restore *r, uint64_t pfn, uint64_t *mfn, const char *what)
@@ -694,7 +711,8 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
             goto out_file;
         }
     }
-    if (ms_reader_open_at(&rd, r.fd, file, rflags, base)) {
+    /* Pass 2 reads through the same mapping, its pages already in. */
+    if (ms_reader_open_at(&rd, r.fd, file, rflags | MS_READ_KEEP_MAP, base)) {
         rc = cli_fail(cmd, VMCTL_EXIT_INVALID, "%s; nothing was restored", ms_reader_error(&rd));
         goto out_file;
     }
@@ -865,6 +883,8 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(&r, "reading %s again failed", file);
         goto undo;
     }
+    /* Not taken over (the file is another now): not for the monitor to inherit. */
+    ms_reader_drop_kept_map();
     e = populate(&r) || write_pages(&r, &rd);
     ms_reader_close(&rd);
     if (e)
@@ -949,6 +969,7 @@ undo:
 out:
     hv_close(hv);
 out_file:
+    ms_reader_drop_kept_map();
     if (have_cfg)
         domcfg_free(&cfg);
     close(r.fd);

@@ -2,8 +2,9 @@
  * vmctl save NAME FILE and vmctl restore FILE (docs/state-files.md).
  *
  * save: asks the guest to suspend through control/shutdown, waits for its
- * SHUTDOWN_suspend, reads its memory through foreign mappings (the p2m
- * from the guest's own frame list in shared_info), writes the state file
+ * SHUTDOWN_suspend, reads its memory with the hypervisor's frame copy
+ * (the p2m from the guest's own frame list in shared_info, through foreign
+ * mappings), writes the state file
  * under a temporary name with page tables canonicalised to PFNs, renames
  * it into place and destroys the domain.  Any failure after the guest has
  * suspended removes the partial file and resumes the guest as
@@ -150,21 +151,23 @@ static void show_progress(struct save *s, uint64_t done)
                 (unsigned)(done * 100 / (s->nr_pfns ? s->nr_pfns : 1)));
 }
 
-/* Every PFN in batches: types from getpageframeinfo3, data through a
-   foreign mapping, page tables canonical.  start_info needs nothing: a
-   suspending Linux has written its store and console frames as PFNs
-   itself (xen_pv_pre_suspend), and has unmapped shared_info and the grant
-   table, so no L1 entry names a frame outside the guest. */
+/* Every PFN in batches: types from getpageframeinfo3, data copied by the
+   hypervisor into our buffer (MICA_DOMCTL_copy_frames: no mapping of the
+   guest's frames in dom0, whose every PTE set and cleared would be a trap
+   into Mica), page tables made canonical there.  start_info needs
+   nothing: a suspending Linux has written its store and console frames as
+   PFNs itself (xen_pv_pre_suspend), and has unmapped shared_info and the
+   grant table, so no L1 entry names a frame outside the guest. */
 static int write_pages(struct save *s)
 {
     uint64_t pfns[MS_MAX_BATCH], mfns[MS_MAX_BATCH], types[MS_MAX_BATCH];
     uint8_t type[MS_MAX_BATCH];
     const void *data[MS_MAX_BATCH];
-    uint8_t *buf = malloc((size_t)MS_MAX_BATCH * PAGE);
+    uint8_t *buf = mica_frame_buffer_alloc(MS_MAX_BATCH);
     int rc = -1;
 
     if (!buf)
-        return save_fail(s, "out of memory for a page batch");
+        return save_fail(s, "no resident buffer for a page batch: %s", strerror(errno));
     for (uint64_t base = 0; base < s->nr_pfns; base += MS_MAX_BATCH) {
         if (save_signal) {
             save_fail(s, "interrupted by signal %d (%s) after %llu of %llu PFNs",
@@ -192,16 +195,13 @@ static int write_pages(struct save *s)
             goto out;
         }
         prof_lap("page types");
-        /* The guest is suspended: its pages are written to the file
-           straight from the mapping; only page tables are copied (to be
-           made canonical). */
-        uint8_t *m = NULL;
-        if (nmap && !(m = mica_map_foreign_ro(s->mica, s->domid, mfns, nmap, NULL, &r))) {
-            save_fail(s, "mapping guest pages of domain %u failed: %s", s->domid,
-                      strerror(-r));
+        size_t stopped;
+        if ((r = mica_frames_copy(s->mica, s->domid, mfns, nmap, buf, false, &stopped))) {
+            save_fail(s, "copying guest pages of domain %u failed at MFN %#llx: %s", s->domid,
+                      (unsigned long long)mfns[stopped < nmap ? stopped : 0], strerror(-r));
             goto out;
         }
-        prof_lap("map");
+        prof_lap("copy");
         size_t k = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (types[i] == INVALID_MFN) {
@@ -210,26 +210,20 @@ static int write_pages(struct save *s)
                 continue;
             }
             uint64_t t = got[k];
-            uint8_t *page = m + k * PAGE;
+            uint8_t *page = buf + k * PAGE;
             k++;
             unsigned ty = (unsigned)((t >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
             if (ty == MS_PAGE_XTAB) {
                 save_fail(s, "PFN %llu (MFN %#llx) is in the guest's p2m but the hypervisor "
                              "says it is not the guest's frame", (unsigned long long)pfns[i],
                           (unsigned long long)types[i]);
-                mica_unmap_foreign(m, nmap);
                 goto out;
             }
             unsigned level = ty & 7u;
-            if (level >= 1 && level <= 4) {
-                memcpy(buf + (k - 1) * PAGE, page, PAGE);
-                page = buf + (k - 1) * PAGE;
-                if (ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
-                                       sizeof(s->err))) {
-                    mica_unmap_foreign(m, nmap);
-                    goto out;
-                }
-            }
+            if (level >= 1 && level <= 4 &&
+                ms_pt_canonicalise((uint64_t *)(void *)page, level, &s->m2p, s->err,
+                                   sizeof(s->err)))
+                goto out;
             type[i] = (uint8_t)ty;
             data[i] = page;
         }
@@ -237,9 +231,6 @@ static int write_pages(struct save *s)
         prof_lap("canonicalise");
         r = ms_writer_pages(&s->w, n, pfns, type, data, &stored);
         prof_lap("hash+write");
-        if (m)
-            mica_unmap_foreign(m, nmap);
-        prof_lap("unmap");
         if (r) {
             save_fail(s, "%s", ms_writer_error(&s->w));
             goto out;
@@ -248,7 +239,7 @@ static int write_pages(struct save *s)
     }
     rc = 0;
 out:
-    free(buf);
+    mica_frame_buffer_free(buf, MS_MAX_BATCH);
     return rc;
 }
 

@@ -536,6 +536,18 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
     case XEN_DOMCTL_getpageframeinfo3:
         return pv_getpageframeinfo3(d, op->u.getpageframeinfo3.num,
                                     op->u.getpageframeinfo3.array);
+    case MICA_DOMCTL_copy_frames: {
+        struct mica_domctl_copy_frames c;
+        long rc;
+
+        _Static_assert(sizeof(c) <= sizeof(op->u.pad), "copy_frames fits the union");
+        memcpy(&c, op->u.pad, sizeof(c));
+        rc = pv_copy_frames(self, d, &c);
+        /* done goes back on success, error and continuation alike. */
+        memcpy(op->u.pad, &c, sizeof(c));
+        *copyback = true;
+        return rc;
+    }
     case XEN_DOMCTL_set_address_size:
     case XEN_DOMCTL_get_address_size:
     case XEN_DOMCTL_settscinfo:

@@ -68,4 +68,50 @@ MICA_ABI_OFFSET(struct mica_domctl_build_pv, console_mfn, 64);
 MICA_ABI_OFFSET(struct mica_domctl_build_pv, store_mfn, 72);
 MICA_ABI_OFFSET(struct mica_domctl_build_pv, nr_pages, 80);
 
+/*
+ * Copy frames of a domain that does not run (paused by the toolstack, or
+ * shut down, e.g. suspended for a save) to or from the caller's memory:
+ * save and restore without mapping each frame into dom0.
+ *
+ * frames: the caller's array of nr MFNs of the domain; buffer: nr * 4096
+ * octets, frame i at buffer + i * 4096.  MICA_COPY_FROM_DOMAIN reads any
+ * frame of the domain (page tables included); MICA_COPY_TO_DOMAIN writes
+ * a frame only if it can be typed writable, i.e. it is not in use as a
+ * page table or descriptor page.  done: 0 for a new call; the frames
+ * copied so far on the way out.  A long batch may be preempted and
+ * continued by Mica (the call is re-issued with done advanced); the
+ * caller sees one call.
+ *
+ * Errors (done then names the frame at which the call stopped): -EINVAL
+ * for a frame that is not the domain's (another domain's, free, Mica's,
+ * its shared_info page, no such frame), an unknown direction, non-zero
+ * pad, done > nr, or the caller's own domain; -EPERM for a frame in use
+ * as a page table or descriptor page (to the domain only); -E2BIG for nr
+ * above MICA_COPY_FRAMES_MAX; -EBUSY when the domain may run (neither
+ * paused nor shut down); -EFAULT for an unreadable frames array or an
+ * inaccessible buffer (the frames before it are copied).  The buffer must
+ * be resident in the caller's memory (Mica does not fault it in).
+ */
+#define MICA_DOMCTL_copy_frames  0x4d02
+
+#define MICA_COPY_FROM_DOMAIN  0     /* domain's frames -> buffer (save) */
+#define MICA_COPY_TO_DOMAIN    1     /* buffer -> domain's frames (restore) */
+#define MICA_COPY_FRAMES_MAX   1024
+
+struct mica_domctl_copy_frames {
+    uint64_t frames;             /* IN: caller's address of nr uint64_t MFNs */
+    uint64_t buffer;             /* IN: caller's address of nr * 4096 octets */
+    uint32_t nr;                 /* IN */
+    uint32_t direction;          /* IN: MICA_COPY_* */
+    uint32_t done;               /* IN/OUT: see above */
+    uint32_t pad;                /* IN: 0 */
+};
+MICA_ABI_SIZE(struct mica_domctl_copy_frames, 32);
+MICA_ABI_OFFSET(struct mica_domctl_copy_frames, frames, 0);
+MICA_ABI_OFFSET(struct mica_domctl_copy_frames, buffer, 8);
+MICA_ABI_OFFSET(struct mica_domctl_copy_frames, nr, 16);
+MICA_ABI_OFFSET(struct mica_domctl_copy_frames, direction, 20);
+MICA_ABI_OFFSET(struct mica_domctl_copy_frames, done, 24);
+MICA_ABI_OFFSET(struct mica_domctl_copy_frames, pad, 28);
+
 #endif

@@ -104,6 +104,57 @@ static void answer_extstate(struct mica_privcmd_hypercall *h)
     op->u.vcpuextstate.size = 848;
 }
 
+/* copy_frames refuses the frame at index 5 of the batch it is given. */
+static void answer_copy_stopped(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    struct mica_domctl_copy_frames c;
+    memcpy(&c, op->u.pad, sizeof(c));
+    c.done = 5;
+    memcpy(op->u.pad, &c, sizeof(c));
+}
+
+/* MICA_DOMCTL_copy_frames: batches, direction, addresses, where it stopped. */
+static void check_copy_frames(void)
+{
+    static uint64_t mfns[2500];
+    struct mica_domctl_copy_frames c;
+    size_t stopped = 99;
+    uint8_t *buf = mica_frame_buffer_alloc(3);
+
+    CHECK(buf != NULL, "frame buffer: %s", strerror(errno));
+    if (!buf)
+        return;
+    CHECK(buf[0] == 0 && buf[3 * 4096 - 1] == 0, "a fresh buffer reads zeros");
+    reset(0);
+    CHECK(mica_frames_copy(&hv, 3, mfns, 2500, buf, false, &stopped) == 0 && fake.calls == 3 &&
+          stopped == 0, "copy in batches of 1024: %u calls", fake.calls);
+    memcpy(&c, fake.domctl.u.pad, sizeof(c));
+    CHECK(fake.domctl.cmd == MICA_DOMCTL_copy_frames && fake.domctl.domain == 3 &&
+          c.nr == 2500 - 2048 && c.direction == MICA_COPY_FROM_DOMAIN && c.done == 0 &&
+          c.pad == 0 && c.frames == (uint64_t)(uintptr_t)(mfns + 2048) &&
+          c.buffer == (uint64_t)(uintptr_t)(buf + 2048 * 4096ul), "the last batch's arguments");
+    reset(0);
+    CHECK(mica_frames_copy(&hv, 3, mfns, 7, buf, true, NULL) == 0 && fake.calls == 1, "to domain");
+    memcpy(&c, fake.domctl.u.pad, sizeof(c));
+    CHECK(c.direction == MICA_COPY_TO_DOMAIN && c.nr == 7, "to domain: direction and count");
+    reset(-EPERM);
+    fake.edit = answer_copy_stopped;
+    CHECK(mica_frames_copy(&hv, 3, mfns, 2500, buf, true, &stopped) == -EPERM &&
+          fake.calls == 1 && stopped == 5, "a refusal says where: %zu", stopped);
+    reset(0);
+    CHECK(mica_frames_copy(&hv, 0, mfns, 1, buf, false, &stopped) == -EINVAL && fake.calls == 0,
+          "dom0's own frames");
+    CHECK(mica_frames_copy(&hv, 3, NULL, 1, buf, false, NULL) == -EINVAL && fake.calls == 0,
+          "no MFN array");
+    CHECK(mica_frames_copy(&hv, 3, mfns, 1, NULL, false, NULL) == -EINVAL && fake.calls == 0,
+          "no buffer");
+    CHECK(mica_frames_copy(&hv, 3, mfns, 0, buf, false, NULL) == 0 && fake.calls == 0,
+          "no frames");
+    mica_frame_buffer_free(buf, 3);
+    CHECK(mica_frame_buffer_alloc(0) == NULL && errno == EINVAL, "an empty buffer");
+}
+
 /* vcpuextstate: the query, a get with a buffer, a set. */
 static void check_extstate_domctls(void)
 {
@@ -240,6 +291,7 @@ static void check_save_domctls(void)
     reset(-ESRCH);
     CHECK(mica_vcpu_ext_context_get(&hv, 3, 0, &evc) == -ESRCH, "ext -ESRCH passes through");
     check_extstate_domctls();
+    check_copy_frames();
 }
 
 int main(void)

@@ -358,6 +358,86 @@ UNIT_TEST(mapped_file_cut_while_read_is_refused)
     close(fd);
 }
 
+/* MS_READ_KEEP_MAP: the second pass reads through the first pass's
+   mapping (same address, same records); a reader without the flag unmaps
+   it on close; a kept mapping nobody takes over goes with
+   ms_reader_drop_kept_map(); another file is not given it. */
+static uint64_t read_all(struct ms_reader *r)
+{
+    struct ms_record rec;
+    uint64_t n = 0;
+    int rc;
+    while ((rc = ms_reader_next(r, &rec)) == 1)
+        n++;
+    CHECK_EQ(rc, 0);
+    return n;
+}
+
+static int mapped_here(const void *p)
+{
+    unsigned char v;
+    return mincore((void *)((uintptr_t)p & ~(uintptr_t)4095), 4096, &v) == 0;
+}
+
+UNIT_TEST(kept_mapping_serves_the_second_pass)
+{
+    fresh_dir();
+    write_stream(300, 64, 0);
+    struct ms_reader r;
+    int fd = open(path, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK(ms_reader_open(&r, fd, path, MS_READ_REQUIRE_CHECKSUMS | MS_READ_MAP |
+                                          MS_READ_KEEP_MAP) == 0);
+    const unsigned char *first = r.map;
+    CHECK(first != NULL);
+    uint64_t n1 = read_all(&r);
+    ms_reader_close(&r);
+    CHECK(mapped_here(first));
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    CHECK(ms_reader_open(&r, fd, path, MS_READ_REQUIRE_CHECKSUMS | MS_READ_MAP |
+                                          MS_READ_VERIFIED) == 0);
+    CHECK(r.map == first);
+    CHECK_EQ(read_all(&r), n1);
+    ms_reader_close(&r);
+    CHECK(!mapped_here(first));
+    ms_reader_drop_kept_map();               /* nothing kept: no-op */
+
+    /* Kept, then nobody takes it over. */
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    CHECK(ms_reader_open(&r, fd, path, MS_READ_MAP | MS_READ_KEEP_MAP) == 0);
+    first = r.map;
+    CHECK(first != NULL);
+    read_all(&r);
+    ms_reader_close(&r);
+    CHECK(mapped_here(first));
+    ms_reader_drop_kept_map();
+    CHECK(!mapped_here(first));
+
+    /* Kept, then another file: read without a mapping, the kept one stays. */
+    char other[160];
+    uint8_t *buf;
+    size_t len = load(&buf);
+    snprintf(other, sizeof(other), "%s/other.state", dir);
+    store(other, buf, len);
+    free(buf);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    CHECK(ms_reader_open(&r, fd, path, MS_READ_MAP | MS_READ_KEEP_MAP) == 0);
+    first = r.map;
+    read_all(&r);
+    ms_reader_close(&r);
+    int fd2 = open(other, O_RDONLY);
+    CHECK(fd2 >= 0);
+    CHECK(ms_reader_open(&r, fd2, other, MS_READ_MAP) == 0);
+    CHECK(r.map == NULL);
+    CHECK_EQ(read_all(&r), n1);
+    ms_reader_close(&r);
+    CHECK(mapped_here(first));
+    ms_reader_drop_kept_map();
+    CHECK(!mapped_here(first));
+    close(fd2);
+    close(fd);
+}
+
 UNIT_TEST(every_single_octet_change_is_refused)
 {
     fresh_dir();
