@@ -120,8 +120,13 @@ static bool same_tables(const struct vcpu *v, const struct vcpu_guest_context *c
     return true;
 }
 
-/* Takes the L4 reference a CR3 holds; 0 or -XEN_EINVAL. */
-static long take_root(struct domain *d, u64 cr3, mfn_t *out)
+/*
+ * Takes the L4 reference a CR3 holds; 0 or -XEN_EINVAL, or (when
+ * `preemptible`, a live domain) HYPERCALL_CONTINUE with the L4 left
+ * partly validated, holding nothing for the caller (as Xen 4.17's
+ * -ERESTART from get_page_type_preemptible in arch_set_info_guest).
+ */
+static long take_root(struct domain *d, u64 cr3, mfn_t *out, bool preemptible)
 {
     mfn_t mfn = cr3 >> PAGE_SHIFT;
     struct page_info *pg = pv_frame(mfn);
@@ -131,10 +136,12 @@ static long take_root(struct domain *d, u64 cr3, mfn_t *out)
         return -XEN_EINVAL;
     /* Validating a new root walks d's tables: not while another vCPU updates them. */
     spin_lock(&d->arch.pt_lock);
+    bool was = pt_validation_preemptible(preemptible && !d->is_dying);
     rc = get_page_and_type(pg, d, PGT_L4);
+    pt_validation_preemptible(was);
     spin_unlock(&d->arch.pt_lock);
     if (rc)
-        return -XEN_EINVAL;
+        return rc == HYPERCALL_CONTINUE ? rc : -XEN_EINVAL;
     *out = mfn;
     return 0;
 }
@@ -234,8 +241,15 @@ static long take_tables(struct vcpu *v, const struct vcpu_guest_context *c)
         return -XEN_ENOSYS;     /* no per-domain area to show an LDT in (as set_ldt) */
     if ((rc = pv_set_gdt(v, c->gdt_frames, c->gdt_ents)))
         return rc;
-    if ((rc = take_root(d, c->ctrlreg[3], &kernel_root)) ||
-        (c->ctrlreg[1] && (rc = take_root(d, c->ctrlreg[1], &user_root)))) {
+    /*
+     * Only the kernel root's validation may stop: nothing is held then.
+     * A user root is still validated to the end: stopping there would
+     * have to keep the kernel root's reference across the continuation
+     * (Xen keeps it in the target's old_guest_table), not done yet
+     * (docs/pv-mm.md "Not yet").
+     */
+    if ((rc = take_root(d, c->ctrlreg[3], &kernel_root, true)) ||
+        (c->ctrlreg[1] && (rc = take_root(d, c->ctrlreg[1], &user_root, false)))) {
         if (kernel_root)
             put_root(d, kernel_root);
         pv_drop_gdt(v);
@@ -331,7 +345,11 @@ long arch_initialise_vcpu(struct vcpu *v, u64 arg)
         return -XEN_EFAULT;
     if (v->initialised)
         return -XEN_EEXIST;
-    return set_context(v, &c);
+    long rc = set_context(v, &c);
+    /* The re-issued call (same arguments) goes on with the partly validated root. */
+    if (rc == HYPERCALL_CONTINUE)
+        hypercall_continue_unchanged();
+    return rc;
 }
 
 long arch_set_vcpu_context(struct vcpu *v, u64 arg)
@@ -340,7 +358,10 @@ long arch_set_vcpu_context(struct vcpu *v, u64 arg)
 
     if (copy_from_guest(&c, arg, sizeof(c)))
         return -XEN_EFAULT;
-    return set_context(v, &c);
+    long rc = set_context(v, &c);
+    if (rc == HYPERCALL_CONTINUE)
+        hypercall_continue_unchanged();
+    return rc;
 }
 
 void arch_reset_vcpu(struct vcpu *v)
