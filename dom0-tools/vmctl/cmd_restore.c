@@ -418,26 +418,31 @@ int to_mfn(struct restore *r, uint64_t pfn, uint64_t *mfn, const char *what)
 }
 
 /* The guest's own p2m pages get the new MFNs; entries that named no frame
-   (holes, identity ranges) stay as the guest left them. */
+   (holes, identity ranges) stay as the guest left them.  Up to 256 pages
+   through one foreign mapping: one each was 128 mappings for 256 MiB. */
 int rewrite_p2m(struct restore *r)
 {
-    for (uint64_t i = 0; i < r->nr_p2m_frames; i++) {
-        uint64_t mfn;
+    enum { PB = 256 };
+    uint64_t mfns[PB];
+    for (uint64_t base = 0; base < r->nr_p2m_frames; base += PB) {
+        uint64_t n = r->nr_p2m_frames - base < PB ? r->nr_p2m_frames - base : PB;
         int rc;
-        if (to_mfn(r, r->p2m_frames[i], &mfn, "a p2m frame"))
-            return -1;
-        uint64_t *m = mica_map_foreign(r->mica, r->domid, &mfn, 1, NULL, &rc);
+        for (uint64_t i = 0; i < n; i++)
+            if (to_mfn(r, r->p2m_frames[base + i], &mfns[i], "a p2m frame"))
+                return -1;
+        uint64_t *m = mica_map_foreign(r->mica, r->domid, mfns, n, NULL, &rc);
         if (!m)
-            return rfail(r, "mapping the guest's p2m page %llu failed: %s",
-                         (unsigned long long)i, strerror(-rc));
-        for (uint64_t j = 0; j < 512; j++) {
-            uint64_t pfn = i * 512 + j;
+            return rfail(r, "mapping the guest's p2m pages %llu-%llu failed: %s",
+                         (unsigned long long)base, (unsigned long long)(base + n - 1),
+                         strerror(-rc));
+        for (uint64_t j = 0; j < n * 512; j++) {
+            uint64_t pfn = base * 512 + j;
             if (pfn < r->nr_pfns && r->p2m[pfn] != INVALID_MFN)
                 m[j] = r->p2m[pfn];
             else if (!(m[j] >> 62))
                 m[j] = INVALID_MFN;
         }
-        mica_unmap_foreign(m, 1);
+        mica_unmap_foreign(m, n);
     }
     return 0;
 }
