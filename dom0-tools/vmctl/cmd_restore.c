@@ -447,24 +447,43 @@ int rewrite_p2m(struct restore *r)
     return 0;
 }
 
+/* Up to 256 pins per mmuext_op (in PFN order, as one each did); *pdone
+   names the op that failed. */
 int pin_tables(struct restore *r)
 {
-    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
-        if (!r->pin[pfn])
-            continue;
-        struct mmuext_op op = { .cmd = MMUEXT_PIN_L1_TABLE + r->pin[pfn] - 1u };
-        op.arg1.mfn = r->p2m[pfn];
-        mlock(&op, sizeof(op));
-        long rc = hypercall4(r->mica, __HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)&op, 1, 0,
-                             r->domid);
-        munlock(&op, sizeof(op));
-        if (rc)
-            return rfail(r, "pinning the L%u table at PFN %llu (MFN %#llx) for domain %u "
-                         "failed: %s (Mica's log says why)", r->pin[pfn],
-                         (unsigned long long)pfn, (unsigned long long)r->p2m[pfn], r->domid,
-                         strerror((int)-rc));
+    enum { PINB = 256 };
+    struct mmuext_op ops[PINB];
+    uint64_t at[PINB];
+    uint32_t done;
+    int rc = 0;
+
+    memset(ops, 0, sizeof(ops));
+    mlock(ops, sizeof(ops));
+    mlock(&done, sizeof(done));
+    for (uint64_t pfn = 0; pfn < r->nr_pfns && !rc;) {
+        unsigned n = 0;
+        for (; pfn < r->nr_pfns && n < PINB; pfn++) {
+            if (!r->pin[pfn])
+                continue;
+            ops[n].cmd = MMUEXT_PIN_L1_TABLE + r->pin[pfn] - 1u;
+            ops[n].arg1.mfn = r->p2m[pfn];
+            at[n++] = pfn;
+        }
+        if (!n)
+            break;
+        done = 0;
+        long e = hypercall4(r->mica, __HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)ops, n,
+                            (uint64_t)(uintptr_t)&done, r->domid);
+        if (e) {
+            uint64_t p = at[done < n ? done : n - 1];
+            rc = rfail(r, "pinning the L%u table at PFN %llu (MFN %#llx) for domain %u "
+                       "failed: %s (Mica's log says why)", r->pin[p], (unsigned long long)p,
+                       (unsigned long long)r->p2m[p], r->domid, strerror((int)-e));
+        }
     }
-    return 0;
+    munlock(&done, sizeof(done));
+    munlock(ops, sizeof(ops));
+    return rc;
 }
 
 /* start_info: the new shared_info, store and console frames and ports
