@@ -105,6 +105,14 @@ struct mig {
     uint64_t round_rec[32];          /* the writer's record count when each round began */
     unsigned nround_rec;
     bool live;
+    /* The p2m's own pages (frame list list, frame lists, p2m frames) by
+       PFN, and shared_info's pointers to it, as read at the start: while
+       no CLEAN reports one of them written, the final round need not read
+       the p2m again (p2m_watch_ok false: always read it). */
+    uint64_t *p2m_pfns;
+    uint64_t nr_p2m_pfns;
+    uint64_t p2m_fll, p2m_max_pfn;
+    bool p2m_watch_ok, p2m_written;
     char answer[600];
 };
 
@@ -283,7 +291,11 @@ static int verify_tables(struct mig *m)
             save_fail(s, "getpageframeinfo3 for %zu pages failed: %s", n, strerror(-r));
             goto out;
         }
-        /* Only tables (now or as sent) are read again. */
+        /* Only tables (now or as sent) are read again, and of those not
+           the ones the final round sent as what they still are: that
+           copy was read with the guest suspended, after the last CLEAN
+           (about a third of an idle guest's tables: the kernel L1s the
+           final CLEAN gave RW back). */
         size_t nc = 0;
         for (size_t k = 0; k < n; k++) {
             unsigned now = (unsigned)((got[k] >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
@@ -291,7 +303,7 @@ static int verify_tables(struct mig *m)
             bool table_now = (now & 7u) >= 1 && (now & 7u) <= 4;
             bool table_was = was != 0xff && (was & 7u) >= 1 && (was & 7u) <= 4 &&
                              was != MS_PAGE_XALLOC && was != MS_PAGE_XTAB;
-            if (!table_now && !table_was)
+            if ((!table_now && !table_was) || (now == was && m->sent_round[pfns[k]] == 255))
                 continue;
             pfns[nc] = pfns[k];
             mfns[nc] = mfns[k];
@@ -429,6 +441,45 @@ static int reread_p2m(struct mig *m, const uint8_t shinfo[PAGE])
             set_bit(m->dirty, i);
     free(old);
     return r;
+}
+
+/*
+ * After the p2m was read at the start (log-dirty on): the PFNs of every
+ * page it was read from.  A frame outside the guest's p2m (it should not
+ * be) leaves the watch off, and the final round reads the p2m again.
+ */
+static int watch_p2m(struct mig *m, const uint8_t shinfo[PAGE])
+{
+    struct save *s = &m->s;
+    const struct shared_info *si = (const void *)shinfo;
+    uint64_t top[PAGE / 8];
+    uint64_t nr_lists = (s->nr_p2m_frames + PAGE / 8 - 1) / (PAGE / 8);
+
+    m->p2m_fll = si->arch.pfn_to_mfn_frame_list_list;
+    m->p2m_max_pfn = si->arch.max_pfn;
+    m->p2m_watch_ok = false;
+    if (copy_frames(s, &m->p2m_fll, 1, top, "the p2m frame list list"))
+        return -1;
+    m->p2m_pfns = malloc((1 + nr_lists + s->nr_p2m_frames) * sizeof(uint64_t));
+    if (!m->p2m_pfns)
+        return save_fail(s, "out of memory for the p2m's frames");
+    uint64_t n = 0;
+    bool ok = ms_m2p_lookup(&s->m2p, m->p2m_fll, &m->p2m_pfns[n++]);
+    for (uint64_t i = 0; ok && i < nr_lists; i++)
+        ok = ms_m2p_lookup(&s->m2p, top[i], &m->p2m_pfns[n++]);
+    for (uint64_t i = 0; ok && i < s->nr_p2m_frames; i++)
+        ok = ms_m2p_lookup(&s->m2p, s->p2m_frame_mfns[i], &m->p2m_pfns[n++]);
+    m->nr_p2m_pfns = n;
+    m->p2m_watch_ok = ok;
+    return 0;
+}
+
+/* After a CLEAN, with its bitmap: was a page of the p2m written? */
+static void check_p2m_written(struct mig *m, const uint8_t *bm)
+{
+    for (uint64_t i = 0; m->p2m_watch_ok && !m->p2m_written && i < m->nr_p2m_pfns; i++)
+        if (m->p2m_pfns[i] < m->bm_bits && bit(bm, m->p2m_pfns[i]))
+            m->p2m_written = true;
 }
 
 static void progress(struct mig *m, const char *what, uint64_t left, double rate)
@@ -611,6 +662,8 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         save_fail(s, "out of memory for the dirty bitmaps");
         goto fail;
     }
+    if (m.live && watch_p2m(&m, shinfo))
+        goto fail;
     uint64_t nr_valid = 0;
     for (uint64_t i = 0; i < s->nr_pfns; i++)
         nr_valid += s->p2m[i] != INVALID_MFN;
@@ -656,6 +709,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         struct xen_domctl_shadow_op_stats st;
         if (logdirty(&m, XEN_DOMCTL_SHADOW_OP_CLEAN, 0, m.dirty, &st))
             goto fail;
+        check_p2m_written(&m, m.dirty);
         uint64_t nd = count_bits(m.dirty, s->nr_pfns) + count_bits(m.deferred, s->nr_pfns);
         double t2 = fdio_now_s();
         rate = t2 - t0 > 0.001 ? (double)nd / (t2 - t0) : 0;
@@ -716,14 +770,21 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
             goto fail;
         }
         prof_lap("final CLEAN");
+        check_p2m_written(&m, fin);
         for (uint64_t i = 0; i < m.bm_bits / 8; i++)
             m.dirty[i] |= fin[i];
         free(fin);
-        /* shared_info, the p2m: as they are now. */
-        if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info") ||
-            reread_p2m(&m, shinfo))
+        /* shared_info, and the p2m as it is now, unless none of its pages
+           was written since it was read (then it is what the sender has:
+           reading and inverting it again was a third of the downtime). */
+        if (copy_frames(s, &s->info.shared_info_frame, 1, shinfo, "shared_info"))
             goto fail;
-        prof_lap("shared_info+p2m again");
+        const struct shared_info *si = (const void *)shinfo;
+        bool again = !m.p2m_watch_ok || m.p2m_written || si->arch.max_pfn != m.p2m_max_pfn ||
+                     si->arch.pfn_to_mfn_frame_list_list != m.p2m_fll;
+        if (again && reread_p2m(&m, shinfo))
+            goto fail;
+        prof_lap(again ? "shared_info+p2m again" : "shared_info (p2m unwritten)");
     } else {
         /* Offline: everything once, the guest suspended. */
     }
@@ -843,6 +904,7 @@ out:
     free(m.sent_type);
     free(m.sent_round);
     free(m.sent_hash);
+    free(m.p2m_pfns);
     cs_free(&cs);
     hv_close(s->hv);
     return rc;
@@ -1326,9 +1388,12 @@ int cmd_migrate_receive(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(r, "reading domain %u failed: %s", r->domid, strerror(-e));
         goto undo;
     }
-    if (write_tables(&v) || rewrite_p2m(r))
+    if (write_tables(&v))
         goto undo;
-    prof_lap("tables+p2m written");
+    prof_lap("tables written");
+    if (rewrite_p2m(r))
+        goto undo;
+    prof_lap("p2m rewritten");
     if (pin_tables(r)) {
         explain_tables(&v);
         goto undo;

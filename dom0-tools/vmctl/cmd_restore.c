@@ -435,48 +435,72 @@ int to_mfn(struct restore *r, uint64_t pfn, uint64_t *mfn, const char *what)
 }
 
 /* The guest's own p2m pages get the new MFNs; entries that named no frame
-   (holes, identity ranges) stay as the guest left them. */
+   (holes, identity ranges) stay as the guest left them.  Up to 256 pages
+   through one foreign mapping: one each was 128 mappings for 256 MiB. */
 int rewrite_p2m(struct restore *r)
 {
-    for (uint64_t i = 0; i < r->nr_p2m_frames; i++) {
-        uint64_t mfn;
+    enum { PB = 256 };
+    uint64_t mfns[PB];
+    for (uint64_t base = 0; base < r->nr_p2m_frames; base += PB) {
+        uint64_t n = r->nr_p2m_frames - base < PB ? r->nr_p2m_frames - base : PB;
         int rc;
-        if (to_mfn(r, r->p2m_frames[i], &mfn, "a p2m frame"))
-            return -1;
-        uint64_t *m = mica_map_foreign(r->mica, r->domid, &mfn, 1, NULL, &rc);
+        for (uint64_t i = 0; i < n; i++)
+            if (to_mfn(r, r->p2m_frames[base + i], &mfns[i], "a p2m frame"))
+                return -1;
+        uint64_t *m = mica_map_foreign(r->mica, r->domid, mfns, n, NULL, &rc);
         if (!m)
-            return rfail(r, "mapping the guest's p2m page %llu failed: %s",
-                         (unsigned long long)i, strerror(-rc));
-        for (uint64_t j = 0; j < 512; j++) {
-            uint64_t pfn = i * 512 + j;
+            return rfail(r, "mapping the guest's p2m pages %llu-%llu failed: %s",
+                         (unsigned long long)base, (unsigned long long)(base + n - 1),
+                         strerror(-rc));
+        for (uint64_t j = 0; j < n * 512; j++) {
+            uint64_t pfn = base * 512 + j;
             if (pfn < r->nr_pfns && r->p2m[pfn] != INVALID_MFN)
                 m[j] = r->p2m[pfn];
             else if (!(m[j] >> 62))
                 m[j] = INVALID_MFN;
         }
-        mica_unmap_foreign(m, 1);
+        mica_unmap_foreign(m, n);
     }
     return 0;
 }
 
+/* Up to 256 pins per mmuext_op (in PFN order, as one each did); *pdone
+   names the op that failed. */
 int pin_tables(struct restore *r)
 {
-    for (uint64_t pfn = 0; pfn < r->nr_pfns; pfn++) {
-        if (!r->pin[pfn])
-            continue;
-        struct mmuext_op op = { .cmd = MMUEXT_PIN_L1_TABLE + r->pin[pfn] - 1u };
-        op.arg1.mfn = r->p2m[pfn];
-        mlock(&op, sizeof(op));
-        long rc = hypercall4(r->mica, __HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)&op, 1, 0,
-                             r->domid);
-        munlock(&op, sizeof(op));
-        if (rc)
-            return rfail(r, "pinning the L%u table at PFN %llu (MFN %#llx) for domain %u "
-                         "failed: %s (Mica's log says why)", r->pin[pfn],
-                         (unsigned long long)pfn, (unsigned long long)r->p2m[pfn], r->domid,
-                         strerror((int)-rc));
+    enum { PINB = 256 };
+    struct mmuext_op ops[PINB];
+    uint64_t at[PINB];
+    uint32_t done;
+    int rc = 0;
+
+    memset(ops, 0, sizeof(ops));
+    mlock(ops, sizeof(ops));
+    mlock(&done, sizeof(done));
+    for (uint64_t pfn = 0; pfn < r->nr_pfns && !rc;) {
+        unsigned n = 0;
+        for (; pfn < r->nr_pfns && n < PINB; pfn++) {
+            if (!r->pin[pfn])
+                continue;
+            ops[n].cmd = MMUEXT_PIN_L1_TABLE + r->pin[pfn] - 1u;
+            ops[n].arg1.mfn = r->p2m[pfn];
+            at[n++] = pfn;
+        }
+        if (!n)
+            break;
+        done = 0;
+        long e = hypercall4(r->mica, __HYPERVISOR_mmuext_op, (uint64_t)(uintptr_t)ops, n,
+                            (uint64_t)(uintptr_t)&done, r->domid);
+        if (e) {
+            uint64_t p = at[done < n ? done : n - 1];
+            rc = rfail(r, "pinning the L%u table at PFN %llu (MFN %#llx) for domain %u "
+                       "failed: %s (Mica's log says why)", r->pin[p], (unsigned long long)p,
+                       (unsigned long long)r->p2m[p], r->domid, strerror((int)-e));
+        }
     }
-    return 0;
+    munlock(&done, sizeof(done));
+    munlock(ops, sizeof(ops));
+    return rc;
 }
 
 /* start_info: the new shared_info, store and console frames and ports
