@@ -548,7 +548,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     cs.ssh = ssh;
     cs.dest = dest;
     cs.token = token;
-    if (copy_storage && cs_plan(&cs, xs, domid)) {
+    if (copy_storage && cs_plan(&cs, xs, domid, wanted)) {
         cli_fail(cmd, rc, "migrating '%s' with --copy-storage: %s; nothing was done, it runs "
                  "on here", wanted, cs.err);
         goto out;

@@ -28,6 +28,7 @@
 #include "copystore.h"
 #include "dmdev.h"
 #include "fdio.h"
+#include "store.h"
 
 #define DISK_HELLO "MICA-DISK 1 ready"
 #define REGISTRY_DIR "/run/mica/migrate-in"
@@ -170,9 +171,49 @@ out:
     return rc;
 }
 
-int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid)
+int cs_refuse_shareable(const struct domain_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->n_disks; i++) {
+        const struct domcfg_disk *disk = &cfg->disks[i];
+        if (disk->shareable)
+            return failf(err, errlen, "disk %s (%s) is <shareable/>: other domains may write "
+                         "it while it is copied, and the copy would miss their writes, so "
+                         "--copy-storage does not copy it; put it on storage both hosts reach "
+                         "(NBD, iSCSI, NFS) and migrate without --copy-storage, or, if no "
+                         "other domain uses it, take <shareable/> out of the definition "
+                         "('vmctl define')", disk->target, disk->source);
+    }
+    return 0;
+}
+
+/* The stored definition of NAME, if there is one that loads: what travels
+   to the destination (MICA_DEFINITION) and what it attaches there. */
+static int check_stored_definition(struct copystore *cs, const char *name)
+{
+    struct store st;
+    if (store_init(&st) != 0)
+        return 0;
+    char *path = store_path(&st, name);
+    struct domain_config cfg;
+    struct domcfg_diags diags;
+    int rc = 0;
+    domcfg_diags_init(&diags, name);
+    if (path && access(path, F_OK) == 0 &&
+        domcfg_load_file(path, 0, &cfg, &diags, NULL) == DOMCFG_OK) {
+        rc = cs_refuse_shareable(&cfg, cs->err, sizeof(cs->err));
+        domcfg_free(&cfg);
+    }
+    domcfg_diags_free(&diags);
+    free(path);
+    store_fini(&st);
+    return rc;
+}
+
+int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid, const char *name)
 {
     char path[96], *names = NULL;
+    if (check_stored_definition(cs, name))
+        return -1;
     size_t len = 0;
     snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
     int count = mica_xs_directory(xs, 0, path, &names, &len);
@@ -646,6 +687,10 @@ int cs_recv_create(struct cs_recv *v, const struct domain_config *cfg, const cha
         if (!disk || disk->type != DOMCFG_DISK_FILE)
             return failf(err, errlen, "disk %s to copy is not an image file in the domain's "
                          "definition", v->d[i].target);
+        if (disk->shareable) {
+            struct domain_config one = { .disks = (struct domcfg_disk *)disk, .n_disks = 1 };
+            return cs_refuse_shareable(&one, err, errlen);
+        }
         free(v->d[i].path);
         v->d[i].path = strdup(disk->source);
         if (!v->d[i].path)

@@ -63,9 +63,13 @@ struct copystore {
     char err[700];
 };
 
-/* The domain's disks from xenstore; refuses (0 / -1 with cs->err) block
-   devices, qcow2 images and images served without device-mapper. */
-int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid);
+/* The domain's disks from xenstore; refuses (0 / -1 with cs->err) a
+   stored definition NAME with a <shareable/> disk, block devices, qcow2
+   images and images served without device-mapper. */
+int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid, const char *name);
+/* -1 with a sentence in err when a disk of cfg is <shareable/>: another
+   domain's writes during the copy would be missed. */
+int cs_refuse_shareable(const struct domain_config *cfg, char *err, size_t errlen);
 /* The "copy-disk" lines and "copy-end" to the receiver. */
 int cs_announce(struct copystore *cs, int fd);
 /* After the receiver's "ok": read-only images copied, the mirrors set up
