@@ -159,6 +159,12 @@ static int plan_one(struct copystore *cs, struct mica_xs *xs, const char *be)
             goto out;
         }
         d->sectors = sectors;
+        if (d->bytes < d->sectors * 512) {
+            csfail(cs, "disk %s: %s is %" PRIu64 " bytes, smaller than its device (%" PRIu64
+                   " sectors): it was truncated while attached", dev, params, d->bytes,
+                   d->sectors);
+            goto out;
+        }
     }
     cs->n++;
     cs->total_bytes += d->bytes;
@@ -314,8 +320,9 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
-/* A read-only image: sent once by vmctl itself as NBD writes. */
-static int copy_readonly(struct copystore *cs, struct cs_disk *d)
+/* Bytes [from, to) of the image, sent by vmctl itself as NBD writes on
+   d->sock (all-zero MiB skipped: the new file reads as zeros there). */
+static int copy_range(struct copystore *cs, struct cs_disk *d, uint64_t from, uint64_t to)
 {
     const size_t chunk = 1u << 20;
     uint8_t *buf = malloc(chunk);
@@ -326,8 +333,8 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
         goto out;
     }
     uint64_t handle = 0;
-    for (uint64_t off = 0; off < d->bytes; off += chunk) {
-        size_t n = d->bytes - off < chunk ? (size_t)(d->bytes - off) : chunk;
+    for (uint64_t off = from; off < to; off += chunk) {
+        size_t n = to - off < chunk ? (size_t)(to - off) : chunk;
         ssize_t got = pread(fd, buf, n, (off_t)off);
         if (got != (ssize_t)n) {
             csfail(cs, "reading %s at %" PRIu64 " failed: %s", d->path, off,
@@ -335,7 +342,7 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
             goto out;
         }
         if (all_zero(buf, n))
-            continue;        /* the new file is sparse: zeros are there already */
+            continue;
         struct nbd_request rq = { .magic = htobe32(NBD_REQUEST_MAGIC),
                                   .type = htobe32(NBD_CMD_WRITE),
                                   .from = htobe64(off), .len = htobe32((uint32_t)n) };
@@ -354,26 +361,31 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
             goto out;
         }
     }
-    struct nbd_request disc = { .magic = htobe32(NBD_REQUEST_MAGIC),
-                                .type = htobe32(NBD_CMD_DISC) };
-    if (fdio_write_all(d->sock, &disc, sizeof(disc))) {
-        csfail(cs, "the copy of disk %s to the destination broke off at its end", d->target);
-        goto out;
-    }
-    shutdown(d->sock, SHUT_WR);
-    int st = reap(&d->ssh, 120);
-    if (st != 0) {
-        csfail(cs, "the destination did not finish disk %s (exit %d; its messages are above)",
-               d->target, st);
-        goto out;
-    }
-    d->done = true;
     rc = 0;
 out:
     if (fd >= 0)
         close(fd);
     free(buf);
     return rc;
+}
+
+/* A read-only image: sent once, whole, then the disconnect. */
+static int copy_readonly(struct copystore *cs, struct cs_disk *d)
+{
+    if (copy_range(cs, d, 0, d->bytes))
+        return -1;
+    struct nbd_request disc = { .magic = htobe32(NBD_REQUEST_MAGIC),
+                                .type = htobe32(NBD_CMD_DISC) };
+    if (fdio_write_all(d->sock, &disc, sizeof(disc)))
+        return csfail(cs, "the copy of disk %s to the destination broke off at its end",
+                      d->target);
+    shutdown(d->sock, SHUT_WR);
+    int st = reap(&d->ssh, 120);
+    if (st != 0)
+        return csfail(cs, "the destination did not finish disk %s (exit %d; its messages "
+                      "are above)", d->target, st);
+    d->done = true;
+    return 0;
 }
 
 /* A free /dev/nbdN whose socket is d->sock, served by a keeper process. */
@@ -512,6 +524,21 @@ static int mirror_state(struct copystore *cs, struct cs_disk *d, uint64_t *in_sy
     return 0;
 }
 
+/* What lies past the device's last whole sector (an image whose size is
+   not a multiple of 512): the guest cannot reach it, so it is copied once,
+   by vmctl, before the mirror starts. */
+static int copy_tail(struct copystore *cs, struct cs_disk *d)
+{
+    uint64_t from = cs_tail_start(d->bytes, d->sectors);
+    return from < d->bytes ? copy_range(cs, d, from, d->bytes) : 0;
+}
+
+uint64_t cs_tail_start(uint64_t bytes, uint64_t sectors)
+{
+    uint64_t dev = sectors * 512;
+    return dev < bytes ? dev : bytes;
+}
+
 int cs_start(struct copystore *cs)
 {
     for (size_t i = 0; i < cs->n; i++)
@@ -522,7 +549,7 @@ int cs_start(struct copystore *cs)
             return -1;
     for (size_t i = 0; i < cs->n; i++) {
         struct cs_disk *d = &cs->d[i];
-        if (!d->readonly && (nbd_connect(cs, d) || start_mirror(cs, d)))
+        if (!d->readonly && (copy_tail(cs, d) || nbd_connect(cs, d) || start_mirror(cs, d)))
             return -1;
     }
     /* Until every region is in sync on every disk. */

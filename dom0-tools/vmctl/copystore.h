@@ -70,6 +70,9 @@ int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid, const char
 /* -1 with a sentence in err when a disk of cfg is <shareable/>: another
    domain's writes during the copy would be missed. */
 int cs_refuse_shareable(const struct domain_config *cfg, char *err, size_t errlen);
+/* Where the part of an image of `bytes` octets past its device of
+   `sectors` 512-octet sectors begins (bytes when there is none). */
+uint64_t cs_tail_start(uint64_t bytes, uint64_t sectors);
 /* The "copy-disk" lines and "copy-end" to the receiver. */
 int cs_announce(struct copystore *cs, int fd);
 /* After the receiver's "ok": read-only images copied, the mirrors set up

@@ -2,7 +2,9 @@
  * vmctl migrate --copy-storage, the parts that need no dom0
  * (dom0-tools/vmctl/copystore.c, docs/migration.md "Copying local
  * disks"): a <shareable/> disk in the definition is refused naming the
- * disk, its file and the way out.
+ * disk, its file and the way out; where the part of an image past its
+ * device's last whole sector begins (copied once by vmctl, not by the
+ * mirror).
  */
 #define _GNU_SOURCE
 #define UNIT_SUITE "copystore"
@@ -66,6 +68,17 @@ UNIT_TEST(shareable_and_readonly_refused_too)
     CHECK_EQ(cs_refuse_shareable(&cfg, err, sizeof(err)), -1);
     CHECK_STR(err, "disk xvdb (/srv/s.img) is <shareable/>");
     domcfg_free(&cfg);
+}
+
+UNIT_TEST(tail_past_the_last_whole_sector)
+{
+    /* A loop device is the file's size rounded down to 512 octets. */
+    CHECK_EQ(cs_tail_start(8388608, 16384), 8388608);        /* none */
+    CHECK_EQ(cs_tail_start(8388708, 16384), 8388608);        /* 100 octets */
+    CHECK_EQ(cs_tail_start(8389119, 16384), 8388608);        /* 511 */
+    CHECK_EQ(cs_tail_start(100, 0), 0);                      /* all tail */
+    /* A device larger than the file (it shrank): nothing to copy past it. */
+    CHECK_EQ(cs_tail_start(8388608, 16385), 8388608);
 }
 
 UNIT_MAIN()
