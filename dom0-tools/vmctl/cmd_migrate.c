@@ -1495,9 +1495,10 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *downtime_text = NULL, *rounds_text = NULL, *ssh_text = NULL,
                *timeout_text = NULL, *dest = NULL;
-    bool offline = false, live = false, dry_run = false;
+    bool offline = false, live = false, dry_run = false, copy_storage = false;
     const struct cli_flag flags[] = { { .name = "live", .value = &live },
                                       { .name = "offline", .value = &offline },
+                                      { .name = "copy-storage", .value = &copy_storage },
                                       { .name = "dry-run", .value = &dry_run },
                                       { .name = "max-downtime", .arg = &downtime_text },
                                       { .name = "max-rounds", .arg = &rounds_text },
@@ -1541,8 +1542,9 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
     char list[1024] = "";
     for (size_t i = 0; i < nplan; i++)
         add_name(list, sizeof(list), plan[i].name);
-    printf("Evacuating %zu domain%s to %s, one at a time in order of domain ID: %s\n", nplan,
-           nplan == 1 ? "" : "s", dest, list);
+    printf("Evacuating %zu domain%s to %s, one at a time in order of domain ID%s: %s\n",
+           nplan, nplan == 1 ? "" : "s", dest,
+           copy_storage ? ", each with its local disk images (--copy-storage)" : "", list);
     fflush(stdout);
     if (dry_run) {
         free(plan);
@@ -1557,6 +1559,8 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
     margs[na++] = "migrate";
     if (offline)
         margs[na++] = "--offline";
+    if (copy_storage)
+        margs[na++] = "--copy-storage";
     if (downtime_text) {
         margs[na++] = "--max-downtime";
         margs[na++] = downtime_text;
@@ -1634,8 +1638,9 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
             /* It shut down between the check and the migration. */
             add_name(skipped, sizeof(skipped), plan[i].name);
         } else {
-            snprintf(why, sizeof(why), "'vmctl migrate %s %s' failed (exit %d; its messages "
-                     "are above)", plan[i].name, dest, code);
+            snprintf(why, sizeof(why), "'vmctl migrate %s%s %s' failed (exit %d; its "
+                     "messages are above)", copy_storage ? "--copy-storage " : "",
+                     plan[i].name, dest, code);
             stop_at = i;
             break;
         }
