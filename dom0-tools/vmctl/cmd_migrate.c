@@ -650,6 +650,12 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         progress(&m, what, last_dirty, rate);
         if (send_dirty(&m, false))
             goto fail;
+        /* A disk copy that broke off stops the migration now, not after
+           the guest was suspended for it. */
+        if (copy_storage && cs_check(&cs)) {
+            save_fail(s, "%s", cs.err);
+            goto fail;
+        }
         double t1 = fdio_now_s();
         if (t1 - t0 > 0.001 && m.pages_sent > before)
             bw = (double)(m.pages_sent - before) / (t1 - t0);

@@ -524,6 +524,34 @@ static int mirror_state(struct copystore *cs, struct cs_disk *d, uint64_t *in_sy
     return 0;
 }
 
+/* A mirrored disk's state, and whether its destination side still runs. */
+static int disk_state(struct copystore *cs, struct cs_disk *d, uint64_t *in_sync,
+                      uint64_t *total)
+{
+    if (mirror_state(cs, d, in_sync, total))
+        return -1;
+    int st;
+    if (d->ssh > 0 && waitpid(d->ssh, &st, WNOHANG) == d->ssh) {
+        d->ssh = 0;
+        return csfail(cs, "the destination's side of the copy of disk %s ended (%s %d; its "
+                      "messages, if any, are above)", d->target,
+                      WIFEXITED(st) ? "exit" : "signal",
+                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    }
+    return 0;
+}
+
+int cs_check(struct copystore *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        struct cs_disk *d = &cs->d[i];
+        uint64_t a, b;
+        if (!d->readonly && d->mirrored && disk_state(cs, d, &a, &b))
+            return -1;
+    }
+    return 0;
+}
+
 /* What lies past the device's last whole sector (an image whose size is
    not a multiple of 512): the guest cannot reach it, so it is copied once,
    by vmctl, before the mirror starts. */
@@ -562,17 +590,10 @@ int cs_start(struct copystore *cs)
             if (d->readonly)
                 continue;
             uint64_t a, b;
-            if (mirror_state(cs, d, &a, &b))
+            if (disk_state(cs, d, &a, &b))
                 return -1;
             in += a;
             all += b;
-            int st;
-            if (d->ssh > 0 && waitpid(d->ssh, &st, WNOHANG) == d->ssh) {
-                d->ssh = 0;
-                return csfail(cs, "the destination's side of disk %s ended (exit %d; its "
-                              "messages are above)", d->target,
-                              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-            }
         }
         if (isatty(2) && all)
             fprintf(stderr, "\rMigrating: copying disks, %" PRIu64 " of %" PRIu64
@@ -631,6 +652,11 @@ void cs_abort(struct copystore *cs)
     char why[400], params[64];
     for (size_t i = 0; i < cs->n; i++) {
         struct cs_disk *d = &cs->d[i];
+        /* The NBD leg goes first: its requests in flight fail at once (the
+           mirror completes the guest's writes from the local leg alone),
+           so the table switch below never waits on a destination that
+           stopped answering. */
+        nbd_disconnect(d);
         if (d->mirrored) {
             linear_params(d, params, sizeof(params));
             if (dm_reload(d->dmname, d->sectors, "linear", params, why, sizeof(why)))
@@ -644,7 +670,6 @@ void cs_abort(struct copystore *cs)
             fprintf(stderr, "vmctl migrate: warning: the device-mapper device %s of disk %s "
                     "could not be put back (see 'dmsetup table %s')\n", d->dmname, d->target,
                     d->dmname);
-        nbd_disconnect(d);
         if (d->sock >= 0)
             close(d->sock);
         d->sock = -1;

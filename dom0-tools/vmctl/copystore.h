@@ -78,6 +78,9 @@ int cs_announce(struct copystore *cs, int fd);
 /* After the receiver's "ok": read-only images copied, the mirrors set up
    and waited for until in sync (progress on a terminal). */
 int cs_start(struct copystore *cs);
+/* While the memory is sent: -1 with cs->err when a mirror's destination
+   leg failed or its ssh ended. */
+int cs_check(struct copystore *cs);
 /* The guest suspended: the last writes, the mirrors taken down, the
    destination's files complete. */
 int cs_finish(struct copystore *cs);
