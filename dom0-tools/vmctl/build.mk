@@ -50,3 +50,14 @@ $(BUILD)/tests/vmctl/test_snapmeta: tests/host/vmctl/test_snapmeta.c $(VMCTL_DIR
 	    $(VMCTL_DIR)/snapschema_blob.S $(XML2_LIBS)
 
 UNIT_TESTS += $(BUILD)/tests/vmctl/test_snapmeta
+
+# --copy-storage's checks that need no dom0 (tests/host/vmctl/test_copystore.c).
+CS_TEST_SRCS := $(addprefix $(VMCTL_DIR)/,copystore.c dmdev.c fdio.c store.c)
+$(BUILD)/tests/vmctl/test_copystore: tests/host/vmctl/test_copystore.c $(CS_TEST_SRCS) \
+        $(VMCTL_DIR)/copystore.h tests/unit/unit.h $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(VMCTL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(CS_TEST_SRCS) \
+	    $(DOMCFG_SAN_LIB) $(MICA_SAN_LIB) $(XML2_LIBS)
+
+UNIT_TESTS += $(BUILD)/tests/vmctl/test_copystore

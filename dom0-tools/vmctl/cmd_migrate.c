@@ -599,7 +599,7 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     cs.ssh = ssh;
     cs.dest = dest;
     cs.token = token;
-    if (copy_storage && cs_plan(&cs, xs, domid)) {
+    if (copy_storage && cs_plan(&cs, xs, domid, wanted)) {
         cli_fail(cmd, rc, "migrating '%s' with --copy-storage: %s; nothing was done, it runs "
                  "on here", wanted, cs.err);
         goto out;
@@ -703,6 +703,12 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         progress(&m, what, last_dirty, rate);
         if (send_dirty(&m, false))
             goto fail;
+        /* A disk copy that broke off stops the migration now, not after
+           the guest was suspended for it. */
+        if (copy_storage && cs_check(&cs)) {
+            save_fail(s, "%s", cs.err);
+            goto fail;
+        }
         double t1 = fdio_now_s();
         if (t1 - t0 > 0.001 && m.pages_sent > before)
             bw = (double)(m.pages_sent - before) / (t1 - t0);
@@ -1560,9 +1566,10 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
 {
     const char *downtime_text = NULL, *rounds_text = NULL, *ssh_text = NULL,
                *timeout_text = NULL, *dest = NULL;
-    bool offline = false, live = false, dry_run = false;
+    bool offline = false, live = false, dry_run = false, copy_storage = false;
     const struct cli_flag flags[] = { { .name = "live", .value = &live },
                                       { .name = "offline", .value = &offline },
+                                      { .name = "copy-storage", .value = &copy_storage },
                                       { .name = "dry-run", .value = &dry_run },
                                       { .name = "max-downtime", .arg = &downtime_text },
                                       { .name = "max-rounds", .arg = &rounds_text },
@@ -1606,8 +1613,9 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
     char list[1024] = "";
     for (size_t i = 0; i < nplan; i++)
         add_name(list, sizeof(list), plan[i].name);
-    printf("Evacuating %zu domain%s to %s, one at a time in order of domain ID: %s\n", nplan,
-           nplan == 1 ? "" : "s", dest, list);
+    printf("Evacuating %zu domain%s to %s, one at a time in order of domain ID%s: %s\n",
+           nplan, nplan == 1 ? "" : "s", dest,
+           copy_storage ? ", each with its local disk images (--copy-storage)" : "", list);
     fflush(stdout);
     if (dry_run) {
         free(plan);
@@ -1622,6 +1630,8 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
     margs[na++] = "migrate";
     if (offline)
         margs[na++] = "--offline";
+    if (copy_storage)
+        margs[na++] = "--copy-storage";
     if (downtime_text) {
         margs[na++] = "--max-downtime";
         margs[na++] = downtime_text;
@@ -1699,8 +1709,9 @@ int cmd_evacuate(const struct vmctl_command *cmd, int argc, char **argv)
             /* It shut down between the check and the migration. */
             add_name(skipped, sizeof(skipped), plan[i].name);
         } else {
-            snprintf(why, sizeof(why), "'vmctl migrate %s %s' failed (exit %d; its messages "
-                     "are above)", plan[i].name, dest, code);
+            snprintf(why, sizeof(why), "'vmctl migrate %s%s %s' failed (exit %d; its "
+                     "messages are above)", copy_storage ? "--copy-storage " : "",
+                     plan[i].name, dest, code);
             stop_at = i;
             break;
         }

@@ -356,8 +356,9 @@ const struct vmctl_command vmctl_commands[] = {
       "                     DESTINATION (created there; it must not exist and\n"
       "                     must fit): read-write images through a dm-mirror whose\n"
       "                     second leg is the destination's copy, over ssh, while\n"
-      "                     the guest runs; read-only images once.  Block-device\n"
-      "                     and qcow2 disks are refused (shared storage instead).\n"
+      "                     the guest runs; read-only images once.  Block-device,\n"
+      "                     qcow2 and <shareable/> disks are refused (shared\n"
+      "                     storage instead).\n"
       "                     On failure the destination's copies are removed.\n"
       "  --ssh-command CMD  run CMD instead of 'ssh -o BatchMode=yes' (through sh)\n"
       "  --timeout S        how long the guest may take to suspend (default 120)\n"
@@ -371,7 +372,8 @@ const struct vmctl_command vmctl_commands[] = {
       "meant to be run by hand.\n"
       NEEDS_HV "Exit status: 0 received and running, 1 failed (nothing is left).\n",
       cmd_migrate_receive },
-    { "evacuate", "[--live|--offline] [--dry-run] [--max-downtime MS] [--max-rounds N] "
+    { "evacuate", "[--live|--offline] [--copy-storage] [--dry-run] [--max-downtime MS] "
+      "[--max-rounds N] "
       "[--ssh-command CMD] [--timeout SECONDS] DESTINATION",
       "Move every running domain of this host to another Mica host",
       "Migrates every domain that runs here (all but Domain-0; not those that\n"
@@ -381,7 +383,9 @@ const struct vmctl_command vmctl_commands[] = {
       "here, and the message says which moved and which are left.  A paused\n"
       "domain is a failure (a paused guest cannot suspend itself to be moved);\n"
       "a domain that stopped on its own meanwhile is skipped.\n"
-      "  --dry-run  print the domains and their order, move nothing\n"
+      "  --copy-storage  each domain's disk image files move with it (as\n"
+      "                  'vmctl migrate --copy-storage'); the plan says so\n"
+      "  --dry-run       print the domains and their order, move nothing\n"
       NEEDS_HV "Exit status: 0 every domain migrated (or none to move), 1 stopped at a\n"
       "failure (the rest run on here).\n",
       cmd_evacuate },

@@ -28,6 +28,7 @@
 #include "copystore.h"
 #include "dmdev.h"
 #include "fdio.h"
+#include "store.h"
 
 #define DISK_HELLO "MICA-DISK 1 ready"
 #define REGISTRY_DIR "/run/mica/migrate-in"
@@ -158,6 +159,12 @@ static int plan_one(struct copystore *cs, struct mica_xs *xs, const char *be)
             goto out;
         }
         d->sectors = sectors;
+        if (d->bytes < d->sectors * 512) {
+            csfail(cs, "disk %s: %s is %" PRIu64 " bytes, smaller than its device (%" PRIu64
+                   " sectors): it was truncated while attached", dev, params, d->bytes,
+                   d->sectors);
+            goto out;
+        }
     }
     cs->n++;
     cs->total_bytes += d->bytes;
@@ -170,9 +177,49 @@ out:
     return rc;
 }
 
-int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid)
+int cs_refuse_shareable(const struct domain_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->n_disks; i++) {
+        const struct domcfg_disk *disk = &cfg->disks[i];
+        if (disk->shareable)
+            return failf(err, errlen, "disk %s (%s) is <shareable/>: other domains may write "
+                         "it while it is copied, and the copy would miss their writes, so "
+                         "--copy-storage does not copy it; put it on storage both hosts reach "
+                         "(NBD, iSCSI, NFS) and migrate without --copy-storage, or, if no "
+                         "other domain uses it, take <shareable/> out of the definition "
+                         "('vmctl define')", disk->target, disk->source);
+    }
+    return 0;
+}
+
+/* The stored definition of NAME, if there is one that loads: what travels
+   to the destination (MICA_DEFINITION) and what it attaches there. */
+static int check_stored_definition(struct copystore *cs, const char *name)
+{
+    struct store st;
+    if (store_init(&st) != 0)
+        return 0;
+    char *path = store_path(&st, name);
+    struct domain_config cfg;
+    struct domcfg_diags diags;
+    int rc = 0;
+    domcfg_diags_init(&diags, name);
+    if (path && access(path, F_OK) == 0 &&
+        domcfg_load_file(path, 0, &cfg, &diags, NULL) == DOMCFG_OK) {
+        rc = cs_refuse_shareable(&cfg, cs->err, sizeof(cs->err));
+        domcfg_free(&cfg);
+    }
+    domcfg_diags_free(&diags);
+    free(path);
+    store_fini(&st);
+    return rc;
+}
+
+int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid, const char *name)
 {
     char path[96], *names = NULL;
+    if (check_stored_definition(cs, name))
+        return -1;
     size_t len = 0;
     snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", domid);
     int count = mica_xs_directory(xs, 0, path, &names, &len);
@@ -273,8 +320,9 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
-/* A read-only image: sent once by vmctl itself as NBD writes. */
-static int copy_readonly(struct copystore *cs, struct cs_disk *d)
+/* Bytes [from, to) of the image, sent by vmctl itself as NBD writes on
+   d->sock (all-zero MiB skipped: the new file reads as zeros there). */
+static int copy_range(struct copystore *cs, struct cs_disk *d, uint64_t from, uint64_t to)
 {
     const size_t chunk = 1u << 20;
     uint8_t *buf = malloc(chunk);
@@ -285,8 +333,8 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
         goto out;
     }
     uint64_t handle = 0;
-    for (uint64_t off = 0; off < d->bytes; off += chunk) {
-        size_t n = d->bytes - off < chunk ? (size_t)(d->bytes - off) : chunk;
+    for (uint64_t off = from; off < to; off += chunk) {
+        size_t n = to - off < chunk ? (size_t)(to - off) : chunk;
         ssize_t got = pread(fd, buf, n, (off_t)off);
         if (got != (ssize_t)n) {
             csfail(cs, "reading %s at %" PRIu64 " failed: %s", d->path, off,
@@ -294,7 +342,7 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
             goto out;
         }
         if (all_zero(buf, n))
-            continue;        /* the new file is sparse: zeros are there already */
+            continue;
         struct nbd_request rq = { .magic = htobe32(NBD_REQUEST_MAGIC),
                                   .type = htobe32(NBD_CMD_WRITE),
                                   .from = htobe64(off), .len = htobe32((uint32_t)n) };
@@ -313,26 +361,31 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
             goto out;
         }
     }
-    struct nbd_request disc = { .magic = htobe32(NBD_REQUEST_MAGIC),
-                                .type = htobe32(NBD_CMD_DISC) };
-    if (fdio_write_all(d->sock, &disc, sizeof(disc))) {
-        csfail(cs, "the copy of disk %s to the destination broke off at its end", d->target);
-        goto out;
-    }
-    shutdown(d->sock, SHUT_WR);
-    int st = reap(&d->ssh, 120);
-    if (st != 0) {
-        csfail(cs, "the destination did not finish disk %s (exit %d; its messages are above)",
-               d->target, st);
-        goto out;
-    }
-    d->done = true;
     rc = 0;
 out:
     if (fd >= 0)
         close(fd);
     free(buf);
     return rc;
+}
+
+/* A read-only image: sent once, whole, then the disconnect. */
+static int copy_readonly(struct copystore *cs, struct cs_disk *d)
+{
+    if (copy_range(cs, d, 0, d->bytes))
+        return -1;
+    struct nbd_request disc = { .magic = htobe32(NBD_REQUEST_MAGIC),
+                                .type = htobe32(NBD_CMD_DISC) };
+    if (fdio_write_all(d->sock, &disc, sizeof(disc)))
+        return csfail(cs, "the copy of disk %s to the destination broke off at its end",
+                      d->target);
+    shutdown(d->sock, SHUT_WR);
+    int st = reap(&d->ssh, 120);
+    if (st != 0)
+        return csfail(cs, "the destination did not finish disk %s (exit %d; its messages "
+                      "are above)", d->target, st);
+    d->done = true;
+    return 0;
 }
 
 /* A free /dev/nbdN whose socket is d->sock, served by a keeper process. */
@@ -471,6 +524,49 @@ static int mirror_state(struct copystore *cs, struct cs_disk *d, uint64_t *in_sy
     return 0;
 }
 
+/* A mirrored disk's state, and whether its destination side still runs. */
+static int disk_state(struct copystore *cs, struct cs_disk *d, uint64_t *in_sync,
+                      uint64_t *total)
+{
+    if (mirror_state(cs, d, in_sync, total))
+        return -1;
+    int st;
+    if (d->ssh > 0 && waitpid(d->ssh, &st, WNOHANG) == d->ssh) {
+        d->ssh = 0;
+        return csfail(cs, "the destination's side of the copy of disk %s ended (%s %d; its "
+                      "messages, if any, are above)", d->target,
+                      WIFEXITED(st) ? "exit" : "signal",
+                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    }
+    return 0;
+}
+
+int cs_check(struct copystore *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        struct cs_disk *d = &cs->d[i];
+        uint64_t a, b;
+        if (!d->readonly && d->mirrored && disk_state(cs, d, &a, &b))
+            return -1;
+    }
+    return 0;
+}
+
+/* What lies past the device's last whole sector (an image whose size is
+   not a multiple of 512): the guest cannot reach it, so it is copied once,
+   by vmctl, before the mirror starts. */
+static int copy_tail(struct copystore *cs, struct cs_disk *d)
+{
+    uint64_t from = cs_tail_start(d->bytes, d->sectors);
+    return from < d->bytes ? copy_range(cs, d, from, d->bytes) : 0;
+}
+
+uint64_t cs_tail_start(uint64_t bytes, uint64_t sectors)
+{
+    uint64_t dev = sectors * 512;
+    return dev < bytes ? dev : bytes;
+}
+
 int cs_start(struct copystore *cs)
 {
     for (size_t i = 0; i < cs->n; i++)
@@ -481,7 +577,7 @@ int cs_start(struct copystore *cs)
             return -1;
     for (size_t i = 0; i < cs->n; i++) {
         struct cs_disk *d = &cs->d[i];
-        if (!d->readonly && (nbd_connect(cs, d) || start_mirror(cs, d)))
+        if (!d->readonly && (copy_tail(cs, d) || nbd_connect(cs, d) || start_mirror(cs, d)))
             return -1;
     }
     /* Until every region is in sync on every disk. */
@@ -494,17 +590,10 @@ int cs_start(struct copystore *cs)
             if (d->readonly)
                 continue;
             uint64_t a, b;
-            if (mirror_state(cs, d, &a, &b))
+            if (disk_state(cs, d, &a, &b))
                 return -1;
             in += a;
             all += b;
-            int st;
-            if (d->ssh > 0 && waitpid(d->ssh, &st, WNOHANG) == d->ssh) {
-                d->ssh = 0;
-                return csfail(cs, "the destination's side of disk %s ended (exit %d; its "
-                              "messages are above)", d->target,
-                              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-            }
         }
         if (isatty(2) && all)
             fprintf(stderr, "\rMigrating: copying disks, %" PRIu64 " of %" PRIu64
@@ -563,6 +652,11 @@ void cs_abort(struct copystore *cs)
     char why[400], params[64];
     for (size_t i = 0; i < cs->n; i++) {
         struct cs_disk *d = &cs->d[i];
+        /* The NBD leg goes first: its requests in flight fail at once (the
+           mirror completes the guest's writes from the local leg alone),
+           so the table switch below never waits on a destination that
+           stopped answering. */
+        nbd_disconnect(d);
         if (d->mirrored) {
             linear_params(d, params, sizeof(params));
             if (dm_reload(d->dmname, d->sectors, "linear", params, why, sizeof(why)))
@@ -576,7 +670,6 @@ void cs_abort(struct copystore *cs)
             fprintf(stderr, "vmctl migrate: warning: the device-mapper device %s of disk %s "
                     "could not be put back (see 'dmsetup table %s')\n", d->dmname, d->target,
                     d->dmname);
-        nbd_disconnect(d);
         if (d->sock >= 0)
             close(d->sock);
         d->sock = -1;
@@ -646,6 +739,10 @@ int cs_recv_create(struct cs_recv *v, const struct domain_config *cfg, const cha
         if (!disk || disk->type != DOMCFG_DISK_FILE)
             return failf(err, errlen, "disk %s to copy is not an image file in the domain's "
                          "definition", v->d[i].target);
+        if (disk->shareable) {
+            struct domain_config one = { .disks = (struct domcfg_disk *)disk, .n_disks = 1 };
+            return cs_refuse_shareable(&one, err, errlen);
+        }
         free(v->d[i].path);
         v->d[i].path = strdup(disk->source);
         if (!v->d[i].path)

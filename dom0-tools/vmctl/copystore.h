@@ -63,14 +63,24 @@ struct copystore {
     char err[700];
 };
 
-/* The domain's disks from xenstore; refuses (0 / -1 with cs->err) block
-   devices, qcow2 images and images served without device-mapper. */
-int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid);
+/* The domain's disks from xenstore; refuses (0 / -1 with cs->err) a
+   stored definition NAME with a <shareable/> disk, block devices, qcow2
+   images and images served without device-mapper. */
+int cs_plan(struct copystore *cs, struct mica_xs *xs, uint32_t domid, const char *name);
+/* -1 with a sentence in err when a disk of cfg is <shareable/>: another
+   domain's writes during the copy would be missed. */
+int cs_refuse_shareable(const struct domain_config *cfg, char *err, size_t errlen);
+/* Where the part of an image of `bytes` octets past its device of
+   `sectors` 512-octet sectors begins (bytes when there is none). */
+uint64_t cs_tail_start(uint64_t bytes, uint64_t sectors);
 /* The "copy-disk" lines and "copy-end" to the receiver. */
 int cs_announce(struct copystore *cs, int fd);
 /* After the receiver's "ok": read-only images copied, the mirrors set up
    and waited for until in sync (progress on a terminal). */
 int cs_start(struct copystore *cs);
+/* While the memory is sent: -1 with cs->err when a mirror's destination
+   leg failed or its ssh ended. */
+int cs_check(struct copystore *cs);
 /* The guest suspended: the last writes, the mirrors taken down, the
    destination's files complete. */
 int cs_finish(struct copystore *cs);

@@ -443,6 +443,12 @@ run evacuate --live --offline host
 expect "evacuate: --live and --offline" 2 stderr "exclude each other"
 run evacuate host
 expect "evacuate without the hypervisor" 5 stderr "cannot reach the Mica hypervisor"
+run evacuate --copy-storage --dry-run host
+expect "evacuate takes --copy-storage" 5 stderr "cannot reach the Mica hypervisor"
+run evacuate --copy-storage --live --offline host
+expect "evacuate --copy-storage: --live and --offline" 2 stderr "exclude each other"
+run help evacuate
+expect "evacuate's help names --copy-storage" 0 stdout "--copy-storage  each domain's disk image files move with it"
 
 # --- man page and completion -------------------------------------------------
 if command -v man >/dev/null; then
