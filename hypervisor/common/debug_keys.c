@@ -3,6 +3,7 @@
  * has been switched to it (Ctrl-A three times).
  */
 #include <mica/console.h>
+#include <mica/context.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
 #include <mica/perfc.h>
@@ -41,6 +42,9 @@ void debug_key(char c)
     case 'd':
         show_domains();
         break;
+    case 'r':
+        arch_show_guest_frame();
+        break;
 #ifdef CONFIG_PERF_COUNTERS
     case 'p':
         perfc_dump("debug key");
@@ -48,7 +52,7 @@ void debug_key(char c)
 #endif
     case 'h':
     default:
-        printk("Mica debug keys: 'd' domains and vCPUs, %s'h' this help; "
+        printk("Mica debug keys: 'd' domains and vCPUs, 'r' the running guest's registers, %s'h' this help; "
                "Ctrl-A three times gives input back to dom0\n",
                IS_ENABLED_PERFC ? "'p' performance counters since the last dump, " : "");
         break;

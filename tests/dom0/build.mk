@@ -15,6 +15,10 @@ SYSTEM_TESTS += tests/dom0/mica-save-reboot-test
 # dom0: xl info/dmesg/sched-credit, xl create of a Linux domU to its marker,
 # list (= vmctl list), pause, sched-credit, shutdown, destroy (docs/xl-compat.md).
 SYSTEM_TESTS += tests/dom0/mica-xl-test
+# vCPU hot-plug: a vmctl Linux domU's vCPU 1 online and offline by
+# xenstore-write and by xl vcpu-set over Mica's xenstored (one CPU, about
+# 2 minutes; docs/xl-compat.md "vCPU hot-plug").
+SYSTEM_TESTS += tests/dom0/mica-vcpu-test
 # Debian's libvirtd (libvirt-daemon-driver-xen: the libxl driver) and virsh
 # in that dom0: virsh define/start/list/dominfo/shutdown/destroy/undefine of
 # a Linux domU, virsh list = xl list = vmctl list, vmctl dumpxml's output

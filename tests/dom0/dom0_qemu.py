@@ -102,6 +102,9 @@ CHECKS_DOMU_TINY += CHECKS_PVFRONT[1:]
 CHECKS_LOGDIRTY = ["daemon-xenstored", "daemon-micaconsoled", "domu-logdirty-rounds",
                    "domu-logdirty-fork"]
 CHECKS_DOMU_TINY += CHECKS_LOGDIRTY[2:]
+# vCPU hot-plug of a running Linux domU (tests/dom0/mica-vcpu-test).
+CHECKS_VCPU = ["daemon-xenstored", "daemon-micaconsoled", "domu-vcpu-boot"] + \
+    ["domu-vcpu-%s-%s" % (w, how) for how in ("xs", "xl") for w in ("online", "offline")]
 # xl save / xl restore of xl1 (part of xl-compat; alone: the xl-saverestore test).
 CHECKS_XL_SAVE = ["xl-save", "xl-restore", "xl-restore-counts",
                   "xl-save-2vcpus", "xl-restore-2vcpus", "xl-restore-counts-2vcpus"]
@@ -362,6 +365,8 @@ def main():
         require = CHECKS_XEN + CHECKS_MIGRATE
     elif a.test == "domu-migrate-stress":
         require = CHECKS_XEN + CHECKS_MIGRATE + ["domu-migrate-again-%d" % k for k in range(2, 7)]
+    elif a.test == "domu-vcpu":
+        require = CHECKS_XEN + CHECKS_VCPU
     elif a.test == "logdirty":
         require = CHECKS_XEN + CHECKS_LOGDIRTY
     elif a.test == "libvirt":

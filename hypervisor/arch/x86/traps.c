@@ -15,6 +15,7 @@
 #include <asm/power.h>
 #include <asm/traps.h>
 #include <mica/console.h>
+#include <mica/context.h>
 #include <mica/lib.h>
 #include <mica/perfc.h>
 #include <mica/rcu.h>
@@ -271,4 +272,29 @@ void panic(const char *fmt, ...)
     __asm__ volatile("mov %%rbp, %0" : "=r"(rbp));
     show_stack_trace((u64)(uintptr_t)__builtin_return_address(0), rbp);
     machine_crash_stop();
+}
+
+void arch_show_guest_frame(void)
+{
+    const struct vcpu *v = current_vcpu();
+    const struct cpu_regs *r = guest_regs();
+    u64 words[8];
+
+    if (!v) {
+        printk("CPU%u: idle, no guest frame\n", (unsigned)get_cpu_info()->processor_id);
+        return;
+    }
+    printk("CPU%u: d%u v%u, its last entry from the guest (vector %llu):\n",
+           (unsigned)get_cpu_info()->processor_id, v->domain->domid, v->vcpu_id,
+           (unsigned long long)r->vector);
+    show_registers(r);
+    /* The guest's own page tables are loaded while it is current. */
+    if (copy_from_guest(words, r->rsp, sizeof(words)) == 0)
+        for (unsigned i = 0; i < 8; i += 4)
+            printk("  stack %016llx: %016llx %016llx %016llx %016llx\n",
+                   (unsigned long long)(r->rsp + 8 * i), (unsigned long long)words[i],
+                   (unsigned long long)words[i + 1], (unsigned long long)words[i + 2],
+                   (unsigned long long)words[i + 3]);
+    else
+        printk("  stack at %016llx not readable\n", (unsigned long long)r->rsp);
 }

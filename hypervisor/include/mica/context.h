@@ -48,6 +48,13 @@ struct vcpu_guest_context;
 /* domctl getvcpucontext: v's saved state (v has a context, is not running). */
 void arch_get_vcpu_context(struct vcpu *v, struct vcpu_guest_context *c);
 
+/*
+ * Debug key 'r': the vCPU this CPU was running when the key came and the
+ * registers of its last entry from the guest (where a guest that never
+ * blocks spins), with the top of its stack.
+ */
+void arch_show_guest_frame(void);
+
 /* Programs this CPU's timer to interrupt at absolute time `deadline` ns. */
 void arch_set_timer(u64 deadline);
 
