@@ -369,6 +369,17 @@ out:
     return rc;
 }
 
+/* The destination's leg, its disk complete, ends; 0 when it wrote the disk whole. */
+static int await_destination(struct copystore *cs, struct cs_disk *d)
+{
+    int st = reap(&d->ssh, 120);
+    if (st != 0)
+        return csfail(cs, "the destination did not finish disk %s (exit %d; its messages "
+                      "are above)", d->target, st);
+    d->done = true;
+    return 0;
+}
+
 /* A read-only image: sent once, whole, then the disconnect. */
 static int copy_readonly(struct copystore *cs, struct cs_disk *d)
 {
@@ -380,12 +391,7 @@ static int copy_readonly(struct copystore *cs, struct cs_disk *d)
         return csfail(cs, "the copy of disk %s to the destination broke off at its end",
                       d->target);
     shutdown(d->sock, SHUT_WR);
-    int st = reap(&d->ssh, 120);
-    if (st != 0)
-        return csfail(cs, "the destination did not finish disk %s (exit %d; its messages "
-                      "are above)", d->target, st);
-    d->done = true;
-    return 0;
+    return await_destination(cs, d);
 }
 
 /* A free /dev/nbdN whose socket is d->sock, served by a keeper process. */
@@ -638,11 +644,8 @@ int cs_finish(struct copystore *cs)
         d->mirrored = false;
         d->dm_suspended = false;
         nbd_disconnect(d);
-        int st = reap(&d->ssh, 120);
-        if (st != 0)
-            return csfail(cs, "the destination did not finish disk %s (exit %d; its messages "
-                          "are above)", d->target, st);
-        d->done = true;
+        if (await_destination(cs, d))
+            return -1;
     }
     return 0;
 }
