@@ -379,10 +379,18 @@ static long batch_end(const struct batch *b, u32 i, long rc)
 long pv_finish_old_table(struct vcpu *v, bool preemptible)
 {
     mfn_t mfn = v->arch.old_guest_table;
+    long rc;
 
     if (!mfn)
         return 0;
-    if (page_finish_devalidation(pv_frame(mfn), preemptible) == HYPERCALL_CONTINUE)
+    if (v->arch.old_guest_table_typed) {
+        /* Its type reference goes now; a stop leaves a partial table, as above. */
+        v->arch.old_guest_table_typed = false;
+        rc = put_page_type_preemptible(pv_frame(mfn), preemptible);
+    } else {
+        rc = page_finish_devalidation(pv_frame(mfn), preemptible);
+    }
+    if (rc == HYPERCALL_CONTINUE)
         return HYPERCALL_CONTINUE;
     v->arch.old_guest_table = 0;
     put_page(pv_frame(mfn));

@@ -71,11 +71,16 @@ static void drop_vcpu_references(struct domain *d)
         pv_drop_gdt(v);
         drop_root(&v->arch.guest_table);
         drop_root(&v->arch.guest_table_user);
-        /* A stopped de-validation: its table is released with the partial ones. */
-        if (v->arch.old_guest_table) {
+        /*
+         * A stopped de-validation: its table is released with the partial
+         * ones.  A kept kernel root goes as the roots do.
+         */
+        if (v->arch.old_guest_table_typed)
+            drop_root(&v->arch.old_guest_table);
+        else if (v->arch.old_guest_table)
             put_page(pv_frame(v->arch.old_guest_table));
-            v->arch.old_guest_table = 0;
-        }
+        v->arch.old_guest_table = 0;
+        v->arch.old_guest_table_typed = false;
         if (v->vcpu_info_registered) {
             put_page_and_type(pv_frame(virt_to_maddr(v->vcpu_info) >> PAGE_SHIFT));
             v->vcpu_info = &d->shared_info->vcpu_info[i < XEN_LEGACY_MAX_VCPUS ? i : 0];

@@ -325,6 +325,11 @@ long page_finish_devalidation(struct page_info *pg, bool preemptible)
                            true);
 }
 
+long put_page_type_preemptible(struct page_info *pg, bool preemptible)
+{
+    return put_type(pg, preemptible);
+}
+
 long put_page_and_type_preemptible(struct page_info *pg, bool preemptible)
 {
     long rc = put_type(pg, preemptible);

@@ -230,7 +230,62 @@ static void load_fpu(struct vcpu *v, const struct vcpu_guest_context *c)
     }
 }
 
-/* Takes the GDT and the roots a fresh vCPU's context names; nothing on failure. */
+/*
+ * Before a fresh vCPU's roots are taken: a kernel root its old_guest_table
+ * keeps from a continued call is that call's, re-issued, when the context
+ * names it again (*kernel_root then holds it, references and all); any
+ * other table kept there is let go first, preemptibly (Xen 4.17's
+ * put_old_guest_table on the target in arch_set_info_guest).
+ */
+static long settle_old_table(struct vcpu *v, u64 cr3, mfn_t *kernel_root)
+{
+    struct domain *d = v->domain;
+    long rc = 0;
+
+    spin_lock(&d->arch.pt_lock);
+    if (v->arch.old_guest_table_typed && v->arch.old_guest_table == cr3 >> PAGE_SHIFT) {
+        *kernel_root = v->arch.old_guest_table;
+        v->arch.old_guest_table = 0;
+        v->arch.old_guest_table_typed = false;
+    } else if (v->arch.old_guest_table) {
+        rc = pv_finish_old_table(v, !d->is_dying);
+    }
+    spin_unlock(&d->arch.pt_lock);
+    return rc;
+}
+
+/*
+ * The user root's validation stopped (or was refused): the kernel root,
+ * validated already, waits in v's old_guest_table for the re-issued call
+ * (Xen 4.17 the same), so the continuation goes on with the user root
+ * alone.  Should a racing call for the same vCPU have kept a table there
+ * meanwhile, ours is dropped instead (to the end: only a guest racing
+ * two initialises of one vCPU gets there).
+ */
+static void keep_kernel_root(struct vcpu *v, mfn_t kernel_root)
+{
+    struct domain *d = v->domain;
+
+    spin_lock(&d->arch.pt_lock);
+    if (!v->arch.old_guest_table) {
+        v->arch.old_guest_table = kernel_root;
+        v->arch.old_guest_table_typed = true;
+        kernel_root = 0;
+    }
+    spin_unlock(&d->arch.pt_lock);
+    if (kernel_root)
+        put_root(d, kernel_root);
+}
+
+/*
+ * Takes the GDT and the roots a fresh vCPU's context names.  Either
+ * root's validation may stop (HYPERCALL_CONTINUE: the call is re-issued
+ * unchanged).  When the user root's stops or is refused, the kernel root
+ * stays kept in v's old_guest_table, nothing else is held: dropping it
+ * here could de-validate the tree its (preemptible) validation just built
+ * in one go (Xen 4.17 leaves it as the vCPU's root); the next context,
+ * reset or teardown of v lets it go.
+ */
 static long take_tables(struct vcpu *v, const struct vcpu_guest_context *c)
 {
     struct domain *d = v->domain;
@@ -241,18 +296,14 @@ static long take_tables(struct vcpu *v, const struct vcpu_guest_context *c)
         return -XEN_ENOSYS;     /* no per-domain area to show an LDT in (as set_ldt) */
     if ((rc = pv_set_gdt(v, c->gdt_frames, c->gdt_ents)))
         return rc;
-    /*
-     * Only the kernel root's validation may stop: nothing is held then.
-     * A user root is still validated to the end: stopping there would
-     * have to keep the kernel root's reference across the continuation
-     * (Xen keeps it in the target's old_guest_table), not done yet
-     * (docs/pv-mm.md "Not yet").
-     */
-    if ((rc = take_root(d, c->ctrlreg[3], &kernel_root, true)) ||
-        (c->ctrlreg[1] && (rc = take_root(d, c->ctrlreg[1], &user_root, false)))) {
-        if (kernel_root)
-            put_root(d, kernel_root);
+    if ((rc = settle_old_table(v, c->ctrlreg[3], &kernel_root)) ||
+        (!kernel_root && (rc = take_root(d, c->ctrlreg[3], &kernel_root, true)))) {
         pv_drop_gdt(v);
+        return rc;
+    }
+    if (c->ctrlreg[1] && (rc = take_root(d, c->ctrlreg[1], &user_root, true))) {
+        pv_drop_gdt(v);
+        keep_kernel_root(v, kernel_root);
         return rc;
     }
     v->arch.guest_table = kernel_root;

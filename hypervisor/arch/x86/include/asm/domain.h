@@ -37,10 +37,16 @@ struct arch_vcpu {
      * stopped part way (PGT_PARTIAL | PGT_DOWN), 0 for none; it holds a
      * general reference on the frame.  Its continuation finishes it first
      * (pv_finish_old_table), as do a reset of the vCPU and the domain's
-     * teardown.  Read and written only under the domain's pt_lock, by
-     * the vCPU's own hypercalls, or while the vCPU cannot run.
+     * teardown.  Or, with old_guest_table_typed, a validated kernel root
+     * (a general and an L4 type reference) kept across the continuation
+     * of a context whose user root's validation stopped (vcpu_context.c);
+     * the re-issued context takes it back, anything else drops it.
+     * Both read and written only under the domain's pt_lock, by the
+     * vCPU's own hypercalls, by a context set on it, or while it cannot
+     * run.
      */
     mfn_t old_guest_table;
+    bool old_guest_table_typed;
     u64 kernel_sp;                  /* from stack_switch */
     u64 fs_base;
     u64 gs_base_kernel;

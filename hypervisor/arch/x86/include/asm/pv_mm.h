@@ -95,6 +95,8 @@ long pt_devalidate(struct page_info *pg, u64 type, unsigned *next, bool preempti
  * PGT_DOWN and owns a general reference; the caller's is dropped).
  */
 long put_page_and_type_preemptible(struct page_info *pg, bool preemptible);
+/* The same for the type reference alone: the caller's general one stays. */
+long put_page_type_preemptible(struct page_info *pg, bool preemptible);
 /*
  * Goes on with a partly de-validated table (0 if it is not one any more:
  * somebody finished it); HYPERCALL_CONTINUE if it stopped again.
@@ -171,9 +173,12 @@ bool pv_frame_is_shared_info(const struct domain *d, mfn_t mfn);
  */
 long pv_mm_domain_init(struct domain *d, mfn_t l4);
 /*
- * Finishes the de-validation v->arch.old_guest_table holds (0, or
- * HYPERCALL_CONTINUE when `preemptible` and it stopped again); the
- * caller holds v's domain's pt_lock and v is current or cannot run.
+ * Finishes the de-validation v->arch.old_guest_table holds, or drops the
+ * kernel root it keeps (old_guest_table_typed; its last type reference
+ * de-validates the tree): 0, or HYPERCALL_CONTINUE when `preemptible` and
+ * the de-validation stopped (again; the table then stays, partly
+ * de-validated).  The caller holds v's domain's pt_lock and v is current
+ * or cannot run.
  */
 long pv_finish_old_table(struct vcpu *v, bool preemptible);
 
