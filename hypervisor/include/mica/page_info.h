@@ -101,10 +101,11 @@
  * went) stopped part way instead (docs/pv-mm.md, "Partly de-validated
  * tables").  The same rule for entries: [0, progress) still hold their
  * references, the rest hold none; entry `progress` may name a lower table
- * whose own de-validation stopped (it is finished first).  Nobody may take
- * the type again (-EBUSY) until the de-validation is finished: by the
- * hypercall continuation of the vCPU that stopped it
- * (arch_vcpu.old_guest_table), or by the teardown of its domain.
+ * whose own de-validation stopped (it is finished first).  It is finished
+ * by the hypercall continuation of the vCPU that stopped it
+ * (arch_vcpu.old_guest_table) or by the teardown of its domain, unless a
+ * request for its type takes it over first and validates it again from
+ * `progress` (as a partly validated one; Xen 4.17 the same).
  */
 #define PGT_DOWN             (1ULL << 57)
 #define PGT_PROGRESS_SHIFT   48

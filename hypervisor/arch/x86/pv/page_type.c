@@ -122,6 +122,12 @@ static bool needs_validation(u64 type)
  * the entry recorded; it then drops the partial state's general
  * reference, unless the validation stops again and keeps it.  A request
  * for another type fails (-XEN_EBUSY) as for any typed frame.
+ *
+ * Partly de-validated (PGT_PARTIAL | PGT_DOWN) is taken over the same
+ * way, as Xen 4.17 does (its partial state does not say which way the
+ * table was going): the entries the de-validation had not reached yet
+ * still hold their references, so validating the rest from `progress`
+ * makes it whole again.
  */
 long get_page_type(struct page_info *pg, u64 type)
 {
@@ -141,13 +147,18 @@ long get_page_type(struct page_info *pg, u64 type)
                 return -XEN_EBUSY;
             if (needs_validation(type) && !(x & PGT_VALIDATED)) {
                 /*
-                 * A table whose validation is under way (a loop through
-                 * it), or whose de-validation is (here or stopped part
-                 * way: only its continuation or teardown goes on with it).
+                 * A table whose validation or de-validation is under way
+                 * right now (a loop through it, or another CPU).
                  */
-                if (!(x & PGT_PARTIAL) || (x & PGT_DOWN))
+                if (!(x & PGT_PARTIAL))
                     return -XEN_EBUSY;
-                /* Stopped part way: ours to go on with. */
+                /*
+                 * Stopped part way, validating or de-validating: ours to
+                 * validate from its progress on (both leave entries
+                 * [0, progress) holding their references).  A stopped
+                 * de-validation's continuation then finds it no longer
+                 * partly de-validated and only drops its reference.
+                 */
                 nx = type | 1;
                 resume = true;
             } else {
