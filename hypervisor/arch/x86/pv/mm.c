@@ -361,6 +361,27 @@ static long batch_end(const struct batch *b, u32 i, long rc)
     return rc;
 }
 
+/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
+static void pt_lock_pair(struct domain *d, struct domain *owner)
+{
+    if (!owner || owner == d) {
+        spin_lock(&d->arch.pt_lock);
+    } else if (d->domid < owner->domid) {
+        spin_lock(&d->arch.pt_lock);
+        spin_lock_nested(&owner->arch.pt_lock, 1);
+    } else {
+        spin_lock(&owner->arch.pt_lock);
+        spin_lock_nested(&d->arch.pt_lock, 1);
+    }
+}
+
+static void pt_unlock_pair(struct domain *d, struct domain *owner)
+{
+    if (owner && owner != d)
+        spin_unlock(&owner->arch.pt_lock);
+    spin_unlock(&d->arch.pt_lock);
+}
+
 /* ---- de-validations stopped part way (Xen's old_guest_table) ---- */
 
 /*
@@ -372,17 +393,25 @@ static long batch_end(const struct batch *b, u32 i, long rc)
  * after the last, with the list gone and the result carried in
  * foreigndom, as Xen 4.17 does), and every continued or new
  * mmu_update/mmuext_op finishes the table first.
- * Only for the caller's own tables in a live domain: a foreign owner's
- * teardown could not find the table, and a dying domain's may be past the
- * partial tables already.
+ * The table may be another domain's (a privileged caller's foreign
+ * unpin, as Xen 4.17 keeps it in the caller's old_guest_table): the slot's
+ * general reference keeps the frame, and so its owner, until this drops
+ * it; the owner's pt_lock guards the table.  Once the owner is dying
+ * nothing stops any more: its teardown releases the partial tables it
+ * meets (before or after this finishes one, the two take it over by
+ * compare-and-swap), and none may appear behind that step.
  */
 long pv_finish_old_table(struct vcpu *v, bool preemptible)
 {
+    struct domain *d = v->domain, *owner;
     mfn_t mfn = v->arch.old_guest_table;
     long rc;
 
     if (!mfn)
         return 0;
+    owner = domain_by_id_any(READ_ONCE(pv_frame(mfn)->owner));
+    pt_lock_pair(d, owner);
+    preemptible = preemptible && !d->is_dying && owner && !owner->is_dying;
     if (v->arch.old_guest_table_typed) {
         /* Its type reference goes now; a stop leaves a partial table, as above. */
         v->arch.old_guest_table_typed = false;
@@ -390,24 +419,22 @@ long pv_finish_old_table(struct vcpu *v, bool preemptible)
     } else {
         rc = page_finish_devalidation(pv_frame(mfn), preemptible);
     }
-    if (rc == HYPERCALL_CONTINUE)
-        return HYPERCALL_CONTINUE;
-    v->arch.old_guest_table = 0;
-    put_page(pv_frame(mfn));
-    return 0;
+    if (rc != HYPERCALL_CONTINUE) {
+        v->arch.old_guest_table = 0;
+        put_page(pv_frame(mfn));
+    }
+    pt_unlock_pair(d, owner);
+    return rc == HYPERCALL_CONTINUE ? rc : 0;
 }
 
 /* At the start of mmu_update and mmuext_op: HYPERCALL_CONTINUE if still not done. */
 static long finish_old_table(struct vcpu *v)
 {
-    struct domain *d = v->domain;
     long rc;
 
     if (!v->arch.old_guest_table)
         return 0;
-    spin_lock(&d->arch.pt_lock);
-    rc = pv_finish_old_table(v, !d->is_dying);
-    spin_unlock(&d->arch.pt_lock);
+    rc = pv_finish_old_table(v, true);
     if (rc == HYPERCALL_CONTINUE)
         hypercall_continue_unchanged();
     return rc;
@@ -642,27 +669,6 @@ static long invlpg_mask(const cpumask_t *mask, u64 va)
  * pins and page clears/copies act on its frames, as a domain builder
  * needs; everything about the caller's own vCPU refuses a foreign owner.
  */
-/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
-static void pt_lock_pair(struct domain *d, struct domain *owner)
-{
-    if (!owner || owner == d) {
-        spin_lock(&d->arch.pt_lock);
-    } else if (d->domid < owner->domid) {
-        spin_lock(&d->arch.pt_lock);
-        spin_lock_nested(&owner->arch.pt_lock, 1);
-    } else {
-        spin_lock(&owner->arch.pt_lock);
-        spin_lock_nested(&d->arch.pt_lock, 1);
-    }
-}
-
-static void pt_unlock_pair(struct domain *d, struct domain *owner)
-{
-    if (owner && owner != d)
-        spin_unlock(&owner->arch.pt_lock);
-    spin_unlock(&d->arch.pt_lock);
-}
-
 static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext_op *op)
 {
     struct domain *d = v->domain;
@@ -780,9 +786,10 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         /* Pins and new roots validate whole trees: they may stop part
            way, except in a dying domain (as in mmu_update). */
         pt_validation_preemptible(!(f.d && f.d->is_dying));
-        /* Unpins, old roots: their de-validation may stop (own tables only). */
-        pt_devalidation_slot(f.d == v->domain && !f.d->is_dying ? &v->arch.old_guest_table
-                                                                 : NULL);
+        /* Unpins, old roots: their de-validation may stop (also a foreign
+           owner's unpin, kept in our vCPU's slot as Xen 4.17 does). */
+        pt_devalidation_slot(f.d && !f.d->is_dying && !v->domain->is_dying
+                                 ? &v->arch.old_guest_table : NULL);
         rc = mmuext_one(v, f.d, &op);
         pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);

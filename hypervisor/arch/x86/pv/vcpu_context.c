@@ -153,11 +153,8 @@ static long take_root(struct domain *d, u64 cr3, mfn_t *out, bool preemptible)
  */
 static void finish_old_table(struct vcpu *v)
 {
-    if (!v->arch.old_guest_table)
-        return;
-    spin_lock(&v->domain->arch.pt_lock);
-    pv_finish_old_table(v, false);
-    spin_unlock(&v->domain->arch.pt_lock);
+    if (v->arch.old_guest_table)
+        pv_finish_old_table(v, false);
 }
 
 /* Drops a root's reference; the last one devalidates the tree, under d's pt_lock. */
@@ -242,15 +239,19 @@ static long settle_old_table(struct vcpu *v, u64 cr3, mfn_t *kernel_root)
     struct domain *d = v->domain;
     long rc = 0;
 
+    bool kept;
+
     spin_lock(&d->arch.pt_lock);
-    if (v->arch.old_guest_table_typed && v->arch.old_guest_table == cr3 >> PAGE_SHIFT) {
+    kept = v->arch.old_guest_table_typed && v->arch.old_guest_table == cr3 >> PAGE_SHIFT;
+    if (kept) {
         *kernel_root = v->arch.old_guest_table;
         v->arch.old_guest_table = 0;
         v->arch.old_guest_table_typed = false;
-    } else if (v->arch.old_guest_table) {
-        rc = pv_finish_old_table(v, !d->is_dying);
     }
     spin_unlock(&d->arch.pt_lock);
+    /* v cannot run (it has no context): nobody else changes its slot meanwhile. */
+    if (!kept && v->arch.old_guest_table)
+        rc = pv_finish_old_table(v, true);
     return rc;
 }
 

@@ -35,15 +35,17 @@ struct arch_vcpu {
     /*
      * A table whose de-validation this vCPU's mmu_update or mmuext_op
      * stopped part way (PGT_PARTIAL | PGT_DOWN), 0 for none; it holds a
-     * general reference on the frame.  Its continuation finishes it first
+     * general reference on the frame.  Another domain's table when a
+     * privileged vCPU's foreign unpin stopped (its owner's pt_lock guards
+     * the table itself).  Its continuation finishes it first
      * (pv_finish_old_table), as do a reset of the vCPU and the domain's
      * teardown.  Or, with old_guest_table_typed, a validated kernel root
      * (a general and an L4 type reference) kept across the continuation
      * of a context whose user root's validation stopped (vcpu_context.c);
      * the re-issued context takes it back, anything else drops it.
-     * Both read and written only under the domain's pt_lock, by the
-     * vCPU's own hypercalls, by a context set on it, or while it cannot
-     * run.
+     * Both read and written only under the pt_lock of the vCPU's domain,
+     * by the vCPU's own hypercalls, by a context set on it, or while it
+     * cannot run.
      */
     mfn_t old_guest_table;
     bool old_guest_table_typed;

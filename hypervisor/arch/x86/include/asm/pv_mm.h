@@ -177,8 +177,9 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4);
  * kernel root it keeps (old_guest_table_typed; its last type reference
  * de-validates the tree): 0, or HYPERCALL_CONTINUE when `preemptible` and
  * the de-validation stopped (again; the table then stays, partly
- * de-validated).  The caller holds v's domain's pt_lock and v is current
- * or cannot run.
+ * de-validated; never for a dying table owner or vCPU).  Takes the
+ * page-table locks of v's domain and of the table's owner itself; v is
+ * current or cannot run.
  */
 long pv_finish_old_table(struct vcpu *v, bool preemptible);
 
