@@ -359,8 +359,7 @@ static long domctl_setvcpucontext(struct domain *self, struct domain *d,
         return -XEN_EINVAL;
     if (!vc->ctxt) {
         /* No context: a reset, the vCPU down and without one (Xen's vcpu_reset). */
-        arch_reset_vcpu(v);
-        return 0;
+        return arch_reset_vcpu(v);
     }
     return arch_set_vcpu_context(v, vc->ctxt);
 }

@@ -41,8 +41,12 @@ long arch_initialise_vcpu(struct vcpu *v, u64 arg);
  */
 long arch_set_vcpu_context(struct vcpu *v, u64 arg);
 
-/* domctl setvcpucontext with no context: v goes down without a context. */
-void arch_reset_vcpu(struct vcpu *v);
+/*
+ * domctl setvcpucontext with no context: v goes down without a context.
+ * 0, or HYPERCALL_CONTINUE (the call continued unchanged) when dropping
+ * its page-table roots stopped part way.
+ */
+long arch_reset_vcpu(struct vcpu *v);
 
 struct vcpu_guest_context;
 /* domctl getvcpucontext: v's saved state (v has a context, is not running). */

@@ -146,23 +146,51 @@ static long take_root(struct domain *d, u64 cr3, mfn_t *out, bool preemptible)
     return 0;
 }
 
-/*
- * A de-validation the vCPU's hypercall stopped part way is finished here,
- * to the end, when its registers (which held that continuation) are
- * replaced or the vCPU is reset, as Xen's vCPU reset does.
- */
-static void finish_old_table(struct vcpu *v)
-{
-    if (v->arch.old_guest_table)
-        pv_finish_old_table(v, false);
-}
-
 /* Drops a root's reference; the last one devalidates the tree, under d's pt_lock. */
 static void put_root(struct domain *d, mfn_t mfn)
 {
     spin_lock(&d->arch.pt_lock);
     put_page_and_type(pv_frame(mfn));
     spin_unlock(&d->arch.pt_lock);
+}
+
+/*
+ * Drops a root of v whose last put may de-validate a whole tree: that
+ * de-validation may stop part way (unless v's domain is dying), kept in
+ * v's old_guest_table (Xen 4.17's vcpu_destroy_pagetables), and then
+ * HYPERCALL_CONTINUE.  The root counts as dropped either way.
+ */
+static long drop_root(struct vcpu *v, mfn_t *root)
+{
+    struct domain *d = v->domain;
+    mfn_t mfn = *root;
+    mfn_t *was;
+
+    if (!mfn)
+        return 0;
+    *root = 0;
+    spin_lock(&d->arch.pt_lock);
+    was = pt_devalidation_slot(d->is_dying ? NULL : &v->arch.old_guest_table);
+    put_page_and_type(pv_frame(mfn));
+    pt_devalidation_slot(was);
+    spin_unlock(&d->arch.pt_lock);
+    return v->arch.old_guest_table ? HYPERCALL_CONTINUE : 0;
+}
+
+/*
+ * v's roots and the table its slot keeps, let go preemptibly: 0 when
+ * none is left, HYPERCALL_CONTINUE when a de-validation stopped (the
+ * call is re-issued and goes on here).
+ */
+static long drop_roots(struct vcpu *v)
+{
+    long rc;
+
+    if (v->arch.old_guest_table && (rc = pv_finish_old_table(v, true)))
+        return rc;
+    if ((rc = drop_root(v, &v->arch.guest_table)))
+        return rc;
+    return drop_root(v, &v->arch.guest_table_user);
 }
 
 static void load_registers(struct vcpu *v, const struct vcpu_guest_context *c)
@@ -347,11 +375,19 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
     if (v->initialised) {
         if (!same_tables(v, c))
             return -XEN_EOPNOTSUPP;
+        /*
+         * A de-validation the vCPU's own hypercall stopped part way: its
+         * registers, which held that continuation, are replaced, so it
+         * is finished here (preemptibly, this call continued meanwhile).
+         */
+        if (v->arch.old_guest_table && (rc = pv_finish_old_table(v, true)))
+            return rc;
+    } else if ((v->arch.guest_table || v->arch.guest_table_user) && (rc = drop_roots(v))) {
+        return rc;      /* what a reset left part way goes first */
     } else if ((rc = take_tables(v, c))) {
         return rc;
     }
 
-    finish_old_table(v);
     load_registers(v, c);
     load_fpu(v, c);
     v->arch.kernel_mode = c->flags & VGCF_in_kernel;
@@ -416,23 +452,29 @@ long arch_set_vcpu_context(struct vcpu *v, u64 arg)
     return rc;
 }
 
-void arch_reset_vcpu(struct vcpu *v)
+/*
+ * Down and without a context first, so that v cannot run (nor be brought
+ * up by its domain) while a continued reset has dropped part of it (Xen
+ * 4.17 keeps it paused with _VPF_in_reset); a new context taken before
+ * the reset is finished drops what is left first (set_context).
+ */
+long arch_reset_vcpu(struct vcpu *v)
 {
-    finish_old_table(v);
+    long rc;
+
+    set_online(v, false);
+    v->initialised = false;
     pv_destroy_ldt(v);
     pv_drop_gdt(v);
-    if (v->arch.guest_table)
-        put_root(v->domain, v->arch.guest_table);
-    if (v->arch.guest_table_user)
-        put_root(v->domain, v->arch.guest_table_user);
-    v->arch.guest_table = 0;
-    v->arch.guest_table_user = 0;
+    if ((rc = drop_roots(v))) {
+        hypercall_continue_unchanged();
+        return rc;
+    }
     v->arch.ldt_base = 0;
     v->arch.ldt_ents = 0;
     v->arch.fpu_initialised = false;
     v->arch.cr4_fsgsbase = false;
-    set_online(v, false);
-    v->initialised = false;
+    return 0;
 }
 
 /*

@@ -1,0 +1,210 @@
+/*
+ * A vCPU reset (domctl setvcpucontext with no context) whose root's last
+ * reference de-validates a huge tree is preemptible, as Xen 4.17's
+ * vcpu_reset (vcpu_destroy_pagetables keeps the stop in the vCPU's
+ * old_guest_table and the domctl is continued): dom0, as a builder,
+ * writes a tree into a new domain's frames (1 L4, 1 L3, 2 L2, the rest
+ * L1s mapping one data frame read-only, as mmu_pin_preempt_destroy), gives
+ * its vCPU 0 a context whose CR3 is the tree's L4 (never pinned: the
+ * root's reference is the tree's only one), and resets it with an event
+ * left pending behind the hypervisor's back:
+ *
+ * 1. continued: the upcall lands on the domctl's SYSCALL, the L4 not
+ *    mappable writable there; the domctl returns 0, the vCPU has no
+ *    context (-ENODATA) and the L4 is plain memory again;
+ * 2. abandoned: the L4 stays partly de-validated (not mappable writable);
+ *    a second reset finishes it (0), the L4 is plain memory again.
+ * 3. (Mica only) abandoned, then a new context at once: what the reset
+ *    left is dropped first and the new context taken (0; getvcpucontext
+ *    names the L4 again); a reset then lets go of it.  Xen 4.17 keeps
+ *    such a vCPU initialised without roots and refuses the new context
+ *    (-EOPNOTSUPP, its tables differ), so there the case is not run.
+ * Then the domain is destroyed: it goes, and every frame comes back.
+ *
+ * With the roots dropped to the end at a reset (Mica before), the upcall
+ * comes after the domctl.  An interrupt between arming and the SYSCALL
+ * delivers the upcall before the call: the context is set and the reset
+ * tried again, up to ATTEMPTS times.
+ */
+#define MMU_POOL_PAGES 16
+#include "toolstack.h"
+
+#define FRAMES     1024
+#define NR_L2      2
+#define NR_L1      (FRAMES - 3 - NR_L2)
+#define DATA       (FRAMES - 1)
+#define MAP        8               /* our pool page for foreign mappings */
+#define SKIPPED    0x7777UL
+#define ATTEMPTS   4
+#define CODE_VA    0x400000UL
+
+static uint64_t m[FRAMES];
+static evtchn_port_t ipi;
+static bool abandon;
+static domid_t id;
+static struct vcpu_guest_context ctx, got;
+static struct { unsigned upcalls; uint64_t rip; long map_rc; } seen;
+
+void evtchn_do_upcall(struct regs *r);
+
+/* A writable mapping of the domain's L4 at our MAP page, put back at once when it works. */
+static long map_l4_rw(void)
+{
+    long rc = ts_map_foreign(MAP, m[0], true, id);
+
+    if (!rc)
+        REQUIRE_EQ(ts_unmap_foreign(MAP), 0);
+    return rc;
+}
+
+static bool upcall_hook(struct regs *r)
+{
+    if (!seen.upcalls++) {
+        seen.rip = r->rip;
+        if (rip_on_hypercall_syscall(r->rip, __HYPERVISOR_domctl)) {
+            /* Partly de-validated: no writable mapping of the L4. */
+            seen.map_rc = map_l4_rw();
+            if (abandon) {
+                r->rip += 2;            /* past the SYSCALL: nobody goes on */
+                r->rax = SKIPPED;
+            }
+        }
+    }
+    evtchn_do_upcall(r);
+    return true;
+}
+
+static long set_ctx(void *c)
+{
+    memset(&ts_op, 0, sizeof(ts_op));
+    ts_op.u.vcpucontext.vcpu = 0;
+    ts_op.u.vcpucontext.ctxt = (uint64_t)c;
+    return ts_domctl(XEN_DOMCTL_setvcpucontext, id);
+}
+
+static long get_ctx(void)
+{
+    memset(&ts_op, 0, sizeof(ts_op));
+    ts_op.u.vcpucontext.vcpu = 0;
+    ts_op.u.vcpucontext.ctxt = (uint64_t)&got;
+    return ts_domctl(XEN_DOMCTL_getvcpucontext, id);
+}
+
+/* Writes dom's frame f through a foreign mapping: zeroes, then entries. */
+static void fill(unsigned f, unsigned first, unsigned count)
+{
+    const uint64_t tf = PTE_P | PTE_RW | PTE_US | PTE_A;
+    uint64_t *w = pool_page(MAP);
+
+    REQUIRE_EQ(ts_map_foreign(MAP, m[f], true, id), 0);
+    memset(w, 0, 4096);
+    for (unsigned i = 0; i < count; i++) {
+        unsigned t = first + i;
+        if (f >= 2 + NR_L2)                             /* an L1: the data frame */
+            w[i] = (m[DATA] << 12) | PTE_P | PTE_US | PTE_A;
+        else if (f >= 2)                                /* an L2: L1s */
+            w[i] = (m[2 + NR_L2 + t] << 12) | tf;
+        else if (f == 1)                                /* the L3: L2s */
+            w[i] = (m[2 + t] << 12) | tf;
+        else                                            /* the L4: the L3 */
+            w[i] = (m[1] << 12) | tf;
+    }
+}
+
+static void new_domain_with_tree(void)
+{
+    REQUIRE_EQ(ts_create(), 0);
+    id = ts_op.domain;
+    REQUIRE_EQ(ts_max_mem(id, FRAMES), 0);
+    REQUIRE_EQ(ts_populate(id, m, FRAMES), FRAMES);
+    for (unsigned k = 0; k < NR_L1; k++)
+        fill(2 + NR_L2 + k, 0, 512);
+    for (unsigned j = 0; j < NR_L2; j++)
+        fill(2 + j, j * 512, NR_L1 - j * 512 < 512 ? NR_L1 - j * 512 : 512);
+    fill(1, 0, NR_L2);
+    fill(0, 0, 1);
+    REQUIRE_EQ(ts_unmap_foreign(MAP), 0);
+}
+
+/* vCPU 0 on the tree, then reset with the event armed; true when the reset stopped. */
+static bool reset_armed(long *rc)
+{
+    bool at_syscall = false;
+
+    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
+        REQUIRE_EQ(set_ctx(&ctx), 0);
+        memset(&seen, 0, sizeof(seen));
+        REQUIRE_EQ(events_arm_pending(ipi), 0);
+        *rc = set_ctx(NULL);
+        events_disable();
+        at_syscall = seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_domctl);
+        if (!at_syscall && a < ATTEMPTS)
+            printk("attempt %u: upcall at %#lx, not on the reset's SYSCALL: again\n", a, seen.rip);
+    }
+    CHECK(at_syscall, "the reset of a vCPU on %u tables was never continued (upcall at %#lx)",
+          FRAMES - 1, seen.rip);
+    return at_syscall;
+}
+
+enum result test_main(void)
+{
+    long rc = 0;
+
+    REQUIRE_EQ(traps_install(), 0);
+    REQUIRE_EQ(events_init(), 0);
+    REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
+    trap_hooks[VEC_EVENT] = upcall_hook;
+
+    uint64_t before = physinfo_free_pages();
+    new_domain_with_tree();
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.flags = VGCF_in_kernel;
+    ctx.user_regs.rip = CODE_VA;
+    ctx.user_regs.rsp = CODE_VA + 0x1000;
+    ctx.user_regs.cs = FLAT_KERNEL_CS;
+    ctx.user_regs.ss = FLAT_KERNEL_SS;
+    ctx.user_regs.rflags = 0x2;
+    ctx.kernel_ss = FLAT_KERNEL_SS;
+    ctx.kernel_sp = CODE_VA + 0x1000;
+    ctx.ctrlreg[3] = m[0] << 12;
+
+    /* 1. Continued. */
+    if (reset_armed(&rc)) {
+        CHECK_EQ(rc, 0);
+        CHECK(seen.map_rc != 0, "a writable mapping of the partly de-validated L4 succeeded");
+    }
+    CHECK_EQ(get_ctx(), -XEN_ENODATA);
+    CHECK_EQ(map_l4_rw(), 0);
+
+    /* 2. Abandoned, then reset again. */
+    abandon = true;
+    bool stopped = reset_armed(&rc);
+    abandon = false;
+    if (stopped) {
+        CHECK_EQ(rc, (long)SKIPPED);
+        CHECK(map_l4_rw() != 0, "a writable mapping of the abandoned partly de-validated L4 succeeded");
+    }
+    CHECK_EQ(set_ctx(NULL), 0);
+    CHECK_EQ(get_ctx(), -XEN_ENODATA);
+    CHECK_EQ(map_l4_rw(), 0);
+
+    /* 3. Abandoned, then a new context (Mica only). */
+    if (ts_exact_memory()) {
+        abandon = true;
+        stopped = reset_armed(&rc);
+        abandon = false;
+        if (stopped)
+            CHECK_EQ(rc, (long)SKIPPED);
+        CHECK_EQ(set_ctx(&ctx), 0);
+        CHECK_EQ(get_ctx(), 0);
+        CHECK_EQ(got.ctrlreg[3], m[0] << 12);
+        CHECK(map_l4_rw() != 0, "the L4 of the new context could be mapped writable");
+        CHECK_EQ(set_ctx(NULL), 0);
+        CHECK_EQ(map_l4_rw(), 0);
+    }
+
+    CHECK_EQ(ts_destroy(id), 0);
+    CHECK(TS_SETTLE(ts_gone(id)), "d%u still exists after destroydomain", id);
+    CHECK(ts_memory_back(before), "free pages %lu, before %lu", physinfo_free_pages(), before);
+    return RESULT_SUCCESS;
+}
