@@ -20,23 +20,15 @@
  * SYSCALL delivers the upcall before the call (then the tree goes at
  * once): pinned and tried again, up to ATTEMPTS times.
  */
-#define MMU_POOL_PAGES 16
-#include "toolstack.h"
+#include "dom_tree.h"
 
-#define FRAMES     1024
-#define NR_L2      2
-#define NR_L1      (FRAMES - 3 - NR_L2)
-#define DATA       (FRAMES - 1)
-#define MAP        8               /* our pool page for foreign mappings */
 #define PREEMPTED  0x80000000u
 #define SKIPPED    0x7777UL
 #define ATTEMPTS   4
 
-static uint64_t m[FRAMES];
 static evtchn_port_t ipi;
 static struct mmuext_op unpin_op;
 static bool abandon;
-static domid_t id;
 static struct { unsigned upcalls; uint64_t rip, rdi, rsi, r10; long map_rc; } seen;
 
 void evtchn_do_upcall(struct regs *r);
@@ -77,42 +69,6 @@ static bool upcall_hook(struct regs *r)
     return true;
 }
 
-/* Writes dom's frame f through a foreign mapping: zeroes, then entries. */
-static void fill(unsigned f, unsigned first, unsigned count)
-{
-    const uint64_t tf = PTE_P | PTE_RW | PTE_US | PTE_A;
-    uint64_t *w = pool_page(MAP);
-
-    REQUIRE_EQ(ts_map_foreign(MAP, m[f], true, id), 0);
-    memset(w, 0, 4096);
-    for (unsigned i = 0; i < count; i++) {
-        unsigned t = first + i;
-        if (f >= 2 + NR_L2)                             /* an L1: the data frame */
-            w[i] = (m[DATA] << 12) | PTE_P | PTE_US | PTE_A;
-        else if (f >= 2)                                /* an L2: L1s */
-            w[i] = (m[2 + NR_L2 + t] << 12) | tf;
-        else if (f == 1)                                /* the L3: L2s */
-            w[i] = (m[2 + t] << 12) | tf;
-        else                                            /* the L4: the L3 */
-            w[i] = (m[1] << 12) | tf;
-    }
-}
-
-static void new_domain_with_tree(void)
-{
-    REQUIRE_EQ(ts_create(), 0);
-    id = ts_op.domain;
-    REQUIRE_EQ(ts_max_mem(id, FRAMES), 0);
-    REQUIRE_EQ(ts_populate(id, m, FRAMES), FRAMES);
-    for (unsigned k = 0; k < NR_L1; k++)
-        fill(2 + NR_L2 + k, 0, 512);
-    for (unsigned j = 0; j < NR_L2; j++)
-        fill(2 + j, j * 512, NR_L1 - j * 512 < 512 ? NR_L1 - j * 512 : 512);
-    fill(1, 0, NR_L2);
-    fill(0, 0, 1);
-    REQUIRE_EQ(ts_unmap_foreign(MAP), 0);
-}
-
 /* Pins the tree and unpins it with the event armed; true when the call stopped. */
 static bool unpin_armed(long *rc)
 {
@@ -144,7 +100,7 @@ enum result test_main(void)
     trap_hooks[VEC_EVENT] = upcall_hook;
 
     uint64_t before = physinfo_free_pages();
-    new_domain_with_tree();
+    dom_tree_create();
 
     /* 1. Continued. */
     if (unpin_armed(&rc)) {
