@@ -9,10 +9,13 @@
  * become descriptor pages of the domain, CR3 (and the user CR3 if given)
  * must be able to become L4 tables of the domain, and a vCPU starting in
  * user mode needs a user CR3.  The context is copied in once; nothing in
- * the vCPU changes unless every check passes.  A vCPU that already has a
+ * the vCPU changes unless every check passes, except that a validated
+ * kernel root stays kept for the vCPU when its user root's validation
+ * stops or is refused (take_tables).  A vCPU that already has a
  * context may be given a new one only by the toolstack, and only with the
  * page-table roots, GDT and LDT it has (Xen 4.17's rule); reset (setting
- * a null context) lets go of them.
+ * a null context) lets go of them.  Validating or de-validating a root's
+ * tree may stop part way: the call is then continued unchanged.
  */
 #include <asm/current.h>
 #include <asm/desc.h>
