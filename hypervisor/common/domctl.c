@@ -234,7 +234,7 @@ static long domctl_getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *
 
     if (g->vcpu >= d->max_vcpus)
         return -XEN_EINVAL;
-    v = d->vcpus[g->vcpu];
+    v = domain_vcpu(d, g->vcpu);
     if (!v)
         return -XEN_ESRCH;
     g->online = v->state != VCPU_DOWN;
@@ -300,7 +300,7 @@ static long domctl_vcpuaffinity(struct domain *d, u32 cmd, const struct xen_domc
 
     if (a->vcpu >= d->max_vcpus)
         return -XEN_EINVAL;
-    v = d->vcpus[a->vcpu];
+    v = domain_vcpu(d, a->vcpu);
     if (!v)
         return -XEN_ESRCH;
     if (a->flags == 0 ||
@@ -355,7 +355,7 @@ static long domctl_setvcpucontext(struct domain *self, struct domain *d,
 {
     struct vcpu *v;
 
-    if (d == self || vc->vcpu >= d->max_vcpus || !(v = d->vcpus[vc->vcpu]))
+    if (d == self || !(v = domain_vcpu(d, vc->vcpu)))
         return -XEN_EINVAL;
     if (!vc->ctxt) {
         /* No context: a reset, the vCPU down and without one (Xen's vcpu_reset). */
@@ -372,7 +372,7 @@ static long domctl_getvcpucontext(struct domain *d, const struct xen_domctl_vcpu
     struct vcpu_guest_context c;
     struct vcpu *v;
 
-    if (vc->vcpu >= d->max_vcpus || !(v = d->vcpus[vc->vcpu]) || v == current_vcpu())
+    if (!(v = domain_vcpu(d, vc->vcpu)) || v == current_vcpu())
         return -XEN_EINVAL;
     if (!v->initialised)
         return -XEN_ENODATA;
@@ -390,7 +390,7 @@ static long domctl_ext_vcpucontext(struct domain *self, struct domain *d,
     struct xen_domctl_ext_vcpucontext *evc = &op->u.ext_vcpucontext;
     struct vcpu *v;
 
-    if (evc->vcpu >= d->max_vcpus || !(v = d->vcpus[evc->vcpu]))
+    if (!(v = domain_vcpu(d, evc->vcpu)))
         return -XEN_ESRCH;
     if (op->cmd == XEN_DOMCTL_get_ext_vcpucontext) {
         if (v == current_vcpu())
@@ -417,7 +417,7 @@ static long domctl_vcpuextstate(struct domain *self, struct domain *d, struct xe
 
     if (op->cmd == XEN_DOMCTL_getvcpuextstate)
         *copyback = true;
-    if (evc->vcpu >= d->max_vcpus || !(v = d->vcpus[evc->vcpu]))
+    if (!(v = domain_vcpu(d, evc->vcpu)))
         return -XEN_ESRCH;
     if (v == current_vcpu())
         return -XEN_EINVAL;
@@ -443,7 +443,7 @@ static long domctl_vcpu_msrs(struct domain *self, struct domain *d, struct xen_d
     struct vcpu *v;
     long rc;
 
-    if (m->vcpu >= d->max_vcpus || !(v = d->vcpus[m->vcpu]))
+    if (!(v = domain_vcpu(d, m->vcpu)))
         return -XEN_ESRCH;
     if (v == current_vcpu())
         return -XEN_EINVAL;

@@ -32,6 +32,7 @@
 #include <mica/heap.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/nospec.h>
 #include <mica/perfc.h>
 #include <mica/sched.h>
 #include <mica/unknown_op.h>
@@ -207,6 +208,7 @@ static struct evtchn *port_ptr(struct domain *d, u32 port)
 
     if (!t || port >= t->nr_ports)
         return NULL;
+    port = array_index_nospec(port, t->nr_ports);
     return &t->groups[port / GROUP_PORTS][port / BUCKET_PORTS % GROUP_BUCKETS][port % BUCKET_PORTS];
 }
 
@@ -356,9 +358,9 @@ struct vcpu *evtchn_notify_vcpu(struct domain *d, u32 port)
 {
     struct evtchn *c = port_ptr(d, port);
 
-    if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED || c->notify_vcpu >= d->max_vcpus)
+    if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED)
         return NULL;
-    return d->vcpus[c->notify_vcpu];
+    return domain_vcpu(d, c->notify_vcpu);
 }
 
 /* Called with d->event_lock held. */
@@ -368,15 +370,15 @@ static void deliver(struct domain *d, u32 port)
     struct evtchn *c = port_ptr(d, port);
     struct vcpu *v;
 
-    if (!c || c->notify_vcpu >= d->max_vcpus)
+    if (!c || !(v = domain_vcpu(d, c->notify_vcpu)))
         return;
-    v = d->vcpus[c->notify_vcpu];
     if (d->evtchn_fifo) {
         if (evtchn_fifo_set_pending(d, v, port))
             return;
     } else {
         if (port >= EVTCHN_2L_NR_CHANNELS)
             return;             /* no bit for it in 2-level */
+        port = array_index_nospec(port, EVTCHN_2L_NR_CHANNELS);
         if (test_and_set((volatile u64 *)&s->evtchn_pending[port / BITS_PER_WORD],
                          port % BITS_PER_WORD))
             return;
@@ -400,8 +402,10 @@ bool evtchn_port_pending(struct domain *d, u32 port)
 {
     if (d->evtchn_fifo)
         return port < MAX_PORTS && evtchn_fifo_is_pending(d, port);
-    return port < EVTCHN_2L_NR_CHANNELS &&
-           test_bit(&d->shared_info->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD);
+    if (port >= EVTCHN_2L_NR_CHANNELS)
+        return false;
+    port = array_index_nospec(port, EVTCHN_2L_NR_CHANNELS);
+    return test_bit(&d->shared_info->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD);
 }
 
 bool event_pending(struct vcpu *v)
@@ -416,6 +420,7 @@ void send_guest_vcpu_virq(struct vcpu *v, unsigned virq)
 
     if (virq >= NR_VIRQS)
         return;
+    virq = array_index_nospec(virq, NR_VIRQS);
     spin_lock(&d->event_lock);
     port = d->evtchn ? d->evtchn->virq_port[v->vcpu_id][virq] : 0;
     if (port)
@@ -429,6 +434,7 @@ void send_guest_global_virq(struct domain *d, unsigned virq)
 
     if (!d || virq >= NR_VIRQS)
         return;
+    virq = array_index_nospec(virq, NR_VIRQS);
     spin_lock(&d->event_lock);
     port = d->evtchn ? d->evtchn->virq_port[0][virq] : 0;
     if (port)
@@ -689,6 +695,8 @@ long do_event_channel_op(int cmd, u64 arg)
             return -XEN_EINVAL;
         if (b.vcpu >= d->max_vcpus)
             return -XEN_ENOENT;
+        b.virq = array_index_nospec(b.virq, NR_VIRQS);
+        b.vcpu = array_index_nospec(b.vcpu, d->max_vcpus);
         spin_lock(&d->event_lock);
         if (d->evtchn->virq_port[b.vcpu][b.virq])
             rc = -XEN_EEXIST;
@@ -807,17 +815,18 @@ long do_event_channel_op(int cmd, u64 arg)
             spin_unlock(&d->event_lock);
             return -XEN_EINVAL;
         }
+        struct vcpu *nv = domain_vcpu(d, c->notify_vcpu);
         if (d->evtchn_fifo) {
-            evtchn_fifo_unmask(d, c->notify_vcpu < d->max_vcpus ? d->vcpus[c->notify_vcpu]
-                                                                : NULL, u.port);
+            evtchn_fifo_unmask(d, nv, u.port);
             spin_unlock(&d->event_lock);
             return 0;
         }
+        /* port_ptr() accepted it: below nr_ports, clamped to 2-level's range too. */
+        u32 p = array_index_nospec(u.port, EVTCHN_2L_NR_CHANNELS);
         if (u.port < EVTCHN_2L_NR_CHANNELS &&
-            test_and_clear((volatile u64 *)&s->evtchn_mask[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
-            test_bit(&s->evtchn_pending[u.port / BITS_PER_WORD], u.port % BITS_PER_WORD) &&
-            c->notify_vcpu < d->max_vcpus)
-            mark_upcall(d->vcpus[c->notify_vcpu], u.port);
+            test_and_clear((volatile u64 *)&s->evtchn_mask[p / BITS_PER_WORD], p % BITS_PER_WORD) &&
+            test_bit(&s->evtchn_pending[p / BITS_PER_WORD], p % BITS_PER_WORD) && nv)
+            mark_upcall(nv, p);
         spin_unlock(&d->event_lock);
         return 0;
     }

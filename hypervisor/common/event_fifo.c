@@ -35,6 +35,7 @@
 #include <mica/event_fifo.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
+#include <mica/nospec.h>
 #include <public/errno.h>
 
 #define WORDS_PER_PAGE  (PAGE_SIZE / sizeof(u32))
@@ -64,6 +65,7 @@ static volatile u32 *word_of(struct evtchn_fifo *f, u32 port)
 {
     if (port >= f->nr_words)
         return NULL;
+    port = array_index_nospec(port, f->nr_words);
     return &f->array[port / WORDS_PER_PAGE][port % WORDS_PER_PAGE];
 }
 
@@ -230,7 +232,7 @@ long evtchn_fifo_init_control(struct domain *d, struct evtchn_init_control *ic)
     long rc;
 
     ic->link_bits = EVTCHN_FIFO_LINK_BITS;
-    if (ic->vcpu >= d->max_vcpus || !(v = d->vcpus[ic->vcpu]))
+    if (!(v = domain_vcpu(d, ic->vcpu)))
         return -XEN_ENOENT;
     /* Within one page, 8-byte aligned. */
     if (ic->offset > PAGE_SIZE - sizeof(struct evtchn_fifo_control_block) || (ic->offset & 7))

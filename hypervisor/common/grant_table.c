@@ -54,6 +54,7 @@
 #include <mica/heap.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/nospec.h>
 #include <mica/percpu.h>
 #include <mica/perfc.h>
 #include <mica/page_alloc.h>
@@ -162,9 +163,16 @@ static u32 nr_entries(const struct grant_table *gt)
     return gt->nr_frames * (gt->version == 1 ? ENTRIES_PER_FRAME : V2_PER_FRAME);
 }
 
+/*
+ * The accessors below take a reference the caller has checked against
+ * nr_entries(); each clamps it again without a branch (mica/nospec.h), as
+ * a guest chooses it.
+ */
+
 /* Entry ref of a version 1 table. */
 static struct grant_entry_v1 *shared_entry(const struct grant_table *gt, u32 ref)
 {
+    ref = array_index_nospec(ref, gt->nr_frames * ENTRIES_PER_FRAME);
     return (struct grant_entry_v1 *)gnt_frame_va(gt->frames[ref / ENTRIES_PER_FRAME]) +
            ref % ENTRIES_PER_FRAME;
 }
@@ -172,6 +180,7 @@ static struct grant_entry_v1 *shared_entry(const struct grant_table *gt, u32 ref
 /* Entry ref of a version 2 table. */
 static union grant_entry_v2 *shared_entry_v2(const struct grant_table *gt, u32 ref)
 {
+    ref = array_index_nospec(ref, gt->nr_frames * V2_PER_FRAME);
     return (union grant_entry_v2 *)gnt_frame_va(gt->frames[ref / V2_PER_FRAME]) +
            ref % V2_PER_FRAME;
 }
@@ -189,6 +198,7 @@ static u16 *status_entry(const struct grant_table *gt, u32 ref)
 {
     if (gt->version == 1)
         return &shared_entry(gt, ref)->flags;
+    ref = array_index_nospec(ref, gt->nr_status_frames * STATUS_PER_FRAME);
     return (u16 *)gnt_frame_va(gt->status[ref / STATUS_PER_FRAME]) + ref % STATUS_PER_FRAME;
 }
 
@@ -205,6 +215,7 @@ static mfn_t read_frame(const struct grant_table *gt, u32 ref)
 
 static struct grant_active *active_entry(const struct grant_table *gt, u32 ref)
 {
+    ref = array_index_nospec(ref, gt->nr_frames * ENTRIES_PER_FRAME);
     return &gt->active[ref / ENTRIES_PER_FRAME][ref % ENTRIES_PER_FRAME];
 }
 
@@ -497,6 +508,7 @@ static struct grant_map *map_entry(struct grant_table *lgt, u32 h)
     ASSERT_SPIN_LOCKED(&lgt->maptrack_lock);
     if (h >= lgt->maptrack_frames * MAPS_PER_FRAME)
         return NULL;
+    h = array_index_nospec(h, lgt->maptrack_frames * MAPS_PER_FRAME);
     return &lgt->maptrack[h / MAPS_PER_FRAME][h % MAPS_PER_FRAME];
 }
 

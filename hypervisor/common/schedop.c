@@ -170,9 +170,8 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
     struct domain *d = cur->domain;
     struct vcpu *v;
 
-    if (vcpuid >= d->max_vcpus)
+    if (!(v = domain_vcpu(d, vcpuid)))
         return -XEN_ENOENT;
-    v = d->vcpus[vcpuid];
 
     switch (cmd) {
     case VCPUOP_is_up:

@@ -11,6 +11,7 @@
 #include <asm/domain.h>
 #include <mica/console_limit.h>
 #include <mica/cpumask.h>
+#include <mica/nospec.h>
 #include <mica/rcu.h>
 #include <mica/spinlock.h>
 #include <mica/types.h>
@@ -169,6 +170,18 @@ struct domain {
     struct domain *next;            /* list of all domains; guarded by domlist_lock */
     struct rcu_head rcu;            /* the deferred free after destruction */
 };
+
+/*
+ * vCPU id of d, or NULL when d has none by that id.  For an id a guest or
+ * the toolstack chose: the read of d->vcpus[] is clamped against a
+ * mispredicted bounds check (mica/nospec.h).
+ */
+static inline struct vcpu *domain_vcpu(const struct domain *d, u64 id)
+{
+    if (id >= d->max_vcpus)
+        return NULL;
+    return d->vcpus[array_index_nospec(id, d->max_vcpus)];
+}
 
 /* Moves v to a new RUNSTATE_*, accounting the time spent in the old one. */
 void vcpu_runstate_change(struct vcpu *v, int state, u64 now);

@@ -14,6 +14,7 @@
 #include <asm/guest_access.h>
 #include <asm/pv.h>
 #include <mica/lib.h>
+#include <mica/nospec.h>
 #include <public/errno.h>
 
 #define DR7_GD          (1ULL << 13)
@@ -94,7 +95,7 @@ long do_get_debugreg(unsigned reg)
 
     if (reg > 7)
         return -XEN_ENODEV;
-    return (long)v->arch.debugreg[dr_alias(reg)];
+    return (long)v->arch.debugreg[dr_alias(array_index_nospec(reg, 8u))];
 }
 
 void pv_debugreg_switch(const struct vcpu *prev, const struct vcpu *next)

@@ -20,6 +20,7 @@
 #include <mica/grant_table.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
+#include <mica/nospec.h>
 #include <mica/percpu.h>
 #include <mica/perfc.h>
 #include <mica/sched.h>
@@ -430,8 +431,19 @@ static long do_multicall(struct cpu_regs *regs, u64 list, u64 nr)
     return 0;
 }
 
+/* Hypercall numbers are below 64 (public/xen.h: __HYPERVISOR_arch_7 is 55). */
+#define HYPERCALL_NR_LIMIT 64
+
 static long dispatch(struct cpu_regs *regs, u64 nr, const u64 a[5], bool in_multicall)
 {
+    /*
+     * The switch may become a jump table indexed by nr: a mispredicted
+     * range check would then jump through a guest-chosen slot past the
+     * table.  Checked, then clamped (mica/nospec.h).
+     */
+    if (nr >= HYPERCALL_NR_LIMIT)
+        return unknown_op(nr, UNKNOWN_OP_NO_SUB);
+    nr = array_index_nospec(nr, HYPERCALL_NR_LIMIT);
     switch (nr) {
     case __HYPERVISOR_set_trap_table:   return do_set_trap_table(a[0]);
     case __HYPERVISOR_stack_switch:     return do_stack_switch(a[0], a[1]);

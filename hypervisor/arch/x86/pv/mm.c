@@ -50,7 +50,7 @@ static long vcpumask_to_pcpumask(const struct domain *d, u64 bmap, cpumask_t *ou
                 continue;
             if (base + bit >= d->max_vcpus)
                 return 0;
-            v = d->vcpus[base + bit];
+            v = domain_vcpu(d, base + bit);
             cpu = v ? __atomic_load_n(&v->arch.dirty_cpu, __ATOMIC_ACQUIRE) : 0;
             if (cpu)
                 __cpumask_set_cpu(cpu - 1, out);
