@@ -84,6 +84,30 @@ const struct vmctl_command vmctl_commands[] = {
       "  --json  one JSON object instead of the text\n"
       "Exit status: 0 shown, 4 no such domain.\n",
       cmd_info },
+    { "domstats", "[--state] [--cpu-total] [--balloon] [--vcpu] [--interface] [--block] [--json] [NAME]",
+      "Show what running domains use: CPU, memory, disk and network I/O",
+      "Prints the statistics of every running domain but dom0, or of NAME, in\n"
+      "the groups and key=value lines of 'virsh domstats', a blank line after\n"
+      "each domain.  Without group options, all groups:\n"
+      "  --state      state.state (libvirt's numbers: 1 running or blocked,\n"
+      "               3 paused, 4 shut down, 6 crashed), state.reason (0)\n"
+      "  --cpu-total  cpu.time: CPU used, in nanoseconds\n"
+      "  --balloon    balloon.current, balloon.maximum: memory the domain has\n"
+      "               and may have, in KiB\n"
+      "  --vcpu       vcpu.current (online), vcpu.maximum, vcpu.N.state (0\n"
+      "               offline, 1 running, 2 blocked), vcpu.N.time (ns)\n"
+      "  --interface  net.count, net.N.name (the vif in dom0), net.N.rx.bytes,\n"
+      "               .rx.pkts, .rx.errs, .rx.drop and the same for tx, as the\n"
+      "               guest sees them (what the vif sent, the guest received)\n"
+      "  --block      block.count, block.N.name (xvda), block.N.path,\n"
+      "               block.N.rd.reqs, .rd.bytes, .wr.reqs, .wr.bytes, .fl.reqs\n"
+      "               as dom0's blkback counted them\n"
+      "  --json       a JSON array of {name, id, stats: {KEY: VALUE}} instead\n"
+      "Counters grow from the device's attachment (disks and interfaces) or\n"
+      "the domain's start (CPU); the rate is the difference of two readings.\n"
+      "A device whose counters cannot be read is named, with a warning.\n"
+      NAME_ARG NEEDS_HV "Exit status: 0 shown, 4 no such running domain.\n",
+      cmd_domstats },
     { "hostinfo", "[--json]", "Show the host's CPUs and memory",
       "Prints what the hypervisor reports about the machine (physinfo), in the\n"
       "layout of the matching 'xl info' lines: nr_cpus, cpu_mhz, total_memory\n"

@@ -23,6 +23,8 @@ int snapshots_undefine_finish(const struct vmctl_command *cmd, const struct stor
 int cmd_dumpxml(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_list(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_info(const struct vmctl_command *cmd, int argc, char **argv);
+/* What running domains use (cmd_stats.c). */
+int cmd_domstats(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_hostinfo(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_create(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_start(const struct vmctl_command *cmd, int argc, char **argv);

@@ -128,9 +128,8 @@ static char *read_at(struct mica_xs *xs, const char *dir, const char *name)
     return v;
 }
 
-/* Calls fn for every NAME under path (numbers only: domids, devids). */
-static int each_number(struct mica_xs *xs, const char *path,
-                       void (*fn)(void *ctx, unsigned n), void *ctx)
+int devices_each_number(struct mica_xs *xs, const char *path,
+                        void (*fn)(void *ctx, unsigned n), void *ctx)
 {
     char *names = NULL;
     size_t len = 0;
@@ -442,14 +441,14 @@ static void scan_domain(void *ctx, unsigned domid)
         return;
     s->domid = domid;
     snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", s->kind, domid);
-    each_number(s->xs, path, scan_device, s);
+    devices_each_number(s->xs, path, scan_device, s);
 }
 
 static void scan_all(struct scan *s)
 {
     char path[96];
     snprintf(path, sizeof(path), "/local/domain/0/backend/%s", s->kind);
-    each_number(s->xs, path, scan_domain, s);
+    devices_each_number(s->xs, path, scan_domain, s);
 }
 
 /* Name of a running domain for messages. */
@@ -883,7 +882,7 @@ unsigned devices_next_vif(struct mica_xs *xs, uint32_t domid)
     char path[96];
     struct max_handle m = { 0 };
     snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", domid);
-    each_number(xs, path, note_handle, &m);
+    devices_each_number(xs, path, note_handle, &m);
     return m.next;
 }
 
@@ -997,7 +996,7 @@ void devices_detach_all(struct mica_xs *xs, uint32_t domid, int wait_ms)
                                 .wait_ms = wait_ms };
         char path[96];
         snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", kind_name(d.kind), domid);
-        each_number(xs, path, detach_one, &d);
+        devices_each_number(xs, path, detach_one, &d);
         int rc = mica_xs_rm(xs, 0, path);
         if (rc && rc != -ENOENT)
             fprintf(stderr, "vmctl: warning: xenstore rm %s failed: %s\n", path,

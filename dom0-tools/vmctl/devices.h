@@ -78,6 +78,12 @@ int devices_detach(struct mica_xs *xs, uint32_t domid, enum devices_kind kind, u
    Problems are reported on stderr and do not stop the rest. */
 void devices_detach_all(struct mica_xs *xs, uint32_t domid, int wait_ms);
 
+/* Calls fn for every child of the xenstore directory path whose name is a
+   number (a domain ID or a device handle), in xenstored's order; 0, or
+   -errno when the directory cannot be read. */
+int devices_each_number(struct mica_xs *xs, const char *path,
+                        void (*fn)(void *ctx, unsigned n), void *ctx);
+
 /* The vif handle whose mac is MAC ("00:16:3e:..."), or -ENOENT. */
 int devices_find_vif(struct mica_xs *xs, uint32_t domid, const char *mac);
 

@@ -5,7 +5,9 @@
  * across requests, INTRODUCE/RELEASE, and the nodes and permissions xl
  * writes for a PV domain (then removed whole); vmctl's device code
  * (devices.c) where it needs no loop device or bridge: xvd numbers, the
- * refusals before a domain exists, finding and detaching a device.
+ * refusals before a domain exists, finding and detaching a device; and
+ * the back-end counters vmctl domstats reads (devstats.c) from a sysfs
+ * tree made here.
  *
  * The daemon is XENSTORED_BIN (set by the build) or argv[1].
  */
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "devices.h"
+#include "devstats.h"
 #include "xs.h"
 #include "xs_nodes.h"
 
@@ -340,6 +343,86 @@ UNIT_TEST(device_found_and_detached)
     CHECK(mica_xs_read(&xs, 0, "/local/domain/0/backend/vif/6", &v) == -ENOENT);
     mica_xs_rm(&xs, 0, "/local");
     mica_xs_close(&xs);
+}
+
+/* One sysfs counter file under root/rel, holding text. */
+static void put_counter(const char *root, const char *rel, const char *name, const char *text)
+{
+    char path[512], cmd[600];
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+    if (system(cmd) != 0)
+        abort();
+    snprintf(path, sizeof(path), "%s/%s/%s", root, rel, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        abort();
+    fputs(text, f);
+    fclose(f);
+}
+
+UNIT_TEST(device_counters)
+{
+    struct mica_xs xs;
+    char root[64], cmd[128];
+    snprintf(root, sizeof(root), "/tmp/test_devstats.XXXXXX");
+    CHECK(mkdtemp(root) != NULL);
+    CHECK(mica_xs_open(&xs, sock) == 0);
+    /* Two disks, listed out of handle order by xenstored; one connected. */
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vbd/9/51728/dev", "xvdb") == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vbd/9/51712/dev", "xvda") == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vbd/9/51712/params",
+                        "/var/lib/mica/images/a.img") == 0);
+    const char *vbd = "sys/bus/xen-backend/devices/vbd-9-51712/statistics";
+    put_counter(root, vbd, "rd_req", "12\n");
+    put_counter(root, vbd, "wr_req", "3\n");
+    put_counter(root, vbd, "f_req", "1\n");
+    put_counter(root, vbd, "rd_sect", "96\n");
+    put_counter(root, vbd, "wr_sect", "8\n");
+    struct devstats_disk *d;
+    size_t n;
+    CHECK(devstats_disks(&xs, root, 9, &d, &n) == 0);
+    CHECK(n == 2 && d[0].devid == 51712 && d[1].devid == 51728);
+    CHECK(strcmp(d[0].name, "xvda") == 0 && strcmp(d[0].path, "/var/lib/mica/images/a.img") == 0);
+    /* blkif sectors are 512 bytes */
+    CHECK(d[0].counted && d[0].rd_reqs == 12 && d[0].rd_bytes == 96 * 512 && d[0].wr_reqs == 3 &&
+          d[0].wr_bytes == 8 * 512 && d[0].fl_reqs == 1);
+    CHECK(strcmp(d[1].name, "xvdb") == 0 && d[1].path[0] == '\0' && !d[1].counted);
+    free(d);
+    /* A counter that is not a number makes the disk uncounted, not 0. */
+    put_counter(root, vbd, "wr_sect", "lots\n");
+    CHECK(devstats_disks(&xs, root, 9, &d, &n) == 0);
+    CHECK(n == 2 && !d[0].counted && d[0].rd_reqs == 0);
+    free(d);
+
+    /* Interfaces: netback's default name and a renamed one; the counters
+       are the vif's, so the guest's rx is the vif's tx. */
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vif/9/0/mac", "00:16:3e:00:00:09") == 0);
+    CHECK(mica_xs_write(&xs, 0, "/local/domain/0/backend/vif/9/1/vifname", "web0") == 0);
+    const char *vif = "sys/class/net/vif9.0/statistics";
+    const char *names[] = { "rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
+                            "tx_bytes", "tx_packets", "tx_errors", "tx_dropped" };
+    for (int i = 0; i < 8; i++) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d\n", 100 + i);
+        put_counter(root, vif, names[i], v);
+    }
+    struct devstats_nic *nic;
+    CHECK(devstats_nics(&xs, root, 9, &nic, &n) == 0);
+    CHECK(n == 2 && strcmp(nic[0].name, "vif9.0") == 0 && strcmp(nic[1].name, "web0") == 0);
+    CHECK(strcmp(nic[0].mac, "00:16:3e:00:00:09") == 0);
+    CHECK(nic[0].counted && nic[0].tx_bytes == 100 && nic[0].tx_pkts == 101 &&
+          nic[0].tx_errs == 102 && nic[0].tx_drop == 103 && nic[0].rx_bytes == 104 &&
+          nic[0].rx_pkts == 105 && nic[0].rx_errs == 106 && nic[0].rx_drop == 107);
+    CHECK(!nic[1].counted);
+    free(nic);
+    /* A domain without devices has none of either, and that is no error. */
+    CHECK(devstats_disks(&xs, root, 10, &d, &n) == 0 && n == 0 && d == NULL);
+    CHECK(devstats_nics(&xs, root, 10, &nic, &n) == 0 && n == 0 && nic == NULL);
+    mica_xs_rm(&xs, 0, "/local");
+    mica_xs_close(&xs);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    CHECK(system(cmd) == 0);
 }
 
 struct unit_case unit_cases[UNIT_MAX_CASES];

@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start autostart start-autostart list info hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface snapshot-create snapshot-list snapshot-revert snapshot-delete snapshot-dumpxml clone evacuate validate"
+commands="create define undefine start autostart start-autostart list info domstats hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface snapshot-create snapshot-list snapshot-revert snapshot-delete snapshot-dumpxml clone evacuate validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -95,7 +95,7 @@ for c in $commands; do
     attach-disk)
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing TARGET argument"
         run "$c" a /b xvdb d; expect "vmctl $c with four arguments" 2 stderr "unexpected argument 'd'" ;;
-    vcpu-list)
+    vcpu-list|domstats)
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "unexpected argument 'b'" ;;
     vcpu-pin)
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing CPULIST argument"
@@ -144,6 +144,10 @@ run vcpu-pin dom all '0-3,^1';  expect "vcpu-pin all parsed" 5 stderr "vmctl vcp
 run vcpu-pin dom 1 all;         expect "vcpu-pin CPU list all parsed" 5 stderr "cannot reach the Mica hypervisor"
 run vcpu-list;                  expect "vcpu-list without a name parsed" 5 stderr "vmctl vcpu-list: cannot reach the Mica hypervisor"
 run vcpu-list dom extra;        expect "vcpu-list takes one name" 2 stderr "Usage: vmctl vcpu-list"
+run domstats;                   expect "domstats without a name parsed" 5 stderr "vmctl domstats: cannot reach the Mica hypervisor"
+run domstats --block --interface --json dom; expect "domstats groups and a name parsed" 5 stderr "cannot reach the Mica hypervisor"
+run domstats --block=1 dom;     expect "domstats group options take no value" 2 stderr "--block takes no value"
+run domstats -- --odd;          expect "domstats takes a name after --" 5 stderr "cannot reach the Mica hypervisor"
 run define --help "$work/never.xml"
 [ ! -e "$MICA_STATE_DIR" ] && pass "--help never acts" || fail "--help never acts" "state dir created"
 
