@@ -100,20 +100,32 @@ static int list_handles(struct mica_xs *xs, const char *kind, uint32_t domid,
     return 0;
 }
 
+/* The handles of domid's devices of kind, and a zeroed array of one elem
+   for each (NULL when none); 0, or -errno with nothing to free. */
+static int begin_list(struct mica_xs *xs, const char *kind, uint32_t domid, size_t elem,
+                      struct handles *h, void **array)
+{
+    int rc = list_handles(xs, kind, domid, h);
+    *array = NULL;
+    if (rc)
+        return rc;
+    if (h->n && !(*array = calloc(h->n, elem))) {
+        free(h->ids);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int devstats_disks(struct mica_xs *xs, const char *sysroot, uint32_t domid,
                    struct devstats_disk **out, size_t *count)
 {
     struct handles h;
+    struct devstats_disk *d;
     *out = NULL;
     *count = 0;
-    int rc = list_handles(xs, "vbd", domid, &h);
+    int rc = begin_list(xs, "vbd", domid, sizeof(*d), &h, (void **)&d);
     if (rc)
         return rc;
-    struct devstats_disk *d = h.n ? calloc(h.n, sizeof(*d)) : NULL;
-    if (h.n && !d) {
-        free(h.ids);
-        return -ENOMEM;
-    }
     for (size_t i = 0; i < h.n; i++) {
         char be[128], stats[512];
         uint64_t rd_sect = 0, wr_sect = 0;
@@ -145,16 +157,12 @@ int devstats_nics(struct mica_xs *xs, const char *sysroot, uint32_t domid,
                   struct devstats_nic **out, size_t *count)
 {
     struct handles h;
+    struct devstats_nic *n;
     *out = NULL;
     *count = 0;
-    int rc = list_handles(xs, "vif", domid, &h);
+    int rc = begin_list(xs, "vif", domid, sizeof(*n), &h, (void **)&n);
     if (rc)
         return rc;
-    struct devstats_nic *n = h.n ? calloc(h.n, sizeof(*n)) : NULL;
-    if (h.n && !n) {
-        free(h.ids);
-        return -ENOMEM;
-    }
     for (size_t i = 0; i < h.n; i++) {
         char be[128], stats[512];
         n[i].devid = h.ids[i];
