@@ -639,6 +639,14 @@ long do_memory_op(u64 cmd, u64 arg)
         return -XEN_EOPNOTSUPP;
     case XENMEM_get_vnumainfo:
         return -XEN_EOPNOTSUPP;     /* no virtual NUMA topology, as Xen without one */
+    case XENMEM_get_sharing_freed_pages:
+    case XENMEM_get_sharing_shared_pages:
+        /*
+         * Mica shares no frames between domains, so both counts are 0:
+         * Xen 4.17 built without memory sharing (Debian's build) answers
+         * the same, to any domain, and `xl info` asks at every call.
+         */
+        return 0;
     case XENMEM_exchange:
         return start ? -XEN_EINVAL : exchange(d, arg);
     default:

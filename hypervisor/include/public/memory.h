@@ -24,6 +24,9 @@
 #define XENMEM_remove_from_physmap      15   /* struct xen_remove_from_physmap */
 #define XENMEM_set_pod_target           16
 #define XENMEM_get_pod_target           17
+/* Frames saved by and frames in Xen's memory sharing; no argument. */
+#define XENMEM_get_sharing_freed_pages  18
+#define XENMEM_get_sharing_shared_pages 19
 #define XENMEM_add_to_physmap_batch     23
 #define XENMEM_claim_pages              24
 #define XENMEM_machphys_compat_mfn_list 25
