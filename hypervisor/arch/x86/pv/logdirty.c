@@ -154,6 +154,23 @@ static void unmark(struct ld_l1 *r, unsigned slot)
         r->marks[slot / 64] &= ~(1ULL << (slot % 64));
 }
 
+/* The guest wrote the slot: what it holds now is the guest's, and the
+   write itself marked the table dirty. */
+static void forget_given(struct ld_l1 *r, unsigned slot)
+{
+    if (r)
+        r->given[slot / 64] &= ~(1ULL << (slot % 64));
+}
+
+static bool any_given(const struct ld_l1 *r)
+{
+    u64 any = 0;
+
+    for (unsigned w = 0; w < 8; w++)
+        any |= r->given[w];
+    return any != 0;
+}
+
 void pv_logdirty_l1_devalidated(struct page_info *tab)
 {
     struct domain *d = domain_by_id_any(tab->owner);
@@ -162,6 +179,9 @@ void pv_logdirty_l1_devalidated(struct page_info *tab)
     if (!tab->spare)
         return;
     r = d ? record_of(d, tab) : NULL;
+    /* RW given back to entries not yet reported: the table changed. */
+    if (r && any_given(r))
+        pv_mark_dirty(d, r->mfn);
     if (r)
         memset(r, 0, sizeof(*r));
     tab->spare = 0;
@@ -230,6 +250,7 @@ static bool protect_l1(struct domain *d, struct page_info *tab)
         __atomic_fetch_and(&t[slot], ~PTE_RW, __ATOMIC_SEQ_CST);
         put_page_type(pg);          /* the entry's writable reference */
         r->marks[slot / 64] |= 1ULL << (slot % 64);
+        forget_given(r, slot);
     }
     return true;
 }
@@ -271,6 +292,7 @@ void pv_logdirty_l1_write(struct domain *d, struct page_info *tab, unsigned slot
         /* Written back as read (A/D, software bits, NX): RW is still Mica's to give back. */
         if (marked(r, slot) && !(keeps_rights && (new & PTE_P) && !(new & PTE_RW)))
             unmark(r, slot);
+        forget_given(r, slot);
     }
     if ((new & (PTE_P | PTE_RW)) == (PTE_P | PTE_RW) && !(new & PTE_GNTTAB))
         pv_mark_frame_dirty((new & PTE_ADDR_MASK) >> PAGE_SHIFT);
@@ -289,8 +311,10 @@ void pv_logdirty_l1e_replaced(struct domain *d, u64 *pl1e)
     unsigned slot;
     struct page_info *tab = table_of(pl1e, &slot);
 
-    if (tab && tab->spare)
+    if (tab && tab->spare) {
         unmark(record_of(d, tab), slot);
+        forget_given(record_of(d, tab), slot);
+    }
 }
 
 void pv_logdirty_l1e_moved(struct domain *d, u64 *from, u64 *to)
@@ -303,6 +327,8 @@ void pv_logdirty_l1e_moved(struct domain *d, u64 *from, u64 *to)
 
     unmark(fr, fs);
     unmark(tr, ts);
+    forget_given(fr, fs);
+    forget_given(tr, ts);
     /*
      * Without a record at the destination the entry stays read-only and
      * unmarked: the guest sees a read-only entry, as it would after
@@ -374,8 +400,11 @@ bool pv_logdirty_fault(struct vcpu *v, u64 addr, u32 error, bool hv)
     spin_unlock(&d->arch.logdirty.lock);
     pv_mark_dirty(d, pv_frame_mfn(pg));
     /* The table changed too: a copy of it sent while the entry was
-       read-only must go again (a migration's destination has no markers). */
-    pv_mark_dirty(d, l1);
+       read-only must go again (a migration's destination has no markers).
+       The next PEEK or CLEAN reports it (report_given()); a listing final
+       round lists the slot instead. */
+    if (d->arch.logdirty.on)
+        r->given[slot / 64] |= 1ULL << (slot % 64);
     done = true;
 out:
     spin_unlock(&d->arch.pt_lock);
@@ -411,6 +440,11 @@ static void unprotect_l1(struct domain *d, mfn_t l1, struct rw_sink *sink)
     if (!is_validated_l1_of(d, tab) || !tab->spare || !(r = record_of(d, tab)))
         return;
     t = maddr_to_virt(l1 << PAGE_SHIFT);
+    /* Slots kernel write faults gave RW back since the last report: listed too. */
+    memcpy(given, r->given, sizeof(given));
+    memset(r->given, 0, sizeof(r->given));
+    for (unsigned w = 0; w < 8; w++)
+        changed |= given[w] != 0;
     for (unsigned slot = 0; slot < 512; slot++) {
         u64 e;
         struct page_info *pg;
@@ -507,6 +541,28 @@ static void unprotect_kernel_half(struct domain *d, struct rw_sink *sink, const 
         }
     }
     flush_tlb_domain(d);
+}
+
+/*
+ * Every table with slots a kernel write fault gave RW back since the last
+ * report (and not listed by a final round): dirty, as the fault once
+ * marked it at once.  A CLEAN forgets the slots; a PEEK leaves them for
+ * the next call.  pt_lock held.
+ */
+static void report_given(struct domain *d, bool clean)
+{
+    struct pv_logdirty *ld = ld_of(d);
+
+    ASSERT_SPIN_LOCKED(&d->arch.pt_lock);
+    for (u32 i = 0; i < ld->nr_l1s; i++) {
+        struct ld_l1 *r = &ld->l1s[i];
+
+        if (!r->mfn || !any_given(r))
+            continue;
+        pv_mark_dirty(d, r->mfn);
+        if (clean)
+            memset(r->given, 0, sizeof(r->given));
+    }
 }
 
 /* ---- the domctl ---- */
@@ -621,6 +677,8 @@ static void logdirty_disable(struct domain *d)
     ld->bitmap = NULL;
     ld->nr_bits = 0;
     spin_unlock(&ld->lock);
+    for (u32 i = 0; i < ld->nr_l1s; i++)
+        memset(ld->l1s[i].given, 0, sizeof(ld->l1s[i].given));
     spin_unlock(&d->arch.pt_lock);
     xfree(bm);
 }
@@ -646,9 +704,11 @@ static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, boo
     /* After mark_hv_written: the writable references given back here are
        the guest's own mappings of pages it did not write (Linux's direct
        map covers all its RAM), not writes by anyone. */
-    if (ld->on && final) {
+    if (ld->on) {
         spin_lock(&d->arch.pt_lock);
-        unprotect_kernel_half(d, sink, l4s, nl4);
+        if (final)
+            unprotect_kernel_half(d, sink, l4s, nl4);
+        report_given(d, clean);
         spin_unlock(&d->arch.pt_lock);
     }
     spin_lock(&ld->lock);

@@ -30,6 +30,10 @@ struct mica_domctl_logdirty_final;
 struct ld_l1 {
     mfn_t mfn;                  /* the L1 table; 0 for a free record */
     u64 marks[8];               /* one bit per slot: RW taken away by Mica */
+    /* One bit per slot: RW given back by a kernel write fault since the
+       last PEEK or CLEAN reported the table (which it then does, or, in
+       a listing final round, lists these slots instead). */
+    u64 given[8];
 };
 
 struct pv_logdirty {
