@@ -148,6 +148,7 @@ struct mica_logdirty_rw {
     uint64_t slots[8];           /* bit n % 64 of slots[n / 64]: entry n made writable */
 };
 MICA_ABI_SIZE(struct mica_logdirty_rw, 72);
+MICA_ABI_OFFSET(struct mica_logdirty_rw, pfn, 0);
 MICA_ABI_OFFSET(struct mica_logdirty_rw, slots, 8);
 
 struct mica_domctl_logdirty_final {
@@ -161,6 +162,7 @@ struct mica_domctl_logdirty_final {
     uint64_t pad;                /* IN: 0 */
 };
 MICA_ABI_SIZE(struct mica_domctl_logdirty_final, 48);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, dirty_bitmap, 0);
 MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, pages, 8);
 MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, rw_tables, 16);
 MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, rw_max, 24);
