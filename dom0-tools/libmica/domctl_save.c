@@ -133,6 +133,35 @@ int mica_logdirty(struct mica_hv *hv, uint16_t domid, uint32_t sop, uint32_t mod
     return rc;
 }
 
+int mica_logdirty_final(struct mica_hv *hv, uint16_t domid, uint8_t *bitmap, uint64_t pages,
+                        struct mica_logdirty_rw *rw, uint32_t rw_max, uint32_t *rw_nr)
+{
+    struct mica_domctl_logdirty_final f;
+    struct xen_domctl op;
+    int rc;
+
+    *rw_nr = 0;
+    if (domid == 0 || (bitmap && !pages) || pages > (1ULL << 40) || (rw_max && !rw) ||
+        rw_max > MICA_LOGDIRTY_RW_MAX)
+        return -EINVAL;
+    memset(&f, 0, sizeof(f));
+    f.dirty_bitmap = (uint64_t)(uintptr_t)bitmap;
+    f.pages = bitmap ? pages : 0;
+    f.rw_tables = (uint64_t)(uintptr_t)rw;
+    f.rw_max = rw_max;
+    memset(&op, 0, sizeof(op));
+    memcpy(op.u.pad, &f, sizeof(f));
+    mlock(rw, (size_t)rw_max * sizeof(*rw));
+    rc = locked_domctl(hv, &op, MICA_DOMCTL_logdirty_final, domid, bitmap,
+                       bitmap ? (pages + 7) / 8 : 0);
+    munlock(rw, (size_t)rw_max * sizeof(*rw));
+    if (!rc) {
+        memcpy(&f, op.u.pad, sizeof(f));
+        *rw_nr = f.rw_nr <= rw_max ? f.rw_nr : rw_max;
+    }
+    return rc;
+}
+
 static int vcpu_context(struct mica_hv *hv, uint32_t cmd, uint16_t domid, uint32_t vcpu,
                         const void *c)
 {

@@ -86,4 +86,13 @@ int mica_domain_cpu_policy_set(struct mica_hv *hv, uint16_t domid,
 int mica_logdirty(struct mica_hv *hv, uint16_t domid, uint32_t op, uint32_t mode,
                   uint8_t *bitmap, uint64_t pages, struct xen_domctl_shadow_op_stats *stats);
 
+/*
+ * MICA_DOMCTL_logdirty_final (public/mica_domctl.h): the LOGDIRTY_FINAL
+ * CLEAN of a live migration, the L1 tables whose kernel entries got RW
+ * back listed in rw (up to rw_max entries, *rw_nr filled) instead of
+ * reported dirty.  -ENOSYS from a hypervisor without it.
+ */
+int mica_logdirty_final(struct mica_hv *hv, uint16_t domid, uint8_t *bitmap, uint64_t pages,
+                        struct mica_logdirty_rw *rw, uint32_t rw_max, uint32_t *rw_nr);
+
 #endif

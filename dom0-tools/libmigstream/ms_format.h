@@ -243,4 +243,17 @@ struct ms_mica_device {
 };
 _Static_assert(sizeof(struct ms_mica_device) == 8, "device header is 8 octets");
 
+/* Live migration only (vmctl migrate): kernel page-table entries the
+   source's last log-dirty round made writable again, which the
+   destination sets in the table copies the stream already gave it
+   (docs/migration.md, "Stop and copy").  Entries of
+   struct ms_mica_kernel_rw, each naming an L1 table whose last copy in
+   the stream came before this record. */
+#define MS_MICA_KERNEL_RW    0x804d0006u
+struct ms_mica_kernel_rw {
+    uint64_t pfn;                    /* the L1 table */
+    uint64_t slots[8];               /* bit n % 64 of slots[n / 64]: set RW in entry n */
+};
+_Static_assert(sizeof(struct ms_mica_kernel_rw) == 72, "kernel RW entry is 72 octets");
+
 #endif

@@ -56,6 +56,7 @@ const char *ms_record_name(enum ms_layer layer, uint32_t type, char buf[24])
     case MS_MICA_DEFINITION: return "MICA_DEFINITION";
     case MS_MICA_XENSTORE: return "MICA_XENSTORE";
     case MS_MICA_DEVICE: return "MICA_DEVICE";
+    case MS_MICA_KERNEL_RW: return "MICA_KERNEL_RW";
     }
     if (layer == MS_LAYER_LIBXL && type < sizeof(libxl) / sizeof(libxl[0]))
         return libxl[type];
@@ -469,6 +470,11 @@ static int check_libxc_record(struct ms_reader *r, const struct ms_record *rec)
     case MS_MICA_DEVICE:
         if (rec->length < sizeof(struct ms_mica_device))
             return bad_record(r, rec, "is shorter than its header");
+        return 0;
+    case MS_MICA_KERNEL_RW:
+        if (!rec->length || rec->length % sizeof(struct ms_mica_kernel_rw))
+            return bad_record(r, rec, "is %" PRIu32 " octets, not a whole number of %zu-octet"
+                              " entries", rec->length, sizeof(struct ms_mica_kernel_rw));
         return 0;
     case MS_REC_HVM_CONTEXT:
     case MS_REC_HVM_PARAMS:

@@ -547,6 +547,17 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
         *copyback = true;
         return rc;
     }
+    case MICA_DOMCTL_logdirty_final: {
+        struct mica_domctl_logdirty_final f;
+        long rc;
+
+        _Static_assert(sizeof(f) <= sizeof(op->u.pad), "logdirty_final fits the union");
+        memcpy(&f, op->u.pad, sizeof(f));
+        rc = pv_logdirty_final(self, d, &f);
+        memcpy(op->u.pad, &f, sizeof(f));
+        *copyback = true;
+        return rc;
+    }
     case XEN_DOMCTL_set_address_size:
     case XEN_DOMCTL_get_address_size:
     case XEN_DOMCTL_settscinfo:

@@ -114,4 +114,61 @@ MICA_ABI_OFFSET(struct mica_domctl_copy_frames, direction, 20);
 MICA_ABI_OFFSET(struct mica_domctl_copy_frames, done, 24);
 MICA_ABI_OFFSET(struct mica_domctl_copy_frames, pad, 28);
 
+/*
+ * The last CLEAN of a live migration, the guest suspended: what
+ * XEN_DOMCTL_shadow_op CLEAN with XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL does
+ * (the dirty bitmap copied out and cleared, every kernel-half entry that
+ * log-dirty made read-only given its RW back), except how those RW
+ * restorations are reported.  The shadow_op marks each L1 table so
+ * changed dirty, and a toolstack sends the whole table again for its RW
+ * bits (about 130 tables for a 256 MiB Linux: its direct map).  Here the
+ * table's PFN and the slots made writable go to rw_tables instead, for a
+ * toolstack that tells the destination to set those RW bits in the copy
+ * it already has (vmctl migrate's MICA_KERNEL_RW record,
+ * docs/migration.md).  A table that changed in any other way is marked
+ * dirty as before; tables beyond rw_max are marked dirty too, so a short
+ * list is never wrong, only slower.
+ *
+ * dirty_bitmap, pages: as shadow_op's (bit n % 8 of octet n / 8: PFN n;
+ * 0 for no bitmap).  rw_tables: the caller's array of rw_max entries;
+ * rw_nr: how many were filled.  dirty_count, fault_count: shadow_op's
+ * stats.  pad: 0.  Log-dirty off: 0 with nothing reported, as CLEAN.
+ *
+ * Errors: -EINVAL for the caller itself, rw_max above
+ * MICA_LOGDIRTY_RW_MAX or non-zero pad; -ENOMEM if the list cannot be
+ * allocated (nothing done) or, as CLEAN, for a PFN beyond the bitmap;
+ * -EFAULT for an unwritable bitmap or list (the bitmap is cleared all
+ * the same: the caller must treat the migration as failed).
+ */
+#define MICA_DOMCTL_logdirty_final  0x4d03
+#define MICA_LOGDIRTY_RW_MAX        4096
+
+struct mica_logdirty_rw {
+    uint64_t pfn;                /* the L1 table */
+    uint64_t slots[8];           /* bit n % 64 of slots[n / 64]: entry n made writable */
+};
+MICA_ABI_SIZE(struct mica_logdirty_rw, 72);
+MICA_ABI_OFFSET(struct mica_logdirty_rw, pfn, 0);
+MICA_ABI_OFFSET(struct mica_logdirty_rw, slots, 8);
+
+struct mica_domctl_logdirty_final {
+    uint64_t dirty_bitmap;       /* IN: caller's address of (pages + 7) / 8 octets */
+    uint64_t pages;              /* IN: bits there */
+    uint64_t rw_tables;          /* IN: caller's address of rw_max entries */
+    uint32_t rw_max;             /* IN */
+    uint32_t rw_nr;              /* OUT */
+    uint32_t dirty_count;        /* OUT */
+    uint32_t fault_count;        /* OUT */
+    uint64_t pad;                /* IN: 0 */
+};
+MICA_ABI_SIZE(struct mica_domctl_logdirty_final, 48);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, dirty_bitmap, 0);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, pages, 8);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, rw_tables, 16);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, rw_max, 24);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, rw_nr, 28);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, dirty_count, 32);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, fault_count, 36);
+MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, pad, 40);
+
 #endif

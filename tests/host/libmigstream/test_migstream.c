@@ -712,6 +712,40 @@ UNIT_TEST(stream_without_checksums_reads_unless_they_are_required)
     CHECK_STR(err, "no checksums");
 }
 
+/* MICA_KERNEL_RW: whole 72-octet entries, at least one. */
+UNIT_TEST(kernel_rw_record_takes_whole_entries_only)
+{
+    fresh_dir();
+    static struct raw s;
+    char err[400];
+    struct ms_mica_kernel_rw e[2] = { { 7, { 1, 0, 0, 0, 0, 0, 0, UINT64_C(1) << 63 } },
+                                      { 9, { 2 } } };
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    raw_rec(&s, MS_MICA_KERNEL_RW, e, sizeof(e));
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK_EQ(read_file_rc(path, 0, err, sizeof(err)), 0);
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    raw_rec(&s, MS_MICA_KERNEL_RW, e, sizeof(e) - 8);
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "record 4 (MICA_KERNEL_RW)");
+    CHECK_STR(err, "is 136 octets, not a whole number of 72-octet entries");
+
+    raw_start(&s);
+    raw_pv_prefix(&s);
+    raw_rec(&s, MS_MICA_KERNEL_RW, NULL, 0);
+    raw_finish(&s);
+    store(path, s.b, s.n);
+    CHECK(read_file_rc(path, 0, err, sizeof(err)) < 0);
+    CHECK_STR(err, "is 0 octets");
+}
+
 UNIT_TEST(unknown_mandatory_records_and_bad_order_are_refused)
 {
     fresh_dir();

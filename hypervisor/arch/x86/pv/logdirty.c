@@ -38,6 +38,7 @@
 #include <mica/page_alloc.h>
 #include <public/domctl.h>
 #include <public/errno.h>
+#include <public/mica_domctl.h>
 
 extern struct frame_pool host_frames;
 
@@ -153,6 +154,23 @@ static void unmark(struct ld_l1 *r, unsigned slot)
         r->marks[slot / 64] &= ~(1ULL << (slot % 64));
 }
 
+/* The guest wrote the slot: what it holds now is the guest's, and the
+   write itself marked the table dirty. */
+static void forget_given(struct ld_l1 *r, unsigned slot)
+{
+    if (r)
+        r->given[slot / 64] &= ~(1ULL << (slot % 64));
+}
+
+static bool any_given(const struct ld_l1 *r)
+{
+    u64 any = 0;
+
+    for (unsigned w = 0; w < 8; w++)
+        any |= r->given[w];
+    return any != 0;
+}
+
 void pv_logdirty_l1_devalidated(struct page_info *tab)
 {
     struct domain *d = domain_by_id_any(tab->owner);
@@ -161,6 +179,9 @@ void pv_logdirty_l1_devalidated(struct page_info *tab)
     if (!tab->spare)
         return;
     r = d ? record_of(d, tab) : NULL;
+    /* RW given back to entries not yet reported: the table changed. */
+    if (r && any_given(r))
+        pv_mark_dirty(d, r->mfn);
     if (r)
         memset(r, 0, sizeof(*r));
     tab->spare = 0;
@@ -229,6 +250,7 @@ static bool protect_l1(struct domain *d, struct page_info *tab)
         __atomic_fetch_and(&t[slot], ~PTE_RW, __ATOMIC_SEQ_CST);
         put_page_type(pg);          /* the entry's writable reference */
         r->marks[slot / 64] |= 1ULL << (slot % 64);
+        forget_given(r, slot);
     }
     return true;
 }
@@ -270,6 +292,7 @@ void pv_logdirty_l1_write(struct domain *d, struct page_info *tab, unsigned slot
         /* Written back as read (A/D, software bits, NX): RW is still Mica's to give back. */
         if (marked(r, slot) && !(keeps_rights && (new & PTE_P) && !(new & PTE_RW)))
             unmark(r, slot);
+        forget_given(r, slot);
     }
     if ((new & (PTE_P | PTE_RW)) == (PTE_P | PTE_RW) && !(new & PTE_GNTTAB))
         pv_mark_frame_dirty((new & PTE_ADDR_MASK) >> PAGE_SHIFT);
@@ -288,8 +311,10 @@ void pv_logdirty_l1e_replaced(struct domain *d, u64 *pl1e)
     unsigned slot;
     struct page_info *tab = table_of(pl1e, &slot);
 
-    if (tab && tab->spare)
+    if (tab && tab->spare) {
         unmark(record_of(d, tab), slot);
+        forget_given(record_of(d, tab), slot);
+    }
 }
 
 void pv_logdirty_l1e_moved(struct domain *d, u64 *from, u64 *to)
@@ -302,6 +327,8 @@ void pv_logdirty_l1e_moved(struct domain *d, u64 *from, u64 *to)
 
     unmark(fr, fs);
     unmark(tr, ts);
+    forget_given(fr, fs);
+    forget_given(tr, ts);
     /*
      * Without a record at the destination the entry stays read-only and
      * unmarked: the guest sees a read-only entry, as it would after
@@ -373,8 +400,11 @@ bool pv_logdirty_fault(struct vcpu *v, u64 addr, u32 error, bool hv)
     spin_unlock(&d->arch.logdirty.lock);
     pv_mark_dirty(d, pv_frame_mfn(pg));
     /* The table changed too: a copy of it sent while the entry was
-       read-only must go again (a migration's destination has no markers). */
-    pv_mark_dirty(d, l1);
+       read-only must go again (a migration's destination has no markers).
+       The next PEEK or CLEAN reports it (report_given()); a listing final
+       round lists the slot instead. */
+    if (d->arch.logdirty.on)
+        r->given[slot / 64] |= 1ULL << (slot % 64);
     done = true;
 out:
     spin_unlock(&d->arch.pt_lock);
@@ -386,18 +416,35 @@ out:
 #define L4_MICA_FIRST 256u          /* slots 256-271: Mica's own part of every L4 */
 #define L4_MICA_LAST  271u
 #define SEEN_L3S      256u
+#define FINAL_L4S     128u          /* L4s kept from mark_hv_written()'s walk (1 KiB of stack) */
 
-/* Gives RW back to one L1's marked entries (pt_lock held); marks the table if it changed. */
-static void unprotect_l1(struct domain *d, mfn_t l1)
+/*
+ * Where the final round reports the L1 tables whose kernel entries got RW
+ * back: NULL (XEN_DOMCTL_shadow_op) marks each such table dirty; a list
+ * (MICA_DOMCTL_logdirty_final) takes the table's frame and slots instead,
+ * up to max, and marks only the tables beyond it.
+ */
+struct rw_sink {
+    struct mica_logdirty_rw *ent;   /* .pfn holds the table's MFN until copied out */
+    u32 max, nr;
+};
+
+/* Gives RW back to one L1's marked entries (pt_lock held); reports the table if it changed. */
+static void unprotect_l1(struct domain *d, mfn_t l1, struct rw_sink *sink)
 {
     struct page_info *tab = pv_frame(l1);
     struct ld_l1 *r;
-    u64 *t;
+    u64 *t, given[8] = { 0 };
     bool changed = false;
 
     if (!is_validated_l1_of(d, tab) || !tab->spare || !(r = record_of(d, tab)))
         return;
     t = maddr_to_virt(l1 << PAGE_SHIFT);
+    /* Slots kernel write faults gave RW back since the last report: listed too. */
+    memcpy(given, r->given, sizeof(given));
+    memset(r->given, 0, sizeof(r->given));
+    for (unsigned w = 0; w < 8; w++)
+        changed |= given[w] != 0;
     for (unsigned slot = 0; slot < 512; slot++) {
         u64 e;
         struct page_info *pg;
@@ -411,16 +458,25 @@ static void unprotect_l1(struct domain *d, mfn_t l1)
         if (!(e & PTE_P) || !frame_is_tracked(d, pg) || get_page_type(pg, PGT_WRITABLE))
             continue;
         __atomic_fetch_or(&t[slot], PTE_RW, __ATOMIC_SEQ_CST);
+        given[slot / 64] |= 1ULL << (slot % 64);
         changed = true;
     }
-    if (changed)
+    if (!changed)
+        return;
+    if (sink && sink->nr < sink->max) {
+        struct mica_logdirty_rw *w = &sink->ent[sink->nr++];
+        w->pfn = l1;
+        memcpy(w->slots, given, sizeof(given));
+    } else {
         pv_mark_dirty(d, l1);
+    }
 }
 
 /*
  * LOGDIRTY_FINAL, the guest suspended: every write-protected entry that
  * maps a guest-kernel address gets RW back, and its table is marked dirty
- * so that it is sent once more.  A migration's destination has no
+ * so that it is sent once more (or listed in the sink: the destination
+ * sets the bits itself).  A migration's destination has no
  * markers: a kernel store through an entry left read-only there would be
  * an oops (user entries are fine: the guest resolves those faults, as
  * while logging).  The kernel half is found from every validated L4's
@@ -428,19 +484,32 @@ static void unprotect_l1(struct domain *d, mfn_t l1)
  * once, with the domain paused); Linux shares its kernel L3s among all
  * L4s, so each L3 is walked once.
  */
-static void unprotect_kernel_half(struct domain *d)
+static bool is_validated_l4_of(const struct domain *d, const struct page_info *pg)
 {
-    mfn_t nr = host_frames.nr_frames;
+    return pg && page_state(pg) == PGS_ALLOCATED && pg->owner == d->domid &&
+           page_type(pg) == PGT_L4 && (pg->type_info & PGT_VALIDATED);
+}
+
+/*
+ * l4s: the domain's L4 tables as mark_hv_written() found them in the same
+ * pause (nl4 of them; more than FINAL_L4S: not kept, every host frame is
+ * looked at again).  Each is checked again here, under pt_lock.
+ */
+static void unprotect_kernel_half(struct domain *d, struct rw_sink *sink, const mfn_t *l4s,
+                                  unsigned nl4)
+{
+    bool listed = nl4 <= FINAL_L4S;
+    mfn_t nr = listed ? nl4 : host_frames.nr_frames;
     mfn_t seen[SEEN_L3S];
     unsigned nseen = 0;
 
     ASSERT_SPIN_LOCKED(&d->arch.pt_lock);
-    for (mfn_t m = 0; m < nr; m++) {
-        struct page_info *pg = owned_frame(d, m);
+    for (mfn_t i = 0; i < nr; i++) {
+        mfn_t m = listed ? l4s[i] : i;
+        struct page_info *pg = listed ? pv_frame(m) : owned_frame(d, m);
         u64 *l4;
 
-        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid ||
-            page_type(pg) != PGT_L4 || !(pg->type_info & PGT_VALIDATED))
+        if (!is_validated_l4_of(d, pg))
             continue;
         l4 = maddr_to_virt(m << PAGE_SHIFT);
         for (unsigned i4 = L4_MICA_LAST + 1; i4 < 512; i4++) {
@@ -466,12 +535,34 @@ static void unprotect_kernel_half(struct domain *d)
                 for (unsigned i2 = 0; i2 < 512; i2++) {
                     u64 e2 = READ_ONCE(l2[i2]);
                     if (e2 & PTE_P)
-                        unprotect_l1(d, (e2 & PTE_ADDR_MASK) >> PAGE_SHIFT);
+                        unprotect_l1(d, (e2 & PTE_ADDR_MASK) >> PAGE_SHIFT, sink);
                 }
             }
         }
     }
     flush_tlb_domain(d);
+}
+
+/*
+ * Every table with slots a kernel write fault gave RW back since the last
+ * report (and not listed by a final round): dirty, as the fault once
+ * marked it at once.  A CLEAN forgets the slots; a PEEK leaves them for
+ * the next call.  pt_lock held.
+ */
+static void report_given(struct domain *d, bool clean)
+{
+    struct pv_logdirty *ld = ld_of(d);
+
+    ASSERT_SPIN_LOCKED(&d->arch.pt_lock);
+    for (u32 i = 0; i < ld->nr_l1s; i++) {
+        struct ld_l1 *r = &ld->l1s[i];
+
+        if (!r->mfn || !any_given(r))
+            continue;
+        pv_mark_dirty(d, r->mfn);
+        if (clean)
+            memset(r->given, 0, sizeof(r->given));
+    }
 }
 
 /* ---- the domctl ---- */
@@ -484,9 +575,10 @@ static void unprotect_kernel_half(struct domain *d)
  * other domains map writable (grant and foreign mappings, whose writes
  * are otherwise only counted when the mapping comes and goes).
  */
-static void mark_hv_written(struct domain *d, bool final)
+static unsigned mark_hv_written(struct domain *d, bool final, mfn_t *l4s)
 {
     mfn_t nr = host_frames.nr_frames;
+    unsigned nl4 = 0;
 
     for (mfn_t m = 0; m < nr; m++) {
         struct page_info *pg = owned_frame(d, m);
@@ -495,7 +587,15 @@ static void mark_hv_written(struct domain *d, bool final)
         if ((pg->count_info & PGC_HV_WRITES) ||
             (final && page_type(pg) == PGT_WRITABLE && page_type_count(pg)))
             pv_mark_dirty(d, m);
+        /* The final round's L4s, so that its kernel-half walk need not
+           look at every host frame a second time. */
+        if (l4s && is_validated_l4_of(d, pg)) {
+            if (nl4 < FINAL_L4S)
+                l4s[nl4] = m;
+            nl4++;
+        }
     }
+    return nl4;
 }
 
 /* Bits the bitmap needs: every PFN the M2P gives d's pages now, max_pages, the guest's max_pfn. */
@@ -577,6 +677,8 @@ static void logdirty_disable(struct domain *d)
     ld->bitmap = NULL;
     ld->nr_bits = 0;
     spin_unlock(&ld->lock);
+    for (u32 i = 0; i < ld->nr_l1s; i++)
+        memset(ld->l1s[i].given, 0, sizeof(ld->l1s[i].given));
     spin_unlock(&d->arch.pt_lock);
     xfree(bm);
 }
@@ -584,7 +686,8 @@ static void logdirty_disable(struct domain *d)
 #define CHUNK_BYTES 512
 
 /* PEEK and CLEAN: the bitmap in Xen's layout (bit n of byte n/8 = PFN n). */
-static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, bool clean)
+static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, bool clean,
+                          struct rw_sink *sink)
 {
     struct pv_logdirty *ld = ld_of(d);
     u8 chunk[CHUNK_BYTES];
@@ -592,15 +695,20 @@ static long logdirty_read(struct domain *d, struct xen_domctl_shadow_op *sc, boo
     long rc = 0;
 
     bool final = clean && (sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
+    mfn_t l4s[FINAL_L4S];
+    unsigned nl4 = 0;
 
     if (ld->on)
-        mark_hv_written(d, sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL);
+        nl4 = mark_hv_written(d, sc->mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL,
+                              final ? l4s : NULL);
     /* After mark_hv_written: the writable references given back here are
        the guest's own mappings of pages it did not write (Linux's direct
        map covers all its RAM), not writes by anyone. */
-    if (ld->on && final) {
+    if (ld->on) {
         spin_lock(&d->arch.pt_lock);
-        unprotect_kernel_half(d);
+        if (final)
+            unprotect_kernel_half(d, sink, l4s, nl4);
+        report_given(d, clean);
         spin_unlock(&d->arch.pt_lock);
     }
     spin_lock(&ld->lock);
@@ -684,7 +792,7 @@ long pv_shadow_op(struct domain *self, struct domain *d, struct xen_domctl_shado
     case XEN_DOMCTL_SHADOW_OP_CLEAN:
     case XEN_DOMCTL_SHADOW_OP_PEEK:
         domain_pause_internal(d);
-        rc = logdirty_read(d, sc, sc->op == XEN_DOMCTL_SHADOW_OP_CLEAN);
+        rc = logdirty_read(d, sc, sc->op == XEN_DOMCTL_SHADOW_OP_CLEAN, NULL);
         domain_unpause_internal(d);
         *copyback = rc == 0;
         return rc;
@@ -706,6 +814,42 @@ long pv_shadow_op(struct domain *self, struct domain *d, struct xen_domctl_shado
     default:
         return -XEN_EINVAL;
     }
+}
+
+long pv_logdirty_final(struct domain *self, struct domain *d,
+                       struct mica_domctl_logdirty_final *f)
+{
+    struct xen_domctl_shadow_op sc;
+    struct rw_sink sink = { .max = f->rw_max };
+    long rc;
+
+    if (d == self || f->pad || f->rw_max > MICA_LOGDIRTY_RW_MAX)
+        return -XEN_EINVAL;
+    f->rw_nr = 0;
+    if (d->is_dying)
+        return 0;                   /* as shadow_op */
+    if (sink.max && !(sink.ent = xzalloc(sink.max * sizeof(*sink.ent))))
+        return -XEN_ENOMEM;
+    memset(&sc, 0, sizeof(sc));
+    sc.op = XEN_DOMCTL_SHADOW_OP_CLEAN;
+    sc.mode = XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL;
+    sc.dirty_bitmap = f->dirty_bitmap;
+    sc.pages = f->pages;
+    domain_pause_internal(d);
+    rc = logdirty_read(d, &sc, true, &sink);
+    domain_unpause_internal(d);
+    f->dirty_count = sc.stats.dirty_count;
+    f->fault_count = sc.stats.fault_count;
+    /* The tables by PFN, as the toolstack sent them; outside every lock (copies may fault). */
+    for (u32 i = 0; i < sink.nr && !rc; i++) {
+        sink.ent[i].pfn = m2p_get(sink.ent[i].pfn);
+        if (copy_to_guest(f->rw_tables + (u64)i * sizeof(sink.ent[i]), &sink.ent[i],
+                          sizeof(sink.ent[i])))
+            rc = -XEN_EFAULT;
+    }
+    f->rw_nr = rc ? 0 : sink.nr;
+    xfree(sink.ent);
+    return rc;
 }
 
 void pv_logdirty_free(struct domain *d)

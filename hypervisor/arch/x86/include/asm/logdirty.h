@@ -24,11 +24,16 @@ struct domain;
 struct page_info;
 struct vcpu;
 struct xen_domctl_shadow_op;
+struct mica_domctl_logdirty_final;
 
 /* Mica's record of the entries of one L1 table it write-protected. */
 struct ld_l1 {
     mfn_t mfn;                  /* the L1 table; 0 for a free record */
     u64 marks[8];               /* one bit per slot: RW taken away by Mica */
+    /* One bit per slot: RW given back by a kernel write fault since the
+       last PEEK or CLEAN reported the table (which it then does, or, in
+       a listing final round, lists these slots instead). */
+    u64 given[8];
 };
 
 struct pv_logdirty {
@@ -61,6 +66,14 @@ void pv_logdirty_free(struct domain *d);
 /* XEN_DOMCTL_shadow_op on d by the control domain self. */
 long pv_shadow_op(struct domain *self, struct domain *d, struct xen_domctl_shadow_op *sc,
                   bool *copyback);
+
+/*
+ * MICA_DOMCTL_logdirty_final on d by the control domain self: the
+ * LOGDIRTY_FINAL CLEAN, the L1 tables whose kernel entries got RW back
+ * listed by PFN and slots instead of marked dirty (public/mica_domctl.h).
+ */
+long pv_logdirty_final(struct domain *self, struct domain *d,
+                       struct mica_domctl_logdirty_final *f);
 
 /*
  * mfn was (or is about to be) written on d's behalf or through a new
