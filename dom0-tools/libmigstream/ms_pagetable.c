@@ -15,57 +15,68 @@
 #define HV_L4_FIRST     256u
 #define HV_L4_LAST      271u
 
-static int cmp_pair(const void *a, const void *b)
+/* Slot of mfn's first probe (Fibonacci hashing: MFNs come in runs). */
+static size_t home_slot(const struct ms_m2p *m, uint64_t mfn)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    return (size_t)((mfn * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & m->mask;
 }
 
+/*
+ * An open-addressing table, at most half full, linear probing.  It was a
+ * sorted array searched by bisection: the qsort of a 256 MiB guest's
+ * 65536 pairs and the bisections of canonicalisation were most of save's
+ * "p2m" and "canonicalise" phases under QEMU (docs/benchmarks.md).
+ */
 int ms_m2p_build(struct ms_m2p *m, const uint64_t *p2m, uint64_t nr_pfns, char *err,
                  size_t errlen)
 {
+    size_t slots = 16;
+    while (slots < 2 * nr_pfns)
+        slots *= 2;
     m->n = 0;
-    m->pairs = malloc(nr_pfns ? nr_pfns * 2 * sizeof(uint64_t) : 1);
+    m->mask = slots - 1;
+    m->pairs = nr_pfns <= SIZE_MAX / 4 / sizeof(uint64_t)
+                   ? malloc(slots * 2 * sizeof(uint64_t)) : NULL;
     if (!m->pairs) {
         snprintf(err, errlen, "out of memory for the inverse of a %" PRIu64 "-page p2m",
                  nr_pfns);
         return -ENOMEM;
     }
+    for (size_t i = 0; i < slots; i++)
+        m->pairs[2 * i] = INVALID_P2M;
     for (uint64_t pfn = 0; pfn < nr_pfns; pfn++) {
-        if (p2m[pfn] == INVALID_P2M)
+        uint64_t mfn = p2m[pfn];
+        if (mfn == INVALID_P2M)
             continue;
-        m->pairs[2 * m->n] = p2m[pfn];
-        m->pairs[2 * m->n + 1] = pfn;
-        m->n++;
-    }
-    qsort(m->pairs, m->n, 2 * sizeof(uint64_t), cmp_pair);
-    for (size_t i = 1; i < m->n; i++)
-        if (m->pairs[2 * i] == m->pairs[2 * (i - 1)]) {
+        size_t at = home_slot(m, mfn);
+        while (m->pairs[2 * at] != INVALID_P2M && m->pairs[2 * at] != mfn)
+            at = (at + 1) & m->mask;
+        if (m->pairs[2 * at] == mfn) {
             snprintf(err, errlen, "the guest's p2m names mfn %#" PRIx64 " for pfns %#" PRIx64
-                     " and %#" PRIx64, m->pairs[2 * i], m->pairs[2 * i - 1],
-                     m->pairs[2 * i + 1]);
+                     " and %#" PRIx64, mfn, m->pairs[2 * at + 1], pfn);
             ms_m2p_free(m);
             return -EINVAL;
         }
+        m->pairs[2 * at] = mfn;
+        m->pairs[2 * at + 1] = pfn;
+        m->n++;
+    }
     return 0;
 }
 
 int ms_m2p_lookup(const struct ms_m2p *m, uint64_t mfn, uint64_t *pfn)
 {
-    size_t lo = 0, hi = m->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        uint64_t v = m->pairs[2 * mid];
+    if (!m->pairs || mfn == INVALID_P2M)
+        return 0;
+    for (size_t at = home_slot(m, mfn);; at = (at + 1) & m->mask) {
+        uint64_t v = m->pairs[2 * at];
         if (v == mfn) {
-            *pfn = m->pairs[2 * mid + 1];
+            *pfn = m->pairs[2 * at + 1];
             return 1;
         }
-        if (v < mfn)
-            lo = mid + 1;
-        else
-            hi = mid;
+        if (v == INVALID_P2M)
+            return 0;
     }
-    return 0;
 }
 
 void ms_m2p_free(struct ms_m2p *m)
@@ -73,6 +84,7 @@ void ms_m2p_free(struct ms_m2p *m)
     free(m->pairs);
     m->pairs = NULL;
     m->n = 0;
+    m->mask = 0;
 }
 
 /* A present entry that maps a superpage (L2/L3 with PSE) cannot be

@@ -14,8 +14,9 @@
 
 /* An inverted p2m: MFN -> PFN for the frames the guest's p2m names. */
 struct ms_m2p {
-    uint64_t *pairs;                 /* (mfn, pfn) pairs, sorted by mfn */
-    size_t n;
+    uint64_t *pairs;                 /* (mfn, pfn) slots of a hash table; mfn ~0: empty */
+    size_t mask;                     /* slots - 1 (a power of two) */
+    size_t n;                        /* pairs held */
 };
 
 /* From p2m[0..nr_pfns) (INVALID entries, ~0, are skipped).  0, -ENOMEM,

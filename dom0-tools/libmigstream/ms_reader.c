@@ -147,6 +147,9 @@ static void map_file(struct ms_reader *r)
     if (m == MAP_FAILED)
         return;
     madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+    /* No child (vmctl restore forks the domain's monitor) inherits it:
+       the file's pages would stay referenced for the child's life. */
+    madvise(m, (size_t)st.st_size, MADV_DONTFORK);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_sigbus;
@@ -189,6 +192,16 @@ void ms_reader_drop_kept_map(void)
 {
     if (map_kept)
         drop_map();
+}
+
+void ms_reader_leave_kept_map(void)
+{
+    if (!map_kept)
+        return;
+    sigaction(SIGBUS, &old_bus, NULL);
+    mapped_start = NULL;
+    mapped_len = 0;
+    map_kept = false;
 }
 
 /* Octets available in the input buffer, refilling it; 0 at end of file. */

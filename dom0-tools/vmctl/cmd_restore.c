@@ -312,31 +312,72 @@ long hypercall4(struct mica_hv *hv, unsigned op, uint64_t a0, uint64_t a1, uint6
     return hv->hypercall(hv, &h);
 }
 
-/* populate_physmap for the new domain: every present PFN gets a frame. */
+/* One populate_physmap call: n extents of 2^order frames, each starting at
+   the PFN in batch[k], which it replaces with its first MFN.  The number
+   of extents done, or a negative error. */
+static long populate_call(struct restore *r, uint64_t *batch, unsigned n, unsigned order)
+{
+    struct xen_memory_reservation res = { .extent_start = (uint64_t)(uintptr_t)batch,
+                                          .nr_extents = n, .extent_order = order,
+                                          .domid = r->domid };
+    mlock(batch, n * sizeof(batch[0]));
+    mlock(&res, sizeof(res));
+    long done = hypercall4(r->mica, __HYPERVISOR_memory_op, XENMEM_populate_physmap,
+                           (uint64_t)(uintptr_t)&res, 0, 0);
+    munlock(&res, sizeof(res));
+    munlock(batch, n * sizeof(batch[0]));
+    return done;
+}
+
+#define POPULATE_BATCH 1024u
+#define SUPER_ORDER 9u
+#define SUPER_PFNS (1ull << SUPER_ORDER)
+
+/*
+ * populate_physmap for the new domain: every present PFN gets a frame.
+ * First every aligned run of 512 present PFNs as one 2 MiB extent (the
+ * hypervisor's work per extent, not per frame, is most of a populate:
+ * docs/benchmarks.md), then the PFNs left, one frame each; a 2 MiB
+ * extent the hypervisor cannot give (no free block that large, the
+ * domain's limit) leaves its PFNs to the second round.  A PV guest keeps
+ * its own p2m, so which MFNs back it does not matter to it.
+ */
 static int populate(struct restore *r)
 {
-    uint64_t batch[1024];
-    uint64_t pfns[1024];
+    uint64_t batch[POPULATE_BATCH];
+    uint64_t pfns[POPULATE_BATCH];
     for (uint64_t i = 0; i < r->nr_pfns; i++)
         r->p2m[i] = INVALID_MFN;
     uint64_t pfn = 0;
+    bool super_ok = true;
+    while (super_ok && pfn + SUPER_PFNS <= r->nr_pfns) {
+        unsigned n = 0;
+        for (; pfn + SUPER_PFNS <= r->nr_pfns && n < POPULATE_BATCH; pfn += SUPER_PFNS) {
+            if (memchr(r->present + pfn, 0, SUPER_PFNS))
+                continue;
+            batch[n] = pfn;
+            pfns[n++] = pfn;
+        }
+        if (!n)
+            break;
+        long done = populate_call(r, batch, n, SUPER_ORDER);
+        if (done != (long)n)
+            super_ok = false;        /* the rest one frame at a time */
+        for (long k = 0; k < done && k < (long)n; k++)
+            for (uint64_t j = 0; j < SUPER_PFNS; j++)
+                r->p2m[pfns[k] + j] = batch[k] + j;
+    }
+    pfn = 0;
     while (pfn < r->nr_pfns) {
         unsigned n = 0;
-        for (; pfn < r->nr_pfns && n < 1024; pfn++)
-            if (r->present[pfn]) {
+        for (; pfn < r->nr_pfns && n < POPULATE_BATCH; pfn++)
+            if (r->present[pfn] && r->p2m[pfn] == INVALID_MFN) {
                 pfns[n] = pfn;
                 batch[n++] = pfn;
             }
         if (!n)
             break;
-        struct xen_memory_reservation res = { .extent_start = (uint64_t)(uintptr_t)batch,
-                                              .nr_extents = n, .domid = r->domid };
-        mlock(batch, sizeof(batch));
-        mlock(&res, sizeof(res));
-        long done = hypercall4(r->mica, __HYPERVISOR_memory_op, XENMEM_populate_physmap,
-                               (uint64_t)(uintptr_t)&res, 0, 0);
-        munlock(&res, sizeof(res));
-        munlock(batch, sizeof(batch));
+        long done = populate_call(r, batch, n, 0);
         if (done != (long)n)
             return rfail(r, "populate_physmap for domain %u gave %ld of %u frames%s",
                          r->domid, done, n, done >= 0 ? " (not enough free memory?)" : "");
@@ -903,7 +944,8 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         goto undo;
     }
     if (lseek(r.fd, (off_t)base, SEEK_SET) < 0 ||
-        ms_reader_open_at(&rd, r.fd, file, rflags | MS_READ_VERIFIED, base)) {
+        ms_reader_open_at(&rd, r.fd, file, rflags | MS_READ_VERIFIED | MS_READ_KEEP_MAP,
+                          base)) {
         rfail(&r, "reading %s again failed", file);
         goto undo;
     }
@@ -917,6 +959,10 @@ int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv)
         rfail(&r, "%s changed while it was being restored", file);
         goto undo;
     }
+    /* Read to the end: the mapping goes with vmctl's exit, which unpins
+       dom0's page tables first (munmap here traps on every PTE: 0.10 s of
+       a 183 MiB file, docs/benchmarks.md). */
+    ms_reader_leave_kept_map();
     prof_lap("pass 2, other");
     if (rewrite_p2m(&r) || pin_tables(&r))
         goto undo;

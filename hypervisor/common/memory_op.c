@@ -86,7 +86,7 @@ static mfn_t alloc_extent(unsigned order, mfn_t limit, struct domain *for_d)
     if (mfn == INVALID_MFN)
         return INVALID_MFN;
     for (u64 i = 0; i < (1ULL << order); i++)
-        memset(maddr_to_virt((mfn + i) << PAGE_SHIFT), 0, PAGE_SIZE);
+        clear_frame(mfn + i);
     return mfn;
 }
 

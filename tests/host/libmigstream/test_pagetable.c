@@ -3,7 +3,8 @@
  * every level round-trip with their flag bits (NX included); not-present
  * entries are left alone; the hypervisor's L4 slots are cleared; an MFN
  * outside the guest's p2m, a PFN the new domain lacks, a superpage entry
- * and a p2m naming one MFN twice are refused with the slot in the message.
+ * and a p2m naming one MFN twice are refused with the slot in the message;
+ * a guest-sized inverse finds every member and nothing else.
  */
 #define UNIT_SUITE "libmigstream-pagetable"
 #include "unit.h"
@@ -107,6 +108,38 @@ UNIT_TEST(foreign_frames_superpages_and_holes_are_refused)
     p2m[7] = p2m[8];
     CHECK(ms_m2p_build(&m, p2m, NPFN, err, sizeof(err)) < 0);
     CHECK_STR(err, "for pfns 0x7 and 0x8");
+}
+
+/* A 256 MiB guest's worth: runs of consecutive MFNs in scattered order,
+   holes; every member found with its PFN, nothing else found. */
+UNIT_TEST(large_inverse_finds_every_member_and_nothing_else)
+{
+    enum { N = 65536 };
+    uint64_t *big = malloc(N * sizeof(uint64_t));
+    struct ms_m2p m;
+    uint64_t pfn;
+    unsigned wrong = 0, members = 0;
+
+    CHECK(big != NULL);
+    for (unsigned i = 0; i < N; i++)
+        big[i] = 0x100000 + (uint64_t)((i / 512 * 77) % (N / 512)) * 1024 + i % 512;
+    for (unsigned i = 0; i < N; i += 97)
+        big[i] = UINT64_MAX;
+    CHECK_EQ(ms_m2p_build(&m, big, N, err, sizeof(err)), 0);
+    for (unsigned i = 0; i < N; i++) {
+        if (big[i] == UINT64_MAX)
+            continue;
+        members++;
+        wrong += !ms_m2p_lookup(&m, big[i], &pfn) || pfn != i;
+        /* The other half of each 1024-frame block is nobody's. */
+        wrong += ms_m2p_lookup(&m, big[i] + 512, &pfn);
+    }
+    CHECK_EQ(wrong, 0u);
+    CHECK_EQ(m.n, (size_t)members);
+    CHECK_EQ(ms_m2p_lookup(&m, UINT64_MAX, &pfn), 0);
+    CHECK_EQ(ms_m2p_lookup(&m, 0, &pfn), 0);
+    ms_m2p_free(&m);
+    free(big);
 }
 
 UNIT_MAIN()

@@ -56,7 +56,7 @@ bool pv_free_frame(struct page_info *pg, bool flush)
     if (flush)
         flush_for_owner(domain_by_id_any(READ_ONCE(pg->owner)));
     /* Nothing of the old owner may reach the next one. */
-    memset(maddr_to_virt(mfn << PAGE_SHIFT), 0, PAGE_SIZE);
+    clear_frame(mfn);
     /* Owner first: get_page() rechecks it after counting itself in. */
     WRITE_ONCE(pg->owner, PAGE_OWNER_NONE);
     smp_mb();
