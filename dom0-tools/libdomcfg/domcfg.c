@@ -1,6 +1,7 @@
 #include "domcfg.h"
 
 #include <libxml/parser.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,89 @@ int domcfg_document_set_template(struct domcfg_document *doc)
     if (nl && !xmlAddChild(root, nl))
         xmlFreeNode(nl);
     return 0;
+}
+
+/* The last child element of root called name, outside any namespace (the
+   last, because a duplicate would have been refused when the definition
+   was loaded). */
+static xmlNodePtr plain_child(xmlNodePtr root, const char *name)
+{
+    xmlNodePtr found = NULL;
+    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !c->ns && xmlStrEqual(c->name, BAD_CAST name))
+            found = c;
+    return found;
+}
+
+/* A new element <name>text</name> right after prev, indented as prev is. */
+static xmlNodePtr add_after(struct domcfg_document *doc, xmlNodePtr prev, const char *name,
+                            const char *text)
+{
+    xmlNodePtr element = xmlNewDocNode(doc->xml, NULL, BAD_CAST name, BAD_CAST text);
+    if (!element)
+        return NULL;
+    xmlNodePtr indent = NULL;
+    if (prev->prev && prev->prev->type == XML_TEXT_NODE)
+        indent = xmlNewDocText(doc->xml, prev->prev->content);
+    if (!xmlAddNextSibling(prev, element)) {
+        xmlFreeNode(element);
+        xmlFreeNode(indent);
+        return NULL;
+    }
+    if (indent && !xmlAddPrevSibling(element, indent))
+        xmlFreeNode(indent);
+    return element;
+}
+
+/* <name unit='KiB'>kib</name>, made after prev when missing. */
+static xmlNodePtr set_kib(struct domcfg_document *doc, xmlNodePtr root, xmlNodePtr prev,
+                          const char *name, uint64_t kib)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%llu", (unsigned long long)kib);
+    xmlNodePtr node = plain_child(root, name);
+    if (!node) {
+        node = prev ? add_after(doc, prev, name, text) : NULL;
+    } else {
+        xmlNodeSetContent(node, BAD_CAST text);   /* digits: nothing to escape */
+    }
+    if (node && !xmlSetProp(node, BAD_CAST "unit", BAD_CAST "KiB"))
+        return NULL;
+    return node;
+}
+
+int domcfg_document_set_memory(struct domcfg_document *doc, uint64_t memory_kib,
+                               uint64_t current_kib)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
+    xmlNodePtr memory = plain_child(root, "memory");
+    if (!memory || !set_kib(doc, root, NULL, "memory", memory_kib) ||
+        !set_kib(doc, root, memory, "currentMemory", current_kib))
+        return -1;
+    return 0;
+}
+
+int domcfg_document_set_vcpus(struct domcfg_document *doc, unsigned max, unsigned current)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
+    char text[16];
+    snprintf(text, sizeof(text), "%u", max);
+    xmlNodePtr vcpu = plain_child(root, "vcpu");
+    if (!vcpu) {
+        xmlNodePtr prev = plain_child(root, "currentMemory");
+        if (!prev)
+            prev = plain_child(root, "memory");
+        if (!prev || !(vcpu = add_after(doc, prev, "vcpu", text)))
+            return -1;
+    } else {
+        xmlNodeSetContent(vcpu, BAD_CAST text);
+    }
+    if (current == max) {
+        xmlUnsetProp(vcpu, BAD_CAST "current");
+        return 0;
+    }
+    snprintf(text, sizeof(text), "%u", current);
+    return xmlSetProp(vcpu, BAD_CAST "current", BAD_CAST text) ? 0 : -1;
 }
 
 char *domcfg_document_to_xml(struct domcfg_document *doc, size_t *len)
