@@ -80,8 +80,11 @@ const struct vmctl_command vmctl_commands[] = {
     { "info", "NAME [--json]", "Show a stored domain's settings and state",
       "Shows the stored definition of NAME (a name or UUID): memory, vCPUs,\n"
       "kernel, devices, scheduler settings, and its state when the hypervisor\n"
-      "can be reached ('unknown', with a warning, when it cannot).\n"
-      "  --json  one JSON object instead of the text\n"
+      "can be reached ('unknown', with a warning, when it cannot).  For a running\n"
+      "domain also what it has now: the memory it holds, its balloon target and\n"
+      "ceiling, and its vCPUs online and available (see 'vmctl setmem',\n"
+      "'setmaxmem', 'setvcpus').\n"
+      "  --json  one JSON object instead of the text (\"now\": the running domain's)\n"
       "Exit status: 0 shown, 4 no such domain.\n",
       cmd_info },
     { "hostinfo", "[--json]", "Show the host's CPUs and memory",
