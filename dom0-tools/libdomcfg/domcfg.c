@@ -136,62 +136,6 @@ const struct domcfg_cpuset *domcfg_vcpu_affinity(const struct domain_config *cfg
     return cfg->has_cpuset ? &cfg->cpuset : NULL;
 }
 
-int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16])
-{
-    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
-    xmlNodePtr name = NULL;
-    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !c->ns && xmlStrEqual(c->name, BAD_CAST "name"))
-            name = c;
-    if (!name)
-        return -1;
-    char text[37];
-    domcfg_format_uuid(uuid, text);
-    xmlNodePtr element = xmlNewDocNode(doc->xml, NULL, BAD_CAST "uuid", BAD_CAST text);
-    if (!element)
-        return -1;
-    /* Same indentation as <name>, so the stored file stays readable. */
-    xmlNodePtr indent = NULL;
-    if (name->prev && name->prev->type == XML_TEXT_NODE)
-        indent = xmlNewDocText(doc->xml, name->prev->content);
-    if (!xmlAddNextSibling(name, element)) {
-        xmlFreeNode(element);
-        xmlFreeNode(indent);
-        return -1;
-    }
-    if (indent && !xmlAddPrevSibling(element, indent))
-        xmlFreeNode(indent);
-    return 0;
-}
-
-int domcfg_document_set_template(struct domcfg_document *doc)
-{
-    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
-    if (!root)
-        return -1;
-    for (xmlNodePtr c = root->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
-            xmlStrEqual(c->ns->href, BAD_CAST DOMCFG_MICA_NS) &&
-            xmlStrEqual(c->name, BAD_CAST "template"))
-            return 0;
-    xmlNsPtr ns = xmlSearchNsByHref(doc->xml, root, BAD_CAST DOMCFG_MICA_NS);
-    if (!ns)
-        ns = xmlNewNs(root, BAD_CAST DOMCFG_MICA_NS, BAD_CAST "mica");
-    if (!ns)
-        return -1;
-    xmlNodePtr element = xmlNewDocNode(doc->xml, ns, BAD_CAST "template", NULL);
-    if (!element)
-        return -1;
-    if (!xmlAddChild(root, element)) {
-        xmlFreeNode(element);
-        return -1;
-    }
-    xmlNodePtr nl = xmlNewDocText(doc->xml, BAD_CAST "\n");
-    if (nl && !xmlAddChild(root, nl))
-        xmlFreeNode(nl);
-    return 0;
-}
-
 /* The last child element of root called name, outside any namespace (the
    last, because a duplicate would have been refused when the definition
    was loaded). */
@@ -222,6 +166,45 @@ static xmlNodePtr add_after(struct domcfg_document *doc, xmlNodePtr prev, const 
     if (indent && !xmlAddPrevSibling(element, indent))
         xmlFreeNode(indent);
     return element;
+}
+
+int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16])
+{
+    xmlNodePtr name = plain_child(xmlDocGetRootElement(doc->xml), "name");
+    if (!name)
+        return -1;
+    char text[37];
+    domcfg_format_uuid(uuid, text);
+    /* Right after <name>, indented as it is, so the stored file stays readable. */
+    return add_after(doc, name, "uuid", text) ? 0 : -1;
+}
+
+int domcfg_document_set_template(struct domcfg_document *doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
+    if (!root)
+        return -1;
+    for (xmlNodePtr c = root->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
+            xmlStrEqual(c->ns->href, BAD_CAST DOMCFG_MICA_NS) &&
+            xmlStrEqual(c->name, BAD_CAST "template"))
+            return 0;
+    xmlNsPtr ns = xmlSearchNsByHref(doc->xml, root, BAD_CAST DOMCFG_MICA_NS);
+    if (!ns)
+        ns = xmlNewNs(root, BAD_CAST DOMCFG_MICA_NS, BAD_CAST "mica");
+    if (!ns)
+        return -1;
+    xmlNodePtr element = xmlNewDocNode(doc->xml, ns, BAD_CAST "template", NULL);
+    if (!element)
+        return -1;
+    if (!xmlAddChild(root, element)) {
+        xmlFreeNode(element);
+        return -1;
+    }
+    xmlNodePtr nl = xmlNewDocText(doc->xml, BAD_CAST "\n");
+    if (nl && !xmlAddChild(root, nl))
+        xmlFreeNode(nl);
+    return 0;
 }
 
 /* <name unit='KiB'>kib</name>, made after prev when missing. */

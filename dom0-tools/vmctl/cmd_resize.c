@@ -230,6 +230,24 @@ static int resize_check_doc(struct resize *r, char **xml, size_t *len)
     return rc;
 }
 
+/* After domcfg_document_set_*() gave set_rc: the checked text to store. */
+static int resize_edited(struct resize *r, int set_rc, char **xml, size_t *len)
+{
+    if (set_rc < 0)
+        return cli_fail(r->cmd, VMCTL_EXIT_FAILURE, "cannot change the stored definition of "
+                        "'%s' (it lacks <memory>, or out of memory)", r->stored);
+    return resize_check_doc(r, xml, len);
+}
+
+/* The running domain could not be changed: say so, and that the stored
+   definition (checked, not yet written) stays as it was. */
+static int resize_live_failed(struct resize *r, char *xml)
+{
+    free(xml);
+    return cli_fail(r->cmd, VMCTL_EXIT_FAILURE, "%s%s", hv_error(r->hv), r->config ?
+                    "; the stored definition was not changed" : "");
+}
+
 static int resize_store(struct resize *r, const char *xml, size_t len)
 {
     char err[512];
@@ -357,21 +375,15 @@ int cmd_setmem(const struct vmctl_command *cmd, int argc, char **argv)
                           name);
             goto out;
         }
-        if (domcfg_document_set_memory(r.doc, max, cur) < 0) {
-            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot change the stored definition of "
-                          "'%s' (no <memory> element, or out of memory)", name);
-            goto out;
-        }
-        if ((rc = resize_check_doc(&r, &xml, &len)) != VMCTL_EXIT_OK)
+        rc = resize_edited(&r, domcfg_document_set_memory(r.doc, max, cur), &xml, &len);
+        if (rc != VMCTL_EXIT_OK)
             goto out;
     }
     if (r.live) {
         enum hv_status st = is_max ? hv_set_max_memory(r.hv, r.domid, kib)
                                    : hv_set_memory_target(r.hv, r.domid, kib);
         if (st != HV_OK) {
-            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s%s", hv_error(r.hv), r.config ?
-                          "; the stored definition was not changed" : "");
-            free(xml);
+            rc = resize_live_failed(&r, xml);
             goto out;
         }
         if (is_max)
@@ -459,19 +471,13 @@ int cmd_setvcpus(const struct vmctl_command *cmd, int argc, char **argv)
         /* As virsh: a lower maximum takes the current count down with it. */
         unsigned max = maximum ? n : r.cfg.vcpus_max;
         unsigned cur = maximum ? (cur_was < n ? cur_was : n) : n;
-        if (domcfg_document_set_vcpus(r.doc, max, cur) < 0) {
-            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "cannot change the stored definition of "
-                          "'%s' (out of memory)", name);
-            goto out;
-        }
-        if ((rc = resize_check_doc(&r, &xml, &len)) != VMCTL_EXIT_OK)
+        rc = resize_edited(&r, domcfg_document_set_vcpus(r.doc, max, cur), &xml, &len);
+        if (rc != VMCTL_EXIT_OK)
             goto out;
     }
     if (r.live) {
         if (hv_set_vcpus(r.hv, r.domid, n) != HV_OK) {
-            rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s%s", hv_error(r.hv), r.config ?
-                          "; the stored definition was not changed" : "");
-            free(xml);
+            rc = resize_live_failed(&r, xml);
             goto out;
         }
         printf("Domain '%s' (id %u): vCPUs 0-%u available (%u of %u; were %u, %u online "
