@@ -480,9 +480,11 @@ int cmd_setvcpus(const struct vmctl_command *cmd, int argc, char **argv)
             rc = resize_live_failed(&r, xml);
             goto out;
         }
-        printf("Domain '%s' (id %u): vCPUs 0-%u available (%u of %u; were %u, %u online "
-               "now); the guest brings them up or down\n", name, r.domid, n - 1, n,
-               r.now.vcpus_max, r.now.vcpus_available, r.now.vcpus_online);
+        char which[24];
+        snprintf(which, sizeof(which), n == 1 ? "vCPU 0" : "vCPUs 0-%u", n - 1);
+        printf("Domain '%s' (id %u): %s available (%u of %u; were %u, %u online now); the "
+               "guest brings them up or down\n", name, r.domid, which, n, r.now.vcpus_max,
+               r.now.vcpus_available, r.now.vcpus_online);
     }
     if (r.config) {
         rc = resize_store(&r, xml, len);

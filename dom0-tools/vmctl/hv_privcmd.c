@@ -357,6 +357,12 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
         fail(hv, HV_FAILED, "setting its memory limit failed: %s", strerror(-rc));
         goto undo;
     }
+    /* Its E820 map up to <memory>, as libxl gives a PV domain: a guest
+       booted with less (<currentMemory>) has room to balloon up to it. */
+    if ((rc = mica_domain_set_memmap_limit(&hv->mica, id, cfg->memory_kib))) {
+        fail(hv, HV_FAILED, "setting its memory map failed: %s", strerror(-rc));
+        goto undo;
+    }
     memset(&b, 0, sizeof(b));
     if ((rc = mica_evtchn_alloc_unbound(&hv->mica, id, 0)) < 0) {
         fail(hv, HV_FAILED, "opening its console event channel failed: %s", strerror(-rc));
