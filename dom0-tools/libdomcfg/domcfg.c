@@ -1,6 +1,7 @@
 #include "domcfg.h"
 
 #include <libxml/parser.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,32 +136,47 @@ const struct domcfg_cpuset *domcfg_vcpu_affinity(const struct domain_config *cfg
     return cfg->has_cpuset ? &cfg->cpuset : NULL;
 }
 
+/* The last child element of root called name, outside any namespace (the
+   last, because a duplicate would have been refused when the definition
+   was loaded). */
+static xmlNodePtr plain_child(xmlNodePtr root, const char *name)
+{
+    xmlNodePtr found = NULL;
+    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !c->ns && xmlStrEqual(c->name, BAD_CAST name))
+            found = c;
+    return found;
+}
+
+/* A new element <name>text</name> right after prev, indented as prev is. */
+static xmlNodePtr add_after(struct domcfg_document *doc, xmlNodePtr prev, const char *name,
+                            const char *text)
+{
+    xmlNodePtr element = xmlNewDocNode(doc->xml, NULL, BAD_CAST name, BAD_CAST text);
+    if (!element)
+        return NULL;
+    xmlNodePtr indent = NULL;
+    if (prev->prev && prev->prev->type == XML_TEXT_NODE)
+        indent = xmlNewDocText(doc->xml, prev->prev->content);
+    if (!xmlAddNextSibling(prev, element)) {
+        xmlFreeNode(element);
+        xmlFreeNode(indent);
+        return NULL;
+    }
+    if (indent && !xmlAddPrevSibling(element, indent))
+        xmlFreeNode(indent);
+    return element;
+}
+
 int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16])
 {
-    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
-    xmlNodePtr name = NULL;
-    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && !c->ns && xmlStrEqual(c->name, BAD_CAST "name"))
-            name = c;
+    xmlNodePtr name = plain_child(xmlDocGetRootElement(doc->xml), "name");
     if (!name)
         return -1;
     char text[37];
     domcfg_format_uuid(uuid, text);
-    xmlNodePtr element = xmlNewDocNode(doc->xml, NULL, BAD_CAST "uuid", BAD_CAST text);
-    if (!element)
-        return -1;
-    /* Same indentation as <name>, so the stored file stays readable. */
-    xmlNodePtr indent = NULL;
-    if (name->prev && name->prev->type == XML_TEXT_NODE)
-        indent = xmlNewDocText(doc->xml, name->prev->content);
-    if (!xmlAddNextSibling(name, element)) {
-        xmlFreeNode(element);
-        xmlFreeNode(indent);
-        return -1;
-    }
-    if (indent && !xmlAddPrevSibling(element, indent))
-        xmlFreeNode(indent);
-    return 0;
+    /* Right after <name>, indented as it is, so the stored file stays readable. */
+    return add_after(doc, name, "uuid", text) ? 0 : -1;
 }
 
 int domcfg_document_set_template(struct domcfg_document *doc)
@@ -189,6 +205,57 @@ int domcfg_document_set_template(struct domcfg_document *doc)
     if (nl && !xmlAddChild(root, nl))
         xmlFreeNode(nl);
     return 0;
+}
+
+/* <name unit='KiB'>kib</name>, made after prev when missing. */
+static xmlNodePtr set_kib(struct domcfg_document *doc, xmlNodePtr root, xmlNodePtr prev,
+                          const char *name, uint64_t kib)
+{
+    char text[24];
+    snprintf(text, sizeof(text), "%llu", (unsigned long long)kib);
+    xmlNodePtr node = plain_child(root, name);
+    if (!node) {
+        node = prev ? add_after(doc, prev, name, text) : NULL;
+    } else {
+        xmlNodeSetContent(node, BAD_CAST text);   /* digits: nothing to escape */
+    }
+    if (node && !xmlSetProp(node, BAD_CAST "unit", BAD_CAST "KiB"))
+        return NULL;
+    return node;
+}
+
+int domcfg_document_set_memory(struct domcfg_document *doc, uint64_t memory_kib,
+                               uint64_t current_kib)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
+    xmlNodePtr memory = plain_child(root, "memory");
+    if (!memory || !set_kib(doc, root, NULL, "memory", memory_kib) ||
+        !set_kib(doc, root, memory, "currentMemory", current_kib))
+        return -1;
+    return 0;
+}
+
+int domcfg_document_set_vcpus(struct domcfg_document *doc, unsigned max, unsigned current)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc->xml);
+    char text[16];
+    snprintf(text, sizeof(text), "%u", max);
+    xmlNodePtr vcpu = plain_child(root, "vcpu");
+    if (!vcpu) {
+        xmlNodePtr prev = plain_child(root, "currentMemory");
+        if (!prev)
+            prev = plain_child(root, "memory");
+        if (!prev || !(vcpu = add_after(doc, prev, "vcpu", text)))
+            return -1;
+    } else {
+        xmlNodeSetContent(vcpu, BAD_CAST text);
+    }
+    if (current == max) {
+        xmlUnsetProp(vcpu, BAD_CAST "current");
+        return 0;
+    }
+    snprintf(text, sizeof(text), "%u", current);
+    return xmlSetProp(vcpu, BAD_CAST "current", BAD_CAST text) ? 0 : -1;
 }
 
 char *domcfg_document_to_xml(struct domcfg_document *doc, size_t *len)

@@ -160,6 +160,17 @@ int domcfg_document_set_uuid(struct domcfg_document *doc, const uint8_t uuid[16]
    is not yet); nothing when the document has one.  0, or -1 (no memory). */
 int domcfg_document_set_template(struct domcfg_document *doc);
 
+/* Sets <memory> and <currentMemory> (in KiB, unit='KiB'), adding
+   <currentMemory> after <memory> when it is missing: vmctl setmem and
+   setmaxmem --config.  0, or -1 (no <memory>, or no memory). */
+int domcfg_document_set_memory(struct domcfg_document *doc, uint64_t memory_kib,
+                               uint64_t current_kib);
+
+/* Sets <vcpu>'s maximum and its current= (left out when it equals the
+   maximum, as libvirt writes it), adding <vcpu> after the memory
+   elements when it is missing: vmctl setvcpus --config.  0 or -1. */
+int domcfg_document_set_vcpus(struct domcfg_document *doc, unsigned max, unsigned current);
+
 /* The document as XML text (malloc'd, NUL-terminated); NULL on ENOMEM. */
 char *domcfg_document_to_xml(struct domcfg_document *doc, size_t *len);
 

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <public/event_channel.h>
+#include <public/memory.h>
 #include <public/sched.h>
 
 static int domctl(struct mica_hv *hv, struct xen_domctl *op, uint32_t cmd, uint16_t domid)
@@ -87,6 +88,21 @@ int mica_domain_max_mem(struct mica_hv *hv, uint16_t domid, uint64_t kb)
     memset(&op, 0, sizeof(op));
     op.u.max_mem.max_memkb = kb;
     return domctl(hv, &op, XEN_DOMCTL_max_mem, domid);
+}
+
+int mica_domain_set_memmap_limit(struct mica_hv *hv, uint16_t domid, uint64_t kb)
+{
+    struct e820entry ram = { .addr = 0, .size = kb << 10, .type = E820_RAM };
+    struct xen_foreign_memory_map map;
+
+    if (!real_domid(domid) || kb == 0 || kb > (UINT64_MAX >> 10))
+        return -EINVAL;
+    memset(&map, 0, sizeof(map));
+    map.domid = domid;
+    map.map.nr_entries = 1;
+    map.map.buffer = (uint64_t)(uintptr_t)&ram;
+    return (int)mica_hypercall(hv, __HYPERVISOR_memory_op, XENMEM_set_memory_map,
+                               (uint64_t)(uintptr_t)&map, 0);
 }
 
 static int sched_op(struct mica_hv *hv, uint16_t domid, uint32_t cmd,

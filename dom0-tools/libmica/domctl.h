@@ -36,6 +36,10 @@ int mica_domain_destroy(struct mica_hv *hv, uint16_t domid);
 int mica_domain_pause(struct mica_hv *hv, uint16_t domid);
 int mica_domain_unpause(struct mica_hv *hv, uint16_t domid);
 int mica_domain_max_mem(struct mica_hv *hv, uint16_t domid, uint64_t kb);
+/* XENMEM_set_memory_map with one RAM entry of kb from address 0, as
+   libxc's xc_domain_set_memmap_limit: the E820 map a PV guest reads at
+   boot, from which Linux sizes its RAM and its balloon's room. */
+int mica_domain_set_memmap_limit(struct mica_hv *hv, uint16_t domid, uint64_t kb);
 /* Exactly domid (getdomaininfo answers the next one up: -ESRCH if not it). */
 int mica_domain_info(struct mica_hv *hv, uint16_t domid, struct xen_domctl_getdomaininfo *out);
 /* Up to max records from first up; number written or -errno. */

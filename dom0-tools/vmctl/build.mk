@@ -3,7 +3,7 @@
 
 VMCTL_DIR     := dom0-tools/vmctl
 VMCTL_SRCS    := $(addprefix $(VMCTL_DIR)/,main.c cli.c commands.c output.c store.c defs.c \
-                   hv_privcmd.c xs_nodes.c devices.c dmdev.c copystore.c fdio.c console_client.c monitor.c cmd_config.c cmd_list.c cmd_lifecycle.c cmd_devices.c cmd_save.c cmd_restore.c cmd_migrate.c cmd_vcpu.c cmd_stats.c devstats.c cmd_backup.c nbd.c imgtools.c snapmeta.c cmd_snapshot.c cmd_clone.c xlconfig.c snapschema_blob.S)
+                   hv_privcmd.c xs_nodes.c devices.c dmdev.c copystore.c fdio.c console_client.c monitor.c cmd_config.c cmd_list.c cmd_lifecycle.c cmd_devices.c cmd_save.c cmd_restore.c cmd_migrate.c cmd_vcpu.c cmd_resize.c cmd_stats.c devstats.c cmd_backup.c nbd.c imgtools.c snapmeta.c cmd_snapshot.c cmd_clone.c xlconfig.c snapschema_blob.S)
 VMCTL_CFLAGS  := $(HOST_CFLAGS) $(XML2_CFLAGS) -DVMCTL_SNAPSHOT_SCHEMA='"$(TOP)/xml-schemas/domainsnapshot.rng"' -I$(VMCTL_DIR) -I$(DOMCFG_DIR) -I$(MICA_LIB_DIR) -I$(MS_LIB_DIR) -I$(BK_LIB_DIR) -Ihypervisor/include -Idom0-tools/include
 VMCTL_DEPS    := $(VMCTL_SRCS) xml-schemas/domainsnapshot.rng $(wildcard $(VMCTL_DIR)/*.h) $(DOMCFG_HEADERS) $(MICA_LIB_HEADERS) $(MS_LIB_HEADERS) $(BK_LIB_HEADERS)
 

@@ -201,6 +201,8 @@ struct info_live {
     uint32_t domid;
     bool has_sched;
     unsigned weight, cap;
+    bool has_now;       /* what it holds now (vmctl setmem, setvcpus) */
+    struct hv_resources now;
     bool autostart;     /* marked with vmctl autostart */
 };
 
@@ -270,6 +272,14 @@ static void print_info_text(const struct domain_config *cfg, const char *state,
     if (live->has_sched)
         printf("Sched now:      weight %u, cap %u%%%s\n", live->weight, live->cap,
                live->cap ? "" : " (none)");
+    if (live->has_now) {
+        printf("Memory now:     %llu KiB (balloon target %llu KiB, ceiling %llu KiB)\n",
+               (unsigned long long)live->now.memory_kib,
+               (unsigned long long)live->now.target_kib,
+               (unsigned long long)live->now.max_memory_kib);
+        printf("vCPUs now:      %u online, %u available (maximum %u)\n",
+               live->now.vcpus_online, live->now.vcpus_available, live->now.vcpus_max);
+    }
 }
 
 static void print_info_json(const struct domain_config *cfg, const char *state,
@@ -319,6 +329,13 @@ static void print_info_json(const struct domain_config *cfg, const char *state,
         printf(", \"id\": null");
     if (live->has_sched)
         printf(", \"sched_now\": {\"weight\": %u, \"cap\": %u}", live->weight, live->cap);
+    if (live->has_now)
+        printf(", \"now\": {\"memory_kib\": %llu, \"memory_target_kib\": %llu, "
+               "\"max_memory_kib\": %llu, \"vcpus_online\": %u, \"vcpus_available\": %u, "
+               "\"vcpus_max\": %u}", (unsigned long long)live->now.memory_kib,
+               (unsigned long long)live->now.target_kib,
+               (unsigned long long)live->now.max_memory_kib, live->now.vcpus_online,
+               live->now.vcpus_available, live->now.vcpus_max);
     printf("}\n");
 }
 
@@ -377,8 +394,10 @@ int cmd_info(const struct vmctl_command *cmd, int argc, char **argv)
                         : "running";
             }
             free(domains);
-            if (live.running)
+            if (live.running) {
                 live.has_sched = hv_sched_get(hv, live.domid, &live.weight, &live.cap) == HV_OK;
+                live.has_now = hv_resources(hv, live.domid, &live.now) == HV_OK;
+            }
         }
         hv_close(hv);
     }

@@ -80,8 +80,11 @@ const struct vmctl_command vmctl_commands[] = {
     { "info", "NAME [--json]", "Show a stored domain's settings and state",
       "Shows the stored definition of NAME (a name or UUID): memory, vCPUs,\n"
       "kernel, devices, scheduler settings, and its state when the hypervisor\n"
-      "can be reached ('unknown', with a warning, when it cannot).\n"
-      "  --json  one JSON object instead of the text\n"
+      "can be reached ('unknown', with a warning, when it cannot).  For a running\n"
+      "domain also what it has now: the memory it holds, its balloon target and\n"
+      "ceiling, and its vCPUs online and available (see 'vmctl setmem',\n"
+      "'setmaxmem', 'setvcpus').\n"
+      "  --json  one JSON object instead of the text (\"now\": the running domain's)\n"
       "Exit status: 0 shown, 4 no such domain.\n",
       cmd_info },
     { "domstats", "[--state] [--cpu-total] [--balloon] [--vcpu] [--interface] [--block] [--json] [NAME]",
@@ -198,6 +201,66 @@ const struct vmctl_command vmctl_commands[] = {
       NAME_ARG NEEDS_HV "Exit status: 0 pinned, 1 refused, 2 bad arguments, 4 no such running\n"
       "domain.\n",
       cmd_vcpu_pin },
+    { "setmem", "NAME SIZE [--live] [--config] [--current] [--wait [--timeout SECONDS]]",
+      "Grow or shrink a domain's memory (its balloon target)",
+      "Sets how much memory domain NAME should have, as 'virsh setmem' does.\n"
+      "SIZE is a whole number with an optional unit: KiB when none; k, M, G, T\n"
+      "or KiB, MiB, GiB, TiB (powers of 1024); KB, MB, GB, TB (powers of 1000);\n"
+      "b; in any case.  It must be at least 32 MiB and at most the domain's\n"
+      "maximum ('vmctl setmaxmem'); otherwise nothing changes.\n"
+      "  --live     the running domain: memory/target in xenstore, which the\n"
+      "             guest's balloon driver follows by giving pages back or taking\n"
+      "             them (a Linux guest grows only up to the maximum it booted with)\n"
+      "  --config   the stored definition's <currentMemory>, for the next start\n"
+      "  --current  --live for a running domain, --config for a stopped one (the\n"
+      "             default)\n"
+      "  --wait     then wait until the guest holds SIZE (within 1 MiB)\n"
+      "  --timeout SECONDS  how long --wait waits (default 60)\n"
+      "'vmctl list' and 'vmctl info' show what the domain holds.\n"
+      "NAME is a domain name (running domains also by numeric ID or UUID).\n"
+      "Exit status: 0 set, 1 refused or failed (said why; with --wait, the guest did\n"
+      "not reach SIZE in time), 2 bad arguments, 4 no such domain, 5 hypervisor\n"
+      "unreachable (--config alone does not need it).\n",
+      cmd_setmem },
+    { "setmaxmem", "NAME SIZE [--live] [--config] [--current]",
+      "Change the most memory a domain may have",
+      "Sets domain NAME's memory ceiling, as 'virsh setmaxmem' does.  SIZE as\n"
+      "for 'vmctl setmem', at least 32 MiB.\n"
+      "  --live     the running domain: XEN_DOMCTL_max_mem and memory/static-max\n"
+      "             (as xl's and libvirt's libxl driver); refused below its\n"
+      "             balloon target (lower that first with 'vmctl setmem').  A Linux\n"
+      "             guest cannot use more than the maximum it booted with\n"
+      "  --config   the stored definition's <memory>, for the next start; a\n"
+      "             <currentMemory> above it is lowered to it\n"
+      "  --current  --live for a running domain, --config for a stopped one (the\n"
+      "             default)\n"
+      "NAME is a domain name (running domains also by numeric ID or UUID).\n"
+      "Exit status: 0 set, 1 refused or failed, 2 bad arguments, 3 the change would\n"
+      "make the definition invalid (e.g. above <maxMemory>), 4 no such domain,\n"
+      "5 hypervisor unreachable (--config alone does not need it).\n",
+      cmd_setmem },
+    { "setvcpus", "NAME COUNT [--live] [--config] [--current] [--maximum]",
+      "Change how many vCPUs a domain has",
+      "Makes vCPUs 0 to COUNT-1 of domain NAME available and the others not, as\n"
+      "'virsh setvcpus' does.  COUNT is 1 to the domain's maximum (32 at most).\n"
+      "  --live     the running domain: cpu/N/availability in xenstore (as 'xl\n"
+      "             vcpu-set'); the guest takes vCPUs down itself, and a Linux\n"
+      "             guest onlines an added one when userspace does (udev, or\n"
+      "             'echo 1 > /sys/devices/system/cpu/cpuN/online')\n"
+      "  --config   the stored definition's <vcpu current=>, for the next start\n"
+      "  --current  --live for a running domain, --config for a stopped one (the\n"
+      "             default)\n"
+      "  --maximum  change the stored definition's maximum (<vcpu>) instead,\n"
+      "             for the next start (implies --config; a running domain's\n"
+      "             maximum is fixed when it is made); a current count above it\n"
+      "             is lowered to it\n"
+      "'vmctl list' (VCPUs: online now), 'vmctl info' and 'vmctl vcpu-list' show\n"
+      "the result.\n"
+      "NAME is a domain name (running domains also by numeric ID or UUID).\n"
+      "Exit status: 0 set, 1 refused or failed, 2 bad arguments, 3 the change would\n"
+      "make the definition invalid (e.g. a <vcpupin> of a vCPU it drops), 4 no\n"
+      "such domain, 5 hypervisor unreachable (--config alone does not need it).\n",
+      cmd_setvcpus },
     { "attach-disk", "NAME SOURCE TARGET [--mode readonly]", "Give a running domain another disk",
       "Attaches the image file or block device SOURCE (an absolute path) to the\n"
       "running domain NAME as TARGET (xvdb, xvdc, ...), as 'virsh attach-disk'\n"

@@ -46,6 +46,11 @@ int cmd_detach_interface(const struct vmctl_command *cmd, int argc, char **argv)
 int cmd_vcpu_list(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_vcpu_pin(const struct vmctl_command *cmd, int argc, char **argv);
 
+/* setmem and setmaxmem (one function, the command's name says which),
+   setvcpus (cmd_resize.c). */
+int cmd_setmem(const struct vmctl_command *cmd, int argc, char **argv);
+int cmd_setvcpus(const struct vmctl_command *cmd, int argc, char **argv);
+
 int cmd_save(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_restore(const struct vmctl_command *cmd, int argc, char **argv);
 int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv);

@@ -154,6 +154,31 @@ enum hv_status hv_vcpu_count(struct hv *hv, uint32_t domid, unsigned *count);
 enum hv_status hv_vcpu_pin(struct hv *hv, uint32_t domid, unsigned vcpu,
                            const struct domcfg_cpuset *cpus, struct domcfg_cpuset *effective);
 
+/* A Mica PV domain has at most this many vCPUs (Xen's legacy limit,
+   which its shared_info holds; createdomain refuses more). */
+#define HV_MAX_VCPUS 32
+
+/* A running domain's memory and vCPUs (vmctl setmem, setmaxmem, setvcpus,
+   info): what the hypervisor says it holds and allows, and what the
+   toolstack has asked of the guest in xenstore (0 when a node is absent). */
+struct hv_resources {
+    uint64_t memory_kib;      /* tot_pages: what it holds now */
+    uint64_t max_memory_kib;  /* max_pages: XEN_DOMCTL_max_mem's ceiling */
+    uint64_t target_kib;      /* memory/target: the balloon's target */
+    unsigned vcpus_online;    /* vCPUs up in the hypervisor */
+    unsigned vcpus_max;       /* made at creation */
+    unsigned vcpus_available; /* cpu/N/availability "online" */
+};
+enum hv_status hv_resources(struct hv *hv, uint32_t domid, struct hv_resources *out);
+/* Writes memory/target (KiB); the guest's balloon driver gives pages back
+   or takes them until it holds that much.  The caller checks the range. */
+enum hv_status hv_set_memory_target(struct hv *hv, uint32_t domid, uint64_t kib);
+/* XEN_DOMCTL_max_mem and memory/static-max (KiB), as libxl's setmaxmem. */
+enum hv_status hv_set_max_memory(struct hv *hv, uint32_t domid, uint64_t kib);
+/* cpu/N/availability "online" for N < count, "offline" for the others up
+   to the domain's maximum, in one transaction (as xl vcpu-set). */
+enum hv_status hv_set_vcpus(struct hv *hv, uint32_t domid, unsigned count);
+
 /* For save and restore (cmd_save.c), which speak libmica directly: the
    handle's privcmd connection, and its xenstore connection (NULL, with
    the reason as hv_error(), when xenstored cannot be reached). */

@@ -258,10 +258,6 @@ void hv_set_origin(struct hv *hv, const char *file)
     hv->origin = file;
 }
 
-/* A Mica PV domain has at most this many vCPUs (Xen's legacy limit,
-   which its shared_info holds; createdomain refuses more). */
-#define HV_MAX_VCPUS 32
-
 /*
  * What the definition asks of the CPUs that depends on this host: the
  * vCPU count against Mica's limit, and pinned CPUs that exist.  Problems
@@ -359,6 +355,12 @@ enum hv_status hv_create(struct hv *hv, const struct domain_config *cfg, uint32_
     /* From here on, a failure destroys the domain again. */
     if ((rc = mica_domain_max_mem(&hv->mica, id, cfg->memory_kib))) {
         fail(hv, HV_FAILED, "setting its memory limit failed: %s", strerror(-rc));
+        goto undo;
+    }
+    /* Its E820 map up to <memory>, as libxl gives a PV domain: a guest
+       booted with less (<currentMemory>) has room to balloon up to it. */
+    if ((rc = mica_domain_set_memmap_limit(&hv->mica, id, cfg->memory_kib))) {
+        fail(hv, HV_FAILED, "setting its memory map failed: %s", strerror(-rc));
         goto undo;
     }
     memset(&b, 0, sizeof(b));
@@ -693,6 +695,110 @@ enum hv_status hv_vcpu_count(struct hv *hv, uint32_t domid, unsigned *count)
     if (rc)
         return result(hv, rc, "getdomaininfo", domid);
     *count = info.max_vcpu_id + 1;
+    return HV_OK;
+}
+
+/* A number in a node under /local/domain/DOMID/; 0 when absent or not one. */
+static uint64_t read_number(struct mica_xs *xs, uint32_t domid, const char *rel)
+{
+    char path[96], *v = NULL, *end;
+    snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
+    if (mica_xs_read(xs, 0, path, &v) != 0)
+        return 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    bool ok = v[0] >= '0' && v[0] <= '9' && !*end;
+    free(v);
+    return ok ? n : 0;
+}
+
+enum hv_status hv_resources(struct hv *hv, uint32_t domid, struct hv_resources *out)
+{
+    struct xen_domctl_getdomaininfo info;
+    struct mica_xs *xs = xs_get(hv);
+    int rc = mica_domain_info(&hv->mica, (uint16_t)domid, &info);
+
+    if (rc)
+        return result(hv, rc, "getdomaininfo", domid);
+    memset(out, 0, sizeof(*out));
+    out->memory_kib = info.tot_pages * 4;
+    out->max_memory_kib = info.max_pages * 4;
+    out->vcpus_online = info.nr_online_vcpus;
+    out->vcpus_max = info.max_vcpu_id + 1;
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    out->target_kib = read_number(xs, domid, "memory/target");
+    for (unsigned v = 0; v < out->vcpus_max; v++) {
+        char path[96], *av = NULL;
+        snprintf(path, sizeof(path), "/local/domain/%u/cpu/%u/availability", domid, v);
+        if (mica_xs_read(xs, 0, path, &av) == 0 && strcmp(av, "online") == 0)
+            out->vcpus_available++;
+        free(av);
+    }
+    return HV_OK;
+}
+
+static enum hv_status write_number(struct hv *hv, uint32_t domid, const char *rel,
+                                   uint64_t value)
+{
+    struct mica_xs *xs = xs_get(hv);
+    char path[96], text[24];
+    int rc;
+
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, rel);
+    snprintf(text, sizeof(text), "%llu", (unsigned long long)value);
+    if ((rc = mica_xs_write(xs, 0, path, text)))
+        return fail(hv, HV_FAILED, "writing %s failed: %s", path, strerror(-rc));
+    return HV_OK;
+}
+
+enum hv_status hv_set_memory_target(struct hv *hv, uint32_t domid, uint64_t kib)
+{
+    return write_number(hv, domid, "memory/target", kib);
+}
+
+enum hv_status hv_set_max_memory(struct hv *hv, uint32_t domid, uint64_t kib)
+{
+    enum hv_status st = result(hv, mica_domain_max_mem(&hv->mica, (uint16_t)domid, kib),
+                               "setting the memory ceiling", domid);
+    return st == HV_OK ? write_number(hv, domid, "memory/static-max", kib) : st;
+}
+
+enum hv_status hv_set_vcpus(struct hv *hv, uint32_t domid, unsigned count)
+{
+    struct mica_xs *xs = xs_get(hv);
+    unsigned max;
+    enum hv_status st = hv_vcpu_count(hv, domid, &max);
+    int rc;
+
+    if (st != HV_OK)
+        return st;
+    if (!xs)
+        return fail(hv, HV_FAILED, "%s", hv->xs_why);
+    if (count < 1 || count > max)
+        return fail(hv, HV_FAILED, "domain %u has vCPUs 0 to %u; %u cannot be available",
+                    domid, max - 1, count);
+    /* A transaction that meets another writer is tried again, as xl does. */
+    for (int attempt = 0; attempt < 10; attempt++) {
+        uint32_t tx;
+        if ((rc = mica_xs_tx_start(xs, &tx)))
+            break;
+        for (unsigned v = 0; v < max && !rc; v++) {
+            char path[96];
+            snprintf(path, sizeof(path), "/local/domain/%u/cpu/%u/availability", domid, v);
+            rc = mica_xs_write(xs, tx, path, v < count ? "online" : "offline");
+        }
+        if (rc) {
+            mica_xs_tx_end(xs, tx, false);
+            break;
+        }
+        if ((rc = mica_xs_tx_end(xs, tx, true)) != -EAGAIN)
+            break;
+    }
+    if (rc)
+        return fail(hv, HV_FAILED, "writing /local/domain/%u/cpu/N/availability failed: %s",
+                    domid, strerror(-rc));
     return HV_OK;
 }
 

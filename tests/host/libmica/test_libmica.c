@@ -12,6 +12,7 @@
 #include "evtchn.h"
 #include "privcmd.h"
 #include <public/event_channel.h>
+#include <public/memory.h>
 #include <public/sched.h>
 
 static int failures;
@@ -48,6 +49,21 @@ static void reset(long answer)
 {
     memset(&fake, 0, sizeof(fake));
     fake.answer = answer;
+}
+
+/* What XENMEM_set_memory_map was given, read while the call lasts. */
+static struct {
+    uint16_t domid;
+    uint32_t nr;
+    struct e820entry ram;
+} memmap_seen;
+
+static void check_memmap(struct mica_privcmd_hypercall *h)
+{
+    const struct xen_foreign_memory_map *m = (const void *)(uintptr_t)h->arg[1];
+    memmap_seen.domid = m->domid;
+    memmap_seen.nr = m->map.nr_entries;
+    memcpy(&memmap_seen.ram, (const void *)(uintptr_t)m->map.buffer, sizeof(memmap_seen.ram));
 }
 
 static void answer_create(struct mica_privcmd_hypercall *h)
@@ -347,6 +363,18 @@ int main(void)
     CHECK(mica_domain_destroy(&hv, 3) == 0 && fake.domctl.cmd == XEN_DOMCTL_destroydomain, "destroy");
     CHECK(mica_domain_max_mem(&hv, 3, 65536) == 0 && fake.domctl.cmd == XEN_DOMCTL_max_mem &&
           fake.domctl.u.max_mem.max_memkb == 65536, "max_mem");
+    /* set_memmap_limit: XENMEM_set_memory_map, one RAM entry from 0. */
+    reset(0);
+    fake.edit = check_memmap;
+    CHECK(mica_domain_set_memmap_limit(&hv, 3, 163840) == 0 && fake.calls == 1 &&
+          fake.last.op == __HYPERVISOR_memory_op && fake.last.arg[0] == XENMEM_set_memory_map &&
+          memmap_seen.domid == 3 && memmap_seen.nr == 1 && memmap_seen.ram.addr == 0 &&
+          memmap_seen.ram.size == 163840ull << 10 && memmap_seen.ram.type == E820_RAM,
+          "set_memmap_limit");
+    reset(0);
+    CHECK(mica_domain_set_memmap_limit(&hv, 3, 0) == -EINVAL &&
+          mica_domain_set_memmap_limit(&hv, DOMID_SELF, 1024) == -EINVAL && fake.calls == 0,
+          "set_memmap_limit refuses 0 KiB and DOMID_SELF");
     reset(0);
     CHECK(mica_domain_destroy(&hv, 0) == -EINVAL && fake.calls == 0, "destroying dom0");
     CHECK(mica_domain_pause(&hv, DOMID_SELF) == -EINVAL && fake.calls == 0, "pause DOMID_SELF");

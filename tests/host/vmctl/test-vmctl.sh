@@ -75,7 +75,7 @@ XML
 
 state_snapshot() { (cd "$work" && find state -type f ! -name .lock 2>/dev/null | sort; cat state/domains/*.xml 2>/dev/null) | md5sum; }
 
-commands="create define undefine start autostart start-autostart list info domstats hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin attach-disk detach-disk attach-interface detach-interface snapshot-create snapshot-list snapshot-revert snapshot-delete snapshot-dumpxml clone evacuate validate"
+commands="create define undefine start autostart start-autostart list info domstats hostinfo dumpxml shutdown reboot destroy pause unpause console sched vcpu-list vcpu-pin setmem setmaxmem setvcpus attach-disk detach-disk attach-interface detach-interface snapshot-create snapshot-list snapshot-revert snapshot-delete snapshot-dumpxml clone evacuate validate"
 
 # --- help and usage -----------------------------------------------------
 run --help;          expect "vmctl --help" 0 stdout "Usage: vmctl COMMAND"
@@ -100,6 +100,12 @@ for c in $commands; do
     vcpu-pin)
         run "$c" a b;    expect "vmctl $c with two arguments" 2 stderr "missing CPULIST argument"
         run "$c" a 0 1 d; expect "vmctl $c with four arguments" 2 stderr "unexpected argument 'd'" ;;
+    setmem|setmaxmem)
+        run "$c" a;      expect "vmctl $c with one argument" 2 stderr "missing SIZE argument"
+        run "$c" a 64M c; expect "vmctl $c with three arguments" 2 stderr "unexpected argument 'c'" ;;
+    setvcpus)
+        run "$c" a;      expect "vmctl $c with one argument" 2 stderr "missing COUNT argument"
+        run "$c" a 1 c;  expect "vmctl $c with three arguments" 2 stderr "unexpected argument 'c'" ;;
     snapshot-create)
         run "$c";        expect "vmctl $c without argument" 2 stderr "missing NAME"
         run "$c" a b c;  expect "vmctl $c with three arguments" 2 stderr "unexpected argument 'c'" ;;
@@ -330,6 +336,76 @@ write_domain "$work/badpin.xml" badpin "" "
   </cputune>"
 run define "$work/badpin.xml";  expect "define refuses a pin of an absent vCPU" 3 stderr "badpin.xml:19: <vcpupin vcpu='2'> pins a vCPU the domain does not have"
 
+# --- setmem, setmaxmem, setvcpus ---------------------------------------------
+# SIZE as virsh reads it (KiB without a unit; k/M/G/T and KiB/MiB/... powers
+# of 1024, KB/MB/... powers of 1000, b; any case), checked before anything
+# else; --config changes the stored definition without the hypervisor.
+write_domain "$work/rs.xml" rs
+run define "$work/rs.xml";        expect "define rs" 0 stdout "Domain 'rs' defined"
+stored() { sed -n "s/^ *<$1[ >]//p" "$MICA_STATE_DIR/domains/rs.xml"; }
+for size in "49152:49152" "48M:49152" "48m:49152" "48MiB:49152" "48mib:49152" "0.05G:" \
+            "50331648b:49152" "50331648bytes:49152" "50MB:48829" "1G:" "65536k:65536" \
+            "64KiB:" "12x:" "M:" " 48M:" "48 M:" "18446744073709551615G:"; do
+    text=${size%%:*} want=${size#*:}
+    run setmem rs "$text" --config
+    case $text in
+    64KiB) expect "setmem $text is below the floor" 1 stderr "64KiB is 64 KiB, below Mica's floor of 32768 KiB (32 MiB)" ;;
+    1G)    expect "setmem $text is above <memory>" 1 stderr "1048576 KiB is more than the stored definition of 'rs' allows, <memory> 65536 KiB; raise that first with 'vmctl setmaxmem rs SIZE --config'" ;;
+    12x)   expect "setmem $text: unknown unit" 2 stderr "SIZE '12x' has an unknown unit 'x'" ;;
+    18446744073709551615G) expect "setmem $text: too large" 2 stderr "is too large" ;;
+    0.05G|M|" 48M"|"48 M") expect "setmem '$text' is not a size" 2 stderr "SIZE '" ;;
+    *)     expect "setmem $text --config" 0 stdout "stored <currentMemory> $want KiB" &&
+           { [ "$(stored currentMemory)" = "unit=\"KiB\">$want</currentMemory>" ] && pass "setmem $text stored" || fail "setmem $text stored" "$(stored currentMemory)"; } ;;
+    esac
+done
+run setmem --config rs -- -48M;   expect "setmem -48M after --" 2 stderr "SIZE '-48M' is not a size"
+before=$(state_snapshot)
+run setmem rs 48M;                expect "setmem without the hypervisor needs --config" 5 stderr "cannot reach the Mica hypervisor to tell whether 'rs' runs"
+run setmem rs 48M --live;         expect "setmem --live without the hypervisor" 5 stderr "vmctl setmem: cannot reach the Mica hypervisor"
+run setmem rs 48M --current --config; expect "setmem --current with --config" 2 stderr "give it alone"
+run setmem rs 48M --config --wait; expect "setmem --wait with --config alone" 2 stderr "nothing to wait for"
+run setmem rs 48M --timeout 5 --live; expect "setmem --timeout without --wait" 2 stderr "give --wait too"
+run setmem rs 48M --wait --timeout 0 --live; expect "setmem --timeout 0" 2 stderr "--timeout wants a whole number from 1 to 86400"
+run setmaxmem rs 48M --wait;      expect "setmaxmem has no --wait" 2 stderr "unknown option '--wait'"
+run setmem nosuch 48M --config;   expect "setmem unknown domain" 4 stderr "no domain named 'nosuch' is defined"
+run setvcpus rs 0 --config;       expect "setvcpus 0" 2 stderr "COUNT wants a whole number from 1 to 32 (a Mica PV domain's most), not '0'"
+run setvcpus rs 33 --config;      expect "setvcpus 33" 2 stderr "not '33'"
+run setvcpus rs 2x --config;      expect "setvcpus 2x" 2 stderr "not '2x'"
+run setvcpus rs 3 --config;       expect "setvcpus above the maximum" 1 stderr "the stored definition of 'rs' has at most 2 vCPUs (<vcpu>); 'vmctl setvcpus rs 3 --config --maximum' raises that"
+run setvcpus rs 3 --maximum --live; expect "setvcpus --maximum --live" 2 stderr "use it with --config or alone"
+[ "$(state_snapshot)" = "$before" ] && pass "refused resizes change nothing" || fail "refused resizes change nothing" "state changed"
+run setmaxmem rs 40M --config;    expect "setmaxmem --config lowers <memory>" 0 stdout "stored <memory> 40960 KiB (was 65536 KiB), <currentMemory> lowered to it"
+[ "$(stored memory) $(stored currentMemory)" = 'unit="KiB">40960</memory> unit="KiB">40960</currentMemory>' ] \
+    && pass "setmaxmem stored both" || fail "setmaxmem stored both" "$(stored memory) $(stored currentMemory)"
+run setmaxmem rs 96M --config;    expect "setmaxmem --config raises <memory>" 0 stdout "stored <memory> 98304 KiB (was 40960 KiB), used"
+run setvcpus rs 1 --config;       expect "setvcpus --config" 0 stdout "stored <vcpu> current 1 of 2 (was 2)"
+[ "$(stored vcpu)" = 'current="1">2</vcpu>' ] && pass "setvcpus stored current=" || fail "setvcpus stored current=" "$(stored vcpu)"
+run setvcpus rs 4 --maximum;      expect "setvcpus --maximum" 0 stdout "stored <vcpu> maximum 4 (was 2), used"
+run setvcpus rs 4 --config;       expect "setvcpus up to the new maximum" 0 stdout "current 4 of 4"
+[ "$(stored vcpu)" = '4</vcpu>' ] && pass "current= left out when all are current" || fail "current= left out when all are current" "$(stored vcpu)"
+run setvcpus rs 3 --config --maximum; expect "setvcpus --maximum lowers the current count" 0 stdout "maximum 3 (was 4), current lowered to it"
+run info rs;                      expect "info shows the changes" 0 stdout "vCPUs:          3 (maximum 3)"
+grep -q "^Memory:         98304 KiB" "$work/out" && grep -q "^Current memory: 40960 KiB" "$work/out" \
+    && pass "info shows the memory changes" || fail "info shows the memory changes" "$out"
+xmllint --noout --relaxng "$TOP/xml-schemas/domain.rng" "$MICA_STATE_DIR/domains/rs.xml" 2>/dev/null \
+    && pass "the changed definition matches the schema" || fail "the changed definition matches the schema" "xmllint rejects it"
+[ -z "$(ls -A "$MICA_STATE_DIR/domains" | grep '^\.')" ] && pass "resize leaves no temp files" || fail "resize leaves no temp files" "$(ls -A "$MICA_STATE_DIR/domains")"
+# A change the definition's other rules forbid is refused whole: a pinned
+# vCPU cannot go, <memory> cannot pass <maxMemory>.
+write_domain "$work/rspin.xml" rspin "" "
+  <cputune>
+    <vcpupin vcpu='1' cpuset='0'/>
+  </cputune>"
+sed -i "s|<memory unit='MiB'>64</memory>|<maxMemory slots='2' unit='MiB'>96</maxMemory>\n  <memory unit='MiB'>64</memory>|" "$work/rspin.xml"
+run define "$work/rspin.xml";     expect "define rspin" 0
+before=$(state_snapshot)
+run setvcpus rspin 1 --maximum;   expect "setvcpus --maximum below a pinned vCPU" 3 stderr "the changed definition of rspin:"
+expect "setvcpus --maximum below a pinned vCPU: why" 3 stderr "<vcpupin vcpu='1'> pins a vCPU the domain does not have"
+run setmaxmem rspin 128M --config; expect "setmaxmem past <maxMemory>" 3 stderr "is larger than <maxMemory>"
+[ "$(state_snapshot)" = "$before" ] && pass "invalid resizes change nothing" || fail "invalid resizes change nothing" "state changed"
+run undefine rspin;               expect "undefine rspin" 0
+run undefine rs;                  expect "undefine rs" 0
+
 # --- duplicates -----------------------------------------------------------
 before=$(state_snapshot)
 run define "$work/good.xml";    expect "duplicate name refused" 6 stderr "a domain named 'good' is already defined"
@@ -479,6 +555,8 @@ complete_words() { # prints the completions of the words given
 [ "$(complete_words vmctl shutdown --w)" = --wait ] && pass "completion of shutdown options" || fail "completion of shutdown options" "$(complete_words vmctl shutdown --w)"
 [ "$(complete_words vmctl sched --weight '')" = "" ] && pass "no completion after --weight" || fail "no completion after --weight" "$(complete_words vmctl sched --weight '')"
 [ "$(complete_words vmctl attach-disk --m)" = --mode ] && pass "completion of attach-disk options" || fail "completion of attach-disk options" "$(complete_words vmctl attach-disk --m)"
+[ "$(complete_words vmctl setmem --w)" = --wait ] && pass "completion of setmem options" || fail "completion of setmem options" "$(complete_words vmctl setmem --w)"
+[ "$(complete_words vmctl setvcpus --m)" = --maximum ] && pass "completion of setvcpus options" || fail "completion of setvcpus options" "$(complete_words vmctl setvcpus --m)"
 [ "$(complete_words vmctl sch)" = sched ] && pass "completion of sched" || fail "completion of sched" "$(complete_words vmctl sch)"
 
 [ $failures -eq 0 ]

@@ -214,8 +214,17 @@ static int allocate_memory(struct builder *b)
         left -= 1ULL << order;
     }
     b->d->tot_pages = b->nr_pages;
-    /* As on Xen, dom0 may grow without limit (dom0_mem's max: part is not yet honoured). */
-    b->d->max_pages = b->d->is_privileged ? 0xffffffffULL : b->nr_pages;
+    /*
+     * As on Xen, dom0 may grow without limit (dom0_mem's max: part is not
+     * yet honoured).  A domU built by the build domctl keeps the ceiling
+     * its toolstack set with max_mem (at least nr_pages, build_pv checks):
+     * a domain that boots with <currentMemory> below <memory> may balloon
+     * up to <memory>, as on Xen.  One never given a ceiling gets nr_pages.
+     */
+    if (b->d->is_privileged)
+        b->d->max_pages = 0xffffffffULL;
+    else if (b->d->max_pages < b->nr_pages)
+        b->d->max_pages = b->nr_pages;
     return 0;
 }
 
