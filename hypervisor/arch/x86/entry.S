@@ -6,6 +6,7 @@
  */
 #include <asm/current.h>
 #include <asm/regs.h>
+#include <asm/spec_entry.h>
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERRCODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
@@ -48,11 +49,21 @@ vector_\v:
  * One that interrupted a guest is moved to the guest frame slot at the top
  * of the primary stack, where every entry from ring 3 lands: C code finds
  * it there, and may switch vCPUs, which it cannot do on an IST stack.
+ *
+ * One that interrupted Mica overwrites the RSB itself: it may have come
+ * in the first instructions of an entry from a guest, before trap_common
+ * overwrote the RSB the guest left (asm/spec_entry.h).
  */
 ist_common:
         testb   $3, 24(%rsp)                    /* CS of the interrupted context */
-        jz      trap_common
+        jnz     1f
         pushq   %rax
+        pushq   %rcx
+        RSB_OVERWRITE
+        popq    %rcx
+        popq    %rax
+        jmp     trap_common
+1:      pushq   %rax
         pushq   %rcx
         mov     %rsp, %rax
         or      $(STACK_SIZE - 1), %rax
@@ -96,7 +107,14 @@ trap_common:
         pushq   %r14
         pushq   %r15
         cld
-        mov     %rsp, %rdi
+        /*
+         * From a guest (SYSCALL and SYSENTER come here too): no RET before
+         * the RSB holds only Mica's entries (asm/spec_entry.h).
+         */
+        testb   $3, REGS_CS(%rsp)
+        jz      1f
+        RSB_OVERWRITE
+1:      mov     %rsp, %rdi
         call    do_trap
         .globl  restore_all
 restore_all:

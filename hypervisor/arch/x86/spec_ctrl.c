@@ -1,11 +1,16 @@
 /*
- * Speculative-execution issues: for now the L1TF handling of PV page
- * tables (asm/spec_ctrl.h; the rules themselves in l1tf.c);
+ * Speculative-execution issues: the L1TF handling of PV page tables
+ * (asm/spec_ctrl.h; the rules themselves in l1tf.c), and for Spectre v2
+ * the choice of indirect-branch thunk and the RSB overwrite on entry from
+ * guests (indirect_thunk.S, asm/spec_entry.h; `spec-ctrl=`, spec_opts.c).
  * docs/spec-ctrl.md lists the other classes.
  */
+#include <asm/indirect_thunk.h>
 #include <asm/io.h>
 #include <asm/l1tf.h>
+#include <asm/paging.h>
 #include <asm/spec_ctrl.h>
+#include <asm/spec_opts.h>
 #include <mica/bootinfo.h>
 #include <mica/domain.h>
 #include <mica/lib.h>
@@ -40,6 +45,59 @@ static int parse_pv_l1tf(const char *value, char *err, size_t errlen)
     return l1tf_parse_option(value, &opt_pv_l1tf_hwdom, &opt_pv_l1tf_domu, err, errlen);
 }
 custom_param("pv-l1tf", parse_pv_l1tf);
+
+/* The `spec-ctrl=` options, in command-line order; applied in spec_ctrl_init(). */
+static struct spec_opts spec_opts = { .thunk = BTI_THUNK_DEFAULT, .rsb_pv = -1 };
+
+static int parse_spec_ctrl(const char *value, char *err, size_t errlen)
+{
+    return spec_opts_parse(value, &spec_opts, err, errlen);
+}
+custom_param("spec-ctrl", parse_spec_ctrl);
+
+/*
+ * Writes 8 bytes of code at text (8-byte aligned) through the direct map:
+ * the image's own mapping of its text is read-only.  One aligned 8-byte
+ * store, so an NMI that runs the code meanwhile sees the old bytes or the
+ * new ones, never half of each.
+ */
+static void patch_text8(u64 text, const u8 bytes[8])
+{
+    u64 v;
+
+    ASSERT(!(text & 7));
+    memcpy(&v, bytes, 8);
+    __atomic_store_n((u64 *)maddr_to_virt(virt_to_maddr((const void *)(uintptr_t)text)), v,
+                     __ATOMIC_RELAXED);
+}
+
+/*
+ * Puts the chosen body into every thunk and skips the RSB overwrites if
+ * they are off.  Runs once, on the boot CPU before the others start and
+ * before any guest exists, so no other CPU can be inside the code being
+ * changed (the reason Mica needs no alternatives framework for this).
+ */
+static void apply_spec_choices(enum bti_thunk thunk, bool rsb_pv)
+{
+    u32 a, b, c, d;
+
+    if (thunk != BTI_THUNK_RETPOLINE)
+        for (const struct thunk_body *t = thunk_bodies; t < thunk_bodies_end; t++)
+            patch_text8(t->thunk, thunk == BTI_THUNK_LFENCE ? t->lfence : t->jmp);
+    for (const struct rsb_site *r = __rsb_sites_start; r < __rsb_sites_end; r++) {
+        /* jmp rel8 over the sequence; the int3s after it are never reached. */
+        u8 skip[8] = { 0xeb, (u8)(r->len - 2), 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc };
+
+        /* The assembler cannot check this: the sequence's jnz is relaxable. */
+        if (r->len < 8 || r->len - 2 > 127)
+            panic("RSB_OVERWRITE at %#llx is %llu bytes: not skippable by a short jump\n",
+                  (unsigned long long)r->addr, (unsigned long long)r->len);
+        if (!rsb_pv)
+            patch_text8(r->addr, skip);
+    }
+    /* Serialising: no copy of the old code fetched before the stores stays in use. */
+    cpuid(0, 0, &a, &b, &c, &d);
+}
 
 static void read_cpu(const struct boot_info *bi, struct l1tf_cpu *c)
 {
@@ -77,8 +135,8 @@ static void read_cpu(const struct boot_info *bi, struct l1tf_cpu *c)
 /*
  * The speculation controls the CPU advertises, printed as Xen's
  * "Hardware features" line is, so a log shows what a mitigation could have
- * used.  Mica uses none of them yet (docs/spec-ctrl.md); under QEMU's TCG
- * the list is empty.
+ * used.  Mica uses none of them yet (docs/spec-ctrl.md; its retpolines and
+ * RSB overwrite need no MSR); under QEMU's TCG the list is empty.
  */
 static void print_spec_features(void)
 {
@@ -112,8 +170,35 @@ static void print_spec_features(void)
 void spec_ctrl_init(const struct boot_info *bi)
 {
     struct l1tf_cpu cpu;
+    enum bti_thunk thunk = spec_opts.thunk;
+    bool rsb_pv = spec_opts.rsb_pv != 0;
+
+    /*
+     * Xen 4.17 prefers retpoline unless it uses IBRS instead (CET, or a
+     * CPU where retpoline is unsafe and IBRS exists); Mica has no IBRS,
+     * so retpoline it is.  RSB overwrite on PV entry: Xen's default
+     * wherever it lacks SMEP, and Mica never uses SMEP (asm/spec_entry.h).
+     */
+    if (thunk == BTI_THUNK_DEFAULT)
+        thunk = BTI_THUNK_RETPOLINE;
+    apply_spec_choices(thunk, rsb_pv);
+    /* Xen's `spec-ctrl=no` turns off what pv-l1tf does unless that was given. */
+    if (spec_opts.all_off) {
+        if (opt_pv_l1tf_hwdom < 0)
+            opt_pv_l1tf_hwdom = 0;
+        if (opt_pv_l1tf_domu < 0)
+            opt_pv_l1tf_domu = 0;
+    }
 
     print_spec_features();
+    if (spec_opts.ignored[0])
+        pr_warn("spec-ctrl: %s: not implemented by Mica, ignored (docs/spec-ctrl.md)\n",
+                spec_opts.ignored);
+    /* Xen's words, so that logs of both compare line by line. */
+    printk("Speculative mitigation settings (spec-ctrl):\n");
+    printk("  Compiled-in support: INDIRECT_THUNK\n");
+    printk("  Mica settings: BTI-Thunk: %s, SPEC_CTRL: No, Other:\n", bti_thunk_name(thunk));
+    printk("  Support for PV VMs:%s EAGER_FPU\n", rsb_pv ? " RSB" : "");
     read_cpu(bi, &cpu);
     l1tf_compute(&cpu, &l1tf);
     /* Xen 4.17's defaults: dom0 is trusted, domUs checked where it matters. */

@@ -4,6 +4,7 @@
 
 #define REGS_R15     0
 #define REGS_VECTOR  120
+#define REGS_CS      144
 #define REGS_SIZE    176
 
 /* Vector field of a frame built by the SYSCALL entry (not a real vector). */
@@ -23,6 +24,7 @@ struct cpu_regs {
     u64 rip, cs, rflags, rsp, ss;
 };
 _Static_assert(__builtin_offsetof(struct cpu_regs, vector) == REGS_VECTOR, "regs layout");
+_Static_assert(__builtin_offsetof(struct cpu_regs, cs) == REGS_CS, "regs layout");
 _Static_assert(sizeof(struct cpu_regs) == REGS_SIZE, "regs size");
 #endif
 

@@ -1,0 +1,43 @@
+/*
+ * The `spec-ctrl=` option, Xen 4.17's x86 spelling, as a pure function so
+ * that a host unit test can check it (tests/unit/test_spec_opts.c);
+ * spec_ctrl.c applies the result at boot.
+ */
+#ifndef ASM_SPEC_OPTS_H
+#define ASM_SPEC_OPTS_H
+
+#include <mica/types.h>
+
+enum bti_thunk {
+    BTI_THUNK_DEFAULT,          /* not given: retpoline (spec_ctrl.c) */
+    BTI_THUNK_RETPOLINE,
+    BTI_THUNK_LFENCE,
+    BTI_THUNK_JMP,
+};
+
+struct spec_opts {
+    u8 thunk;                   /* enum bti_thunk */
+    s8 rsb_pv;                  /* RSB overwrite on entry from PV guests; -1: not given */
+    bool all_off;               /* `spec-ctrl=no`: also pv-l1tf's defaults off */
+    /* Xen's items Mica has nothing for, comma-separated, for a warning. */
+    char ignored[128];
+};
+
+/*
+ * Parses one `spec-ctrl=` value into *o (several options apply in turn):
+ *   no | 0 | off ...         every mitigation Mica has off (bti-thunk=jmp,
+ *                            rsb=0) and pv-l1tf's defaults off (Xen's rule)
+ *   no-xen | xen=0           Mica's own mitigations off (bti-thunk=jmp, rsb=0)
+ *   [no-]pv | pv=<bool>      all PV entry protections (for Mica: rsb)
+ *   [no-]rsb | rsb=<bool> | rsb=pv=<bool>
+ *   bti-thunk=retpoline|lfence|jmp
+ * Xen's other items (ibrs=, ssbd=, rsb=hvm=, hvm=, ...) change nothing and
+ * are listed in o->ignored.  A positive global boolean, an unknown item or
+ * a bad value: returns -1 with a sentence in err and leaves *o unchanged;
+ * otherwise 0.
+ */
+int spec_opts_parse(const char *value, struct spec_opts *o, char *err, size_t errlen);
+
+const char *bti_thunk_name(enum bti_thunk t);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * The `spec-ctrl=` option's syntax (asm/spec_opts.h).  Names and rules are
+ * Xen 4.17's (docs/misc/xen-command-line.pandoc, `spec-ctrl (x86)`), so a
+ * Xen command line boots Mica with the same meaning for what Mica has.
+ */
+#include <asm/spec_opts.h>
+#include <mica/lib.h>
+#include <mica/param.h>
+
+/* Xen's items for mitigations Mica does not have (docs/spec-ctrl.md). */
+static const char *const xen_only[] = {
+    "hvm", "msr-sc", "verw", "md-clear", "ibpb-entry", "bhb-entry", "bhb-seq",
+    "ibrs", "ibpb", "stibp", "ssbd", "psfd", "eager-fpu", "l1d-flush",
+    "branch-harden", "srb-lock", "unpriv-mmio", "gds-mit", "div-scrub",
+    "lock-harden", "bhi-dis-s", "bp-spec-reduce",
+};
+
+/*
+ * Whether item is about `name`: `name` or `no-name` (*rest NULL, *b
+ * true or false) or `name=...` (*rest after the '=').
+ */
+static bool item_is(const char *item, const char *name, bool *b, const char **rest)
+{
+    size_t n = strlen(name);
+
+    *b = true;
+    *rest = NULL;
+    if (!strncmp(item, "no-", 3)) {
+        if (strcmp(item + 3, name))
+            return false;
+        *b = false;
+        return true;
+    }
+    if (strncmp(item, name, n))
+        return false;
+    if (item[n] == '=')
+        *rest = item + n + 1;
+    return item[n] == '\0' || item[n] == '=';
+}
+
+/* `name`, `no-name` or `name=<bool>`: 0 with *b set, or -1. */
+static int bool_item(const char *item, const char *name, bool *b)
+{
+    const char *rest;
+
+    if (!item_is(item, name, b, &rest))
+        return -1;
+    return rest ? parse_bool(rest, b) : 0;
+}
+
+static void note_ignored(struct spec_opts *o, const char *item)
+{
+    size_t n = strlen(o->ignored);
+
+    if (n + 1 + strlen(item) + 1 > sizeof(o->ignored))
+        return;                         /* the warning names the first ones */
+    snprintf(o->ignored + n, sizeof(o->ignored) - n, "%s%s", n ? "," : "", item);
+}
+
+static void mica_off(struct spec_opts *o)
+{
+    o->thunk = BTI_THUNK_JMP;
+    o->rsb_pv = 0;
+}
+
+int spec_opts_parse(const char *value, struct spec_opts *out, char *err, size_t errlen)
+{
+    struct spec_opts o = *out;
+    const char *s = value ? value : "";
+    char item[48];
+
+    if (!*s) {
+        snprintf(err, errlen, "wants a value: no, no-xen, bti-thunk=retpoline|lfence|jmp, rsb=<bool>, ...");
+        return -1;
+    }
+    while (*s) {
+        size_t n = 0;
+        const char *rest;
+        bool b, known = false;
+
+        while (s[n] && s[n] != ',')
+            n++;
+        if (n == 0) {                   /* an empty item: nothing, as Xen */
+            s++;
+            continue;
+        }
+        if (n >= sizeof(item)) {
+            snprintf(err, errlen, "an overlong item in '%s'", value);
+            return -1;
+        }
+        memcpy(item, s, n);
+        item[n] = '\0';
+        s += n + (s[n] == ',');
+
+        if (!parse_bool(item, &b)) {
+            if (b) {
+                snprintf(err, errlen, "'%s': only a negative boolean is valid here (as on Xen)", item);
+                return -1;
+            }
+            mica_off(&o);
+            o.all_off = true;
+            continue;
+        }
+        if (item_is(item, "xen", &b, &rest)) {
+            if (bool_item(item, "xen", &b) || b) {
+                snprintf(err, errlen, "'%s': only no-xen or xen=0 is valid", item);
+                return -1;
+            }
+            mica_off(&o);
+            continue;
+        }
+        if (item_is(item, "pv", &b, &rest)) {
+            if (bool_item(item, "pv", &b)) {
+                snprintf(err, errlen, "'%s' is not pv=<bool>", item);
+                return -1;
+            }
+            o.rsb_pv = b;
+            continue;
+        }
+        if (item_is(item, "rsb", &b, &rest)) {
+            if (rest && (!strncmp(rest, "pv=", 3) || !strncmp(rest, "hvm=", 4))) {
+                bool pv = rest[0] == 'p';
+                if (parse_bool(rest + (pv ? 3 : 4), &b)) {
+                    snprintf(err, errlen, "'%s' is not rsb=pv=<bool> or rsb=hvm=<bool>", item);
+                    return -1;
+                }
+                if (pv)
+                    o.rsb_pv = b;
+                else
+                    note_ignored(&o, item);         /* Mica has no HVM guests */
+                continue;
+            }
+            if (bool_item(item, "rsb", &b)) {
+                snprintf(err, errlen, "'%s' is not rsb=<bool>, rsb=pv=<bool> or rsb=hvm=<bool>", item);
+                return -1;
+            }
+            o.rsb_pv = b;
+            continue;
+        }
+        if (!strncmp(item, "bti-thunk=", 10)) {
+            rest = item + 10;
+            if (!strcmp(rest, "retpoline"))
+                o.thunk = BTI_THUNK_RETPOLINE;
+            else if (!strcmp(rest, "lfence"))
+                o.thunk = BTI_THUNK_LFENCE;
+            else if (!strcmp(rest, "jmp"))
+                o.thunk = BTI_THUNK_JMP;
+            else {
+                snprintf(err, errlen, "'%s': want bti-thunk=retpoline, lfence or jmp", item);
+                return -1;
+            }
+            continue;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(xen_only) && !known; i++)
+            known = item_is(item, xen_only[i], &b, &rest);
+        if (!known) {
+            snprintf(err, errlen, "'%s' is not an item of spec-ctrl (Xen 4.17's list)", item);
+            return -1;
+        }
+        note_ignored(&o, item);
+    }
+    *out = o;
+    return 0;
+}
+
+const char *bti_thunk_name(enum bti_thunk t)
+{
+    switch (t) {
+    case BTI_THUNK_RETPOLINE:
+        return "RETPOLINE";
+    case BTI_THUNK_LFENCE:
+        return "LFENCE";
+    case BTI_THUNK_JMP:
+        return "JMP";
+    case BTI_THUNK_DEFAULT:
+        break;
+    }
+    return "default";
+}
