@@ -69,6 +69,9 @@ static void patch_text8(u64 text, const u8 bytes[8])
     memcpy(&v, bytes, 8);
     __atomic_store_n((u64 *)maddr_to_virt(virt_to_maddr((const void *)(uintptr_t)text)), v,
                      __ATOMIC_RELAXED);
+    /* Read back where the CPU fetches it: the alias must be the same frame. */
+    if (memcmp((const void *)(uintptr_t)text, bytes, 8))
+        panic("patching the code at %#llx did not take\n", (unsigned long long)text);
 }
 
 /*
