@@ -42,20 +42,16 @@ UNIT_TEST(bti_thunk)
 
 UNIT_TEST(rsb_spellings)
 {
+    static const struct { const char *v; int rsb_pv; } cases[] = {
+        { "rsb=0", 0 }, { "rsb", 1 }, { "no-rsb", 0 }, { "rsb=pv=on", 1 },
+        { "no-pv", 0 }, { "pv=yes", 1 },
+    };
     struct spec_opts o = fresh();
 
-    CHECK_EQ(parse("rsb=0", &o), 0);
-    CHECK_EQ(o.rsb_pv, 0);
-    CHECK_EQ(parse("rsb", &o), 0);
-    CHECK_EQ(o.rsb_pv, 1);
-    CHECK_EQ(parse("no-rsb", &o), 0);
-    CHECK_EQ(o.rsb_pv, 0);
-    CHECK_EQ(parse("rsb=pv=on", &o), 0);
-    CHECK_EQ(o.rsb_pv, 1);
-    CHECK_EQ(parse("no-pv", &o), 0);
-    CHECK_EQ(o.rsb_pv, 0);
-    CHECK_EQ(parse("pv=yes", &o), 0);
-    CHECK_EQ(o.rsb_pv, 1);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK_EQ(parse(cases[i].v, &o), 0);
+        CHECK_EQ(o.rsb_pv, cases[i].rsb_pv);
+    }
     /* HVM's half changes nothing (no HVM guests) and is reported. */
     CHECK_EQ(parse("rsb=hvm=0", &o), 0);
     CHECK_EQ(o.rsb_pv, 1);
