@@ -8,9 +8,9 @@
  * enter through a call, and deep call chains underflow the RSB) would be
  * predicted to one of those, speculatively running guest-chosen code at
  * Mica's privilege.  32 calls: at least as many entries as the RSBs of
- * current x86 cores hold (16 or 32).  Xen skips this when
- * it runs with SMEP and a full-width RSB (a prediction into guest pages
- * then faults); Mica does not use SMEP, so it always needs it.
+ * current x86 cores hold (16 or 32).  Xen skips this only when it runs
+ * with SMEP, no 32-bit PV guests and a full-width RSB (a prediction into
+ * guest pages then faults); Mica does not use SMEP, so it always needs it.
  *
  * Clobbers %rax and %rcx; %rsp ends where it started but the calls use
  * 256 bytes below it.  Each use is listed in section __rsb_sites so that
