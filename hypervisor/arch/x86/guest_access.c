@@ -1,18 +1,13 @@
 /*
  * Guest memory access with fault recovery; see asm/guest_access.h.
  */
+#include <asm/extable.h>
 #include <asm/guest_access.h>
 #include <asm/layout.h>
 #include <mica/lib.h>
 #include <public/errno.h>
 
 u64 raw_copy(void *dst, const void *src, u64 len);
-
-struct exception_entry {
-    u64 insn;
-    u64 fixup;
-};
-extern const struct exception_entry __ex_table_start[], __ex_table_end[];
 
 u64 search_exception_table(u64 rip)
 {
@@ -23,7 +18,6 @@ u64 search_exception_table(u64 rip)
             return e->fixup;
     return 0;
 }
-
 
 bool guest_range_ok(u64 va, size_t len)
 {
