@@ -6,7 +6,11 @@
  * ordinary cascade: a table's own linear entry takes no reference
  * (pt_validate.c), and linear entries between tables cannot form a loop
  * (a table holding one is never the target of another), so nothing keeps
- * itself validated.
+ * itself validated.  That cascade is preemptible as an unpin's is
+ * (docs/pv-mm.md "Teardown"): a put that stops leaves its table partly
+ * de-validated, standing alone, and TD_PARTIAL goes on with it, so one
+ * tree never goes in one stretch (Xen 4.17's relinquish_memory() and
+ * vcpu_destroy_pagetables() with -ERESTART).
  *
  * Afterwards a frame still referenced can only be referenced from
  * outside: another domain's mapping of it (privcmd's foreign mappings).
