@@ -6,7 +6,11 @@
  * ordinary cascade: a table's own linear entry takes no reference
  * (pt_validate.c), and linear entries between tables cannot form a loop
  * (a table holding one is never the target of another), so nothing keeps
- * itself validated.
+ * itself validated.  That cascade is preemptible as an unpin's is
+ * (docs/pv-mm.md "Teardown"): a put that stops leaves its table partly
+ * de-validated, standing alone, and TD_PARTIAL goes on with it, so one
+ * tree never goes in one stretch (Xen 4.17's relinquish_memory() and
+ * vcpu_destroy_pagetables() with -ERESTART).
  *
  * Afterwards a frame still referenced can only be referenced from
  * outside: another domain's mapping of it (privcmd's foreign mappings).
@@ -34,11 +38,25 @@
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 
-static void drop_root(mfn_t *root)
+/*
+ * A root's last type reference may release d's whole tree: with
+ * `preemptible` it may stop part way (true), the table then left partly
+ * de-validated with a general reference of its own, for TD_PARTIAL.
+ * Only d's own tables stop (under d's pt_lock, held here): a privileged
+ * d's kept foreign table goes to the end, as before.
+ */
+static bool drop_root(struct domain *d, mfn_t *root, bool preemptible)
 {
-    if (*root)
-        put_page_and_type(pv_frame(*root));
+    struct page_info *pg;
+    long rc;
+
+    if (!*root)
+        return false;
+    pg = pv_frame(*root);
     *root = 0;
+    rc = put_page_type_preemptible(pg, preemptible && READ_ONCE(pg->owner) == d->domid);
+    put_page(pg);
+    return rc == HYPERCALL_CONTINUE;
 }
 
 void pv_release_held_frame(struct page_info *pg)
@@ -58,8 +76,12 @@ void pv_release_held_frame(struct page_info *pg)
     domain_release_held(d);
 }
 
-/* The references d's vCPUs and shared_info hold: no frame-table walk. */
-static void drop_vcpu_references(struct domain *d)
+/*
+ * The references d's vCPUs and shared_info hold: no frame-table walk.
+ * True when a root's de-validation stopped: the step is then run again
+ * by the continuation, everything it already dropped being cleared.
+ */
+static bool drop_vcpu_references(struct domain *d, bool preemptible)
 {
     for (unsigned i = 0; i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpus[i];
@@ -67,18 +89,21 @@ static void drop_vcpu_references(struct domain *d)
             continue;
         pv_destroy_ldt(v);
         pv_drop_gdt(v);
-        drop_root(&v->arch.guest_table);
-        drop_root(&v->arch.guest_table_user);
+        if (drop_root(d, &v->arch.guest_table, preemptible) ||
+            drop_root(d, &v->arch.guest_table_user, preemptible))
+            return true;
         /*
          * A stopped de-validation: its table is released with the partial
          * ones.  A kept kernel root goes as the roots do.
          */
-        if (v->arch.old_guest_table_typed)
-            drop_root(&v->arch.old_guest_table);
-        else if (v->arch.old_guest_table)
+        if (v->arch.old_guest_table_typed) {
+            v->arch.old_guest_table_typed = false;
+            if (drop_root(d, &v->arch.old_guest_table, preemptible))
+                return true;
+        } else if (v->arch.old_guest_table) {
             put_page(pv_frame(v->arch.old_guest_table));
+        }
         v->arch.old_guest_table = 0;
-        v->arch.old_guest_table_typed = false;
         if (v->vcpu_info_registered) {
             put_page_and_type(pv_frame(virt_to_maddr(v->vcpu_info) >> PAGE_SHIFT));
             v->vcpu_info = &d->shared_info->vcpu_info[i < XEN_LEGACY_MAX_VCPUS ? i : 0];
@@ -91,15 +116,25 @@ static void drop_vcpu_references(struct domain *d)
         put_page_and_type(pv_frame(d->shared_info_mfn));
         d->arch.shared_info_typed = false;
     }
+    return false;
 }
 
-static void unpin_frame(struct domain *d, mfn_t mfn)
+/*
+ * A pin's put may stop part way (HYPERCALL_CONTINUE): the table is left
+ * partly de-validated for TD_PARTIAL, its pin gone, and the walk goes on
+ * at the next frame.
+ */
+static long unpin_frame(struct domain *d, mfn_t mfn, bool preemptible)
 {
     struct page_info *pg = pv_frame(mfn);
+    long rc;
 
-    if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED &&
-        page_test_and_clear_pinned(pg))
-        put_page_and_type(pg);
+    if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED ||
+        !page_test_and_clear_pinned(pg))
+        return 0;
+    rc = put_page_type_preemptible(pg, preemptible);
+    put_page(pg);
+    return rc;
 }
 
 static void free_frame(struct domain *d, mfn_t mfn)
@@ -154,23 +189,31 @@ enum teardown_step {
 
 /*
  * A table a continued hypercall left partly validated, or partly
- * de-validated, belongs to nobody but itself (page_type.c): its entries'
- * references and its own general one go here, after the unpinning (so
- * nothing takes it over again: a pin of a dying domain's table validates
- * to the end) and before frames are freed.  Its entries below `progress`
- * hold only validated tables, never a partial one (a lower table whose
- * de-validation stopped is on its own, met by this walk too), and these
- * puts run to the end, so the order among partial tables does not matter.
+ * de-validated (also by this teardown's own stops above), belongs to
+ * nobody but itself (page_type.c): its entries' references and its own
+ * general one go here, after the unpinning (so nothing takes it over
+ * again: a pin of a dying domain's table validates to the end) and
+ * before frames are freed.  Its entries below `progress` hold only
+ * validated tables, never a partial one (a lower table whose
+ * de-validation stopped is on its own, met by this walk too, or first
+ * through the entry at `progress`, pt_devalidate), so the order among
+ * partial tables does not matter.  The release may stop part way
+ * (HYPERCALL_CONTINUE): the walk then comes back to this same frame.
  */
-static void abandon_partial(struct domain *d, mfn_t mfn)
+static long release_partial(struct domain *d, mfn_t mfn, bool preemptible)
 {
     struct page_info *pg = pv_frame(mfn);
 
-    if (pg->owner == d->domid && page_state(pg) == PGS_ALLOCATED)
-        page_abandon_partial(pg);
+    if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
+        return 0;
+    return page_release_partial(pg, preemptible);
 }
 
-/* Frames walked between two preemption checks. */
+/*
+ * Frames walked between two preemption checks.  The puts of page-table
+ * types check for themselves, between two entries of a table (as a
+ * continued unpin does, docs/pv-mm.md "Partly de-validated tables").
+ */
 #define TEARDOWN_FRAMES_PER_CHECK 4096
 
 long pv_mm_teardown(struct domain *d, bool preemptible)
@@ -197,9 +240,14 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
          */
         spin_lock(&d->arch.pt_lock);
         if (step == TD_VCPU_REFS) {
-            drop_vcpu_references(d);
+            if (drop_vcpu_references(d, preemptible)) {
+                spin_unlock(&d->arch.pt_lock);
+                return HYPERCALL_CONTINUE;
+            }
         } else {
             for (; mfn < nr; mfn++) {
+                long rc = 0;
+
                 if (mfn != start && mfn % TEARDOWN_FRAMES_PER_CHECK == 0) {
                     spin_unlock(&d->arch.pt_lock);
                     if (preemptible && hypercall_preempt_check()) {
@@ -209,9 +257,23 @@ long pv_mm_teardown(struct domain *d, bool preemptible)
                     spin_lock(&d->arch.pt_lock);
                 }
                 switch (step) {
-                case TD_UNPIN: unpin_frame(d, mfn); break;
-                case TD_PARTIAL: abandon_partial(d, mfn); break;
-                default:       free_frame(d, mfn); break;
+                case TD_UNPIN:
+                    /* Its pin is gone: the walk goes on at the next frame. */
+                    if ((rc = unpin_frame(d, mfn, preemptible)) == HYPERCALL_CONTINUE)
+                        d->arch.teardown_next = mfn + 1;
+                    break;
+                case TD_PARTIAL:
+                    /* Still partial: the walk comes back to it. */
+                    if ((rc = release_partial(d, mfn, preemptible)) == HYPERCALL_CONTINUE)
+                        d->arch.teardown_next = mfn;
+                    break;
+                default:
+                    free_frame(d, mfn);
+                    break;
+                }
+                if (rc == HYPERCALL_CONTINUE) {
+                    spin_unlock(&d->arch.pt_lock);
+                    return HYPERCALL_CONTINUE;
                 }
             }
         }

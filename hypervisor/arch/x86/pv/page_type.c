@@ -228,28 +228,6 @@ long get_page_type(struct page_info *pg, u64 type)
 }
 
 /*
- * Teardown: gives up a partly validated or partly de-validated table of a
- * dying domain (its entries' references, its own general reference; for
- * both, entries [0, progress) hold references).  False if the frame is
- * neither.
- */
-bool page_abandon_partial(struct page_info *pg)
-{
-    u64 x = READ_ONCE(pg->type_info), type = x & PGT_TYPE_MASK;
-
-    if (!(x & PGT_PARTIAL))
-        return false;
-    /* Taken over as a resumption would, so nobody else goes on with it. */
-    if (cmpxchg(&pg->type_info, x, type | 1) != x)
-        return false;
-    pt_release_entries(pg, type, (unsigned)((x & PGT_PROGRESS_MASK) >> PGT_PROGRESS_SHIFT));
-    __atomic_store_n(&pg->tlbflush_stamp, tlbflush_now(), __ATOMIC_SEQ_CST);
-    __atomic_store_n(&pg->type_info, PGT_NONE | PGT_STAMPED, __ATOMIC_SEQ_CST);
-    put_page(pg);
-    return true;
-}
-
-/*
  * De-validation (Xen's free_page_type; docs/pv-mm.md, "Partly de-validated
  * tables").  The CPU whose put took the last type reference of a
  * validated table owns its type count of 1 (not validated: nobody takes
@@ -318,20 +296,54 @@ static long put_type(struct page_info *pg, bool preemptible)
                            false);
 }
 
-long page_finish_devalidation(struct page_info *pg, bool preemptible)
+/*
+ * Takes a partial table over as a fresh de-validation holds it (count 1,
+ * not validated), so nobody else goes on with it.  `validating_too`:
+ * a partly validated table as well as a partly de-validated one.  False
+ * if it is neither any more (whoever met it first finished it).
+ */
+static bool take_over_partial(struct page_info *pg, bool validating_too, u64 *was)
 {
     u64 x = READ_ONCE(pg->type_info), y;
 
     for (;; x = y) {
-        if ((x & (PGT_PARTIAL | PGT_DOWN)) != (PGT_PARTIAL | PGT_DOWN))
-            return 0;           /* finished (by whoever met it first) */
-        /* Taken over as a fresh de-validation holds it: count 1, not validated. */
-        if ((y = cmpxchg(&pg->type_info, x, (x & PGT_TYPE_MASK) | 1)) == x)
-            break;
+        if (!(x & PGT_PARTIAL) || (!validating_too && !(x & PGT_DOWN)))
+            return false;
+        if ((y = cmpxchg(&pg->type_info, x, (x & PGT_TYPE_MASK) | 1)) == x) {
+            *was = x;
+            return true;
+        }
     }
-    return devalidate_from(pg, x & PGT_TYPE_MASK,
-                           (unsigned)((x & PGT_PROGRESS_MASK) >> PGT_PROGRESS_SHIFT), preemptible,
-                           true);
+}
+
+static unsigned partial_progress(u64 x)
+{
+    return (unsigned)((x & PGT_PROGRESS_MASK) >> PGT_PROGRESS_SHIFT);
+}
+
+long page_finish_devalidation(struct page_info *pg, bool preemptible)
+{
+    u64 x;
+
+    if (!take_over_partial(pg, false, &x))
+        return 0;
+    return devalidate_from(pg, x & PGT_TYPE_MASK, partial_progress(x), preemptible, true);
+}
+
+/*
+ * Teardown: both partial states leave entries [0, progress) holding their
+ * references and the frame one general reference of its own, so a partly
+ * validated table is released as if a de-validation had stopped at its
+ * progress (Xen 4.17's relinquish_memory() frees a PGT_partial table with
+ * free_page_type(), preemptibly, whichever way it was going).
+ */
+long page_release_partial(struct page_info *pg, bool preemptible)
+{
+    u64 x;
+
+    if (!take_over_partial(pg, true, &x))
+        return 0;
+    return devalidate_from(pg, x & PGT_TYPE_MASK, partial_progress(x), preemptible, true);
 }
 
 long put_page_type_preemptible(struct page_info *pg, bool preemptible)

@@ -116,8 +116,13 @@ void pt_release_entries(struct page_info *pg, u64 type, unsigned n);
  * get_page_type() into a continuation of the request turn it on.
  */
 bool pt_validation_preemptible(bool on);
-/* Teardown: releases a partly (de-)validated table (false: it is neither). */
-bool page_abandon_partial(struct page_info *pg);
+/*
+ * Teardown: releases a partly validated or partly de-validated table of
+ * a dying domain, from its progress down (0: released, or it is neither);
+ * HYPERCALL_CONTINUE when `preemptible` and it stopped again, left partly
+ * de-validated.
+ */
+long page_release_partial(struct page_info *pg, bool preemptible);
 /* For log lines: "untyped", "an L1 table", ... and one frame's state in words. */
 const char *pv_type_name(u64 type);
 void pv_frame_describe(char *buf, size_t len, mfn_t mfn);
