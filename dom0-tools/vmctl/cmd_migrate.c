@@ -292,6 +292,75 @@ static const char *type_word(unsigned t)
 }
 
 /*
+ * The tables to check, by PFN, with their type now (XEN_DOMCTL_PFINFO_*
+ * >> LTAB_SHIFT): every page table of the guest's p2m as the hypervisor
+ * lists it (MICA_DOMCTL_list_tables), and every PFN last sent as a table
+ * that is none now (its type asked with getpageframeinfo3; a table that
+ * stopped being one was reported dirty and sent again, so these are
+ * normally none).  What the pass of getpageframeinfo3 over every PFN
+ * found, without asking about each.  1 when the hypervisor has no such
+ * call (the caller then makes that pass), -1 on failure.
+ */
+static int tables_now(struct mig *m, uint64_t **pfns_out, uint8_t **now_out, uint64_t *n_out)
+{
+    struct save *s = &m->s;
+    struct mica_table_frame *t = NULL;
+    uint32_t nt = 0;
+    int r = mica_domain_tables(s->mica, s->domid, (uint32_t)(s->nr_pfns / 64 + 256), &t, &nt);
+    if (r == -ENOSYS)
+        return 1;
+    if (r)
+        return save_fail(s, "listing the page tables of domain %u (MICA_DOMCTL_list_tables) "
+                         "failed: %s", s->domid, strerror(-r));
+    uint8_t *now = malloc(s->nr_pfns);
+    uint64_t *pfns = malloc((size_t)s->nr_pfns * sizeof(*pfns));
+    if (!now || !pfns) {
+        free(t);
+        free(now);
+        free(pfns);
+        return save_fail(s, "out of memory for the table check");
+    }
+    memset(now, 0xff, s->nr_pfns);
+    for (uint32_t i = 0; i < nt; i++) {
+        /* A table outside the guest's p2m was never sent nor looked at. */
+        if (t[i].pfn < s->nr_pfns && s->p2m[t[i].pfn] == t[i].mfn)
+            now[t[i].pfn] = (uint8_t)((t[i].type >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
+    }
+    free(t);
+    uint64_t n = 0, ask[MS_MAX_BATCH], askp[MS_MAX_BATCH];
+    size_t na = 0;
+    for (uint64_t pfn = 0; pfn <= s->nr_pfns; pfn++) {
+        bool last = pfn == s->nr_pfns;
+        if (!last && now[pfn] == 0xff && s->p2m[pfn] != INVALID_MFN) {
+            unsigned was = m->sent_type[pfn];
+            if (was != 0xff && (was & 7u) >= 1 && (was & 7u) <= 4 && was != MS_PAGE_XALLOC &&
+                was != MS_PAGE_XTAB) {
+                askp[na] = pfn;
+                ask[na++] = s->p2m[pfn];
+            }
+        }
+        if (na && (na == MS_MAX_BATCH || last)) {
+            if ((r = mica_domain_frame_types(s->mica, s->domid, ask, na))) {
+                free(now);
+                free(pfns);
+                return save_fail(s, "getpageframeinfo3 for %zu pages failed: %s", na,
+                                 strerror(-r));
+            }
+            for (size_t k = 0; k < na; k++)
+                now[askp[k]] = (uint8_t)((ask[k] >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
+            na = 0;
+        }
+    }
+    for (uint64_t pfn = 0; pfn < s->nr_pfns; pfn++)
+        if (now[pfn] != 0xff)
+            pfns[n++] = pfn;
+    *pfns_out = pfns;
+    *now_out = now;
+    *n_out = n;
+    return 0;
+}
+
+/*
  * The guest suspended and the last round sent: every page table as it is
  * now must be what the stream holds (a table's type, pin and contents;
  * log-dirty must have reported every change).  A page that differs was
@@ -308,25 +377,41 @@ static int verify_tables(struct mig *m)
     uint64_t bad = 0;
     char first[3][200];
     int rc = -1;
+    /* The candidates from the hypervisor's list of tables; without it, a
+       getpageframeinfo3 pass over every PFN (0.023 s of the downtime for
+       256 MiB under TCG). */
+    uint64_t *listed = NULL, nlisted = 0, li = 0;
+    uint8_t *listed_now = NULL;
+    int lr;
 
     if (!buf)
         return save_fail(s, "out of memory for a page batch: %s", strerror(errno));
     memset(m->dirty, 0, m->bm_bits / 8);
-    for (uint64_t pfn = 0; pfn < s->nr_pfns;) {
+    if ((lr = tables_now(m, &listed, &listed_now, &nlisted)) < 0)
+        goto out;
+    for (uint64_t pfn = 0; lr == 0 ? li < nlisted : pfn < s->nr_pfns;) {
         size_t n = 0;
-        for (; pfn < s->nr_pfns && n < MS_MAX_BATCH; pfn++)
-            if (s->p2m[pfn] != INVALID_MFN) {
-                pfns[n] = pfn;
-                mfns[n++] = s->p2m[pfn];
+        if (lr == 0) {
+            for (; li < nlisted && n < MS_MAX_BATCH; li++) {
+                pfns[n] = listed[li];
+                mfns[n] = s->p2m[listed[li]];
+                got[n++] = (uint64_t)listed_now[listed[li]] << XEN_DOMCTL_PFINFO_LTAB_SHIFT;
             }
+        } else {
+            for (; pfn < s->nr_pfns && n < MS_MAX_BATCH; pfn++)
+                if (s->p2m[pfn] != INVALID_MFN) {
+                    pfns[n] = pfn;
+                    mfns[n++] = s->p2m[pfn];
+                }
+            memcpy(got, mfns, n * sizeof(uint64_t));
+            int r = n ? mica_domain_frame_types(s->mica, s->domid, got, n) : 0;
+            if (r) {
+                save_fail(s, "getpageframeinfo3 for %zu pages failed: %s", n, strerror(-r));
+                goto out;
+            }
+        }
         if (!n)
             break;
-        memcpy(got, mfns, n * sizeof(uint64_t));
-        int r = mica_domain_frame_types(s->mica, s->domid, got, n);
-        if (r) {
-            save_fail(s, "getpageframeinfo3 for %zu pages failed: %s", n, strerror(-r));
-            goto out;
-        }
         /* Only tables (now or as sent) are read again, and of those not
            the ones the final round sent as what they still are: that
            copy was read with the guest suspended, after the last CLEAN
@@ -379,6 +464,8 @@ static int verify_tables(struct mig *m)
     }
     rc = 0;
 out:
+    free(listed);
+    free(listed_now);
     mica_frame_buffer_free(buf, MS_MAX_BATCH);
     return rc;
 }
