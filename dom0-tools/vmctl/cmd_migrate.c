@@ -119,9 +119,29 @@ struct mig {
     uint32_t nr_rw;
     /* MICA_VMCTL_PROFILE: where the final round's pages came from. */
     bool diag;
-    uint64_t fin_live, fin_clean, fin_tables;
+    uint64_t fin_live, fin_clean, fin_tables, busy0;
     char answer[600];
 };
+
+/* MICA_VMCTL_PROFILE: nanoseconds tasks ran on this dom0's CPUs
+   (/proc/schedstat), to tell the downtime's busy time from its waits. */
+static uint64_t dom0_busy_ns(void)
+{
+    FILE *f = fopen("/proc/schedstat", "r");
+    char line[512];
+    uint64_t sum = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long v[9];
+        if (strncmp(line, "cpu", 3) == 0 &&
+            sscanf(line, "%*s %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9)
+            sum += v[6];
+    }
+    fclose(f);
+    return sum;
+}
 
 static bool bit(const uint8_t *b, uint64_t i) { return (b[i / 8] >> (i % 8)) & 1; }
 static void set_bit(uint8_t *b, uint64_t i) { b[i / 8] |= (uint8_t)(1u << (i % 8)); }
@@ -296,69 +316,96 @@ static const char *type_word(unsigned t)
     return t == 0xff ? "never sent" : w[t & 15];
 }
 
+static int by_pfn(const void *a, const void *b)
+{
+    const struct mica_table_frame *x = a, *y = b;
+    return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+static bool sent_as_table(const struct mig *m, uint64_t pfn)
+{
+    unsigned was = m->sent_type[pfn];
+    return was != 0xff && (was & 7u) >= 1 && (was & 7u) <= 4 && was != MS_PAGE_XALLOC &&
+           was != MS_PAGE_XTAB;
+}
+
 /*
  * The tables to check, by PFN, with their type now (XEN_DOMCTL_PFINFO_*
  * >> LTAB_SHIFT): every page table of the guest's p2m as the hypervisor
  * lists it (MICA_DOMCTL_list_tables), and every PFN last sent as a table
- * that is none now (its type asked with getpageframeinfo3; a table that
- * stopped being one was reported dirty and sent again, so these are
- * normally none).  What the pass of getpageframeinfo3 over every PFN
- * found, without asking about each.  1 when the hypervisor has no such
- * call (the caller then makes that pass), -1 on failure.
+ * that it does not list (its type asked with getpageframeinfo3; a table
+ * that stopped being one was reported dirty and sent again, so these are
+ * normally none).  What a getpageframeinfo3 pass over every PFN found,
+ * without asking about each; only arrays of the tables' size (arrays of
+ * the p2m's, half a MiB for 256 MiB, were page faults in the downtime).
+ * 1 when the hypervisor has no such call (the caller then makes that
+ * pass), -1 on failure.
  */
 static int tables_now(struct mig *m, uint64_t **pfns_out, uint8_t **now_out, uint64_t *n_out)
 {
     struct save *s = &m->s;
     struct mica_table_frame *t = NULL;
     uint32_t nt = 0;
-    int r = mica_domain_tables(s->mica, s->domid, (uint32_t)(s->nr_pfns / 64 + 256), &t, &nt);
+    int r = mica_domain_tables(s->mica, s->domid, (uint32_t)(s->nr_pfns / 128 + 256), &t, &nt);
     if (r == -ENOSYS)
         return 1;
     if (r)
         return save_fail(s, "listing the page tables of domain %u (MICA_DOMCTL_list_tables) "
                          "failed: %s", s->domid, strerror(-r));
-    uint8_t *now = malloc(s->nr_pfns);
-    uint64_t *pfns = malloc((size_t)s->nr_pfns * sizeof(*pfns));
-    if (!now || !pfns) {
+    /* A table outside the guest's p2m was never sent nor looked at. */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < nt; i++)
+        if (t[i].pfn < s->nr_pfns && s->p2m[t[i].pfn] == t[i].mfn)
+            t[k++] = t[i];
+    nt = k;
+    qsort(t, nt, sizeof(*t), by_pfn);
+    /* The PFNs sent as tables that are none now. */
+    uint64_t nask = 0;
+    for (uint64_t pfn = 0, li = 0; pfn < s->nr_pfns; pfn++) {
+        while (li < nt && t[li].pfn < pfn)
+            li++;
+        if ((li < nt && t[li].pfn == pfn) || s->p2m[pfn] == INVALID_MFN || !sent_as_table(m, pfn))
+            continue;
+        nask++;
+    }
+    uint64_t cap = nt + nask;
+    uint64_t *pfns = malloc((size_t)(cap ? cap : 1) * sizeof(*pfns));
+    uint8_t *now = malloc((size_t)(cap ? cap : 1));
+    if (!pfns || !now) {
         free(t);
-        free(now);
         free(pfns);
+        free(now);
         return save_fail(s, "out of memory for the table check");
     }
-    memset(now, 0xff, s->nr_pfns);
-    for (uint32_t i = 0; i < nt; i++) {
-        /* A table outside the guest's p2m was never sent nor looked at. */
-        if (t[i].pfn < s->nr_pfns && s->p2m[t[i].pfn] == t[i].mfn)
-            now[t[i].pfn] = (uint8_t)((t[i].type >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
-    }
-    free(t);
-    uint64_t n = 0, ask[MS_MAX_BATCH], askp[MS_MAX_BATCH];
+    uint64_t n = 0, ask[MS_MAX_BATCH], ask_at[MS_MAX_BATCH];
     size_t na = 0;
-    for (uint64_t pfn = 0; pfn <= s->nr_pfns; pfn++) {
+    for (uint64_t pfn = 0, li = 0; pfn <= s->nr_pfns; pfn++) {
         bool last = pfn == s->nr_pfns;
-        if (!last && now[pfn] == 0xff && s->p2m[pfn] != INVALID_MFN) {
-            unsigned was = m->sent_type[pfn];
-            if (was != 0xff && (was & 7u) >= 1 && (was & 7u) <= 4 && was != MS_PAGE_XALLOC &&
-                was != MS_PAGE_XTAB) {
-                askp[na] = pfn;
-                ask[na++] = s->p2m[pfn];
-            }
+        while (!last && li < nt && t[li].pfn < pfn)
+            li++;
+        if (!last && li < nt && t[li].pfn == pfn) {
+            pfns[n] = pfn;
+            now[n++] = (uint8_t)((t[li].type >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
+        } else if (!last && s->p2m[pfn] != INVALID_MFN && sent_as_table(m, pfn)) {
+            ask_at[na] = n;
+            ask[na++] = s->p2m[pfn];
+            pfns[n] = pfn;
+            now[n++] = 0;
         }
         if (na && (na == MS_MAX_BATCH || last)) {
             if ((r = mica_domain_frame_types(s->mica, s->domid, ask, na))) {
-                free(now);
+                free(t);
                 free(pfns);
+                free(now);
                 return save_fail(s, "getpageframeinfo3 for %zu pages failed: %s", na,
                                  strerror(-r));
             }
-            for (size_t k = 0; k < na; k++)
-                now[askp[k]] = (uint8_t)((ask[k] >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
+            for (size_t j = 0; j < na; j++)
+                now[ask_at[j]] = (uint8_t)((ask[j] >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
             na = 0;
         }
     }
-    for (uint64_t pfn = 0; pfn < s->nr_pfns; pfn++)
-        if (now[pfn] != 0xff)
-            pfns[n++] = pfn;
+    free(t);
     *pfns_out = pfns;
     *now_out = now;
     *n_out = n;
@@ -401,7 +448,7 @@ static int verify_tables(struct mig *m)
             for (; li < nlisted && n < MS_MAX_BATCH; li++) {
                 pfns[n] = listed[li];
                 mfns[n] = s->p2m[listed[li]];
-                got[n++] = (uint64_t)listed_now[listed[li]] << XEN_DOMCTL_PFINFO_LTAB_SHIFT;
+                got[n++] = (uint64_t)listed_now[li] << XEN_DOMCTL_PFINFO_LTAB_SHIFT;
             }
         } else {
             for (; pfn < s->nr_pfns && n < MS_MAX_BATCH; pfn++)
@@ -428,8 +475,7 @@ static int verify_tables(struct mig *m)
             unsigned now = (unsigned)((got[k] >> XEN_DOMCTL_PFINFO_LTAB_SHIFT) & 0xf);
             unsigned was = m->sent_type[pfns[k]];
             bool table_now = (now & 7u) >= 1 && (now & 7u) <= 4;
-            bool table_was = was != 0xff && (was & 7u) >= 1 && (was & 7u) <= 4 &&
-                             was != MS_PAGE_XALLOC && was != MS_PAGE_XTAB;
+            bool table_was = sent_as_table(m, pfns[k]);
             if ((!table_now && !table_was) || (now == was && m->sent_round[pfns[k]] == 255))
                 continue;
             pfns[nc] = pfns[k];
@@ -901,6 +947,8 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
         progress(&m, "suspending", last_dirty, rate);
         t_suspend = fdio_now_s();
         prof_begin();
+        if (m.diag)
+            m.busy0 = dom0_busy_ns();
         if (suspend_guest(s, timeout_s))
             goto fail;
         suspended = true;
@@ -1039,7 +1087,9 @@ int cmd_migrate(const struct vmctl_command *cmd, int argc, char **argv)
     if (m.diag)
         fprintf(stderr, "vmctl migrate (the last round): profile: %" PRIu64 " pages: %" PRIu64
                 " from the last live CLEAN, %" PRIu64 " from the final one; %" PRIu64
-                " page tables\n", final_pages, m.fin_live, m.fin_clean, m.fin_tables);
+                " page tables; dom0's tasks ran %.3f s of the downtime\n", final_pages,
+                m.fin_live, m.fin_clean, m.fin_tables,
+                (double)(dom0_busy_ns() - m.busy0) / 1e9);
     t_resumed = fdio_now_s();
     /* Memory accounting: every page the domain owned was one of its p2m's. */
     struct xen_domctl_getdomaininfo after;

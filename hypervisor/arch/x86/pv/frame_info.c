@@ -80,7 +80,7 @@ long pv_getpageframeinfo3(struct domain *d, u64 num, u64 array)
 long pv_list_tables(struct domain *self, struct domain *d, struct mica_domctl_list_tables *l)
 {
     struct mica_table_frame buf[LIST_CHUNK];
-    mfn_t nr_frames = host_frames.nr_frames;
+    struct page_info *table = host_frames.table, *end = table + host_frames.nr_frames;
     u32 found = 0, out = 0, n = 0;
 
     if (d == self || l->pad)
@@ -90,12 +90,13 @@ long pv_list_tables(struct domain *self, struct domain *d, struct mica_domctl_li
     if (!d->controller_pause_count && !d->is_shutdown)
         return -XEN_EBUSY;
     l->nr = 0;
-    for (mfn_t m = 0; m < nr_frames; m++) {
-        const struct page_info *pg = &host_frames.table[m];
+    for (struct page_info *pg = frames_next_owned(table, end, d->domid); pg < end;
+         pg = frames_next_owned(pg + 1, end, d->domid)) {
+        mfn_t m = (mfn_t)(pg - table);
         u64 ti;
         u32 type;
 
-        if (pg->owner != d->domid || page_state(pg) != PGS_ALLOCATED)
+        if (page_state(pg) != PGS_ALLOCATED)
             continue;
         ti = READ_ONCE(pg->type_info);
         switch (ti & PGT_TYPE_MASK) {
