@@ -2,6 +2,7 @@
 #include "domctl_save.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -85,6 +86,51 @@ int mica_frames_copy(struct mica_hv *hv, uint16_t domid, const uint64_t *mfns, s
         }
     }
     return 0;
+}
+
+/* More tables than any domain's p2m could name: a count beyond is refused. */
+#define TABLES_MAX (1u << 26)
+
+int mica_domain_tables(struct mica_hv *hv, uint16_t domid, uint32_t guess,
+                       struct mica_table_frame **tables, uint32_t *nr)
+{
+    struct mica_domctl_list_tables l;
+    struct xen_domctl op;
+    uint32_t max = guess ? guess : 1;
+    int rc = -ENOSPC;
+
+    *tables = NULL;
+    *nr = 0;
+    if (domid == 0 || guess > TABLES_MAX)
+        return -EINVAL;
+    /* The domain does not run, so a second ask with room for its count
+       gets them all; a third is never needed. */
+    for (int tries = 0; tries < 2 && rc == -ENOSPC; tries++) {
+        struct mica_table_frame *t = malloc((size_t)max * sizeof(*t));
+        if (!t)
+            return -ENOMEM;
+        memset(&l, 0, sizeof(l));
+        l.tables = (uint64_t)(uintptr_t)t;
+        l.max = max;
+        memset(&op, 0, sizeof(op));
+        memcpy(op.u.pad, &l, sizeof(l));
+        rc = locked_domctl(hv, &op, MICA_DOMCTL_list_tables, domid, t, (size_t)max * sizeof(*t));
+        memcpy(&l, op.u.pad, sizeof(l));
+        if (rc == 0 && l.nr <= max) {
+            *tables = t;
+            *nr = l.nr;
+            return 0;
+        }
+        free(t);
+        if (rc == 0)
+            return -EIO;            /* more listed than there was room for */
+        if (rc == -ENOSPC) {
+            if (l.nr <= max || l.nr > TABLES_MAX)
+                return -EIO;        /* short, yet no bigger count to ask for */
+            max = l.nr;
+        }
+    }
+    return rc;
 }
 
 void *mica_frame_buffer_alloc(size_t pages)

@@ -31,6 +31,15 @@ int mica_domain_frame_types(struct mica_hv *hv, uint16_t domid, uint64_t *frames
  */
 int mica_frames_copy(struct mica_hv *hv, uint16_t domid, const uint64_t *mfns, size_t n,
                      void *buf, bool to_domain, size_t *stopped);
+/*
+ * MICA_DOMCTL_list_tables (public/mica_domctl.h): the page-table frames of
+ * a paused or shut-down domain, into *tables (malloc'd, *nr entries; the
+ * caller frees it, also when *nr is 0).  Room for `guess` entries first;
+ * asked once more with room for what the hypervisor counted when that
+ * was short.  -ENOSYS from a hypervisor without the call.
+ */
+int mica_domain_tables(struct mica_hv *hv, uint16_t domid, uint32_t guess,
+                       struct mica_table_frame **tables, uint32_t *nr);
 /* pages * 4096 octets, resident and locked; NULL with errno set. */
 void *mica_frame_buffer_alloc(size_t pages);
 void mica_frame_buffer_free(void *buf, size_t pages);

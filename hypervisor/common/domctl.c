@@ -558,6 +558,18 @@ static long domctl_on_domain(struct domain *self, struct domain *d,
         *copyback = true;
         return rc;
     }
+    case MICA_DOMCTL_list_tables: {
+        struct mica_domctl_list_tables l;
+        long rc;
+
+        _Static_assert(sizeof(l) <= sizeof(op->u.pad), "list_tables fits the union");
+        memcpy(&l, op->u.pad, sizeof(l));
+        rc = pv_list_tables(self, d, &l);
+        /* nr goes back with -ENOSPC too: the room to ask for. */
+        memcpy(op->u.pad, &l, sizeof(l));
+        *copyback = true;
+        return rc;
+    }
     case XEN_DOMCTL_set_address_size:
     case XEN_DOMCTL_get_address_size:
     case XEN_DOMCTL_settscinfo:

@@ -62,6 +62,9 @@ struct frame_pool {
     spinlock_t lock;
 };
 
+/* The pool of host RAM (arch setup); its table has a page_info per host frame. */
+extern struct frame_pool host_frames;
+
 /*
  * Takes over `table` (nr_frames entries, nr_frames < 2^32 - 1; more is
  * clipped with a warning) and marks every frame reserved.  O(nr_frames).

@@ -134,4 +134,32 @@ static inline unsigned page_state(const struct page_info *pg)
     return pg->state & PGS_STATE_MASK;
 }
 
+/*
+ * The first frame in [from, end) whose owner field is `owner`, or end.
+ * For the walks over every host frame that look for one domain's frames
+ * (log-dirty's, MICA_DOMCTL_list_tables'): most of a host's frames are
+ * other domains' or free, and this skips them four to a step with the
+ * owner held in a register, about three instructions a frame where the
+ * walks' own loops took nine (two such walks are in a live migration's
+ * downtime).  Callers still check the frame's state.
+ */
+static inline struct page_info *frames_next_owned(struct page_info *from,
+                                                  const struct page_info *end, u16 owner)
+{
+    while (end - from >= 4) {
+        if (from[0].owner == owner)
+            return from;
+        if (from[1].owner == owner)
+            return from + 1;
+        if (from[2].owner == owner)
+            return from + 2;
+        if (from[3].owner == owner)
+            return from + 3;
+        from += 4;
+    }
+    while (from < end && from->owner != owner)
+        from++;
+    return from;
+}
+
 #endif

@@ -171,4 +171,54 @@ MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, dirty_count, 32);
 MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, fault_count, 36);
 MICA_ABI_OFFSET(struct mica_domctl_logdirty_final, pad, 40);
 
+/*
+ * The page-table frames of a domain that does not run (paused by the
+ * toolstack, or shut down, e.g. suspended for a save or the last round of
+ * a migration), from the hypervisor's own knowledge of their types: what
+ * getpageframeinfo3 would answer L1TAB..L4TAB (with LPINTAB) for, without
+ * the toolstack asking about every frame of the domain.  vmctl migrate's
+ * table check (docs/migration.md) takes the tables to read again from it.
+ *
+ * tables: the caller's array of max entries, filled in the order of the
+ * frames (by MFN).  type: the XEN_DOMCTL_PFINFO_* value getpageframeinfo3
+ * gives the frame: L1TAB..L4TAB, LPINTAB added when pinned; a table not
+ * (or only partly) validated and not pinned is plain memory there and is
+ * not listed.  pfn: the frame's M2P entry as the domain set it
+ * (INVALID_M2P_ENTRY, ~0, if none).  nr: how many tables the domain has,
+ * also when that is more than max.
+ *
+ * One walk of the host's frame table, not preempted (as log-dirty's
+ * walks, docs/migration.md).  The domain must not run, else -EBUSY.
+ * Errors: -EINVAL for the caller itself or non-zero pad; -ENOSPC when
+ * the domain has more than max tables (the first max are written, nr
+ * says how many there are: ask again with room for nr); -ESRCH for a
+ * dying domain; -EFAULT for an unwritable array (entries before it may
+ * be written).
+ */
+#define MICA_DOMCTL_list_tables  0x4d04
+
+struct mica_table_frame {
+    uint64_t mfn;
+    uint64_t pfn;                /* M2P: the domain's PFN for mfn */
+    uint32_t type;               /* XEN_DOMCTL_PFINFO_L1TAB..L4TAB | LPINTAB */
+    uint32_t pad;                /* 0 */
+};
+MICA_ABI_SIZE(struct mica_table_frame, 24);
+MICA_ABI_OFFSET(struct mica_table_frame, mfn, 0);
+MICA_ABI_OFFSET(struct mica_table_frame, pfn, 8);
+MICA_ABI_OFFSET(struct mica_table_frame, type, 16);
+MICA_ABI_OFFSET(struct mica_table_frame, pad, 20);
+
+struct mica_domctl_list_tables {
+    uint64_t tables;             /* IN: caller's address of max entries */
+    uint32_t max;                /* IN */
+    uint32_t nr;                 /* OUT: the domain's tables, even beyond max */
+    uint64_t pad;                /* IN: 0 */
+};
+MICA_ABI_SIZE(struct mica_domctl_list_tables, 24);
+MICA_ABI_OFFSET(struct mica_domctl_list_tables, tables, 0);
+MICA_ABI_OFFSET(struct mica_domctl_list_tables, max, 8);
+MICA_ABI_OFFSET(struct mica_domctl_list_tables, nr, 12);
+MICA_ABI_OFFSET(struct mica_domctl_list_tables, pad, 16);
+
 #endif

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domctl.h"
@@ -171,6 +172,62 @@ static void check_copy_frames(void)
     CHECK(mica_frame_buffer_alloc(0) == NULL && errno == EINVAL, "an empty buffer");
 }
 
+/* list_tables: the fake domain has 5 tables; short room gets -ENOSPC and the count. */
+static void answer_tables(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    struct mica_domctl_list_tables l;
+    memcpy(&l, op->u.pad, sizeof(l));
+    struct mica_table_frame *t = (void *)(uintptr_t)l.tables;
+    for (uint32_t i = 0; i < 5 && i < l.max; i++)
+        t[i] = (struct mica_table_frame){ .mfn = 0x100 + i, .pfn = i, .type = 1u << 28 };
+    l.nr = 5;
+    fake.answer = l.max < 5 ? -ENOSPC : 0;
+    memcpy(op->u.pad, &l, sizeof(l));
+}
+
+/* A broken answer: -ENOSPC without a count above the room given. */
+static void answer_tables_short(struct mica_privcmd_hypercall *h)
+{
+    struct xen_domctl *op = (struct xen_domctl *)(uintptr_t)h->arg[0];
+    struct mica_domctl_list_tables l;
+    memcpy(&l, op->u.pad, sizeof(l));
+    l.nr = l.max;
+    memcpy(op->u.pad, &l, sizeof(l));
+}
+
+static void check_list_tables(void)
+{
+    struct mica_table_frame *t = NULL;
+    struct mica_domctl_list_tables l;
+    uint32_t nr = 99;
+
+    reset(0);
+    fake.edit = answer_tables;
+    CHECK(mica_domain_tables(&hv, 3, 8, &t, &nr) == 0 && fake.calls == 1 && nr == 5 && t &&
+          t[4].mfn == 0x104 && t[4].pfn == 4, "list_tables with room: %u calls, %u tables",
+          fake.calls, nr);
+    memcpy(&l, fake.domctl.u.pad, sizeof(l));
+    CHECK(fake.domctl.cmd == MICA_DOMCTL_list_tables && fake.domctl.domain == 3 && l.max == 8 &&
+          l.pad == 0, "list_tables arguments");
+    free(t);
+    reset(0);
+    fake.edit = answer_tables;
+    CHECK(mica_domain_tables(&hv, 3, 2, &t, &nr) == 0 && fake.calls == 2 && nr == 5 && t &&
+          t[0].mfn == 0x100, "list_tables asks again with room: %u calls", fake.calls);
+    memcpy(&l, fake.domctl.u.pad, sizeof(l));
+    CHECK(l.max == 5, "the second ask has room for the count: %u", l.max);
+    free(t);
+    reset(-ENOSPC);
+    fake.edit = answer_tables_short;
+    CHECK(mica_domain_tables(&hv, 3, 2, &t, &nr) == -EIO && fake.calls == 1 && !t && nr == 0,
+          "an -ENOSPC without a bigger count is not asked again");
+    reset(-ENOSYS);
+    CHECK(mica_domain_tables(&hv, 3, 2, &t, &nr) == -ENOSYS && !t, "an older hypervisor");
+    reset(0);
+    CHECK(mica_domain_tables(&hv, 0, 2, &t, &nr) == -EINVAL && fake.calls == 0, "dom0");
+}
+
 /* vcpuextstate: the query, a get with a buffer, a set. */
 static void check_extstate_domctls(void)
 {
@@ -308,6 +365,7 @@ static void check_save_domctls(void)
     CHECK(mica_vcpu_ext_context_get(&hv, 3, 0, &evc) == -ESRCH, "ext -ESRCH passes through");
     check_extstate_domctls();
     check_copy_frames();
+    check_list_tables();
 }
 
 int main(void)

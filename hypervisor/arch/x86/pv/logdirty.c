@@ -575,12 +575,13 @@ static void report_given(struct domain *d, bool clean)
  */
 static unsigned mark_hv_written(struct domain *d, bool final, mfn_t *l4s)
 {
-    mfn_t nr = host_frames.nr_frames;
+    struct page_info *table = host_frames.table, *end = table + host_frames.nr_frames;
     unsigned nl4 = 0;
 
-    for (mfn_t m = 0; m < nr; m++) {
-        struct page_info *pg = owned_frame(d, m);
-        if (!pg || page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
+    for (struct page_info *pg = frames_next_owned(table, end, d->domid); pg < end;
+         pg = frames_next_owned(pg + 1, end, d->domid)) {
+        mfn_t m = (mfn_t)(pg - table);
+        if (page_state(pg) != PGS_ALLOCATED || pg->owner != d->domid)
             continue;
         if ((pg->count_info & PGC_HV_WRITES) ||
             (final && page_type(pg) == PGT_WRITABLE && page_type_count(pg)))

@@ -21,4 +21,9 @@ long pv_getpageframeinfo3(struct domain *d, u64 num, u64 array);
    negative XEN_E* code with c->done at the frame refused. */
 long pv_copy_frames(struct domain *self, struct domain *d, struct mica_domctl_copy_frames *c);
 
+/* MICA_DOMCTL_list_tables (public/mica_domctl.h) from self on d: 0, or a
+   negative XEN_E* code; l->nr the domain's tables in both cases but
+   -EINVAL/-EBUSY/-ESRCH. */
+long pv_list_tables(struct domain *self, struct domain *d, struct mica_domctl_list_tables *l);
+
 #endif
