@@ -158,7 +158,4 @@ static inline mfn_t page_to_mfn(const struct frame_pool *p, const struct page_in
     return (mfn_t)(pg - p->table);
 }
 
-/* The pool of the host's RAM, made by the arch's boot code (setup.c). */
-extern struct frame_pool host_frames;
-
 #endif
