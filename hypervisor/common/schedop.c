@@ -235,13 +235,11 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
             return -XEN_EFAULT;
         if (t.period_ns < MIN_PERIOD_NS)
             return -XEN_EINVAL;
-        v->periodic_period = t.period_ns;
-        v->periodic_next = now_ns() + t.period_ns;
-        sched_timers_changed(v);
+        sched_set_periodic(v, t.period_ns);
         return 0;
     }
     case VCPUOP_stop_periodic_timer:
-        v->periodic_period = 0;
+        sched_set_periodic(v, 0);
         return 0;
     case VCPUOP_set_singleshot_timer: {
         struct vcpu_set_singleshot_timer t;

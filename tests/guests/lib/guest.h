@@ -262,6 +262,15 @@ uint64_t system_time_ns(void);
 /* shared_info's wallclock (boot time) under its version protocol; returns
    the (even) version it was read at. */
 uint32_t wallclock_read(uint64_t *sec, uint32_t *nsec);
+/*
+ * Blocks (SCHEDOP_block) until `count` events of a single-shot timer,
+ * re-armed period_ns ahead after each, have arrived on tport (our
+ * VIRQ_TIMER port), or limit_ns has passed; returns how many arrived.
+ * Stops our periodic timer first so that only the single-shot events
+ * count (Xen's periodic timer does not wake a blocked vCPU anyway).
+ */
+unsigned timer_block_events(evtchn_port_t tport, unsigned count, uint64_t period_ns,
+                            uint64_t limit_ns);
 /* The lowest of `batches` results of batch() (benchmarks: cycles). */
 uint64_t best_of(unsigned batches, uint64_t (*batch)(void));
 
