@@ -206,7 +206,8 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
     case VCPUOP_up:
         if (!v->initialised)
             return -XEN_EINVAL;
-        if (v->state == VCPU_DOWN) {
+        /* A reset left unfinished: Xen 4.17 answers 0 and keeps v paused. */
+        if (v->state == VCPU_DOWN && !v->in_reset) {
             /* Back where it went down (or where its context says). */
             v->state = VCPU_RUNNABLE;
             sched_add_vcpu(v);

@@ -62,6 +62,13 @@ struct vcpu {
     bool periodic_armed;
 
     bool initialised;               /* has a register context (VCPUOP_initialise or builder) */
+    /*
+     * A reset (domctl setvcpucontext without a context) stopped part way
+     * and not finished yet: v keeps `initialised` but neither runs nor
+     * takes a new context until a reset finishes (Xen 4.17's _VPF_in_reset
+     * left set).  Written by the toolstack's domctl while v is down.
+     */
+    bool in_reset;
     u64 time_published_ns;
 
     /* Runstate accounting (RUNSTATE_*), and where the guest wants a copy. */
