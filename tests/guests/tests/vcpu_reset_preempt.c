@@ -87,21 +87,27 @@ static long get_ctx(void)
     return ts_domctl(XEN_DOMCTL_getvcpucontext, id);
 }
 
+static void reset_prepare(void *arg)
+{
+    (void)arg;
+    REQUIRE_EQ(set_ctx(&ctx), 0);
+    memset(&seen, 0, sizeof(seen));
+}
+
+static long reset_call(void *arg)
+{
+    (void)arg;
+    return set_ctx(NULL);
+}
+
 /* vCPU 0 on the tree, then reset with the event armed; true when the reset stopped. */
 static bool reset_armed(long *rc)
 {
-    bool at_syscall = false;
+    struct preempt_call pc = { .ipi = ipi, .nr = __HYPERVISOR_domctl, .what = "the reset",
+                               .attempts = ATTEMPTS, .prepare = reset_prepare,
+                               .call = reset_call };
+    bool at_syscall = preempt_call(&pc, rc);
 
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        REQUIRE_EQ(set_ctx(&ctx), 0);
-        memset(&seen, 0, sizeof(seen));
-        REQUIRE_EQ(events_arm_pending(ipi), 0);
-        *rc = set_ctx(NULL);
-        events_disable();
-        at_syscall = seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_domctl);
-        if (!at_syscall && a < ATTEMPTS)
-            printk("attempt %u: upcall at %#lx, not on the reset's SYSCALL: again\n", a, seen.rip);
-    }
     CHECK(at_syscall, "the reset of a vCPU on %u tables was never continued (upcall at %#lx)",
           FRAMES - 1, seen.rip);
     return at_syscall;
