@@ -55,7 +55,7 @@ struct vcpu {
      * The periodic timer (run-queue lock for writes): it counts only while
      * periodic_armed, which the vCPU's switch-in and VCPUOP_set_periodic_timer
      * set and its switch-out clears, as Xen 4.17 stops it at deschedule, so
-     * a blocked vCPU is not woken by it (docs/pv-domains.md, Timers).
+     * a blocked vCPU is not woken by it (docs/pv-domains.md, Guest timers).
      */
     u64 periodic_period;
     u64 periodic_next;
