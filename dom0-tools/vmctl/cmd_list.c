@@ -173,7 +173,7 @@ int cmd_list(const struct vmctl_command *cmd, int argc, char **argv)
             row->memory_kib = domains[i].memory_kib;
             row->vcpus = domains[i].vcpus;
             row->state = domains[i].state;
-            row->cpu_seconds = domains[i].cpu_seconds;
+            row->cpu_seconds = (double)domains[i].cpu_ns / 1e9;
         }
         free(domains);
         hv_close(hv);

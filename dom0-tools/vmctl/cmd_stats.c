@@ -2,7 +2,7 @@
  * vmctl domstats: what each running domain uses, in the groups and key
  * names of 'virsh domstats' (state, cpu-total, balloon, vcpu, interface,
  * block), so that scripts written for libvirt read it unchanged.  CPU and
- * memory come from the hypervisor (getdomaininfo, getvcpuinfo); disks
+ * memory come from the hypervisor (one domain listing, getvcpuinfo); disks
  * and interfaces from dom0's back-ends (devstats.h).
  */
 #include <inttypes.h>
@@ -13,12 +13,9 @@
 #include "commands.h"
 #include "defs.h"
 #include "devstats.h"
-#include "domctl.h"
 #include "exitcodes.h"
 #include "hv.h"
 #include "output.h"
-
-#include <public/sched.h>
 
 /* libvirt's virDomainState and virVcpuState numbers (libvirt-domain.h). */
 enum { VIR_RUNNING = 1, VIR_PAUSED = 3, VIR_SHUTDOWN = 4, VIR_CRASHED = 6 };
@@ -59,14 +56,13 @@ static void put_s(struct out *o, const char *key, const char *v)
     o->first = false;
 }
 
-static unsigned domain_state(const struct xen_domctl_getdomaininfo *d)
+static unsigned domain_state(const struct hv_domain *d)
 {
-    unsigned reason = (d->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
-    if (d->flags & XEN_DOMINF_shutdown)
-        return reason == SHUTDOWN_crash ? VIR_CRASHED : VIR_SHUTDOWN;
-    if (d->flags & XEN_DOMINF_dying)
+    if (d->state & HV_STATE_CRASHED)
+        return VIR_CRASHED;
+    if (d->state & (HV_STATE_SHUTDOWN | HV_STATE_DYING))
         return VIR_SHUTDOWN;
-    if (d->flags & XEN_DOMINF_paused)
+    if (d->state & HV_STATE_PAUSED)
         return VIR_PAUSED;
     return VIR_RUNNING;   /* running or blocked: libvirt says running for both */
 }
@@ -142,14 +138,14 @@ static void put_disks(const struct vmctl_command *cmd, struct out *o, struct mic
 }
 
 static void put_vcpus(const struct vmctl_command *cmd, struct out *o, struct hv *hv,
-                      const struct xen_domctl_getdomaininfo *info)
+                      const struct hv_domain *dom)
 {
-    put_u(o, "vcpu.current", info->nr_online_vcpus);
-    put_u(o, "vcpu.maximum", (uint64_t)info->max_vcpu_id + 1);
+    put_u(o, "vcpu.current", dom->vcpus);
+    put_u(o, "vcpu.maximum", (uint64_t)dom->max_vcpu_id + 1);
     struct hv_vcpu *v;
     size_t n;
-    if (hv_vcpu_list(hv, info->domain, &v, &n) != HV_OK) {
-        cli_warn(cmd, "domain %u: vCPUs not listed: %s", info->domain, hv_error(hv));
+    if (hv_vcpu_list(hv, dom->domid, &v, &n) != HV_OK) {
+        cli_warn(cmd, "domain %u: vCPUs not listed: %s", dom->domid, hv_error(hv));
         return;
     }
     char key[48];
@@ -163,36 +159,35 @@ static void put_vcpus(const struct vmctl_command *cmd, struct out *o, struct hv 
     free(v);
 }
 
-static void print_domain(const struct vmctl_command *cmd, struct hv *hv, const char *name,
-                         const struct xen_domctl_getdomaininfo *info, unsigned groups,
-                         bool json, bool first)
+static void print_domain(const struct vmctl_command *cmd, struct hv *hv,
+                         const struct hv_domain *dom, unsigned groups, bool json, bool first)
 {
     struct out o = { .json = json, .first = true };
     if (json) {
         printf("%s\n  {\"name\": ", first ? "" : ",");
-        json_string(stdout, name);
-        printf(", \"id\": %u, \"stats\": {", info->domain);
+        json_string(stdout, dom->name);
+        printf(", \"id\": %u, \"stats\": {", dom->domid);
     } else {
-        printf("Domain: '%s'\n", name);
+        printf("Domain: '%s'\n", dom->name);
     }
     if (groups & G_STATE) {
-        put_u(&o, "state.state", domain_state(info));
+        put_u(&o, "state.state", domain_state(dom));
         /* Mica does not keep why a domain is in its state (libvirt's
            reason codes); 0 is libvirt's "unknown". */
         put_u(&o, "state.reason", 0);
     }
     if (groups & G_CPU)
-        put_u(&o, "cpu.time", info->cpu_time);
+        put_u(&o, "cpu.time", dom->cpu_ns);
     if (groups & G_BALLOON) {
-        put_u(&o, "balloon.current", info->tot_pages * 4);
-        put_u(&o, "balloon.maximum", info->max_pages * 4);
+        put_u(&o, "balloon.current", dom->memory_kib);
+        put_u(&o, "balloon.maximum", dom->max_memory_kib);
     }
     if (groups & G_VCPU)
-        put_vcpus(cmd, &o, hv, info);
+        put_vcpus(cmd, &o, hv, dom);
     if (groups & G_NET)
-        put_nics(cmd, &o, hv_xenstore(hv), info->domain);
+        put_nics(cmd, &o, hv_xenstore(hv), dom->domid);
     if (groups & G_BLOCK)
-        put_disks(cmd, &o, hv_xenstore(hv), info->domain);
+        put_disks(cmd, &o, hv_xenstore(hv), dom->domid);
     printf(json ? "\n  }}" : "\n");
 }
 
@@ -232,9 +227,9 @@ int cmd_domstats(const struct vmctl_command *cmd, int argc, char **argv)
     if (!groups)
         groups = G_STATE | G_CPU | G_BALLOON | G_VCPU | G_NET | G_BLOCK;
 
+    /* One listing: it names the domains and holds all their numbers. */
     struct hv *hv;
-    uint32_t only = 0;
-    int rc = wanted ? defs_connect_running(cmd, wanted, &hv, &only) : defs_connect(cmd, &hv);
+    int rc = defs_connect(cmd, &hv);
     if (rc != VMCTL_EXIT_OK)
         return rc;
     struct hv_domain *doms = NULL;
@@ -243,21 +238,22 @@ int cmd_domstats(const struct vmctl_command *cmd, int argc, char **argv)
         rc = cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
         goto out;
     }
+    const struct hv_domain *only = NULL;
+    for (size_t i = 0; wanted && i < n && !only; i++)
+        if (defs_names_domain(&doms[i], wanted))
+            only = &doms[i];
+    if (wanted && !only) {
+        rc = cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "no running domain named '%s' (see 'vmctl "
+                      "list')", wanted);
+        goto out;
+    }
     if (json)
         printf("[");
     bool first = true;
     for (size_t i = 0; i < n; i++) {
-        if (wanted ? doms[i].domid != only : doms[i].domid == 0)
+        if (only ? &doms[i] != only : doms[i].domid == 0)
             continue;
-        struct xen_domctl_getdomaininfo info;
-        int err = mica_domain_info(hv_mica(hv), (uint16_t)doms[i].domid, &info);
-        if (err) {
-            if (wanted)
-                rc = cli_fail(cmd, VMCTL_EXIT_NOT_FOUND, "domain '%s' went away: %s", wanted,
-                              strerror(-err));
-            continue;   /* gone since it was listed */
-        }
-        print_domain(cmd, hv, doms[i].name, &info, groups, json, first);
+        print_domain(cmd, hv, &doms[i], groups, json, first);
         first = false;
     }
     if (json)

@@ -66,15 +66,11 @@ int cmd_vcpu_list(const struct vmctl_command *cmd, int argc, char **argv)
         goto out;
     }
     /* A name, or a running domain's numeric ID. */
-    char *end;
-    unsigned long id = wanted ? strtoul(wanted, &end, 10) : 0;
-    bool numeric = wanted && *wanted && !*end;
     bool found = !wanted;
     printf("%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)",
            "Affinity (Hard / Soft)");
     for (size_t i = 0; i < count && rc == VMCTL_EXIT_OK; i++) {
-        if (wanted && strcmp(domains[i].name, wanted) != 0 &&
-            !(numeric && domains[i].domid == id))
+        if (wanted && !defs_names_domain(&domains[i], wanted))
             continue;
         found = true;
         rc = list_domain(cmd, hv, domains[i].name, domains[i].domid, host.max_cpu_id + 1);

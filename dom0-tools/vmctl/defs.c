@@ -158,6 +158,14 @@ int defs_random_uuid(uint8_t uuid[16])
 }
 
 /* Resolves NAME or numeric ID among running domains. */
+bool defs_names_domain(const struct hv_domain *d, const char *wanted)
+{
+    char *end;
+    unsigned long id = strtoul(wanted, &end, 10);
+
+    return strcmp(d->name, wanted) == 0 || (*wanted && !*end && d->domid == id);
+}
+
 static int find_running(const struct vmctl_command *cmd, struct hv *hv, const char *wanted,
                         uint32_t *domid)
 {
@@ -165,12 +173,9 @@ static int find_running(const struct vmctl_command *cmd, struct hv *hv, const ch
     size_t count;
     if (hv_list(hv, &domains, &count) != HV_OK)
         return cli_fail(cmd, VMCTL_EXIT_FAILURE, "%s", hv_error(hv));
-    char *end;
-    unsigned long id = strtoul(wanted, &end, 10);
-    bool numeric = *wanted && !*end;
     int rc = VMCTL_EXIT_NOT_FOUND;
     for (size_t i = 0; i < count && rc != VMCTL_EXIT_OK; i++) {
-        if (strcmp(domains[i].name, wanted) == 0 || (numeric && domains[i].domid == id)) {
+        if (defs_names_domain(&domains[i], wanted)) {
             *domid = domains[i].domid;
             rc = VMCTL_EXIT_OK;
         }

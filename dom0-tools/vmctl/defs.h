@@ -53,6 +53,9 @@ int defs_connect(const struct vmctl_command *cmd, struct hv **hv);
 int defs_connect_running(const struct vmctl_command *cmd, const char *wanted, struct hv **hv,
                          uint32_t *domid);
 
+/* NAME names the listed domain d: its name, or its ID in decimal. */
+bool defs_names_domain(const struct hv_domain *d, const char *wanted);
+
 /* Prints the usual "no domain named X" and returns VMCTL_EXIT_NOT_FOUND. */
 int defs_not_found(const struct vmctl_command *cmd, const char *name_or_uuid);
 

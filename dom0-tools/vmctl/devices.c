@@ -118,8 +118,7 @@ static const char *kind_name(enum devices_kind k)
 
 /* ---- xenstore helpers ---- */
 
-/* A child's value (malloc'd), or NULL. */
-static char *read_at(struct mica_xs *xs, const char *dir, const char *name)
+char *devices_read_at(struct mica_xs *xs, const char *dir, const char *name)
 {
     char path[256], *v = NULL;
     snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -412,7 +411,7 @@ static void scan_device(void *ctx, unsigned devid)
     char dir[128];
     backend_dir(dir, sizeof(dir), s->kind, s->domid, devid);
     if (s->mac) {
-        char *mac = read_at(s->xs, dir, "mac");
+        char *mac = devices_read_at(s->xs, dir, "mac");
         if (mac && strcasecmp(mac, s->mac) == 0 && !s->found) {
             s->found = true;
             s->other = s->domid;
@@ -420,8 +419,8 @@ static void scan_device(void *ctx, unsigned devid)
         free(mac);
         return;
     }
-    char *params = read_at(s->xs, dir, "params");
-    char *mode = read_at(s->xs, dir, "mode");
+    char *params = devices_read_at(s->xs, dir, "params");
+    char *mode = devices_read_at(s->xs, dir, "mode");
     struct stat st;
     if (params && mode && stat(params, &st) == 0 && same_object(&st, &s->want) &&
         (s->want_rw || strcmp(mode, "w") == 0) && !s->found) {
@@ -694,7 +693,7 @@ static char *backend_fatal(struct mica_xs *xs, uint32_t domid, unsigned devid)
 {
     char dir[160];
     snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/vif/%u/%u", domid, devid);
-    return read_at(xs, dir, "error");
+    return devices_read_at(xs, dir, "error");
 }
 
 /* Waits until the kernel finds the network interface by name.  netback
@@ -790,7 +789,7 @@ static int write_devices(struct mica_xs *xs, uint32_t domid, const struct domcfg
             char be[128];
             char *old;
             backend_dir(be, sizeof(be), "vbd", domid, (unsigned)preps[i].devid);
-            if ((old = read_at(xs, be, "frontend"))) {
+            if ((old = devices_read_at(xs, be, "frontend"))) {
                 free(old);
                 w.rc = devices_failf(err, errlen, -EEXIST, "the domain already has a disk %s",
                              disks[i].target);
@@ -906,7 +905,7 @@ int devices_attach_nic(struct mica_xs *xs, uint32_t domid, const struct domcfg_n
 
 static int state_of(struct mica_xs *xs, const char *be)
 {
-    char *v = read_at(xs, be, "state");
+    char *v = devices_read_at(xs, be, "state");
     int s = v ? atoi(v) : -1;
     free(v);
     return s;
@@ -919,13 +918,13 @@ int devices_detach(struct mica_xs *xs, uint32_t domid, enum devices_kind kind, u
     char be[128], fe[128], path[160];
     backend_dir(be, sizeof(be), k, domid, devid);
     frontend_dir(fe, sizeof(fe), k, domid, devid);
-    char *fe_named = read_at(xs, be, "frontend");
+    char *fe_named = devices_read_at(xs, be, "frontend");
     if (!fe_named)
         return devices_failf(err, errlen, -ENOENT, "domain %u has no %s %u", domid, k, devid);
     free(fe_named);
-    char *node = read_at(xs, be, "node");
-    char *bridge = read_at(xs, be, "bridge");
-    char *vifname = read_at(xs, be, "vifname");
+    char *node = devices_read_at(xs, be, "node");
+    char *bridge = devices_read_at(xs, be, "bridge");
+    char *vifname = devices_read_at(xs, be, "vifname");
 
     /* libxl's handshake: a connected back-end is told to close and given
        time to reach Closed with its front-end; online=0 makes it go away
@@ -1015,7 +1014,7 @@ int devices_find_vif(struct mica_xs *xs, uint32_t domid, const char *mac)
     for (size_t off = 0; off < len && found < 0; off += strlen(names + off) + 1) {
         char dir[128];
         snprintf(dir, sizeof(dir), "%s/%s", path, names + off);
-        char *m = read_at(xs, dir, "mac");
+        char *m = devices_read_at(xs, dir, "mac");
         if (m && strcasecmp(m, mac) == 0)
             found = atoi(names + off);
         free(m);

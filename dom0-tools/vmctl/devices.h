@@ -78,6 +78,9 @@ int devices_detach(struct mica_xs *xs, uint32_t domid, enum devices_kind kind, u
    Problems are reported on stderr and do not stop the rest. */
 void devices_detach_all(struct mica_xs *xs, uint32_t domid, int wait_ms);
 
+/* The value of xenstore node dir/name (malloc'd), or NULL when it cannot be read. */
+char *devices_read_at(struct mica_xs *xs, const char *dir, const char *name);
+
 /* Calls fn for every child of the xenstore directory path whose name is a
    number (a domain ID or a device handle), in xenstored's order; 0, or
    -errno when the directory cannot be read. */

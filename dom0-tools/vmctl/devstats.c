@@ -39,13 +39,9 @@ static bool read_counter(const char *dir, const char *name, uint64_t *out)
 static void read_node(struct mica_xs *xs, const char *dir, const char *name, char *buf,
                       size_t len)
 {
-    char path[256], *v = NULL;
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    buf[0] = '\0';
-    if (mica_xs_read(xs, 0, path, &v) == 0) {
-        snprintf(buf, len, "%s", v);
-        free(v);
-    }
+    char *v = devices_read_at(xs, dir, name);
+    snprintf(buf, len, "%s", v ? v : "");
+    free(v);
 }
 
 /* The handles under a back-end directory, sorted. */

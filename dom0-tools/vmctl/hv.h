@@ -34,14 +34,17 @@ enum hv_domain_state {
     HV_STATE_DYING = 1u << 5,
 };
 
+/* One domain as getdomaininfo shows it when listed. */
 struct hv_domain {
     uint32_t domid;
     char name[DOMCFG_NAME_MAX + 1];
     uint8_t uuid[16];
-    uint64_t memory_kib;
-    unsigned vcpus;
-    unsigned state;        /* enum hv_domain_state bits */
-    double cpu_seconds;
+    uint64_t memory_kib;        /* tot_pages */
+    uint64_t max_memory_kib;    /* max_pages */
+    unsigned vcpus;             /* online */
+    unsigned max_vcpu_id;
+    unsigned state;             /* enum hv_domain_state bits */
+    uint64_t cpu_ns;
 };
 
 enum hv_shutdown_kind { HV_SHUTDOWN_POWEROFF, HV_SHUTDOWN_REBOOT };

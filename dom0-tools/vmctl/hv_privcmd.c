@@ -186,14 +186,16 @@ enum hv_status hv_list(struct hv *hv, struct hv_domain **list, size_t *count)
         domain_name(hv, d->domain, out[i].name, sizeof(out[i].name));
         memcpy(out[i].uuid, d->handle, sizeof(out[i].uuid));
         out[i].memory_kib = d->tot_pages * 4;
+        out[i].max_memory_kib = d->max_pages * 4;
         out[i].vcpus = d->nr_online_vcpus;
+        out[i].max_vcpu_id = d->max_vcpu_id;
         out[i].state = (d->flags & XEN_DOMINF_running ? HV_STATE_RUNNING : 0) |
                        (d->flags & XEN_DOMINF_blocked ? HV_STATE_BLOCKED : 0) |
                        (d->flags & XEN_DOMINF_paused ? HV_STATE_PAUSED : 0) |
                        (d->flags & XEN_DOMINF_dying ? HV_STATE_DYING : 0);
         if (d->flags & XEN_DOMINF_shutdown)
             out[i].state |= reason == SHUTDOWN_crash ? HV_STATE_CRASHED : HV_STATE_SHUTDOWN;
-        out[i].cpu_seconds = (double)d->cpu_time / 1e9;
+        out[i].cpu_ns = d->cpu_time;
     }
     free(info);
     *list = out;

@@ -827,8 +827,8 @@ static u64 earliest_deadline(struct run_queue *rq, u64 now)
         u64 t = READ_ONCE(v->singleshot_deadline);
         if (t && t < d)
             d = t;
-        if (READ_ONCE(v->periodic_period) && READ_ONCE(v->periodic_next) < d)
-            d = READ_ONCE(v->periodic_next);
+        if (v->periodic_armed && v->periodic_period && v->periodic_next < d)
+            d = v->periodic_next;
         if (v->polling && v->poll_deadline && v->poll_deadline < d)
             d = v->poll_deadline;
     }
@@ -858,6 +858,22 @@ bool sched_work_due(void)
     struct run_queue *rq = this_rq();
 
     return READ_ONCE(rq->need_resched) || now_ns() >= READ_ONCE(rq->deadline);
+}
+
+/*
+ * v's periodic timer has a period due (rq locked): the next one is set.
+ * Missed periods collapse into one event, as on real timers.
+ */
+static bool periodic_due_locked(struct vcpu *v, u64 now)
+{
+    u64 next = v->periodic_next;
+
+    if (!v->periodic_armed || !v->periodic_period || next > now)
+        return false;
+    while (next <= now)
+        next += v->periodic_period;
+    v->periodic_next = next;
+    return true;
 }
 
 #define TIMER_BATCH 16
@@ -893,14 +909,8 @@ void sched_tick(u64 now)
             WRITE_ONCE(v->singleshot_deadline, 0);
             due = true;
         }
-        if (READ_ONCE(v->periodic_period) && READ_ONCE(v->periodic_next) <= now) {
-            /* Missed periods collapse into one event, as on real timers. */
-            u64 next = READ_ONCE(v->periodic_next);
-            while (next <= now)
-                next += v->periodic_period;
-            WRITE_ONCE(v->periodic_next, next);
+        if (periodic_due_locked(v, now))
             due = true;
-        }
         if (due)
             fire[n++] = v;
     }
@@ -977,6 +987,7 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
     struct run_queue *rq = this_rq();
     unsigned me = smp_processor_id();
     struct vcpu *next;
+    bool periodic_catch_up = false;
 
     rq->yielded = false;
     for (;;) {
@@ -992,6 +1003,7 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
             perfc_inc_idx(run_blocked, perfc_us_bucket(now - rq->on_since));
 #endif
             prev->boosted = false;
+            prev->periodic_armed = false;   /* Xen stops it at deschedule */
             spin_unlock(&rq->lock);
             switch_to_idle(prev, now);
             prev = NULL;
@@ -1040,8 +1052,13 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
     if (next != prev) {
         rq->on_since = now;
         rq->wake_held = false;
-        if (prev)
+        if (prev) {
             prev->boosted = false;
+            prev->periodic_armed = false;
+        }
+        /* As Xen's switch-in: a period that passed while descheduled fires now. */
+        next->periodic_armed = true;
+        periodic_catch_up = periodic_due_locked(next, now);
     }
     next->run_start_ns = now;
     rq->run_since = now;
@@ -1078,6 +1095,9 @@ static struct vcpu *switch_to_next(struct vcpu *prev, u64 now)
         vcpu_runstate_change(next, RUNSTATE_running, now);
         vcpu_runstate_publish(next);
         update_vcpu_time(next);
+        /* Event locks come before the queue lock: sent now it is dropped. */
+        if (periodic_catch_up)
+            send_timer_virq(next);
     } else {
         /* Staying on: still account, so the guest's copy keeps moving. */
         vcpu_runstate_change(next, RUNSTATE_running, now);
@@ -1239,6 +1259,17 @@ void sched_timers_changed(struct vcpu *v)
         this_rq()->timers_changed = true;
     else
         resched_cpu(READ_ONCE(v->processor));
+}
+
+void sched_set_periodic(struct vcpu *v, u64 period_ns)
+{
+    struct run_queue *rq = vcpu_rq_lock(v);
+
+    v->periodic_period = period_ns;
+    v->periodic_next = now_ns() + period_ns;
+    v->periodic_armed = period_ns != 0;
+    spin_unlock(&rq->lock);
+    sched_timers_changed(v);
 }
 
 bool sched_vcpus_in_parallel(void)

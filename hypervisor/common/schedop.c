@@ -206,7 +206,8 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
     case VCPUOP_up:
         if (!v->initialised)
             return -XEN_EINVAL;
-        if (v->state == VCPU_DOWN) {
+        /* A reset left unfinished: Xen 4.17 answers 0 and keeps v paused. */
+        if (v->state == VCPU_DOWN && !v->in_reset) {
             /* Back where it went down (or where its context says). */
             v->state = VCPU_RUNNABLE;
             sched_add_vcpu(v);
@@ -235,13 +236,11 @@ long do_vcpu_op(int cmd, unsigned vcpuid, u64 arg)
             return -XEN_EFAULT;
         if (t.period_ns < MIN_PERIOD_NS)
             return -XEN_EINVAL;
-        v->periodic_period = t.period_ns;
-        v->periodic_next = now_ns() + t.period_ns;
-        sched_timers_changed(v);
+        sched_set_periodic(v, t.period_ns);
         return 0;
     }
     case VCPUOP_stop_periodic_timer:
-        v->periodic_period = 0;
+        sched_set_periodic(v, 0);
         return 0;
     case VCPUOP_set_singleshot_timer: {
         struct vcpu_set_singleshot_timer t;

@@ -51,10 +51,24 @@ struct vcpu {
 
     /* Timers (set_timer_op, VCPUOP_set_*_timer): absolute ns, 0 = off. */
     u64 singleshot_deadline;
+    /*
+     * The periodic timer (run-queue lock for writes): it counts only while
+     * periodic_armed, which the vCPU's switch-in and VCPUOP_set_periodic_timer
+     * set and its switch-out clears, as Xen 4.17 stops it at deschedule, so
+     * a blocked vCPU is not woken by it (docs/pv-domains.md, Guest timers).
+     */
     u64 periodic_period;
     u64 periodic_next;
+    bool periodic_armed;
 
     bool initialised;               /* has a register context (VCPUOP_initialise or builder) */
+    /*
+     * A reset (domctl setvcpucontext without a context) stopped part way
+     * and not finished yet: v keeps `initialised` but neither runs nor
+     * takes a new context until a reset finishes (Xen 4.17's _VPF_in_reset
+     * left set).  Written by the toolstack's domctl while v is down.
+     */
+    bool in_reset;
     u64 time_published_ns;
 
     /* Runstate accounting (RUNSTATE_*), and where the guest wants a copy. */

@@ -102,6 +102,11 @@ void sched_vcpu_down(struct vcpu *v);
 bool sched_poll_block(struct vcpu *v);
 /* v's guest timers changed (set_timer_op, VCPUOP_set_*_timer): its CPU looks again. */
 void sched_timers_changed(struct vcpu *v);
+/*
+ * VCPUOP_set/stop_periodic_timer (period_ns 0 stops it): the first event
+ * one period from now; armed even if v is not running (as on Xen).
+ */
+void sched_set_periodic(struct vcpu *v, u64 period_ns);
 /* sched_parallel=1 is in force: a domain's vCPUs may run on several CPUs at once. */
 bool sched_vcpus_in_parallel(void);
 

@@ -54,11 +54,16 @@ void events_disable(void)
     barrier();
 }
 
+volatile unsigned armed_upcalls;
+volatile uint64_t armed_upcall_rip;
+
 long events_arm_pending(evtchn_port_t ipi)
 {
     long rc;
 
     events_disable();
+    armed_upcalls = 0;
+    armed_upcall_rip = 0;
     if ((rc = evtchn_send(ipi)))
         return rc;
     if (!READ_ONCE(vcpu0->evtchn_upcall_pending))
@@ -67,6 +72,26 @@ long events_arm_pending(evtchn_port_t ipi)
     WRITE_ONCE(vcpu0->evtchn_upcall_mask, 0);
     barrier();
     return 0;
+}
+
+bool preempt_call(const struct preempt_call *p, long *rc)
+{
+    for (unsigned a = 1; a <= p->attempts; a++) {
+        if (p->prepare)
+            p->prepare(p->arg);
+        REQUIRE_EQ(events_arm_pending(p->ipi), 0);
+        *rc = p->call(p->arg);
+        events_disable();
+        if (armed_upcalls && rip_on_hypercall_syscall(armed_upcall_rip, p->nr))
+            return true;
+        if (a == p->attempts)
+            break;
+        printk("attempt %u: upcall at %#lx, not on %s's SYSCALL: again\n", a,
+               (unsigned long)armed_upcall_rip, p->what);
+        if (p->missed)
+            p->missed(p->arg, *rc);
+    }
+    return false;
 }
 
 void events_enable_on(struct vcpu_info *vi)

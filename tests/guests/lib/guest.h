@@ -195,6 +195,36 @@ void events_disable(void);
  * the IPI's error, or -1 when no upcall became pending.
  */
 long events_arm_pending(evtchn_port_t ipi);
+/*
+ * The first upcall since events_arm_pending(): its RIP as delivered
+ * (before any hook changes it), and how many upcalls came since.
+ */
+extern volatile unsigned armed_upcalls;
+extern volatile uint64_t armed_upcall_rip;
+/*
+ * A call a preemption check must stop (the tests of continued calls):
+ * prepare(arg) (the case set up, the test's own record of the upcall
+ * cleared; may be NULL), an event armed on ipi (events_arm_pending),
+ * call(arg) made, events masked again; the attempt counts when the first
+ * upcall came on hypercall nr's SYSCALL (the call continued there, or,
+ * if the test's upcall hook skips the SYSCALL, abandoned).  An interrupt
+ * between arming and the SYSCALL brings the upcall before the call,
+ * which then runs unpreempted: the miss is printed, missed(arg, rc) puts
+ * the case back (may be NULL) and it is tried again, up to `attempts`
+ * times (missed() is not called after the last).
+ */
+struct preempt_call {
+    evtchn_port_t ipi;              /* an IPI to ourselves (evtchn_bind_ipi) */
+    unsigned nr;                    /* the __HYPERVISOR_* call() makes */
+    const char *what;               /* the call, for the log: "the unpin" */
+    unsigned attempts;
+    void *arg;
+    void (*prepare)(void *arg);
+    long (*call)(void *arg);
+    void (*missed)(void *arg, long rc);
+};
+/* True when an attempt's upcall came on the call's SYSCALL; *rc: the last call's result. */
+bool preempt_call(const struct preempt_call *p, long *rc);
 static inline void sync_set_bit(unsigned nr, volatile uint64_t *words)
 { __asm__ volatile("lock btsq %1, %0" : "+m"(words[nr / 64]) : "r"((uint64_t)(nr % 64)) : "memory"); }
 static inline void sync_clear_bit(unsigned nr, volatile uint64_t *words)
@@ -262,6 +292,15 @@ uint64_t system_time_ns(void);
 /* shared_info's wallclock (boot time) under its version protocol; returns
    the (even) version it was read at. */
 uint32_t wallclock_read(uint64_t *sec, uint32_t *nsec);
+/*
+ * Blocks (SCHEDOP_block) until `count` events of a single-shot timer,
+ * re-armed period_ns ahead after each, have arrived on tport (our
+ * VIRQ_TIMER port), or limit_ns has passed; returns how many arrived.
+ * Stops our periodic timer first so that only the single-shot events
+ * count (Xen's periodic timer does not wake a blocked vCPU anyway).
+ */
+unsigned timer_block_events(evtchn_port_t tport, unsigned count, uint64_t period_ns,
+                            uint64_t limit_ns);
 /* The lowest of `batches` results of batch() (benchmarks: cycles). */
 uint64_t best_of(unsigned batches, uint64_t (*batch)(void));
 

@@ -65,3 +65,22 @@ void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
                      : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
                      : "0"(leaf), "2"(sub));
 }
+
+unsigned timer_block_events(evtchn_port_t tport, unsigned count, uint64_t period_ns,
+                            uint64_t limit_ns)
+{
+    unsigned before;
+    uint64_t end = system_time_ns() + limit_ns;
+
+    HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
+    before = READ_ONCE(evt_counts[tport]);
+    while (READ_ONCE(evt_counts[tport]) - before < count && system_time_ns() < end) {
+        unsigned seen = READ_ONCE(evt_counts[tport]);
+
+        HYPERVISOR_set_timer_op(system_time_ns() + period_ns);
+        while (READ_ONCE(evt_counts[tport]) == seen && system_time_ns() < end)
+            HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+    }
+    HYPERVISOR_set_timer_op(0);
+    return READ_ONCE(evt_counts[tport]) - before;
+}

@@ -66,6 +66,8 @@ void dump_regs(const struct regs *r)
 void trap_dispatch(struct regs *r);
 void trap_dispatch(struct regs *r)
 {
+    if (r->vector == VEC_EVENT && !armed_upcalls++)
+        armed_upcall_rip = r->rip;
     if (r->vector == VEC_EVENT && !trap_hooks[VEC_EVENT]) {
         evtchn_do_upcall(r);
         return;

@@ -68,12 +68,8 @@ static enum result dom0(void)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     }
     REQUIRE_EQ(evtchn_bind_virq(VIRQ_TIMER, 0, &tport), 0);
-    for (int i = 0; i < 20; i++) {
-        unsigned seen = evt_counts[tport];
-        REQUIRE_EQ(HYPERVISOR_set_timer_op(system_time_ns() + 10000000), 0);
-        while (evt_counts[tport] == seen)
-            HYPERVISOR_sched_op(SCHEDOP_block, NULL);
-    }
+    unsigned sleeps = timer_block_events(tport, 20, 10000000, WAIT_NS);
+    CHECK(sleeps >= 20, "only %u of 20 timer sleeps done", sleeps);
     after = cpu_ms();
     CHECK(after > before, "domain 1 did not run while dom0 slept (%lu ms, then %lu)", before, after);
     printk("dom0: 20 timer sleeps done while domain 1 flooded (its CPU time %lu ms, then %lu ms)\n",

@@ -44,29 +44,35 @@ static bool upcall_hook(struct regs *r)
     return true;
 }
 
+static void unpin_prepare(void *arg)
+{
+    (void)arg;
+    REQUIRE_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
+    memset(&seen, 0, sizeof(seen));
+}
+
+static long unpin_call(void *arg)
+{
+    struct mmuext_op unpin = { .cmd = MMUEXT_UNPIN_TABLE, .arg1.mfn = l4() };
+
+    (void)arg;
+    return HYPERVISOR_mmuext_op(&unpin, 1, NULL, DOMID_SELF);
+}
+
 static enum result domu(void)
 {
-    struct mmuext_op unpin = { .cmd = MMUEXT_UNPIN_TABLE };
+    struct preempt_call pc = { .nr = __HYPERVISOR_mmuext_op, .what = "the unpin",
+                               .attempts = ATTEMPTS, .prepare = unpin_prepare,
+                               .call = unpin_call };
     struct sched_shutdown crash = { .reason = SHUTDOWN_crash };
-    bool at_syscall = false;
     long rc = 0;
 
     REQUIRE_EQ(events_init(), 0);
     REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
     trap_hooks[VEC_EVENT] = upcall_hook;
     tree_init(MAX_TABLES);
-    unpin.arg1.mfn = l4();
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        REQUIRE_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
-        memset(&seen, 0, sizeof(seen));
-        REQUIRE_EQ(events_arm_pending(ipi), 0);
-        rc = HYPERVISOR_mmuext_op(&unpin, 1, NULL, DOMID_SELF);
-        events_disable();
-        at_syscall = seen.upcalls && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_mmuext_op);
-        if (!at_syscall)
-            printk("domU: attempt %u: upcall at %#lx, not on the unpin's SYSCALL: again\n", a,
-                   seen.rip);
-    }
+    pc.ipi = ipi;
+    bool at_syscall = preempt_call(&pc, &rc);
     REQUIRE(at_syscall, "the unpin was never continued (upcall at %#lx)", seen.rip);
     CHECK_EQ(rc, (long)SKIPPED);
     /* update_va_mapping does not finish it: still partly de-validated. */

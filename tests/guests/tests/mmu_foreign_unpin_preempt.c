@@ -69,22 +69,28 @@ static bool upcall_hook(struct regs *r)
     return true;
 }
 
+static void unpin_prepare(void *arg)
+{
+    (void)arg;
+    REQUIRE_EQ(ts_ext(MMUEXT_PIN_L4_TABLE, m[0], id), 0);
+    unpin_op = (struct mmuext_op){ .cmd = MMUEXT_UNPIN_TABLE, .arg1.mfn = m[0] };
+    memset(&seen, 0, sizeof(seen));
+}
+
+static long unpin_call(void *arg)
+{
+    (void)arg;
+    return HYPERVISOR_mmuext_op(&unpin_op, 1, NULL, id);
+}
+
 /* Pins the tree and unpins it with the event armed; true when the call stopped. */
 static bool unpin_armed(long *rc)
 {
-    bool at_syscall = false;
+    struct preempt_call pc = { .ipi = ipi, .nr = __HYPERVISOR_mmuext_op, .what = "the unpin",
+                               .attempts = ATTEMPTS, .prepare = unpin_prepare,
+                               .call = unpin_call };
+    bool at_syscall = preempt_call(&pc, rc);
 
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        REQUIRE_EQ(ts_ext(MMUEXT_PIN_L4_TABLE, m[0], id), 0);
-        unpin_op = (struct mmuext_op){ .cmd = MMUEXT_UNPIN_TABLE, .arg1.mfn = m[0] };
-        memset(&seen, 0, sizeof(seen));
-        REQUIRE_EQ(events_arm_pending(ipi), 0);
-        *rc = HYPERVISOR_mmuext_op(&unpin_op, 1, NULL, id);
-        events_disable();
-        at_syscall = seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_mmuext_op);
-        if (!at_syscall && a < ATTEMPTS)
-            printk("attempt %u: upcall at %#lx, not on the unpin's SYSCALL: again\n", a, seen.rip);
-    }
     CHECK(at_syscall, "the foreign unpin of %u tables was never continued (upcall at %#lx)",
           FRAMES - 1, seen.rip);
     return at_syscall;

@@ -67,10 +67,37 @@ static bool upcall_hook(struct regs *r)
     return true;
 }
 
-static void arm(void)
+static void pin_prepare(void *arg)
 {
+    (void)arg;
+    pin_op = (struct mmuext_op){ .cmd = MMUEXT_PIN_L4_TABLE, .arg1.mfn = l4() };
+    done = 0;
     memset(&seen, 0, sizeof(seen));
-    REQUIRE_EQ(events_arm_pending(ipi), 0);
+}
+
+static long pin_call(void *arg)
+{
+    (void)arg;
+    return HYPERVISOR_mmuext_op(&pin_op, 1, &done, DOMID_SELF);
+}
+
+/* The pin ran to its end before anything was armed: undone for another try. */
+static void pin_missed(void *arg, long rc)
+{
+    (void)arg;
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(done, 1);
+    CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
+}
+
+/* The pin with the event armed; true when the upcall came on its SYSCALL. */
+static bool pin_armed(long *rc)
+{
+    struct preempt_call pc = { .ipi = ipi, .nr = __HYPERVISOR_mmuext_op, .what = "the pin",
+                               .attempts = ATTEMPTS, .prepare = pin_prepare, .call = pin_call,
+                               .missed = pin_missed };
+
+    return preempt_call(&pc, rc);
 }
 
 /* The tree works as CR3, and validated it takes entry updates. */
@@ -80,32 +107,14 @@ static void use_tree(void)
     CHECK_EQ(mmu1((l4() << 12) + 3 * 8, 0), 0);
 }
 
-/* One pin with the event armed; true when the upcall came on its SYSCALL. */
-static bool pin_armed(long *rc)
-{
-    pin_op = (struct mmuext_op){ .cmd = MMUEXT_PIN_L4_TABLE, .arg1.mfn = l4() };
-    done = 0;
-    arm();
-    *rc = HYPERVISOR_mmuext_op(&pin_op, 1, &done, DOMID_SELF);
-    events_disable();
-    return seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_mmuext_op);
-}
-
 static void continued_case(void)
 {
     long rc;
-    bool at_syscall = false;
 
     abandon = false;
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        at_syscall = pin_armed(&rc);
-        CHECK_EQ(rc, 0);
-        CHECK_EQ(done, 1);
-        if (!at_syscall && a < ATTEMPTS) {
-            printk("attempt %u: upcall at %#lx, not on the pin's SYSCALL: again\n", a, seen.rip);
-            CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
-        }
-    }
+    bool at_syscall = pin_armed(&rc);
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(done, 1);
     CHECK(at_syscall, "the pin of %lu tables was never continued (upcall at %#lx)",
           (unsigned long)nr_tables, seen.rip);
     if (at_syscall) {
@@ -122,18 +131,10 @@ static void continued_case(void)
 static void abandoned_case(void)
 {
     long rc;
-    bool at_syscall = false;
 
     tree_build();               /* the L4's slot 3 changed above; the same tree again */
     abandon = true;
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        at_syscall = pin_armed(&rc);
-        if (!at_syscall && a < ATTEMPTS) {
-            printk("attempt %u: upcall at %#lx, not on the pin's SYSCALL: again\n", a, seen.rip);
-            CHECK_EQ(rc, 0);
-            CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
-        }
-    }
+    bool at_syscall = pin_armed(&rc);
     abandon = false;
     CHECK(at_syscall, "the pin was never continued (upcall at %#lx)", seen.rip);
     if (!at_syscall)

@@ -56,31 +56,37 @@ static bool upcall_hook(struct regs *r)
     return true;
 }
 
-static void arm(void)
+static void pin_prepare(void *arg)
 {
+    (void)arg;
+    pin_op = (struct mmuext_op){ .cmd = MMUEXT_PIN_L4_TABLE, .arg1.mfn = m[0] };
     memset(&seen, 0, sizeof(seen));
-    REQUIRE_EQ(events_arm_pending(ipi), 0);
+}
+
+static long pin_call(void *arg)
+{
+    (void)arg;
+    return HYPERVISOR_mmuext_op(&pin_op, 1, NULL, id);
+}
+
+/* The pin ran to its end before anything was armed: undone for another try. */
+static void pin_missed(void *arg, long rc)
+{
+    (void)arg;
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(ts_ext(MMUEXT_UNPIN_TABLE, m[0], id), 0);
 }
 
 /* A new domain whose L4 pin was abandoned part way; false if it never was. */
 static bool abandoned_tree(void)
 {
-    dom_tree_create();
-
-    bool at_syscall = false;
+    struct preempt_call pc = { .ipi = ipi, .nr = __HYPERVISOR_mmuext_op, .what = "the pin",
+                               .attempts = ATTEMPTS, .prepare = pin_prepare, .call = pin_call,
+                               .missed = pin_missed };
     long rc = 0;
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        pin_op = (struct mmuext_op){ .cmd = MMUEXT_PIN_L4_TABLE, .arg1.mfn = m[0] };
-        arm();
-        rc = HYPERVISOR_mmuext_op(&pin_op, 1, NULL, id);
-        events_disable();
-        at_syscall = seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_mmuext_op);
-        if (!at_syscall) {
-            printk("attempt %u: upcall at %#lx, not on the pin's SYSCALL: again\n", a, seen.rip);
-            CHECK_EQ(rc, 0);
-            CHECK_EQ(ts_ext(MMUEXT_UNPIN_TABLE, m[0], id), 0);
-        }
-    }
+
+    dom_tree_create();
+    bool at_syscall = preempt_call(&pc, &rc);
     CHECK(at_syscall, "the pin of %u tables was never continued (upcall at %#lx)", FRAMES - 1,
           seen.rip);
     if (at_syscall) {
@@ -112,7 +118,8 @@ enum result test_main(void)
     /* The same, the partial L4 pinned again while the teardown is part way. */
     if (abandoned_tree()) {
         pin_in_destroy = true;
-        arm();
+        memset(&seen, 0, sizeof(seen));
+        REQUIRE_EQ(events_arm_pending(ipi), 0);
         long rc = ts_destroy(id);
         events_disable();
         pin_in_destroy = false;

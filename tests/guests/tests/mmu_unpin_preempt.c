@@ -75,46 +75,50 @@ static bool upcall_hook(struct regs *r)
     return true;
 }
 
-static void arm(void)
+/* The tree's last type reference is one `how` drops; the call's arguments ready. */
+static void drop_prepare(void *arg)
 {
-    memset(&seen, 0, sizeof(seen));
-    REQUIRE_EQ(events_arm_pending(ipi), 0);
-}
+    enum how how = *(const enum how *)arg;
 
-/* The tree's last type reference is one `how` drops. */
-static void set_up(enum how how)
-{
     if (how == BASEPTR)
         REQUIRE_EQ(ext1(MMUEXT_NEW_BASEPTR, l4()), 0);
     else
         REQUIRE_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
-}
-
-/* Drops it with the event armed; true when the upcall came on the call's SYSCALL. */
-static bool drop_armed(enum how how, long *rc)
-{
-    unsigned n = 1;
-
     memset(ops, 0, sizeof(ops));
     ops[0] = (struct mmuext_op){ .cmd = MMUEXT_UNPIN_TABLE, .arg1.mfn = l4() };
-    if (how == UNPIN_THEN_FLUSH) {
+    if (how == UNPIN_THEN_FLUSH)
         ops[1] = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_LOCAL };
-        n = 2;
-    } else if (how == BASEPTR) {
+    else if (how == BASEPTR)
         ops[0] = (struct mmuext_op){ .cmd = MMUEXT_NEW_BASEPTR, .arg1.mfn = old_root };
-    }
     upd = (struct mmu_update){ .ptr = (l4() << 12) + TREE_SLOT * 8, .val = 0 };
     expect_nr = how == CLEAR_ENTRY ? __HYPERVISOR_mmu_update : __HYPERVISOR_mmuext_op;
-    abandon = how == UNPIN_ABANDONED;
     done = 0;
-    arm();
+    memset(&seen, 0, sizeof(seen));
+}
+
+/* Drops it (the event armed); the upcall on its SYSCALL skips the re-issue when abandoned. */
+static long drop_call(void *arg)
+{
+    enum how how = *(const enum how *)arg;
+    long rc;
+
+    abandon = how == UNPIN_ABANDONED;
     if (how == CLEAR_ENTRY)
-        *rc = HYPERVISOR_mmu_update(&upd, 1, &done, DOMID_SELF);
+        rc = HYPERVISOR_mmu_update(&upd, 1, &done, DOMID_SELF);
     else
-        *rc = HYPERVISOR_mmuext_op(ops, n, &done, DOMID_SELF);
-    events_disable();
+        rc = HYPERVISOR_mmuext_op(ops, how == UNPIN_THEN_FLUSH ? 2 : 1, &done, DOMID_SELF);
     abandon = false;
-    return seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, expect_nr);
+    return rc;
+}
+
+/* The call ran to its end before anything was armed: the tree put back for another try. */
+static void drop_missed(void *arg, long rc)
+{
+    CHECK_EQ(rc, 0);
+    if (*(const enum how *)arg == CLEAR_ENTRY) {
+        CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
+        tree_build_l4();
+    }
 }
 
 static const char *const names[] = { "unpin", "unpin + flush", "new baseptr", "mmu_update",
@@ -122,22 +126,14 @@ static const char *const names[] = { "unpin", "unpin + flush", "new baseptr", "m
 
 static void one_case(enum how how)
 {
-    bool at_syscall = false;
+    struct preempt_call pc = { .ipi = ipi, .what = "the call", .attempts = ATTEMPTS,
+                               .arg = &how, .prepare = drop_prepare, .call = drop_call,
+                               .missed = drop_missed };
     long rc = 0;
 
     printk("case: %s\n", names[how]);
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        set_up(how);
-        at_syscall = drop_armed(how, &rc);
-        if (!at_syscall) {
-            printk("attempt %u: upcall at %#lx, not on the call's SYSCALL: again\n", a, seen.rip);
-            CHECK_EQ(rc, 0);
-            if (how == CLEAR_ENTRY) {
-                CHECK_EQ(ext1(MMUEXT_UNPIN_TABLE, l4()), 0);
-                tree_build_l4();
-            }
-        }
-    }
+    pc.nr = how == CLEAR_ENTRY ? __HYPERVISOR_mmu_update : __HYPERVISOR_mmuext_op;
+    bool at_syscall = preempt_call(&pc, &rc);
     CHECK(at_syscall, "%s of %lu tables was never continued (upcall at %#lx)", names[how],
           (unsigned long)nr_tables, seen.rip);
     if (!at_syscall)

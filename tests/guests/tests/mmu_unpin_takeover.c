@@ -88,39 +88,47 @@ static bool wait_for(volatile int *v, int want)
     return __atomic_load_n(v, __ATOMIC_SEQ_CST) >= want;
 }
 
-/* The call with the event armed and its continuation skipped; true when it stopped. */
-static bool abandoned(long *rc, bool unpin)
+/* The unpin needs the tree pinned; its continuations (NULL lists) nothing. */
+static void call_prepare(void *arg)
+{
+    if (*(const bool *)arg)
+        REQUIRE_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
+    memset(&seen, 0, sizeof(seen));
+    expect_nr = __HYPERVISOR_mmuext_op;
+}
+
+/* The unpin, or an empty mmuext_op going on with it, its continuation skipped. */
+static long call_made(void *arg)
 {
     struct mmuext_op op = { .cmd = MMUEXT_UNPIN_TABLE, .arg1.mfn = l4() };
 
-    memset(&seen, 0, sizeof(seen));
-    expect_nr = __HYPERVISOR_mmuext_op;
-    REQUIRE_EQ(events_arm_pending(ipi), 0);
-    *rc = unpin ? HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF)
-                : HYPERVISOR_mmuext_op(NULL, 0, NULL, DOMID_SELF);
-    events_disable();
-    return seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, expect_nr);
+    return *(const bool *)arg ? HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF)
+                              : HYPERVISOR_mmuext_op(NULL, 0, NULL, DOMID_SELF);
+}
+
+/* The call with the event armed, `attempts` times at most; true when it stopped. */
+static bool abandoned(long *rc, bool unpin, unsigned attempts)
+{
+    struct preempt_call pc = { .ipi = ipi, .nr = __HYPERVISOR_mmuext_op, .what = "the unpin",
+                               .attempts = attempts, .arg = &unpin, .prepare = call_prepare,
+                               .call = call_made };
+
+    return preempt_call(&pc, rc);
 }
 
 static void one_case(int n, unsigned deeper)
 {
-    bool at_syscall = false;
     long rc = 0;
 
     printk("case %d: the L4 taken over after %u more abandoned calls at most\n", n, deeper);
-    for (unsigned a = 1; a <= ATTEMPTS && !at_syscall; a++) {
-        REQUIRE_EQ(ext1(MMUEXT_PIN_L4_TABLE, l4()), 0);
-        at_syscall = abandoned(&rc, true);
-        if (!at_syscall && a < ATTEMPTS)
-            printk("attempt %u: upcall at %#lx, not on the unpin's SYSCALL: again\n", a, seen.rip);
-    }
+    bool at_syscall = abandoned(&rc, true, ATTEMPTS);
     CHECK(at_syscall, "the unpin of %lu tables was never continued (upcall at %#lx)",
           (unsigned long)nr_tables, seen.rip);
     if (!at_syscall)
         return;
     CHECK_EQ(rc, (long)SKIPPED);
     unsigned moved = 0;
-    while (moved < deeper && abandoned(&rc, false))
+    while (moved < deeper && abandoned(&rc, false, 1))
         moved++;
     if (deeper)
         printk("moved on by %u abandoned calls\n", moved);

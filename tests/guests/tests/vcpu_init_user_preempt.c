@@ -92,14 +92,28 @@ static void vcpu1_main(uint64_t arg, uint64_t arg2)
         HYPERVISOR_sched_op(SCHEDOP_block, NULL);
 }
 
-/* The initialise with the event armed; true when the upcall came on its SYSCALL. */
+static void init_prepare(void *arg)
+{
+    (void)arg;
+    memset(&seen, 0, sizeof(seen));
+}
+
+static long init_call(void *arg)
+{
+    (void)arg;
+    return HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &ctx);
+}
+
+/*
+ * The initialise with the event armed; true when the upcall came on its
+ * SYSCALL.  One attempt only: a missed one gives vCPU 1 its context for good.
+ */
 static bool initialise_armed(long *rc)
 {
-    memset(&seen, 0, sizeof(seen));
-    REQUIRE_EQ(events_arm_pending(ipi), 0);
-    *rc = HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &ctx);
-    events_disable();
-    return seen.upcalls >= 1 && rip_on_hypercall_syscall(seen.rip, __HYPERVISOR_vcpu_op);
+    struct preempt_call pc = { .ipi = ipi, .nr = __HYPERVISOR_vcpu_op, .what = "the initialise",
+                               .attempts = 1, .prepare = init_prepare, .call = init_call };
+
+    return preempt_call(&pc, rc);
 }
 
 enum result test_main(void)

@@ -382,11 +382,12 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
          * A de-validation the vCPU's own hypercall stopped part way: its
          * registers, which held that continuation, are replaced, so it
          * is finished here (preemptibly, this call continued meanwhile).
+         * One a reset left unfinished stays the reset's (as Xen 4.17):
+         * such a vCPU has no kernel root, so only a context naming none
+         * (CR3 0) gets here; its registers are taken, v stays down.
          */
-        if (v->arch.old_guest_table && (rc = pv_finish_old_table(v, true)))
+        if (!v->in_reset && v->arch.old_guest_table && (rc = pv_finish_old_table(v, true)))
             return rc;
-    } else if ((v->arch.guest_table || v->arch.guest_table_user) && (rc = drop_roots(v))) {
-        return rc;      /* what a reset left part way goes first */
     } else if ((rc = take_tables(v, c))) {
         return rc;
     }
@@ -423,7 +424,9 @@ static long set_context(struct vcpu *v, const struct vcpu_guest_context *c)
         if (i != 4 && i != 5)
             pv_set_debugreg(v, i, c->debugreg[i]);
     v->initialised = true;
-    set_online(v, c->flags & VGCF_online);
+    /* Xen 4.17 clears _VPF_down, but _VPF_in_reset keeps the vCPU paused. */
+    if (!v->in_reset)
+        set_online(v, c->flags & VGCF_online);
     return 0;
 }
 
@@ -456,27 +459,32 @@ long arch_set_vcpu_context(struct vcpu *v, u64 arg)
 }
 
 /*
- * Down and without a context first, so that v cannot run (nor be brought
- * up by its domain) while a continued reset has dropped part of it (Xen
- * 4.17 keeps it paused with _VPF_in_reset); a new context taken before
- * the reset is finished drops what is left first (set_context).
+ * Down and in_reset first, so that v cannot run (nor be brought up by its
+ * domain) while a continued reset has dropped part of it.  As Xen 4.17's
+ * vcpu_reset, v loses its context only when the reset is finished: one
+ * stopped and abandoned leaves v initialised without a kernel root, so a
+ * new context naming a root is refused (-EOPNOTSUPP: its tables differ;
+ * one naming none only sets registers, set_context) and VCPUOP_initialise
+ * too (-EEXIST), until a reset is finished.
  */
 long arch_reset_vcpu(struct vcpu *v)
 {
     long rc;
 
+    v->in_reset = true;
     set_online(v, false);
-    v->initialised = false;
     pv_destroy_ldt(v);
     pv_drop_gdt(v);
     if ((rc = drop_roots(v))) {
         hypercall_continue_unchanged();
         return rc;
     }
+    v->initialised = false;
     v->arch.ldt_base = 0;
     v->arch.ldt_ents = 0;
     v->arch.fpu_initialised = false;
     v->arch.cr4_fsgsbase = false;
+    v->in_reset = false;
     return 0;
 }
 
