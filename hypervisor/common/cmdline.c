@@ -217,8 +217,6 @@ unsigned cmdline_parse(const char *cmdline, const struct boot_param *params, siz
 }
 
 #ifndef MICA_HOST_TEST
-extern const struct boot_param __param_start[], __param_end[];
-
 void cmdline_parse_builtin(const char *cmdline)
 {
     /* Both ends bound the one linker-built table. */

@@ -21,7 +21,6 @@
 #include <public/errno.h>
 #include <public/sched.h>
 
-extern struct frame_pool host_frames;
 /*
  * All domains, live and dying.  Readers look up under the read lock and
  * may use what they found until their CPU passes an RCU quiescent point

@@ -24,8 +24,6 @@
 #include <public/errno.h>
 #include <public/mica_domctl.h>
 
-extern struct frame_pool host_frames;
-
 _Static_assert(sizeof(struct mica_domctl_build_pv) <= sizeof(((struct xen_domctl *)0)->u.pad),
                "build_pv arguments fit struct xen_domctl's union");
 

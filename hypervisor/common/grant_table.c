@@ -64,8 +64,6 @@
 #include <public/errno.h>
 #include <public/grant_table.h>
 
-extern struct frame_pool host_frames;
-
 /* Active entries are indexed as v1 refs: 512 per shared frame in either version. */
 #define ENTRIES_PER_FRAME  (PAGE_SIZE / sizeof(struct grant_entry_v1))
 #define V2_PER_FRAME       (PAGE_SIZE / sizeof(union grant_entry_v2))

@@ -13,8 +13,6 @@
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 
-extern struct frame_pool host_frames;
-
 /*
  * A stream with no recorded size (LZ4 legacy outside a bzImage) gets room
  * for 16 times its length, between these bounds; kernels compress about

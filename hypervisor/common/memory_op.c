@@ -24,9 +24,6 @@
 #include <public/errno.h>
 #include <public/memory.h>
 
-extern struct frame_pool host_frames;
-extern const struct boot_info *boot_info_get(void);
-
 #define MEMOP_CMD_MASK 0x3f
 #define MAX_ORDER_DOMU 9        /* 2 MiB, as Xen allows an ordinary guest */
 #define MAX_ORDER_CTLDOM 18     /* Xen 4.17: a control domain may use its allocator's largest */

@@ -22,8 +22,6 @@
 #include <public/errno.h>
 #include <public/sysctl.h>
 
-extern struct frame_pool host_frames;
-
 static void physinfo(struct xen_sysctl_physinfo *pi)
 {
     memset(pi, 0, sizeof(*pi));

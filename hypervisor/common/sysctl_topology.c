@@ -13,8 +13,6 @@
 #include <mica/sysctl_ops.h>
 #include <public/errno.h>
 
-extern struct frame_pool host_frames;
-
 #define NODE_LOCAL_DISTANCE 10      /* ACPI SLIT's distance of a node to itself */
 
 unsigned host_cpu_count(void)

@@ -8,6 +8,7 @@
 #include <asm/current.h>
 #include <asm/guest_access.h>
 #include <asm/layout.h>
+#include <mica/bootinfo.h>
 #include <mica/domain.h>
 #include <mica/hypercall.h>
 #include <mica/lib.h>
@@ -19,8 +20,6 @@
 
 #define ABI_MAJOR 4
 #define ABI_MINOR 17
-
-extern const char *boot_cmdline(void);
 
 _Static_assert(sizeof(((struct domain *)0)->handle) == sizeof(xen_domain_handle_t),
                "XENVER_guest_handle copies the domain's handle whole");

@@ -9,6 +9,7 @@
 #define UNIT_SUITE "nospec"
 #include "unit.h"
 
+#include <asm/nospec.h>
 #include <mica/nospec.h>
 
 UNIT_TEST(in_range_index_kept)
@@ -50,4 +51,44 @@ UNIT_TEST(exhaustive_small_sizes)
         for (u32 i = 0; i < 140; i++)
             CHECK_EQ(array_index_nospec(i, size), i < size ? i : 0u);
 }
+
+/*
+ * Guest pointers (asm/nospec.h, copy_to/from_guest): below the end of
+ * Mica's area bit 63 goes, so the area's addresses turn non-canonical and
+ * a guest's lower half stays as it is; at and above the end nothing
+ * changes.  The end is Mica's (and Xen's) 0xffff880000000000.
+ */
+#define AREA_START 0xffff800000000000ULL
+#define AREA_END   0xffff880000000000ULL
+
+static int canonical(u64 va)
+{
+    return va < (1ULL << 47) || va >= AREA_START;
+}
+
+UNIT_TEST(guest_pointer_lower_half_kept)
+{
+    CHECK_EQ(arch_guest_va_nospec(0, AREA_END), 0u);
+    CHECK_EQ(arch_guest_va_nospec(0x400000, AREA_END), 0x400000u);
+    CHECK_EQ(arch_guest_va_nospec((1ULL << 47) - 1, AREA_END), (1ULL << 47) - 1);
+}
+
+UNIT_TEST(guest_pointer_above_area_kept)
+{
+    CHECK_EQ(arch_guest_va_nospec(AREA_END, AREA_END), AREA_END);
+    CHECK_EQ(arch_guest_va_nospec(0xffffffff80000000ULL, AREA_END), 0xffffffff80000000ULL);
+    CHECK_EQ(arch_guest_va_nospec(~0ULL, AREA_END), ~0ULL);
+}
+
+UNIT_TEST(guest_pointer_into_area_made_noncanonical)
+{
+    const u64 inside[] = { AREA_START, AREA_START + 0x1234000, 0xffff830000000000ULL,
+                           AREA_END - 1 };
+    for (unsigned i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+        u64 masked = arch_guest_va_nospec(inside[i], AREA_END);
+        CHECK_EQ(masked, inside[i] & ~(1ULL << 63));
+        CHECK(!canonical(masked));
+    }
+}
+
 UNIT_MAIN()

@@ -8,6 +8,7 @@
  */
 #include <asm/current.h>
 #include <asm/desc.h>
+#include <asm/entry.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
 
@@ -28,12 +29,9 @@ struct desc_ptr {
 } __attribute__((packed));
 
 #define GATE_INTERRUPT 0x8e     /* present, DPL 0, 64-bit interrupt gate */
-#define NR_VECTORS 256
 
 /* The IST stacks must leave most of the stack block to the primary stack. */
 _Static_assert(NR_IST_STACKS * IST_STACK_SIZE <= STACK_SIZE / 4, "IST stacks in the stack block");
-
-extern const u64 vector_stubs[NR_VECTORS];
 
 struct cpu_desc {
     u64 *gdt_page;                  /* 512 descriptors, seen from selector 0xe000 */

@@ -1,18 +1,14 @@
 /*
  * Guest memory access with fault recovery; see asm/guest_access.h.
  */
+#include <asm/extable.h>
 #include <asm/guest_access.h>
 #include <asm/layout.h>
+#include <asm/nospec.h>
 #include <mica/lib.h>
 #include <public/errno.h>
 
 u64 raw_copy(void *dst, const void *src, u64 len);
-
-struct exception_entry {
-    u64 insn;
-    u64 fixup;
-};
-extern const struct exception_entry __ex_table_start[], __ex_table_end[];
 
 u64 search_exception_table(u64 rip)
 {
@@ -23,7 +19,6 @@ u64 search_exception_table(u64 rip)
             return e->fixup;
     return 0;
 }
-
 
 bool guest_range_ok(u64 va, size_t len)
 {
@@ -39,10 +34,17 @@ bool guest_range_ok(u64 va, size_t len)
     return true;
 }
 
+/* The checked pointer, harmless should the check be run past (asm/nospec.h). */
+static inline u64 guest_va_nospec(u64 va)
+{
+    return arch_guest_va_nospec(va, HYPERVISOR_AREA_END);
+}
+
 int copy_from_guest(void *dst, u64 guest_va, size_t len)
 {
     if (!guest_range_ok(guest_va, len))
         return -XEN_EFAULT;
+    guest_va = guest_va_nospec(guest_va);
     return raw_copy(dst, (const void *)(uintptr_t)guest_va, len) ? -XEN_EFAULT : 0;
 }
 
@@ -50,5 +52,6 @@ int copy_to_guest(u64 guest_va, const void *src, size_t len)
 {
     if (!guest_range_ok(guest_va, len))
         return -XEN_EFAULT;
+    guest_va = guest_va_nospec(guest_va);
     return raw_copy((void *)(uintptr_t)guest_va, src, len) ? -XEN_EFAULT : 0;
 }

@@ -9,8 +9,6 @@
 #include <mica/page_alloc.h>
 #include <public/arch-x86_64.h>
 
-extern struct frame_pool host_frames;
-
 static u64 *m2p;
 static mfn_t m2p_frames;
 static mfn_t m2p_first_mfn;

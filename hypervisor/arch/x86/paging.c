@@ -8,6 +8,7 @@
  */
 #include <asm/io.h>
 #include <asm/paging.h>
+#include <asm/sections.h>
 #include <mica/lib.h>
 
 #define BOOT_PT_POOL_PAGES 64
@@ -24,10 +25,6 @@ static u64 nx_flag;             /* PTE_NX when the CPU supports it */
 static bool have_1g_pages;
 static paddr_t directmap_top;
 static u64 ioremap_next = IOREMAP_VIRT_START;
-
-extern const char __image_start[], __text_start[], __text_end[];
-extern const char __rodata_start[], __rodata_end[];
-extern const char __data_start[], __bss_end[];
 
 paddr_t virt_to_maddr(const void *va)
 {

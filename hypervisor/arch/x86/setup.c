@@ -19,6 +19,7 @@
 #include <asm/power.h>
 #include <asm/platform_op.h>
 #include <asm/pv.h>
+#include <asm/sections.h>
 #include <asm/smp.h>
 #include <asm/spec_ctrl.h>
 #include <asm/time.h>
@@ -37,8 +38,6 @@
 #include <mica/version.h>
 
 #define MAX_USABLE_RANGES (BOOT_MAX_MMAP + BOOT_MAX_MODULES + 8)
-
-extern const char __image_end[];
 
 static struct boot_info boot_info;
 static struct acpi_info acpi;

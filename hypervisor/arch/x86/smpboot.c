@@ -22,6 +22,7 @@
 #include <asm/pv.h>
 #include <asm/smp.h>
 #include <asm/time.h>
+#include <asm/trampoline.h>
 #include <mica/context.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
@@ -37,11 +38,6 @@
 #define MSR_EFER           0xc0000080
 #define MSR_PAT            0x00000277
 #define EFER_LMA           (1ULL << 10)
-
-extern const char trampoline_start[], trampoline_end[];
-extern const char tramp_gdt[], tramp32[], tramp64[], tramp_gdt_desc[];
-extern const char tramp_jump32[], tramp_jump64[];
-extern const char tramp_cr3[], tramp_efer[];
 
 void ap_start_c(void);
 

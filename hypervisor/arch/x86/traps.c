@@ -13,6 +13,7 @@
 #include <asm/ldt.h>
 #include <asm/pv.h>
 #include <asm/power.h>
+#include <asm/sections.h>
 #include <asm/traps.h>
 #include <mica/console.h>
 #include <mica/context.h>
@@ -43,9 +44,6 @@ void set_irq_handler(unsigned vector, irq_handler_t handler)
     ASSERT(vector >= FIRST_DYNAMIC_VECTOR && vector < 256);
     irq_handlers[vector] = handler;
 }
-
-extern const char __text_start[], __text_end[];
-extern const char boot_stack[];
 
 static bool is_text(u64 addr)
 {

@@ -74,4 +74,8 @@ int mb2_parse(const void *buf, size_t len, paddr_t info_pa,
 /* Total size field of a multiboot2 information block (first 4 bytes). */
 u32 mb2_total_size(const void *buf);
 
+/* What this boot was given, kept by the arch's boot code (setup.c). */
+const struct boot_info *boot_info_get(void);
+const char *boot_cmdline(void);
+
 #endif

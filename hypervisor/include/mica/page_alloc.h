@@ -17,6 +17,7 @@
 #ifndef MICA_PAGE_ALLOC_H
 #define MICA_PAGE_ALLOC_H
 
+#include <mica/nospec.h>
 #include <mica/types.h>
 #include <mica/spinlock.h>
 #include <mica/page_info.h>
@@ -139,15 +140,22 @@ static inline u64 frame_pool_total_count(const struct frame_pool *p)
     return p->total_frames;
 }
 
-/* NULL for a frame outside the table. */
+/*
+ * NULL for a frame outside the table.  Guests name frames (mmu_update,
+ * grant maps, foreign mappings), so the index is clamped under
+ * speculation too (Spectre v1; Xen hardens mfn_valid() for the same).
+ */
 static inline struct page_info *mfn_to_page(const struct frame_pool *p, mfn_t mfn)
 {
-    return mfn < p->nr_frames ? &p->table[mfn] : NULL;
+    return mfn < p->nr_frames ? &p->table[array_index_nospec(mfn, p->nr_frames)] : NULL;
 }
 
 static inline mfn_t page_to_mfn(const struct frame_pool *p, const struct page_info *pg)
 {
     return (mfn_t)(pg - p->table);
 }
+
+/* The pool of the host's RAM, made by the arch's boot code (setup.c). */
+extern struct frame_pool host_frames;
 
 #endif

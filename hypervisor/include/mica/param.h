@@ -71,4 +71,9 @@ int parse_bool(const char *s, bool *out);
 /* The hypervisor's own table, from the linker section. */
 void cmdline_parse_builtin(const char *cmdline);
 
+#ifndef MICA_HOST_TEST
+/* Bounds of .data.param, which the linker script gathers. */
+extern const struct boot_param __param_start[], __param_end[];
+#endif
+
 #endif

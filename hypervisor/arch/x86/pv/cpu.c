@@ -9,6 +9,7 @@
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/pv.h>
+#include <asm/pv_entry.h>
 #include <asm/xstate.h>
 #include <mica/lib.h>
 
@@ -27,8 +28,6 @@
 #define CR0_EM             (1ULL << 2)
 #define CR0_NE             (1ULL << 5)
 #define RFLAGS_MASK_ON_SYSCALL 0x47700   /* TF, IF, DF, IOPL, NT, AC */
-
-extern const char pv_syscall_entry[], pv_syscall32_entry[], pv_sysenter_entry[];
 
 bool pv_sysenter_enabled;
 

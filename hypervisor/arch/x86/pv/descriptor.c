@@ -22,8 +22,6 @@
 #include <mica/page_alloc.h>
 #include <public/errno.h>
 
-extern struct frame_pool host_frames;
-
 #define DESC_P          (1ULL << 47)
 #define DESC_S          (1ULL << 44)
 #define DESC_DPL_SHIFT  45

@@ -50,9 +50,6 @@
 #include <public/errno.h>
 #include <public/xen.h>
 
-extern struct frame_pool host_frames;
-extern u64 idle_l4_entry(unsigned slot);
-
 #define MAX_EXTENTS 256
 #define DEFAULT_DOM0_MEM MiB(512)
 #define MIN_DOM0_MEM MiB(16)

@@ -22,8 +22,6 @@
 #include <mica/page_alloc.h>
 #include <public/grant_table.h>
 
-extern struct frame_pool host_frames;
-
 #define PTE_AVAIL_SHIFT  9
 #define PTE_GUEST_KERNEL (1ULL << 52)
 

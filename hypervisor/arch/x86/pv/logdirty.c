@@ -40,8 +40,6 @@
 #include <public/errno.h>
 #include <public/mica_domctl.h>
 
-extern struct frame_pool host_frames;
-
 #define PF_PRESENT 0x1u
 #define PF_WRITE   0x2u
 #define PF_RSVD    0x8u

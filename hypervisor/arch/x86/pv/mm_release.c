@@ -27,8 +27,6 @@
 #include <mica/page_alloc.h>
 #include <public/errno.h>
 
-extern struct frame_pool host_frames;
-
 /*
  * The CPUs that may cache a mapping of a frame owner gives up: owner's
  * dirty ones (grant mappers flushed at their unmap; a privileged

@@ -34,8 +34,6 @@
 #include <mica/lib.h>
 #include <mica/page_alloc.h>
 
-extern struct frame_pool host_frames;
-
 static void drop_root(mfn_t *root)
 {
     if (*root)

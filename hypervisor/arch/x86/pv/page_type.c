@@ -21,8 +21,6 @@
 #include <mica/percpu.h>
 #include <public/errno.h>
 
-extern struct frame_pool host_frames;
-
 struct page_info *pv_frame(mfn_t mfn)
 {
     return mfn_to_page(&host_frames, mfn);

@@ -39,8 +39,6 @@
 #include <mica/percpu.h>
 #include <public/errno.h>
 
-extern u64 idle_l4_entry(unsigned slot);
-
 #define PTE_AVAIL        (7ULL << 9)
 #define PTE_AVAIL_HIGH   0x7ff0000000000000ULL     /* bits 52-62 */
 #define PTE_GUEST_KERNEL (1ULL << 52)              /* marks a kernel-only L1 mapping */
@@ -103,7 +101,6 @@ static bool is_counted_frame(const struct page_info *pg)
 {
     return pg && page_state(pg) == PGS_ALLOCATED;
 }
-
 
 static long l1e_check(const struct domain *d, const struct pv_pg_owner *src, u64 e, u64 *out)
 {

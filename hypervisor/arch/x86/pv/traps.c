@@ -6,6 +6,7 @@
  * which one is running in arch.kernel_mode and keeps two page-table
  * roots.  A bounce to the guest kernel switches to kernel mode first.
  */
+#include <asm/entry.h>
 #include <asm/logdirty.h>
 #include <asm/current.h>
 #include <asm/layout.h>
@@ -14,6 +15,7 @@
 #include <asm/io.h>
 #include <asm/ldt.h>
 #include <asm/pv.h>
+#include <asm/pv_entry.h>
 #include <asm/pv_mm.h>
 #include <asm/paging.h>
 #include <asm/spec_ctrl.h>
@@ -252,8 +254,6 @@ void pv_exception(struct cpu_regs *regs)
     deliver_trap(v, regs, vec, error);
 }
 
-extern const char restore_all_iret[];
-
 bool pv_return_fault(struct cpu_regs *fault)
 {
     struct cpu_regs *g = guest_regs(), saved;
@@ -332,8 +332,6 @@ void pv_sysenter(struct cpu_regs *regs)
     pv_bounce(v, regs, gp->address, true, 0, gp->flags & GUEST_TRAP_MASK_EVENTS);
 }
 
-extern const char pv_sysenter_entry[], pv_sysenter_flags_saved[];
-
 bool pv_sysenter_single_step(struct cpu_regs *regs)
 {
     if (!(regs->rflags & X86_EFLAGS_TF) || regs->rip < (u64)(uintptr_t)pv_sysenter_entry ||
@@ -389,7 +387,6 @@ static void deliver_events(struct vcpu *v, struct cpu_regs *regs)
         perfc_inc(upcall_domu);
     pv_bounce(v, regs, v->arch.event_cb.address, false, 0, true);
 }
-
 
 void pv_exit_to_guest(struct cpu_regs *regs)
 {

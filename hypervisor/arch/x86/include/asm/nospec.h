@@ -26,4 +26,26 @@ static inline u64 arch_index_mask_nospec(u64 index, u64 size)
     return mask;
 }
 
+/*
+ * A guest pointer for use after guest_range_ok() accepted it, safe should
+ * the CPU run past that check (Xen's HARDEN_GUEST_ACCESS): below end (the
+ * end of the hypervisor's area) bit 63 is cleared, which leaves a guest's
+ * lower-half address as it was and makes any address inside the
+ * hypervisor's area non-canonical, so a speculative access faults instead
+ * of loading.  At or above end the pointer is kept.  No branch: CMP sets
+ * the carry exactly when va >= end (end - 1 < va), and RCR moves the carry
+ * into the top bit of an all-ones mask.
+ */
+static inline u64 arch_guest_va_nospec(u64 va, u64 end)
+{
+    u64 mask = ~0ULL, last = end - 1;
+
+    __asm__("cmp %[va], %[last]\n\t"
+            "rcr $1, %[mask]"
+            : [mask] "+r"(mask)
+            : [va] "r"(va), [last] "r"(last)
+            : "cc");
+    return va & mask;
+}
+
 #endif
