@@ -21,8 +21,9 @@ OPTS = "console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1"
 # turned off, and with the ones Mica always does turned on, so that no
 # ratio comes from one side doing less (docs/spec-ctrl.md, "Benchmarks:
 # the same mitigations on both"): eager FPU switching, retpoline thunks
-# (bti-thunk=retpoline, Mica's default) and the RSB overwrite on entry from
-# PV guests (rsb=pv=1, Mica's default).
+# (bti-thunk=retpoline, Mica's default), the RSB overwrite on entry from
+# PV guests (rsb=pv=1, Mica's default) and speculation barriers on
+# guest-steered branches (branch-harden=1, Mica's default).
 # Left at their defaults on both: pv-l1tf (same rule and default on both),
 # smt and tsx (neither changes them on this CPU model).  Compiled into
 # Xen and not switchable: HARDEN_ARRAY and HARDEN_GUEST_ACCESS (index and
@@ -32,7 +33,7 @@ OPTS = "console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1"
 # spec-ctrl= options; each is applied in turn.
 XEN_MITIGATION_PARITY = (
     "spec-ctrl=msr-sc=0,rsb=pv=1,verw=0,ibpb-entry=0,bhb-entry=0,bti-thunk=retpoline,ibrs=0,ibpb=0 "
-    "spec-ctrl=ssbd=0,psfd=0,branch-harden=0,gds-mit=0,div-scrub=0,bhi-dis-s=0,"
+    "spec-ctrl=ssbd=0,psfd=0,branch-harden=1,gds-mit=0,div-scrub=0,bhi-dis-s=0,"
     "bp-spec-reduce=0,eager-fpu=1 xpti=0")
 assert all(len(o) < 128 for o in XEN_MITIGATION_PARITY.split())
 

@@ -57,3 +57,6 @@ ALL_TARGETS += $(BUILD)/mica.gz
 # listed ones (tests/host/spec/check-indirect-branches; needs the image,
 # which `make test-host` builds first).
 HOST_TESTS += tests/host/spec/check-indirect-branches
+# Spectre v1: the evaluate_nospec() barrier sites spec_ctrl.c patches
+# (tests/host/spec/check-branch-harden).
+HOST_TESTS += tests/host/spec/check-branch-harden

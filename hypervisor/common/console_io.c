@@ -149,7 +149,7 @@ long do_console_io(int cmd, u64 count, u64 buf)
     struct domain *d = current_vcpu()->domain;
     char chunk[CHUNK];
 
-    if (!d->is_privileged && cmd != CONSOLEIO_write)
+    if (!is_control_domain(d) && cmd != CONSOLEIO_write)
         return cmd == CONSOLEIO_read ? -XEN_EPERM : -XEN_ENOSYS;
     switch (cmd) {
     case CONSOLEIO_write: {
@@ -170,7 +170,7 @@ long do_console_io(int cmd, u64 count, u64 buf)
             }
             if (copy_from_guest(chunk, buf + done, n))
                 return -XEN_EFAULT;
-            if (d->is_privileged)
+            if (is_control_domain(d))
                 console_guest_write(d->domid, chunk, n, done + n < count);
             else
                 unprivileged_write(d, chunk, n);

@@ -597,7 +597,7 @@ static long domctl_locked(u64 arg)
     long rc;
 
     /* Toolstack only.  Checked before anything is read. */
-    if (!self->is_privileged)
+    if (!is_control_domain(self))
         return -XEN_EPERM;
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;
@@ -664,7 +664,7 @@ long do_domctl(u64 arg)
 {
     long rc;
 
-    if (!current_vcpu()->domain->is_privileged)
+    if (!is_control_domain(current_vcpu()->domain))
         return -XEN_EPERM;
     spin_lock(&domctl_lock);
     rc = domctl_locked(arg);

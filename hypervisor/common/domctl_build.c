@@ -131,7 +131,7 @@ long domctl_build_pv(struct domain *self, struct domain *d, struct xen_domctl *o
     struct mica_domctl_build_pv a;
     long rc;
 
-    if (d == self || d->is_privileged)
+    if (evaluate_nospec(d == self) || is_control_domain(d))
         return -XEN_EINVAL;
     /* Built once: a built (or running) domain is refused and left as it is. */
     if (d->vcpus[0]->initialised || d->tot_pages)

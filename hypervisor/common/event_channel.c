@@ -611,7 +611,7 @@ static struct domain *resolve_dom(domid_t id, struct domain *self)
 {
     if (id == DOMID_SELF || id == self->domid)
         return self;
-    return self->is_privileged ? domain_by_id(id) : NULL;
+    return is_control_domain(self) ? domain_by_id(id) : NULL;
 }
 
 long do_event_channel_op(int cmd, u64 arg)

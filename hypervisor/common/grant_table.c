@@ -158,13 +158,16 @@ static void mica_pages_free(void *va, unsigned order)
 
 static u32 nr_entries(const struct grant_table *gt)
 {
-    return gt->nr_frames * (gt->version == 1 ? ENTRIES_PER_FRAME : V2_PER_FRAME);
+    return gt->nr_frames * (evaluate_nospec(gt->version == 1) ? ENTRIES_PER_FRAME : V2_PER_FRAME);
 }
 
 /*
  * The accessors below take a reference the caller has checked against
  * nr_entries(); each clamps it again without a branch (mica/nospec.h), as
- * a guest chooses it.
+ * a guest chooses it.  The version decides an entry's layout, and the
+ * guest can change it (set_version): a mispredicted version check would
+ * read a v2 entry as v1 or the other way, so it is fenced
+ * (evaluate_nospec(), as Xen does).
  */
 
 /* Entry ref of a version 1 table. */
@@ -186,7 +189,7 @@ static union grant_entry_v2 *shared_entry_v2(const struct grant_table *gt, u32 r
 /* The flags/domid word of entry ref: the same place in both versions. */
 static volatile u32 *entry_header(const struct grant_table *gt, u32 ref)
 {
-    if (gt->version == 1)
+    if (evaluate_nospec(gt->version == 1))
         return (volatile u32 *)shared_entry(gt, ref);
     return (volatile u32 *)&shared_entry_v2(gt, ref)->hdr;
 }
@@ -194,7 +197,7 @@ static volatile u32 *entry_header(const struct grant_table *gt, u32 ref)
 /* Where Mica sets GTF_reading/GTF_writing: the entry's flags (v1) or its status (v2). */
 static u16 *status_entry(const struct grant_table *gt, u32 ref)
 {
-    if (gt->version == 1)
+    if (evaluate_nospec(gt->version == 1))
         return &shared_entry(gt, ref)->flags;
     ref = array_index_nospec(ref, gt->nr_status_frames * STATUS_PER_FRAME);
     return (u16 *)gnt_frame_va(gt->status[ref / STATUS_PER_FRAME]) + ref % STATUS_PER_FRAME;
@@ -206,7 +209,7 @@ static u16 *status_entry(const struct grant_table *gt, u32 ref)
  */
 static mfn_t read_frame(const struct grant_table *gt, u32 ref)
 {
-    if (gt->version == 1)
+    if (evaluate_nospec(gt->version == 1))
         return *(const volatile u32 *)&shared_entry(gt, ref)->frame;
     return *(const volatile u64 *)&shared_entry_v2(gt, ref)->full_page.frame;
 }
@@ -1186,7 +1189,7 @@ static struct domain *target_domain(struct domain *cur, domid_t id, int *status)
         *status = GNTST_bad_domain;     /* a dying domain's table is gone */
         return NULL;
     }
-    if (d != cur && !cur->is_privileged) {
+    if (!evaluate_nospec(d == cur) && !is_control_domain(cur)) {
         *status = GNTST_permission_denied;
         return NULL;
     }

@@ -32,12 +32,12 @@ static struct domain *target_domain(struct domain *self, domid_t id)
 {
     if (id == DOMID_SELF || id == self->domid)
         return self;
-    return self->is_privileged ? domain_by_id(id) : NULL;
+    return is_control_domain(self) ? domain_by_id(id) : NULL;
 }
 
 static unsigned max_order_of(const struct domain *self)
 {
-    return self->is_privileged ? MAX_ORDER_CTLDOM : MAX_ORDER_DOMU;
+    return is_control_domain(self) ? MAX_ORDER_CTLDOM : MAX_ORDER_DOMU;
 }
 
 /*
@@ -339,7 +339,7 @@ static bool node_ok(const struct domain *self, u32 mem_flags)
 
     if (node == XENMEMF_NO_NODE)
         return true;
-    if (self->is_privileged)
+    if (is_control_domain(self))
         return node < XENMEMF_MAX_NODES;
     return !(mem_flags & XENMEMF_exact_node_request);
 }
@@ -390,7 +390,7 @@ static long exchange(struct domain *self, u64 arg)
         p.d = self;
     else if (!(p.d = domain_by_id(x.in.domid)))
         return exchange_finish(arg, &x, -XEN_ESRCH);
-    else if (!self->is_privileged)
+    else if (!is_control_domain(self))
         return exchange_finish(arg, &x, -XEN_EPERM);
     bits = XENMEMF_get_address_bits(x.out.mem_flags);
     /* Xen's lowest zone for guests starts at frame 2: 13 bits or fewer get nothing. */
@@ -438,7 +438,7 @@ static long machine_memory_map(struct domain *self, u64 arg)
     struct xen_memory_map m;
     u32 n;
 
-    if (!self->is_privileged)
+    if (!is_control_domain(self))
         return -XEN_EPERM;
     if (copy_from_guest(&m, arg, sizeof(m)))
         return -XEN_EFAULT;
@@ -496,7 +496,7 @@ static long set_memory_map(struct domain *self, u64 arg)
     d = (f.domid == DOMID_SELF) ? self : domain_by_id(f.domid);
     if (!d)
         return -XEN_ESRCH;
-    if (d != self && !self->is_privileged)
+    if (!evaluate_nospec(d == self) && !is_control_domain(self))
         return -XEN_EPERM;
     if (f.map.nr_entries) {
         size_t bytes = (size_t)f.map.nr_entries * sizeof(struct e820entry);
@@ -543,7 +543,7 @@ static long claim_pages(struct domain *self, u64 arg, unsigned start)
     d = domain_by_id(r.domid);
     if (!d)
         return -XEN_EINVAL;
-    if (!self->is_privileged)
+    if (!is_control_domain(self))
         return -XEN_EPERM;
     spin_lock(&d->page_alloc_lock);
     rc = d->is_dying ? -XEN_EINVAL

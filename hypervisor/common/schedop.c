@@ -97,7 +97,7 @@ long do_sched_op(int cmd, u64 arg)
     case SCHEDOP_remote_shutdown: {
         struct sched_remote_shutdown r;
         struct domain *t;
-        if (!d->is_privileged)
+        if (!is_control_domain(d))
             return -XEN_EPERM;
         if (copy_from_guest(&r, arg, sizeof(r)))
             return -XEN_EFAULT;

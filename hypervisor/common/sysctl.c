@@ -76,7 +76,7 @@ static long sysctl_locked(u64 arg)
     long rc;
 
     /* Toolstack only.  Checked before anything is read. */
-    if (!current_vcpu()->domain->is_privileged)
+    if (!is_control_domain(current_vcpu()->domain))
         return -XEN_EPERM;
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;
@@ -133,7 +133,7 @@ long do_sysctl(u64 arg)
 {
     long rc;
 
-    if (!current_vcpu()->domain->is_privileged)
+    if (!is_control_domain(current_vcpu()->domain))
         return -XEN_EPERM;
     spin_lock(&sysctl_lock);
     rc = sysctl_locked(arg);

@@ -30,7 +30,7 @@ static u32 features_submap0(const struct domain *d)
             (1u << XENFEAT_mmu_pt_update_preserve_ad) | (1u << XENFEAT_highmem_assist) |
             (1u << XENFEAT_gnttab_map_avail_bits);
 
-    if (d->is_privileged)
+    if (is_control_domain(d))
         f |= 1u << XENFEAT_dom0;
     return f;
 }
@@ -91,7 +91,7 @@ long do_xen_version(int cmd, u64 arg)
         return copy_to_guest(arg, d->handle, sizeof(xen_domain_handle_t)) ? -XEN_EFAULT : 0;
     case XENVER_commandline:
         /* Only the control domain may read Mica's command line. */
-        if (!d->is_privileged)
+        if (!is_control_domain(d))
             return -XEN_EPERM;
         return put_string(arg, boot_cmdline(), sizeof(xen_commandline_t));
     case XENVER_build_id:

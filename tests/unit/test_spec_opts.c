@@ -1,6 +1,7 @@
 /*
  * The `spec-ctrl=` option (Xen 4.17's x86 spelling): the thunk choice,
- * the PV RSB overwrite, the global negatives, Xen's items Mica ignores,
+ * the PV RSB overwrite, branch hardening, the global negatives, Xen's
+ * items Mica ignores,
  * and bad input leaving the settings as they were.
  * unit-sources: hypervisor/arch/x86/spec_opts.c hypervisor/common/cmdline.c tests/unit/log_capture.c
  */
@@ -14,7 +15,7 @@ static char err[128];
 
 static struct spec_opts fresh(void)
 {
-    struct spec_opts o = { .thunk = BTI_THUNK_DEFAULT, .rsb_pv = -1 };
+    struct spec_opts o = { .thunk = BTI_THUNK_DEFAULT, .rsb_pv = -1, .branch_harden = -1 };
     return o;
 }
 
@@ -59,6 +60,29 @@ UNIT_TEST(rsb_spellings)
     CHECK_EQ(o.thunk, BTI_THUNK_DEFAULT);
 }
 
+UNIT_TEST(branch_harden)
+{
+    static const struct { const char *v; int bh; } cases[] = {
+        { "branch-harden=0", 0 }, { "branch-harden", 1 }, { "no-branch-harden", 0 },
+        { "branch-harden=on", 1 }, { "branch-harden=false", 0 }, { "branch-harden=yes", 1 },
+    };
+    struct spec_opts o = fresh();
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK_EQ(parse(cases[i].v, &o), 0);
+        CHECK_EQ(o.branch_harden, cases[i].bh);
+    }
+    /* Its own setting only: not ignored, the thunk and RSB untouched. */
+    CHECK_EQ(o.thunk, BTI_THUNK_DEFAULT);
+    CHECK_EQ(o.rsb_pv, -1);
+    CHECK(!strcmp(o.ignored, ""));
+    CHECK_EQ(parse("branch-harden=maybe", &o), -1);
+    CHECK_STR(err, "branch-harden=maybe");
+    CHECK_EQ(parse("no-branch-harden=1", &o), -1);
+    CHECK_EQ(parse("branch-hardenx", &o), -1);
+    CHECK_EQ(o.branch_harden, 1);
+}
+
 UNIT_TEST(global_negatives)
 {
     struct spec_opts o = fresh();
@@ -66,12 +90,17 @@ UNIT_TEST(global_negatives)
     CHECK_EQ(parse("no", &o), 0);
     CHECK_EQ(o.thunk, BTI_THUNK_JMP);
     CHECK_EQ(o.rsb_pv, 0);
+    CHECK_EQ(o.branch_harden, 0);
     CHECK(o.all_off);
     o = fresh();
     CHECK_EQ(parse("no-xen", &o), 0);
     CHECK_EQ(o.thunk, BTI_THUNK_JMP);
     CHECK_EQ(o.rsb_pv, 0);
+    CHECK_EQ(o.branch_harden, 0);
     CHECK(!o.all_off);
+    o = fresh();
+    CHECK_EQ(parse("no,branch-harden", &o), 0);     /* as on Xen: later items win */
+    CHECK_EQ(o.branch_harden, 1);
     o = fresh();
     CHECK_EQ(parse("xen=0,rsb", &o), 0);            /* later items win */
     CHECK_EQ(o.thunk, BTI_THUNK_JMP);
@@ -92,8 +121,10 @@ UNIT_TEST(xen_items_ignored)
     CHECK_EQ(o.thunk, BTI_THUNK_LFENCE);
     CHECK_EQ(o.rsb_pv, 1);
     CHECK(!strcmp(o.ignored, "msr-sc=0,verw=0,ibpb-entry=0,bhb-entry=0,ibrs=0,ibpb=0"));
-    CHECK_EQ(parse("ssbd=0,psfd=0,no-branch-harden,gds-mit=0,div-scrub=0,bhi-dis-s=0,bp-spec-reduce=0,eager-fpu=1", &o), 0);
-    CHECK_STR(o.ignored, "ibpb=0,ssbd=0,psfd=0,no-branch-harden");
+    CHECK_EQ(parse("ssbd=0,psfd=0,branch-harden=1,gds-mit=0,div-scrub=0,bhi-dis-s=0,bp-spec-reduce=0,eager-fpu=1", &o), 0);
+    CHECK_STR(o.ignored, "ibpb=0,ssbd=0,psfd=0,gds-mit=0");
+    CHECK(!strstr(o.ignored, "branch-harden"));
+    CHECK_EQ(o.branch_harden, 1);
     CHECK(strlen(o.ignored) < sizeof(o.ignored));
 }
 

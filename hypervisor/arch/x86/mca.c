@@ -175,7 +175,7 @@ long do_mca(u64 arg)
     static bool injection_logged;
     struct xen_mc op;
 
-    if (!current_vcpu()->domain->is_privileged)
+    if (!is_control_domain(current_vcpu()->domain))
         return -XEN_EPERM;
     if (copy_from_guest(&op, arg, sizeof(op)))
         return -XEN_EFAULT;

@@ -233,7 +233,7 @@ long do_platform_op(u64 arg)
         return -XEN_EFAULT;
     if (op.interface_version != XENPF_INTERFACE_VERSION)
         return -XEN_EACCES;
-    if (!current_vcpu()->domain->is_privileged)
+    if (!is_control_domain(current_vcpu()->domain))
         return -XEN_EPERM;
 
     switch (op.cmd) {

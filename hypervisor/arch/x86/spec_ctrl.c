@@ -2,7 +2,8 @@
  * Speculative-execution issues: the L1TF handling of PV page tables
  * (asm/spec_ctrl.h; the rules themselves in l1tf.c), and for Spectre v2
  * the choice of indirect-branch thunk and the RSB overwrite on entry from
- * guests (indirect_thunk.S, asm/spec_entry.h; `spec-ctrl=`, spec_opts.c).
+ * guests (indirect_thunk.S, asm/spec_entry.h; `spec-ctrl=`, spec_opts.c),
+ * and for Spectre v1 the branch-hardening barriers (mica/nospec.h).
  * docs/spec-ctrl.md lists the other classes.
  */
 #include <asm/indirect_thunk.h>
@@ -47,7 +48,7 @@ static int parse_pv_l1tf(const char *value, char *err, size_t errlen)
 custom_param("pv-l1tf", parse_pv_l1tf);
 
 /* The `spec-ctrl=` options, in command-line order; applied in spec_ctrl_init(). */
-static struct spec_opts spec_opts = { .thunk = BTI_THUNK_DEFAULT, .rsb_pv = -1 };
+static struct spec_opts spec_opts = { .thunk = BTI_THUNK_DEFAULT, .rsb_pv = -1, .branch_harden = -1 };
 
 static int parse_spec_ctrl(const char *value, char *err, size_t errlen)
 {
@@ -56,37 +57,71 @@ static int parse_spec_ctrl(const char *value, char *err, size_t errlen)
 custom_param("spec-ctrl", parse_spec_ctrl);
 
 /*
- * Writes 8 bytes of code at text (8-byte aligned) through the direct map:
- * the image's own mapping of its text is read-only.  One aligned 8-byte
- * store, so an NMI that runs the code meanwhile sees the old bytes or the
- * new ones, never half of each.
+ * Writes len (4 or 8) bytes of code at text (len-aligned) through the
+ * direct map: the image's own mapping of its text is read-only.  One
+ * aligned store, so an NMI that runs the code meanwhile sees the old bytes
+ * or the new ones, never half of each.
  */
-static void patch_text8(u64 text, const u8 bytes[8])
+static void patch_text(u64 text, const u8 *bytes, size_t len)
 {
-    u64 v;
+    void *alias = maddr_to_virt(virt_to_maddr((const void *)(uintptr_t)text));
 
-    ASSERT(!(text & 7));
-    memcpy(&v, bytes, 8);
-    __atomic_store_n((u64 *)maddr_to_virt(virt_to_maddr((const void *)(uintptr_t)text)), v,
-                     __ATOMIC_RELAXED);
+    ASSERT((len == 4 || len == 8) && !(text & (len - 1)));
+    if (len == 8) {
+        u64 v;
+        memcpy(&v, bytes, 8);
+        __atomic_store_n((u64 *)alias, v, __ATOMIC_RELAXED);
+    } else {
+        u32 v;
+        memcpy(&v, bytes, 4);
+        __atomic_store_n((u32 *)alias, v, __ATOMIC_RELAXED);
+    }
     /* Read back where the CPU fetches it: the alias must be the same frame. */
-    if (memcmp((const void *)(uintptr_t)text, bytes, 8))
+    if (memcmp((const void *)(uintptr_t)text, bytes, len))
         panic("patching the code at %#llx did not take\n", (unsigned long long)text);
 }
 
 /*
- * Puts the chosen body into every thunk and skips the RSB overwrites if
- * they are off.  Runs once, on the boot CPU before the others start and
+ * Each evaluate_nospec() barrier (asm/nospec.h): checked to be the LFENCE
+ * it was assembled as, and with branch-harden off replaced by a NOP of the
+ * same length (the fourth byte, the next instruction's, is kept).
+ * Returns the number of sites.
+ */
+static unsigned patch_nospec_sites(bool harden)
+{
+    static const u8 lfence[3] = { 0x0f, 0xae, 0xe8 }, nop3[3] = { 0x0f, 0x1f, 0x00 };
+    unsigned n = 0;
+
+    for (const u64 *site = __nospec_sites_start; site < __nospec_sites_end; site++, n++) {
+        const u8 *code = (const u8 *)(uintptr_t)*site;
+        u8 word[4];
+
+        if ((*site & 3) || memcmp(code, lfence, 3))
+            panic("branch-harden site %#llx is not an aligned LFENCE\n", (unsigned long long)*site);
+        if (harden)
+            continue;
+        memcpy(word, nop3, 3);
+        word[3] = code[3];
+        patch_text(*site, word, 4);
+    }
+    return n;
+}
+
+/*
+ * Puts the chosen body into every thunk, skips the RSB overwrites if
+ * they are off and removes the branch-hardening barriers if they are off;
+ * returns the number of barrier sites.  Runs once, on the boot CPU before the others start and
  * before any guest exists, so no other CPU can be inside the code being
  * changed (the reason Mica needs no alternatives framework for this).
  */
-static void apply_spec_choices(enum bti_thunk thunk, bool rsb_pv)
+static unsigned apply_spec_choices(enum bti_thunk thunk, bool rsb_pv, bool branch_harden)
 {
     u32 a, b, c, d;
+    unsigned nospec_sites;
 
     if (thunk != BTI_THUNK_RETPOLINE)
         for (const struct thunk_body *t = thunk_bodies; t < thunk_bodies_end; t++)
-            patch_text8(t->thunk, thunk == BTI_THUNK_LFENCE ? t->lfence : t->jmp);
+            patch_text(t->thunk, thunk == BTI_THUNK_LFENCE ? t->lfence : t->jmp, 8);
     for (const struct rsb_site *r = __rsb_sites_start; r < __rsb_sites_end; r++) {
         /* jmp rel8 over the sequence; the int3s after it are never reached. */
         u8 skip[8] = { 0xeb, (u8)(r->len - 2), 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc };
@@ -96,10 +131,12 @@ static void apply_spec_choices(enum bti_thunk thunk, bool rsb_pv)
             panic("RSB_OVERWRITE at %#llx is %llu bytes: not skippable by a short jump\n",
                   (unsigned long long)r->addr, (unsigned long long)r->len);
         if (!rsb_pv)
-            patch_text8(r->addr, skip);
+            patch_text(r->addr, skip, 8);
     }
+    nospec_sites = patch_nospec_sites(branch_harden);
     /* Serialising: no copy of the old code fetched before the stores stays in use. */
     cpuid(0, 0, &a, &b, &c, &d);
+    return nospec_sites;
 }
 
 static void read_cpu(const struct boot_info *bi, struct l1tf_cpu *c)
@@ -175,6 +212,9 @@ void spec_ctrl_init(const struct boot_info *bi)
     struct l1tf_cpu cpu;
     enum bti_thunk thunk = spec_opts.thunk;
     bool rsb_pv = spec_opts.rsb_pv != 0;
+    /* Xen's default wherever HARDEN_BRANCH is compiled in, as it is here. */
+    bool branch_harden = spec_opts.branch_harden != 0;
+    unsigned nospec_sites;
 
     /*
      * Xen 4.17 prefers retpoline unless it uses IBRS instead (CET, or a
@@ -184,7 +224,7 @@ void spec_ctrl_init(const struct boot_info *bi)
      */
     if (thunk == BTI_THUNK_DEFAULT)
         thunk = BTI_THUNK_RETPOLINE;
-    apply_spec_choices(thunk, rsb_pv);
+    nospec_sites = apply_spec_choices(thunk, rsb_pv, branch_harden);
     /* Xen's `spec-ctrl=no` turns off what pv-l1tf does unless that was given. */
     if (spec_opts.all_off) {
         if (opt_pv_l1tf_hwdom < 0)
@@ -199,9 +239,12 @@ void spec_ctrl_init(const struct boot_info *bi)
                 spec_opts.ignored);
     /* Xen's words, so that logs of both compare line by line. */
     printk("Speculative mitigation settings (spec-ctrl):\n");
-    printk("  Compiled-in support: INDIRECT_THUNK\n");
-    printk("  Mica settings: BTI-Thunk: %s, SPEC_CTRL: No, Other:\n", bti_thunk_name(thunk));
+    printk("  Compiled-in support: INDIRECT_THUNK HARDEN_ARRAY HARDEN_BRANCH HARDEN_GUEST_ACCESS\n");
+    printk("  Mica settings: BTI-Thunk: %s, SPEC_CTRL: No, Other:%s\n", bti_thunk_name(thunk),
+           branch_harden ? " BRANCH_HARDEN" : "");
     printk("  Support for PV VMs:%s EAGER_FPU\n", rsb_pv ? " RSB" : "");
+    printk("Branch hardening (spec-ctrl=branch-harden): %u barrier sites, %s\n", nospec_sites,
+           branch_harden ? "LFENCE" : "patched to NOPs");
     read_cpu(bi, &cpu);
     l1tf_compute(&cpu, &l1tf);
     /* Xen 4.17's defaults: dom0 is trusted, domUs checked where it matters. */

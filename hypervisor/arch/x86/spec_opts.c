@@ -11,7 +11,7 @@
 static const char *const xen_only[] = {
     "hvm", "msr-sc", "verw", "md-clear", "ibpb-entry", "bhb-entry", "bhb-seq",
     "ibrs", "ibpb", "stibp", "ssbd", "psfd", "eager-fpu", "l1d-flush",
-    "branch-harden", "srb-lock", "unpriv-mmio", "gds-mit", "div-scrub",
+    "srb-lock", "unpriv-mmio", "gds-mit", "div-scrub",
     "lock-harden", "bhi-dis-s", "bp-spec-reduce",
 };
 
@@ -61,6 +61,7 @@ static void mica_off(struct spec_opts *o)
 {
     o->thunk = BTI_THUNK_JMP;
     o->rsb_pv = 0;
+    o->branch_harden = 0;
 }
 
 int spec_opts_parse(const char *value, struct spec_opts *out, char *err, size_t errlen)
@@ -70,7 +71,7 @@ int spec_opts_parse(const char *value, struct spec_opts *out, char *err, size_t 
     char item[48];
 
     if (!*s) {
-        snprintf(err, errlen, "wants a value: no, no-xen, bti-thunk=retpoline|lfence|jmp, rsb=<bool>, ...");
+        snprintf(err, errlen, "wants a value: no, no-xen, bti-thunk=retpoline|lfence|jmp, rsb=<bool>, branch-harden=<bool>, ...");
         return -1;
     }
     while (*s) {
@@ -135,6 +136,14 @@ int spec_opts_parse(const char *value, struct spec_opts *out, char *err, size_t 
                 return -1;
             }
             o.rsb_pv = b;
+            continue;
+        }
+        if (item_is(item, "branch-harden", &b, &rest)) {
+            if (bool_item(item, "branch-harden", &b)) {
+                snprintf(err, errlen, "'%s' is not branch-harden=<bool>", item);
+                return -1;
+            }
+            o.branch_harden = b;
             continue;
         }
         if (!strncmp(item, "bti-thunk=", 10)) {

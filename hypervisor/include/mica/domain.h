@@ -197,6 +197,17 @@ static inline struct vcpu *domain_vcpu(const struct domain *d, u64 id)
     return d->vcpus[array_index_nospec(id, d->max_vcpus)];
 }
 
+/*
+ * Whether d is the control domain (dom0: the toolstack's privileges).
+ * Every permission check on a hypercall path asks this rather than reading
+ * d->is_privileged, so that a mispredicted "no" cannot run the privileged
+ * path speculatively (evaluate_nospec(), Xen's is_control_domain()).
+ */
+static inline __attribute__((always_inline)) bool is_control_domain(const struct domain *d)
+{
+    return evaluate_nospec(d->is_privileged);
+}
+
 /* Moves v to a new RUNSTATE_*, accounting the time spent in the old one. */
 void vcpu_runstate_change(struct vcpu *v, int state, u64 now);
 /* Copies v's runstate to its registered area (v's page tables must be live). */

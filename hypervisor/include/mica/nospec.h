@@ -24,4 +24,26 @@
     ((__typeof__(index))((u64)(index) &                                      \
                          arch_index_mask_nospec((u64)(index), (u64)(size))))
 
+/*
+ * cond, with the CPU kept from running either side of the caller's branch
+ * on it speculatively before cond is known (Spectre v1 on a branch rather
+ * than an index: Xen's HARDEN_BRANCH).  For checks a guest can steer whose
+ * wrong outcome would let it reach what it must not: the control-domain
+ * permission checks (is_control_domain(), mica/domain.h), the grant-table
+ * version that decides an entry's layout.  Each side costs an LFENCE
+ * unless `spec-ctrl=branch-harden=0` (or `spec-ctrl=no`) patched them out
+ * at boot (asm/nospec.h).  Inlined always: out of line, the barrier would
+ * sit in the callee and the caller's own branch on the result would be
+ * unprotected.
+ */
+static inline __attribute__((always_inline)) bool evaluate_nospec(bool cond)
+{
+    if (cond) {
+        ARCH_NOSPEC_BARRIER("nospec true");
+        return true;
+    }
+    ARCH_NOSPEC_BARRIER("nospec false");
+    return false;
+}
+
 #endif

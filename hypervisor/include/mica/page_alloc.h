@@ -145,12 +145,15 @@ static inline u64 frame_pool_total_count(const struct frame_pool *p)
 
 /*
  * NULL for a frame outside the table.  Guests name frames (mmu_update,
- * grant maps, foreign mappings), so the index is clamped under
- * speculation too (Spectre v1; Xen hardens mfn_valid() for the same).
+ * grant maps, foreign mappings), so under speculation too the index is
+ * clamped and neither outcome of the check runs ahead of it (Spectre v1;
+ * Xen hardens mfn_valid() both ways).
  */
 static inline struct page_info *mfn_to_page(const struct frame_pool *p, mfn_t mfn)
 {
-    return mfn < p->nr_frames ? &p->table[array_index_nospec(mfn, p->nr_frames)] : NULL;
+    if (!evaluate_nospec(mfn < p->nr_frames))
+        return NULL;
+    return &p->table[array_index_nospec(mfn, p->nr_frames)];
 }
 
 static inline mfn_t page_to_mfn(const struct frame_pool *p, const struct page_info *pg)

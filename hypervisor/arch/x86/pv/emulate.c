@@ -253,7 +253,7 @@ static bool io_permitted(const struct vcpu *v, u16 port, unsigned size)
  */
 static bool hw_ports_permitted(const struct vcpu *v)
 {
-    return v->domain->is_privileged;
+    return is_control_domain(v->domain);
 }
 
 /* CLI/STI follow the virtual IOPL alone, as on hardware (and Xen). */

@@ -141,7 +141,7 @@ static long foreign_decode(struct domain *self, domid_t id, struct foreign *f)
         return 0;
     case DOMID_XEN:
         /* The M2P's frames, read-only, for the control domain (libxc's save). */
-        f->src.xen_ro = self->is_privileged;
+        f->src.xen_ro = is_control_domain(self);
         return 0;
     default:
         /* A dying domain still answers, as on Xen; only its held frames are left. */
@@ -156,7 +156,7 @@ static long foreign_decode(struct domain *self, domid_t id, struct foreign *f)
 /* Xen's default policy for naming a target: itself, or a privileged caller. */
 static bool may_name(const struct domain *self, const struct domain *target)
 {
-    return target == self || self->is_privileged;
+    return evaluate_nospec(target == self) || is_control_domain(self);
 }
 
 /* ---- update_va_mapping ---- */
@@ -740,7 +740,7 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
     case MMUEXT_FLUSH_CACHE:
     case MMUEXT_FLUSH_CACHE_GLOBAL:
         /* Only a domain driving hardware has a reason to write back caches. */
-        if (!d->is_privileged)
+        if (!is_control_domain(d))
             return op->cmd == MMUEXT_FLUSH_CACHE ? -XEN_EACCES : -XEN_EINVAL;
         __asm__ volatile("wbinvd" ::: "memory");
         return 0;

@@ -191,7 +191,7 @@ static long pci_present_op(u16 seg, u8 bus, u8 devfn)
 
 static long physdev_op_locked(struct domain *d, int cmd, u64 arg)
 {
-    if (!d->is_privileged)
+    if (!is_control_domain(d))
         return -XEN_EPERM;
     switch (cmd) {
     case PHYSDEVOP_setup_gsi: {
@@ -340,7 +340,7 @@ long pirq_physdev_op(struct domain *d, int cmd, u64 arg)
 {
     long rc;
 
-    if (!d->is_privileged)
+    if (!is_control_domain(d))
         return -XEN_EPERM;
     spin_lock(&pirq_lock);
     rc = physdev_op_locked(d, cmd, arg);

@@ -114,7 +114,7 @@ static long l1e_check(const struct domain *d, const struct pv_pg_owner *src, u64
     }
     /* Cache attributes: only for a domain with hardware to drive, and
      * never on a page Mica itself writes (mixed attributes corrupt it). */
-    if (d->is_privileged && !pv_frame_is_shared_info(d, mfn) &&
+    if (is_control_domain(d) && !pv_frame_is_shared_info(d, mfn) &&
         !(src->ram && pv_frame_is_shared_info(src->ram, mfn)))
         allowed |= L1_CACHE_BITS;
     if (e & ~(allowed | PTE_ADDR_MASK))
@@ -129,7 +129,7 @@ static long l1e_check(const struct domain *d, const struct pv_pg_owner *src, u64
      * installed read-only rather than refused, as Xen does, so firmware
      * code (ACPI) that only reads them keeps working.
      */
-    if ((e & PTE_RW) && d->is_privileged && !is_counted_frame(pv_frame(entry_mfn(e))) &&
+    if ((e & PTE_RW) && is_control_domain(d) && !is_counted_frame(pv_frame(entry_mfn(e))) &&
         !iomem_dom0_may_map(entry_mfn(e), true) && iomem_dom0_may_map(entry_mfn(e), false))
         e &= ~PTE_RW;
     /* Guest mappings are never global: Mica switches domains by CR3 alone. */
@@ -150,7 +150,7 @@ static long l1e_get(const struct domain *d, const struct pv_pg_owner *src, u64 e
         return 0;
     pg = pv_frame(entry_mfn(e));
     if (!is_counted_frame(pg)) {
-        if (src->io && d->is_privileged && iomem_dom0_may_map(entry_mfn(e), e & PTE_RW))
+        if (src->io && is_control_domain(d) && iomem_dom0_may_map(entry_mfn(e), e & PTE_RW))
             return 0;
         /* Free RAM is nobody's (Xen: -EBUSY); anything else is I/O refused. */
         return pg && page_state(pg) == PGS_FREE ? -XEN_EBUSY : -XEN_EPERM;
@@ -386,7 +386,7 @@ void pv_frame_describe(char *buf, size_t len, mfn_t mfn)
 /* Which rule refused L1 entry e of d (the checks of l1e_check/l1e_get, read only). */
 static void l1e_why(const struct domain *d, u64 e, char *why, size_t len)
 {
-    u64 allowed = BASE_ALLOWED | PTE_G | nx_allowed() | (d->is_privileged ? L1_CACHE_BITS : 0);
+    u64 allowed = BASE_ALLOWED | PTE_G | nx_allowed() | (is_control_domain(d) ? L1_CACHE_BITS : 0);
     mfn_t mfn = entry_mfn(e);
     const struct page_info *pg = pv_frame(mfn);
     char what[160];

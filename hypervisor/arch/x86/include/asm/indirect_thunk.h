@@ -1,6 +1,7 @@
 /*
- * What indirect_thunk.S and the RSB_OVERWRITE sites (asm/spec_entry.h)
- * export for spec_ctrl.c to patch at boot.
+ * What indirect_thunk.S, the RSB_OVERWRITE sites (asm/spec_entry.h) and
+ * the branch-hardening barriers (asm/nospec.h) export for spec_ctrl.c to
+ * patch at boot.
  */
 #ifndef ASM_INDIRECT_THUNK_H
 #define ASM_INDIRECT_THUNK_H
@@ -26,5 +27,8 @@ _Static_assert(sizeof(struct rsb_site) == 16, "rsb_site layout (asm/spec_entry.h
 
 /* The linker collects them (mica.lds). */
 extern const struct rsb_site __rsb_sites_start[], __rsb_sites_end[];
+
+/* The address of each evaluate_nospec() LFENCE (asm/nospec.h), 4-byte aligned. */
+extern const u64 __nospec_sites_start[], __nospec_sites_end[];
 
 #endif

@@ -48,4 +48,32 @@ static inline u64 arch_guest_va_nospec(u64 va, u64 end)
     return va & mask;
 }
 
+/*
+ * A speculation barrier on one side of a guest-steered conditional branch
+ * (Xen's HARDEN_BRANCH; mica/nospec.h's evaluate_nospec() puts one on each
+ * side).  LFENCE does not let later instructions start before it
+ * completes, so code after a mispredicted branch cannot load anything
+ * before the branch resolves.  why only tells the two sides' asm apart,
+ * so that the compiler does not merge them into one barrier ahead of the
+ * branch, which would protect nothing.
+ *
+ * `spec-ctrl=branch-harden=0` must remove the cost, and Mica has no
+ * alternatives patching: each LFENCE (3 bytes) is listed in section
+ * __nospec_sites and replaced at boot by a 3-byte NOP (spec_ctrl.c), on
+ * the boot CPU before the others start and before any guest exists.  A
+ * run-time flag tested here would add a branch of its own to every site;
+ * patching leaves either the barrier or nothing.  The .balign 4 (NOP
+ * padding, executed) keeps each site inside one aligned 4-byte word so
+ * that a single aligned store patches it: an NMI during the patching sees
+ * the LFENCE or the NOP, never half of each.
+ */
+#define ARCH_NOSPEC_BARRIER(why)                                             \
+    __asm__ __volatile__(".balign 4\n"                                       \
+                         "1:\tlfence\t# " why "\n\t"                         \
+                         ".pushsection __nospec_sites, \"a\"\n\t"             \
+                         ".balign 8\n\t"                                     \
+                         ".quad 1b\n\t"                                      \
+                         ".popsection"                                       \
+                         ::: "memory")
+
 #endif

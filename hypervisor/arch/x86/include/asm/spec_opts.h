@@ -18,6 +18,7 @@ enum bti_thunk {
 struct spec_opts {
     u8 thunk;                   /* enum bti_thunk */
     s8 rsb_pv;                  /* RSB overwrite on entry from PV guests; -1: not given */
+    s8 branch_harden;           /* barriers of evaluate_nospec(); -1: not given (on) */
     bool all_off;               /* `spec-ctrl=no`: also pv-l1tf's defaults off */
     /* Xen's items Mica has nothing for, comma-separated, for a warning. */
     char ignored[128];
@@ -26,11 +27,14 @@ struct spec_opts {
 /*
  * Parses one `spec-ctrl=` value into *o (several options apply in turn):
  *   no | 0 | off ...         every mitigation Mica has off (bti-thunk=jmp,
- *                            rsb=0) and pv-l1tf's defaults off (Xen's rule)
- *   no-xen | xen=0           Mica's own mitigations off (bti-thunk=jmp, rsb=0)
+ *                            rsb=0, branch-harden=0) and pv-l1tf's
+ *                            defaults off (Xen's rule)
+ *   no-xen | xen=0           Mica's own mitigations off (bti-thunk=jmp,
+ *                            rsb=0, branch-harden=0)
  *   [no-]pv | pv=<bool>      all PV entry protections (for Mica: rsb)
  *   [no-]rsb | rsb=<bool> | rsb=pv=<bool>
  *   bti-thunk=retpoline|lfence|jmp
+ *   [no-]branch-harden | branch-harden=<bool>
  * Xen's other items (ibrs=, ssbd=, rsb=hvm=, hvm=, ...) change nothing and
  * are listed in o->ignored.  A positive global boolean, an unknown item or
  * a bad value: returns -1 with a sentence in err and leaves *o unchanged;
