@@ -25,12 +25,13 @@ HV_ASFLAGS  := -D__ASSEMBLY__ $(HV_INCLUDES) -include $(AUTOCONF_H) -D__MICA__
 HV_LDFLAGS  := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
                --no-warn-rwx-segments -T $(HV_LDS)
 
-$(HV_OBJDIR)/%.c.o: hypervisor/%.c $(AUTOCONF_H)
+# build.mk itself: a change of flags (as the thunk options were) rebuilds every object.
+$(HV_OBJDIR)/%.c.o: hypervisor/%.c $(AUTOCONF_H) hypervisor/build.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(HV_CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
-$(HV_OBJDIR)/%.S.o: hypervisor/%.S $(AUTOCONF_H)
+$(HV_OBJDIR)/%.S.o: hypervisor/%.S $(AUTOCONF_H) hypervisor/build.mk
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(HV_CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
