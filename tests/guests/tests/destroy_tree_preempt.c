@@ -36,7 +36,6 @@
 #define SKIPPED    0x7777UL
 #define ATTEMPTS   3
 #define MAX_CALLS  100000u
-#define CODE_VA    0x400000UL
 
 enum shape { PLAIN, PINNED, ROOT, PARTIAL };
 static const char *const shape_name[] = { "no tree", "pinned tree", "tree as CR3",
@@ -115,16 +114,7 @@ static void build(enum shape s)
         REQUIRE_EQ(ts_ext(MMUEXT_UNPIN_TABLE, m[2], id), 0);
         return;
     }
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.flags = VGCF_in_kernel;
-    ctx.user_regs.rip = CODE_VA;
-    ctx.user_regs.rsp = CODE_VA + 0x1000;
-    ctx.user_regs.cs = FLAT_KERNEL_CS;
-    ctx.user_regs.ss = FLAT_KERNEL_SS;
-    ctx.user_regs.rflags = 0x2;
-    ctx.kernel_ss = FLAT_KERNEL_SS;
-    ctx.kernel_sp = CODE_VA + 0x1000;
-    ctx.ctrlreg[3] = m[0] << 12;
+    dom_tree_context(&ctx);
     memset(&ts_op, 0, sizeof(ts_op));
     ts_op.u.vcpucontext.vcpu = 0;
     ts_op.u.vcpucontext.ctxt = (uint64_t)&ctx;

@@ -1,7 +1,7 @@
 /*
  * A page-table tree dom0, as a builder, writes into a new domain's
  * frames (tests mmu_pin_preempt_destroy, mmu_foreign_unpin_preempt,
- * vcpu_reset_preempt): frame 0 the L4, 1 the L3, 2.. the NR_L2 L2s, then
+ * vcpu_reset_preempt, destroy_tree_preempt): frame 0 the L4, 1 the L3, 2.. the NR_L2 L2s, then
  * L1s whose 512 entries all map the last frame (DATA) read-only, so
  * validating or de-validating the L4 walks about FRAMES x 512 entries.
  * Written through foreign mappings at our pool page MAP; nothing pinned.
@@ -17,6 +17,7 @@
 #define NR_L1      (FRAMES - 3 - NR_L2)
 #define DATA       (FRAMES - 1)
 #define MAP        8               /* our pool page for foreign mappings */
+#define CODE_VA    0x400000UL      /* where a context on the tree would start */
 
 static uint64_t m[FRAMES];
 static domid_t id;
@@ -56,6 +57,25 @@ static inline void dom_tree_create(void)
     dom_tree_fill(1, 0, NR_L2);
     dom_tree_fill(0, 0, 1);
     REQUIRE_EQ(ts_unmap_foreign(MAP), 0);
+}
+
+/*
+ * A kernel-mode register context for a vCPU of the new domain with the
+ * tree's L4 as its root: what setvcpucontext needs to make the tree a
+ * vCPU's CR3 (the vCPU is never run, so CODE_VA need hold no code).
+ */
+static inline void dom_tree_context(struct vcpu_guest_context *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->flags = VGCF_in_kernel;
+    c->user_regs.rip = CODE_VA;
+    c->user_regs.rsp = CODE_VA + 0x1000;
+    c->user_regs.cs = FLAT_KERNEL_CS;
+    c->user_regs.ss = FLAT_KERNEL_SS;
+    c->user_regs.rflags = 0x2;
+    c->kernel_ss = FLAT_KERNEL_SS;
+    c->kernel_sp = CODE_VA + 0x1000;
+    c->ctrlreg[3] = m[0] << 12;
 }
 
 #endif

@@ -35,7 +35,6 @@
 
 #define SKIPPED    0x7777UL
 #define ATTEMPTS   4
-#define CODE_VA    0x400000UL
 
 static evtchn_port_t ipi;
 static bool abandon;
@@ -124,16 +123,7 @@ enum result test_main(void)
 
     uint64_t before = physinfo_free_pages();
     dom_tree_create();
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.flags = VGCF_in_kernel;
-    ctx.user_regs.rip = CODE_VA;
-    ctx.user_regs.rsp = CODE_VA + 0x1000;
-    ctx.user_regs.cs = FLAT_KERNEL_CS;
-    ctx.user_regs.ss = FLAT_KERNEL_SS;
-    ctx.user_regs.rflags = 0x2;
-    ctx.kernel_ss = FLAT_KERNEL_SS;
-    ctx.kernel_sp = CODE_VA + 0x1000;
-    ctx.ctrlreg[3] = m[0] << 12;
+    dom_tree_context(&ctx);
 
     /* 1. Continued. */
     if (reset_armed(&rc)) {
