@@ -14,12 +14,14 @@
 void ms_digest_reset_avx2(void *state);
 void ms_digest_update_avx2(void *state, const void *p, size_t n);
 uint64_t ms_digest_value_avx2(const void *state);
+void ms_digest_128_avx2(const void *p, size_t n, uint64_t out[2]);
 
 static struct {
     bool chosen;
     void (*reset)(void *);
     void (*update)(void *, const void *, size_t);
     uint64_t (*value)(const void *);
+    void (*h128)(const void *, size_t, uint64_t[2]);
 } impl;
 
 /* MS_DIGEST_BASELINE in the environment keeps the baseline code (tests
@@ -39,6 +41,7 @@ static void choose(void)
     impl.reset = avx2 ? ms_digest_reset_avx2 : ms_digest_reset_base;
     impl.update = avx2 ? ms_digest_update_avx2 : ms_digest_update_base;
     impl.value = avx2 ? ms_digest_value_avx2 : ms_digest_value_base;
+    impl.h128 = avx2 ? ms_digest_128_avx2 : ms_digest_128_base;
     impl.chosen = true;
 }
 
@@ -73,6 +76,12 @@ void ms_digest_update(struct ms_digest *d, const void *p, size_t n)
 uint64_t ms_digest_value(const struct ms_digest *d)
 {
     return impl.value(d->state);
+}
+
+void ms_digest_128(const void *p, size_t n, uint64_t out[2])
+{
+    choose();
+    impl.h128(p, n, out);
 }
 
 void ms_digest_free(struct ms_digest *d)

@@ -18,6 +18,9 @@ void ms_digest_reset(struct ms_digest *d);
 void ms_digest_update(struct ms_digest *d, const void *p, size_t n);
 uint64_t ms_digest_value(const struct ms_digest *d);
 void ms_digest_free(struct ms_digest *d);
+/* XXH3-128 of n octets in one call (a page's contents: whether a page
+   sent before is unchanged, vmctl migrate). */
+void ms_digest_128(const void *p, size_t n, uint64_t out[2]);
 /* "avx2" or "baseline": which XXH3 code this process hashes with. */
 const char *ms_digest_impl_name(void);
 

@@ -20,6 +20,7 @@
 void MS_DIGEST_FN(ms_digest_reset_)(void *state);
 void MS_DIGEST_FN(ms_digest_update_)(void *state, const void *p, size_t n);
 uint64_t MS_DIGEST_FN(ms_digest_value_)(const void *state);
+void MS_DIGEST_FN(ms_digest_128_)(const void *p, size_t n, uint64_t out[2]);
 
 void MS_DIGEST_FN(ms_digest_reset_)(void *state)
 {
@@ -34,4 +35,11 @@ void MS_DIGEST_FN(ms_digest_update_)(void *state, const void *p, size_t n)
 uint64_t MS_DIGEST_FN(ms_digest_value_)(const void *state)
 {
     return XXH3_64bits_digest(state);
+}
+
+void MS_DIGEST_FN(ms_digest_128_)(const void *p, size_t n, uint64_t out[2])
+{
+    XXH128_hash_t h = XXH3_128bits(p, n);
+    out[0] = h.low64;
+    out[1] = h.high64;
 }
