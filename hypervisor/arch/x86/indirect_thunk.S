@@ -33,6 +33,37 @@
  * -fcf-protection=none).
  */
 
+/*
+ * The return thunk.  The C code is also built with
+ * -mfunction-return=thunk-extern (hypervisor/build.mk), which makes gcc
+ * end every function with `jmp __x86_return_thunk` instead of its own
+ * `ret`, and the hand-written assembly does the same through RET
+ * (asm/indirect_thunk.h).  The RETs left are this one and the
+ * retpolines' (which return to a target they wrote, not to a caller), at
+ * addresses chosen here, not wherever a function happens to end:
+ *  - CPUs with the Indirect Target Selection bug (XSA-469) may predict a
+ *    RET in the lower half of a 64-byte line from the branch target
+ *    buffer, which a guest can train; this RET sits at the start of the
+ *    upper half, like the indirect-branch thunks' branches.
+ *  - Another return sequence (one that cannot be steered by a trained
+ *    return predictor, as Retbleed and SRSO need on some CPUs) would go
+ *    here and nowhere else.  Xen 4.17 has none: it answers Retbleed and
+ *    SRSO with IBPB on entry, which Mica cannot use (docs/spec-ctrl.md).
+ * It is an ordinary direct jump target in .text, mapped from the moment
+ * head.S jumps to the linked address; nothing before that jump (the
+ * 32-bit boot code, the AP trampoline) uses it or returns at all
+ * (tests/host/spec/check-return-thunk checks both).
+ */
+        .section .text.indirect_thunk, "ax", @progbits
+        .balign 64, 0xcc
+        .fill   32, 1, 0xcc
+        .globl  __x86_return_thunk
+        .type   __x86_return_thunk, @function
+__x86_return_thunk:
+        ret
+        int3                            /* stops straight-line speculation past the ret */
+        .size   __x86_return_thunk, . - __x86_return_thunk
+
 /* Each thunk's start is 8-byte aligned and at least 8 bytes long. */
 .macro THUNK reg
         .section .text.indirect_thunk, "ax", @progbits

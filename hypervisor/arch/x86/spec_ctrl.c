@@ -239,7 +239,7 @@ void spec_ctrl_init(const struct boot_info *bi)
                 spec_opts.ignored);
     /* Xen's words, so that logs of both compare line by line. */
     printk("Speculative mitigation settings (spec-ctrl):\n");
-    printk("  Compiled-in support: INDIRECT_THUNK HARDEN_ARRAY HARDEN_BRANCH HARDEN_GUEST_ACCESS\n");
+    printk("  Compiled-in support: INDIRECT_THUNK RETURN_THUNK HARDEN_ARRAY HARDEN_BRANCH HARDEN_GUEST_ACCESS\n");
     printk("  Mica settings: BTI-Thunk: %s, SPEC_CTRL: No, Other:%s\n", bti_thunk_name(thunk),
            branch_harden ? " BRANCH_HARDEN" : "");
     printk("  Support for PV VMs:%s EAGER_FPU\n", rsb_pv ? " RSB" : "");

@@ -8,6 +8,8 @@
  * rather than 4096 (under QEMU's emulation each step of a rep prefix is
  * one instruction, which save and restore's frame copies pay per page).
  */
+#include <asm/indirect_thunk.h>
+
         .section .text, "ax"
         .globl  raw_copy
 raw_copy:
@@ -18,11 +20,11 @@ raw_copy:
         mov     %rdx, %rcx
 2:      rep movsb
         xor     %eax, %eax
-        ret
+        RET
 3:      lea     (%rdx,%rcx,8), %rax     /* quadwords left, and the tail */
-        ret
+        RET
 4:      mov     %rcx, %rax
-        ret
+        RET
 
         .section __ex_table, "a"
         .balign 8
@@ -45,13 +47,13 @@ load_data_selector:
         cmp     $3, %edi
         je      13f
 10:     mov     %esi, %ds
-        ret
+        RET
 11:     mov     %esi, %es
-        ret
+        RET
 12:     mov     %esi, %fs
-        ret
+        RET
 13:     mov     %esi, %gs
-        ret
+        RET
 19:     mov     $1, %eax
         xor     %esi, %esi
         cmp     $1, %edi
@@ -61,13 +63,13 @@ load_data_selector:
         cmp     $3, %edi
         je      23f
         mov     %esi, %ds
-        ret
+        RET
 21:     mov     %esi, %es
-        ret
+        RET
 22:     mov     %esi, %fs
-        ret
+        RET
 23:     mov     %esi, %gs
-        ret
+        RET
 
         .section __ex_table, "a"
         .balign 8

@@ -1,10 +1,22 @@
 /*
  * What indirect_thunk.S, the RSB_OVERWRITE sites (asm/spec_entry.h) and
  * the branch-hardening barriers (asm/nospec.h) export for spec_ctrl.c to
- * patch at boot.
+ * patch at boot; and, for assembly, RET through indirect_thunk.S's return
+ * thunk.
  */
 #ifndef ASM_INDIRECT_THUNK_H
 #define ASM_INDIRECT_THUNK_H
+
+#ifdef __ASSEMBLY__
+/*
+ * A function return in hand-written assembly: through the return thunk,
+ * as gcc's -mfunction-return=thunk-extern does for C, so that no RET but
+ * the thunk's own is left where a function happens to end.  Not for code
+ * that runs before head.S jumps to the linked address (the thunk is not
+ * reachable there); that code has no RET.
+ */
+#define RET jmp __x86_return_thunk
+#else
 
 #include <mica/types.h>
 
@@ -30,5 +42,7 @@ extern const struct rsb_site __rsb_sites_start[], __rsb_sites_end[];
 
 /* The address of each evaluate_nospec() LFENCE (asm/nospec.h), 4-byte aligned. */
 extern const u64 __nospec_sites_start[], __nospec_sites_end[];
+
+#endif /* __ASSEMBLY__ */
 
 #endif
