@@ -26,9 +26,10 @@ OPTS = "console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1"
 # guest-steered branches (branch-harden=1, Mica's default).
 # Left at their defaults on both: pv-l1tf (same rule and default on both),
 # smt and tsx (neither changes them on this CPU model).  Compiled into
-# Xen and not switchable: HARDEN_ARRAY and HARDEN_GUEST_ACCESS (index and
+# both and not switchable: HARDEN_ARRAY and HARDEN_GUEST_ACCESS (index and
 # guest-pointer masking on hypercall paths) and RETURN_THUNK (every ret a
-# jump to a ret).
+# jump to a ret; Mica's since 2026-12-07), so the line below has nothing
+# for them.
 # Xen cuts an option's value at 127 characters (MAX_PARAM_SIZE), hence two
 # spec-ctrl= options; each is applied in turn.
 XEN_MITIGATION_PARITY = (

@@ -8,7 +8,7 @@
  * thunks.  An indirect branch is predicted from the branch target buffer,
  * which a guest can train to send Mica's speculation to a gadget of the
  * guest's choosing; none is left in the image but the one in each thunk
- * (tests/host/check-indirect-branches checks that).
+ * (tests/host/spec/check-indirect-branches checks that).
  *
  * Three bodies, chosen once at boot with Xen's spelling
  * `spec-ctrl=bti-thunk=retpoline|lfence|jmp` (spec_ctrl.c):
