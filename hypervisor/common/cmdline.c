@@ -187,15 +187,15 @@ unsigned cmdline_parse(const char *cmdline, const struct boot_param *params, siz
         word[len] = '\0';
         s += len;
 
+        if (word[0] == '=') {
+            pr_err("command line: '%s' has no option name; ignored\n", word);
+            problems++;
+            continue;
+        }
         name = word;
         value = strchr(word, '=');
         if (value)
             *value++ = '\0';
-        if (!*name) {
-            pr_err("command line: '=%s' has no option name; ignored\n", value);
-            problems++;
-            continue;
-        }
 
         p = find_param(params, n, name);
         if (!p && !strncmp(name, "no-", 3)) {
