@@ -64,11 +64,31 @@ static void mica_off(struct spec_opts *o)
     o->branch_harden = 0;
 }
 
+/*
+ * `name`, `no-name` or `name=<bool>` into *field: 0, -1 with a sentence in
+ * why for a bad value, 1 when item is not about `name`.
+ */
+static int bool_setting(const char *item, const char *name, s8 *field, char *why, size_t whylen)
+{
+    const char *rest;
+    bool b;
+
+    if (!item_is(item, name, &b, &rest))
+        return 1;
+    if (bool_item(item, name, &b)) {
+        snprintf(why, whylen, "'%s' is not %s=<bool>", item, name);
+        return -1;
+    }
+    *field = b;
+    return 0;
+}
+
 /* One item into *o: 0, or -1 with a sentence in why (*o unchanged then). */
 static int parse_item(const char *item, struct spec_opts *o, char *why, size_t whylen)
 {
     const char *rest;
     bool b, known = false;
+    int rc;
 
     if (!parse_bool(item, &b)) {
         if (b) {
@@ -87,14 +107,8 @@ static int parse_item(const char *item, struct spec_opts *o, char *why, size_t w
         mica_off(o);
         return 0;
     }
-    if (item_is(item, "pv", &b, &rest)) {
-        if (bool_item(item, "pv", &b)) {
-            snprintf(why, whylen, "'%s' is not pv=<bool>", item);
-            return -1;
-        }
-        o->rsb_pv = b;
-        return 0;
-    }
+    if ((rc = bool_setting(item, "pv", &o->rsb_pv, why, whylen)) <= 0)
+        return rc;
     if (item_is(item, "rsb", &b, &rest)) {
         if (rest && (!strncmp(rest, "pv=", 3) || !strncmp(rest, "hvm=", 4))) {
             bool pv = rest[0] == 'p';
@@ -115,14 +129,8 @@ static int parse_item(const char *item, struct spec_opts *o, char *why, size_t w
         o->rsb_pv = b;
         return 0;
     }
-    if (item_is(item, "branch-harden", &b, &rest)) {
-        if (bool_item(item, "branch-harden", &b)) {
-            snprintf(why, whylen, "'%s' is not branch-harden=<bool>", item);
-            return -1;
-        }
-        o->branch_harden = b;
-        return 0;
-    }
+    if ((rc = bool_setting(item, "branch-harden", &o->branch_harden, why, whylen)) <= 0)
+        return rc;
     if (!strncmp(item, "bti-thunk=", 10)) {
         rest = item + 10;
         if (!strcmp(rest, "retpoline"))
