@@ -168,6 +168,7 @@ unsigned cmdline_parse(const char *cmdline, const struct boot_param *params, siz
         char *name, *value;
         bool negated = false;
         size_t len = 0;
+        int rc;
 
         while (*s == ' ' || *s == '\t')
             s++;
@@ -186,15 +187,15 @@ unsigned cmdline_parse(const char *cmdline, const struct boot_param *params, siz
         word[len] = '\0';
         s += len;
 
+        if (word[0] == '=') {
+            pr_err("command line: '%s' has no option name; ignored\n", word);
+            problems++;
+            continue;
+        }
         name = word;
         value = strchr(word, '=');
         if (value)
             *value++ = '\0';
-        if (!*name) {
-            pr_err("command line: '=%s' has no option name; ignored\n", value);
-            problems++;
-            continue;
-        }
 
         p = find_param(params, n, name);
         if (!p && !strncmp(name, "no-", 3)) {
@@ -207,9 +208,12 @@ unsigned cmdline_parse(const char *cmdline, const struct boot_param *params, siz
             continue;
         }
         err[0] = '\0';
-        if (apply(p, value, negated, err, sizeof(err))) {
-            pr_err("command line: option '%s%s%s': %s; using the default\n",
-                   name, value ? "=" : "", value ? value : "", err);
+        rc = apply(p, value, negated, err, sizeof(err));
+        if (rc) {
+            /* rc > 0: a custom parser took part of the value, and err says what. */
+            pr_err("command line: option '%s%s%s': %s%s\n", name, value ? "=" : "",
+                   value ? value : "", err,
+                   rc > 0 ? "" : "; ignored (the setting stays as it was)");
             problems++;
         }
     }

@@ -63,18 +63,22 @@ CHECKS_DOMU_TINY = ["daemon-xenstored", "daemon-micaconsoled",
                     "domu-destroy-tiny", "domu-bad-input",
                     "domu-not-a-kernel", "domu-too-much-memory",
                     "domu-pin-absent-cpu", "domu-too-many-vcpus",
-                    "domu-memory-back", "domu-no-leftovers",
-                    # PV disks and networks (docs/devices.md)
-                    "domu-dev-create", "domu-dev-loops", "domu-dev-vif",
-                    "domu-dev-shared-rw", "domu-dev-missing-image", "domu-dev-no-bridge",
-                    "domu-dev-duplicate-mac", "domu-dev-bad-target",
-                    "domu-dev-xvda-read", "domu-dev-xvdb-read", "domu-dev-readonly",
-                    "domu-dev-disk-data", "domu-dev-ping", "domu-dev-net-to-dom0",
-                    "domu-dev-net-to-domu", "domu-root-mounted", "domu-root-ping",
-                    "domu-root-persist", "domu-dev-hotplug-attach", "domu-dev-hotplug-seen",
-                    "domu-dev-hotplug-detach", "domu-dev-hotplug-vif",
-                    "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
-                    "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
+                    "domu-memory-back", "domu-no-leftovers"]
+# A Linux domU's PV disks and networks (docs/devices.md, init's
+# check_domu_devices): part of domu-tiny, or alone as the domu-devices test.
+CHECKS_DEVICES = ["daemon-xenstored", "daemon-micaconsoled",
+                  "domu-dev-create", "domu-dev-loops", "domu-dev-vif",
+                  "domu-dev-shared-rw", "domu-dev-missing-image", "domu-dev-no-bridge",
+                  "domu-dev-duplicate-mac", "domu-dev-bad-target",
+                  "domu-dev-xvda-read", "domu-dev-xvdb-read", "domu-dev-readonly",
+                  "domu-dev-disk-data", "domu-dev-ping", "domu-dev-net-to-dom0",
+                  "domu-dev-net-to-domu", "domu-dev-domstats",
+                  "domu-root-mounted", "domu-root-ping",
+                  "domu-root-persist", "domu-dev-hotplug-attach", "domu-dev-hotplug-seen",
+                  "domu-dev-hotplug-detach", "domu-dev-hotplug-vif",
+                  "domu-dev-hotplug-vif-detach", "domu-dev-no-loops", "domu-dev-no-vifs",
+                  "domu-dev-written", "domu-dev-disk-write", "domu-dev-repeat"]
+CHECKS_DOMU_TINY += CHECKS_DEVICES[2:]
 # domu-save: the save/restore checks of domu-tiny alone.
 CHECKS_SAVE = ["daemon-xenstored", "daemon-micaconsoled", "domu-save-timeout",
                "domu-save", "domu-save-no-temp",
@@ -312,42 +316,9 @@ def judge(name, end, marker_at, total, text, require, timeout, want_domu_verdict
     return 0
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--name", required=True)
-    g = ap.add_mutually_exclusive_group(required=True)
-    g.add_argument("--hypervisor", help="xen.gz or mica.gz to boot dom0 on")
-    g.add_argument("--native", action="store_true", help="boot the kernel directly")
-    ap.add_argument("--test", default="dom0-basic")
-    ap.add_argument("--timeout", type=float, default=400)
-    ap.add_argument("--mem", type=int, default=1024)
-    ap.add_argument("--dom0-mem", type=int, default=512)
-    ap.add_argument("--hv-opts", default="", help="more hypervisor options")
-    ap.add_argument("--vcpus", type=int, default=1,
-                    help="dom0's vCPUs (dom0_max_vcpus=); natively QEMU's CPUs (-smp)")
-    ap.add_argument("--cpus", type=int, default=int(os.environ.get("MICA_QEMU_SMP", "1")),
-                    help="physical CPUs under a hypervisor (QEMU's -smp; default "
-                         "$MICA_QEMU_SMP or 1)")
-    ap.add_argument("--out", default=os.path.join(TOP, "build", "tests", "dom0"))
-    ap.add_argument("--extra-disk", help="a raw image given to dom0 as /dev/vdb, kept as it is "
-                                         "(tests/dom0/mica-save-reboot-test)")
-    a = ap.parse_args()
-    for f in ("vmlinuz", "initrd.gz", "disk.img"):
-        if not os.path.exists(os.path.join(IMAGE, f)):
-            print("FAIL: %s: %s missing: run 'make dom0-image'" % (a.name, os.path.join(IMAGE, f)))
-            return 1
-    os.makedirs(a.out, exist_ok=True)
-    log = os.path.join(a.out, a.name + ".log")
-    disk = os.path.join(a.out, a.name + "-disk.img")
-    shutil.copyfile(os.path.join(IMAGE, "disk.img"), disk)
-    iso = None
-    if a.hypervisor:
-        iso = os.path.join(a.out, a.name + ".iso")
-        make_iso(a.hypervisor, iso, a.dom0_mem, a.test, a.hv_opts, a.vcpus)
-    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test, cpus=a.vcpus if a.native else a.cpus,
-                   extra_disk=a.extra_disk)
-    end, marker_at, total, text = boot(cmd, log, a.timeout)
-    # The dom0-xen test leaves devices out: only the Xen checks are owed.
+def required_checks(a):
+    """The checks a run of section a.test must pass, or None when this
+    script has no list for that section (dom0-tools/image/init's cases)."""
     if a.test == "domu-tiny":
         require = CHECKS_XEN + CHECKS_DOMU_TINY
     elif a.test == "pvfront":
@@ -395,13 +366,62 @@ def main():
     elif a.test == "xl-compat":
         on_xen = os.path.basename(a.hypervisor).startswith("xen")
         require = CHECKS_XL + ([] if on_xen else CHECKS_XL_MICA)
-    else:
+    elif a.test == "domu-devices":
+        require = CHECKS_XEN + CHECKS_DEVICES
+    elif a.test in ("dom0-basic", "dom0-xen"):
+        # The dom0-xen test leaves devices out: only the Xen checks are owed.
         require = (CHECKS_COMMON if a.test != "dom0-xen" else []) + ([] if a.native else CHECKS_XEN)
         # dom0 uses FIFO event channels, on Xen 4.17 and on Mica (issue 12).
         require += [] if a.native else ["xen-evtchn-fifo"]
         # No W+X kernel mapping left by the start-of-day layout (INIT_P2M).
         require += [] if a.native else ["xen-no-wx"]
         require += ["cpus-online"] + (["cpu-unplug", "cpu-plug"] if a.vcpus > 1 else [])
+    else:
+        # A section without its own list is an error here, not dom0-basic's
+        # list (which would fail a run whose own checks all passed).
+        return None
+    return require
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--hypervisor", help="xen.gz or mica.gz to boot dom0 on")
+    g.add_argument("--native", action="store_true", help="boot the kernel directly")
+    ap.add_argument("--test", default="dom0-basic")
+    ap.add_argument("--timeout", type=float, default=400)
+    ap.add_argument("--mem", type=int, default=1024)
+    ap.add_argument("--dom0-mem", type=int, default=512)
+    ap.add_argument("--hv-opts", default="", help="more hypervisor options")
+    ap.add_argument("--vcpus", type=int, default=1,
+                    help="dom0's vCPUs (dom0_max_vcpus=); natively QEMU's CPUs (-smp)")
+    ap.add_argument("--cpus", type=int, default=int(os.environ.get("MICA_QEMU_SMP", "1")),
+                    help="physical CPUs under a hypervisor (QEMU's -smp; default "
+                         "$MICA_QEMU_SMP or 1)")
+    ap.add_argument("--out", default=os.path.join(TOP, "build", "tests", "dom0"))
+    ap.add_argument("--extra-disk", help="a raw image given to dom0 as /dev/vdb, kept as it is "
+                                         "(tests/dom0/mica-save-reboot-test)")
+    a = ap.parse_args()
+    require = required_checks(a)
+    if require is None:
+        print("FAIL: %s: no required-check list for --test %s in %s" % (a.name, a.test, __file__))
+        return 1
+    for f in ("vmlinuz", "initrd.gz", "disk.img"):
+        if not os.path.exists(os.path.join(IMAGE, f)):
+            print("FAIL: %s: %s missing: run 'make dom0-image'" % (a.name, os.path.join(IMAGE, f)))
+            return 1
+    os.makedirs(a.out, exist_ok=True)
+    log = os.path.join(a.out, a.name + ".log")
+    disk = os.path.join(a.out, a.name + "-disk.img")
+    shutil.copyfile(os.path.join(IMAGE, "disk.img"), disk)
+    iso = None
+    if a.hypervisor:
+        iso = os.path.join(a.out, a.name + ".iso")
+        make_iso(a.hypervisor, iso, a.dom0_mem, a.test, a.hv_opts, a.vcpus)
+    cmd = qemu_cmd(log, disk, a.mem, iso=iso, test=a.test, cpus=a.vcpus if a.native else a.cpus,
+                   extra_disk=a.extra_disk)
+    end, marker_at, total, text = boot(cmd, log, a.timeout)
     return judge(a.name, end, marker_at, total, text, require, a.timeout,
                  want_domu_verdict=a.test in ("domu-tiny", "pvfront"))
 

@@ -64,11 +64,102 @@ static void mica_off(struct spec_opts *o)
     o->branch_harden = 0;
 }
 
-int spec_opts_parse(const char *value, struct spec_opts *out, char *err, size_t errlen)
+/*
+ * `name`, `no-name` or `name=<bool>` into *field: 0, -1 with a sentence in
+ * why for a bad value, 1 when item is not about `name`.
+ */
+static int bool_setting(const char *item, const char *name, s8 *field, char *why, size_t whylen)
 {
-    struct spec_opts o = *out;
+    const char *rest;
+    bool b;
+
+    if (!item_is(item, name, &b, &rest))
+        return 1;
+    if (bool_item(item, name, &b)) {
+        snprintf(why, whylen, "'%s' is not %s=<bool>", item, name);
+        return -1;
+    }
+    *field = b;
+    return 0;
+}
+
+/* One item into *o: 0, or -1 with a sentence in why (*o unchanged then). */
+static int parse_item(const char *item, struct spec_opts *o, char *why, size_t whylen)
+{
+    const char *rest;
+    bool b, known = false;
+    int rc;
+
+    if (!parse_bool(item, &b)) {
+        if (b) {
+            snprintf(why, whylen, "'%s': only a negative boolean is valid here (as on Xen)", item);
+            return -1;
+        }
+        mica_off(o);
+        o->all_off = true;
+        return 0;
+    }
+    if (item_is(item, "xen", &b, &rest)) {
+        if (bool_item(item, "xen", &b) || b) {
+            snprintf(why, whylen, "'%s': only no-xen or xen=0 is valid", item);
+            return -1;
+        }
+        mica_off(o);
+        return 0;
+    }
+    if ((rc = bool_setting(item, "pv", &o->rsb_pv, why, whylen)) <= 0)
+        return rc;
+    if (item_is(item, "rsb", &b, &rest)) {
+        if (rest && (!strncmp(rest, "pv=", 3) || !strncmp(rest, "hvm=", 4))) {
+            bool pv = rest[0] == 'p';
+            if (parse_bool(rest + (pv ? 3 : 4), &b)) {
+                snprintf(why, whylen, "'%s' is not rsb=pv=<bool> or rsb=hvm=<bool>", item);
+                return -1;
+            }
+            if (pv)
+                o->rsb_pv = b;
+            else
+                note_ignored(o, item);          /* Mica has no HVM guests */
+            return 0;
+        }
+        if (bool_item(item, "rsb", &b)) {
+            snprintf(why, whylen, "'%s' is not rsb=<bool>, rsb=pv=<bool> or rsb=hvm=<bool>", item);
+            return -1;
+        }
+        o->rsb_pv = b;
+        return 0;
+    }
+    if ((rc = bool_setting(item, "branch-harden", &o->branch_harden, why, whylen)) <= 0)
+        return rc;
+    if (!strncmp(item, "bti-thunk=", 10)) {
+        rest = item + 10;
+        if (!strcmp(rest, "retpoline"))
+            o->thunk = BTI_THUNK_RETPOLINE;
+        else if (!strcmp(rest, "lfence"))
+            o->thunk = BTI_THUNK_LFENCE;
+        else if (!strcmp(rest, "jmp"))
+            o->thunk = BTI_THUNK_JMP;
+        else {
+            snprintf(why, whylen, "'%s': want bti-thunk=retpoline, lfence or jmp", item);
+            return -1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(xen_only) && !known; i++)
+        known = item_is(item, xen_only[i], &b, &rest);
+    if (!known) {
+        snprintf(why, whylen, "'%s' is not an item of spec-ctrl (Xen 4.17's list)", item);
+        return -1;
+    }
+    note_ignored(o, item);
+    return 0;
+}
+
+int spec_opts_parse(const char *value, struct spec_opts *o, char *err, size_t errlen)
+{
     const char *s = value ? value : "";
-    char item[48];
+    char item[48], why[128], later[128];
+    unsigned bad = 0, taken = 0;
 
     if (!*s) {
         snprintf(err, errlen, "wants a value: no, no-xen, bti-thunk=retpoline|lfence|jmp, rsb=<bool>, branch-harden=<bool>, ...");
@@ -76,8 +167,6 @@ int spec_opts_parse(const char *value, struct spec_opts *out, char *err, size_t 
     }
     while (*s) {
         size_t n = 0;
-        const char *rest;
-        bool b, known = false;
 
         while (s[n] && s[n] != ',')
             n++;
@@ -85,91 +174,30 @@ int spec_opts_parse(const char *value, struct spec_opts *out, char *err, size_t 
             s++;
             continue;
         }
-        if (n >= sizeof(item)) {
-            snprintf(err, errlen, "an overlong item in '%s'", value);
-            return -1;
+        if (n >= sizeof(item)) {        /* no item of Xen's is this long */
+            snprintf(bad ? later : why, sizeof(why), "'%.24s...' is not an item of spec-ctrl", s);
+            bad++;
+        } else {
+            memcpy(item, s, n);
+            item[n] = '\0';
+            if (parse_item(item, o, bad ? later : why, sizeof(why)))
+                bad++;
+            else
+                taken++;
         }
-        memcpy(item, s, n);
-        item[n] = '\0';
         s += n + (s[n] == ',');
-
-        if (!parse_bool(item, &b)) {
-            if (b) {
-                snprintf(err, errlen, "'%s': only a negative boolean is valid here (as on Xen)", item);
-                return -1;
-            }
-            mica_off(&o);
-            o.all_off = true;
-            continue;
-        }
-        if (item_is(item, "xen", &b, &rest)) {
-            if (bool_item(item, "xen", &b) || b) {
-                snprintf(err, errlen, "'%s': only no-xen or xen=0 is valid", item);
-                return -1;
-            }
-            mica_off(&o);
-            continue;
-        }
-        if (item_is(item, "pv", &b, &rest)) {
-            if (bool_item(item, "pv", &b)) {
-                snprintf(err, errlen, "'%s' is not pv=<bool>", item);
-                return -1;
-            }
-            o.rsb_pv = b;
-            continue;
-        }
-        if (item_is(item, "rsb", &b, &rest)) {
-            if (rest && (!strncmp(rest, "pv=", 3) || !strncmp(rest, "hvm=", 4))) {
-                bool pv = rest[0] == 'p';
-                if (parse_bool(rest + (pv ? 3 : 4), &b)) {
-                    snprintf(err, errlen, "'%s' is not rsb=pv=<bool> or rsb=hvm=<bool>", item);
-                    return -1;
-                }
-                if (pv)
-                    o.rsb_pv = b;
-                else
-                    note_ignored(&o, item);         /* Mica has no HVM guests */
-                continue;
-            }
-            if (bool_item(item, "rsb", &b)) {
-                snprintf(err, errlen, "'%s' is not rsb=<bool>, rsb=pv=<bool> or rsb=hvm=<bool>", item);
-                return -1;
-            }
-            o.rsb_pv = b;
-            continue;
-        }
-        if (item_is(item, "branch-harden", &b, &rest)) {
-            if (bool_item(item, "branch-harden", &b)) {
-                snprintf(err, errlen, "'%s' is not branch-harden=<bool>", item);
-                return -1;
-            }
-            o.branch_harden = b;
-            continue;
-        }
-        if (!strncmp(item, "bti-thunk=", 10)) {
-            rest = item + 10;
-            if (!strcmp(rest, "retpoline"))
-                o.thunk = BTI_THUNK_RETPOLINE;
-            else if (!strcmp(rest, "lfence"))
-                o.thunk = BTI_THUNK_LFENCE;
-            else if (!strcmp(rest, "jmp"))
-                o.thunk = BTI_THUNK_JMP;
-            else {
-                snprintf(err, errlen, "'%s': want bti-thunk=retpoline, lfence or jmp", item);
-                return -1;
-            }
-            continue;
-        }
-        for (size_t i = 0; i < ARRAY_SIZE(xen_only) && !known; i++)
-            known = item_is(item, xen_only[i], &b, &rest);
-        if (!known) {
-            snprintf(err, errlen, "'%s' is not an item of spec-ctrl (Xen 4.17's list)", item);
-            return -1;
-        }
-        note_ignored(&o, item);
     }
-    *out = o;
-    return 0;
+    if (!bad)
+        return 0;
+    /* The sentence cmdline.c prints as it is: what was left out, what was taken. */
+    char more[32] = "";
+    if (bad > 1)
+        snprintf(more, sizeof(more), ", and %u more bad items", bad - 1);
+    snprintf(err, errlen, "%s%s; %s", why, more,
+             !taken ? "no item of this option is taken" :
+             bad == 1 ? "that item is left out, the option's other items are taken (as Xen 4.17)" :
+                        "those are left out, the option's other items are taken (as Xen 4.17)");
+    return (int)bad;
 }
 
 const char *bti_thunk_name(enum bti_thunk t)

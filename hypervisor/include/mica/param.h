@@ -20,15 +20,17 @@ enum param_kind {
     PARAM_CUSTOM,   /* .parse() decides */
 };
 
-#define PARAM_ERR_LEN 96
+#define PARAM_ERR_LEN 256
 
 struct boot_param {
     const char *name;
     enum param_kind kind;
     void *var;
     size_t size;
-    /* PARAM_CUSTOM: value is NULL when the option has no '='.  Returns 0,
-     * or non-zero with a sentence in err saying what is wrong. */
+    /* PARAM_CUSTOM: value is NULL when the option has no '='.  Returns 0;
+     * < 0 with a sentence in err saying what is wrong, nothing taken; or
+     * > 0 when part of the value was taken (spec-ctrl's items, as on
+     * Xen), err then saying what was left out and what was taken. */
     int (*parse)(const char *value, char *err, size_t errlen);
 };
 
@@ -58,8 +60,10 @@ struct boot_param {
 /*
  * Parses cmdline against params[0..n).  Unknown options get a warning,
  * malformed values an error naming the option and the expected form; the
- * variable keeps its default in both cases.  Returns the number of
- * options that were unknown or malformed.
+ * option is then ignored (its setting stays as it was: the default, or
+ * what an earlier occurrence set), unless a custom parser took part of
+ * it and says so.  Returns the number of options that were unknown or
+ * malformed.
  */
 unsigned cmdline_parse(const char *cmdline, const struct boot_param *params, size_t n);
 

@@ -252,8 +252,8 @@ long evtchn_close(evtchn_port_t port);
 long evtchn_unmask(evtchn_port_t port);
 long evtchn_status(evtchn_port_t port, struct evtchn_status *st);
 
-/* ---- SMP: tests booted with dom0_max_vcpus=2 (lib/smp.c) ---- */
-#define SMP_MAX_VCPUS 2
+/* ---- SMP: tests booted with dom0_max_vcpus=2 (vcpu_fresh.h: 4) (lib/smp.c) ---- */
+#define SMP_MAX_VCPUS 4
 #define SMP_PORTS     64
 struct smp_percpu { uint64_t id; uint64_t scratch[7]; };
 extern struct smp_percpu smp_percpu[SMP_MAX_VCPUS];

@@ -434,7 +434,7 @@ static uint64_t largest_gap(uint64_t s, uint64_t e, unsigned *wakes, uint64_t *a
  */
 static void judge(const struct share *sh)
 {
-    unsigned judged[K_NR] = { 0 }, passed[K_NR] = { 0 };
+    unsigned judged[K_NR] = { 0 }, passed[K_NR] = { 0 }, too_short[K_NR] = { 0 };
 
     for (unsigned i = 0; i < sh->nr; i++) {
         const struct window *w = &sh->w[i];
@@ -452,10 +452,16 @@ static void judge(const struct share *sh)
                d < JUDGE_MIN_NS ? "too short to judge" : ok ? "kept running" : "STALLED");
         judged[w->kind]++;
         passed[w->kind] += ok;
+        too_short[w->kind] += d < JUDGE_MIN_NS;
     }
     for (unsigned k = 0; k < K_NR; k++) {
         CHECK(judged[k] > 0, "no %s to judge", kind_name[k]);
-        CHECK(passed[k] > 0, "the observer stalled during every %s", kind_name[k]);
+        /* Still a failure, but not called a stall: this host ran the call too fast to judge. */
+        if (judged[k] && too_short[k] == judged[k])
+            CHECK(passed[k] > 0, "every %s was too short to judge (under %lu ms)", kind_name[k],
+                  JUDGE_MIN_NS / 1000000);
+        else
+            CHECK(passed[k] > 0, "the observer stalled during every %s", kind_name[k]);
         if (judged[k] && passed[k])
             printk("observer: ok: %s\n", kind_name[k]);
     }

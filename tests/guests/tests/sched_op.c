@@ -6,6 +6,14 @@
  */
 #include "guest.h"
 
+/*
+ * "At once" without a speed assumption: a block or poll that ignored the
+ * pending event would wait for good (nothing else is armed to wake it) and
+ * show as this bound or the runner's timeout; a loaded TCG host can stall
+ * a correct one for a second or more (950 ms seen at a load of 10 on 2 cores).
+ */
+#define AT_ONCE_NS 30000000000UL
+
 static long poll_ports(evtchn_port_t *ports, unsigned nr, uint64_t timeout)
 {
     struct sched_poll p = { .ports = (uint64_t)ports, .nr_ports = nr, .timeout = timeout };
@@ -31,14 +39,14 @@ enum result test_main(void)
     CHECK_EQ(HYPERVISOR_sched_op(SCHEDOP_block, NULL), 0);
     CHECK_EQ(vcpu0->evtchn_upcall_mask, 0);
     CHECK_EQ(evt_counts[ipi], 1);
-    CHECK(system_time_ns() - t0 < 1000000000UL, "block with a pending event took > 1 s");
+    CHECK(system_time_ns() - t0 < AT_ONCE_NS, "block with a pending event took > 30 s");
 
     /* poll: a pending port (events masked, as pollers have them). */
     events_disable();
     CHECK_EQ(evtchn_send(ipi), 0);
     t0 = system_time_ns();
     CHECK_EQ(poll_ports(&ipi, 1, 0), 0);
-    CHECK(system_time_ns() - t0 < 1000000000UL, "poll on a pending port took > 1 s");
+    CHECK(system_time_ns() - t0 < AT_ONCE_NS, "poll on a pending port took > 30 s");
 
     /* poll: a quiet port with a 20 ms timeout returns after the timeout. */
     sync_clear_bit(ipi, shared->evtchn_pending);

@@ -51,7 +51,8 @@ enum result test_main(void)
     struct sched_poll p = { .ports = (uint64_t)&quiet, .nr_ports = 1, .timeout = t0 + 50000000 };
     CHECK_EQ(HYPERVISOR_sched_op(SCHEDOP_poll, &p), 0);
     uint64_t dt = system_time_ns() - t0;
-    CHECK(dt >= 49000000 && dt < 5000000000UL, "50 ms poll took %lu ns", dt);
+    /* The upper bound only catches a timeout that never fires; a loaded host may stall seconds. */
+    CHECK(dt >= 49000000 && dt < 30000000000UL, "50 ms poll took %lu ns", dt);
 
     /* Wall clock: even version, seconds after 2020-01-01, nsec < 10^9. */
     uint64_t sec;

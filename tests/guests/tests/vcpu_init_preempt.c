@@ -1,44 +1,57 @@
 /*
- * VCPUOP_initialise whose CR3 names a huge tree not yet validated (booted
- * with dom0_max_vcpus=2): validating the new root is preemptible, as in
+ * VCPUOP_initialise whose CR3 names a huge tree not yet validated (of
+ * vCPU 1, or a later one, below): validating the new root is preemptible, as in
  * Xen 4.17's arch_set_info_guest (docs/pv-mm.md, "Partly validated
  * tables").  The tree is mmu_tree.h's (one L4 with our kernel slot, its
  * L1s all mapping one data page), never pinned.  With an event left
  * pending behind the hypervisor's back (as mmu_pin_preempt), the call
  * must stop and be continued: the upcall arrives on vcpu_op's SYSCALL.
- * The re-issued call finishes (0), and vCPU 1 then runs on that tree: it
+ * The re-issued call finishes (0), and that vCPU then runs on the tree: it
  * reads the data page through the tree's last L1 entry.
  *
  * An interrupt between arming and the SYSCALL delivers the upcall before
- * the call (then nothing is continued, and vCPU 1 is initialised
- * already): the test says so and fails rather than counting it.
+ * the call (then nothing is continued, and that vCPU is initialised for
+ * good): the attempt is made again on the next vCPU, once the missed
+ * one has let go of the tree (vcpu_fresh.h; booted with
+ * dom0_max_vcpus=4).
  */
 #define MMU_POOL_PAGES 4
-#include "mmu_tree.h"
+#include "vcpu_fresh.h"
 
 #define MAX_TABLES 4096
 
 static evtchn_port_t ipi;
-static uint8_t stack1[16384] __attribute__((aligned(16)));
 static struct vcpu_guest_context ctx;
-static volatile uint64_t got_word, got_cr3_ok;
+static volatile uint64_t got_word;
 static volatile int started;
+static unsigned target;         /* the vCPU of the current attempt */
 
-/* vCPU 1, on the tree: the data page through the last L1's last entry. */
-static void vcpu1_main(uint64_t arg, uint64_t arg2)
+/* The vCPU whose attempt counted, on the tree: the data page through the last L1's last entry. */
+static void fresh_run(unsigned cpu)
 {
-    (void)arg;
-    (void)arg2;
+    (void)cpu;
     got_word = *(volatile uint64_t *)(TREE_VA + ((nr_l1 - 1) << 21) + (511UL << 12));
     __atomic_store_n(&started, 1, __ATOMIC_SEQ_CST);
-    for (;;)
-        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+}
+
+static void init_prepare(void *arg)
+{
+    (void)arg;
+    fresh_context(&ctx, ++target);
+    ctx.ctrlreg[3] = l4() << 12;
 }
 
 static long init_call(void *arg)
 {
     (void)arg;
-    return HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &ctx);
+    return HYPERVISOR_vcpu_op(VCPUOP_initialise, target, &ctx);
+}
+
+static void init_missed(void *arg, long rc)
+{
+    (void)arg;
+    REQUIRE(rc == 0, "the missed initialise of vCPU %u returned %ld", target, rc);
+    fresh_release(target);
 }
 
 enum result test_main(void)
@@ -50,27 +63,25 @@ enum result test_main(void)
     trap_hooks[VEC_EVENT] = NULL;      /* the lib's upcall; preempt_call() notes where it lands */
 
     tree_init(MAX_TABLES);
-    smp_fill_context(&ctx, 1, vcpu1_main, 0, stack1 + sizeof(stack1));
-    ctx.ctrlreg[3] = l4() << 12;
 
-    /* One attempt only: a missed one leaves vCPU 1 with its context for good. */
+    /* One vCPU per attempt: a missed one is initialised for good. */
     struct preempt_call pc = { .ipi = ipi, .nr = __HYPERVISOR_vcpu_op, .what = "the initialise",
-                               .attempts = 1, .call = init_call };
+                               .attempts = FRESH_VCPUS, .prepare = init_prepare,
+                               .call = init_call, .missed = init_missed };
     long rc;
     bool at_syscall = preempt_call(&pc, &rc);
     CHECK_EQ(rc, 0);
     CHECK(at_syscall,
-          "the initialise with a %lu-table root was not continued (upcall at %#lx, %u upcalls)",
-          (unsigned long)nr_tables, (unsigned long)armed_upcall_rip, armed_upcalls);
+          "the initialise with a %lu-table root was not continued in %u attempts (last upcall at %#lx, %u upcalls)",
+          (unsigned long)nr_tables, FRESH_VCPUS, (unsigned long)armed_upcall_rip, armed_upcalls);
+    if (!at_syscall)
+        return RESULT_FAILURE;
 
-    CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_up, 1, NULL), 0);
-    uint64_t until = system_time_ns() + 5000000000UL;
-    while (!__atomic_load_n(&started, __ATOMIC_SEQ_CST) && system_time_ns() < until)
-        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-    CHECK(started, "vCPU 1 did not start on the tree");
+    CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_up, target, NULL), 0);
+    CHECK(fresh_wait(&started), "vCPU %u did not start on the tree", target);
     CHECK_EQ(got_word, MARKER);
     /* Its root holds the L4's type: not mappable writable. */
     CHECK(map_mfn(pool_page(WINDOW), l4(), PTE_P | PTE_RW | PTE_US | PTE_A) != 0,
-          "the L4 of vCPU 1's CR3 could be mapped writable");
+          "the L4 of vCPU %u's CR3 could be mapped writable", target);
     return RESULT_SUCCESS;
 }

@@ -36,9 +36,12 @@ struct spec_opts {
  *   bti-thunk=retpoline|lfence|jmp
  *   [no-]branch-harden | branch-harden=<bool>
  * Xen's other items (ibrs=, ssbd=, rsb=hvm=, hvm=, ...) change nothing and
- * are listed in o->ignored.  A positive global boolean, an unknown item or
- * a bad value: returns -1 with a sentence in err and leaves *o unchanged;
- * otherwise 0.
+ * are listed in o->ignored.  As Xen 4.17's parse_spec_ctrl, a bad item (a
+ * positive global boolean, an unknown item, a bad value) is left out and
+ * the value's other items still apply, in order: returns the number of
+ * bad items (> 0) with a sentence in err saying which was the first and
+ * what was taken (the PARAM_CUSTOM "partly taken" answer, mica/param.h);
+ * -1 with err set and *o unchanged for no value at all; otherwise 0.
  */
 int spec_opts_parse(const char *value, struct spec_opts *o, char *err, size_t errlen);
 
