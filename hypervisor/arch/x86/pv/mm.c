@@ -412,7 +412,16 @@ long pv_finish_old_table(struct vcpu *v, bool preemptible)
     owner = domain_by_id_any(READ_ONCE(pv_frame(mfn)->owner));
     pt_lock_pair(d, owner);
     preemptible = preemptible && !d->is_dying && owner && !owner->is_dying;
-    if (v->arch.old_guest_table_typed) {
+    if (!v->arch.old_guest_table_typed && (!owner || owner->is_dying)) {
+        /*
+         * A dying owner's partial table (a foreign unpin or a refused
+         * foreign validation kept here): its teardown releases it in
+         * TD_PARTIAL, preemptibly, and cannot be past it (no table
+         * becomes partial once the owner is dying).  Finished here it
+         * would go to the end in one stretch; only our reference goes.
+         */
+        rc = 0;
+    } else if (v->arch.old_guest_table_typed) {
         /* Its type reference goes now; a stop leaves a partial table, as above. */
         v->arch.old_guest_table_typed = false;
         rc = put_page_type_preemptible(pv_frame(mfn), preemptible);
@@ -498,24 +507,32 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
         if (i && (rc = foreign_decode(d, (domid_t)foreigndom, &f)))
             break;
         perfc_inc(mmu_update_req);
-        spin_lock(&pt->arch.pt_lock);
+        /* pt's lock for its tables, ours for our vCPU's slot. */
+        pt_lock_pair(d, pt);
         /*
          * A new upper-level entry may validate a whole tree: it may stop,
          * except in a dying domain, whose teardown may be past releasing
          * partly validated tables (read under the lock its walk takes).
          */
         pt_validation_preemptible(!pt->is_dying);
-        pt_devalidation_slot(pt == d && !d->is_dying ? &current_vcpu()->arch.old_guest_table
-                                                     : NULL);
+        /*
+         * An old entry's de-validation that stops, or a refused new
+         * entry's tree still to release, is kept in our slot, also for a
+         * privileged caller's change of another domain's tables (Xen 4.17
+         * keeps both in the caller's old_guest_table).
+         */
+        pt_devalidation_slot(!pt->is_dying && !d->is_dying ? &current_vcpu()->arch.old_guest_table
+                                                           : NULL);
         rc = mmu_update_one(d, pt, &f, &req, &flush);
         pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);
-        spin_unlock(&pt->arch.pt_lock);
+        pt_unlock_pair(d, pt);
         if (rc == HYPERCALL_CONTINUE)
             rc = batch_continue_at(&b, i);
         if (rc)
             break;
-        /* An old entry's tree stopped de-validating: the rest after it. */
+        /* An old entry's tree stopped de-validating: the rest after it.
+           (A refused request kept its tree there too: rc ended the batch.) */
         if (current_vcpu()->arch.old_guest_table && i + 1 < b.n) {
             rc = batch_continue_at(&b, ++i);
             break;
@@ -554,6 +571,9 @@ static void log_pin_refusal(struct domain *d, mfn_t mfn, u64 type, long rc)
         why = "it is pinned already";
     else if (page_type_count(pg) && page_type(pg) != type)
         why = "it has another type (a writable mapping or another table's entry holds it)";
+    else if (pg->type_info & PGT_PARTIAL)
+        why = "an entry was refused (the line before says which and why); the entries "
+              "before it are released by the call's continuation";
     else if (page_type_count(pg) && !(pg->type_info & PGT_VALIDATED))
         why = "its validation is under way elsewhere";
     else if (!page_type_count(pg))

@@ -78,8 +78,13 @@ static inline bool page_type_is_table(u64 type)
  * Validation (pt_validate.c), called by the type code above.  pt_validate
  * goes on from entry *next and may stop with HYPERCALL_CONTINUE (L2-L4,
  * only while pt_validation_preemptible is on), *next then saying where.
+ * On a refusal, entries [0, *next) still hold their references (0 for an
+ * L1, released already): the caller releases them or keeps the table
+ * partly de-validated for the request's continuation.
  */
 long pt_validate(struct page_info *pg, u64 type, unsigned *next);
+/* The frame L2-L4 entry i of pg names (INVALID_MFN: none, or Mica's slot). */
+mfn_t pt_entry_target(struct page_info *pg, u64 type, unsigned i);
 /*
  * De-validation: releases entries [0, *next) of pg, top down (512: a
  * whole table; less: a table taken over part way, whose entry *next may
