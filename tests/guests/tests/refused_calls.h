@@ -52,7 +52,8 @@ static bool rc_upcall_hook(struct regs *r)
 {
     if (!rc_seen.upcalls++) {
         rc_seen.rip = r->rip;
-        if (rip_on_hypercall_syscall(r->rip, __HYPERVISOR_mmuext_op)) {
+        if (rip_on_hypercall_syscall(r->rip, __HYPERVISOR_mmuext_op) ||
+            rip_on_hypercall_syscall(r->rip, __HYPERVISOR_domctl)) {
             rc_seen.rdi = r->rdi;
             rc_seen.rsi = r->rsi;
             rc_seen.rdx = r->rdx;
@@ -67,10 +68,10 @@ static bool rc_upcall_hook(struct regs *r)
     return true;
 }
 
-/* The upcall came right after the call's SYSCALL: the call had ended. */
-static bool rip_after_mmuext(uint64_t rip)
+/* The upcall came right after the SYSCALL of hypercall nr: the call had ended. */
+static bool rip_after_call(unsigned nr, uint64_t rip)
 {
-    uint64_t stub = (uint64_t)hypercall_page + __HYPERVISOR_mmuext_op * 32;
+    uint64_t stub = (uint64_t)hypercall_page + nr * 32;
 
     return rip >= stub + 2 && rip <= stub + 32 && ((const uint8_t *)rip)[-2] == 0x0f &&
            ((const uint8_t *)rip)[-1] == 0x05;
@@ -96,7 +97,7 @@ static long call_counting(uint64_t mfn, uint64_t dom, unsigned abandon_after, st
                                        (unsigned *)pdone, (unsigned)fd);
         events_disable();
         if (rc != (long)SKIPPED) {
-            if (!rip_after_mmuext(rc_seen.rip)) {
+            if (!rip_after_call(__HYPERVISOR_mmuext_op, rc_seen.rip)) {
                 printk("call %u: upcall at %#lx, not after the SYSCALL\n", n,
                        (unsigned long)rc_seen.rip);
                 c->unmeasured = true;
@@ -132,6 +133,33 @@ static long call_counting(uint64_t mfn, uint64_t dom, unsigned abandon_after, st
 }
 
 /*
+ * Issues call() (hypercall nr) with an event pending at every call, each
+ * continuation re-issued unchanged (the form of a domctl, and of an
+ * mmu_update/mmuext_op that first lets go of its vCPU's old table): the
+ * number of calls, 0 if an upcall came off the SYSCALL (not measured);
+ * *rc the last call's result.
+ */
+static inline unsigned count_unchanged(unsigned nr, long (*call)(void), long *rc)
+{
+    for (unsigned n = 1; n <= MAX_CALLS; n++) {
+        memset(&rc_seen, 0, sizeof(rc_seen));
+        REQUIRE_EQ(events_arm_pending(ipi), 0);
+        *rc = call();
+        events_disable();
+        if (*rc == (long)SKIPPED)
+            continue;
+        if (!rip_after_call(nr, rc_seen.rip)) {
+            printk("call %u: upcall at %#lx, not after the SYSCALL\n", n,
+                   (unsigned long)rc_seen.rip);
+            return 0;
+        }
+        return n;
+    }
+    CHECK(false, "hypercall %u still continued after %u calls", nr, MAX_CALLS);
+    return 0;
+}
+
+/*
  * What a measured refused pin must show: Xen's error at the end, nothing
  * counted done, validation continued many times, and a release of the
  * `l1s` L1 tables it had validated cut into one stretch per L1 at most
@@ -152,7 +180,7 @@ static void check_counts(const char *what, long rc, const struct rc_counts *c, u
           "%s: the release of %u validated L1 tables took %u calls: not one stretch per L1",
           what, l1s, c->release + 1);
     CHECK(c->probes > 0 && c->probe_ok == c->probes,
-          "%s: the refused L4 was usable during its release (%u of %u probes refused)", what,
+          "%s: the refused table was usable during its release (%u of %u probes refused)", what,
           c->probe_ok, c->probes);
 }
 

@@ -361,8 +361,7 @@ static long batch_end(const struct batch *b, u32 i, long rc)
     return rc;
 }
 
-/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
-static void pt_lock_pair(struct domain *d, struct domain *owner)
+void pv_pt_lock_pair(struct domain *d, struct domain *owner)
 {
     if (!owner || owner == d) {
         spin_lock(&d->arch.pt_lock);
@@ -375,7 +374,7 @@ static void pt_lock_pair(struct domain *d, struct domain *owner)
     }
 }
 
-static void pt_unlock_pair(struct domain *d, struct domain *owner)
+void pv_pt_unlock_pair(struct domain *d, struct domain *owner)
 {
     if (owner && owner != d)
         spin_unlock(&owner->arch.pt_lock);
@@ -410,7 +409,7 @@ long pv_finish_old_table(struct vcpu *v, bool preemptible)
     if (!mfn)
         return 0;
     owner = domain_by_id_any(READ_ONCE(pv_frame(mfn)->owner));
-    pt_lock_pair(d, owner);
+    pv_pt_lock_pair(d, owner);
     preemptible = preemptible && !d->is_dying && owner && !owner->is_dying;
     if (!v->arch.old_guest_table_typed && (!owner || owner->is_dying)) {
         /*
@@ -432,7 +431,7 @@ long pv_finish_old_table(struct vcpu *v, bool preemptible)
         v->arch.old_guest_table = 0;
         put_page(pv_frame(mfn));
     }
-    pt_unlock_pair(d, owner);
+    pv_pt_unlock_pair(d, owner);
     return rc == HYPERCALL_CONTINUE ? rc : 0;
 }
 
@@ -508,7 +507,7 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
             break;
         perfc_inc(mmu_update_req);
         /* pt's lock for its tables, ours for our vCPU's slot. */
-        pt_lock_pair(d, pt);
+        pv_pt_lock_pair(d, pt);
         /*
          * A new upper-level entry may validate a whole tree: it may stop,
          * except in a dying domain, whose teardown may be past releasing
@@ -526,7 +525,7 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
         rc = mmu_update_one(d, pt, &f, &req, &flush);
         pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);
-        pt_unlock_pair(d, pt);
+        pv_pt_unlock_pair(d, pt);
         if (rc == HYPERCALL_CONTINUE)
             rc = batch_continue_at(&b, i);
         if (rc)
@@ -802,7 +801,7 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         if (i && (rc = foreign_decode(v->domain, (domid_t)foreigndom, &f)))
             break;
         perfc_inc_idx(mmuext, op.cmd);
-        pt_lock_pair(v->domain, f.d);
+        pv_pt_lock_pair(v->domain, f.d);
         /* Pins and new roots validate whole trees: they may stop part
            way, except in a dying domain (as in mmu_update). */
         pt_validation_preemptible(!(f.d && f.d->is_dying));
@@ -813,7 +812,7 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         rc = mmuext_one(v, f.d, &op);
         pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);
-        pt_unlock_pair(v->domain, f.d);
+        pv_pt_unlock_pair(v->domain, f.d);
         if (rc == HYPERCALL_CONTINUE)
             rc = batch_continue_at(&b, i);
         if (rc)

@@ -192,6 +192,9 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4);
  * current or cannot run.
  */
 long pv_finish_old_table(struct vcpu *v, bool preemptible);
+/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
+void pv_pt_lock_pair(struct domain *d, struct domain *owner);
+void pv_pt_unlock_pair(struct domain *d, struct domain *owner);
 
 /*
  * Releases every page-table reference and frame of d (pins, CR3 roots,
