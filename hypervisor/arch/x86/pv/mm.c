@@ -624,6 +624,20 @@ static long unpin_table(struct domain *d, mfn_t mfn)
 
     if (!d || !pg || pg->owner != d->domid || !page_test_and_clear_pinned(pg))
         return -XEN_EINVAL;
+    /*
+     * A dying owner's table (a privileged caller's foreign unpin): no slot
+     * may keep a stop for it (do_mmuext_op), but its teardown has not
+     * unpinned this frame yet (the pin was still there, under the owner's
+     * pt_lock), so it has not begun releasing partial tables either: a
+     * stop leaves the table standing alone, partly de-validated, for
+     * TD_PARTIAL to release preemptibly, instead of the whole tree going
+     * here in one stretch.
+     */
+    if (d->is_dying) {
+        (void)put_page_type_preemptible(pg, true);
+        put_page(pg);
+        return 0;
+    }
     put_page_and_type(pg);
     return 0;
 }
