@@ -107,10 +107,7 @@ static void reuse_case(void)
 
 enum result test_main(void)
 {
-    REQUIRE_EQ(traps_install(), 0);
-    REQUIRE_EQ(events_init(), 0);
-    REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
-    trap_hooks[VEC_EVENT] = rc_upcall_hook;
+    rc_init();
 
     uint64_t before = physinfo_free_pages();
 

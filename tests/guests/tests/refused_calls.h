@@ -68,6 +68,15 @@ static bool rc_upcall_hook(struct regs *r)
     return true;
 }
 
+/* Traps, events, our IPI port and the counting hook. */
+static inline void rc_init(void)
+{
+    REQUIRE_EQ(traps_install(), 0);
+    REQUIRE_EQ(events_init(), 0);
+    REQUIRE_EQ(evtchn_bind_ipi(0, &ipi), 0);
+    trap_hooks[VEC_EVENT] = rc_upcall_hook;
+}
+
 /* The upcall came right after the SYSCALL of hypercall nr: the call had ended. */
 static bool rip_after_call(unsigned nr, uint64_t rip)
 {

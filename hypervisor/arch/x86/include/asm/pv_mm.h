@@ -109,8 +109,12 @@ long put_page_type_preemptible(struct page_info *pg, bool preemptible);
 long page_finish_devalidation(struct page_info *pg, bool preemptible);
 /*
  * Lets the puts of this CPU's current request stop part way, keeping the
- * table in *slot (NULL: none may stop); returns the old setting.  Only
- * mmu_update and mmuext_op, for their own vCPU (pv_finish_old_table).
+ * table in *slot (NULL: none may stop), and a refused validation keep
+ * its entries there for a preemptible release (get_page_type); returns
+ * the old setting.  mmu_update and mmuext_op and a context's roots, for
+ * the calling vCPU, a reset for the vCPU reset (pv_finish_old_table
+ * goes on with it); under the pt_locks of that vCPU's domain and the
+ * tables' owner.
  */
 mfn_t *pt_devalidation_slot(mfn_t *slot);
 /* Drops the references of entries [0, n) of a table (a partial one given up). */
