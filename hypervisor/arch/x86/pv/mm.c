@@ -361,8 +361,7 @@ static long batch_end(const struct batch *b, u32 i, long rc)
     return rc;
 }
 
-/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
-static void pt_lock_pair(struct domain *d, struct domain *owner)
+void pv_pt_lock_pair(struct domain *d, struct domain *owner)
 {
     if (!owner || owner == d) {
         spin_lock(&d->arch.pt_lock);
@@ -375,7 +374,7 @@ static void pt_lock_pair(struct domain *d, struct domain *owner)
     }
 }
 
-static void pt_unlock_pair(struct domain *d, struct domain *owner)
+void pv_pt_unlock_pair(struct domain *d, struct domain *owner)
 {
     if (owner && owner != d)
         spin_unlock(&owner->arch.pt_lock);
@@ -410,9 +409,18 @@ long pv_finish_old_table(struct vcpu *v, bool preemptible)
     if (!mfn)
         return 0;
     owner = domain_by_id_any(READ_ONCE(pv_frame(mfn)->owner));
-    pt_lock_pair(d, owner);
+    pv_pt_lock_pair(d, owner);
     preemptible = preemptible && !d->is_dying && owner && !owner->is_dying;
-    if (v->arch.old_guest_table_typed) {
+    if (!v->arch.old_guest_table_typed && (!owner || owner->is_dying)) {
+        /*
+         * A dying owner's partial table (a foreign unpin or a refused
+         * foreign validation kept here): its teardown releases it in
+         * TD_PARTIAL, preemptibly, and cannot be past it (no table
+         * becomes partial once the owner is dying).  Finished here it
+         * would go to the end in one stretch; only our reference goes.
+         */
+        rc = 0;
+    } else if (v->arch.old_guest_table_typed) {
         /* Its type reference goes now; a stop leaves a partial table, as above. */
         v->arch.old_guest_table_typed = false;
         rc = put_page_type_preemptible(pv_frame(mfn), preemptible);
@@ -423,7 +431,7 @@ long pv_finish_old_table(struct vcpu *v, bool preemptible)
         v->arch.old_guest_table = 0;
         put_page(pv_frame(mfn));
     }
-    pt_unlock_pair(d, owner);
+    pv_pt_unlock_pair(d, owner);
     return rc == HYPERCALL_CONTINUE ? rc : 0;
 }
 
@@ -498,24 +506,32 @@ long do_mmu_update(u64 reqs, u64 count, u64 pdone, u64 foreigndom)
         if (i && (rc = foreign_decode(d, (domid_t)foreigndom, &f)))
             break;
         perfc_inc(mmu_update_req);
-        spin_lock(&pt->arch.pt_lock);
+        /* pt's lock for its tables, ours for our vCPU's slot. */
+        pv_pt_lock_pair(d, pt);
         /*
          * A new upper-level entry may validate a whole tree: it may stop,
          * except in a dying domain, whose teardown may be past releasing
          * partly validated tables (read under the lock its walk takes).
          */
         pt_validation_preemptible(!pt->is_dying);
-        pt_devalidation_slot(pt == d && !d->is_dying ? &current_vcpu()->arch.old_guest_table
-                                                     : NULL);
+        /*
+         * An old entry's de-validation that stops, or a refused new
+         * entry's tree still to release, is kept in our slot, also for a
+         * privileged caller's change of another domain's tables (Xen 4.17
+         * keeps both in the caller's old_guest_table).
+         */
+        pt_devalidation_slot(!pt->is_dying && !d->is_dying ? &current_vcpu()->arch.old_guest_table
+                                                           : NULL);
         rc = mmu_update_one(d, pt, &f, &req, &flush);
         pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);
-        spin_unlock(&pt->arch.pt_lock);
+        pv_pt_unlock_pair(d, pt);
         if (rc == HYPERCALL_CONTINUE)
             rc = batch_continue_at(&b, i);
         if (rc)
             break;
-        /* An old entry's tree stopped de-validating: the rest after it. */
+        /* An old entry's tree stopped de-validating: the rest after it.
+           (A refused request kept its tree there too: rc ended the batch.) */
         if (current_vcpu()->arch.old_guest_table && i + 1 < b.n) {
             rc = batch_continue_at(&b, ++i);
             break;
@@ -554,6 +570,9 @@ static void log_pin_refusal(struct domain *d, mfn_t mfn, u64 type, long rc)
         why = "it is pinned already";
     else if (page_type_count(pg) && page_type(pg) != type)
         why = "it has another type (a writable mapping or another table's entry holds it)";
+    else if (pg->type_info & PGT_PARTIAL)
+        why = "an entry was refused (the line before says which and why); the entries "
+              "before it are released by the call's continuation";
     else if (page_type_count(pg) && !(pg->type_info & PGT_VALIDATED))
         why = "its validation is under way elsewhere";
     else if (!page_type_count(pg))
@@ -605,6 +624,20 @@ static long unpin_table(struct domain *d, mfn_t mfn)
 
     if (!d || !pg || pg->owner != d->domid || !page_test_and_clear_pinned(pg))
         return -XEN_EINVAL;
+    /*
+     * A dying owner's table (a privileged caller's foreign unpin): no slot
+     * may keep a stop for it (do_mmuext_op), but its teardown has not
+     * unpinned this frame yet (the pin was still there, under the owner's
+     * pt_lock), so it has not begun releasing partial tables either: a
+     * stop leaves the table standing alone, partly de-validated, for
+     * TD_PARTIAL to release preemptibly, instead of the whole tree going
+     * here in one stretch.
+     */
+    if (d->is_dying) {
+        (void)put_page_type_preemptible(pg, true);
+        put_page(pg);
+        return 0;
+    }
     put_page_and_type(pg);
     return 0;
 }
@@ -782,7 +815,7 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         if (i && (rc = foreign_decode(v->domain, (domid_t)foreigndom, &f)))
             break;
         perfc_inc_idx(mmuext, op.cmd);
-        pt_lock_pair(v->domain, f.d);
+        pv_pt_lock_pair(v->domain, f.d);
         /* Pins and new roots validate whole trees: they may stop part
            way, except in a dying domain (as in mmu_update). */
         pt_validation_preemptible(!(f.d && f.d->is_dying));
@@ -793,7 +826,7 @@ long do_mmuext_op(u64 ops, u64 count, u64 pdone, u64 foreigndom)
         rc = mmuext_one(v, f.d, &op);
         pt_devalidation_slot(NULL);
         pt_validation_preemptible(false);
-        pt_unlock_pair(v->domain, f.d);
+        pv_pt_unlock_pair(v->domain, f.d);
         if (rc == HYPERCALL_CONTINUE)
             rc = batch_continue_at(&b, i);
         if (rc)

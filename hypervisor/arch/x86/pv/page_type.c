@@ -104,6 +104,54 @@ static bool needs_validation(u64 type)
 }
 
 /*
+ * Where this CPU's current request keeps a de-validation that stopped
+ * part way, or a refused validation's entries still to release (the
+ * calling vCPU's old_guest_table), NULL when nothing may be kept.  Set
+ * by mmu_update and mmuext_op around one request (and by a reset for the
+ * vCPU reset), under the page-table locks of the vCPU's domain and of
+ * the tables' owner, which guard what it points to.
+ */
+static DEFINE_PER_CPU(mfn_t *, devalidation_slot);
+
+/*
+ * A refused L2-L4 validation whose entries [0, n) still hold their
+ * references (pt_validate): their release can be as long as the
+ * validation was (a validation continued many times can have taken the
+ * owner's whole tree), so, as Xen 4.17 keeps a refused table in the
+ * vCPU's old_guest_table with PGT_partial, the table is left partly
+ * de-validated at n and kept in the request's slot: the request answers
+ * its error after the continuation has released them, preemptibly
+ * (pv_finish_old_table).  The slot may hold the table below already,
+ * kept by its own refusal, when that is what entry n names (the reason
+ * this one is refused): this table takes its place, and its release
+ * finishes that one first (the frontier entry, pt_devalidate), so one
+ * slot carries a whole refused path, with n 0 too.  False when nothing
+ * can be kept (no slot, a slot holding another table, nothing held, or
+ * a dying owner, whose teardown may be past its partial tables): the
+ * caller releases the entries at once, as before.
+ */
+static bool keep_refused(struct page_info *pg, u64 type, unsigned n, bool resumed)
+{
+    mfn_t *slot = this_cpu(devalidation_slot);
+
+    if (!slot || type == PGT_L1 || !page_type_is_table(type) || n >= 512 ||
+        !domain_by_id(READ_ONCE(pg->owner)))
+        return false;
+    if (*slot ? *slot != pt_entry_target(pg, type, n) : !n)
+        return false;
+    /* The partial state's own reference (a resumed table has it) and the slot's. */
+    __atomic_fetch_add(&pg->count_info, resumed ? 1 : 2, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pg->type_info,
+                     type | PGT_PARTIAL | PGT_DOWN | 1 | ((u64)n << PGT_PROGRESS_SHIFT),
+                     __ATOMIC_SEQ_CST);
+    /* The table below stands alone, with its own reference, until ours reaches it. */
+    if (*slot)
+        put_page(pv_frame(*slot));
+    *slot = pv_frame_mfn(pg);
+    return true;
+}
+
+/*
  * The first reference of a type is taken by swapping in "type, count 1,
  * not validated"; validation then runs outside the swap, and others
  * asking for the type meanwhile get -XEN_EBUSY (Mica does not wait for a
@@ -150,6 +198,14 @@ long get_page_type(struct page_info *pg, u64 type)
                  */
                 if (!(x & PGT_PARTIAL))
                     return -XEN_EBUSY;
+                /*
+                 * A dying owner's partial tables are its teardown's to
+                 * release (TD_PARTIAL, preemptibly): taken over here
+                 * (a privileged domain's pin), the entries would go to
+                 * the end, its validation needing a live owner.
+                 */
+                if (!domain_by_id(READ_ONCE(pg->owner)))
+                    return -XEN_EINVAL;
                 /*
                  * Stopped part way, validating or de-validating: ours to
                  * validate from its progress on (both leave entries
@@ -212,6 +268,11 @@ long get_page_type(struct page_info *pg, u64 type)
         return rc;
     }
     if (rc) {
+        /* Refused: what the entries hold goes now, or in the continuation. */
+        if (keep_refused(pg, type, next, resume))
+            return rc;
+        if (next)
+            pt_release_entries(pg, type, next);
         __atomic_store_n(&pg->type_info, PGT_NONE, __ATOMIC_SEQ_CST);
     } else {
         __atomic_fetch_or(&pg->type_info, PGT_VALIDATED, __ATOMIC_SEQ_CST);
@@ -358,14 +419,6 @@ long put_page_and_type_preemptible(struct page_info *pg, bool preemptible)
     put_page(pg);
     return rc;
 }
-
-/*
- * Where this CPU's current hypercall keeps a de-validation that stopped
- * part way (the calling vCPU's old_guest_table), NULL when none may stop.
- * Set only by mmu_update and mmuext_op around one request, under the
- * page-table lock of the domain that owns both the vCPU and the tables.
- */
-static DEFINE_PER_CPU(mfn_t *, devalidation_slot);
 
 mfn_t *pt_devalidation_slot(mfn_t *slot)
 {

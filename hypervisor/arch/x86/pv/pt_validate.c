@@ -476,9 +476,13 @@ bool pt_validation_preemptible(bool on)
 /*
  * Validates entries [*next, 512) of pg as `type` (entries before *next
  * already hold their references: a table taken over part way).  0 when
- * done; an error with every entry's references released; or, for
- * L2-L4, HYPERCALL_CONTINUE with *next the first entry not yet done
- * (the caller leaves the table partly validated).  It stops only when
+ * done; or, for L2-L4, HYPERCALL_CONTINUE with *next the first entry not
+ * yet done (the caller leaves the table partly validated); or an error
+ * (a refused entry), with *next the number of leading entries that still
+ * hold their references: releasing them may take as long as the
+ * validation did, so the caller decides whether that happens now or in
+ * the request's continuation (page_type.c).  An L1's 512 entries are
+ * released here (*next 0).  It stops only when
  * this CPU's validation is preemptible, a hypercall preemption check
  * says so, and at least one entry was done in this table since it was
  * taken, or an entry's own table below stopped (which did some work):
@@ -500,9 +504,9 @@ long pt_validate(struct page_info *pg, u64 type, unsigned *next)
        owner is dying (domain_by_id no longer finds it). */
     if (!d || !page_type_is_table(type) || start >= 512 || (start && type == PGT_L1) ||
         pv_frame_is_shared_info(d, mfn)) {
-        /* A table taken over part way gives back what its entries held. */
-        if (start && start < 512 && page_type_is_table(type) && type != PGT_L1)
-            pt_release_entries(pg, type, start);
+        /* A table taken over part way: its entries [0, start) still hold. */
+        if (!(start && start < 512 && page_type_is_table(type) && type != PGT_L1))
+            *next = 0;
         return -XEN_EINVAL;
     }
     if (type == PGT_L1)
@@ -538,8 +542,24 @@ long pt_validate(struct page_info *pg, u64 type, unsigned *next)
     if (!rc)
         return 0;
     log_refusal(d, pg, type, i, refused);
-    pt_release_entries(pg, type, i);
+    if (type == PGT_L1) {
+        /* Leaf entries, no tables below: a bounded release, done now (as Xen). */
+        pt_release_entries(pg, type, i);
+        i = 0;
+    }
+    *next = i;
     return rc;
+}
+
+mfn_t pt_entry_target(struct page_info *pg, u64 type, unsigned i)
+{
+    u64 e;
+
+    if (i >= 512 || !page_type_is_table(type) || type == PGT_L1 ||
+        (type == PGT_L4 && is_mica_l4_slot(i)))
+        return INVALID_MFN;
+    e = *(volatile u64 *)&table_va(pv_frame_mfn(pg))[i];
+    return (e & PTE_P) ? entry_mfn(e) : INVALID_MFN;
 }
 
 void pt_release_entries(struct page_info *pg, u64 type, unsigned n)

@@ -128,21 +128,32 @@ static bool same_tables(const struct vcpu *v, const struct vcpu_guest_context *c
  * `preemptible`, a live domain) HYPERCALL_CONTINUE with the L4 left
  * partly validated, holding nothing for the caller (as Xen 4.17's
  * -ERESTART from get_page_type_preemptible in arch_set_info_guest).
+ * A refused L4 whose entries still hold a validated tree is kept in the
+ * calling vCPU's old_guest_table (page_type.c), partly de-validated: its
+ * next mmu_update, mmuext_op or context set releases it, preemptibly
+ * (Xen 4.17 the same: current's old_guest_table, no continuation of
+ * this call).  The slot is empty here (take_tables finished it first).
  */
 static long take_root(struct domain *d, u64 cr3, mfn_t *out, bool preemptible)
 {
+    struct vcpu *cur = current_vcpu();
     mfn_t mfn = cr3 >> PAGE_SHIFT;
     struct page_info *pg = pv_frame(mfn);
+    mfn_t *slot;
     long rc;
 
     if (!pg)
         return -XEN_EINVAL;
-    /* Validating a new root walks d's tables: not while another vCPU updates them. */
-    spin_lock(&d->arch.pt_lock);
+    /* Validating a new root walks d's tables: not while another vCPU
+       updates them; our own domain's lock guards our slot. */
+    pv_pt_lock_pair(cur->domain, d);
     bool was = pt_validation_preemptible(preemptible && !d->is_dying);
+    slot = pt_devalidation_slot(preemptible && !d->is_dying && !cur->domain->is_dying
+                                    ? &cur->arch.old_guest_table : NULL);
     rc = get_page_and_type(pg, d, PGT_L4);
+    pt_devalidation_slot(slot);
     pt_validation_preemptible(was);
-    spin_unlock(&d->arch.pt_lock);
+    pv_pt_unlock_pair(cur->domain, d);
     if (rc)
         return rc == HYPERCALL_CONTINUE ? rc : -XEN_EINVAL;
     *out = mfn;
@@ -326,6 +337,15 @@ static long take_tables(struct vcpu *v, const struct vcpu_guest_context *c)
 
     if (c->ldt_ents && !d->arch.perdomain_l4e)
         return -XEN_ENOSYS;     /* no per-domain area to show an LDT in (as set_ldt) */
+    /*
+     * The table our own vCPU keeps from an earlier call (a refused root
+     * among others) goes first, preemptibly, as Xen 4.17's
+     * put_old_guest_table(current) in arch_set_info_guest: the slot is
+     * then free for a refused root of this call.
+     */
+    if (current_vcpu()->arch.old_guest_table &&
+        (rc = pv_finish_old_table(current_vcpu(), true)))
+        return rc;
     if ((rc = pv_set_gdt(v, c->gdt_frames, c->gdt_ents)))
         return rc;
     if ((rc = settle_old_table(v, c->ctrlreg[3], &kernel_root)) ||

@@ -37,9 +37,13 @@ struct arch_vcpu {
      * stopped part way (PGT_PARTIAL | PGT_DOWN), 0 for none; it holds a
      * general reference on the frame.  Another domain's table when a
      * privileged vCPU's foreign unpin stopped (its owner's pt_lock guards
-     * the table itself).  Its continuation finishes it first
-     * (pv_finish_old_table), as do a reset of the vCPU and the domain's
-     * teardown.  Or, with old_guest_table_typed, a validated kernel root
+     * the table itself).  Or a table whose validation this vCPU's call
+     * refused, its entries still to release (the same state; the head of
+     * the refused path, docs/pv-mm.md "Refused validations"; also from
+     * VCPUOP_initialise / setvcpucontext, then without a continuation of
+     * that call).  Its continuation, or the vCPU's next mmu_update,
+     * mmuext_op or context set, finishes it first (pv_finish_old_table),
+     * as do a reset of the vCPU and the domain's teardown.  Or, with old_guest_table_typed, a validated kernel root
      * (a general and an L4 type reference) kept across the continuation
      * of a context whose user root's validation stopped (vcpu_context.c);
      * the re-issued context takes it back, anything else drops it.

@@ -78,8 +78,13 @@ static inline bool page_type_is_table(u64 type)
  * Validation (pt_validate.c), called by the type code above.  pt_validate
  * goes on from entry *next and may stop with HYPERCALL_CONTINUE (L2-L4,
  * only while pt_validation_preemptible is on), *next then saying where.
+ * On a refusal, entries [0, *next) still hold their references (0 for an
+ * L1, released already): the caller releases them or keeps the table
+ * partly de-validated for the request's continuation.
  */
 long pt_validate(struct page_info *pg, u64 type, unsigned *next);
+/* The frame L2-L4 entry i of pg names (INVALID_MFN: none, or Mica's slot). */
+mfn_t pt_entry_target(struct page_info *pg, u64 type, unsigned i);
 /*
  * De-validation: releases entries [0, *next) of pg, top down (512: a
  * whole table; less: a table taken over part way, whose entry *next may
@@ -104,8 +109,12 @@ long put_page_type_preemptible(struct page_info *pg, bool preemptible);
 long page_finish_devalidation(struct page_info *pg, bool preemptible);
 /*
  * Lets the puts of this CPU's current request stop part way, keeping the
- * table in *slot (NULL: none may stop); returns the old setting.  Only
- * mmu_update and mmuext_op, for their own vCPU (pv_finish_old_table).
+ * table in *slot (NULL: none may stop), and a refused validation keep
+ * its entries there for a preemptible release (get_page_type); returns
+ * the old setting.  mmu_update and mmuext_op and a context's roots, for
+ * the calling vCPU, a reset for the vCPU reset (pv_finish_old_table
+ * goes on with it); under the pt_locks of that vCPU's domain and the
+ * tables' owner.
  */
 mfn_t *pt_devalidation_slot(mfn_t *slot);
 /* Drops the references of entries [0, n) of a table (a partial one given up). */
@@ -187,6 +196,9 @@ long pv_mm_domain_init(struct domain *d, mfn_t l4);
  * current or cannot run.
  */
 long pv_finish_old_table(struct vcpu *v, bool preemptible);
+/* The page-table locks of d and (if another, non-NULL) owner, lower id first. */
+void pv_pt_lock_pair(struct domain *d, struct domain *owner);
+void pv_pt_unlock_pair(struct domain *d, struct domain *owner);
 
 /*
  * Releases every page-table reference and frame of d (pins, CR3 roots,
