@@ -15,6 +15,26 @@
 
         .section .text.entry, "ax"
 
+/* The general registers, pushed as the start of a struct cpu_regs. */
+        .macro  SAVE_ALL
+        pushq   %rdi
+        pushq   %rsi
+        pushq   %rdx
+        pushq   %rcx
+        pushq   %rax
+        pushq   %r8
+        pushq   %r9
+        pushq   %r10
+        pushq   %r11
+        pushq   %rbx
+        pushq   %rbp
+        pushq   %r12
+        pushq   %r13
+        pushq   %r14
+        pushq   %r15
+        cld
+        .endm
+
         .macro  vector_stub v
         .balign 16
 vector_\v:
@@ -62,7 +82,38 @@ ist_common:
         RSB_OVERWRITE
         popq    %rcx
         popq    %rax
-        jmp     trap_common
+        SAVE_ALL
+        /*
+         * XPTI: this may have struck while the CPU ran on its root page
+         * table (the first instructions of an entry, before trap_common
+         * loaded Mica's full tables, or the last of an exit, after
+         * restore_all loaded the root table), where no C code can run.
+         * While xen_cr3 is set, load it (the full tables; loading it when
+         * they are already in CR3 is harmless) and clear it for as long
+         * as this handler runs, so that a fault inside the handler does
+         * not take it for its own; on the way out put back both xen_cr3
+         * and the CR3 found here, xen_cr3 first (a #MC in between then
+         * finds xen_cr3 naming the tables in CR3).  Callee-saved
+         * registers carry them across do_trap (the interrupted values
+         * are in the frame): %r12 the CR3, %r13 xen_cr3, %rbx the CPU's
+         * stack top.
+         */
+        mov     %cr3, %r12
+        mov     %rsp, %rbx
+        or      $(STACK_SIZE - 1), %rbx
+        mov     CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rbx), %r13
+        test    %r13, %r13
+        jz      2f
+        mov     %r13, %cr3
+        movq    $0, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rbx)
+2:      mov     %rsp, %rdi
+        call    do_trap
+        mov     %r13, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rbx)
+        mov     %cr3, %rax
+        cmp     %rax, %r12
+        je      restore_all
+        mov     %r12, %cr3
+        jmp     restore_all
 1:      pushq   %rax
         pushq   %rcx
         mov     %rsp, %rax
@@ -91,34 +142,54 @@ ist_common:
 
         .globl  trap_common
 trap_common:
-        pushq   %rdi
-        pushq   %rsi
-        pushq   %rdx
-        pushq   %rcx
-        pushq   %rax
-        pushq   %r8
-        pushq   %r9
-        pushq   %r10
-        pushq   %r11
-        pushq   %rbx
-        pushq   %rbp
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
-        cld
+        SAVE_ALL
         /*
-         * From a guest (SYSCALL and SYSENTER come here too): no RET before
-         * the RSB holds only Mica's entries (asm/spec_entry.h).
+         * XPTI: a guest ran on the root page table, which maps nothing of
+         * Mica but this code, the CPU's stack block and its descriptor
+         * tables; while xen_cr3 is set, load it (Mica's full tables)
+         * before anything else, then clear it (in that order: an NMI in
+         * between finds xen_cr3 still naming the tables in CR3).  Entries
+         * from ring 0 check too: the IRETQ of an exit may fault on a
+         * guest's selectors after the switch (pv_return_fault).  Without
+         * XPTI xen_cr3 stays 0 and this costs one branch.
          */
-        testb   $3, REGS_CS(%rsp)
+        mov     %rsp, %rcx
+        or      $(STACK_SIZE - 1), %rcx
+        mov     CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rcx), %rax
+        test    %rax, %rax
+        jz      2f
+        mov     %rax, %cr3
+        movq    $0, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rcx)
+        /*
+         * From a guest (SYSCALL and SYSENTER come here too, and the IST
+         * vectors that struck a guest): no RET before the RSB holds only
+         * Mica's entries (asm/spec_entry.h).
+         */
+2:      testb   $3, REGS_CS(%rsp)
         jz      1f
         RSB_OVERWRITE
 1:      mov     %rsp, %rdi
         call    do_trap
         .globl  restore_all
 restore_all:
-        popq    %r15
+        testb   $3, REGS_CS(%rsp)
+        jz      1f
+        /*
+         * To a guest: %rsp is the guest frame, the start of struct
+         * cpu_info.  XPTI: pv_cr3 is the root page table the guest runs
+         * on (xpti_exit_to_guest() filled its guest slots just now, with
+         * interrupts off); record the full tables for the next entry
+         * first (an NMI from here on loads them), then switch.  From here
+         * to the IRETQ only this code and this stack are touched, and the
+         * root table maps both.
+         */
+        mov     CPU_INFO_PV_CR3(%rsp), %rax
+        test    %rax, %rax
+        jz      1f
+        mov     %cr3, %rcx
+        mov     %rcx, CPU_INFO_XEN_CR3(%rsp)
+        mov     %rax, %cr3
+1:      popq    %r15
         popq    %r14
         popq    %r13
         popq    %r12
