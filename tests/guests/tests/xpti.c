@@ -15,48 +15,24 @@
  * tests/guests/tests/xpti_exposed.c asks the opposite with `xpti=0`, which
  * shows the harness's check can fail.
  */
-#include "mmu_common.h"
+#include "xpti_common.h"
 
 #ifndef XPTI_MONITOR_REQUEST
 #define XPTI_MONITOR_REQUEST "xpti-hidden"
 #endif
 
-#define SLOT 300
-#define SLOT_VA (0xffff000000000000UL | ((uint64_t)SLOT << 39))
-#define MARK 0x58505449584f4b21UL       /* "XPTIXOK!" */
-
-/* Builds L3 -> L2 -> L1 -> data from pool pages 0-3; returns the L3's MFN. */
-static uint64_t build_tree(void)
-{
-    uint64_t *l3 = pool_page(0), *l2 = pool_page(1), *l1 = pool_page(2);
-    volatile uint64_t *data = (volatile uint64_t *)pool_page(3);
-
-    for (unsigned i = 0; i < 4; i++)
-        REQUIRE_EQ(pool_rw(i), 0);
-    memset(l3, 0, 4096);
-    memset(l2, 0, 4096);
-    memset(l1, 0, 4096);
-    data[7] = MARK;
-    l1[0] = (pool_mfn(3) << 12) | PTE_P | PTE_US | PTE_A;
-    l2[0] = (pool_mfn(2) << 12) | PTE_P | PTE_RW | PTE_US | PTE_A;
-    l3[0] = (pool_mfn(1) << 12) | PTE_P | PTE_RW | PTE_US | PTE_A;
-    for (unsigned i = 0; i < 3; i++)
-        REQUIRE_EQ(pool_ro(i), 0);
-    return pool_mfn(0);
-}
-
 static void l4_add_use_remove(void)
 {
-    uint64_t l3 = build_tree();
-    uint64_t ma = (l4_mfn() << 12) + SLOT * 8;
-    const volatile uint64_t *through = (const volatile uint64_t *)SLOT_VA;
+    uint64_t l3 = xpti_build_tree(0, XPTI_MARK_A);
+    uint64_t ma = (l4_mfn() << 12) + XPTI_SLOT * 8;
+    const volatile uint64_t *through = (const volatile uint64_t *)XPTI_SLOT_VA;
 
-    probe_va = SLOT_VA;
+    probe_va = XPTI_SLOT_VA;
     CHECK_EQ(TRAP_PROBE(PROBE_LOAD), 14);           /* nothing there yet */
     for (unsigned round = 0; round < 3; round++) {
-        CHECK_EQ(mmu1(ma, (l3 << 12) | PTE_P | PTE_RW | PTE_US | PTE_A), 0);
+        CHECK_EQ(mmu1(ma, xpti_l4e(l3)), 0);
         /* No flush, no other hypercall: the next guest instruction reads it. */
-        CHECK_EQ(through[7], MARK);
+        CHECK_EQ(through[7], XPTI_MARK_A);
         CHECK_EQ(mmu1(ma, 0), 0);
         CHECK_EQ(TRAP_PROBE(PROBE_LOAD), 14);       /* gone at once */
     }
