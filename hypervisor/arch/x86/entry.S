@@ -35,6 +35,24 @@
         cld
         .endm
 
+/*
+ * XPTI (asm/xpti.h): while this CPU's xen_cr3 is set, load it (Mica's
+ * full tables) and then clear it, in that order: an NMI in between finds
+ * xen_cr3 still naming the tables in CR3.  Leaves the address of the
+ * CPU's stack top (cpu_info's end, less one) in \top and what xen_cr3 held
+ * in \val.  Without XPTI xen_cr3 is always 0: one branch.
+ */
+        .macro  XPTI_LOAD_XEN_CR3 top, val
+        mov     %rsp, \top
+        or      $(STACK_SIZE - 1), \top
+        mov     CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(\top), \val
+        test    \val, \val
+        jz      .Lxpti_loaded\@
+        mov     \val, %cr3
+        movq    $0, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(\top)
+.Lxpti_loaded\@:
+        .endm
+
         .macro  vector_stub v
         .balign 16
 vector_\v:
@@ -61,6 +79,8 @@ vector_\v:
         all_stubs 64, 127
         all_stubs 128, 191
         all_stubs 192, 255
+        /* Back to plain macros: with .altmacro a "%reg" macro argument is evaluated. */
+        .noaltmacro
 
 /*
  * #DB, NMI and #MC run on IST stacks inside the CPU's stack block, so the
@@ -99,14 +119,8 @@ ist_common:
          * stack top.
          */
         mov     %cr3, %r12
-        mov     %rsp, %rbx
-        or      $(STACK_SIZE - 1), %rbx
-        mov     CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rbx), %r13
-        test    %r13, %r13
-        jz      2f
-        mov     %r13, %cr3
-        movq    $0, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rbx)
-2:      mov     %rsp, %rdi
+        XPTI_LOAD_XEN_CR3 %rbx, %r13
+        mov     %rsp, %rdi
         call    do_trap
         mov     %r13, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rbx)
         mov     %cr3, %rax
@@ -146,50 +160,47 @@ trap_common:
         /*
          * XPTI: a guest ran on the root page table, which maps nothing of
          * Mica but this code, the CPU's stack block and its descriptor
-         * tables; while xen_cr3 is set, load it (Mica's full tables)
-         * before anything else, then clear it (in that order: an NMI in
-         * between finds xen_cr3 still naming the tables in CR3).  Entries
+         * tables: load the full tables before anything else.  Entries
          * from ring 0 check too: the IRETQ of an exit may fault on a
-         * guest's selectors after the switch (pv_return_fault).  Without
-         * XPTI xen_cr3 stays 0 and this costs one branch.
+         * guest's selectors after the switch (pv_return_fault).
          */
-        mov     %rsp, %rcx
-        or      $(STACK_SIZE - 1), %rcx
-        mov     CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rcx), %rax
-        test    %rax, %rax
-        jz      2f
-        mov     %rax, %cr3
-        movq    $0, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rcx)
+        XPTI_LOAD_XEN_CR3 %rcx, %rax
         /*
          * From a guest (SYSCALL and SYSENTER come here too, and the IST
          * vectors that struck a guest): no RET before the RSB holds only
          * Mica's entries (asm/spec_entry.h).
          */
-2:      testb   $3, REGS_CS(%rsp)
+        testb   $3, REGS_CS(%rsp)
         jz      1f
         RSB_OVERWRITE
+        mov     %rsp, %rdi
+        call    do_trap
+        /*
+         * Back to the guest: an entry from ring 3 always returns there
+         * (pv_exit_to_guest() sees to it; a vCPU switch only changes whose
+         * frame it is), through the guest frame at the start of struct
+         * cpu_info, which %rsp points to.  pv_enter_frame() comes here too.
+         * XPTI: pv_cr3 is the root page table the guest runs on
+         * (xpti_prepare_exit() filled its guest slots just now, with
+         * interrupts off); record the full tables for the next entry
+         * first (an NMI from here on loads them), then switch.  From here
+         * to the IRETQ only this code and this stack are touched, and the
+         * root table maps both.  Without XPTI pv_cr3 is 0: one branch.
+         */
+        .globl  restore_guest
+restore_guest:
+        mov     CPU_INFO_PV_CR3(%rsp), %rax
+        test    %rax, %rax
+        jz      restore_all
+        mov     %cr3, %rcx
+        mov     %rcx, CPU_INFO_XEN_CR3(%rsp)
+        mov     %rax, %cr3
+        jmp     restore_all
 1:      mov     %rsp, %rdi
         call    do_trap
         .globl  restore_all
 restore_all:
-        testb   $3, REGS_CS(%rsp)
-        jz      1f
-        /*
-         * To a guest: %rsp is the guest frame, the start of struct
-         * cpu_info.  XPTI: pv_cr3 is the root page table the guest runs
-         * on (xpti_exit_to_guest() filled its guest slots just now, with
-         * interrupts off); record the full tables for the next entry
-         * first (an NMI from here on loads them), then switch.  From here
-         * to the IRETQ only this code and this stack are touched, and the
-         * root table maps both.
-         */
-        mov     CPU_INFO_PV_CR3(%rsp), %rax
-        test    %rax, %rax
-        jz      1f
-        mov     %cr3, %rcx
-        mov     %rcx, CPU_INFO_XEN_CR3(%rsp)
-        mov     %rax, %cr3
-1:      popq    %r15
+        popq    %r15
         popq    %r14
         popq    %r13
         popq    %r12
@@ -215,6 +226,7 @@ restore_all_iret:
         .balign 8
         .globl  vector_stubs
 vector_stubs:
+        .altmacro
         .macro  stub_addrs from, to
         .quad   vector_\from
         .if \to-\from
