@@ -7,7 +7,7 @@
 #ifndef XPTI_COMMON_H
 #define XPTI_COMMON_H
 
-#define MMU_POOL_PAGES 8
+#define MMU_POOL_PAGES 9
 #include "mmu_common.h"
 
 #define XPTI_SLOT    300
