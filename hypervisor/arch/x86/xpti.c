@@ -1,6 +1,7 @@
 /*
  * XPTI: the per-CPU root page tables and their guest slots (asm/xpti.h).
  */
+#include <asm/atomic.h>
 #include <asm/current.h>
 #include <asm/desc.h>
 #include <asm/io.h>
@@ -117,6 +118,14 @@ void xpti_l4_written(const struct domain *d)
     if (!d->arch.xpti)
         return;
     get_cpu_info()->root_pgt_changed = 1;
+    /*
+     * The entry's store before the mask's load (a store may pass a later
+     * load): a CPU that sets its bit afterwards (a locked operation, in
+     * arch_context_switch(), before it loads d's tables and copies them
+     * on its exit) then reads the new entry, one that set it before is
+     * in the mask (as flush_tlb_domain()).
+     */
+    smp_mb();
     cpumask_copy(&others, &d->arch.dirty_cpumask);
     __cpumask_clear_cpu(smp_processor_id(), &others);
     /*
