@@ -24,6 +24,9 @@ OPTS = "console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1"
 # (bti-thunk=retpoline, Mica's default), the RSB overwrite on entry from
 # PV guests (rsb=pv=1, Mica's default) and speculation barriers on
 # guest-steered branches (branch-harden=1, Mica's default).
+# xpti=0 on Xen while Mica's XPTI is off by default too on this AMD CPU
+# model (Xen's own rule: AMD is not affected by Meltdown); a bench run
+# that boots Mica with xpti=1 must give Xen xpti=1 as well.
 # Left at their defaults on both: pv-l1tf (same rule and default on both),
 # smt and tsx (neither changes them on this CPU model).  Compiled into
 # both and not switchable: HARDEN_ARRAY and HARDEN_GUEST_ACCESS (index and

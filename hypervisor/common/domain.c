@@ -81,6 +81,7 @@ struct domain *domain_create(domid_t domid, bool privileged, unsigned max_vcpus)
     spin_lock_init(&d->console_rate_lock, "d->console_rate_lock", LOCK_ORDER_GUEST_CONSOLE);
     arch_domain_locks_init(&d->arch);
     d->is_privileged = privileged;
+    arch_domain_spec_init(d);
     d->max_vcpus = max_vcpus;
     /* No limit but the ABI's, as Xen's dom0 (createdomain sets its own). */
     d->max_evtchn_port = ~0u;

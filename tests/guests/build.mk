@@ -71,6 +71,8 @@ ifneq ($(GUEST_MICA_ENABLED),)
 SYSTEM_TESTS += tests/guests/run-mica-enabled
 SYSTEM_TESTS += tests/guests/run-mica-enabled-smp2
 endif
+# XPTI: representative kernels again with xpti=1 on two CPUs (about 1 min).
+SYSTEM_TESTS += tests/guests/run-mica-xpti
 
 # Keep objects between runs (they are intermediate to the pattern rules).
 .SECONDARY: $(GUEST_LIBOBJ) $(patsubst %,$(GUEST_OUT)/tests/%.o,$(GUEST_NAMES))

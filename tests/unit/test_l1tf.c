@@ -2,7 +2,7 @@
  * L1TF rules for PV page tables: which CPUs are affected and with what
  * safe address, which non-present entries are unsafe, and the pv-l1tf
  * option's syntax (Xen 4.17's).
- * unit-sources: hypervisor/arch/x86/l1tf.c hypervisor/common/cmdline.c tests/unit/log_capture.c
+ * unit-sources: hypervisor/arch/x86/l1tf.c hypervisor/arch/x86/spec_opts.c hypervisor/common/cmdline.c tests/unit/log_capture.c
  */
 #define UNIT_SUITE "l1tf"
 #include "unit.h"
@@ -13,7 +13,7 @@
 static struct l1tf_state state(bool intel, unsigned family, unsigned model, bool rdcl_no,
                                unsigned paddr, u64 mmap_end)
 {
-    struct l1tf_cpu c = { intel, family, model, rdcl_no, paddr, mmap_end };
+    struct l1tf_cpu c = { intel, family, model, rdcl_no, paddr, mmap_end, false };
     struct l1tf_state s;
 
     l1tf_compute(&c, &s);

@@ -39,9 +39,17 @@ struct cpu_desc {
     u8 *stack_block;                /* STACK_SIZE, IST slot n's stack in page n - 1 */
 };
 
+/*
+ * The IDT and every TSS fill pages of their own: XPTI's root page tables
+ * (xpti.c) map these pages, and must show a guest nothing else.
+ */
 static u64 boot_gdt_page[512] __aligned(4096);
-static struct idt_gate idt[NR_VECTORS] __aligned(16);
-static struct tss64 boot_tss __aligned(128);
+static struct idt_gate idt[NR_VECTORS] __aligned(4096);
+_Static_assert(sizeof(idt) == PAGE_SIZE, "the IDT is one page");
+static union {
+    struct tss64 tss;
+    u8 page[PAGE_SIZE];
+} boot_tss_page __aligned(4096);
 /* Written by the CPU bringing CPU n up, before n runs; read by n only after. */
 static struct cpu_desc cpu_desc[CONFIG_MAX_CPUS];
 
@@ -126,20 +134,20 @@ void desc_init_boot_cpu(void)
 {
     u8 *stack_block = (u8 *)get_cpu_info() + CPU_INFO_SIZE - STACK_SIZE;
 
-    cpu_desc[0] = (struct cpu_desc){ boot_gdt_page, &boot_tss, stack_block };
+    cpu_desc[0] = (struct cpu_desc){ boot_gdt_page, &boot_tss_page.tss, stack_block };
     for (unsigned v = 0; v < NR_VECTORS; v++)
         set_gate(v, vector_stubs[v], 0);
     set_gate(2, vector_stubs[2], IST_NMI);
     set_gate(8, vector_stubs[8], IST_DF);
     set_gate(18, vector_stubs[18], IST_MC);
     set_gate(1, vector_stubs[1], IST_DB);
-    load_tables(boot_gdt_page, &boot_tss, stack_block);
+    load_tables(boot_gdt_page, &boot_tss_page.tss, stack_block);
 }
 
 bool desc_alloc_cpu(unsigned cpu, u8 *stack_block)
 {
     u64 *gdt = xmalloc_aligned(PAGE_SIZE, PAGE_SIZE);
-    struct tss64 *tss = xmalloc_aligned(sizeof(*tss), 128);
+    struct tss64 *tss = xmalloc_aligned(PAGE_SIZE, PAGE_SIZE);     /* a page alone (above) */
 
     if (!gdt || !tss) {
         xfree(gdt);
@@ -147,7 +155,7 @@ bool desc_alloc_cpu(unsigned cpu, u8 *stack_block)
         return false;
     }
     memset(gdt, 0, PAGE_SIZE);
-    memset(tss, 0, sizeof(*tss));
+    memset(tss, 0, PAGE_SIZE);
     cpu_desc[cpu] = (struct cpu_desc){ gdt, tss, stack_block };
     return true;
 }
@@ -157,4 +165,11 @@ void desc_init_secondary_cpu(void)
     const struct cpu_desc *c = &cpu_desc[get_cpu_info()->processor_id];
 
     load_tables(c->gdt_page, c->tss, c->stack_block);
+}
+
+void desc_cpu_pages(unsigned cpu, const void **gdt, const void **tss, const void **idt_page)
+{
+    *gdt = cpu_desc[cpu].gdt_page;
+    *tss = cpu_desc[cpu].tss;
+    *idt_page = idt;
 }

@@ -15,6 +15,44 @@
 
         .section .text.entry, "ax"
 
+/* The general registers, pushed as the start of a struct cpu_regs. */
+        .macro  SAVE_ALL
+        pushq   %rdi
+        pushq   %rsi
+        pushq   %rdx
+        pushq   %rcx
+        pushq   %rax
+        pushq   %r8
+        pushq   %r9
+        pushq   %r10
+        pushq   %r11
+        pushq   %rbx
+        pushq   %rbp
+        pushq   %r12
+        pushq   %r13
+        pushq   %r14
+        pushq   %r15
+        cld
+        .endm
+
+/*
+ * XPTI (asm/xpti.h): while this CPU's xen_cr3 is set, load it (Mica's
+ * full tables) and then clear it, in that order: an NMI in between finds
+ * xen_cr3 still naming the tables in CR3.  Leaves the address of the
+ * CPU's stack top (cpu_info's end, less one) in \top and what xen_cr3 held
+ * in \val.  Without XPTI xen_cr3 is always 0: one branch.
+ */
+        .macro  XPTI_LOAD_XEN_CR3 top, val
+        mov     %rsp, \top
+        or      $(STACK_SIZE - 1), \top
+        mov     CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(\top), \val
+        test    \val, \val
+        jz      .Lxpti_loaded\@
+        mov     \val, %cr3
+        movq    $0, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(\top)
+.Lxpti_loaded\@:
+        .endm
+
         .macro  vector_stub v
         .balign 16
 vector_\v:
@@ -41,6 +79,8 @@ vector_\v:
         all_stubs 64, 127
         all_stubs 128, 191
         all_stubs 192, 255
+        /* Back to plain macros: with .altmacro a "%reg" macro argument is evaluated. */
+        .noaltmacro
 
 /*
  * #DB, NMI and #MC run on IST stacks inside the CPU's stack block, so the
@@ -62,7 +102,32 @@ ist_common:
         RSB_OVERWRITE
         popq    %rcx
         popq    %rax
-        jmp     trap_common
+        SAVE_ALL
+        /*
+         * XPTI: this may have struck while the CPU ran on its root page
+         * table (the first instructions of an entry, before trap_common
+         * loaded Mica's full tables, or the last of an exit, after
+         * restore_all loaded the root table), where no C code can run.
+         * While xen_cr3 is set, load it (the full tables; loading it when
+         * they are already in CR3 is harmless) and clear it for as long
+         * as this handler runs, so that a fault inside the handler does
+         * not take it for its own; on the way out put back both xen_cr3
+         * and the CR3 found here, xen_cr3 first (a #MC in between then
+         * finds xen_cr3 naming the tables in CR3).  Callee-saved
+         * registers carry them across do_trap (the interrupted values
+         * are in the frame): %r12 the CR3, %r13 xen_cr3, %rbx the CPU's
+         * stack top.
+         */
+        mov     %cr3, %r12
+        XPTI_LOAD_XEN_CR3 %rbx, %r13
+        mov     %rsp, %rdi
+        call    do_trap
+        mov     %r13, CPU_INFO_XEN_CR3 + 1 - CPU_INFO_SIZE(%rbx)
+        mov     %cr3, %rax
+        cmp     %rax, %r12
+        je      restore_all
+        mov     %r12, %cr3
+        jmp     restore_all
 1:      pushq   %rax
         pushq   %rcx
         mov     %rsp, %rax
@@ -91,29 +156,46 @@ ist_common:
 
         .globl  trap_common
 trap_common:
-        pushq   %rdi
-        pushq   %rsi
-        pushq   %rdx
-        pushq   %rcx
-        pushq   %rax
-        pushq   %r8
-        pushq   %r9
-        pushq   %r10
-        pushq   %r11
-        pushq   %rbx
-        pushq   %rbp
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
-        cld
+        SAVE_ALL
         /*
-         * From a guest (SYSCALL and SYSENTER come here too): no RET before
-         * the RSB holds only Mica's entries (asm/spec_entry.h).
+         * XPTI: a guest ran on the root page table, which maps nothing of
+         * Mica but this code, the CPU's stack block and its descriptor
+         * tables: load the full tables before anything else.  Entries
+         * from ring 0 check too: the IRETQ of an exit may fault on a
+         * guest's selectors after the switch (pv_return_fault).
+         */
+        XPTI_LOAD_XEN_CR3 %rcx, %rax
+        /*
+         * From a guest (SYSCALL and SYSENTER come here too, and the IST
+         * vectors that struck a guest): no RET before the RSB holds only
+         * Mica's entries (asm/spec_entry.h).
          */
         testb   $3, REGS_CS(%rsp)
         jz      1f
         RSB_OVERWRITE
+        mov     %rsp, %rdi
+        call    do_trap
+        /*
+         * Back to the guest: an entry from ring 3 always returns there
+         * (pv_exit_to_guest() sees to it; a vCPU switch only changes whose
+         * frame it is), through the guest frame at the start of struct
+         * cpu_info, which %rsp points to.  pv_enter_frame() comes here too.
+         * XPTI: pv_cr3 is the root page table the guest runs on
+         * (xpti_prepare_exit() filled its guest slots just now, with
+         * interrupts off); record the full tables for the next entry
+         * first (an NMI from here on loads them), then switch.  From here
+         * to the IRETQ only this code and this stack are touched, and the
+         * root table maps both.  Without XPTI pv_cr3 is 0: one branch.
+         */
+        .globl  restore_guest
+restore_guest:
+        mov     CPU_INFO_PV_CR3(%rsp), %rax
+        test    %rax, %rax
+        jz      restore_all
+        mov     %cr3, %rcx
+        mov     %rcx, CPU_INFO_XEN_CR3(%rsp)
+        mov     %rax, %cr3
+        jmp     restore_all
 1:      mov     %rsp, %rdi
         call    do_trap
         .globl  restore_all
@@ -144,6 +226,7 @@ restore_all_iret:
         .balign 8
         .globl  vector_stubs
 vector_stubs:
+        .altmacro
         .macro  stub_addrs from, to
         .quad   vector_\from
         .if \to-\from

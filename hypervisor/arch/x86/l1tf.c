@@ -9,6 +9,7 @@
  * address width reports.
  */
 #include <asm/l1tf.h>
+#include <asm/spec_opts.h>
 #include <mica/lib.h>
 #include <mica/param.h>
 
@@ -80,55 +81,5 @@ bool l1tf_pte_unsafe(const struct l1tf_state *s, unsigned level, u64 pte)
 
 int l1tf_parse_option(const char *value, int *hwdom, int *domu, char *err, size_t errlen)
 {
-    int h = *hwdom, u = *domu;
-    const char *s = value;
-    char word[32];
-
-    if (!value || !*value) {
-        *hwdom = *domu = 1;
-        return 0;
-    }
-    while (*s) {
-        size_t n = 0;
-        bool b;
-        int *which = NULL;
-        const char *v;
-
-        while (s[n] && s[n] != ',')
-            n++;
-        if (n == 0) {                   /* an empty item, as Xen: nothing */
-            s++;
-            continue;
-        }
-        if (n >= sizeof(word)) {
-            snprintf(err, errlen, "an overlong item in '%s'; want a list of <bool>, dom0=<bool>, domu=<bool>",
-                     value);
-            return -1;
-        }
-        memcpy(word, s, n);
-        word[n] = 0;
-        s += n + (s[n] == ',');
-        if (!parse_bool(word, &b)) {
-            h = u = b;
-            continue;
-        }
-        v = word;
-        b = true;
-        if (!strncmp(v, "no-", 3)) {
-            b = false;
-            v += 3;
-        }
-        if (!strncmp(v, "dom0", 4))
-            which = &h;
-        else if (!strncmp(v, "domu", 4))
-            which = &u;
-        if (!which || (v[4] && (v[4] != '=' || !b || parse_bool(v + 5, &b)))) {
-            snprintf(err, errlen, "'%s' is not <bool>, dom0[=<bool>] or domu[=<bool>]", word);
-            return -1;
-        }
-        *which = b;
-    }
-    *hwdom = h;
-    *domu = u;
-    return 0;
+    return spec_dom_list_parse(value, false, hwdom, domu, err, errlen);
 }

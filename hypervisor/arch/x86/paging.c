@@ -257,6 +257,51 @@ void paging_map_guest_readonly(u64 va, paddr_t pa, u64 len)
     }
 }
 
+u64 *paging_new_table(void)
+{
+    return pt_alloc();
+}
+
+/*
+ * The leaf that maps va in Mica's own tables, as a 4 KiB entry: a large
+ * page's frame for va, with its access bits (PAT sits elsewhere in large
+ * entries; Mica's own mappings do not use it).  Global dropped: a copy
+ * in another root must not outlive a CR3 switch in the TLB.  0 if unmapped.
+ */
+static u64 own_4k_leaf(u64 va)
+{
+    const u64 keep = PTE_P | PTE_RW | PTE_PWT | PTE_PCD | PTE_A | PTE_D | PTE_NX;
+    u64 e = idle_l4[L4_SLOT(va)];
+
+    if (!(e & PTE_P))
+        return 0;
+    e = table_of(e)[L3_SLOT(va)];
+    if (!(e & PTE_P))
+        return 0;
+    if (e & PTE_PS)
+        return ((e & PTE_ADDR_MASK & ~(GiB(1) - 1)) + (va & (GiB(1) - 1) & PAGE_MASK)) | (e & keep);
+    e = table_of(e)[L2_SLOT(va)];
+    if (!(e & PTE_P))
+        return 0;
+    if (e & PTE_PS)
+        return ((e & PTE_ADDR_MASK & ~(MiB(2) - 1)) + (va & (MiB(2) - 1) & PAGE_MASK)) | (e & keep);
+    e = table_of(e)[L1_SLOT(va)];
+    return (e & PTE_P) ? (e & (PTE_ADDR_MASK | keep)) : 0;
+}
+
+bool paging_clone_page(u64 *l4, u64 va)
+{
+    u64 leaf = own_4k_leaf(va);
+
+    if (!leaf)
+        return false;
+    u64 *l3 = next_table(&l4[L4_SLOT(va)]);
+    u64 *l2 = next_table(&l3[L3_SLOT(va)]);
+    u64 *l1 = next_table(&l2[L2_SLOT(va)]);
+    l1[L1_SLOT(va)] = leaf;
+    return true;
+}
+
 void *ioremap(paddr_t pa, u64 len)
 {
     return ioremap_flags(pa, len, PTE_PCD | PTE_PWT);

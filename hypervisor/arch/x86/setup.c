@@ -7,6 +7,7 @@
  * lost); memory comes before ACPI (tables may need mappings); time before
  * the banner (which reports it).
  */
+#include <asm/current.h>
 #include <asm/desc.h>
 #include <asm/io.h>
 #include <asm/ipi.h>
@@ -24,6 +25,7 @@
 #include <asm/spec_ctrl.h>
 #include <asm/time.h>
 #include <asm/uart.h>
+#include <asm/xpti.h>
 #include <mica/acpi.h>
 #include <mica/bootinfo.h>
 #include <mica/console.h>
@@ -290,6 +292,9 @@ void start_mica(u32 magic, u32 info_pa)
 
     selftest_run();
     pv_cpu_init();
+    /* The boot CPU's stack block is where its struct cpu_info sits. */
+    if (!xpti_cpu_setup(0, (const u8 *)get_cpu_info() + CPU_INFO_SIZE - STACK_SIZE))
+        panic("XPTI (xpti=) is on but the boot CPU has no root page table\n");
     smp_boot_cpus(&acpi, &boot_info);
     smp_ipi_boot_check();
     selftest_run_smp();

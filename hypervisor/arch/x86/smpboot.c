@@ -23,6 +23,7 @@
 #include <asm/smp.h>
 #include <asm/time.h>
 #include <asm/trampoline.h>
+#include <asm/xpti.h>
 #include <mica/context.h>
 #include <mica/heap.h>
 #include <mica/lib.h>
@@ -253,6 +254,10 @@ static bool start_cpu(unsigned cpu, u32 apic_id, paddr_t trampoline)
     if (!stack || !desc_alloc_cpu(cpu, stack) || percpu_area_init(cpu)) {
         xfree(stack);
         pr_err("SMP: no heap left for CPU %u's stack and tables; it stays offline\n", cpu);
+        return false;
+    }
+    if (!xpti_cpu_setup(cpu, stack)) {
+        pr_err("SMP: CPU %u stays offline: no XPTI root page table for it\n", cpu);
         return false;
     }
     ci = (struct cpu_info *)(stack + STACK_SIZE - CPU_INFO_SIZE);

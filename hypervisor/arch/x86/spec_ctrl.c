@@ -47,6 +47,15 @@ static int parse_pv_l1tf(const char *value, char *err, size_t errlen)
 }
 custom_param("pv-l1tf", parse_pv_l1tf);
 
+/* `xpti=` (Xen 4.17's option); -1: not given, the default is worked out at boot. */
+static int opt_xpti_hwdom = -1, opt_xpti_domu = -1;
+
+static int parse_xpti(const char *value, char *err, size_t errlen)
+{
+    return xpti_parse_option(value, &opt_xpti_hwdom, &opt_xpti_domu, err, errlen);
+}
+custom_param("xpti", parse_xpti);
+
 /* The `spec-ctrl=` options, in command-line order; applied in spec_ctrl_init(). */
 static struct spec_opts spec_opts = { .thunk = BTI_THUNK_DEFAULT, .rsb_pv = -1, .branch_harden = -1 };
 
@@ -151,6 +160,7 @@ static void read_cpu(const struct boot_info *bi, struct l1tf_cpu *c)
     memcpy(vendor + 8, &cx, 4);
     vendor[12] = 0;
     c->intel = !strcmp(vendor, "GenuineIntel");
+    c->amd_or_hygon = !strcmp(vendor, "AuthenticAMD") || !strcmp(vendor, "HygonGenuine");
     cpuid(1, 0, &a, &b, &cx, &d);
     c->family = (a >> 8) & 0xf;
     c->model = ((a >> 4) & 0xf) | (c->family == 6 || c->family == 0xf ? ((a >> 12) & 0xf0) : 0);
@@ -233,6 +243,9 @@ void spec_ctrl_init(const struct boot_info *bi)
             opt_pv_l1tf_domu = 0;
     }
 
+    read_cpu(bi, &cpu);
+    xpti_resolve_default(cpu.amd_or_hygon, cpu.rdcl_no, spec_opts.all_off, &opt_xpti_hwdom,
+                         &opt_xpti_domu);
     print_spec_features();
     if (spec_opts.ignored[0])
         pr_warn("spec-ctrl: %s: not implemented by Mica, ignored (docs/spec-ctrl.md)\n",
@@ -243,9 +256,11 @@ void spec_ctrl_init(const struct boot_info *bi)
     printk("  Mica settings: BTI-Thunk: %s, SPEC_CTRL: No, Other:%s\n", bti_thunk_name(thunk),
            branch_harden ? " BRANCH_HARDEN" : "");
     printk("  Support for PV VMs:%s EAGER_FPU\n", rsb_pv ? " RSB" : "");
+    /* Mica never uses PCID: every CR3 switch of XPTI flushes the TLB, as Xen's xpti without pcid=. */
+    printk("  XPTI (64-bit PV only): Dom0 %s, DomU %s (without PCID)\n",
+           opt_xpti_hwdom ? "enabled" : "disabled", opt_xpti_domu ? "enabled" : "disabled");
     printk("Branch hardening (spec-ctrl=branch-harden): %u barrier sites, %s\n", nospec_sites,
            branch_harden ? "LFENCE" : "patched to NOPs");
-    read_cpu(bi, &cpu);
     l1tf_compute(&cpu, &l1tf);
     /* Xen 4.17's defaults: dom0 is trusted, domUs checked where it matters. */
     if (opt_pv_l1tf_hwdom < 0)
@@ -257,6 +272,17 @@ void spec_ctrl_init(const struct boot_info *bi)
            (unsigned long long)l1tf.safe_maddr);
     printk("PV L1TF checks (pv-l1tf): dom0 %s, domU %s; an unsafe non-present entry crashes the domain\n",
            opt_pv_l1tf_hwdom ? "on" : "off", opt_pv_l1tf_domu ? "on" : "off");
+}
+
+bool spec_xpti_any(void)
+{
+    return opt_xpti_hwdom > 0 || opt_xpti_domu > 0;
+}
+
+void arch_domain_spec_init(struct domain *d)
+{
+    /* Xen's hardware domain is dom0 here, as for pv-l1tf. */
+    d->arch.xpti = (d->domid == 0 ? opt_xpti_hwdom : opt_xpti_domu) > 0;
 }
 
 bool pv_l1tf_unsafe(const struct domain *d, unsigned level, u64 pte)

@@ -214,3 +214,80 @@ const char *bti_thunk_name(enum bti_thunk t)
     }
     return "default";
 }
+
+int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *domu,
+                        char *err, size_t errlen)
+{
+    int h = *hwdom, u = *domu;
+    const char *s = value;
+    char word[32];
+
+    if (!value || !*value) {
+        *hwdom = *domu = 1;
+        return 0;
+    }
+    while (*s) {
+        size_t n = 0;
+        bool b;
+        int *which = NULL;
+        const char *v;
+
+        while (s[n] && s[n] != ',')
+            n++;
+        if (n == 0) {                   /* an empty item, as Xen: nothing */
+            s++;
+            continue;
+        }
+        if (n >= sizeof(word)) {
+            snprintf(err, errlen, "an overlong item in '%s'; want a list of <bool>, dom0=<bool>, domu=<bool>",
+                     value);
+            return -1;
+        }
+        memcpy(word, s, n);
+        word[n] = 0;
+        s += n + (s[n] == ',');
+        if (!parse_bool(word, &b)) {
+            h = u = b;
+            continue;
+        }
+        if (allow_default && !strcmp(word, "default")) {
+            h = u = -1;
+            continue;
+        }
+        v = word;
+        b = true;
+        if (!strncmp(v, "no-", 3)) {
+            b = false;
+            v += 3;
+        }
+        if (!strncmp(v, "dom0", 4))
+            which = &h;
+        else if (!strncmp(v, "domu", 4))
+            which = &u;
+        if (!which || (v[4] && (v[4] != '=' || !b || parse_bool(v + 5, &b)))) {
+            snprintf(err, errlen, "'%s' is not <bool>,%s dom0[=<bool>] or domu[=<bool>]", word,
+                     allow_default ? " default," : "");
+            return -1;
+        }
+        *which = b;
+    }
+    *hwdom = h;
+    *domu = u;
+    return 0;
+}
+
+int xpti_parse_option(const char *value, int *hwdom, int *domu, char *err, size_t errlen)
+{
+    return spec_dom_list_parse(value, true, hwdom, domu, err, errlen);
+}
+
+void xpti_resolve_default(bool amd_or_hygon, bool rdcl_no, bool spec_ctrl_no, int *hwdom, int *domu)
+{
+    /* Only Intel-style cores without RDCL_NO let a user load read supervisor data. */
+    int def = !(amd_or_hygon || rdcl_no || spec_ctrl_no);
+
+    if (*hwdom < 0)
+        *hwdom = def;
+    if (*domu < 0)
+        *domu = def;
+}

@@ -13,6 +13,7 @@
 #include <asm/pv_msrs.h>
 #include <asm/time.h>
 #include <asm/tlbflush.h>
+#include <asm/xpti.h>
 #include <asm/xstate.h>
 #include <mica/context.h>
 #include <mica/lib.h>
@@ -118,6 +119,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
         for (unsigned i = 0; i < 4; i++)
             load_data_selector(i, 0);
         switch_cr3(idle_cr3);
+        xpti_context_switch(NULL);
         dirty_leave(prev, NULL);
         return;
     }
@@ -125,6 +127,7 @@ void arch_context_switch(struct vcpu *prev, struct vcpu *next)
     dirty_enter(prev, next);
     switch_cr3((next->arch.kernel_mode ? next->arch.guest_table : next->arch.guest_table_user)
                << PAGE_SHIFT);
+    xpti_context_switch(next);
     dirty_leave(prev, next);
     pv_load_gdt(next);
     pv_load_ldt(next);

@@ -70,4 +70,4 @@ pv_sysenter_flags_saved:
         .globl  pv_enter_frame
 pv_enter_frame:
         mov     %rdi, %rsp
-        jmp     restore_all
+        jmp     restore_guest

@@ -32,6 +32,7 @@
 #include <asm/paging.h>
 #include <asm/pv_mm.h>
 #include <asm/spec_ctrl.h>
+#include <asm/xpti.h>
 #include <mica/console.h>
 #include <mica/domain.h>
 #include <mica/hypercall.h>
@@ -707,6 +708,8 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
     if ((old & PTE_P) && (adj & PTE_P) &&
         ((old ^ adj) & ~FAST_PATH_BITS) == 0) {
         t[slot] = adj;
+        if (type == PGT_L4)
+            xpti_l4_written(d);
         if (type != PGT_L1)
             *flush = true;
         else
@@ -726,6 +729,9 @@ long pt_update_entry_from(struct domain *d, const struct pv_pg_owner *src, mfn_t
     rc = type == PGT_L1 ? l1e_get(d, src, adj) : lne_get(d, tab, type, adj);
     if (!rc) {
         t[slot] = adj;
+        /* Before the old entry's references go: no root table may still name it. */
+        if (type == PGT_L4)
+            xpti_l4_written(d);
         entry_put(tab, type, old);
         if (type != PGT_L1)
             *flush = true;

@@ -19,6 +19,7 @@
 #include <asm/pv_mm.h>
 #include <asm/paging.h>
 #include <asm/spec_ctrl.h>
+#include <asm/xpti.h>
 #include <mica/lib.h>
 #include <mica/perfc.h>
 #include <mica/sched.h>
@@ -416,6 +417,11 @@ void pv_exit_to_guest(struct cpu_regs *regs)
                      (unsigned long long)regs->rip, (unsigned long long)regs->rsp,
                      (unsigned long long)regs->cs);
     }
-    if (v->domain->is_shutdown)         /* crashed while delivering */
+    if (v->domain->is_shutdown) {       /* crashed while delivering */
         sched_on_exit();
+        v = current_vcpu();
+    }
+    /* Last: nothing after this may change which L4 is in CR3 or its entries. */
+    if (__builtin_expect(v->domain->arch.xpti, 0))
+        xpti_prepare_exit();
 }

@@ -49,6 +49,12 @@ void desc_init_boot_cpu(void);
 bool desc_alloc_cpu(unsigned cpu, u8 *stack_block);
 /* Loads a secondary CPU's own tables (run by that CPU). */
 void desc_init_secondary_cpu(void);
+/*
+ * CPU cpu's GDT page and TSS page (set up by desc_alloc_cpu() or, for the
+ * boot CPU, desc_init_boot_cpu()) and the shared IDT's page: what XPTI's
+ * root page tables must map for the CPU to take an interrupt.
+ */
+void desc_cpu_pages(unsigned cpu, const void **gdt, const void **tss, const void **idt_page);
 /* The running CPU's page of Mica descriptors and its TSS. */
 u64 *this_cpu_gdt_page(void);
 struct tss64 *this_cpu_tss(void);

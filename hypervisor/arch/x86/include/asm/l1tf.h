@@ -15,6 +15,7 @@ struct l1tf_cpu {
     bool rdcl_no;               /* MSR_ARCH_CAPABILITIES.RDCL_NO */
     unsigned paddr_bits;        /* CPUID 0x80000008 EAX[7:0] (36 without the leaf) */
     u64 mmap_end;               /* end of the firmware memory map's last entry, or 0 */
+    bool amd_or_hygon;          /* AuthenticAMD or HygonGenuine (only XPTI's default needs it) */
 };
 
 struct l1tf_state {

@@ -76,6 +76,17 @@ u64 idle_l4_entry(unsigned slot);
 /* PTE_NX when the CPU has it, else 0 (the bit is reserved without NX). */
 u64 paging_nx_flag(void);
 
+/*
+ * For page tables of another kind (XPTI's root tables, xpti.c): a zeroed
+ * page-table page (panics when none is left, as all of Mica's own do),
+ * and a copy, as a 4 KiB entry without the global bit, of how Mica's own
+ * tables map the page at va, made in l4 with tables of its own (never
+ * shared with Mica's).  False when Mica's tables do not map va.  Boot
+ * time only, on the boot CPU.
+ */
+u64 *paging_new_table(void);
+bool paging_clone_page(u64 *l4, u64 va);
+
 /* Hands page-table allocation over to the frame allocator. */
 void paging_use_frame_allocator(paddr_t (*alloc_page)(void));
 

@@ -43,4 +43,10 @@ bool pv_l1tf_unsafe(const struct domain *d, unsigned level, u64 pte);
 void pv_l1tf_defer_crash(const struct domain *d, unsigned level, u64 pte);
 void pv_l1tf_crash_deferred(void);
 
+/*
+ * XPTI (XSA-254, Meltdown; `xpti=`, asm/xpti.h): whether any domain kind
+ * runs with it (then every CPU gets a root page table at bring-up).
+ */
+bool spec_xpti_any(void);
+
 #endif

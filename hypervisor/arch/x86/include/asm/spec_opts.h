@@ -47,4 +47,28 @@ int spec_opts_parse(const char *value, struct spec_opts *o, char *err, size_t er
 
 const char *bti_thunk_name(enum bti_thunk t);
 
+/*
+ * Xen's per-domain-kind option lists (`pv-l1tf=`, `xpti=`): List of
+ * [ <bool>, dom0[=<bool>], domu[=<bool>] ], plus `default` (both back to
+ * "not given", -1) where allow_default.  NULL or empty: both on (Xen reads
+ * a bare `xpti` or `pv-l1tf` as true).  Items apply left to right.  Sets
+ * *hwdom / *domu and returns 0, or returns -1 with a sentence in err and
+ * leaves them as they were.
+ */
+int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *domu,
+                        char *err, size_t errlen);
+
+/*
+ * `xpti=` (XSA-254, Meltdown), Xen 4.17's syntax: <bool>, dom0=<bool>,
+ * domu=<bool>, default.  -1 in *hwdom / *domu means "not given".
+ */
+int xpti_parse_option(const char *value, int *hwdom, int *domu, char *err, size_t errlen);
+
+/*
+ * Xen 4.17's default for what `xpti=` left at -1: on, unless the CPU is
+ * not affected by Meltdown (vendor AMD or Hygon, or ARCH_CAPABILITIES
+ * RDCL_NO), or `spec-ctrl=no` was given (Xen's global negative).
+ */
+void xpti_resolve_default(bool amd_or_hygon, bool rdcl_no, bool spec_ctrl_no, int *hwdom, int *domu);
+
 #endif
