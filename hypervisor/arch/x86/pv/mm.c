@@ -19,6 +19,7 @@
 #include <asm/pv.h>
 #include <asm/pv_mm.h>
 #include <asm/tlbflush.h>
+#include <asm/xpti.h>
 #include <mica/console.h>
 #include <mica/perfc.h>
 #include <mica/hypercall.h>
@@ -736,14 +737,18 @@ static long mmuext_one(struct vcpu *v, struct domain *owner, const struct mmuext
     case MMUEXT_NEW_BASEPTR:
         if ((rc = set_root(d, &v->arch.guest_table, op->arg1.mfn, false)))
             return rc;
-        if (v->arch.kernel_mode)
+        if (v->arch.kernel_mode) {
             write_cr3(v->arch.guest_table << PAGE_SHIFT);
+            xpti_guest_root_loaded();
+        }
         return v->arch.old_guest_table ? HYPERCALL_CONTINUE : 0;
     case MMUEXT_NEW_USER_BASEPTR:
         if ((rc = set_root(d, &v->arch.guest_table_user, op->arg1.mfn, true)))
             return rc;
-        if (!v->arch.kernel_mode)
+        if (!v->arch.kernel_mode) {
             write_cr3(v->arch.guest_table_user << PAGE_SHIFT);
+            xpti_guest_root_loaded();
+        }
         return v->arch.old_guest_table ? HYPERCALL_CONTINUE : 0;
     /*
      * TLB operations (Xen 4.17): LOCAL this CPU; MULTI the CPUs where the

@@ -56,6 +56,7 @@ void pv_toggle_guest_mode(struct vcpu *v)
     a->kernel_mode = !a->kernel_mode;
     wrmsr(MSR_GS_BASE, a->kernel_mode ? a->gs_base_kernel : a->gs_base_user);
     write_cr3((a->kernel_mode ? a->guest_table : a->guest_table_user) << PAGE_SHIFT);
+    xpti_guest_root_loaded();
 }
 
 /*

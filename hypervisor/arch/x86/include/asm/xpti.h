@@ -15,7 +15,8 @@
  * the root table last (entry.S, cpu_info's xen_cr3 / pv_cr3).  The root
  * table's copy of the guest slots is refreshed on the exit whenever the
  * L4 in CR3 is another one than last time or root_pgt_changed is set:
- * by a context switch, and on every CPU running the domain when one of
+ * by a context switch, a guest root loaded (xpti_guest_root_loaded()),
+ * and on every CPU running the domain when one of
  * its L4 entries changes (xpti_l4_written()).  While such a vCPU runs,
  * CR4.PGE is off (as Xen's pv_make_cr4), so that no global translation
  * of Mica's survives the switch to the root table; Mica never uses PCID,
@@ -24,6 +25,7 @@
 #ifndef ASM_XPTI_H
 #define ASM_XPTI_H
 
+#include <asm/current.h>
 #include <mica/types.h>
 
 struct domain;
@@ -51,6 +53,20 @@ void xpti_prepare_exit(void);
  * CR4.PGE for next (off for XPTI vCPUs, on for others; left alone idle).
  */
 void xpti_context_switch(const struct vcpu *next);
+
+/*
+ * A guest root was just loaded into CR3 on this CPU (a new baseptr, the
+ * kernel/user switch): copy the guest slots again before the exit, as
+ * Xen's write_ptbase and toggle_guest_mode do.  Comparing the L4's
+ * address with the last one copied is not enough: within one multicall
+ * a guest can leave an L4, unpin it, rewrite it as a plain page, pin it
+ * again and load it, and the root table would keep the old entries,
+ * whose tables may no longer be tables by then.
+ */
+static inline void xpti_guest_root_loaded(void)
+{
+    get_cpu_info()->root_pgt_changed = 1;
+}
 
 /*
  * An entry of one of d's L4 tables was written (under d's pt_lock): this
