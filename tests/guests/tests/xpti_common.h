@@ -1,5 +1,5 @@
 /*
- * Shared by the XPTI test kernels (xpti.c, xpti_smp.c): a small tree of
+ * Shared by the XPTI test kernels (xpti.c, xpti_smp.c, xpti_reload.c): a small tree of
  * our own pages (L3 -> L2 -> L1 -> a data page holding a mark in word 7)
  * that an mmu_update hooks into L4 slot XPTI_SLOT of the running L4, a
  * slot nothing else uses.
@@ -7,7 +7,9 @@
 #ifndef XPTI_COMMON_H
 #define XPTI_COMMON_H
 
+#ifndef MMU_POOL_PAGES
 #define MMU_POOL_PAGES 9
+#endif
 #include "mmu_common.h"
 
 #define XPTI_SLOT    300
