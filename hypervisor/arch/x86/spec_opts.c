@@ -155,6 +155,26 @@ static int parse_item(const char *item, struct spec_opts *o, char *why, size_t w
     return 0;
 }
 
+/*
+ * The sentence cmdline.c prints as it is after an option with bad items
+ * (why: what was wrong with the first): what was left out, what was
+ * taken.  Returns bad, the parsers' answer (0: all taken).
+ */
+static int bad_items_said(const char *why, unsigned bad, unsigned taken, char *err, size_t errlen)
+{
+    char more[32] = "";
+
+    if (!bad)
+        return 0;
+    if (bad > 1)
+        snprintf(more, sizeof(more), ", and %u more bad items", bad - 1);
+    snprintf(err, errlen, "%s%s; %s", why, more,
+             !taken ? "no item of this option is taken" :
+             bad == 1 ? "that item is left out, the option's other items are taken (as Xen 4.17)" :
+                        "those are left out, the option's other items are taken (as Xen 4.17)");
+    return (int)bad;
+}
+
 int spec_opts_parse(const char *value, struct spec_opts *o, char *err, size_t errlen)
 {
     const char *s = value ? value : "";
@@ -187,17 +207,7 @@ int spec_opts_parse(const char *value, struct spec_opts *o, char *err, size_t er
         }
         s += n + (s[n] == ',');
     }
-    if (!bad)
-        return 0;
-    /* The sentence cmdline.c prints as it is: what was left out, what was taken. */
-    char more[32] = "";
-    if (bad > 1)
-        snprintf(more, sizeof(more), ", and %u more bad items", bad - 1);
-    snprintf(err, errlen, "%s%s; %s", why, more,
-             !taken ? "no item of this option is taken" :
-             bad == 1 ? "that item is left out, the option's other items are taken (as Xen 4.17)" :
-                        "those are left out, the option's other items are taken (as Xen 4.17)");
-    return (int)bad;
+    return bad_items_said(why, bad, taken, err, errlen);
 }
 
 const char *bti_thunk_name(enum bti_thunk t)
@@ -220,12 +230,14 @@ int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *
 {
     int h = *hwdom, u = *domu;
     const char *s = value;
-    char word[32];
+    char word[32], why[128] = "";
+    unsigned bad = 0, taken = 0;
 
     if (!value || !*value) {
         *hwdom = *domu = 1;
         return 0;
     }
+    /* A bad item is left out and the others apply, as Xen 4.17's parsers. */
     while (*s) {
         size_t n = 0;
         bool b;
@@ -239,19 +251,23 @@ int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *
             continue;
         }
         if (n >= sizeof(word)) {
-            snprintf(err, errlen, "an overlong item in '%s'; want a list of <bool>, dom0=<bool>, domu=<bool>",
-                     value);
-            return -1;
+            if (!bad++)
+                snprintf(why, sizeof(why), "'%.24s...' is not <bool>,%s dom0[=<bool>] or domu[=<bool>]",
+                         s, allow_default ? " default," : "");
+            s += n + (s[n] == ',');
+            continue;
         }
         memcpy(word, s, n);
         word[n] = 0;
         s += n + (s[n] == ',');
         if (!parse_bool(word, &b)) {
             h = u = b;
+            taken++;
             continue;
         }
         if (allow_default && !strcmp(word, "default")) {
             h = u = -1;
+            taken++;
             continue;
         }
         v = word;
@@ -265,15 +281,17 @@ int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *
         else if (!strncmp(v, "domu", 4))
             which = &u;
         if (!which || (v[4] && (v[4] != '=' || !b || parse_bool(v + 5, &b)))) {
-            snprintf(err, errlen, "'%s' is not <bool>,%s dom0[=<bool>] or domu[=<bool>]", word,
-                     allow_default ? " default," : "");
-            return -1;
+            if (!bad++)
+                snprintf(why, sizeof(why), "'%s' is not <bool>,%s dom0[=<bool>] or domu[=<bool>]", word,
+                         allow_default ? " default," : "");
+            continue;
         }
         *which = b;
+        taken++;
     }
     *hwdom = h;
     *domu = u;
-    return 0;
+    return bad_items_said(why, bad, taken, err, errlen);
 }
 
 int xpti_parse_option(const char *value, int *hwdom, int *domu, char *err, size_t errlen)

@@ -51,9 +51,10 @@ const char *bti_thunk_name(enum bti_thunk t);
  * Xen's per-domain-kind option lists (`pv-l1tf=`, `xpti=`): List of
  * [ <bool>, dom0[=<bool>], domu[=<bool>] ], plus `default` (both back to
  * "not given", -1) where allow_default.  NULL or empty: both on (Xen reads
- * a bare `xpti` or `pv-l1tf` as true).  Items apply left to right.  Sets
- * *hwdom / *domu and returns 0, or returns -1 with a sentence in err and
- * leaves them as they were.
+ * a bare `xpti` or `pv-l1tf` as true).  Items apply left to right and a
+ * bad item is left out, as Xen 4.17's parse_xpti / parse_pv_l1tf: sets
+ * *hwdom / *domu from the good items and returns 0, or the number of bad
+ * items with a sentence in err saying what was left out and taken.
  */
 int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *domu,
                         char *err, size_t errlen);
