@@ -152,12 +152,6 @@ struct arch_domain {
      * tables.  Set once at creation from `xpti=` (dom0 or domU), then read-only.
      */
     bool xpti;
-    /*
-     * An L4 entry of this domain changed since the last flush_tlb_domain():
-     * the CPUs running it must copy its L4 slots again.  Set under pt_lock,
-     * taken (atomic exchange) by flush_tlb_domain().
-     */
-    bool xpti_l4_changed;
     /* Log-dirty tracking (pv/logdirty.c); its own comments say which lock guards what. */
     struct pv_logdirty logdirty;
     /* The toolstack's CPU policy for the guest's CPUID, once it has set one. */
@@ -165,11 +159,11 @@ struct arch_domain {
     struct cpu_policy cpu_policy;
 };
 
-/* The arch part of a new domain's locks (called from domain_create()). */
 /* At creation, once the domain ID is known: per-domain speculation settings (spec_ctrl.c). */
 struct domain;
 void arch_domain_spec_init(struct domain *d);
 
+/* The arch part of a new domain's locks (called from domain_create()). */
 static inline void arch_domain_locks_init(struct arch_domain *a)
 {
     spin_lock_init(&a->pt_lock, "d->arch.pt_lock", LOCK_ORDER_PAGE_TABLE);
