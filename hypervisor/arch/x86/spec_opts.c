@@ -48,6 +48,35 @@ static int bool_item(const char *item, const char *name, bool *b)
     return rest ? parse_bool(rest, b) : 0;
 }
 
+/*
+ * The next item of a comma-separated option value at *s into item (size
+ * bytes), *s moved past it; empty items are nothing, as on Xen.  1 with
+ * item set, 0 at the end, -1 for an item too long for item: then item
+ * holds its first 24 characters and "...", for the error.
+ */
+static int next_item(const char **s, char *item, size_t size)
+{
+    const char *p = *s;
+    size_t n = 0;
+
+    while (*p == ',')
+        p++;
+    if (!*p) {
+        *s = p;
+        return 0;
+    }
+    while (p[n] && p[n] != ',')
+        n++;
+    *s = p + n + (p[n] == ',');
+    if (n >= size) {
+        snprintf(item, size, "%.24s...", p);
+        return -1;
+    }
+    memcpy(item, p, n);
+    item[n] = '\0';
+    return 1;
+}
+
 static void note_ignored(struct spec_opts *o, const char *item)
 {
     size_t n = strlen(o->ignored);
@@ -178,34 +207,23 @@ static int bad_items_said(const char *why, unsigned bad, unsigned taken, char *e
 int spec_opts_parse(const char *value, struct spec_opts *o, char *err, size_t errlen)
 {
     const char *s = value ? value : "";
-    char item[48], why[128], later[128];
+    char item[48], why[128] = "", later[128] = "";
     unsigned bad = 0, taken = 0;
+    int got;
 
     if (!*s) {
         snprintf(err, errlen, "wants a value: no, no-xen, bti-thunk=retpoline|lfence|jmp, rsb=<bool>, branch-harden=<bool>, ...");
         return -1;
     }
-    while (*s) {
-        size_t n = 0;
-
-        while (s[n] && s[n] != ',')
-            n++;
-        if (n == 0) {                   /* an empty item: nothing, as Xen */
-            s++;
-            continue;
-        }
-        if (n >= sizeof(item)) {        /* no item of Xen's is this long */
-            snprintf(bad ? later : why, sizeof(why), "'%.24s...' is not an item of spec-ctrl", s);
+    while ((got = next_item(&s, item, sizeof(item)))) {
+        if (got < 0) {                  /* no item of Xen's is this long */
+            snprintf(bad ? later : why, sizeof(why), "'%s' is not an item of spec-ctrl", item);
+            bad++;
+        } else if (parse_item(item, o, bad ? later : why, sizeof(why))) {
             bad++;
         } else {
-            memcpy(item, s, n);
-            item[n] = '\0';
-            if (parse_item(item, o, bad ? later : why, sizeof(why)))
-                bad++;
-            else
-                taken++;
+            taken++;
         }
-        s += n + (s[n] == ',');
     }
     return bad_items_said(why, bad, taken, err, errlen);
 }
@@ -228,7 +246,7 @@ const char *bti_thunk_name(enum bti_thunk t)
 int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *domu,
                         char *err, size_t errlen)
 {
-    int h = *hwdom, u = *domu;
+    int h = *hwdom, u = *domu, got;
     const char *s = value;
     char word[32], why[128] = "";
     unsigned bad = 0, taken = 0;
@@ -238,55 +256,23 @@ int spec_dom_list_parse(const char *value, bool allow_default, int *hwdom, int *
         return 0;
     }
     /* A bad item is left out and the others apply, as Xen 4.17's parsers. */
-    while (*s) {
-        size_t n = 0;
+    while ((got = next_item(&s, word, sizeof(word)))) {
         bool b;
-        int *which = NULL;
-        const char *v;
 
-        while (s[n] && s[n] != ',')
-            n++;
-        if (n == 0) {                   /* an empty item, as Xen: nothing */
-            s++;
-            continue;
-        }
-        if (n >= sizeof(word)) {
-            if (!bad++)
-                snprintf(why, sizeof(why), "'%.24s...' is not <bool>,%s dom0[=<bool>] or domu[=<bool>]",
-                         s, allow_default ? " default," : "");
-            s += n + (s[n] == ',');
-            continue;
-        }
-        memcpy(word, s, n);
-        word[n] = 0;
-        s += n + (s[n] == ',');
-        if (!parse_bool(word, &b)) {
+        if (got > 0 && !parse_bool(word, &b))
             h = u = b;
-            taken++;
-            continue;
-        }
-        if (allow_default && !strcmp(word, "default")) {
+        else if (got > 0 && allow_default && !strcmp(word, "default"))
             h = u = -1;
-            taken++;
-            continue;
-        }
-        v = word;
-        b = true;
-        if (!strncmp(v, "no-", 3)) {
-            b = false;
-            v += 3;
-        }
-        if (!strncmp(v, "dom0", 4))
-            which = &h;
-        else if (!strncmp(v, "domu", 4))
-            which = &u;
-        if (!which || (v[4] && (v[4] != '=' || !b || parse_bool(v + 5, &b)))) {
+        else if (got > 0 && !bool_item(word, "dom0", &b))
+            h = b;
+        else if (got > 0 && !bool_item(word, "domu", &b))
+            u = b;
+        else {
             if (!bad++)
                 snprintf(why, sizeof(why), "'%s' is not <bool>,%s dom0[=<bool>] or domu[=<bool>]", word,
                          allow_default ? " default," : "");
             continue;
         }
-        *which = b;
         taken++;
     }
     *hwdom = h;
